@@ -1,0 +1,12 @@
+//! bangfu's domain, pure: the GB/T 2260 region tree, tiers and departments, the model of cases,
+//! needs and capabilities, and the rules that decide routing, screening, escalation and plans.
+//!
+//! Invariant: this crate does no I/O, no async and never reads the clock. Time arrives as a
+//! parameter (`now`). It knows no SQL, HTTP or wire format; its types are not `Serialize`.
+
+pub mod credit_code;
+pub mod ids;
+pub mod model;
+pub mod region;
+
+pub use region::{Level, Region, RegionCode, RegionTree};
