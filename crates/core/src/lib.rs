@@ -8,5 +8,6 @@ pub mod credit_code;
 pub mod ids;
 pub mod model;
 pub mod region;
+pub mod routing;
 
 pub use region::{Level, Region, RegionCode, RegionTree};
