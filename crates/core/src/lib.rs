@@ -4,6 +4,7 @@
 //! Invariant: this crate does no I/O, no async and never reads the clock. Time arrives as a
 //! parameter (`now`). It knows no SQL, HTTP or wire format; its types are not `Serialize`.
 
+pub mod audit;
 pub mod credit_code;
 pub mod ids;
 pub mod model;

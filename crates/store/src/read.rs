@@ -1,0 +1,106 @@
+//! The read side. Each query is written once and offered both on [`Store`] (the read pool) and
+//! on [`WriteTx`] (inside the write transaction, to read what it is about to change).
+
+use crate::rows::*;
+use crate::{Store, StoreResult, WriteTx};
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, Executor};
+
+pub(crate) trait FromAnyRow: Sized {
+    fn from_any_row(row: &AnyRow) -> Result<Self, sqlx::Error>;
+}
+
+macro_rules! from_any_row {
+    ($($row:ty),*) => {$(
+        impl FromAnyRow for $row {
+            fn from_any_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+                <$row>::from_row(row)
+            }
+        }
+    )*};
+}
+from_any_row!(UserRow, DepartmentRow, EnterpriseRow, ProviderRow, CapabilityRow, CaseRow, TeamMemberRow, NeedRow, CandidateRow,
+    ShipmentRow, ApprovalRow, LetterRow, NotificationRow, EventRow);
+
+async fn optional<'e, T: FromAnyRow>(e: impl Executor<'e, Database = Any>, q: Query<'_, Any, AnyArguments>) -> StoreResult<Option<T>> {
+    let row = q.fetch_optional(e).await?;
+    Ok(row.as_ref().map(T::from_any_row).transpose()?)
+}
+
+async fn many<'e, T: FromAnyRow>(e: impl Executor<'e, Database = Any>, q: Query<'_, Any, AnyArguments>) -> StoreResult<Vec<T>> {
+    let rows = q.fetch_all(e).await?;
+    Ok(rows.iter().map(T::from_any_row).collect::<Result<_, _>>()?)
+}
+
+async fn scalar<'e>(e: impl Executor<'e, Database = Any>, q: Query<'_, Any, AnyArguments>) -> StoreResult<i64> {
+    use sqlx::Row;
+    let row = q.fetch_one(e).await?;
+    Ok(row.try_get::<i64, _>(0)?)
+}
+
+/// `fn name(args) -> Kind<Row> = "SQL";` declares the query on both Store and WriteTx.
+macro_rules! reads {
+    ($( $(#[$doc:meta])* fn $name:ident($($arg:ident : $ty:ty),*) -> $kind:ident<$row:ty> = $sql:literal; )*) => {
+        impl Store {
+            $( $(#[$doc])* pub async fn $name(&self, $($arg: $ty),*) -> StoreResult<reads!(@ret $kind $row)> {
+                reads!(@call $kind, &self.read, sqlx::query($sql)$(.bind($arg))*)
+            } )*
+        }
+        impl WriteTx {
+            $( $(#[$doc])* pub async fn $name(&mut self, $($arg: $ty),*) -> StoreResult<reads!(@ret $kind $row)> {
+                reads!(@call $kind, self.conn(), sqlx::query($sql)$(.bind($arg))*)
+            } )*
+        }
+    };
+    (@ret Option $row:ty) => { Option<$row> };
+    (@ret Vec $row:ty) => { Vec<$row> };
+    (@ret Count $row:ty) => { i64 };
+    (@call Option, $e:expr, $q:expr) => { optional($e, $q).await };
+    (@call Vec, $e:expr, $q:expr) => { many($e, $q).await };
+    (@call Count, $e:expr, $q:expr) => { scalar($e, $q).await };
+}
+
+reads! {
+    fn user_by_username(username: &str) -> Option<UserRow> = "SELECT * FROM users WHERE username = $1";
+    fn user(id: i64) -> Option<UserRow> = "SELECT * FROM users WHERE id = $1";
+    fn users() -> Vec<UserRow> = "SELECT * FROM users ORDER BY id";
+    fn department(region_code: &str) -> Option<DepartmentRow> = "SELECT * FROM departments WHERE region_code = $1";
+    fn enterprise(id: i64) -> Option<EnterpriseRow> = "SELECT * FROM enterprises WHERE id = $1";
+    fn enterprise_by_credit_code(credit_code: &str) -> Option<EnterpriseRow> = "SELECT * FROM enterprises WHERE credit_code = $1";
+    fn enterprises() -> Vec<EnterpriseRow> = "SELECT * FROM enterprises ORDER BY id";
+    fn provider(id: i64) -> Option<ProviderRow> = "SELECT * FROM providers WHERE id = $1";
+    fn provider_by_key(key: &str) -> Option<ProviderRow> = "SELECT * FROM providers WHERE key = $1";
+    fn providers() -> Vec<ProviderRow> = "SELECT * FROM providers ORDER BY id";
+    fn capability(id: i64) -> Option<CapabilityRow> = "SELECT * FROM capabilities WHERE id = $1";
+    fn capabilities() -> Vec<CapabilityRow> = "SELECT * FROM capabilities ORDER BY id";
+    fn capabilities_of_kind(kind: &str) -> Vec<CapabilityRow> = "SELECT * FROM capabilities WHERE kind = $1 ORDER BY id";
+    fn capabilities_of_provider(provider_id: i64) -> Vec<CapabilityRow> = "SELECT * FROM capabilities WHERE provider_id = $1 ORDER BY id";
+    fn case(id: i64) -> Option<CaseRow> = "SELECT * FROM cases WHERE id = $1";
+    fn cases() -> Vec<CaseRow> = "SELECT * FROM cases ORDER BY id";
+    fn case_of_enterprise(enterprise_id: i64) -> Option<CaseRow> = "SELECT * FROM cases WHERE enterprise_id = $1 ORDER BY id LIMIT 1";
+    fn team(case_id: i64) -> Vec<TeamMemberRow> = "SELECT * FROM team_members WHERE case_id = $1 ORDER BY id";
+    fn team_member(id: i64) -> Option<TeamMemberRow> = "SELECT * FROM team_members WHERE id = $1";
+    fn stationed_cases(department: &str) -> Vec<TeamMemberRow> = "SELECT * FROM team_members WHERE department = $1 ORDER BY case_id, id";
+    fn need(id: i64) -> Option<NeedRow> = "SELECT * FROM needs WHERE id = $1";
+    fn needs_of_case(case_id: i64) -> Vec<NeedRow> = "SELECT * FROM needs WHERE case_id = $1 ORDER BY id";
+    fn needs() -> Vec<NeedRow> = "SELECT * FROM needs ORDER BY id";
+    fn open_needs() -> Vec<NeedRow> = "SELECT * FROM needs WHERE status NOT IN ('resolved', 'cancelled') ORDER BY id";
+    fn candidate(id: i64) -> Option<CandidateRow> = "SELECT * FROM candidates WHERE id = $1";
+    fn candidates_of_need(need_id: i64) -> Vec<CandidateRow> =
+        "SELECT * FROM candidates WHERE need_id = $1 ORDER BY feasible DESC, lead_time_h, road_km, provider_id";
+    fn shipments_of_case(case_id: i64) -> Vec<ShipmentRow> = "SELECT * FROM shipments WHERE case_id = $1 ORDER BY id";
+    fn approval(id: i64) -> Option<ApprovalRow> = "SELECT * FROM approvals WHERE id = $1";
+    fn approvals_of_case(case_id: i64) -> Vec<ApprovalRow> = "SELECT * FROM approvals WHERE case_id = $1 ORDER BY id";
+    fn letter(id: i64) -> Option<LetterRow> = "SELECT * FROM letters WHERE id = $1";
+    fn letters_of_case(case_id: i64) -> Vec<LetterRow> =
+        "SELECT letters.* FROM letters JOIN needs ON needs.id = letters.need_id WHERE needs.case_id = $1 ORDER BY letters.id";
+    fn letters_of_need(need_id: i64) -> Vec<LetterRow> = "SELECT * FROM letters WHERE need_id = $1 ORDER BY id";
+    fn count_letters_numbered_like(pattern: &str) -> Count<i64> = "SELECT COUNT(*) FROM letters WHERE number LIKE $1";
+    fn notifications_of_department(department: &str) -> Vec<NotificationRow> =
+        "SELECT * FROM notifications WHERE department = $1 ORDER BY id DESC";
+    fn events_of_case(case_id: i64) -> Vec<EventRow> = "SELECT * FROM events WHERE case_id = $1 ORDER BY seq";
+    fn events() -> Vec<EventRow> = "SELECT * FROM events ORDER BY seq";
+    fn events_after(after_seq: i64, limit: i64) -> Vec<EventRow> = "SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
+    fn count_events() -> Count<i64> = "SELECT COUNT(*) FROM events";
+}

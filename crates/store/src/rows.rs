@@ -1,0 +1,100 @@
+//! Row structs: one per table, plain data named as the columns. Times are [`Millis`](crate::Millis).
+//! Flags are i64 (0/1) so that both backends decode them alike.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+/// Declares a row struct and its decoding from a row with the same column names.
+macro_rules! row_struct {
+    ($(#[$doc:meta])* $name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct $name { $(pub $field: $ty),* }
+
+        impl $name {
+            pub(crate) fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+                Ok($name { $($field: row.try_get(stringify!($field))?),* })
+            }
+        }
+    };
+}
+
+row_struct!(UserRow {
+    id: i64, username: String, display_name: String, role: String, department: Option<String>,
+    enterprise_id: Option<i64>, provider_id: Option<i64>, password_hash: Option<String>, created_at: i64,
+});
+
+row_struct!(DepartmentRow { region_code: String, tier: String, name: String });
+
+row_struct!(EnterpriseRow {
+    id: i64, name: String, credit_code: String, region: String, lon: Option<f64>, lat: Option<f64>,
+    note: String, created_at: i64,
+});
+
+row_struct!(ProviderRow {
+    id: i64, key: String, name: String, region: String, lon: Option<f64>, lat: Option<f64>, note: String,
+    created_at: i64,
+});
+
+row_struct!(CapabilityRow { id: i64, provider_id: i64, kind: String, available: i64, attrs: String, updated_at: i64 });
+
+row_struct!(CaseRow { id: i64, enterprise_id: i64, title: String, region: String, opened_at: i64, status: String });
+
+row_struct!(TeamMemberRow {
+    id: i64, case_id: i64, title: String, tier: String, department: String, role: String,
+    user_id: Option<i64>, joined_at: i64,
+});
+
+row_struct!(NeedRow {
+    id: i64, case_id: i64, kind: String, title: String, specification: String, quantity: f64, unit: String,
+    requires: String, deadline: Option<i64>, max_distance_km: Option<f64>, max_lead_time_h: Option<f64>,
+    scope: String, owner: String, owner_tier: String, letter_to: Option<String>, solution_region: Option<String>,
+    route_zh: String, route_en: String, status: String, reached_owner_at: i64, supervised: i64,
+    selected_candidate: Option<i64>, created_at: i64, updated_at: i64,
+});
+
+row_struct!(CandidateRow {
+    id: i64, need_id: i64, provider_id: i64, feasible: i64, road_km: f64, travel_h: f64, processing_h: f64,
+    lead_time_h: f64, scope: String, owner: String, reasons: String, explanation_zh: String,
+    explanation_en: String, status: String, created_at: i64,
+});
+
+row_struct!(ShipmentRow {
+    id: i64, case_id: i64, need_id: Option<i64>, goods: String, origin: String, destination: String,
+    status: String, traffic_pass: Option<String>, departs_at: Option<i64>, arrives_at: Option<i64>,
+});
+
+row_struct!(ApprovalRow {
+    id: i64, case_id: i64, department: String, agency: String, item: String, status: String,
+    opened_at: i64, due_at: Option<i64>, decided_at: Option<i64>,
+});
+
+row_struct!(LetterRow {
+    id: i64, need_id: i64, number: String, sender: String, recipients: String, subject: String,
+    body_zh: String, body_en: String, status: String, created_at: i64, sent_at: Option<i64>,
+    acknowledged_at: Option<i64>,
+});
+
+row_struct!(NotificationRow {
+    id: i64, department: Option<String>, user_id: Option<i64>, need_id: Option<i64>, text_zh: String,
+    text_en: String, created_at: i64, read_at: Option<i64>,
+});
+
+row_struct!(
+    /// One line of the audit log.
+    EventRow {
+        seq: i64, at: i64, actor: String, action: String, entity: String, case_id: Option<i64>,
+        payload: String, prev_hash: String, hash: String,
+    }
+);
+
+/// An event to append; the store numbers and chains it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewEvent {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub case_id: Option<i64>,
+    pub payload: String,
+}

@@ -1,0 +1,347 @@
+//! The write side: a [`WriteTx`] holds the single write transaction of its database, so the
+//! change and its audit event commit together and the audit chain has no gaps or forks.
+
+use crate::rows::*;
+use crate::{Backend, StoreError, StoreResult};
+use bangfu_core::audit::{EventContent, GENESIS_HASH, event_hash};
+use sqlx::{Any, AnyConnection, AnyPool, Transaction};
+
+/// One write transaction. Dropping it without [`WriteTx::commit`] rolls everything back.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+}
+
+impl std::fmt::Debug for WriteTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriteTx")
+    }
+}
+
+/// Maps a uniqueness or foreign-key failure to a conflict the caller can explain.
+fn conflict(error: sqlx::Error, what: &str) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(format!("{what} already exists")),
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::Conflict(format!("{what} refers to something that does not exist"))
+        }
+        _ => StoreError::Database(error),
+    }
+}
+
+impl WriteTx {
+    pub(crate) async fn begin(pool: &AnyPool, backend: Backend) -> StoreResult<WriteTx> {
+        let mut tx = pool.begin().await?;
+        if backend == Backend::Postgres {
+            // DIALECT: serialise writers across servers so the audit chain stays linear.
+            sqlx::query("SELECT pg_advisory_xact_lock(727300)").execute(&mut *tx).await?;
+        }
+        Ok(WriteTx { tx })
+    }
+
+    pub(crate) fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> StoreResult<()> {
+        Ok(self.tx.commit().await?)
+    }
+
+    pub async fn rollback(self) -> StoreResult<()> {
+        Ok(self.tx.rollback().await?)
+    }
+
+    async fn insert_returning_id(&mut self, query: sqlx::query::Query<'_, Any, sqlx::any::AnyArguments>, what: &str) -> StoreResult<i64> {
+        use sqlx::Row;
+        let row = query.fetch_one(&mut *self.tx).await.map_err(|e| conflict(e, what))?;
+        Ok(row.try_get::<i64, _>(0)?)
+    }
+
+    async fn exec(&mut self, query: sqlx::query::Query<'_, Any, sqlx::any::AnyArguments>, what: &str) -> StoreResult<u64> {
+        let done = query.execute(&mut *self.tx).await.map_err(|e| conflict(e, what))?;
+        Ok(done.rows_affected())
+    }
+
+    /// Appends an audit event after the last one, chaining its hash. Returns its sequence number.
+    pub async fn append_event(&mut self, event: &NewEvent) -> StoreResult<i64> {
+        let last: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        let (seq, prev_hash) = match last {
+            Some((seq, hash)) => (seq + 1, hash),
+            None => (1, GENESIS_HASH.to_string()),
+        };
+        let content = EventContent {
+            seq,
+            at_ms: event.at,
+            actor: &event.actor,
+            action: &event.action,
+            entity: &event.entity,
+            case_id: event.case_id,
+            payload: &event.payload,
+        };
+        let hash = event_hash(&prev_hash, &content);
+        sqlx::query(
+            "INSERT INTO events (seq, at, actor, action, entity, case_id, payload, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(seq)
+        .bind(event.at)
+        .bind(&event.actor)
+        .bind(&event.action)
+        .bind(&event.entity)
+        .bind(event.case_id)
+        .bind(&event.payload)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(seq)
+    }
+
+    pub async fn insert_user(&mut self, u: &UserRow) -> StoreResult<i64> {
+        let q = sqlx::query(
+            "INSERT INTO users (username, display_name, role, department, enterprise_id, provider_id, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(&u.username)
+        .bind(&u.display_name)
+        .bind(&u.role)
+        .bind(&u.department)
+        .bind(u.enterprise_id)
+        .bind(u.provider_id)
+        .bind(&u.password_hash)
+        .bind(u.created_at);
+        self.insert_returning_id(q, &format!("user {}", u.username)).await
+    }
+
+    pub async fn insert_enterprise(&mut self, e: &EnterpriseRow) -> StoreResult<i64> {
+        let q = sqlx::query(
+            "INSERT INTO enterprises (name, credit_code, region, lon, lat, note, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(&e.name)
+        .bind(&e.credit_code)
+        .bind(&e.region)
+        .bind(e.lon)
+        .bind(e.lat)
+        .bind(&e.note)
+        .bind(e.created_at);
+        self.insert_returning_id(q, &format!("an enterprise with credit code {}", e.credit_code)).await
+    }
+
+    pub async fn insert_provider(&mut self, p: &ProviderRow) -> StoreResult<i64> {
+        let q = sqlx::query(
+            "INSERT INTO providers (key, name, region, lon, lat, note, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(&p.key)
+        .bind(&p.name)
+        .bind(&p.region)
+        .bind(p.lon)
+        .bind(p.lat)
+        .bind(&p.note)
+        .bind(p.created_at);
+        self.insert_returning_id(q, &format!("provider {}", p.key)).await
+    }
+
+    /// Inserts a capability or replaces the one of the same provider and kind; returns its id.
+    pub async fn upsert_capability(&mut self, c: &CapabilityRow) -> StoreResult<i64> {
+        let q = sqlx::query(
+            "INSERT INTO capabilities (provider_id, kind, available, attrs, updated_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (provider_id, kind) DO UPDATE SET available = excluded.available, attrs = excluded.attrs, updated_at = excluded.updated_at \
+             RETURNING id",
+        )
+        .bind(c.provider_id)
+        .bind(&c.kind)
+        .bind(c.available)
+        .bind(&c.attrs)
+        .bind(c.updated_at);
+        self.insert_returning_id(q, "capability").await
+    }
+
+    pub async fn insert_case(&mut self, c: &CaseRow) -> StoreResult<i64> {
+        let q = sqlx::query("INSERT INTO cases (enterprise_id, title, region, opened_at, status) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            .bind(c.enterprise_id)
+            .bind(&c.title)
+            .bind(&c.region)
+            .bind(c.opened_at)
+            .bind(&c.status);
+        self.insert_returning_id(q, "case").await
+    }
+
+    pub async fn insert_team_member(&mut self, m: &TeamMemberRow) -> StoreResult<i64> {
+        let q = sqlx::query(
+            "INSERT INTO team_members (case_id, title, tier, department, role, user_id, joined_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(m.case_id)
+        .bind(&m.title)
+        .bind(&m.tier)
+        .bind(&m.department)
+        .bind(&m.role)
+        .bind(m.user_id)
+        .bind(m.joined_at);
+        self.insert_returning_id(q, "team member").await
+    }
+
+    pub async fn insert_need(&mut self, n: &NeedRow) -> StoreResult<i64> {
+        let q = sqlx::query(
+            "INSERT INTO needs (case_id, kind, title, specification, quantity, unit, requires, deadline, max_distance_km, max_lead_time_h, \
+             scope, owner, owner_tier, letter_to, solution_region, route_zh, route_en, status, reached_owner_at, supervised, selected_candidate, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id",
+        )
+        .bind(n.case_id)
+        .bind(&n.kind)
+        .bind(&n.title)
+        .bind(&n.specification)
+        .bind(n.quantity)
+        .bind(&n.unit)
+        .bind(&n.requires)
+        .bind(n.deadline)
+        .bind(n.max_distance_km)
+        .bind(n.max_lead_time_h)
+        .bind(&n.scope)
+        .bind(&n.owner)
+        .bind(&n.owner_tier)
+        .bind(&n.letter_to)
+        .bind(&n.solution_region)
+        .bind(&n.route_zh)
+        .bind(&n.route_en)
+        .bind(&n.status)
+        .bind(n.reached_owner_at)
+        .bind(n.supervised)
+        .bind(n.selected_candidate)
+        .bind(n.created_at)
+        .bind(n.updated_at);
+        self.insert_returning_id(q, "need").await
+    }
+
+    /// Writes back every mutable field of a need (route, status, supervision, selection).
+    pub async fn update_need(&mut self, n: &NeedRow) -> StoreResult<()> {
+        let q = sqlx::query(
+            "UPDATE needs SET scope = $2, owner = $3, owner_tier = $4, letter_to = $5, solution_region = $6, route_zh = $7, route_en = $8, \
+             status = $9, reached_owner_at = $10, supervised = $11, selected_candidate = $12, updated_at = $13 WHERE id = $1",
+        )
+        .bind(n.id)
+        .bind(&n.scope)
+        .bind(&n.owner)
+        .bind(&n.owner_tier)
+        .bind(&n.letter_to)
+        .bind(&n.solution_region)
+        .bind(&n.route_zh)
+        .bind(&n.route_en)
+        .bind(&n.status)
+        .bind(n.reached_owner_at)
+        .bind(n.supervised)
+        .bind(n.selected_candidate)
+        .bind(n.updated_at);
+        match self.exec(q, "need").await? {
+            0 => Err(StoreError::NotFound(format!("need {}", n.id))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Inserts a candidate or refreshes the screening of the same provider for the same need.
+    pub async fn upsert_candidate(&mut self, c: &CandidateRow) -> StoreResult<i64> {
+        let q = sqlx::query(
+            "INSERT INTO candidates (need_id, provider_id, feasible, road_km, travel_h, processing_h, lead_time_h, scope, owner, reasons, explanation_zh, explanation_en, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             ON CONFLICT (need_id, provider_id) DO UPDATE SET feasible = excluded.feasible, road_km = excluded.road_km, travel_h = excluded.travel_h, \
+             processing_h = excluded.processing_h, lead_time_h = excluded.lead_time_h, scope = excluded.scope, owner = excluded.owner, reasons = excluded.reasons, \
+             explanation_zh = excluded.explanation_zh, explanation_en = excluded.explanation_en RETURNING id",
+        )
+        .bind(c.need_id)
+        .bind(c.provider_id)
+        .bind(c.feasible)
+        .bind(c.road_km)
+        .bind(c.travel_h)
+        .bind(c.processing_h)
+        .bind(c.lead_time_h)
+        .bind(&c.scope)
+        .bind(&c.owner)
+        .bind(&c.reasons)
+        .bind(&c.explanation_zh)
+        .bind(&c.explanation_en)
+        .bind(&c.status)
+        .bind(c.created_at);
+        self.insert_returning_id(q, "candidate").await
+    }
+
+    pub async fn set_candidate_status(&mut self, candidate_id: i64, status: &str) -> StoreResult<()> {
+        let q = sqlx::query("UPDATE candidates SET status = $2 WHERE id = $1").bind(candidate_id).bind(status);
+        self.exec(q, "candidate").await.map(drop)
+    }
+
+    pub async fn insert_shipment(&mut self, s: &ShipmentRow) -> StoreResult<i64> {
+        let q = sqlx::query(
+            "INSERT INTO shipments (case_id, need_id, goods, origin, destination, status, traffic_pass, departs_at, arrives_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(s.case_id)
+        .bind(s.need_id)
+        .bind(&s.goods)
+        .bind(&s.origin)
+        .bind(&s.destination)
+        .bind(&s.status)
+        .bind(&s.traffic_pass)
+        .bind(s.departs_at)
+        .bind(s.arrives_at);
+        self.insert_returning_id(q, "shipment").await
+    }
+
+    pub async fn insert_approval(&mut self, a: &ApprovalRow) -> StoreResult<i64> {
+        let q = sqlx::query(
+            "INSERT INTO approvals (case_id, department, agency, item, status, opened_at, due_at, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(a.case_id)
+        .bind(&a.department)
+        .bind(&a.agency)
+        .bind(&a.item)
+        .bind(&a.status)
+        .bind(a.opened_at)
+        .bind(a.due_at)
+        .bind(a.decided_at);
+        self.insert_returning_id(q, "approval").await
+    }
+
+    pub async fn update_approval(&mut self, id: i64, status: &str, decided_at: Option<i64>) -> StoreResult<()> {
+        let q = sqlx::query("UPDATE approvals SET status = $2, decided_at = $3 WHERE id = $1").bind(id).bind(status).bind(decided_at);
+        self.exec(q, "approval").await.map(drop)
+    }
+
+    pub async fn insert_letter(&mut self, l: &LetterRow) -> StoreResult<i64> {
+        let q = sqlx::query(
+            "INSERT INTO letters (need_id, number, sender, recipients, subject, body_zh, body_en, status, created_at, sent_at, acknowledged_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(l.need_id)
+        .bind(&l.number)
+        .bind(&l.sender)
+        .bind(&l.recipients)
+        .bind(&l.subject)
+        .bind(&l.body_zh)
+        .bind(&l.body_en)
+        .bind(&l.status)
+        .bind(l.created_at)
+        .bind(l.sent_at)
+        .bind(l.acknowledged_at);
+        self.insert_returning_id(q, &format!("letter {}", l.number)).await
+    }
+
+    pub async fn update_letter_status(&mut self, id: i64, status: &str, sent_at: Option<i64>, acknowledged_at: Option<i64>) -> StoreResult<()> {
+        let q = sqlx::query("UPDATE letters SET status = $2, sent_at = $3, acknowledged_at = $4 WHERE id = $1")
+            .bind(id)
+            .bind(status)
+            .bind(sent_at)
+            .bind(acknowledged_at);
+        self.exec(q, "letter").await.map(drop)
+    }
+
+    pub async fn insert_notification(&mut self, n: &NotificationRow) -> StoreResult<i64> {
+        let q = sqlx::query(
+            "INSERT INTO notifications (department, user_id, need_id, text_zh, text_en, created_at, read_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(&n.department)
+        .bind(n.user_id)
+        .bind(n.need_id)
+        .bind(&n.text_zh)
+        .bind(&n.text_en)
+        .bind(n.created_at)
+        .bind(n.read_at);
+        self.insert_returning_id(q, "notification").await
+    }
+}
