@@ -1,1 +1,78 @@
-//! Use cases.
+//! bangfu's use cases. Every change goes `authorise → validate → write → append audit event`
+//! in one transaction ([`App`] methods taking an [`Actor`] and `now`); every read is filtered by
+//! [`access`], the one place that decides who sees what. Web and CLI both call this crate and
+//! hold no rules of their own.
+//!
+//! Invariants: no HTTP, no SQL (that is `bangfu-store`), and no clock — `now` is a parameter.
+
+pub mod access;
+mod actor;
+pub mod cases;
+pub mod demo;
+mod error;
+pub mod needs;
+pub mod registry;
+mod time;
+pub mod views;
+
+pub use actor::Actor;
+pub use error::{AppError, AppResult};
+pub use time::{from_millis, to_millis};
+
+use bangfu_core::region::RegionTree;
+use bangfu_core::routing::RoutingPolicy;
+use bangfu_store::{NewEvent, Store, WriteTx};
+use chrono::{DateTime, Utc};
+
+/// The application: a store, the region tree and the policies of this deployment.
+#[derive(Clone, Debug)]
+pub struct App {
+    pub(crate) store: Store,
+    pub(crate) tree: &'static RegionTree,
+    pub(crate) policy: RoutingPolicy,
+}
+
+impl App {
+    /// Opens the database at `url` (see `bangfu_store::DatabaseUrl`) with the default policies.
+    pub async fn open(url: &str) -> AppResult<App> {
+        let store = Store::open(url).await?;
+        Ok(App { store, tree: RegionTree::embedded(), policy: RoutingPolicy::default() })
+    }
+
+    pub fn tree(&self) -> &'static RegionTree {
+        self.tree
+    }
+
+    pub fn policy(&self) -> &RoutingPolicy {
+        &self.policy
+    }
+
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+}
+
+/// What one change records in the audit log.
+pub(crate) struct Audit<'a> {
+    pub actor: &'a Actor,
+    pub now: DateTime<Utc>,
+    pub action: &'a str,
+    pub entity: String,
+    pub case_id: Option<i64>,
+    pub payload: serde_json::Value,
+}
+
+impl Audit<'_> {
+    pub(crate) async fn append(self, tx: &mut WriteTx) -> AppResult<i64> {
+        Ok(tx
+            .append_event(&NewEvent {
+                at: to_millis(self.now),
+                actor: self.actor.name.clone(),
+                action: self.action.to_string(),
+                entity: self.entity,
+                case_id: self.case_id,
+                payload: self.payload.to_string(),
+            })
+            .await?)
+    }
+}

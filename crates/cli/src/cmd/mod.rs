@@ -1,6 +1,11 @@
 //! The subcommands, one module each. `run` dispatches.
 
+pub mod case;
+pub mod db;
+pub mod demo;
+pub mod enterprise;
 pub mod route;
+pub mod serve;
 
 use crate::outcome::CliResult;
 use clap::{Parser, Subcommand};
@@ -17,12 +22,24 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Start the web server (API and pages); --demo loads the reference case first
+    Serve(serve::Args),
+    /// Load the reference case: Linfen's first mask factory, Quwo, 2020
+    Demo(demo::Args),
+    /// List and show cases
+    Case(case::Args),
+    /// Register enterprises
+    Enterprise(enterprise::Args),
     /// Decide scope and owning department for a need (no database needed)
     Route(route::Args),
 }
 
 pub fn run(cli: Cli) -> CliResult {
     match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Case(args) => case::run(args),
+        Command::Enterprise(args) => enterprise::run(args),
         Command::Route(args) => route::run(args),
     }
 }

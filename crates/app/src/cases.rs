@@ -1,0 +1,172 @@
+//! Enterprises, cases and their stationed teams.
+
+use crate::error::bad;
+use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
+use bangfu_core::credit_code::CreditCode;
+use bangfu_core::model::{Role, StationRole, Tier};
+use bangfu_core::region::RegionCode;
+use bangfu_store::{CaseRow, EnterpriseRow, TeamMemberRow};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+/// An enterprise as typed by a user.
+#[derive(Clone, Debug, Default)]
+pub struct NewEnterprise {
+    pub name: String,
+    pub credit_code: String,
+    /// A region code or a unique name.
+    pub region: String,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub note: String,
+}
+
+/// A member of a stationed team as typed by a user.
+#[derive(Clone, Debug)]
+pub struct NewTeamMember {
+    /// How the member is called, by role ("临汾市工信局驻企干部（一）"); no personal names needed.
+    pub title: String,
+    /// The member's department: a region code or a unique name.
+    pub department: String,
+    /// commissioner (特派员), stationed_cadre (驻企干部) or task_force (专班).
+    pub role: String,
+    pub user_id: Option<i64>,
+}
+
+impl App {
+    /// Resolves a code or unique name typed by a user into a region code.
+    pub fn region(&self, input: &str, field: &str) -> AppResult<RegionCode> {
+        self.tree.resolve(input).map_err(|e| bad(format!("{field}: {e}")))
+    }
+
+    pub async fn add_enterprise(&self, actor: &Actor, now: DateTime<Utc>, input: NewEnterprise) -> AppResult<EnterpriseRow> {
+        if !matches!(actor.role, Role::Admin | Role::Officer) {
+            return Err(AppError::Forbidden("only officers and admins register enterprises".into()));
+        }
+        let name = input.name.trim();
+        if name.is_empty() {
+            return Err(bad("name: give the enterprise's registered name"));
+        }
+        let credit_code = CreditCode::parse(&input.credit_code).map_err(|e| bad(format!("credit_code: {e}")))?;
+        let region = self.region(&input.region, "region")?;
+        let (lon, lat) = coordinates(self, region, input.lon, input.lat)?;
+        let mut tx = self.store.begin_write().await?;
+        if tx.enterprise_by_credit_code(credit_code.as_str()).await?.is_some() {
+            return Err(AppError::Conflict(format!("an enterprise with credit code {credit_code} is already registered")));
+        }
+        let mut row = EnterpriseRow {
+            id: 0,
+            name: name.to_string(),
+            credit_code: credit_code.to_string(),
+            region: region.to_string(),
+            lon,
+            lat,
+            note: input.note,
+            created_at: to_millis(now),
+        };
+        row.id = tx.insert_enterprise(&row).await?;
+        Audit {
+            actor,
+            now,
+            action: "enterprise.added",
+            entity: format!("enterprise:{}", row.id),
+            case_id: None,
+            payload: json!({"name": row.name, "credit_code": row.credit_code, "region": row.region}),
+        }
+        .append(&mut tx)
+        .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Opens the case of an enterprise (one per enterprise).
+    pub async fn open_case(&self, actor: &Actor, now: DateTime<Utc>, enterprise_id: i64, title: &str) -> AppResult<CaseRow> {
+        if !access::can_act_on_case(actor) {
+            return Err(AppError::Forbidden("only officers and admins open cases".into()));
+        }
+        let mut tx = self.store.begin_write().await?;
+        let enterprise = tx.enterprise(enterprise_id).await?.ok_or_else(|| AppError::NotFound(format!("enterprise {enterprise_id}")))?;
+        if let Some(existing) = tx.case_of_enterprise(enterprise_id).await? {
+            return Err(AppError::Conflict(format!("{} already has case {}", enterprise.name, existing.id)));
+        }
+        let title = if title.trim().is_empty() { format!("{}帮扶档案", enterprise.name) } else { title.trim().to_string() };
+        let mut row = CaseRow { id: 0, enterprise_id, title, region: enterprise.region.clone(), opened_at: to_millis(now), status: "active".into() };
+        row.id = tx.insert_case(&row).await?;
+        Audit {
+            actor,
+            now,
+            action: "case.opened",
+            entity: format!("case:{}", row.id),
+            case_id: Some(row.id),
+            payload: json!({"enterprise": enterprise.name, "title": row.title}),
+        }
+        .append(&mut tx)
+        .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    pub async fn add_team_member(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewTeamMember) -> AppResult<TeamMemberRow> {
+        let role = StationRole::parse(&input.role).map_err(|e| bad(format!("role: {e}")))?;
+        let department = self.tree.department_region(self.region(&input.department, "department")?);
+        let tier = self.tree.get(department).map(|r| Tier::of_level(r.level)).unwrap_or(Tier::County);
+        if input.title.trim().is_empty() {
+            return Err(bad("title: say who the member is by role, for example 临汾市工信局驻企干部"));
+        }
+        let mut tx = self.store.begin_write().await?;
+        let case = self.case_for_write(&mut tx, actor, case_id).await?;
+        let mut row = TeamMemberRow {
+            id: 0,
+            case_id: case.id,
+            title: input.title.trim().to_string(),
+            tier: tier.as_str().into(),
+            department: department.to_string(),
+            role: role.as_str().into(),
+            user_id: input.user_id,
+            joined_at: to_millis(now),
+        };
+        row.id = tx.insert_team_member(&row).await?;
+        Audit {
+            actor,
+            now,
+            action: "team.member_added",
+            entity: format!("team_member:{}", row.id),
+            case_id: Some(case.id),
+            payload: json!({"title": row.title, "role": row.role, "department": row.department, "tier": row.tier}),
+        }
+        .append(&mut tx)
+        .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// The case, if `actor` may see it and change it; not found otherwise.
+    pub(crate) async fn case_for_write(&self, tx: &mut bangfu_store::WriteTx, actor: &Actor, case_id: i64) -> AppResult<CaseRow> {
+        let case = tx.case(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
+        let team = tx.team(case_id).await?;
+        if !access::can_see_case(self.tree, actor, &case, &team) {
+            return Err(AppError::NotFound(format!("case {case_id}")));
+        }
+        if !access::can_act_on_case(actor) {
+            return Err(AppError::Forbidden(format!("{} may read case {case_id} but not change it", actor.name)));
+        }
+        Ok(case)
+    }
+}
+
+/// The given coordinates, or the region's seat when none are given; both or neither.
+pub(crate) fn coordinates(app: &App, region: RegionCode, lon: Option<f64>, lat: Option<f64>) -> AppResult<(Option<f64>, Option<f64>)> {
+    match (lon, lat) {
+        (Some(lon), Some(lat)) => {
+            if !(73.0..=136.0).contains(&lon) || !(3.0..=54.0).contains(&lat) {
+                return Err(bad(format!("lon/lat {lon}, {lat} lie outside China — give degrees, longitude first (曲沃县 is 111.47, 35.64)")));
+            }
+            Ok((Some(lon), Some(lat)))
+        }
+        (None, None) => {
+            let r = app.tree.get(region);
+            Ok((r.and_then(|r| r.lon), r.and_then(|r| r.lat)))
+        }
+        _ => Err(bad("give both --lon and --lat, or neither (the region's seat is used)")),
+    }
+}

@@ -1,0 +1,203 @@
+//! Needs: reporting (with routing), candidates, selection and switching, and the lifecycle
+//! open → selected → started → resolved (or cancelled).
+
+use crate::error::bad;
+use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
+use bangfu_core::model::{NeedKind, NeedStatus, Role, Scope, Tier};
+use bangfu_core::region::RegionCode;
+use bangfu_core::routing::{Route, department_name, route};
+use bangfu_store::{CaseRow, NeedRow, NotificationRow, WriteTx};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+/// A need as reported by a user.
+#[derive(Clone, Debug, Default)]
+pub struct NewNeed {
+    pub kind: String,
+    pub title: String,
+    pub specification: String,
+    pub quantity: f64,
+    pub unit: String,
+    /// The kind's requirements, for example {"input_width_m": 1.6, "output_width_m": 1.4}.
+    pub requires: serde_json::Value,
+    pub deadline: Option<DateTime<Utc>>,
+    pub max_distance_km: Option<f64>,
+    pub max_lead_time_h: Option<f64>,
+    /// Where the solution is already known to lie (a code or unique name), if it is.
+    pub solution_region: Option<String>,
+}
+
+impl App {
+    /// Reports a need on a case and routes it to its owner.
+    pub async fn report_need(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<NeedRow> {
+        let kind = NeedKind::parse(&input.kind).map_err(|e| bad(format!("kind: {e}")))?;
+        let title = input.title.trim();
+        if title.is_empty() {
+            return Err(bad("title: say in a few words what blocks production, for example 熔喷布需分切至 1.4 m 以下"));
+        }
+        if !input.quantity.is_finite() || input.quantity <= 0.0 {
+            return Err(bad(format!("quantity: {} is not a positive number — give how many (masks, rolls, workers…)", input.quantity)));
+        }
+        for (name, value) in [("max_distance_km", input.max_distance_km), ("max_lead_time_h", input.max_lead_time_h)] {
+            if value.is_some_and(|v| !v.is_finite() || v <= 0.0) {
+                return Err(bad(format!("{name}: must be a positive number when given")));
+            }
+        }
+        let requires = match &input.requires {
+            serde_json::Value::Null => json!({}),
+            serde_json::Value::Object(_) => input.requires.clone(),
+            other => return Err(bad(format!("requires: expected an object such as {{\"input_width_m\": 1.6}}, found {other}"))),
+        };
+        let solution = input.solution_region.as_deref().filter(|s| !s.trim().is_empty()).map(|s| self.region(s, "solution_region")).transpose()?;
+
+        let mut tx = self.store.begin_write().await?;
+        let case = tx.case(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
+        let team = tx.team(case_id).await?;
+        let own_enterprise = actor.role == Role::Enterprise && actor.enterprise_id == Some(case.enterprise_id);
+        if !access::can_see_case(self.tree, actor, &case, &team) {
+            return Err(AppError::NotFound(format!("case {case_id}")));
+        }
+        if !(own_enterprise || access::can_act_on_case(actor)) {
+            return Err(AppError::Forbidden(format!("{} may read case {case_id} but not report needs on it", actor.name)));
+        }
+        let enterprise_region = region_code(&case.region);
+        let decision = match solution {
+            Some(solution) => route(self.tree, &self.policy, enterprise_region, solution, Some(kind)).map_err(|e| bad(e.to_string()))?,
+            None => self.unsourced_route(enterprise_region, kind),
+        };
+        let mut need = NeedRow {
+            id: 0,
+            case_id,
+            kind: kind.as_str().into(),
+            title: title.to_string(),
+            specification: input.specification.trim().to_string(),
+            quantity: input.quantity,
+            unit: input.unit.trim().to_string(),
+            requires: requires.to_string(),
+            deadline: input.deadline.map(to_millis),
+            max_distance_km: input.max_distance_km,
+            max_lead_time_h: input.max_lead_time_h,
+            scope: String::new(),
+            owner: String::new(),
+            owner_tier: String::new(),
+            letter_to: None,
+            solution_region: solution.map(|s| s.to_string()),
+            route_zh: String::new(),
+            route_en: String::new(),
+            status: NeedStatus::Open.as_str().into(),
+            reached_owner_at: to_millis(now),
+            supervised: 0,
+            selected_candidate: None,
+            created_at: to_millis(now),
+            updated_at: to_millis(now),
+        };
+        self.apply_route(&mut need, &decision);
+        need.id = tx.insert_need(&need).await?;
+        Audit {
+            actor,
+            now,
+            action: "need.reported",
+            entity: format!("need:{}", need.id),
+            case_id: Some(case_id),
+            payload: json!({
+                "kind": need.kind, "title": need.title, "quantity": need.quantity, "unit": need.unit,
+                "scope": need.scope, "owner": need.owner, "letter_to": need.letter_to,
+                "explanation": {"zh": need.route_zh, "en": need.route_en},
+            }),
+        }
+        .append(&mut tx)
+        .await?;
+        self.notify_owner(&mut tx, now, &need, "新诉求", "New need").await?;
+        tx.commit().await?;
+        Ok(need)
+    }
+
+    /// The route of a need whose solution is not yet known: its own region answers first.
+    fn unsourced_route(&self, enterprise_region: RegionCode, kind: NeedKind) -> Route {
+        let decision = route(self.tree, &self.policy, enterprise_region, enterprise_region, Some(kind));
+        decision.unwrap_or_else(|_| Route {
+            scope: Scope::Local,
+            owner: enterprise_region,
+            letter_to: None,
+            explanation: Default::default(),
+        })
+    }
+
+    /// Writes a routing decision into the need's fields.
+    pub(crate) fn apply_route(&self, need: &mut NeedRow, decision: &Route) {
+        need.scope = decision.scope.as_str().into();
+        need.owner = decision.owner.to_string();
+        need.owner_tier = self.tier_of(decision.owner).as_str().into();
+        need.letter_to = decision.letter_to.map(|c| c.to_string());
+        need.route_zh = decision.explanation.zh.clone();
+        need.route_en = decision.explanation.en.clone();
+    }
+
+    pub(crate) fn tier_of(&self, department: RegionCode) -> Tier {
+        self.tree.get(department).map_or(Tier::County, |r| Tier::of_level(r.level))
+    }
+
+    pub(crate) async fn notify_owner(&self, tx: &mut WriteTx, now: DateTime<Utc>, need: &NeedRow, zh: &str, en: &str) -> AppResult<()> {
+        tx.insert_notification(&NotificationRow {
+            id: 0,
+            department: Some(need.owner.clone()),
+            user_id: None,
+            need_id: Some(need.id),
+            text_zh: format!("{zh}：{}（{}）", need.title, department_name(self.tree, region_code(&need.owner))),
+            text_en: format!("{en}: {}", need.title),
+            created_at: to_millis(now),
+            read_at: None,
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// The need, with its case, if `actor` may see and change it.
+    pub(crate) async fn need_for_write(&self, tx: &mut WriteTx, actor: &Actor, need_id: i64) -> AppResult<(NeedRow, CaseRow)> {
+        let need = tx.need(need_id).await?.ok_or_else(|| AppError::NotFound(format!("need {need_id}")))?;
+        let case = self.case_for_write(tx, actor, need.case_id).await.map_err(|e| match e {
+            AppError::NotFound(_) => AppError::NotFound(format!("need {need_id}")),
+            other => other,
+        })?;
+        Ok((need, case))
+    }
+
+    /// Moves a need along its lifecycle: started, resolved or cancelled.
+    pub async fn set_need_status(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, status: NeedStatus, note: &str) -> AppResult<NeedRow> {
+        let mut tx = self.store.begin_write().await?;
+        let (mut need, case) = self.need_for_write(&mut tx, actor, need_id).await?;
+        let current = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
+        let allowed = match status {
+            NeedStatus::Started => matches!(current, NeedStatus::Open | NeedStatus::Selected),
+            NeedStatus::Resolved | NeedStatus::Cancelled => !current.is_closed(),
+            NeedStatus::Open | NeedStatus::Selected => false,
+        };
+        if !allowed {
+            return Err(AppError::Conflict(format!("need {need_id} is {current}; it cannot become {status}")));
+        }
+        need.status = status.as_str().into();
+        need.updated_at = to_millis(now);
+        tx.update_need(&need).await?;
+        Audit {
+            actor,
+            now,
+            action: match status {
+                NeedStatus::Started => "need.started",
+                NeedStatus::Resolved => "need.resolved",
+                _ => "need.cancelled",
+            },
+            entity: format!("need:{need_id}"),
+            case_id: Some(case.id),
+            payload: json!({"title": need.title, "note": note}),
+        }
+        .append(&mut tx)
+        .await?;
+        tx.commit().await?;
+        Ok(need)
+    }
+}
+
+/// A region code stored by this application (always valid).
+pub(crate) fn region_code(text: &str) -> RegionCode {
+    RegionCode::new_unchecked(text.parse().unwrap_or(0))
+}

@@ -1,0 +1,1 @@
+//! The capability registry: providers and what they can do.

@@ -1,0 +1,80 @@
+//! `bangfu case`: list and show cases.
+
+use super::db::{DbArgs, app_error, operator, runtime};
+use crate::outcome::{CliResult, Outcome};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// List cases (exit 1 when there are none)
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one case with its team, needs and events (exit 1 when it does not exist)
+    Show {
+        /// The case id
+        id: i64,
+        #[command(flatten)]
+        db: DbArgs,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(args: Args) -> CliResult {
+    runtime()?.block_on(async {
+        match args.command {
+            Command::List { db, json } => {
+                let app = db.open().await?;
+                let cases = app.list_cases(&operator()).await.map_err(app_error)?;
+                if json {
+                    let items: Vec<_> = cases.iter().map(bangfu_web::json::case_summary).collect();
+                    println!("{}", serde_json::Value::Array(items));
+                } else {
+                    for c in &cases {
+                        println!("{}\t{}\t{}\t{} open / {} needs", c.case.id, c.enterprise.name, c.case.region, c.open_needs, c.needs);
+                    }
+                }
+                app.close().await;
+                Ok(if cases.is_empty() { Outcome::NotFound } else { Outcome::Ok })
+            }
+            Command::Show { id, db, json } => {
+                let app = db.open().await?;
+                let detail = match app.case_detail(&operator(), id).await {
+                    Ok(detail) => detail,
+                    Err(bangfu_app::AppError::NotFound(what)) => {
+                        eprintln!("{what} not found — `bangfu case list` shows the cases");
+                        return Ok(Outcome::NotFound);
+                    }
+                    Err(e) => return Err(app_error(e)),
+                };
+                if json {
+                    println!("{}", bangfu_web::json::case_detail(&detail));
+                } else {
+                    println!("case {}: {} — {}", detail.case.id, detail.case.title, detail.enterprise.name);
+                    for m in &detail.team {
+                        println!("  team  {} ({}, {})", m.title, m.role, m.tier);
+                    }
+                    for n in &detail.needs {
+                        println!("  need {} [{}] {} — {} → {}", n.id, n.status, n.title, n.scope, n.owner);
+                    }
+                    for e in &detail.events {
+                        println!("  {}  {}  {}", bangfu_web::json::time(e.at), e.action, e.entity);
+                    }
+                }
+                app.close().await;
+                Ok(Outcome::Ok)
+            }
+        }
+    })
+}

@@ -1,0 +1,36 @@
+//! `bangfu serve`: the web server (API and pages).
+
+use super::db::{DbArgs, app_error, operator, runtime};
+use crate::outcome::{CliError, CliResult, Outcome};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Address to listen on; port 0 picks a free port (the chosen address is printed)
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// Load the reference case (Quwo, 2020) first; loading it again changes nothing
+    #[arg(long)]
+    demo: bool,
+}
+
+pub fn run(args: Args) -> CliResult {
+    runtime()?.block_on(async {
+        let app = args.db.open().await?;
+        if args.demo {
+            let report = bangfu_app::demo::load(&app, &operator()).await.map_err(app_error)?;
+            eprintln!("{report}");
+        }
+        let (listener, local) = bangfu_web::bind(&args.addr)
+            .await
+            .map_err(|e| CliError(format!("cannot listen on {}: {e} — choose another --addr", args.addr)))?;
+        println!("bangfu listening on http://{local}");
+        bangfu_web::serve(listener, app, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| CliError(format!("server failed: {e}")))?;
+        Ok(Outcome::Ok)
+    })
+}

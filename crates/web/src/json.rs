@@ -1,0 +1,115 @@
+//! The wire format of bangfu's objects, shared by the API and the CLI's `--json` output.
+//! Times are RFC 3339 at UTC+8 (the users' local time); region codes are strings.
+
+use bangfu_app::from_millis;
+use bangfu_app::views::{CaseDetail, CaseSummary, NeedDetail};
+use bangfu_store::*;
+use chrono::FixedOffset;
+use serde_json::{Value, json};
+
+/// A stored time as RFC 3339 at UTC+8.
+pub fn time(ms: i64) -> String {
+    #[allow(clippy::expect_used)]
+    let china = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    from_millis(ms).with_timezone(&china).to_rfc3339()
+}
+
+fn opt_time(ms: Option<i64>) -> Value {
+    ms.map_or(Value::Null, |ms| Value::String(time(ms)))
+}
+
+fn parse_json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or(Value::String(text.to_string()))
+}
+
+pub fn enterprise(e: &EnterpriseRow) -> Value {
+    json!({"id": e.id, "name": e.name, "credit_code": e.credit_code, "region": e.region, "lon": e.lon, "lat": e.lat, "note": e.note})
+}
+
+pub fn case(c: &CaseRow) -> Value {
+    json!({"id": c.id, "enterprise_id": c.enterprise_id, "title": c.title, "region": c.region, "opened_at": time(c.opened_at), "status": c.status})
+}
+
+pub fn case_summary(s: &CaseSummary) -> Value {
+    let mut v = case(&s.case);
+    v["enterprise"] = enterprise(&s.enterprise);
+    v["needs"] = json!(s.needs);
+    v["open_needs"] = json!(s.open_needs);
+    v
+}
+
+pub fn team_member(m: &TeamMemberRow) -> Value {
+    json!({"id": m.id, "title": m.title, "tier": m.tier, "department": m.department, "role": m.role, "user_id": m.user_id, "joined_at": time(m.joined_at)})
+}
+
+pub fn need(n: &NeedRow) -> Value {
+    json!({
+        "id": n.id, "case_id": n.case_id, "kind": n.kind, "title": n.title, "specification": n.specification,
+        "quantity": n.quantity, "unit": n.unit, "requires": parse_json(&n.requires), "deadline": opt_time(n.deadline),
+        "max_distance_km": n.max_distance_km, "max_lead_time_h": n.max_lead_time_h,
+        "scope": n.scope, "owner": n.owner, "owner_tier": n.owner_tier, "letter_to": n.letter_to,
+        "solution_region": n.solution_region, "explanation": {"zh": n.route_zh, "en": n.route_en},
+        "status": n.status, "reached_owner_at": time(n.reached_owner_at), "supervised": n.supervised != 0,
+        "selected_candidate": n.selected_candidate, "created_at": time(n.created_at), "updated_at": time(n.updated_at),
+    })
+}
+
+pub fn provider(p: &ProviderRow) -> Value {
+    json!({"id": p.id, "key": p.key, "name": p.name, "region": p.region, "lon": p.lon, "lat": p.lat, "note": p.note})
+}
+
+pub fn capability(c: &CapabilityRow) -> Value {
+    json!({"id": c.id, "provider_id": c.provider_id, "kind": c.kind, "available": c.available != 0, "attrs": parse_json(&c.attrs), "updated_at": time(c.updated_at)})
+}
+
+pub fn candidate(c: &CandidateRow, p: &ProviderRow) -> Value {
+    json!({
+        "id": c.id, "need_id": c.need_id, "provider": provider(p), "feasible": c.feasible != 0,
+        "road_km": c.road_km, "travel_h": c.travel_h, "processing_h": c.processing_h, "lead_time_h": c.lead_time_h,
+        "scope": c.scope, "owner": c.owner, "reasons": parse_json(&c.reasons),
+        "explanation": {"zh": c.explanation_zh, "en": c.explanation_en}, "status": c.status,
+    })
+}
+
+pub fn event(e: &EventRow) -> Value {
+    json!({
+        "seq": e.seq, "at": time(e.at), "actor": e.actor, "action": e.action, "entity": e.entity,
+        "case_id": e.case_id, "payload": parse_json(&e.payload), "prev_hash": e.prev_hash, "hash": e.hash,
+    })
+}
+
+pub fn approval(a: &ApprovalRow) -> Value {
+    json!({"id": a.id, "case_id": a.case_id, "department": a.department, "agency": a.agency, "item": a.item, "status": a.status,
+        "opened_at": time(a.opened_at), "due_at": opt_time(a.due_at), "decided_at": opt_time(a.decided_at)})
+}
+
+pub fn shipment(s: &ShipmentRow) -> Value {
+    json!({"id": s.id, "case_id": s.case_id, "need_id": s.need_id, "goods": s.goods, "origin": s.origin, "destination": s.destination,
+        "status": s.status, "traffic_pass": s.traffic_pass, "departs_at": opt_time(s.departs_at), "arrives_at": opt_time(s.arrives_at)})
+}
+
+pub fn letter(l: &LetterRow) -> Value {
+    json!({"id": l.id, "need_id": l.need_id, "number": l.number, "sender": l.sender, "recipients": parse_json(&l.recipients),
+        "subject": l.subject, "body": {"zh": l.body_zh, "en": l.body_en}, "status": l.status,
+        "created_at": time(l.created_at), "sent_at": opt_time(l.sent_at), "acknowledged_at": opt_time(l.acknowledged_at)})
+}
+
+pub fn case_detail(d: &CaseDetail) -> Value {
+    let mut v = case(&d.case);
+    v["enterprise"] = enterprise(&d.enterprise);
+    v["team"] = d.team.iter().map(team_member).collect();
+    v["needs"] = d.needs.iter().map(need).collect();
+    v["approvals"] = d.approvals.iter().map(approval).collect();
+    v["shipments"] = d.shipments.iter().map(shipment).collect();
+    v["letters"] = d.letters.iter().map(letter).collect();
+    v["events"] = d.events.iter().map(event).collect();
+    v
+}
+
+pub fn need_detail(d: &NeedDetail) -> Value {
+    let mut v = need(&d.need);
+    v["enterprise"] = enterprise(&d.enterprise);
+    v["candidates"] = d.candidates.iter().map(|(c, p)| candidate(c, p)).collect();
+    v["letters"] = d.letters.iter().map(letter).collect();
+    v
+}
