@@ -8,6 +8,7 @@ pub mod audit;
 pub mod credit_code;
 pub mod ids;
 pub mod model;
+pub mod plan;
 pub mod region;
 pub mod routing;
 
