@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod credit_code;
+pub mod escalation;
 pub mod ids;
 pub mod model;
 pub mod plan;
