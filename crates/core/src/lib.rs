@@ -12,5 +12,6 @@ pub mod model;
 pub mod plan;
 pub mod region;
 pub mod routing;
+pub mod widening;
 
 pub use region::{Level, Region, RegionCode, RegionTree};
