@@ -5,13 +5,17 @@
 //! parameter (`now`). It knows no SQL, HTTP or wire format; its types are not `Serialize`.
 
 pub mod audit;
+pub mod capability;
 pub mod credit_code;
 pub mod escalation;
 pub mod ids;
 pub mod model;
 pub mod plan;
 pub mod region;
+pub mod registry_index;
 pub mod routing;
+pub mod screening;
+pub mod travel;
 pub mod widening;
 
 pub use region::{Level, Region, RegionCode, RegionTree};
