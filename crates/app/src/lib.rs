@@ -8,6 +8,7 @@
 pub mod access;
 mod actor;
 pub mod cases;
+pub mod channel;
 pub mod demo;
 mod error;
 pub mod needs;

@@ -1,0 +1,124 @@
+//! The green channel (绿色通道): approvals of several departments running side by side, each
+//! with its owner, status and clock; and shipments with their traffic passes.
+
+use crate::error::bad;
+use crate::{Actor, App, AppError, AppResult, Audit, to_millis};
+use bangfu_core::model::{ApprovalStatus, ShipmentStatus};
+use bangfu_store::{ApprovalRow, ShipmentRow};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+/// An approval to open in the green channel.
+#[derive(Clone, Debug)]
+pub struct NewApproval {
+    /// The department whose green channel it runs in (a code or unique name), usually the county.
+    pub department: String,
+    /// The agency that signs off, for example 发改 (development and reform).
+    pub agency: String,
+    /// What is approved, for example 项目备案.
+    pub item: String,
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+/// A shipment to record.
+#[derive(Clone, Debug)]
+pub struct NewShipment {
+    pub need_id: Option<i64>,
+    pub goods: String,
+    pub origin: String,
+    pub destination: String,
+    pub status: String,
+    /// The traffic pass (通行证) number or description, if one was issued.
+    pub traffic_pass: Option<String>,
+    pub departs_at: Option<DateTime<Utc>>,
+    pub arrives_at: Option<DateTime<Utc>>,
+}
+
+impl App {
+    pub async fn open_approval(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewApproval) -> AppResult<ApprovalRow> {
+        let department = self.tree.department_region(self.region(&input.department, "department")?);
+        if input.agency.trim().is_empty() || input.item.trim().is_empty() {
+            return Err(bad("agency and item: name the approving agency (发改, 生态环境, 市场监管…) and what it approves"));
+        }
+        let mut tx = self.store.begin_write().await?;
+        let case = self.case_for_write(&mut tx, actor, case_id).await?;
+        let mut row = ApprovalRow {
+            id: 0,
+            case_id: case.id,
+            department: department.to_string(),
+            agency: input.agency.trim().into(),
+            item: input.item.trim().into(),
+            status: ApprovalStatus::Pending.as_str().into(),
+            opened_at: to_millis(now),
+            due_at: input.due_at.map(to_millis),
+            decided_at: None,
+        };
+        row.id = tx.insert_approval(&row).await?;
+        Audit { actor, now, action: "approval.opened", entity: format!("approval:{}", row.id), case_id: Some(case.id), payload: json!({"agency": row.agency, "item": row.item}) }
+            .append(&mut tx)
+            .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Moves an approval to in_progress, approved or rejected.
+    pub async fn decide_approval(&self, actor: &Actor, now: DateTime<Utc>, approval_id: i64, status: ApprovalStatus) -> AppResult<ApprovalRow> {
+        let mut tx = self.store.begin_write().await?;
+        let mut row = tx.approval(approval_id).await?.ok_or_else(|| AppError::NotFound(format!("approval {approval_id}")))?;
+        let case = self.case_for_write(&mut tx, actor, row.case_id).await.map_err(|e| match e {
+            AppError::NotFound(_) => AppError::NotFound(format!("approval {approval_id}")),
+            other => other,
+        })?;
+        let current = ApprovalStatus::parse(&row.status).map_err(AppError::Internal)?;
+        if matches!(current, ApprovalStatus::Approved | ApprovalStatus::Rejected) || status == ApprovalStatus::Pending {
+            return Err(AppError::Conflict(format!("approval {approval_id} is {current}; it cannot become {status}")));
+        }
+        row.status = status.as_str().into();
+        row.decided_at = matches!(status, ApprovalStatus::Approved | ApprovalStatus::Rejected).then_some(to_millis(now));
+        tx.update_approval(row.id, &row.status, row.decided_at).await?;
+        Audit { actor, now, action: "approval.decided", entity: format!("approval:{}", row.id), case_id: Some(case.id), payload: json!({"agency": row.agency, "item": row.item, "status": row.status}) }
+            .append(&mut tx)
+            .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    pub async fn add_shipment(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewShipment) -> AppResult<ShipmentRow> {
+        let origin = self.region(&input.origin, "origin")?;
+        let destination = self.region(&input.destination, "destination")?;
+        let status = ShipmentStatus::parse(&input.status).map_err(|e| bad(format!("status: {e}")))?;
+        if input.goods.trim().is_empty() {
+            return Err(bad("goods: say what is carried, for example 口罩 90,000 只"));
+        }
+        let mut tx = self.store.begin_write().await?;
+        let case = self.case_for_write(&mut tx, actor, case_id).await?;
+        if let Some(need_id) = input.need_id {
+            tx.need(need_id).await?.filter(|n| n.case_id == case_id).ok_or_else(|| bad(format!("need_id: need {need_id} is not a need of case {case_id}")))?;
+        }
+        let mut row = ShipmentRow {
+            id: 0,
+            case_id,
+            need_id: input.need_id,
+            goods: input.goods.trim().into(),
+            origin: origin.to_string(),
+            destination: destination.to_string(),
+            status: status.as_str().into(),
+            traffic_pass: input.traffic_pass.filter(|p| !p.trim().is_empty()),
+            departs_at: input.departs_at.map(to_millis),
+            arrives_at: input.arrives_at.map(to_millis),
+        };
+        row.id = tx.insert_shipment(&row).await?;
+        Audit {
+            actor,
+            now,
+            action: "shipment.recorded",
+            entity: format!("shipment:{}", row.id),
+            case_id: Some(case.id),
+            payload: json!({"goods": row.goods, "origin": row.origin, "destination": row.destination, "status": row.status, "traffic_pass": row.traffic_pass}),
+        }
+        .append(&mut tx)
+        .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+}
