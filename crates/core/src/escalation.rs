@@ -409,7 +409,7 @@ mod tests {
         assert_eq!(department_above(RegionTree::embedded(), code(500229)), Some((code(500000), Tier::Province)));
         assert_eq!(department_above(RegionTree::embedded(), code(110000)), None);
         let (_, log) = drive(vec![need(1, 110106, Tier::County, t0())], t0(), hours(1), 200);
-        assert_eq!(log[0].1.reason.zh, "丰台区工信局超过 24 小时未响应，上报北京市工信厅");
+        assert_eq!(log[0].1.reason.zh, "丰台区工信局超过 24 小时未响应，上报北京市工信局");
         assert_eq!(log[1].1.step, EscalationStep::Supervise);
         assert_eq!(log.len(), 2);
     }

@@ -187,14 +187,20 @@ pub fn route(
     Ok(Route { scope, owner, letter_to, explanation })
 }
 
-/// The name of a department: 曲沃县工信局, 临汾市工信局, 山西省工信厅.
+/// The name of a department: 曲沃县工信局, 临汾市工信局, 山西省工信厅. A province's department
+/// is a 厅; everyone else's, the four municipalities' included (北京市工信局), is a 局.
 pub fn department_name(tree: &RegionTree, region: RegionCode) -> String {
     let region = tree.department_region(region);
     match tree.get(region) {
-        Some(r) if r.level == crate::region::Level::Province => format!("{}工信厅", r.name),
+        Some(r) if is_departmental_hall(tree, r) => format!("{}工信厅", r.name),
         Some(r) => format!("{}工信局", r.name),
         None => region.to_string(),
     }
+}
+
+/// Whether the department of `region` is a 厅 (a province's) rather than a 局.
+pub(crate) fn is_departmental_hall(tree: &RegionTree, region: &crate::region::Region) -> bool {
+    region.level == crate::region::Level::Province && !tree.is_municipality(region.code)
 }
 
 fn explain(
@@ -430,7 +436,10 @@ mod tests {
         assert_eq!(department_name(tree, code(141021)), "曲沃县工信局");
         assert_eq!(department_name(tree, code(141000)), "临汾市工信局");
         assert_eq!(department_name(tree, code(140000)), "山西省工信厅");
-        assert_eq!(department_name(tree, code(110100)), department_name(tree, code(110000)));
+        assert_eq!(department_name(tree, code(110000)), "北京市工信局");
+        assert_eq!(department_name(tree, code(110100)), "北京市工信局");
+        assert_eq!(department_name(tree, code(500200)), "重庆市工信局");
+        assert_eq!(department_name(tree, code(441900)), "东莞市工信局");
     }
 
     // ---- the policy as text ----
