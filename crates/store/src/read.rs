@@ -99,7 +99,8 @@ reads! {
     fn count_letters_numbered_like(pattern: &str) -> Count<i64> = "SELECT COUNT(*) FROM letters WHERE number LIKE $1";
     fn notifications_of_department(department: &str) -> Vec<NotificationRow> =
         "SELECT * FROM notifications WHERE department = $1 ORDER BY id DESC";
-    fn events_of_case(case_id: i64) -> Vec<EventRow> = "SELECT * FROM events WHERE case_id = $1 ORDER BY seq";
+    /// The timeline of a case: by the time each event records, then by sequence.
+    fn events_of_case(case_id: i64) -> Vec<EventRow> = "SELECT * FROM events WHERE case_id = $1 ORDER BY at, seq";
     fn events() -> Vec<EventRow> = "SELECT * FROM events ORDER BY seq";
     fn events_after(after_seq: i64, limit: i64) -> Vec<EventRow> = "SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
     fn count_events() -> Count<i64> = "SELECT COUNT(*) FROM events";

@@ -197,4 +197,4 @@ CREATE TABLE events (
     prev_hash TEXT NOT NULL,
     hash      TEXT NOT NULL
 );
-CREATE INDEX events_case ON events(case_id, seq);
+CREATE INDEX events_case ON events(case_id, at, seq);
