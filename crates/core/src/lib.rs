@@ -9,6 +9,7 @@ pub mod capability;
 pub mod credit_code;
 pub mod escalation;
 pub mod ids;
+pub mod letter;
 pub mod model;
 pub mod plan;
 pub mod region;
