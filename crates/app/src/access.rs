@@ -12,7 +12,7 @@
 use crate::Actor;
 use bangfu_core::model::Role;
 use bangfu_core::region::{RegionCode, RegionTree};
-use bangfu_store::{CaseRow, TeamMemberRow};
+use bangfu_store::{CaseRow, NeedRow, TeamMemberRow};
 
 /// Whether `actor` may read `case`, whose stationed team is `team`.
 pub fn can_see_case(tree: &RegionTree, actor: &Actor, case: &CaseRow, team: &[TeamMemberRow]) -> bool {
@@ -25,6 +25,31 @@ pub fn can_see_case(tree: &RegionTree, actor: &Actor, case: &CaseRow, team: &[Te
         }),
         Role::Enterprise => actor.enterprise_id == Some(case.enterprise_id),
         Role::Provider => false,
+    }
+}
+
+/// Whether `actor` may read `need` of `case`: whoever sees the case, and besides the officers of
+/// the department that owns the need or to which it was broadcast, and a provider user to whom it
+/// is addressed (a candidate of theirs).
+pub fn can_see_need(
+    tree: &RegionTree,
+    actor: &Actor,
+    case: &CaseRow,
+    team: &[TeamMemberRow],
+    need: &NeedRow,
+    broadcast_to: &[String],
+    candidate_providers: &[i64],
+) -> bool {
+    if can_see_case(tree, actor, case, team) {
+        return true;
+    }
+    match actor.role {
+        Role::Officer | Role::Viewer => actor.department.is_some_and(|d| {
+            let d = tree.department_region(d).to_string();
+            need.owner == d || broadcast_to.contains(&d)
+        }),
+        Role::Provider => actor.provider_id.is_some_and(|p| candidate_providers.contains(&p)),
+        Role::Admin | Role::Enterprise => false,
     }
 }
 

@@ -11,6 +11,9 @@ pub enum AppError {
     /// Nothing the actor may see has this id (whether it exists or not).
     #[error("{0} not found")]
     NotFound(String),
+    /// No valid credentials.
+    #[error("{0}")]
+    Unauthorized(String),
     /// The actor may see it but not do this.
     #[error("{0}")]
     Forbidden(String),

@@ -6,6 +6,7 @@
 //! Invariants: no HTTP, no SQL (that is `bangfu-store`), and no clock — `now` is a parameter.
 
 pub mod access;
+pub mod accounts;
 mod actor;
 pub mod cases;
 pub mod channel;
@@ -13,6 +14,7 @@ pub mod demo;
 mod error;
 pub mod needs;
 pub mod registry;
+pub mod returns;
 mod time;
 pub mod views;
 

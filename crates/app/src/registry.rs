@@ -156,13 +156,19 @@ impl App {
     }
 
     /// Screens `need` against the registry, inside `tx`.
-    async fn screen_in(&self, tx: &mut WriteTx, need: &NeedRow) -> AppResult<Option<(Screening<ProviderId>, RegionCode)>> {
+    async fn screen_in(&self, tx: &mut WriteTx, need: &NeedRow, only_provider: Option<i64>) -> AppResult<Option<(Screening<ProviderId>, RegionCode)>> {
         let Some(requires) = requirement_of(need)? else { return Ok(None) };
         let case = tx.case(need.case_id).await?.ok_or_else(|| AppError::Internal("need without case".into()))?;
         let enterprise = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
         let spec = self.need_spec(need, &enterprise, requires)?;
         let kind = spec.kind();
-        let registry = self.registry_of_kind(tx, kind).await?;
+        let mut registry = self.registry_of_kind(tx, kind).await?;
+        if let Some(provider) = only_provider {
+            registry.retain(|c| c.provider.0 == provider);
+            if registry.is_empty() {
+                return Err(bad(format!("provider {provider} has no {kind} capability in the registry — add it first")));
+            }
+        }
         let travel = GeodesicTravel::new(TravelSettings::default()).map_err(AppError::Internal)?;
         let screening = Screener::new(self.tree, &self.policy, &travel).screen(&spec, &registry).map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(Some((screening, spec.region)))
@@ -175,9 +181,53 @@ impl App {
     pub async fn source_need(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64) -> AppResult<NeedRow> {
         let mut tx = self.store.begin_write().await?;
         let (mut need, case) = self.need_for_write(&mut tx, actor, need_id).await?;
-        let Some((screening, enterprise_region)) = self.screen_in(&mut tx, &need).await? else {
+        let Some((screening, enterprise_region)) = self.screen_in(&mut tx, &need, None).await? else {
             return Err(bad(format!("need {need_id} is of kind {}, which the registry does not hold — propose a solution by hand", need.kind)));
         };
+        self.record_screening(&mut tx, now, need_id, enterprise_region, &screening).await?;
+        let unselected = need.selected_candidate.is_none() && need.status == NeedStatus::Open.as_str();
+        let mut widened = Vec::new();
+        if unselected && need.solution_region.is_none() {
+            let regions: Vec<RegionCode> = screening.candidates.iter().map(|c| c.region).collect();
+            let widening = widen(self.tree, enterprise_region, &regions).map_err(|e| AppError::Internal(e.to_string()))?;
+            widened = widening.messages;
+            // Candidates are ranked, so the first inside the ring is the ring's best.
+            if let Some(best) = widening.found.and_then(|(_, inside)| inside.first().map(|&i| &screening.candidates[i])) {
+                let kind = NeedKind::parse(&need.kind).map_err(AppError::Internal)?;
+                let decision = route(self.tree, &self.policy, enterprise_region, best.region, Some(kind)).map_err(|e| AppError::Internal(e.to_string()))?;
+                if decision.owner.to_string() != need.owner {
+                    need.reached_owner_at = to_millis(now);
+                }
+                self.apply_route(&mut need, &decision);
+                need.updated_at = to_millis(now);
+                tx.update_need(&need).await?;
+            }
+        }
+        for message in &widened {
+            Audit { actor, now, action: "need.widened", entity: format!("need:{need_id}"), case_id: Some(case.id), payload: json!({"zh": message.zh, "en": message.en}) }
+                .append(&mut tx)
+                .await?;
+        }
+        Audit {
+            actor,
+            now,
+            action: "need.sourced",
+            entity: format!("need:{need_id}"),
+            case_id: Some(case.id),
+            payload: json!({
+                "candidates": screening.candidates.len(), "rejected": screening.rejected.len(),
+                "best": screening.candidates.first().map(|c| json!({"provider": c.name, "lead_time_h": c.lead_time_h, "road_km": c.road_km})),
+                "scope": need.scope, "owner": need.owner,
+            }),
+        }
+        .append(&mut tx)
+        .await?;
+        tx.commit().await?;
+        Ok(need)
+    }
+
+    /// Writes every candidate and rejection of a screening, with reasons, as candidate rows.
+    async fn record_screening(&self, tx: &mut WriteTx, now: DateTime<Utc>, need_id: i64, enterprise_region: RegionCode, screening: &Screening<ProviderId>) -> AppResult<()> {
         for candidate in &screening.candidates {
             let row = CandidateRow {
                 id: 0,
@@ -223,45 +273,36 @@ impl App {
             };
             tx.upsert_candidate(&row).await?;
         }
-        let unselected = need.selected_candidate.is_none() && need.status == NeedStatus::Open.as_str();
-        let mut widened = Vec::new();
-        if unselected && need.solution_region.is_none() {
-            let regions: Vec<RegionCode> = screening.candidates.iter().map(|c| c.region).collect();
-            let widening = widen(self.tree, enterprise_region, &regions).map_err(|e| AppError::Internal(e.to_string()))?;
-            widened = widening.messages;
-            // Candidates are ranked, so the first inside the ring is the ring's best.
-            if let Some(best) = widening.found.and_then(|(_, inside)| inside.first().map(|&i| &screening.candidates[i])) {
-                let kind = NeedKind::parse(&need.kind).map_err(AppError::Internal)?;
-                let decision = route(self.tree, &self.policy, enterprise_region, best.region, Some(kind)).map_err(|e| AppError::Internal(e.to_string()))?;
-                if decision.owner.to_string() != need.owner {
-                    need.reached_owner_at = to_millis(now);
-                }
-                self.apply_route(&mut need, &decision);
-                need.updated_at = to_millis(now);
-                tx.update_need(&need).await?;
-            }
-        }
-        for message in &widened {
-            Audit { actor, now, action: "need.widened", entity: format!("need:{need_id}"), case_id: Some(case.id), payload: json!({"zh": message.zh, "en": message.en}) }
-                .append(&mut tx)
-                .await?;
-        }
+        Ok(())
+    }
+
+    /// An officer puts forward one provider for a need: it is screened like the registry's, and
+    /// recorded as a candidate or a rejection with its reasons.
+    pub async fn propose_candidate(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, provider_id: i64) -> AppResult<CandidateRow> {
+        let mut tx = self.store.begin_write().await?;
+        let (need, case) = self.need_for_write(&mut tx, actor, need_id).await?;
+        let Some((screening, enterprise_region)) = self.screen_in(&mut tx, &need, Some(provider_id)).await? else {
+            return Err(bad(format!("need {need_id} is of kind {}, which the registry does not hold", need.kind)));
+        };
+        self.record_screening(&mut tx, now, need_id, enterprise_region, &screening).await?;
+        let candidate = tx
+            .candidates_of_need(need_id)
+            .await?
+            .into_iter()
+            .find(|c| c.provider_id == provider_id)
+            .ok_or_else(|| AppError::Internal("the proposed candidate was not recorded".into()))?;
         Audit {
             actor,
             now,
-            action: "need.sourced",
+            action: "need.candidate_proposed",
             entity: format!("need:{need_id}"),
             case_id: Some(case.id),
-            payload: json!({
-                "candidates": screening.candidates.len(), "rejected": screening.rejected.len(),
-                "best": screening.candidates.first().map(|c| json!({"provider": c.name, "lead_time_h": c.lead_time_h, "road_km": c.road_km})),
-                "scope": need.scope, "owner": need.owner,
-            }),
+            payload: json!({"provider_id": provider_id, "feasible": candidate.feasible != 0, "explanation": {"zh": candidate.explanation_zh, "en": candidate.explanation_en}}),
         }
         .append(&mut tx)
         .await?;
         tx.commit().await?;
-        Ok(need)
+        Ok(candidate)
     }
 
     /// Selects a candidate for a need — or switches to it from the one selected before — and

@@ -5,6 +5,19 @@ use bangfu_store::{
     ApprovalRow, CandidateRow, CaseRow, EnterpriseRow, EventRow, LetterRow, NeedRow, ProviderRow, ShipmentRow, TeamMemberRow,
 };
 
+/// Which needs to list: every field narrows; `limit`/`offset` page the result.
+#[derive(Clone, Debug, Default)]
+pub struct NeedFilter {
+    /// Needs of enterprises inside this region's jurisdiction.
+    pub region: Option<bangfu_core::region::RegionCode>,
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub owner: Option<String>,
+    pub case_id: Option<i64>,
+    pub limit: Option<usize>,
+    pub offset: usize,
+}
+
 /// One line of a case list.
 #[derive(Clone, Debug)]
 pub struct CaseSummary {
@@ -72,7 +85,10 @@ impl App {
 
     pub async fn need_detail(&self, actor: &Actor, need_id: i64) -> AppResult<NeedDetail> {
         let need = self.store.need(need_id).await?.ok_or_else(|| AppError::NotFound(format!("need {need_id}")))?;
-        let case = self.visible_case(actor, need.case_id).await.map_err(|_| AppError::NotFound(format!("need {need_id}")))?;
+        let case = self.store.case(need.case_id).await?.ok_or_else(|| AppError::NotFound(format!("need {need_id}")))?;
+        if !self.can_see_need(actor, &case, &need).await? {
+            return Err(AppError::NotFound(format!("need {need_id}")));
+        }
         let mut candidates = Vec::new();
         for candidate in self.store.candidates_of_need(need_id).await? {
             let provider = self.store.provider(candidate.provider_id).await?.ok_or_else(|| AppError::Internal("candidate without provider".into()))?;
@@ -85,6 +101,54 @@ impl App {
             case,
             candidates,
         })
+    }
+
+    async fn can_see_need(&self, actor: &Actor, case: &CaseRow, need: &NeedRow) -> AppResult<bool> {
+        let team = self.store.team(case.id).await?;
+        let broadcasts: Vec<String> = self.store.broadcasts_of_need(need.id).await?.into_iter().map(|b| b.department).collect();
+        let providers: Vec<i64> = self.store.candidates_of_need(need.id).await?.into_iter().map(|c| c.provider_id).collect();
+        Ok(access::can_see_need(self.tree, actor, case, &team, need, &broadcasts, &providers))
+    }
+
+    /// The needs `actor` may see that match `filter`, by id, and how many matched before paging.
+    pub async fn list_needs(&self, actor: &Actor, filter: &NeedFilter) -> AppResult<(Vec<NeedRow>, usize)> {
+        let mut matched = Vec::new();
+        let mut cases = std::collections::BTreeMap::new();
+        for need in self.store.needs().await? {
+            if filter.kind.as_ref().is_some_and(|k| *k != need.kind)
+                || filter.status.as_ref().is_some_and(|s| *s != need.status)
+                || filter.owner.as_ref().is_some_and(|o| *o != need.owner)
+            {
+                continue;
+            }
+            if !cases.contains_key(&need.case_id) {
+                let case = self.store.case(need.case_id).await?.ok_or_else(|| AppError::Internal("need without case".into()))?;
+                cases.insert(need.case_id, case);
+            }
+            let case = &cases[&need.case_id];
+            if let Some(region) = filter.region {
+                if !self.tree.jurisdiction_contains(region, crate::needs::region_code(&case.region)) {
+                    continue;
+                }
+            }
+            if filter.case_id.is_some_and(|c| c != need.case_id) {
+                continue;
+            }
+            if self.can_see_need(actor, case, &need).await? {
+                matched.push(need);
+            }
+        }
+        let total = matched.len();
+        let page: Vec<NeedRow> = matched.into_iter().skip(filter.offset).take(filter.limit.unwrap_or(usize::MAX)).collect();
+        Ok((page, total))
+    }
+
+    /// The notifications of the actor's department, newest first.
+    pub async fn notifications(&self, actor: &Actor) -> AppResult<Vec<bangfu_store::NotificationRow>> {
+        match actor.department {
+            Some(d) => Ok(self.store.notifications_of_department(&self.tree.department_region(d).to_string()).await?),
+            None => Ok(Vec::new()),
+        }
     }
 
     pub(crate) async fn visible_case(&self, actor: &Actor, case_id: i64) -> AppResult<CaseRow> {

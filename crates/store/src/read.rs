@@ -21,7 +21,7 @@ macro_rules! from_any_row {
     )*};
 }
 from_any_row!(UserRow, DepartmentRow, EnterpriseRow, ProviderRow, CapabilityRow, CaseRow, TeamMemberRow, NeedRow, CandidateRow,
-    ShipmentRow, ApprovalRow, LetterRow, NotificationRow, EventRow);
+    ShipmentRow, ApprovalRow, LetterRow, NotificationRow, EventRow, SessionRow, BroadcastRow, DailyReturnRow);
 
 async fn optional<'e, T: FromAnyRow>(e: impl Executor<'e, Database = Any>, q: Query<'_, Any, AnyArguments>) -> StoreResult<Option<T>> {
     let row = q.fetch_optional(e).await?;
@@ -65,6 +65,7 @@ reads! {
     fn user_by_username(username: &str) -> Option<UserRow> = "SELECT * FROM users WHERE username = $1";
     fn user(id: i64) -> Option<UserRow> = "SELECT * FROM users WHERE id = $1";
     fn users() -> Vec<UserRow> = "SELECT * FROM users ORDER BY id";
+    fn session(token_hash: &str) -> Option<SessionRow> = "SELECT * FROM sessions WHERE token_hash = $1";
     fn department(region_code: &str) -> Option<DepartmentRow> = "SELECT * FROM departments WHERE region_code = $1";
     fn enterprise(id: i64) -> Option<EnterpriseRow> = "SELECT * FROM enterprises WHERE id = $1";
     fn enterprise_by_credit_code(credit_code: &str) -> Option<EnterpriseRow> = "SELECT * FROM enterprises WHERE credit_code = $1";
@@ -104,4 +105,8 @@ reads! {
     fn events() -> Vec<EventRow> = "SELECT * FROM events ORDER BY seq";
     fn events_after(after_seq: i64, limit: i64) -> Vec<EventRow> = "SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
     fn count_events() -> Count<i64> = "SELECT COUNT(*) FROM events";
+    fn broadcasts_of_need(need_id: i64) -> Vec<BroadcastRow> = "SELECT * FROM broadcasts WHERE need_id = $1 ORDER BY department";
+    fn broadcasts_to(department: &str) -> Vec<BroadcastRow> = "SELECT * FROM broadcasts WHERE department = $1 ORDER BY need_id";
+    fn needs_owned_by(owner: &str) -> Vec<NeedRow> = "SELECT * FROM needs WHERE owner = $1 ORDER BY id";
+    fn daily_returns_of_case(case_id: i64) -> Vec<DailyReturnRow> = "SELECT * FROM daily_returns WHERE case_id = $1 ORDER BY day";
 }

@@ -98,3 +98,9 @@ pub struct NewEvent {
     pub case_id: Option<i64>,
     pub payload: String,
 }
+
+row_struct!(SessionRow { token_hash: String, user_id: i64, csrf: String, created_at: i64, expires_at: i64 });
+
+row_struct!(BroadcastRow { need_id: i64, department: String, at: i64 });
+
+row_struct!(DailyReturnRow { id: i64, case_id: i64, day: String, capacity_per_day: f64, output: f64, stock: f64, note: String, reported_at: i64 });

@@ -344,4 +344,45 @@ impl WriteTx {
         .bind(n.read_at);
         self.insert_returning_id(q, "notification").await
     }
+
+    pub async fn insert_session(&mut self, s: &SessionRow) -> StoreResult<()> {
+        let q = sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&s.token_hash)
+            .bind(s.user_id)
+            .bind(&s.csrf)
+            .bind(s.created_at)
+            .bind(s.expires_at);
+        self.exec(q, "session").await.map(drop)
+    }
+
+    pub async fn delete_session(&mut self, token_hash: &str) -> StoreResult<()> {
+        let q = sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash);
+        self.exec(q, "session").await.map(drop)
+    }
+
+    /// Records a broadcast; a second broadcast of the same need to the same department is ignored.
+    pub async fn insert_broadcast(&mut self, b: &BroadcastRow) -> StoreResult<bool> {
+        let q = sqlx::query("INSERT INTO broadcasts (need_id, department, at) VALUES ($1, $2, $3) ON CONFLICT (need_id, department) DO NOTHING")
+            .bind(b.need_id)
+            .bind(&b.department)
+            .bind(b.at);
+        Ok(self.exec(q, "broadcast").await? > 0)
+    }
+
+    /// Inserts the return of a day or replaces it (a correction); returns its id.
+    pub async fn upsert_daily_return(&mut self, r: &DailyReturnRow) -> StoreResult<i64> {
+        let q = sqlx::query(
+            "INSERT INTO daily_returns (case_id, day, capacity_per_day, output, stock, note, reported_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (case_id, day) DO UPDATE SET capacity_per_day = excluded.capacity_per_day, output = excluded.output, stock = excluded.stock, \
+             note = excluded.note, reported_at = excluded.reported_at RETURNING id",
+        )
+        .bind(r.case_id)
+        .bind(&r.day)
+        .bind(r.capacity_per_day)
+        .bind(r.output)
+        .bind(r.stock)
+        .bind(&r.note)
+        .bind(r.reported_at);
+        self.insert_returning_id(q, "daily return").await
+    }
 }

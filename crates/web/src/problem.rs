@@ -18,6 +18,10 @@ impl Problem {
         Problem { status: StatusCode::BAD_REQUEST, kind: "bad-input", title: "Bad input", detail: detail.into() }
     }
 
+    pub fn unauthorized(detail: impl Into<String>) -> Problem {
+        Problem { status: StatusCode::UNAUTHORIZED, kind: "unauthorized", title: "Unauthorized", detail: detail.into() }
+    }
+
     pub fn not_found(detail: impl Into<String>) -> Problem {
         Problem { status: StatusCode::NOT_FOUND, kind: "not-found", title: "Not found", detail: detail.into() }
     }
@@ -31,6 +35,7 @@ impl From<AppError> for Problem {
                 Problem { status: StatusCode::UNPROCESSABLE_ENTITY, kind: "bad-input", title: "Bad input", detail }
             }
             AppError::NotFound(_) => Problem::not_found(detail),
+            AppError::Unauthorized(_) => Problem::unauthorized(detail),
             AppError::Forbidden(_) => Problem { status: StatusCode::FORBIDDEN, kind: "forbidden", title: "Forbidden", detail },
             AppError::Conflict(_) => Problem { status: StatusCode::CONFLICT, kind: "conflict", title: "Conflict", detail },
             AppError::Internal(_) => {

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod enterprise;
 pub mod route;
 pub mod serve;
+pub mod user;
 
 use crate::outcome::CliResult;
 use clap::{Parser, Subcommand};
@@ -30,6 +31,8 @@ pub enum Command {
     Case(case::Args),
     /// Register enterprises
     Enterprise(enterprise::Args),
+    /// Manage accounts
+    User(user::Args),
     /// Decide scope and owning department for a need (no database needed)
     Route(route::Args),
 }
@@ -40,6 +43,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Demo(args) => demo::run(args),
         Command::Case(args) => case::run(args),
         Command::Enterprise(args) => enterprise::run(args),
+        Command::User(args) => user::run(args),
         Command::Route(args) => route::run(args),
     }
 }

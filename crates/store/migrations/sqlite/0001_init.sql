@@ -52,6 +52,16 @@ CREATE TABLE users (
     created_at    INTEGER NOT NULL
 );
 
+-- Login sessions (API tokens and web cookies), shared by every server on the database.
+-- Only the SHA-256 of a token is stored.
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES users(id),
+    csrf       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+
 CREATE TABLE capabilities (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     provider_id INTEGER NOT NULL REFERENCES providers(id),
@@ -183,6 +193,28 @@ CREATE TABLE notifications (
     text_en    TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     read_at    INTEGER
+);
+
+-- A need broadcast to the departments of a ring, who may then see it and propose candidates.
+CREATE TABLE broadcasts (
+    need_id    INTEGER NOT NULL REFERENCES needs(id),
+    department TEXT NOT NULL REFERENCES departments(region_code),
+    at         INTEGER NOT NULL,
+    PRIMARY KEY (need_id, department)
+);
+CREATE INDEX broadcasts_department ON broadcasts(department);
+
+-- The enterprise's daily return: capacity, output and stock of one day (UTC+8 date).
+CREATE TABLE daily_returns (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id          INTEGER NOT NULL REFERENCES cases(id),
+    day              TEXT NOT NULL,
+    capacity_per_day REAL NOT NULL,
+    output           REAL NOT NULL,
+    stock            REAL NOT NULL,
+    note             TEXT NOT NULL DEFAULT '',
+    reported_at      INTEGER NOT NULL,
+    UNIQUE (case_id, day)
 );
 
 -- The audit log: one immutable line per change, chained by SHA-256.
