@@ -435,16 +435,30 @@ impl Requirement {
 
 /// Texts compare ignoring case and surrounding space: "Melt-blown fabric" is "melt-blown fabric".
 pub fn same_text(a: &str, b: &str) -> bool {
-    let (a, b) = (a.trim(), b.trim());
-    a == b || a.chars().flat_map(char::to_lowercase).eq(b.chars().flat_map(char::to_lowercase))
+    a == b || text_chars(a).eq(text_chars(b))
+}
+
+/// The form under which [`same_text`] compares: two texts are the same iff their keys are equal.
+pub fn text_key(text: &str) -> String {
+    text_chars(text).collect()
+}
+
+fn text_chars(text: &str) -> impl Iterator<Item = char> + '_ {
+    text.trim().chars().flat_map(char::to_lowercase)
 }
 
 /// Standards compare ignoring case and spaces: "GB19083-2010" is "GB 19083-2010".
 pub fn same_standard(a: &str, b: &str) -> bool {
-    fn squeeze(s: &str) -> impl Iterator<Item = char> + '_ {
-        s.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_uppercase)
-    }
-    a == b || squeeze(a).eq(squeeze(b))
+    a == b || standard_chars(a).eq(standard_chars(b))
+}
+
+/// The form under which [`same_standard`] compares.
+pub fn standard_key(standard: &str) -> String {
+    standard_chars(standard).collect()
+}
+
+fn standard_chars(standard: &str) -> impl Iterator<Item = char> + '_ {
+    standard.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_uppercase)
 }
 
 #[cfg(test)]
@@ -606,5 +620,7 @@ mod tests {
         assert!(!same_text("熔喷布", "无纺布"));
         assert!(same_standard("gb19083-2010", "GB 19083-2010"));
         assert!(!same_standard("GB 19083-2010", "GB 19083-2003"));
+        assert_eq!(text_key(" Melt-blown Fabric"), text_key("melt-blown fabric "));
+        assert_eq!(standard_key("gb19083-2010"), "GB19083-2010");
     }
 }

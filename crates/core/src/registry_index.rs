@@ -1,37 +1,51 @@
-//! The registry in memory, indexed by place: one R-tree (rstar) per kind over points of the unit
-//! sphere, so that screening a need among a million capabilities looks only near the need.
+//! The registry in memory, indexed by place, so that screening a need among a million
+//! capabilities looks only at the few that can make its best candidates.
 //!
-//! The index answers exactly what a full scan answers. It prefilters conservatively: a
-//! capability is looked at only if its road could be within the need's `max_distance_km`
-//! (geodesic within [`TravelModel::max_geodesic_km`], widened by the spherical slack of
-//! [`SPHERE_BOUND_SLACK`](crate::travel::SPHERE_BOUND_SLACK)); within that radius every
-//! capability is screened by the same rules as [`Screener::screen`]. For the best `k`
-//! candidates it screens in order of a lower bound on lead time and stops when the bound passes
-//! the k-th best exact lead time.
+//! Two sets of R-trees (rstar) over points of the unit sphere:
+//! - one per kind, holding every capability: [`RegistryIndex::nearby`] and
+//!   [`RegistryIndex::screen_nearby`] (candidates and rejections within the need's reach);
+//! - one per kind and offer (sterilisation method, material, item, skill, standard; one for
+//!   slitting), holding the available capabilities with their least processing hours as a fourth
+//!   coordinate: [`RegistryIndex::best_candidates`] searches these best-first by a lower bound on
+//!   lead time and stops as soon as the bound passes the k-th best exact lead time.
+//!
+//! The index answers exactly what a full scan answers. Its bounds are conservative: a road is
+//! never shorter than [`TravelModel::max_geodesic_km`] allows; the ellipsoidal geodesic is
+//! bounded by the spherical distance within [`SPHERE_BOUND_SLACK`](crate::travel::SPHERE_BOUND_SLACK);
+//! processing is never less than its quantity-free part. Every capability that survives the
+//! bounds is screened by the same rules as [`Screener::screen`].
 
-use crate::capability::Capability;
+use crate::capability::{Capability, CapabilityAttrs, Requirement, SterilisationMethod, standard_key, text_key};
 use crate::model::NeedKind;
 use crate::routing::RouteError;
-use crate::screening::{Assessment, Candidate, NeedSpec, Screener, Screening, passes_without_travel, rank_key_order};
+use crate::screening::{Assessment, Candidate, NeedSpec, Screener, Screening, passes_without_travel, processing_h, rank_key_order};
 use crate::travel::{LonLat, TravelModel, chord_for_sphere_km, geodesic_lower_bound_km, sphere_km_for_chord, sphere_upper_bound_km};
-use rstar::RTree;
 use rstar::primitives::GeomWithData;
+use rstar::{AABB, ParentNode, RTree, RTreeNode};
 use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 
-type Entry = GeomWithData<[f64; 3], usize>;
+type PlaceEntry = GeomWithData<[f64; 3], usize>;
+type OfferEntry = GeomWithData<[f64; 4], usize>;
 
-/// Capabilities held in memory with a spatial index per kind.
+/// Hours × this = the fourth coordinate of an offer. A power of two, so that the hours come back
+/// exactly; its size only shapes the tree (1/256: about a round trip of 2,000 km at 60 km/h per
+/// unit of chord, so that place and hours weigh alike).
+const HOURS_SCALE: f64 = 1.0 / 256.0;
+
+/// Capabilities held in memory with spatial indexes.
 #[derive(Debug)]
 pub struct RegistryIndex<P> {
     /// Sorted by kind, then along a Z-order curve, so that a query reads nearby memory.
     capabilities: Vec<Capability<P>>,
-    trees: Vec<(NeedKind, RTree<Entry>)>,
+    by_kind: BTreeMap<NeedKind, RTree<PlaceEntry>>,
+    /// Available capabilities by kind and offer key.
+    offers: BTreeMap<(NeedKind, String), RTree<OfferEntry>>,
 }
 
 impl<P> Default for RegistryIndex<P> {
     fn default() -> Self {
-        RegistryIndex { capabilities: Vec::new(), trees: Vec::new() }
+        RegistryIndex { capabilities: Vec::new(), by_kind: BTreeMap::new(), offers: BTreeMap::new() }
     }
 }
 
@@ -39,27 +53,35 @@ impl<P: Ord + Clone> RegistryIndex<P> {
     /// Indexes `capabilities` (bulk load; about a second per million).
     pub fn build(mut capabilities: Vec<Capability<P>>) -> RegistryIndex<P> {
         capabilities.sort_by_cached_key(|c| (c.kind(), z_order(c.at)));
-        let mut trees: Vec<(NeedKind, Vec<Entry>)> = Vec::new();
+        let mut by_kind: BTreeMap<NeedKind, Vec<PlaceEntry>> = BTreeMap::new();
+        let mut offers: BTreeMap<(NeedKind, String), Vec<OfferEntry>> = BTreeMap::new();
         for (i, capability) in capabilities.iter().enumerate() {
-            let entry = GeomWithData::new(capability.at.unit_vector(), i);
-            match trees.last_mut() {
-                Some((kind, entries)) if *kind == capability.kind() => entries.push(entry),
-                _ => trees.push((capability.kind(), vec![entry])),
+            let point = capability.at.unit_vector();
+            by_kind.entry(capability.kind()).or_default().push(GeomWithData::new(point, i));
+            if capability.available {
+                for key in offer_keys(&capability.attrs) {
+                    offers.entry((capability.kind(), key)).or_default().push(offer_entry(capability, point, i));
+                }
             }
         }
-        let trees = trees.into_iter().map(|(kind, entries)| (kind, RTree::bulk_load(entries))).collect();
-        RegistryIndex { capabilities, trees }
+        RegistryIndex {
+            capabilities,
+            by_kind: by_kind.into_iter().map(|(kind, entries)| (kind, RTree::bulk_load(entries))).collect(),
+            offers: offers.into_iter().map(|(key, entries)| (key, RTree::bulk_load(entries))).collect(),
+        }
     }
 
     /// Adds one capability.
     pub fn insert(&mut self, capability: Capability<P>) {
-        let entry = GeomWithData::new(capability.at.unit_vector(), self.capabilities.len());
-        let kind = capability.kind();
-        self.capabilities.push(capability);
-        match self.trees.iter_mut().find(|(k, _)| *k == kind) {
-            Some((_, tree)) => tree.insert(entry),
-            None => self.trees.push((kind, RTree::bulk_load(vec![entry]))),
+        let i = self.capabilities.len();
+        let point = capability.at.unit_vector();
+        self.by_kind.entry(capability.kind()).or_default().insert(GeomWithData::new(point, i));
+        if capability.available {
+            for key in offer_keys(&capability.attrs) {
+                self.offers.entry((capability.kind(), key)).or_default().insert(offer_entry(&capability, point, i));
+            }
         }
+        self.capabilities.push(capability);
     }
 
     pub fn len(&self) -> usize {
@@ -75,41 +97,20 @@ impl<P: Ord + Clone> RegistryIndex<P> {
         &self.capabilities
     }
 
-    fn tree(&self, kind: NeedKind) -> Option<&RTree<Entry>> {
-        self.trees.iter().find(|(k, _)| *k == kind).map(|(_, tree)| tree)
-    }
-
-    /// Calls `visit(squared chord, capability index)` for every capability of the need's kind
-    /// whose road could be within its `max_distance_km` (all of them without a limit).
-    fn for_each_nearby(&self, travel: &(impl TravelModel + ?Sized), need: &NeedSpec, mut visit: impl FnMut(f64, usize)) {
-        let Some(tree) = self.tree(need.kind()) else { return };
-        let center = need.at.unit_vector();
-        let squared = |p: &[f64; 3]| (p[0] - center[0]).powi(2) + (p[1] - center[1]).powi(2) + (p[2] - center[2]).powi(2);
-        match need.max_distance_km {
-            Some(max_km) => {
-                let chord = chord_for_sphere_km(sphere_upper_bound_km(travel.max_geodesic_km(max_km))) * (1.0 + 1e-9) + 1e-9;
-                for entry in tree.locate_within_distance(center, chord * chord) {
-                    visit(squared(entry.geom()), entry.data);
-                }
-            }
-            None => {
-                for entry in tree.iter() {
-                    visit(squared(entry.geom()), entry.data);
-                }
-            }
-        }
-    }
-
-    /// The capabilities of the need's kind whose road could be within its `max_distance_km`.
+    /// The capabilities of the need's kind whose road could be within its `max_distance_km` (all
+    /// of its kind without a limit), in the index's order.
     pub fn nearby<T: TravelModel + ?Sized>(&self, travel: &T, need: &NeedSpec) -> Vec<&Capability<P>> {
-        let mut found = Vec::new();
-        self.for_each_nearby(travel, need, |_, i| found.push(i));
+        let Some(tree) = self.by_kind.get(&need.kind()) else { return Vec::new() };
+        let mut found: Vec<usize> = match max_chord(travel, need) {
+            Some(chord) => tree.locate_within_distance(need.at.unit_vector(), chord * chord).map(|e| e.data).collect(),
+            None => tree.iter().map(|e| e.data).collect(),
+        };
         found.sort_unstable();
         found.into_iter().map(|i| &self.capabilities[i]).collect()
     }
 
     /// Screens the need against the capabilities near it: the candidates are exactly those of a
-    /// full scan; rejections are listed only for capabilities inside the prefilter radius.
+    /// full scan; rejections are listed only for capabilities within [`RegistryIndex::nearby`].
     pub fn screen_nearby<T: TravelModel + ?Sized>(&self, screener: &Screener<'_, T>, need: &NeedSpec) -> Result<Screening<P>, RouteError> {
         screener.screen(need, self.nearby(screener.travel, need))
     }
@@ -125,72 +126,195 @@ impl<P: Ord + Clone> RegistryIndex<P> {
         if limit == Some(0) {
             return Ok(Vec::new());
         }
-        let travel = screener.travel;
-        let legs = need.trip.legs();
-        let max_geodesic_km = need.max_distance_km.map(|max| travel.max_geodesic_km(max) * (1.0 + 1e-9));
-        // Lower bounds on lead time of every capability that passes the checks not involving travel.
-        let mut pool: Vec<Bound> = Vec::new();
-        self.for_each_nearby(travel, need, |squared_chord, i| {
-            let Some(processing_h) = passes_without_travel(need, &self.capabilities[i]) else { return };
-            let geodesic_km = geodesic_lower_bound_km(sphere_km_for_chord(squared_chord.sqrt()));
-            if max_geodesic_km.is_some_and(|max| geodesic_km > max) {
-                return;
-            }
-            let lead_time_h = travel.min_hours(geodesic_km) * legs + processing_h;
-            if need.max_lead_time_h.is_some_and(|max| lead_time_h > max) {
-                return;
-            }
-            pool.push(Bound { lead_time_h, index: i });
-        });
-        let Some(limit) = limit else {
-            let feasible = pool.iter().filter_map(|b| self.exact(screener, need, b.index)).collect();
-            return screener.render_ranked(need, feasible, None);
+        let search = Search {
+            travel: screener.travel,
+            center: need.at.unit_vector(),
+            legs: need.trip.legs(),
+            max_squared_chord: max_chord(screener.travel, need).map(|c| c * c),
+            max_geodesic_km: need.max_distance_km.map(|max| screener.travel.max_geodesic_km(max) * (1.0 + 1e-9)),
+            max_lead_time_h: need.max_lead_time_h,
         };
-        // Screen exactly in order of the bound; stop once the bound passes the k-th best.
-        let mut heap: BinaryHeap<Reverse<Bound>> = pool.into_iter().map(Reverse).collect();
-        let mut best: Vec<(&Capability<P>, Assessment)> = Vec::with_capacity(limit + 1);
-        while let Some(Reverse(bound)) = heap.pop() {
-            if best.len() == limit && best.last().is_some_and(|(_, worst)| bound.lead_time_h > worst.lead_time_h) {
-                break;
-            }
-            let Some((capability, assessment)) = self.exact(screener, need, bound.index) else { continue };
-            let key = (assessment.lead_time_h, assessment.road_km, &capability.provider);
-            let at = best.partition_point(|(c, a)| rank_key_order((a.lead_time_h, a.road_km, &c.provider), key) == Ordering::Less);
-            if at < limit {
-                best.insert(at, (capability, assessment));
-                best.truncate(limit);
+        let mut heap: BinaryHeap<Reverse<Visit<'_>>> = BinaryHeap::new();
+        for key in requirement_keys(&need.requires) {
+            if let Some(tree) = self.offers.get(&(need.kind(), key)) {
+                search.push_node(&mut heap, tree.root());
             }
         }
-        screener.render_ranked(need, best, Some(limit))
-    }
-
-    fn exact<T: TravelModel + ?Sized>(&self, screener: &Screener<'_, T>, need: &NeedSpec, index: usize) -> Option<(&Capability<P>, Assessment)> {
-        let capability = &self.capabilities[index];
-        screener.assess(need, capability).filter(Assessment::is_feasible).map(|a| (capability, a))
+        let mut best: Vec<(&Capability<P>, Assessment)> = Vec::new();
+        while let Some(Reverse(visit)) = heap.pop() {
+            if let Some(limit) = limit {
+                if best.len() == limit && best.last().is_some_and(|(_, worst)| visit.bound_h > worst.lead_time_h) {
+                    break;
+                }
+            }
+            match visit.step {
+                Step::Node(node) => {
+                    for child in node.children() {
+                        match child {
+                            RTreeNode::Parent(parent) => search.push_node(&mut heap, parent),
+                            RTreeNode::Leaf(entry) => search.push_leaf(&mut heap, entry),
+                        }
+                    }
+                }
+                Step::Offer { index, geodesic_km } => {
+                    // The checks that need no travel, and the processing for this quantity.
+                    let Some(processing_h) = passes_without_travel(need, &self.capabilities[index]) else { continue };
+                    let bound_h = search.travel.min_hours(geodesic_km) * search.legs + processing_h;
+                    if search.within_lead_time(bound_h) {
+                        heap.push(Reverse(Visit { bound_h, step: Step::Checked { index } }));
+                    }
+                }
+                Step::Checked { index } => {
+                    let capability = &self.capabilities[index];
+                    let Some(assessment) = screener.assess(need, capability).filter(Assessment::is_feasible) else { continue };
+                    match limit {
+                        None => best.push((capability, assessment)),
+                        Some(limit) => {
+                            let key = (assessment.lead_time_h, assessment.road_km, &capability.provider);
+                            let at = best.partition_point(|(c, a)| {
+                                rank_key_order((a.lead_time_h, a.road_km, &c.provider), key) == Ordering::Less
+                            });
+                            if at < limit {
+                                best.insert(at, (capability, assessment));
+                                best.truncate(limit);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        screener.render_ranked(need, best, limit)
     }
 }
 
-/// A lower bound on the lead time of one capability.
-#[derive(Clone, Copy, Debug)]
-struct Bound {
-    lead_time_h: f64,
-    index: usize,
+/// The bounds of one best-first search.
+struct Search<'t, T: TravelModel + ?Sized> {
+    travel: &'t T,
+    center: [f64; 3],
+    legs: f64,
+    max_squared_chord: Option<f64>,
+    max_geodesic_km: Option<f64>,
+    max_lead_time_h: Option<f64>,
 }
 
-impl PartialEq for Bound {
+impl<T: TravelModel + ?Sized> Search<'_, T> {
+    fn within_lead_time(&self, bound_h: f64) -> bool {
+        self.max_lead_time_h.is_none_or(|max| bound_h <= max)
+    }
+
+    /// A lower bound on the geodesic for a squared chord, or none beyond the need's reach.
+    fn geodesic_within_reach(&self, squared_chord: f64) -> Option<f64> {
+        if self.max_squared_chord.is_some_and(|max| squared_chord > max) {
+            return None;
+        }
+        let geodesic_km = geodesic_lower_bound_km(sphere_km_for_chord(squared_chord.sqrt()));
+        if self.max_geodesic_km.is_some_and(|max| geodesic_km > max) {
+            return None;
+        }
+        Some(geodesic_km)
+    }
+
+    fn bound_h(&self, geodesic_km: f64, least_processing_h: f64) -> f64 {
+        self.travel.min_hours(geodesic_km) * self.legs + least_processing_h
+    }
+
+    fn push_node<'a>(&self, heap: &mut BinaryHeap<Reverse<Visit<'a>>>, node: &'a ParentNode<OfferEntry>) {
+        let envelope: AABB<[f64; 4]> = node.envelope();
+        let (lower, upper) = (envelope.lower(), envelope.upper());
+        let squared_chord: f64 = (0..3).map(|d| (self.center[d] - self.center[d].clamp(lower[d], upper[d])).powi(2)).sum();
+        let Some(geodesic_km) = self.geodesic_within_reach(squared_chord) else { return };
+        let bound_h = self.bound_h(geodesic_km, lower[3] / HOURS_SCALE);
+        if self.within_lead_time(bound_h) {
+            heap.push(Reverse(Visit { bound_h, step: Step::Node(node) }));
+        }
+    }
+
+    fn push_leaf(&self, heap: &mut BinaryHeap<Reverse<Visit<'_>>>, entry: &OfferEntry) {
+        let p = entry.geom();
+        let squared_chord = (0..3).map(|d| (self.center[d] - p[d]).powi(2)).sum();
+        let Some(geodesic_km) = self.geodesic_within_reach(squared_chord) else { return };
+        let bound_h = self.bound_h(geodesic_km, p[3] / HOURS_SCALE);
+        if self.within_lead_time(bound_h) {
+            heap.push(Reverse(Visit { bound_h, step: Step::Offer { index: entry.data, geodesic_km } }));
+        }
+    }
+}
+
+/// One step of the best-first search, with a lower bound on the lead time of all it leads to.
+struct Visit<'a> {
+    bound_h: f64,
+    step: Step<'a>,
+}
+
+enum Step<'a> {
+    Node(&'a ParentNode<OfferEntry>),
+    /// A capability known by place and least processing only.
+    Offer { index: usize, geodesic_km: f64 },
+    /// A capability that passed every check but travel.
+    Checked { index: usize },
+}
+
+impl PartialEq for Visit<'_> {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal
     }
 }
-impl Eq for Bound {}
-impl PartialOrd for Bound {
+impl Eq for Visit<'_> {}
+impl PartialOrd for Visit<'_> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Bound {
+impl Ord for Visit<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.lead_time_h.total_cmp(&other.lead_time_h).then(self.index.cmp(&other.index))
+        self.bound_h.total_cmp(&other.bound_h)
+    }
+}
+
+/// The chord of the unit sphere beyond which no road can be within the need's `max_distance_km`.
+fn max_chord<T: TravelModel + ?Sized>(travel: &T, need: &NeedSpec) -> Option<f64> {
+    need.max_distance_km.map(|max_km| chord_for_sphere_km(sphere_upper_bound_km(travel.max_geodesic_km(max_km))) * (1.0 + 1e-9) + 1e-9)
+}
+
+fn offer_entry<P>(capability: &Capability<P>, point: [f64; 3], index: usize) -> OfferEntry {
+    // Processing for no quantity: the least it can be (sterilisation never beats its turnaround).
+    let least_processing_h = processing_h(0.0, &capability.attrs);
+    GeomWithData::new([point[0], point[1], point[2], least_processing_h * HOURS_SCALE], index)
+}
+
+/// What a capability offers, as keys a requirement can name: its method, material, item, skill,
+/// each standard it tests to; slitting is one offer.
+fn offer_keys(attrs: &CapabilityAttrs) -> Vec<String> {
+    match attrs {
+        CapabilityAttrs::Sterilisation { method, .. } => vec![method.as_str().to_string()],
+        CapabilityAttrs::Slitting { .. } => vec![String::new()],
+        CapabilityAttrs::Testing { standards, .. } => {
+            let mut keys: Vec<String> = standards.iter().map(|s| standard_key(s)).collect();
+            keys.sort();
+            keys.dedup();
+            keys
+        }
+        CapabilityAttrs::RawMaterial { material: text, .. }
+        | CapabilityAttrs::Equipment { item: text, .. }
+        | CapabilityAttrs::Labour { skill: text, .. } => vec![text_key(text)],
+    }
+}
+
+/// The offer keys that can meet a requirement.
+fn requirement_keys(requires: &Requirement) -> Vec<String> {
+    match requires {
+        Requirement::Sterilisation { methods } => {
+            let mut keys: Vec<String> =
+                methods.as_deref().unwrap_or(SterilisationMethod::ALL).iter().map(|m| m.as_str().to_string()).collect();
+            keys.sort();
+            keys.dedup();
+            keys
+        }
+        Requirement::Slitting { .. } => vec![String::new()],
+        Requirement::Testing { standard } => vec![standard_key(standard)],
+        Requirement::RawMaterial { material: text } | Requirement::Equipment { item: text } | Requirement::Labour { skill: text } => {
+            vec![text_key(text)]
+        }
     }
 }
 
