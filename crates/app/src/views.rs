@@ -143,6 +143,49 @@ impl App {
         Ok((page, total))
     }
 
+    /// The enterprises inside the actor's jurisdiction (all for admins; its own for an enterprise user).
+    pub async fn list_enterprises(&self, actor: &Actor) -> AppResult<Vec<EnterpriseRow>> {
+        use bangfu_core::model::Role;
+        let all = self.store.enterprises().await?;
+        Ok(all
+            .into_iter()
+            .filter(|e| match actor.role {
+                Role::Admin => true,
+                Role::Officer | Role::Viewer => actor.department.is_some_and(|d| self.tree.jurisdiction_contains(d, crate::needs::region_code(&e.region))),
+                Role::Enterprise => actor.enterprise_id == Some(e.id),
+                Role::Provider => false,
+            })
+            .collect())
+    }
+
+    /// The registry: providers with their capabilities (a provider user sees only its own).
+    pub async fn list_providers(&self, actor: &Actor, kind: Option<&str>) -> AppResult<Vec<(ProviderRow, Vec<bangfu_store::CapabilityRow>)>> {
+        use bangfu_core::model::Role;
+        if actor.role == Role::Enterprise {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for provider in self.store.providers().await? {
+            if actor.role == Role::Provider && actor.provider_id != Some(provider.id) {
+                continue;
+            }
+            let capabilities: Vec<_> = self.store.capabilities_of_provider(provider.id).await?.into_iter().filter(|c| kind.is_none_or(|k| c.kind == k)).collect();
+            if kind.is_some() && capabilities.is_empty() {
+                continue;
+            }
+            out.push((provider, capabilities));
+        }
+        Ok(out)
+    }
+
+    pub async fn provider_detail(&self, actor: &Actor, provider_id: i64) -> AppResult<(ProviderRow, Vec<bangfu_store::CapabilityRow>)> {
+        self.list_providers(actor, None)
+            .await?
+            .into_iter()
+            .find(|(p, _)| p.id == provider_id)
+            .ok_or_else(|| AppError::NotFound(format!("provider {provider_id}")))
+    }
+
     /// The notifications of the actor's department, newest first.
     pub async fn notifications(&self, actor: &Actor) -> AppResult<Vec<bangfu_store::NotificationRow>> {
         match actor.department {

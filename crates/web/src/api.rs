@@ -1,44 +1,187 @@
-//! The JSON API under `/api/v1`.
+//! The JSON API under `/api/v1`. Each handler turns the request into one call of `bangfu-app`
+//! and its answer into the wire format of [`crate::json`]. Every route but healthz, regions,
+//! auth and the OpenAPI document needs credentials. The routes are listed in [`crate::openapi`],
+//! which generates the OpenAPI document from the same table.
 
-use crate::{AppState, Problem};
-use axum::Json;
+use crate::auth::{Authenticated, LoginLimiter};
+use crate::{AppState, Problem, clock, json};
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::routing::get;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use bangfu_app::cases::{NewEnterprise, NewTeamMember};
+use bangfu_app::channel::{NewApproval, NewShipment};
+use bangfu_app::needs::NewNeed;
+use bangfu_app::registry::NewProvider;
+use bangfu_app::returns::NewDailyReturn;
+use bangfu_app::views::NeedFilter;
+use bangfu_core::model::{ApprovalStatus, NeedStatus, Scope};
 use bangfu_core::region::Region;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use std::net::SocketAddr;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/regions", get(find_regions))
         .route("/api/v1/regions/{code}", get(region))
+        .route("/api/v1/auth/token", post(token))
+        .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/enterprises", get(enterprises).post(add_enterprise))
+        .route("/api/v1/providers", get(providers).post(add_provider))
+        .route("/api/v1/providers/{id}", get(provider))
+        .route("/api/v1/providers/{id}/capabilities/{kind}", put(set_capability))
+        .route("/api/v1/cases", get(cases).post(open_case))
+        .route("/api/v1/cases/{id}", get(case))
+        .route("/api/v1/cases/{id}/team", post(add_team_member))
+        .route("/api/v1/cases/{id}/needs", get(case_needs).post(report_need))
+        .route("/api/v1/cases/{id}/events", get(case_events))
+        .route("/api/v1/cases/{id}/approvals", post(open_approval))
+        .route("/api/v1/cases/{id}/shipments", post(add_shipment))
+        .route("/api/v1/cases/{id}/returns", get(daily_returns).post(submit_daily_return))
+        .route("/api/v1/approvals/{id}/decision", post(decide_approval))
+        .route("/api/v1/needs", get(needs))
+        .route("/api/v1/needs/{id}", get(need))
+        .route("/api/v1/needs/{id}/route", post(route_need))
+        .route("/api/v1/needs/{id}/broadcast", post(broadcast_need))
+        .route("/api/v1/needs/{id}/candidates", post(propose_candidate))
+        .route("/api/v1/needs/{id}/select", post(select_candidate))
+        .route("/api/v1/needs/{id}/switch", post(select_candidate))
+        .route("/api/v1/needs/{id}/start", post(start_need))
+        .route("/api/v1/needs/{id}/resolve", post(resolve_need))
+        .route("/api/v1/needs/{id}/cancel", post(cancel_need))
+        .route("/api/v1/notifications", get(notifications))
 }
 
-async fn healthz() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+// ---- extractors whose rejections are problem+json ----
+
+/// A JSON body; a malformed one is a 400 problem saying what was wrong.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Body(value)),
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                Err(Problem { status: StatusCode::UNSUPPORTED_MEDIA_TYPE, kind: "bad-input", title: "Bad input", detail: "send the body as JSON with Content-Type: application/json".into() })
+            }
+            Err(e) => Err(Problem::bad_request(format!("the JSON body is not right: {}", e.body_text()))),
+        }
+    }
+}
+
+/// A JSON body that may be absent (empty); a malformed one is a 400 problem.
+pub struct OptionalBody<T>(pub Option<T>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalBody<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| Problem::bad_request(e.body_text()))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalBody(None));
+        }
+        serde_json::from_slice(&bytes).map(|v| OptionalBody(Some(v))).map_err(|e| Problem::bad_request(format!("the JSON body is not right: {e}")))
+    }
+}
+
+/// A path parameter; a malformed one is a 400 problem.
+pub struct PathParam<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for PathParam<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(PathParam(value)),
+            Err(e @ PathRejection::FailedToDeserializePathParams(_)) => Err(Problem::bad_request(format!("the path is not right: {}", e.body_text()))),
+            Err(e) => Err(Problem::bad_request(e.body_text())),
+        }
+    }
+}
+
+/// Query parameters; malformed ones are a 400 problem.
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(QueryParams(value)),
+            Err(e @ QueryRejection::FailedToDeserializeQueryString(_)) => Err(Problem::bad_request(format!("the query is not right: {}", e.body_text()))),
+            Err(e) => Err(Problem::bad_request(e.body_text())),
+        }
+    }
+}
+
+type ApiResult = Result<Response, Problem>;
+
+/// An RFC 3339 time from the body, such as 2020-02-13T08:30:00+08:00.
+fn parse_time(field: &str, text: Option<String>) -> Result<Option<DateTime<Utc>>, Problem> {
+    text.map(|t| {
+        DateTime::parse_from_rfc3339(t.trim())
+            .map(|d| d.with_timezone(&Utc))
+            .map_err(|_| Problem::bad_request(format!("{field}: {t:?} is not an RFC 3339 time — write it as 2020-02-13T08:30:00+08:00")))
+    })
+    .transpose()
+}
+
+fn ok(value: Value) -> ApiResult {
+    Ok(axum::Json(value).into_response())
+}
+
+fn created(value: Value) -> ApiResult {
+    Ok((StatusCode::CREATED, axum::Json(value)).into_response())
+}
+
+fn csv_response(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> ApiResult {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| Problem::from(bangfu_app::AppError::Internal(e.to_string()));
+    writer.write_record(header).map_err(fail)?;
+    for row in rows {
+        writer.write_record(row).map_err(fail)?;
+    }
+    let bytes = writer.into_inner().map_err(|e| Problem::from(bangfu_app::AppError::Internal(e.to_string())))?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.csv\""))],
+        bytes,
+    )
+        .into_response())
+}
+
+// ---- public ----
+
+async fn healthz() -> ApiResult {
+    ok(json!({"status": "ok"}))
+}
+
+async fn openapi() -> ApiResult {
+    ok(crate::openapi::document())
 }
 
 fn region_json(r: &Region) -> Value {
-    json!({
-        "code": r.code.to_string(),
-        "name": r.name,
-        "level": r.level.as_str(),
-        "parent": r.parent.map(|p| p.to_string()),
-        "lon": r.lon,
-        "lat": r.lat,
-    })
+    json!({"code": r.code.to_string(), "name": r.name, "level": r.level.as_str(), "parent": r.parent.map(|p| p.to_string()), "lon": r.lon, "lat": r.lat})
 }
 
-async fn region(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<Value>, Problem> {
+async fn region(State(state): State<AppState>, PathParam(code): PathParam<String>) -> ApiResult {
     let tree = state.app.tree();
     let code = tree.parse_code(&code).map_err(|e| match e {
         bangfu_core::region::RegionError::UnknownCode { .. } => Problem::not_found(e.to_string()),
         _ => Problem::bad_request(e.to_string()),
     })?;
     let region = tree.get(code).ok_or_else(|| Problem::not_found(format!("region {code} not found")))?;
-    Ok(Json(region_json(region)))
+    ok(region_json(region))
 }
 
 #[derive(Debug, Deserialize)]
@@ -46,12 +189,441 @@ struct RegionQuery {
     q: Option<String>,
 }
 
-async fn find_regions(State(state): State<AppState>, Query(query): Query<RegionQuery>) -> Result<Json<Value>, Problem> {
+async fn find_regions(State(state): State<AppState>, QueryParams(query): QueryParams<RegionQuery>) -> ApiResult {
     let q = query.q.unwrap_or_default();
     if q.trim().is_empty() {
         return Err(Problem::bad_request("give a name to look for: /api/v1/regions?q=曲沃"));
     }
-    let tree = state.app.tree();
-    let found: Vec<Value> = tree.find_by_name(&q).into_iter().take(50).map(region_json).collect();
-    Ok(Json(json!({"items": found})))
+    let found: Vec<Value> = state.app.tree().find_by_name(&q).into_iter().take(50).map(region_json).collect();
+    ok(json!({"items": found}))
+}
+
+#[derive(Debug, Deserialize)]
+struct Credentials {
+    username: String,
+    password: String,
+}
+
+async fn token(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, Body(credentials): Body<Credentials>) -> ApiResult {
+    let client = peer.ip().to_string();
+    login_limited(&state.limiter, &client, &credentials.username)?;
+    match state.app.login(clock::now(), &credentials.username, &credentials.password).await {
+        Ok(session) => {
+            state.limiter.clear(&client, &credentials.username);
+            ok(json!({"token": session.token, "expires_at": session.expires_at.to_rfc3339(), "role": session.actor.role.as_str()}))
+        }
+        Err(e) => {
+            state.limiter.record_failure(&client, &credentials.username);
+            Err(e.into())
+        }
+    }
+}
+
+/// 429 when this client has failed to log in as this user too often lately.
+pub fn login_limited(limiter: &LoginLimiter, client: &str, username: &str) -> Result<(), Problem> {
+    match limiter.retry_after(client, username) {
+        Some(seconds) => Err(Problem {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            kind: "rate-limited",
+            title: "Too many login attempts",
+            detail: format!("too many failed logins — try again in {seconds} s"),
+        }),
+        None => Ok(()),
+    }
+}
+
+async fn logout(State(state): State<AppState>, auth: Authenticated) -> ApiResult {
+    state.app.logout(clock::now(), &auth.token).await?;
+    ok(json!({"status": "logged out"}))
+}
+
+async fn me(auth: Authenticated) -> ApiResult {
+    let a = &auth.actor;
+    ok(json!({"username": a.name, "role": a.role.as_str(), "department": a.department.map(|d| d.to_string()), "enterprise_id": a.enterprise_id, "provider_id": a.provider_id}))
+}
+
+// ---- enterprises and registry ----
+
+async fn enterprises(State(state): State<AppState>, auth: Authenticated) -> ApiResult {
+    let list = state.app.list_enterprises(&auth.actor).await?;
+    ok(json!({"items": list.iter().map(json::enterprise).collect::<Vec<_>>()}))
+}
+
+#[derive(Debug, Deserialize)]
+struct EnterpriseInput {
+    name: String,
+    credit_code: String,
+    region: String,
+    lon: Option<f64>,
+    lat: Option<f64>,
+    #[serde(default)]
+    note: String,
+}
+
+async fn add_enterprise(State(state): State<AppState>, auth: Authenticated, Body(input): Body<EnterpriseInput>) -> ApiResult {
+    let input = NewEnterprise { name: input.name, credit_code: input.credit_code, region: input.region, lon: input.lon, lat: input.lat, note: input.note };
+    let row = state.app.add_enterprise(&auth.actor, clock::now(), input).await?;
+    created(json::enterprise(&row))
+}
+
+#[derive(Debug, Deserialize)]
+struct KindQuery {
+    kind: Option<String>,
+    format: Option<String>,
+}
+
+async fn providers(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<KindQuery>) -> ApiResult {
+    let list = state.app.list_providers(&auth.actor, query.kind.as_deref()).await?;
+    if query.format.as_deref() == Some("csv") {
+        let rows = list
+            .iter()
+            .flat_map(|(p, caps)| caps.iter().map(move |c| vec![p.id.to_string(), p.key.clone(), p.name.clone(), p.region.clone(), c.kind.clone(), (c.available != 0).to_string(), c.attrs.clone()]))
+            .collect();
+        return csv_response("capabilities", &["provider_id", "key", "name", "region", "kind", "available", "attrs"], rows);
+    }
+    ok(json!({"items": list.iter().map(|(p, caps)| json::provider_with_capabilities(p, caps)).collect::<Vec<_>>()}))
+}
+
+async fn provider(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
+    let (p, caps) = state.app.provider_detail(&auth.actor, id).await?;
+    ok(json::provider_with_capabilities(&p, &caps))
+}
+
+#[derive(Debug, Deserialize)]
+struct ProviderInput {
+    key: String,
+    name: String,
+    region: String,
+    lon: Option<f64>,
+    lat: Option<f64>,
+    #[serde(default)]
+    note: String,
+}
+
+async fn add_provider(State(state): State<AppState>, auth: Authenticated, Body(input): Body<ProviderInput>) -> ApiResult {
+    let input = NewProvider { key: input.key, name: input.name, region: input.region, lon: input.lon, lat: input.lat, note: input.note };
+    let row = state.app.add_provider(&auth.actor, clock::now(), input).await?;
+    created(json::provider(&row))
+}
+
+#[derive(Debug, Deserialize)]
+struct CapabilityInput {
+    #[serde(default = "yes")]
+    available: bool,
+    attrs: Value,
+}
+
+fn yes() -> bool {
+    true
+}
+
+async fn set_capability(State(state): State<AppState>, auth: Authenticated, PathParam((id, kind)): PathParam<(i64, String)>, Body(input): Body<CapabilityInput>) -> ApiResult {
+    let row = state.app.set_capability(&auth.actor, clock::now(), id, &kind, input.available, &input.attrs).await?;
+    ok(json::capability(&row))
+}
+
+// ---- cases ----
+
+#[derive(Debug, Deserialize)]
+struct CaseQuery {
+    region: Option<String>,
+    status: Option<String>,
+    format: Option<String>,
+}
+
+async fn cases(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<CaseQuery>) -> ApiResult {
+    let region = query.region.as_deref().map(|r| state.app.region(r, "region")).transpose()?;
+    let list: Vec<_> = state
+        .app
+        .list_cases(&auth.actor)
+        .await?
+        .into_iter()
+        .filter(|c| query.status.as_ref().is_none_or(|s| *s == c.case.status))
+        .filter(|c| region.is_none_or(|r| state.app.tree().jurisdiction_contains(r, bangfu_core::region::RegionCode::new_unchecked(c.case.region.parse().unwrap_or(0)))))
+        .collect();
+    if query.format.as_deref() == Some("csv") {
+        let rows = list
+            .iter()
+            .map(|c| vec![c.case.id.to_string(), c.enterprise.name.clone(), c.case.region.clone(), c.case.status.clone(), json::time(c.case.opened_at), c.needs.to_string(), c.open_needs.to_string()])
+            .collect();
+        return csv_response("cases", &["id", "enterprise", "region", "status", "opened_at", "needs", "open_needs"], rows);
+    }
+    ok(json!({"items": list.iter().map(json::case_summary).collect::<Vec<_>>()}))
+}
+
+#[derive(Debug, Deserialize)]
+struct CaseInput {
+    enterprise_id: i64,
+    #[serde(default)]
+    title: String,
+}
+
+async fn open_case(State(state): State<AppState>, auth: Authenticated, Body(input): Body<CaseInput>) -> ApiResult {
+    let row = state.app.open_case(&auth.actor, clock::now(), input.enterprise_id, &input.title).await?;
+    created(json::case(&row))
+}
+
+async fn case(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
+    let detail = state.app.case_detail(&auth.actor, id).await?;
+    ok(json::case_detail(&detail))
+}
+
+async fn case_events(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
+    let detail = state.app.case_detail(&auth.actor, id).await?;
+    ok(json!({"items": detail.events.iter().map(json::event).collect::<Vec<_>>()}))
+}
+
+#[derive(Debug, Deserialize)]
+struct TeamInput {
+    title: String,
+    department: String,
+    role: String,
+    user_id: Option<i64>,
+}
+
+async fn add_team_member(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<TeamInput>) -> ApiResult {
+    let input = NewTeamMember { title: input.title, department: input.department, role: input.role, user_id: input.user_id };
+    let row = state.app.add_team_member(&auth.actor, clock::now(), id, input).await?;
+    created(json::team_member(&row))
+}
+
+// ---- needs ----
+
+#[derive(Debug, Deserialize)]
+struct NeedInput {
+    kind: String,
+    title: String,
+    quantity: f64,
+    #[serde(default)]
+    requires: Value,
+    #[serde(default)]
+    specification: String,
+    #[serde(default)]
+    unit: String,
+    deadline: Option<String>,
+    max_distance_km: Option<f64>,
+    max_lead_time_h: Option<f64>,
+    solution_region: Option<String>,
+    /// Source the need from the registry at once (default true).
+    #[serde(default = "yes")]
+    source: bool,
+}
+
+async fn report_need(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<NeedInput>) -> ApiResult {
+    let now = clock::now();
+    let source = input.source;
+    let kind_has_registry = bangfu_core::model::NeedKind::parse(&input.kind).is_ok_and(|k| k.has_capabilities());
+    let need = NewNeed {
+        kind: input.kind,
+        title: input.title,
+        specification: input.specification,
+        quantity: input.quantity,
+        unit: input.unit,
+        requires: input.requires,
+        deadline: parse_time("deadline", input.deadline)?,
+        max_distance_km: input.max_distance_km,
+        max_lead_time_h: input.max_lead_time_h,
+        solution_region: input.solution_region,
+    };
+    let mut row = state.app.report_need(&auth.actor, now, id, need).await?;
+    if source && kind_has_registry && bangfu_core::model::Role::Enterprise != auth.actor.role {
+        row = state.app.source_need(&auth.actor, now, row.id).await?;
+    }
+    let detail = state.app.need_detail(&auth.actor, row.id).await?;
+    created(json::need_detail(&detail))
+}
+
+async fn case_needs(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
+    let detail = state.app.case_detail(&auth.actor, id).await?;
+    ok(json!({"items": detail.needs.iter().map(json::need).collect::<Vec<_>>()}))
+}
+
+#[derive(Debug, Deserialize)]
+struct NeedQuery {
+    region: Option<String>,
+    kind: Option<String>,
+    status: Option<String>,
+    owner: Option<String>,
+    case_id: Option<i64>,
+    limit: Option<usize>,
+    #[serde(default)]
+    offset: usize,
+    format: Option<String>,
+}
+
+async fn needs(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<NeedQuery>) -> ApiResult {
+    let csv = query.format.as_deref() == Some("csv");
+    let filter = NeedFilter {
+        region: query.region.as_deref().map(|r| state.app.region(r, "region")).transpose()?,
+        kind: query.kind,
+        status: query.status,
+        owner: query.owner,
+        case_id: query.case_id,
+        // The CSV export holds exactly the filtered set, every page of it.
+        limit: if csv { None } else { Some(query.limit.unwrap_or(50).min(500)) },
+        offset: if csv { 0 } else { query.offset },
+    };
+    let (page, total) = state.app.list_needs(&auth.actor, &filter).await?;
+    if csv {
+        let rows = page
+            .iter()
+            .map(|n| vec![n.id.to_string(), n.case_id.to_string(), n.kind.clone(), n.title.clone(), n.quantity.to_string(), n.unit.clone(), n.status.clone(), n.scope.clone(), n.owner.clone(), json::time(n.created_at)])
+            .collect();
+        return csv_response("needs", &["id", "case_id", "kind", "title", "quantity", "unit", "status", "scope", "owner", "created_at"], rows);
+    }
+    ok(json!({"items": page.iter().map(json::need).collect::<Vec<_>>(), "total": total, "offset": filter.offset, "limit": filter.limit}))
+}
+
+async fn need(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
+    let detail = state.app.need_detail(&auth.actor, id).await?;
+    ok(json::need_detail(&detail))
+}
+
+async fn need_answer(state: &AppState, auth: &Authenticated, id: i64) -> ApiResult {
+    let detail = state.app.need_detail(&auth.actor, id).await?;
+    ok(json::need_detail(&detail))
+}
+
+async fn route_need(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
+    state.app.source_need(&auth.actor, clock::now(), id).await?;
+    need_answer(&state, &auth, id).await
+}
+
+#[derive(Debug, Deserialize)]
+struct BroadcastInput {
+    ring: String,
+}
+
+async fn broadcast_need(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<BroadcastInput>) -> ApiResult {
+    let ring = Scope::parse(&input.ring).map_err(|e| Problem::bad_request(format!("ring: {e}")))?;
+    let departments = state.app.broadcast_need(&auth.actor, clock::now(), id, ring).await?;
+    ok(json!({"need_id": id, "ring": ring.as_str(), "departments": departments}))
+}
+
+#[derive(Debug, Deserialize)]
+struct ProposeInput {
+    provider_id: i64,
+}
+
+async fn propose_candidate(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<ProposeInput>) -> ApiResult {
+    state.app.propose_candidate(&auth.actor, clock::now(), id, input.provider_id).await?;
+    need_answer(&state, &auth, id).await
+}
+
+#[derive(Debug, Deserialize)]
+struct SelectInput {
+    candidate_id: i64,
+}
+
+async fn select_candidate(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<SelectInput>) -> ApiResult {
+    state.app.select_candidate(&auth.actor, clock::now(), id, input.candidate_id).await?;
+    need_answer(&state, &auth, id).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct NoteInput {
+    #[serde(default)]
+    note: String,
+}
+
+async fn set_status(state: AppState, auth: Authenticated, id: i64, status: NeedStatus, note: String) -> ApiResult {
+    state.app.set_need_status(&auth.actor, clock::now(), id, status, &note).await?;
+    need_answer(&state, &auth, id).await
+}
+
+async fn start_need(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, OptionalBody(body): OptionalBody<NoteInput>) -> ApiResult {
+    set_status(state, auth, id, NeedStatus::Started, body.map(|b| b.note).unwrap_or_default()).await
+}
+
+async fn resolve_need(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, OptionalBody(body): OptionalBody<NoteInput>) -> ApiResult {
+    set_status(state, auth, id, NeedStatus::Resolved, body.map(|b| b.note).unwrap_or_default()).await
+}
+
+async fn cancel_need(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, OptionalBody(body): OptionalBody<NoteInput>) -> ApiResult {
+    set_status(state, auth, id, NeedStatus::Cancelled, body.map(|b| b.note).unwrap_or_default()).await
+}
+
+// ---- green channel, shipments, returns, notifications ----
+
+#[derive(Debug, Deserialize)]
+struct ApprovalInput {
+    department: String,
+    agency: String,
+    item: String,
+    due_at: Option<String>,
+}
+
+async fn open_approval(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<ApprovalInput>) -> ApiResult {
+    let input = NewApproval { department: input.department, agency: input.agency, item: input.item, due_at: parse_time("due_at", input.due_at)? };
+    let row = state.app.open_approval(&auth.actor, clock::now(), id, input).await?;
+    created(json::approval(&row))
+}
+
+#[derive(Debug, Deserialize)]
+struct DecisionInput {
+    status: String,
+}
+
+async fn decide_approval(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<DecisionInput>) -> ApiResult {
+    let status = ApprovalStatus::parse(&input.status).map_err(|e| Problem::bad_request(format!("status: {e}")))?;
+    let row = state.app.decide_approval(&auth.actor, clock::now(), id, status).await?;
+    ok(json::approval(&row))
+}
+
+#[derive(Debug, Deserialize)]
+struct ShipmentInput {
+    need_id: Option<i64>,
+    goods: String,
+    origin: String,
+    destination: String,
+    #[serde(default = "planned")]
+    status: String,
+    traffic_pass: Option<String>,
+    departs_at: Option<String>,
+    arrives_at: Option<String>,
+}
+
+fn planned() -> String {
+    "planned".into()
+}
+
+async fn add_shipment(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<ShipmentInput>) -> ApiResult {
+    let input = NewShipment {
+        need_id: input.need_id,
+        goods: input.goods,
+        origin: input.origin,
+        destination: input.destination,
+        status: input.status,
+        traffic_pass: input.traffic_pass,
+        departs_at: parse_time("departs_at", input.departs_at)?,
+        arrives_at: parse_time("arrives_at", input.arrives_at)?,
+    };
+    let row = state.app.add_shipment(&auth.actor, clock::now(), id, input).await?;
+    created(json::shipment(&row))
+}
+
+async fn daily_returns(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
+    let rows = state.app.daily_returns(&auth.actor, id).await?;
+    ok(json!({"items": rows.iter().map(json::daily_return).collect::<Vec<_>>()}))
+}
+
+#[derive(Debug, Deserialize)]
+struct ReturnInput {
+    day: String,
+    capacity_per_day: f64,
+    output: f64,
+    stock: f64,
+    #[serde(default)]
+    note: String,
+}
+
+async fn submit_daily_return(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<ReturnInput>) -> ApiResult {
+    let input = NewDailyReturn { day: input.day, capacity_per_day: input.capacity_per_day, output: input.output, stock: input.stock, note: input.note };
+    let row = state.app.submit_daily_return(&auth.actor, clock::now(), id, input).await?;
+    created(json::daily_return(&row))
+}
+
+async fn notifications(State(state): State<AppState>, auth: Authenticated) -> ApiResult {
+    let rows = state.app.notifications(&auth.actor).await?;
+    ok(json!({"items": rows.iter().map(json::notification).collect::<Vec<_>>()}))
 }

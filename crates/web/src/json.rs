@@ -113,3 +113,17 @@ pub fn need_detail(d: &NeedDetail) -> Value {
     v["letters"] = d.letters.iter().map(letter).collect();
     v
 }
+
+pub fn provider_with_capabilities(p: &ProviderRow, capabilities: &[CapabilityRow]) -> Value {
+    let mut v = provider(p);
+    v["capabilities"] = capabilities.iter().map(capability).collect();
+    v
+}
+
+pub fn daily_return(r: &DailyReturnRow) -> Value {
+    json!({"id": r.id, "case_id": r.case_id, "day": r.day, "capacity_per_day": r.capacity_per_day, "output": r.output, "stock": r.stock, "note": r.note, "reported_at": time(r.reported_at)})
+}
+
+pub fn notification(n: &NotificationRow) -> Value {
+    json!({"id": n.id, "department": n.department, "need_id": n.need_id, "text": {"zh": n.text_zh, "en": n.text_en}, "created_at": time(n.created_at), "read_at": opt_time(n.read_at)})
+}

@@ -3,13 +3,21 @@
 //! into JSON or HTML, and holds no rules of its own.
 
 mod api;
+pub mod auth;
+mod clock;
 pub mod json;
+pub mod openapi;
 mod problem;
 
+use axum::http::{HeaderValue, header};
 use bangfu_app::App;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 
 pub use problem::Problem;
 
@@ -17,12 +25,30 @@ pub use problem::Problem;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub app: Arc<App>,
+    pub limiter: Arc<auth::LoginLimiter>,
 }
 
-/// The whole router: API and pages.
+/// Request bodies above this size are refused with 413.
+pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+/// Requests that take longer are answered 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The whole router: API and pages, with limits and security headers.
 pub fn router(app: App) -> axum::Router {
-    let state = AppState { app: Arc::new(app) };
-    api::routes().with_state(state)
+    let state = AppState { app: Arc::new(app), limiter: Arc::new(auth::LoginLimiter::default()) };
+    let headers = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::CONTENT_SECURITY_POLICY, "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'"),
+    ];
+    let mut router = api::routes().with_state(state);
+    for (name, value) in headers {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
+    }
+    router
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
 }
 
 /// Binds `addr` (port 0 picks a free port) and returns the listener and its real address.
@@ -34,5 +60,5 @@ pub async fn bind(addr: &str) -> std::io::Result<(TcpListener, SocketAddr)> {
 
 /// Serves until `shutdown` resolves.
 pub async fn serve(listener: TcpListener, app: App, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(app).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
 }

@@ -1,0 +1,84 @@
+//! Who is calling: a bearer token (`Authorization: Bearer …`) or the session cookie of the
+//! pages. Login attempts are rate-limited per client address and username.
+
+use crate::{AppState, Problem, clock};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use bangfu_app::Actor;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub const SESSION_COOKIE: &str = "bangfu_session";
+
+/// The caller, authenticated. Rejects with 401 problem+json.
+#[derive(Clone, Debug)]
+pub struct Authenticated {
+    pub actor: Actor,
+    /// The session's CSRF token (checked on form posts).
+    pub csrf: String,
+    pub token: String,
+}
+
+/// The token in the request: the bearer header first, then the session cookie.
+pub fn request_token(headers: &HeaderMap) -> Option<String> {
+    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        return value.strip_prefix("Bearer ").map(|t| t.trim().to_string());
+    }
+    cookie(headers, SESSION_COOKIE)
+}
+
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = request_token(&parts.headers).ok_or_else(|| Problem::unauthorized("log in first: POST /api/v1/auth/token, then send Authorization: Bearer TOKEN"))?;
+        match state.app.session(clock::now(), &token).await? {
+            Some((actor, csrf)) => Ok(Authenticated { actor, csrf, token }),
+            None => Err(Problem::unauthorized("the token is unknown or expired — log in again")),
+        }
+    }
+}
+
+/// Failed logins per (client, username) within a sliding window.
+#[derive(Debug, Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<(String, String), Vec<Instant>>>,
+}
+
+/// At most this many failures per window; then the client waits.
+const MAX_FAILURES: usize = 5;
+const WINDOW: Duration = Duration::from_secs(300);
+
+impl LoginLimiter {
+    /// Seconds to wait before trying again, if the client must wait.
+    pub fn retry_after(&self, client: &str, username: &str) -> Option<u64> {
+        let now = Instant::now();
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let list = failures.entry((client.to_string(), username.to_string())).or_default();
+        list.retain(|t| now.duration_since(*t) < WINDOW);
+        (list.len() >= MAX_FAILURES).then(|| list.first().map_or(1, |first| WINDOW.saturating_sub(now.duration_since(*first)).as_secs().max(1)))
+    }
+
+    pub fn record_failure(&self, client: &str, username: &str) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        failures.entry((client.to_string(), username.to_string())).or_default().push(Instant::now());
+    }
+
+    pub fn clear(&self, client: &str, username: &str) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        failures.remove(&(client.to_string(), username.to_string()));
+    }
+}

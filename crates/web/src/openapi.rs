@@ -1,0 +1,240 @@
+//! The OpenAPI 3 document of `/api/v1`, generated from the table of routes below and the JSON
+//! schemas of the wire format. A test checks that every route of the table is served and every
+//! served API route is in the table, so the document cannot drift from the router.
+
+use serde_json::{Value, json};
+
+/// One operation of the API.
+pub struct Operation {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub tag: &'static str,
+    pub auth: bool,
+    /// Query parameters: (name, JSON type, description).
+    pub query: &'static [(&'static str, &'static str, &'static str)],
+    /// The request body schema, if the operation takes one.
+    pub body: Option<fn() -> Value>,
+    /// The success status and the schema of its body.
+    pub ok: (u16, fn() -> Value),
+}
+
+const NEED_FILTERS: &[(&str, &str, &str)] = &[
+    ("region", "string", "needs of enterprises inside this region (code or name)"),
+    ("kind", "string", "need kind"),
+    ("status", "string", "need status"),
+    ("owner", "string", "owning department's region code"),
+    ("case_id", "integer", "needs of this case"),
+    ("limit", "integer", "page size (default 50, at most 500)"),
+    ("offset", "integer", "page start"),
+    ("format", "string", "csv: export exactly the filtered set as CSV"),
+];
+
+pub const OPERATIONS: &[Operation] = &[
+    Operation { method: "get", path: "/healthz", summary: "Liveness", tag: "system", auth: false, query: &[], body: None, ok: (200, status_schema) },
+    Operation { method: "get", path: "/api/v1/openapi.json", summary: "This document", tag: "system", auth: false, query: &[], body: None, ok: (200, any_object) },
+    Operation { method: "get", path: "/api/v1/regions", summary: "Find regions by name (simplified or traditional)", tag: "regions", auth: false, query: &[("q", "string", "a name such as 曲沃 or 臨汾市")], body: None, ok: (200, || items(region())) },
+    Operation { method: "get", path: "/api/v1/regions/{code}", summary: "A region by its GB/T 2260 code", tag: "regions", auth: false, query: &[], body: None, ok: (200, region) },
+    Operation { method: "post", path: "/api/v1/auth/token", summary: "Log in: a bearer token for a username and password", tag: "auth", auth: false, query: &[], body: Some(credentials), ok: (200, token_schema) },
+    Operation { method: "post", path: "/api/v1/auth/logout", summary: "End the session of this token", tag: "auth", auth: true, query: &[], body: None, ok: (200, status_schema) },
+    Operation { method: "get", path: "/api/v1/me", summary: "The caller's account", tag: "auth", auth: true, query: &[], body: None, ok: (200, any_object) },
+    Operation { method: "get", path: "/api/v1/enterprises", summary: "Enterprises in the caller's jurisdiction", tag: "enterprises", auth: true, query: &[], body: None, ok: (200, || items(enterprise())) },
+    Operation { method: "post", path: "/api/v1/enterprises", summary: "Register an enterprise (credit code checked)", tag: "enterprises", auth: true, query: &[], body: Some(enterprise_input), ok: (201, enterprise) },
+    Operation { method: "get", path: "/api/v1/providers", summary: "The registry: providers and their capabilities", tag: "registry", auth: true, query: &[("kind", "string", "capability kind"), ("format", "string", "csv: export")], body: None, ok: (200, || items(any_object())) },
+    Operation { method: "post", path: "/api/v1/providers", summary: "Register a provider", tag: "registry", auth: true, query: &[], body: Some(provider_input), ok: (201, any_object) },
+    Operation { method: "get", path: "/api/v1/providers/{id}", summary: "A provider with its capabilities", tag: "registry", auth: true, query: &[], body: None, ok: (200, any_object) },
+    Operation { method: "put", path: "/api/v1/providers/{id}/capabilities/{kind}", summary: "Add or replace a provider's capability of a kind", tag: "registry", auth: true, query: &[], body: Some(capability_input), ok: (200, any_object) },
+    Operation { method: "get", path: "/api/v1/cases", summary: "Cases the caller may see", tag: "cases", auth: true, query: &[("region", "string", "inside this region"), ("status", "string", "case status"), ("format", "string", "csv: export")], body: None, ok: (200, || items(any_object())) },
+    Operation { method: "post", path: "/api/v1/cases", summary: "Open the case of an enterprise", tag: "cases", auth: true, query: &[], body: Some(case_input), ok: (201, any_object) },
+    Operation { method: "get", path: "/api/v1/cases/{id}", summary: "A case with team, needs, approvals, shipments, letters and events", tag: "cases", auth: true, query: &[], body: None, ok: (200, any_object) },
+    Operation { method: "post", path: "/api/v1/cases/{id}/team", summary: "Station a member on the case", tag: "cases", auth: true, query: &[], body: Some(team_input), ok: (201, any_object) },
+    Operation { method: "get", path: "/api/v1/cases/{id}/needs", summary: "The needs of a case", tag: "needs", auth: true, query: &[], body: None, ok: (200, || items(need())) },
+    Operation { method: "post", path: "/api/v1/cases/{id}/needs", summary: "Report a need: routed (and sourced from the registry) at once", tag: "needs", auth: true, query: &[], body: Some(need_input), ok: (201, need) },
+    Operation { method: "get", path: "/api/v1/cases/{id}/events", summary: "The case's timeline (audit events)", tag: "cases", auth: true, query: &[], body: None, ok: (200, || items(event())) },
+    Operation { method: "post", path: "/api/v1/cases/{id}/approvals", summary: "Open a green-channel approval", tag: "green channel", auth: true, query: &[], body: Some(approval_input), ok: (201, any_object) },
+    Operation { method: "post", path: "/api/v1/cases/{id}/shipments", summary: "Record a shipment and its traffic pass", tag: "shipments", auth: true, query: &[], body: Some(shipment_input), ok: (201, any_object) },
+    Operation { method: "get", path: "/api/v1/cases/{id}/returns", summary: "The enterprise's daily returns", tag: "returns", auth: true, query: &[], body: None, ok: (200, || items(any_object())) },
+    Operation { method: "post", path: "/api/v1/cases/{id}/returns", summary: "Submit (or correct) a daily return", tag: "returns", auth: true, query: &[], body: Some(return_input), ok: (201, any_object) },
+    Operation { method: "post", path: "/api/v1/approvals/{id}/decision", summary: "Move an approval to in_progress, approved or rejected", tag: "green channel", auth: true, query: &[], body: Some(decision_input), ok: (200, any_object) },
+    Operation { method: "get", path: "/api/v1/needs", summary: "Needs the caller may see, filtered and paged", tag: "needs", auth: true, query: NEED_FILTERS, body: None, ok: (200, need_page) },
+    Operation { method: "get", path: "/api/v1/needs/{id}", summary: "A need with its candidates and letters", tag: "needs", auth: true, query: &[], body: None, ok: (200, need) },
+    Operation { method: "post", path: "/api/v1/needs/{id}/route", summary: "Source the need from the registry, ring by ring, and route it", tag: "needs", auth: true, query: &[], body: None, ok: (200, need) },
+    Operation { method: "post", path: "/api/v1/needs/{id}/broadcast", summary: "Broadcast the need to the departments of a ring", tag: "needs", auth: true, query: &[], body: Some(broadcast_input), ok: (200, any_object) },
+    Operation { method: "post", path: "/api/v1/needs/{id}/candidates", summary: "Put forward a provider as a candidate (screened with reasons)", tag: "needs", auth: true, query: &[], body: Some(propose_input), ok: (200, need) },
+    Operation { method: "post", path: "/api/v1/needs/{id}/select", summary: "Select a candidate; scope and owner follow", tag: "needs", auth: true, query: &[], body: Some(select_input), ok: (200, need) },
+    Operation { method: "post", path: "/api/v1/needs/{id}/switch", summary: "Switch to another candidate before work starts", tag: "needs", auth: true, query: &[], body: Some(select_input), ok: (200, need) },
+    Operation { method: "post", path: "/api/v1/needs/{id}/start", summary: "Work on the need has started", tag: "needs", auth: true, query: &[], body: Some(note_input), ok: (200, need) },
+    Operation { method: "post", path: "/api/v1/needs/{id}/resolve", summary: "The need is resolved", tag: "needs", auth: true, query: &[], body: Some(note_input), ok: (200, need) },
+    Operation { method: "post", path: "/api/v1/needs/{id}/cancel", summary: "The need is cancelled", tag: "needs", auth: true, query: &[], body: Some(note_input), ok: (200, need) },
+    Operation { method: "get", path: "/api/v1/notifications", summary: "Notifications of the caller's department", tag: "notifications", auth: true, query: &[], body: None, ok: (200, || items(any_object())) },
+];
+
+fn any_object() -> Value {
+    json!({"type": "object"})
+}
+
+fn status_schema() -> Value {
+    json!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}})
+}
+
+fn items(item: Value) -> Value {
+    json!({"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": item}}})
+}
+
+fn nullable(t: &str) -> Value {
+    json!({"type": [t, "null"]})
+}
+
+fn region() -> Value {
+    json!({"type": "object", "required": ["code", "name", "level"], "properties": {
+        "code": {"type": "string", "pattern": "^[0-9]{6}$"}, "name": {"type": "string"},
+        "level": {"type": "string", "enum": ["province", "city", "county"]},
+        "parent": nullable("string"), "lon": nullable("number"), "lat": nullable("number")}})
+}
+
+fn token_schema() -> Value {
+    json!({"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}, "expires_at": {"type": "string"}, "role": {"type": "string"}}})
+}
+
+fn enterprise() -> Value {
+    json!({"type": "object", "required": ["id", "name", "credit_code", "region"], "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"}, "credit_code": {"type": "string"}, "region": {"type": "string"},
+        "lon": nullable("number"), "lat": nullable("number"), "note": {"type": "string"}}})
+}
+
+fn need() -> Value {
+    json!({"type": "object", "required": ["id", "case_id", "kind", "title", "quantity", "scope", "owner", "status", "explanation"], "properties": {
+        "id": {"type": "integer"}, "case_id": {"type": "integer"}, "kind": {"type": "string"}, "title": {"type": "string"},
+        "quantity": {"type": "number"}, "scope": {"type": "string", "enum": ["local", "city", "province", "national"]},
+        "owner": {"type": "string"}, "letter_to": nullable("string"), "status": {"type": "string"},
+        "explanation": {"type": "object", "required": ["zh", "en"], "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}},
+        "candidates": {"type": "array", "items": {"type": "object"}}}})
+}
+
+fn need_page() -> Value {
+    json!({"type": "object", "required": ["items", "total"], "properties": {"items": {"type": "array", "items": need()}, "total": {"type": "integer"}, "offset": {"type": "integer"}, "limit": nullable("integer")}})
+}
+
+fn event() -> Value {
+    json!({"type": "object", "required": ["seq", "at", "actor", "action", "entity", "hash", "prev_hash"], "properties": {
+        "seq": {"type": "integer"}, "at": {"type": "string"}, "actor": {"type": "string"}, "action": {"type": "string"},
+        "entity": {"type": "string"}, "case_id": nullable("integer"), "hash": {"type": "string"}, "prev_hash": {"type": "string"}}})
+}
+
+fn object(required: &[&str], properties: Value) -> Value {
+    json!({"type": "object", "required": required, "properties": properties})
+}
+
+fn credentials() -> Value {
+    object(&["username", "password"], json!({"username": {"type": "string"}, "password": {"type": "string"}}))
+}
+
+fn enterprise_input() -> Value {
+    object(&["name", "credit_code", "region"], json!({"name": {"type": "string"}, "credit_code": {"type": "string"}, "region": {"type": "string"}, "lon": {"type": "number"}, "lat": {"type": "number"}, "note": {"type": "string"}}))
+}
+
+fn provider_input() -> Value {
+    object(&["key", "name", "region"], json!({"key": {"type": "string"}, "name": {"type": "string"}, "region": {"type": "string"}, "lon": {"type": "number"}, "lat": {"type": "number"}, "note": {"type": "string"}}))
+}
+
+fn capability_input() -> Value {
+    object(&["attrs"], json!({"available": {"type": "boolean"}, "attrs": {"type": "object"}}))
+}
+
+fn case_input() -> Value {
+    object(&["enterprise_id"], json!({"enterprise_id": {"type": "integer"}, "title": {"type": "string"}}))
+}
+
+fn team_input() -> Value {
+    object(&["title", "department", "role"], json!({"title": {"type": "string"}, "department": {"type": "string"}, "role": {"type": "string", "enum": ["commissioner", "stationed_cadre", "task_force"]}, "user_id": {"type": "integer"}}))
+}
+
+fn need_input() -> Value {
+    object(&["kind", "title", "quantity"], json!({
+        "kind": {"type": "string", "enum": ["sterilisation", "slitting", "testing", "raw_material", "equipment", "labour", "logistics", "permit", "traffic_pass", "other"]},
+        "title": {"type": "string"}, "quantity": {"type": "number"}, "requires": {"type": "object"}, "specification": {"type": "string"},
+        "unit": {"type": "string"}, "deadline": {"type": "string", "format": "date-time"}, "max_distance_km": {"type": "number"},
+        "max_lead_time_h": {"type": "number"}, "solution_region": {"type": "string"}, "source": {"type": "boolean"}}))
+}
+
+fn approval_input() -> Value {
+    object(&["department", "agency", "item"], json!({"department": {"type": "string"}, "agency": {"type": "string"}, "item": {"type": "string"}, "due_at": {"type": "string", "format": "date-time"}}))
+}
+
+fn decision_input() -> Value {
+    object(&["status"], json!({"status": {"type": "string", "enum": ["in_progress", "approved", "rejected"]}}))
+}
+
+fn shipment_input() -> Value {
+    object(&["goods", "origin", "destination"], json!({
+        "need_id": {"type": "integer"}, "goods": {"type": "string"}, "origin": {"type": "string"}, "destination": {"type": "string"},
+        "status": {"type": "string", "enum": ["planned", "in_transit", "delivered", "held"]}, "traffic_pass": {"type": "string"},
+        "departs_at": {"type": "string", "format": "date-time"}, "arrives_at": {"type": "string", "format": "date-time"}}))
+}
+
+fn return_input() -> Value {
+    object(&["day", "capacity_per_day", "output", "stock"], json!({"day": {"type": "string", "format": "date"}, "capacity_per_day": {"type": "number"}, "output": {"type": "number"}, "stock": {"type": "number"}, "note": {"type": "string"}}))
+}
+
+fn broadcast_input() -> Value {
+    object(&["ring"], json!({"ring": {"type": "string", "enum": ["local", "city", "province", "national"]}}))
+}
+
+fn propose_input() -> Value {
+    object(&["provider_id"], json!({"provider_id": {"type": "integer"}}))
+}
+
+fn select_input() -> Value {
+    object(&["candidate_id"], json!({"candidate_id": {"type": "integer"}}))
+}
+
+fn note_input() -> Value {
+    object(&[], json!({"note": {"type": "string"}}))
+}
+
+fn problem() -> Value {
+    json!({"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}}})
+}
+
+/// The whole OpenAPI 3.1 document.
+pub fn document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for op in OPERATIONS {
+        let mut parameters: Vec<Value> = op
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| {
+                let schema = if name == "id" { json!({"type": "integer", "minimum": 1}) } else { json!({"type": "string"}) };
+                json!({"name": name, "in": "path", "required": true, "schema": schema})
+            })
+            .collect();
+        parameters.extend(op.query.iter().map(|(name, t, description)| json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": t}})));
+        let problem_response = json!({"description": "a problem (RFC 9457)", "content": {"application/problem+json": {"schema": problem()}}});
+        let mut responses = serde_json::Map::new();
+        responses.insert(op.ok.0.to_string(), json!({"description": "success", "content": {"application/json": {"schema": (op.ok.1)()}}}));
+        responses.insert("default".into(), problem_response);
+        let mut operation = json!({
+            "summary": op.summary,
+            "tags": [op.tag],
+            "operationId": format!("{}_{}", op.method, op.path.trim_start_matches("/api/v1/").replace(['/', '{', '}', '.'], "_")),
+            "parameters": parameters,
+            "responses": responses,
+        });
+        if let Some(body) = op.body {
+            operation["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": body()}}});
+        }
+        if op.auth {
+            operation["security"] = json!([{"bearer": []}]);
+        }
+        let entry = paths.entry(op.path.to_string()).or_insert_with(|| json!({}));
+        entry[op.method] = operation;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "bangfu API", "version": env!("CARGO_PKG_VERSION"), "description": "帮扶: coordination desk for emergency production. Errors are application/problem+json."},
+        "paths": paths,
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    })
+}
