@@ -4,6 +4,7 @@ pub mod case;
 pub mod db;
 pub mod demo;
 pub mod enterprise;
+pub mod matching;
 pub mod route;
 pub mod serve;
 pub mod user;
@@ -35,6 +36,8 @@ pub enum Command {
     User(user::Args),
     /// Decide scope and owning department for a need (no database needed)
     Route(route::Args),
+    /// Screen a need against providers: ranked candidates and rejections with reasons
+    Match(matching::Args),
 }
 
 pub fn run(cli: Cli) -> CliResult {
@@ -45,5 +48,6 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Enterprise(args) => enterprise::run(args),
         Command::User(args) => user::run(args),
         Command::Route(args) => route::run(args),
+        Command::Match(args) => matching::run(args),
     }
 }
