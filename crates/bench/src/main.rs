@@ -2,12 +2,14 @@
 //! Results and the commands that produced them are in BENCHMARKS.md.
 
 mod matching;
+mod plan;
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         // Subcommands are added here, one module each (match, plan).
         Some("match") => matching::run(&args),
+        Some("plan") => plan::run(&args),
         _ => {
             eprintln!("usage: bangfu-bench <match|plan> [options]");
             std::process::ExitCode::from(2)

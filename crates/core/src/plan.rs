@@ -32,8 +32,7 @@
 
 use crate::ids::NeedId;
 use chrono::{DateTime, TimeDelta, Utc};
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 
 const MS_PER_HOUR: f64 = 3_600_000.0;
@@ -207,12 +206,17 @@ pub struct MilestoneTimes {
 pub struct Schedule {
     start_ms: i64,
     finish_ms: i64,
+    /// Milestones are numbered internally by key: `node[index]` is the number of the milestone
+    /// at `index` in the plan, and the vectors below are indexed by that number.
+    node: Vec<u32>,
     es: Vec<i64>,
     ef: Vec<i64>,
     ls: Vec<i64>,
     lf: Vec<i64>,
     held_by: Vec<Option<NeedId>>,
+    /// Plan indices.
     order: Vec<usize>,
+    /// Plan indices.
     critical_path: Vec<usize>,
 }
 
@@ -245,15 +249,16 @@ impl Schedule {
     ///
     /// Panics when `index` is out of range, like slice indexing.
     pub fn times(&self, index: usize) -> MilestoneTimes {
-        let slack_ms = self.ls[index] - self.es[index];
+        let v = self.node[index] as usize;
+        let slack_ms = self.ls[v] - self.es[v];
         MilestoneTimes {
-            es: at(self.es[index]),
-            ef: at(self.ef[index]),
-            ls: at(self.ls[index]),
-            lf: at(self.lf[index]),
+            es: at(self.es[v]),
+            ef: at(self.ef[v]),
+            ls: at(self.ls[v]),
+            lf: at(self.lf[v]),
             slack_h: ms_to_hours(slack_ms),
             critical: slack_ms <= 0,
-            held_by: self.held_by[index],
+            held_by: self.held_by[v],
         }
     }
 
@@ -271,7 +276,7 @@ impl Schedule {
     /// The needs that hold milestones on the critical path, in critical-path order: the needs
     /// that decide the first day of output.
     pub fn critical_blockers(&self) -> Vec<NeedId> {
-        self.critical_path.iter().filter_map(|&i| self.held_by[i]).collect()
+        self.critical_path.iter().filter_map(|&i| self.held_by[self.node[i] as usize]).collect()
     }
 }
 
@@ -313,69 +318,98 @@ pub fn schedule(plan: &Plan, blockers: &[Blocker]) -> Result<Schedule, PlanError
     let n = milestones.len();
     let start_ms = plan.start.timestamp_millis();
 
-    // Ranks by key: ties in the topological order are broken by key, and duplicates sit side by side.
-    let mut by_key: Vec<u32> = (0..n as u32).collect();
-    by_key.sort_unstable_by(|&a, &b| milestones[a as usize].key.cmp(&milestones[b as usize].key));
-    if let Some(pair) = by_key.windows(2).find(|w| milestones[w[0] as usize].key == milestones[w[1] as usize].key) {
-        return Err(PlanError::DuplicateMilestone { key: milestones[pair[0] as usize].key.clone() });
-    }
-    let mut rank = vec![0u32; n];
-    for (r, &i) in by_key.iter().enumerate() {
-        rank[i as usize] = r as u32;
-    }
-    let index: HashMap<&str, u32> = milestones.iter().enumerate().map(|(i, m)| (m.key.as_str(), i as u32)).collect();
-
-    // Durations and actuals, validated.
-    let mut duration = Vec::with_capacity(n);
-    for m in milestones {
+    // One pass over the milestones: validate them and keep what the sort by key, the key index
+    // and the forward pass need, so that no later pass reads them again.
+    let mut keys: Vec<KeyInfo> = Vec::with_capacity(n);
+    let mut by_prefix: Vec<(u64, u32)> = Vec::with_capacity(n);
+    let mut work_by_index: Vec<Work> = Vec::with_capacity(n);
+    for (i, m) in milestones.iter().enumerate() {
         if !(m.duration_h.is_finite() && m.duration_h >= 0.0) {
             return Err(PlanError::InvalidDuration { milestone: m.key.clone(), duration_h: m.duration_h });
         }
-        if matches!((m.actual_start, m.actual_finish), (Some(s), Some(f)) if f < s) {
-            return Err(PlanError::FinishBeforeStart { milestone: m.key.clone() });
-        }
-        duration.push(hours_to_ms(m.duration_h));
+        let known = match (m.actual_start, m.actual_finish) {
+            (Some(s), Some(f)) if f < s => return Err(PlanError::FinishBeforeStart { milestone: m.key.clone() }),
+            (start, Some(finish)) => Known::Finished { start: start.map(|s| s.timestamp_millis()), finish: finish.timestamp_millis() },
+            (Some(start), None) => Known::Started { start: start.timestamp_millis() },
+            (None, None) => Known::Unstarted { not_before: m.not_before.map_or(i64::MIN, |t| t.timestamp_millis()) },
+        };
+        work_by_index.push(Work { duration: hours_to_ms(m.duration_h), blocked_until: i64::MIN, known });
+        let key = KeyInfo::of(m.key.as_bytes());
+        by_prefix.push((key.prefix.swap_bytes(), i as u32));
+        keys.push(key);
     }
 
-    // Blockers: the latest expected resolution per milestone, and which need it is.
-    let mut blocked_until = vec![i64::MIN; n];
+    // Number the milestones by key: ties in the topological order then go to the smaller
+    // number. `key_order[v]` is the plan index of node v. Sorting by each key's first eight
+    // bytes (big-endian, so that they order as the keys do) leaves string comparisons to the
+    // few keys that share them; only those can be duplicates.
+    by_prefix.sort_unstable();
+    let mut key_order: Vec<u32> = by_prefix.iter().map(|&(_, i)| i).collect();
+    let mut run_start = 0;
+    for run in by_prefix.chunk_by(|a, b| a.0 == b.0) {
+        let run_order = &mut key_order[run_start..run_start + run.len()];
+        run_start += run.len();
+        if run_order.len() > 1 {
+            let key = |i: u32| milestones[i as usize].key.as_str();
+            run_order.sort_unstable_by(|&a, &b| key(a).cmp(key(b)));
+            if let Some(pair) = run_order.windows(2).find(|w| key(w[0]) == key(w[1])) {
+                return Err(PlanError::DuplicateMilestone { key: key(pair[0]).to_string() });
+            }
+        }
+    }
+    drop(by_prefix);
+    let mut node = vec![0u32; n];
+    for (v, &i) in key_order.iter().enumerate() {
+        node[i as usize] = v as u32;
+    }
+    let index = KeyIndex::new(milestones, &key_order, &keys, &node);
+    drop(keys);
+    // By node, so that the forward pass reads one record per milestone.
+    let mut work: Vec<Work> = key_order.iter().map(|&i| work_by_index[i as usize]).collect();
+    drop(work_by_index);
+
+    // Blockers: the latest expected resolution per node, and which need it is.
     let mut blocking_need: Vec<Option<NeedId>> = vec![None; n];
     for blocker in blockers {
-        let Some(&i) = index.get(blocker.milestone.as_str()) else {
+        let Some(v) = index.get(&blocker.milestone) else {
             return Err(PlanError::UnknownBlockedMilestone { need: blocker.need, milestone: blocker.milestone.clone() });
         };
-        let i = i as usize;
+        let v = v as usize;
         let t = blocker.resolves_at.timestamp_millis();
-        let later = t > blocked_until[i];
-        let tie_smaller = t == blocked_until[i] && blocking_need[i].is_none_or(|held| blocker.need < held);
-        if later || tie_smaller {
-            blocked_until[i] = t;
-            blocking_need[i] = Some(blocker.need);
+        let until = &mut work[v].blocked_until;
+        let tie_smaller = t == *until && blocking_need[v].is_none_or(|held| blocker.need < held);
+        if t > *until || tie_smaller {
+            *until = t;
+            blocking_need[v] = Some(blocker.need);
         }
     }
 
-    // Successor adjacency, compressed: the successors of i are succ[offset[i]..offset[i + 1]].
-    let mut out_degree = vec![0u32; n + 1];
-    let mut in_degree = vec![0u32; n];
+    // Dependencies as (from, to) node pairs.
     let mut edges: Vec<(u32, u32)> = Vec::with_capacity(milestones.iter().map(|m| m.after.len()).sum());
-    for (v, m) in milestones.iter().enumerate() {
+    for (i, m) in milestones.iter().enumerate() {
+        let v = node[i];
         for dependency in &m.after {
-            let Some(&u) = index.get(dependency.as_str()) else {
+            let Some(u) = index.get(dependency) else {
                 return Err(PlanError::UnknownDependency {
                     milestone: m.key.clone(),
                     after: dependency.clone(),
                     suggestion: nearest_key(milestones, dependency),
                 });
             };
-            edges.push((u, v as u32));
-            out_degree[u as usize] += 1;
-            in_degree[v] += 1;
+            edges.push((u, v));
         }
     }
     drop(index);
+
+    // Successor adjacency, compressed: the successors of u are succ[offset[u]..offset[u + 1]].
     let mut offset = vec![0u32; n + 1];
-    for i in 0..n {
-        offset[i + 1] = offset[i] + out_degree[i];
+    let mut pending = vec![Pending { es: start_ms, predecessors: 0 }; n];
+    for &(u, v) in &edges {
+        offset[u as usize + 1] += 1;
+        pending[v as usize].predecessors += 1;
+    }
+    for u in 0..n {
+        offset[u + 1] += offset[u];
     }
     let mut fill = offset.clone();
     let mut succ = vec![0u32; edges.len()];
@@ -387,49 +421,44 @@ pub fn schedule(plan: &Plan, blockers: &[Blocker]) -> Result<Schedule, PlanError
     drop(fill);
     let successors = |u: usize| &succ[offset[u] as usize..offset[u + 1] as usize];
 
-    // Forward pass along Kahn's order; a min-heap of ranks breaks ties by key.
-    let mut es = vec![start_ms; n];
+    // Forward pass along Kahn's order; taking the smallest ready node number breaks ties by key.
+    let mut es = vec![0i64; n];
     let mut ef = vec![0i64; n];
-    let mut held_by: Vec<Option<NeedId>> = vec![None; n];
-    let mut order: Vec<usize> = Vec::with_capacity(n);
-    let mut ready: BinaryHeap<Reverse<u32>> =
-        (0..n).filter(|&i| in_degree[i] == 0).map(|i| Reverse(rank[i])).collect();
-    while let Some(Reverse(r)) = ready.pop() {
-        let u = by_key[r as usize] as usize;
-        order.push(u);
-        let m = &milestones[u];
-        match (m.actual_start, m.actual_finish) {
-            (start, Some(finish)) => {
-                let finish = finish.timestamp_millis();
-                es[u] = start.map_or(es[u].min(finish), |s| s.timestamp_millis());
-                ef[u] = finish;
-            }
-            (Some(start), None) => {
-                es[u] = start.timestamp_millis();
-                (ef[u], held_by[u]) = finish_of(es[u], duration[u], blocked_until[u], blocking_need[u]);
-            }
-            (None, None) => {
-                if let Some(t) = m.not_before {
-                    es[u] = es[u].max(t.timestamp_millis());
-                }
-                (ef[u], held_by[u]) = finish_of(es[u], duration[u], blocked_until[u], blocking_need[u]);
-            }
+    let mut order: Vec<u32> = Vec::with_capacity(n);
+    let mut ready = MinSet::new(n);
+    for (v, p) in pending.iter().enumerate() {
+        if p.predecessors == 0 {
+            ready.insert(v);
         }
-        let finish = ef[u];
-        for &s in successors(u) {
-            let s = s as usize;
-            if es[s] < finish {
-                es[s] = finish;
+    }
+    while let Some(u) = ready.pop_min() {
+        order.push(u as u32);
+        let w = work[u];
+        let after_predecessors = pending[u].es;
+        let (start, finish) = match w.known {
+            Known::Finished { start, finish } => (start.unwrap_or(after_predecessors.min(finish)), finish),
+            Known::Started { start } => (start, start.saturating_add(w.duration).max(w.blocked_until)),
+            Known::Unstarted { not_before } => {
+                let start = after_predecessors.max(not_before);
+                (start, start.saturating_add(w.duration).max(w.blocked_until))
             }
-            in_degree[s] -= 1;
-            if in_degree[s] == 0 {
-                ready.push(Reverse(rank[s]));
+        };
+        es[u] = start;
+        ef[u] = finish;
+        for &s in successors(u) {
+            let p = &mut pending[s as usize];
+            p.es = p.es.max(finish);
+            p.predecessors -= 1;
+            if p.predecessors == 0 {
+                ready.insert(s as usize);
             }
         }
     }
     if order.len() < n {
-        return Err(PlanError::Cycle { milestones: find_cycle(milestones, &in_degree, &rank) });
+        let stuck: Vec<bool> = node.iter().map(|&v| pending[v as usize].predecessors > 0).collect();
+        return Err(PlanError::Cycle { milestones: find_cycle(milestones, &stuck, &node) });
     }
+    drop(pending);
 
     let finish_ms = ef.iter().copied().fold(start_ms, i64::max);
     let earliest_ms = es.iter().copied().fold(start_ms, i64::min);
@@ -437,48 +466,243 @@ pub fn schedule(plan: &Plan, blockers: &[Blocker]) -> Result<Schedule, PlanError
         return Err(PlanError::OutOfRange);
     }
 
-    // Backward pass. A started or finished milestone no longer waits for its predecessors.
-    let waits: Vec<bool> = milestones.iter().map(|m| m.actual_start.is_none() && m.actual_finish.is_none()).collect();
+    // Which need holds each milestone: the blocker that set its finish.
+    let held_by: Vec<Option<NeedId>> = (0..n)
+        .map(|v| {
+            let w = &work[v];
+            let worked = es[v].saturating_add(w.duration);
+            let holds = !matches!(w.known, Known::Finished { .. }) && w.blocked_until > worked;
+            if holds { blocking_need[v] } else { None }
+        })
+        .collect();
+
+    // Backward pass. A started or finished milestone no longer waits for its predecessors, so it
+    // sets no limit on them (`limit` is i64::MAX).
     let mut ls = vec![0i64; n];
     let mut lf = vec![0i64; n];
+    let mut limit = vec![i64::MAX; n];
     for &u in order.iter().rev() {
-        let mut latest = finish_ms;
-        for &s in successors(u) {
-            let s = s as usize;
-            if waits[s] && ls[s] < latest {
-                latest = ls[s];
-            }
-        }
+        let u = u as usize;
+        let latest = successors(u).iter().map(|&s| limit[s as usize]).fold(finish_ms, i64::min);
         lf[u] = latest;
         ls[u] = latest - (ef[u] - es[u]);
+        if matches!(work[u].known, Known::Unstarted { .. }) {
+            limit[u] = ls[u];
+        }
     }
 
-    let critical_path = order.iter().copied().filter(|&i| ls[i] <= es[i]).collect();
-    Ok(Schedule { start_ms, finish_ms, es, ef, ls, lf, held_by, order, critical_path })
+    let critical_path = order.iter().filter(|&&v| ls[v as usize] <= es[v as usize]).map(|&v| key_order[v as usize] as usize).collect();
+    let order = order.iter().map(|&v| key_order[v as usize] as usize).collect();
+    Ok(Schedule { start_ms, finish_ms, node, es, ef, ls, lf, held_by, order, critical_path })
 }
 
-/// A milestone's finish from its start: start + duration, unless a blocker resolves later.
-fn finish_of(start: i64, duration: i64, blocked_until: i64, need: Option<NeedId>) -> (i64, Option<NeedId>) {
-    let worked = start.saturating_add(duration);
-    if blocked_until > worked { (blocked_until, need) } else { (worked, None) }
+/// What the forward pass needs of one milestone, in milliseconds since the epoch.
+#[derive(Clone, Copy, Debug)]
+struct Work {
+    duration: i64,
+    /// The latest expected resolution of its blockers (`i64::MIN` for none).
+    blocked_until: i64,
+    known: Known,
 }
 
-/// A cycle among the milestones Kahn's algorithm could not order (each has a predecessor that is
-/// also unordered), in dependency order, starting from its smallest key.
-fn find_cycle(milestones: &[Milestone], in_degree: &[u32], rank: &[u32]) -> Vec<String> {
+/// What is known of a milestone's start, in milliseconds since the epoch.
+#[derive(Clone, Copy, Debug)]
+enum Known {
+    /// Starts after its predecessors, and not before `not_before` (`i64::MIN` for no constraint).
+    Unstarted { not_before: i64 },
+    Started { start: i64 },
+    Finished { start: Option<i64>, finish: i64 },
+}
+
+/// A node waiting in the forward pass: the latest finish of its predecessors so far, and how
+/// many have not finished.
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    es: i64,
+    predecessors: u32,
+}
+
+/// A set of node numbers with O(1) insert and take-the-smallest: a bitmap with summary levels
+/// (bit i of a level's word j says whether word 64·j + i of the level below has a bit set).
+#[derive(Debug)]
+struct MinSet {
+    /// levels[0] has one bit per node; each level above summarises the one below; the last
+    /// level is one word.
+    levels: Vec<Vec<u64>>,
+}
+
+impl MinSet {
+    fn new(n: usize) -> MinSet {
+        let mut levels = Vec::new();
+        let mut bits = n.max(1);
+        loop {
+            let words = bits.div_ceil(64);
+            levels.push(vec![0u64; words]);
+            if words == 1 {
+                return MinSet { levels };
+            }
+            bits = words;
+        }
+    }
+
+    fn insert(&mut self, mut i: usize) {
+        for level in &mut self.levels {
+            let was_empty = level[i / 64] == 0;
+            level[i / 64] |= 1 << (i % 64);
+            if !was_empty {
+                return;
+            }
+            i /= 64;
+        }
+    }
+
+    fn pop_min(&mut self) -> Option<usize> {
+        let top = self.levels.len() - 1;
+        if self.levels[top][0] == 0 {
+            return None;
+        }
+        let mut i = 0;
+        for level in self.levels.iter().rev() {
+            i = i * 64 + level[i].trailing_zeros() as usize;
+        }
+        // Clear the bit, and the summary bits of words that became empty.
+        let mut j = i;
+        for level in &mut self.levels {
+            level[j / 64] &= !(1 << (j % 64));
+            if level[j / 64] != 0 {
+                break;
+            }
+            j /= 64;
+        }
+        Some(i)
+    }
+}
+
+/// Milestone key → node number: open addressing with linear probing over a flat table, so that
+/// resolving hundreds of thousands of dependencies touches about one slot each. A slot keeps the
+/// key's first eight bytes and its length, so keys of up to eight bytes are matched without
+/// reading the milestone. The hash is fast, not keyed: keys crafted to collide slow a plan down
+/// (quadratically), they cannot make it wrong.
+struct KeyIndex<'a> {
+    slots: Vec<Slot>,
+    mask: usize,
+    milestones: &'a [Milestone],
+    key_order: &'a [u32],
+}
+
+#[derive(Clone, Copy)]
+struct Slot {
+    prefix: u64,
+    len: u32,
+    node: u32,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+/// What the key index keeps of a key.
+#[derive(Clone, Copy, Debug)]
+struct KeyInfo {
+    hash: u64,
+    prefix: u64,
+    len: u32,
+}
+
+impl KeyInfo {
+    fn of(key: &[u8]) -> KeyInfo {
+        KeyInfo { hash: key_hash(key), prefix: key_prefix(key), len: key_len(key) }
+    }
+}
+
+
+impl<'a> KeyIndex<'a> {
+    /// Keys are distinct (checked by the caller).
+    /// `keys[i]` describes the key of `milestones[i]`, which is node `node[i]`; keys are
+    /// distinct (checked by the caller).
+    fn new(milestones: &'a [Milestone], key_order: &'a [u32], keys: &[KeyInfo], node: &[u32]) -> KeyIndex<'a> {
+        // At most 80 % full, so that probes stay short and the table small.
+        let capacity = (key_order.len() * 5 / 4 + 1).next_power_of_two().max(8);
+        let mut slots = vec![Slot { prefix: 0, len: 0, node: EMPTY }; capacity];
+        let mask = capacity - 1;
+        for (key, &v) in keys.iter().zip(node) {
+            let mut at = key.hash as usize & mask;
+            while slots[at].node != EMPTY {
+                at = (at + 1) & mask;
+            }
+            slots[at] = Slot { prefix: key.prefix, len: key.len, node: v };
+        }
+        KeyIndex { slots, mask, milestones, key_order }
+    }
+
+    fn get(&self, key: &str) -> Option<u32> {
+        self.probe(key, key_hash(key.as_bytes()) as usize & self.mask)
+    }
+
+    fn probe(&self, key: &str, mut at: usize) -> Option<u32> {
+        let bytes = key.as_bytes();
+        let (prefix, len) = (key_prefix(bytes), key_len(bytes));
+        loop {
+            let slot = self.slots[at];
+            if slot.node == EMPTY {
+                return None;
+            }
+            if slot.prefix == prefix
+                && slot.len == len
+                && (bytes.len() <= 8 || self.milestones[self.key_order[slot.node as usize] as usize].key == key)
+            {
+                return Some(slot.node);
+            }
+            at = (at + 1) & self.mask;
+        }
+    }
+}
+
+/// The key's first eight bytes, little-endian, zero-padded: matches keys of up to eight bytes.
+fn key_prefix(key: &[u8]) -> u64 {
+    match key.first_chunk::<8>() {
+        Some(word) => u64::from_le_bytes(*word),
+        None => key.iter().enumerate().fold(0, |word, (k, &b)| word | u64::from(b) << (8 * k)),
+    }
+}
+
+fn key_len(key: &[u8]) -> u32 {
+    u32::try_from(key.len()).unwrap_or(u32::MAX)
+}
+
+/// FxHash over eight-byte words, then the MurmurHash3 finaliser so that low bits are mixed.
+fn key_hash(key: &[u8]) -> u64 {
+    let mut hash = key.len() as u64;
+    let mut chunks = key.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        hash = (hash.rotate_left(5) ^ key_prefix(rest)).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    hash ^ (hash >> 33)
+}
+
+/// A cycle among the milestones Kahn's algorithm could not order (`stuck`, by plan index: each
+/// has a predecessor that is stuck too), in dependency order, starting from its smallest key.
+fn find_cycle(milestones: &[Milestone], stuck: &[bool], node: &[u32]) -> Vec<String> {
     let index: HashMap<&str, usize> = milestones.iter().enumerate().map(|(i, m)| (m.key.as_str(), i)).collect();
-    let stuck = |i: usize| in_degree[i] > 0;
-    let Some(mut v) = (0..milestones.len()).filter(|&i| stuck(i)).min_by_key(|&i| rank[i]) else {
+    let Some(mut v) = (0..milestones.len()).filter(|&i| stuck[i]).min_by_key(|&i| node[i]) else {
         return Vec::new();
     };
-    // Walk backwards through unordered predecessors (smallest key first) until a milestone repeats.
+    // Walk backwards through stuck predecessors (smallest key first) until a milestone repeats.
     let mut position: HashMap<usize, usize> = HashMap::new();
     let mut walk: Vec<usize> = Vec::new();
     loop {
         if let Some(&p) = position.get(&v) {
             let mut cycle: Vec<usize> = walk[p..].to_vec();
             cycle.reverse();
-            let first = (0..cycle.len()).min_by_key(|&k| rank[cycle[k]]).unwrap_or(0);
+            let first = (0..cycle.len()).min_by_key(|&k| node[cycle[k]]).unwrap_or(0);
             cycle.rotate_left(first);
             return cycle.into_iter().map(|i| milestones[i].key.clone()).collect();
         }
@@ -488,8 +712,8 @@ fn find_cycle(milestones: &[Milestone], in_degree: &[u32], rank: &[u32]) -> Vec<
             .after
             .iter()
             .filter_map(|key| index.get(key.as_str()).copied())
-            .filter(|&p| stuck(p))
-            .min_by_key(|&p| rank[p]);
+            .filter(|&p| stuck[p])
+            .min_by_key(|&p| node[p]);
         match next {
             Some(p) => v = p,
             None => return walk.into_iter().map(|i| milestones[i].key.clone()).collect(),
@@ -722,6 +946,32 @@ mod tests {
             schedule(&far, &[]).unwrap_err().to_string(),
             r#"milestone "trial" is after "sterilisation", which is not a milestone of this plan"#
         );
+    }
+
+    #[test]
+    fn keys_that_share_their_first_bytes_are_told_apart_and_ordered_in_full() {
+        let firsts = ["milestone_b", "milestone_a", "milestone", "a\0", "a", "节点一"];
+        let mut milestones: Vec<Milestone> = firsts.iter().map(|key| Milestone::new(*key, "", 0.0)).collect();
+        milestones.push(Milestone::new("end", "", 1.0).after(firsts));
+        let p = plan(milestones);
+        let s = schedule(&p, &[]).unwrap();
+        let order: Vec<&str> = s.topological_order().iter().map(|&i| p.milestones[i].key.as_str()).collect();
+        assert_eq!(order, ["a", "a\0", "milestone", "milestone_a", "milestone_b", "节点一", "end"]);
+        assert_eq!(s.critical_path().len(), 7);
+
+        let mut typo = p.clone();
+        typo.milestones[6].after.push("milestone_c".into());
+        assert_eq!(
+            schedule(&typo, &[]).unwrap_err(),
+            PlanError::UnknownDependency {
+                milestone: "end".into(),
+                after: "milestone_c".into(),
+                suggestion: Some("milestone_a".into())
+            }
+        );
+        let mut twice = p.clone();
+        twice.milestones.push(Milestone::new("milestone_a", "", 2.0));
+        assert_eq!(schedule(&twice, &[]).unwrap_err(), PlanError::DuplicateMilestone { key: "milestone_a".into() });
     }
 
     #[test]
