@@ -142,35 +142,67 @@ impl std::fmt::Display for RouteError {
 
 impl std::error::Error for RouteError {}
 
+/// Where a region sits, as jurisdictions: its own department's region, its city (none for a
+/// province or a county under its province), its province. The municipalities' statistical rows
+/// resolve to the municipality; a municipality is its own city and province.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Place {
+    department: RegionCode,
+    city: Option<RegionCode>,
+    province: RegionCode,
+}
+
+impl Place {
+    fn of(tree: &RegionTree, code: RegionCode) -> Result<Place, RouteError> {
+        let province = tree.province_of(code).ok_or(RouteError::UnknownRegion(code))?.code;
+        Ok(Place { department: tree.department_region(code), city: tree.city_of(code).map(|c| c.code), province })
+    }
+
+    /// The scope of a solution at `solution` for an enterprise here: where the lowest common
+    /// ancestor of the two sits.
+    fn scope_to(&self, solution: &Place) -> Scope {
+        if self.department == solution.department {
+            Scope::Local
+        } else if self.city.is_some() && self.city == solution.city {
+            Scope::City
+        } else if self.province == solution.province {
+            Scope::Province
+        } else {
+            Scope::National
+        }
+    }
+
+    /// The department of `tier` for an enterprise here; the province when there is no city.
+    fn department_of(&self, tier: Tier) -> RegionCode {
+        match tier {
+            Tier::County => self.department,
+            Tier::City => self.city.unwrap_or(self.province),
+            Tier::Province => self.province,
+        }
+    }
+}
+
 /// The scope of a solution in `solution` for an enterprise in `enterprise`, ignoring the kind.
 pub fn scope_between(tree: &RegionTree, enterprise: RegionCode, solution: RegionCode) -> Result<Scope, RouteError> {
-    let e_province = tree.province_of(enterprise).ok_or(RouteError::UnknownRegion(enterprise))?.code;
-    let s_province = tree.province_of(solution).ok_or(RouteError::UnknownRegion(solution))?.code;
-    if tree.department_region(enterprise) == tree.department_region(solution) {
-        return Ok(Scope::Local);
-    }
-    let e_city = tree.city_of(enterprise).map(|r| r.code);
-    if e_city.is_some() && e_city == tree.city_of(solution).map(|r| r.code) {
-        return Ok(Scope::City);
-    }
-    if e_province == s_province {
-        return Ok(Scope::Province);
-    }
-    Ok(Scope::National)
+    Ok(Place::of(tree, enterprise)?.scope_to(&Place::of(tree, solution)?))
 }
 
 /// The department that owns a need of `scope` for an enterprise in `enterprise`.
 pub fn owner_for(tree: &RegionTree, policy: &RoutingPolicy, enterprise: RegionCode, scope: Scope) -> Result<RegionCode, RouteError> {
-    let province = tree.province_of(enterprise).ok_or(RouteError::UnknownRegion(enterprise))?.code;
-    Ok(match policy.owner_tier(scope) {
-        Tier::County => tree.department_region(enterprise),
-        // A county administered directly by its province has no city: its province answers.
-        Tier::City => tree.city_of(enterprise).map_or(province, |c| c.code),
-        Tier::Province => province,
-    })
+    Ok(Place::of(tree, enterprise)?.department_of(policy.owner_tier(scope)))
+}
+
+/// The decision without its explanation: scope, owner and letter.
+fn decide(policy: &RoutingPolicy, enterprise: &Place, solution: &Place, kind: Option<NeedKind>) -> (Scope, RegionCode, Option<RegionCode>) {
+    let scope = if kind.is_some_and(NeedKind::is_always_local) { Scope::Local } else { enterprise.scope_to(solution) };
+    let owner = enterprise.department_of(policy.owner_tier(scope));
+    let letter_to = (scope == Scope::National).then_some(solution.province);
+    (scope, owner, letter_to)
 }
 
 /// Decides scope, owner and letter for a need of `kind` raised in `enterprise` whose solution lies in `solution`.
+///
+/// For many decisions over one tree and policy, [`Router`] gives the same answers faster.
 pub fn route(
     tree: &RegionTree,
     policy: &RoutingPolicy,
@@ -178,13 +210,106 @@ pub fn route(
     solution: RegionCode,
     kind: Option<NeedKind>,
 ) -> Result<Route, RouteError> {
-    let geographic = scope_between(tree, enterprise, solution)?;
-    let always_local = kind.is_some_and(NeedKind::is_always_local);
-    let scope = if always_local { Scope::Local } else { geographic };
-    let owner = owner_for(tree, policy, enterprise, scope)?;
-    let letter_to = (scope == Scope::National).then(|| tree.province_of(solution).map(|p| p.code)).flatten();
-    let explanation = explain(tree, enterprise, solution, kind, scope, owner, letter_to);
+    let (e, s) = (Place::of(tree, enterprise)?, Place::of(tree, solution)?);
+    let (scope, owner, letter_to) = decide(policy, &e, &s, kind);
+    let name = |code: RegionCode| tree.get(code).map_or("", |r| r.name.as_str());
+    let (e_full, s_full) = (tree.full_name(enterprise), tree.full_name(solution));
+    let owner_department = department_name(tree, owner);
+    let letter_department = letter_to.map(|p| department_name(tree, p));
+    let explanation = explain(&Facts {
+        kind,
+        scope,
+        enterprise: &e_full,
+        solution: &s_full,
+        owner,
+        owner_department: &owner_department,
+        owner_name: name(owner),
+        city: e.city.map_or("", name),
+        province: name(e.province),
+        letter_to: letter_to.zip(letter_department.as_deref()).map(|(p, d)| (p, d, name(p))),
+    });
     Ok(Route { scope, owner, letter_to, explanation })
+}
+
+/// The routing rule over one tree and policy, with every region's place and names worked out
+/// once: for deciding many pairs (`bangfu route --pairs`). Gives exactly what [`route`] gives.
+#[derive(Debug)]
+pub struct Router<'t> {
+    tree: &'t RegionTree,
+    policy: RoutingPolicy,
+    /// One entry per region, in the tree's order (by code).
+    entries: Vec<Entry>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    code: RegionCode,
+    place: Place,
+    name: String,
+    full_name: String,
+    department_name: String,
+}
+
+impl<'t> Router<'t> {
+    pub fn new(tree: &'t RegionTree, policy: RoutingPolicy) -> Router<'t> {
+        let entries = tree
+            .iter()
+            .filter_map(|r| {
+                Some(Entry {
+                    code: r.code,
+                    place: Place::of(tree, r.code).ok()?,
+                    name: r.name.clone(),
+                    full_name: tree.full_name(r.code),
+                    department_name: department_name(tree, r.code),
+                })
+            })
+            .collect();
+        Router { tree, policy, entries }
+    }
+
+    pub fn tree(&self) -> &'t RegionTree {
+        self.tree
+    }
+
+    pub fn policy(&self) -> &RoutingPolicy {
+        &self.policy
+    }
+
+    /// Keeps the worked-out places and names, and decides by `policy` from now on.
+    pub fn set_policy(&mut self, policy: RoutingPolicy) {
+        self.policy = policy;
+    }
+
+    fn entry(&self, code: RegionCode) -> Result<&Entry, RouteError> {
+        self.entries.binary_search_by_key(&code, |e| e.code).map(|i| &self.entries[i]).map_err(|_| RouteError::UnknownRegion(code))
+    }
+
+    /// Scope, owner and letter without the explanation.
+    pub fn decide(&self, enterprise: RegionCode, solution: RegionCode, kind: Option<NeedKind>) -> Result<(Scope, RegionCode, Option<RegionCode>), RouteError> {
+        Ok(decide(&self.policy, &self.entry(enterprise)?.place, &self.entry(solution)?.place, kind))
+    }
+
+    /// The same decision as [`route`].
+    pub fn route(&self, enterprise: RegionCode, solution: RegionCode, kind: Option<NeedKind>) -> Result<Route, RouteError> {
+        let (e, s) = (self.entry(enterprise)?, self.entry(solution)?);
+        let (scope, owner, letter_to) = decide(&self.policy, &e.place, &s.place, kind);
+        let name = |code: RegionCode| self.entry(code).map_or("", |e| e.name.as_str());
+        let owner_entry = self.entry(owner)?;
+        let letter = letter_to.map(|p| self.entry(p)).transpose()?;
+        let explanation = explain(&Facts {
+            kind,
+            scope,
+            enterprise: &e.full_name,
+            solution: &s.full_name,
+            owner,
+            owner_department: &owner_entry.department_name,
+            owner_name: &owner_entry.name,
+            city: e.place.city.map_or("", name),
+            province: name(e.place.province),
+            letter_to: letter.map(|l| (l.code, l.department_name.as_str(), l.name.as_str())),
+        });
+        Ok(Route { scope, owner, letter_to, explanation })
+    }
 }
 
 /// The name of a department: 曲沃县工信局, 临汾市工信局, 山西省工信厅. A province's department
@@ -203,20 +328,28 @@ pub(crate) fn is_departmental_hall(tree: &RegionTree, region: &crate::region::Re
     region.level == crate::region::Level::Province && !tree.is_municipality(region.code)
 }
 
-fn explain(
-    tree: &RegionTree,
-    enterprise: RegionCode,
-    solution: RegionCode,
+/// What an explanation says, already named.
+struct Facts<'a> {
     kind: Option<NeedKind>,
     scope: Scope,
+    /// Full names of the two regions: 山西省临汾市曲沃县.
+    enterprise: &'a str,
+    solution: &'a str,
     owner: RegionCode,
-    letter_to: Option<RegionCode>,
-) -> Bilingual {
-    let e = tree.full_name(enterprise);
-    let s = tree.full_name(solution);
-    let owner_zh = department_name(tree, owner);
-    let owner_en = format!("the department of {} ({owner})", tree.get(owner).map_or("", |r| r.name.as_str()));
-    if let Some(kind) = kind.filter(|k| k.is_always_local()) {
+    owner_department: &'a str,
+    owner_name: &'a str,
+    /// The names of the enterprise's city (empty when none) and province.
+    city: &'a str,
+    province: &'a str,
+    /// The province written to: code, department name, name.
+    letter_to: Option<(RegionCode, &'a str, &'a str)>,
+}
+
+fn explain(f: &Facts<'_>) -> Bilingual {
+    let (e, s) = (f.enterprise, f.solution);
+    let owner_zh = f.owner_department;
+    let owner_en = format!("the department of {} ({})", f.owner_name, f.owner);
+    if let Some(kind) = f.kind.filter(|k| k.is_always_local()) {
         return Bilingual::new(
             format!("{}属属地事项，无论办理地在何处（{s}），均由企业所在地{e}的{owner_zh}负责。", kind.label().zh),
             format!(
@@ -225,13 +358,13 @@ fn explain(
             ),
         );
     }
-    match scope {
+    match f.scope {
         Scope::Local => Bilingual::new(
             format!("解决方在{s}，与企业同在{e}，属本地协调，由{owner_zh}负责。"),
             format!("The solution in {s} is in the enterprise's own region {e}: local scope, owned by {owner_en}."),
         ),
         Scope::City => {
-            let city = tree.city_of(enterprise).map_or(String::new(), |c| c.name.clone());
+            let city = f.city;
             Bilingual::new(
                 format!("解决方在{s}，企业在{e}，同属{city}、不在同一县区，属市内跨县协调，由{owner_zh}负责。"),
                 format!(
@@ -240,7 +373,7 @@ fn explain(
             )
         }
         Scope::Province => {
-            let province = tree.province_of(enterprise).map_or(String::new(), |p| p.name.clone());
+            let province = f.province;
             Bilingual::new(
                 format!("解决方在{s}，企业在{e}，同属{province}、不在同一市，属省内跨市协调，由{owner_zh}负责。"),
                 format!(
@@ -249,8 +382,9 @@ fn explain(
             )
         }
         Scope::National => {
-            let to = letter_to.map_or(String::new(), |p| department_name(tree, p));
-            let to_en = letter_to.map_or(String::new(), |p| format!("the department of {} ({p})", tree.get(p).map_or("", |r| r.name.as_str())));
+            let (to, to_en) = f.letter_to.map_or((String::new(), String::new()), |(p, department, name)| {
+                (department.to_string(), format!("the department of {name} ({p})"))
+            });
             Bilingual::new(
                 format!("解决方在{s}，企业在{e}，跨省协调，由{owner_zh}负责，并向{to}发函。"),
                 format!(
@@ -531,6 +665,7 @@ mod tests {
             tree: &'static RegionTree,
             regions: Vec<&'static Region>,
             chains: Vec<Vec<RegionCode>>,
+            router: std::sync::Mutex<Router<'static>>,
         }
 
         fn fixture() -> &'static Fixture {
@@ -539,7 +674,7 @@ mod tests {
                 let tree = RegionTree::embedded();
                 let regions: Vec<&Region> = tree.iter().collect();
                 let chains = regions.iter().map(|r| chain(tree, r)).collect();
-                Fixture { tree, regions, chains }
+                Fixture { tree, regions, chains, router: std::sync::Mutex::new(Router::new(tree, RoutingPolicy::default())) }
             })
         }
 
@@ -669,6 +804,21 @@ mod tests {
                     prop_assert_eq!(to, f.chains[s][0]);
                     prop_assert_ne!(to, f.chains[e][0]);
                 }
+            }
+
+            #[test]
+            fn the_router_decides_exactly_as_route_does(
+                (e, s) in pair(),
+                kind in any_kind(),
+                policy in any_policy(),
+            ) {
+                let f = fixture();
+                let mut router = f.router.lock().unwrap();
+                router.set_policy(policy.clone());
+                let (a, b) = (f.regions[e].code, f.regions[s].code);
+                let slow = route(f.tree, &policy, a, b, kind).unwrap();
+                prop_assert_eq!(&router.route(a, b, kind).unwrap(), &slow);
+                prop_assert_eq!(router.decide(a, b, kind).unwrap(), (slow.scope, slow.owner, slow.letter_to));
             }
 
             #[test]

@@ -3,8 +3,9 @@
 use crate::outcome::{CliError, CliResult, Outcome, bad_input};
 use bangfu_core::model::NeedKind;
 use bangfu_core::region::{RegionCode, RegionTree};
-use bangfu_core::routing::{Route, RoutingPolicy, route};
-use std::io::{BufWriter, Write};
+use bangfu_core::routing::{Route, Router, RoutingPolicy, route};
+use std::collections::HashMap;
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Decide a need's scope and owning department from where its solution lies.
@@ -29,11 +30,18 @@ pub struct Args {
     /// Print JSON (one object, or one line per row with --pairs)
     #[arg(long)]
     json: bool,
+    /// Override the routing policy with scope=tier pairs, such as national=city; scopes not named
+    /// keep the default local=county,city=city,province=province,national=province
+    #[arg(long, value_name = "SCOPE=TIER,...")]
+    policy: Option<String>,
 }
 
 pub fn run(args: Args) -> CliResult {
     let tree = RegionTree::embedded();
-    let policy = RoutingPolicy::default();
+    let policy = match &args.policy {
+        Some(text) => RoutingPolicy::parse(text).map_err(|e| bad_input(format!("--policy: {e}")))?,
+        None => RoutingPolicy::default(),
+    };
     if let Some(path) = &args.pairs {
         return run_pairs(tree, &policy, path, args.json);
     }
@@ -67,9 +75,55 @@ pub fn route_json(decision: &Route) -> serde_json::Value {
     })
 }
 
+/// The same contract as [`route_json`], serialised straight from the decision (no intermediate
+/// map) for the thousands of lines of `--pairs`.
+#[derive(serde::Serialize)]
+struct RouteLine<'a> {
+    scope: &'a str,
+    owner: Code,
+    letter_to: Option<Code>,
+    explanation: Explanation<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct Explanation<'a> {
+    zh: &'a str,
+    en: &'a str,
+}
+
+/// A region code written as a six-digit JSON string without allocating.
+struct Code(RegionCode);
+
+impl serde::Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let n = self.0.as_u32();
+        let mut digits = [b'0'; 6];
+        for (i, d) in digits.iter_mut().enumerate() {
+            *d = b'0' + u8::try_from(n / 10u32.pow(5 - i as u32) % 10).unwrap_or(0);
+        }
+        serializer.serialize_str(std::str::from_utf8(&digits).unwrap_or("000000"))
+    }
+}
+
+fn write_json_line(out: &mut Vec<u8>, decision: &Route) -> Result<(), CliError> {
+    let line = RouteLine {
+        scope: decision.scope.as_str(),
+        owner: Code(decision.owner),
+        letter_to: decision.letter_to.map(Code),
+        explanation: Explanation { zh: &decision.explanation.zh, en: &decision.explanation.en },
+    };
+    serde_json::to_writer(&mut *out, &line).map_err(|e| CliError(e.to_string()))?;
+    out.push(b'\n');
+    Ok(())
+}
+
 fn run_pairs(tree: &RegionTree, policy: &RoutingPolicy, path: &PathBuf, json: bool) -> CliResult {
     let file = std::fs::File::open(path).map_err(|e| bad_input(format!("cannot read {}: {e}", path.display())))?;
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(std::io::BufReader::new(file));
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(file);
     let headers = reader.headers().map_err(|e| bad_input(format!("{}: {e}", path.display())))?.clone();
     let expected = ["enterprise_region", "solution_region", "kind"];
     if headers.iter().map(str::trim).take(3).ne(expected.iter().copied()) {
@@ -79,11 +133,20 @@ fn run_pairs(tree: &RegionTree, policy: &RoutingPolicy, path: &PathBuf, json: bo
             headers.iter().collect::<Vec<_>>().join(",")
         )));
     }
-    // Decide every row first, so that a bad row 90,000 prints nothing half-done.
-    let mut decisions = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let row = i + 2;
-        let record = record.map_err(|e| bad_input(format!("{} row {row}: {e}", path.display())))?;
+    let router = Router::new(tree, policy.clone());
+    // Decide every row into a buffer first, so that a bad row 90,000 prints nothing half-done.
+    let mut out: Vec<u8> = Vec::with_capacity(1 << 20);
+    // Rows repeat in real files (one enterprise, many needs): each distinct pair is explained once.
+    let mut seen: HashMap<(RegionCode, RegionCode, Option<NeedKind>), std::ops::Range<usize>> = HashMap::new();
+    let mut record = csv::StringRecord::new();
+    let mut row = 1;
+    loop {
+        row += 1;
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(bad_input(format!("{} row {row}: {e}", path.display()))),
+        }
         let field = |n: usize| record.get(n).unwrap_or("").trim();
         let code = |n: usize, column: &str| -> Result<RegionCode, CliError> {
             tree.parse_code(field(n)).map_err(|e| bad_input(format!("{} row {row}, {column}: {e}", path.display())))
@@ -94,17 +157,22 @@ fn run_pairs(tree: &RegionTree, policy: &RoutingPolicy, path: &PathBuf, json: bo
             "" => None,
             k => Some(NeedKind::parse(k).map_err(|e| bad_input(format!("{} row {row}, kind: {e}", path.display())))?),
         };
-        decisions.push(route(tree, policy, from, to, kind)?);
-    }
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    for decision in &decisions {
+        if let Some(earlier) = seen.get(&(from, to, kind)) {
+            out.extend_from_within(earlier.clone());
+            continue;
+        }
+        let start = out.len();
+        let decision = router.route(from, to, kind)?;
         if json {
-            writeln!(out, "{}", route_json(decision))?;
+            write_json_line(&mut out, &decision)?;
         } else {
             writeln!(out, "{}\t{}\t{}", decision.scope, decision.owner, decision.letter_to.map_or(String::new(), |c| c.to_string()))?;
         }
+        seen.insert((from, to, kind), start..out.len());
     }
-    out.flush()?;
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    lock.write_all(&out)?;
+    lock.flush()?;
     Ok(Outcome::Ok)
 }
