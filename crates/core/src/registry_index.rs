@@ -142,10 +142,10 @@ impl<P: Ord + Clone> RegistryIndex<P> {
         }
         let mut best: Vec<(&Capability<P>, Assessment)> = Vec::new();
         while let Some(Reverse(visit)) = heap.pop() {
-            if let Some(limit) = limit {
-                if best.len() == limit && best.last().is_some_and(|(_, worst)| visit.bound_h > worst.lead_time_h) {
-                    break;
-                }
+            // Nothing left can beat the k-th best: every bound to come is at least this one.
+            let full = limit.is_some_and(|limit| best.len() == limit);
+            if full && best.last().is_some_and(|(_, worst)| visit.bound_h > worst.lead_time_h) {
+                break;
             }
             match visit.step {
                 Step::Node(node) => {

@@ -611,6 +611,9 @@ mod tests {
     // 万荣 140822: 63.043 km geodesic → 81.956 km road, 1.366 h one way at 60 km/h.
     // 大同平城区 140213: 517.637 km → 672.928 km road, 11.215 h one way.
     // 太原小店区 140105: 252.103 km → 327.734 km road, 5.462 h one way.
+    // 侯马市 141081: 9.719 km → 12.634 km road, 0.2106 h one way.
+    // 翼城县 141022: 24.518 km → 31.874 km road.
+    // 东莞市 441900: 1416.113 km → 1840.948 km road, 30.6825 h one way.
 
     #[test]
     fn the_reference_case_ranks_wanrong_first_and_rejects_the_far_and_the_slow() {
@@ -686,8 +689,10 @@ mod tests {
         );
         let houma = &result.candidates[0];
         assert_eq!((houma.scope, houma.owner), (Scope::City, code(141000)));
+        close(houma.road_km, 12.634, 0.005);
         close(houma.processing_h, 8.0, 1e-9);
-        close(houma.travel_h, 2.0 * houma.road_km / 60.0, 1e-9);
+        close(houma.travel_h, 0.4211, 0.0005);
+        close(houma.lead_time_h, 8.4211, 0.0005);
         let narrow = &result.rejected[0];
         assert_eq!(codes(narrow), ["spec_mismatch"]);
         assert_eq!(
@@ -746,7 +751,9 @@ mod tests {
         );
         let c = &result.candidates[0];
         assert_eq!((c.scope, c.owner, c.letter_to), (Scope::National, code(140000), Some(code(440000))));
-        close(c.lead_time_h, 24.0 + c.road_km / 60.0, 1e-9);
+        close(c.road_km, 1840.948, 0.2);
+        close(c.travel_h, 30.6825, 0.005); // one way: the line stays
+        close(c.lead_time_h, 54.6825, 0.005);
     }
 
     #[test]
@@ -754,6 +761,8 @@ mod tests {
         let need = need(3.0, Requirement::Labour { skill: "机修".into() });
         let result = screen(&need, &[capability("few", 141022, true, CapabilityAttrs::Labour { skill: "机修".into(), headcount: 2.0, lead_time_h: 6.0 })]);
         assert_eq!(codes(&result.rejected[0]), ["insufficient_capacity"]);
+        close(result.rejected[0].road_km, 31.874, 0.01);
+        close(result.rejected[0].lead_time_h, 6.0 + 31.874 / 60.0, 0.001);
         assert!(result.rejected[0].explanation.zh.contains("可派 2 人，少于所需 3 人"));
         assert!(result.rejected[0].explanation.en.contains("2 workers, fewer than the 3 needed"));
     }
