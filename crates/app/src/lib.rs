@@ -7,13 +7,17 @@
 
 pub mod access;
 pub mod accounts;
+pub mod audit;
 mod actor;
 pub mod cases;
 pub mod channel;
+pub mod dashboard;
 pub mod demo;
 mod error;
+pub mod intake;
 pub mod needs;
 pub mod registry;
+pub mod registry_search;
 pub mod returns;
 mod time;
 pub mod views;

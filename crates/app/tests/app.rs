@@ -103,3 +103,33 @@ async fn an_unknown_region_suggests_near_codes() {
     let err = app.add_enterprise(&Actor::system("test"), now, input).await.unwrap_err();
     assert!(err.to_string().starts_with("region: region 141099 not found — did you mean 141029 乡宁县"), "{err}");
 }
+
+async fn tamper(dir: &tempfile::TempDir, sql: &str) {
+    use sqlx::Connection;
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", dir.path().join("bangfu.db").display())).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut conn).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_audit_log_of_the_demo_verifies() {
+    let (app, _dir) = demo_app().await;
+    let report = app.verify_audit().await.unwrap();
+    assert!(report.events > 50, "{report:?}");
+    assert_eq!(report.broken, None);
+}
+
+#[tokio::test]
+async fn an_altered_event_is_found_at_its_sequence_number() {
+    let (app, dir) = demo_app().await;
+    tamper(&dir, "UPDATE events SET payload = '{\"title\":\"forged\"}' WHERE seq = 40").await;
+    let report = app.verify_audit().await.unwrap();
+    assert_eq!(report.broken, Some(bangfu_core::audit::ChainBreak::Altered { seq: 40 }));
+}
+
+#[tokio::test]
+async fn a_removed_event_is_found_where_the_chain_breaks() {
+    let (app, dir) = demo_app().await;
+    tamper(&dir, "DELETE FROM events WHERE seq = 17").await;
+    let report = app.verify_audit().await.unwrap();
+    assert_eq!(report.broken.map(|b| b.seq()), Some(17));
+}

@@ -1,10 +1,12 @@
 //! The subcommands, one module each. `run` dispatches.
 
+pub mod audit;
 pub mod case;
 pub mod db;
 pub mod demo;
 pub mod enterprise;
 pub mod matching;
+pub mod plan;
 pub mod route;
 pub mod serve;
 pub mod user;
@@ -34,10 +36,14 @@ pub enum Command {
     Enterprise(enterprise::Args),
     /// Manage accounts
     User(user::Args),
+    /// Check the tamper-evident audit log
+    Audit(audit::Args),
     /// Decide scope and owning department for a need (no database needed)
     Route(route::Args),
     /// Screen a need against providers: ranked candidates and rejections with reasons
     Match(matching::Args),
+    /// Compute a plan's critical path and projected first-output time
+    Plan(plan::Args),
 }
 
 pub fn run(cli: Cli) -> CliResult {
@@ -47,7 +53,9 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Case(args) => case::run(args),
         Command::Enterprise(args) => enterprise::run(args),
         Command::User(args) => user::run(args),
+        Command::Audit(args) => audit::run(args),
         Command::Route(args) => route::run(args),
         Command::Match(args) => matching::run(args),
+        Command::Plan(args) => plan::run(args),
     }
 }
