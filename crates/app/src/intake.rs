@@ -1,0 +1,22 @@
+//! Intake of a need from a form: report it, and — when the registry holds providers of its kind
+//! and the actor may act on the case (an officer, not the enterprise itself) — source it at once,
+//! so that the reporter sees the candidates with their reasons straight away. An enterprise's
+//! need waits for its owner's officers to source it.
+
+use crate::needs::NewNeed;
+use crate::{Actor, App, AppResult, access};
+use bangfu_core::model::NeedKind;
+use bangfu_store::NeedRow;
+use chrono::{DateTime, Utc};
+
+impl App {
+    /// Reports a need on a case and sources it when the registry and the actor allow.
+    pub async fn report_and_source(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<NeedRow> {
+        let need = self.report_need(actor, now, case_id, input).await?;
+        let registry_kind = NeedKind::parse(&need.kind).is_ok_and(|k| k.has_capabilities());
+        if registry_kind && access::can_act_on_case(actor) {
+            return self.source_need(actor, now, need.id).await;
+        }
+        Ok(need)
+    }
+}
