@@ -12,12 +12,19 @@
 //! Dialect differences live in a few marked places (`DIALECT:` comments).
 //! Row structs here are plain data; they carry no rules.
 
+mod copy;
+mod dialect;
 mod migrate;
+mod notify;
 mod read;
 mod rows;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod url;
 mod write;
 
+pub use copy::{CopyReport, TableCount};
+pub use notify::{Listener, MAX_PAYLOAD_BYTES, Notification};
 pub use rows::*;
 pub use url::{Backend, DatabaseUrl};
 pub use write::WriteTx;
@@ -49,6 +56,20 @@ pub struct Store {
     backend: Backend,
     read: AnyPool,
     write: AnyPool,
+    /// Where a PostgreSQL listener connects; `None` on SQLite.
+    listen_url: Option<Secret>,
+    /// In-process notifications (SQLite: one server process).
+    hub: notify::LocalHub,
+}
+
+/// A connection URL that may hold a password: never printed.
+#[derive(Clone)]
+struct Secret(String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
 }
 
 impl Store {
@@ -84,10 +105,12 @@ impl Store {
         if backend == Backend::Sqlite {
             write.execute("PRAGMA journal_mode = WAL").await?;
         }
-        let store_for_migrate = Store { backend, read: write.clone(), write: write.clone() };
+        let listen_url = (backend == Backend::Postgres).then(|| Secret(connect_url.clone()));
+        let hub = notify::local_hub();
+        let store_for_migrate = Store { backend, read: write.clone(), write: write.clone(), listen_url: listen_url.clone(), hub: hub.clone() };
         migrate::run(&store_for_migrate).await?;
         let read = options(read_max).connect(&connect_url).await.map_err(|e| connect_error(&url, e))?;
-        Ok(Store { backend, read, write })
+        Ok(Store { backend, read, write, listen_url, hub })
     }
 
     pub fn backend(&self) -> Backend {
@@ -96,7 +119,46 @@ impl Store {
 
     /// Begins a write transaction; writes from all callers are serialised.
     pub async fn begin_write(&self) -> StoreResult<WriteTx> {
-        WriteTx::begin(&self.write, self.backend).await
+        WriteTx::begin(&self.write, self.backend, self.hub.clone()).await
+    }
+
+    /// Claims the run of the periodic `job` for time `slot` (for example the minute,
+    /// `now_ms / 60_000`) for this server, cluster-wide: the first caller for a (job, slot) gets
+    /// `true`, every later one — on any server — `false`. The claim commits at once; to make
+    /// the claim and the job's writes one transaction, use [`WriteTx::claim_job_slot`].
+    pub async fn claim_job_slot(&self, job: &str, slot: i64) -> StoreResult<bool> {
+        let done = sqlx::query(write::CLAIM_JOB_SLOT).bind(job).bind(slot).execute(&self.write).await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Sends `payload` on `channel` to every listener, on every server of this database, now.
+    /// Inside a write, prefer [`WriteTx::notify`], which sends only if the write commits.
+    pub async fn notify(&self, channel: &str, payload: &str) -> StoreResult<()> {
+        notify::check(channel, payload)?;
+        match self.backend {
+            // DIALECT: NOTIFY reaches the LISTEN connections of every server.
+            Backend::Postgres => {
+                sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(&self.write).await?;
+            }
+            // One process on SQLite: the in-process hub is every listener there is.
+            Backend::Sqlite => {
+                let _ = self.hub.send(Notification { channel: channel.to_string(), payload: payload.to_string() });
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts listening to `channels`; the listener receives what [`Store::notify`] and
+    /// [`WriteTx::notify`] send on them from any server, from this moment on. On PostgreSQL it
+    /// holds one connection of its own.
+    pub async fn listen(&self, channels: &[&str]) -> StoreResult<Listener> {
+        for channel in channels {
+            notify::check(channel, "")?;
+        }
+        match &self.listen_url {
+            Some(Secret(url)) => Listener::postgres(url, channels).await,
+            None => Ok(Listener::local(&self.hub, channels)),
+        }
     }
 
     /// Closes the pools, waiting for connections to finish.

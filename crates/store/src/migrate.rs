@@ -15,11 +15,13 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[(
 )];
 
 pub(crate) async fn run(store: &Store) -> StoreResult<()> {
-    sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-        .execute(&store.write)
-        .await?;
     for (name, sqlite, postgres) in MIGRATIONS {
+        // Under the write lock, so that servers starting together on one PostgreSQL database
+        // migrate one after the other (and do not race on creating schema_migrations).
         let mut tx = store.begin_write().await?;
+        sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            .execute(tx.conn())
+            .await?;
         let applied: Option<(String,)> = sqlx::query_as("SELECT name FROM schema_migrations WHERE name = $1")
             .bind(*name)
             .fetch_optional(tx.conn())
@@ -46,25 +48,47 @@ pub(crate) async fn run(store: &Store) -> StoreResult<()> {
     Ok(())
 }
 
-/// Regions and one department per region, from the embedded tree.
+/// Regions and one department per region, from the embedded tree; many rows per statement
+/// (a parent comes before its children in the tree's order, which the references need).
 async fn seed_regions(tx: &mut crate::WriteTx) -> StoreResult<()> {
+    const ROWS_PER_STATEMENT: usize = 500;
     let tree = RegionTree::embedded();
-    for region in tree.iter() {
-        sqlx::query("INSERT INTO regions (code, name, level, parent_code, lon, lat) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(region.code.to_string())
-            .bind(&region.name)
-            .bind(region.level.as_str())
-            .bind(region.parent.map(|p| p.to_string()))
-            .bind(region.lon)
-            .bind(region.lat)
-            .execute(tx.conn())
-            .await?;
-        sqlx::query("INSERT INTO departments (region_code, tier, name) VALUES ($1, $2, $3)")
-            .bind(region.code.to_string())
-            .bind(Tier::of_level(region.level).as_str())
-            .bind(department_name(tree, region.code))
-            .execute(tx.conn())
-            .await?;
+    let regions: Vec<_> = tree.iter().collect();
+    for chunk in regions.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!("INSERT INTO regions (code, name, level, parent_code, lon, lat) VALUES {}", placeholders(chunk.len(), 6));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for region in chunk {
+            query = query
+                .bind(region.code.to_string())
+                .bind(region.name.clone())
+                .bind(region.level.as_str())
+                .bind(region.parent.map(|p| p.to_string()))
+                .bind(crate::dialect::float(region.lon))
+                .bind(crate::dialect::float(region.lat));
+        }
+        query.execute(tx.conn()).await?;
+        let sql = format!("INSERT INTO departments (region_code, tier, name) VALUES {}", placeholders(chunk.len(), 3));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for region in chunk {
+            query = query.bind(region.code.to_string()).bind(Tier::of_level(region.level).as_str()).bind(department_name(tree, region.code));
+        }
+        query.execute(tx.conn()).await?;
     }
     Ok(())
+}
+
+/// `($1, $2), ($3, $4)` for `rows` rows of `columns` parameters.
+pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns * 5);
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", row * columns + column + 1));
+        }
+        sql.push(')');
+    }
+    sql
 }

@@ -1,6 +1,8 @@
 //! The write side: a [`WriteTx`] holds the single write transaction of its database, so the
 //! change and its audit event commit together and the audit chain has no gaps or forks.
 
+use crate::notify::{self, LocalHub, Notification};
+use crate::dialect::float;
 use crate::rows::*;
 use crate::{Backend, StoreError, StoreResult};
 use bangfu_core::audit::{EventContent, GENESIS_HASH, event_hash};
@@ -9,7 +11,14 @@ use sqlx::{Any, AnyConnection, AnyPool, Transaction};
 /// One write transaction. Dropping it without [`WriteTx::commit`] rolls everything back.
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
+    backend: Backend,
+    hub: LocalHub,
+    /// Notifications to send on the in-process hub when the write commits (SQLite).
+    pending: Vec<Notification>,
 }
+
+/// The first claim of a (job, slot) inserts the row; later ones find it and insert nothing.
+pub(crate) const CLAIM_JOB_SLOT: &str = "INSERT INTO job_runs (job, slot) VALUES ($1, $2) ON CONFLICT (job, slot) DO NOTHING";
 
 impl std::fmt::Debug for WriteTx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -29,13 +38,20 @@ fn conflict(error: sqlx::Error, what: &str) -> StoreError {
 }
 
 impl WriteTx {
-    pub(crate) async fn begin(pool: &AnyPool, backend: Backend) -> StoreResult<WriteTx> {
-        let mut tx = pool.begin().await?;
-        if backend == Backend::Postgres {
-            // DIALECT: serialise writers across servers so the audit chain stays linear.
-            sqlx::query("SELECT pg_advisory_xact_lock(727300)").execute(&mut *tx).await?;
-        }
-        Ok(WriteTx { tx })
+    pub(crate) async fn begin(pool: &AnyPool, backend: Backend, hub: LocalHub) -> StoreResult<WriteTx> {
+        // DIALECT: serialise writers across processes so the audit chain stays linear. SQLite
+        // takes the file's write lock at BEGIN (another process, say `bangfu user add` beside
+        // `bangfu serve`, waits for it under busy_timeout instead of failing on upgrade);
+        // PostgreSQL takes a transaction-scoped advisory lock shared by every server.
+        let tx = match backend {
+            Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(727300)").execute(&mut *tx).await?;
+                tx
+            }
+        };
+        Ok(WriteTx { tx, backend, hub, pending: Vec::new() })
     }
 
     pub(crate) fn conn(&mut self) -> &mut AnyConnection {
@@ -43,7 +59,34 @@ impl WriteTx {
     }
 
     pub async fn commit(self) -> StoreResult<()> {
-        Ok(self.tx.commit().await?)
+        self.tx.commit().await?;
+        for notification in self.pending {
+            let _ = self.hub.send(notification);
+        }
+        Ok(())
+    }
+
+    /// Sends `payload` on `channel` to every listener on every server of this database when —
+    /// and only if — this write commits. See [`Store::listen`](crate::Store::listen).
+    pub async fn notify(&mut self, channel: &str, payload: &str) -> StoreResult<()> {
+        notify::check(channel, payload)?;
+        match self.backend {
+            // DIALECT: PostgreSQL delivers a NOTIFY made in a transaction at its commit.
+            Backend::Postgres => {
+                sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(&mut *self.tx).await?;
+            }
+            Backend::Sqlite => self.pending.push(Notification { channel: channel.to_string(), payload: payload.to_string() }),
+        }
+        Ok(())
+    }
+
+    /// Claims the periodic `job`'s run for time `slot` as part of this write: `true` for the
+    /// first claimer on any server. The claim commits with the job's writes, so a pass that
+    /// fails leaves its slot free; a concurrent claimer on another server waits for this
+    /// transaction and then gets `false`. See [`Store::claim_job_slot`](crate::Store::claim_job_slot).
+    pub async fn claim_job_slot(&mut self, job: &str, slot: i64) -> StoreResult<bool> {
+        let done = sqlx::query(CLAIM_JOB_SLOT).bind(job).bind(slot).execute(&mut *self.tx).await?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn rollback(self) -> StoreResult<()> {
@@ -119,8 +162,8 @@ impl WriteTx {
         .bind(&e.name)
         .bind(&e.credit_code)
         .bind(&e.region)
-        .bind(e.lon)
-        .bind(e.lat)
+        .bind(float(e.lon))
+        .bind(float(e.lat))
         .bind(&e.note)
         .bind(e.created_at);
         self.insert_returning_id(q, &format!("an enterprise with credit code {}", e.credit_code)).await
@@ -133,8 +176,8 @@ impl WriteTx {
         .bind(&p.key)
         .bind(&p.name)
         .bind(&p.region)
-        .bind(p.lon)
-        .bind(p.lat)
+        .bind(float(p.lon))
+        .bind(float(p.lat))
         .bind(&p.note)
         .bind(p.created_at);
         self.insert_returning_id(q, &format!("provider {}", p.key)).await
@@ -193,8 +236,8 @@ impl WriteTx {
         .bind(&n.unit)
         .bind(&n.requires)
         .bind(n.deadline)
-        .bind(n.max_distance_km)
-        .bind(n.max_lead_time_h)
+        .bind(float(n.max_distance_km))
+        .bind(float(n.max_lead_time_h))
         .bind(&n.scope)
         .bind(&n.owner)
         .bind(&n.owner_tier)

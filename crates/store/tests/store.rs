@@ -1,11 +1,9 @@
-//! The store against a real SQLite file (and PostgreSQL when BANGFU_TEST_PG is set).
+//! The store against a real SQLite file and, when BANGFU_TEST_PG names a server, a fresh
+//! PostgreSQL database: every test in `backend_tests!` runs as `NAME::sqlite` and `NAME::postgres`.
 
 use bangfu_core::audit::{EventContent, GENESIS_HASH, verify_chain};
-use bangfu_store::{EnterpriseRow, NewEvent, Store};
-
-fn sqlite_url(dir: &tempfile::TempDir) -> String {
-    format!("sqlite://{}", dir.path().join("bangfu.db").display())
-}
+use bangfu_store::testing::TestDb;
+use bangfu_store::{Backend, EnterpriseRow, EventRow, NewEvent, Store};
 
 fn enterprise(credit_code: &str) -> EnterpriseRow {
     EnterpriseRow {
@@ -20,68 +18,89 @@ fn enterprise(credit_code: &str) -> EnterpriseRow {
     }
 }
 
-#[tokio::test]
-async fn a_new_database_is_created_with_every_region_and_department() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&sqlite_url(&dir)).await.unwrap();
-    let quwo = store.department("141021").await.unwrap().unwrap();
-    assert_eq!((quwo.tier.as_str(), quwo.name.as_str()), ("county", "曲沃县工信局"));
-    assert_eq!(store.department("140000").await.unwrap().unwrap().name, "山西省工信厅");
-    assert!(dir.path().join("bangfu.db").exists());
-}
-
-#[tokio::test]
-async fn an_enterprise_round_trips_and_a_duplicate_credit_code_conflicts() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&sqlite_url(&dir)).await.unwrap();
-    let mut tx = store.begin_write().await.unwrap();
-    let id = tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await.unwrap();
-    tx.commit().await.unwrap();
-    let read = store.enterprise(id).await.unwrap().unwrap();
-    assert_eq!(read, EnterpriseRow { id, ..enterprise("91141021MA0KQ20203") });
-
-    let mut tx = store.begin_write().await.unwrap();
-    let err = tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await.unwrap_err();
-    assert!(matches!(err, bangfu_store::StoreError::Conflict(_)), "{err}");
-}
-
-#[tokio::test]
-async fn a_rolled_back_write_leaves_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&sqlite_url(&dir)).await.unwrap();
-    let mut tx = store.begin_write().await.unwrap();
-    tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await.unwrap();
-    drop(tx);
-    assert!(store.enterprises().await.unwrap().is_empty());
-}
-
-#[tokio::test]
-async fn reopening_keeps_the_data_and_does_not_migrate_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = sqlite_url(&dir);
-    let store = Store::open(&url).await.unwrap();
-    let mut tx = store.begin_write().await.unwrap();
-    tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await.unwrap();
-    tx.commit().await.unwrap();
-    store.close().await;
-    let store = Store::open(&url).await.unwrap();
-    assert_eq!(store.enterprises().await.unwrap().len(), 1);
-}
-
-#[tokio::test]
-async fn appended_events_form_a_verifiable_chain() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&sqlite_url(&dir)).await.unwrap();
-    for i in 0..3 {
-        let mut tx = store.begin_write().await.unwrap();
-        let seq = tx
-            .append_event(&NewEvent { at: 1_580_000_000_000 + i, actor: "t".into(), action: "test".into(), entity: "x:1".into(), case_id: Some(1), payload: format!("{{\"i\":{i}}}") })
-            .await
-            .unwrap();
-        assert_eq!(seq, i + 1);
-        tx.commit().await.unwrap();
+bangfu_store::backend_tests! {
+    async fn a_new_database_is_created_with_every_region_and_department(db) {
+        let store = Store::open(db.url()).await.unwrap();
+        let quwo = store.department("141021").await.unwrap().unwrap();
+        assert_eq!((quwo.tier.as_str(), quwo.name.as_str()), ("county", "曲沃县工信局"));
+        assert_eq!(store.department("140000").await.unwrap().unwrap().name, "山西省工信厅");
     }
-    let events = store.events().await.unwrap();
+
+    async fn an_enterprise_round_trips_and_a_duplicate_credit_code_conflicts(db) {
+        let store = Store::open(db.url()).await.unwrap();
+        let mut tx = store.begin_write().await.unwrap();
+        let id = tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await.unwrap();
+        tx.commit().await.unwrap();
+        let read = store.enterprise(id).await.unwrap().unwrap();
+        assert_eq!(read, EnterpriseRow { id, ..enterprise("91141021MA0KQ20203") });
+
+        let mut tx = store.begin_write().await.unwrap();
+        let err = tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await.unwrap_err();
+        assert!(matches!(err, bangfu_store::StoreError::Conflict(_)), "{err}");
+    }
+
+    async fn a_rolled_back_write_leaves_nothing(db) {
+        let store = Store::open(db.url()).await.unwrap();
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await.unwrap();
+        drop(tx);
+        assert!(store.enterprises().await.unwrap().is_empty());
+    }
+
+    async fn reopening_keeps_the_data_and_does_not_migrate_again(db) {
+        let url = db.url();
+        let store = Store::open(url).await.unwrap();
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await.unwrap();
+        tx.commit().await.unwrap();
+        store.close().await;
+        let store = Store::open(url).await.unwrap();
+        assert_eq!(store.enterprises().await.unwrap().len(), 1);
+    }
+
+    async fn appended_events_form_a_verifiable_chain(db) {
+        let store = Store::open(db.url()).await.unwrap();
+        for i in 0..3 {
+            let mut tx = store.begin_write().await.unwrap();
+            let seq = tx
+                .append_event(&NewEvent { at: 1_580_000_000_000 + i, actor: "t".into(), action: "test".into(), entity: "x:1".into(), case_id: Some(1), payload: format!("{{\"i\":{i}}}") })
+                .await
+                .unwrap();
+            assert_eq!(seq, i + 1);
+            tx.commit().await.unwrap();
+        }
+        let events = store.events().await.unwrap();
+        let chain = events.iter().map(|e| {
+            (
+                EventContent { seq: e.seq, at_ms: e.at, actor: &e.actor, action: &e.action, entity: &e.entity, case_id: e.case_id, payload: &e.payload },
+                e.prev_hash.as_str(),
+                e.hash.as_str(),
+            )
+        });
+        assert_eq!(verify_chain(chain, GENESIS_HASH.to_string(), 1), Ok(()));
+    }
+}
+
+#[tokio::test]
+async fn a_new_sqlite_database_is_a_file() {
+    let db = TestDb::sqlite();
+    Store::open(db.url()).await.unwrap();
+    assert!(std::path::Path::new(db.url().trim_start_matches("sqlite://")).exists());
+}
+
+#[tokio::test]
+async fn an_unknown_scheme_is_refused_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Store::open(&format!("sqlit://{}", dir.path().join("x.db").display())).await.unwrap_err();
+    assert!(err.to_string().contains("unknown database URL scheme \"sqlit\""), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+fn event(actor: &str, i: usize) -> NewEvent {
+    NewEvent { at: 1_580_000_000_000, actor: actor.into(), action: "test".into(), entity: format!("x:{i}"), case_id: None, payload: format!("{{\"w\":\"{actor}\",\"i\":{i}}}") }
+}
+
+fn assert_chain_verifies(events: &[EventRow]) {
     let chain = events.iter().map(|e| {
         (
             EventContent { seq: e.seq, at_ms: e.at, actor: &e.actor, action: &e.action, entity: &e.entity, case_id: e.case_id, payload: &e.payload },
@@ -92,10 +111,131 @@ async fn appended_events_form_a_verifiable_chain() {
     assert_eq!(verify_chain(chain, GENESIS_HASH.to_string(), 1), Ok(()));
 }
 
-#[tokio::test]
-async fn an_unknown_scheme_is_refused_and_creates_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let err = Store::open(&format!("sqlit://{}", dir.path().join("x.db").display())).await.unwrap_err();
-    assert!(err.to_string().contains("unknown database URL scheme \"sqlit\""), "{err}");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+bangfu_store::backend_tests! {
+    /// Two store instances stand for two servers on one database (on SQLite, two processes on
+    /// one file). Writers on both interleave; the log keeps every write once, in one chain.
+    async fn concurrent_writers_on_two_instances_keep_one_gap_free_chain(db) {
+        const WRITERS_PER_INSTANCE: usize = 4;
+        const WRITES_PER_WRITER: usize = 25;
+        let a = Store::open(db.url()).await.unwrap();
+        let b = Store::open(db.url()).await.unwrap();
+        let mut writers = Vec::new();
+        for (store, name) in [(&a, "a"), (&b, "b")] {
+            for w in 0..WRITERS_PER_INSTANCE {
+                let store = store.clone();
+                let actor = format!("{name}{w}");
+                writers.push(tokio::spawn(async move {
+                    for i in 0..WRITES_PER_WRITER {
+                        let mut tx = store.begin_write().await.unwrap();
+                        let mut row = enterprise(&format!("{actor}-{i}"));
+                        row.name = actor.clone();
+                        tx.insert_enterprise(&row).await.unwrap();
+                        tx.append_event(&event(&actor, i)).await.unwrap();
+                        tx.commit().await.unwrap();
+                    }
+                }));
+            }
+        }
+        for writer in writers {
+            writer.await.unwrap();
+        }
+        let total = 2 * WRITERS_PER_INSTANCE * WRITES_PER_WRITER;
+        let events = b.events().await.unwrap();
+        assert_eq!(events.len(), total, "nothing lost, nothing duplicated");
+        assert!(events.iter().enumerate().all(|(i, e)| e.seq == i as i64 + 1), "sequence numbers 1..={total} without a gap");
+        let mut payloads: Vec<&str> = events.iter().map(|e| e.payload.as_str()).collect();
+        payloads.sort();
+        payloads.dedup();
+        assert_eq!(payloads.len(), total, "every write's event exactly once");
+        assert_eq!(a.enterprises().await.unwrap().len(), total);
+        assert_chain_verifies(&events);
+    }
+
+    /// The lease of a periodic job: for each slot exactly one claimer wins, across instances.
+    async fn a_job_slot_is_claimed_once_across_instances(db) {
+        let a = Store::open(db.url()).await.unwrap();
+        let b = Store::open(db.url()).await.unwrap();
+        assert!(a.claim_job_slot("escalation", 100).await.unwrap());
+        assert!(!b.claim_job_slot("escalation", 100).await.unwrap());
+        assert!(!a.claim_job_slot("escalation", 100).await.unwrap());
+        assert!(b.claim_job_slot("escalation", 101).await.unwrap(), "the next slot is free");
+        assert!(a.claim_job_slot("digest", 100).await.unwrap(), "slots are per job");
+
+        let mut claimers = Vec::new();
+        for store in [a.clone(), b.clone(), a.clone(), b.clone()] {
+            claimers.push(tokio::spawn(async move {
+                let mut won = Vec::new();
+                for slot in 1_000..1_020 {
+                    if store.claim_job_slot("escalation", slot).await.unwrap() {
+                        won.push(slot);
+                    }
+                }
+                won
+            }));
+        }
+        let mut won = Vec::new();
+        for claimer in claimers {
+            won.extend(claimer.await.unwrap());
+        }
+        won.sort();
+        assert_eq!(won, (1_000..1_020).collect::<Vec<_>>(), "each slot won exactly once");
+    }
+
+    /// A claim inside a write commits with it: a rolled-back pass leaves its slot free.
+    async fn a_job_slot_claimed_in_a_rolled_back_write_stays_free(db) {
+        let store = Store::open(db.url()).await.unwrap();
+        let mut tx = store.begin_write().await.unwrap();
+        assert!(tx.claim_job_slot("escalation", 7).await.unwrap());
+        tx.rollback().await.unwrap();
+        let mut tx = store.begin_write().await.unwrap();
+        assert!(tx.claim_job_slot("escalation", 7).await.unwrap());
+        tx.commit().await.unwrap();
+        assert!(!store.claim_job_slot("escalation", 7).await.unwrap());
+    }
+
+    /// A notification sent through one instance reaches a listener on another (PostgreSQL:
+    /// LISTEN/NOTIFY between connections; SQLite: one process, so the same instance's clones).
+    /// One sent inside a write arrives only when the write commits.
+    async fn a_notification_reaches_a_listener_on_another_instance(db) {
+        let sender = Store::open(db.url()).await.unwrap();
+        let receiver = match db.backend() {
+            Backend::Postgres => Store::open(db.url()).await.unwrap(),
+            Backend::Sqlite => sender.clone(),
+        };
+        let mut listener = receiver.listen(&["notifications", "needs"]).await.unwrap();
+        sender.notify("elsewhere", "not for this listener").await.unwrap();
+        sender.notify("notifications", "user:7").await.unwrap();
+        let got = tokio::time::timeout(std::time::Duration::from_secs(10), listener.recv()).await.expect("delivered").unwrap();
+        assert_eq!((got.channel.as_str(), got.payload.as_str()), ("notifications", "user:7"));
+
+        let mut tx = sender.begin_write().await.unwrap();
+        tx.notify("needs", "rolled back").await.unwrap();
+        tx.rollback().await.unwrap();
+        let mut tx = sender.begin_write().await.unwrap();
+        tx.notify("needs", "need:3").await.unwrap();
+        let early = tokio::time::timeout(std::time::Duration::from_millis(300), listener.recv()).await;
+        assert!(early.is_err(), "nothing arrives before the commit: {early:?}");
+        tx.commit().await.unwrap();
+        let got = tokio::time::timeout(std::time::Duration::from_secs(10), listener.recv()).await.expect("delivered").unwrap();
+        assert_eq!((got.channel.as_str(), got.payload.as_str()), ("needs", "need:3"), "the rolled-back one never came");
+
+        let err = sender.notify("needs", &"x".repeat(bangfu_store::MAX_PAYLOAD_BYTES + 1)).await.unwrap_err();
+        assert!(err.to_string().contains("send an id"), "{err}");
+    }
+}
+
+bangfu_store::backend_tests! {
+    /// DIALECT regression (see store/src/dialect.rs): one statement executed with a NULL float
+    /// and then with a number in the same place, and the other way round.
+    async fn dialect_nulls_then_numbers_in_one_statement(db) {
+        let store = Store::open(db.url()).await.unwrap();
+        let rows = [(None, None), (Some(111.47), Some(35.64)), (None, Some(1.0)), (Some(2.0), None)];
+        for (i, (lon, lat)) in rows.into_iter().enumerate() {
+            let mut tx = store.begin_write().await.unwrap();
+            let id = tx.insert_enterprise(&EnterpriseRow { lon, lat, ..enterprise(&format!("code-{i}")) }).await.unwrap();
+            tx.commit().await.unwrap();
+            let read = store.enterprise(id).await.unwrap().unwrap();
+            assert_eq!((read.lon, read.lat), (lon, lat));
+        }
+    }
 }

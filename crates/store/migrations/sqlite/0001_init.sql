@@ -230,3 +230,11 @@ CREATE TABLE events (
     hash      TEXT NOT NULL
 );
 CREATE INDEX events_case ON events(case_id, at, seq);
+
+-- Cluster-wide leases of periodic jobs: the server that inserts (job, slot) first runs the job
+-- for that slot (for example the escalation pass of one minute); the others find the row.
+CREATE TABLE job_runs (
+    job  TEXT NOT NULL,
+    slot INTEGER NOT NULL,
+    PRIMARY KEY (job, slot)
+);
