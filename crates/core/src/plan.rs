@@ -209,10 +209,7 @@ pub struct Schedule {
     /// Milestones are numbered internally by key: `node[index]` is the number of the milestone
     /// at `index` in the plan, and the vectors below are indexed by that number.
     node: Vec<u32>,
-    es: Vec<i64>,
-    ef: Vec<i64>,
-    ls: Vec<i64>,
-    lf: Vec<i64>,
+    times: Vec<Times>,
     held_by: Vec<Option<NeedId>>,
     /// Plan indices.
     order: Vec<usize>,
@@ -238,11 +235,11 @@ impl Schedule {
 
     /// The number of milestones.
     pub fn len(&self) -> usize {
-        self.es.len()
+        self.times.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.es.is_empty()
+        self.times.is_empty()
     }
 
     /// The times of the milestone at `index` in [`Plan::milestones`].
@@ -250,12 +247,13 @@ impl Schedule {
     /// Panics when `index` is out of range, like slice indexing.
     pub fn times(&self, index: usize) -> MilestoneTimes {
         let v = self.node[index] as usize;
-        let slack_ms = self.ls[v] - self.es[v];
+        let t = self.times[v];
+        let slack_ms = t.ls - t.es;
         MilestoneTimes {
-            es: at(self.es[v]),
-            ef: at(self.ef[v]),
-            ls: at(self.ls[v]),
-            lf: at(self.lf[v]),
+            es: at(t.es),
+            ef: at(t.ef),
+            ls: at(t.ls),
+            lf: at(t.lf),
             slack_h: ms_to_hours(slack_ms),
             critical: slack_ms <= 0,
             held_by: self.held_by[v],
@@ -329,7 +327,9 @@ pub fn schedule(plan: &Plan, blockers: &[Blocker]) -> Result<Schedule, PlanError
         }
         let known = match (m.actual_start, m.actual_finish) {
             (Some(s), Some(f)) if f < s => return Err(PlanError::FinishBeforeStart { milestone: m.key.clone() }),
-            (start, Some(finish)) => Known::Finished { start: start.map(|s| s.timestamp_millis()), finish: finish.timestamp_millis() },
+            (start, Some(finish)) => {
+                Known::Finished { start: start.map_or(i64::MIN, |s| s.timestamp_millis()), finish: finish.timestamp_millis() }
+            }
             (Some(start), None) => Known::Started { start: start.timestamp_millis() },
             (None, None) => Known::Unstarted { not_before: m.not_before.map_or(i64::MIN, |t| t.timestamp_millis()) },
         };
@@ -384,10 +384,13 @@ pub fn schedule(plan: &Plan, blockers: &[Blocker]) -> Result<Schedule, PlanError
         }
     }
 
-    // Dependencies as (from, to) node pairs.
-    let mut edges: Vec<(u32, u32)> = Vec::with_capacity(milestones.iter().map(|m| m.after.len()).sum());
-    for (i, m) in milestones.iter().enumerate() {
-        let v = node[i];
+    // Dependencies: the predecessors of the milestone at plan index i are
+    // `predecessors[first[i]..first[i + 1]]`, as node numbers.
+    let mut first = Vec::with_capacity(n + 1);
+    first.push(0u32);
+    let mut predecessors: Vec<u32> = Vec::with_capacity(milestones.iter().map(|m| m.after.len()).sum());
+    let mut out_degree = vec![0u32; n];
+    for m in milestones {
         for dependency in &m.after {
             let Some(u) = index.get(dependency) else {
                 return Err(PlanError::UnknownDependency {
@@ -396,34 +399,35 @@ pub fn schedule(plan: &Plan, blockers: &[Blocker]) -> Result<Schedule, PlanError
                     suggestion: nearest_key(milestones, dependency),
                 });
             };
-            edges.push((u, v));
+            predecessors.push(u);
+            out_degree[u as usize] += 1;
         }
+        first.push(predecessors.len() as u32);
     }
     drop(index);
 
-    // Successor adjacency, compressed: the successors of u are succ[offset[u]..offset[u + 1]].
-    let mut offset = vec![0u32; n + 1];
-    let mut pending = vec![Pending { es: start_ms, predecessors: 0 }; n];
-    for &(u, v) in &edges {
-        offset[u as usize + 1] += 1;
-        pending[v as usize].predecessors += 1;
-    }
+    // Successors, compressed: the successors of node u are succ[offset[u]..offset[u + 1]].
+    let mut offset = Vec::with_capacity(n + 1);
+    offset.push(0u32);
     for u in 0..n {
-        offset[u + 1] += offset[u];
+        offset.push(offset[u] + out_degree[u]);
     }
     let mut fill = offset.clone();
-    let mut succ = vec![0u32; edges.len()];
-    for &(u, v) in &edges {
-        succ[fill[u as usize] as usize] = v;
-        fill[u as usize] += 1;
+    let mut succ = vec![0u32; predecessors.len()];
+    let mut pending = vec![Pending { es: start_ms, predecessors: 0 }; n];
+    for (i, &v) in node.iter().enumerate() {
+        let range = first[i] as usize..first[i + 1] as usize;
+        pending[v as usize].predecessors = range.len() as u32;
+        for &u in &predecessors[range] {
+            succ[fill[u as usize] as usize] = v;
+            fill[u as usize] += 1;
+        }
     }
-    drop(edges);
-    drop(fill);
+    drop((predecessors, first, fill, out_degree));
     let successors = |u: usize| &succ[offset[u] as usize..offset[u + 1] as usize];
 
     // Forward pass along Kahn's order; taking the smallest ready node number breaks ties by key.
-    let mut es = vec![0i64; n];
-    let mut ef = vec![0i64; n];
+    let mut times = vec![Times { es: 0, ef: 0, ls: 0, lf: 0 }; n];
     let mut order: Vec<u32> = Vec::with_capacity(n);
     let mut ready = MinSet::new(n);
     for (v, p) in pending.iter().enumerate() {
@@ -436,15 +440,15 @@ pub fn schedule(plan: &Plan, blockers: &[Blocker]) -> Result<Schedule, PlanError
         let w = work[u];
         let after_predecessors = pending[u].es;
         let (start, finish) = match w.known {
-            Known::Finished { start, finish } => (start.unwrap_or(after_predecessors.min(finish)), finish),
+            Known::Finished { start, finish } => (if start == i64::MIN { after_predecessors.min(finish) } else { start }, finish),
             Known::Started { start } => (start, start.saturating_add(w.duration).max(w.blocked_until)),
             Known::Unstarted { not_before } => {
                 let start = after_predecessors.max(not_before);
                 (start, start.saturating_add(w.duration).max(w.blocked_until))
             }
         };
-        es[u] = start;
-        ef[u] = finish;
+        times[u].es = start;
+        times[u].ef = finish;
         for &s in successors(u) {
             let p = &mut pending[s as usize];
             p.es = p.es.max(finish);
@@ -460,8 +464,8 @@ pub fn schedule(plan: &Plan, blockers: &[Blocker]) -> Result<Schedule, PlanError
     }
     drop(pending);
 
-    let finish_ms = ef.iter().copied().fold(start_ms, i64::max);
-    let earliest_ms = es.iter().copied().fold(start_ms, i64::min);
+    let finish_ms = times.iter().map(|t| t.ef).fold(start_ms, i64::max);
+    let earliest_ms = times.iter().map(|t| t.es).fold(start_ms, i64::min);
     if DateTime::from_timestamp_millis(finish_ms).is_none() || DateTime::from_timestamp_millis(earliest_ms).is_none() {
         return Err(PlanError::OutOfRange);
     }
@@ -470,7 +474,7 @@ pub fn schedule(plan: &Plan, blockers: &[Blocker]) -> Result<Schedule, PlanError
     let held_by: Vec<Option<NeedId>> = (0..n)
         .map(|v| {
             let w = &work[v];
-            let worked = es[v].saturating_add(w.duration);
+            let worked = times[v].es.saturating_add(w.duration);
             let holds = !matches!(w.known, Known::Finished { .. }) && w.blocked_until > worked;
             if holds { blocking_need[v] } else { None }
         })
@@ -478,22 +482,25 @@ pub fn schedule(plan: &Plan, blockers: &[Blocker]) -> Result<Schedule, PlanError
 
     // Backward pass. A started or finished milestone no longer waits for its predecessors, so it
     // sets no limit on them (`limit` is i64::MAX).
-    let mut ls = vec![0i64; n];
-    let mut lf = vec![0i64; n];
     let mut limit = vec![i64::MAX; n];
     for &u in order.iter().rev() {
         let u = u as usize;
         let latest = successors(u).iter().map(|&s| limit[s as usize]).fold(finish_ms, i64::min);
-        lf[u] = latest;
-        ls[u] = latest - (ef[u] - es[u]);
+        let t = &mut times[u];
+        t.lf = latest;
+        t.ls = latest - (t.ef - t.es);
         if matches!(work[u].known, Known::Unstarted { .. }) {
-            limit[u] = ls[u];
+            limit[u] = t.ls;
         }
     }
 
-    let critical_path = order.iter().filter(|&&v| ls[v as usize] <= es[v as usize]).map(|&v| key_order[v as usize] as usize).collect();
+    let critical_path = order
+        .iter()
+        .filter(|&&v| times[v as usize].ls <= times[v as usize].es)
+        .map(|&v| key_order[v as usize] as usize)
+        .collect();
     let order = order.iter().map(|&v| key_order[v as usize] as usize).collect();
-    Ok(Schedule { start_ms, finish_ms, node, es, ef, ls, lf, held_by, order, critical_path })
+    Ok(Schedule { start_ms, finish_ms, node, times, held_by, order, critical_path })
 }
 
 /// What the forward pass needs of one milestone, in milliseconds since the epoch.
@@ -511,7 +518,17 @@ enum Known {
     /// Starts after its predecessors, and not before `not_before` (`i64::MIN` for no constraint).
     Unstarted { not_before: i64 },
     Started { start: i64 },
-    Finished { start: Option<i64>, finish: i64 },
+    /// `start` is `i64::MIN` when only the finish is known.
+    Finished { start: i64, finish: i64 },
+}
+
+/// A node's times in milliseconds since the epoch, together because they are read together.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Times {
+    es: i64,
+    ef: i64,
+    ls: i64,
+    lf: i64,
 }
 
 /// A node waiting in the forward pass: the latest finish of its predecessors so far, and how
