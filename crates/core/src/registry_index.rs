@@ -5,9 +5,11 @@
 //! - one per kind, holding every capability: [`RegistryIndex::nearby`] and
 //!   [`RegistryIndex::screen_nearby`] (candidates and rejections within the need's reach);
 //! - one per kind and offer (sterilisation method, material, item, skill, standard; one for
-//!   slitting), holding the available capabilities with their least processing hours as a fourth
-//!   coordinate: [`RegistryIndex::best_candidates`] searches these best-first by a lower bound on
-//!   lead time and stops as soon as the bound passes the k-th best exact lead time.
+//!   slitting), holding the available capabilities with their least processing hours and their
+//!   amount (capacity per day, stock, headcount) as fourth and fifth coordinates:
+//!   [`RegistryIndex::best_candidates`] searches these best-first by a lower bound on lead time,
+//!   skips whole subtrees without enough stock, and stops as soon as the bound passes the k-th
+//!   best exact lead time.
 //!
 //! The index answers exactly what a full scan answers. Its bounds are conservative: a road is
 //! never shorter than [`TravelModel::max_geodesic_km`] allows; the ellipsoidal geodesic is
@@ -26,12 +28,16 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap};
 
 type PlaceEntry = GeomWithData<[f64; 3], usize>;
-type OfferEntry = GeomWithData<[f64; 4], usize>;
+type OfferEntry = GeomWithData<[f64; 5], usize>;
 
 /// Hours × this = the fourth coordinate of an offer. A power of two, so that the hours come back
 /// exactly; its size only shapes the tree (1/256: about a round trip of 2,000 km at 60 km/h per
 /// unit of chord, so that place and hours weigh alike).
 const HOURS_SCALE: f64 = 1.0 / 256.0;
+
+/// Amount × this = the fifth coordinate of an offer: sterilisation capacity per day, or stock or
+/// headcount. A power of two again; 2⁻²⁰ puts a capacity of 100,000 a day at about 0.1.
+const AMOUNT_SCALE: f64 = 1.0 / 1_048_576.0;
 
 /// Capabilities held in memory with spatial indexes.
 #[derive(Debug)]
@@ -128,6 +134,8 @@ impl<P: Ord + Clone> RegistryIndex<P> {
         }
         let search = Search {
             travel: screener.travel,
+            kind: need.kind(),
+            quantity: need.quantity,
             center: need.at.unit_vector(),
             legs: need.trip.legs(),
             max_squared_chord: max_chord(screener.travel, need).map(|c| c * c),
@@ -190,6 +198,8 @@ impl<P: Ord + Clone> RegistryIndex<P> {
 /// The bounds of one best-first search.
 struct Search<'t, T: TravelModel + ?Sized> {
     travel: &'t T,
+    kind: NeedKind,
+    quantity: f64,
     center: [f64; 3],
     legs: f64,
     max_squared_chord: Option<f64>,
@@ -214,17 +224,31 @@ impl<T: TravelModel + ?Sized> Search<'_, T> {
         Some(geodesic_km)
     }
 
-    fn bound_h(&self, geodesic_km: f64, least_processing_h: f64) -> f64 {
-        self.travel.min_hours(geodesic_km) * self.legs + least_processing_h
+    /// A lower bound on processing for offers of at least `least_processing_h` and at most
+    /// `most_amount`, or none when no such offer has enough stock or headcount.
+    fn processing_bound_h(&self, least_processing_h: f64, most_amount: f64) -> Option<f64> {
+        match self.kind {
+            // The same expression as `processing_h`, so that a larger capacity never rounds up.
+            NeedKind::Sterilisation => Some(least_processing_h.max(24.0 * self.quantity / most_amount)),
+            NeedKind::RawMaterial | NeedKind::Equipment | NeedKind::Labour if most_amount < self.quantity => None,
+            _ => Some(least_processing_h),
+        }
+    }
+
+    /// The lower bound on lead time at a point of an offer tree (the lower corner of a node, or a
+    /// leaf) at `squared_chord` from the need, or none if nothing there can qualify.
+    fn bound_h(&self, squared_chord: f64, least_hours: f64, most_amount: f64) -> Option<(f64, f64)> {
+        let geodesic_km = self.geodesic_within_reach(squared_chord)?;
+        let processing_h = self.processing_bound_h(least_hours / HOURS_SCALE, most_amount / AMOUNT_SCALE)?;
+        let bound_h = self.travel.min_hours(geodesic_km) * self.legs + processing_h;
+        self.within_lead_time(bound_h).then_some((bound_h, geodesic_km))
     }
 
     fn push_node<'a>(&self, heap: &mut BinaryHeap<Reverse<Visit<'a>>>, node: &'a ParentNode<OfferEntry>) {
-        let envelope: AABB<[f64; 4]> = node.envelope();
+        let envelope: AABB<[f64; 5]> = node.envelope();
         let (lower, upper) = (envelope.lower(), envelope.upper());
         let squared_chord: f64 = (0..3).map(|d| (self.center[d] - self.center[d].clamp(lower[d], upper[d])).powi(2)).sum();
-        let Some(geodesic_km) = self.geodesic_within_reach(squared_chord) else { return };
-        let bound_h = self.bound_h(geodesic_km, lower[3] / HOURS_SCALE);
-        if self.within_lead_time(bound_h) {
+        if let Some((bound_h, _)) = self.bound_h(squared_chord, lower[3], upper[4]) {
             heap.push(Reverse(Visit { bound_h, step: Step::Node(node) }));
         }
     }
@@ -232,9 +256,7 @@ impl<T: TravelModel + ?Sized> Search<'_, T> {
     fn push_leaf(&self, heap: &mut BinaryHeap<Reverse<Visit<'_>>>, entry: &OfferEntry) {
         let p = entry.geom();
         let squared_chord = (0..3).map(|d| (self.center[d] - p[d]).powi(2)).sum();
-        let Some(geodesic_km) = self.geodesic_within_reach(squared_chord) else { return };
-        let bound_h = self.bound_h(geodesic_km, p[3] / HOURS_SCALE);
-        if self.within_lead_time(bound_h) {
+        if let Some((bound_h, geodesic_km)) = self.bound_h(squared_chord, p[3], p[4]) {
             heap.push(Reverse(Visit { bound_h, step: Step::Offer { index: entry.data, geodesic_km } }));
         }
     }
@@ -279,7 +301,14 @@ fn max_chord<T: TravelModel + ?Sized>(travel: &T, need: &NeedSpec) -> Option<f64
 fn offer_entry<P>(capability: &Capability<P>, point: [f64; 3], index: usize) -> OfferEntry {
     // Processing for no quantity: the least it can be (sterilisation never beats its turnaround).
     let least_processing_h = processing_h(0.0, &capability.attrs);
-    GeomWithData::new([point[0], point[1], point[2], least_processing_h * HOURS_SCALE], index)
+    let amount = match &capability.attrs {
+        CapabilityAttrs::Sterilisation { capacity_per_day: amount, .. }
+        | CapabilityAttrs::RawMaterial { stock: amount, .. }
+        | CapabilityAttrs::Equipment { stock: amount, .. }
+        | CapabilityAttrs::Labour { headcount: amount, .. } => *amount,
+        CapabilityAttrs::Slitting { .. } | CapabilityAttrs::Testing { .. } => 0.0,
+    };
+    GeomWithData::new([point[0], point[1], point[2], least_processing_h * HOURS_SCALE, amount * AMOUNT_SCALE], index)
 }
 
 /// What a capability offers, as keys a requirement can name: its method, material, item, skill,
@@ -398,6 +427,8 @@ mod tests {
             any::<bool>(),
         )
             .prop_map(|(requires, (lon, lat), quantity, max_km, max_h, one_way)| {
+                // Masks by the ten thousand; supplies by the unit, around the stocks drawn above.
+                let quantity = if requires.kind() == NeedKind::Sterilisation { quantity } else { 1.0 + quantity % 120.0 };
                 let mut need = NeedSpec::new(RegionCode::new_unchecked(141021), place(lon, lat), quantity, requires).unwrap();
                 if one_way {
                     need = need.with_trip(Trip::OneWay);
