@@ -13,6 +13,7 @@ pub mod cases;
 pub mod channel;
 pub mod dashboard;
 pub mod demo;
+pub mod import;
 mod error;
 pub mod intake;
 pub mod needs;

@@ -125,7 +125,7 @@ impl App {
         Ok(row)
     }
 
-    fn capability_of(&self, provider: &ProviderRow, _kind: NeedKind, available: bool, attrs: CapabilityAttrs) -> AppResult<Capability<ProviderId>> {
+    pub(crate) fn capability_of(&self, provider: &ProviderRow, _kind: NeedKind, available: bool, attrs: CapabilityAttrs) -> AppResult<Capability<ProviderId>> {
         let at = LonLat::new(provider.lon.unwrap_or(0.0), provider.lat.unwrap_or(0.0)).map_err(AppError::Internal)?;
         Ok(Capability { provider: ProviderId(provider.id), name: provider.name.clone(), region: region_code(&provider.region), at, available, attrs })
     }
@@ -361,7 +361,7 @@ impl App {
 
     /// After a capability changes: on every selected, unstarted need of its kind that it now
     /// beats, records a switch proposal (event and notification) with what it saves.
-    async fn propose_switches(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, capability: &Capability<ProviderId>) -> AppResult<()> {
+    pub(crate) async fn propose_switches(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, capability: &Capability<ProviderId>) -> AppResult<()> {
         for need in tx.open_needs().await? {
             if need.kind != capability.kind().as_str() || need.status != NeedStatus::Selected.as_str() {
                 continue;

@@ -412,7 +412,6 @@ struct NeedInput {
 async fn report_need(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<NeedInput>) -> ApiResult {
     let now = clock::now();
     let source = input.source;
-    let kind_has_registry = bangfu_core::model::NeedKind::parse(&input.kind).is_ok_and(|k| k.has_capabilities());
     let need = NewNeed {
         kind: input.kind,
         title: input.title,
@@ -425,10 +424,7 @@ async fn report_need(State(state): State<AppState>, auth: Authenticated, PathPar
         max_lead_time_h: input.max_lead_time_h,
         solution_region: input.solution_region,
     };
-    let mut row = state.app.report_need(&auth.actor, now, id, need).await?;
-    if source && kind_has_registry && bangfu_core::model::Role::Enterprise != auth.actor.role {
-        row = state.app.source_need(&auth.actor, now, row.id).await?;
-    }
+    let row = if source { state.app.report_and_source(&auth.actor, now, id, need).await? } else { state.app.report_need(&auth.actor, now, id, need).await? };
     let detail = state.app.need_detail(&auth.actor, row.id).await?;
     created(json::need_detail(&detail))
 }

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod enterprise;
 pub mod matching;
 pub mod plan;
+pub mod registry_io;
 pub mod route;
 pub mod serve;
 pub mod user;
@@ -36,6 +37,10 @@ pub enum Command {
     Enterprise(enterprise::Args),
     /// Manage accounts
     User(user::Args),
+    /// Import the registry (capabilities) from CSV or JSONL
+    Import(registry_io::ImportArgs),
+    /// Export the registry (capabilities) as CSV or JSONL
+    Export(registry_io::ExportArgs),
     /// Check the tamper-evident audit log
     Audit(audit::Args),
     /// Decide scope and owning department for a need (no database needed)
@@ -53,6 +58,8 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Case(args) => case::run(args),
         Command::Enterprise(args) => enterprise::run(args),
         Command::User(args) => user::run(args),
+        Command::Import(args) => registry_io::run_import(args),
+        Command::Export(args) => registry_io::run_export(args),
         Command::Audit(args) => audit::run(args),
         Command::Route(args) => route::run(args),
         Command::Match(args) => matching::run(args),

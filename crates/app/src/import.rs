@@ -1,0 +1,245 @@
+//! Importing and exporting the registry, in CSV or JSONL, all or nothing per file.
+//!
+//! One line (JSONL) or row (CSV) is one capability of one provider:
+//! - JSONL: `{"id","name","region","lon","lat","kind","available","attrs":{…}}` — the same lines
+//!   `bangfu match --providers` reads; `id` is the provider's key;
+//! - CSV: the header `id,name,region,lon,lat,kind,available,attrs`, with `attrs` a JSON object.
+//!
+//! Every line is checked before anything is written; any error refuses the whole file and the
+//! message names each bad line. A provider key already registered is updated in place.
+
+use crate::error::bad;
+use crate::registry::attr_values;
+use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
+use bangfu_core::capability::CapabilityAttrs;
+use bangfu_core::model::{NeedKind, NeedStatus, Role};
+use bangfu_store::{CapabilityRow, ProviderRow};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+/// The formats of a registry file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegistryFormat {
+    Csv,
+    Jsonl,
+}
+
+impl RegistryFormat {
+    /// From a file name's extension.
+    pub fn of_path(path: &str) -> AppResult<RegistryFormat> {
+        let lower = path.to_lowercase();
+        if lower.ends_with(".csv") {
+            Ok(RegistryFormat::Csv)
+        } else if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
+            Ok(RegistryFormat::Jsonl)
+        } else {
+            Err(bad(format!("{path}: name the file .csv or .jsonl so its format is known")))
+        }
+    }
+}
+
+pub const CSV_HEADER: [&str; 8] = ["id", "name", "region", "lon", "lat", "kind", "available", "attrs"];
+
+/// One checked line, ready to write.
+#[derive(Clone, Debug)]
+pub struct RegistryLine {
+    pub line: usize,
+    pub key: String,
+    pub name: String,
+    pub region: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub kind: NeedKind,
+    pub available: bool,
+    pub attrs: Value,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportReport {
+    pub lines: usize,
+    pub providers_added: usize,
+    pub capabilities_written: usize,
+}
+
+const MAX_ERRORS_SHOWN: usize = 20;
+
+impl App {
+    /// Parses and checks a whole file; errors name their line (1-based, the CSV header is line 1).
+    pub fn parse_registry(&self, text: &str, format: RegistryFormat) -> AppResult<Vec<RegistryLine>> {
+        let mut lines = Vec::new();
+        let mut errors = Vec::new();
+        let mut check = |line: usize, value: Result<Value, String>| match value.and_then(|v| self.registry_line(line, &v)) {
+            Ok(parsed) => lines.push(parsed),
+            Err(e) => errors.push(format!("line {line}: {e}")),
+        };
+        match format {
+            RegistryFormat::Jsonl => {
+                for (i, raw) in text.lines().enumerate() {
+                    if raw.trim().is_empty() {
+                        continue;
+                    }
+                    check(i + 1, serde_json::from_str(raw).map_err(|e| format!("not JSON ({e})")));
+                }
+            }
+            RegistryFormat::Csv => {
+                let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+                let header: Vec<String> = reader.headers().map_err(|e| bad(format!("line 1: {e}")))?.iter().map(|h| h.trim().to_string()).collect();
+                if header != CSV_HEADER {
+                    return Err(bad(format!("line 1: the header is {}, expected {}", header.join(","), CSV_HEADER.join(","))));
+                }
+                for (i, record) in reader.records().enumerate() {
+                    let line = i + 2;
+                    check(line, record.map_err(|e| e.to_string()).and_then(|r| csv_record_json(&r)));
+                }
+            }
+        }
+        if !errors.is_empty() {
+            let more = errors.len().saturating_sub(MAX_ERRORS_SHOWN);
+            let mut message = errors.into_iter().take(MAX_ERRORS_SHOWN).collect::<Vec<_>>().join("; ");
+            if more > 0 {
+                message.push_str(&format!("; and {more} more"));
+            }
+            return Err(bad(format!("nothing was imported — {message}")));
+        }
+        Ok(lines)
+    }
+
+    fn registry_line(&self, line: usize, v: &Value) -> Result<RegistryLine, String> {
+        let text = |name: &str| v.get(name).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).ok_or_else(|| format!("{name} is missing"));
+        let key = match v.get("id") {
+            Some(Value::Number(n)) => n.to_string(),
+            _ => text("id")?,
+        };
+        let name = text("name")?;
+        let region = self.tree.resolve(&text("region")?).map_err(|e| e.to_string())?;
+        let kind = NeedKind::parse(&text("kind")?).map_err(|e| format!("kind: {e}"))?;
+        let attrs = v.get("attrs").cloned().unwrap_or(Value::Null);
+        CapabilityAttrs::from_attrs(kind, &attr_values(&attrs).map_err(|e| e.to_string())?).map_err(|e| format!("attrs: {e}"))?;
+        let seat = self.tree.get(region);
+        let coordinate = |name: &str, fallback: Option<f64>| match v.get(name) {
+            Some(Value::Number(n)) => n.as_f64().ok_or_else(|| format!("{name} is not a number")),
+            None | Some(Value::Null) => fallback.ok_or_else(|| format!("{name} is missing and region {region} has no known seat")),
+            Some(other) => Err(format!("{name} is {other}, not a number")),
+        };
+        let lon = coordinate("lon", seat.and_then(|r| r.lon))?;
+        let lat = coordinate("lat", seat.and_then(|r| r.lat))?;
+        if !(73.0..=136.0).contains(&lon) || !(3.0..=54.0).contains(&lat) {
+            return Err(format!("lon/lat {lon}, {lat} lie outside China"));
+        }
+        let available = match v.get("available") {
+            None | Some(Value::Null) => true,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => return Err(format!("available is {other}, expected true or false")),
+        };
+        Ok(RegistryLine { line, key, name, region: region.to_string(), lon, lat, kind, available, attrs })
+    }
+
+    /// Writes checked lines in one transaction with one audit event; `progress(done, total)` is
+    /// called as lines are written.
+    pub async fn import_registry(&self, actor: &Actor, now: DateTime<Utc>, lines: &[RegistryLine], mut progress: impl FnMut(usize, usize)) -> AppResult<ImportReport> {
+        if !matches!(actor.role, Role::Admin | Role::Officer) {
+            return Err(AppError::Forbidden("only officers and admins import the registry".into()));
+        }
+        let mut tx = self.store.begin_write().await?;
+        // Kinds with a selected, unstarted need: a new capability of such a kind may beat it.
+        let contested: std::collections::BTreeSet<String> =
+            tx.open_needs().await?.into_iter().filter(|n| n.status == NeedStatus::Selected.as_str()).map(|n| n.kind).collect();
+        let mut providers_added = 0;
+        let mut keys = std::collections::BTreeMap::new();
+        for (done, line) in lines.iter().enumerate() {
+            let provider_id = match keys.get(&line.key) {
+                Some(id) => *id,
+                None => {
+                    let id = match tx.provider_by_key(&line.key).await? {
+                        Some(existing) => existing.id,
+                        None => {
+                            providers_added += 1;
+                            let row = ProviderRow { id: 0, key: line.key.clone(), name: line.name.clone(), region: line.region.clone(), lon: Some(line.lon), lat: Some(line.lat), note: String::new(), created_at: to_millis(now) };
+                            tx.insert_provider(&row).await?
+                        }
+                    };
+                    keys.insert(line.key.clone(), id);
+                    id
+                }
+            };
+            let row = CapabilityRow { id: 0, provider_id, kind: line.kind.as_str().into(), available: i64::from(line.available), attrs: line.attrs.to_string(), updated_at: to_millis(now) };
+            tx.upsert_capability(&row).await?;
+            if contested.contains(line.kind.as_str()) {
+                let provider = ProviderRow { id: provider_id, key: line.key.clone(), name: line.name.clone(), region: line.region.clone(), lon: Some(line.lon), lat: Some(line.lat), note: String::new(), created_at: 0 };
+                let typed = CapabilityAttrs::from_attrs(line.kind, &attr_values(&line.attrs)?).map_err(|e| bad(format!("line {}: {e}", line.line)))?;
+                let capability = self.capability_of(&provider, line.kind, line.available, typed)?;
+                self.propose_switches(&mut tx, actor, now, &capability).await?;
+            }
+            progress(done + 1, lines.len());
+        }
+        let report = ImportReport { lines: lines.len(), providers_added, capabilities_written: lines.len() };
+        Audit {
+            actor,
+            now,
+            action: "registry.imported",
+            entity: "registry".into(),
+            case_id: None,
+            payload: json!({"lines": report.lines, "providers_added": report.providers_added, "capabilities_written": report.capabilities_written}),
+        }
+        .append(&mut tx)
+        .await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// The registry as lines of the import format (a provider user sees only its own).
+    pub async fn export_registry(&self, actor: &Actor, format: RegistryFormat) -> AppResult<String> {
+        let mut out = String::new();
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        if format == RegistryFormat::Csv {
+            writer.write_record(CSV_HEADER).map_err(|e| AppError::Internal(e.to_string()))?;
+        }
+        for (provider, capabilities) in self.list_providers(actor, None).await? {
+            if actor.role == Role::Provider && !access::can_edit_provider(actor, provider.id) {
+                continue;
+            }
+            for c in capabilities {
+                let attrs: Value = serde_json::from_str(&c.attrs).unwrap_or(Value::Null);
+                let line = json!({"id": provider.key, "name": provider.name, "region": provider.region, "lon": provider.lon, "lat": provider.lat, "kind": c.kind, "available": c.available != 0, "attrs": attrs});
+                match format {
+                    RegistryFormat::Jsonl => {
+                        out.push_str(&line.to_string());
+                        out.push('\n');
+                    }
+                    RegistryFormat::Csv => {
+                        let number = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+                        writer
+                            .write_record([provider.key.clone(), provider.name.clone(), provider.region.clone(), number(provider.lon), number(provider.lat), c.kind.clone(), (c.available != 0).to_string(), attrs.to_string()])
+                            .map_err(|e| AppError::Internal(e.to_string()))?;
+                    }
+                }
+            }
+        }
+        if format == RegistryFormat::Csv {
+            out = String::from_utf8(writer.into_inner().map_err(|e| AppError::Internal(e.to_string()))?).map_err(|e| AppError::Internal(e.to_string()))?;
+        }
+        Ok(out)
+    }
+}
+
+/// A CSV record as the JSON object of a JSONL line.
+fn csv_record_json(record: &csv::StringRecord) -> Result<Value, String> {
+    let field = |i: usize| record.get(i).unwrap_or("").trim();
+    let number = |i: usize, name: &str| -> Result<Value, String> {
+        match field(i) {
+            "" => Ok(Value::Null),
+            s => s.parse::<f64>().map(|x| json!(x)).map_err(|_| format!("{name} {s:?} is not a number")),
+        }
+    };
+    let available = match field(6).to_lowercase().as_str() {
+        "" | "true" | "1" | "yes" => true,
+        "false" | "0" | "no" => false,
+        other => return Err(format!("available {other:?} is not true or false")),
+    };
+    let attrs: Value = match field(7) {
+        "" => json!({}),
+        s => serde_json::from_str(s).map_err(|e| format!("attrs is not a JSON object ({e})"))?,
+    };
+    Ok(json!({"id": field(0), "name": field(1), "region": field(2), "lon": number(3, "lon")?, "lat": number(4, "lat")?, "kind": field(5), "available": available, "attrs": attrs}))
+}
