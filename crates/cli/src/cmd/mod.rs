@@ -19,7 +19,7 @@ use clap::{Parser, Subcommand};
 ///
 /// Exit codes: 0 ok; 1 nothing found or a check failed; 2 bad input or an error.
 #[derive(Debug, Parser)]
-#[command(name = "bangfu", version, about, long_about = None)]
+#[command(name = "bangfu", version)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
