@@ -317,7 +317,7 @@ pub fn schedule(plan: &Plan, blockers: &[Blocker]) -> Result<Schedule, PlanError
     let start_ms = plan.start.timestamp_millis();
 
     // One pass over the milestones: validate them and keep what the sort by key, the key index
-    // and the forward pass need, so that no later pass reads them again.
+    // and the forward pass need, so that later passes read only the dependency lists.
     let mut keys: Vec<KeyInfo> = Vec::with_capacity(n);
     let mut by_prefix: Vec<(u64, u32)> = Vec::with_capacity(n);
     let mut work_by_index: Vec<Work> = Vec::with_capacity(n);
