@@ -208,3 +208,40 @@ fn route_pairs_reads_a_file_of_many_rows() {
         assert_eq!(v["letter_to"].is_null(), v["scope"] != "national");
     }
 }
+
+// ---- bangfu migrate-db ----
+
+bangfu_store::backend_tests! {
+    /// The demo installation copied from SQLite into a new database of each backend: the counts
+    /// and the audit chain are checked and reported, the copy serves the same case, and a second
+    /// copy into the now non-empty target is refused with exit 2.
+    async fn migrate_db_copies_an_installation_and_verifies_it(target) {
+        let source = bangfu_store::testing::TestDb::sqlite();
+        assert_exit(&bangfu(&["demo", "--db", source.url()]), 0);
+        let output = bangfu(&["migrate-db", "--from", source.url(), "--to", target.url()]);
+        assert_exit(&output, 0);
+        let out = stdout(&output);
+        assert!(out.contains("row counts match in all 19 tables"), "{out}");
+        assert!(out.contains("audit chain verified on the target"), "{out}");
+        assert!(!out.contains("MISMATCH"), "{out}");
+        let show = |db: &str| {
+            let output = bangfu(&["case", "show", "1", "--json", "--db", db]);
+            assert_exit(&output, 0);
+            stdout(&output)
+        };
+        assert_eq!(show(target.url()), show(source.url()), "the copy serves the same case");
+        assert_exit(&bangfu(&["audit", "verify", "--db", target.url()]), 0);
+
+        let again = bangfu(&["migrate-db", "--from", source.url(), "--to", target.url()]);
+        assert_exit(&again, 2);
+        assert!(stderr(&again).contains("already holds data") && stderr(&again).contains("nothing was written"), "{}", stderr(&again));
+    }
+}
+
+#[test]
+fn migrate_db_refuses_a_missing_source_file() {
+    let output = bangfu(&["migrate-db", "--from", "sqlite:///tmp/no-such-bangfu.db", "--to", "sqlite:///tmp/x.db"]);
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains("--from: /tmp/no-such-bangfu.db does not exist"), "{}", stderr(&output));
+    assert!(!std::path::Path::new("/tmp/x.db").exists(), "nothing created");
+}

@@ -239,3 +239,49 @@ bangfu_store::backend_tests! {
         }
     }
 }
+
+bangfu_store::backend_tests! {
+    /// A whole installation copied from SQLite into a database of each backend: ids, the audit
+    /// chain and every count the same; new rows continue after the copied ids; a second copy
+    /// into the now non-empty target is refused.
+    async fn an_installation_is_copied_with_ids_counts_and_chain(db) {
+        let source_db = TestDb::sqlite();
+        let source = Store::open(source_db.url()).await.unwrap();
+        for i in 0..7 {
+            let mut tx = source.begin_write().await.unwrap();
+            let lon = if i % 2 == 0 { None } else { Some(111.0 + i as f64) };
+            let id = tx.insert_enterprise(&EnterpriseRow { lon, ..enterprise(&format!("code-{i}")) }).await.unwrap();
+            tx.append_event(&event("copy", id as usize)).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        let mut tx = source.begin_write().await.unwrap();
+        let last = tx.insert_enterprise(&enterprise("code-last")).await.unwrap();
+        tx.commit().await.unwrap();
+        source.claim_job_slot("escalation", 42).await.unwrap();
+
+        let target = Store::open(db.url()).await.unwrap();
+        let report = source.copy_into(&target).await.unwrap();
+        assert_eq!(report.mismatches(), Vec::<&bangfu_store::TableCount>::new(), "{report:?}");
+        assert_eq!(report.copied_rows, 8 + 7 + 1, "{report:?}");
+        let count = |table: &str| report.tables.iter().find(|t| t.table == table).map(|t| t.target).unwrap();
+        assert_eq!((count("enterprises"), count("events"), count("job_runs")), (8, 7, 1));
+        assert!(count("regions") > 3000);
+        assert_eq!(target.enterprises().await.unwrap(), source.enterprises().await.unwrap(), "ids and values preserved");
+        let events = target.events().await.unwrap();
+        assert_eq!(events, source.events().await.unwrap());
+        assert_chain_verifies(&events);
+
+        // New writes on the target continue after the copied ids and the copied chain.
+        let mut tx = target.begin_write().await.unwrap();
+        let next = tx.insert_enterprise(&enterprise("after-copy")).await.unwrap();
+        assert_eq!(tx.append_event(&event("after", 0)).await.unwrap(), 8);
+        tx.commit().await.unwrap();
+        assert!(next > last, "{next} after {last}");
+        assert_chain_verifies(&target.events().await.unwrap());
+        assert!(!target.claim_job_slot("escalation", 42).await.unwrap(), "leases travel too");
+
+        let err = source.copy_into(&target).await.unwrap_err();
+        assert!(matches!(err, bangfu_store::StoreError::Conflict(_)), "{err}");
+        assert!(err.to_string().contains("already holds data (enterprises 9, events 8, job_runs 1)"), "{err}");
+    }
+}

@@ -6,6 +6,7 @@ pub mod db;
 pub mod demo;
 pub mod enterprise;
 pub mod matching;
+pub mod migrate_db;
 pub mod plan;
 pub mod registry_io;
 pub mod route;
@@ -43,6 +44,8 @@ pub enum Command {
     Export(registry_io::ExportArgs),
     /// Check the tamper-evident audit log
     Audit(audit::Args),
+    /// Copy a whole installation into a new database (e.g. SQLite to PostgreSQL) and verify it
+    MigrateDb(migrate_db::Args),
     /// Decide scope and owning department for a need (no database needed)
     Route(route::Args),
     /// Screen a need against providers: ranked candidates and rejections with reasons
@@ -61,6 +64,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Import(args) => registry_io::run_import(args),
         Command::Export(args) => registry_io::run_export(args),
         Command::Audit(args) => audit::run(args),
+        Command::MigrateDb(args) => migrate_db::run(args),
         Command::Route(args) => route::run(args),
         Command::Match(args) => matching::run(args),
         Command::Plan(args) => plan::run(args),
