@@ -105,10 +105,10 @@ impl App {
                 for candidate in &candidates {
                     let selected = need.selected_candidate == Some(candidate.id);
                     let open_candidate = status == NeedStatus::Open && candidate.feasible != 0;
-                    if selected || open_candidate {
-                        if let Some(provider) = self.store.provider(candidate.provider_id).await? {
-                            providers.push(MapProvider { case_id, need_kind: need.kind.clone(), provider, selected });
-                        }
+                    if (selected || open_candidate)
+                        && let Some(provider) = self.store.provider(candidate.provider_id).await?
+                    {
+                        providers.push(MapProvider { case_id, need_kind: need.kind.clone(), provider, selected });
                     }
                 }
                 if status.is_closed() {
@@ -136,7 +136,7 @@ impl App {
             events.extend(case_events);
             cases.push(CaseLine { summary, days_open, first_output });
         }
-        events.sort_by(|a, b| (b.at, b.seq).cmp(&(a.at, a.seq)));
+        events.sort_by_key(|e| std::cmp::Reverse((e.at, e.seq)));
         events.truncate(RECENT_EVENTS);
         let open_needs = counts.into_iter().map(|((tier, status), count)| NeedCount { tier, status, count }).collect();
         Ok(Dashboard { cases, open_needs, attention, recent_events: events, providers })

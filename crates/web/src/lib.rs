@@ -7,6 +7,7 @@ pub mod auth;
 mod clock;
 pub mod json;
 pub mod openapi;
+mod pages;
 mod problem;
 
 use axum::http::{HeaderValue, header};
@@ -42,7 +43,7 @@ pub fn router(app: App) -> axum::Router {
         (header::REFERRER_POLICY, "same-origin"),
         (header::CONTENT_SECURITY_POLICY, "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'"),
     ];
-    let mut router = api::routes().with_state(state);
+    let mut router = api::routes().merge(pages::routes()).with_state(state);
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
     }

@@ -1,0 +1,250 @@
+//! The case page (`/cases/{id}`): the enterprise, its stationed team by tier, its needs, the
+//! timeline of events (UTC+8), the green-channel board with each department's approval side by
+//! side, shipments with their traffic passes, letters, and a map — from `App::case_detail`.
+
+use super::dashboard::short_name;
+use super::events::{EventView, describe};
+use super::map::{Link, Marker, MarkerKind, render as render_map};
+use super::session::{PageUser, render};
+use super::ui::{Lang, Ui, day, time};
+use crate::{AppState, clock};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use bangfu_app::access;
+use bangfu_core::model::{Role, Tier};
+use bangfu_core::region::RegionCode;
+use std::collections::BTreeMap;
+
+pub struct TeamColumn {
+    pub tier: String,
+    pub members: Vec<TeamLine>,
+}
+
+pub struct TeamLine {
+    pub title: String,
+    pub role: String,
+    pub department: String,
+    pub joined: String,
+}
+
+pub struct NeedLine {
+    pub id: i64,
+    pub kind: String,
+    pub title: String,
+    pub status: String,
+    pub status_class: String,
+    pub owner: String,
+    pub scope: String,
+    pub updated: String,
+}
+
+pub struct DayGroup {
+    pub day: String,
+    pub events: Vec<EventView>,
+}
+
+pub struct ApprovalCard {
+    pub agency: String,
+    pub item: String,
+    pub owner: String,
+    pub status: String,
+    pub status_class: String,
+    pub opened: String,
+    pub due: String,
+    pub decided: String,
+    pub clock: String,
+    pub late: bool,
+}
+
+pub struct ShipmentLine {
+    pub goods: String,
+    pub route: String,
+    pub status: String,
+    pub traffic_pass: String,
+    pub departs: String,
+    pub arrives: String,
+    pub need_id: Option<i64>,
+}
+
+pub struct LetterLine {
+    pub id: i64,
+    pub need_id: i64,
+    pub number: String,
+    pub subject: String,
+    pub status: String,
+    pub created: String,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    ui: Ui,
+    intro_case: Option<i64>,
+    case_id: i64,
+    title: String,
+    enterprise: String,
+    credit_code: String,
+    place: String,
+    note: String,
+    opened: String,
+    can_report: bool,
+    team: Vec<TeamColumn>,
+    needs: Vec<NeedLine>,
+    timeline: Vec<DayGroup>,
+    approvals: Vec<ApprovalCard>,
+    shipments: Vec<ShipmentLine>,
+    letters: Vec<LetterLine>,
+    map: String,
+}
+
+fn place_name(tree: &bangfu_core::region::RegionTree, code: &str) -> String {
+    code.parse::<u32>().ok().map_or_else(|| code.to_string(), |c| tree.full_name(RegionCode::new_unchecked(c)))
+}
+
+fn approval_card(a: &bangfu_store::ApprovalRow, lang: Lang, tree: &bangfu_core::region::RegionTree, now_ms: i64) -> ApprovalCard {
+    let late = a.decided_at.is_none() && a.due_at.is_some_and(|due| due < now_ms);
+    let clock = match (a.decided_at, a.due_at) {
+        (Some(decided), _) => match lang {
+            Lang::Zh => format!("办结用时 {}", lang.duration(decided - a.opened_at)),
+            Lang::En => format!("decided in {}", lang.duration(decided - a.opened_at)),
+        },
+        (None, Some(due)) if due < now_ms => match lang {
+            Lang::Zh => format!("已逾期 {}", lang.duration(now_ms - due)),
+            Lang::En => format!("overdue by {}", lang.duration(now_ms - due)),
+        },
+        (None, Some(due)) => match lang {
+            Lang::Zh => format!("已办 {}，距期限 {}", lang.duration(now_ms - a.opened_at), lang.duration(due - now_ms)),
+            Lang::En => format!("open {}, due in {}", lang.duration(now_ms - a.opened_at), lang.duration(due - now_ms)),
+        },
+        (None, None) => match lang {
+            Lang::Zh => format!("已办 {}", lang.duration(now_ms - a.opened_at)),
+            Lang::En => format!("open {}", lang.duration(now_ms - a.opened_at)),
+        },
+    };
+    ApprovalCard {
+        agency: a.agency.clone(),
+        item: a.item.clone(),
+        owner: lang.department(tree, &a.department),
+        status: lang.approval_status(&a.status),
+        status_class: a.status.clone(),
+        opened: time(a.opened_at),
+        due: a.due_at.map(time).unwrap_or_default(),
+        decided: a.decided_at.map(time).unwrap_or_default(),
+        clock,
+        late,
+    }
+}
+
+pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>) -> Response {
+    let lang = user.lang;
+    let app = &state.app;
+    let tree = app.tree();
+    let detail = match app.case_detail(&user.actor, id).await {
+        Ok(d) => d,
+        Err(e) => return user.fail(&state, e),
+    };
+    let now_ms = clock::now().timestamp_millis();
+
+    let team = [Tier::County, Tier::City, Tier::Province]
+        .iter()
+        .map(|tier| TeamColumn {
+            tier: lang.label(tier.label()).to_string(),
+            members: detail
+                .team
+                .iter()
+                .filter(|m| m.tier == tier.as_str())
+                .map(|m| TeamLine { title: m.title.clone(), role: lang.station_role(&m.role), department: lang.department(tree, &m.department), joined: day(m.joined_at) })
+                .collect(),
+        })
+        .collect();
+    let needs = detail
+        .needs
+        .iter()
+        .map(|n| NeedLine {
+            id: n.id,
+            kind: lang.kind(&n.kind),
+            title: n.title.clone(),
+            status: lang.need_status(&n.status),
+            status_class: n.status.clone(),
+            owner: lang.department(tree, &n.owner),
+            scope: lang.scope(&n.scope),
+            updated: time(n.updated_at),
+        })
+        .collect();
+    let titles: BTreeMap<i64, String> = detail.needs.iter().map(|n| (n.id, n.title.clone())).collect();
+    let mut timeline: Vec<DayGroup> = Vec::new();
+    for event in &detail.events {
+        let view = describe(event, lang, tree, &titles);
+        match timeline.last_mut() {
+            Some(group) if group.day == view.day => group.events.push(view),
+            _ => timeline.push(DayGroup { day: view.day.clone(), events: vec![view] }),
+        }
+    }
+    let approvals = detail.approvals.iter().map(|a| approval_card(a, lang, tree, now_ms)).collect();
+    let shipments = detail
+        .shipments
+        .iter()
+        .map(|s| ShipmentLine {
+            goods: s.goods.clone(),
+            route: format!("{} → {}", place_name(tree, &s.origin), place_name(tree, &s.destination)),
+            status: lang.shipment_status(&s.status),
+            traffic_pass: s.traffic_pass.clone().unwrap_or_default(),
+            departs: s.departs_at.map(time).unwrap_or_default(),
+            arrives: s.arrives_at.map(time).unwrap_or_default(),
+            need_id: s.need_id,
+        })
+        .collect();
+    let letters = detail
+        .letters
+        .iter()
+        .map(|l| LetterLine { id: l.id, need_id: l.need_id, number: l.number.clone(), subject: l.subject.clone(), status: lang.letter_status(&l.status), created: day(l.created_at) })
+        .collect();
+
+    // The map: the enterprise, the provider chosen for each need, the candidates of open needs.
+    let mut markers = Vec::new();
+    let mut links = Vec::new();
+    if let (Some(lon), Some(lat)) = (detail.enterprise.lon, detail.enterprise.lat) {
+        markers.push(Marker { lon, lat, label: detail.enterprise.name.clone(), kind: MarkerKind::Enterprise });
+        let mut seen = Vec::new();
+        for need in &detail.needs {
+            let Ok(need_detail) = app.need_detail(&user.actor, need.id).await else { continue };
+            for (candidate, provider) in &need_detail.candidates {
+                let selected = need.selected_candidate == Some(candidate.id);
+                let open = need.status == "open" && candidate.feasible != 0;
+                let (Some(lon), Some(lat)) = (provider.lon, provider.lat) else { continue };
+                if !(selected || open) || seen.contains(&provider.id) {
+                    continue;
+                }
+                seen.push(provider.id);
+                links.push(Link { from: 0, to: markers.len() });
+                let label = format!("{}（{}）", short_name(&provider.name), lang.kind(&need.kind));
+                markers.push(Marker { lon, lat, label, kind: if selected { MarkerKind::Selected } else { MarkerKind::Candidate } });
+            }
+        }
+    }
+    let map = render_map(&markers, &links, lang.pick("企业与提供方示意图", "The enterprise and its providers"), lang);
+
+    let can_report = access::can_act_on_case(&user.actor) || (user.actor.role == Role::Enterprise && user.actor.enterprise_id == Some(detail.enterprise.id));
+    let intro_case = (detail.enterprise.credit_code == bangfu_app::demo::CREDIT_CODE).then_some(id);
+    let ui = user.ui(&state, "case", detail.enterprise.name.clone());
+    render(&CasePage {
+        ui,
+        intro_case,
+        case_id: id,
+        title: detail.case.title.clone(),
+        enterprise: detail.enterprise.name.clone(),
+        credit_code: detail.enterprise.credit_code.clone(),
+        place: place_name(tree, &detail.enterprise.region),
+        note: detail.enterprise.note.clone(),
+        opened: time(detail.case.opened_at),
+        can_report,
+        team,
+        needs,
+        timeline,
+        approvals,
+        shipments,
+        letters,
+        map,
+    })
+}

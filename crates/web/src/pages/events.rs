@@ -1,0 +1,190 @@
+//! Audit events in words: each line of a case's log as a sentence in the page's language, with
+//! the explanation the app recorded (why a need went to its owner, what a switch saves). Only
+//! wording — the events and their payloads are the app's.
+
+use super::ui::{Lang, time, trim};
+use bangfu_core::region::RegionTree;
+use bangfu_store::EventRow;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// One line of a timeline.
+#[derive(Clone, Debug)]
+pub struct EventView {
+    /// At UTC+8, to the minute.
+    pub at: String,
+    /// The day at UTC+8 (timelines group by it).
+    pub day: String,
+    /// The time of day at UTC+8: 08:30.
+    pub hm: String,
+    pub actor: String,
+    pub case_id: Option<i64>,
+    pub need_id: Option<i64>,
+    /// The need's title, when the event is about a need.
+    pub need_title: String,
+    pub text: String,
+    /// The recorded explanation or note, if any.
+    pub detail: String,
+    /// A CSS class by what happened: need, select, resolve, approval, shipment, alert, other.
+    pub class: &'static str,
+}
+
+fn text<'a>(payload: &'a Value, key: &str) -> &'a str {
+    payload.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn number(payload: &Value, key: &str) -> Option<f64> {
+    payload.get(key).and_then(Value::as_f64)
+}
+
+/// The recorded bilingual text under `key` ({"zh", "en"}), or the payload's own zh/en.
+fn bilingual(payload: &Value, key: &str, lang: Lang) -> String {
+    let holder = if key.is_empty() { Some(payload) } else { payload.get(key) };
+    holder.and_then(|h| h.get(lang.code())).and_then(Value::as_str).unwrap_or_default().to_string()
+}
+
+/// Describes `event`; `needs` names the needs of its case by id.
+pub fn describe(event: &EventRow, lang: Lang, tree: &RegionTree, needs: &BTreeMap<i64, String>) -> EventView {
+    let payload: Value = serde_json::from_str(&event.payload).unwrap_or(Value::Null);
+    let need_id = event.entity.strip_prefix("need:").and_then(|n| n.parse().ok());
+    let need_title = need_id.and_then(|id| needs.get(&id).cloned()).unwrap_or_else(|| text(&payload, "title").to_string());
+    let dept = |key: &str| lang.department(tree, text(&payload, key));
+    let place = |key: &str| {
+        let code = text(&payload, key);
+        code.parse::<u32>().ok().and_then(|c| tree.get(bangfu_core::region::RegionCode::new_unchecked(c))).map_or(code.to_string(), |r| r.name.clone())
+    };
+    let zh = lang == Lang::Zh;
+    let (text_line, detail, class): (String, String, &'static str) = match event.action.as_str() {
+        "enterprise.added" => (if zh { format!("登记企业：{}", text(&payload, "name")) } else { format!("Enterprise registered: {}", text(&payload, "name")) }, String::new(), "other"),
+        "case.opened" => (if zh { format!("建立帮扶档案：{}", text(&payload, "title")) } else { format!("Case opened: {}", text(&payload, "title")) }, String::new(), "other"),
+        "team.member_added" => {
+            let role = lang.station_role(text(&payload, "role"));
+            (if zh { format!("{}进驻企业（{}）", text(&payload, "title"), role) } else { format!("{} joined the stationed team ({role})", text(&payload, "title")) }, String::new(), "other")
+        }
+        "need.reported" => {
+            let kind = lang.kind(text(&payload, "kind"));
+            let owner = dept("owner");
+            (
+                if zh { format!("新诉求（{kind}）：{}，责任部门 {owner}", text(&payload, "title")) } else { format!("New need ({kind}): {} — owner {owner}", text(&payload, "title")) },
+                bilingual(&payload, "explanation", lang),
+                "need",
+            )
+        }
+        "need.sourced" => {
+            let feasible = number(&payload, "candidates").unwrap_or(0.0);
+            let rejected = number(&payload, "rejected").unwrap_or(0.0);
+            let best = payload.get("best").filter(|b| !b.is_null());
+            let best_text = best.map(|b| {
+                let lead = lang.hours(number(b, "lead_time_h").unwrap_or(0.0));
+                let km = lang.km(number(b, "road_km").unwrap_or(0.0));
+                if zh { format!("；最优：{}（{lead}，{km}）", text(b, "provider")) } else { format!("; best: {} ({lead}, {km})", text(b, "provider")) }
+            });
+            (
+                if zh { format!("检索能力登记库：{} 个可行候选，{} 个被排除{}", feasible, rejected, best_text.unwrap_or_default()) } else { format!("Registry searched: {feasible} feasible, {rejected} rejected{}", best_text.unwrap_or_default()) },
+                String::new(),
+                "need",
+            )
+        }
+        "need.widened" => (bilingual(&payload, "", lang), String::new(), "need"),
+        "need.selected" | "need.switched" => {
+            let provider = text(&payload, "provider");
+            let lead = lang.hours(number(&payload, "lead_time_h").unwrap_or(0.0));
+            let km = lang.km(number(&payload, "road_km").unwrap_or(0.0));
+            let scope = lang.scope(text(&payload, "scope"));
+            let line = if event.action == "need.switched" {
+                let saves_h = number(&payload, "saves_h").unwrap_or(0.0);
+                let saves_km = number(&payload, "saves_km").unwrap_or(0.0);
+                if zh {
+                    format!("改选提供方：{provider}（{lead}，{km}，{scope}），比原选节省 {} 小时、{:.0} 公里", trim(saves_h), saves_km)
+                } else {
+                    format!("Switched to {provider} ({lead}, {km}, {scope}) — saves {} h and {saves_km:.0} km", trim(saves_h))
+                }
+            } else if zh {
+                format!("选定提供方：{provider}（{lead}，{km}，{scope}）")
+            } else {
+                format!("Provider selected: {provider} ({lead}, {km}, {scope})")
+            };
+            (line, bilingual(&payload, "explanation", lang), "select")
+        }
+        "need.switch_proposed" => (bilingual(&payload, "", lang), String::new(), "alert"),
+        "need.started" | "need.resolved" | "need.cancelled" => {
+            let (zh_verb, en_verb, class) = match event.action.as_str() {
+                "need.started" => ("开始办理", "Work started", "need"),
+                "need.resolved" => ("已解决", "Resolved", "resolve"),
+                _ => ("已撤销", "Cancelled", "other"),
+            };
+            (lang.pick(zh_verb, en_verb).to_string(), text(&payload, "note").to_string(), class)
+        }
+        "need.broadcast" => {
+            let count = payload.get("departments").and_then(Value::as_array).map_or(0, Vec::len);
+            let ring = lang.scope(text(&payload, "ring"));
+            (if zh { format!("发出协查请求：范围 {ring}，{count} 个部门") } else { format!("Request for help broadcast ({ring}) to {count} departments") }, String::new(), "need")
+        }
+        "need.candidate_proposed" => {
+            let feasible = payload.get("feasible").and_then(Value::as_bool).unwrap_or(false);
+            (
+                if zh { format!("干部推荐候选：{}", if feasible { "可行" } else { "被排除" }) } else { format!("Candidate put forward by an officer: {}", if feasible { "feasible" } else { "rejected" }) },
+                bilingual(&payload, "explanation", lang),
+                "need",
+            )
+        }
+        "approval.opened" => (
+            if zh { format!("绿色通道受理：{} · {}", text(&payload, "agency"), text(&payload, "item")) } else { format!("Green channel: {} takes up {}", text(&payload, "agency"), text(&payload, "item")) },
+            String::new(),
+            "approval",
+        ),
+        "approval.decided" => {
+            let status = lang.approval_status(text(&payload, "status"));
+            (format!("{} · {}：{status}", text(&payload, "agency"), text(&payload, "item")), String::new(), "approval")
+        }
+        "shipment.recorded" => {
+            let pass = text(&payload, "traffic_pass");
+            let status = lang.shipment_status(text(&payload, "status"));
+            (
+                if zh { format!("运输：{}，{} → {}（{status}）", text(&payload, "goods"), place("origin"), place("destination")) } else { format!("Shipment: {}, {} → {} ({status})", text(&payload, "goods"), place("origin"), place("destination")) },
+                if pass.is_empty() { String::new() } else { format!("{}{pass}", lang.pick("通行证：", "Traffic pass: ")) },
+                "shipment",
+            )
+        }
+        "return.submitted" => {
+            let (cap, out, stock) = (number(&payload, "capacity_per_day").unwrap_or(0.0), number(&payload, "output").unwrap_or(0.0), number(&payload, "stock").unwrap_or(0.0));
+            (
+                if zh { format!("企业日报 {}：日产能 {}，产量 {}，库存 {}", text(&payload, "day"), trim(cap), trim(out), trim(stock)) } else { format!("Daily return {}: capacity {}/day, output {}, stock {}", text(&payload, "day"), trim(cap), trim(out), trim(stock)) },
+                String::new(),
+                "resolve",
+            )
+        }
+        action if action.starts_with("need.escalat") || action == "need.supervised" => {
+            let reason = bilingual(&payload, "reason", lang);
+            let reason = if reason.is_empty() { bilingual(&payload, "", lang) } else { reason };
+            (lang.pick("诉求逐级上报", "Need escalated").to_string(), reason, "alert")
+        }
+        action if action.starts_with("letter.") => {
+            let number = text(&payload, "number");
+            let subject = text(&payload, "subject");
+            let verb = match action {
+                "letter.drafted" | "letter.created" => lang.pick("公函起草", "Letter drafted"),
+                "letter.sent" => lang.pick("公函发出", "Letter sent"),
+                "letter.acknowledged" => lang.pick("公函已回复", "Letter acknowledged"),
+                _ => lang.pick("公函", "Letter"),
+            };
+            (format!("{verb} {number} {subject}").trim().to_string(), String::new(), "approval")
+        }
+        other => {
+            let said = bilingual(&payload, "", lang);
+            (if said.is_empty() { other.to_string() } else { said }, String::new(), "other")
+        }
+    };
+    EventView {
+        at: time(event.at),
+        day: super::ui::day(event.at),
+        hm: time(event.at).get(11..).unwrap_or_default().to_string(),
+        actor: event.actor.clone(),
+        case_id: event.case_id,
+        need_id,
+        need_title,
+        text: text_line,
+        detail,
+        class,
+    }
+}

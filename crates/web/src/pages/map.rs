@@ -1,0 +1,372 @@
+//! A schematic map as SVG, drawn on the server: province outlines from `assets/provinces.geojson`
+//! (simplified, GCJ-02 — see `assets/regions.SOURCE.md` for sources and the CC BY 4.0
+//! attribution printed on the map) and markers at the coordinates the app stored for an
+//! enterprise and its providers, with lines from the enterprise to each of them.
+//!
+//! The projection is equirectangular, with longitudes shrunk by the cosine of the middle
+//! latitude; the view is the markers' bounding box, padded, at a fixed aspect ratio. Outline
+//! points closer than a pixel to the previous one are dropped, so a page carries only the detail
+//! the view can show. Schematic, as the data is: no roads, no routes.
+
+use super::ui::Lang;
+use askama::Template;
+use serde_json::Value;
+use std::sync::OnceLock;
+
+const GEOJSON: &str = include_str!("../../assets/provinces.geojson");
+
+/// The width of the map in SVG units; the height follows from the aspect ratio.
+const WIDTH: f64 = 720.0;
+const ASPECT: f64 = 1.45;
+const FONT: f64 = 14.0;
+
+#[derive(Debug)]
+struct Ring {
+    points: Vec<(f64, f64)>,
+    /// lon_min, lon_max, lat_min, lat_max
+    bbox: (f64, f64, f64, f64),
+}
+
+#[derive(Debug)]
+struct Outline {
+    name: String,
+    rings: Vec<Ring>,
+}
+
+fn ring(points: &Value) -> Option<Ring> {
+    let points: Vec<(f64, f64)> = points.as_array()?.iter().filter_map(|p| Some((p.get(0)?.as_f64()?, p.get(1)?.as_f64()?))).collect();
+    let bbox = points.iter().fold((f64::MAX, f64::MIN, f64::MAX, f64::MIN), |b, &(x, y)| (b.0.min(x), b.1.max(x), b.2.min(y), b.3.max(y)));
+    (points.len() >= 3).then_some(Ring { points, bbox })
+}
+
+/// The province outlines, parsed once. Only outer rings are drawn (holes do not matter here).
+fn outlines() -> &'static [Outline] {
+    static OUTLINES: OnceLock<Vec<Outline>> = OnceLock::new();
+    OUTLINES.get_or_init(|| {
+        let Ok(document) = serde_json::from_str::<Value>(GEOJSON) else { return Vec::new() };
+        let features = document.get("features").and_then(Value::as_array).cloned().unwrap_or_default();
+        features
+            .iter()
+            .map(|f| {
+                let name = f.pointer("/properties/name").and_then(Value::as_str).unwrap_or_default().to_string();
+                let geometry = f.get("geometry").cloned().unwrap_or(Value::Null);
+                let coordinates = geometry.get("coordinates").cloned().unwrap_or(Value::Null);
+                let polygons: Vec<Value> = match geometry.get("type").and_then(Value::as_str) {
+                    Some("Polygon") => vec![coordinates],
+                    Some("MultiPolygon") => coordinates.as_array().cloned().unwrap_or_default(),
+                    _ => Vec::new(),
+                };
+                let rings = polygons.iter().filter_map(|p| p.get(0).and_then(ring)).collect();
+                Outline { name, rings }
+            })
+            .collect()
+    })
+}
+
+/// What a marker stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkerKind {
+    Enterprise,
+    Selected,
+    Candidate,
+    Rejected,
+}
+
+impl MarkerKind {
+    fn class(self) -> &'static str {
+        match self {
+            MarkerKind::Enterprise => "enterprise",
+            MarkerKind::Selected => "selected",
+            MarkerKind::Candidate => "candidate",
+            MarkerKind::Rejected => "rejected",
+        }
+    }
+
+    fn legend(self, lang: Lang) -> &'static str {
+        match self {
+            MarkerKind::Enterprise => lang.pick("企业", "enterprise"),
+            MarkerKind::Selected => lang.pick("已选定的提供方", "selected provider"),
+            MarkerKind::Candidate => lang.pick("可行候选", "feasible candidate"),
+            MarkerKind::Rejected => lang.pick("被排除的候选", "rejected candidate"),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Marker {
+    pub lon: f64,
+    pub lat: f64,
+    pub label: String,
+    pub kind: MarkerKind,
+}
+
+/// A line from marker `from` to marker `to` (indexes into the markers).
+#[derive(Clone, Copy, Debug)]
+pub struct Link {
+    pub from: usize,
+    pub to: usize,
+}
+
+struct View {
+    lon_min: f64,
+    lat_max: f64,
+    /// Pixels per degree of latitude.
+    scale: f64,
+    /// cos(middle latitude): degrees of longitude are this much shorter.
+    shrink: f64,
+    height: f64,
+    bbox: (f64, f64, f64, f64),
+}
+
+impl View {
+    fn around(points: &[(f64, f64)]) -> View {
+        let (mut lon_min, mut lon_max, mut lat_min, mut lat_max) = if points.is_empty() {
+            (73.5, 135.0, 18.0, 53.5)
+        } else {
+            points.iter().fold((f64::MAX, f64::MIN, f64::MAX, f64::MIN), |b, &(x, y)| (b.0.min(x), b.1.max(x), b.2.min(y), b.3.max(y)))
+        };
+        // Pad by a quarter of the span, at least 0.6°, so markers and labels are not at the edge.
+        let pad_lat = ((lat_max - lat_min) * 0.25).max(0.6);
+        let pad_lon = ((lon_max - lon_min) * 0.25).max(0.6);
+        lon_min -= pad_lon;
+        lon_max += pad_lon * 2.5; // labels run to the right of their markers
+        lat_min -= pad_lat;
+        lat_max += pad_lat;
+        let shrink = ((lat_min + lat_max) / 2.0).to_radians().cos();
+        let (width_deg, height_deg) = ((lon_max - lon_min) * shrink, lat_max - lat_min);
+        if width_deg / height_deg < ASPECT {
+            let extra = (ASPECT * height_deg / shrink - (lon_max - lon_min)) / 2.0;
+            lon_min -= extra;
+            lon_max += extra;
+        } else {
+            let extra = (width_deg / ASPECT - height_deg) / 2.0;
+            lat_min -= extra;
+            lat_max += extra;
+        }
+        let scale = WIDTH / ((lon_max - lon_min) * shrink);
+        View { lon_min, lat_max, scale, shrink, height: WIDTH / ASPECT, bbox: (lon_min, lon_max, lat_min, lat_max) }
+    }
+
+    fn project(&self, lon: f64, lat: f64) -> (f64, f64) {
+        ((lon - self.lon_min) * self.shrink * self.scale, (self.lat_max - lat) * self.scale)
+    }
+
+    fn overlaps(&self, b: (f64, f64, f64, f64)) -> bool {
+        b.0 <= self.bbox.1 && b.1 >= self.bbox.0 && b.2 <= self.bbox.3 && b.3 >= self.bbox.2
+    }
+}
+
+struct ProvincePath {
+    d: String,
+}
+
+struct PlaceName {
+    x: String,
+    y: String,
+    text: String,
+}
+
+struct Line {
+    x1: String,
+    y1: String,
+    x2: String,
+    y2: String,
+    class: &'static str,
+}
+
+struct Dot {
+    x: String,
+    y: String,
+    class: &'static str,
+    label: String,
+    lx: String,
+    ly: String,
+    anchor: &'static str,
+}
+
+struct LegendItem {
+    y: String,
+    ty: String,
+    class: &'static str,
+    text: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "map.svg")]
+struct MapSvg {
+    width: String,
+    height: String,
+    title: String,
+    provinces: Vec<ProvincePath>,
+    places: Vec<PlaceName>,
+    lines: Vec<Line>,
+    dots: Vec<Dot>,
+    legend: Vec<LegendItem>,
+    legend_height: String,
+    scale_x: String,
+    scale_y: String,
+    scale_x2: String,
+    scale_label: String,
+    attribution: String,
+}
+
+fn n(value: f64) -> String {
+    format!("{value:.1}")
+}
+
+/// The width of `text` at `size`, roughly: CJK characters are square, others about half.
+fn text_width(text: &str, size: f64) -> f64 {
+    text.chars().map(|c| if c.is_ascii() { 0.58 } else { 1.0 }).sum::<f64>() * size
+}
+
+/// The SVG of a map showing `markers` with `links`; `title` is its accessible name.
+pub fn render(markers: &[Marker], links: &[Link], title: &str, lang: Lang) -> String {
+    let view = View::around(&markers.iter().map(|m| (m.lon, m.lat)).collect::<Vec<_>>());
+    let mut provinces = Vec::new();
+    let mut places = Vec::new();
+    for outline in outlines() {
+        let mut d = String::new();
+        let mut largest: Option<(f64, (f64, f64))> = None;
+        for ring in outline.rings.iter().filter(|r| view.overlaps(r.bbox)) {
+            let mut last: Option<(f64, f64)> = None;
+            let mut kept = 0;
+            for &(lon, lat) in &ring.points {
+                let (x, y) = view.project(lon, lat);
+                if last.is_some_and(|(lx, ly)| (x - lx).abs() < 1.0 && (y - ly).abs() < 1.0) {
+                    continue;
+                }
+                d.push_str(if kept == 0 { "M" } else { "L" });
+                d.push_str(&format!("{:.1} {:.1}", x, y));
+                last = Some((x, y));
+                kept += 1;
+            }
+            d.push('Z');
+            let (x0, y0) = view.project(ring.bbox.0, ring.bbox.3);
+            let (x1, y1) = view.project(ring.bbox.1, ring.bbox.2);
+            let area = (x1 - x0) * (y1 - y0);
+            if largest.is_none_or(|(a, _)| area > a) {
+                largest = Some((area, ((x0 + x1) / 2.0, (y0 + y1) / 2.0)));
+            }
+        }
+        if d.is_empty() {
+            continue;
+        }
+        provinces.push(ProvincePath { d });
+        // Name the province in the middle of its largest part, if that is in view and large.
+        if let Some((area, (x, y))) = largest
+            && area > 9000.0
+            && (40.0..WIDTH - 40.0).contains(&x)
+            && (20.0..view.height - 20.0).contains(&y)
+        {
+            places.push(PlaceName { x: n(x), y: n(y), text: outline.name.clone() });
+        }
+    }
+
+    // Markers at the same place are set around it, so that each stays visible.
+    let mut positions: Vec<(f64, f64)> = Vec::new();
+    for marker in markers {
+        let (x, y) = view.project(marker.lon, marker.lat);
+        let crowd = positions.iter().filter(|(px, py)| (px - x).abs() < 5.0 && (py - y).abs() < 5.0).count();
+        let (x, y) = if crowd == 0 {
+            (x, y)
+        } else {
+            let angle = (crowd as f64) * 2.1;
+            (x + 11.0 * angle.cos(), y + 11.0 * angle.sin())
+        };
+        positions.push((x, y));
+    }
+    let lines = links
+        .iter()
+        .filter(|l| l.from < positions.len() && l.to < positions.len())
+        .map(|l| {
+            let (a, b) = (positions[l.from], positions[l.to]);
+            Line { x1: n(a.0), y1: n(a.1), x2: n(b.0), y2: n(b.1), class: markers[l.to].kind.class() }
+        })
+        .collect();
+
+    // Labels beside their markers, moved down where they would overlap one already placed.
+    let mut placed: Vec<(f64, f64, f64, f64)> = positions.iter().map(|&(x, y)| (x - 6.0, y - 6.0, x + 6.0, y + 6.0)).collect();
+    let mut dots = Vec::new();
+    for (marker, &(x, y)) in markers.iter().zip(&positions) {
+        let w = text_width(&marker.label, FONT);
+        let right = x + 9.0 + w < WIDTH - 4.0;
+        let (lx, anchor) = if right { (x + 9.0, "start") } else { (x - 9.0, "end") };
+        let left_edge = if right { lx } else { lx - w };
+        let mut ly = y + FONT * 0.35;
+        for step in 0..12 {
+            let candidate = (left_edge, ly - FONT * 0.8, left_edge + w, ly + FONT * 0.25);
+            let clash = placed.iter().any(|b| candidate.0 < b.2 && candidate.2 > b.0 && candidate.1 < b.3 && candidate.3 > b.1);
+            if !clash || step == 11 {
+                placed.push(candidate);
+                break;
+            }
+            ly += if step % 2 == 0 { FONT * 1.15 * (step as f64 + 1.0) } else { -FONT * 1.15 * (step as f64 + 1.0) };
+        }
+        dots.push(Dot { x: n(x), y: n(y), class: marker.kind.class(), label: marker.label.clone(), lx: n(lx), ly: n(ly), anchor });
+    }
+
+    let mut kinds: Vec<MarkerKind> = Vec::new();
+    for m in markers {
+        if !kinds.contains(&m.kind) {
+            kinds.push(m.kind);
+        }
+    }
+    kinds.sort_by_key(|k| *k as u8);
+    let legend = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let y = 22.0 + i as f64 * 20.0;
+            LegendItem { y: n(y), ty: n(y + 5.0), class: k.class(), text: k.legend(lang) }
+        })
+        .collect::<Vec<_>>();
+
+    // A scale bar of a round length about a sixth of the width.
+    let km_per_px = 111.32 / view.scale;
+    let target = km_per_px * WIDTH / 6.0;
+    let round = [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0].into_iter().rfind(|&v| v <= target).unwrap_or(1.0);
+    let scale_w = round / km_per_px;
+    MapSvg {
+        width: n(WIDTH),
+        height: n(view.height),
+        title: title.to_string(),
+        provinces,
+        places,
+        lines,
+        dots,
+        legend_height: n(12.0 + legend.len() as f64 * 20.0),
+        legend,
+        scale_x: n(WIDTH - 16.0 - scale_w),
+        scale_y: n(view.height - 30.0),
+        scale_x2: n(WIDTH - 16.0),
+        scale_label: format!("{round:.0} km"),
+        attribution: lang.pick("示意图，不代表实际路线 · 底图：ADCODE by Vonng, CC BY 4.0", "Schematic, not a route · outlines: ADCODE by Vonng, CC BY 4.0").to_string(),
+    }
+    .render()
+    .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_province_outline_is_read() {
+        assert_eq!(outlines().len(), 34);
+        assert!(outlines().iter().any(|o| o.name == "山西省"));
+    }
+
+    #[test]
+    fn a_map_of_shanxi_draws_shanxi_and_the_markers_with_escaped_labels() {
+        let markers = vec![
+            Marker { lon: 111.47, lat: 35.64, label: "曲沃县 <企业>".into(), kind: MarkerKind::Enterprise },
+            Marker { lon: 110.84, lat: 35.41, label: "万荣".into(), kind: MarkerKind::Selected },
+        ];
+        let svg = render(&markers, &[Link { from: 0, to: 1 }], "test", Lang::Zh);
+        assert!(svg.starts_with("<svg"), "{}", &svg[..100.min(svg.len())]);
+        assert!(svg.contains("山西省"));
+        assert!(svg.contains("&lt;企业&gt;"));
+        assert!(svg.contains("class=\"link selected\""));
+        assert!(svg.len() < 200_000, "{} bytes", svg.len());
+    }
+}

@@ -1,0 +1,45 @@
+//! The server-rendered pages: login, dashboard, case, need, registry and the enterprise view.
+//!
+//! Each handler turns the request into calls of `bangfu-app` and renders what comes back through
+//! an askama template (auto-escaped); the pages decide nothing of their own — who sees what,
+//! routing, screening and every status change are the app's. Forms post back with the session's
+//! CSRF token and answer with a redirect (post/redirect/get) or the same page with the message
+//! beside the field that was wrong. Chinese by default; `?lang=en` or the language cookie
+//! switches to English. Every asset is compiled into the binary.
+
+mod assets;
+mod case;
+mod dashboard;
+mod enterprise;
+mod events;
+mod form;
+mod map;
+mod need;
+mod registry;
+mod session;
+mod ui;
+
+use crate::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard::show))
+        .route("/login", get(session::login_form).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/lang/{code}", get(session::switch_language))
+        .route("/assets/{file}", get(assets::serve))
+        .route("/cases/{id}", get(case::show))
+        .route("/cases/{id}/enterprise", get(enterprise::show))
+        .route("/cases/{id}/needs", post(enterprise::report_need))
+        .route("/cases/{id}/returns", post(enterprise::submit_return))
+        .route("/needs/{id}", get(need::show))
+        .route("/needs/{id}/letters/{letter}", get(need::letter))
+        .route("/needs/{id}/{action}", post(need::act))
+        .route("/registry", get(registry::search))
+        .route("/registry/providers", post(registry::add_provider))
+        .route("/registry/providers/{id}", get(registry::provider))
+        .route("/registry/providers/{id}/capabilities", post(registry::set_capability))
+        .route("/registry/import", get(registry::import_form).post(registry::import))
+}

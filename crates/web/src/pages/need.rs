@@ -1,0 +1,379 @@
+//! The need page (`/needs/{id}`): the specification; the owner and why (the routing explanation
+//! the app recorded); the candidates with lead time, distance, scope and every rejection reason in
+//! words; the actions (broadcast, search the registry again, put a provider forward, select or
+//! switch, start, resolve, cancel); letters, printable; a map. Every action is one call of the app.
+
+use super::dashboard::short_name;
+use super::form::Fields;
+use super::map::{Link, Marker, MarkerKind, render as render_map};
+use super::session::{PageUser, render, render_with};
+use super::ui::{Lang, Ui, day, time, trim};
+use crate::{AppState, clock};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use bangfu_app::{AppError, access};
+use bangfu_core::model::{NeedKind, NeedStatus, Scope};
+use serde::Deserialize;
+use serde_json::Value;
+
+pub struct Requirement {
+    pub name: String,
+    pub value: String,
+}
+
+pub struct CandidateLine {
+    pub id: i64,
+    pub rank: String,
+    pub provider: String,
+    pub provider_id: i64,
+    pub place: String,
+    pub feasible: bool,
+    pub lead_time: String,
+    pub breakdown: String,
+    pub distance: String,
+    pub scope: String,
+    pub owner: String,
+    pub status: String,
+    pub status_class: String,
+    pub explanation: String,
+    pub reasons: Vec<String>,
+    /// "select", "switch" or "" (no button).
+    pub action: &'static str,
+}
+
+pub struct LetterView {
+    pub id: i64,
+    pub number: String,
+    pub subject: String,
+    pub status: String,
+    pub recipients: Vec<String>,
+    pub body: String,
+    pub created: String,
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "need.html")]
+struct NeedPage {
+    ui: Ui,
+    id: i64,
+    case_id: i64,
+    enterprise: String,
+    title: String,
+    kind: String,
+    status: String,
+    status_class: String,
+    quantity: String,
+    specification: String,
+    requirements: Vec<Requirement>,
+    deadline: String,
+    reported: String,
+    owner: String,
+    owner_tier: String,
+    scope: String,
+    why: String,
+    reached_owner: String,
+    letter_to: String,
+    supervised: bool,
+    candidates: Vec<CandidateLine>,
+    rejected_count: usize,
+    registry_kind: bool,
+    can_act: bool,
+    open: bool,
+    rings: Vec<Choice>,
+    proposable: Vec<Choice>,
+    letters: Vec<LetterView>,
+    flash: String,
+    error: String,
+    map: String,
+}
+
+#[derive(Template)]
+#[template(path = "letter.html")]
+struct LetterPage {
+    ui: Ui,
+    need_id: i64,
+    need_title: String,
+    letter: LetterView,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+/// A requirement attribute in words.
+fn requirement(name: &str, value: &Value, lang: Lang) -> Requirement {
+    let label = match name {
+        "input_width_m" => lang.pick("来料幅宽", "input width"),
+        "output_width_m" => lang.pick("所需幅宽（以下）", "output width (at most)"),
+        "methods" => lang.pick("可接受的灭菌方式", "sterilisation methods allowed"),
+        "standard" => lang.pick("检验标准", "standard"),
+        "material" => lang.pick("材料", "material"),
+        "item" => lang.pick("设备", "item"),
+        "skill" => lang.pick("工种", "skill"),
+        other => other,
+    };
+    let value = match value {
+        Value::Number(n) if name.ends_with("_m") => format!("{} m", n),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string)).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    };
+    Requirement { name: label.to_string(), value }
+}
+
+fn flash_of(done: Option<&str>, lang: Lang) -> String {
+    let text = match done {
+        Some("select") => lang.pick("已选定提供方，责任部门已按其所在地重新确定。", "Provider selected; the owner was re-derived from where it lies."),
+        Some("switch") => lang.pick("已改选提供方。", "Switched to the new provider."),
+        Some("broadcast") => lang.pick("协查请求已发出。", "Request for help broadcast."),
+        Some("source") => lang.pick("已重新检索能力登记库。", "Registry searched again."),
+        Some("propose") => lang.pick("候选已筛查并记录。", "Candidate screened and recorded."),
+        Some("start") => lang.pick("已开始办理。", "Work started."),
+        Some("resolve") => lang.pick("诉求已解决。", "Need resolved."),
+        Some("cancel") => lang.pick("诉求已撤销。", "Need cancelled."),
+        Some("reported") => lang.pick("诉求已登记并完成路由。", "Need reported and routed."),
+        _ => "",
+    };
+    text.to_string()
+}
+
+pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, Query(query): Query<DoneQuery>) -> Response {
+    let flash = flash_of(query.done.as_deref(), user.lang);
+    need_page(&state, &user, id, flash, String::new(), StatusCode::OK).await
+}
+
+fn letter_view(l: &bangfu_store::LetterRow, lang: Lang) -> LetterView {
+    let recipients: Vec<String> = match serde_json::from_str::<Value>(&l.recipients) {
+        Ok(Value::Array(items)) => items
+            .iter()
+            .map(|r| match r {
+                Value::String(s) => s.clone(),
+                Value::Object(_) => ["name", "title", "department"].iter().find_map(|k| r.get(*k).and_then(Value::as_str)).map_or_else(|| r.to_string(), str::to_string),
+                other => other.to_string(),
+            })
+            .collect(),
+        Ok(Value::String(s)) => vec![s],
+        _ => vec![l.recipients.clone()],
+    };
+    LetterView {
+        id: l.id,
+        number: l.number.clone(),
+        subject: l.subject.clone(),
+        status: lang.letter_status(&l.status),
+        recipients,
+        body: lang.pick(&l.body_zh, &l.body_en).to_string(),
+        created: day(l.created_at),
+    }
+}
+
+async fn need_page(state: &AppState, user: &PageUser, id: i64, flash: String, error: String, status: StatusCode) -> Response {
+    let lang = user.lang;
+    let app = &state.app;
+    let tree = app.tree();
+    let detail = match app.need_detail(&user.actor, id).await {
+        Ok(d) => d,
+        Err(e) => return user.fail(state, e),
+    };
+    let need = &detail.need;
+    let need_status = NeedStatus::parse(&need.status).unwrap_or(NeedStatus::Open);
+    let can_act = access::can_act_on_case(&user.actor) && app.case_detail(&user.actor, need.case_id).await.is_ok();
+    let choosable = matches!(need_status, NeedStatus::Open | NeedStatus::Selected);
+    let kind = NeedKind::parse(&need.kind).ok();
+    let registry_kind = kind.is_some_and(NeedKind::has_capabilities);
+
+    let requires: Value = serde_json::from_str(&need.requires).unwrap_or(Value::Null);
+    let mut requirements: Vec<Requirement> = requires.as_object().map(|m| m.iter().map(|(k, v)| requirement(k, v, lang)).collect()).unwrap_or_default();
+    if let Some(km) = need.max_distance_km {
+        requirements.push(Requirement { name: lang.pick("最远距离", "maximum distance").into(), value: lang.km(km) });
+    }
+    if let Some(h) = need.max_lead_time_h {
+        requirements.push(Requirement { name: lang.pick("最长用时", "maximum lead time").into(), value: lang.hours(h) });
+    }
+
+    let mut rank = 0;
+    let candidates: Vec<CandidateLine> = detail
+        .candidates
+        .iter()
+        .map(|(c, p)| {
+            let feasible = c.feasible != 0;
+            if feasible {
+                rank += 1;
+            }
+            let reasons: Vec<String> = match serde_json::from_str::<Value>(&c.reasons) {
+                Ok(Value::Array(items)) => items.iter().filter_map(|r| r.get(lang.code()).and_then(Value::as_str).map(str::to_string)).collect(),
+                _ => Vec::new(),
+            };
+            let selected = need.selected_candidate == Some(c.id);
+            let action = if !can_act || !choosable || !feasible || selected {
+                ""
+            } else if need.selected_candidate.is_some() {
+                "switch"
+            } else {
+                "select"
+            };
+            CandidateLine {
+                id: c.id,
+                rank: if feasible { rank.to_string() } else { "—".into() },
+                provider: p.name.clone(),
+                provider_id: p.id,
+                place: p.region.parse::<u32>().ok().map_or_else(|| p.region.clone(), |code| tree.full_name(bangfu_core::region::RegionCode::new_unchecked(code))),
+                feasible,
+                lead_time: if feasible || c.lead_time_h > 0.0 { lang.hours(c.lead_time_h) } else { "—".into() },
+                breakdown: if feasible {
+                    match lang {
+                        Lang::Zh => format!("运输 {} + 加工 {}", lang.hours(c.travel_h), lang.hours(c.processing_h)),
+                        Lang::En => format!("{} travel + {} processing", lang.hours(c.travel_h), lang.hours(c.processing_h)),
+                    }
+                } else {
+                    String::new()
+                },
+                distance: lang.km(c.road_km),
+                scope: lang.scope(&c.scope),
+                owner: lang.department(tree, &c.owner),
+                status: lang.candidate_status(&c.status),
+                status_class: c.status.clone(),
+                explanation: lang.pick(&c.explanation_zh, &c.explanation_en).to_string(),
+                reasons,
+                action,
+            }
+        })
+        .collect();
+    let rejected_count = candidates.iter().filter(|c| !c.feasible).count();
+
+    // Providers of the need's kind not yet screened for it, for an officer to put forward.
+    let mut proposable = Vec::new();
+    if can_act
+        && choosable
+        && registry_kind
+        && let Ok(list) = app.list_providers(&user.actor, Some(&need.kind)).await
+    {
+        proposable = list
+            .iter()
+            .filter(|(p, _)| !detail.candidates.iter().any(|(_, cp)| cp.id == p.id))
+            .map(|(p, _)| Choice { value: p.id.to_string(), label: p.name.clone() })
+            .collect();
+    }
+    let rings = [Scope::City, Scope::Province, Scope::National].iter().map(|s| Choice { value: s.as_str().into(), label: lang.label(s.label()).into() }).collect();
+
+    let mut markers = Vec::new();
+    let mut links = Vec::new();
+    if let (Some(lon), Some(lat)) = (detail.enterprise.lon, detail.enterprise.lat) {
+        markers.push(Marker { lon, lat, label: detail.enterprise.name.clone(), kind: MarkerKind::Enterprise });
+        for (c, p) in &detail.candidates {
+            let (Some(lon), Some(lat)) = (p.lon, p.lat) else { continue };
+            let kind = if need.selected_candidate == Some(c.id) {
+                MarkerKind::Selected
+            } else if c.feasible != 0 {
+                MarkerKind::Candidate
+            } else {
+                MarkerKind::Rejected
+            };
+            let label = if c.feasible != 0 { format!("{}（{}）", short_name(&p.name), lang.hours(c.lead_time_h)) } else { short_name(&p.name) };
+            links.push(Link { from: 0, to: markers.len() });
+            markers.push(Marker { lon, lat, label, kind });
+        }
+    }
+    let map = render_map(&markers, &links, lang.pick("企业与候选提供方示意图", "The enterprise and the candidate providers"), lang);
+
+    let ui = user.ui(state, "case", need.title.clone());
+    let page = NeedPage {
+        ui,
+        id,
+        case_id: need.case_id,
+        enterprise: detail.enterprise.name.clone(),
+        title: need.title.clone(),
+        kind: lang.kind(&need.kind),
+        status: lang.need_status(&need.status),
+        status_class: need.status.clone(),
+        quantity: format!("{} {}", trim(need.quantity), need.unit),
+        specification: need.specification.clone(),
+        requirements,
+        deadline: need.deadline.map(time).unwrap_or_default(),
+        reported: time(need.created_at),
+        owner: lang.department(tree, &need.owner),
+        owner_tier: lang.tier(&need.owner_tier),
+        scope: lang.scope(&need.scope),
+        why: lang.pick(&need.route_zh, &need.route_en).to_string(),
+        reached_owner: time(need.reached_owner_at),
+        letter_to: need.letter_to.as_deref().map(|l| lang.department(tree, l)).unwrap_or_default(),
+        supervised: need.supervised != 0,
+        candidates,
+        rejected_count,
+        registry_kind,
+        can_act,
+        open: !need_status.is_closed(),
+        rings,
+        proposable,
+        letters: detail.letters.iter().map(|l| letter_view(l, lang)).collect(),
+        flash,
+        error,
+        map,
+    };
+    render_with(status, &page)
+}
+
+/// One action on a need, posted from its page; then back to the page.
+pub async fn act(State(state): State<AppState>, user: PageUser, Path((id, action)): Path<(i64, String)>, fields: Fields) -> Response {
+    if let Err(refused) = user.check_csrf(&state, &fields) {
+        return refused;
+    }
+    let app = &state.app;
+    let now = clock::now();
+    let actor = &user.actor;
+    let id_field = |name: &str| fields.get(name).and_then(|v| v.parse::<i64>().ok());
+    let note = fields.text("note");
+    let outcome: Result<(), AppError> = match action.as_str() {
+        "select" | "switch" => match id_field("candidate_id") {
+            Some(candidate) => app.select_candidate(actor, now, id, candidate).await.map(drop),
+            None => Err(AppError::BadInput(user.t("请选择一个候选", "choose a candidate").into())),
+        },
+        "broadcast" => match fields.get("ring").map(Scope::parse) {
+            Some(Ok(ring)) => app.broadcast_need(actor, now, id, ring).await.map(drop),
+            _ => Err(AppError::BadInput(user.t("请选择协查范围", "choose how far to broadcast").into())),
+        },
+        "source" => app.source_need(actor, now, id).await.map(drop),
+        "propose" => match id_field("provider_id") {
+            Some(provider) => app.propose_candidate(actor, now, id, provider).await.map(drop),
+            None => Err(AppError::BadInput(user.t("请选择一个提供方", "choose a provider").into())),
+        },
+        "start" => app.set_need_status(actor, now, id, NeedStatus::Started, &note).await.map(drop),
+        "resolve" => app.set_need_status(actor, now, id, NeedStatus::Resolved, &note).await.map(drop),
+        "cancel" => app.set_need_status(actor, now, id, NeedStatus::Cancelled, &note).await.map(drop),
+        _ => Err(AppError::NotFound(format!("action {action}"))),
+    };
+    match outcome {
+        Ok(()) => Redirect::to(&format!("/needs/{id}?done={action}")).into_response(),
+        Err(e @ (AppError::NotFound(_) | AppError::Internal(_) | AppError::Unauthorized(_))) => user.fail(&state, e),
+        Err(e) => {
+            let status = crate::Problem::from(AppError::BadInput(String::new())).status;
+            let status = match e {
+                AppError::Conflict(_) => StatusCode::CONFLICT,
+                AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+                _ => status,
+            };
+            need_page(&state, &user, id, String::new(), e.to_string(), status).await
+        }
+    }
+}
+
+/// A letter of the need, alone on a page made for printing.
+pub async fn letter(State(state): State<AppState>, user: PageUser, Path((id, letter_id)): Path<(i64, i64)>) -> Response {
+    let detail = match state.app.need_detail(&user.actor, id).await {
+        Ok(d) => d,
+        Err(e) => return user.fail(&state, e),
+    };
+    let Some(letter) = detail.letters.iter().find(|l| l.id == letter_id) else {
+        return user.fail(&state, AppError::NotFound(format!("letter {letter_id}")));
+    };
+    let view = letter_view(letter, user.lang);
+    let ui = user.ui(&state, "case", format!("{} {}", view.number, view.subject));
+    render(&LetterPage { ui, need_id: id, need_title: detail.need.title.clone(), letter: view })
+}

@@ -1,0 +1,322 @@
+//! Sessions of the pages: the login form (rate-limited like the API's token route), the session
+//! cookie (`bangfu_session`: HttpOnly, SameSite=Lax, Path=/), logout, the CSRF check of every
+//! posted form, the language switch, and the answers every page shares — redirect to the login
+//! page, the error page, a rendered template.
+
+use super::form::Fields;
+use super::ui::{LANG_COOKIE, Lang, Ui, UserBadge};
+use crate::auth::{SESSION_COOKIE, cookie};
+use crate::{AppState, clock};
+use askama::Template;
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use bangfu_app::{Actor, AppError};
+use bangfu_core::model::Role;
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+/// The cookie that carries the login form's CSRF token (double submit: no session exists yet).
+const LOGIN_CSRF_COOKIE: &str = "bangfu_login_csrf";
+
+/// Renders a template into a response, or a 500 when it fails.
+pub fn render<T: Template>(template: &T) -> Response {
+    render_with(StatusCode::OK, template)
+}
+
+pub fn render_with<T: Template>(status: StatusCode, template: &T) -> Response {
+    match template.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            eprintln!("template failed: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be drawn; the operator's log has the details").into_response()
+        }
+    }
+}
+
+/// The language of the request: `?lang=` first, then the cookie, else Chinese.
+pub fn language(parts: &Parts) -> Lang {
+    let query = parts.uri.query().unwrap_or_default();
+    let from_query = query.split('&').filter_map(|p| p.split_once('=')).find(|(k, _)| *k == "lang").and_then(|(_, v)| Lang::parse(v));
+    from_query.or_else(|| cookie(&parts.headers, LANG_COOKIE).and_then(|v| Lang::parse(&v))).unwrap_or_default()
+}
+
+fn path_of(parts: &Parts) -> String {
+    parts.uri.path_and_query().map_or_else(|| "/".to_string(), |p| p.as_str().to_string())
+}
+
+/// Where to go after logging in: a path of this site only (never `//host` or `http://…`).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.starts_with("/login") => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+/// A signed-in user's request for a page: the actor, the session's CSRF token, the language
+/// and the page's path. Without a live session the answer is a redirect to the login page.
+#[derive(Clone, Debug)]
+pub struct PageUser {
+    pub actor: Actor,
+    pub csrf: String,
+    pub token: String,
+    pub lang: Lang,
+    pub path: String,
+}
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let lang = language(parts);
+        let path = path_of(parts);
+        let login = || Redirect::to(&format!("/login?next={}", super::ui::encode(&path))).into_response();
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else { return Err(login()) };
+        match state.app.session(clock::now(), &token).await {
+            Ok(Some((actor, csrf))) => Ok(PageUser { actor, csrf, token, lang, path }),
+            Ok(None) => Err(login()),
+            Err(e) => Err(error_page(&state.app, None, lang, e)),
+        }
+    }
+}
+
+impl PageUser {
+    /// The frame of a page of `section` titled `title`.
+    pub fn ui(&self, state: &AppState, section: &'static str, title: impl Into<String>) -> Ui {
+        Ui {
+            lang: self.lang,
+            csrf: self.csrf.clone(),
+            user: Some(UserBadge::of(&self.actor, state.app.tree(), self.lang)),
+            path: self.path.clone(),
+            section,
+            title: title.into(),
+            registry: self.actor.role != Role::Enterprise,
+        }
+    }
+
+    pub fn t<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        self.lang.pick(zh, en)
+    }
+
+    /// The error page for an error of the app.
+    pub fn fail(&self, state: &AppState, error: AppError) -> Response {
+        error_page(&state.app, Some(self), self.lang, error)
+    }
+
+    /// Refuses a posted form whose CSRF token is not this session's.
+    #[allow(clippy::result_large_err)] // the error is the page to answer with, built once per refusal
+    pub fn check_csrf(&self, state: &AppState, fields: &Fields) -> Result<(), Response> {
+        if fields.get("csrf").is_some_and(|t| same(t, &self.csrf)) {
+            return Ok(());
+        }
+        let message = self.t("表单已过期或来源不明（CSRF 校验失败）：请返回页面刷新后重试", "the form is stale or came from elsewhere (CSRF check failed): go back, reload the page and try again");
+        Err(error_response(&state.app, Some(self), self.lang, StatusCode::FORBIDDEN, message.to_string()))
+    }
+}
+
+/// Compares two tokens in time independent of where they differ.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    ui: Ui,
+    status: u16,
+    message: String,
+}
+
+/// The page for an error of the app: not found (whether it exists or not), forbidden, a
+/// conflict or bad input with the app's message; an internal error opaque, logged in full.
+pub fn error_page(app: &bangfu_app::App, user: Option<&PageUser>, lang: Lang, error: AppError) -> Response {
+    let problem = crate::Problem::from(error);
+    let message = match problem.status {
+        StatusCode::NOT_FOUND => lang.pick("没有找到：它不存在，或不在您的职责范围内", "Not found: it does not exist, or it is outside your jurisdiction").to_string(),
+        StatusCode::INTERNAL_SERVER_ERROR => lang.pick("服务器出错，运维日志中有详情", "The server failed; the operator's log has the details").to_string(),
+        _ => problem.detail,
+    };
+    error_response(app, user, lang, problem.status, message)
+}
+
+pub fn error_response(app: &bangfu_app::App, user: Option<&PageUser>, lang: Lang, status: StatusCode, message: String) -> Response {
+    let ui = Ui {
+        lang,
+        csrf: user.map(|u| u.csrf.clone()).unwrap_or_default(),
+        user: user.map(|u| UserBadge::of(&u.actor, app.tree(), lang)),
+        path: user.map_or_else(|| "/".to_string(), |u| u.path.clone()),
+        section: "",
+        title: format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or_default()),
+        registry: user.is_some_and(|u| u.actor.role != Role::Enterprise),
+    };
+    render_with(status, &ErrorPage { ui, status: status.as_u16(), message })
+}
+
+// ---- login and logout ----
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    ui: Ui,
+    username: String,
+    next: String,
+    error: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+fn random_token() -> String {
+    let mut buf = [0u8; 16];
+    if getrandom::fill(&mut buf).is_err() {
+        return String::new();
+    }
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn public_ui(lang: Lang, path: String, title: &str) -> Ui {
+    Ui { lang, csrf: String::new(), user: None, path, section: "login", title: title.to_string(), registry: false }
+}
+
+fn login_page(status: StatusCode, lang: Lang, username: String, next: String, error: String, csrf: Option<String>) -> Response {
+    let csrf = csrf.filter(|c| !c.is_empty()).unwrap_or_else(random_token);
+    let mut ui = public_ui(lang, format!("/login?next={}", super::ui::encode(&next)), lang.pick("登录", "Log in"));
+    ui.csrf = csrf.clone();
+    let mut response = render_with(status, &LoginPage { ui, username, next, error });
+    let cookie = format!("{LOGIN_CSRF_COOKIE}={csrf}; HttpOnly; SameSite=Strict; Path=/login; Max-Age=3600");
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+pub async fn login_form(State(state): State<AppState>, headers: HeaderMap, parts: LangOf, Query(query): Query<LoginQuery>) -> Response {
+    let next = safe_next(query.next.as_deref());
+    if let Some(token) = cookie(&headers, SESSION_COOKIE)
+        && let Ok(Some(_)) = state.app.session(clock::now(), &token).await
+    {
+        return Redirect::to(&next).into_response();
+    }
+    login_page(StatusCode::OK, parts.0, String::new(), next, String::new(), cookie(&headers, LOGIN_CSRF_COOKIE))
+}
+
+/// The language of a request, as an extractor.
+#[derive(Clone, Copy, Debug)]
+pub struct LangOf(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for LangOf {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Response> {
+        Ok(LangOf(language(parts)))
+    }
+}
+
+pub async fn login(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, LangOf(lang): LangOf, fields: Fields) -> Response {
+    let username = fields.text("username");
+    let password = fields.0.iter().find(|(k, _)| k == "password").map(|(_, v)| v.clone()).unwrap_or_default();
+    let next = safe_next(fields.get("next"));
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE);
+    if !expected.as_deref().is_some_and(|e| fields.get("csrf").is_some_and(|t| same(t, e))) {
+        let message = lang.pick("登录表单已过期，请重新输入", "The login form had expired — please enter your details again");
+        return login_page(StatusCode::FORBIDDEN, lang, username, next, message.into(), None);
+    }
+    let client = peer.ip().to_string();
+    if let Some(seconds) = state.limiter.retry_after(&client, &username) {
+        let message = match lang {
+            Lang::Zh => format!("登录失败次数过多，请 {seconds} 秒后再试"),
+            Lang::En => format!("Too many failed logins — try again in {seconds} s"),
+        };
+        return login_page(StatusCode::TOO_MANY_REQUESTS, lang, username, next, message, expected);
+    }
+    match state.app.login(clock::now(), &username, &password).await {
+        Ok(session) => {
+            state.limiter.clear(&client, &username);
+            let max_age = bangfu_app::accounts::SESSION_HOURS * 3600;
+            let mut response = Redirect::to(&next).into_response();
+            let cookies = [
+                format!("{SESSION_COOKIE}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}", session.token),
+                format!("{LOGIN_CSRF_COOKIE}=; HttpOnly; SameSite=Strict; Path=/login; Max-Age=0"),
+            ];
+            for cookie in cookies {
+                if let Ok(value) = HeaderValue::from_str(&cookie) {
+                    response.headers_mut().append(header::SET_COOKIE, value);
+                }
+            }
+            response
+        }
+        Err(AppError::Unauthorized(_)) => {
+            state.limiter.record_failure(&client, &username);
+            let message = lang.pick("用户名或密码不正确", "Wrong username or password");
+            login_page(StatusCode::UNAUTHORIZED, lang, username, next, message.into(), expected)
+        }
+        Err(e) => error_page(&state.app, None, lang, e),
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, user: PageUser, fields: Fields) -> Response {
+    if let Err(refused) = user.check_csrf(&state, &fields) {
+        return refused;
+    }
+    if let Err(e) = state.app.logout(clock::now(), &user.token).await {
+        return user.fail(&state, e);
+    }
+    let mut response = Redirect::to("/login").into_response();
+    if let Ok(value) = HeaderValue::from_str(&format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0")) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BackQuery {
+    back: Option<String>,
+}
+
+/// Remembers the language in a cookie and goes back to the page.
+pub async fn switch_language(Path(code): Path<String>, Query(query): Query<BackQuery>) -> Response {
+    let lang = Lang::parse(&code).unwrap_or_default();
+    let back = safe_next(query.back.as_deref());
+    // The page may carry its own ?lang=…; drop it so the cookie speaks.
+    let back = strip_lang(&back);
+    let mut response = Redirect::to(&back).into_response();
+    if let Ok(value) = HeaderValue::from_str(&format!("{LANG_COOKIE}={}; SameSite=Lax; Path=/; Max-Age=31536000", lang.code())) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+fn strip_lang(path: &str) -> String {
+    let Some((base, query)) = path.split_once('?') else { return path.to_string() };
+    let kept: Vec<&str> = query.split('&').filter(|p| !p.starts_with("lang=") && !p.is_empty()).collect();
+    if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_of_this_site_are_followed_after_login() {
+        assert_eq!(safe_next(Some("/cases/1")), "/cases/1");
+        assert_eq!(safe_next(Some("//evil.example/")), "/");
+        assert_eq!(safe_next(Some("https://evil.example/")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn the_language_switch_drops_the_query_language() {
+        assert_eq!(strip_lang("/needs/1?lang=en&done=selected"), "/needs/1?done=selected");
+        assert_eq!(strip_lang("/?lang=zh"), "/");
+    }
+
+    #[test]
+    fn tokens_compare_equal_only_when_equal() {
+        assert!(same("abc", "abc"));
+        assert!(!same("abc", "abd"));
+        assert!(!same("abc", "ab"));
+    }
+}

@@ -1,0 +1,279 @@
+//! What every page's frame needs (language, user, CSRF token, where the page is), and the words
+//! and number formats the pages print: labels of the vocabulary in both languages, times at
+//! UTC+8, hours and kilometres. Formatting only — nothing here decides anything.
+
+use crate::json;
+use bangfu_app::Actor;
+use bangfu_core::model::{ApprovalStatus, Label, NeedKind, NeedStatus, Role, Scope, ShipmentStatus, StationRole, Tier};
+use bangfu_core::region::{RegionCode, RegionTree};
+use bangfu_core::routing::department_name;
+
+/// The cookie that remembers the chosen language.
+pub const LANG_COOKIE: &str = "bangfu_lang";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn parse(code: &str) -> Option<Lang> {
+        match code.trim() {
+            "zh" | "zh-CN" | "zh-cn" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    pub fn label(self, label: Label) -> &'static str {
+        self.pick(label.zh, label.en)
+    }
+
+    /// The label of a wire name (`kind`, `status`, …), or the name itself when unknown.
+    pub fn kind(self, kind: &str) -> String {
+        NeedKind::parse(kind).map_or_else(|_| kind.to_string(), |k| self.label(k.label()).to_string())
+    }
+
+    pub fn need_status(self, status: &str) -> String {
+        NeedStatus::parse(status).map_or_else(|_| status.to_string(), |s| self.label(s.label()).to_string())
+    }
+
+    pub fn tier(self, tier: &str) -> String {
+        Tier::parse(tier).map_or_else(|_| tier.to_string(), |t| self.label(t.label()).to_string())
+    }
+
+    pub fn scope(self, scope: &str) -> String {
+        Scope::parse(scope).map_or_else(|_| scope.to_string(), |s| self.label(s.label()).to_string())
+    }
+
+    pub fn station_role(self, role: &str) -> String {
+        StationRole::parse(role).map_or_else(|_| role.to_string(), |r| self.label(r.label()).to_string())
+    }
+
+    pub fn approval_status(self, status: &str) -> String {
+        let label = match ApprovalStatus::parse(status) {
+            Ok(ApprovalStatus::Pending) => Label { zh: "待受理", en: "pending" },
+            Ok(ApprovalStatus::InProgress) => Label { zh: "办理中", en: "in progress" },
+            Ok(ApprovalStatus::Approved) => Label { zh: "已批准", en: "approved" },
+            Ok(ApprovalStatus::Rejected) => Label { zh: "未批准", en: "rejected" },
+            Err(_) => return status.to_string(),
+        };
+        self.label(label).to_string()
+    }
+
+    pub fn shipment_status(self, status: &str) -> String {
+        let label = match ShipmentStatus::parse(status) {
+            Ok(ShipmentStatus::Planned) => Label { zh: "计划中", en: "planned" },
+            Ok(ShipmentStatus::InTransit) => Label { zh: "运输中", en: "in transit" },
+            Ok(ShipmentStatus::Delivered) => Label { zh: "已送达", en: "delivered" },
+            Ok(ShipmentStatus::Held) => Label { zh: "受阻", en: "held" },
+            Err(_) => return status.to_string(),
+        };
+        self.label(label).to_string()
+    }
+
+    pub fn letter_status(self, status: &str) -> String {
+        match status {
+            "draft" => self.pick("草稿", "draft").into(),
+            "sent" => self.pick("已发出", "sent").into(),
+            "acknowledged" => self.pick("已回复", "acknowledged").into(),
+            other => other.into(),
+        }
+    }
+
+    pub fn candidate_status(self, status: &str) -> String {
+        match status {
+            "proposed" => self.pick("候选", "candidate").into(),
+            "proposed_switch" => self.pick("建议改选", "switch proposed").into(),
+            "selected" => self.pick("已选定", "selected").into(),
+            "replaced" => self.pick("已被替换", "replaced").into(),
+            "rejected" => self.pick("已排除", "rejected").into(),
+            other => other.into(),
+        }
+    }
+
+    pub fn role(self, role: Role) -> &'static str {
+        match role {
+            Role::Admin => self.pick("管理员", "admin"),
+            Role::Officer => self.pick("干部", "officer"),
+            Role::Enterprise => self.pick("企业用户", "enterprise"),
+            Role::Provider => self.pick("提供方", "provider"),
+            Role::Viewer => self.pick("领导查看", "viewer"),
+        }
+    }
+
+    /// A department by its region code: 曲沃县工信局 / "曲沃县 industry bureau".
+    pub fn department(self, tree: &RegionTree, code: &str) -> String {
+        let Ok(number) = code.parse::<u32>() else { return code.to_string() };
+        let region = RegionCode::new_unchecked(number);
+        match self {
+            Lang::Zh => department_name(tree, region),
+            Lang::En => {
+                let own = tree.department_region(region);
+                tree.get(own).map_or_else(|| code.to_string(), |r| format!("{} industry dept.", r.name))
+            }
+        }
+    }
+
+    /// Hours as people say them: "36 小时" / "36 h", "1.5 h"; a week and more in days.
+    pub fn hours(self, hours: f64) -> String {
+        if hours >= 72.0 {
+            let days = hours / 24.0;
+            return match self {
+                Lang::Zh => format!("{} 天", trim(days)),
+                Lang::En => format!("{} d", trim(days)),
+            };
+        }
+        match self {
+            Lang::Zh => format!("{} 小时", trim(hours)),
+            Lang::En => format!("{} h", trim(hours)),
+        }
+    }
+
+    /// A span of time in days, hours and minutes: "1 天 8 小时" / "1 d 8 h".
+    pub fn duration(self, ms: i64) -> String {
+        let minutes = ms.abs() / 60_000;
+        let (d, h, m) = (minutes / 1440, minutes % 1440 / 60, minutes % 60);
+        let parts: Vec<String> = match self {
+            Lang::Zh => [(d, "天"), (h, "小时"), (m, "分钟")].iter().filter(|(n, _)| *n > 0).map(|(n, u)| format!("{n} {u}")).collect(),
+            Lang::En => [(d, "d"), (h, "h"), (m, "min")].iter().filter(|(n, _)| *n > 0).map(|(n, u)| format!("{n} {u}")).collect(),
+        };
+        // Days and hours are enough once there are days.
+        let shown: Vec<String> = if d > 0 { parts.into_iter().take(2).collect() } else { parts };
+        if shown.is_empty() { self.pick("不到 1 分钟", "under a minute").to_string() } else { shown.join(" ") }
+    }
+
+    pub fn km(self, km: f64) -> String {
+        match self {
+            Lang::Zh => format!("{:.0} 公里", km),
+            Lang::En => format!("{:.0} km", km),
+        }
+    }
+}
+
+/// A number with at most one decimal, without a trailing ".0".
+pub fn trim(value: f64) -> String {
+    let text = format!("{value:.1}");
+    text.strip_suffix(".0").map_or(text.clone(), str::to_string)
+}
+
+/// A stored time at UTC+8, to the minute: 2020-02-13 08:30.
+pub fn time(ms: i64) -> String {
+    let text = json::time(ms);
+    // RFC 3339 at +08:00: 2020-02-13T08:30:00+08:00
+    text.get(..16).map_or(text.clone(), |t| t.replace('T', " "))
+}
+
+/// The day of a stored time at UTC+8: 2020-02-13.
+pub fn day(ms: i64) -> String {
+    let text = json::time(ms);
+    text.get(..10).map_or(text.clone(), str::to_string)
+}
+
+/// The signed-in user as the header shows them.
+#[derive(Clone, Debug)]
+pub struct UserBadge {
+    pub name: String,
+    pub role: String,
+    pub department: String,
+}
+
+impl UserBadge {
+    pub fn of(actor: &Actor, tree: &RegionTree, lang: Lang) -> UserBadge {
+        let department = actor.department.map(|d| lang.department(tree, &d.to_string())).unwrap_or_default();
+        UserBadge { name: actor.name.clone(), role: lang.role(actor.role).to_string(), department }
+    }
+}
+
+/// The frame of every page.
+#[derive(Clone, Debug)]
+pub struct Ui {
+    pub lang: Lang,
+    pub csrf: String,
+    pub user: Option<UserBadge>,
+    /// The path (and query) of this page, for the language switch to come back to.
+    pub path: String,
+    /// Which part of the site the page belongs to: "dashboard", "registry", "case".
+    pub section: &'static str,
+    /// The title of the page, in its language.
+    pub title: String,
+    /// Whether the user may use the registry pages (officers, admins, providers, viewers).
+    pub registry: bool,
+}
+
+impl Ui {
+    /// The text in the page's language.
+    pub fn t<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        self.lang.pick(zh, en)
+    }
+
+    pub fn html_lang(&self) -> &'static str {
+        self.lang.pick("zh-CN", "en")
+    }
+
+    pub fn is_en(&self) -> bool {
+        self.lang == Lang::En
+    }
+
+    /// The link that switches to the other language and comes back here.
+    pub fn switch_href(&self) -> String {
+        let other = self.lang.pick("en", "zh");
+        format!("/lang/{other}?back={}", encode(&self.path))
+    }
+
+    pub fn switch_label(&self) -> &'static str {
+        self.lang.pick("English", "中文")
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn encode(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(byte as char),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_read_as_people_say_them() {
+        assert_eq!(Lang::Zh.hours(36.0), "36 小时");
+        assert_eq!(Lang::En.hours(1.46), "1.5 h");
+        assert_eq!(Lang::En.hours(168.0), "7 d");
+    }
+
+    #[test]
+    fn times_are_shown_at_utc_plus_8() {
+        // 2020-02-13 00:30 UTC is 08:30 in China.
+        assert_eq!(time(1_581_553_800_000), "2020-02-13 08:30");
+        assert_eq!(day(1_581_553_800_000), "2020-02-13");
+    }
+
+    #[test]
+    fn a_path_is_encoded_for_the_language_switch() {
+        assert_eq!(encode("/needs/3?done=selected"), "/needs/3%3Fdone%3Dselected");
+    }
+}
