@@ -12,7 +12,7 @@ use crate::channel::{NewApproval, NewShipment};
 use crate::needs::NewNeed;
 use crate::registry::NewProvider;
 use crate::{Actor, App, AppError, AppResult};
-use bangfu_core::model::{ApprovalStatus, NeedStatus};
+use bangfu_core::model::{ApprovalStatus, LetterStatus, NeedStatus};
 use bangfu_core::region::RegionCode;
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use serde_json::{Value, json};
@@ -201,6 +201,10 @@ pub async fn load(app: &App, operator: &Actor) -> AppResult<String> {
     app.source_need(&city, at("2020-01-26 10:30"), lines.id).await?;
     select_provider(app, &city, at("2020-01-26 11:00"), lines.id, provider_ids["demo:dongguan-lines"]).await?;
     app.set_need_status(&city, at("2020-01-26 12:00"), lines.id, NeedStatus::Started, "市工信局局长向市委、市政府、省工信厅汇报，并联系广东省工信厅、东莞市政府及工信局、疫情防控领导小组和山西驻粤联络处。").await?;
+    // The letter drafted when the need was routed across provinces goes to 广东省 and 东莞市.
+    let lines_letter = letter_of(app, lines.id).await?;
+    app.set_letter_status(&province, at("2020-01-26 14:00"), lines_letter, LetterStatus::Sent, "报道：市工信局局长向省工信厅汇报后联系广东省工信厅、东莞市政府及工信局。公函发出时间为假定。/ Report: after the city bureau head reported to the province, Guangdong's department and Dongguan were contacted. Time of sending assumed.").await?;
+    app.set_letter_status(&province, at("2020-01-27 10:00"), lines_letter, LetterStatus::Acknowledged, "广东省工信厅回复（时间为假定；报道称生产线于1月31日运抵）。/ Guangdong's department answered (time assumed; the report says the lines arrived on 31 January).").await?;
     app.set_need_status(&city, at("2020-01-31 16:00"), lines.id, NeedStatus::Resolved, "生产线运抵。/ The lines arrived.").await?;
 
     // The green channel: 发改, 生态环境, 市场监管 side by side (dates of decisions assumed).
@@ -300,6 +304,9 @@ pub async fn load(app: &App, operator: &Actor) -> AppResult<String> {
     app.source_need(&city, at("2020-02-03 09:30"), cabinet.id).await?;
     select_provider(app, &city, at("2020-02-03 10:00"), cabinet.id, provider_ids["demo:fengtai-cabinet"]).await?;
     app.set_need_status(&city, at("2020-02-03 11:00"), cabinet.id, NeedStatus::Started, "市政府办公室向丰台区疫情防控领导小组发公函。").await?;
+    let cabinet_letter = letter_of(app, cabinet.id).await?;
+    app.set_letter_status(&province, at("2020-02-03 11:00"), cabinet_letter, LetterStatus::Sent, "报道：临汾市政府办公室向丰台区疫情防控领导小组发公函；本函为工信部门对北京市工信局的对应公函，发出时间为假定。/ Report: the city government office wrote to Fengtai's epidemic-control leading group; this is the industry departments' counterpart letter to Beijing's bureau, time of sending assumed.").await?;
+    app.set_letter_status(&province, at("2020-02-05 10:00"), cabinet_letter, LetterStatus::Acknowledged, "北京市工信局回复（时间为假定）。/ Beijing's bureau answered (time assumed).").await?;
     app.set_need_status(&city, at("2020-02-06 18:00"), cabinet.id, NeedStatus::Resolved, "消毒柜放行（日期为假定）。").await?;
 
     // 2020-02-07: first masks; two county cadres drive samples to the provincial inspection centre.
@@ -382,6 +389,12 @@ async fn select_provider(app: &App, actor: &Actor, now: DateTime<Utc>, need_id: 
         .ok_or_else(|| AppError::Internal(format!("demo: provider {provider_id} is not a feasible candidate of need {need_id}")))?;
     app.select_candidate(actor, now, need_id, candidate.id).await?;
     Ok(())
+}
+
+/// The letter drafted for a national need.
+async fn letter_of(app: &App, need_id: i64) -> AppResult<i64> {
+    let letters = app.store.letters_of_need(need_id).await?;
+    letters.first().map(|l| l.id).ok_or_else(|| AppError::Internal(format!("demo: need {need_id} has no letter")))
 }
 
 /// Marks a capability unavailable (the officers did not know of it yet).

@@ -13,9 +13,11 @@ pub mod cases;
 pub mod channel;
 pub mod dashboard;
 pub mod demo;
+pub mod escalation;
 pub mod import;
 mod error;
 pub mod intake;
+pub mod letters;
 pub mod needs;
 pub mod registry;
 pub mod registry_search;
@@ -27,6 +29,7 @@ pub use actor::Actor;
 pub use error::{AppError, AppResult};
 pub use time::{from_millis, to_millis};
 
+use bangfu_core::escalation::ResponseWindows;
 use bangfu_core::region::RegionTree;
 use bangfu_core::routing::RoutingPolicy;
 use bangfu_store::{NewEvent, Store, WriteTx};
@@ -38,13 +41,15 @@ pub struct App {
     pub(crate) store: Store,
     pub(crate) tree: &'static RegionTree,
     pub(crate) policy: RoutingPolicy,
+    /// How long each tier has to act on a need before it escalates.
+    pub(crate) windows: ResponseWindows,
 }
 
 impl App {
     /// Opens the database at `url` (see `bangfu_store::DatabaseUrl`) with the default policies.
     pub async fn open(url: &str) -> AppResult<App> {
         let store = Store::open(url).await?;
-        Ok(App { store, tree: RegionTree::embedded(), policy: RoutingPolicy::default() })
+        Ok(App { store, tree: RegionTree::embedded(), policy: RoutingPolicy::default(), windows: ResponseWindows::default() })
     }
 
     pub fn tree(&self) -> &'static RegionTree {

@@ -108,6 +108,7 @@ impl App {
         .append(&mut tx)
         .await?;
         self.notify_owner(&mut tx, now, &need, "新诉求", "New need").await?;
+        self.draft_letter_if_national(&mut tx, actor, now, &need).await?;
         tx.commit().await?;
         Ok(need)
     }

@@ -222,6 +222,7 @@ impl App {
         }
         .append(&mut tx)
         .await?;
+        self.draft_letter_if_national(&mut tx, actor, now, &need).await?;
         tx.commit().await?;
         Ok(need)
     }
@@ -355,6 +356,7 @@ impl App {
         };
         Audit { actor, now, action, entity: format!("need:{need_id}"), case_id: Some(case.id), payload }.append(&mut tx).await?;
         self.notify_owner(&mut tx, now, &need, "已选定提供方", "Provider selected").await?;
+        self.draft_letter_if_national(&mut tx, actor, now, &need).await?;
         tx.commit().await?;
         Ok(need)
     }

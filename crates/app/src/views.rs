@@ -103,7 +103,7 @@ impl App {
         })
     }
 
-    async fn can_see_need(&self, actor: &Actor, case: &CaseRow, need: &NeedRow) -> AppResult<bool> {
+    pub(crate) async fn can_see_need(&self, actor: &Actor, case: &CaseRow, need: &NeedRow) -> AppResult<bool> {
         let team = self.store.team(case.id).await?;
         let broadcasts: Vec<String> = self.store.broadcasts_of_need(need.id).await?.into_iter().map(|b| b.department).collect();
         let providers: Vec<i64> = self.store.candidates_of_need(need.id).await?.into_iter().map(|c| c.provider_id).collect();

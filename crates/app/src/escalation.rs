@@ -1,0 +1,261 @@
+//! Escalation (上报 / 督办) as use cases: the periodic pass that moves every stalled need up one
+//! tier, and the officer's "escalate" button that moves one need at once.
+//!
+//! The rules are core's ([`bangfu_core::escalation`]): the window of the owner's tier starts when
+//! the need reached its owner; past it, an `open` need moves to the department directly above, whose
+//! window starts at the moment of the pass; at the top it is flagged once for supervision by the
+//! provincial leadership. Here the decisions are written: the need's owner, tier, `reached_owner_at`
+//! and explanation (the reason appended, so the explanation tells the whole path), one audit event
+//! per need (`need.escalated` / `need.supervised`) with the bilingual reason, and a notification for
+//! the department that answers now — the whole pass in one transaction. A second pass at the same
+//! `now` finds nothing to do.
+//!
+//! Servers run the pass every minute through [`App::escalate_scheduled`], which claims the
+//! minute's slot in the same transaction, so one server does the work and a failed pass leaves the
+//! slot to the next one.
+
+use crate::error::bad;
+use crate::needs::region_code;
+use crate::{Actor, App, AppError, AppResult, Audit, from_millis, to_millis};
+use bangfu_core::escalation::{Escalation, EscalationStep, OpenNeed, ResponseWindows, department_above, escalations_due};
+use bangfu_core::ids::NeedId;
+use bangfu_core::model::{Bilingual, NeedStatus, Role, Tier};
+use bangfu_core::region::RegionCode;
+use bangfu_core::routing::department_name;
+use bangfu_store::{NeedRow, NotificationRow, WriteTx};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+/// The name of the periodic job in the store's job leases.
+pub const ESCALATION_JOB: &str = "escalation";
+
+/// What one pass did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EscalationReport {
+    /// The moment of the pass.
+    pub now: DateTime<Utc>,
+    /// The response windows it applied.
+    pub windows: ResponseWindows,
+    /// How many unclosed needs it looked at.
+    pub checked: usize,
+    /// The needs it moved or flagged, by need id.
+    pub moved: Vec<EscalatedNeed>,
+}
+
+/// One need moved up a tier (上报) or flagged for supervision (督办).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EscalatedNeed {
+    /// The need as it is now.
+    pub need: NeedRow,
+    /// The owner before, and its tier.
+    pub from: RegionCode,
+    pub from_tier: Tier,
+    /// When the owner's window ran out; none for a manual escalation.
+    pub expired_at: Option<DateTime<Utc>>,
+    pub step: EscalationStep,
+    pub reason: Bilingual,
+    /// Pushed by an officer rather than by the pass.
+    pub manual: bool,
+}
+
+impl EscalatedNeed {
+    /// `need.escalated` or `need.supervised`.
+    pub fn action(&self) -> &'static str {
+        match self.step {
+            EscalationStep::Escalate { .. } => "need.escalated",
+            EscalationStep::Supervise => "need.supervised",
+        }
+    }
+}
+
+impl App {
+    /// This deployment's response windows (default county 24 h, city 48 h, province 72 h).
+    pub fn response_windows(&self) -> ResponseWindows {
+        self.windows
+    }
+
+    /// The application with other response windows.
+    pub fn with_response_windows(mut self, windows: ResponseWindows) -> App {
+        self.windows = windows;
+        self
+    }
+
+    /// One escalation pass at `now` (`bangfu escalate --now`, `POST /api/v1/escalations/run`).
+    /// Only an admin — the operator or the server's own pass — runs it.
+    pub async fn escalate(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<EscalationReport> {
+        only_admin(actor)?;
+        let mut tx = self.store.begin_write().await?;
+        let report = self.escalation_pass(&mut tx, actor, now).await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// The pass as servers run it every minute: it claims the minute of `now` for the job
+    /// [`ESCALATION_JOB`] in the same transaction, so across all servers of a database it runs at
+    /// most once per minute. `None` when another server has claimed the minute.
+    pub async fn escalate_scheduled(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<Option<EscalationReport>> {
+        only_admin(actor)?;
+        let mut tx = self.store.begin_write().await?;
+        if !tx.claim_job_slot(ESCALATION_JOB, minute_slot(now)).await? {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let report = self.escalation_pass(&mut tx, actor, now).await?;
+        tx.commit().await?;
+        Ok(Some(report))
+    }
+
+    async fn escalation_pass(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>) -> AppResult<EscalationReport> {
+        let rows = tx.open_needs().await?;
+        let open: Vec<OpenNeed> = rows.iter().map(open_need).collect::<AppResult<_>>()?;
+        let due = escalations_due(self.tree, &self.windows, &open, now).map_err(|e| AppError::Internal(e.to_string()))?;
+        let mut moved = Vec::with_capacity(due.len());
+        for escalation in due {
+            let Some(need) = rows.iter().find(|n| n.id == escalation.need.0) else {
+                return Err(AppError::Internal(format!("escalation of need {}, which the pass did not read", escalation.need)));
+            };
+            moved.push(self.perform(tx, actor, now, need.clone(), &escalation, false).await?);
+        }
+        Ok(EscalationReport { now, windows: self.windows, checked: rows.len(), moved })
+    }
+
+    /// An officer pushes a need up one tier at once (the "escalate" button), with a reason: it
+    /// goes to the department above its owner with a new window from `now`, or — when nothing is
+    /// above — is flagged for supervision (督办). Any need not yet resolved or cancelled may be
+    /// pushed; one already flagged at the top cannot be flagged again.
+    pub async fn escalate_need(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, reason: &str) -> AppResult<EscalatedNeed> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(bad("reason: say why the need goes up a tier, for example 跨省协调需省级出面"));
+        }
+        let mut tx = self.store.begin_write().await?;
+        let (need, _case) = self.need_for_write(&mut tx, actor, need_id).await?;
+        let status = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
+        if status.is_closed() {
+            return Err(AppError::Conflict(format!("need {need_id} is {status}: only a need still being worked on can be escalated")));
+        }
+        let from = region_code(&need.owner);
+        let from_tier = Tier::parse(&need.owner_tier).map_err(AppError::Internal)?;
+        let from_name = department_name(self.tree, from);
+        let from_en = self.region_name(from);
+        let by = &actor.name;
+        let (step, reason) = match department_above(self.tree, from) {
+            Some((to, to_tier)) => {
+                let step = EscalationStep::Escalate { to, to_tier, window_starts: now, deadline: now + self.windows.window(to_tier) };
+                let text = Bilingual::new(
+                    format!("{by}将诉求由{from_name}上报{}：{reason}", department_name(self.tree, to)),
+                    format!("{by} escalated the need from the {from_en} department to {}: {reason}", self.region_name(to)),
+                );
+                (step, text)
+            }
+            None if need.supervised != 0 => {
+                return Err(AppError::Conflict(format!(
+                    "need {need_id} is owned by {from_name}, which has no department above, and is already flagged for supervision (督办)"
+                )));
+            }
+            None => (
+                EscalationStep::Supervise,
+                Bilingual::new(
+                    format!("{by}提请省级领导督办（{from_name}）：{reason}"),
+                    format!("{by} flagged the need of the {from_en} department for supervision by the provincial leadership (督办): {reason}"),
+                ),
+            ),
+        };
+        let escalation = Escalation { need: NeedId(need_id), from, from_tier, expired_at: now, step, reason };
+        let done = self.perform(&mut tx, actor, now, need, &escalation, true).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// Writes one escalation: the need, its event and the notification.
+    async fn perform(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, mut need: NeedRow, escalation: &Escalation, manual: bool) -> AppResult<EscalatedNeed> {
+        let reason = &escalation.reason;
+        match escalation.step {
+            EscalationStep::Escalate { to, to_tier, .. } => {
+                need.owner = to.to_string();
+                need.owner_tier = to_tier.as_str().into();
+                need.reached_owner_at = to_millis(now);
+            }
+            EscalationStep::Supervise => need.supervised = 1,
+        }
+        // The explanation keeps the routing decision and tells each step up after it.
+        need.route_zh = format!("{}{}。", need.route_zh, reason.zh);
+        need.route_en = format!("{} {}.", need.route_en, reason.en);
+        need.updated_at = to_millis(now);
+        tx.update_need(&need).await?;
+
+        let done = EscalatedNeed {
+            from: escalation.from,
+            from_tier: escalation.from_tier,
+            expired_at: (!manual).then_some(escalation.expired_at),
+            step: escalation.step,
+            reason: reason.clone(),
+            manual,
+            need,
+        };
+        let need = &done.need;
+        let mut payload = json!({
+            "title": need.title,
+            "from": escalation.from.to_string(), "from_tier": escalation.from_tier.as_str(),
+            "owner": need.owner, "owner_tier": need.owner_tier,
+            "reason": {"zh": reason.zh, "en": reason.en},
+            "manual": manual,
+        });
+        if let EscalationStep::Escalate { deadline, .. } = escalation.step {
+            payload["deadline"] = json!(to_millis(deadline));
+        }
+        if !manual {
+            payload["window_expired_at"] = json!(to_millis(escalation.expired_at));
+        }
+        Audit { actor, now, action: done.action(), entity: format!("need:{}", need.id), case_id: Some(need.case_id), payload }.append(tx).await?;
+
+        let department = department_name(self.tree, region_code(&need.owner));
+        let (zh, en) = match escalation.step {
+            EscalationStep::Escalate { .. } => ("上报诉求", "Need escalated to you"),
+            EscalationStep::Supervise => ("提请督办", "Flagged for supervision (督办)"),
+        };
+        tx.insert_notification(&NotificationRow {
+            id: 0,
+            department: Some(need.owner.clone()),
+            user_id: None,
+            need_id: Some(need.id),
+            text_zh: format!("{zh}：{}（{department}）——{}", need.title, reason.zh),
+            text_en: format!("{en}: {} — {}", need.title, reason.en),
+            created_at: to_millis(now),
+            read_at: None,
+        })
+        .await?;
+        Ok(done)
+    }
+
+    /// A region's name (its department's region), for English texts.
+    fn region_name(&self, code: RegionCode) -> String {
+        let code = self.tree.department_region(code);
+        self.tree.get(code).map_or_else(|| code.to_string(), |r| r.name.clone())
+    }
+}
+
+/// The minute of `now`, the slot the servers' pass claims.
+pub fn minute_slot(now: DateTime<Utc>) -> i64 {
+    to_millis(now).div_euclid(60_000)
+}
+
+fn only_admin(actor: &Actor) -> AppResult<()> {
+    if actor.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!("{} may not run the escalation pass — it is run by the server and by admins", actor.name)))
+    }
+}
+
+/// What the pass needs of a stored need.
+fn open_need(need: &NeedRow) -> AppResult<OpenNeed> {
+    Ok(OpenNeed {
+        id: NeedId(need.id),
+        owner: region_code(&need.owner),
+        owner_tier: Tier::parse(&need.owner_tier).map_err(|e| AppError::Internal(format!("need {}: {e}", need.id)))?,
+        reached_owner_at: from_millis(need.reached_owner_at),
+        status: NeedStatus::parse(&need.status).map_err(|e| AppError::Internal(format!("need {}: {e}", need.id)))?,
+        supervised: need.supervised != 0,
+    })
+}

@@ -1,0 +1,312 @@
+//! Official letters (公函) as use cases. When a need becomes national — reported with its solution
+//! in another province, a provider chosen or switched to there, or sourcing that routes it there —
+//! its owner drafts a letter to the counterpart department of that province (and of the solution's
+//! city, where there is one), in the same transaction, unless the need already has a letter to that
+//! province. The text is core's ([`bangfu_core::letter::draft_letter`]), drafted from the need's
+//! facts; the number counts the sender's letters of the year (晋工信函〔2020〕3号).
+//!
+//! A letter goes draft → sent → acknowledged, each change an event; whoever may see the need may
+//! read its letters, and whoever may change the need may move them.
+//!
+//! Stored form: `sender` is the sending department's region code; `recipients` a JSON array of
+//! `{"region", "name", "name_en"}`, the province's department first; `body_zh` and `body_en` the
+//! letter as rendered text ([`LetterParts::parse`] splits it back into its parts for a page).
+
+use crate::needs::region_code;
+use crate::{Actor, App, AppError, AppResult, Audit, to_millis};
+use bangfu_core::letter::{Contact, DateStyle, LetterFacts, LetterNumber, check_transition, china_date, draft_letter, formal_department, number_prefix};
+use bangfu_core::model::{Bilingual, LetterStatus, NeedKind, Scope};
+use bangfu_core::region::RegionCode;
+use bangfu_store::{CaseRow, LetterRow, NeedRow, NotificationRow, WriteTx};
+use chrono::{DateTime, Datelike, Utc};
+use serde_json::{Value, json};
+
+/// A department on a letter: its region and its formal name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LetterParty {
+    pub region: String,
+    pub name: Bilingual,
+}
+
+/// One language's letter split into its parts, for a printable page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LetterParts {
+    /// 关于……的函
+    pub subject: String,
+    /// 晋工信函〔2020〕3号
+    pub number: String,
+    /// 广东省工业和信息化厅、东莞市工业和信息化局：
+    pub salutation: String,
+    /// The body paragraphs, the closing (妥否，请函复。) last, without their indent.
+    pub paragraphs: Vec<String>,
+    /// The sender's name (落款).
+    pub signature: String,
+    pub date: String,
+}
+
+impl LetterParts {
+    /// Splits a letter rendered by [`bangfu_core::letter::LetterText::render`] back into its
+    /// parts; none when the text is not in that form.
+    pub fn parse(text: &str) -> Option<LetterParts> {
+        let lines: Vec<&str> = text.lines().collect();
+        let [subject, "", number, "", salutation, rest @ ..] = lines.as_slice() else { return None };
+        let paragraphs: Vec<String> = rest.iter().map_while(|l| l.strip_prefix("\u{3000}\u{3000}")).map(str::to_string).collect();
+        let ["", signature, date] = rest.get(paragraphs.len()..)? else { return None };
+        Some(LetterParts {
+            subject: subject.to_string(),
+            number: number.to_string(),
+            salutation: salutation.to_string(),
+            paragraphs,
+            signature: signature.to_string(),
+            date: date.to_string(),
+        })
+    }
+}
+
+/// A letter with what it belongs to, for its page and `bangfu letter show`.
+#[derive(Clone, Debug)]
+pub struct LetterDetail {
+    pub letter: LetterRow,
+    pub need: NeedRow,
+    pub case: CaseRow,
+    pub sender: LetterParty,
+    pub recipients: Vec<LetterParty>,
+    /// The Chinese letter in its parts (none if the stored text is not in the drafted form).
+    pub zh: Option<LetterParts>,
+    /// The English rendering in its parts.
+    pub en: Option<LetterParts>,
+}
+
+/// The recipients of a stored letter.
+pub fn recipients_of(letter: &LetterRow) -> Vec<LetterParty> {
+    let Ok(Value::Array(items)) = serde_json::from_str::<Value>(&letter.recipients) else { return Vec::new() };
+    items
+        .iter()
+        .map(|item| {
+            let text = |key: &str| item.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+            LetterParty { region: text("region"), name: Bilingual::new(text("name"), text("name_en")) }
+        })
+        .collect()
+}
+
+impl App {
+    /// Drafts the letter of a national need inside `tx`, unless it already has one to the
+    /// province its solution lies in. Called wherever a need's route is (re)decided.
+    pub(crate) async fn draft_letter_if_national(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, need: &NeedRow) -> AppResult<Option<LetterRow>> {
+        let Some(letter_to) = need.letter_to.as_deref().filter(|_| need.scope == Scope::National.as_str()) else { return Ok(None) };
+        for existing in tx.letters_of_need(need.id).await? {
+            if recipients_of(&existing).iter().any(|r| r.region == letter_to) {
+                return Ok(None);
+            }
+        }
+        let case = tx.case(need.case_id).await?.ok_or_else(|| AppError::Internal(format!("need {} without case", need.id)))?;
+        let enterprise = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal(format!("case {} without enterprise", case.id)))?;
+        let (solution_region, provider_name) = self.letter_solution(tx, need, region_code(letter_to)).await?;
+
+        let sender = region_code(&need.owner);
+        let prefix = number_prefix(self.tree, sender).map_err(|e| AppError::Internal(e.to_string()))?;
+        let year = china_date(now).year();
+        let sequence = tx.count_letters_numbered_like(&format!("{prefix}〔{year}〕%")).await? + 1;
+        let sequence = u32::try_from(sequence).map_err(|_| AppError::Internal(format!("{prefix}〔{year}〕: too many letters")))?;
+
+        let facts = LetterFacts {
+            enterprise_name: enterprise.name.clone(),
+            enterprise_region: region_code(&enterprise.region),
+            kind: NeedKind::parse(&need.kind).map_err(AppError::Internal)?,
+            item: Bilingual::new(item_of(need), ""),
+            quantity: Some(Bilingual::new(quantity_of(need), "")),
+            solution_region,
+            provider_name,
+            urgency: urgency_of(need, &case),
+            // A need without a deadline asks for an answer inside the province tier's window.
+            deadline: need.deadline.map_or_else(|| now + self.windows.province, crate::from_millis),
+            owner: sender,
+            contact: None::<Contact>,
+        };
+        let letter = draft_letter(self.tree, &facts, sequence, now, DateStyle::Arabic).map_err(|e| AppError::Internal(e.to_string()))?;
+        let recipients: Vec<Value> =
+            letter.recipients.iter().map(|r| json!({"region": r.region.to_string(), "name": r.name.zh, "name_en": r.name.en})).collect();
+        let body = letter.body();
+        let mut row = LetterRow {
+            id: 0,
+            need_id: need.id,
+            number: letter.number.to_string(),
+            sender: letter.sender.region.to_string(),
+            recipients: Value::Array(recipients.clone()).to_string(),
+            subject: letter.zh.subject.clone(),
+            body_zh: body.zh,
+            body_en: body.en,
+            status: LetterStatus::Draft.as_str().into(),
+            created_at: to_millis(now),
+            sent_at: None,
+            acknowledged_at: None,
+        };
+        row.id = tx.insert_letter(&row).await?;
+        Audit {
+            actor,
+            now,
+            action: "letter.drafted",
+            entity: format!("letter:{}", row.id),
+            case_id: Some(need.case_id),
+            payload: json!({
+                "need_id": need.id, "number": row.number, "sender": row.sender, "recipients": recipients,
+                "subject": {"zh": letter.zh.subject, "en": letter.en.subject},
+            }),
+        }
+        .append(tx)
+        .await?;
+        tx.insert_notification(&NotificationRow {
+            id: 0,
+            department: Some(row.sender.clone()),
+            user_id: None,
+            need_id: Some(need.id),
+            text_zh: format!("公函草稿待发出：{}《{}》", row.number, row.subject),
+            text_en: format!("Letter drafted, to be sent: {} — {}", row.number, letter.en.subject),
+            created_at: to_millis(now),
+            read_at: None,
+        })
+        .await?;
+        Ok(Some(row))
+    }
+
+    /// Where the solution of a national need lies, and who supplies it: the chosen provider; else
+    /// the region the need was reported with; else the best feasible candidate in the province
+    /// written to (without naming it: it is not chosen yet); else that province.
+    async fn letter_solution(&self, tx: &mut WriteTx, need: &NeedRow, province: RegionCode) -> AppResult<(RegionCode, Option<String>)> {
+        if let Some(candidate) = need.selected_candidate {
+            if let Some(candidate) = tx.candidate(candidate).await? {
+                if let Some(provider) = tx.provider(candidate.provider_id).await? {
+                    return Ok((region_code(&provider.region), Some(provider.name)));
+                }
+            }
+        }
+        if let Some(region) = &need.solution_region {
+            return Ok((region_code(region), None));
+        }
+        for candidate in tx.candidates_of_need(need.id).await? {
+            if candidate.feasible == 0 {
+                continue;
+            }
+            if let Some(provider) = tx.provider(candidate.provider_id).await? {
+                let region = region_code(&provider.region);
+                if self.tree.province_of(region).is_some_and(|p| p.code == province) {
+                    return Ok((region, None));
+                }
+            }
+        }
+        Ok((province, None))
+    }
+
+    /// Marks a letter sent or acknowledged (draft → sent → acknowledged, no other way), with a
+    /// note for the log.
+    pub async fn set_letter_status(&self, actor: &Actor, now: DateTime<Utc>, letter_id: i64, status: LetterStatus, note: &str) -> AppResult<LetterRow> {
+        let mut tx = self.store.begin_write().await?;
+        let mut letter = tx.letter(letter_id).await?.ok_or_else(|| AppError::NotFound(format!("letter {letter_id}")))?;
+        let (_need, case) = self.need_for_write(&mut tx, actor, letter.need_id).await.map_err(|e| match e {
+            AppError::NotFound(_) => AppError::NotFound(format!("letter {letter_id}")),
+            other => other,
+        })?;
+        let current = LetterStatus::parse(&letter.status).map_err(AppError::Internal)?;
+        check_transition(&parse_number(&letter.number), current, status).map_err(|e| AppError::Conflict(e.to_string()))?;
+        let since = match status {
+            LetterStatus::Acknowledged => letter.sent_at.unwrap_or(letter.created_at),
+            _ => letter.created_at,
+        };
+        if to_millis(now) < since {
+            return Err(AppError::Conflict(format!(
+                "letter {} cannot become {status} at {} — that is before it was {}",
+                letter.number,
+                now.to_rfc3339(),
+                if status == LetterStatus::Acknowledged { "sent" } else { "drafted" }
+            )));
+        }
+        letter.status = status.as_str().into();
+        match status {
+            LetterStatus::Sent => letter.sent_at = Some(to_millis(now)),
+            LetterStatus::Acknowledged => letter.acknowledged_at = Some(to_millis(now)),
+            LetterStatus::Draft => {}
+        }
+        tx.update_letter_status(letter.id, &letter.status, letter.sent_at, letter.acknowledged_at).await?;
+        Audit {
+            actor,
+            now,
+            action: match status {
+                LetterStatus::Sent => "letter.sent",
+                _ => "letter.acknowledged",
+            },
+            entity: format!("letter:{letter_id}"),
+            case_id: Some(case.id),
+            payload: json!({"need_id": letter.need_id, "number": letter.number, "from": current.as_str(), "to": status.as_str(), "note": note.trim()}),
+        }
+        .append(&mut tx)
+        .await?;
+        tx.commit().await?;
+        Ok(letter)
+    }
+
+    /// A letter with its need and case; not found unless `actor` may see the need.
+    pub async fn letter(&self, actor: &Actor, letter_id: i64) -> AppResult<LetterDetail> {
+        let not_found = || AppError::NotFound(format!("letter {letter_id}"));
+        let letter = self.store.letter(letter_id).await?.ok_or_else(not_found)?;
+        let need = self.store.need(letter.need_id).await?.ok_or_else(not_found)?;
+        let case = self.store.case(need.case_id).await?.ok_or_else(not_found)?;
+        if !self.can_see_need(actor, &case, &need).await? {
+            return Err(not_found());
+        }
+        let sender_region = region_code(&letter.sender);
+        let sender = match formal_department(self.tree, sender_region) {
+            Ok(d) => LetterParty { region: d.region.to_string(), name: d.name },
+            Err(_) => LetterParty { region: letter.sender.clone(), name: Bilingual::new(letter.sender.clone(), letter.sender.clone()) },
+        };
+        Ok(LetterDetail {
+            recipients: recipients_of(&letter),
+            zh: LetterParts::parse(&letter.body_zh),
+            en: LetterParts::parse(&letter.body_en),
+            sender,
+            letter,
+            need,
+            case,
+        })
+    }
+}
+
+/// 晋工信函〔2020〕3号 back into its parts (for the transition's message; a number in another
+/// form is kept whole as the prefix).
+fn parse_number(number: &str) -> LetterNumber {
+    let parsed = number.split_once('〔').and_then(|(prefix, rest)| {
+        let (year, rest) = rest.split_once('〕')?;
+        let sequence = rest.strip_suffix('号')?;
+        Some(LetterNumber { prefix: prefix.to_string(), year: year.parse().ok()?, sequence: sequence.parse().ok()? })
+    });
+    parsed.unwrap_or_else(|| LetterNumber { prefix: number.to_string(), year: 0, sequence: 0 })
+}
+
+/// What is needed, as a noun: the item or material the need asks for, else its title.
+fn item_of(need: &NeedRow) -> String {
+    let requires: Value = serde_json::from_str(&need.requires).unwrap_or(Value::Null);
+    ["item", "material"]
+        .iter()
+        .find_map(|key| requires.get(*key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string))
+        .unwrap_or_else(|| need.title.clone())
+}
+
+/// "5 条", "90000 只": the quantity without a needless decimal, with its unit.
+fn quantity_of(need: &NeedRow) -> String {
+    let number = if need.quantity.fract() == 0.0 && need.quantity.abs() < 1e15 { format!("{:.0}", need.quantity) } else { need.quantity.to_string() };
+    let unit = need.unit.trim();
+    if unit.is_empty() { number } else { format!("{number} {unit}") }
+}
+
+/// Why it is urgent, as a clause: the need's own description, else the fact that the enterprise
+/// is under assistance.
+fn urgency_of(need: &NeedRow, case: &CaseRow) -> Bilingual {
+    let specification = need.specification.trim().trim_end_matches(['。', '.']).trim();
+    if specification.is_empty() {
+        Bilingual::new(
+            format!("是工信部门帮扶企业（帮扶档案：{}）", case.title),
+            format!("it is under assistance by the industry departments (case: {})", case.title),
+        )
+    } else {
+        Bilingual::new(specification, "")
+    }
+}
