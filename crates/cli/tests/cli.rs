@@ -245,3 +245,96 @@ fn migrate_db_refuses_a_missing_source_file() {
     assert!(stderr(&output).contains("--from: /tmp/no-such-bangfu.db does not exist"), "{}", stderr(&output));
     assert!(!std::path::Path::new("/tmp/x.db").exists(), "nothing created");
 }
+
+// ---- bangfu escalate ----
+
+/// A fresh database with one enterprise in 曲沃县, its case and one need of the county's own,
+/// reported at 2020-01-26 09:00 (UTC+8) through the library. Returns the need's id.
+async fn stalled_need(url: &str) -> i64 {
+    use bangfu_app::{Actor, App};
+    let at = chrono::DateTime::parse_from_rfc3339("2020-01-26T09:00:00+08:00").unwrap().to_utc();
+    let app = App::open(url).await.unwrap();
+    let admin = Actor::system("test");
+    let input = bangfu_app::cases::NewEnterprise { name: "某口罩企业".into(), credit_code: "91141021MA0KQ20203".into(), region: "141021".into(), ..Default::default() };
+    let enterprise = app.add_enterprise(&admin, at, input).await.unwrap();
+    let case = app.open_case(&admin, at, enterprise.id, "测试帮扶").await.unwrap();
+    let need = bangfu_app::needs::NewNeed { kind: "other".into(), title: "厂房消防验收".into(), quantity: 1.0, ..Default::default() };
+    let need = app.report_need(&admin, at, case.id, need).await.unwrap();
+    app.close().await;
+    need.id
+}
+
+fn escalate_json(db: &str, now: &str) -> Value {
+    let output = bangfu(&["escalate", "--db", db, "--now", now, "--json"]);
+    assert_exit(&output, 0);
+    serde_json::from_str(&stdout(&output)).expect("one JSON object")
+}
+
+bangfu_store::backend_tests! {
+    /// Issue 3: a pass moves a need past its window up one tier, a second pass at the same
+    /// moment changes nothing, and the text output says what moved and why.
+    async fn escalate_moves_a_stalled_need_up_one_tier_and_a_second_pass_changes_nothing(db) {
+        let need = stalled_need(db.url()).await;
+        let inside = escalate_json(db.url(), "2020-01-27T09:00:00+08:00");
+        assert_eq!((inside["checked"].as_u64(), inside["moved"].as_array().map(Vec::len)), (Some(1), Some(0)), "{inside}");
+
+        let output = bangfu(&["escalate", "--db", db.url(), "--now", "2020-01-27T10:00:00+08:00"]);
+        assert_exit(&output, 0);
+        assert_eq!(
+            stdout(&output),
+            format!(
+                "escalation pass at 2020-01-27T10:00:00+08:00 (county=24h,city=48h,province=72h): 1 open need checked, 1 moved\n\
+                 need {need} [case 1] 厂房消防验收: 141021 曲沃县工信局 → 141000 临汾市工信局 (county → city), new deadline 2020-01-29T10:00:00+08:00\n\
+                 \x20 曲沃县工信局超过 24 小时未响应，上报临汾市工信局\n\
+                 \x20 曲沃县 department did not act within 24 h — escalated to 临汾市\n"
+            )
+        );
+        let again = escalate_json(db.url(), "2020-01-27T10:00:00+08:00");
+        assert_eq!(again["moved"], serde_json::json!([]), "{again}");
+
+        // With a shorter city window, the next pass moves it to the province, as JSON.
+        let output = bangfu(&["escalate", "--db", db.url(), "--now", "2020-01-27T12:00:00+08:00", "--response-windows", "city=1h", "--json"]);
+        assert_exit(&output, 0);
+        let v: Value = serde_json::from_str(&stdout(&output)).unwrap();
+        assert_eq!(v["windows"], "county=24h,city=1h,province=72h");
+        let moved = &v["moved"][0];
+        assert_eq!((moved["step"].as_str(), moved["from"].as_str(), moved["to"].as_str(), moved["to_tier"].as_str()), (Some("escalate"), Some("141000"), Some("140000"), Some("province")));
+        assert_eq!(moved["reason"]["zh"], "临汾市工信局超过 1 小时未响应，上报山西省工信厅");
+        assert_eq!(moved["need"]["owner"], "140000");
+        assert_eq!(moved["deadline"], "2020-01-30T12:00:00+08:00");
+    }
+
+    /// Issue 3: the reference case's letter to 广东省 and 东莞市, Chinese first, English after it.
+    async fn letter_show_prints_the_chinese_letter_then_the_english_rendering(db) {
+        assert_exit(&bangfu(&["demo", "--db", db.url()]), 0);
+        let output = bangfu(&["letter", "show", "1", "--db", db.url()]);
+        assert_exit(&output, 0);
+        let out = stdout(&output);
+        assert!(out.starts_with("关于商请协调支持山西健康动力科技有限公司口罩生产线（设备）的函\n\n晋工信函〔2020〕1号\n\n广东省工业和信息化厅、东莞市工业和信息化局：\n"), "{out}");
+        let (zh, en) = out.split_once("\nRequest for support:").expect("the English rendering follows the Chinese");
+        assert!(zh.contains("妥否，请函复。\n\n山西省工业和信息化厅\n2020年1月26日\n"), "{zh}");
+        assert!(en.contains("To the Department of Industry and Information Technology of 广东省; the Bureau of Industry and Information Technology of 东莞市:"), "{en}");
+        assert!(en.contains("状态 / status: 已回复 acknowledged; 起草 drafted 2020-01-26T10:00:00+08:00; 发出 sent 2020-01-26T14:00:00+08:00"), "{en}");
+
+        let output = bangfu(&["letter", "show", "2", "--json", "--db", db.url()]);
+        assert_exit(&output, 0);
+        let v: Value = serde_json::from_str(&stdout(&output)).unwrap();
+        assert_eq!((v["number"].as_str(), v["status"].as_str()), (Some("晋工信函〔2020〕2号"), Some("acknowledged")));
+        assert_eq!(v["recipients"][0]["name"], "北京市工业和信息化局");
+
+        let missing = bangfu(&["letter", "show", "99", "--db", db.url()]);
+        assert_exit(&missing, 1);
+        assert!(stderr(&missing).starts_with("letter 99 not found"), "{}", stderr(&missing));
+    }
+}
+
+#[test]
+fn escalate_without_an_rfc3339_now_exits_2_and_shows_the_form() {
+    let db = bangfu_store::testing::TestDb::sqlite();
+    let output = bangfu(&["escalate", "--db", db.url(), "--now", "2020-01-27 10:00"]);
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains("--now: \"2020-01-27 10:00\" is not an RFC 3339 time — write it as 2020-01-27T10:00:00+08:00"), "{}", stderr(&output));
+    let output = bangfu(&["escalate", "--db", db.url(), "--now", "2020-01-27T10:00:00+08:00", "--response-windows", "county=soon"]);
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains("--response-windows: response windows: county=soon is not a duration"), "{}", stderr(&output));
+}

@@ -2,7 +2,9 @@
 //! Times are RFC 3339 at UTC+8 (the users' local time); region codes are strings.
 
 use bangfu_app::from_millis;
+use bangfu_app::escalation::{EscalatedNeed, EscalationReport};
 use bangfu_app::views::{CaseDetail, CaseSummary, NeedDetail};
+use bangfu_core::escalation::EscalationStep;
 use bangfu_store::*;
 use chrono::FixedOffset;
 use serde_json::{Value, json};
@@ -126,4 +128,29 @@ pub fn daily_return(r: &DailyReturnRow) -> Value {
 
 pub fn notification(n: &NotificationRow) -> Value {
     json!({"id": n.id, "department": n.department, "need_id": n.need_id, "text": {"zh": n.text_zh, "en": n.text_en}, "created_at": time(n.created_at), "read_at": opt_time(n.read_at)})
+}
+
+/// One need moved up a tier (`"step": "escalate"`, with the new owner and deadline) or flagged
+/// for supervision (`"step": "supervise"`), with the need as it is now.
+pub fn escalated_need(m: &EscalatedNeed) -> Value {
+    let (step, to, to_tier, deadline) = match m.step {
+        EscalationStep::Escalate { to, to_tier, deadline, .. } => {
+            ("escalate", json!(to.to_string()), json!(to_tier.as_str()), json!(time(deadline.timestamp_millis())))
+        }
+        EscalationStep::Supervise => ("supervise", Value::Null, Value::Null, Value::Null),
+    };
+    json!({
+        "need_id": m.need.id, "case_id": m.need.case_id, "title": m.need.title, "action": m.action(), "step": step,
+        "from": m.from.to_string(), "from_tier": m.from_tier.as_str(), "to": to, "to_tier": to_tier, "deadline": deadline,
+        "expired_at": opt_time(m.expired_at.map(|t| t.timestamp_millis())), "reason": {"zh": m.reason.zh, "en": m.reason.en},
+        "manual": m.manual, "need": need(&m.need),
+    })
+}
+
+/// What one escalation pass did.
+pub fn escalation_report(r: &EscalationReport) -> Value {
+    json!({
+        "now": time(r.now.timestamp_millis()), "windows": r.windows.to_string(), "checked": r.checked,
+        "moved": r.moved.iter().map(escalated_need).collect::<Vec<_>>(),
+    })
 }

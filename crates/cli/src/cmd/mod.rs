@@ -5,6 +5,8 @@ pub mod case;
 pub mod db;
 pub mod demo;
 pub mod enterprise;
+pub mod escalate;
+pub mod letter;
 pub mod matching;
 pub mod migrate_db;
 pub mod plan;
@@ -42,6 +44,10 @@ pub enum Command {
     Import(registry_io::ImportArgs),
     /// Export the registry (capabilities) as CSV or JSONL
     Export(registry_io::ExportArgs),
+    /// Run one escalation pass at --now: stalled needs move up a tier (上报) or are flagged (督办)
+    Escalate(escalate::Args),
+    /// Show official letters (公函)
+    Letter(letter::Args),
     /// Check the tamper-evident audit log
     Audit(audit::Args),
     /// Copy a whole installation into a new database (e.g. SQLite to PostgreSQL) and verify it
@@ -63,6 +69,8 @@ pub fn run(cli: Cli) -> CliResult {
         Command::User(args) => user::run(args),
         Command::Import(args) => registry_io::run_import(args),
         Command::Export(args) => registry_io::run_export(args),
+        Command::Escalate(args) => escalate::run(args),
+        Command::Letter(args) => letter::run(args),
         Command::Audit(args) => audit::run(args),
         Command::MigrateDb(args) => migrate_db::run(args),
         Command::Route(args) => route::run(args),

@@ -13,11 +13,13 @@ pub struct Args {
     /// Load the reference case (Quwo, 2020) first; loading it again changes nothing
     #[arg(long)]
     demo: bool,
+    #[command(flatten)]
+    windows: super::escalate::WindowsArgs,
 }
 
 pub fn run(args: Args) -> CliResult {
     runtime()?.block_on(async {
-        let app = args.db.open().await?;
+        let app = args.windows.apply(args.db.open().await?)?;
         if args.demo {
             let report = bangfu_app::demo::load(&app, &operator()).await.map_err(app_error)?;
             eprintln!("{report}");
@@ -26,11 +28,14 @@ pub fn run(args: Args) -> CliResult {
             .await
             .map_err(|e| CliError(format!("cannot listen on {}: {e} — choose another --addr", args.addr)))?;
         println!("bangfu listening on http://{local}");
-        bangfu_web::serve(listener, app, async {
+        // The escalation pass, every minute; across servers on one database, once per minute.
+        let escalation = tokio::spawn(super::escalate::every_minute(app.clone()));
+        let served = bangfu_web::serve(listener, app, async {
             let _ = tokio::signal::ctrl_c().await;
         })
-        .await
-        .map_err(|e| CliError(format!("server failed: {e}")))?;
+        .await;
+        escalation.abort();
+        served.map_err(|e| CliError(format!("server failed: {e}")))?;
         Ok(Outcome::Ok)
     })
 }
