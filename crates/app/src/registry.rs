@@ -174,6 +174,26 @@ impl App {
         Ok(Some((screening, spec.region)))
     }
 
+    /// Screens a stored need against the stored registry without recording anything (what-if):
+    /// the screening, and the providers it names. Reads inside a write transaction that is rolled
+    /// back, so that it sees one consistent registry.
+    pub async fn what_if_screening(&self, actor: &Actor, need_id: i64) -> AppResult<(Screening<ProviderId>, std::collections::BTreeMap<i64, ProviderRow>)> {
+        self.need_detail(actor, need_id).await?;
+        let mut tx = self.store.begin_write().await?;
+        let need = tx.need(need_id).await?.ok_or_else(|| AppError::NotFound(format!("need {need_id}")))?;
+        let Some((screening, _)) = self.screen_in(&mut tx, &need, None).await? else {
+            return Err(bad(format!("need {need_id} is of kind {}, which the registry does not hold", need.kind)));
+        };
+        let mut providers = std::collections::BTreeMap::new();
+        for id in screening.candidates.iter().map(|c| c.provider.0).chain(screening.rejected.iter().map(|r| r.provider.0)) {
+            if let Some(p) = tx.provider(id).await? {
+                providers.insert(id, p);
+            }
+        }
+        tx.rollback().await?;
+        Ok((screening, providers))
+    }
+
     /// Sources a need: screens the registry, records every candidate and rejection with its
     /// reasons, and — for a need without a selected provider — searches ring by ring (county,
     /// city, province, nation): the owner becomes the tier of the first ring that holds a

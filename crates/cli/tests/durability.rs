@@ -73,3 +73,17 @@ fn a_need_answered_201_survives_kill_9_of_the_server() {
     }
     bangfu(&["audit", "verify", "--db", &db], None);
 }
+
+#[test]
+fn match_screens_a_stored_need_against_the_stored_registry() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite://{}", dir.path().join("bangfu.db").display());
+    bangfu(&["demo", "--db", &db], None);
+    // Need 7 is the reference case's sterilisation need (90,000 masks, ≤ 400 km, ≤ 96 h).
+    let output = bangfu(&["match", "--need-id", "7", "--db", &db, "--json"], None);
+    let result: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(result["candidates"][0]["provider"], "demo:wanrong-huakang");
+    let reasons: Vec<String> = result["rejected"].as_array().expect("rejected").iter().map(|r| format!("{}:{}", r["provider"], r["reasons"])).collect();
+    assert!(reasons.iter().any(|r| r.contains("north-shanxi") && r.contains("too_far")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("taiyuan") && r.contains("too_slow")), "{reasons:?}");
+}

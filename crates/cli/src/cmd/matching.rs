@@ -4,7 +4,7 @@
 //! JSON is read here, in two stages: first the lines as the user wrote them, then the domain
 //! values of `bangfu_core::capability` and `screening`, whose checks give the messages; every
 //! message names the file and, for providers, the line. Stored mode (`--need-id ID --db URL`) is
-//! reserved for the registry store.
+//! the same engine over the stored need and registry, recording nothing.
 
 use super::db::DbArgs;
 use crate::outcome::{CliError, CliResult, Outcome, bad_input};
@@ -61,10 +61,7 @@ pub fn run(args: Args) -> CliResult {
     let travel = GeodesicTravel::new(TravelSettings { circuity: args.circuity, speed_kmh: args.speed_kmh })
         .map_err(|e| bad_input(format!("--circuity/--speed-kmh: {e}")))?;
     let (Some(providers), Some(need)) = (&args.providers, &args.need) else {
-        let _ = (args.need_id, &args.db.db);
-        return Err(bad_input(
-            "--need-id is not available yet: the registry store is not wired to matching — use --providers FILE.jsonl --need FILE.json",
-        ));
+        return run_stored(&args);
     };
     let tree = RegionTree::embedded();
     let need = read_need(tree, need)?;
@@ -81,6 +78,32 @@ pub fn run(args: Args) -> CliResult {
 
 /// The key of a provider line: its id, then its line, so that two lines of one id stay apart.
 type LineKey = (String, usize);
+
+/// `--need-id ID`: the same engine over the stored need and registry (nothing is recorded).
+fn run_stored(args: &Args) -> CliResult {
+    let Some(need_id) = args.need_id else { return Err(bad_input("give --providers and --need, or --need-id")) };
+    super::db::runtime()?.block_on(async {
+        let app = args.db.open().await?;
+        let (screening, providers) = app.what_if_screening(&super::db::operator(), need_id).await.map_err(super::db::app_error)?;
+        app.close().await;
+        let key = |id: i64| (providers.get(&id).map_or_else(|| id.to_string(), |p| p.key.clone()), usize::try_from(id).unwrap_or(0));
+        let screening = Screening {
+            candidates: screening.candidates.into_iter().map(|c| Candidate {
+                provider: key(c.provider.0), name: c.name, region: c.region, road_km: c.road_km, travel_h: c.travel_h,
+                processing_h: c.processing_h, lead_time_h: c.lead_time_h, scope: c.scope, owner: c.owner, letter_to: c.letter_to, explanation: c.explanation,
+            }).collect(),
+            rejected: screening.rejected.into_iter().map(|r| Rejection {
+                provider: key(r.provider.0), name: r.name, region: r.region, road_km: r.road_km, lead_time_h: r.lead_time_h, reasons: r.reasons, explanation: r.explanation,
+            }).collect(),
+        };
+        if args.json {
+            println!("{}", screening_json(&screening));
+        } else {
+            print_screening(&screening);
+        }
+        Ok(if screening.candidates.is_empty() { Outcome::NotFound } else { Outcome::Ok })
+    })
+}
 
 /// The JSON contract of issue 4.
 pub fn screening_json(screening: &Screening<LineKey>) -> Value {
