@@ -8,8 +8,9 @@
 //! `--limit` (10) candidates. The same queries are then answered by full scan
 //! (`Screener::best_candidates` over every capability) and the answers compared.
 //!
-//! Output, one JSON line: {"providers","queries","p50_us","p99_us","scan_p50_us","build_s","rss_mb"};
-//! a summary for people goes to stderr.
+//! Output, one JSON line: {"providers","queries","p50_us","p99_us","scan_p50_us","build_s","rss_mb"}
+//! (elapsed time per query, so a busy machine inflates the tail: a query that loses the CPU loses
+//! a whole scheduler tick, 4 ms); a summary for people goes to stderr.
 
 use bangfu_core::capability::{Capability, CapabilityAttrs, Requirement, SterilisationMethod};
 use bangfu_core::ids::ProviderId;
