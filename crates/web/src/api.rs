@@ -18,7 +18,7 @@ use bangfu_app::needs::NewNeed;
 use bangfu_app::registry::NewProvider;
 use bangfu_app::returns::NewDailyReturn;
 use bangfu_app::views::NeedFilter;
-use bangfu_core::model::{ApprovalStatus, NeedStatus, Scope};
+use bangfu_core::model::{ApprovalStatus, LetterStatus, NeedStatus, Scope};
 use bangfu_core::region::Region;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -58,6 +58,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/needs/{id}/start", post(start_need))
         .route("/api/v1/needs/{id}/resolve", post(resolve_need))
         .route("/api/v1/needs/{id}/cancel", post(cancel_need))
+        .route("/api/v1/needs/{id}/escalate", post(escalate_need))
+        .route("/api/v1/escalations/run", post(run_escalations))
+        .route("/api/v1/letters/{id}", get(letter))
+        .route("/api/v1/letters/{id}/send", post(send_letter))
+        .route("/api/v1/letters/{id}/acknowledge", post(acknowledge_letter))
         .route("/api/v1/notifications", get(notifications))
 }
 
@@ -537,6 +542,43 @@ async fn resolve_need(State(state): State<AppState>, auth: Authenticated, PathPa
 
 async fn cancel_need(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, OptionalBody(body): OptionalBody<NoteInput>) -> ApiResult {
     set_status(state, auth, id, NeedStatus::Cancelled, body.map(|b| b.note).unwrap_or_default()).await
+}
+
+// ---- escalation and letters ----
+
+#[derive(Debug, Deserialize)]
+struct EscalateInput {
+    reason: String,
+}
+
+async fn escalate_need(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<EscalateInput>) -> ApiResult {
+    let done = state.app.escalate_need(&auth.actor, clock::now(), id, &input.reason).await?;
+    ok(json::escalated_need(&done))
+}
+
+/// One escalation pass at the server's now (admins only; the server also runs it every minute).
+async fn run_escalations(State(state): State<AppState>, auth: Authenticated) -> ApiResult {
+    let report = state.app.escalate(&auth.actor, clock::now()).await?;
+    ok(json::escalation_report(&report))
+}
+
+async fn letter(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
+    let detail = state.app.letter(&auth.actor, id).await?;
+    ok(json::letter(&detail.letter))
+}
+
+async fn set_letter_status(state: AppState, auth: Authenticated, id: i64, status: LetterStatus, note: Option<NoteInput>) -> ApiResult {
+    let note = note.map(|b| b.note).unwrap_or_default();
+    let row = state.app.set_letter_status(&auth.actor, clock::now(), id, status, &note).await?;
+    ok(json::letter(&row))
+}
+
+async fn send_letter(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, OptionalBody(body): OptionalBody<NoteInput>) -> ApiResult {
+    set_letter_status(state, auth, id, LetterStatus::Sent, body).await
+}
+
+async fn acknowledge_letter(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, OptionalBody(body): OptionalBody<NoteInput>) -> ApiResult {
+    set_letter_status(state, auth, id, LetterStatus::Acknowledged, body).await
 }
 
 // ---- green channel, shipments, returns, notifications ----

@@ -66,6 +66,11 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { method: "post", path: "/api/v1/needs/{id}/start", summary: "Work on the need has started", tag: "needs", auth: true, query: &[], body: Some(note_input), ok: (200, need) },
     Operation { method: "post", path: "/api/v1/needs/{id}/resolve", summary: "The need is resolved", tag: "needs", auth: true, query: &[], body: Some(note_input), ok: (200, need) },
     Operation { method: "post", path: "/api/v1/needs/{id}/cancel", summary: "The need is cancelled", tag: "needs", auth: true, query: &[], body: Some(note_input), ok: (200, need) },
+    Operation { method: "post", path: "/api/v1/needs/{id}/escalate", summary: "Push the need up one tier at once (上报), or flag it for supervision (督办) at the top, with a reason", tag: "escalation", auth: true, query: &[], body: Some(escalate_input), ok: (200, escalated_need) },
+    Operation { method: "post", path: "/api/v1/escalations/run", summary: "Run one escalation pass at the server's now (admins; servers run it every minute)", tag: "escalation", auth: true, query: &[], body: None, ok: (200, escalation_report) },
+    Operation { method: "get", path: "/api/v1/letters/{id}", summary: "An official letter (公函): Chinese text and English rendering, status", tag: "letters", auth: true, query: &[], body: None, ok: (200, letter) },
+    Operation { method: "post", path: "/api/v1/letters/{id}/send", summary: "The letter was sent (draft → sent)", tag: "letters", auth: true, query: &[], body: Some(note_input), ok: (200, letter) },
+    Operation { method: "post", path: "/api/v1/letters/{id}/acknowledge", summary: "The letter was answered (sent → acknowledged)", tag: "letters", auth: true, query: &[], body: Some(note_input), ok: (200, letter) },
     Operation { method: "get", path: "/api/v1/notifications", summary: "Notifications of the caller's department", tag: "notifications", auth: true, query: &[], body: None, ok: (200, || items(any_object())) },
 ];
 
@@ -190,6 +195,38 @@ fn select_input() -> Value {
 
 fn note_input() -> Value {
     object(&[], json!({"note": {"type": "string"}}))
+}
+
+fn escalate_input() -> Value {
+    object(&["reason"], json!({"reason": {"type": "string", "minLength": 1}}))
+}
+
+fn bilingual() -> Value {
+    json!({"type": "object", "required": ["zh", "en"], "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}})
+}
+
+fn escalated_need() -> Value {
+    object(&["need_id", "case_id", "action", "step", "from", "from_tier", "reason", "manual", "need"], json!({
+        "need_id": {"type": "integer"}, "case_id": {"type": "integer"}, "title": {"type": "string"},
+        "action": {"type": "string", "enum": ["need.escalated", "need.supervised"]},
+        "step": {"type": "string", "enum": ["escalate", "supervise"]},
+        "from": {"type": "string"}, "from_tier": {"type": "string"}, "to": nullable("string"), "to_tier": nullable("string"),
+        "deadline": nullable("string"), "expired_at": nullable("string"), "reason": bilingual(), "manual": {"type": "boolean"}, "need": need()}))
+}
+
+fn escalation_report() -> Value {
+    object(&["now", "windows", "checked", "moved"], json!({
+        "now": {"type": "string", "format": "date-time"}, "windows": {"type": "string"}, "checked": {"type": "integer"},
+        "moved": {"type": "array", "items": escalated_need()}}))
+}
+
+fn letter() -> Value {
+    object(&["id", "need_id", "number", "sender", "recipients", "subject", "body", "status"], json!({
+        "id": {"type": "integer"}, "need_id": {"type": "integer"}, "number": {"type": "string"}, "sender": {"type": "string"},
+        "recipients": {"type": "array", "items": {"type": "object", "properties": {"region": {"type": "string"}, "name": {"type": "string"}, "name_en": {"type": "string"}}}},
+        "subject": {"type": "string"}, "body": bilingual(),
+        "status": {"type": "string", "enum": ["draft", "sent", "acknowledged"]},
+        "created_at": {"type": "string"}, "sent_at": nullable("string"), "acknowledged_at": nullable("string")}))
 }
 
 fn problem() -> Value {
