@@ -5,7 +5,6 @@
 
 use crate::views::CaseSummary;
 use crate::{Actor, App, AppResult, from_millis};
-use bangfu_core::escalation::ResponseWindows;
 use bangfu_core::model::{NeedStatus, Tier};
 use bangfu_store::{EventRow, NeedRow, ProviderRow};
 use chrono::{DateTime, Utc};
@@ -36,7 +35,8 @@ pub enum FirstOutput {
 pub enum Overdue {
     /// The need's own deadline has passed and it is not closed.
     PastDeadline { deadline: DateTime<Utc> },
-    /// The owner has not acted inside its tier's response window (see `bangfu_core::escalation`).
+    /// The owner has not acted inside its tier's response window (this deployment's, see
+    /// [`App::response_windows`]); the escalation pass moves such a need up a tier.
     PastResponseWindow { tier: Tier, expired_at: DateTime<Utc> },
 }
 
@@ -87,7 +87,7 @@ fn is_escalation(action: &str) -> bool {
 impl App {
     /// What the dashboard shows `actor` at `now`.
     pub async fn dashboard(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<Dashboard> {
-        let windows = ResponseWindows::default();
+        let windows = self.response_windows();
         let mut cases = Vec::new();
         let mut counts: std::collections::BTreeMap<(String, String), usize> = Default::default();
         let mut attention = Vec::new();

@@ -95,6 +95,21 @@ impl Visitor {
     async fn post(&self, url: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.send(self.client.post(url).form(form)).await
     }
+
+    /// Posts `fields` as multipart/form-data (a file field is named with a file name).
+    async fn post_multipart(&self, url: &str, fields: &[(&str, Option<&str>, &str)]) -> reqwest::Response {
+        let boundary = "bangfu-test-boundary-7f3a";
+        let mut body = String::new();
+        for (name, file_name, value) in fields {
+            body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\""));
+            if let Some(file_name) = file_name {
+                body.push_str(&format!("; filename=\"{file_name}\"\r\nContent-Type: text/csv"));
+            }
+            body.push_str(&format!("\r\n\r\n{value}\r\n"));
+        }
+        body.push_str(&format!("--{boundary}--\r\n"));
+        self.send(self.client.post(url).header("content-type", format!("multipart/form-data; boundary={boundary}")).body(body)).await
+    }
 }
 
 /// The hidden csrf value of the first form in `html`.
@@ -206,6 +221,27 @@ async fn the_enterprise_user_lands_on_its_own_case_and_submits_a_daily_return() 
     assert_eq!(response.status(), 303);
     let page = client.get(&format!("{}/cases/1/enterprise", server.base)).await.text().await.unwrap();
     assert!(page.contains("2020-02-08") && page.contains("90000"), "the return is listed");
+}
+
+#[tokio::test]
+async fn a_registry_file_is_imported_with_progress_or_refused_with_each_bad_line_named() {
+    let server = spawn_server().await;
+    let client = Visitor::new();
+    log_in(&server, &client, "quwo").await;
+    let url = format!("{}/registry/import", server.base);
+    let csrf = csrf_in(&client.get(&url).await.text().await.unwrap());
+    let bad = "id,name,region,lon,lat,kind,available,attrs\nt:a,甲,141021,,,slitting,true,\"{\"\"max_input_width_m\"\": 1.8, \"\"min_output_width_m\"\": 0.2, \"\"turnaround_h\"\": 6}\"\nt:b,乙,141099,,,slitting,true,{}\n";
+    let refused = client.post_multipart(&url, &[("csrf", None, &csrf), ("file", Some("registry.csv"), bad)]).await;
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("line 3") && page.contains("未导入任何内容"), "the bad line is named and nothing is written");
+    let good = bad.lines().take(2).collect::<Vec<_>>().join("\n");
+    let done = client.post_multipart(&url, &[("csrf", None, &csrf), ("file", None, ""), ("text", None, &good)]).await;
+    assert_eq!(done.status(), 200);
+    let page = done.text().await.unwrap();
+    assert!(page.contains("1/1") && page.contains("id=\"import-summary\"") && page.contains("新增提供方 1 家"), "{page}");
+    let registry = client.get(&format!("{}/registry?q=%E7%94%B2", server.base)).await.text().await.unwrap();
+    assert!(registry.contains("甲"), "the imported provider is in the registry");
 }
 
 #[tokio::test]
@@ -443,9 +479,19 @@ async fn scenario(browser: &Client, base: &str) -> Result<(), String> {
     browser.goto(&format!("{base}{case_path}?lang=en")).await.unwrap();
     screenshot(browser, "09-case-english", 1280).await;
 
-    // The registry.
+    // The registry, and an import pasted into its form.
     browser.goto(&format!("{base}/registry?kind=slitting")).await.unwrap();
     screenshot(browser, "10-registry", 1280).await;
+    browser.goto(&format!("{base}/registry/import")).await.unwrap();
+    let lines = "id,name,region,lon,lat,kind,available,attrs\nlinfen:yicheng-slitting,翼城县某分切企业,141022,,,slitting,true,\"{\"\"max_input_width_m\"\": 2.0, \"\"min_output_width_m\"\": 0.3, \"\"turnaround_h\"\": 10}\"\nlinfen:yicheng-slitting,翼城县某分切企业,141022,,,labour,true,\"{\"\"skill\"\": \"\"分切机操作\"\", \"\"headcount\"\": 2, \"\"lead_time_h\"\": 6}\"";
+    fill(browser, "text", lines).await;
+    browser.find(Locator::Css("form[action=\"/registry/import\"] button")).await.unwrap().click().await.unwrap();
+    let summary = text_of(browser, "#import-summary").await;
+    assert!(summary.contains("新增提供方 1 家"), "{summary}");
+    screenshot(browser, "11-registry-import", 1280).await;
+    browser.goto(&format!("{base}/registry?q=%E7%BF%BC%E5%9F%8E")).await.unwrap();
+    browser.find(Locator::XPath("//ul[contains(@class,'providers')]//a")).await.unwrap().click().await.unwrap();
+    screenshot(browser, "12-provider", 1280).await;
 
     // An officer of 侯马市: no trace of the case.
     log_out_browser(browser).await;
@@ -453,12 +499,12 @@ async fn scenario(browser: &Client, base: &str) -> Result<(), String> {
     let dashboard = browser.source().await.unwrap();
     assert!(!dashboard.contains(ENTERPRISE), "the case is not on the 侯马市 dashboard");
     assert!(browser.find(Locator::Css("#no-cases")).await.is_ok());
-    screenshot(browser, "11-houma-dashboard", 1280).await;
+    screenshot(browser, "13-houma-dashboard", 1280).await;
     for path in [case_path.as_str(), need_path.as_str()] {
         browser.goto(&format!("{base}{path}")).await.unwrap();
         let page = browser.source().await.unwrap();
         assert!(page.contains("<h1>404</h1>") && !page.contains(ENTERPRISE), "{path} is not found for 侯马市");
     }
-    screenshot(browser, "12-houma-404", 1280).await;
+    screenshot(browser, "14-houma-404", 1280).await;
     Ok(())
 }

@@ -223,7 +223,7 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<
             }
         }
     }
-    let map = render_map(&markers, &links, lang.pick("企业与提供方示意图", "The enterprise and its providers"), lang);
+    let map = render_map(tree, &markers, &links, lang.pick("企业与提供方示意图", "The enterprise and its providers"), lang);
 
     let can_report = access::can_act_on_case(&user.actor) || (user.actor.role == Role::Enterprise && user.actor.enterprise_id == Some(detail.enterprise.id));
     let intro_case = (detail.enterprise.credit_code == bangfu_app::demo::CREDIT_CODE).then_some(id);

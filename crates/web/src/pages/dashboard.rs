@@ -186,7 +186,7 @@ pub async fn show(State(state): State<AppState>, user: PageUser) -> Response {
             markers.push(Marker { lon, lat, label, kind: if p.selected { MarkerKind::Selected } else { MarkerKind::Candidate } });
         }
     }
-    let map = render_map(&markers, &links, lang.pick("企业与提供方示意图", "Enterprises and their providers"), lang);
+    let map = render_map(tree, &markers, &links, lang.pick("企业与提供方示意图", "Enterprises and their providers"), lang);
 
     let statuses = open_statuses.iter().map(|s| lang.label(s.label()).to_string()).collect();
     let ui = user.ui(&state, "dashboard", lang.pick("工作台", "Dashboard"));

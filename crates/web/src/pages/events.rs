@@ -55,19 +55,19 @@ pub fn describe(event: &EventRow, lang: Lang, tree: &RegionTree, needs: &BTreeMa
     };
     let zh = lang == Lang::Zh;
     let (text_line, detail, class): (String, String, &'static str) = match event.action.as_str() {
-        "enterprise.added" => (if zh { format!("登记企业：{}", text(&payload, "name")) } else { format!("Enterprise registered: {}", text(&payload, "name")) }, String::new(), "other"),
-        "case.opened" => (if zh { format!("建立帮扶档案：{}", text(&payload, "title")) } else { format!("Case opened: {}", text(&payload, "title")) }, String::new(), "other"),
+        "enterprise.added" => (if zh { format!("登记企业：{}", text(&payload, "name")) } else { format!("Enterprise registered: {}", text(&payload, "name")) }, String::new(), "ev-other"),
+        "case.opened" => (if zh { format!("建立帮扶档案：{}", text(&payload, "title")) } else { format!("Case opened: {}", text(&payload, "title")) }, String::new(), "ev-other"),
         "team.member_added" => {
             let role = lang.station_role(text(&payload, "role"));
-            (if zh { format!("{}进驻企业（{}）", text(&payload, "title"), role) } else { format!("{} joined the stationed team ({role})", text(&payload, "title")) }, String::new(), "other")
+            (if zh { format!("{}进驻企业（{}）", text(&payload, "title"), role) } else { format!("{} joined the stationed team ({role})", text(&payload, "title")) }, String::new(), "ev-other")
         }
         "need.reported" => {
             let kind = lang.kind(text(&payload, "kind"));
             let owner = dept("owner");
             (
-                if zh { format!("新诉求（{kind}）：{}，责任部门 {owner}", text(&payload, "title")) } else { format!("New need ({kind}): {} — owner {owner}", text(&payload, "title")) },
+                if zh { format!("报告诉求（{kind}），责任部门 {owner}") } else { format!("Reported ({kind}); owner: {owner}") },
                 bilingual(&payload, "explanation", lang),
-                "need",
+                "ev-need",
             )
         }
         "need.sourced" => {
@@ -82,10 +82,10 @@ pub fn describe(event: &EventRow, lang: Lang, tree: &RegionTree, needs: &BTreeMa
             (
                 if zh { format!("检索能力登记库：{} 个可行候选，{} 个被排除{}", feasible, rejected, best_text.unwrap_or_default()) } else { format!("Registry searched: {feasible} feasible, {rejected} rejected{}", best_text.unwrap_or_default()) },
                 String::new(),
-                "need",
+                "ev-need",
             )
         }
-        "need.widened" => (bilingual(&payload, "", lang), String::new(), "need"),
+        "need.widened" => (bilingual(&payload, "", lang), String::new(), "ev-need"),
         "need.selected" | "need.switched" => {
             let provider = text(&payload, "provider");
             let lead = lang.hours(number(&payload, "lead_time_h").unwrap_or(0.0));
@@ -104,38 +104,38 @@ pub fn describe(event: &EventRow, lang: Lang, tree: &RegionTree, needs: &BTreeMa
             } else {
                 format!("Provider selected: {provider} ({lead}, {km}, {scope})")
             };
-            (line, bilingual(&payload, "explanation", lang), "select")
+            (line, bilingual(&payload, "explanation", lang), "ev-select")
         }
-        "need.switch_proposed" => (bilingual(&payload, "", lang), String::new(), "alert"),
+        "need.switch_proposed" => (bilingual(&payload, "", lang), String::new(), "ev-alert"),
         "need.started" | "need.resolved" | "need.cancelled" => {
             let (zh_verb, en_verb, class) = match event.action.as_str() {
-                "need.started" => ("开始办理", "Work started", "need"),
-                "need.resolved" => ("已解决", "Resolved", "resolve"),
-                _ => ("已撤销", "Cancelled", "other"),
+                "need.started" => ("开始办理", "Work started", "ev-need"),
+                "need.resolved" => ("已解决", "Resolved", "ev-resolve"),
+                _ => ("已撤销", "Cancelled", "ev-other"),
             };
             (lang.pick(zh_verb, en_verb).to_string(), text(&payload, "note").to_string(), class)
         }
         "need.broadcast" => {
             let count = payload.get("departments").and_then(Value::as_array).map_or(0, Vec::len);
             let ring = lang.scope(text(&payload, "ring"));
-            (if zh { format!("发出协查请求：范围 {ring}，{count} 个部门") } else { format!("Request for help broadcast ({ring}) to {count} departments") }, String::new(), "need")
+            (if zh { format!("发出协查请求：范围 {ring}，{count} 个部门") } else { format!("Request for help broadcast ({ring}) to {count} departments") }, String::new(), "ev-need")
         }
         "need.candidate_proposed" => {
             let feasible = payload.get("feasible").and_then(Value::as_bool).unwrap_or(false);
             (
                 if zh { format!("干部推荐候选：{}", if feasible { "可行" } else { "被排除" }) } else { format!("Candidate put forward by an officer: {}", if feasible { "feasible" } else { "rejected" }) },
                 bilingual(&payload, "explanation", lang),
-                "need",
+                "ev-need",
             )
         }
         "approval.opened" => (
             if zh { format!("绿色通道受理：{} · {}", text(&payload, "agency"), text(&payload, "item")) } else { format!("Green channel: {} takes up {}", text(&payload, "agency"), text(&payload, "item")) },
             String::new(),
-            "approval",
+            "ev-approval",
         ),
         "approval.decided" => {
             let status = lang.approval_status(text(&payload, "status"));
-            (format!("{} · {}：{status}", text(&payload, "agency"), text(&payload, "item")), String::new(), "approval")
+            (format!("{} · {}：{status}", text(&payload, "agency"), text(&payload, "item")), String::new(), "ev-approval")
         }
         "shipment.recorded" => {
             let pass = text(&payload, "traffic_pass");
@@ -143,7 +143,7 @@ pub fn describe(event: &EventRow, lang: Lang, tree: &RegionTree, needs: &BTreeMa
             (
                 if zh { format!("运输：{}，{} → {}（{status}）", text(&payload, "goods"), place("origin"), place("destination")) } else { format!("Shipment: {}, {} → {} ({status})", text(&payload, "goods"), place("origin"), place("destination")) },
                 if pass.is_empty() { String::new() } else { format!("{}{pass}", lang.pick("通行证：", "Traffic pass: ")) },
-                "shipment",
+                "ev-shipment",
             )
         }
         "return.submitted" => {
@@ -151,28 +151,30 @@ pub fn describe(event: &EventRow, lang: Lang, tree: &RegionTree, needs: &BTreeMa
             (
                 if zh { format!("企业日报 {}：日产能 {}，产量 {}，库存 {}", text(&payload, "day"), trim(cap), trim(out), trim(stock)) } else { format!("Daily return {}: capacity {}/day, output {}, stock {}", text(&payload, "day"), trim(cap), trim(out), trim(stock)) },
                 String::new(),
-                "resolve",
+                "ev-resolve",
             )
         }
         action if action.starts_with("need.escalat") || action == "need.supervised" => {
             let reason = bilingual(&payload, "reason", lang);
             let reason = if reason.is_empty() { bilingual(&payload, "", lang) } else { reason };
-            (lang.pick("诉求逐级上报", "Need escalated").to_string(), reason, "alert")
+            (lang.pick("诉求逐级上报", "Need escalated").to_string(), reason, "ev-alert")
         }
         action if action.starts_with("letter.") => {
             let number = text(&payload, "number");
-            let subject = text(&payload, "subject");
+            let subject = payload.get("subject").map(|s| if s.is_string() { s.as_str().unwrap_or_default().to_string() } else { bilingual(&payload, "subject", lang) }).unwrap_or_default();
             let verb = match action {
-                "letter.drafted" | "letter.created" => lang.pick("公函起草", "Letter drafted"),
-                "letter.sent" => lang.pick("公函发出", "Letter sent"),
-                "letter.acknowledged" => lang.pick("公函已回复", "Letter acknowledged"),
-                _ => lang.pick("公函", "Letter"),
+                "letter.drafted" | "letter.created" => lang.pick("起草公函", "Letter drafted:"),
+                "letter.sent" => lang.pick("公函已发出", "Letter sent:"),
+                "letter.acknowledged" => lang.pick("公函已获回复", "Letter acknowledged:"),
+                _ => lang.pick("公函", "Letter:"),
             };
-            (format!("{verb} {number} {subject}").trim().to_string(), String::new(), "approval")
+            let need_id = payload.get("need_id").and_then(Value::as_i64);
+            let about = need_id.and_then(|id| needs.get(&id)).map(|t| format!("（{t}）")).unwrap_or_default();
+            (format!("{verb} {number} {subject}{}", if zh { about } else { String::new() }).trim().to_string(), text(&payload, "note").to_string(), "ev-approval")
         }
         other => {
             let said = bilingual(&payload, "", lang);
-            (if said.is_empty() { other.to_string() } else { said }, String::new(), "other")
+            (if said.is_empty() { other.to_string() } else { said }, String::new(), "ev-other")
         }
     };
     EventView {

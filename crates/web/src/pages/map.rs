@@ -9,6 +9,7 @@
 //! the view can show. Schematic, as the data is: no roads, no routes.
 
 use super::ui::Lang;
+use bangfu_core::region::{Level, RegionTree};
 use askama::Template;
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -19,6 +20,10 @@ const GEOJSON: &str = include_str!("../../assets/provinces.geojson");
 const WIDTH: f64 = 720.0;
 const ASPECT: f64 = 1.45;
 const FONT: f64 = 14.0;
+/// The smallest height of a view, in degrees of latitude (about 270 km).
+const MIN_SPAN_DEG: f64 = 2.4;
+/// Cities are named on views no taller than this, in degrees (on larger ones they would crowd).
+const CITY_NAMES_UP_TO_DEG: f64 = 9.0;
 
 #[derive(Debug)]
 struct Ring {
@@ -132,6 +137,12 @@ impl View {
         lon_max += pad_lon * 2.5; // labels run to the right of their markers
         lat_min -= pad_lat;
         lat_max += pad_lat;
+        // At least a couple of degrees, so that a local need still shows its cities around it.
+        if lat_max - lat_min < MIN_SPAN_DEG {
+            let extra = (MIN_SPAN_DEG - (lat_max - lat_min)) / 2.0;
+            lat_min -= extra;
+            lat_max += extra;
+        }
         let shrink = ((lat_min + lat_max) / 2.0).to_radians().cos();
         let (width_deg, height_deg) = ((lon_max - lon_min) * shrink, lat_max - lat_min);
         if width_deg / height_deg < ASPECT {
@@ -182,6 +193,8 @@ struct Dot {
     lx: String,
     ly: String,
     anchor: &'static str,
+    /// A thin line from the marker to its label when the label had to move away ("" if not).
+    leader: String,
 }
 
 struct LegendItem {
@@ -199,6 +212,7 @@ struct MapSvg {
     title: String,
     provinces: Vec<ProvincePath>,
     places: Vec<PlaceName>,
+    cities: Vec<PlaceName>,
     lines: Vec<Line>,
     dots: Vec<Dot>,
     legend: Vec<LegendItem>,
@@ -208,6 +222,8 @@ struct MapSvg {
     scale_x2: String,
     scale_label: String,
     attribution: String,
+    /// The outline of the framed area as path data, or "" for none.
+    frame: String,
 }
 
 fn n(value: f64) -> String {
@@ -219,9 +235,69 @@ fn text_width(text: &str, size: f64) -> f64 {
     text.chars().map(|c| if c.is_ascii() { 0.58 } else { 1.0 }).sum::<f64>() * size
 }
 
-/// The SVG of a map showing `markers` with `links`; `title` is its accessible name.
-pub fn render(markers: &[Marker], links: &[Link], title: &str, lang: Lang) -> String {
+/// How far around the enterprise (the first marker) the close-up reaches, in km.
+const CLOSE_UP_KM: f64 = 350.0;
+/// A close-up is drawn only when some marker lies this far from the enterprise, in km.
+const SPREAD_KM: f64 = 800.0;
+
+fn km_between(a: &Marker, b: &Marker) -> f64 {
+    let shrink = ((a.lat + b.lat) / 2.0).to_radians().cos();
+    (((a.lon - b.lon) * shrink).powi(2) + (a.lat - b.lat).powi(2)).sqrt() * 111.32
+}
+
+/// The map of `markers` with `links` (the first marker is the enterprise); `title` is its
+/// accessible name. When the markers spread over the country and several lie near the
+/// enterprise, two maps: the country, with far markers named and the near ones framed, and a
+/// close-up of the enterprise's surroundings with every name.
+pub fn render(tree: &RegionTree, markers: &[Marker], links: &[Link], title: &str, lang: Lang) -> String {
+    let Some(home) = markers.first() else { return draw(tree, markers, links, title, lang, None) };
+    let near: Vec<usize> = (0..markers.len()).filter(|&i| km_between(home, &markers[i]) <= CLOSE_UP_KM).collect();
+    let farthest = markers.iter().map(|m| km_between(home, m)).fold(0.0, f64::max);
+    if farthest < SPREAD_KM || near.len() < 3 {
+        return draw(tree, markers, links, title, lang, None);
+    }
+    let close: Vec<Marker> = near.iter().map(|&i| markers[i].clone()).collect();
+    let close_links: Vec<Link> = links
+        .iter()
+        .filter_map(|l| Some(Link { from: near.iter().position(|&i| i == l.from)?, to: near.iter().position(|&i| i == l.to)? }))
+        .collect();
+    let frame = View::around(&close.iter().map(|m| (m.lon, m.lat)).collect::<Vec<_>>()).bbox;
+    let overview: Vec<Marker> = markers
+        .iter()
+        .enumerate()
+        .map(|(i, m)| if i != 0 && near.contains(&i) { Marker { label: String::new(), ..m.clone() } } else { m.clone() })
+        .collect();
+    let (country, around) = match lang {
+        Lang::Zh => ("全部位置（虚线框为右图范围）".to_string(), format!("企业周边约 {CLOSE_UP_KM:.0} 公里")),
+        Lang::En => ("Everything (the dashed frame is the close-up)".to_string(), format!("Within about {CLOSE_UP_KM:.0} km of the enterprise")),
+    };
+    format!(
+        "<div class=\"maps\"><figure>{}<figcaption>{}</figcaption></figure><figure>{}<figcaption>{}</figcaption></figure></div>",
+        draw(tree, &overview, links, title, lang, Some(frame)),
+        escape(&country),
+        draw(tree, &close, &close_links, title, lang, None),
+        escape(&around)
+    )
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// One SVG map of `markers`; `frame` outlines an area (the close-up's) on it.
+fn draw(tree: &RegionTree, markers: &[Marker], links: &[Link], title: &str, lang: Lang, frame: Option<(f64, f64, f64, f64)>) -> String {
     let view = View::around(&markers.iter().map(|m| (m.lon, m.lat)).collect::<Vec<_>>());
+    // The seats of the cities in view, for orientation.
+    let mut cities = Vec::new();
+    if view.bbox.3 - view.bbox.2 <= CITY_NAMES_UP_TO_DEG {
+        for region in tree.iter().filter(|r| r.level == Level::City && !tree.is_municipality(r.code)) {
+            let (Some(lon), Some(lat)) = (region.lon, region.lat) else { continue };
+            let (x, y) = view.project(lon, lat);
+            if (10.0..WIDTH - 10.0).contains(&x) && (10.0..view.height - 10.0).contains(&y) {
+                cities.push(PlaceName { x: n(x), y: n(y), text: region.name.clone() });
+            }
+        }
+    }
     let mut provinces = Vec::new();
     let mut places = Vec::new();
     for outline in outlines() {
@@ -285,14 +361,20 @@ pub fn render(markers: &[Marker], links: &[Link], title: &str, lang: Lang) -> St
         .collect();
 
     // Labels beside their markers, moved down where they would overlap one already placed.
+    // (A marker without a label is named on the close-up.)
     let mut placed: Vec<(f64, f64, f64, f64)> = positions.iter().map(|&(x, y)| (x - 6.0, y - 6.0, x + 6.0, y + 6.0)).collect();
     let mut dots = Vec::new();
     for (marker, &(x, y)) in markers.iter().zip(&positions) {
+        if marker.label.is_empty() {
+            dots.push(Dot { x: n(x), y: n(y), class: marker.kind.class(), label: String::new(), lx: n(x), ly: n(y), anchor: "start", leader: String::new() });
+            continue;
+        }
         let w = text_width(&marker.label, FONT);
         let right = x + 9.0 + w < WIDTH - 4.0;
         let (lx, anchor) = if right { (x + 9.0, "start") } else { (x - 9.0, "end") };
         let left_edge = if right { lx } else { lx - w };
-        let mut ly = y + FONT * 0.35;
+        let home = y + FONT * 0.35;
+        let mut ly = home;
         for step in 0..12 {
             let candidate = (left_edge, ly - FONT * 0.8, left_edge + w, ly + FONT * 0.25);
             let clash = placed.iter().any(|b| candidate.0 < b.2 && candidate.2 > b.0 && candidate.1 < b.3 && candidate.3 > b.1);
@@ -302,7 +384,13 @@ pub fn render(markers: &[Marker], links: &[Link], title: &str, lang: Lang) -> St
             }
             ly += if step % 2 == 0 { FONT * 1.15 * (step as f64 + 1.0) } else { -FONT * 1.15 * (step as f64 + 1.0) };
         }
-        dots.push(Dot { x: n(x), y: n(y), class: marker.kind.class(), label: marker.label.clone(), lx: n(lx), ly: n(ly), anchor });
+        let leader = if (ly - home).abs() > FONT * 0.5 {
+            let end_x = if right { lx - 2.0 } else { lx + 2.0 };
+            format!("M{:.1} {:.1}L{:.1} {:.1}", x, y, end_x, ly - FONT * 0.35)
+        } else {
+            String::new()
+        };
+        dots.push(Dot { x: n(x), y: n(y), class: marker.kind.class(), label: marker.label.clone(), lx: n(lx), ly: n(ly), anchor, leader });
     }
 
     let mut kinds: Vec<MarkerKind> = Vec::new();
@@ -332,6 +420,7 @@ pub fn render(markers: &[Marker], links: &[Link], title: &str, lang: Lang) -> St
         title: title.to_string(),
         provinces,
         places,
+        cities,
         lines,
         dots,
         legend_height: n(12.0 + legend.len() as f64 * 20.0),
@@ -340,6 +429,11 @@ pub fn render(markers: &[Marker], links: &[Link], title: &str, lang: Lang) -> St
         scale_y: n(view.height - 30.0),
         scale_x2: n(WIDTH - 16.0),
         scale_label: format!("{round:.0} km"),
+        frame: frame.map_or_else(String::new, |(lon_min, lon_max, lat_min, lat_max)| {
+            let (x0, y0) = view.project(lon_min, lat_max);
+            let (x1, y1) = view.project(lon_max, lat_min);
+            format!("M{x0:.1} {y0:.1}H{x1:.1}V{y1:.1}H{x0:.1}Z")
+        }),
         attribution: lang.pick("示意图，不代表实际路线 · 底图：ADCODE by Vonng, CC BY 4.0", "Schematic, not a route · outlines: ADCODE by Vonng, CC BY 4.0").to_string(),
     }
     .render()
@@ -362,11 +456,12 @@ mod tests {
             Marker { lon: 111.47, lat: 35.64, label: "曲沃县 <企业>".into(), kind: MarkerKind::Enterprise },
             Marker { lon: 110.84, lat: 35.41, label: "万荣".into(), kind: MarkerKind::Selected },
         ];
-        let svg = render(&markers, &[Link { from: 0, to: 1 }], "test", Lang::Zh);
+        let svg = render(RegionTree::embedded(), &markers, &[Link { from: 0, to: 1 }], "test", Lang::Zh);
         assert!(svg.starts_with("<svg"), "{}", &svg[..100.min(svg.len())]);
         assert!(svg.contains("山西省"));
         assert!(svg.contains("&lt;企业&gt;"));
         assert!(svg.contains("class=\"link selected\""));
+        assert!(svg.contains("运城市"), "the cities around are named");
         assert!(svg.len() < 200_000, "{} bytes", svg.len());
     }
 }

@@ -14,7 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use bangfu_app::{AppError, access};
-use bangfu_core::model::{NeedKind, NeedStatus, Scope};
+use bangfu_core::model::{LetterStatus, NeedKind, NeedStatus, Scope};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -48,6 +48,8 @@ pub struct LetterView {
     pub number: String,
     pub subject: String,
     pub status: String,
+    /// draft, sent or acknowledged.
+    pub state: String,
     pub recipients: Vec<String>,
     pub body: String,
     pub created: String,
@@ -94,13 +96,29 @@ struct NeedPage {
     map: String,
 }
 
+/// A letter laid out as it is printed.
+#[derive(Clone, Debug, Default)]
+pub struct LetterSheet {
+    pub number: String,
+    pub subject: String,
+    pub salutation: String,
+    pub paragraphs: Vec<String>,
+    pub signature: String,
+    pub date: String,
+    /// The stored text, when it is not in the drafted form and cannot be laid out.
+    pub raw: String,
+}
+
 #[derive(Template)]
 #[template(path = "letter.html")]
 struct LetterPage {
     ui: Ui,
     need_id: i64,
     need_title: String,
-    letter: LetterView,
+    status: String,
+    sender: String,
+    recipients: Vec<String>,
+    sheet: LetterSheet,
 }
 
 #[derive(Debug, Deserialize)]
@@ -140,6 +158,9 @@ fn flash_of(done: Option<&str>, lang: Lang) -> String {
         Some("resolve") => lang.pick("诉求已解决。", "Need resolved."),
         Some("cancel") => lang.pick("诉求已撤销。", "Need cancelled."),
         Some("reported") => lang.pick("诉求已登记并完成路由。", "Need reported and routed."),
+        Some("escalate") => lang.pick("诉求已上报上一级（或已提请督办），新的责任部门已收到通知。", "Need escalated (or flagged for supervision); the new owner has been notified."),
+        Some("letter-sent") => lang.pick("公函已标记为发出。", "Letter marked as sent."),
+        Some("letter-acknowledged") => lang.pick("公函已标记为已回复。", "Letter marked as acknowledged."),
         _ => "",
     };
     text.to_string()
@@ -151,23 +172,13 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<
 }
 
 fn letter_view(l: &bangfu_store::LetterRow, lang: Lang) -> LetterView {
-    let recipients: Vec<String> = match serde_json::from_str::<Value>(&l.recipients) {
-        Ok(Value::Array(items)) => items
-            .iter()
-            .map(|r| match r {
-                Value::String(s) => s.clone(),
-                Value::Object(_) => ["name", "title", "department"].iter().find_map(|k| r.get(*k).and_then(Value::as_str)).map_or_else(|| r.to_string(), str::to_string),
-                other => other.to_string(),
-            })
-            .collect(),
-        Ok(Value::String(s)) => vec![s],
-        _ => vec![l.recipients.clone()],
-    };
+    let recipients = bangfu_app::letters::recipients_of(l).iter().map(|r| lang.pick(&r.name.zh, &r.name.en).to_string()).collect();
     LetterView {
         id: l.id,
         number: l.number.clone(),
         subject: l.subject.clone(),
         status: lang.letter_status(&l.status),
+        state: l.status.clone(),
         recipients,
         body: lang.pick(&l.body_zh, &l.body_en).to_string(),
         created: day(l.created_at),
@@ -281,7 +292,7 @@ async fn need_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
             markers.push(Marker { lon, lat, label, kind });
         }
     }
-    let map = render_map(&markers, &links, lang.pick("企业与候选提供方示意图", "The enterprise and the candidate providers"), lang);
+    let map = render_map(tree, &markers, &links, lang.pick("企业与候选提供方示意图", "The enterprise and the candidate providers"), lang);
 
     let ui = user.ui(state, "case", need.title.clone());
     let page = NeedPage {
@@ -347,6 +358,19 @@ pub async fn act(State(state): State<AppState>, user: PageUser, Path((id, action
         "start" => app.set_need_status(actor, now, id, NeedStatus::Started, &note).await.map(drop),
         "resolve" => app.set_need_status(actor, now, id, NeedStatus::Resolved, &note).await.map(drop),
         "cancel" => app.set_need_status(actor, now, id, NeedStatus::Cancelled, &note).await.map(drop),
+        "escalate" => app.escalate_need(actor, now, id, &fields.text("reason")).await.map(drop),
+        "letter-sent" | "letter-acknowledged" => {
+            let status = if action == "letter-sent" { LetterStatus::Sent } else { LetterStatus::Acknowledged };
+            match id_field("letter_id") {
+                // Only a letter of this need: another need's letter is not found here.
+                Some(letter) => match app.letter(actor, letter).await {
+                    Ok(detail) if detail.need.id == id => app.set_letter_status(actor, now, letter, status, &note).await.map(drop),
+                    Ok(_) => Err(AppError::NotFound(format!("letter {letter}"))),
+                    Err(e) => Err(e),
+                },
+                None => Err(AppError::BadInput(user.t("请选择一封公函", "choose a letter").into())),
+            }
+        }
         _ => Err(AppError::NotFound(format!("action {action}"))),
     };
     match outcome {
@@ -364,16 +388,25 @@ pub async fn act(State(state): State<AppState>, user: PageUser, Path((id, action
     }
 }
 
-/// A letter of the need, alone on a page made for printing.
+/// A letter of the need, alone on a page made for printing: number, subject, salutation,
+/// paragraphs, signature and date as the app split them (`App::letter`).
 pub async fn letter(State(state): State<AppState>, user: PageUser, Path((id, letter_id)): Path<(i64, i64)>) -> Response {
-    let detail = match state.app.need_detail(&user.actor, id).await {
-        Ok(d) => d,
+    let lang = user.lang;
+    let detail = match state.app.letter(&user.actor, letter_id).await {
+        Ok(d) if d.need.id == id => d,
+        Ok(_) => return user.fail(&state, AppError::NotFound(format!("letter {letter_id}"))),
         Err(e) => return user.fail(&state, e),
     };
-    let Some(letter) = detail.letters.iter().find(|l| l.id == letter_id) else {
-        return user.fail(&state, AppError::NotFound(format!("letter {letter_id}")));
+    let view = letter_view(&detail.letter, lang);
+    let parts = match lang {
+        Lang::Zh => detail.zh.clone(),
+        Lang::En => detail.en.clone().or_else(|| detail.zh.clone()),
     };
-    let view = letter_view(letter, user.lang);
+    let sheet = match parts {
+        Some(p) => LetterSheet { number: p.number, subject: p.subject, salutation: p.salutation, paragraphs: p.paragraphs, signature: p.signature, date: p.date, raw: String::new() },
+        None => LetterSheet { number: view.number.clone(), subject: view.subject.clone(), raw: view.body.clone(), ..LetterSheet::default() },
+    };
+    let recipients = detail.recipients.iter().map(|r| lang.pick(&r.name.zh, &r.name.en).to_string()).collect();
     let ui = user.ui(&state, "case", format!("{} {}", view.number, view.subject));
-    render(&LetterPage { ui, need_id: id, need_title: detail.need.title.clone(), letter: view })
+    render(&LetterPage { ui, need_id: id, need_title: detail.need.title.clone(), status: view.status, sender: lang.pick(&detail.sender.name.zh, &detail.sender.name.en).to_string(), recipients, sheet })
 }

@@ -1,9 +1,9 @@
 //! The registry pages: search providers by kind, place and text (`/registry`); add a provider;
 //! a provider's page with one form per kind of capability, whose errors stand beside the field
-//! they name (`/registry/providers/{id}`); and the CSV import (`/registry/import`), which shows
+//! they name (`/registry/providers/{id}`); and the import of a CSV or JSONL file (`/registry/import`), which shows
 //! its progress row by row as it goes (the page is streamed; a bar at the top fills without
-//! script). Each row is one call of `App::add_provider` (for a key not yet registered) and one of
-//! `App::set_capability`: the registry's rules stay in the app.
+//! script). The import is the app's (`App::parse_registry`, `App::import_registry`): every line
+//! is checked before anything is written, and one bad line refuses the file, each named.
 
 use super::form::{FieldErrors, Fields, number};
 use super::session::{PageUser, render, render_with};
@@ -14,6 +14,7 @@ use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use bangfu_app::import::RegistryFormat;
 use bangfu_app::registry::NewProvider;
 use bangfu_app::registry_search::ProviderSearch;
 use bangfu_app::{AppError, access};
@@ -123,6 +124,19 @@ fn attr_label(name: &str, lang: Lang) -> String {
     lang.pick(zh, en).to_string()
 }
 
+/// A short label and the unit of an attribute, for reading: "加工周期", " 小时".
+fn attr_words(name: &str, lang: Lang) -> (String, &'static str) {
+    let unit = match name {
+        "turnaround_h" | "lead_time_h" => lang.pick(" 小时", " h"),
+        "max_input_width_m" | "min_output_width_m" => lang.pick(" 米", " m"),
+        "headcount" => lang.pick(" 人", ""),
+        _ => "",
+    };
+    let label = attr_label(name, lang);
+    let short = label.split(['（', '(']).next().unwrap_or(&label).trim().to_string();
+    (short, unit)
+}
+
 fn input_of(name: &str) -> &'static str {
     match name {
         "method" => "method",
@@ -143,7 +157,8 @@ fn attrs_in_words(attrs: &str, lang: Lang) -> String {
                 (_, Value::Array(items)) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
                 (_, other) => other.to_string(),
             };
-            format!("{} {}", attr_label(k, lang), value)
+            let (label, unit) = attr_words(k, lang);
+            format!("{label} {value}{unit}")
         })
         .collect::<Vec<_>>()
         .join(" · ")
@@ -356,200 +371,116 @@ struct ImportPage {
 
 /// Where the streamed rows go in the rendered import page.
 const ROWS_MARKER: &str = "<!--rows-->";
-/// The most rows one import takes.
-const MAX_ROWS: usize = 10_000;
 
 pub async fn import_form(State(state): State<AppState>, user: PageUser) -> Response {
     if !matches!(user.actor.role, Role::Admin | Role::Officer) {
         return user.fail(&state, AppError::NotFound("the import".into()));
     }
-    let ui = user.ui(&state, "registry", user.t("导入能力（CSV）", "Import capabilities (CSV)"));
+    let ui = user.ui(&state, "registry", user.t("导入能力登记库", "Import the registry"));
     render(&ImportPage { ui, importing: false, error: String::new() })
 }
 
-/// One row of the CSV, as read.
-#[derive(Debug, Clone)]
-struct ImportRow {
-    line: usize,
-    key: String,
-    name: String,
-    region: String,
-    lon: Option<f64>,
-    lat: Option<f64>,
-    note: String,
-    kind: String,
-    available: bool,
-    attrs: Result<Value, String>,
-}
-
-fn parse_available(text: &str) -> bool {
-    !matches!(text.trim().to_lowercase().as_str(), "false" | "0" | "no" | "n" | "否" | "停")
-}
-
-/// Reads the CSV: a header naming at least key, name, region, kind and attrs (JSON); lon, lat,
-/// note and available are optional; other columns (provider_id of the export) are ignored.
-fn read_csv(text: &str) -> Result<Vec<ImportRow>, String> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let header: Vec<String> = reader.headers().map_err(|e| format!("header: {e}"))?.iter().map(|h| h.trim().to_lowercase()).collect();
-    let column = |name: &str| header.iter().position(|h| h == name);
-    let missing: Vec<&str> = ["key", "name", "region", "kind", "attrs"].into_iter().filter(|c| column(c).is_none()).collect();
-    if !missing.is_empty() {
-        return Err(format!("the header lacks {} (it has: {})", missing.join(", "), header.join(", ")));
+/// The format of what was uploaded or pasted: by the file's name, else JSONL when the text
+/// starts with `{`, else CSV.
+fn format_of(file_name: &str, text: &str) -> Result<RegistryFormat, AppError> {
+    if !file_name.trim().is_empty() {
+        return RegistryFormat::of_path(file_name);
     }
-    let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
-        let record = record.map_err(|e| format!("line {line}: {e}"))?;
-        let get = |name: &str| column(name).and_then(|c| record.get(c)).unwrap_or_default().trim().to_string();
-        let number = |name: &str| -> Result<Option<f64>, String> {
-            let text = get(name);
-            if text.is_empty() { Ok(None) } else { text.parse().map(Some).map_err(|_| format!("line {line}: {name} {text:?} is not a number")) }
-        };
-        let attrs_text = get("attrs");
-        rows.push(ImportRow {
-            line,
-            key: get("key"),
-            name: get("name"),
-            region: get("region"),
-            lon: number("lon")?,
-            lat: number("lat")?,
-            note: get("note"),
-            kind: get("kind"),
-            available: column("available").is_none_or(|_| parse_available(&get("available"))),
-            attrs: serde_json::from_str::<Value>(&attrs_text).map_err(|e| format!("attrs is not JSON ({e}): {attrs_text}")),
-        });
-        if rows.len() > MAX_ROWS {
-            return Err(format!("more than {MAX_ROWS} rows — split the file"));
-        }
-    }
-    Ok(rows)
+    Ok(if text.trim_start().starts_with('{') { RegistryFormat::Jsonl } else { RegistryFormat::Csv })
 }
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
+/// Imports a registry file through `App::parse_registry` (every line checked first; any error
+/// refuses the whole file, each bad line named) and `App::import_registry` (one transaction),
+/// streaming a line of the page for each line written.
 pub async fn import(State(state): State<AppState>, user: PageUser, mut multipart: Multipart) -> Response {
     let lang = user.lang;
     if !matches!(user.actor.role, Role::Admin | Role::Officer) {
         return user.fail(&state, AppError::NotFound("the import".into()));
     }
-    let (mut csrf, mut file, mut pasted) = (String::new(), String::new(), String::new());
+    let title = user.t("导入能力登记库", "Import the registry");
+    let form_again = |status: StatusCode, error: String| {
+        let ui = user.ui(&state, "registry", title);
+        render_with(status, &ImportPage { ui, importing: false, error })
+    };
+    let (mut csrf, mut file, mut file_name, mut pasted) = (String::new(), String::new(), String::new(), String::new());
     loop {
         match multipart.next_field().await {
             Ok(Some(field)) => {
                 let name = field.name().unwrap_or_default().to_string();
+                let uploaded = field.file_name().unwrap_or_default().to_string();
                 let Ok(text) = field.text().await else { continue };
                 match name.as_str() {
                     "csrf" => csrf = text,
-                    "file" => file = text,
+                    "file" => (file, file_name) = (text, uploaded),
                     "text" => pasted = text,
                     _ => {}
                 }
             }
             Ok(None) => break,
-            Err(e) => {
-                let ui = user.ui(&state, "registry", user.t("导入能力（CSV）", "Import capabilities (CSV)"));
-                return render_with(StatusCode::BAD_REQUEST, &ImportPage { ui, importing: false, error: format!("{}: {e}", user.t("上传失败", "the upload failed")) });
-            }
+            Err(e) => return form_again(StatusCode::BAD_REQUEST, format!("{}: {e}", user.t("上传失败", "the upload failed"))),
         }
     }
     if let Err(refused) = user.check_csrf(&state, &Fields(vec![("csrf".into(), csrf)])) {
         return refused;
     }
-    let text = if file.trim().is_empty() { pasted } else { file };
-    let rows = match read_csv(&text) {
-        Ok(rows) if !rows.is_empty() => rows,
-        Ok(_) => {
-            let ui = user.ui(&state, "registry", user.t("导入能力（CSV）", "Import capabilities (CSV)"));
-            return render_with(StatusCode::UNPROCESSABLE_ENTITY, &ImportPage { ui, importing: false, error: user.t("文件中没有数据行", "the file has no rows").into() });
-        }
-        Err(message) => {
-            let ui = user.ui(&state, "registry", user.t("导入能力（CSV）", "Import capabilities (CSV)"));
-            return render_with(StatusCode::UNPROCESSABLE_ENTITY, &ImportPage { ui, importing: false, error: message });
-        }
+    let (text, file_name) = if file.trim().is_empty() { (pasted, String::new()) } else { (file, file_name) };
+    if text.trim().is_empty() {
+        return form_again(StatusCode::UNPROCESSABLE_ENTITY, user.t("请选择文件或粘贴内容", "choose a file or paste its text").into());
+    }
+    let parsed = format_of(&file_name, &text).and_then(|format| state.app.parse_registry(&text, format));
+    let lines = match parsed {
+        Ok(lines) if !lines.is_empty() => lines,
+        Ok(_) => return form_again(StatusCode::UNPROCESSABLE_ENTITY, user.t("文件中没有数据行", "the file has no lines to import").into()),
+        Err(AppError::BadInput(message)) => return form_again(StatusCode::UNPROCESSABLE_ENTITY, message),
+        Err(e) => return user.fail(&state, e),
     };
 
-    let ui = user.ui(&state, "registry", user.t("导入能力（CSV）", "Import capabilities (CSV)"));
+    let ui = user.ui(&state, "registry", title);
     let page = ImportPage { ui, importing: true, error: String::new() }.render().unwrap_or_default();
     let (head, tail) = page.split_once(ROWS_MARKER).map_or((page.clone(), String::new()), |(h, t)| (h.to_string(), t.to_string()));
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<String, std::convert::Infallible>>(16);
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel::<Result<String, std::convert::Infallible>>();
     let app = state.app.clone();
     let actor = user.actor.clone();
     tokio::spawn(async move {
-        // The import goes on to the end even if the browser goes away: each row is its own change.
-        let send = |chunk: String| {
-            let sender = sender.clone();
-            async move {
-                let _ = sender.send(Ok(chunk)).await;
-            }
-        };
-        send(head).await;
-        let total = rows.len();
-        let (mut added, mut saved, mut failed) = (0, 0, 0);
-        let mut keys: std::collections::BTreeMap<String, i64> = match app.list_providers(&actor, None).await {
-            Ok(list) => list.into_iter().map(|(p, _)| (p.key, p.id)).collect(),
-            Err(_) => Default::default(),
-        };
-        for (done, row) in rows.into_iter().enumerate() {
-            let now = clock::now();
-            let mut outcome: Result<String, String> = Ok(String::new());
-            let provider_id = match keys.get(&row.key) {
-                Some(id) => Some(*id),
-                None => {
-                    let input = NewProvider { key: row.key.clone(), name: row.name.clone(), region: row.region.clone(), lon: row.lon, lat: row.lat, note: row.note.clone() };
-                    match app.add_provider(&actor, now, input).await {
-                        Ok(p) => {
-                            added += 1;
-                            keys.insert(p.key.clone(), p.id);
-                            outcome = Ok(lang.pick("新增提供方；", "provider added; ").to_string());
-                            Some(p.id)
-                        }
-                        Err(e) => {
-                            outcome = Err(e.to_string());
-                            None
-                        }
-                    }
-                }
-            };
-            if let (Some(id), Ok(prefix)) = (provider_id, &outcome) {
-                outcome = match &row.attrs {
-                    Ok(attrs) => match app.set_capability(&actor, now, id, &row.kind, row.available, attrs).await {
-                        Ok(_) => Ok(format!("{prefix}{}", lang.pick("能力已登记", "capability saved"))),
-                        Err(e) => Err(e.to_string()),
-                    },
-                    Err(message) => Err(message.clone()),
-                };
-            }
-            let (class, mark, text) = match &outcome {
-                Ok(text) => {
-                    saved += 1;
-                    ("ok", "✓", text.clone())
-                }
-                Err(text) => {
-                    failed += 1;
-                    ("failed", "✗", text.clone())
-                }
-            };
-            let percent = (done + 1) * 100 / total;
-            send(format!(
-                "<li class=\"{class}\"><i class=\"fill\" style=\"width:{percent}%\"></i><span class=\"count\">{}/{total}</span> {mark} {} {} · {} — {}</li>\n",
-                done + 1,
+        // The import goes on to the end even if the browser goes away.
+        let _ = sender.send(Ok(head));
+        let progress = |done: usize, total: usize| {
+            let Some(line) = lines.get(done.saturating_sub(1)) else { return };
+            let percent = done * 100 / total.max(1);
+            let _ = sender.send(Ok(format!(
+                "<li class=\"ok\"><i class=\"fill\" style=\"width:{percent}%\"></i><span class=\"count\">{done}/{total}</span> {} {} · {} · {}</li>\n",
                 lang.pick("第", "line"),
-                row.line,
-                escape(&format!("{} {}", row.name, lang.kind(&row.kind))),
-                escape(&text)
-            ))
-            .await;
-        }
-        let summary = match lang {
-            Lang::Zh => format!("</ol><p class=\"flash {}\" id=\"import-summary\">完成：共 {total} 行，成功 {saved} 行（新增提供方 {added} 家），失败 {failed} 行。</p>", if failed == 0 { "ok" } else { "error" }),
-            Lang::En => format!("</ol><p class=\"flash {}\" id=\"import-summary\">Done: {total} rows, {saved} saved ({added} new providers), {failed} failed.</p>", if failed == 0 { "ok" } else { "error" }),
+                line.line,
+                escape(&line.name),
+                escape(&lang.kind(line.kind.as_str())),
+            )));
         };
-        send(summary).await;
-        send(tail).await;
+        let outcome = app.import_registry(&actor, clock::now(), &lines, progress).await;
+        let summary = match (outcome, lang) {
+            (Ok(report), Lang::Zh) => format!(
+                "</ol><p class=\"flash ok\" id=\"import-summary\">完成：共 {} 行，新增提供方 {} 家，写入能力 {} 项。</p>",
+                report.lines, report.providers_added, report.capabilities_written
+            ),
+            (Ok(report), Lang::En) => format!(
+                "</ol><p class=\"flash ok\" id=\"import-summary\">Done: {} lines, {} new providers, {} capabilities written.</p>",
+                report.lines, report.providers_added, report.capabilities_written
+            ),
+            (Err(e), _) => {
+                let message = match e {
+                    AppError::Internal(_) => lang.pick("服务器出错，运维日志中有详情", "the server failed; the operator's log has the details").to_string(),
+                    other => other.to_string(),
+                };
+                format!("</ol><p class=\"flash error\" id=\"import-summary\">{}{}</p>", lang.pick("导入失败，未写入任何内容：", "The import failed and wrote nothing: "), escape(&message))
+            }
+        };
+        let _ = sender.send(Ok(summary));
+        let _ = sender.send(Ok(tail));
     });
-    let stream = tokio_stream::wrappers::ReceiverStream::new(receiver);
+    let stream = tokio_stream::wrappers::UnboundedReceiverStream::new(receiver);
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], Body::from_stream(stream)).into_response()
 }
 
@@ -558,17 +489,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_export_format_is_read_back() {
-        let text = "provider_id,key,name,region,kind,available,attrs\n1,demo:x,某企业,141021,slitting,false,\"{\"\"max_input_width_m\"\": 1.8, \"\"min_output_width_m\"\": 0.2, \"\"turnaround_h\"\": 8}\"\n";
-        let rows = read_csv(text).unwrap();
-        assert_eq!(rows.len(), 1);
-        assert_eq!((rows[0].key.as_str(), rows[0].kind.as_str(), rows[0].available, rows[0].line), ("demo:x", "slitting", false, 2));
-        assert_eq!(rows[0].attrs.as_ref().unwrap()["turnaround_h"], 8);
-    }
-
-    #[test]
-    fn a_header_without_the_needed_columns_says_which_are_missing() {
-        let error = read_csv("key,name\nx,y\n").unwrap_err();
-        assert!(error.contains("region, kind, attrs"), "{error}");
+    fn the_format_comes_from_the_file_name_or_the_text() {
+        assert_eq!(format_of("registry.jsonl", "").unwrap(), RegistryFormat::Jsonl);
+        assert_eq!(format_of("", "{\"id\": \"x\"}").unwrap(), RegistryFormat::Jsonl);
+        assert_eq!(format_of("", "id,name,region,lon,lat,kind,available,attrs").unwrap(), RegistryFormat::Csv);
+        assert!(format_of("registry.xlsx", "").is_err());
     }
 }

@@ -133,7 +133,7 @@ impl Lang {
 
     /// Hours as people say them: "36 小时" / "36 h", "1.5 h"; a week and more in days.
     pub fn hours(self, hours: f64) -> String {
-        if hours >= 72.0 {
+        if hours >= 168.0 {
             let days = hours / 24.0;
             return match self {
                 Lang::Zh => format!("{} 天", trim(days)),
