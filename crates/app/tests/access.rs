@@ -123,30 +123,31 @@ async fn perform(app: &App, actor: &Actor, action: Action, n: usize, need_id: i6
     }
 }
 
-#[tokio::test]
-async fn the_role_action_matrix_holds() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = App::open(&format!("sqlite://{}", dir.path().join("bangfu.db").display())).await.unwrap();
-    bangfu_app::demo::load(&app, &Actor::system("test")).await.unwrap();
-    let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    let mut failures = Vec::new();
-    for (row, (action, expected)) in MATRIX.iter().enumerate() {
-        for (column, (name, actor)) in actors().iter().enumerate() {
-            // A fresh open need for each cell that changes needs.
-            let need = NewNeed { kind: "labour".into(), title: format!("cell {row}/{column}"), quantity: 1.0, requires: json!({"skill": "口罩机调试"}), ..NewNeed::default() };
-            let id = app.report_need(&Actor::system("t"), now, 1, need).await.unwrap().id;
-            app.source_need(&Actor::system("t"), now, id).await.unwrap();
-            let action_result = perform(&app, actor, *action, row * 100 + column, id).await;
-            let outcome = match action_result {
-                Ok(()) => Y,
-                Err(AppError::NotFound(_)) => N,
-                Err(AppError::Forbidden(_)) => F,
-                Err(other) => panic!("{action:?} by {name}: unexpected {other}"),
-            };
-            if outcome != expected[column] {
-                failures.push(format!("{action:?} by {name}: expected {:?}, got {outcome:?}", expected[column]));
+// Runs as the_role_action_matrix_holds::sqlite and ::postgres (when BANGFU_TEST_PG is set).
+bangfu_store::backend_tests! {
+    async fn the_role_action_matrix_holds(db) {
+        let app = App::open(db.url()).await.unwrap();
+        bangfu_app::demo::load(&app, &Actor::system("test")).await.unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let mut failures = Vec::new();
+        for (row, (action, expected)) in MATRIX.iter().enumerate() {
+            for (column, (name, actor)) in actors().iter().enumerate() {
+                // A fresh open need for each cell that changes needs.
+                let need = NewNeed { kind: "labour".into(), title: format!("cell {row}/{column}"), quantity: 1.0, requires: json!({"skill": "口罩机调试"}), ..NewNeed::default() };
+                let id = app.report_need(&Actor::system("t"), now, 1, need).await.unwrap().id;
+                app.source_need(&Actor::system("t"), now, id).await.unwrap();
+                let action_result = perform(&app, actor, *action, row * 100 + column, id).await;
+                let outcome = match action_result {
+                    Ok(()) => Y,
+                    Err(AppError::NotFound(_)) => N,
+                    Err(AppError::Forbidden(_)) => F,
+                    Err(other) => panic!("{action:?} by {name}: unexpected {other}"),
+                };
+                if outcome != expected[column] {
+                    failures.push(format!("{action:?} by {name}: expected {:?}, got {outcome:?}", expected[column]));
+                }
             }
         }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
