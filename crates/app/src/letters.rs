@@ -173,12 +173,11 @@ impl App {
     /// the region the need was reported with; else the best feasible candidate in the province
     /// written to (without naming it: it is not chosen yet); else that province.
     async fn letter_solution(&self, tx: &mut WriteTx, need: &NeedRow, province: RegionCode) -> AppResult<(RegionCode, Option<String>)> {
-        if let Some(candidate) = need.selected_candidate {
-            if let Some(candidate) = tx.candidate(candidate).await? {
-                if let Some(provider) = tx.provider(candidate.provider_id).await? {
-                    return Ok((region_code(&provider.region), Some(provider.name)));
-                }
-            }
+        if let Some(candidate) = need.selected_candidate
+            && let Some(candidate) = tx.candidate(candidate).await?
+            && let Some(provider) = tx.provider(candidate.provider_id).await?
+        {
+            return Ok((region_code(&provider.region), Some(provider.name)));
         }
         if let Some(region) = &need.solution_region {
             return Ok((region_code(region), None));

@@ -1,6 +1,10 @@
 //! Issue 3 over real HTTP: letters (read, send, acknowledge), the escalate button and the admin's
 //! escalation pass — on SQLite and, when BANGFU_TEST_PG names a server, PostgreSQL.
 
+// A failed unwrap is a failed test; backend_tests! bodies are not #[test] functions, which
+// clippy.toml's allow-unwrap-in-tests covers.
+#![allow(clippy::unwrap_used)]
+
 use bangfu_app::accounts::NewUser;
 use bangfu_app::{Actor, App};
 use bangfu_store::testing::TestDb;
