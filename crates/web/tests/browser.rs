@@ -490,7 +490,7 @@ async fn scenario(browser: &Client, base: &str) -> Result<(), String> {
     assert!(summary.contains("新增提供方 1 家"), "{summary}");
     screenshot(browser, "11-registry-import", 1280).await;
     browser.goto(&format!("{base}/registry?q=%E7%BF%BC%E5%9F%8E")).await.unwrap();
-    browser.find(Locator::XPath("//ul[contains(@class,'providers')]//a")).await.unwrap().click().await.unwrap();
+    browser.find(Locator::XPath("//ul[contains(@class,'providers')]//a[contains(., '翼城县某分切企业')]")).await.unwrap().click().await.unwrap();
     screenshot(browser, "12-provider", 1280).await;
 
     // An officer of 侯马市: no trace of the case.

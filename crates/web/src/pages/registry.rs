@@ -89,6 +89,8 @@ struct ProviderPage {
     coordinates: String,
     note: String,
     can_edit: bool,
+    /// Whether any capability is recorded (else the forms of the other kinds open at once).
+    recorded: bool,
     forms: Vec<CapabilityForm>,
     methods: Vec<Choice>,
     flash: String,
@@ -311,6 +313,7 @@ async fn provider_page(state: &AppState, user: &PageUser, id: i64, failed: Optio
         },
         note: provider.note.clone(),
         can_edit: access::can_edit_provider(&user.actor, id),
+        recorded: !capabilities.is_empty(),
         forms,
         methods,
         flash,
