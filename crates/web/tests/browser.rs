@@ -245,6 +245,44 @@ async fn a_registry_file_is_imported_with_progress_or_refused_with_each_bad_line
 }
 
 #[tokio::test]
+async fn a_capability_with_a_wrong_attribute_is_refused_with_the_message_beside_it() {
+    let server = spawn_server().await;
+    let client = Visitor::new();
+    log_in(&server, &client, "quwo").await;
+    let url = format!("{}/registry/providers/1", server.base);
+    let csrf = csrf_in(&client.get(&url).await.text().await.unwrap());
+    let response = client
+        .post(&format!("{url}/capabilities"), &[("csrf", csrf.as_str()), ("kind", "slitting"), ("max_input_width_m", "1.8"), ("min_output_width_m", "0.2"), ("turnaround_h", "-4"), ("available", "1")])
+        .await;
+    assert_eq!(response.status(), 422);
+    let html = response.text().await.unwrap();
+    let field = html.find("name=\"turnaround_h\" value=\"-4\"").expect("the typed value is kept");
+    assert!(html[field..].find("field-error").unwrap() < 200, "the message stands beside turnaround_h");
+}
+
+#[tokio::test]
+async fn an_officer_escalates_a_need_from_its_page_and_prints_the_letter_of_a_national_need() {
+    let server = spawn_server().await;
+    let client = Visitor::new();
+    log_in(&server, &client, "quwo").await;
+    let case = format!("{}/cases/1/enterprise", server.base);
+    let csrf = csrf_in(&client.get(&case).await.text().await.unwrap());
+    let reported = client.post(&format!("{}/cases/1/needs", server.base), &[("csrf", csrf.as_str()), ("kind", "other"), ("title", "厂区临时用电增容"), ("quantity", "1")]).await;
+    assert_eq!(reported.status(), 303);
+    let need = reported.headers()["location"].to_str().unwrap().split('?').next().unwrap().to_string();
+    let escalated = client.post(&format!("{}{need}/escalate", server.base), &[("csrf", csrf.as_str()), ("reason", "县内无法协调供电部门")]).await;
+    assert_eq!(escalated.status(), 303);
+    let page = client.get(&format!("{}{need}", server.base)).await.text().await.unwrap();
+    assert!(page.contains("临汾市工信局") && page.contains("县内无法协调供电部门"), "the need moved up to the city, with the reason");
+
+    let need_page = client.get(&format!("{}/needs/1", server.base)).await.text().await.unwrap();
+    let at = need_page.find("/needs/1/letters/").expect("the national need shows its letter");
+    let link: String = need_page[at..].chars().take_while(|c| *c != '"').collect();
+    let letter = client.get(&format!("{}{link}", server.base)).await.text().await.unwrap();
+    assert!(letter.contains("class=\"letter-sheet\"") && letter.contains("晋工信函") && letter.contains("letter-paragraph"), "a printable letter");
+}
+
+#[tokio::test]
 async fn the_pages_speak_english_when_asked() {
     let server = spawn_server().await;
     let client = Visitor::new();
