@@ -472,6 +472,12 @@ async fn scenario(browser: &Client, base: &str) -> Result<(), String> {
     screenshot(browser, "04-need-sterilisation", 1280).await;
     browser.back().await.unwrap();
 
+    // The letter of the cross-province need for the production lines, ready to print.
+    browser.find(Locator::XPath("//ul[contains(@class,'letters')]//a")).await.unwrap().click().await.unwrap();
+    assert!(text_of(browser, "#letter").await.contains("晋工信函"));
+    screenshot(browser, "04b-letter", 1280).await;
+    browser.back().await.unwrap();
+
     // Report a slitting need through the form.
     browser.find(Locator::Css("#report-need")).await.unwrap().click().await.unwrap();
     browser.find(Locator::Css("select[name=kind] option[value=slitting]")).await.unwrap().click().await.unwrap();
