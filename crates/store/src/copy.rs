@@ -31,6 +31,8 @@ const TABLES: &[(&str, &[&str])] = &[
     ("notifications", &["id"]),
     ("broadcasts", &["need_id", "department"]),
     ("daily_returns", &["id"]),
+    ("milestones", &["id"]),
+    ("milestone_blockers", &["milestone_id", "need_id"]),
     ("events", &["seq"]),
     ("job_runs", &["job", "slot"]),
 ];

@@ -21,7 +21,8 @@ macro_rules! from_any_row {
     )*};
 }
 from_any_row!(UserRow, DepartmentRow, EnterpriseRow, ProviderRow, CapabilityRow, CaseRow, TeamMemberRow, NeedRow, CandidateRow,
-    ShipmentRow, ApprovalRow, LetterRow, NotificationRow, EventRow, SessionRow, BroadcastRow, DailyReturnRow);
+    ShipmentRow, ApprovalRow, LetterRow, NotificationRow, EventRow, SessionRow, BroadcastRow, DailyReturnRow, MilestoneRow,
+    MilestoneBlockerRow);
 
 async fn optional<'e, T: FromAnyRow>(e: impl Executor<'e, Database = Any>, q: Query<'_, Any, AnyArguments>) -> StoreResult<Option<T>> {
     let row = q.fetch_optional(e).await?;
@@ -109,4 +110,12 @@ reads! {
     fn broadcasts_to(department: &str) -> Vec<BroadcastRow> = "SELECT * FROM broadcasts WHERE department = $1 ORDER BY need_id";
     fn needs_owned_by(owner: &str) -> Vec<NeedRow> = "SELECT * FROM needs WHERE owner = $1 ORDER BY id";
     fn daily_returns_of_case(case_id: i64) -> Vec<DailyReturnRow> = "SELECT * FROM daily_returns WHERE case_id = $1 ORDER BY day";
+    /// A case's plan, in the order it was given.
+    fn milestones_of_case(case_id: i64) -> Vec<MilestoneRow> = "SELECT * FROM milestones WHERE case_id = $1 ORDER BY position, id";
+    fn milestone_by_key(case_id: i64, key: &str) -> Option<MilestoneRow> = "SELECT * FROM milestones WHERE case_id = $1 AND key = $2";
+    fn milestone_blockers_of_case(case_id: i64) -> Vec<MilestoneBlockerRow> =
+        "SELECT milestone_blockers.* FROM milestone_blockers JOIN milestones ON milestones.id = milestone_blockers.milestone_id \
+         WHERE milestones.case_id = $1 ORDER BY milestone_blockers.milestone_id, milestone_blockers.need_id";
+    fn milestone_blockers_of_need(need_id: i64) -> Vec<MilestoneBlockerRow> =
+        "SELECT * FROM milestone_blockers WHERE need_id = $1 ORDER BY milestone_id";
 }

@@ -104,3 +104,16 @@ row_struct!(SessionRow { token_hash: String, user_id: i64, csrf: String, created
 row_struct!(BroadcastRow { need_id: i64, department: String, at: i64 });
 
 row_struct!(DailyReturnRow { id: i64, case_id: i64, day: String, capacity_per_day: f64, output: f64, stock: f64, note: String, reported_at: i64 });
+
+row_struct!(
+    /// One milestone (节点) of a case's plan; `after` is a JSON list of milestone keys.
+    MilestoneRow {
+        id: i64, case_id: i64, key: String, name: String, duration_h: f64, after: String, not_before: Option<i64>,
+        actual_start: Option<i64>, actual_finish: Option<i64>, position: i64,
+    }
+);
+
+row_struct!(
+    /// A need that blocks a milestone.
+    MilestoneBlockerRow { milestone_id: i64, need_id: i64 }
+);

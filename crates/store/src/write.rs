@@ -428,4 +428,51 @@ impl WriteTx {
         .bind(r.reported_at);
         self.insert_returning_id(q, "daily return").await
     }
+
+    /// Deletes a case's plan: its milestones and their blockers. Returns the milestones deleted.
+    pub async fn delete_plan(&mut self, case_id: i64) -> StoreResult<u64> {
+        let q = sqlx::query("DELETE FROM milestone_blockers WHERE milestone_id IN (SELECT id FROM milestones WHERE case_id = $1)").bind(case_id);
+        self.exec(q, "milestone blocker").await?;
+        let q = sqlx::query("DELETE FROM milestones WHERE case_id = $1").bind(case_id);
+        self.exec(q, "milestone").await
+    }
+
+    pub async fn insert_milestone(&mut self, m: &MilestoneRow) -> StoreResult<i64> {
+        let q = sqlx::query(
+            "INSERT INTO milestones (case_id, key, name, duration_h, after, not_before, actual_start, actual_finish, position) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(m.case_id)
+        .bind(&m.key)
+        .bind(&m.name)
+        .bind(m.duration_h)
+        .bind(&m.after)
+        .bind(m.not_before)
+        .bind(m.actual_start)
+        .bind(m.actual_finish)
+        .bind(m.position);
+        self.insert_returning_id(q, &format!("milestone {}", m.key)).await
+    }
+
+    pub async fn update_milestone_actuals(&mut self, id: i64, actual_start: Option<i64>, actual_finish: Option<i64>) -> StoreResult<()> {
+        let q = sqlx::query("UPDATE milestones SET actual_start = $2, actual_finish = $3 WHERE id = $1").bind(id).bind(actual_start).bind(actual_finish);
+        match self.exec(q, "milestone").await? {
+            0 => Err(StoreError::NotFound(format!("milestone {id}"))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Attaches a need to a milestone as a blocker; attaching it twice changes nothing (`false`).
+    pub async fn insert_milestone_blocker(&mut self, b: &MilestoneBlockerRow) -> StoreResult<bool> {
+        let q = sqlx::query("INSERT INTO milestone_blockers (milestone_id, need_id) VALUES ($1, $2) ON CONFLICT (milestone_id, need_id) DO NOTHING")
+            .bind(b.milestone_id)
+            .bind(b.need_id);
+        Ok(self.exec(q, "milestone blocker").await? > 0)
+    }
+
+    /// Detaches a need from a milestone; `false` when it was not attached.
+    pub async fn delete_milestone_blocker(&mut self, milestone_id: i64, need_id: i64) -> StoreResult<bool> {
+        let q = sqlx::query("DELETE FROM milestone_blockers WHERE milestone_id = $1 AND need_id = $2").bind(milestone_id).bind(need_id);
+        Ok(self.exec(q, "milestone blocker").await? > 0)
+    }
 }

@@ -238,3 +238,28 @@ CREATE TABLE job_runs (
     slot INTEGER NOT NULL,
     PRIMARY KEY (job, slot)
 );
+
+-- The case's plan to production: one row per milestone (节点), listed by position. `after` is a
+-- JSON list of the keys of the same case's milestones that must finish first. Replacing a plan
+-- deletes its rows and inserts the new ones.
+CREATE TABLE milestones (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id       INTEGER NOT NULL REFERENCES cases(id),
+    key           TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    duration_h    REAL NOT NULL,
+    after         TEXT NOT NULL DEFAULT '[]',
+    not_before    INTEGER,
+    actual_start  INTEGER,
+    actual_finish INTEGER,
+    position      INTEGER NOT NULL,
+    UNIQUE (case_id, key)
+);
+
+-- A need that blocks a milestone: the milestone cannot finish before the need is resolved.
+CREATE TABLE milestone_blockers (
+    milestone_id INTEGER NOT NULL REFERENCES milestones(id),
+    need_id      INTEGER NOT NULL REFERENCES needs(id),
+    PRIMARY KEY (milestone_id, need_id)
+);
+CREATE INDEX milestone_blockers_need ON milestone_blockers(need_id);
