@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 DB=${1:-}
 SERVERS=${2:-1}
 SECONDS_EACH=${3:-20}
-BIN=target/release/bangfu
+BIN=${BANGFU_BIN:-target/release/bangfu}
 [ -x "$BIN" ] || cargo build --release -p bangfu-cli
 WORK=$(mktemp -d)
 if [ -z "$DB" ]; then DB="sqlite://$WORK/bangfu.db"; fi
