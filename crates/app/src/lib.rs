@@ -13,6 +13,7 @@ pub mod cases;
 pub mod channel;
 pub mod dashboard;
 pub mod demo;
+pub mod demo_accounts;
 pub mod escalation;
 pub mod import;
 mod error;

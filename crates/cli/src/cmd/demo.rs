@@ -14,6 +14,8 @@ pub fn run(args: Args) -> CliResult {
         let app = args.db.open().await?;
         let report = bangfu_app::demo::load(&app, &operator()).await.map_err(app_error)?;
         println!("{report}");
+        let accounts = bangfu_app::demo_accounts::load_accounts(&app, &operator(), super::db::now()).await.map_err(app_error)?;
+        print!("{accounts}");
         app.close().await;
         Ok(Outcome::Ok)
     })

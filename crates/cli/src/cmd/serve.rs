@@ -23,6 +23,8 @@ pub fn run(args: Args) -> CliResult {
         if args.demo {
             let report = bangfu_app::demo::load(&app, &operator()).await.map_err(app_error)?;
             eprintln!("{report}");
+            let accounts = bangfu_app::demo_accounts::load_accounts(&app, &operator(), super::db::now()).await.map_err(app_error)?;
+            eprint!("{accounts}");
         }
         let (listener, local) = bangfu_web::bind(&args.addr)
             .await
