@@ -8,9 +8,10 @@
 //! `--limit` (10) candidates. The same queries are then answered by full scan
 //! (`Screener::best_candidates` over every capability) and the answers compared.
 //!
-//! Output, one JSON line: {"providers","queries","p50_us","p99_us","scan_p50_us","build_s","rss_mb"}
-//! (elapsed time per query, so a busy machine inflates the tail: a query that loses the CPU loses
-//! a whole scheduler tick, 4 ms); a summary for people goes to stderr.
+//! Output, one JSON line: {"providers","queries","p50_us","p99_us","scan_p50_us","build_s","rss_mb"}.
+//! A query's time is the elapsed time of its fastest of `--repeat` (3) passes over all queries:
+//! on a shared machine a query that loses the CPU loses a whole scheduler tick (4 ms), which says
+//! nothing about the index; the first pass alone is also reported, on stderr, with a summary.
 
 use bangfu_core::capability::{Capability, CapabilityAttrs, Requirement, SterilisationMethod};
 use bangfu_core::ids::ProviderId;
@@ -33,6 +34,9 @@ struct Args {
     /// Number of queries
     #[arg(long, default_value_t = 1000)]
     queries: usize,
+    /// Passes over the queries through the index; each query keeps its fastest time
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
     /// How many of the queries the full scan answers too (all by default)
     #[arg(long)]
     scan_queries: Option<usize>,
@@ -63,8 +67,8 @@ pub fn run(args: &[String]) -> ExitCode {
             return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
         }
     };
-    if args.providers == 0 || args.queries == 0 || args.limit == 0 {
-        eprintln!("error: --providers, --queries and --limit must be at least 1");
+    if args.providers == 0 || args.queries == 0 || args.limit == 0 || args.repeat == 0 {
+        eprintln!("error: --providers, --queries, --limit and --repeat must be at least 1");
         return ExitCode::from(2);
     }
     let tree = RegionTree::embedded();
@@ -82,17 +86,25 @@ pub fn run(args: &[String]) -> ExitCode {
     let policy = RoutingPolicy::default();
     let screener = Screener::new(tree, &policy, &travel);
 
-    let mut index_us = Vec::with_capacity(needs.len());
+    let mut index_us = vec![f64::INFINITY; needs.len()];
+    let mut first_pass_us = Vec::with_capacity(needs.len());
     let mut answers = Vec::with_capacity(needs.len());
-    for need in &needs {
-        let began = Instant::now();
-        let found = index.best_candidates(&screener, need, Some(args.limit));
-        index_us.push(began.elapsed().as_secs_f64() * 1e6);
-        match found {
-            Ok(found) => answers.push(found),
-            Err(error) => {
-                eprintln!("error: {error}");
-                return ExitCode::from(2);
+    for pass in 0..args.repeat {
+        for (i, need) in needs.iter().enumerate() {
+            let began = Instant::now();
+            let found = index.best_candidates(&screener, need, Some(args.limit));
+            let elapsed_us = began.elapsed().as_secs_f64() * 1e6;
+            index_us[i] = index_us[i].min(elapsed_us);
+            if pass > 0 {
+                continue;
+            }
+            first_pass_us.push(elapsed_us);
+            match found {
+                Ok(found) => answers.push(found),
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    return ExitCode::from(2);
+                }
             }
         }
     }
@@ -113,14 +125,18 @@ pub fn run(args: &[String]) -> ExitCode {
     let (p50, p99, scan_p50) = (percentile(&mut index_us, 0.50), percentile(&mut index_us, 0.99), percentile(&mut scan_us, 0.50));
     let found = answers.iter().map(Vec::len).sum::<usize>() as f64 / answers.len() as f64;
     eprintln!(
-        "match: {} providers, {} queries (scan on {scan_queries}), limit {}, max {} km / {} h: index p50 {p50:.0} µs, p90 {:.0} µs, p99 {p99:.0} µs, max {:.0} µs; scan p50 {scan_p50:.0} µs ({:.0}× the index); {found:.1} candidates a query; build {build_s:.2} s; {rss_mb:.0} MB resident",
+        "match: {} providers, {} queries (scan on {scan_queries}), limit {}, max {} km / {} h: index (fastest of {}) p50 {p50:.0} µs, p90 {:.0} µs, p99 {p99:.0} µs, max {:.0} µs; first pass alone p50 {:.0} µs, p99 {:.0} µs, max {:.0} µs; scan p50 {scan_p50:.0} µs ({:.0}× the index); {found:.1} candidates a query; build {build_s:.2} s; {rss_mb:.0} MB resident",
         args.providers,
         args.queries,
         args.limit,
         args.max_distance_km,
         args.max_lead_time_h,
+        args.repeat,
         percentile(&mut index_us, 0.90),
         percentile(&mut index_us, 1.0),
+        percentile(&mut first_pass_us, 0.50),
+        percentile(&mut first_pass_us, 0.99),
+        percentile(&mut first_pass_us, 1.0),
         scan_p50 / p50,
     );
     println!(
