@@ -375,7 +375,95 @@ pub async fn load(app: &App, operator: &Actor) -> AppResult<String> {
     .await?;
     app.set_need_status(&province, at("2020-02-15 00:00"), sterilisation.id, NeedStatus::Resolved, "钴-60辐照灭菌36小时完成（日期为假定）。").await?;
 
+    let needs = PlanNeeds { lines: lines.id, fabric: fabric.id, workers: workers.id, slitting: slitting.id, cabinet: cabinet.id, testing: testing.id, sterilisation: sterilisation.id, pass: pass.id };
+    plan_to_production(app, &county, &province, c, &needs).await?;
+
     Ok(format!("loaded the reference case: {ENTERPRISE}, case {c} (曲沃县, 2020-01-25 … 2020-02-15)"))
+}
+
+/// The needs of the case that block its plan's milestones.
+struct PlanNeeds {
+    lines: i64,
+    fabric: i64,
+    workers: i64,
+    slitting: i64,
+    cabinet: i64,
+    testing: i64,
+    sterilisation: i64,
+    pass: i64,
+}
+
+/// The plan to production: order placed → lines held in 东莞 → lines arrive (31 January) →
+/// installation and commissioning → melt-blown slitting → trial production (first masks on
+/// 7 February) → samples to the inspection centre → sterilisation at 万荣 arranged → the first
+/// 90,000 masks leave (13 February), beside raw materials, workers, the green channel, the
+/// disinfection cabinet, the first batch and the traffic pass. The dates the report gives are
+/// marked 报道 in the names; every other date, the hours of the day and the planned durations are
+/// assumed (假定) — including the day the plan was drawn up, 4 February, which the report's
+/// "under ten days from plan to production" allows. The plan is set on that day with the actuals
+/// known then; later actuals are recorded on their days, and needs are attached as they arise.
+async fn plan_to_production(app: &App, county: &Actor, province: &Actor, c: i64, needs: &PlanNeeds) -> AppResult<()> {
+    use crate::plans::NewMilestone;
+    let step = |key: &str, name: &str, duration_h: f64, after: &[&str], actual: (Option<&str>, Option<&str>), blockers: Vec<i64>| NewMilestone {
+        key: key.into(),
+        name: name.into(),
+        duration_h,
+        after: after.iter().map(|a| a.to_string()).collect(),
+        not_before: None,
+        actual_start: actual.0.map(at),
+        actual_finish: actual.1.map(at),
+        blockers,
+    };
+    let plan = vec![
+        step("order_placed", "向东莞订购生产线（日期假定）/ lines ordered from 东莞 (date assumed)", 0.0, &[], (Some("2020-01-26 09:00"), Some("2020-01-26 09:00")), vec![]),
+        step("lines_held", "生产线滞留东莞，跨省协调放行（报道：1月26日）/ lines held in 东莞, released across provinces (report: 26 Jan)", 72.0, &["order_placed"], (Some("2020-01-26 09:00"), Some("2020-01-29 18:00")), vec![]),
+        step("lines_arrive", "生产线运抵曲沃（报道：1月31日）/ lines arrive in 曲沃 (report: 31 Jan)", 48.0, &["lines_held"], (Some("2020-01-29 18:00"), Some("2020-01-31 16:00")), vec![needs.lines]),
+        step("installation", "安装调试（假定）/ installation and commissioning (assumed)", 48.0, &["lines_arrive"], (Some("2020-01-31 16:00"), Some("2020-02-02 09:00")), vec![]),
+        step("slitting", "熔喷布分切至1.4米以下（假定）/ melt-blown slit below 1.4 m (assumed)", 24.0, &["installation"], (Some("2020-02-02 09:00"), Some("2020-02-03 12:00")), vec![needs.slitting]),
+        step("skilled_workers", "邻县3名技术工人到岗（假定）/ 3 skilled workers arrive (assumed)", 72.0, &["order_placed"], (Some("2020-01-29 09:00"), Some("2020-02-01 09:00")), vec![needs.workers]),
+        step("raw_materials", "熔喷布、无纺布、热风棉到厂（假定）/ fabrics arrive (assumed)", 192.0, &["order_placed"], (Some("2020-01-28 09:00"), None), vec![needs.fabric]),
+        step("green_channel", "发改、生态环境、市场监管审批（假定）/ green-channel approvals (assumed)", 240.0, &["order_placed"], (Some("2020-01-27 09:00"), None), vec![]),
+        step("disinfection_cabinet", "丰台消毒柜放行运抵（假定）/ disinfection cabinet from 丰台 (assumed)", 72.0, &["order_placed"], (Some("2020-02-03 09:00"), None), vec![needs.cabinet]),
+        step("trial_production", "试生产，首批口罩下线（报道：2月7日）/ trial production, first masks (report: 7 Feb)", 72.0, &["slitting", "skilled_workers"], (Some("2020-02-03 12:00"), None), vec![]),
+        step("samples_inspection", "样品送省医疗器械检验中心（报道：2月7日）/ samples to the inspection centre (report: 7 Feb)", 24.0, &["trial_production"], (None, None), vec![]),
+        step("sterilisation", "落实万荣钴-60辐照灭菌（36小时）/ sterilisation at 万荣 arranged (Co-60, 36 h)", 48.0, &["samples_inspection"], (None, None), vec![]),
+        step("first_batch", "生产并装车首批9万余只口罩（假定）/ first 90,000 masks made and loaded (assumed)", 120.0, &["trial_production", "raw_materials", "disinfection_cabinet"], (None, None), vec![]),
+        step("traffic_pass", "办理专车通行证（假定）/ traffic pass for the dedicated vehicle (assumed)", 24.0, &["sterilisation"], (None, None), vec![]),
+        step("first_output", "首批9万余只口罩出厂发往万荣（报道：2月13日）/ first 90,000 masks leave for 万荣 (report: 13 Feb)", 0.0, &["first_batch", "sterilisation", "traffic_pass", "green_channel"], (None, None), vec![]),
+    ];
+    app.set_plan(county, at("2020-02-04 09:00"), c, plan).await?;
+
+    // Actuals on their days, and needs attached to the plan as they arise.
+    let actual = |key: &'static str, start: &'static str, finish: Option<&'static str>| (key, start, finish);
+    for (when, actor, (key, start, finish)) in [
+        ("2020-02-05 12:00", county, actual("raw_materials", "2020-01-28 09:00", Some("2020-02-05 12:00"))),
+        ("2020-02-06 17:00", county, actual("green_channel", "2020-01-27 09:00", Some("2020-02-06 17:00"))),
+        ("2020-02-06 18:00", county, actual("disinfection_cabinet", "2020-02-03 09:00", Some("2020-02-06 18:00"))),
+        ("2020-02-07 09:00", county, actual("trial_production", "2020-02-03 12:00", Some("2020-02-07 09:00"))),
+        ("2020-02-07 09:00", county, actual("first_batch", "2020-02-07 09:00", None)),
+    ] {
+        app.set_milestone_actual(actor, at(when), c, key, Some(at(start)), finish.map(at)).await?;
+    }
+    app.attach_blocker(county, at("2020-02-07 10:00"), c, "samples_inspection", needs.testing).await?;
+    for (when, actor, (key, start, finish)) in [
+        ("2020-02-07 11:00", county, actual("samples_inspection", "2020-02-07 11:00", None)),
+        ("2020-02-08 06:00", county, actual("samples_inspection", "2020-02-07 11:00", Some("2020-02-08 06:00"))),
+        ("2020-02-08 09:00", province, actual("sterilisation", "2020-02-08 09:00", None)),
+    ] {
+        app.set_milestone_actual(actor, at(when), c, key, Some(at(start)), finish.map(at)).await?;
+    }
+    app.attach_blocker(province, at("2020-02-08 09:00"), c, "sterilisation", needs.sterilisation).await?;
+    app.set_milestone_actual(province, at("2020-02-09 10:00"), c, "sterilisation", Some(at("2020-02-08 09:00")), Some(at("2020-02-09 10:00"))).await?;
+    app.attach_blocker(county, at("2020-02-12 15:00"), c, "traffic_pass", needs.pass).await?;
+    for (when, (key, start, finish)) in [
+        ("2020-02-12 15:00", actual("traffic_pass", "2020-02-12 15:00", None)),
+        ("2020-02-13 08:00", actual("traffic_pass", "2020-02-12 15:00", Some("2020-02-13 08:00"))),
+        ("2020-02-13 08:30", actual("first_batch", "2020-02-07 09:00", Some("2020-02-13 08:30"))),
+        ("2020-02-13 08:30", actual("first_output", "2020-02-13 08:30", Some("2020-02-13 08:30"))),
+    ] {
+        app.set_milestone_actual(county, at(when), c, key, Some(at(start)), finish.map(at)).await?;
+    }
+    Ok(())
 }
 
 /// Selects the candidate of `provider_id` for a sourced need.

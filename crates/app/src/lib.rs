@@ -20,6 +20,7 @@ mod error;
 pub mod intake;
 pub mod letters;
 pub mod needs;
+pub mod plans;
 pub mod registry;
 pub mod registry_search;
 pub mod returns;

@@ -106,6 +106,9 @@ reads! {
     fn events() -> Vec<EventRow> = "SELECT * FROM events ORDER BY seq";
     fn events_after(after_seq: i64, limit: i64) -> Vec<EventRow> = "SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
     fn count_events() -> Count<i64> = "SELECT COUNT(*) FROM events";
+    /// The first event of a case with this action (the earliest by the time it records).
+    fn first_event_of_case(case_id: i64, action: &str) -> Option<EventRow> =
+        "SELECT * FROM events WHERE case_id = $1 AND action = $2 ORDER BY at, seq LIMIT 1";
     fn broadcasts_of_need(need_id: i64) -> Vec<BroadcastRow> = "SELECT * FROM broadcasts WHERE need_id = $1 ORDER BY department";
     fn broadcasts_to(department: &str) -> Vec<BroadcastRow> = "SELECT * FROM broadcasts WHERE department = $1 ORDER BY need_id";
     fn needs_owned_by(owner: &str) -> Vec<NeedRow> = "SELECT * FROM needs WHERE owner = $1 ORDER BY id";
