@@ -88,6 +88,10 @@ impl Store {
             AnyPoolOptions::new()
                 .max_connections(max)
                 .acquire_timeout(Duration::from_secs(30))
+                // DIALECT: a ping before every use costs PostgreSQL a round trip per query (most
+                // reads are one query per acquire); a broken connection fails its query instead,
+                // and the pool replaces it. SQLite's ping is a no-op in the process.
+                .test_before_acquire(backend == Backend::Sqlite)
                 .after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         if backend == Backend::Sqlite {

@@ -15,6 +15,9 @@ pub struct WriteTx {
     hub: LocalHub,
     /// Notifications to send on the in-process hub when the write commits (SQLite).
     pending: Vec<Notification>,
+    /// The (seq, hash) of the last event once this transaction has read or appended it: the
+    /// write lock keeps everyone else from appending until commit, so it needs reading once.
+    last_event: Option<(i64, String)>,
 }
 
 /// The first claim of a (job, slot) inserts the row; later ones find it and insert nothing.
@@ -51,7 +54,7 @@ impl WriteTx {
                 tx
             }
         };
-        Ok(WriteTx { tx, backend, hub, pending: Vec::new() })
+        Ok(WriteTx { tx, backend, hub, pending: Vec::new(), last_event: None })
     }
 
     pub(crate) fn conn(&mut self) -> &mut AnyConnection {
@@ -106,9 +109,10 @@ impl WriteTx {
 
     /// Appends an audit event after the last one, chaining its hash. Returns its sequence number.
     pub async fn append_event(&mut self, event: &NewEvent) -> StoreResult<i64> {
-        let last: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *self.tx)
-            .await?;
+        let last = match self.last_event.take() {
+            Some(last) => Some(last),
+            None => sqlx::query_as("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *self.tx).await?,
+        };
         let (seq, prev_hash) = match last {
             Some((seq, hash)) => (seq + 1, hash),
             None => (1, GENESIS_HASH.to_string()),
@@ -137,6 +141,7 @@ impl WriteTx {
         .bind(&hash)
         .execute(&mut *self.tx)
         .await?;
+        self.last_event = Some((seq, hash));
         Ok(seq)
     }
 
