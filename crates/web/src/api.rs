@@ -15,6 +15,7 @@ use axum::routing::{get, post, put};
 use bangfu_app::cases::{NewEnterprise, NewTeamMember};
 use bangfu_app::channel::{NewApproval, NewShipment};
 use bangfu_app::needs::NewNeed;
+use bangfu_app::plans::NewMilestone;
 use bangfu_app::registry::NewProvider;
 use bangfu_app::returns::NewDailyReturn;
 use bangfu_app::views::NeedFilter;
@@ -47,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases/{id}/approvals", post(open_approval))
         .route("/api/v1/cases/{id}/shipments", post(add_shipment))
         .route("/api/v1/cases/{id}/returns", get(daily_returns).post(submit_daily_return))
+        .route("/api/v1/cases/{id}/plan", get(case_plan).put(set_plan))
         .route("/api/v1/approvals/{id}/decision", post(decide_approval))
         .route("/api/v1/needs", get(needs))
         .route("/api/v1/needs/{id}", get(need))
@@ -59,6 +61,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/needs/{id}/resolve", post(resolve_need))
         .route("/api/v1/needs/{id}/cancel", post(cancel_need))
         .route("/api/v1/needs/{id}/escalate", post(escalate_need))
+        .route("/api/v1/needs/{id}/what-if", post(need_what_if))
         .route("/api/v1/escalations/run", post(run_escalations))
         .route("/api/v1/letters/{id}", get(letter))
         .route("/api/v1/letters/{id}/send", post(send_letter))
@@ -579,6 +582,73 @@ async fn send_letter(State(state): State<AppState>, auth: Authenticated, PathPar
 
 async fn acknowledge_letter(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, OptionalBody(body): OptionalBody<NoteInput>) -> ApiResult {
     set_letter_status(state, auth, id, LetterStatus::Acknowledged, body).await
+}
+
+// ---- plans ----
+
+/// The plan as `bangfu plan --input` reads it, without the start (the server projects from now)
+/// and with each milestone's blocking needs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanInput {
+    milestones: Vec<MilestoneInput>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MilestoneInput {
+    id: String,
+    #[serde(default)]
+    name: String,
+    duration_h: f64,
+    #[serde(default)]
+    after: Vec<String>,
+    not_before: Option<String>,
+    actual_start: Option<String>,
+    actual_finish: Option<String>,
+    #[serde(default)]
+    blockers: Vec<i64>,
+}
+
+async fn case_plan(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
+    let view = state.app.case_plan(&auth.actor, id, clock::now()).await?;
+    ok(json::case_plan(&view))
+}
+
+async fn set_plan(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<PlanInput>) -> ApiResult {
+    let now = clock::now();
+    let milestones = input
+        .milestones
+        .into_iter()
+        .map(|m| {
+            let field = |name: &str| format!("milestone {:?}: {name}", m.id);
+            Ok(NewMilestone {
+                not_before: parse_time(&field("not_before"), m.not_before)?,
+                actual_start: parse_time(&field("actual_start"), m.actual_start)?,
+                actual_finish: parse_time(&field("actual_finish"), m.actual_finish)?,
+                key: m.id,
+                name: m.name,
+                duration_h: m.duration_h,
+                after: m.after,
+                blockers: m.blockers,
+            })
+        })
+        .collect::<Result<Vec<_>, Problem>>()?;
+    state.app.set_plan(&auth.actor, now, id, milestones).await?;
+    let view = state.app.case_plan(&auth.actor, id, now).await?;
+    ok(json::case_plan(&view))
+}
+
+#[derive(Debug, Deserialize)]
+struct WhatIfInput {
+    resolves_at: String,
+}
+
+async fn need_what_if(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<WhatIfInput>) -> ApiResult {
+    let now = clock::now();
+    let resolves_at = parse_time("resolves_at", Some(input.resolves_at))?.unwrap_or(now);
+    let answer = state.app.need_what_if(&auth.actor, id, resolves_at, now).await?;
+    ok(json::what_if(&answer))
 }
 
 // ---- green channel, shipments, returns, notifications ----

@@ -3,10 +3,12 @@
 
 use bangfu_app::from_millis;
 use bangfu_app::escalation::{EscalatedNeed, EscalationReport};
+use bangfu_app::plans::{Expected, PlanView, WhatIfAnswer};
 use bangfu_app::views::{CaseDetail, CaseSummary, NeedDetail};
 use bangfu_core::escalation::EscalationStep;
+use bangfu_core::plan::{Plan, Schedule};
 use bangfu_store::*;
-use chrono::FixedOffset;
+use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::{Value, json};
 
 /// A stored time as RFC 3339 at UTC+8.
@@ -153,4 +155,100 @@ pub fn escalation_report(r: &EscalationReport) -> Value {
         "now": time(r.now.timestamp_millis()), "windows": r.windows.to_string(), "checked": r.checked,
         "moved": r.moved.iter().map(escalated_need).collect::<Vec<_>>(),
     })
+}
+
+/// A time as RFC 3339 at UTC+8.
+fn at(t: DateTime<Utc>) -> String {
+    time(t.timestamp_millis())
+}
+
+fn opt_at(t: Option<DateTime<Utc>>) -> Value {
+    t.map_or(Value::Null, |t| Value::String(at(t)))
+}
+
+/// The critical-path contract of `bangfu plan`: {"finish", "critical_path": [ids], "milestones":
+/// [{"id", "es", "ef", "ls", "lf", "slack_h"}]}, milestones in the plan's order, times at UTC+8.
+pub fn schedule(plan: &Plan, computed: &Schedule) -> Value {
+    let milestones: Vec<Value> = plan
+        .milestones
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let t = computed.times(i);
+            json!({"id": m.key, "es": at(t.es), "ef": at(t.ef), "ls": at(t.ls), "lf": at(t.lf), "slack_h": t.slack_h})
+        })
+        .collect();
+    json!({
+        "finish": at(computed.finish()),
+        "critical_path": computed.critical_path().iter().map(|&i| plan.milestones[i].key.as_str()).collect::<Vec<_>>(),
+        "milestones": milestones,
+    })
+}
+
+/// A case's plan projected at `now`: the contract of [`schedule`] (its finish includes the delay
+/// open needs cause; `null` for a case without a plan), each milestone also with what is stored
+/// (name, duration_h, after, not_before, actual_start, actual_finish, blockers: need ids) and
+/// critical, driving, done, held_by; then the case, now, start, planned_at,
+/// days_from_plan_to_production, finish_without_open_needs, delay_h, driving_path and every
+/// attached need with when it is expected to resolve and why.
+pub fn case_plan(view: &PlanView) -> Value {
+    let empty = view.is_empty();
+    let mut v = schedule(&view.plan, &view.schedule);
+    if empty {
+        v["finish"] = Value::Null;
+    }
+    if let Some(items) = v["milestones"].as_array_mut() {
+        for (i, item) in items.iter_mut().enumerate() {
+            let (m, t) = (&view.plan.milestones[i], view.schedule.times(i));
+            item["name"] = json!(m.name);
+            item["duration_h"] = json!(m.duration_h);
+            item["after"] = json!(m.after);
+            item["not_before"] = opt_at(m.not_before);
+            item["actual_start"] = opt_at(m.actual_start);
+            item["actual_finish"] = opt_at(m.actual_finish);
+            item["blockers"] = view.blockers_of(i).map(|b| b.need.id).collect();
+            item["critical"] = json!(t.critical);
+            item["driving"] = json!(view.driving[i]);
+            item["done"] = json!(view.is_done(i));
+            item["held_by"] = json!(t.held_by.map(|n| n.0));
+        }
+    }
+    let when = |t: DateTime<Utc>| if empty { Value::Null } else { Value::String(at(t)) };
+    v["case_id"] = json!(view.case_id);
+    v["now"] = json!(at(view.now));
+    v["start"] = when(view.start());
+    v["planned_at"] = opt_at(view.planned_at);
+    v["days_from_plan_to_production"] = json!(view.days_from_plan_to_production());
+    v["finish_without_open_needs"] = when(view.finish_without_open_needs);
+    v["delay_h"] = json!(view.delay_h());
+    v["driving_path"] = view.driving_path().iter().map(|&i| json!(view.plan.milestones[i].key)).collect();
+    v["blockers"] = view
+        .blockers
+        .iter()
+        .map(|b| {
+            let mut expected = json!({"basis": b.expected.as_str()});
+            match b.expected {
+                Expected::Candidate { candidate_id, provider_id, lead_time_h } => {
+                    expected["candidate_id"] = json!(candidate_id);
+                    expected["provider_id"] = json!(provider_id);
+                    expected["lead_time_h"] = json!(lead_time_h);
+                }
+                Expected::ResponseWindow { tier, hours } => {
+                    expected["tier"] = json!(tier.as_str());
+                    expected["hours"] = json!(hours);
+                }
+                Expected::Closed | Expected::Deadline => {}
+            }
+            json!({
+                "need_id": b.need.id, "title": b.need.title, "kind": b.need.kind, "status": b.need.status,
+                "milestone": b.milestone, "open": b.is_open(), "resolves_at": opt_at(b.resolves_at), "expected": expected,
+            })
+        })
+        .collect();
+    v
+}
+
+/// "If this need resolves at T, first output moves from `before` to `after`."
+pub fn what_if(w: &WhatIfAnswer) -> Value {
+    json!({"first_output_before": at(w.before), "first_output_after": at(w.after), "moved_h": w.moved_h()})
 }

@@ -55,6 +55,8 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { method: "post", path: "/api/v1/cases/{id}/shipments", summary: "Record a shipment and its traffic pass", tag: "shipments", auth: true, query: &[], body: Some(shipment_input), ok: (201, any_object) },
     Operation { method: "get", path: "/api/v1/cases/{id}/returns", summary: "The enterprise's daily returns", tag: "returns", auth: true, query: &[], body: None, ok: (200, || items(any_object())) },
     Operation { method: "post", path: "/api/v1/cases/{id}/returns", summary: "Submit (or correct) a daily return", tag: "returns", auth: true, query: &[], body: Some(return_input), ok: (201, any_object) },
+    Operation { method: "get", path: "/api/v1/cases/{id}/plan", summary: "The case's plan projected from now: critical path, first output and the delay open needs cause", tag: "plans", auth: true, query: &[], body: None, ok: (200, plan) },
+    Operation { method: "put", path: "/api/v1/cases/{id}/plan", summary: "Replace the case's plan (milestones, dependencies, actuals, blocking needs); a cycle is refused naming its milestones", tag: "plans", auth: true, query: &[], body: Some(plan_input), ok: (200, plan) },
     Operation { method: "post", path: "/api/v1/approvals/{id}/decision", summary: "Move an approval to in_progress, approved or rejected", tag: "green channel", auth: true, query: &[], body: Some(decision_input), ok: (200, any_object) },
     Operation { method: "get", path: "/api/v1/needs", summary: "Needs the caller may see, filtered and paged", tag: "needs", auth: true, query: NEED_FILTERS, body: None, ok: (200, need_page) },
     Operation { method: "get", path: "/api/v1/needs/{id}", summary: "A need with its candidates and letters", tag: "needs", auth: true, query: &[], body: None, ok: (200, need) },
@@ -67,6 +69,7 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { method: "post", path: "/api/v1/needs/{id}/resolve", summary: "The need is resolved", tag: "needs", auth: true, query: &[], body: Some(note_input), ok: (200, need) },
     Operation { method: "post", path: "/api/v1/needs/{id}/cancel", summary: "The need is cancelled", tag: "needs", auth: true, query: &[], body: Some(note_input), ok: (200, need) },
     Operation { method: "post", path: "/api/v1/needs/{id}/escalate", summary: "Push the need up one tier at once (上报), or flag it for supervision (督办) at the top, with a reason", tag: "escalation", auth: true, query: &[], body: Some(escalate_input), ok: (200, escalated_need) },
+    Operation { method: "post", path: "/api/v1/needs/{id}/what-if", summary: "If this open need resolved at resolves_at, where would first output move?", tag: "plans", auth: true, query: &[], body: Some(what_if_input), ok: (200, what_if) },
     Operation { method: "post", path: "/api/v1/escalations/run", summary: "Run one escalation pass at the server's now (admins; servers run it every minute)", tag: "escalation", auth: true, query: &[], body: None, ok: (200, escalation_report) },
     Operation { method: "get", path: "/api/v1/letters/{id}", summary: "An official letter (公函): Chinese text and English rendering, status", tag: "letters", auth: true, query: &[], body: None, ok: (200, letter) },
     Operation { method: "post", path: "/api/v1/letters/{id}/send", summary: "The letter was sent (draft → sent)", tag: "letters", auth: true, query: &[], body: Some(note_input), ok: (200, letter) },
@@ -227,6 +230,44 @@ fn letter() -> Value {
         "subject": {"type": "string"}, "body": bilingual(),
         "status": {"type": "string", "enum": ["draft", "sent", "acknowledged"]},
         "created_at": {"type": "string"}, "sent_at": nullable("string"), "acknowledged_at": nullable("string")}))
+}
+
+fn plan() -> Value {
+    let time = || json!({"type": "string", "format": "date-time"});
+    let nullable_time = || json!({"type": ["string", "null"], "format": "date-time"});
+    let milestone = object(&["id", "es", "ef", "ls", "lf", "slack_h"], json!({
+        "id": {"type": "string"}, "es": time(), "ef": time(), "ls": time(), "lf": time(), "slack_h": {"type": "number"},
+        "name": {"type": "string"}, "duration_h": {"type": "number"}, "after": {"type": "array", "items": {"type": "string"}},
+        "not_before": nullable_time(), "actual_start": nullable_time(), "actual_finish": nullable_time(),
+        "blockers": {"type": "array", "items": {"type": "integer"}}, "critical": {"type": "boolean"}, "driving": {"type": "boolean"},
+        "done": {"type": "boolean"}, "held_by": nullable("integer")}));
+    let blocker = object(&["need_id", "milestone", "open", "expected"], json!({
+        "need_id": {"type": "integer"}, "title": {"type": "string"}, "kind": {"type": "string"}, "status": {"type": "string"},
+        "milestone": {"type": "string"}, "open": {"type": "boolean"}, "resolves_at": nullable_time(),
+        "expected": object(&["basis"], json!({"basis": {"type": "string", "enum": ["closed", "candidate", "deadline", "response_window"]}}))}));
+    object(&["finish", "critical_path", "milestones"], json!({
+        "finish": nullable_time(), "critical_path": {"type": "array", "items": {"type": "string"}},
+        "milestones": {"type": "array", "items": milestone}, "case_id": {"type": "integer"}, "now": time(), "start": nullable_time(),
+        "planned_at": nullable_time(), "days_from_plan_to_production": nullable("number"), "finish_without_open_needs": nullable_time(),
+        "delay_h": {"type": "number"}, "driving_path": {"type": "array", "items": {"type": "string"}}, "blockers": {"type": "array", "items": blocker}}))
+}
+
+fn plan_input() -> Value {
+    let time = || json!({"type": "string", "format": "date-time"});
+    object(&["milestones"], json!({"milestones": {"type": "array", "items": object(&["id", "duration_h"], json!({
+        "id": {"type": "string", "minLength": 1}, "name": {"type": "string"}, "duration_h": {"type": "number", "minimum": 0},
+        "after": {"type": "array", "items": {"type": "string"}}, "not_before": time(), "actual_start": time(), "actual_finish": time(),
+        "blockers": {"type": "array", "items": {"type": "integer"}}}))}}))
+}
+
+fn what_if_input() -> Value {
+    object(&["resolves_at"], json!({"resolves_at": {"type": "string", "format": "date-time"}}))
+}
+
+fn what_if() -> Value {
+    object(&["first_output_before", "first_output_after", "moved_h"], json!({
+        "first_output_before": {"type": "string", "format": "date-time"}, "first_output_after": {"type": "string", "format": "date-time"},
+        "moved_h": {"type": "number"}}))
 }
 
 fn problem() -> Value {
