@@ -24,6 +24,9 @@ pub struct CaseLine {
 /// When the enterprise's first output comes (or came).
 #[derive(Clone, Debug, PartialEq)]
 pub enum FirstOutput {
+    /// From the case's plan ([`App::case_plan`]): the projected first output, or the actual one
+    /// once every milestone has finished; `delay_h` is how long open needs hold it back.
+    Planned { at: DateTime<Utc>, finished: bool, delay_h: f64 },
     /// The first daily return with output above zero: its day (YYYY-MM-DD, UTC+8).
     Reported { day: String },
     /// Nothing reported and no plan recorded to project it from.
@@ -96,7 +99,13 @@ impl App {
         for summary in self.list_cases(actor).await? {
             let case_id = summary.case.id;
             let returns = self.store.daily_returns_of_case(case_id).await?;
-            let first_output = returns.iter().find(|r| r.output > 0.0).map_or(FirstOutput::Unknown, |r| FirstOutput::Reported { day: r.day.clone() });
+            let plan = self.case_plan(actor, case_id, now).await?;
+            let first_output = if !plan.is_empty() {
+                let finished = (0..plan.plan.milestones.len()).all(|i| plan.is_done(i));
+                FirstOutput::Planned { at: plan.finish(), finished, delay_h: plan.delay_h() }
+            } else {
+                returns.iter().find(|r| r.output > 0.0).map_or(FirstOutput::Unknown, |r| FirstOutput::Reported { day: r.day.clone() })
+            };
             let days_open = (now - from_millis(summary.case.opened_at)).num_days();
             let case_events = self.store.events_of_case(case_id).await?;
             for need in self.store.needs_of_case(case_id).await? {

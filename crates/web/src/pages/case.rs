@@ -67,6 +67,25 @@ pub struct ShipmentLine {
     pub need_id: Option<i64>,
 }
 
+/// One milestone of the case's plan.
+pub struct MilestoneLine {
+    pub name: String,
+    pub start: String,
+    pub finish: String,
+    pub done: bool,
+    pub driving: bool,
+    /// The needs attached to it: (need id, title, open).
+    pub blockers: Vec<(i64, String, bool)>,
+}
+
+/// The case's plan to production, as `App::case_plan` projects it now.
+pub struct PlanSummary {
+    pub first_output: String,
+    pub days: String,
+    pub delay: String,
+    pub milestones: Vec<MilestoneLine>,
+}
+
 pub struct LetterLine {
     pub id: i64,
     pub need_id: i64,
@@ -95,6 +114,7 @@ struct CasePage {
     approvals: Vec<ApprovalCard>,
     shipments: Vec<ShipmentLine>,
     letters: Vec<LetterLine>,
+    plan: Option<PlanSummary>,
     map: String,
 }
 
@@ -201,6 +221,34 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<
         .map(|l| LetterLine { id: l.id, need_id: l.need_id, number: l.number.clone(), subject: l.subject.clone(), status: lang.letter_status(&l.status), created: day(l.created_at) })
         .collect();
 
+    let plan = match app.case_plan(&user.actor, id, clock::now()).await {
+        Ok(view) if !view.is_empty() => {
+            let milestones = (0..view.plan.milestones.len())
+                .map(|i| {
+                    let times = view.schedule.times(i);
+                    let milestone = &view.plan.milestones[i];
+                    MilestoneLine {
+                        name: milestone.name.clone(),
+                        start: time(milestone.actual_start.unwrap_or(times.es).timestamp_millis()),
+                        finish: time(milestone.actual_finish.unwrap_or(times.ef).timestamp_millis()),
+                        done: view.is_done(i),
+                        driving: view.driving.get(i).copied().unwrap_or(false),
+                        blockers: view.blockers_of(i).map(|b| (b.need.id, b.need.title.clone(), b.is_open())).collect(),
+                    }
+                })
+                .collect();
+            let finished = (0..view.plan.milestones.len()).all(|i| view.is_done(i));
+            Some(PlanSummary {
+                first_output: format!("{}{}", time(view.finish().timestamp_millis()), if finished { lang.pick("（已实现）", " (achieved)") } else { lang.pick("（预计）", " (expected)") }),
+                days: view.days_from_plan_to_production().map(|d| super::ui::trim(d)).unwrap_or_default(),
+                delay: if view.delay_h() > 0.0 { lang.hours(view.delay_h()) } else { String::new() },
+                milestones,
+            })
+        }
+        Ok(_) => None,
+        Err(e) => return user.fail(&state, e),
+    };
+
     // The map: the enterprise, the provider chosen for each need, the candidates of open needs.
     let mut markers = Vec::new();
     let mut links = Vec::new();
@@ -245,6 +293,7 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<
         approvals,
         shipments,
         letters,
+        plan,
         map,
     })
 }

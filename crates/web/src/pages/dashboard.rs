@@ -109,6 +109,18 @@ pub async fn show(State(state): State<AppState>, user: PageUser) -> Response {
             open_needs: c.summary.open_needs,
             needs: c.summary.needs,
             first_output: match &c.first_output {
+                FirstOutput::Planned { at, finished: true, .. } => match lang {
+                    Lang::Zh => format!("{}（已实现）", time(at.timestamp_millis())),
+                    Lang::En => format!("{} (achieved)", time(at.timestamp_millis())),
+                },
+                FirstOutput::Planned { at, finished: false, delay_h } if *delay_h > 0.0 => match lang {
+                    Lang::Zh => format!("预计 {}（未决诉求推迟 {}）", time(at.timestamp_millis()), lang.hours(*delay_h)),
+                    Lang::En => format!("expected {} (open needs delay it by {})", time(at.timestamp_millis()), lang.hours(*delay_h)),
+                },
+                FirstOutput::Planned { at, .. } => match lang {
+                    Lang::Zh => format!("预计 {}", time(at.timestamp_millis())),
+                    Lang::En => format!("expected {}", time(at.timestamp_millis())),
+                },
                 FirstOutput::Reported { day } => match lang {
                     Lang::Zh => format!("{day}（企业日报）"),
                     Lang::En => format!("{day} (daily return)"),
