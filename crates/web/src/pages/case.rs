@@ -240,7 +240,7 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<
             let finished = (0..view.plan.milestones.len()).all(|i| view.is_done(i));
             Some(PlanSummary {
                 first_output: format!("{}{}", time(view.finish().timestamp_millis()), if finished { lang.pick("（已实现）", " (achieved)") } else { lang.pick("（预计）", " (expected)") }),
-                days: view.days_from_plan_to_production().map(|d| super::ui::trim(d)).unwrap_or_default(),
+                days: view.days_from_plan_to_production().map(super::ui::trim).unwrap_or_default(),
                 delay: if view.delay_h() > 0.0 { lang.hours(view.delay_h()) } else { String::new() },
                 milestones,
             })
