@@ -221,7 +221,7 @@ bangfu_store::backend_tests! {
         let output = bangfu(&["migrate-db", "--from", source.url(), "--to", target.url()]);
         assert_exit(&output, 0);
         let out = stdout(&output);
-        assert!(out.contains("row counts match in all 19 tables"), "{out}");
+        assert!(out.contains("row counts match in all 21 tables"), "{out}");
         assert!(out.contains("audit chain verified on the target"), "{out}");
         assert!(!out.contains("MISMATCH"), "{out}");
         let show = |db: &str| {
@@ -244,6 +244,79 @@ fn migrate_db_refuses_a_missing_source_file() {
     assert_exit(&output, 2);
     assert!(stderr(&output).contains("--from: /tmp/no-such-bangfu.db does not exist"), "{}", stderr(&output));
     assert!(!std::path::Path::new("/tmp/x.db").exists(), "nothing created");
+}
+
+// ---- bangfu plan --case ----
+
+bangfu_store::backend_tests! {
+    /// Issue 7: the reference case's stored plan prints the contract of `plan --input` (times at
+    /// UTC+8), first output on 13 February, under ten days from plan to production; projected
+    /// from a day when the plan was still open, an open need's delay shows.
+    async fn plan_case_prints_the_stored_plan_with_the_delay_open_needs_cause(db) {
+        assert_exit(&bangfu(&["demo", "--db", db.url()]), 0);
+        let output = bangfu(&["plan", "--case", "1", "--db", db.url(), "--json"]);
+        assert_exit(&output, 0);
+        let v: Value = serde_json::from_str(&stdout(&output)).expect("one JSON object");
+        let keys: Vec<&str> = v.as_object().expect("an object").keys().map(String::as_str).take(3).collect();
+        assert_eq!(keys, ["finish", "critical_path", "milestones"]);
+        assert_eq!(v["finish"], "2020-02-13T08:30:00+08:00");
+        let first: Vec<&str> = v["milestones"][0].as_object().expect("an object").keys().map(String::as_str).take(6).collect();
+        assert_eq!(first, ["id", "es", "ef", "ls", "lf", "slack_h"]);
+        assert_eq!(v["milestones"][2]["id"], "lines_arrive");
+        assert_eq!(v["milestones"][2]["ef"], "2020-01-31T16:00:00+08:00");
+        assert!(v["days_from_plan_to_production"].as_f64().expect("a number") < 10.0, "{}", v["days_from_plan_to_production"]);
+        assert_eq!(v["delay_h"], 0.0);
+
+        // A plan with an open need, projected at a given --now: the need holds its milestone.
+        let need = {
+            use bangfu_app::{Actor, App};
+            let at = chrono::DateTime::parse_from_rfc3339("2020-02-20T09:00:00+08:00").expect("a time").to_utc();
+            let deadline = chrono::DateTime::parse_from_rfc3339("2020-02-25T18:00:00+08:00").expect("a time").to_utc();
+            let app = App::open(db.url()).await.expect("the database opens");
+            let admin = Actor::system("test");
+            let need = bangfu_app::needs::NewNeed { kind: "other".into(), title: "扩产厂房消防验收".into(), quantity: 1.0, deadline: Some(deadline), ..Default::default() };
+            let need = app.report_need(&admin, at, 1, need).await.expect("the need is reported");
+            let step = |key: &str, after: &[&str], blockers: Vec<i64>| bangfu_app::plans::NewMilestone {
+                key: key.into(),
+                duration_h: 24.0,
+                after: after.iter().map(|a| a.to_string()).collect(),
+                blockers,
+                ..Default::default()
+            };
+            app.set_plan(&admin, at, 1, vec![step("fire_check", &[], vec![need.id]), step("second_line", &["fire_check"], vec![])]).await.expect("the plan is set");
+            app.close().await;
+            need.id
+        };
+        let output = bangfu(&["plan", "--case", "1", "--db", db.url(), "--now", "2020-02-21T09:00:00+08:00", "--json"]);
+        assert_exit(&output, 0);
+        let v: Value = serde_json::from_str(&stdout(&output)).expect("one JSON object");
+        assert_eq!(v["finish"], "2020-02-26T18:00:00+08:00", "the deadline, then a day's work");
+        assert_eq!(v["critical_path"], serde_json::json!(["fire_check", "second_line"]));
+        assert_eq!(v["milestones"][0]["held_by"], need);
+        assert_eq!(v["delay_h"], 81.0, "without the need: 2020-02-23 09:00");
+
+        let output = bangfu(&["plan", "--case", "1", "--db", db.url(), "--now", "2020-02-21T09:00:00+08:00"]);
+        assert_exit(&output, 0);
+        let text = stdout(&output);
+        assert!(text.starts_with("first output: 2020-02-26 18:00 (UTC+8)"), "{text}");
+        assert!(text.contains(&format!("need {need} blocks fire_check: 扩产厂房消防验收 — expected 2020-02-25 18:00 (deadline)")), "{text}");
+
+        let missing = bangfu(&["plan", "--case", "99", "--db", db.url(), "--json"]);
+        assert_exit(&missing, 1);
+        assert!(stderr(&missing).contains("case 99 not found"), "{}", stderr(&missing));
+        let bad_now = bangfu(&["plan", "--case", "1", "--db", db.url(), "--now", "tomorrow"]);
+        assert_exit(&bad_now, 2);
+        assert!(stderr(&bad_now).contains("--now \"tomorrow\" is not an RFC 3339 time"), "{}", stderr(&bad_now));
+    }
+}
+
+#[test]
+fn plan_needs_a_file_or_a_case_but_not_both() {
+    let output = bangfu(&["plan", "--json"]);
+    assert_exit(&output, 2);
+    let output = bangfu(&["plan", "--input", "x.json", "--case", "1"]);
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains("cannot be used with"), "{}", stderr(&output));
 }
 
 // ---- bangfu escalate ----

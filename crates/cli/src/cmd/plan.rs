@@ -4,14 +4,23 @@
 //! File mode (`--input FILE.json`, no database): the JSON is read here in two stages — first the
 //! document as the user wrote it, then `bangfu_core::plan` values, whose checks give the
 //! messages (cycles, unknown dependencies, duplicate ids). Every message names the file.
-//! `plan_json` is the output contract, for any other source of plans to reuse.
+//!
+//! Case mode (`--case ID`): the stored plan of a case, projected by `App::case_plan` at `--now`
+//! (default: the clock), every open need attached to a milestone holding it until its expected
+//! resolution. Exit 1 when the case has no plan.
+//!
+//! The output contract is `bangfu_web::json::schedule` (`plan_json` here); case mode prints
+//! `bangfu_web::json::case_plan`, the same contract followed by what the case adds.
 
+use super::db::{DbArgs, app_error, now as clock_now, operator, runtime};
+use super::escalate::WindowsArgs;
 use crate::outcome::{CliError, CliResult, Outcome, bad_input};
+use bangfu_app::plans::{Expected, PlanView};
 use bangfu_core::ids::NeedId;
 use bangfu_core::plan::{Blocker, Milestone, Plan, Schedule, schedule};
-use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// Compute a plan's critical path: earliest and latest start and finish of every milestone, its
@@ -27,20 +36,41 @@ use std::path::{Path, PathBuf};
 /// defaults to the id and "after" to none. Optional: "blockers": [{"need": 11, "milestone":
 /// "sterilisation", "resolves_at": RFC 3339}] — a milestone cannot finish before its blocking
 /// needs are resolved. A cycle is refused (exit 2) with the milestones in it.
+///
+/// Or a case's stored plan:
+///   bangfu plan --case 1 --db sqlite://bangfu.db --json [--now 2020-02-05T09:00:00+08:00]
+/// projected from --now: unstarted work starts no earlier, actuals keep the past, and each open
+/// need attached to a milestone holds it until it is expected to resolve (its best candidate's
+/// lead time from now, else its deadline, else its owner's response window). The JSON is the
+/// same contract followed by the case's additions (delay_h: how far open needs put first output
+/// back; days_from_plan_to_production; blockers). Exit 1 when the case has no plan.
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("source").required(true).args(["input"])))]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["input", "case"])))]
 pub struct Args {
     /// The plan: {"start": RFC 3339, "milestones": [{"id","name","duration_h","after":[ids],"not_before"?}]}
     #[arg(long, value_name = "FILE.json")]
     input: Option<PathBuf>,
+    /// The stored plan of this case (with --db)
+    #[arg(long, value_name = "ID")]
+    case: Option<i64>,
+    #[command(flatten)]
+    db: DbArgs,
+    /// With --case: project the plan from this moment, RFC 3339 (default: now)
+    #[arg(long, value_name = "RFC3339", requires = "case")]
+    now: Option<String>,
+    #[command(flatten)]
+    windows: WindowsArgs,
     /// Print JSON: {"finish","critical_path":[ids],"milestones":[{"id","es","ef","ls","lf","slack_h"}]}
     #[arg(long)]
     json: bool,
 }
 
 pub fn run(args: Args) -> CliResult {
+    if let Some(case_id) = args.case {
+        return run_case(&args, case_id);
+    }
     let Some(path) = &args.input else {
-        return Err(bad_input("give --input FILE.json"));
+        return Err(bad_input("give --input FILE.json or --case ID"));
     };
     let (plan, blockers) = read_plan(path)?;
     let computed = schedule(&plan, &blockers).map_err(|e| bad_input(format!("{}: {e}", path.display())))?;
@@ -52,36 +82,40 @@ pub fn run(args: Args) -> CliResult {
     Ok(Outcome::Ok)
 }
 
-/// The JSON contract: {"finish": RFC 3339, "critical_path": [ids], "milestones": [{"id", "es",
-/// "ef", "ls", "lf", "slack_h"}]}, milestones in the plan's order, times at UTC+8.
-pub fn plan_json(plan: &Plan, computed: &Schedule) -> Value {
-    let milestones: Vec<Value> = plan
-        .milestones
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let t = computed.times(i);
-            json!({
-                "id": m.key,
-                "es": rfc3339_utc8(t.es),
-                "ef": rfc3339_utc8(t.ef),
-                "ls": rfc3339_utc8(t.ls),
-                "lf": rfc3339_utc8(t.lf),
-                "slack_h": t.slack_h,
-            })
-        })
-        .collect();
-    json!({
-        "finish": rfc3339_utc8(computed.finish()),
-        "critical_path": computed.critical_path().iter().map(|&i| plan.milestones[i].key.as_str()).collect::<Vec<_>>(),
-        "milestones": milestones,
+fn run_case(args: &Args, case_id: i64) -> CliResult {
+    let now = match &args.now {
+        Some(text) => time(text, "--now").map_err(bad_input)?,
+        None => clock_now(),
+    };
+    runtime()?.block_on(async {
+        let app = args.windows.apply(args.db.open().await?)?;
+        let view = app.case_plan(&operator(), case_id, now).await;
+        app.close().await;
+        let view = match view {
+            Ok(view) => view,
+            Err(bangfu_app::AppError::NotFound(what)) => {
+                eprintln!("{what} not found");
+                return Ok(Outcome::NotFound);
+            }
+            Err(e) => return Err(app_error(e)),
+        };
+        if view.is_empty() {
+            eprintln!("case {case_id} has no plan yet — set one with PUT /api/v1/cases/{case_id}/plan");
+            return Ok(Outcome::NotFound);
+        }
+        if args.json {
+            println!("{}", bangfu_web::json::case_plan(&view));
+        } else {
+            print_case_plan(&view);
+        }
+        Ok(Outcome::Ok)
     })
 }
 
-/// A time as RFC 3339 at UTC+8 (China Standard Time), e.g. `2020-02-13T08:00:00+08:00`;
-/// fractions of a second only when there are any.
-pub fn rfc3339_utc8(time: DateTime<Utc>) -> String {
-    time.with_timezone(&UTC8).to_rfc3339_opts(SecondsFormat::AutoSi, false)
+/// The JSON contract: {"finish": RFC 3339, "critical_path": [ids], "milestones": [{"id", "es",
+/// "ef", "ls", "lf", "slack_h"}]}, milestones in the plan's order, times at UTC+8.
+pub fn plan_json(plan: &Plan, computed: &Schedule) -> Value {
+    bangfu_web::json::schedule(plan, computed)
 }
 
 /// China Standard Time.
@@ -90,8 +124,32 @@ const UTC8: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
     None => panic!("UTC+8 is a valid offset"),
 };
 
+fn short(t: DateTime<Utc>) -> String {
+    t.with_timezone(&UTC8).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// A case's plan for people: the plan as in file mode, then what holds it back.
+fn print_case_plan(view: &PlanView) {
+    print_plan(&view.plan, &view.schedule);
+    if let Some(days) = view.days_from_plan_to_production() {
+        println!("days from plan to production: {days:.1} (plan first set {})", view.planned_at.map(short).unwrap_or_default());
+    }
+    if view.delay_h() > 0.0 {
+        println!("open needs put first output back {:.1} h (without them: {})", view.delay_h(), short(view.finish_without_open_needs));
+    }
+    for b in &view.blockers {
+        let expected = match (b.resolves_at, b.expected) {
+            (None, _) => b.need.status.clone(),
+            (Some(at), Expected::Candidate { lead_time_h, .. }) => format!("expected {} (best candidate, {lead_time_h:.1} h)", short(at)),
+            (Some(at), Expected::Deadline) => format!("expected {} (deadline)", short(at)),
+            (Some(at), Expected::ResponseWindow { tier, hours }) => format!("expected {} (assumed: the {tier} response window, {hours:.0} h)", short(at)),
+            (Some(at), Expected::Closed) => short(at),
+        };
+        println!("need {} blocks {}: {} — {expected}", b.need.id, b.milestone, b.need.title);
+    }
+}
+
 fn print_plan(plan: &Plan, computed: &Schedule) {
-    let short = |t: DateTime<Utc>| t.with_timezone(&UTC8).format("%Y-%m-%d %H:%M").to_string();
     println!(
         "first output: {} (UTC+8), {:.1} days after the start {}",
         short(computed.finish()),
@@ -205,6 +263,7 @@ fn time(text: &str, what: &str) -> Result<DateTime<Utc>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     const QUWO: &str = include_str!("../../tests/data/quwo-plan.json");
 
