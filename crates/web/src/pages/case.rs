@@ -84,6 +84,8 @@ pub struct PlanSummary {
     pub days: String,
     pub delay: String,
     pub milestones: Vec<MilestoneLine>,
+    /// The plan as an SVG Gantt chart.
+    pub gantt: String,
 }
 
 pub struct LetterLine {
@@ -228,7 +230,7 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<
                     let times = view.schedule.times(i);
                     let milestone = &view.plan.milestones[i];
                     MilestoneLine {
-                        name: milestone.name.clone(),
+                        name: super::gantt::name_in(&milestone.name, lang).to_string(),
                         start: time(milestone.actual_start.unwrap_or(times.es).timestamp_millis()),
                         finish: time(milestone.actual_finish.unwrap_or(times.ef).timestamp_millis()),
                         done: view.is_done(i),
@@ -243,6 +245,7 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<
                 days: view.days_from_plan_to_production().map(super::ui::trim).unwrap_or_default(),
                 delay: if view.delay_h() > 0.0 { lang.hours(view.delay_h()) } else { String::new() },
                 milestones,
+                gantt: super::gantt::render(&view, lang),
             })
         }
         Ok(_) => None,

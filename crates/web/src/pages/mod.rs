@@ -13,6 +13,7 @@ mod dashboard;
 mod enterprise;
 mod events;
 mod form;
+mod gantt;
 mod map;
 mod need;
 mod registry;
