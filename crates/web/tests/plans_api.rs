@@ -144,6 +144,19 @@ bangfu_store::backend_tests! {
         assert_eq!(status, 404);
         let (status, _) = server.call(reqwest::Method::POST, "/api/v1/needs/99/what-if", &quwo, Some(json!({"resolves_at": "2099-01-01T08:00:00+08:00"}))).await;
         assert_eq!(status, 404);
+
+        // The same on the pages: the Gantt chart on the case page, the what-if on the need page.
+        let page = |path: &str| {
+            let request = server.client.get(format!("{}{path}", server.base)).header("cookie", format!("bangfu_session={quwo}"));
+            async move { request.send().await.unwrap().text().await.unwrap() }
+        };
+        let case = page("/cases/1").await;
+        assert!(case.contains(r#"<svg class="gantt""#) && case.contains("href=\"/needs/1\""), "the case page draws the plan and links the wait to need 1");
+        let need = page("/needs/1?what_if=2099-01-01T08:00").await;
+        assert!(need.contains("若此诉求于 2099-01-01 08:00 解决，首批产出移至 2099-01-01 08:00"), "{need}");
+        assert!(need.contains("提前 365 天"), "{need}");
+        let unattached = page("/needs/2").await;
+        assert!(!unattached.contains("id=\"what-if\""), "a need that holds no milestone has no what-if");
     }
 
     async fn the_reference_case_plan_is_served_with_first_output_on_13_february(db) {

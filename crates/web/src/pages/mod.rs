@@ -19,6 +19,7 @@ mod need;
 mod registry;
 mod session;
 mod ui;
+mod what_if;
 
 use crate::AppState;
 use axum::Router;

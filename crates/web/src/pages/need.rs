@@ -94,6 +94,8 @@ struct NeedPage {
     flash: String,
     error: String,
     map: String,
+    /// The plan it holds back, and where first output moves if it resolves at another time.
+    what_if: Option<super::what_if::WhatIfSection>,
 }
 
 /// A letter laid out as it is printed.
@@ -124,6 +126,8 @@ struct LetterPage {
 #[derive(Debug, Deserialize)]
 pub struct DoneQuery {
     done: Option<String>,
+    /// The time of the what-if: 2020-02-10T08:00 at UTC+8.
+    what_if: Option<String>,
 }
 
 /// A requirement attribute in words.
@@ -168,7 +172,8 @@ fn flash_of(done: Option<&str>, lang: Lang) -> String {
 
 pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, Query(query): Query<DoneQuery>) -> Response {
     let flash = flash_of(query.done.as_deref(), user.lang);
-    need_page(&state, &user, id, flash, String::new(), StatusCode::OK).await
+    let what_if_at = query.what_if.as_deref().and_then(super::what_if::parse_time);
+    need_page(&state, &user, id, flash, String::new(), StatusCode::OK, what_if_at).await
 }
 
 fn letter_view(l: &bangfu_store::LetterRow, lang: Lang) -> LetterView {
@@ -185,7 +190,15 @@ fn letter_view(l: &bangfu_store::LetterRow, lang: Lang) -> LetterView {
     }
 }
 
-async fn need_page(state: &AppState, user: &PageUser, id: i64, flash: String, error: String, status: StatusCode) -> Response {
+async fn need_page(
+    state: &AppState,
+    user: &PageUser,
+    id: i64,
+    flash: String,
+    error: String,
+    status: StatusCode,
+    what_if_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Response {
     let lang = user.lang;
     let app = &state.app;
     let tree = app.tree();
@@ -294,6 +307,7 @@ async fn need_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
     }
     let map = render_map(tree, &markers, &links, lang.pick("企业与候选提供方示意图", "The enterprise and the candidate providers"), lang);
 
+    let what_if = if need_status.is_closed() { None } else { super::what_if::section(app, &user.actor, id, what_if_at, clock::now(), lang).await };
     let ui = user.ui(state, "case", need.title.clone());
     let page = NeedPage {
         ui,
@@ -327,6 +341,7 @@ async fn need_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
         flash,
         error,
         map,
+        what_if,
     };
     render_with(status, &page)
 }
@@ -383,7 +398,7 @@ pub async fn act(State(state): State<AppState>, user: PageUser, Path((id, action
                 AppError::Forbidden(_) => StatusCode::FORBIDDEN,
                 _ => status,
             };
-            need_page(&state, &user, id, String::new(), e.to_string(), status).await
+            need_page(&state, &user, id, String::new(), e.to_string(), status, None).await
         }
     }
 }
