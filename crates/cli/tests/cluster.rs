@@ -73,7 +73,7 @@ bangfu_store::backend_tests! {
     async fn two_serve_processes_on_one_database_are_one_system(db) {
         let url = db.url().to_string();
         bangfu(&["demo", "--db", &url], None);
-        bangfu(&["user", "add", "--db", &url, "--username", "quwo", "--role", "officer", "--department", "141021", "--password-stdin"], Some(&format!("{PASSWORD}\n")));
+        bangfu(&["user", "add", "--db", &url, "--username", "test-officer", "--role", "officer", "--department", "141021", "--password-stdin"], Some(&format!("{PASSWORD}\n")));
         // Needs waiting with the county since 2020: each server's pass at start finds them stalled.
         const STALLED: usize = 4;
         let app = bangfu_app::App::open(&url).await.expect("open");
@@ -85,11 +85,11 @@ bangfu_store::backend_tests! {
         app.close().await;
         let servers = [Server::start(&url), Server::start(&url)];
 
-        let (status, body) = http(&servers[0].addr, "POST", "/api/v1/auth/token", None, &json!({"username": "quwo", "password": PASSWORD}));
+        let (status, body) = http(&servers[0].addr, "POST", "/api/v1/auth/token", None, &json!({"username": "test-officer", "password": PASSWORD}));
         assert_eq!(status, 200, "{body}");
         let token = body["token"].as_str().expect("token").to_string();
         let (status, me) = http(&servers[1].addr, "GET", "/api/v1/me", Some(&token), &Value::Null);
-        assert_eq!((status, me["username"].as_str()), (200, Some("quwo")), "the other server accepts the token: {me}");
+        assert_eq!((status, me["username"].as_str()), (200, Some("test-officer")), "the other server accepts the token: {me}");
 
         const PER_SERVER: usize = 10;
         let writers: Vec<_> = servers

@@ -40,7 +40,7 @@ fn a_need_answered_201_survives_kill_9_of_the_server() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = format!("sqlite://{}", dir.path().join("bangfu.db").display());
     bangfu(&["demo", "--db", &db], None);
-    bangfu(&["user", "add", "--db", &db, "--username", "quwo", "--role", "officer", "--department", "141021", "--password-stdin"], Some("correct horse battery\n"));
+    bangfu(&["user", "add", "--db", &db, "--username", "test-officer", "--role", "officer", "--department", "141021", "--password-stdin"], Some("correct horse battery\n"));
 
     let mut server = Command::new(env!("CARGO_BIN_EXE_bangfu"))
         .args(["serve", "--db", &db, "--addr", "127.0.0.1:0"])
@@ -52,7 +52,7 @@ fn a_need_answered_201_survives_kill_9_of_the_server() {
     BufReader::new(server.stdout.take().expect("stdout")).read_line(&mut line).expect("the server prints its address");
     let addr = line.trim().rsplit("http://").next().expect("address").to_string();
 
-    let (status, token) = http(&addr, "POST", "/api/v1/auth/token", None, &json!({"username": "quwo", "password": "correct horse battery"}));
+    let (status, token) = http(&addr, "POST", "/api/v1/auth/token", None, &json!({"username": "test-officer", "password": "correct horse battery"}));
     assert_eq!(status, 200, "{token}");
     let token = token["token"].as_str().expect("token").to_string();
     let mut reported = Vec::new();
