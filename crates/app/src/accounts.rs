@@ -2,6 +2,7 @@
 //! hashed with argon2id, and session tokens of which only the SHA-256 is stored, so that any
 //! server on the same database accepts a token another issued.
 
+use crate::cache::SessionEntry;
 use crate::error::bad;
 use crate::{Actor, App, AppError, AppResult, Audit, to_millis};
 use argon2::Argon2;
@@ -157,19 +158,33 @@ impl App {
     }
 
     /// The actor and CSRF token of a live session, or none for an unknown or expired token.
+    ///
+    /// A session found is kept in memory for as long as the database's version stays the same
+    /// (see `cache.rs`): a logout, on any server, appends an audit event and so ends it
+    /// everywhere at once. Expiry is checked against `now` on every call.
     pub async fn session(&self, now: DateTime<Utc>, token: &str) -> AppResult<Option<(Actor, String)>> {
-        let Some(session) = self.store.session(&token_hash(token)).await? else { return Ok(None) };
-        if session.expires_at <= to_millis(now) {
+        let hash = token_hash(token);
+        let version = self.store.last_event_seq().await?;
+        let entry = match self.caches.sessions.get(&hash, version) {
+            Some(entry) => entry,
+            None => {
+                let Some((session, user)) = self.store.session_with_user(&hash).await? else { return Ok(None) };
+                let entry = SessionEntry { actor: actor_of(&user)?, csrf: session.csrf, expires_at: session.expires_at };
+                self.caches.sessions.put(hash, version, entry.clone());
+                entry
+            }
+        };
+        if entry.expires_at <= to_millis(now) {
             return Ok(None);
         }
-        let Some(user) = self.store.user(session.user_id).await? else { return Ok(None) };
-        Ok(Some((actor_of(&user)?, session.csrf)))
+        Ok(Some((entry.actor, entry.csrf)))
     }
 
     pub async fn logout(&self, now: DateTime<Utc>, token: &str) -> AppResult<()> {
         let Some((actor, _)) = self.session(now, token).await? else { return Ok(()) };
         let mut tx = self.store.begin_write().await?;
         tx.delete_session(&token_hash(token)).await?;
+        self.caches.sessions.remove(&token_hash(token));
         Audit { actor: &actor, now, action: "user.logout", entity: format!("user:{}", actor.user_id.unwrap_or(0)), case_id: None, payload: json!({}) }
             .append(&mut tx)
             .await?;

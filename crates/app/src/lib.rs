@@ -9,6 +9,7 @@ pub mod access;
 pub mod accounts;
 pub mod audit;
 mod actor;
+mod cache;
 pub mod cases;
 pub mod channel;
 pub mod dashboard;
@@ -45,13 +46,15 @@ pub struct App {
     pub(crate) policy: RoutingPolicy,
     /// How long each tier has to act on a need before it escalates.
     pub(crate) windows: ResponseWindows,
+    /// Sessions and case pages read at the database's current version (see `cache.rs`).
+    pub(crate) caches: std::sync::Arc<cache::Caches>,
 }
 
 impl App {
     /// Opens the database at `url` (see `bangfu_store::DatabaseUrl`) with the default policies.
     pub async fn open(url: &str) -> AppResult<App> {
         let store = Store::open(url).await?;
-        Ok(App { store, tree: RegionTree::embedded(), policy: RoutingPolicy::default(), windows: ResponseWindows::default() })
+        Ok(App { store, tree: RegionTree::embedded(), policy: RoutingPolicy::default(), windows: ResponseWindows::default(), caches: Default::default() })
     }
 
     pub fn tree(&self) -> &'static RegionTree {

@@ -30,6 +30,13 @@ pub struct NewNeed {
 impl App {
     /// Reports a need on a case and routes it to its owner.
     pub async fn report_need(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<NeedRow> {
+        let (tx, need, _) = self.report_uncommitted(actor, now, case_id, input).await?;
+        tx.commit().await?;
+        Ok(need)
+    }
+
+    /// [`App::report_need`] without the commit: the open transaction, the need and its case.
+    pub(crate) async fn report_uncommitted(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<(WriteTx, NeedRow, CaseRow)> {
         let kind = NeedKind::parse(&input.kind).map_err(|e| bad(format!("kind: {e}")))?;
         let title = input.title.trim();
         if title.is_empty() {
@@ -109,8 +116,7 @@ impl App {
         .await?;
         self.notify_owner(&mut tx, now, &need, "新诉求", "New need").await?;
         self.draft_letter_if_national(&mut tx, actor, now, &need).await?;
-        tx.commit().await?;
-        Ok(need)
+        Ok((tx, need, case))
     }
 
     /// The route of a need whose solution is not yet known: its own region answers first.

@@ -12,7 +12,7 @@ use bangfu_core::region::RegionCode;
 use bangfu_core::routing::route;
 use bangfu_core::screening::{NeedSpec, Screener, Screening, better_than};
 use bangfu_core::travel::{GeodesicTravel, LonLat, TravelSettings};
-use bangfu_store::{CandidateRow, CapabilityRow, EnterpriseRow, NeedRow, ProviderRow, WriteTx};
+use bangfu_store::{CandidateRow, CapabilityRow, CaseRow, EnterpriseRow, NeedRow, ProviderRow, WriteTx};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
@@ -50,6 +50,11 @@ pub fn attr_values(attrs: &Value) -> AppResult<Vec<(String, AttrValue)>> {
             (name.clone(), value)
         })
         .collect())
+}
+
+/// The refusal to source a need of a kind the registry does not hold.
+pub(crate) fn not_in_registry(need: &NeedRow) -> AppError {
+    bad(format!("need {} is of kind {}, which the registry does not hold — propose a solution by hand", need.id, need.kind))
 }
 
 /// The typed requirement of a stored need.
@@ -133,8 +138,7 @@ impl App {
     /// Every capability of `kind` in the registry, typed.
     async fn registry_of_kind(&self, tx: &mut WriteTx, kind: NeedKind) -> AppResult<Vec<Capability<ProviderId>>> {
         let mut out = Vec::new();
-        for row in tx.capabilities_of_kind(kind.as_str()).await? {
-            let Some(provider) = tx.provider(row.provider_id).await? else { continue };
+        for (row, provider) in tx.capabilities_with_providers_of_kind(kind.as_str()).await? {
             let attrs: Value = serde_json::from_str(&row.attrs).unwrap_or(json!({}));
             let Ok(typed) = CapabilityAttrs::from_attrs(kind, &attr_values(&attrs)?) else { continue };
             out.push(self.capability_of(&provider, kind, row.available != 0, typed)?);
@@ -157,8 +161,16 @@ impl App {
 
     /// Screens `need` against the registry, inside `tx`.
     async fn screen_in(&self, tx: &mut WriteTx, need: &NeedRow, only_provider: Option<i64>) -> AppResult<Option<(Screening<ProviderId>, RegionCode)>> {
-        let Some(requires) = requirement_of(need)? else { return Ok(None) };
+        if requirement_of(need)?.is_none() {
+            return Ok(None);
+        }
         let case = tx.case(need.case_id).await?.ok_or_else(|| AppError::Internal("need without case".into()))?;
+        self.screen_for(tx, need, &case, only_provider).await
+    }
+
+    /// Screens `need` of `case` against the registry, inside `tx`.
+    pub(crate) async fn screen_for(&self, tx: &mut WriteTx, need: &NeedRow, case: &CaseRow, only_provider: Option<i64>) -> AppResult<Option<(Screening<ProviderId>, RegionCode)>> {
+        let Some(requires) = requirement_of(need)? else { return Ok(None) };
         let enterprise = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
         let spec = self.need_spec(need, &enterprise, requires)?;
         let kind = spec.kind();
@@ -200,11 +212,28 @@ impl App {
     /// feasible candidate, and each empty ring is recorded as widened.
     pub async fn source_need(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64) -> AppResult<NeedRow> {
         let mut tx = self.store.begin_write().await?;
-        let (mut need, case) = self.need_for_write(&mut tx, actor, need_id).await?;
-        let Some((screening, enterprise_region)) = self.screen_in(&mut tx, &need, None).await? else {
-            return Err(bad(format!("need {need_id} is of kind {}, which the registry does not hold — propose a solution by hand", need.kind)));
+        let (need, case) = self.need_for_write(&mut tx, actor, need_id).await?;
+        let Some(screened) = self.screen_for(&mut tx, &need, &case, None).await? else {
+            return Err(not_in_registry(&need));
         };
-        self.record_screening(&mut tx, now, need_id, enterprise_region, &screening).await?;
+        let need = self.record_sourcing(&mut tx, actor, now, need, &case, screened).await?;
+        tx.commit().await?;
+        Ok(need)
+    }
+
+    /// What sourcing writes once the registry is screened: candidates and rejections, the
+    /// widening and its route, the events, a letter if the need became national.
+    pub(crate) async fn record_sourcing(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        mut need: NeedRow,
+        case: &CaseRow,
+        (screening, enterprise_region): (Screening<ProviderId>, RegionCode),
+    ) -> AppResult<NeedRow> {
+        let need_id = need.id;
+        self.record_screening(tx, now, need_id, enterprise_region, &screening).await?;
         let unselected = need.selected_candidate.is_none() && need.status == NeedStatus::Open.as_str();
         let mut widened = Vec::new();
         if unselected && need.solution_region.is_none() {
@@ -225,7 +254,7 @@ impl App {
         }
         for message in &widened {
             Audit { actor, now, action: "need.widened", entity: format!("need:{need_id}"), case_id: Some(case.id), payload: json!({"zh": message.zh, "en": message.en}) }
-                .append(&mut tx)
+                .append(tx)
                 .await?;
         }
         Audit {
@@ -240,10 +269,9 @@ impl App {
                 "scope": need.scope, "owner": need.owner,
             }),
         }
-        .append(&mut tx)
+        .append(tx)
         .await?;
-        self.draft_letter_if_national(&mut tx, actor, now, &need).await?;
-        tx.commit().await?;
+        self.draft_letter_if_national(tx, actor, now, &need).await?;
         Ok(need)
     }
 

@@ -1,6 +1,7 @@
 //! Read models: what a page or an API answer shows, already filtered by [`crate::access`].
 
 use crate::{Actor, App, AppError, AppResult, access};
+use std::sync::Arc;
 use bangfu_store::{
     ApprovalRow, CandidateRow, CaseRow, EnterpriseRow, EventRow, LetterRow, NeedRow, ProviderRow, ShipmentRow, TeamMemberRow,
 };
@@ -70,29 +71,50 @@ impl App {
     /// The case with its team, needs, timeline, approvals, shipments and letters; not found
     /// when `actor` may not see it.
     pub async fn case_detail(&self, actor: &Actor, case_id: i64) -> AppResult<CaseDetail> {
-        let case = self.visible_case(actor, case_id).await?;
-        Ok(CaseDetail {
-            enterprise: self.enterprise_of(&case).await?,
-            team: self.store.team(case_id).await?,
-            needs: self.store.needs_of_case(case_id).await?,
-            events: self.store.events_of_case(case_id).await?,
-            approvals: self.store.approvals_of_case(case_id).await?,
-            shipments: self.store.shipments_of_case(case_id).await?,
-            letters: self.store.letters_of_case(case_id).await?,
-            case,
-        })
+        Ok(CaseDetail::clone(&*self.case_detail_shared(actor, case_id).await?))
+    }
+
+    /// [`App::case_detail`], shared: the same `Arc` for every caller while the database's
+    /// version is unchanged (see `cache.rs`), so that a caller may keep what it derives from it
+    /// (the API keeps the JSON) for as long as it gets the same `Arc` back. Access is checked on
+    /// every call.
+    pub async fn case_detail_shared(&self, actor: &Actor, case_id: i64) -> AppResult<Arc<CaseDetail>> {
+        let version = self.store.last_event_seq().await?;
+        let detail = match self.caches.cases.get(&case_id, version) {
+            Some(detail) => detail,
+            None => {
+                let case = self.store.case(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
+                let team = self.store.team(case_id).await?;
+                if !access::can_see_case(self.tree, actor, &case, &team) {
+                    return Err(AppError::NotFound(format!("case {case_id}")));
+                }
+                let (enterprise, needs, events) = (
+                    self.enterprise_of(&case).await?,
+                    self.store.needs_of_case(case_id).await?,
+                    self.store.events_of_case(case_id).await?,
+                );
+                let (approvals, shipments, letters) =
+                    (self.store.approvals_of_case(case_id).await?, self.store.shipments_of_case(case_id).await?, self.store.letters_of_case(case_id).await?);
+                let detail = Arc::new(CaseDetail { case, enterprise, team, needs, events, approvals, shipments, letters });
+                self.caches.cases.put(case_id, version, Arc::clone(&detail));
+                detail
+            }
+        };
+        if !access::can_see_case(self.tree, actor, &detail.case, &detail.team) {
+            return Err(AppError::NotFound(format!("case {case_id}")));
+        }
+        Ok(detail)
     }
 
     pub async fn need_detail(&self, actor: &Actor, need_id: i64) -> AppResult<NeedDetail> {
         let need = self.store.need(need_id).await?.ok_or_else(|| AppError::NotFound(format!("need {need_id}")))?;
         let case = self.store.case(need.case_id).await?.ok_or_else(|| AppError::NotFound(format!("need {need_id}")))?;
-        if !self.can_see_need(actor, &case, &need).await? {
+        let team = self.store.team(case.id).await?;
+        let broadcasts: Vec<String> = self.store.broadcasts_of_need(need.id).await?.into_iter().map(|b| b.department).collect();
+        let candidates = self.store.candidates_with_providers_of_need(need_id).await?;
+        let providers: Vec<i64> = candidates.iter().map(|(c, _)| c.provider_id).collect();
+        if !access::can_see_need(self.tree, actor, &case, &team, &need, &broadcasts, &providers) {
             return Err(AppError::NotFound(format!("need {need_id}")));
-        }
-        let mut candidates = Vec::new();
-        for candidate in self.store.candidates_of_need(need_id).await? {
-            let provider = self.store.provider(candidate.provider_id).await?.ok_or_else(|| AppError::Internal("candidate without provider".into()))?;
-            candidates.push((candidate, provider));
         }
         Ok(NeedDetail {
             letters: self.store.letters_of_need(need_id).await?,

@@ -14,6 +14,7 @@
 
 mod copy;
 mod dialect;
+mod joins;
 mod migrate;
 mod notify;
 mod read;
@@ -90,8 +91,9 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(30))
                 // DIALECT: a ping before every use costs PostgreSQL a round trip per query (most
                 // reads are one query per acquire); a broken connection fails its query instead,
-                // and the pool replaces it. SQLite's ping is a no-op in the process.
-                .test_before_acquire(backend == Backend::Sqlite)
+                // and the pool replaces it. On SQLite the ping is a round trip to the
+                // connection's worker thread, and an in-process connection does not break.
+                .test_before_acquire(false)
                 .after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         if backend == Backend::Sqlite {
@@ -100,6 +102,12 @@ impl Store {
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
                             conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            // Reads map the file instead of copying pages with pread, each
+                            // connection keeps up to 16 MiB of pages, temporary b-trees (sorts)
+                            // stay in memory.
+                            conn.execute("PRAGMA mmap_size = 268435456").await?;
+                            conn.execute("PRAGMA cache_size = -16384").await?;
+                            conn.execute("PRAGMA temp_store = MEMORY").await?;
                         }
                         Ok(())
                     })

@@ -3,6 +3,7 @@
 //! auth and the OpenAPI document needs credentials. The routes are listed in [`crate::openapi`],
 //! which generates the OpenAPI document from the same table.
 
+use crate::answers::CaseAnswer;
 use crate::auth::{Authenticated, LoginLimiter};
 use crate::{AppState, Problem, clock, json};
 use axum::Router;
@@ -18,7 +19,7 @@ use bangfu_app::needs::NewNeed;
 use bangfu_app::plans::NewMilestone;
 use bangfu_app::registry::NewProvider;
 use bangfu_app::returns::NewDailyReturn;
-use bangfu_app::views::NeedFilter;
+use bangfu_app::views::{CaseDetail, NeedFilter};
 use bangfu_core::model::{ApprovalStatus, LetterStatus, NeedStatus, Scope};
 use bangfu_core::region::Region;
 use chrono::{DateTime, Utc};
@@ -371,14 +372,19 @@ async fn open_case(State(state): State<AppState>, auth: Authenticated, Body(inpu
     created(json::case(&row))
 }
 
+/// A case answer's JSON, made once per case version (see `answers.rs`).
+async fn case_answer(state: &AppState, auth: &Authenticated, id: i64, answer: CaseAnswer, make: impl FnOnce(&CaseDetail) -> Value) -> ApiResult {
+    let detail = state.app.case_detail_shared(&auth.actor, id).await?;
+    let bytes = state.answers.get_or_make(&detail, answer, make);
+    Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
+}
+
 async fn case(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
-    let detail = state.app.case_detail(&auth.actor, id).await?;
-    ok(json::case_detail(&detail))
+    case_answer(&state, &auth, id, CaseAnswer::Detail, json::case_detail).await
 }
 
 async fn case_events(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
-    let detail = state.app.case_detail(&auth.actor, id).await?;
-    ok(json!({"items": detail.events.iter().map(json::event).collect::<Vec<_>>()}))
+    case_answer(&state, &auth, id, CaseAnswer::Events, |d| json!({"items": d.events.iter().map(json::event).collect::<Vec<_>>()})).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -438,8 +444,7 @@ async fn report_need(State(state): State<AppState>, auth: Authenticated, PathPar
 }
 
 async fn case_needs(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
-    let detail = state.app.case_detail(&auth.actor, id).await?;
-    ok(json!({"items": detail.needs.iter().map(json::need).collect::<Vec<_>>()}))
+    case_answer(&state, &auth, id, CaseAnswer::Needs, |d| json!({"items": d.needs.iter().map(json::need).collect::<Vec<_>>()})).await
 }
 
 #[derive(Debug, Deserialize)]

@@ -2,6 +2,7 @@
 //! The only crate that knows HTTP; it turns requests into calls of `bangfu-app` and answers
 //! into JSON or HTML, and holds no rules of its own.
 
+mod answers;
 mod api;
 pub mod auth;
 mod clock;
@@ -27,6 +28,8 @@ pub use problem::Problem;
 pub struct AppState {
     pub app: Arc<App>,
     pub limiter: Arc<auth::LoginLimiter>,
+    /// The JSON of case answers, per case version.
+    pub answers: Arc<answers::CaseAnswers>,
 }
 
 /// Request bodies above this size are refused with 413.
@@ -36,7 +39,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The whole router: API and pages, with limits and security headers.
 pub fn router(app: App) -> axum::Router {
-    let state = AppState { app: Arc::new(app), limiter: Arc::new(auth::LoginLimiter::default()) };
+    let state = AppState { app: Arc::new(app), limiter: Arc::new(auth::LoginLimiter::default()), answers: Arc::default() };
     let headers = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),

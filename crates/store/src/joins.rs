@@ -1,0 +1,109 @@
+//! Reads that join two tables in one statement where the callers used to look up a row per row
+//! (N+1), and the database's version. Like [`read`](crate::read), each query is offered on
+//! [`Store`] (the read pool) and on [`WriteTx`] (inside the write transaction).
+//!
+//! The joined table's columns are aliased (`p_id`, `p_name`, …) so that both rows decode by
+//! column name without clashes.
+
+use crate::rows::*;
+use crate::{Store, StoreResult, WriteTx};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row};
+
+/// A provider's columns, aliased `p_…`, for a join on `providers p`.
+macro_rules! provider_columns {
+    () => {
+        "p.id AS p_id, p.key AS p_key, p.name AS p_name, p.region AS p_region, p.lon AS p_lon, p.lat AS p_lat, p.note AS p_note, p.created_at AS p_created_at"
+    };
+}
+
+const CAPABILITIES_WITH_PROVIDERS_OF_KIND: &str = concat!(
+    "SELECT c.*, ",
+    provider_columns!(),
+    " FROM capabilities c JOIN providers p ON p.id = c.provider_id WHERE c.kind = $1 ORDER BY c.id"
+);
+
+const CANDIDATES_WITH_PROVIDERS_OF_NEED: &str = concat!(
+    "SELECT c.*, ",
+    provider_columns!(),
+    " FROM candidates c JOIN providers p ON p.id = c.provider_id WHERE c.need_id = $1 ORDER BY c.feasible DESC, c.lead_time_h, c.road_km, c.provider_id"
+);
+
+const SESSION_WITH_USER: &str = "SELECT s.token_hash, s.user_id, s.csrf, s.created_at AS s_created_at, s.expires_at, \
+     u.id, u.username, u.display_name, u.role, u.department, u.enterprise_id, u.provider_id, u.password_hash, u.created_at \
+     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1";
+
+const LAST_EVENT_SEQ: &str = "SELECT seq FROM events ORDER BY seq DESC LIMIT 1";
+
+fn aliased_provider(row: &AnyRow) -> Result<ProviderRow, sqlx::Error> {
+    Ok(ProviderRow {
+        id: row.try_get("p_id")?,
+        key: row.try_get("p_key")?,
+        name: row.try_get("p_name")?,
+        region: row.try_get("p_region")?,
+        lon: row.try_get("p_lon")?,
+        lat: row.try_get("p_lat")?,
+        note: row.try_get("p_note")?,
+        created_at: row.try_get("p_created_at")?,
+    })
+}
+
+fn session_and_user(row: &AnyRow) -> Result<(SessionRow, UserRow), sqlx::Error> {
+    let session = SessionRow {
+        token_hash: row.try_get("token_hash")?,
+        user_id: row.try_get("user_id")?,
+        csrf: row.try_get("csrf")?,
+        created_at: row.try_get("s_created_at")?,
+        expires_at: row.try_get("expires_at")?,
+    };
+    Ok((session, UserRow::from_row(row)?))
+}
+
+async fn capabilities_with_providers<'e>(e: impl Executor<'e, Database = Any>, kind: &str) -> StoreResult<Vec<(CapabilityRow, ProviderRow)>> {
+    let rows = sqlx::query(CAPABILITIES_WITH_PROVIDERS_OF_KIND).bind(kind).fetch_all(e).await?;
+    Ok(rows.iter().map(|r| Ok((CapabilityRow::from_row(r)?, aliased_provider(r)?))).collect::<Result<_, sqlx::Error>>()?)
+}
+
+async fn candidates_with_providers<'e>(e: impl Executor<'e, Database = Any>, need_id: i64) -> StoreResult<Vec<(CandidateRow, ProviderRow)>> {
+    let rows = sqlx::query(CANDIDATES_WITH_PROVIDERS_OF_NEED).bind(need_id).fetch_all(e).await?;
+    Ok(rows.iter().map(|r| Ok((CandidateRow::from_row(r)?, aliased_provider(r)?))).collect::<Result<_, sqlx::Error>>()?)
+}
+
+impl Store {
+    /// The capabilities of `kind`, by id, each with its provider (capabilities whose provider is
+    /// missing are left out).
+    pub async fn capabilities_with_providers_of_kind(&self, kind: &str) -> StoreResult<Vec<(CapabilityRow, ProviderRow)>> {
+        capabilities_with_providers(&self.read, kind).await
+    }
+
+    /// The candidates of a need in the order of `candidates_of_need`, each with its provider.
+    pub async fn candidates_with_providers_of_need(&self, need_id: i64) -> StoreResult<Vec<(CandidateRow, ProviderRow)>> {
+        candidates_with_providers(&self.read, need_id).await
+    }
+
+    /// A session with its user, in one statement.
+    pub async fn session_with_user(&self, token_hash: &str) -> StoreResult<Option<(SessionRow, UserRow)>> {
+        let row = sqlx::query(SESSION_WITH_USER).bind(token_hash).fetch_optional(&self.read).await?;
+        Ok(row.as_ref().map(session_and_user).transpose()?)
+    }
+
+    /// The database's version: the sequence number of the last audit event (0 for none). Every
+    /// change appends an event in its own transaction, on every server, so whatever was read
+    /// after the version was `v` stays current for as long as the version is still `v`.
+    pub async fn last_event_seq(&self) -> StoreResult<i64> {
+        let row = sqlx::query(LAST_EVENT_SEQ).fetch_optional(&self.read).await?;
+        Ok(row.map(|r| r.try_get::<i64, _>(0)).transpose()?.unwrap_or(0))
+    }
+}
+
+impl WriteTx {
+    /// The capabilities of `kind`, by id, each with its provider, inside the transaction.
+    pub async fn capabilities_with_providers_of_kind(&mut self, kind: &str) -> StoreResult<Vec<(CapabilityRow, ProviderRow)>> {
+        capabilities_with_providers(self.conn(), kind).await
+    }
+
+    /// The candidates of a need with their providers, inside the transaction.
+    pub async fn candidates_with_providers_of_need(&mut self, need_id: i64) -> StoreResult<Vec<(CandidateRow, ProviderRow)>> {
+        candidates_with_providers(self.conn(), need_id).await
+    }
+}
