@@ -4,7 +4,7 @@
 
 use crate::cache::SessionEntry;
 use crate::error::bad;
-use crate::{Actor, App, AppError, AppResult, Audit, to_millis};
+use crate::{Actor, App, AppError, AppResult, Audit, Seen, to_millis};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -163,21 +163,27 @@ impl App {
     /// (see `cache.rs`): a logout, on any server, appends an audit event and so ends it
     /// everywhere at once. Expiry is checked against `now` on every call.
     pub async fn session(&self, now: DateTime<Utc>, token: &str) -> AppResult<Option<(Actor, String)>> {
+        Ok(self.session_seen(now, token).await?.0)
+    }
+
+    /// [`App::session`], with the database version it was checked at, for the reads of the same
+    /// request (see [`App::case_detail_seen`]).
+    pub async fn session_seen(&self, now: DateTime<Utc>, token: &str) -> AppResult<(Option<(Actor, String)>, Seen)> {
         let hash = token_hash(token);
-        let version = self.store.last_event_seq().await?;
-        let entry = match self.caches.sessions.get(&hash, version) {
+        let seen = Seen(self.store.last_event_seq().await?);
+        let entry = match self.caches.sessions.get(&hash, seen.0) {
             Some(entry) => entry,
             None => {
-                let Some((session, user)) = self.store.session_with_user(&hash).await? else { return Ok(None) };
+                let Some((session, user)) = self.store.session_with_user(&hash).await? else { return Ok((None, seen)) };
                 let entry = SessionEntry { actor: actor_of(&user)?, csrf: session.csrf, expires_at: session.expires_at };
-                self.caches.sessions.put(hash, version, entry.clone());
+                self.caches.sessions.put(hash, seen.0, entry.clone());
                 entry
             }
         };
         if entry.expires_at <= to_millis(now) {
-            return Ok(None);
+            return Ok((None, seen));
         }
-        Ok(Some((entry.actor, entry.csrf)))
+        Ok((Some((entry.actor, entry.csrf)), seen))
     }
 
     pub async fn logout(&self, now: DateTime<Utc>, token: &str) -> AppResult<()> {

@@ -14,6 +14,11 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
+/// The database's version as one request saw it: whatever is read "at" it is at least as new,
+/// so a request that checks its session and then reads asks for the version once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seen(pub(crate) i64);
+
 /// Entries kept at most per cache; when it is full, entries of older versions go first, and if
 /// that frees nothing the cache starts over.
 const CAPACITY: usize = 4096;

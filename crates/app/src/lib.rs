@@ -29,6 +29,7 @@ mod time;
 pub mod views;
 
 pub use actor::Actor;
+pub use cache::Seen;
 pub use error::{AppError, AppResult};
 pub use time::{from_millis, to_millis};
 

@@ -1,6 +1,6 @@
 //! Read models: what a page or an API answer shows, already filtered by [`crate::access`].
 
-use crate::{Actor, App, AppError, AppResult, access};
+use crate::{Actor, App, AppError, AppResult, Seen, access};
 use std::sync::Arc;
 use bangfu_store::{
     ApprovalRow, CandidateRow, CaseRow, EnterpriseRow, EventRow, LetterRow, NeedRow, ProviderRow, ShipmentRow, TeamMemberRow,
@@ -79,7 +79,14 @@ impl App {
     /// (the API keeps the JSON) for as long as it gets the same `Arc` back. Access is checked on
     /// every call.
     pub async fn case_detail_shared(&self, actor: &Actor, case_id: i64) -> AppResult<Arc<CaseDetail>> {
-        let version = self.store.last_event_seq().await?;
+        let seen = Seen(self.store.last_event_seq().await?);
+        self.case_detail_seen(seen, actor, case_id).await
+    }
+
+    /// [`App::case_detail_shared`] at the version `seen` earlier in the same request (by
+    /// [`App::session_seen`]): as new as the database was then, or newer.
+    pub async fn case_detail_seen(&self, seen: Seen, actor: &Actor, case_id: i64) -> AppResult<Arc<CaseDetail>> {
+        let version = seen.0;
         let detail = match self.caches.cases.get(&case_id, version) {
             Some(detail) => detail,
             None => {

@@ -99,11 +99,11 @@ impl Store {
 impl WriteTx {
     /// The capabilities of `kind`, by id, each with its provider, inside the transaction.
     pub async fn capabilities_with_providers_of_kind(&mut self, kind: &str) -> StoreResult<Vec<(CapabilityRow, ProviderRow)>> {
-        capabilities_with_providers(self.conn(), kind).await
+        capabilities_with_providers(self.written().await?, kind).await
     }
 
     /// The candidates of a need with their providers, inside the transaction.
     pub async fn candidates_with_providers_of_need(&mut self, need_id: i64) -> StoreResult<Vec<(CandidateRow, ProviderRow)>> {
-        candidates_with_providers(self.conn(), need_id).await
+        candidates_with_providers(self.written().await?, need_id).await
     }
 }

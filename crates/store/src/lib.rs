@@ -81,8 +81,10 @@ impl Store {
         let connect_url = url.connect_url();
         let backend = url.backend();
         // DIALECT: SQLite has one writer at a time; readers run beside it in WAL mode.
+        // Four readers on SQLite: every connection is a thread of its own, and more of them only
+        // compete with the writer for the cores (a case read is one or two short queries).
         let (read_max, write_max) = match backend {
-            Backend::Sqlite => (8, 1),
+            Backend::Sqlite => (4, 1),
             Backend::Postgres => (16, 16),
         };
         let options = move |max: u32| {
@@ -102,10 +104,9 @@ impl Store {
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
                             conn.execute("PRAGMA synchronous = NORMAL").await?;
-                            // Reads map the file instead of copying pages with pread, each
-                            // connection keeps up to 16 MiB of pages, temporary b-trees (sorts)
-                            // stay in memory.
-                            conn.execute("PRAGMA mmap_size = 268435456").await?;
+                            // Each connection keeps up to 16 MiB of pages, temporary b-trees
+                            // (sorts) stay in memory. No mmap: the file grows with every write,
+                            // and each reader would unmap and map it again after each commit.
                             conn.execute("PRAGMA cache_size = -16384").await?;
                             conn.execute("PRAGMA temp_store = MEMORY").await?;
                         }

@@ -18,7 +18,22 @@ pub struct WriteTx {
     /// The (seq, hash) of the last event once this transaction has read or appended it: the
     /// write lock keeps everyone else from appending until commit, so it needs reading once.
     last_event: Option<(i64, String)>,
+    /// Events appended but not yet inserted: they are written in one statement just before the
+    /// transaction's next statement (or its commit), so that every statement still sees every
+    /// event appended before it, and a run of events costs one round trip to the database.
+    unwritten: Vec<UnwrittenEvent>,
 }
+
+/// An event numbered and chained, waiting to be inserted.
+struct UnwrittenEvent {
+    seq: i64,
+    event: NewEvent,
+    prev_hash: String,
+    hash: String,
+}
+
+/// Events per INSERT statement (9 parameters each, well under either backend's limit).
+const EVENTS_PER_INSERT: usize = 32;
 
 /// The first claim of a (job, slot) inserts the row; later ones find it and insert nothing.
 pub(crate) const CLAIM_JOB_SLOT: &str = "INSERT INTO job_runs (job, slot) VALUES ($1, $2) ON CONFLICT (job, slot) DO NOTHING";
@@ -54,14 +69,57 @@ impl WriteTx {
                 tx
             }
         };
-        Ok(WriteTx { tx, backend, hub, pending: Vec::new(), last_event: None })
+        Ok(WriteTx { tx, backend, hub, pending: Vec::new(), last_event: None, unwritten: Vec::new() })
     }
 
+    /// The connection, for statements of the store that never follow an appended event in the
+    /// same transaction (migrations, copies); the others use [`WriteTx::written`].
     pub(crate) fn conn(&mut self) -> &mut AnyConnection {
+        debug_assert!(self.unwritten.is_empty(), "events appended before a statement that does not write them first");
         &mut self.tx
     }
 
-    pub async fn commit(self) -> StoreResult<()> {
+    /// The connection, once every event appended so far is inserted.
+    pub(crate) async fn written(&mut self) -> StoreResult<&mut AnyConnection> {
+        self.write_events().await?;
+        Ok(&mut self.tx)
+    }
+
+    /// Inserts the events appended since the last statement, in as few statements as it takes.
+    async fn write_events(&mut self) -> StoreResult<()> {
+        if self.unwritten.is_empty() {
+            return Ok(());
+        }
+        let events = std::mem::take(&mut self.unwritten);
+        for chunk in events.chunks(EVENTS_PER_INSERT) {
+            let mut sql = String::from("INSERT INTO events (seq, at, actor, action, entity, case_id, payload, prev_hash, hash) VALUES ");
+            for i in 0..chunk.len() {
+                let n = i * 9;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7, n + 8, n + 9));
+            }
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for e in chunk {
+                query = query
+                    .bind(e.seq)
+                    .bind(e.event.at)
+                    .bind(&e.event.actor)
+                    .bind(&e.event.action)
+                    .bind(&e.event.entity)
+                    .bind(e.event.case_id)
+                    .bind(&e.event.payload)
+                    .bind(&e.prev_hash)
+                    .bind(&e.hash);
+            }
+            query.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn commit(mut self) -> StoreResult<()> {
+        self.write_events().await?;
         self.tx.commit().await?;
         for notification in self.pending {
             let _ = self.hub.send(notification);
@@ -76,7 +134,7 @@ impl WriteTx {
         match self.backend {
             // DIALECT: PostgreSQL delivers a NOTIFY made in a transaction at its commit.
             Backend::Postgres => {
-                sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(&mut *self.tx).await?;
+                sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(self.written().await?).await?;
             }
             Backend::Sqlite => self.pending.push(Notification { channel: channel.to_string(), payload: payload.to_string() }),
         }
@@ -88,7 +146,7 @@ impl WriteTx {
     /// fails leaves its slot free; a concurrent claimer on another server waits for this
     /// transaction and then gets `false`. See [`Store::claim_job_slot`](crate::Store::claim_job_slot).
     pub async fn claim_job_slot(&mut self, job: &str, slot: i64) -> StoreResult<bool> {
-        let done = sqlx::query(CLAIM_JOB_SLOT).bind(job).bind(slot).execute(&mut *self.tx).await?;
+        let done = sqlx::query(CLAIM_JOB_SLOT).bind(job).bind(slot).execute(self.written().await?).await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -98,16 +156,17 @@ impl WriteTx {
 
     async fn insert_returning_id(&mut self, query: sqlx::query::Query<'_, Any, sqlx::any::AnyArguments>, what: &str) -> StoreResult<i64> {
         use sqlx::Row;
-        let row = query.fetch_one(&mut *self.tx).await.map_err(|e| conflict(e, what))?;
+        let row = query.fetch_one(self.written().await?).await.map_err(|e| conflict(e, what))?;
         Ok(row.try_get::<i64, _>(0)?)
     }
 
     async fn exec(&mut self, query: sqlx::query::Query<'_, Any, sqlx::any::AnyArguments>, what: &str) -> StoreResult<u64> {
-        let done = query.execute(&mut *self.tx).await.map_err(|e| conflict(e, what))?;
+        let done = query.execute(self.written().await?).await.map_err(|e| conflict(e, what))?;
         Ok(done.rows_affected())
     }
 
     /// Appends an audit event after the last one, chaining its hash. Returns its sequence number.
+    /// The event is inserted before the transaction's next statement or at its commit.
     pub async fn append_event(&mut self, event: &NewEvent) -> StoreResult<i64> {
         let last = match self.last_event.take() {
             Some(last) => Some(last),
@@ -127,21 +186,8 @@ impl WriteTx {
             payload: &event.payload,
         };
         let hash = event_hash(&prev_hash, &content);
-        sqlx::query(
-            "INSERT INTO events (seq, at, actor, action, entity, case_id, payload, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(seq)
-        .bind(event.at)
-        .bind(&event.actor)
-        .bind(&event.action)
-        .bind(&event.entity)
-        .bind(event.case_id)
-        .bind(&event.payload)
-        .bind(&prev_hash)
-        .bind(&hash)
-        .execute(&mut *self.tx)
-        .await?;
-        self.last_event = Some((seq, hash));
+        self.last_event = Some((seq, hash.clone()));
+        self.unwritten.push(UnwrittenEvent { seq, event: event.clone(), prev_hash, hash });
         Ok(seq)
     }
 

@@ -374,7 +374,7 @@ async fn open_case(State(state): State<AppState>, auth: Authenticated, Body(inpu
 
 /// A case answer's JSON, made once per case version (see `answers.rs`).
 async fn case_answer(state: &AppState, auth: &Authenticated, id: i64, answer: CaseAnswer, make: impl FnOnce(&CaseDetail) -> Value) -> ApiResult {
-    let detail = state.app.case_detail_shared(&auth.actor, id).await?;
+    let detail = state.app.case_detail_seen(auth.seen, &auth.actor, id).await?;
     let bytes = state.answers.get_or_make(&detail, answer, make);
     Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
 }

@@ -5,7 +5,7 @@ use crate::{AppState, Problem, clock};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use bangfu_app::Actor;
+use bangfu_app::{Actor, Seen};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -19,6 +19,8 @@ pub struct Authenticated {
     /// The session's CSRF token (checked on form posts).
     pub csrf: String,
     pub token: String,
+    /// The database version the session was checked at, for the request's reads.
+    pub seen: Seen,
 }
 
 /// The token in the request: the bearer header first, then the session cookie.
@@ -45,9 +47,9 @@ impl FromRequestParts<AppState> for Authenticated {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = request_token(&parts.headers).ok_or_else(|| Problem::unauthorized("log in first: POST /api/v1/auth/token, then send Authorization: Bearer TOKEN"))?;
-        match state.app.session(clock::now(), &token).await? {
-            Some((actor, csrf)) => Ok(Authenticated { actor, csrf, token }),
-            None => Err(Problem::unauthorized("the token is unknown or expired — log in again")),
+        match state.app.session_seen(clock::now(), &token).await? {
+            (Some((actor, csrf)), seen) => Ok(Authenticated { actor, csrf, token, seen }),
+            (None, _) => Err(Problem::unauthorized("the token is unknown or expired — log in again")),
         }
     }
 }
