@@ -48,11 +48,11 @@ run() { # name script path
   echo "== $1: $SERVERS server(s), 64 connections, ${SECONDS_EACH}s, $DB" | sed 's#//[^@]*@#//***@#'
   local wrks=()
   for a in "${ADDRS[@]}"; do
-    wrk -t2 -c"$per" -d"${SECONDS_EACH}s" --latency -s "$2" "http://$a$3" >"$WORK/wrk-$a.txt" &
+    wrk -t2 -c"$per" -d"${SECONDS_EACH}s" --timeout 10s --latency -s "$2" "http://$a$3" >"$WORK/wrk-$a.txt" &
     wrks+=($!)
   done
   wait "${wrks[@]}"
-  for a in "${ADDRS[@]}"; do grep -E "Requests/sec|Non-2xx| 50%| 99%|Latency " "$WORK/wrk-$a.txt" | sed "s#^#  [$a] #"; done
+  for a in "${ADDRS[@]}"; do grep -E "Requests/sec|Non-2xx|Socket errors| 50%| 99%|Latency |requests in" "$WORK/wrk-$a.txt" | sed "s#^#  [$a] #"; done
 }
 run "case reads" "$WORK/get.lua" /api/v1/cases/1
 run "need reports" "$WORK/post.lua" /api/v1/cases/1/needs

@@ -58,8 +58,7 @@ impl App {
         let solution = input.solution_region.as_deref().filter(|s| !s.trim().is_empty()).map(|s| self.region(s, "solution_region")).transpose()?;
 
         let mut tx = self.store.begin_write().await?;
-        let case = tx.case(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
-        let team = tx.team(case_id).await?;
+        let (case, team) = tx.case_with_team(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
         let own_enterprise = actor.role == Role::Enterprise && actor.enterprise_id == Some(case.enterprise_id);
         if !access::can_see_case(self.tree, actor, &case, &team) {
             return Err(AppError::NotFound(format!("case {case_id}")));

@@ -33,6 +33,10 @@ const SESSION_WITH_USER: &str = "SELECT s.token_hash, s.user_id, s.csrf, s.creat
      u.id, u.username, u.display_name, u.role, u.department, u.enterprise_id, u.provider_id, u.password_hash, u.created_at \
      FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1";
 
+const CASE_WITH_TEAM: &str = "SELECT c.*, t.id AS t_id, t.case_id AS t_case_id, t.title AS t_title, t.tier AS t_tier, \
+     t.department AS t_department, t.role AS t_role, t.user_id AS t_user_id, t.joined_at AS t_joined_at \
+     FROM cases c LEFT JOIN team_members t ON t.case_id = c.id WHERE c.id = $1 ORDER BY t.id";
+
 const LAST_EVENT_SEQ: &str = "SELECT seq FROM events ORDER BY seq DESC LIMIT 1";
 
 fn aliased_provider(row: &AnyRow) -> Result<ProviderRow, sqlx::Error> {
@@ -57,6 +61,26 @@ fn session_and_user(row: &AnyRow) -> Result<(SessionRow, UserRow), sqlx::Error> 
         expires_at: row.try_get("expires_at")?,
     };
     Ok((session, UserRow::from_row(row)?))
+}
+
+/// A case and its stationed team (by id) from the rows of [`CASE_WITH_TEAM`].
+fn case_and_team(rows: &[AnyRow]) -> Result<Option<(CaseRow, Vec<TeamMemberRow>)>, sqlx::Error> {
+    let Some(first) = rows.first() else { return Ok(None) };
+    let mut team = Vec::new();
+    for row in rows {
+        let Some(id) = row.try_get::<Option<i64>, _>("t_id")? else { continue };
+        team.push(TeamMemberRow {
+            id,
+            case_id: row.try_get("t_case_id")?,
+            title: row.try_get("t_title")?,
+            tier: row.try_get("t_tier")?,
+            department: row.try_get("t_department")?,
+            role: row.try_get("t_role")?,
+            user_id: row.try_get("t_user_id")?,
+            joined_at: row.try_get("t_joined_at")?,
+        });
+    }
+    Ok(Some((CaseRow::from_row(first)?, team)))
 }
 
 async fn capabilities_with_providers<'e>(e: impl Executor<'e, Database = Any>, kind: &str) -> StoreResult<Vec<(CapabilityRow, ProviderRow)>> {
@@ -97,13 +121,19 @@ impl Store {
 }
 
 impl WriteTx {
+    /// A case with its stationed team (`case` and `team` in one statement), inside the transaction.
+    pub async fn case_with_team(&mut self, case_id: i64) -> StoreResult<Option<(CaseRow, Vec<TeamMemberRow>)>> {
+        let rows = sqlx::query(CASE_WITH_TEAM).bind(case_id).fetch_all(self.conn_for(CASE_WITH_TEAM).await?).await?;
+        Ok(case_and_team(&rows)?)
+    }
+
     /// The capabilities of `kind`, by id, each with its provider, inside the transaction.
     pub async fn capabilities_with_providers_of_kind(&mut self, kind: &str) -> StoreResult<Vec<(CapabilityRow, ProviderRow)>> {
-        capabilities_with_providers(self.written().await?, kind).await
+        capabilities_with_providers(self.conn_for(CAPABILITIES_WITH_PROVIDERS_OF_KIND).await?, kind).await
     }
 
     /// The candidates of a need with their providers, inside the transaction.
     pub async fn candidates_with_providers_of_need(&mut self, need_id: i64) -> StoreResult<Vec<(CandidateRow, ProviderRow)>> {
-        candidates_with_providers(self.written().await?, need_id).await
+        candidates_with_providers(self.conn_for(CANDIDATES_WITH_PROVIDERS_OF_NEED).await?, need_id).await
     }
 }

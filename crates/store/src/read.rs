@@ -50,7 +50,7 @@ macro_rules! reads {
         }
         impl WriteTx {
             $( $(#[$doc])* pub async fn $name(&mut self, $($arg: $ty),*) -> StoreResult<reads!(@ret $kind $row)> {
-                reads!(@call $kind, self.written().await?, sqlx::query($sql)$(.bind($arg))*)
+                reads!(@call $kind, self.conn_for($sql).await?, sqlx::query($sql)$(.bind($arg))*)
             } )*
         }
     };

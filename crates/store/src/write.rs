@@ -19,8 +19,9 @@ pub struct WriteTx {
     /// write lock keeps everyone else from appending until commit, so it needs reading once.
     last_event: Option<(i64, String)>,
     /// Events appended but not yet inserted: they are written in one statement just before the
-    /// transaction's next statement (or its commit), so that every statement still sees every
-    /// event appended before it, and a run of events costs one round trip to the database.
+    /// transaction's next statement that reads the events table (or its commit), so that every
+    /// read still sees every event appended before it, and the events of a change cost one
+    /// round trip to the database. No other table refers to events.
     unwritten: Vec<UnwrittenEvent>,
 }
 
@@ -73,15 +74,18 @@ impl WriteTx {
     }
 
     /// The connection, for statements of the store that never follow an appended event in the
-    /// same transaction (migrations, copies); the others use [`WriteTx::written`].
+    /// same transaction (migrations, copies); reads use [`WriteTx::conn_for`].
     pub(crate) fn conn(&mut self) -> &mut AnyConnection {
         debug_assert!(self.unwritten.is_empty(), "events appended before a statement that does not write them first");
         &mut self.tx
     }
 
-    /// The connection, once every event appended so far is inserted.
-    pub(crate) async fn written(&mut self) -> StoreResult<&mut AnyConnection> {
-        self.write_events().await?;
+    /// The connection for `sql`: if it reads the events table, once every event appended so far
+    /// is inserted.
+    pub(crate) async fn conn_for(&mut self, sql: &str) -> StoreResult<&mut AnyConnection> {
+        if sql.contains("events") {
+            self.write_events().await?;
+        }
         Ok(&mut self.tx)
     }
 
@@ -134,7 +138,7 @@ impl WriteTx {
         match self.backend {
             // DIALECT: PostgreSQL delivers a NOTIFY made in a transaction at its commit.
             Backend::Postgres => {
-                sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(self.written().await?).await?;
+                sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(&mut *self.tx).await?;
             }
             Backend::Sqlite => self.pending.push(Notification { channel: channel.to_string(), payload: payload.to_string() }),
         }
@@ -146,7 +150,7 @@ impl WriteTx {
     /// fails leaves its slot free; a concurrent claimer on another server waits for this
     /// transaction and then gets `false`. See [`Store::claim_job_slot`](crate::Store::claim_job_slot).
     pub async fn claim_job_slot(&mut self, job: &str, slot: i64) -> StoreResult<bool> {
-        let done = sqlx::query(CLAIM_JOB_SLOT).bind(job).bind(slot).execute(self.written().await?).await?;
+        let done = sqlx::query(CLAIM_JOB_SLOT).bind(job).bind(slot).execute(&mut *self.tx).await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -156,17 +160,18 @@ impl WriteTx {
 
     async fn insert_returning_id(&mut self, query: sqlx::query::Query<'_, Any, sqlx::any::AnyArguments>, what: &str) -> StoreResult<i64> {
         use sqlx::Row;
-        let row = query.fetch_one(self.written().await?).await.map_err(|e| conflict(e, what))?;
+        let row = query.fetch_one(&mut *self.tx).await.map_err(|e| conflict(e, what))?;
         Ok(row.try_get::<i64, _>(0)?)
     }
 
     async fn exec(&mut self, query: sqlx::query::Query<'_, Any, sqlx::any::AnyArguments>, what: &str) -> StoreResult<u64> {
-        let done = query.execute(self.written().await?).await.map_err(|e| conflict(e, what))?;
+        let done = query.execute(&mut *self.tx).await.map_err(|e| conflict(e, what))?;
         Ok(done.rows_affected())
     }
 
     /// Appends an audit event after the last one, chaining its hash. Returns its sequence number.
-    /// The event is inserted before the transaction's next statement or at its commit.
+    /// The event is inserted before the transaction's next read of the events table or at its
+    /// commit.
     pub async fn append_event(&mut self, event: &NewEvent) -> StoreResult<i64> {
         let last = match self.last_event.take() {
             Some(last) => Some(last),
