@@ -142,7 +142,7 @@ impl App {
 
     /// The case, if `actor` may see it and change it; not found otherwise.
     pub(crate) async fn case_for_write(&self, tx: &mut bangfu_store::WriteTx, actor: &Actor, case_id: i64) -> AppResult<CaseRow> {
-        let (case, team) = tx.case_with_team(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
+        let (case, _, team) = tx.case_with_team(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
         if !access::can_see_case(self.tree, actor, &case, &team) {
             return Err(AppError::NotFound(format!("case {case_id}")));
         }

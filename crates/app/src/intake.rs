@@ -17,13 +17,13 @@ impl App {
     /// requirements do not parse, say), the report is committed alone and the refusal returned,
     /// as `report_need` followed by `source_need` would.
     pub async fn report_and_source(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<NeedRow> {
-        let (mut tx, need, case) = self.report_uncommitted(actor, now, case_id, input).await?;
+        let (mut tx, need, case, enterprise) = self.report_uncommitted(actor, now, case_id, input).await?;
         let registry_kind = NeedKind::parse(&need.kind).is_ok_and(|k| k.has_capabilities());
         if !(registry_kind && access::can_act_on_case(actor)) {
             tx.commit().await?;
             return Ok(need);
         }
-        match self.screen_for(&mut tx, &need, &case, None).await {
+        match self.screen_for(&mut tx, &need, &case, Some(&enterprise), None).await {
             Ok(Some(screened)) => {
                 let need = self.record_sourcing(&mut tx, actor, now, need, &case, screened).await?;
                 tx.commit().await?;

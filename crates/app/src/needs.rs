@@ -6,7 +6,7 @@ use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::model::{NeedKind, NeedStatus, Role, Scope, Tier};
 use bangfu_core::region::RegionCode;
 use bangfu_core::routing::{Route, department_name, route};
-use bangfu_store::{CaseRow, NeedRow, NotificationRow, WriteTx};
+use bangfu_store::{CaseRow, EnterpriseRow, NeedRow, NotificationRow, WriteTx};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -30,13 +30,14 @@ pub struct NewNeed {
 impl App {
     /// Reports a need on a case and routes it to its owner.
     pub async fn report_need(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<NeedRow> {
-        let (tx, need, _) = self.report_uncommitted(actor, now, case_id, input).await?;
+        let (tx, need, ..) = self.report_uncommitted(actor, now, case_id, input).await?;
         tx.commit().await?;
         Ok(need)
     }
 
-    /// [`App::report_need`] without the commit: the open transaction, the need and its case.
-    pub(crate) async fn report_uncommitted(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<(WriteTx, NeedRow, CaseRow)> {
+    /// [`App::report_need`] without the commit: the open transaction, the need, its case and
+    /// the case's enterprise.
+    pub(crate) async fn report_uncommitted(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<(WriteTx, NeedRow, CaseRow, EnterpriseRow)> {
         let kind = NeedKind::parse(&input.kind).map_err(|e| bad(format!("kind: {e}")))?;
         let title = input.title.trim();
         if title.is_empty() {
@@ -58,7 +59,7 @@ impl App {
         let solution = input.solution_region.as_deref().filter(|s| !s.trim().is_empty()).map(|s| self.region(s, "solution_region")).transpose()?;
 
         let mut tx = self.store.begin_write().await?;
-        let (case, team) = tx.case_with_team(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
+        let (case, enterprise, team) = tx.case_with_team(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
         let own_enterprise = actor.role == Role::Enterprise && actor.enterprise_id == Some(case.enterprise_id);
         if !access::can_see_case(self.tree, actor, &case, &team) {
             return Err(AppError::NotFound(format!("case {case_id}")));
@@ -115,7 +116,7 @@ impl App {
         .await?;
         self.notify_owner(&mut tx, now, &need, "新诉求", "New need").await?;
         self.draft_letter_if_national(&mut tx, actor, now, &need).await?;
-        Ok((tx, need, case))
+        Ok((tx, need, case, enterprise))
     }
 
     /// The route of a need whose solution is not yet known: its own region answers first.

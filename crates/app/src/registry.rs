@@ -165,14 +165,29 @@ impl App {
             return Ok(None);
         }
         let case = tx.case(need.case_id).await?.ok_or_else(|| AppError::Internal("need without case".into()))?;
-        self.screen_for(tx, need, &case, only_provider).await
+        self.screen_for(tx, need, &case, None, only_provider).await
     }
 
-    /// Screens `need` of `case` against the registry, inside `tx`.
-    pub(crate) async fn screen_for(&self, tx: &mut WriteTx, need: &NeedRow, case: &CaseRow, only_provider: Option<i64>) -> AppResult<Option<(Screening<ProviderId>, RegionCode)>> {
+    /// Screens `need` of `case` against the registry, inside `tx`; `enterprise` is the case's,
+    /// when the caller has read it already.
+    pub(crate) async fn screen_for(
+        &self,
+        tx: &mut WriteTx,
+        need: &NeedRow,
+        case: &CaseRow,
+        enterprise: Option<&EnterpriseRow>,
+        only_provider: Option<i64>,
+    ) -> AppResult<Option<(Screening<ProviderId>, RegionCode)>> {
         let Some(requires) = requirement_of(need)? else { return Ok(None) };
-        let enterprise = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
-        let spec = self.need_spec(need, &enterprise, requires)?;
+        let read;
+        let enterprise = match enterprise {
+            Some(enterprise) => enterprise,
+            None => {
+                read = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
+                &read
+            }
+        };
+        let spec = self.need_spec(need, enterprise, requires)?;
         let kind = spec.kind();
         let mut registry = self.registry_of_kind(tx, kind).await?;
         if let Some(provider) = only_provider {
@@ -213,7 +228,7 @@ impl App {
     pub async fn source_need(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64) -> AppResult<NeedRow> {
         let mut tx = self.store.begin_write().await?;
         let (need, case) = self.need_for_write(&mut tx, actor, need_id).await?;
-        let Some(screened) = self.screen_for(&mut tx, &need, &case, None).await? else {
+        let Some(screened) = self.screen_for(&mut tx, &need, &case, None, None).await? else {
             return Err(not_in_registry(&need));
         };
         let need = self.record_sourcing(&mut tx, actor, now, need, &case, screened).await?;

@@ -114,8 +114,7 @@ impl App {
     }
 
     pub async fn need_detail(&self, actor: &Actor, need_id: i64) -> AppResult<NeedDetail> {
-        let need = self.store.need(need_id).await?.ok_or_else(|| AppError::NotFound(format!("need {need_id}")))?;
-        let case = self.store.case(need.case_id).await?.ok_or_else(|| AppError::NotFound(format!("need {need_id}")))?;
+        let (need, case, enterprise) = self.store.need_with_case(need_id).await?.ok_or_else(|| AppError::NotFound(format!("need {need_id}")))?;
         let team = self.store.team(case.id).await?;
         let broadcasts: Vec<String> = self.store.broadcasts_of_need(need.id).await?.into_iter().map(|b| b.department).collect();
         let candidates = self.store.candidates_with_providers_of_need(need_id).await?;
@@ -125,7 +124,7 @@ impl App {
         }
         Ok(NeedDetail {
             letters: self.store.letters_of_need(need_id).await?,
-            enterprise: self.enterprise_of(&case).await?,
+            enterprise,
             need,
             case,
             candidates,

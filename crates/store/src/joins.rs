@@ -33,9 +33,27 @@ const SESSION_WITH_USER: &str = "SELECT s.token_hash, s.user_id, s.csrf, s.creat
      u.id, u.username, u.display_name, u.role, u.department, u.enterprise_id, u.provider_id, u.password_hash, u.created_at \
      FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1";
 
-const CASE_WITH_TEAM: &str = "SELECT c.*, t.id AS t_id, t.case_id AS t_case_id, t.title AS t_title, t.tier AS t_tier, \
+/// An enterprise's columns, aliased `e_…`, for a join on `enterprises e`.
+macro_rules! enterprise_columns {
+    () => {
+        "e.id AS e_id, e.name AS e_name, e.credit_code AS e_credit_code, e.region AS e_region, e.lon AS e_lon, e.lat AS e_lat, e.note AS e_note, e.created_at AS e_created_at"
+    };
+}
+
+const CASE_WITH_TEAM: &str = concat!(
+    "SELECT c.*, ",
+    enterprise_columns!(),
+    ", t.id AS t_id, t.case_id AS t_case_id, t.title AS t_title, t.tier AS t_tier, \
      t.department AS t_department, t.role AS t_role, t.user_id AS t_user_id, t.joined_at AS t_joined_at \
-     FROM cases c LEFT JOIN team_members t ON t.case_id = c.id WHERE c.id = $1 ORDER BY t.id";
+     FROM cases c JOIN enterprises e ON e.id = c.enterprise_id LEFT JOIN team_members t ON t.case_id = c.id WHERE c.id = $1 ORDER BY t.id"
+);
+
+const NEED_WITH_CASE: &str = concat!(
+    "SELECT n.*, c.id AS c_id, c.enterprise_id AS c_enterprise_id, c.title AS c_title, c.region AS c_region, \
+     c.opened_at AS c_opened_at, c.status AS c_status, ",
+    enterprise_columns!(),
+    " FROM needs n JOIN cases c ON c.id = n.case_id JOIN enterprises e ON e.id = c.enterprise_id WHERE n.id = $1"
+);
 
 const LAST_EVENT_SEQ: &str = "SELECT seq FROM events ORDER BY seq DESC LIMIT 1";
 
@@ -63,8 +81,33 @@ fn session_and_user(row: &AnyRow) -> Result<(SessionRow, UserRow), sqlx::Error> 
     Ok((session, UserRow::from_row(row)?))
 }
 
-/// A case and its stationed team (by id) from the rows of [`CASE_WITH_TEAM`].
-fn case_and_team(rows: &[AnyRow]) -> Result<Option<(CaseRow, Vec<TeamMemberRow>)>, sqlx::Error> {
+fn aliased_enterprise(row: &AnyRow) -> Result<EnterpriseRow, sqlx::Error> {
+    Ok(EnterpriseRow {
+        id: row.try_get("e_id")?,
+        name: row.try_get("e_name")?,
+        credit_code: row.try_get("e_credit_code")?,
+        region: row.try_get("e_region")?,
+        lon: row.try_get("e_lon")?,
+        lat: row.try_get("e_lat")?,
+        note: row.try_get("e_note")?,
+        created_at: row.try_get("e_created_at")?,
+    })
+}
+
+fn need_case_and_enterprise(row: &AnyRow) -> Result<(NeedRow, CaseRow, EnterpriseRow), sqlx::Error> {
+    let case = CaseRow {
+        id: row.try_get("c_id")?,
+        enterprise_id: row.try_get("c_enterprise_id")?,
+        title: row.try_get("c_title")?,
+        region: row.try_get("c_region")?,
+        opened_at: row.try_get("c_opened_at")?,
+        status: row.try_get("c_status")?,
+    };
+    Ok((NeedRow::from_row(row)?, case, aliased_enterprise(row)?))
+}
+
+/// A case, its enterprise and its stationed team (by id) from the rows of [`CASE_WITH_TEAM`].
+fn case_and_team(rows: &[AnyRow]) -> Result<Option<(CaseRow, EnterpriseRow, Vec<TeamMemberRow>)>, sqlx::Error> {
     let Some(first) = rows.first() else { return Ok(None) };
     let mut team = Vec::new();
     for row in rows {
@@ -80,7 +123,7 @@ fn case_and_team(rows: &[AnyRow]) -> Result<Option<(CaseRow, Vec<TeamMemberRow>)
             joined_at: row.try_get("t_joined_at")?,
         });
     }
-    Ok(Some((CaseRow::from_row(first)?, team)))
+    Ok(Some((CaseRow::from_row(first)?, aliased_enterprise(first)?, team)))
 }
 
 async fn capabilities_with_providers<'e>(e: impl Executor<'e, Database = Any>, kind: &str) -> StoreResult<Vec<(CapabilityRow, ProviderRow)>> {
@@ -105,6 +148,12 @@ impl Store {
         candidates_with_providers(&self.read, need_id).await
     }
 
+    /// A need with its case and the case's enterprise, in one statement.
+    pub async fn need_with_case(&self, need_id: i64) -> StoreResult<Option<(NeedRow, CaseRow, EnterpriseRow)>> {
+        let row = sqlx::query(NEED_WITH_CASE).bind(need_id).fetch_optional(&self.read).await?;
+        Ok(row.as_ref().map(need_case_and_enterprise).transpose()?)
+    }
+
     /// A session with its user, in one statement.
     pub async fn session_with_user(&self, token_hash: &str) -> StoreResult<Option<(SessionRow, UserRow)>> {
         let row = sqlx::query(SESSION_WITH_USER).bind(token_hash).fetch_optional(&self.read).await?;
@@ -121,8 +170,9 @@ impl Store {
 }
 
 impl WriteTx {
-    /// A case with its stationed team (`case` and `team` in one statement), inside the transaction.
-    pub async fn case_with_team(&mut self, case_id: i64) -> StoreResult<Option<(CaseRow, Vec<TeamMemberRow>)>> {
+    /// A case with its enterprise and its stationed team (`case`, `enterprise` and `team` in one
+    /// statement), inside the transaction.
+    pub async fn case_with_team(&mut self, case_id: i64) -> StoreResult<Option<(CaseRow, EnterpriseRow, Vec<TeamMemberRow>)>> {
         let rows = sqlx::query(CASE_WITH_TEAM).bind(case_id).fetch_all(self.conn_for(CASE_WITH_TEAM).await?).await?;
         Ok(case_and_team(&rows)?)
     }
