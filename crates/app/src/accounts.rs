@@ -2,7 +2,6 @@
 //! hashed with argon2id, and session tokens of which only the SHA-256 is stored, so that any
 //! server on the same database accepts a token another issued.
 
-use crate::cache::SessionEntry;
 use crate::error::bad;
 use crate::{Actor, App, AppError, AppResult, Audit, Seen, to_millis};
 use argon2::Argon2;
@@ -158,39 +157,30 @@ impl App {
     }
 
     /// The actor and CSRF token of a live session, or none for an unknown or expired token.
-    ///
-    /// A session found is kept in memory for as long as the database's version stays the same
-    /// (see `cache.rs`): a logout, on any server, appends an audit event and so ends it
-    /// everywhere at once. Expiry is checked against `now` on every call.
+    /// Read from the database on every call (so a logout on any server ends it everywhere at
+    /// once), in one statement.
     pub async fn session(&self, now: DateTime<Utc>, token: &str) -> AppResult<Option<(Actor, String)>> {
         Ok(self.session_seen(now, token).await?.0)
     }
 
     /// [`App::session`], with the database version it was checked at, for the reads of the same
     /// request (see [`App::case_detail_seen`]).
+    /// The session is read in the same statement as the version.
     pub async fn session_seen(&self, now: DateTime<Utc>, token: &str) -> AppResult<(Option<(Actor, String)>, Seen)> {
-        let hash = token_hash(token);
-        let seen = Seen(self.store.last_event_seq().await?);
-        let entry = match self.caches.sessions.get(&hash, seen.0) {
-            Some(entry) => entry,
-            None => {
-                let Some((session, user)) = self.store.session_with_user(&hash).await? else { return Ok((None, seen)) };
-                let entry = SessionEntry { actor: actor_of(&user)?, csrf: session.csrf, expires_at: session.expires_at };
-                self.caches.sessions.put(hash, seen.0, entry.clone());
-                entry
-            }
+        let Some((session, user, version)) = self.store.session_with_user(&token_hash(token)).await? else {
+            // Nothing to read at a version: the caller answers 401.
+            return Ok((None, Seen(0)));
         };
-        if entry.expires_at <= to_millis(now) {
-            return Ok((None, seen));
+        if session.expires_at <= to_millis(now) {
+            return Ok((None, Seen(version)));
         }
-        Ok((Some((entry.actor, entry.csrf)), seen))
+        Ok((Some((actor_of(&user)?, session.csrf)), Seen(version)))
     }
 
     pub async fn logout(&self, now: DateTime<Utc>, token: &str) -> AppResult<()> {
         let Some((actor, _)) = self.session(now, token).await? else { return Ok(()) };
         let mut tx = self.store.begin_write().await?;
         tx.delete_session(&token_hash(token)).await?;
-        self.caches.sessions.remove(&token_hash(token));
         Audit { actor: &actor, now, action: "user.logout", entity: format!("user:{}", actor.user_id.unwrap_or(0)), case_id: None, payload: json!({}) }
             .append(&mut tx)
             .await?;

@@ -1,14 +1,13 @@
-//! Read caches that stay exact across servers: each entry carries the database's version at the
+//! A read cache that stays exact across servers: each entry carries the database's version at the
 //! time it was read ([`bangfu_store::Store::last_event_seq`], the last audit event) and is used
 //! only while the version is unchanged. Every change appends an audit event in its own
 //! transaction, on every server and in every process, so an unchanged version means nothing
 //! changed since the entry was read. Reading the version first and the rows after it, an entry
 //! is never older than its version says.
 //!
-//! What the caches hold is decided by the callers; access is still decided per request
+//! What it holds (the case pages) is decided by the callers; access is still decided per request
 //! ([`crate::access`]) against the cached rows.
 
-use crate::Actor;
 use crate::views::CaseDetail;
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -56,35 +55,21 @@ impl<K: Eq + Hash, V: Clone> Versioned<K, V> {
         entries.insert(key, (version, value));
     }
 
-    pub(crate) fn remove(&self, key: &K) {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
-    }
-
     fn len(&self) -> usize {
         self.entries.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 }
 
-/// A live session as read from the database.
-#[derive(Clone, Debug)]
-pub(crate) struct SessionEntry {
-    pub actor: Actor,
-    pub csrf: String,
-    pub expires_at: i64,
-}
-
 /// The caches of one [`crate::App`] (shared by its clones).
 #[derive(Default)]
 pub(crate) struct Caches {
-    /// SHA-256 of a session token → its session and user.
-    pub sessions: Versioned<String, SessionEntry>,
     /// Case id → everything on its page.
     pub cases: Versioned<i64, Arc<CaseDetail>>,
 }
 
 impl std::fmt::Debug for Caches {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Caches").field("sessions", &self.sessions.len()).field("cases", &self.cases.len()).finish()
+        f.debug_struct("Caches").field("cases", &self.cases.len()).finish()
     }
 }
 
@@ -102,8 +87,6 @@ mod tests {
         assert_eq!(cache.get(&1, 10), Some("ten"), "an older read does not replace a newer one");
         cache.put(1, 11, "eleven");
         assert_eq!(cache.get(&1, 11), Some("eleven"));
-        cache.remove(&1);
-        assert_eq!(cache.get(&1, 11), None);
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub struct App {
     pub(crate) policy: RoutingPolicy,
     /// How long each tier has to act on a need before it escalates.
     pub(crate) windows: ResponseWindows,
-    /// Sessions and case pages read at the database's current version (see `cache.rs`).
+    /// Case pages read at the database's current version (see `cache.rs`).
     pub(crate) caches: std::sync::Arc<cache::Caches>,
 }
 

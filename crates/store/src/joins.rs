@@ -30,7 +30,8 @@ const CANDIDATES_WITH_PROVIDERS_OF_NEED: &str = concat!(
 );
 
 const SESSION_WITH_USER: &str = "SELECT s.token_hash, s.user_id, s.csrf, s.created_at AS s_created_at, s.expires_at, \
-     u.id, u.username, u.display_name, u.role, u.department, u.enterprise_id, u.provider_id, u.password_hash, u.created_at \
+     u.id, u.username, u.display_name, u.role, u.department, u.enterprise_id, u.provider_id, u.password_hash, u.created_at, \
+     COALESCE((SELECT seq FROM events ORDER BY seq DESC LIMIT 1), 0) AS version \
      FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1";
 
 /// An enterprise's columns, aliased `e_…`, for a join on `enterprises e`.
@@ -40,12 +41,16 @@ macro_rules! enterprise_columns {
     };
 }
 
+/// Also the last audit event (`last_seq`, `last_hash`: NULL for none), so that a write
+/// transaction that starts with its case need not read it separately.
 const CASE_WITH_TEAM: &str = concat!(
     "SELECT c.*, ",
     enterprise_columns!(),
     ", t.id AS t_id, t.case_id AS t_case_id, t.title AS t_title, t.tier AS t_tier, \
-     t.department AS t_department, t.role AS t_role, t.user_id AS t_user_id, t.joined_at AS t_joined_at \
-     FROM cases c JOIN enterprises e ON e.id = c.enterprise_id LEFT JOIN team_members t ON t.case_id = c.id WHERE c.id = $1 ORDER BY t.id"
+     t.department AS t_department, t.role AS t_role, t.user_id AS t_user_id, t.joined_at AS t_joined_at, \
+     last.seq AS last_seq, last.hash AS last_hash \
+     FROM cases c JOIN enterprises e ON e.id = c.enterprise_id LEFT JOIN team_members t ON t.case_id = c.id \
+     LEFT JOIN (SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1) last ON 1 = 1 WHERE c.id = $1 ORDER BY t.id"
 );
 
 const NEED_WITH_CASE: &str = concat!(
@@ -70,7 +75,7 @@ fn aliased_provider(row: &AnyRow) -> Result<ProviderRow, sqlx::Error> {
     })
 }
 
-fn session_and_user(row: &AnyRow) -> Result<(SessionRow, UserRow), sqlx::Error> {
+fn session_and_user(row: &AnyRow) -> Result<(SessionRow, UserRow, i64), sqlx::Error> {
     let session = SessionRow {
         token_hash: row.try_get("token_hash")?,
         user_id: row.try_get("user_id")?,
@@ -78,7 +83,7 @@ fn session_and_user(row: &AnyRow) -> Result<(SessionRow, UserRow), sqlx::Error> 
         created_at: row.try_get("s_created_at")?,
         expires_at: row.try_get("expires_at")?,
     };
-    Ok((session, UserRow::from_row(row)?))
+    Ok((session, UserRow::from_row(row)?, row.try_get("version")?))
 }
 
 fn aliased_enterprise(row: &AnyRow) -> Result<EnterpriseRow, sqlx::Error> {
@@ -154,8 +159,9 @@ impl Store {
         Ok(row.as_ref().map(need_case_and_enterprise).transpose()?)
     }
 
-    /// A session with its user, in one statement.
-    pub async fn session_with_user(&self, token_hash: &str) -> StoreResult<Option<(SessionRow, UserRow)>> {
+    /// A session with its user and the database's version ([`Store::last_event_seq`]), in one
+    /// statement.
+    pub async fn session_with_user(&self, token_hash: &str) -> StoreResult<Option<(SessionRow, UserRow, i64)>> {
         let row = sqlx::query(SESSION_WITH_USER).bind(token_hash).fetch_optional(&self.read).await?;
         Ok(row.as_ref().map(session_and_user).transpose()?)
     }
@@ -174,6 +180,10 @@ impl WriteTx {
     /// statement), inside the transaction.
     pub async fn case_with_team(&mut self, case_id: i64) -> StoreResult<Option<(CaseRow, EnterpriseRow, Vec<TeamMemberRow>)>> {
         let rows = sqlx::query(CASE_WITH_TEAM).bind(case_id).fetch_all(self.conn_for(CASE_WITH_TEAM).await?).await?;
+        if let Some(first) = rows.first() {
+            let last: (Option<i64>, Option<String>) = (first.try_get("last_seq")?, first.try_get("last_hash")?);
+            self.know_last_event(last.0.zip(last.1));
+        }
         Ok(case_and_team(&rows)?)
     }
 

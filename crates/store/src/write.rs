@@ -80,6 +80,14 @@ impl WriteTx {
         &mut self.tx
     }
 
+    /// The last event as a read inside this transaction found it (`None`: there is none yet),
+    /// unless the transaction knows it already.
+    pub(crate) fn know_last_event(&mut self, last: Option<(i64, String)>) {
+        if self.last_event.is_none() && self.unwritten.is_empty() {
+            self.last_event = Some(last.unwrap_or_else(|| (0, GENESIS_HASH.to_string())));
+        }
+    }
+
     /// The connection for `sql`: if it reads the events table, once every event appended so far
     /// is inserted.
     pub(crate) async fn conn_for(&mut self, sql: &str) -> StoreResult<&mut AnyConnection> {
