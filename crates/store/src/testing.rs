@@ -143,7 +143,7 @@ fn random_u64() -> u64 {
 macro_rules! backend_tests {
     ($( $(#[$meta:meta])* async fn $name:ident($db:ident) $body:block )*) => {$(
         $(#[$meta])*
-        #[allow(non_snake_case)]
+        #[allow(non_snake_case, clippy::unwrap_used, clippy::expect_used)] // test bodies, as #[test] fns
         mod $name {
             #[allow(unused_imports)]
             use super::*;
