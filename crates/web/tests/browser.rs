@@ -401,8 +401,11 @@ async fn screenshot(browser: &Client, name: &str, width: u32) {
     browser.set_window_size(1280, 900).await.unwrap();
 }
 
+/// The text of the first element matching `css`, waiting for it to appear (pages such as the
+/// import stream their answer, so the element may come after the click returns).
 async fn text_of(browser: &Client, css: &str) -> String {
-    browser.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
+    let element = browser.wait().at_most(std::time::Duration::from_secs(30)).for_element(Locator::Css(css)).await.unwrap();
+    element.text().await.unwrap()
 }
 
 async fn fill(browser: &Client, name: &str, value: &str) {
