@@ -36,7 +36,7 @@ impl From<StoreError> for AppError {
             StoreError::BadUrl(message) => AppError::BadDatabaseUrl(message),
             StoreError::Conflict(message) => AppError::Conflict(message),
             StoreError::NotFound(what) => AppError::NotFound(what),
-            StoreError::Database(e) => AppError::Internal(e.to_string()),
+            e @ (StoreError::Database(_) | StoreError::Sqlite(_) | StoreError::Decode(_)) => AppError::Internal(e.to_string()),
         }
     }
 }

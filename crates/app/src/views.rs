@@ -90,18 +90,17 @@ impl App {
         let detail = match self.caches.cases.get(&case_id, version) {
             Some(detail) => detail,
             None => {
-                let case = self.store.case(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
-                let team = self.store.team(case_id).await?;
+                let mut read = self.store.reading().await?;
+                let case = read.case(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
+                let team = read.team(case_id).await?;
                 if !access::can_see_case(self.tree, actor, &case, &team) {
                     return Err(AppError::NotFound(format!("case {case_id}")));
                 }
-                let (enterprise, needs, events) = (
-                    self.enterprise_of(&case).await?,
-                    self.store.needs_of_case(case_id).await?,
-                    self.store.events_of_case(case_id).await?,
-                );
+                let enterprise =
+                    read.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal(format!("case {} has no enterprise", case.id)))?;
+                let (needs, events) = (read.needs_of_case(case_id).await?, read.events_of_case(case_id).await?);
                 let (approvals, shipments, letters) =
-                    (self.store.approvals_of_case(case_id).await?, self.store.shipments_of_case(case_id).await?, self.store.letters_of_case(case_id).await?);
+                    (read.approvals_of_case(case_id).await?, read.shipments_of_case(case_id).await?, read.letters_of_case(case_id).await?);
                 let detail = Arc::new(CaseDetail { case, enterprise, team, needs, events, approvals, shipments, letters });
                 self.caches.cases.put(case_id, version, Arc::clone(&detail));
                 detail
@@ -114,16 +113,17 @@ impl App {
     }
 
     pub async fn need_detail(&self, actor: &Actor, need_id: i64) -> AppResult<NeedDetail> {
-        let (need, case, enterprise) = self.store.need_with_case(need_id).await?.ok_or_else(|| AppError::NotFound(format!("need {need_id}")))?;
-        let team = self.store.team(case.id).await?;
-        let broadcasts: Vec<String> = self.store.broadcasts_of_need(need.id).await?.into_iter().map(|b| b.department).collect();
-        let candidates = self.store.candidates_with_providers_of_need(need_id).await?;
+        let mut read = self.store.reading().await?;
+        let (need, case, enterprise) = read.need_with_case(need_id).await?.ok_or_else(|| AppError::NotFound(format!("need {need_id}")))?;
+        let team = read.team(case.id).await?;
+        let broadcasts: Vec<String> = read.broadcasts_of_need(need.id).await?.into_iter().map(|b| b.department).collect();
+        let candidates = read.candidates_with_providers_of_need(need_id).await?;
         let providers: Vec<i64> = candidates.iter().map(|(c, _)| c.provider_id).collect();
         if !access::can_see_need(self.tree, actor, &case, &team, &need, &broadcasts, &providers) {
             return Err(AppError::NotFound(format!("need {need_id}")));
         }
         Ok(NeedDetail {
-            letters: self.store.letters_of_need(need_id).await?,
+            letters: read.letters_of_need(need_id).await?,
             enterprise,
             need,
             case,

@@ -140,16 +140,16 @@ impl Store {
             // DIALECT: PostgreSQL's default isolation sees each statement's own snapshot.
             sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *source).await?;
         }
-        let mut tx = target.begin_write().await?;
+        let mut tx = crate::write::begin_locked(&target.write, target.backend).await?;
         let mut copied_rows = 0;
         for (table, key) in TABLES {
             if SEEDED.contains(table) {
                 continue;
             }
-            copied_rows += copy_table(&mut source, tx.conn(), table, key).await?;
+            copied_rows += copy_table(&mut source, &mut tx, table, key).await?;
         }
         if target.backend == Backend::Postgres {
-            reset_identities(tx.conn()).await?;
+            reset_identities(&mut tx).await?;
         }
         tx.commit().await?;
 

@@ -5,10 +5,9 @@
 //! The joined table's columns are aliased (`p_id`, `p_name`, …) so that both rows decode by
 //! column name without clashes.
 
+use crate::db::{Exec, Row, query};
 use crate::rows::*;
-use crate::{Store, StoreResult, WriteTx};
-use sqlx::any::AnyRow;
-use sqlx::{Any, Executor, Row};
+use crate::{ReadConn, Store, StoreResult, WriteTx};
 
 /// A provider's columns, aliased `p_…`, for a join on `providers p`.
 macro_rules! provider_columns {
@@ -62,7 +61,7 @@ const NEED_WITH_CASE: &str = concat!(
 
 const LAST_EVENT_SEQ: &str = "SELECT seq FROM events ORDER BY seq DESC LIMIT 1";
 
-fn aliased_provider(row: &AnyRow) -> Result<ProviderRow, sqlx::Error> {
+fn aliased_provider(row: &dyn Row) -> StoreResult<ProviderRow> {
     Ok(ProviderRow {
         id: row.try_get("p_id")?,
         key: row.try_get("p_key")?,
@@ -75,7 +74,7 @@ fn aliased_provider(row: &AnyRow) -> Result<ProviderRow, sqlx::Error> {
     })
 }
 
-fn session_and_user(row: &AnyRow) -> Result<(SessionRow, UserRow, i64), sqlx::Error> {
+fn session_and_user(row: &dyn Row) -> StoreResult<(SessionRow, UserRow, i64)> {
     let session = SessionRow {
         token_hash: row.try_get("token_hash")?,
         user_id: row.try_get("user_id")?,
@@ -86,7 +85,7 @@ fn session_and_user(row: &AnyRow) -> Result<(SessionRow, UserRow, i64), sqlx::Er
     Ok((session, UserRow::from_row(row)?, row.try_get("version")?))
 }
 
-fn aliased_enterprise(row: &AnyRow) -> Result<EnterpriseRow, sqlx::Error> {
+fn aliased_enterprise(row: &dyn Row) -> StoreResult<EnterpriseRow> {
     Ok(EnterpriseRow {
         id: row.try_get("e_id")?,
         name: row.try_get("e_name")?,
@@ -99,7 +98,7 @@ fn aliased_enterprise(row: &AnyRow) -> Result<EnterpriseRow, sqlx::Error> {
     })
 }
 
-fn need_case_and_enterprise(row: &AnyRow) -> Result<(NeedRow, CaseRow, EnterpriseRow), sqlx::Error> {
+fn need_case_and_enterprise(row: &dyn Row) -> StoreResult<(NeedRow, CaseRow, EnterpriseRow)> {
     let case = CaseRow {
         id: row.try_get("c_id")?,
         enterprise_id: row.try_get("c_enterprise_id")?,
@@ -111,13 +110,14 @@ fn need_case_and_enterprise(row: &AnyRow) -> Result<(NeedRow, CaseRow, Enterpris
     Ok((NeedRow::from_row(row)?, case, aliased_enterprise(row)?))
 }
 
-/// A case, its enterprise and its stationed team (by id) from the rows of [`CASE_WITH_TEAM`].
-fn case_and_team(rows: &[AnyRow]) -> Result<Option<(CaseRow, EnterpriseRow, Vec<TeamMemberRow>)>, sqlx::Error> {
-    let Some(first) = rows.first() else { return Ok(None) };
-    let mut team = Vec::new();
-    for row in rows {
-        let Some(id) = row.try_get::<Option<i64>, _>("t_id")? else { continue };
-        team.push(TeamMemberRow {
+/// One row of [`CASE_WITH_TEAM`]: the case, its enterprise, one member of the team (none for a
+/// case without a team) and the last audit event.
+type CaseTeamRow = (CaseRow, EnterpriseRow, Option<TeamMemberRow>, Option<(i64, String)>);
+
+fn case_team_row(row: &dyn Row) -> StoreResult<CaseTeamRow> {
+    let member = match row.try_get::<Option<i64>>("t_id")? {
+        None => None,
+        Some(id) => Some(TeamMemberRow {
             id,
             case_id: row.try_get("t_case_id")?,
             title: row.try_get("t_title")?,
@@ -126,52 +126,72 @@ fn case_and_team(rows: &[AnyRow]) -> Result<Option<(CaseRow, EnterpriseRow, Vec<
             role: row.try_get("t_role")?,
             user_id: row.try_get("t_user_id")?,
             joined_at: row.try_get("t_joined_at")?,
-        });
-    }
-    Ok(Some((CaseRow::from_row(first)?, aliased_enterprise(first)?, team)))
+        }),
+    };
+    let last = row.try_get::<Option<i64>>("last_seq")?.zip(row.try_get::<Option<String>>("last_hash")?);
+    Ok((CaseRow::from_row(row)?, aliased_enterprise(row)?, member, last))
 }
 
-async fn capabilities_with_providers<'e>(e: impl Executor<'e, Database = Any>, kind: &str) -> StoreResult<Vec<(CapabilityRow, ProviderRow)>> {
-    let rows = sqlx::query(CAPABILITIES_WITH_PROVIDERS_OF_KIND).bind(kind).fetch_all(e).await?;
-    Ok(rows.iter().map(|r| Ok((CapabilityRow::from_row(r)?, aliased_provider(r)?))).collect::<Result<_, sqlx::Error>>()?)
+fn capability_and_provider(row: &dyn Row) -> StoreResult<(CapabilityRow, ProviderRow)> {
+    Ok((CapabilityRow::from_row(row)?, aliased_provider(row)?))
 }
 
-async fn candidates_with_providers<'e>(e: impl Executor<'e, Database = Any>, need_id: i64) -> StoreResult<Vec<(CandidateRow, ProviderRow)>> {
-    let rows = sqlx::query(CANDIDATES_WITH_PROVIDERS_OF_NEED).bind(need_id).fetch_all(e).await?;
-    Ok(rows.iter().map(|r| Ok((CandidateRow::from_row(r)?, aliased_provider(r)?))).collect::<Result<_, sqlx::Error>>()?)
+fn candidate_and_provider(row: &dyn Row) -> StoreResult<(CandidateRow, ProviderRow)> {
+    Ok((CandidateRow::from_row(row)?, aliased_provider(row)?))
+}
+
+async fn capabilities_with_providers(e: Exec<'_>, kind: &str) -> StoreResult<Vec<(CapabilityRow, ProviderRow)>> {
+    e.rows(query(CAPABILITIES_WITH_PROVIDERS_OF_KIND).bind(kind), capability_and_provider).await
+}
+
+async fn candidates_with_providers(e: Exec<'_>, need_id: i64) -> StoreResult<Vec<(CandidateRow, ProviderRow)>> {
+    e.rows(query(CANDIDATES_WITH_PROVIDERS_OF_NEED).bind(need_id), candidate_and_provider).await
+}
+
+async fn need_with_case(e: Exec<'_>, need_id: i64) -> StoreResult<Option<(NeedRow, CaseRow, EnterpriseRow)>> {
+    e.optional(query(NEED_WITH_CASE).bind(need_id), need_case_and_enterprise).await
 }
 
 impl Store {
     /// The capabilities of `kind`, by id, each with its provider (capabilities whose provider is
     /// missing are left out).
     pub async fn capabilities_with_providers_of_kind(&self, kind: &str) -> StoreResult<Vec<(CapabilityRow, ProviderRow)>> {
-        capabilities_with_providers(&self.read, kind).await
+        capabilities_with_providers(self.reader().await?.exec(), kind).await
     }
 
     /// The candidates of a need in the order of `candidates_of_need`, each with its provider.
     pub async fn candidates_with_providers_of_need(&self, need_id: i64) -> StoreResult<Vec<(CandidateRow, ProviderRow)>> {
-        candidates_with_providers(&self.read, need_id).await
+        candidates_with_providers(self.reader().await?.exec(), need_id).await
     }
 
     /// A need with its case and the case's enterprise, in one statement.
     pub async fn need_with_case(&self, need_id: i64) -> StoreResult<Option<(NeedRow, CaseRow, EnterpriseRow)>> {
-        let row = sqlx::query(NEED_WITH_CASE).bind(need_id).fetch_optional(&self.read).await?;
-        Ok(row.as_ref().map(need_case_and_enterprise).transpose()?)
+        need_with_case(self.reader().await?.exec(), need_id).await
     }
 
     /// A session with its user and the database's version ([`Store::last_event_seq`]), in one
     /// statement.
     pub async fn session_with_user(&self, token_hash: &str) -> StoreResult<Option<(SessionRow, UserRow, i64)>> {
-        let row = sqlx::query(SESSION_WITH_USER).bind(token_hash).fetch_optional(&self.read).await?;
-        Ok(row.as_ref().map(session_and_user).transpose()?)
+        self.reader().await?.exec().optional(query(SESSION_WITH_USER).bind(token_hash), session_and_user).await
     }
 
     /// The database's version: the sequence number of the last audit event (0 for none). Every
     /// change appends an event in its own transaction, on every server, so whatever was read
     /// after the version was `v` stays current for as long as the version is still `v`.
     pub async fn last_event_seq(&self) -> StoreResult<i64> {
-        let row = sqlx::query(LAST_EVENT_SEQ).fetch_optional(&self.read).await?;
-        Ok(row.map(|r| r.try_get::<i64, _>(0)).transpose()?.unwrap_or(0))
+        Ok(self.reader().await?.exec().optional(query(LAST_EVENT_SEQ), |r| r.try_get::<i64>("seq")).await?.unwrap_or(0))
+    }
+}
+
+impl ReadConn {
+    /// See [`Store::need_with_case`].
+    pub async fn need_with_case(&mut self, need_id: i64) -> StoreResult<Option<(NeedRow, CaseRow, EnterpriseRow)>> {
+        need_with_case(self.exec(), need_id).await
+    }
+
+    /// See [`Store::candidates_with_providers_of_need`].
+    pub async fn candidates_with_providers_of_need(&mut self, need_id: i64) -> StoreResult<Vec<(CandidateRow, ProviderRow)>> {
+        candidates_with_providers(self.exec(), need_id).await
     }
 }
 
@@ -179,21 +199,21 @@ impl WriteTx {
     /// A case with its enterprise and its stationed team (`case`, `enterprise` and `team` in one
     /// statement), inside the transaction.
     pub async fn case_with_team(&mut self, case_id: i64) -> StoreResult<Option<(CaseRow, EnterpriseRow, Vec<TeamMemberRow>)>> {
-        let rows = sqlx::query(CASE_WITH_TEAM).bind(case_id).fetch_all(self.conn_for(CASE_WITH_TEAM).await?).await?;
-        if let Some(first) = rows.first() {
-            let last: (Option<i64>, Option<String>) = (first.try_get("last_seq")?, first.try_get("last_hash")?);
-            self.know_last_event(last.0.zip(last.1));
-        }
-        Ok(case_and_team(&rows)?)
+        let rows = self.exec_for(CASE_WITH_TEAM).await?.rows(query(CASE_WITH_TEAM).bind(case_id), case_team_row).await?;
+        let mut rows = rows.into_iter();
+        let Some((case, enterprise, first_member, last)) = rows.next() else { return Ok(None) };
+        self.know_last_event(last);
+        let team = first_member.into_iter().chain(rows.filter_map(|(_, _, member, _)| member)).collect();
+        Ok(Some((case, enterprise, team)))
     }
 
     /// The capabilities of `kind`, by id, each with its provider, inside the transaction.
     pub async fn capabilities_with_providers_of_kind(&mut self, kind: &str) -> StoreResult<Vec<(CapabilityRow, ProviderRow)>> {
-        capabilities_with_providers(self.conn_for(CAPABILITIES_WITH_PROVIDERS_OF_KIND).await?, kind).await
+        capabilities_with_providers(self.exec_for(CAPABILITIES_WITH_PROVIDERS_OF_KIND).await?, kind).await
     }
 
     /// The candidates of a need with their providers, inside the transaction.
     pub async fn candidates_with_providers_of_need(&mut self, need_id: i64) -> StoreResult<Vec<(CandidateRow, ProviderRow)>> {
-        candidates_with_providers(self.conn_for(CANDIDATES_WITH_PROVIDERS_OF_NEED).await?, need_id).await
+        candidates_with_providers(self.exec_for(CANDIDATES_WITH_PROVIDERS_OF_NEED).await?, need_id).await
     }
 }

@@ -13,6 +13,7 @@
 //! Row structs here are plain data; they carry no rules.
 
 mod copy;
+mod db;
 mod dialect;
 mod joins;
 mod migrate;
@@ -26,12 +27,14 @@ mod write;
 
 pub use copy::{CopyReport, TableCount};
 pub use notify::{Listener, MAX_PAYLOAD_BYTES, Notification};
+pub use read::ReadConn;
 pub use rows::*;
 pub use url::{Backend, DatabaseUrl};
 pub use write::WriteTx;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Why a store operation failed.
@@ -47,9 +50,17 @@ pub enum StoreError {
     NotFound(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A row did not hold what the store expected of it.
+    #[error("database error: {0}")]
+    Decode(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// SQLite reads at once (each runs on the thread of the task that makes it; see `db.rs`).
+const LITE_READERS: usize = 8;
 
 /// A connection to one bangfu database.
 #[derive(Clone, Debug)]
@@ -61,6 +72,9 @@ pub struct Store {
     listen_url: Option<Secret>,
     /// In-process notifications (SQLite: one server process).
     hub: notify::LocalHub,
+    /// SQLite: the connections that reads and writes use (on the caller's thread, see `db.rs`);
+    /// the sqlx pools above serve migrations and copies there. `None` on PostgreSQL.
+    lite: Option<Arc<db::Lite>>,
 }
 
 /// A connection URL that may hold a password: never printed.
@@ -120,10 +134,13 @@ impl Store {
         }
         let listen_url = (backend == Backend::Postgres).then(|| Secret(connect_url.clone()));
         let hub = notify::local_hub();
-        let store_for_migrate = Store { backend, read: write.clone(), write: write.clone(), listen_url: listen_url.clone(), hub: hub.clone() };
-        migrate::run(&store_for_migrate).await?;
+        migrate::run(&write, backend).await?;
         let read = options(read_max).connect(&connect_url).await.map_err(|e| connect_error(&url, e))?;
-        Ok(Store { backend, read, write, listen_url, hub })
+        let lite = match &url {
+            DatabaseUrl::Sqlite { path } => Some(Arc::new(db::Lite::open(path, LITE_READERS)?)),
+            DatabaseUrl::Postgres { .. } => None,
+        };
+        Ok(Store { backend, read, write, listen_url, hub, lite })
     }
 
     pub fn backend(&self) -> Backend {
@@ -132,7 +149,10 @@ impl Store {
 
     /// Begins a write transaction; writes from all callers are serialised.
     pub async fn begin_write(&self) -> StoreResult<WriteTx> {
-        WriteTx::begin(&self.write, self.backend, self.hub.clone()).await
+        match &self.lite {
+            Some(lite) => Ok(WriteTx::begin_lite(lite.begin().await?, self.hub.clone())),
+            None => WriteTx::begin_pg(&self.write, self.hub.clone()).await,
+        }
     }
 
     /// Claims the run of the periodic `job` for time `slot` (for example the minute,
@@ -140,8 +160,10 @@ impl Store {
     /// `true`, every later one — on any server — `false`. The claim commits at once; to make
     /// the claim and the job's writes one transaction, use [`WriteTx::claim_job_slot`].
     pub async fn claim_job_slot(&self, job: &str, slot: i64) -> StoreResult<bool> {
-        let done = sqlx::query(write::CLAIM_JOB_SLOT).bind(job).bind(slot).execute(&self.write).await?;
-        Ok(done.rows_affected() == 1)
+        let mut tx = self.begin_write().await?;
+        let claimed = tx.claim_job_slot(job, slot).await?;
+        tx.commit().await?;
+        Ok(claimed)
     }
 
     /// Sends `payload` on `channel` to every listener, on every server of this database, now.

@@ -2,7 +2,9 @@
 //! Applied names are kept in `schema_migrations`; the region and department tables are seeded
 //! from the embedded region tree the first time.
 
-use crate::{Backend, Store, StoreResult};
+use crate::write::begin_locked;
+use crate::{Backend, StoreResult};
+use sqlx::{Any, AnyPool, Transaction};
 use bangfu_core::model::Tier;
 use bangfu_core::region::RegionTree;
 use bangfu_core::routing::department_name;
@@ -14,31 +16,31 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[(
     include_str!("../migrations/postgres/0001_init.sql"),
 )];
 
-pub(crate) async fn run(store: &Store) -> StoreResult<()> {
+pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> StoreResult<()> {
     for (name, sqlite, postgres) in MIGRATIONS {
         // Under the write lock, so that servers starting together on one PostgreSQL database
         // migrate one after the other (and do not race on creating schema_migrations).
-        let mut tx = store.begin_write().await?;
+        let mut tx = begin_locked(pool, backend).await?;
         sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-            .execute(tx.conn())
+            .execute(&mut *tx)
             .await?;
         let applied: Option<(String,)> = sqlx::query_as("SELECT name FROM schema_migrations WHERE name = $1")
             .bind(*name)
-            .fetch_optional(tx.conn())
+            .fetch_optional(&mut *tx)
             .await?;
         if applied.is_some() {
             tx.rollback().await?;
             continue;
         }
-        let script = match store.backend {
+        let script = match backend {
             Backend::Sqlite => sqlite,
             Backend::Postgres => postgres,
         };
-        sqlx::raw_sql(sqlx::AssertSqlSafe(*script)).execute(tx.conn()).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(*script)).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)")
             .bind(*name)
             .bind(env!("CARGO_PKG_VERSION"))
-            .execute(tx.conn())
+            .execute(&mut *tx)
             .await?;
         if *name == "0001_init" {
             seed_regions(&mut tx).await?;
@@ -50,7 +52,7 @@ pub(crate) async fn run(store: &Store) -> StoreResult<()> {
 
 /// Regions and one department per region, from the embedded tree; many rows per statement
 /// (a parent comes before its children in the tree's order, which the references need).
-async fn seed_regions(tx: &mut crate::WriteTx) -> StoreResult<()> {
+async fn seed_regions(tx: &mut Transaction<'static, Any>) -> StoreResult<()> {
     const ROWS_PER_STATEMENT: usize = 500;
     let tree = RegionTree::embedded();
     let regions: Vec<_> = tree.iter().collect();
@@ -66,13 +68,13 @@ async fn seed_regions(tx: &mut crate::WriteTx) -> StoreResult<()> {
                 .bind(crate::dialect::float(region.lon))
                 .bind(crate::dialect::float(region.lat));
         }
-        query.execute(tx.conn()).await?;
+        query.execute(&mut **tx).await?;
         let sql = format!("INSERT INTO departments (region_code, tier, name) VALUES {}", placeholders(chunk.len(), 3));
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for region in chunk {
             query = query.bind(region.code.to_string()).bind(Tier::of_level(region.level).as_str()).bind(department_name(tree, region.code));
         }
-        query.execute(tx.conn()).await?;
+        query.execute(&mut **tx).await?;
     }
     Ok(())
 }

@@ -1,65 +1,99 @@
 //! The read side. Each query is written once and offered both on [`Store`] (the read pool) and
 //! on [`WriteTx`] (inside the write transaction, to read what it is about to change).
 
+use crate::db::{Exec, LiteReader, query};
 use crate::rows::*;
 use crate::{Store, StoreResult, WriteTx};
-use sqlx::any::{AnyArguments, AnyRow};
-use sqlx::query::Query;
-use sqlx::{Any, Executor};
+use sqlx::Any;
 
-pub(crate) trait FromAnyRow: Sized {
-    fn from_any_row(row: &AnyRow) -> Result<Self, sqlx::Error>;
+/// Where a single read of [`Store`] runs: the PostgreSQL pool, or a SQLite reader taken for it.
+pub(crate) enum Reader<'s> {
+    Pool(&'s sqlx::AnyPool),
+    Lite(LiteReader),
 }
 
-macro_rules! from_any_row {
-    ($($row:ty),*) => {$(
-        impl FromAnyRow for $row {
-            fn from_any_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
-                <$row>::from_row(row)
-            }
+impl Reader<'_> {
+    pub(crate) fn exec(&mut self) -> Exec<'_> {
+        match self {
+            Reader::Pool(pool) => Exec::Pool(pool),
+            Reader::Lite(reader) => Exec::Lite(reader.conn()),
         }
-    )*};
-}
-from_any_row!(UserRow, DepartmentRow, EnterpriseRow, ProviderRow, CapabilityRow, CaseRow, TeamMemberRow, NeedRow, CandidateRow,
-    ShipmentRow, ApprovalRow, LetterRow, NotificationRow, EventRow, SessionRow, BroadcastRow, DailyReturnRow, MilestoneRow,
-    MilestoneBlockerRow);
-
-async fn optional<'e, T: FromAnyRow>(e: impl Executor<'e, Database = Any>, q: Query<'_, Any, AnyArguments>) -> StoreResult<Option<T>> {
-    let row = q.fetch_optional(e).await?;
-    Ok(row.as_ref().map(T::from_any_row).transpose()?)
+    }
 }
 
-async fn many<'e, T: FromAnyRow>(e: impl Executor<'e, Database = Any>, q: Query<'_, Any, AnyArguments>) -> StoreResult<Vec<T>> {
-    let rows = q.fetch_all(e).await?;
-    Ok(rows.iter().map(T::from_any_row).collect::<Result<_, _>>()?)
+impl Store {
+    pub(crate) async fn reader(&self) -> StoreResult<Reader<'_>> {
+        Ok(match &self.lite {
+            Some(lite) => Reader::Lite(lite.reader().await?),
+            None => Reader::Pool(&self.read),
+        })
+    }
 }
 
-async fn scalar<'e>(e: impl Executor<'e, Database = Any>, q: Query<'_, Any, AnyArguments>) -> StoreResult<i64> {
-    use sqlx::Row;
-    let row = q.fetch_one(e).await?;
-    Ok(row.try_get::<i64, _>(0)?)
+/// One connection of the read pool, held for several reads: a view that makes five reads takes
+/// the connection once. Offers every read that [`Store`] offers.
+pub struct ReadConn {
+    inner: ReadInner,
 }
 
-/// `fn name(args) -> Kind<Row> = "SQL";` declares the query on both Store and WriteTx.
+enum ReadInner {
+    Pg(sqlx::pool::PoolConnection<Any>),
+    Lite(LiteReader),
+}
+
+impl ReadConn {
+    pub(crate) fn exec(&mut self) -> Exec<'_> {
+        match &mut self.inner {
+            ReadInner::Pg(conn) => Exec::Conn(conn),
+            ReadInner::Lite(reader) => Exec::Lite(reader.conn()),
+        }
+    }
+}
+
+impl std::fmt::Debug for ReadConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReadConn")
+    }
+}
+
+impl Store {
+    /// A connection of the read pool for several reads in a row.
+    pub async fn reading(&self) -> StoreResult<ReadConn> {
+        let inner = match &self.lite {
+            Some(lite) => ReadInner::Lite(lite.reader().await?),
+            None => ReadInner::Pg(self.read.acquire().await?),
+        };
+        Ok(ReadConn { inner })
+    }
+}
+
+/// `fn name(args) -> Kind<Row> = "SQL";` declares the query on Store, ReadConn and WriteTx.
+/// A `Count` query names its one column `n`.
 macro_rules! reads {
     ($( $(#[$doc:meta])* fn $name:ident($($arg:ident : $ty:ty),*) -> $kind:ident<$row:ty> = $sql:literal; )*) => {
         impl Store {
             $( $(#[$doc])* pub async fn $name(&self, $($arg: $ty),*) -> StoreResult<reads!(@ret $kind $row)> {
-                reads!(@call $kind, &self.read, sqlx::query($sql)$(.bind($arg))*)
+                let mut reader = self.reader().await?;
+                reads!(@call $kind, $row, reader.exec(), query($sql)$(.bind($arg))*)
+            } )*
+        }
+        impl ReadConn {
+            $( $(#[$doc])* pub async fn $name(&mut self, $($arg: $ty),*) -> StoreResult<reads!(@ret $kind $row)> {
+                reads!(@call $kind, $row, self.exec(), query($sql)$(.bind($arg))*)
             } )*
         }
         impl WriteTx {
             $( $(#[$doc])* pub async fn $name(&mut self, $($arg: $ty),*) -> StoreResult<reads!(@ret $kind $row)> {
-                reads!(@call $kind, self.conn_for($sql).await?, sqlx::query($sql)$(.bind($arg))*)
+                reads!(@call $kind, $row, self.exec_for($sql).await?, query($sql)$(.bind($arg))*)
             } )*
         }
     };
     (@ret Option $row:ty) => { Option<$row> };
     (@ret Vec $row:ty) => { Vec<$row> };
     (@ret Count $row:ty) => { i64 };
-    (@call Option, $e:expr, $q:expr) => { optional($e, $q).await };
-    (@call Vec, $e:expr, $q:expr) => { many($e, $q).await };
-    (@call Count, $e:expr, $q:expr) => { scalar($e, $q).await };
+    (@call Option, $row:ty, $e:expr, $q:expr) => { $e.optional($q, <$row>::from_row).await };
+    (@call Vec, $row:ty, $e:expr, $q:expr) => { $e.rows($q, <$row>::from_row).await };
+    (@call Count, $row:ty, $e:expr, $q:expr) => { Ok($e.optional($q, |r| r.try_get::<i64>("n")).await?.unwrap_or(0)) };
 }
 
 reads! {
@@ -98,14 +132,14 @@ reads! {
     fn letters_of_case(case_id: i64) -> Vec<LetterRow> =
         "SELECT letters.* FROM letters JOIN needs ON needs.id = letters.need_id WHERE needs.case_id = $1 ORDER BY letters.id";
     fn letters_of_need(need_id: i64) -> Vec<LetterRow> = "SELECT * FROM letters WHERE need_id = $1 ORDER BY id";
-    fn count_letters_numbered_like(pattern: &str) -> Count<i64> = "SELECT COUNT(*) FROM letters WHERE number LIKE $1";
+    fn count_letters_numbered_like(pattern: &str) -> Count<i64> = "SELECT COUNT(*) AS n FROM letters WHERE number LIKE $1";
     fn notifications_of_department(department: &str) -> Vec<NotificationRow> =
         "SELECT * FROM notifications WHERE department = $1 ORDER BY id DESC";
     /// The timeline of a case: by the time each event records, then by sequence.
     fn events_of_case(case_id: i64) -> Vec<EventRow> = "SELECT * FROM events WHERE case_id = $1 ORDER BY at, seq";
     fn events() -> Vec<EventRow> = "SELECT * FROM events ORDER BY seq";
     fn events_after(after_seq: i64, limit: i64) -> Vec<EventRow> = "SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
-    fn count_events() -> Count<i64> = "SELECT COUNT(*) FROM events";
+    fn count_events() -> Count<i64> = "SELECT COUNT(*) AS n FROM events";
     /// The first event of a case with this action (the earliest by the time it records).
     fn first_event_of_case(case_id: i64, action: &str) -> Option<EventRow> =
         "SELECT * FROM events WHERE case_id = $1 AND action = $2 ORDER BY at, seq LIMIT 1";

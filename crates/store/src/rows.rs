@@ -1,8 +1,8 @@
 //! Row structs: one per table, plain data named as the columns. Times are [`Millis`](crate::Millis).
 //! Flags are i64 (0/1) so that both backends decode them alike.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use crate::StoreResult;
+use crate::db::Row;
 
 /// Declares a row struct and its decoding from a row with the same column names.
 macro_rules! row_struct {
@@ -12,7 +12,7 @@ macro_rules! row_struct {
         pub struct $name { $(pub $field: $ty),* }
 
         impl $name {
-            pub(crate) fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+            pub(crate) fn from_row(row: &dyn Row) -> StoreResult<Self> {
                 Ok($name { $($field: row.try_get(stringify!($field))?),* })
             }
         }

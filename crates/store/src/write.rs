@@ -1,17 +1,16 @@
 //! The write side: a [`WriteTx`] holds the single write transaction of its database, so the
 //! change and its audit event commit together and the audit chain has no gaps or forks.
 
+use crate::db::{Exec, LiteWriter, Stmt, conflict, query, query_owned};
 use crate::notify::{self, LocalHub, Notification};
-use crate::dialect::float;
 use crate::rows::*;
 use crate::{Backend, StoreError, StoreResult};
 use bangfu_core::audit::{EventContent, GENESIS_HASH, event_hash};
-use sqlx::{Any, AnyConnection, AnyPool, Transaction};
+use sqlx::{Any, AnyPool, Transaction};
 
 /// One write transaction. Dropping it without [`WriteTx::commit`] rolls everything back.
 pub struct WriteTx {
-    tx: Transaction<'static, Any>,
-    backend: Backend,
+    conn: TxConn,
     hub: LocalHub,
     /// Notifications to send on the in-process hub when the write commits (SQLite).
     pending: Vec<Notification>,
@@ -21,8 +20,14 @@ pub struct WriteTx {
     /// Events appended but not yet inserted: they are written in one statement just before the
     /// transaction's next statement that reads the events table (or its commit), so that every
     /// read still sees every event appended before it, and the events of a change cost one
-    /// round trip to the database. No other table refers to events.
+    /// statement. No other table refers to events.
     unwritten: Vec<UnwrittenEvent>,
+}
+
+/// The transaction's connection: PostgreSQL's through sqlx, SQLite's on this thread.
+enum TxConn {
+    Pg(Transaction<'static, Any>),
+    Lite(LiteWriter),
 }
 
 /// An event numbered and chained, waiting to be inserted.
@@ -45,39 +50,45 @@ impl std::fmt::Debug for WriteTx {
     }
 }
 
-/// Maps a uniqueness or foreign-key failure to a conflict the caller can explain.
-fn conflict(error: sqlx::Error, what: &str) -> StoreError {
-    match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(format!("{what} already exists")),
-        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-            StoreError::Conflict(format!("{what} refers to something that does not exist"))
+/// A transaction on a sqlx pool that holds the database's write lock, for the store's own
+/// bulk work (migrations, copies), which runs on sqlx's connections on both backends.
+///
+/// DIALECT: serialise writers across processes so the audit chain stays linear. SQLite takes the
+/// file's write lock at BEGIN (another process, say `bangfu user add` beside `bangfu serve`,
+/// waits for it under busy_timeout instead of failing on upgrade); PostgreSQL takes a
+/// transaction-scoped advisory lock shared by every server.
+pub(crate) async fn begin_locked(pool: &AnyPool, backend: Backend) -> StoreResult<Transaction<'static, Any>> {
+    Ok(match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock(727300)").execute(&mut *tx).await?;
+            tx
         }
-        _ => StoreError::Database(error),
-    }
+    })
 }
 
 impl WriteTx {
-    pub(crate) async fn begin(pool: &AnyPool, backend: Backend, hub: LocalHub) -> StoreResult<WriteTx> {
-        // DIALECT: serialise writers across processes so the audit chain stays linear. SQLite
-        // takes the file's write lock at BEGIN (another process, say `bangfu user add` beside
-        // `bangfu serve`, waits for it under busy_timeout instead of failing on upgrade);
-        // PostgreSQL takes a transaction-scoped advisory lock shared by every server.
-        let tx = match backend {
-            Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => {
-                let mut tx = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock(727300)").execute(&mut *tx).await?;
-                tx
-            }
-        };
-        Ok(WriteTx { tx, backend, hub, pending: Vec::new(), last_event: None, unwritten: Vec::new() })
+    /// A write on PostgreSQL (see [`begin_locked`]).
+    pub(crate) async fn begin_pg(pool: &AnyPool, hub: LocalHub) -> StoreResult<WriteTx> {
+        Ok(WriteTx::new(TxConn::Pg(begin_locked(pool, Backend::Postgres).await?), hub))
     }
 
-    /// The connection, for statements of the store that never follow an appended event in the
-    /// same transaction (migrations, copies); reads use [`WriteTx::conn_for`].
-    pub(crate) fn conn(&mut self) -> &mut AnyConnection {
-        debug_assert!(self.unwritten.is_empty(), "events appended before a statement that does not write them first");
-        &mut self.tx
+    /// A write on SQLite's writer connection.
+    pub(crate) fn begin_lite(writer: LiteWriter, hub: LocalHub) -> WriteTx {
+        WriteTx::new(TxConn::Lite(writer), hub)
+    }
+
+    fn new(conn: TxConn, hub: LocalHub) -> WriteTx {
+        WriteTx { conn, hub, pending: Vec::new(), last_event: None, unwritten: Vec::new() }
+    }
+
+    /// Where the transaction's statements run.
+    fn exec(&mut self) -> Exec<'_> {
+        match &mut self.conn {
+            TxConn::Pg(tx) => Exec::Conn(tx),
+            TxConn::Lite(writer) => Exec::Lite(writer.conn()),
+        }
     }
 
     /// The last event as a read inside this transaction found it (`None`: there is none yet),
@@ -88,13 +99,13 @@ impl WriteTx {
         }
     }
 
-    /// The connection for `sql`: if it reads the events table, once every event appended so far
-    /// is inserted.
-    pub(crate) async fn conn_for(&mut self, sql: &str) -> StoreResult<&mut AnyConnection> {
+    /// Where to run `sql`: if it reads the events table, once every event appended so far is
+    /// inserted.
+    pub(crate) async fn exec_for(&mut self, sql: &str) -> StoreResult<Exec<'_>> {
         if sql.contains("events") {
             self.write_events().await?;
         }
-        Ok(&mut self.tx)
+        Ok(self.exec())
     }
 
     /// Inserts the events appended since the last statement, in as few statements as it takes.
@@ -105,16 +116,10 @@ impl WriteTx {
         let events = std::mem::take(&mut self.unwritten);
         for chunk in events.chunks(EVENTS_PER_INSERT) {
             let mut sql = String::from("INSERT INTO events (seq, at, actor, action, entity, case_id, payload, prev_hash, hash) VALUES ");
-            for i in 0..chunk.len() {
-                let n = i * 9;
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7, n + 8, n + 9));
-            }
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            sql.push_str(&crate::migrate::placeholders(chunk.len(), 9));
+            let mut stmt = query_owned(sql);
             for e in chunk {
-                query = query
+                stmt = stmt
                     .bind(e.seq)
                     .bind(e.event.at)
                     .bind(&e.event.actor)
@@ -125,14 +130,17 @@ impl WriteTx {
                     .bind(&e.prev_hash)
                     .bind(&e.hash);
             }
-            query.execute(&mut *self.tx).await?;
+            self.exec().execute(stmt).await?;
         }
         Ok(())
     }
 
     pub async fn commit(mut self) -> StoreResult<()> {
         self.write_events().await?;
-        self.tx.commit().await?;
+        match self.conn {
+            TxConn::Pg(tx) => tx.commit().await?,
+            TxConn::Lite(writer) => writer.commit().await?,
+        }
         for notification in self.pending {
             let _ = self.hub.send(notification);
         }
@@ -143,12 +151,12 @@ impl WriteTx {
     /// and only if — this write commits. See [`Store::listen`](crate::Store::listen).
     pub async fn notify(&mut self, channel: &str, payload: &str) -> StoreResult<()> {
         notify::check(channel, payload)?;
-        match self.backend {
+        match &mut self.conn {
             // DIALECT: PostgreSQL delivers a NOTIFY made in a transaction at its commit.
-            Backend::Postgres => {
-                sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(&mut *self.tx).await?;
+            TxConn::Pg(tx) => {
+                sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(&mut **tx).await?;
             }
-            Backend::Sqlite => self.pending.push(Notification { channel: channel.to_string(), payload: payload.to_string() }),
+            TxConn::Lite(_) => self.pending.push(Notification { channel: channel.to_string(), payload: payload.to_string() }),
         }
         Ok(())
     }
@@ -158,23 +166,24 @@ impl WriteTx {
     /// fails leaves its slot free; a concurrent claimer on another server waits for this
     /// transaction and then gets `false`. See [`Store::claim_job_slot`](crate::Store::claim_job_slot).
     pub async fn claim_job_slot(&mut self, job: &str, slot: i64) -> StoreResult<bool> {
-        let done = sqlx::query(CLAIM_JOB_SLOT).bind(job).bind(slot).execute(&mut *self.tx).await?;
-        Ok(done.rows_affected() == 1)
+        let done = self.exec().execute(query(CLAIM_JOB_SLOT).bind(job).bind(slot)).await?;
+        Ok(done == 1)
     }
 
     pub async fn rollback(self) -> StoreResult<()> {
-        Ok(self.tx.rollback().await?)
+        match self.conn {
+            TxConn::Pg(tx) => Ok(tx.rollback().await?),
+            TxConn::Lite(writer) => writer.rollback(),
+        }
     }
 
-    async fn insert_returning_id(&mut self, query: sqlx::query::Query<'_, Any, sqlx::any::AnyArguments>, what: &str) -> StoreResult<i64> {
-        use sqlx::Row;
-        let row = query.fetch_one(&mut *self.tx).await.map_err(|e| conflict(e, what))?;
-        Ok(row.try_get::<i64, _>(0)?)
+    async fn insert_returning_id(&mut self, q: Stmt, what: &str) -> StoreResult<i64> {
+        let id = self.exec().optional(q, |r| r.try_get::<i64>("id")).await.map_err(|e| conflict(e, what))?;
+        id.ok_or_else(|| StoreError::Decode(format!("inserting {what} returned no id")))
     }
 
-    async fn exec(&mut self, query: sqlx::query::Query<'_, Any, sqlx::any::AnyArguments>, what: &str) -> StoreResult<u64> {
-        let done = query.execute(&mut *self.tx).await.map_err(|e| conflict(e, what))?;
-        Ok(done.rows_affected())
+    async fn exec_stmt(&mut self, q: Stmt, what: &str) -> StoreResult<u64> {
+        self.exec().execute(q).await.map_err(|e| conflict(e, what))
     }
 
     /// Appends an audit event after the last one, chaining its hash. Returns its sequence number.
@@ -183,7 +192,11 @@ impl WriteTx {
     pub async fn append_event(&mut self, event: &NewEvent) -> StoreResult<i64> {
         let last = match self.last_event.take() {
             Some(last) => Some(last),
-            None => sqlx::query_as("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *self.tx).await?,
+            None => {
+                self.exec()
+                    .optional(query("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"), |r| Ok((r.try_get("seq")?, r.try_get("hash")?)))
+                    .await?
+            }
         };
         let (seq, prev_hash) = match last {
             Some((seq, hash)) => (seq + 1, hash),
@@ -205,7 +218,7 @@ impl WriteTx {
     }
 
     pub async fn insert_user(&mut self, u: &UserRow) -> StoreResult<i64> {
-        let q = sqlx::query(
+        let q = query(
             "INSERT INTO users (username, display_name, role, department, enterprise_id, provider_id, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(&u.username)
@@ -220,28 +233,28 @@ impl WriteTx {
     }
 
     pub async fn insert_enterprise(&mut self, e: &EnterpriseRow) -> StoreResult<i64> {
-        let q = sqlx::query(
+        let q = query(
             "INSERT INTO enterprises (name, credit_code, region, lon, lat, note, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(&e.name)
         .bind(&e.credit_code)
         .bind(&e.region)
-        .bind(float(e.lon))
-        .bind(float(e.lat))
+        .bind(e.lon)
+        .bind(e.lat)
         .bind(&e.note)
         .bind(e.created_at);
         self.insert_returning_id(q, &format!("an enterprise with credit code {}", e.credit_code)).await
     }
 
     pub async fn insert_provider(&mut self, p: &ProviderRow) -> StoreResult<i64> {
-        let q = sqlx::query(
+        let q = query(
             "INSERT INTO providers (key, name, region, lon, lat, note, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(&p.key)
         .bind(&p.name)
         .bind(&p.region)
-        .bind(float(p.lon))
-        .bind(float(p.lat))
+        .bind(p.lon)
+        .bind(p.lat)
         .bind(&p.note)
         .bind(p.created_at);
         self.insert_returning_id(q, &format!("provider {}", p.key)).await
@@ -249,7 +262,7 @@ impl WriteTx {
 
     /// Inserts a capability or replaces the one of the same provider and kind; returns its id.
     pub async fn upsert_capability(&mut self, c: &CapabilityRow) -> StoreResult<i64> {
-        let q = sqlx::query(
+        let q = query(
             "INSERT INTO capabilities (provider_id, kind, available, attrs, updated_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (provider_id, kind) DO UPDATE SET available = excluded.available, attrs = excluded.attrs, updated_at = excluded.updated_at \
              RETURNING id",
@@ -263,7 +276,7 @@ impl WriteTx {
     }
 
     pub async fn insert_case(&mut self, c: &CaseRow) -> StoreResult<i64> {
-        let q = sqlx::query("INSERT INTO cases (enterprise_id, title, region, opened_at, status) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+        let q = query("INSERT INTO cases (enterprise_id, title, region, opened_at, status) VALUES ($1, $2, $3, $4, $5) RETURNING id")
             .bind(c.enterprise_id)
             .bind(&c.title)
             .bind(&c.region)
@@ -273,7 +286,7 @@ impl WriteTx {
     }
 
     pub async fn insert_team_member(&mut self, m: &TeamMemberRow) -> StoreResult<i64> {
-        let q = sqlx::query(
+        let q = query(
             "INSERT INTO team_members (case_id, title, tier, department, role, user_id, joined_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(m.case_id)
@@ -287,7 +300,7 @@ impl WriteTx {
     }
 
     pub async fn insert_need(&mut self, n: &NeedRow) -> StoreResult<i64> {
-        let q = sqlx::query(
+        let q = query(
             "INSERT INTO needs (case_id, kind, title, specification, quantity, unit, requires, deadline, max_distance_km, max_lead_time_h, \
              scope, owner, owner_tier, letter_to, solution_region, route_zh, route_en, status, reached_owner_at, supervised, selected_candidate, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id",
@@ -300,8 +313,8 @@ impl WriteTx {
         .bind(&n.unit)
         .bind(&n.requires)
         .bind(n.deadline)
-        .bind(float(n.max_distance_km))
-        .bind(float(n.max_lead_time_h))
+        .bind(n.max_distance_km)
+        .bind(n.max_lead_time_h)
         .bind(&n.scope)
         .bind(&n.owner)
         .bind(&n.owner_tier)
@@ -320,7 +333,7 @@ impl WriteTx {
 
     /// Writes back every mutable field of a need (route, status, supervision, selection).
     pub async fn update_need(&mut self, n: &NeedRow) -> StoreResult<()> {
-        let q = sqlx::query(
+        let q = query(
             "UPDATE needs SET scope = $2, owner = $3, owner_tier = $4, letter_to = $5, solution_region = $6, route_zh = $7, route_en = $8, \
              status = $9, reached_owner_at = $10, supervised = $11, selected_candidate = $12, updated_at = $13 WHERE id = $1",
         )
@@ -337,7 +350,7 @@ impl WriteTx {
         .bind(n.supervised)
         .bind(n.selected_candidate)
         .bind(n.updated_at);
-        match self.exec(q, "need").await? {
+        match self.exec_stmt(q, "need").await? {
             0 => Err(StoreError::NotFound(format!("need {}", n.id))),
             _ => Ok(()),
         }
@@ -345,7 +358,7 @@ impl WriteTx {
 
     /// Inserts a candidate or refreshes the screening of the same provider for the same need.
     pub async fn upsert_candidate(&mut self, c: &CandidateRow) -> StoreResult<i64> {
-        let q = sqlx::query(
+        let q = query(
             "INSERT INTO candidates (need_id, provider_id, feasible, road_km, travel_h, processing_h, lead_time_h, scope, owner, reasons, explanation_zh, explanation_en, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
              ON CONFLICT (need_id, provider_id) DO UPDATE SET feasible = excluded.feasible, road_km = excluded.road_km, travel_h = excluded.travel_h, \
@@ -370,12 +383,12 @@ impl WriteTx {
     }
 
     pub async fn set_candidate_status(&mut self, candidate_id: i64, status: &str) -> StoreResult<()> {
-        let q = sqlx::query("UPDATE candidates SET status = $2 WHERE id = $1").bind(candidate_id).bind(status);
-        self.exec(q, "candidate").await.map(drop)
+        let q = query("UPDATE candidates SET status = $2 WHERE id = $1").bind(candidate_id).bind(status);
+        self.exec_stmt(q, "candidate").await.map(drop)
     }
 
     pub async fn insert_shipment(&mut self, s: &ShipmentRow) -> StoreResult<i64> {
-        let q = sqlx::query(
+        let q = query(
             "INSERT INTO shipments (case_id, need_id, goods, origin, destination, status, traffic_pass, departs_at, arrives_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(s.case_id)
@@ -391,7 +404,7 @@ impl WriteTx {
     }
 
     pub async fn insert_approval(&mut self, a: &ApprovalRow) -> StoreResult<i64> {
-        let q = sqlx::query(
+        let q = query(
             "INSERT INTO approvals (case_id, department, agency, item, status, opened_at, due_at, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(a.case_id)
@@ -406,12 +419,12 @@ impl WriteTx {
     }
 
     pub async fn update_approval(&mut self, id: i64, status: &str, decided_at: Option<i64>) -> StoreResult<()> {
-        let q = sqlx::query("UPDATE approvals SET status = $2, decided_at = $3 WHERE id = $1").bind(id).bind(status).bind(decided_at);
-        self.exec(q, "approval").await.map(drop)
+        let q = query("UPDATE approvals SET status = $2, decided_at = $3 WHERE id = $1").bind(id).bind(status).bind(decided_at);
+        self.exec_stmt(q, "approval").await.map(drop)
     }
 
     pub async fn insert_letter(&mut self, l: &LetterRow) -> StoreResult<i64> {
-        let q = sqlx::query(
+        let q = query(
             "INSERT INTO letters (need_id, number, sender, recipients, subject, body_zh, body_en, status, created_at, sent_at, acknowledged_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
@@ -430,16 +443,16 @@ impl WriteTx {
     }
 
     pub async fn update_letter_status(&mut self, id: i64, status: &str, sent_at: Option<i64>, acknowledged_at: Option<i64>) -> StoreResult<()> {
-        let q = sqlx::query("UPDATE letters SET status = $2, sent_at = $3, acknowledged_at = $4 WHERE id = $1")
+        let q = query("UPDATE letters SET status = $2, sent_at = $3, acknowledged_at = $4 WHERE id = $1")
             .bind(id)
             .bind(status)
             .bind(sent_at)
             .bind(acknowledged_at);
-        self.exec(q, "letter").await.map(drop)
+        self.exec_stmt(q, "letter").await.map(drop)
     }
 
     pub async fn insert_notification(&mut self, n: &NotificationRow) -> StoreResult<i64> {
-        let q = sqlx::query(
+        let q = query(
             "INSERT INTO notifications (department, user_id, need_id, text_zh, text_en, created_at, read_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(&n.department)
@@ -453,32 +466,32 @@ impl WriteTx {
     }
 
     pub async fn insert_session(&mut self, s: &SessionRow) -> StoreResult<()> {
-        let q = sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        let q = query("INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&s.token_hash)
             .bind(s.user_id)
             .bind(&s.csrf)
             .bind(s.created_at)
             .bind(s.expires_at);
-        self.exec(q, "session").await.map(drop)
+        self.exec_stmt(q, "session").await.map(drop)
     }
 
     pub async fn delete_session(&mut self, token_hash: &str) -> StoreResult<()> {
-        let q = sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash);
-        self.exec(q, "session").await.map(drop)
+        let q = query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash);
+        self.exec_stmt(q, "session").await.map(drop)
     }
 
     /// Records a broadcast; a second broadcast of the same need to the same department is ignored.
     pub async fn insert_broadcast(&mut self, b: &BroadcastRow) -> StoreResult<bool> {
-        let q = sqlx::query("INSERT INTO broadcasts (need_id, department, at) VALUES ($1, $2, $3) ON CONFLICT (need_id, department) DO NOTHING")
+        let q = query("INSERT INTO broadcasts (need_id, department, at) VALUES ($1, $2, $3) ON CONFLICT (need_id, department) DO NOTHING")
             .bind(b.need_id)
             .bind(&b.department)
             .bind(b.at);
-        Ok(self.exec(q, "broadcast").await? > 0)
+        Ok(self.exec_stmt(q, "broadcast").await? > 0)
     }
 
     /// Inserts the return of a day or replaces it (a correction); returns its id.
     pub async fn upsert_daily_return(&mut self, r: &DailyReturnRow) -> StoreResult<i64> {
-        let q = sqlx::query(
+        let q = query(
             "INSERT INTO daily_returns (case_id, day, capacity_per_day, output, stock, note, reported_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (case_id, day) DO UPDATE SET capacity_per_day = excluded.capacity_per_day, output = excluded.output, stock = excluded.stock, \
              note = excluded.note, reported_at = excluded.reported_at RETURNING id",
@@ -495,14 +508,14 @@ impl WriteTx {
 
     /// Deletes a case's plan: its milestones and their blockers. Returns the milestones deleted.
     pub async fn delete_plan(&mut self, case_id: i64) -> StoreResult<u64> {
-        let q = sqlx::query("DELETE FROM milestone_blockers WHERE milestone_id IN (SELECT id FROM milestones WHERE case_id = $1)").bind(case_id);
-        self.exec(q, "milestone blocker").await?;
-        let q = sqlx::query("DELETE FROM milestones WHERE case_id = $1").bind(case_id);
-        self.exec(q, "milestone").await
+        let q = query("DELETE FROM milestone_blockers WHERE milestone_id IN (SELECT id FROM milestones WHERE case_id = $1)").bind(case_id);
+        self.exec_stmt(q, "milestone blocker").await?;
+        let q = query("DELETE FROM milestones WHERE case_id = $1").bind(case_id);
+        self.exec_stmt(q, "milestone").await
     }
 
     pub async fn insert_milestone(&mut self, m: &MilestoneRow) -> StoreResult<i64> {
-        let q = sqlx::query(
+        let q = query(
             "INSERT INTO milestones (case_id, key, name, duration_h, after, not_before, actual_start, actual_finish, position) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
@@ -519,8 +532,8 @@ impl WriteTx {
     }
 
     pub async fn update_milestone_actuals(&mut self, id: i64, actual_start: Option<i64>, actual_finish: Option<i64>) -> StoreResult<()> {
-        let q = sqlx::query("UPDATE milestones SET actual_start = $2, actual_finish = $3 WHERE id = $1").bind(id).bind(actual_start).bind(actual_finish);
-        match self.exec(q, "milestone").await? {
+        let q = query("UPDATE milestones SET actual_start = $2, actual_finish = $3 WHERE id = $1").bind(id).bind(actual_start).bind(actual_finish);
+        match self.exec_stmt(q, "milestone").await? {
             0 => Err(StoreError::NotFound(format!("milestone {id}"))),
             _ => Ok(()),
         }
@@ -528,15 +541,15 @@ impl WriteTx {
 
     /// Attaches a need to a milestone as a blocker; attaching it twice changes nothing (`false`).
     pub async fn insert_milestone_blocker(&mut self, b: &MilestoneBlockerRow) -> StoreResult<bool> {
-        let q = sqlx::query("INSERT INTO milestone_blockers (milestone_id, need_id) VALUES ($1, $2) ON CONFLICT (milestone_id, need_id) DO NOTHING")
+        let q = query("INSERT INTO milestone_blockers (milestone_id, need_id) VALUES ($1, $2) ON CONFLICT (milestone_id, need_id) DO NOTHING")
             .bind(b.milestone_id)
             .bind(b.need_id);
-        Ok(self.exec(q, "milestone blocker").await? > 0)
+        Ok(self.exec_stmt(q, "milestone blocker").await? > 0)
     }
 
     /// Detaches a need from a milestone; `false` when it was not attached.
     pub async fn delete_milestone_blocker(&mut self, milestone_id: i64, need_id: i64) -> StoreResult<bool> {
-        let q = sqlx::query("DELETE FROM milestone_blockers WHERE milestone_id = $1 AND need_id = $2").bind(milestone_id).bind(need_id);
-        Ok(self.exec(q, "milestone blocker").await? > 0)
+        let q = query("DELETE FROM milestone_blockers WHERE milestone_id = $1 AND need_id = $2").bind(milestone_id).bind(need_id);
+        Ok(self.exec_stmt(q, "milestone blocker").await? > 0)
     }
 }

@@ -153,6 +153,50 @@ bangfu_store::backend_tests! {
         assert_chain_verifies(&events);
     }
 
+    /// Many writes at once, some of which fail: on SQLite they are committed in groups (one
+    /// transaction, a savepoint each), so a failing write must undo itself and nothing else,
+    /// and every write that returned Ok must be there, its events chained without a gap.
+    async fn a_failing_write_among_concurrent_ones_undoes_only_itself(db) {
+        const WRITES: usize = 60;
+        let store = Store::open(db.url()).await.unwrap();
+        let mut taken = store.begin_write().await.unwrap();
+        taken.insert_enterprise(&enterprise("taken")).await.unwrap();
+        taken.commit().await.unwrap();
+        let mut writes = Vec::new();
+        for i in 0..WRITES {
+            let store = store.clone();
+            writes.push(tokio::spawn(async move {
+                let mut tx = store.begin_write().await.unwrap();
+                tx.append_event(&event("w", i)).await.unwrap();
+                // Let the other writes start and queue for the writer, so that groups form.
+                tokio::task::yield_now().await;
+                // Every third write refers to a credit code that exists already, and fails.
+                let code = if i % 3 == 0 { "taken".to_string() } else { format!("w{i}") };
+                match tx.insert_enterprise(&enterprise(&code)).await {
+                    Ok(_) => {
+                        tx.append_event(&event("w", 1_000 + i)).await.unwrap();
+                        tx.commit().await.unwrap();
+                        true
+                    }
+                    Err(e) => {
+                        assert!(matches!(e, bangfu_store::StoreError::Conflict(_)), "{e}");
+                        false
+                    }
+                }
+            }));
+        }
+        let mut committed = 0;
+        for write in writes {
+            committed += usize::from(write.await.unwrap());
+        }
+        assert_eq!(committed, WRITES - WRITES / 3);
+        assert_eq!(store.enterprises().await.unwrap().len(), committed + 1, "every committed write, and nothing of a failed one");
+        let events = store.events().await.unwrap();
+        assert_eq!(events.len(), 2 * committed, "two events per committed write, none of a failed one");
+        assert!(events.iter().enumerate().all(|(i, e)| e.seq == i as i64 + 1), "no gap where a failed write was");
+        assert_chain_verifies(&events);
+    }
+
     /// The lease of a periodic job: for each slot exactly one claimer wins, across instances.
     async fn a_job_slot_is_claimed_once_across_instances(db) {
         let a = Store::open(db.url()).await.unwrap();

@@ -1,0 +1,576 @@
+//! Where a statement runs. Every read and write of the store is a [`Stmt`] (SQL with `$N`
+//! parameters, written once for both backends) run on an [`Exec`]:
+//!
+//! - **PostgreSQL** through sqlx's `Any` driver (pooled connections, async network I/O);
+//! - **SQLite** through rusqlite, **on the calling thread**. SQLite is a library in this
+//!   process: a statement is a few microseconds of work on pages in memory, and sqlx's SQLite
+//!   driver would hand every statement and every row to a thread of the connection's own and
+//!   back (two thread wake-ups, a copy of each value, a conversion to `AnyRow`). Under load that
+//!   hand-off cost more than SQLite itself and held the one write lock for most of each
+//!   transaction's time (BENCHMARKS.md, issue 5).
+//!
+//! Rows are decoded by column name through [`Row`], the same for both, so that a row struct
+//! (`rows.rs`) and a join (`joins.rs`) are written once.
+//!
+//! A SQLite statement blocks the runtime thread that runs it. Reads never wait in WAL mode, and
+//! writers in this process queue on an async mutex before they touch SQLite, so the only wait
+//! on a thread is for another *process* holding the file's write lock (a `bangfu` command
+//! beside the server), bounded by `busy_timeout`.
+
+use crate::{StoreError, StoreResult};
+use rusqlite::types::ValueRef;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AnyPool};
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{OwnedMutexGuard, OwnedSemaphorePermit, Semaphore, oneshot};
+
+/// One parameter, typed even when NULL (PostgreSQL types a parameter by what is bound).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Arg {
+    Int(Option<i64>),
+    Float(Option<f64>),
+    Text(Option<String>),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Arg {
+        Arg::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Arg {
+        Arg::Int(v)
+    }
+}
+impl From<f64> for Arg {
+    fn from(v: f64) -> Arg {
+        Arg::Float(Some(v))
+    }
+}
+impl From<Option<f64>> for Arg {
+    fn from(v: Option<f64>) -> Arg {
+        Arg::Float(v)
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Arg {
+        Arg::Text(Some(v.to_string()))
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Arg {
+        Arg::Text(Some(v))
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Arg {
+        Arg::Text(Some(v.clone()))
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Arg {
+        Arg::Text(v)
+    }
+}
+impl From<&Option<String>> for Arg {
+    fn from(v: &Option<String>) -> Arg {
+        Arg::Text(v.clone())
+    }
+}
+
+/// A statement and its parameters: `$1` is the first argument bound, `$2` the second, …
+#[derive(Clone, Debug)]
+pub(crate) struct Stmt {
+    sql: Cow<'static, str>,
+    args: Vec<Arg>,
+}
+
+/// A statement written in the source.
+pub(crate) fn query(sql: &'static str) -> Stmt {
+    Stmt { sql: Cow::Borrowed(sql), args: Vec::new() }
+}
+
+/// A statement put together at run time (numbers of rows, table names from the code).
+pub(crate) fn query_owned(sql: String) -> Stmt {
+    Stmt { sql: Cow::Owned(sql), args: Vec::new() }
+}
+
+impl Stmt {
+    pub(crate) fn bind(mut self, arg: impl Into<Arg>) -> Stmt {
+        self.args.push(arg.into());
+        self
+    }
+
+    fn into_sqlx(self) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(self.sql));
+        for arg in self.args {
+            q = match arg {
+                Arg::Int(v) => q.bind(v),
+                Arg::Float(v) => q.bind(crate::dialect::float(v)),
+                Arg::Text(v) => q.bind(v),
+            };
+        }
+        q
+    }
+}
+
+/// A row being read, by column name.
+pub(crate) trait Row {
+    fn int(&self, name: &str) -> StoreResult<Option<i64>>;
+    fn float(&self, name: &str) -> StoreResult<Option<f64>>;
+    fn text(&self, name: &str) -> StoreResult<Option<String>>;
+}
+
+/// A Rust type a column decodes to.
+pub(crate) trait Column: Sized {
+    fn get(row: &(dyn Row + '_), name: &str) -> StoreResult<Self>;
+}
+
+fn not_null<T>(value: Option<T>, name: &str) -> StoreResult<T> {
+    value.ok_or_else(|| StoreError::Decode(format!("column {name} is NULL")))
+}
+
+impl Column for i64 {
+    fn get(row: &(dyn Row + '_), name: &str) -> StoreResult<i64> {
+        not_null(row.int(name)?, name)
+    }
+}
+impl Column for Option<i64> {
+    fn get(row: &(dyn Row + '_), name: &str) -> StoreResult<Option<i64>> {
+        row.int(name)
+    }
+}
+impl Column for f64 {
+    fn get(row: &(dyn Row + '_), name: &str) -> StoreResult<f64> {
+        not_null(row.float(name)?, name)
+    }
+}
+impl Column for Option<f64> {
+    fn get(row: &(dyn Row + '_), name: &str) -> StoreResult<Option<f64>> {
+        row.float(name)
+    }
+}
+impl Column for String {
+    fn get(row: &(dyn Row + '_), name: &str) -> StoreResult<String> {
+        not_null(row.text(name)?, name)
+    }
+}
+impl Column for Option<String> {
+    fn get(row: &(dyn Row + '_), name: &str) -> StoreResult<Option<String>> {
+        row.text(name)
+    }
+}
+
+impl dyn Row + '_ {
+    /// The column `name` as a `T`.
+    pub(crate) fn try_get<T: Column>(&self, name: &str) -> StoreResult<T> {
+        T::get(self, name)
+    }
+}
+
+impl Row for AnyRow {
+    fn int(&self, name: &str) -> StoreResult<Option<i64>> {
+        Ok(sqlx::Row::try_get(self, name)?)
+    }
+    fn float(&self, name: &str) -> StoreResult<Option<f64>> {
+        Ok(sqlx::Row::try_get(self, name)?)
+    }
+    fn text(&self, name: &str) -> StoreResult<Option<String>> {
+        Ok(sqlx::Row::try_get(self, name)?)
+    }
+}
+
+/// A SQLite row with its statement's column names, looked up from where the last lookup
+/// ended: row structs read their columns in the order `SELECT *` gives them.
+struct LiteRow<'a, 'r> {
+    row: &'a rusqlite::Row<'r>,
+    names: &'a [String],
+    next: std::cell::Cell<usize>,
+}
+
+impl LiteRow<'_, '_> {
+    fn value(&self, name: &str) -> StoreResult<ValueRef<'_>> {
+        let n = self.names.len();
+        let start = self.next.get();
+        let index = (0..n)
+            .map(|i| (start + i) % n)
+            .find(|&i| self.names[i] == name)
+            .or_else(|| self.names.iter().position(|c| c.eq_ignore_ascii_case(name)))
+            .ok_or_else(|| StoreError::Decode(format!("no column {name}")))?;
+        self.next.set(index + 1);
+        Ok(self.row.get_ref(index)?)
+    }
+}
+
+fn wrong_type(name: &str, want: &str, got: ValueRef<'_>) -> StoreError {
+    StoreError::Decode(format!("column {name}: expected {want}, found {:?}", got.data_type()))
+}
+
+impl Row for LiteRow<'_, '_> {
+    fn int(&self, name: &str) -> StoreResult<Option<i64>> {
+        match self.value(name)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Integer(v) => Ok(Some(v)),
+            other => Err(wrong_type(name, "an integer", other)),
+        }
+    }
+    fn float(&self, name: &str) -> StoreResult<Option<f64>> {
+        match self.value(name)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Real(v) => Ok(Some(v)),
+            ValueRef::Integer(v) => Ok(Some(v as f64)),
+            other => Err(wrong_type(name, "a number", other)),
+        }
+    }
+    fn text(&self, name: &str) -> StoreResult<Option<String>> {
+        match self.value(name)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Text(bytes) => Ok(Some(
+                std::str::from_utf8(bytes).map_err(|e| StoreError::Decode(format!("column {name}: {e}")))?.to_string(),
+            )),
+            other => Err(wrong_type(name, "text", other)),
+        }
+    }
+}
+
+/// Where a statement runs.
+pub(crate) enum Exec<'c> {
+    /// Any connection of a PostgreSQL pool.
+    Pool(&'c AnyPool),
+    /// One PostgreSQL connection (a transaction's, or one held for several reads).
+    Conn(&'c mut AnyConnection),
+    /// A SQLite connection, used on this thread. (`&mut`: a `&Connection` is not `Send`, and the
+    /// futures of the store must be.)
+    Lite(&'c mut rusqlite::Connection),
+}
+
+impl Exec<'_> {
+    /// Every row of `stmt`, each decoded by `decode`.
+    pub(crate) async fn rows<T>(self, stmt: Stmt, mut decode: impl FnMut(&dyn Row) -> StoreResult<T>) -> StoreResult<Vec<T>> {
+        match self {
+            Exec::Pool(pool) => stmt.into_sqlx().fetch_all(pool).await?.iter().map(|r| decode(r)).collect(),
+            Exec::Conn(conn) => stmt.into_sqlx().fetch_all(conn).await?.iter().map(|r| decode(r)).collect(),
+            Exec::Lite(conn) => lite_rows(conn, &stmt, usize::MAX, &mut decode),
+        }
+    }
+
+    /// The first row of `stmt`, if any, decoded by `decode`.
+    pub(crate) async fn optional<T>(self, stmt: Stmt, mut decode: impl FnMut(&dyn Row) -> StoreResult<T>) -> StoreResult<Option<T>> {
+        match self {
+            Exec::Pool(pool) => stmt.into_sqlx().fetch_optional(pool).await?.as_ref().map(|r| decode(r)).transpose(),
+            Exec::Conn(conn) => stmt.into_sqlx().fetch_optional(conn).await?.as_ref().map(|r| decode(r)).transpose(),
+            Exec::Lite(conn) => Ok(lite_rows(conn, &stmt, 1, &mut decode)?.pop()),
+        }
+    }
+
+    /// Runs `stmt`; returns the rows it changed.
+    pub(crate) async fn execute(self, stmt: Stmt) -> StoreResult<u64> {
+        match self {
+            Exec::Pool(pool) => Ok(stmt.into_sqlx().execute(pool).await?.rows_affected()),
+            Exec::Conn(conn) => Ok(stmt.into_sqlx().execute(conn).await?.rows_affected()),
+            Exec::Lite(conn) => {
+                let mut prepared = conn.prepare_cached(&stmt.sql)?;
+                bind_lite(&mut prepared, &stmt)?;
+                Ok(prepared.raw_execute()? as u64)
+            }
+        }
+    }
+}
+
+/// Statements each SQLite connection keeps prepared (every statement of the store fits).
+const STATEMENT_CACHE: usize = 256;
+
+fn lite_rows<T>(conn: &rusqlite::Connection, stmt: &Stmt, limit: usize, decode: &mut impl FnMut(&dyn Row) -> StoreResult<T>) -> StoreResult<Vec<T>> {
+    let mut prepared = conn.prepare_cached(&stmt.sql)?;
+    bind_lite(&mut prepared, stmt)?;
+    let names: Vec<String> = prepared.column_names().into_iter().map(String::from).collect();
+    let mut rows = prepared.raw_query();
+    let mut out = Vec::new();
+    while out.len() < limit {
+        let Some(row) = rows.next()? else { break };
+        out.push(decode(&LiteRow { row, names: &names, next: std::cell::Cell::new(0) })?);
+    }
+    Ok(out)
+}
+
+/// Binds `$N` (or `?N`) to the N-th argument, as PostgreSQL does; a parameter may appear twice.
+fn bind_lite(prepared: &mut rusqlite::Statement<'_>, stmt: &Stmt) -> StoreResult<()> {
+    for index in 1..=prepared.parameter_count() {
+        let number = match prepared.parameter_name(index) {
+            Some(name) => name[1..].parse::<usize>().map_err(|_| StoreError::Decode(format!("parameter {name} in {:?} is not $N", stmt.sql)))?,
+            None => index,
+        };
+        let Some(arg) = stmt.args.get(number - 1) else {
+            return Err(StoreError::Decode(format!("${number} has no argument in {:?}", stmt.sql)));
+        };
+        match arg {
+            Arg::Int(v) => prepared.raw_bind_parameter(index, v)?,
+            Arg::Float(v) => prepared.raw_bind_parameter(index, v)?,
+            Arg::Text(v) => prepared.raw_bind_parameter(index, v)?,
+        }
+    }
+    Ok(())
+}
+
+/// The SQLite connections of a [`Store`](crate::Store): readers taken one per use, and the one
+/// writer.
+pub(crate) struct Lite {
+    path: PathBuf,
+    idle: Mutex<Vec<rusqlite::Connection>>,
+    readers: Arc<Semaphore>,
+    writer: Arc<tokio::sync::Mutex<Writer>>,
+    /// Writes waiting for the writer: while there are any, a finished write leaves the SQLite
+    /// transaction open for them (group commit, see [`LiteWriter::commit`]).
+    queued: Arc<AtomicUsize>,
+}
+
+/// The writer connection and the transaction it has open for a group of writes.
+struct Writer {
+    conn: rusqlite::Connection,
+    /// BEGIN has run and COMMIT has not.
+    open: bool,
+    /// The writes done in the open transaction, each waiting for its COMMIT.
+    done: Vec<oneshot::Sender<Result<(), String>>>,
+}
+
+/// Writes committed together at most (the first of them waits for the last).
+const MAX_GROUP: usize = 16;
+
+/// How long a write waits for its group's COMMIT before it looks whether the write it was
+/// handed to went away (its task ended while waiting), and commits the group itself.
+const GROUP_PATIENCE: Duration = Duration::from_millis(50);
+
+impl std::fmt::Debug for Lite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Lite({})", self.path.display())
+    }
+}
+
+/// Counts a write as waiting for the writer until dropped (also when its task ends first).
+struct Queued(Arc<AtomicUsize>);
+
+impl Queued {
+    fn new(count: &Arc<AtomicUsize>) -> Queued {
+        count.fetch_add(1, Ordering::SeqCst);
+        Queued(Arc::clone(count))
+    }
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Lite {
+    /// Connections to the SQLite file at `path` (already created and migrated), with at most
+    /// `readers` reads at once.
+    pub(crate) fn open(path: &Path, readers: usize) -> StoreResult<Lite> {
+        let conn = connect(path)?;
+        Ok(Lite {
+            path: path.to_path_buf(),
+            idle: Mutex::new(Vec::new()),
+            readers: Arc::new(Semaphore::new(readers)),
+            writer: Arc::new(tokio::sync::Mutex::new(Writer { conn, open: false, done: Vec::new() })),
+            queued: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    /// A reader, waiting while `readers` are in use.
+    pub(crate) async fn reader(self: &Arc<Lite>) -> StoreResult<LiteReader> {
+        let permit = Arc::clone(&self.readers).acquire_owned().await.map_err(|_| StoreError::Decode("the store is closed".into()))?;
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => connect(&self.path)?,
+        };
+        Ok(LiteReader { conn: Some(conn), lite: Arc::clone(self), _permit: permit })
+    }
+
+    /// The writer, once every earlier write of this process is done. The write runs in a
+    /// savepoint of a transaction that holds the file's write lock (`BEGIN IMMEDIATE`: another
+    /// process waits for it under `busy_timeout` instead of failing when it upgrades).
+    pub(crate) async fn begin(self: &Arc<Lite>) -> StoreResult<LiteWriter> {
+        let queued = Queued::new(&self.queued);
+        let guard = Arc::clone(&self.writer).lock_owned().await;
+        drop(queued);
+        let mut writer = LiteWriter { guard, lite: Arc::clone(self), in_savepoint: false };
+        if !writer.guard.open {
+            begin_immediate(&mut writer.guard.conn).await?;
+            writer.guard.open = true;
+        }
+        writer.guard.conn.execute_batch("SAVEPOINT bangfu_write")?;
+        writer.in_savepoint = true;
+        Ok(writer)
+    }
+}
+
+/// How long a statement waits for a lock another connection holds (`busy_timeout`).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often a write waiting for another connection's write lock tries again.
+const BUSY_RETRY: Duration = Duration::from_millis(1);
+
+/// Takes the file's write lock, waiting for another connection that holds it (another process,
+/// or another `Store` on the same file) without blocking this thread: SQLite's own busy wait
+/// would sleep the runtime's thread, and on a one-thread runtime the holder could then never
+/// finish. Gives up after [`BUSY_TIMEOUT`] with SQLite's "database is locked".
+async fn begin_immediate(conn: &mut rusqlite::Connection) -> StoreResult<()> {
+    conn.busy_timeout(Duration::ZERO)?;
+    let mut waited = Duration::ZERO;
+    let result = loop {
+        match conn.execute_batch("BEGIN IMMEDIATE") {
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy && waited < BUSY_TIMEOUT => {
+                tokio::time::sleep(BUSY_RETRY).await;
+                waited += BUSY_RETRY;
+            }
+            other => break other,
+        }
+    };
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(result?)
+}
+
+fn connect(path: &Path) -> StoreResult<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // DIALECT: the per-connection settings, as in `Store::open` for sqlx's connections.
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+         PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;",
+    )?;
+    Ok(conn)
+}
+
+/// A reader connection, back to the idle list when dropped.
+pub(crate) struct LiteReader {
+    conn: Option<rusqlite::Connection>,
+    lite: Arc<Lite>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl LiteReader {
+    pub(crate) fn conn(&mut self) -> &mut rusqlite::Connection {
+        self.conn.as_mut().expect("a reader holds its connection until dropped")
+    }
+}
+
+impl Drop for LiteReader {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.lite.idle.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
+        }
+    }
+}
+
+/// One write on the writer: a savepoint in the group's transaction, rolled back when dropped
+/// before [`LiteWriter::commit`].
+pub(crate) struct LiteWriter {
+    guard: OwnedMutexGuard<Writer>,
+    lite: Arc<Lite>,
+    in_savepoint: bool,
+}
+
+impl LiteWriter {
+    pub(crate) fn conn(&mut self) -> &mut rusqlite::Connection {
+        &mut self.guard.conn
+    }
+
+    /// Commits this write, and returns once it is on disk (in the WAL, which survives the
+    /// process being killed).
+    ///
+    /// Group commit: when other writes are waiting for the writer, this one releases its
+    /// savepoint, hands the still open transaction to the next write and waits; the write that
+    /// finds no one waiting (or the 16th) commits the whole group and tells every write in it.
+    /// Each write's own failure rolls back its savepoint only; a failed COMMIT fails them all,
+    /// and none of them is kept. One COMMIT per group instead of per write is what lets the
+    /// one writer keep up with 64 connections reporting needs (BENCHMARKS.md, issue 5).
+    pub(crate) async fn commit(mut self) -> StoreResult<()> {
+        self.guard.conn.execute_batch("RELEASE bangfu_write")?;
+        self.in_savepoint = false;
+        let (tell, mut told) = oneshot::channel();
+        self.guard.done.push(tell);
+        let writer = Arc::clone(&self.lite.writer);
+        drop(self);
+        let told = match tokio::time::timeout(GROUP_PATIENCE, &mut told).await {
+            Ok(told) => told,
+            // Taking the writer waits for whoever holds it now; if the group is still open then,
+            // no one is left to commit it. The group's COMMIT may come first.
+            Err(_) => tokio::select! {
+                told = &mut told => told,
+                mut guard = writer.lock() => {
+                    if guard.open && !guard.done.is_empty() {
+                        finish(&mut guard);
+                    }
+                    drop(guard);
+                    told.await
+                }
+            },
+        };
+        told.map_err(|_| StoreError::Decode("the group commit was abandoned".into()))?.map_err(StoreError::Decode)
+    }
+
+    pub(crate) fn rollback(self) -> StoreResult<()> {
+        drop(self);
+        Ok(())
+    }
+}
+
+impl Drop for LiteWriter {
+    fn drop(&mut self) {
+        let writer = &mut *self.guard;
+        if self.in_savepoint {
+            // Undo this write alone; the writes before it in the group stay.
+            if writer.conn.execute_batch("ROLLBACK TO bangfu_write; RELEASE bangfu_write").is_err() {
+                let _ = writer.conn.execute_batch("ROLLBACK");
+                writer.open = false;
+                for tell in writer.done.drain(..) {
+                    let _ = tell.send(Err("the group's transaction was rolled back".into()));
+                }
+                return;
+            }
+        }
+        let others_waiting = self.lite.queued.load(Ordering::SeqCst) > 0;
+        if writer.open && !(others_waiting && writer.done.len() < MAX_GROUP) {
+            finish(writer);
+        }
+    }
+}
+
+/// Commits the group's transaction and tells each of its writes how it went.
+fn finish(writer: &mut Writer) {
+    let result = match writer.conn.execute_batch("COMMIT") {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = writer.conn.execute_batch("ROLLBACK");
+            Err(format!("commit failed, nothing of this write was kept: {e}"))
+        }
+    };
+    writer.open = false;
+    for tell in writer.done.drain(..) {
+        let _ = tell.send(result.clone());
+    }
+}
+
+/// Maps a uniqueness or foreign-key failure to a conflict the caller can explain.
+pub(crate) fn conflict(error: StoreError, what: &str) -> StoreError {
+    match &error {
+        StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => StoreError::Conflict(format!("{what} already exists")),
+        StoreError::Database(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => {
+            StoreError::Conflict(format!("{what} refers to something that does not exist"))
+        }
+        StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => match e.extended_code {
+            rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                StoreError::Conflict(format!("{what} already exists"))
+            }
+            rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => StoreError::Conflict(format!("{what} refers to something that does not exist")),
+            _ => error,
+        },
+        _ => error,
+    }
+}
