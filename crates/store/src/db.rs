@@ -304,7 +304,7 @@ fn bind_lite(prepared: &mut rusqlite::Statement<'_>, stmt: &Stmt) -> StoreResult
             Some(name) => name[1..].parse::<usize>().map_err(|_| StoreError::Decode(format!("parameter {name} in {:?} is not $N", stmt.sql)))?,
             None => index,
         };
-        let Some(arg) = stmt.args.get(number - 1) else {
+        let Some(arg) = number.checked_sub(1).and_then(|i| stmt.args.get(i)) else {
             return Err(StoreError::Decode(format!("${number} has no argument in {:?}", stmt.sql)));
         };
         match arg {
@@ -420,19 +420,21 @@ const BUSY_RETRY: Duration = Duration::from_millis(1);
 /// would sleep the runtime's thread, and on a one-thread runtime the holder could then never
 /// finish. Gives up after [`BUSY_TIMEOUT`] with SQLite's "database is locked".
 async fn begin_immediate(conn: &mut rusqlite::Connection) -> StoreResult<()> {
-    conn.busy_timeout(Duration::ZERO)?;
     let mut waited = Duration::ZERO;
-    let result = loop {
-        match conn.execute_batch("BEGIN IMMEDIATE") {
+    loop {
+        // No busy wait inside SQLite for this one statement (restored at once, so that a task
+        // that ends while it sleeps below leaves the connection as it found it).
+        conn.busy_timeout(Duration::ZERO)?;
+        let result = conn.execute_batch("BEGIN IMMEDIATE");
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        match result {
             Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy && waited < BUSY_TIMEOUT => {
                 tokio::time::sleep(BUSY_RETRY).await;
                 waited += BUSY_RETRY;
             }
-            other => break other,
+            other => return Ok(other?),
         }
-    };
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    Ok(result?)
+    }
 }
 
 fn connect(path: &Path) -> StoreResult<rusqlite::Connection> {

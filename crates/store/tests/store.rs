@@ -197,6 +197,27 @@ bangfu_store::backend_tests! {
         assert_chain_verifies(&events);
     }
 
+    /// A write of one store waits for another store's write on the same database (two servers;
+    /// on SQLite, a `bangfu` command beside the server) without holding up the thread: on a
+    /// one-thread runtime the first write must still be able to finish while the second waits.
+    async fn a_write_waits_for_another_stores_write_without_blocking_the_thread(db) {
+        let a = Store::open(db.url()).await.unwrap();
+        let b = Store::open(db.url()).await.unwrap();
+        let mut first = a.begin_write().await.unwrap();
+        first.insert_enterprise(&enterprise("first")).await.unwrap();
+        let other = b.clone();
+        let second = tokio::spawn(async move {
+            let mut tx = other.begin_write().await.unwrap();
+            tx.insert_enterprise(&enterprise("second")).await.unwrap();
+            tx.commit().await.unwrap();
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(!second.is_finished(), "the second write waits while the first holds the write lock");
+        first.commit().await.unwrap();
+        second.await.unwrap();
+        assert_eq!(b.enterprises().await.unwrap().len(), 2);
+    }
+
     /// The lease of a periodic job: for each slot exactly one claimer wins, across instances.
     async fn a_job_slot_is_claimed_once_across_instances(db) {
         let a = Store::open(db.url()).await.unwrap();
