@@ -299,6 +299,7 @@ fn lite_rows<T>(conn: &rusqlite::Connection, stmt: &Stmt, limit: usize, decode: 
 
 /// Binds `$N` (or `?N`) to the N-th argument, as PostgreSQL does; a parameter may appear twice.
 fn bind_lite(prepared: &mut rusqlite::Statement<'_>, stmt: &Stmt) -> StoreResult<()> {
+    let mut highest = 0;
     for index in 1..=prepared.parameter_count() {
         let number = match prepared.parameter_name(index) {
             Some(name) => name[1..].parse::<usize>().map_err(|_| StoreError::Decode(format!("parameter {name} in {:?} is not $N", stmt.sql)))?,
@@ -312,6 +313,10 @@ fn bind_lite(prepared: &mut rusqlite::Statement<'_>, stmt: &Stmt) -> StoreResult
             Arg::Float(v) => prepared.raw_bind_parameter(index, v)?,
             Arg::Text(v) => prepared.raw_bind_parameter(index, v)?,
         }
+        highest = highest.max(number);
+    }
+    if highest != stmt.args.len() {
+        return Err(StoreError::Decode(format!("{} arguments for {highest} parameters in {:?}", stmt.args.len(), stmt.sql)));
     }
     Ok(())
 }
@@ -350,19 +355,43 @@ impl std::fmt::Debug for Lite {
     }
 }
 
-/// Counts a write as waiting for the writer until dropped (also when its task ends first).
-struct Queued(Arc<AtomicUsize>);
+/// Counts a write as waiting for the writer until it has the writer, or its task ends first.
+struct Queued {
+    lite: Arc<Lite>,
+    waiting: bool,
+}
 
 impl Queued {
-    fn new(count: &Arc<AtomicUsize>) -> Queued {
-        count.fetch_add(1, Ordering::SeqCst);
-        Queued(Arc::clone(count))
+    fn new(lite: &Arc<Lite>) -> Queued {
+        lite.queued.fetch_add(1, Ordering::SeqCst);
+        Queued { lite: Arc::clone(lite), waiting: true }
+    }
+
+    fn got_the_writer(mut self) {
+        self.waiting = false;
+        self.lite.queued.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
 impl Drop for Queued {
+    /// The task ended while waiting (a timeout, a client gone). A group may have been left open
+    /// for it: if no one else waits, a task of its own commits the group.
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        if !self.waiting {
+            return;
+        }
+        let others = self.lite.queued.fetch_sub(1, Ordering::SeqCst) - 1;
+        if others == 0
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let writer = Arc::clone(&self.lite.writer);
+            runtime.spawn(async move {
+                let mut writer = writer.lock().await;
+                if writer.open && !writer.done.is_empty() {
+                    finish(&mut writer);
+                }
+            });
+        }
     }
 }
 
@@ -395,11 +424,19 @@ impl Lite {
     /// savepoint of a transaction that holds the file's write lock (`BEGIN IMMEDIATE`: another
     /// process waits for it under `busy_timeout` instead of failing when it upgrades).
     pub(crate) async fn begin(self: &Arc<Lite>) -> StoreResult<LiteWriter> {
-        let queued = Queued::new(&self.queued);
+        let queued = Queued::new(self);
         let guard = Arc::clone(&self.writer).lock_owned().await;
-        drop(queued);
+        queued.got_the_writer();
         let mut writer = LiteWriter { guard, lite: Arc::clone(self), in_savepoint: false };
+        if writer.guard.open && writer.guard.conn.is_autocommit() {
+            // SQLite ended the group's transaction by itself (an I/O error, a full disk).
+            abandon(&mut writer.guard, "the group's transaction was rolled back by SQLite");
+        }
         if !writer.guard.open {
+            if !writer.guard.conn.is_autocommit() {
+                // A ROLLBACK that failed earlier left a transaction behind.
+                writer.guard.conn.execute_batch("ROLLBACK")?;
+            }
             begin_immediate(&mut writer.guard.conn).await?;
             writer.guard.open = true;
         }
@@ -438,7 +475,9 @@ async fn begin_immediate(conn: &mut rusqlite::Connection) -> StoreResult<()> {
 }
 
 fn connect(path: &Path) -> StoreResult<rusqlite::Connection> {
-    let conn = rusqlite::Connection::open(path)?;
+    // Not created here: sqlx created and migrated the file, and a path that sqlx read
+    // differently (percent-escapes) must fail rather than open an empty database.
+    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.busy_timeout(BUSY_TIMEOUT)?;
     // DIALECT: the per-connection settings, as in `Store::open` for sqlx's connections.
@@ -493,6 +532,11 @@ impl LiteWriter {
     /// and none of them is kept. One COMMIT per group instead of per write is what lets the
     /// one writer keep up with 64 connections reporting needs (BENCHMARKS.md, issue 5).
     pub(crate) async fn commit(mut self) -> StoreResult<()> {
+        if self.guard.conn.is_autocommit() {
+            self.in_savepoint = false;
+            abandon(&mut self.guard, "the group's transaction was rolled back by SQLite");
+            return Err(StoreError::Decode("SQLite rolled this write back (an I/O error or a full disk); nothing of it was kept".into()));
+        }
         self.guard.conn.execute_batch("RELEASE bangfu_write")?;
         self.in_savepoint = false;
         let (tell, mut told) = oneshot::channel();
@@ -530,10 +574,7 @@ impl Drop for LiteWriter {
             // Undo this write alone; the writes before it in the group stay.
             if writer.conn.execute_batch("ROLLBACK TO bangfu_write; RELEASE bangfu_write").is_err() {
                 let _ = writer.conn.execute_batch("ROLLBACK");
-                writer.open = false;
-                for tell in writer.done.drain(..) {
-                    let _ = tell.send(Err("the group's transaction was rolled back".into()));
-                }
+                abandon(writer, "the group's transaction was rolled back");
                 return;
             }
         }
@@ -541,6 +582,14 @@ impl Drop for LiteWriter {
         if writer.open && !(others_waiting && writer.done.len() < MAX_GROUP) {
             finish(writer);
         }
+    }
+}
+
+/// Tells each write of a group whose transaction is gone that nothing of it was kept.
+fn abandon(writer: &mut Writer, why: &str) {
+    writer.open = false;
+    for tell in writer.done.drain(..) {
+        let _ = tell.send(Err(why.to_string()));
     }
 }
 

@@ -159,6 +159,7 @@ impl Store {
     /// `now_ms / 60_000`) for this server, cluster-wide: the first caller for a (job, slot) gets
     /// `true`, every later one — on any server — `false`. The claim commits at once; to make
     /// the claim and the job's writes one transaction, use [`WriteTx::claim_job_slot`].
+    /// It takes the write lock like any write: never call it while holding a [`WriteTx`].
     pub async fn claim_job_slot(&self, job: &str, slot: i64) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
         let claimed = tx.claim_job_slot(job, slot).await?;

@@ -403,9 +403,36 @@ async fn screenshot(browser: &Client, name: &str, width: u32) {
 
 /// The text of the first element matching `css`, waiting for it to appear (pages such as the
 /// import stream their answer, so the element may come after the click returns).
+/// An element found just before the page is replaced (a form's answer arriving) goes stale: it is
+/// looked up again.
 async fn text_of(browser: &Client, css: &str) -> String {
-    let element = browser.wait().at_most(std::time::Duration::from_secs(30)).for_element(Locator::Css(css)).await.unwrap();
-    element.text().await.unwrap()
+    for _ in 0..50 {
+        let element = browser.wait().at_most(std::time::Duration::from_secs(30)).for_element(Locator::Css(css)).await.unwrap();
+        match element.text().await {
+            Ok(text) => return text,
+            Err(e) if is_stale(&e) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            Err(e) => panic!("text of {css}: {e}"),
+        }
+    }
+    panic!("{css} kept going stale")
+}
+
+/// Waits (up to 30 s) until the element matching `css` says `expected`: after a click that posts a
+/// form, the old page may still be there for a moment.
+async fn wait_for_text(browser: &Client, css: &str, expected: &str) {
+    let mut last = String::new();
+    for _ in 0..300 {
+        last = text_of(browser, css).await;
+        if last == expected {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{css} says {last:?}, not {expected:?}");
+}
+
+fn is_stale(error: &fantoccini::error::CmdError) -> bool {
+    matches!(error, fantoccini::error::CmdError::Standard(e) if e.error == fantoccini::error::ErrorStatus::StaleElementReference)
 }
 
 async fn fill(browser: &Client, name: &str, value: &str) {
@@ -510,7 +537,7 @@ async fn scenario(browser: &Client, base: &str) -> Result<(), String> {
     // Select the first (the nearest, in 曲沃县).
     let first_provider = rows[0].find(Locator::Css("td:nth-child(2) strong")).await.unwrap().text().await.unwrap();
     rows[0].find(Locator::Css("button.choose")).await.unwrap().click().await.unwrap();
-    assert_eq!(text_of(browser, "#need-status").await, "已选定");
+    wait_for_text(browser, "#need-status", "已选定").await;
     assert!(browser.source().await.unwrap().contains("已选定提供方"));
     screenshot(browser, "07-need-selected", 1280).await;
 
