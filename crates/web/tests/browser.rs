@@ -178,6 +178,97 @@ async fn a_form_posted_without_the_session_csrf_token_is_refused_and_changes_not
     assert_eq!(before.matches("class=\"ev ").count(), after.matches("class=\"ev ").count());
 }
 
+/// The green-channel card (`<article class="approval …">…</article>`) that names `item`.
+fn card_of<'a>(page: &'a str, item: &str) -> &'a str {
+    let at = page.find(item).expect("the approval is on the board");
+    let start = page[..at].rfind("<article").unwrap();
+    let end = at + page[at..].find("</article>").unwrap();
+    &page[start..end]
+}
+
+#[tokio::test]
+async fn an_officer_runs_the_green_channel_and_records_a_shipment_from_the_case_page() {
+    let server = spawn_server().await;
+    let client = Visitor::new();
+    log_in(&server, &client, "quwo").await;
+    let case_url = format!("{}/cases/1", server.base);
+    let page = client.get(&case_url).await.text().await.unwrap();
+    assert!(page.contains("id=\"approval-form\"") && page.contains("id=\"shipment-form\""), "an officer of the case sees both forms");
+    let csrf = csrf_in(&page);
+    let approvals_before = page.matches("<article class=\"approval ").count();
+
+    // A due time that is not a time: refused, named, nothing recorded.
+    let refused = client
+        .post(&format!("{case_url}/approvals"), &[("csrf", csrf.as_str()), ("agency", "生态环境"), ("item", "环评告知承诺"), ("due", "next week"), ("department", "141021")])
+        .await;
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("id=\"case-error\"") && html.contains("due:"), "the error names the field");
+    assert_eq!(html.matches("<article class=\"approval ").count(), approvals_before, "nothing was recorded");
+
+    // Opened with a due time at UTC+8: on the board, pending, with its clock.
+    let opened = client
+        .post(&format!("{case_url}/approvals"), &[("csrf", csrf.as_str()), ("agency", "生态环境"), ("item", "环评告知承诺"), ("due", "2020-02-05T18:00"), ("department", "141021")])
+        .await;
+    assert_eq!(opened.status(), 303, "back to the board");
+    assert_eq!(opened.headers()["location"], "/cases/1?done=approval#green-channel");
+    let page = client.get(&case_url).await.text().await.unwrap();
+    assert_eq!(page.matches("<article class=\"approval ").count(), approvals_before + 1);
+    let card = card_of(&page, "环评告知承诺");
+    assert!(card.contains("2020-02-05 18:00") && card.contains("待受理"), "{card}");
+
+    // Approved from its card.
+    let action = card.find("/approvals/").map(|at| &card[at..]).unwrap();
+    let approval_id: String = action["/approvals/".len()..].chars().take_while(char::is_ascii_digit).collect();
+    let decided = client.post(&format!("{case_url}/approvals/{approval_id}"), &[("csrf", csrf.as_str()), ("status", "approved")]).await;
+    assert_eq!(decided.status(), 303);
+    let page = client.get(&case_url).await.text().await.unwrap();
+    let card = card_of(&page, "环评告知承诺");
+    assert!(card.contains("已批准") && !card.contains("<form"), "decided, and no longer offered: {card}");
+    // Deciding it again is a conflict, said on the page.
+    let again = client.post(&format!("{case_url}/approvals/{approval_id}"), &[("csrf", csrf.as_str()), ("status", "rejected")]).await;
+    assert_eq!(again.status(), 409);
+
+    // A shipment with its traffic pass.
+    let shipped = client
+        .post(
+            &format!("{case_url}/shipments"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("goods", "熔喷布 2 吨"),
+                ("origin", "140100"),
+                ("destination", "曲沃县"),
+                ("status", "in_transit"),
+                ("departs", "2020-02-04T06:00"),
+                ("arrives", ""),
+                ("traffic_pass", "晋A 应急通行证 0042"),
+                ("need_id", ""),
+            ],
+        )
+        .await;
+    assert_eq!(shipped.status(), 303);
+    let back = format!("{}{}", server.base, shipped.headers()["location"].to_str().unwrap());
+    let page = client.get(&back).await.text().await.unwrap();
+    assert!(page.contains("运输已登记"), "the page says what was done");
+    assert!(page.contains("熔喷布 2 吨") && page.contains("晋A 应急通行证 0042") && page.contains("2020-02-04 06:00"));
+
+    // The enterprise sees the board but no forms, and cannot post to it.
+    let enterprise = Visitor::new();
+    log_in(&server, &enterprise, "enterprise").await;
+    let page = enterprise.get(&case_url).await.text().await.unwrap();
+    assert!(page.contains("id=\"green-channel\"") && !page.contains("id=\"approval-form\""));
+    let csrf = csrf_in(&page);
+    let refused = enterprise.post(&format!("{case_url}/approvals"), &[("csrf", csrf.as_str()), ("agency", "发改"), ("item", "伪造"), ("department", "141021")]).await;
+    assert_eq!(refused.status(), 403);
+    // Another county's officer: not found.
+    let houma = Visitor::new();
+    log_in(&server, &houma, "houma").await;
+    let page = houma.get(&format!("{}/", server.base)).await.text().await.unwrap();
+    let csrf = csrf_in(&page);
+    let refused = houma.post(&format!("{case_url}/shipments"), &[("csrf", csrf.as_str()), ("goods", "x"), ("origin", "141021"), ("destination", "141021"), ("status", "planned")]).await;
+    assert_eq!(refused.status(), 404);
+}
+
 #[tokio::test]
 async fn a_wrong_field_is_named_beside_it() {
     let server = spawn_server().await;
@@ -494,6 +585,10 @@ async fn scenario(browser: &Client, base: &str) -> Result<(), String> {
     assert!(case_path.starts_with("/cases/"), "{case_path}");
     assert_eq!(text_of(browser, "#case-title").await, ENTERPRISE);
     screenshot(browser, "03-case", 1280).await;
+    // The green-channel form opens in place.
+    browser.find(Locator::Css("#green-channel details summary")).await.unwrap().click().await.unwrap();
+    assert!(browser.find(Locator::Css("#approval-form input[name=agency]")).await.unwrap().is_displayed().await.unwrap());
+    screenshot(browser, "03b-green-channel-form", 1280).await;
 
     // The sterilisation need of the reference case: two candidates rejected, with reasons.
     browser.find(Locator::XPath("//table[contains(@class,'needs')]//a[contains(., '灭菌')]")).await.unwrap().click().await.unwrap();

@@ -5,13 +5,19 @@
 use super::dashboard::short_name;
 use super::events::{EventView, describe};
 use super::map::{Link, Marker, MarkerKind, render as render_map};
-use super::session::{PageUser, render};
+use super::form::Fields;
+use super::session::{PageUser, render_with};
 use super::ui::{Lang, Ui, day, time};
 use crate::{AppState, clock};
 use askama::Template;
-use axum::extract::{Path, State};
-use axum::response::Response;
-use bangfu_app::access;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use bangfu_app::channel::{NewApproval, NewShipment};
+use bangfu_app::{AppError, access};
+use bangfu_core::model::ApprovalStatus;
+use chrono::{FixedOffset, NaiveDateTime, TimeZone, Utc};
+use serde::Deserialize;
 use bangfu_core::model::{Role, Tier};
 use bangfu_core::region::RegionCode;
 use std::collections::BTreeMap;
@@ -45,6 +51,9 @@ pub struct DayGroup {
 }
 
 pub struct ApprovalCard {
+    pub id: i64,
+    /// Still to be decided: the officers of the case may move it on.
+    pub open: bool,
     pub agency: String,
     pub item: String,
     pub owner: String,
@@ -110,6 +119,14 @@ struct CasePage {
     note: String,
     opened: String,
     can_report: bool,
+    /// An officer who may act on the case: the green-channel and shipment forms are shown.
+    can_act: bool,
+    /// The county department of the enterprise: where an approval runs unless another is named.
+    county: String,
+    /// The needs of the case, for the shipment form (id, title).
+    need_options: Vec<(i64, String)>,
+    flash: String,
+    error: String,
     team: Vec<TeamColumn>,
     needs: Vec<NeedLine>,
     timeline: Vec<DayGroup>,
@@ -145,6 +162,8 @@ fn approval_card(a: &bangfu_store::ApprovalRow, lang: Lang, tree: &bangfu_core::
         },
     };
     ApprovalCard {
+        id: a.id,
+        open: a.decided_at.is_none(),
         agency: a.agency.clone(),
         item: a.item.clone(),
         owner: lang.department(tree, &a.department),
@@ -158,13 +177,28 @@ fn approval_card(a: &bangfu_store::ApprovalRow, lang: Lang, tree: &bangfu_core::
     }
 }
 
-pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>) -> Response {
+#[derive(Debug, Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, Query(query): Query<DoneQuery>) -> Response {
+    let flash = match query.done.as_deref() {
+        Some("approval") => user.t("审批事项已加入绿色通道。", "Approval added to the green channel."),
+        Some("decide") => user.t("审批状态已更新。", "Approval updated."),
+        Some("shipment") => user.t("运输已登记。", "Shipment recorded."),
+        _ => "",
+    };
+    case_page(&state, &user, id, flash.to_string(), String::new(), StatusCode::OK).await
+}
+
+async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, error: String, status: StatusCode) -> Response {
     let lang = user.lang;
     let app = &state.app;
     let tree = app.tree();
     let detail = match app.case_detail(&user.actor, id).await {
         Ok(d) => d,
-        Err(e) => return user.fail(&state, e),
+        Err(e) => return user.fail(state, e),
     };
     let now_ms = clock::now().timestamp_millis();
 
@@ -249,7 +283,7 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<
             })
         }
         Ok(_) => None,
-        Err(e) => return user.fail(&state, e),
+        Err(e) => return user.fail(state, e),
     };
 
     // The map: the enterprise, the provider chosen for each need, the candidates of open needs.
@@ -278,8 +312,11 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<
 
     let can_report = access::can_act_on_case(&user.actor) || (user.actor.role == Role::Enterprise && user.actor.enterprise_id == Some(detail.enterprise.id));
     let intro_case = (detail.enterprise.credit_code == bangfu_app::demo::CREDIT_CODE).then_some(id);
-    let ui = user.ui(&state, "case", detail.enterprise.name.clone());
-    render(&CasePage {
+    let ui = user.ui(state, "case", detail.enterprise.name.clone());
+    let can_act = access::can_act_on_case(&user.actor);
+    let county = detail.enterprise.region.parse::<u32>().ok().map(|c| tree.department_region(RegionCode::new_unchecked(c)).to_string()).unwrap_or_default();
+    let need_options = detail.needs.iter().map(|n| (n.id, n.title.clone())).collect();
+    render_with(status, &CasePage {
         ui,
         intro_case,
         case_id: id,
@@ -290,6 +327,11 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<
         note: detail.enterprise.note.clone(),
         opened: time(detail.case.opened_at),
         can_report,
+        can_act,
+        county,
+        need_options,
+        flash,
+        error,
         team,
         needs,
         timeline,
@@ -299,4 +341,99 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<
         plan,
         map,
     })
+}
+
+/// A time typed in a datetime-local field (2020-02-03T18:00), at UTC+8; empty is none.
+fn china_time(fields: &Fields, name: &str, lang: Lang) -> Result<Option<chrono::DateTime<Utc>>, AppError> {
+    let text = fields.text(name);
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let china = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(text.trim(), f).ok())
+        .and_then(|naive| china.from_local_datetime(&naive).single())
+        .map(|t| Some(t.with_timezone(&Utc)))
+        .ok_or_else(|| AppError::BadInput(format!("{name}: {}", lang.pick("请按 2020-02-03 18:00 的格式填写（北京时间）", "write it as 2020-02-03 18:00 (China time)"))))
+}
+
+/// Back to the case page after a green-channel or shipment form: to the board on success, the
+/// page again with the error otherwise.
+async fn after(state: &AppState, user: &PageUser, id: i64, done: &str, outcome: Result<(), AppError>) -> Response {
+    match outcome {
+        Ok(()) => Redirect::to(&format!("/cases/{id}?done={done}#green-channel")).into_response(),
+        Err(e @ (AppError::NotFound(_) | AppError::Internal(_) | AppError::Unauthorized(_))) => user.fail(state, e),
+        Err(e) => {
+            let status = match e {
+                AppError::Conflict(_) => StatusCode::CONFLICT,
+                AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            case_page(state, user, id, String::new(), e.to_string(), status).await
+        }
+    }
+}
+
+/// Opens an approval in the case's green channel (POST from the case page).
+pub async fn open_approval(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, fields: Fields) -> Response {
+    if let Err(refused) = user.check_csrf(&state, &fields) {
+        return refused;
+    }
+    let outcome = async {
+        let input = NewApproval {
+            department: fields.text("department"),
+            agency: fields.text("agency"),
+            item: fields.text("item"),
+            due_at: china_time(&fields, "due", user.lang)?,
+        };
+        state.app.open_approval(&user.actor, clock::now(), id, input).await.map(drop)
+    }
+    .await;
+    after(&state, &user, id, "approval", outcome).await
+}
+
+/// Moves an approval of the case on: in progress, approved or rejected.
+pub async fn decide_approval(State(state): State<AppState>, user: PageUser, Path((id, approval)): Path<(i64, i64)>, fields: Fields) -> Response {
+    if let Err(refused) = user.check_csrf(&state, &fields) {
+        return refused;
+    }
+    let outcome = async {
+        let status = ApprovalStatus::parse(&fields.text("status")).map_err(|e| AppError::BadInput(format!("status: {e}")))?;
+        // Only an approval of this case: another case's approval is not found here.
+        let detail = state.app.case_detail(&user.actor, id).await?;
+        if !detail.approvals.iter().any(|a| a.id == approval) {
+            return Err(AppError::NotFound(format!("approval {approval}")));
+        }
+        state.app.decide_approval(&user.actor, clock::now(), approval, status).await.map(drop)
+    }
+    .await;
+    after(&state, &user, id, "decide", outcome).await
+}
+
+/// Records a shipment of the case, with its traffic pass.
+pub async fn add_shipment(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, fields: Fields) -> Response {
+    if let Err(refused) = user.check_csrf(&state, &fields) {
+        return refused;
+    }
+    let outcome = async {
+        let need_id = match fields.text("need_id").trim() {
+            "" => None,
+            text => Some(text.parse::<i64>().map_err(|_| AppError::BadInput(format!("need_id: {text} is not a need")))?),
+        };
+        let traffic_pass = fields.text("traffic_pass");
+        let input = NewShipment {
+            need_id,
+            goods: fields.text("goods"),
+            origin: fields.text("origin"),
+            destination: fields.text("destination"),
+            status: fields.text("status"),
+            traffic_pass: (!traffic_pass.trim().is_empty()).then_some(traffic_pass),
+            departs_at: china_time(&fields, "departs", user.lang)?,
+            arrives_at: china_time(&fields, "arrives", user.lang)?,
+        };
+        state.app.add_shipment(&user.actor, clock::now(), id, input).await.map(drop)
+    }
+    .await;
+    after(&state, &user, id, "shipment", outcome).await
 }
