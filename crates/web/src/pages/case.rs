@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use bangfu_app::channel::{NewApproval, NewShipment};
 use bangfu_app::{AppError, access};
 use bangfu_core::model::ApprovalStatus;
-use chrono::{FixedOffset, NaiveDateTime, TimeZone, Utc};
+use chrono::Utc;
 use serde::Deserialize;
 use bangfu_core::model::{Role, Tier};
 use bangfu_core::region::RegionCode;
@@ -349,12 +349,8 @@ fn china_time(fields: &Fields, name: &str, lang: Lang) -> Result<Option<chrono::
     if text.trim().is_empty() {
         return Ok(None);
     }
-    let china = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
-    ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(text.trim(), f).ok())
-        .and_then(|naive| china.from_local_datetime(&naive).single())
-        .map(|t| Some(t.with_timezone(&Utc)))
+    super::enterprise::china_time(&text)
+        .map(Some)
         .ok_or_else(|| AppError::BadInput(format!("{name}: {}", lang.pick("请按 2020-02-03 18:00 的格式填写（北京时间）", "write it as 2020-02-03 18:00 (China time)"))))
 }
 

@@ -147,8 +147,8 @@ async fn page(state: &AppState, user: &PageUser, id: i64, need: Typed, need_erro
     render_with(status, &EnterprisePage { ui, case_id: id, enterprise: detail.enterprise.name.clone(), kinds, methods, need, need_errors, ret, return_errors, needs, returns, flash })
 }
 
-/// A deadline typed as 2020-02-10T18:00 (a datetime-local field) or "2020-02-10 18:00", at UTC+8.
-fn deadline(text: &str) -> Option<chrono::DateTime<Utc>> {
+/// A time typed as 2020-02-10T18:00 (a datetime-local field) or "2020-02-10 18:00", at UTC+8.
+pub(super) fn china_time(text: &str) -> Option<chrono::DateTime<Utc>> {
     let china = FixedOffset::east_opt(8 * 3600)?;
     ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
         .iter()
@@ -168,7 +168,7 @@ pub async fn report_need(State(state): State<AppState>, user: PageUser, Path(id)
     let max_distance_km = number(&fields, "max_distance_km", &mut errors, lang);
     let max_lead_time_h = number(&fields, "max_lead_time_h", &mut errors, lang);
     let deadline = match fields.get("deadline") {
-        Some(text) => match deadline(text) {
+        Some(text) => match china_time(text) {
             Some(d) => Some(d),
             None => {
                 errors.set("deadline", lang.pick("请按 2020-02-10 18:00 的格式填写（北京时间）", "write it as 2020-02-10 18:00 (China time)"));
@@ -261,8 +261,8 @@ mod tests {
 
     #[test]
     fn a_deadline_is_read_at_utc_plus_8() {
-        let at = deadline("2020-02-10T18:00").unwrap();
+        let at = china_time("2020-02-10T18:00").unwrap();
         assert_eq!(at.to_rfc3339(), "2020-02-10T10:00:00+00:00");
-        assert!(deadline("10 Feb").is_none());
+        assert!(china_time("10 Feb").is_none());
     }
 }
