@@ -538,10 +538,26 @@ async fn log_in_browser(browser: &Client, base: &str, username: &str) {
     fill(browser, "username", username).await;
     fill(browser, "password", PASSWORD).await;
     browser.find(Locator::Css("form.stack button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for_path(browser, "past the login page", |path| !path.starts_with("/login")).await;
 }
 
 async fn log_out_browser(browser: &Client) {
     browser.find(Locator::Css("form[action=\"/logout\"] button")).await.unwrap().click().await.unwrap();
+    wait_for_path(browser, "back at the login page", |path| path.starts_with("/login")).await;
+}
+
+/// Waits (up to 30 s) until the page's path satisfies `arrived`: a click on a link or a submit
+/// button returns before the browser has navigated. Returns the path.
+async fn wait_for_path(browser: &Client, what: &str, arrived: impl Fn(&str) -> bool) -> String {
+    let mut path = String::new();
+    for _ in 0..300 {
+        path = browser.current_url().await.unwrap().path().to_string();
+        if arrived(&path) {
+            return path;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("not {what}: still at {path}");
 }
 
 fn skip_or_fail(why: &str) {
@@ -581,8 +597,7 @@ async fn scenario(browser: &Client, base: &str) -> Result<(), String> {
 
     // Open the case.
     browser.find(Locator::Css("a.case-link")).await.unwrap().click().await.unwrap();
-    let case_path = browser.current_url().await.unwrap().path().to_string();
-    assert!(case_path.starts_with("/cases/"), "{case_path}");
+    let case_path = wait_for_path(browser, "on the case page", |path| path.starts_with("/cases/")).await;
     assert_eq!(text_of(browser, "#case-title").await, ENTERPRISE);
     screenshot(browser, "03-case", 1280).await;
     // The green-channel form opens in place.
@@ -605,6 +620,7 @@ async fn scenario(browser: &Client, base: &str) -> Result<(), String> {
 
     // Report a slitting need through the form.
     browser.find(Locator::Css("#report-need")).await.unwrap().click().await.unwrap();
+    wait_for_path(browser, "on the enterprise form", |path| path.ends_with("/enterprise")).await;
     browser.find(Locator::Css("select[name=kind] option[value=slitting]")).await.unwrap().click().await.unwrap();
     fill(browser, "title", "新到熔喷布卷宽1.6米，需分切至1.4米").await;
     fill(browser, "quantity", "12").await;
@@ -615,8 +631,7 @@ async fn scenario(browser: &Client, base: &str) -> Result<(), String> {
     browser.find(Locator::Css("#submit-need")).await.unwrap().click().await.unwrap();
 
     // The need page: routed, sourced, candidates with reasons.
-    let need_path = browser.current_url().await.unwrap().path().to_string();
-    assert!(need_path.starts_with("/needs/"), "{need_path}");
+    let need_path = wait_for_path(browser, "on the need page", |path| path.starts_with("/needs/")).await;
     assert_eq!(text_of(browser, "#need-title").await, "新到熔喷布卷宽1.6米，需分切至1.4米");
     let candidates = text_of(browser, "#candidates").await;
     assert!(candidates.contains("曲沃县某分切企业") && candidates.contains("侯马市某服装企业"), "{candidates}");
@@ -660,6 +675,7 @@ async fn scenario(browser: &Client, base: &str) -> Result<(), String> {
     screenshot(browser, "11-registry-import", 1280).await;
     browser.goto(&format!("{base}/registry?q=%E7%BF%BC%E5%9F%8E")).await.unwrap();
     browser.find(Locator::XPath("//ul[contains(@class,'providers')]//a[contains(., '翼城县某分切企业')]")).await.unwrap().click().await.unwrap();
+    wait_for_path(browser, "on the provider page", |path| path.starts_with("/registry/providers/")).await;
     screenshot(browser, "12-provider", 1280).await;
 
     // An officer of 侯马市: no trace of the case.
