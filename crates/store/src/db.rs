@@ -134,36 +134,22 @@ fn not_null<T>(value: Option<T>, name: &str) -> StoreResult<T> {
     value.ok_or_else(|| StoreError::Decode(format!("column {name} is NULL")))
 }
 
-impl Column for i64 {
-    fn get(row: &(dyn Row + '_), name: &str) -> StoreResult<i64> {
-        not_null(row.int(name)?, name)
-    }
+/// `Column` for a type and its `Option`, read through one accessor of [`Row`].
+macro_rules! column {
+    ($($ty:ty => $read:ident),*) => {$(
+        impl Column for $ty {
+            fn get(row: &(dyn Row + '_), name: &str) -> StoreResult<$ty> {
+                not_null(row.$read(name)?, name)
+            }
+        }
+        impl Column for Option<$ty> {
+            fn get(row: &(dyn Row + '_), name: &str) -> StoreResult<Option<$ty>> {
+                row.$read(name)
+            }
+        }
+    )*};
 }
-impl Column for Option<i64> {
-    fn get(row: &(dyn Row + '_), name: &str) -> StoreResult<Option<i64>> {
-        row.int(name)
-    }
-}
-impl Column for f64 {
-    fn get(row: &(dyn Row + '_), name: &str) -> StoreResult<f64> {
-        not_null(row.float(name)?, name)
-    }
-}
-impl Column for Option<f64> {
-    fn get(row: &(dyn Row + '_), name: &str) -> StoreResult<Option<f64>> {
-        row.float(name)
-    }
-}
-impl Column for String {
-    fn get(row: &(dyn Row + '_), name: &str) -> StoreResult<String> {
-        not_null(row.text(name)?, name)
-    }
-}
-impl Column for Option<String> {
-    fn get(row: &(dyn Row + '_), name: &str) -> StoreResult<Option<String>> {
-        row.text(name)
-    }
-}
+column!(i64 => int, f64 => float, String => text);
 
 impl dyn Row + '_ {
     /// The column `name` as a `T`.

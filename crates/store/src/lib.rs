@@ -94,11 +94,10 @@ impl Store {
         sqlx::any::install_default_drivers();
         let connect_url = url.connect_url();
         let backend = url.backend();
-        // DIALECT: SQLite has one writer at a time; readers run beside it in WAL mode.
-        // Four readers on SQLite: every connection is a thread of its own, and more of them only
-        // compete with the writer for the cores (a case read is one or two short queries).
+        // DIALECT: on SQLite these sqlx pools serve only migrations and copies (requests use
+        // `db::Lite`), one step at a time: one connection each, each a thread of sqlx's own.
         let (read_max, write_max) = match backend {
-            Backend::Sqlite => (4, 1),
+            Backend::Sqlite => (1, 1),
             Backend::Postgres => (16, 16),
         };
         let options = move |max: u32| {
