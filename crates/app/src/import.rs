@@ -163,12 +163,12 @@ impl App {
                     id
                 }
             };
-            let row = CapabilityRow { id: 0, provider_id, kind: line.kind.as_str().into(), available: i64::from(line.available), attrs: line.attrs.to_string(), updated_at: to_millis(now) };
+            let row = CapabilityRow { id: 0, provider_id, kind: line.kind.as_str().into(), available: i64::from(line.available), attrs: line.attrs.to_string(), updated_at: to_millis(now), version: 0 };
             tx.upsert_capability(&row).await?;
             if contested.contains(line.kind.as_str()) {
                 let provider = ProviderRow { id: provider_id, key: line.key.clone(), name: line.name.clone(), region: line.region.clone(), lon: Some(line.lon), lat: Some(line.lat), note: String::new(), created_at: 0 };
                 let typed = CapabilityAttrs::from_attrs(line.kind, &attr_values(&line.attrs)?).map_err(|e| bad(format!("line {}: {e}", line.line)))?;
-                let capability = self.capability_of(&provider, line.kind, line.available, typed)?;
+                let capability = crate::registry::capability_of(&provider, line.available, typed)?;
                 self.propose_switches(&mut tx, actor, now, &capability).await?;
             }
             progress(done + 1, lines.len());

@@ -17,26 +17,51 @@ impl App {
     /// requirements do not parse, say), the report is committed alone and the refusal returned,
     /// as `report_need` followed by `source_need` would.
     pub async fn report_and_source(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<NeedRow> {
+        let registry_kind = NeedKind::parse(&input.kind).is_ok_and(|k| k.has_capabilities());
+        // Screened on the registry index before the write transaction, from the enterprise as
+        // read now; the transaction uses it if the need and enterprise it reads give the same
+        // spec, and screens again (in memory) if not.
+        let early = if registry_kind && access::can_act_on_case(actor) { self.screen_reported(case_id, &input).await? } else { None };
         let (mut tx, need, case, enterprise) = self.report_uncommitted(actor, now, case_id, input).await?;
-        let registry_kind = NeedKind::parse(&need.kind).is_ok_and(|k| k.has_capabilities());
         if !(registry_kind && access::can_act_on_case(actor)) {
             tx.commit().await?;
             return Ok(need);
         }
-        match self.screen_for(&mut tx, &need, &case, Some(&enterprise), None).await {
-            Ok(Some(screened)) => {
-                let need = self.record_sourcing(&mut tx, actor, now, need, &case, screened).await?;
-                tx.commit().await?;
-                Ok(need)
-            }
+        let spec = match self.spec_of(&need, &enterprise) {
+            Ok(Some(spec)) => spec,
             Ok(None) => {
                 tx.commit().await?;
-                Err(crate::registry::not_in_registry(&need))
+                return Err(crate::registry::not_in_registry(&need));
             }
             Err(refused) => {
                 tx.commit().await?;
-                Err(refused)
+                return Err(refused);
             }
+        };
+        let screened = match early {
+            Some(early) if early.spec == spec => early,
+            _ => self.screen(&spec).await?,
+        };
+        let need = self.record_sourcing(&mut tx, actor, now, need, &case, screened, false).await?;
+        tx.commit().await?;
+        Ok(need)
+    }
+
+    /// Screens a need about to be reported, if its input and case allow (anything amiss is left
+    /// for the report to refuse, with its own message).
+    async fn screen_reported(&self, case_id: i64, input: &NewNeed) -> AppResult<Option<crate::registry::Screened>> {
+        let Some(enterprise) = self.store.enterprise_of_case(case_id).await? else { return Ok(None) };
+        let draft = NeedRow {
+            kind: input.kind.clone(),
+            quantity: input.quantity,
+            requires: if input.requires.is_null() { "{}".into() } else { input.requires.to_string() },
+            max_distance_km: input.max_distance_km,
+            max_lead_time_h: input.max_lead_time_h,
+            ..NeedRow::default()
+        };
+        match self.spec_of(&draft, &enterprise) {
+            Ok(Some(spec)) => Ok(Some(self.screen(&spec).await?)),
+            _ => Ok(None),
         }
     }
 }

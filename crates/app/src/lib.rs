@@ -23,6 +23,7 @@ pub mod letters;
 pub mod needs;
 pub mod plans;
 pub mod registry;
+mod registry_cache;
 pub mod registry_search;
 pub mod returns;
 mod time;
@@ -33,6 +34,7 @@ pub use cache::Seen;
 pub use error::{AppError, AppResult};
 pub use time::{from_millis, to_millis};
 
+use bangfu_core::bounded_screening::Bounds;
 use bangfu_core::escalation::ResponseWindows;
 use bangfu_core::region::RegionTree;
 use bangfu_core::routing::RoutingPolicy;
@@ -49,13 +51,32 @@ pub struct App {
     pub(crate) windows: ResponseWindows,
     /// Case pages read at the database's current version (see `cache.rs`).
     pub(crate) caches: std::sync::Arc<cache::Caches>,
+    /// The registry index of this server (see `registry_cache.rs`).
+    pub(crate) registry: std::sync::Arc<registry_cache::RegistryCache>,
+    /// How much of each screening a need keeps.
+    pub(crate) bounds: Bounds,
 }
 
 impl App {
     /// Opens the database at `url` (see `bangfu_store::DatabaseUrl`) with the default policies.
     pub async fn open(url: &str) -> AppResult<App> {
         let store = Store::open(url).await?;
-        Ok(App { store, tree: RegionTree::embedded(), policy: RoutingPolicy::default(), windows: ResponseWindows::default(), caches: Default::default() })
+        Ok(App {
+            store,
+            tree: RegionTree::embedded(),
+            policy: RoutingPolicy::default(),
+            windows: ResponseWindows::default(),
+            caches: Default::default(),
+            registry: Default::default(),
+            bounds: Bounds::default(),
+        })
+    }
+
+    /// Keeps `bounds` of each screening: the best `candidates` and `per_reason` nearest
+    /// rejections for each reason (10 and 3 by default).
+    pub fn with_screening_bounds(mut self, bounds: Bounds) -> App {
+        self.bounds = bounds;
+        self
     }
 
     pub fn tree(&self) -> &'static RegionTree {

@@ -10,9 +10,10 @@ use bangfu_core::model::{NeedKind, NeedStatus};
 use bangfu_core::widening::widen;
 use bangfu_core::region::RegionCode;
 use bangfu_core::routing::route;
-use bangfu_core::screening::{NeedSpec, Screener, Screening, better_than};
+use bangfu_core::bounded_screening::BoundedScreening;
+use bangfu_core::screening::{Candidate, NeedSpec, Rejection, Screener, Screening, better_than};
 use bangfu_core::travel::{GeodesicTravel, LonLat, TravelSettings};
-use bangfu_store::{CandidateRow, CapabilityRow, CaseRow, EnterpriseRow, NeedRow, ProviderRow, WriteTx};
+use bangfu_store::{CandidateRow, CapabilityRow, CaseRow, EnterpriseRow, NeedRow, ProviderRow, ScreeningRow, WriteTx};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
@@ -112,7 +113,7 @@ impl App {
         }
         let mut tx = self.store.begin_write().await?;
         let provider = tx.provider(provider_id).await?.ok_or_else(|| AppError::NotFound(format!("provider {provider_id}")))?;
-        let mut row = CapabilityRow { id: 0, provider_id, kind: kind.as_str().into(), available: i64::from(available), attrs: attrs.to_string(), updated_at: to_millis(now) };
+        let mut row = CapabilityRow { id: 0, provider_id, kind: kind.as_str().into(), available: i64::from(available), attrs: attrs.to_string(), updated_at: to_millis(now), version: 0 };
         row.id = tx.upsert_capability(&row).await?;
         Audit {
             actor,
@@ -124,30 +125,14 @@ impl App {
         }
         .append(&mut tx)
         .await?;
-        let capability = self.capability_of(&provider, kind, available, typed)?;
+        let capability = capability_of(&provider, available, typed)?;
         self.propose_switches(&mut tx, actor, now, &capability).await?;
         tx.commit().await?;
         Ok(row)
     }
 
-    pub(crate) fn capability_of(&self, provider: &ProviderRow, _kind: NeedKind, available: bool, attrs: CapabilityAttrs) -> AppResult<Capability<ProviderId>> {
-        let at = LonLat::new(provider.lon.unwrap_or(0.0), provider.lat.unwrap_or(0.0)).map_err(AppError::Internal)?;
-        Ok(Capability { provider: ProviderId(provider.id), name: provider.name.clone(), region: region_code(&provider.region), at, available, attrs })
-    }
-
-    /// Every capability of `kind` in the registry, typed.
-    async fn registry_of_kind(&self, tx: &mut WriteTx, kind: NeedKind) -> AppResult<Vec<Capability<ProviderId>>> {
-        let mut out = Vec::new();
-        for (row, provider) in tx.capabilities_with_providers_of_kind(kind.as_str()).await? {
-            let attrs: Value = serde_json::from_str(&row.attrs).unwrap_or(json!({}));
-            let Ok(typed) = CapabilityAttrs::from_attrs(kind, &attr_values(&attrs)?) else { continue };
-            out.push(self.capability_of(&provider, kind, row.available != 0, typed)?);
-        }
-        Ok(out)
-    }
-
-    /// What screening reads of a stored need of an enterprise.
-    fn need_spec(&self, need: &NeedRow, enterprise: &EnterpriseRow, requires: Requirement) -> AppResult<NeedSpec> {
+    /// What screening reads of a need, from its stored row and its enterprise.
+    pub(crate) fn need_spec(&self, need: &NeedRow, enterprise: &EnterpriseRow, requires: Requirement) -> AppResult<NeedSpec> {
         let at = LonLat::new(enterprise.lon.unwrap_or(0.0), enterprise.lat.unwrap_or(0.0)).map_err(|e| bad(format!("the enterprise's location: {e}")))?;
         let mut spec = NeedSpec::new(region_code(&enterprise.region), at, need.quantity, requires).map_err(|e| bad(e.to_string()))?;
         if let Some(km) = need.max_distance_km {
@@ -159,85 +144,77 @@ impl App {
         Ok(spec)
     }
 
-    /// Screens `need` against the registry, inside `tx`.
-    async fn screen_in(&self, tx: &mut WriteTx, need: &NeedRow, only_provider: Option<i64>) -> AppResult<Option<(Screening<ProviderId>, RegionCode)>> {
-        if requirement_of(need)?.is_none() {
-            return Ok(None);
-        }
-        let case = tx.case(need.case_id).await?.ok_or_else(|| AppError::Internal("need without case".into()))?;
-        self.screen_for(tx, need, &case, None, only_provider).await
+    /// The spec of a stored need of a registry kind (none for kinds the registry does not hold).
+    pub(crate) fn spec_of(&self, need: &NeedRow, enterprise: &EnterpriseRow) -> AppResult<Option<NeedSpec>> {
+        requirement_of(need)?.map(|requires| self.need_spec(need, enterprise, requires)).transpose()
     }
 
-    /// Screens `need` of `case` against the registry, inside `tx`; `enterprise` is the case's,
-    /// when the caller has read it already.
-    pub(crate) async fn screen_for(
-        &self,
-        tx: &mut WriteTx,
-        need: &NeedRow,
-        case: &CaseRow,
-        enterprise: Option<&EnterpriseRow>,
-        only_provider: Option<i64>,
-    ) -> AppResult<Option<(Screening<ProviderId>, RegionCode)>> {
-        let Some(requires) = requirement_of(need)? else { return Ok(None) };
-        let read;
-        let enterprise = match enterprise {
-            Some(enterprise) => enterprise,
-            None => {
-                read = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
-                &read
-            }
-        };
-        let spec = self.need_spec(need, enterprise, requires)?;
-        let kind = spec.kind();
-        let mut registry = self.registry_of_kind(tx, kind).await?;
-        if let Some(provider) = only_provider {
-            registry.retain(|c| c.provider.0 == provider);
-            if registry.is_empty() {
-                return Err(bad(format!("provider {provider} has no {kind} capability in the registry — add it first")));
-            }
-        }
+    /// Screens a need on this server's registry index (brought up to date first), outside any
+    /// write transaction: the bounded record and the registry version it reflects.
+    pub(crate) async fn screen(&self, spec: &NeedSpec) -> AppResult<Screened> {
+        let registry = self.registry().await?;
         let travel = GeodesicTravel::new(TravelSettings::default()).map_err(AppError::Internal)?;
-        let screening = Screener::new(self.tree, &self.policy, &travel).screen(&spec, &registry).map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok(Some((screening, spec.region)))
+        let screener = Screener::new(self.tree, &self.policy, &travel);
+        let outcome = registry.index.screen_bounded(&screener, spec, self.bounds).map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(Screened { spec: spec.clone(), outcome, registry_version: registry.held.unwrap_or(0) })
     }
 
-    /// Screens a stored need against the stored registry without recording anything (what-if):
-    /// the screening, and the providers it names. Reads inside a write transaction that is rolled
-    /// back, so that it sees one consistent registry.
+    /// Screens a stored need against the whole stored registry without recording anything
+    /// (what-if, `bangfu match --need-id`): every capability of its kind, and the providers it
+    /// names.
     pub async fn what_if_screening(&self, actor: &Actor, need_id: i64) -> AppResult<(Screening<ProviderId>, std::collections::BTreeMap<i64, ProviderRow>)> {
         self.need_detail(actor, need_id).await?;
-        let mut tx = self.store.begin_write().await?;
-        let need = tx.need(need_id).await?.ok_or_else(|| AppError::NotFound(format!("need {need_id}")))?;
-        let Some((screening, _)) = self.screen_in(&mut tx, &need, None).await? else {
+        let (need, _, enterprise) = self.store.need_with_case(need_id).await?.ok_or_else(|| AppError::NotFound(format!("need {need_id}")))?;
+        let Some(spec) = self.spec_of(&need, &enterprise)? else {
             return Err(bad(format!("need {need_id} is of kind {}, which the registry does not hold", need.kind)));
+        };
+        let screening = {
+            let registry = self.registry().await?;
+            let travel = GeodesicTravel::new(TravelSettings::default()).map_err(AppError::Internal)?;
+            let screener = Screener::new(self.tree, &self.policy, &travel);
+            screener.screen(&spec, registry.index.of_kind(spec.kind())).map_err(|e| AppError::Internal(e.to_string()))?
         };
         let mut providers = std::collections::BTreeMap::new();
         for id in screening.candidates.iter().map(|c| c.provider.0).chain(screening.rejected.iter().map(|r| r.provider.0)) {
-            if let Some(p) = tx.provider(id).await? {
+            if let Some(p) = self.store.provider(id).await? {
                 providers.insert(id, p);
             }
         }
-        tx.rollback().await?;
         Ok((screening, providers))
     }
 
-    /// Sources a need: screens the registry, records every candidate and rejection with its
-    /// reasons, and — for a need without a selected provider — searches ring by ring (county,
-    /// city, province, nation): the owner becomes the tier of the first ring that holds a
-    /// feasible candidate, and each empty ring is recorded as widened.
+    /// Sources a need: screens the registry on the index, then records the bounded record (the
+    /// best candidates, the nearest rejections per reason, the counts) in place of the last one,
+    /// and — for a need without a selected provider — searches ring by ring (county, city,
+    /// province, nation): the owner becomes the tier of the first ring that holds a feasible
+    /// candidate, and each empty ring is recorded as widened.
     pub async fn source_need(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64) -> AppResult<NeedRow> {
+        // Screened before the write, from the need as read now; re-screened (in memory) if the
+        // need or its enterprise changed before the write transaction read them.
+        let (need, _, enterprise) = self.store.need_with_case(need_id).await?.ok_or_else(|| AppError::NotFound(format!("need {need_id}")))?;
+        let early = match self.spec_of(&need, &enterprise) {
+            Ok(Some(spec)) => Some(self.screen(&spec).await?),
+            _ => None,
+        };
         let mut tx = self.store.begin_write().await?;
         let (need, case) = self.need_for_write(&mut tx, actor, need_id).await?;
-        let Some(screened) = self.screen_for(&mut tx, &need, &case, None, None).await? else {
+        let enterprise = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
+        let Some(spec) = self.spec_of(&need, &enterprise)? else {
             return Err(not_in_registry(&need));
         };
-        let need = self.record_sourcing(&mut tx, actor, now, need, &case, screened).await?;
+        let screened = match early {
+            Some(early) if early.spec == spec => early,
+            _ => self.screen(&spec).await?,
+        };
+        let need = self.record_sourcing(&mut tx, actor, now, need, &case, screened, true).await?;
         tx.commit().await?;
         Ok(need)
     }
 
-    /// What sourcing writes once the registry is screened: candidates and rejections, the
-    /// widening and its route, the events, a letter if the need became national.
+    /// What sourcing writes once the registry is screened: the bounded record, the widening and
+    /// its route, the events, a letter if the need became national. `again`: the need was
+    /// sourced before, and its last record is replaced.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn record_sourcing(
         &self,
         tx: &mut WriteTx,
@@ -245,18 +222,22 @@ impl App {
         now: DateTime<Utc>,
         mut need: NeedRow,
         case: &CaseRow,
-        (screening, enterprise_region): (Screening<ProviderId>, RegionCode),
+        screened: Screened,
+        again: bool,
     ) -> AppResult<NeedRow> {
         let need_id = need.id;
-        self.record_screening(tx, now, need_id, enterprise_region, &screening).await?;
+        let enterprise_region = screened.spec.region;
+        let outcome = &screened.outcome;
+        self.record_screening(tx, now, need_id, &screened, again).await?;
         let unselected = need.selected_candidate.is_none() && need.status == NeedStatus::Open.as_str();
         let mut widened = Vec::new();
         if unselected && need.solution_region.is_none() {
-            let regions: Vec<RegionCode> = screening.candidates.iter().map(|c| c.region).collect();
+            let candidates: Vec<&Candidate<ProviderId>> = outcome.widening_candidates().collect();
+            let regions: Vec<RegionCode> = candidates.iter().map(|c| c.region).collect();
             let widening = widen(self.tree, enterprise_region, &regions).map_err(|e| AppError::Internal(e.to_string()))?;
             widened = widening.messages;
             // Candidates are ranked, so the first inside the ring is the ring's best.
-            if let Some(best) = widening.found.and_then(|(_, inside)| inside.first().map(|&i| &screening.candidates[i])) {
+            if let Some(best) = widening.found.and_then(|(_, inside)| inside.first().map(|&i| candidates[i])) {
                 let kind = NeedKind::parse(&need.kind).map_err(AppError::Internal)?;
                 let decision = route(self.tree, &self.policy, enterprise_region, best.region, Some(kind)).map_err(|e| AppError::Internal(e.to_string()))?;
                 if decision.owner.to_string() != need.owner {
@@ -272,6 +253,7 @@ impl App {
                 .append(tx)
                 .await?;
         }
+        let counts: serde_json::Map<String, Value> = outcome.counts.iter().map(|(code, n)| (code.to_string(), json!(n))).collect();
         Audit {
             actor,
             now,
@@ -279,8 +261,9 @@ impl App {
             entity: format!("need:{need_id}"),
             case_id: Some(case.id),
             payload: json!({
-                "candidates": screening.candidates.len(), "rejected": screening.rejected.len(),
-                "best": screening.candidates.first().map(|c| json!({"provider": c.name, "lead_time_h": c.lead_time_h, "road_km": c.road_km})),
+                "screened": outcome.screened, "candidates": outcome.feasible, "rejected": outcome.screened - outcome.feasible,
+                "reasons": counts, "registry_version": screened.registry_version,
+                "best": outcome.candidates.first().map(|c| json!({"provider": c.name, "lead_time_h": c.lead_time_h, "road_km": c.road_km})),
                 "scope": need.scope, "owner": need.owner,
             }),
         }
@@ -290,54 +273,64 @@ impl App {
         Ok(need)
     }
 
-    /// Writes every candidate and rejection of a screening, with reasons, as candidate rows.
-    async fn record_screening(&self, tx: &mut WriteTx, now: DateTime<Utc>, need_id: i64, enterprise_region: RegionCode, screening: &Screening<ProviderId>) -> AppResult<()> {
-        for candidate in &screening.candidates {
-            let row = CandidateRow {
-                id: 0,
-                need_id,
-                provider_id: candidate.provider.0,
-                feasible: 1,
-                road_km: candidate.road_km,
-                travel_h: candidate.travel_h,
-                processing_h: candidate.processing_h,
-                lead_time_h: candidate.lead_time_h,
-                scope: candidate.scope.as_str().into(),
-                owner: candidate.owner.to_string(),
-                reasons: "[]".into(),
-                explanation_zh: candidate.explanation.zh.clone(),
-                explanation_en: candidate.explanation.en.clone(),
-                status: "proposed".into(),
-                created_at: to_millis(now),
-            };
-            tx.upsert_candidate(&row).await?;
+    /// Writes the bounded record of a screening: its candidates and rejections as candidate rows
+    /// (replacing the last screening's when `again`), and its counts.
+    async fn record_screening(&self, tx: &mut WriteTx, now: DateTime<Utc>, need_id: i64, screened: &Screened, again: bool) -> AppResult<()> {
+        if again {
+            tx.delete_screened_candidates(need_id).await?;
         }
-        for rejection in &screening.rejected {
-            let reasons: Vec<Value> = rejection.reasons.iter().map(|r| {
+        let outcome = &screened.outcome;
+        for candidate in outcome.widening_candidates() {
+            tx.upsert_candidate(&candidate_row(need_id, candidate, "proposed", now)).await?;
+        }
+        for rejection in &outcome.rejected {
+            tx.upsert_candidate(&self.rejection_row(need_id, screened.spec.region, rejection, now)?).await?;
+        }
+        let count = |i: usize| i64::try_from(outcome.counts.0[i]).unwrap_or(i64::MAX);
+        tx.upsert_screening(&ScreeningRow {
+            need_id,
+            registry_version: screened.registry_version,
+            screened: i64::try_from(outcome.screened).unwrap_or(i64::MAX),
+            feasible: i64::try_from(outcome.feasible).unwrap_or(i64::MAX),
+            unavailable: count(0),
+            spec_mismatch: count(1),
+            insufficient_capacity: count(2),
+            too_far: count(3),
+            too_slow: count(4),
+            screened_at: to_millis(now),
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// A rejection as a candidate row, with its reasons and the route its provider would take.
+    fn rejection_row(&self, need_id: i64, enterprise_region: RegionCode, rejection: &Rejection<ProviderId>, now: DateTime<Utc>) -> AppResult<CandidateRow> {
+        let reasons: Vec<Value> = rejection
+            .reasons
+            .iter()
+            .map(|r| {
                 let text = r.explain();
                 json!({"code": r.code(), "zh": text.zh, "en": text.en})
-            }).collect();
-            let decision = route(self.tree, &self.policy, enterprise_region, rejection.region, None).map_err(|e| AppError::Internal(e.to_string()))?;
-            let row = CandidateRow {
-                id: 0,
-                need_id,
-                provider_id: rejection.provider.0,
-                feasible: 0,
-                road_km: rejection.road_km,
-                travel_h: 0.0,
-                processing_h: 0.0,
-                lead_time_h: rejection.lead_time_h,
-                scope: decision.scope.as_str().into(),
-                owner: decision.owner.to_string(),
-                reasons: Value::Array(reasons).to_string(),
-                explanation_zh: rejection.explanation.zh.clone(),
-                explanation_en: rejection.explanation.en.clone(),
-                status: "rejected".into(),
-                created_at: to_millis(now),
-            };
-            tx.upsert_candidate(&row).await?;
-        }
-        Ok(())
+            })
+            .collect();
+        let decision = route(self.tree, &self.policy, enterprise_region, rejection.region, None).map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(CandidateRow {
+            id: 0,
+            need_id,
+            provider_id: rejection.provider.0,
+            feasible: 0,
+            road_km: rejection.road_km,
+            travel_h: 0.0,
+            processing_h: 0.0,
+            lead_time_h: rejection.lead_time_h,
+            scope: decision.scope.as_str().into(),
+            owner: decision.owner.to_string(),
+            reasons: Value::Array(reasons).to_string(),
+            explanation_zh: rejection.explanation.zh.clone(),
+            explanation_en: rejection.explanation.en.clone(),
+            status: "rejected".into(),
+            created_at: to_millis(now),
+        })
     }
 
     /// An officer puts forward one provider for a need: it is screened like the registry's, and
@@ -345,10 +338,26 @@ impl App {
     pub async fn propose_candidate(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, provider_id: i64) -> AppResult<CandidateRow> {
         let mut tx = self.store.begin_write().await?;
         let (need, case) = self.need_for_write(&mut tx, actor, need_id).await?;
-        let Some((screening, enterprise_region)) = self.screen_in(&mut tx, &need, Some(provider_id)).await? else {
+        let enterprise = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
+        let Some(spec) = self.spec_of(&need, &enterprise)? else {
             return Err(bad(format!("need {need_id} is of kind {}, which the registry does not hold", need.kind)));
         };
-        self.record_screening(&mut tx, now, need_id, enterprise_region, &screening).await?;
+        let row = {
+            let registry = self.registry().await?;
+            let Some(capability) = registry.index.get(&ProviderId(provider_id), spec.kind()) else {
+                return Err(bad(format!("provider {provider_id} has no {} capability in the registry — add it first", spec.kind())));
+            };
+            let travel = GeodesicTravel::new(TravelSettings::default()).map_err(AppError::Internal)?;
+            let screener = Screener::new(self.tree, &self.policy, &travel);
+            let assessment = screener.assess(&spec, capability).ok_or_else(|| AppError::Internal("a capability of another kind".into()))?;
+            if assessment.is_feasible() {
+                let candidate = screener.candidate(&spec, capability, &assessment).map_err(|e| AppError::Internal(e.to_string()))?;
+                candidate_row(need_id, &candidate, "proposed", now)
+            } else {
+                self.rejection_row(need_id, spec.region, &screener.rejection(capability, assessment), now)?
+            }
+        };
+        tx.upsert_candidate(&row).await?;
         let candidate = tx
             .candidates_of_need(need_id)
             .await?
@@ -427,21 +436,13 @@ impl App {
     /// After a capability changes: on every selected, unstarted need of its kind that it now
     /// beats, records a switch proposal (event and notification) with what it saves.
     pub(crate) async fn propose_switches(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, capability: &Capability<ProviderId>) -> AppResult<()> {
-        for need in tx.open_needs().await? {
-            if need.kind != capability.kind().as_str() || need.status != NeedStatus::Selected.as_str() {
-                continue;
-            }
-            let Some(selected_id) = need.selected_candidate else { continue };
-            let Some(selected) = tx.candidate(selected_id).await? else { continue };
+        let travel = GeodesicTravel::new(TravelSettings::default()).map_err(AppError::Internal)?;
+        let screener = Screener::new(self.tree, &self.policy, &travel);
+        for (need, selected) in tx.selected_needs_with_choice(capability.kind().as_str()).await? {
             if selected.provider_id == capability.provider.0 {
                 continue;
             }
-            let Some(requires) = requirement_of(&need)? else { continue };
-            let case = tx.case(need.case_id).await?.ok_or_else(|| AppError::Internal("need without case".into()))?;
-            let enterprise = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
-            let spec = self.need_spec(&need, &enterprise, requires)?;
-            let travel = GeodesicTravel::new(TravelSettings::default()).map_err(AppError::Internal)?;
-            let screener = Screener::new(self.tree, &self.policy, &travel);
+            let Some(spec) = self.spec_of(&need, &selected.enterprise)? else { continue };
             let Some(assessment) = screener.assess(&spec, capability).filter(|a| a.is_feasible()) else { continue };
             let challenger = screener.candidate(&spec, capability, &assessment).map_err(|e| AppError::Internal(e.to_string()))?;
             let mut current = challenger.clone();
@@ -449,24 +450,7 @@ impl App {
             current.lead_time_h = selected.lead_time_h;
             current.road_km = selected.road_km;
             let Some(savings) = better_than(&current, &challenger) else { continue };
-            let row = CandidateRow {
-                id: 0,
-                need_id: need.id,
-                provider_id: capability.provider.0,
-                feasible: 1,
-                road_km: challenger.road_km,
-                travel_h: challenger.travel_h,
-                processing_h: challenger.processing_h,
-                lead_time_h: challenger.lead_time_h,
-                scope: challenger.scope.as_str().into(),
-                owner: challenger.owner.to_string(),
-                reasons: "[]".into(),
-                explanation_zh: challenger.explanation.zh.clone(),
-                explanation_en: challenger.explanation.en.clone(),
-                status: "proposed_switch".into(),
-                created_at: to_millis(now),
-            };
-            let candidate_id = tx.upsert_candidate(&row).await?;
+            let candidate_id = tx.upsert_candidate(&candidate_row(need.id, &challenger, "proposed_switch", now)).await?;
             let zh = format!("建议改选{}：可节省约 {:.1} 小时、{:.0} 公里", capability.name, savings.hours, savings.km);
             let en = format!("Switch proposed to {}: saves about {:.1} h and {:.0} km", capability.name, savings.hours, savings.km);
             Audit {
@@ -483,4 +467,40 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// A feasible candidate as a candidate row.
+fn candidate_row(need_id: i64, candidate: &Candidate<ProviderId>, status: &str, now: DateTime<Utc>) -> CandidateRow {
+    CandidateRow {
+        id: 0,
+        need_id,
+        provider_id: candidate.provider.0,
+        feasible: 1,
+        road_km: candidate.road_km,
+        travel_h: candidate.travel_h,
+        processing_h: candidate.processing_h,
+        lead_time_h: candidate.lead_time_h,
+        scope: candidate.scope.as_str().into(),
+        owner: candidate.owner.to_string(),
+        reasons: "[]".into(),
+        explanation_zh: candidate.explanation.zh.clone(),
+        explanation_en: candidate.explanation.en.clone(),
+        status: status.into(),
+        created_at: to_millis(now),
+    }
+}
+
+/// A capability of a stored provider, typed.
+pub(crate) fn capability_of(provider: &ProviderRow, available: bool, attrs: CapabilityAttrs) -> AppResult<Capability<ProviderId>> {
+    let at = LonLat::new(provider.lon.unwrap_or(0.0), provider.lat.unwrap_or(0.0)).map_err(AppError::Internal)?;
+    Ok(Capability { provider: ProviderId(provider.id), name: provider.name.clone(), region: region_code(&provider.region), at, available, attrs })
+}
+
+/// A need screened: the spec it was screened with, the bounded record, and the registry version
+/// the index was at.
+#[derive(Debug)]
+pub(crate) struct Screened {
+    pub spec: NeedSpec,
+    pub outcome: BoundedScreening<ProviderId>,
+    pub registry_version: i64,
 }

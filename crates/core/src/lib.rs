@@ -5,6 +5,7 @@
 //! parameter (`now`). It knows no SQL, HTTP or wire format; its types are not `Serialize`.
 
 pub mod audit;
+pub mod bounded_screening;
 pub mod capability;
 pub mod credit_code;
 pub mod escalation;

@@ -17,18 +17,26 @@
 //! processing is never less than its quantity-free part. Every capability that survives the
 //! bounds is screened by the same rules as [`Screener::screen`].
 
+use crate::bounded_screening::{BoundedScreening, Bounds, ReasonCounts, ScopeMemo, best_of, nearness_order, ring_scope, squared_chord};
 use crate::capability::{Capability, CapabilityAttrs, Requirement, SterilisationMethod, standard_key, text_key};
-use crate::model::NeedKind;
+use crate::model::{NeedKind, Scope};
 use crate::routing::RouteError;
-use crate::screening::{Assessment, Candidate, NeedSpec, Screener, Screening, passes_without_travel, processing_h, rank_key_order};
-use crate::travel::{LonLat, TravelModel, chord_for_sphere_km, geodesic_lower_bound_km, sphere_km_for_chord, sphere_upper_bound_km};
+use crate::screening::{
+    Assessment, Candidate, NeedSpec, Screener, Screening, capacity_shortfall, passes_without_travel, processing_h, rank_key_order, spec_check,
+};
+use crate::travel::{
+    LonLat, TravelModel, chord_for_sphere_km, geodesic_lower_bound_km, geodesic_upper_bound_km, sphere_km_for_chord, sphere_upper_bound_km,
+};
 use rstar::primitives::GeomWithData;
 use rstar::{AABB, ParentNode, RTree, RTreeNode};
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap};
 
-type PlaceEntry = GeomWithData<[f64; 3], usize>;
-type OfferEntry = GeomWithData<[f64; 5], usize>;
+/// A tree entry: a slot and the generation of the slot's capability it was made for. An entry
+/// of an older generation is stale (the capability was replaced) and is skipped.
+type Tag = (usize, u32);
+type PlaceEntry = GeomWithData<[f64; 3], Tag>;
+type OfferEntry = GeomWithData<[f64; 5], Tag>;
 
 /// Hours × this = the fourth coordinate of an offer. A power of two, so that the hours come back
 /// exactly; its size only shapes the tree (1/256: about a round trip of 2,000 km at 60 km/h per
@@ -40,18 +48,73 @@ const HOURS_SCALE: f64 = 1.0 / 256.0;
 const AMOUNT_SCALE: f64 = 1.0 / 1_048_576.0;
 
 /// Capabilities held in memory with spatial indexes.
+///
+/// A capability is known by its provider and kind: [`RegistryIndex::upsert`] replaces the one
+/// held for the pair, so a server can apply each change it reads from the store.
 #[derive(Debug)]
 pub struct RegistryIndex<P> {
-    /// Sorted by kind, then along a Z-order curve, so that a query reads nearby memory.
+    /// Sorted by kind, then along a Z-order curve, so that a query reads nearby memory (as
+    /// built; capabilities added later go at the end). Indexed by slot.
     capabilities: Vec<Capability<P>>,
-    by_kind: BTreeMap<NeedKind, RTree<PlaceEntry>>,
+    /// The point on the unit sphere of each slot.
+    points: Vec<[f64; 3]>,
+    /// The slots of each kind, for screening a whole kind.
+    members: BTreeMap<NeedKind, Vec<usize>>,
+    /// The slot of each (provider, kind).
+    slots: BTreeMap<(P, NeedKind), usize>,
+    /// The generation of each slot: replacing its capability bumps it, leaving the old tree
+    /// entries stale. (rstar's removal can leave a tree that a later insertion panics on, so
+    /// entries are never removed; the trees are rebuilt when stale entries outnumber live ones.)
+    generations: Vec<u32>,
+    live_entries: usize,
+    stale_entries: usize,
+    /// Entries inserted since the trees were last built.
+    added_entries: usize,
+    by_kind: BTreeMap<NeedKind, Trees<PlaceEntry>>,
     /// Available capabilities by kind and offer key.
-    offers: BTreeMap<(NeedKind, String), RTree<OfferEntry>>,
+    offers: BTreeMap<(NeedKind, String), Trees<OfferEntry>>,
+}
+
+/// The entries of one tree: those bulk-loaded when the index was (re)built, and those added
+/// since, inserted one by one into a second tree (rstar can panic inserting into a bulk-loaded
+/// tree of more than three dimensions, so the two are kept apart and searched both).
+#[derive(Debug)]
+struct Trees<T: rstar::RTreeObject> {
+    built: RTree<T>,
+    added: RTree<T>,
+}
+
+impl<T: rstar::RTreeObject> Trees<T> {
+    fn bulk_load(entries: Vec<T>) -> Self {
+        Trees { built: RTree::bulk_load(entries), added: RTree::new() }
+    }
+
+    /// The trees that hold entries.
+    fn both(&self) -> impl Iterator<Item = &RTree<T>> {
+        [&self.built, &self.added].into_iter().filter(|tree| tree.size() > 0)
+    }
+}
+
+impl<T: rstar::RTreeObject> Default for Trees<T> {
+    fn default() -> Self {
+        Trees { built: RTree::new(), added: RTree::new() }
+    }
 }
 
 impl<P> Default for RegistryIndex<P> {
     fn default() -> Self {
-        RegistryIndex { capabilities: Vec::new(), by_kind: BTreeMap::new(), offers: BTreeMap::new() }
+        RegistryIndex {
+            capabilities: Vec::new(),
+            points: Vec::new(),
+            members: BTreeMap::new(),
+            slots: BTreeMap::new(),
+            generations: Vec::new(),
+            live_entries: 0,
+            stale_entries: 0,
+            added_entries: 0,
+            by_kind: BTreeMap::new(),
+            offers: BTreeMap::new(),
+        }
     }
 }
 
@@ -59,35 +122,108 @@ impl<P: Ord + Clone> RegistryIndex<P> {
     /// Indexes `capabilities` (bulk load; about a second per million).
     pub fn build(mut capabilities: Vec<Capability<P>>) -> RegistryIndex<P> {
         capabilities.sort_by_cached_key(|c| (c.kind(), z_order(c.at)));
+        let points: Vec<[f64; 3]> = capabilities.iter().map(|c| c.at.unit_vector()).collect();
+        let mut members: BTreeMap<NeedKind, Vec<usize>> = BTreeMap::new();
+        let mut slots = BTreeMap::new();
+        for (i, capability) in capabilities.iter().enumerate() {
+            members.entry(capability.kind()).or_default().push(i);
+            slots.insert((capability.provider.clone(), capability.kind()), i);
+        }
+        let generations = vec![0; capabilities.len()];
+        let mut index = RegistryIndex {
+            capabilities,
+            points,
+            members,
+            slots,
+            generations,
+            live_entries: 0,
+            stale_entries: 0,
+            added_entries: 0,
+            by_kind: BTreeMap::new(),
+            offers: BTreeMap::new(),
+        };
+        index.rebuild_trees();
+        index
+    }
+
+    /// Builds every tree afresh from the live capabilities (bulk load; about a second per million).
+    fn rebuild_trees(&mut self) {
         let mut by_kind: BTreeMap<NeedKind, Vec<PlaceEntry>> = BTreeMap::new();
         let mut offers: BTreeMap<(NeedKind, String), Vec<OfferEntry>> = BTreeMap::new();
-        for (i, capability) in capabilities.iter().enumerate() {
-            let point = capability.at.unit_vector();
-            by_kind.entry(capability.kind()).or_default().push(GeomWithData::new(point, i));
+        let mut live = 0;
+        for (i, capability) in self.capabilities.iter().enumerate() {
+            let (point, tag) = (self.points[i], (i, self.generations[i]));
+            by_kind.entry(capability.kind()).or_default().push(GeomWithData::new(point, tag));
+            live += 1;
             if capability.available {
                 for key in offer_keys(&capability.attrs) {
-                    offers.entry((capability.kind(), key)).or_default().push(offer_entry(capability, point, i));
+                    offers.entry((capability.kind(), key)).or_default().push(offer_entry(capability, point, tag));
+                    live += 1;
                 }
             }
         }
-        RegistryIndex {
-            capabilities,
-            by_kind: by_kind.into_iter().map(|(kind, entries)| (kind, RTree::bulk_load(entries))).collect(),
-            offers: offers.into_iter().map(|(key, entries)| (key, RTree::bulk_load(entries))).collect(),
-        }
+        self.by_kind = by_kind.into_iter().map(|(kind, entries)| (kind, Trees::bulk_load(entries))).collect();
+        self.offers = offers.into_iter().map(|(key, entries)| (key, Trees::bulk_load(entries))).collect();
+        self.live_entries = live;
+        self.stale_entries = 0;
+        self.added_entries = 0;
     }
 
-    /// Adds one capability.
-    pub fn insert(&mut self, capability: Capability<P>) {
-        let i = self.capabilities.len();
+    /// Adds a capability, or replaces the one held for the same provider and kind.
+    pub fn upsert(&mut self, capability: Capability<P>) {
+        let kind = capability.kind();
         let point = capability.at.unit_vector();
-        self.by_kind.entry(capability.kind()).or_default().insert(GeomWithData::new(point, i));
+        let slot = match self.slots.get(&(capability.provider.clone(), kind)) {
+            Some(&slot) => {
+                let old = self.entries_of(slot);
+                self.live_entries -= old;
+                self.stale_entries += old;
+                self.generations[slot] = self.generations[slot].wrapping_add(1);
+                self.capabilities[slot] = capability;
+                self.points[slot] = point;
+                slot
+            }
+            None => {
+                let slot = self.capabilities.len();
+                self.slots.insert((capability.provider.clone(), kind), slot);
+                self.members.entry(kind).or_default().push(slot);
+                self.capabilities.push(capability);
+                self.points.push(point);
+                self.generations.push(0);
+                slot
+            }
+        };
+        // Rebuild once stale entries outnumber live ones, or the added trees grow past a quarter
+        // of what was built (their insertion order packs them less well).
+        if self.stale_entries > self.live_entries || self.added_entries > 1024 + self.live_entries / 4 {
+            self.rebuild_trees();
+            return;
+        }
+        let (capability, tag) = (&self.capabilities[slot], (slot, self.generations[slot]));
+        self.by_kind.entry(kind).or_default().added.insert(GeomWithData::new(point, tag));
         if capability.available {
             for key in offer_keys(&capability.attrs) {
-                self.offers.entry((capability.kind(), key)).or_default().insert(offer_entry(&capability, point, i));
+                self.offers.entry((kind, key)).or_default().added.insert(offer_entry(capability, point, tag));
             }
         }
-        self.capabilities.push(capability);
+        let added = self.entries_of(slot);
+        self.live_entries += added;
+        self.added_entries += added;
+    }
+
+    /// How many tree entries a slot's capability has.
+    fn entries_of(&self, slot: usize) -> usize {
+        let capability = &self.capabilities[slot];
+        1 + if capability.available { offer_keys(&capability.attrs).len() } else { 0 }
+    }
+
+    fn is_live(&self, (slot, generation): Tag) -> bool {
+        self.generations[slot] == generation
+    }
+
+    /// The capability held for `provider` and `kind`.
+    pub fn get(&self, provider: &P, kind: NeedKind) -> Option<&Capability<P>> {
+        self.slots.get(&(provider.clone(), kind)).map(|&slot| &self.capabilities[slot])
     }
 
     pub fn len(&self) -> usize {
@@ -98,6 +234,11 @@ impl<P: Ord + Clone> RegistryIndex<P> {
         self.capabilities.is_empty()
     }
 
+    /// The capabilities of one kind, in the index's order.
+    pub fn of_kind(&self, kind: NeedKind) -> impl Iterator<Item = &Capability<P>> {
+        self.members.get(&kind).into_iter().flatten().map(|&slot| &self.capabilities[slot])
+    }
+
     /// Every capability, in the index's own order.
     pub fn capabilities(&self) -> &[Capability<P>] {
         &self.capabilities
@@ -106,11 +247,15 @@ impl<P: Ord + Clone> RegistryIndex<P> {
     /// The capabilities of the need's kind whose road could be within its `max_distance_km` (all
     /// of its kind without a limit), in the index's order.
     pub fn nearby<T: TravelModel + ?Sized>(&self, travel: &T, need: &NeedSpec) -> Vec<&Capability<P>> {
-        let Some(tree) = self.by_kind.get(&need.kind()) else { return Vec::new() };
-        let mut found: Vec<usize> = match max_chord(travel, need) {
-            Some(chord) => tree.locate_within_distance(need.at.unit_vector(), chord * chord).map(|e| e.data).collect(),
-            None => tree.iter().map(|e| e.data).collect(),
-        };
+        let Some(trees) = self.by_kind.get(&need.kind()) else { return Vec::new() };
+        let mut found: Vec<usize> = Vec::new();
+        for tree in trees.both() {
+            let entries: Box<dyn Iterator<Item = &PlaceEntry>> = match max_chord(travel, need) {
+                Some(chord) => Box::new(tree.locate_within_distance(need.at.unit_vector(), chord * chord)),
+                None => Box::new(tree.iter()),
+            };
+            found.extend(entries.filter(|e| self.is_live(e.data)).map(|e| e.data.0));
+        }
         found.sort_unstable();
         found.into_iter().map(|i| &self.capabilities[i]).collect()
     }
@@ -144,7 +289,7 @@ impl<P: Ord + Clone> RegistryIndex<P> {
         };
         let mut heap: BinaryHeap<Reverse<Visit<'_>>> = BinaryHeap::new();
         for key in requirement_keys(&need.requires) {
-            if let Some(tree) = self.offers.get(&(need.kind(), key)) {
+            for tree in self.offers.get(&(need.kind(), key)).into_iter().flat_map(Trees::both) {
                 search.push_node(&mut heap, tree.root());
             }
         }
@@ -164,7 +309,11 @@ impl<P: Ord + Clone> RegistryIndex<P> {
                         }
                     }
                 }
-                Step::Offer { index, geodesic_km } => {
+                Step::Offer { tag, geodesic_km } => {
+                    if !self.is_live(tag) {
+                        continue;
+                    }
+                    let index = tag.0;
                     // The checks that need no travel, and the processing for this quantity.
                     let Some(processing_h) = passes_without_travel(need, &self.capabilities[index]) else { continue };
                     let bound_h = search.travel.min_hours(geodesic_km) * search.legs + processing_h;
@@ -192,6 +341,139 @@ impl<P: Ord + Clone> RegistryIndex<P> {
             }
         }
         screener.render_ranked(need, best, limit)
+    }
+
+    /// The bounded record of screening `need` against every capability of its kind, exactly as
+    /// [`crate::bounded_screening::bounded_by_scan`] makes it. One pass over the kind settles
+    /// availability, specification and capacity for each capability, and distance and time from
+    /// bounds on the sphere wherever the travel model gives them ([`TravelModel::max_leg`]); a
+    /// leg is computed only near a limit, for the nearest rejections and for the candidates.
+    pub fn screen_bounded<T: TravelModel + ?Sized>(&self, screener: &Screener<'_, T>, need: &NeedSpec, bounds: Bounds) -> Result<BoundedScreening<P>, RouteError> {
+        let Some(slots) = self.members.get(&need.kind()) else { return Ok(BoundedScreening::empty()) };
+        let center = need.at.unit_vector();
+        let limits = Limits::of(screener.travel, need);
+        let mut counts = ReasonCounts::default();
+        let mut feasible: Vec<(usize, Scope)> = Vec::new();
+        let mut nearest: [Vec<(f64, usize)>; 5] = Default::default();
+        let mut scopes = ScopeMemo::new(screener.tree, need.region);
+        for &slot in slots {
+            let capability = &self.capabilities[slot];
+            let d2 = squared_chord(center, self.points[slot]);
+            let mut reasons = [
+                !capability.available,
+                !spec_check(&need.requires, &capability.attrs, None),
+                capacity_shortfall(need.quantity, &capability.attrs).is_some(),
+                false,
+                false,
+            ];
+            if limits.any() {
+                (reasons[3], reasons[4]) = limits.far_and_slow(screener.travel, need, capability, d2);
+            }
+            if !reasons.contains(&true) {
+                feasible.push((slot, scopes.scope(capability.region)?));
+                continue;
+            }
+            for (i, _) in reasons.iter().enumerate().filter(|(_, r)| **r) {
+                counts.0[i] += 1;
+                let list = &mut nearest[i];
+                let key = (d2, &capability.provider);
+                let at = list.partition_point(|&(d, s)| nearness_order((d, &self.capabilities[s].provider), key) == Ordering::Less);
+                if at < bounds.per_reason {
+                    list.insert(at, (d2, slot));
+                    list.truncate(bounds.per_reason);
+                }
+            }
+        }
+        let candidates = self.best_candidates(screener, need, Some(bounds.candidates))?;
+        let ring_best = match feasible.iter().map(|(_, scope)| *scope).min() {
+            None => None,
+            Some(narrowest) => {
+                let ring = ring_scope(screener.tree, need, narrowest)?;
+                let among_best = candidates.iter().map(|c| scopes.scope(c.region)).collect::<Result<Vec<_>, _>>()?;
+                if among_best.iter().any(|scope| *scope <= ring) {
+                    None
+                } else {
+                    let inside = feasible
+                        .iter()
+                        .filter(|(_, scope)| *scope <= ring)
+                        .filter_map(|&(slot, _)| {
+                            let capability = &self.capabilities[slot];
+                            screener.assess(need, capability).filter(Assessment::is_feasible).map(|a| (capability, a))
+                        })
+                        .collect();
+                    best_of(screener, need, inside)?
+                }
+            }
+        };
+        let mut kept: Vec<usize> = nearest.iter().flat_map(|list| list.iter().map(|&(_, slot)| slot)).collect();
+        kept.sort_unstable();
+        kept.dedup();
+        let mut rejected: Vec<_> = kept
+            .into_iter()
+            .filter_map(|slot| {
+                let capability = &self.capabilities[slot];
+                screener.assess(need, capability).map(|a| screener.rejection(capability, a))
+            })
+            .collect();
+        rejected.sort_by(|a, b| a.provider.cmp(&b.provider));
+        Ok(BoundedScreening { screened: slots.len(), feasible: feasible.len(), counts, candidates, ring_best, rejected })
+    }
+}
+
+/// A need's limits on distance and time, and how one pass settles them from bounds.
+struct Limits {
+    /// (max road km, the farthest geodesic a road within it can span).
+    distance: Option<(f64, f64)>,
+    lead_time_h: Option<f64>,
+    legs: f64,
+}
+
+/// Relative room for rounding when a bound settles a limit: a bound within it computes the leg.
+const ROUNDING: f64 = 1e-9;
+
+impl Limits {
+    fn of<T: TravelModel + ?Sized>(travel: &T, need: &NeedSpec) -> Limits {
+        Limits {
+            distance: need.max_distance_km.map(|max| (max, travel.max_geodesic_km(max))),
+            lead_time_h: need.max_lead_time_h,
+            legs: need.trip.legs(),
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.distance.is_some() || self.lead_time_h.is_some()
+    }
+
+    /// Whether the capability is too far and too slow, exactly as [`Screener::assess`] finds.
+    fn far_and_slow<P, T: TravelModel + ?Sized>(&self, travel: &T, need: &NeedSpec, capability: &Capability<P>, d2: f64) -> (bool, bool) {
+        let processing = processing_h(need.quantity, &capability.attrs);
+        let sphere = sphere_km_for_chord(d2.sqrt());
+        let (low, high) = (geodesic_lower_bound_km(sphere), geodesic_upper_bound_km(sphere));
+        let upper = travel.max_leg(high);
+        let far = match self.distance {
+            None => Some(false),
+            Some((_, max_geodesic)) if low > max_geodesic * (1.0 + ROUNDING) => Some(true),
+            Some((max, _)) if upper.is_some_and(|u| u.road_km * (1.0 + ROUNDING) < max) => Some(false),
+            Some(_) => None,
+        };
+        let slow = match self.lead_time_h {
+            None => Some(false),
+            Some(max) if travel.min_hours(low) * self.legs + processing > max * (1.0 + ROUNDING) + ROUNDING => Some(true),
+            Some(max) if upper.is_some_and(|u| u.hours * self.legs + processing < max * (1.0 - ROUNDING) - ROUNDING) => Some(false),
+            Some(_) => None,
+        };
+        match (far, slow) {
+            (Some(far), Some(slow)) => (far, slow),
+            _ => {
+                // The same arithmetic as `Screener::assess`.
+                let leg = travel.leg(need.at, capability.at);
+                let lead_time_h = leg.hours * need.trip.legs() + processing;
+                (
+                    self.distance.is_some_and(|(max, _)| leg.road_km > max),
+                    self.lead_time_h.is_some_and(|max| lead_time_h > max),
+                )
+            }
+        }
     }
 }
 
@@ -257,7 +539,7 @@ impl<T: TravelModel + ?Sized> Search<'_, T> {
         let p = entry.geom();
         let squared_chord = (0..3).map(|d| (self.center[d] - p[d]).powi(2)).sum();
         if let Some((bound_h, geodesic_km)) = self.bound_h(squared_chord, p[3], p[4]) {
-            heap.push(Reverse(Visit { bound_h, step: Step::Offer { index: entry.data, geodesic_km } }));
+            heap.push(Reverse(Visit { bound_h, step: Step::Offer { tag: entry.data, geodesic_km } }));
         }
     }
 }
@@ -270,8 +552,8 @@ struct Visit<'a> {
 
 enum Step<'a> {
     Node(&'a ParentNode<OfferEntry>),
-    /// A capability known by place and least processing only.
-    Offer { index: usize, geodesic_km: f64 },
+    /// A capability known by place and least processing only (perhaps a stale entry).
+    Offer { tag: Tag, geodesic_km: f64 },
     /// A capability that passed every check but travel.
     Checked { index: usize },
 }
@@ -298,7 +580,7 @@ fn max_chord<T: TravelModel + ?Sized>(travel: &T, need: &NeedSpec) -> Option<f64
     need.max_distance_km.map(|max_km| chord_for_sphere_km(sphere_upper_bound_km(travel.max_geodesic_km(max_km))) * (1.0 + 1e-9) + 1e-9)
 }
 
-fn offer_entry<P>(capability: &Capability<P>, point: [f64; 3], index: usize) -> OfferEntry {
+fn offer_entry<P>(capability: &Capability<P>, point: [f64; 3], tag: Tag) -> OfferEntry {
     // Processing for no quantity: the least it can be (sterilisation never beats its turnaround).
     let least_processing_h = processing_h(0.0, &capability.attrs);
     let amount = match &capability.attrs {
@@ -308,7 +590,7 @@ fn offer_entry<P>(capability: &Capability<P>, point: [f64; 3], index: usize) -> 
         | CapabilityAttrs::Labour { headcount: amount, .. } => *amount,
         CapabilityAttrs::Slitting { .. } | CapabilityAttrs::Testing { .. } => 0.0,
     };
-    GeomWithData::new([point[0], point[1], point[2], least_processing_h * HOURS_SCALE, amount * AMOUNT_SCALE], index)
+    GeomWithData::new([point[0], point[1], point[2], least_processing_h * HOURS_SCALE, amount * AMOUNT_SCALE], tag)
 }
 
 /// What a capability offers, as keys a requirement can name: its method, material, item, skill,
@@ -362,6 +644,7 @@ fn z_order(at: LonLat) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bounded_screening::bounded_by_scan;
     use crate::capability::{CapabilityAttrs, Requirement, SterilisationMethod};
     use crate::region::{RegionCode, RegionTree};
     use crate::routing::RoutingPolicy;
@@ -449,8 +732,81 @@ mod tests {
         }
     }
 
+    /// The same capabilities with provider ids made unique (their position), as the store has them.
+    fn unique(mut capabilities: Vec<Capability<u32>>) -> Vec<Capability<u32>> {
+        for (i, capability) in capabilities.iter_mut().enumerate() {
+            capability.provider = i as u32;
+        }
+        capabilities
+    }
+
+    fn bounds_strategy() -> impl Strategy<Value = Bounds> {
+        (0usize..6, 0usize..4).prop_map(|(candidates, per_reason)| Bounds { candidates, per_reason })
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn the_bounded_record_from_the_index_is_the_full_scans(
+            capabilities in proptest::collection::vec(capability_strategy(), 0..300),
+            need in need_strategy(),
+            bounds in bounds_strategy(),
+        ) {
+            let capabilities = unique(capabilities);
+            let travel = GeodesicTravel::default();
+            let policy = RoutingPolicy::default();
+            let screener = Screener::new(RegionTree::embedded(), &policy, &travel);
+            let scan = bounded_by_scan(&screener, &need, &capabilities, bounds).unwrap();
+            let index = RegistryIndex::build(capabilities);
+            prop_assert_eq!(index.screen_bounded(&screener, &need, bounds).unwrap(), scan);
+        }
+
+        #[test]
+        fn the_bounded_record_agrees_under_a_model_without_upper_bounds(
+            capabilities in proptest::collection::vec(capability_strategy(), 0..200),
+            need in need_strategy(),
+            bounds in bounds_strategy(),
+        ) {
+            let capabilities = unique(capabilities);
+            let travel = SlowRoads(GeodesicTravel::new(TravelSettings::default()).unwrap());
+            let policy = RoutingPolicy::default();
+            let screener = Screener::new(RegionTree::embedded(), &policy, &travel);
+            let scan = bounded_by_scan(&screener, &need, &capabilities, bounds).unwrap();
+            let index = RegistryIndex::build(capabilities);
+            prop_assert_eq!(index.screen_bounded(&screener, &need, bounds).unwrap(), scan);
+        }
+
+        #[test]
+        fn an_index_changed_capability_by_capability_answers_as_one_built_afresh(
+            first in proptest::collection::vec(capability_strategy(), 0..150),
+            changes in proptest::collection::vec((0usize..200, capability_strategy()), 0..120),
+            need in need_strategy(),
+            limit in 1usize..6,
+        ) {
+            // The registry as the store holds it: one capability per provider and kind.
+            let mut current: BTreeMap<(u32, NeedKind), Capability<u32>> = BTreeMap::new();
+            let first = unique(first);
+            for capability in &first {
+                current.insert((capability.provider, capability.kind()), capability.clone());
+            }
+            let mut index = RegistryIndex::build(first);
+            for (provider, mut capability) in changes {
+                // Half of the changes replace a provider's capability (a new place, hours or
+                // availability), the others add providers.
+                capability.provider = provider as u32;
+                current.insert((capability.provider, capability.kind()), capability.clone());
+                index.upsert(capability);
+            }
+            let capabilities: Vec<Capability<u32>> = current.into_values().collect();
+            let travel = GeodesicTravel::default();
+            let policy = RoutingPolicy::default();
+            let screener = Screener::new(RegionTree::embedded(), &policy, &travel);
+            let bounds = Bounds { candidates: limit, per_reason: 2 };
+            prop_assert_eq!(index.screen_bounded(&screener, &need, bounds).unwrap(), bounded_by_scan(&screener, &need, &capabilities, bounds).unwrap());
+            prop_assert_eq!(index.best_candidates(&screener, &need, Some(limit)).unwrap(), screener.best_candidates(&need, &capabilities, Some(limit)).unwrap());
+            prop_assert_eq!(index.nearby(&travel, &need).len() <= capabilities.len(), true);
+        }
 
         #[test]
         fn the_index_returns_exactly_what_the_full_scan_returns(
@@ -513,7 +869,7 @@ mod tests {
         let policy = RoutingPolicy::default();
         let screener = Screener::new(RegionTree::embedded(), &policy, &travel);
         let mut index: RegistryIndex<u32> = RegistryIndex::default();
-        index.insert(Capability {
+        index.upsert(Capability {
             provider: 7,
             name: "万荣".into(),
             region: RegionCode::new_unchecked(140822),

@@ -115,6 +115,14 @@ pub trait TravelModel {
         let _ = geodesic_km;
         0.0
     }
+
+    /// An upper bound on the road and the one-way hours between places at most `geodesic_km`
+    /// apart, when the model can give one (a road router cannot: `None`, the default). Screening
+    /// a whole registry uses it to settle "too far" and "too slow" without computing each leg.
+    fn max_leg(&self, geodesic_km: f64) -> Option<Leg> {
+        let _ = geodesic_km;
+        None
+    }
 }
 
 impl<T: TravelModel + ?Sized> TravelModel for &T {
@@ -126,6 +134,9 @@ impl<T: TravelModel + ?Sized> TravelModel for &T {
     }
     fn min_hours(&self, geodesic_km: f64) -> f64 {
         (**self).min_hours(geodesic_km)
+    }
+    fn max_leg(&self, geodesic_km: f64) -> Option<Leg> {
+        (**self).max_leg(geodesic_km)
     }
 }
 
@@ -193,6 +204,11 @@ impl TravelModel for GeodesicTravel {
     fn min_hours(&self, geodesic_km: f64) -> f64 {
         geodesic_km * self.settings.circuity / self.settings.speed_kmh
     }
+
+    fn max_leg(&self, geodesic_km: f64) -> Option<Leg> {
+        let road_km = geodesic_km * self.settings.circuity;
+        Some(Leg { road_km, hours: road_km / self.settings.speed_kmh })
+    }
 }
 
 /// The great-circle distance on a sphere of the mean radius for the central angle behind a chord
@@ -211,6 +227,11 @@ pub fn chord_for_sphere_km(km: f64) -> f64 {
 /// A lower bound on the ellipsoidal geodesic for a spherical distance.
 pub fn geodesic_lower_bound_km(sphere_km: f64) -> f64 {
     sphere_km * (1.0 - SPHERE_BOUND_SLACK)
+}
+
+/// An upper bound on the ellipsoidal geodesic for a spherical distance.
+pub fn geodesic_upper_bound_km(sphere_km: f64) -> f64 {
+    sphere_km / (1.0 - SPHERE_BOUND_SLACK)
 }
 
 /// An upper bound on the spherical distance for an ellipsoidal geodesic.
@@ -281,6 +302,7 @@ mod tests {
             let chord = ((ua[0] - ub[0]).powi(2) + (ua[1] - ub[1]).powi(2) + (ua[2] - ub[2]).powi(2)).sqrt();
             let sphere = sphere_km_for_chord(chord);
             prop_assert!(geodesic_lower_bound_km(sphere) <= geodesic + 1e-9, "sphere {sphere} geodesic {geodesic}");
+            prop_assert!(geodesic <= geodesic_upper_bound_km(sphere) + 1e-9, "sphere {sphere} geodesic {geodesic}");
             prop_assert!(sphere <= sphere_upper_bound_km(geodesic) + 1e-9, "sphere {sphere} geodesic {geodesic}");
             prop_assert!(chord <= chord_for_sphere_km(sphere_upper_bound_km(geodesic)) + 1e-12);
         }

@@ -25,6 +25,7 @@ const TABLES: &[(&str, &[&str])] = &[
     ("team_members", &["id"]),
     ("needs", &["id"]),
     ("candidates", &["id"]),
+    ("screenings", &["need_id"]),
     ("shipments", &["id"]),
     ("approvals", &["id"]),
     ("letters", &["id"]),

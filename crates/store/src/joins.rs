@@ -22,6 +22,12 @@ const CAPABILITIES_WITH_PROVIDERS_OF_KIND: &str = concat!(
     " FROM capabilities c JOIN providers p ON p.id = c.provider_id WHERE c.kind = $1 ORDER BY c.id"
 );
 
+const CAPABILITIES_WITH_PROVIDERS_CHANGED_SINCE: &str = concat!(
+    "SELECT c.*, ",
+    provider_columns!(),
+    " FROM capabilities c JOIN providers p ON p.id = c.provider_id WHERE c.version > $1 ORDER BY c.version, c.id"
+);
+
 const CANDIDATES_WITH_PROVIDERS_OF_NEED: &str = concat!(
     "SELECT c.*, ",
     provider_columns!(),
@@ -57,6 +63,15 @@ const NEED_WITH_CASE: &str = concat!(
      c.opened_at AS c_opened_at, c.status AS c_status, ",
     enterprise_columns!(),
     " FROM needs n JOIN cases c ON c.id = n.case_id JOIN enterprises e ON e.id = c.enterprise_id WHERE n.id = $1"
+);
+
+/// Selected, unstarted needs of a kind with their enterprise and the chosen candidate.
+const SELECTED_NEEDS_WITH_CHOICE: &str = concat!(
+    "SELECT n.*, ",
+    enterprise_columns!(),
+    ", s.provider_id AS s_provider_id, s.lead_time_h AS s_lead_time_h, s.road_km AS s_road_km \
+     FROM needs n JOIN cases c ON c.id = n.case_id JOIN enterprises e ON e.id = c.enterprise_id \
+     JOIN candidates s ON s.id = n.selected_candidate WHERE n.kind = $1 AND n.status = 'selected' ORDER BY n.id"
 );
 
 const LAST_EVENT_SEQ: &str = "SELECT seq FROM events ORDER BY seq DESC LIMIT 1";
@@ -132,6 +147,25 @@ fn case_team_row(row: &dyn Row) -> StoreResult<CaseTeamRow> {
     Ok((CaseRow::from_row(row)?, aliased_enterprise(row)?, member, last))
 }
 
+/// The provider chosen for a selected need, and where the need's enterprise is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SelectedChoice {
+    pub provider_id: i64,
+    pub lead_time_h: f64,
+    pub road_km: f64,
+    pub enterprise: EnterpriseRow,
+}
+
+fn need_and_choice(row: &dyn Row) -> StoreResult<(NeedRow, SelectedChoice)> {
+    let choice = SelectedChoice {
+        provider_id: row.try_get("s_provider_id")?,
+        lead_time_h: row.try_get("s_lead_time_h")?,
+        road_km: row.try_get("s_road_km")?,
+        enterprise: aliased_enterprise(row)?,
+    };
+    Ok((NeedRow::from_row(row)?, choice))
+}
+
 fn capability_and_provider(row: &dyn Row) -> StoreResult<(CapabilityRow, ProviderRow)> {
     Ok((CapabilityRow::from_row(row)?, aliased_provider(row)?))
 }
@@ -153,6 +187,12 @@ async fn need_with_case(e: Exec<'_>, need_id: i64) -> StoreResult<Option<(NeedRo
 }
 
 impl Store {
+    /// The capabilities written after database version `version` (all of them for -1), each
+    /// with its provider, by version then id.
+    pub async fn capabilities_with_providers_changed_since(&self, version: i64) -> StoreResult<Vec<(CapabilityRow, ProviderRow)>> {
+        self.reader().await?.exec().rows(query(CAPABILITIES_WITH_PROVIDERS_CHANGED_SINCE).bind(version), capability_and_provider).await
+    }
+
     /// The capabilities of `kind`, by id, each with its provider (capabilities whose provider is
     /// missing are left out).
     pub async fn capabilities_with_providers_of_kind(&self, kind: &str) -> StoreResult<Vec<(CapabilityRow, ProviderRow)>> {
@@ -196,6 +236,12 @@ impl ReadConn {
 }
 
 impl WriteTx {
+    /// The selected, unstarted needs of `kind`, by id, each with the provider chosen and its
+    /// enterprise (switch proposals).
+    pub async fn selected_needs_with_choice(&mut self, kind: &str) -> StoreResult<Vec<(NeedRow, SelectedChoice)>> {
+        self.exec_for(SELECTED_NEEDS_WITH_CHOICE).await?.rows(query(SELECTED_NEEDS_WITH_CHOICE).bind(kind), need_and_choice).await
+    }
+
     /// A case with its enterprise and its stationed team (`case`, `enterprise` and `team` in one
     /// statement), inside the transaction.
     pub async fn case_with_team(&mut self, case_id: i64) -> StoreResult<Option<(CaseRow, EnterpriseRow, Vec<TeamMemberRow>)>> {

@@ -26,6 +26,7 @@ mod url;
 mod write;
 
 pub use copy::{CopyReport, TableCount};
+pub use joins::SelectedChoice;
 pub use notify::{Listener, MAX_PAYLOAD_BYTES, Notification};
 pub use read::ReadConn;
 pub use rows::*;

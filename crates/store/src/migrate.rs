@@ -10,11 +10,10 @@ use bangfu_core::region::RegionTree;
 use bangfu_core::routing::department_name;
 
 /// (name, SQLite script, PostgreSQL script)
-const MIGRATIONS: &[(&str, &str, &str)] = &[(
-    "0001_init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(&str, &str, &str)] = &[
+    ("0001_init", include_str!("../migrations/sqlite/0001_init.sql"), include_str!("../migrations/postgres/0001_init.sql")),
+    ("0002_scale", include_str!("../migrations/sqlite/0002_scale.sql"), include_str!("../migrations/postgres/0002_scale.sql")),
+];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> StoreResult<()> {
     for (name, sqlite, postgres) in MIGRATIONS {

@@ -104,6 +104,8 @@ reads! {
     fn department(region_code: &str) -> Option<DepartmentRow> = "SELECT * FROM departments WHERE region_code = $1";
     fn enterprise(id: i64) -> Option<EnterpriseRow> = "SELECT * FROM enterprises WHERE id = $1";
     fn enterprise_by_credit_code(credit_code: &str) -> Option<EnterpriseRow> = "SELECT * FROM enterprises WHERE credit_code = $1";
+    fn enterprise_of_case(case_id: i64) -> Option<EnterpriseRow> =
+        "SELECT e.* FROM enterprises e JOIN cases c ON c.enterprise_id = e.id WHERE c.id = $1";
     fn enterprises() -> Vec<EnterpriseRow> = "SELECT * FROM enterprises ORDER BY id";
     fn provider(id: i64) -> Option<ProviderRow> = "SELECT * FROM providers WHERE id = $1";
     fn provider_by_key(key: &str) -> Option<ProviderRow> = "SELECT * FROM providers WHERE key = $1";
@@ -111,6 +113,8 @@ reads! {
     fn capability(id: i64) -> Option<CapabilityRow> = "SELECT * FROM capabilities WHERE id = $1";
     fn capabilities() -> Vec<CapabilityRow> = "SELECT * FROM capabilities ORDER BY id";
     fn capabilities_of_kind(kind: &str) -> Vec<CapabilityRow> = "SELECT * FROM capabilities WHERE kind = $1 ORDER BY id";
+    /// The version of the registry: the last version stamped on a capability.
+    fn registry_version() -> Count<i64> = "SELECT COALESCE(MAX(version), 0) AS n FROM capabilities";
     fn capabilities_of_provider(provider_id: i64) -> Vec<CapabilityRow> = "SELECT * FROM capabilities WHERE provider_id = $1 ORDER BY id";
     fn case(id: i64) -> Option<CaseRow> = "SELECT * FROM cases WHERE id = $1";
     fn cases() -> Vec<CaseRow> = "SELECT * FROM cases ORDER BY id";
@@ -122,6 +126,9 @@ reads! {
     fn needs_of_case(case_id: i64) -> Vec<NeedRow> = "SELECT * FROM needs WHERE case_id = $1 ORDER BY id";
     fn needs() -> Vec<NeedRow> = "SELECT * FROM needs ORDER BY id";
     fn open_needs() -> Vec<NeedRow> = "SELECT * FROM needs WHERE status NOT IN ('resolved', 'cancelled') ORDER BY id";
+    /// Needs of a kind with a provider selected and work not started (switch proposals).
+    fn selected_needs_of_kind(kind: &str) -> Vec<NeedRow> = "SELECT * FROM needs WHERE kind = $1 AND status = 'selected' ORDER BY id";
+    fn screening_of_need(need_id: i64) -> Option<ScreeningRow> = "SELECT * FROM screenings WHERE need_id = $1";
     fn candidate(id: i64) -> Option<CandidateRow> = "SELECT * FROM candidates WHERE id = $1";
     fn candidates_of_need(need_id: i64) -> Vec<CandidateRow> =
         "SELECT * FROM candidates WHERE need_id = $1 ORDER BY feasible DESC, lead_time_h, road_km, provider_id";

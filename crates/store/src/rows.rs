@@ -8,7 +8,7 @@ use crate::db::Row;
 macro_rules! row_struct {
     ($(#[$doc:meta])* $name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
         $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, Default, PartialEq)]
         pub struct $name { $(pub $field: $ty),* }
 
         impl $name {
@@ -36,7 +36,21 @@ row_struct!(ProviderRow {
     created_at: i64,
 });
 
-row_struct!(CapabilityRow { id: i64, provider_id: i64, kind: String, available: i64, attrs: String, updated_at: i64 });
+row_struct!(
+    /// One capability of a provider; `version` is the audit sequence number of the transaction
+    /// that last wrote it (stamped by the store), which servers follow to keep their registry
+    /// index exact.
+    CapabilityRow { id: i64, provider_id: i64, kind: String, available: i64, attrs: String, updated_at: i64, version: i64 }
+);
+
+row_struct!(
+    /// The counts of a need's last screening (the bounded record keeps only the best
+    /// candidates and the nearest rejections as candidate rows).
+    ScreeningRow {
+        need_id: i64, registry_version: i64, screened: i64, feasible: i64, unavailable: i64, spec_mismatch: i64,
+        insufficient_capacity: i64, too_far: i64, too_slow: i64, screened_at: i64,
+    }
+);
 
 row_struct!(CaseRow { id: i64, enterprise_id: i64, title: String, region: String, opened_at: i64, status: String });
 

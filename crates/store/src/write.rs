@@ -22,6 +22,8 @@ pub struct WriteTx {
     /// read still sees every event appended before it, and the events of a change cost one
     /// statement. No other table refers to events.
     unwritten: Vec<UnwrittenEvent>,
+    /// The sequence number of the first event this transaction appended.
+    first_seq: Option<i64>,
 }
 
 /// The transaction's connection: PostgreSQL's through sqlx, SQLite's on this thread.
@@ -80,7 +82,7 @@ impl WriteTx {
     }
 
     fn new(conn: TxConn, hub: LocalHub) -> WriteTx {
-        WriteTx { conn, hub, pending: Vec::new(), last_event: None, unwritten: Vec::new() }
+        WriteTx { conn, hub, pending: Vec::new(), last_event: None, unwritten: Vec::new(), first_seq: None }
     }
 
     /// Where the transaction's statements run.
@@ -212,6 +214,7 @@ impl WriteTx {
             payload: &event.payload,
         };
         let hash = event_hash(&prev_hash, &content);
+        self.first_seq.get_or_insert(seq);
         self.last_event = Some((seq, hash.clone()));
         self.unwritten.push(UnwrittenEvent { seq, event: event.clone(), prev_hash, hash });
         Ok(seq)
@@ -261,18 +264,70 @@ impl WriteTx {
     }
 
     /// Inserts a capability or replaces the one of the same provider and kind; returns its id.
+    /// Its `version` is stamped here with [`WriteTx::change_seq`] (the row's own is ignored).
     pub async fn upsert_capability(&mut self, c: &CapabilityRow) -> StoreResult<i64> {
+        let version = self.change_seq().await?;
         let q = query(
-            "INSERT INTO capabilities (provider_id, kind, available, attrs, updated_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (provider_id, kind) DO UPDATE SET available = excluded.available, attrs = excluded.attrs, updated_at = excluded.updated_at \
+            "INSERT INTO capabilities (provider_id, kind, available, attrs, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (provider_id, kind) DO UPDATE SET available = excluded.available, attrs = excluded.attrs, \
+             updated_at = excluded.updated_at, version = excluded.version \
              RETURNING id",
         )
         .bind(c.provider_id)
         .bind(&c.kind)
         .bind(c.available)
         .bind(&c.attrs)
-        .bind(c.updated_at);
+        .bind(c.updated_at)
+        .bind(version);
         self.insert_returning_id(q, "capability").await
+    }
+
+    /// A sequence number of this transaction's audit events: the first it appended, or the one
+    /// the next event will take. Every change appends at least one event, so a row stamped with
+    /// it lies after the database version before this transaction and at or before the one
+    /// after it — which is what servers following changes by version need.
+    pub async fn change_seq(&mut self) -> StoreResult<i64> {
+        if let Some(first) = self.first_seq {
+            return Ok(first);
+        }
+        if self.last_event.is_none() {
+            let last = self
+                .exec()
+                .optional(query("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"), |r| Ok((r.try_get("seq")?, r.try_get("hash")?)))
+                .await?;
+            self.know_last_event(last);
+        }
+        Ok(self.last_event.as_ref().map_or(1, |(seq, _)| seq + 1))
+    }
+
+    /// Keeps the counts of a need's last screening (replacing the one before).
+    pub async fn upsert_screening(&mut self, s: &ScreeningRow) -> StoreResult<()> {
+        let q = query(
+            "INSERT INTO screenings (need_id, registry_version, screened, feasible, unavailable, spec_mismatch, insufficient_capacity, too_far, too_slow, screened_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (need_id) DO UPDATE SET registry_version = excluded.registry_version, screened = excluded.screened, \
+             feasible = excluded.feasible, unavailable = excluded.unavailable, spec_mismatch = excluded.spec_mismatch, \
+             insufficient_capacity = excluded.insufficient_capacity, too_far = excluded.too_far, too_slow = excluded.too_slow, \
+             screened_at = excluded.screened_at",
+        )
+        .bind(s.need_id)
+        .bind(s.registry_version)
+        .bind(s.screened)
+        .bind(s.feasible)
+        .bind(s.unavailable)
+        .bind(s.spec_mismatch)
+        .bind(s.insufficient_capacity)
+        .bind(s.too_far)
+        .bind(s.too_slow)
+        .bind(s.screened_at);
+        self.exec_stmt(q, "screening").await.map(|_| ())
+    }
+
+    /// Removes what the registry's last screening of a need recorded (candidates still
+    /// `proposed`, and rejections), before a new screening records its own; selected, replaced
+    /// and proposed-switch candidates stay.
+    pub async fn delete_screened_candidates(&mut self, need_id: i64) -> StoreResult<u64> {
+        self.exec_stmt(query("DELETE FROM candidates WHERE need_id = $1 AND status IN ('proposed', 'rejected')").bind(need_id), "candidates").await
     }
 
     pub async fn insert_case(&mut self, c: &CaseRow) -> StoreResult<i64> {

@@ -1,0 +1,102 @@
+//! The registry index each server keeps in memory (issue 12), so that screening a need reads
+//! memory instead of the capabilities table, and runs before the write transaction rather than
+//! inside it.
+//!
+//! It stays exact the way the case caches do, by version: every capability row carries the
+//! audit sequence number of the transaction that last wrote it (stamped by the store), and the
+//! registry's version is the largest of them. Before screening, a server reads that version
+//! (one indexed statement); if it holds an older one, it reads only the capabilities written
+//! since and applies them — on whichever server they were written, several servers on one
+//! PostgreSQL included. The first use loads the whole registry (`bangfu serve` does it at start).
+//!
+//! Writes are serialised database-wide, so once a version is visible every row stamped at or
+//! below it is too: applying "everything after the version held" never misses a row. A row read
+//! twice (it committed between reading the version and reading the rows) is applied once, by its
+//! version.
+
+use crate::registry::{attr_values, capability_of};
+use crate::{App, AppResult};
+use bangfu_core::capability::{Capability, CapabilityAttrs};
+use bangfu_core::ids::ProviderId;
+use bangfu_core::model::NeedKind;
+use bangfu_core::registry_index::RegistryIndex;
+use std::collections::HashMap;
+use std::sync::{RwLock, RwLockReadGuard};
+
+/// The index and the version it reflects.
+#[derive(Debug, Default)]
+pub(crate) struct RegistryState {
+    pub index: RegistryIndex<ProviderId>,
+    /// The version of each capability held, by provider and kind.
+    versions: HashMap<(i64, NeedKind), i64>,
+    /// The registry version up to which every change is applied; none before the first load.
+    pub held: Option<i64>,
+}
+
+/// One server's registry index (shared by the clones of its [`App`]).
+#[derive(Debug, Default)]
+pub(crate) struct RegistryCache {
+    state: RwLock<RegistryState>,
+    /// One reader of changes at a time: the others wait for it rather than read the same rows.
+    sync: tokio::sync::Mutex<()>,
+}
+
+impl RegistryCache {
+    fn read(&self) -> RwLockReadGuard<'_, RegistryState> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl App {
+    /// The registry index, brought up to the database's registry version first.
+    pub(crate) async fn registry(&self) -> AppResult<RwLockReadGuard<'_, RegistryState>> {
+        let version = self.store.registry_version().await?;
+        if self.registry.read().held.is_none_or(|held| held < version) {
+            let _one_at_a_time = self.registry.sync.lock().await;
+            let held = self.registry.read().held;
+            if held.is_none_or(|held| held < version) {
+                let rows = self.store.capabilities_with_providers_changed_since(held.unwrap_or(-1)).await?;
+                let mut changes = Vec::with_capacity(rows.len());
+                for (row, provider) in rows {
+                    let Ok(kind) = NeedKind::parse(&row.kind) else { continue };
+                    let attrs: serde_json::Value = serde_json::from_str(&row.attrs).unwrap_or_default();
+                    // A stored capability always parsed when it was written; one that no longer
+                    // does (a rule tightened since) cannot be screened, as before.
+                    let Ok(typed) = CapabilityAttrs::from_attrs(kind, &attr_values(&attrs)?) else { continue };
+                    changes.push((capability_of(&provider, row.available != 0, typed)?, row.version));
+                }
+                let mut state = self.registry.state.write().unwrap_or_else(|e| e.into_inner());
+                state.apply(changes, held.is_none());
+                state.held = Some(version.max(state.held.unwrap_or(version)));
+            }
+        }
+        Ok(self.registry.read())
+    }
+
+    /// Loads the registry index now (a server does at start, so that its first request does not).
+    pub async fn warm_registry(&self) -> AppResult<usize> {
+        Ok(self.registry().await?.index.len())
+    }
+}
+
+impl RegistryState {
+    /// Applies capabilities read with their versions: a fresh load builds the index in bulk;
+    /// later changes replace what is held unless it is newer.
+    fn apply(&mut self, changes: Vec<(Capability<ProviderId>, i64)>, fresh: bool) {
+        if fresh {
+            for (capability, version) in &changes {
+                self.versions.insert((capability.provider.0, capability.kind()), *version);
+            }
+            self.index = RegistryIndex::build(changes.into_iter().map(|(c, _)| c).collect());
+            return;
+        }
+        for (capability, version) in changes {
+            let key = (capability.provider.0, capability.kind());
+            if self.versions.get(&key).is_some_and(|held| *held > version) {
+                continue;
+            }
+            self.versions.insert(key, version);
+            self.index.upsert(capability);
+        }
+    }
+}
