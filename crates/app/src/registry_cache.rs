@@ -73,6 +73,13 @@ impl App {
         Ok(self.registry.read())
     }
 
+    /// The providers of `kind` nearest to `at` (id and name), nearest first: what an officer is
+    /// offered to put forward by hand.
+    pub async fn nearest_providers(&self, kind: NeedKind, at: bangfu_core::travel::LonLat, n: usize) -> AppResult<Vec<(i64, String)>> {
+        let registry = self.registry().await?;
+        Ok(registry.index.nearest(kind, at, n).into_iter().map(|c| (c.provider.0, c.name.clone())).collect())
+    }
+
     /// Loads the registry index now (a server does at start, so that its first request does not).
     pub async fn warm_registry(&self) -> AppResult<usize> {
         Ok(self.registry().await?.index.len())

@@ -3,7 +3,7 @@
 use crate::{Actor, App, AppError, AppResult, Seen, access};
 use std::sync::Arc;
 use bangfu_store::{
-    ApprovalRow, CandidateRow, CaseRow, EnterpriseRow, EventRow, LetterRow, NeedRow, ProviderRow, ShipmentRow, TeamMemberRow,
+    ApprovalRow, CandidateRow, CaseRow, EnterpriseRow, EventRow, LetterRow, NeedRow, ProviderRow, ScreeningRow, ShipmentRow, TeamMemberRow,
 };
 
 /// Which needs to list: every field narrows; `limit`/`offset` page the result.
@@ -47,7 +47,11 @@ pub struct NeedDetail {
     pub need: NeedRow,
     pub case: CaseRow,
     pub enterprise: EnterpriseRow,
+    /// The bounded record of its last screening: the best candidates and the nearest rejections
+    /// per reason (the counts of everything screened are in `screening`).
     pub candidates: Vec<(CandidateRow, ProviderRow)>,
+    /// The counts of its last screening, if it was screened.
+    pub screening: Option<ScreeningRow>,
     pub letters: Vec<LetterRow>,
 }
 
@@ -123,6 +127,7 @@ impl App {
             return Err(AppError::NotFound(format!("need {need_id}")));
         }
         Ok(NeedDetail {
+            screening: read.screening_of_need(need_id).await?,
             letters: read.letters_of_need(need_id).await?,
             enterprise,
             need,

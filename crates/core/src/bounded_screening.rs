@@ -163,10 +163,10 @@ pub(crate) fn ring_scope(screener_tree: &crate::region::RegionTree, need: &NeedS
 }
 
 /// The best of `feasible` (capability, exact assessment) by rank, written out as a candidate.
-pub(crate) fn best_of<'c, P: Ord + Clone, T: TravelModel + ?Sized>(
+pub(crate) fn best_of<P: Ord + Clone, T: TravelModel + ?Sized>(
     screener: &Screener<'_, T>,
     need: &NeedSpec,
-    feasible: Vec<(&'c Capability<P>, crate::screening::Assessment)>,
+    feasible: Vec<(&Capability<P>, crate::screening::Assessment)>,
 ) -> Result<Option<Candidate<P>>, RouteError> {
     let best = feasible.into_iter().min_by(|(ca, a), (cb, b)| {
         rank_key_order((a.lead_time_h, a.road_km, &ca.provider), (b.lead_time_h, b.road_km, &cb.provider))

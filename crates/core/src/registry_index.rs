@@ -234,6 +234,20 @@ impl<P: Ord + Clone> RegistryIndex<P> {
         self.capabilities.is_empty()
     }
 
+    /// The `n` capabilities of `kind` nearest to `at` as the crow flies, nearest first (ties by
+    /// provider).
+    pub fn nearest(&self, kind: NeedKind, at: LonLat, n: usize) -> Vec<&Capability<P>> {
+        let Some(trees) = self.by_kind.get(&kind) else { return Vec::new() };
+        let center = at.unit_vector();
+        let mut found: Vec<(f64, usize)> = trees
+            .both()
+            .flat_map(|tree| tree.nearest_neighbor_iter(&center).filter(|e| self.is_live(e.data)).take(n))
+            .map(|e| (squared_chord(center, self.points[e.data.0]), e.data.0))
+            .collect();
+        found.sort_by(|a, b| nearness_order((a.0, &self.capabilities[a.1].provider), (b.0, &self.capabilities[b.1].provider)));
+        found.into_iter().take(n).map(|(_, slot)| &self.capabilities[slot]).collect()
+    }
+
     /// The capabilities of one kind, in the index's order.
     pub fn of_kind(&self, kind: NeedKind) -> impl Iterator<Item = &Capability<P>> {
         self.members.get(&kind).into_iter().flatten().map(|&slot| &self.capabilities[slot])

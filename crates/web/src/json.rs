@@ -114,8 +114,20 @@ pub fn need_detail(d: &NeedDetail) -> Value {
     let mut v = need(&d.need);
     v["enterprise"] = enterprise(&d.enterprise);
     v["candidates"] = d.candidates.iter().map(|(c, p)| candidate(c, p)).collect();
+    v["screening"] = d.screening.as_ref().map_or(Value::Null, screening);
     v["letters"] = d.letters.iter().map(letter).collect();
     v
+}
+
+/// The counts of a need's last screening: everything of its kind screened, the feasible, and
+/// the rejected per reason (a capability rejected for two reasons counts under both).
+pub fn screening(s: &ScreeningRow) -> Value {
+    json!({
+        "screened": s.screened, "feasible": s.feasible,
+        "rejected": {"unavailable": s.unavailable, "spec_mismatch": s.spec_mismatch, "insufficient_capacity": s.insufficient_capacity,
+            "too_far": s.too_far, "too_slow": s.too_slow},
+        "registry_version": s.registry_version, "screened_at": time(s.screened_at),
+    })
 }
 
 pub fn provider_with_capabilities(p: &ProviderRow, capabilities: &[CapabilityRow]) -> Value {

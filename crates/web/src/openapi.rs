@@ -116,7 +116,11 @@ fn need() -> Value {
         "quantity": {"type": "number"}, "scope": {"type": "string", "enum": ["local", "city", "province", "national"]},
         "owner": {"type": "string"}, "letter_to": nullable("string"), "status": {"type": "string"},
         "explanation": {"type": "object", "required": ["zh", "en"], "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}},
-        "candidates": {"type": "array", "items": {"type": "object"}}}})
+        "candidates": {"type": "array", "items": {"type": "object"}},
+        "screening": {"type": ["object", "null"], "required": ["screened", "feasible", "rejected"], "properties": {
+            "screened": {"type": "integer"}, "feasible": {"type": "integer"},
+            "rejected": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "registry_version": {"type": "integer"}, "screened_at": {"type": "string"}}}}})
 }
 
 fn need_page() -> Value {

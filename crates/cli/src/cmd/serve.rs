@@ -15,17 +15,27 @@ pub struct Args {
     demo: bool,
     #[command(flatten)]
     windows: super::escalate::WindowsArgs,
+    /// How many feasible candidates each screening of a need records, best first
+    #[arg(long, env = "BANGFU_KEEP_CANDIDATES", default_value_t = 10)]
+    keep_candidates: usize,
+    /// How many rejected providers each screening records per reason, nearest first
+    #[arg(long, env = "BANGFU_KEEP_PER_REASON", default_value_t = 3)]
+    keep_per_reason: usize,
 }
 
 pub fn run(args: Args) -> CliResult {
     runtime()?.block_on(async {
-        let app = args.windows.apply(args.db.open().await?)?;
+        let bounds = bangfu_core::bounded_screening::Bounds { candidates: args.keep_candidates, per_reason: args.keep_per_reason };
+        let app = args.windows.apply(args.db.open().await?)?.with_screening_bounds(bounds);
         if args.demo {
             let report = bangfu_app::demo::load(&app, &operator()).await.map_err(app_error)?;
             eprintln!("{report}");
             let accounts = bangfu_app::demo_accounts::load_accounts(&app, &operator(), super::db::now()).await.map_err(app_error)?;
             eprint!("{accounts}");
         }
+        // The registry index, loaded before the first request needs it.
+        let indexed = app.warm_registry().await.map_err(app_error)?;
+        eprintln!("registry index: {indexed} capabilities");
         let (listener, local) = bangfu_web::bind(&args.addr)
             .await
             .map_err(|e| CliError(format!("cannot listen on {}: {e} — choose another --addr", args.addr)))?;

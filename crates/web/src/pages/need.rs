@@ -85,6 +85,8 @@ struct NeedPage {
     supervised: bool,
     candidates: Vec<CandidateLine>,
     rejected_count: usize,
+    /// "已筛查 100,000 家：可行 37 家，距离过远 12,345 家……", empty when never screened.
+    screened: String,
     registry_kind: bool,
     can_act: bool,
     open: bool,
@@ -272,17 +274,21 @@ async fn need_page(
         .collect();
     let rejected_count = candidates.iter().filter(|c| !c.feasible).count();
 
-    // Providers of the need's kind not yet screened for it, for an officer to put forward.
+    // The providers of the need's kind nearest to the enterprise, not yet recorded for it, for
+    // an officer to put forward (a bounded list, whatever the registry's size).
     let mut proposable = Vec::new();
     if can_act
         && choosable
         && registry_kind
-        && let Ok(list) = app.list_providers(&user.actor, Some(&need.kind)).await
+        && let (Ok(kind), Some(lon), Some(lat)) = (bangfu_core::model::NeedKind::parse(&need.kind), detail.enterprise.lon, detail.enterprise.lat)
+        && let Ok(at) = bangfu_core::travel::LonLat::new(lon, lat)
+        && let Ok(list) = app.nearest_providers(kind, at, PROPOSABLE + detail.candidates.len()).await
     {
         proposable = list
-            .iter()
-            .filter(|(p, _)| !detail.candidates.iter().any(|(_, cp)| cp.id == p.id))
-            .map(|(p, _)| Choice { value: p.id.to_string(), label: p.name.clone() })
+            .into_iter()
+            .filter(|(id, _)| !detail.candidates.iter().any(|(_, cp)| cp.id == *id))
+            .take(PROPOSABLE)
+            .map(|(id, name)| Choice { value: id.to_string(), label: name })
             .collect();
     }
     let rings = [Scope::City, Scope::Province, Scope::National].iter().map(|s| Choice { value: s.as_str().into(), label: lang.label(s.label()).into() }).collect();
@@ -332,6 +338,7 @@ async fn need_page(
         supervised: need.supervised != 0,
         candidates,
         rejected_count,
+        screened: detail.screening.as_ref().map(|s| screening_summary(s, lang)).unwrap_or_default(),
         registry_kind,
         can_act,
         open: !need_status.is_closed(),
@@ -424,4 +431,41 @@ pub async fn letter(State(state): State<AppState>, user: PageUser, Path((id, let
     let recipients = detail.recipients.iter().map(|r| lang.pick(&r.name.zh, &r.name.en).to_string()).collect();
     let ui = user.ui(&state, "case", format!("{} {}", view.number, view.subject));
     render(&LetterPage { ui, need_id: id, need_title: detail.need.title.clone(), status: view.status, sender: lang.pick(&detail.sender.name.zh, &detail.sender.name.en).to_string(), recipients, sheet })
+}
+
+/// How many of the nearest providers the need page offers to put forward by hand.
+const PROPOSABLE: usize = 50;
+
+/// One sentence on everything a screening looked at, in the page's language.
+fn screening_summary(s: &bangfu_store::ScreeningRow, lang: Lang) -> String {
+    let count = |n: i64| group_thousands(n);
+    let reasons = [
+        (s.too_far, "距离过远", "too far"),
+        (s.too_slow, "用时过长", "too slow"),
+        (s.spec_mismatch, "规格不符", "not to specification"),
+        (s.insufficient_capacity, "数量不足", "not enough"),
+        (s.unavailable, "暂不可用", "unavailable"),
+    ];
+    let mut zh = format!("已筛查同类能力 {} 项：可行 {} 项", count(s.screened), count(s.feasible));
+    let mut en = format!("Screened {}: {} feasible", count(s.screened), count(s.feasible));
+    for (n, reason_zh, reason_en) in reasons.iter().filter(|(n, ..)| *n > 0) {
+        zh.push_str(&format!("，{reason_zh} {} 项", count(*n)));
+        en.push_str(&format!(", {} {reason_en}", count(*n)));
+    }
+    zh.push_str("。下表列出最优候选，及每种原因中距离最近的被排除者。");
+    en.push_str(". Below: the best candidates, and for each reason the nearest rejected.");
+    lang.pick(&zh, &en).to_string()
+}
+
+/// 12345 → "12,345".
+fn group_thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
 }
