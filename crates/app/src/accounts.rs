@@ -47,6 +47,19 @@ fn random_hex(bytes: usize) -> AppResult<String> {
     Ok(hex::encode(buf))
 }
 
+/// A hash of the default parameters that no password matches in practice, verified in place of
+/// a user's when there is no such user, so that both refusals cost the same. Made once, the
+/// first time it is needed (on a blocking thread).
+fn stand_in_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        let mut secret = [0u8; 32];
+        // Without randomness the stand-in is still a valid hash, of a fixed phrase.
+        let phrase = if getrandom::fill(&mut secret).is_ok() { hex::encode(secret) } else { "bangfu: no such user".to_string() };
+        Argon2::default().hash_password(phrase.as_bytes()).map(|h| h.to_string()).unwrap_or_default()
+    })
+}
+
 fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
@@ -130,20 +143,27 @@ impl App {
     }
 
     /// Checks a password and opens a session. A wrong username or password is `Unauthorized`
-    /// with the same message, so usernames do not leak.
+    /// with the same message, so usernames do not leak — nor does the time it takes: an unknown
+    /// user (or one without a password) costs the same argon2 verification as a wrong password,
+    /// against a hash made with the same parameters.
     pub async fn login(&self, now: DateTime<Utc>, username: &str, password: &str) -> AppResult<NewSession> {
         let refused = || AppError::Unauthorized("wrong username or password".into());
-        let user = self.store.user_by_username(username.trim()).await?.ok_or_else(refused)?;
-        let Some(stored) = user.password_hash.clone() else { return Err(refused()) };
+        let user = self.store.user_by_username(username.trim()).await?;
+        let stored = user.as_ref().and_then(|u| u.password_hash.clone());
         let password = password.to_string();
+        let verifications = std::sync::Arc::clone(&self.password_verifications);
         let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&stored).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            verifications.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let hash = match &stored {
+                Some(hash) => hash.as_str(),
+                None => stand_in_hash(),
+            };
+            let verified = PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok());
+            verified && stored.is_some()
         })
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
-        if !ok {
-            return Err(refused());
-        }
+        let Some(user) = user.filter(|_| ok) else { return Err(refused()) };
         let actor = actor_of(&user)?;
         let token = random_hex(32)?;
         let csrf = random_hex(16)?;
@@ -186,5 +206,22 @@ impl App {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `$argon2id$v=19$m=19456,t=2,p=1$` — everything before the salt.
+    fn parameters(hash: &str) -> String {
+        hash.split('$').take(4).collect::<Vec<_>>().join("$")
+    }
+
+    #[test]
+    fn the_stand_in_hash_costs_what_a_user_hash_costs() {
+        let user = Argon2::default().hash_password(b"a user's password").unwrap().to_string();
+        assert_eq!(parameters(stand_in_hash()), parameters(&user));
+        assert!(parameters(&user).starts_with("$argon2id$v=19$m="), "{user}");
     }
 }

@@ -7,12 +7,16 @@
 //!
 //! Every line is checked before anything is written; any error refuses the whole file and the
 //! message names each bad line. A provider key already registered is updated in place.
+//!
+//! CSV cells that a spreadsheet would take for a formula are written with an apostrophe in
+//! front ([`csv_cell`]) and read back without it ([`csv_uncell`]), so an export imports unchanged.
 
 use crate::error::bad;
 use crate::registry::attr_values;
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::capability::CapabilityAttrs;
 use bangfu_core::model::{NeedKind, NeedStatus, Role};
+use bangfu_core::text::{csv_cell, csv_uncell};
 use bangfu_store::{CapabilityRow, ProviderRow};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -209,8 +213,9 @@ impl App {
                     }
                     RegistryFormat::Csv => {
                         let number = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+                        let cells = [provider.key.clone(), provider.name.clone(), provider.region.clone(), number(provider.lon), number(provider.lat), c.kind.clone(), (c.available != 0).to_string(), attrs.to_string()];
                         writer
-                            .write_record([provider.key.clone(), provider.name.clone(), provider.region.clone(), number(provider.lon), number(provider.lat), c.kind.clone(), (c.available != 0).to_string(), attrs.to_string()])
+                            .write_record(cells.iter().map(|cell| csv_cell(cell).into_owned()))
                             .map_err(|e| AppError::Internal(e.to_string()))?;
                     }
                 }
@@ -225,7 +230,7 @@ impl App {
 
 /// A CSV record as the JSON object of a JSONL line.
 fn csv_record_json(record: &csv::StringRecord) -> Result<Value, String> {
-    let field = |i: usize| record.get(i).unwrap_or("").trim();
+    let field = |i: usize| csv_uncell(record.get(i).unwrap_or("").trim());
     let number = |i: usize, name: &str| -> Result<Value, String> {
         match field(i) {
             "" => Ok(Value::Null),

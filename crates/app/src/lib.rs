@@ -55,6 +55,9 @@ pub struct App {
     pub(crate) registry: std::sync::Arc<registry_cache::RegistryCache>,
     /// How much of each screening a need keeps.
     pub(crate) bounds: Bounds,
+    /// How many passwords this application (and its clones) has verified with argon2, a wrong
+    /// username included (see [`App::login`]).
+    pub(crate) password_verifications: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl App {
@@ -69,6 +72,7 @@ impl App {
             caches: Default::default(),
             registry: Default::default(),
             bounds: Bounds::default(),
+            password_verifications: Default::default(),
         })
     }
 
@@ -77,6 +81,12 @@ impl App {
     pub fn with_screening_bounds(mut self, bounds: Bounds) -> App {
         self.bounds = bounds;
         self
+    }
+
+    /// How many argon2 password verifications logins have cost so far: one per attempt, whether
+    /// the username exists or not.
+    pub fn password_verifications(&self) -> u64 {
+        self.password_verifications.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn tree(&self) -> &'static RegionTree {

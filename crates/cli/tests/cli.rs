@@ -411,3 +411,57 @@ fn escalate_without_an_rfc3339_now_exits_2_and_shows_the_form() {
     assert_exit(&output, 2);
     assert!(stderr(&output).contains("--response-windows: response windows: county=soon is not a duration"), "{}", stderr(&output));
 }
+
+// ---- issue 17: the findings that reach the command line ----
+
+bangfu_store::backend_tests! {
+    /// F9: CSV exports wrote cells as they were, so a name typed as `=HYPERLINK(…)` became a live
+    /// formula in a spreadsheet. The registry export neutralises such cells with an apostrophe,
+    /// and importing the export gives back the same registry.
+    async fn f9_the_registry_export_neutralises_formula_cells_and_imports_back_unchanged(db) {
+        let lines = "id,name,region,lon,lat,kind,available,attrs\n\
+                     =key,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",141021,,,labour,true,\"{\"\"skill\"\": \"\"-2+3\"\", \"\"headcount\"\": 1, \"\"lead_time_h\"\": 2}\"\n\
+                     plain,@提供方,141021,111.5,35.6,labour,true,\"{\"\"skill\"\": \"\"包装\"\", \"\"headcount\"\": 2, \"\"lead_time_h\"\": 3}\"\n";
+        let file = temp_file(&format!("f9-{}.csv", db.url().len()), lines);
+        assert_exit(&bangfu(&["import", "capabilities", file.to_str().unwrap(), "--db", db.url()]), 0);
+        let export = |url: &str| {
+            let output = bangfu(&["export", "capabilities", "--format", "csv", "--db", url]);
+            assert_exit(&output, 0);
+            stdout(&output)
+        };
+        let exported = export(db.url());
+        assert!(exported.contains("'=key,\"'=HYPERLINK(") && exported.contains(",'@提供方,"), "{exported}");
+        for line in exported.lines() {
+            assert!(!line.starts_with(['=', '+', '@', '-']) && !line.contains(",=") && !line.contains(",\"="), "a live cell in {line:?}");
+        }
+        let copy = bangfu_store::testing::TestDb::sqlite();
+        let file = temp_file(&format!("f9-export-{}.csv", db.url().len()), &exported);
+        assert_exit(&bangfu(&["import", "capabilities", file.to_str().unwrap(), "--db", copy.url()]), 0);
+        assert_eq!(export(copy.url()), exported, "the export imports back unchanged");
+        let jsonl = bangfu(&["export", "capabilities", "--format", "jsonl", "--db", copy.url()]);
+        assert!(stdout(&jsonl).contains("\"id\":\"=key\",\"name\":\"=HYPERLINK("), "JSONL keeps the text as typed: {}", stdout(&jsonl));
+    }
+
+    /// F12: need titles accepted ESC and NUL, and `bangfu case show` printed them raw to the
+    /// operator's terminal. Text already stored is now printed with its control characters as
+    /// escapes.
+    async fn f12_case_show_prints_control_characters_of_stored_text_as_escapes(db) {
+        assert_exit(&bangfu(&["demo", "--db", db.url()]), 0);
+        // A title stored before titles were checked, written past the app (PostgreSQL stores no
+        // NUL in text at all).
+        let store = bangfu_store::Store::open(db.url()).await.unwrap();
+        let mut tx = store.begin_write().await.unwrap();
+        let mut need = tx.need(1).await.unwrap().unwrap();
+        need.title = "标题\u{1b}[2J\u{1b}]0;pwned\u{7}".into();
+        tx.insert_need(&need).await.unwrap();
+        tx.commit().await.unwrap();
+        store.close().await;
+        let output = bangfu(&["case", "show", "1", "--db", db.url()]);
+        assert_exit(&output, 0);
+        let out = stdout(&output);
+        assert!(!out.contains(['\u{1b}', '\u{7}']), "{out:?}");
+        assert!(out.contains("标题\\u{1b}[2J\\u{1b}]0;pwned\\u{7}"), "{out}");
+        let json = stdout(&bangfu(&["case", "show", "1", "--json", "--db", db.url()]));
+        assert!(!json.contains('\u{1b}') && json.contains("\\u001b[2J"), "JSON escapes them itself");
+    }
+}

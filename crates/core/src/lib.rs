@@ -17,6 +17,7 @@ pub mod region;
 pub mod registry_index;
 pub mod routing;
 pub mod screening;
+pub mod text;
 pub mod travel;
 pub mod widening;
 

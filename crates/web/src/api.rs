@@ -68,6 +68,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/letters/{id}/send", post(send_letter))
         .route("/api/v1/letters/{id}/acknowledge", post(acknowledge_letter))
         .route("/api/v1/notifications", get(notifications))
+        .route_layer(axum::middleware::from_fn(crate::edges::json_bodies_only))
 }
 
 // ---- extractors whose rejections are problem+json ----
@@ -154,12 +155,31 @@ fn created(value: Value) -> ApiResult {
     Ok((StatusCode::CREATED, axum::Json(value)).into_response())
 }
 
-fn csv_response(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> ApiResult {
+/// How a list answers: JSON, or `?format=csv` (an export); any other format is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ListFormat {
+    Json,
+    Csv,
+}
+
+impl ListFormat {
+    pub(crate) fn of(format: Option<&str>) -> Result<ListFormat, Problem> {
+        match format.map(str::trim) {
+            None | Some("" | "json") => Ok(ListFormat::Json),
+            Some("csv") => Ok(ListFormat::Csv),
+            Some(other) => Err(Problem::bad_request(format!("format: {other:?} is not a format this list has — use csv, or json (the default)"))),
+        }
+    }
+}
+
+/// A CSV export. Every cell goes through [`bangfu_core::text::csv_cell`], so that a cell typed
+/// as `=HYPERLINK(…)` reaches the spreadsheet as text, not as a formula.
+pub(crate) fn csv_response(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> ApiResult {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let fail = |e: csv::Error| Problem::from(bangfu_app::AppError::Internal(e.to_string()));
     writer.write_record(header).map_err(fail)?;
     for row in rows {
-        writer.write_record(row).map_err(fail)?;
+        writer.write_record(row.iter().map(|cell| bangfu_core::text::csv_cell(cell).into_owned())).map_err(fail)?;
     }
     let bytes = writer.into_inner().map_err(|e| Problem::from(bangfu_app::AppError::Internal(e.to_string())))?;
     Ok((
@@ -282,8 +302,9 @@ struct KindQuery {
 }
 
 async fn providers(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<KindQuery>) -> ApiResult {
+    let format = ListFormat::of(query.format.as_deref())?;
     let list = state.app.list_providers(&auth.actor, query.kind.as_deref()).await?;
-    if query.format.as_deref() == Some("csv") {
+    if format == ListFormat::Csv {
         let rows = list
             .iter()
             .flat_map(|(p, caps)| caps.iter().map(move |c| vec![p.id.to_string(), p.key.clone(), p.name.clone(), p.region.clone(), c.kind.clone(), (c.available != 0).to_string(), c.attrs.clone()]))
@@ -341,6 +362,7 @@ struct CaseQuery {
 }
 
 async fn cases(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<CaseQuery>) -> ApiResult {
+    let format = ListFormat::of(query.format.as_deref())?;
     let region = query.region.as_deref().map(|r| state.app.region(r, "region")).transpose()?;
     let list: Vec<_> = state
         .app
@@ -350,7 +372,7 @@ async fn cases(State(state): State<AppState>, auth: Authenticated, QueryParams(q
         .filter(|c| query.status.as_ref().is_none_or(|s| *s == c.case.status))
         .filter(|c| region.is_none_or(|r| state.app.tree().jurisdiction_contains(r, bangfu_core::region::RegionCode::new_unchecked(c.case.region.parse().unwrap_or(0)))))
         .collect();
-    if query.format.as_deref() == Some("csv") {
+    if format == ListFormat::Csv {
         let rows = list
             .iter()
             .map(|c| vec![c.case.id.to_string(), c.enterprise.name.clone(), c.case.region.clone(), c.case.status.clone(), json::time(c.case.opened_at), c.needs.to_string(), c.open_needs.to_string()])
@@ -461,7 +483,7 @@ struct NeedQuery {
 }
 
 async fn needs(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<NeedQuery>) -> ApiResult {
-    let csv = query.format.as_deref() == Some("csv");
+    let csv = ListFormat::of(query.format.as_deref())? == ListFormat::Csv;
     let filter = NeedFilter {
         region: query.region.as_deref().map(|r| state.app.region(r, "region")).transpose()?,
         kind: query.kind,

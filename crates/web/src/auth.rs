@@ -1,5 +1,7 @@
-//! Who is calling: a bearer token (`Authorization: Bearer …`) or the session cookie of the
-//! pages. Login attempts are rate-limited per client address and username.
+//! Who is calling the API: a bearer token (`Authorization: Bearer …`) and nothing else. The
+//! pages' session cookie is not accepted here: a browser sends it with any request another site
+//! makes it send, and the API checks no CSRF token, so the cookie would let any page act in the
+//! user's name. Login attempts are rate-limited per client address and username.
 
 use crate::{AppState, Problem, clock};
 use axum::extract::FromRequestParts;
@@ -16,19 +18,15 @@ pub const SESSION_COOKIE: &str = "bangfu_session";
 #[derive(Clone, Debug)]
 pub struct Authenticated {
     pub actor: Actor,
-    /// The session's CSRF token (checked on form posts).
-    pub csrf: String,
     pub token: String,
     /// The database version the session was checked at, for the request's reads.
     pub seen: Seen,
 }
 
-/// The token in the request: the bearer header first, then the session cookie.
-pub fn request_token(headers: &HeaderMap) -> Option<String> {
-    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        return value.strip_prefix("Bearer ").map(|t| t.trim().to_string());
-    }
-    cookie(headers, SESSION_COOKIE)
+/// The bearer token of the request, if it has one.
+pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    value.strip_prefix("Bearer ").map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
 }
 
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -46,9 +44,16 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = request_token(&parts.headers).ok_or_else(|| Problem::unauthorized("log in first: POST /api/v1/auth/token, then send Authorization: Bearer TOKEN"))?;
+        let Some(token) = bearer_token(&parts.headers) else {
+            let detail = if cookie(&parts.headers, SESSION_COOKIE).is_some() {
+                "the API takes a bearer token, not the pages' session cookie: POST /api/v1/auth/token, then send Authorization: Bearer TOKEN"
+            } else {
+                "log in first: POST /api/v1/auth/token, then send Authorization: Bearer TOKEN"
+            };
+            return Err(Problem::unauthorized(detail));
+        };
         match state.app.session_seen(clock::now(), &token).await? {
-            (Some((actor, csrf)), seen) => Ok(Authenticated { actor, csrf, token, seen }),
+            (Some((actor, _csrf)), seen) => Ok(Authenticated { actor, token, seen }),
             (None, _) => Err(Problem::unauthorized("the token is unknown or expired — log in again")),
         }
     }

@@ -4,6 +4,7 @@
 
 mod answers;
 mod api;
+mod edges;
 pub mod auth;
 mod clock;
 pub mod json;
@@ -45,14 +46,18 @@ pub fn router(app: App) -> axum::Router {
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "same-origin"),
         (header::CONTENT_SECURITY_POLICY, "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'"),
+        // Answers are made for one user: no cache keeps them (the assets say otherwise for
+        // themselves).
+        (header::CACHE_CONTROL, "no-store"),
     ];
-    let mut router = api::routes().merge(pages::routes()).with_state(state);
+    let mut router = api::routes().merge(pages::routes()).fallback(edges::no_such_path).with_state(state);
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
     }
     router
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(axum::middleware::from_fn(edges::problem_for_bare_errors))
 }
 
 /// Binds `addr` (port 0 picks a free port) and returns the listener and its real address.

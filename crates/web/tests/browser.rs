@@ -693,3 +693,105 @@ async fn scenario(browser: &Client, base: &str) -> Result<(), String> {
     screenshot(browser, "14-houma-404", 1280).await;
     Ok(())
 }
+
+/// A site of the attacker's on another port of the same host — the same site to the browser,
+/// which sends the SameSite=Lax session cookie along with its forms. `/` holds `page`; every
+/// other path says "evil landing".
+async fn spawn_evil_site(page: String) -> String {
+    let router = axum::Router::new()
+        .route("/", axum::routing::get(move || async move { axum::response::Html(page) }))
+        .fallback(|| async { axum::response::Html("<p id=evil>evil landing</p>") });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("127.0.0.1:{}", addr.port())
+}
+
+/// A bearer token of `username` and the status of need `need` through the API.
+async fn need_status_over_api(base: &str, username: &str, need: i64) -> String {
+    let client = reqwest::Client::new();
+    let login = client.post(format!("{base}/api/v1/auth/token")).json(&serde_json::json!({"username": username, "password": PASSWORD})).send().await.unwrap();
+    let token = login.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+    let need = client.get(format!("{base}/api/v1/needs/{need}")).bearer_auth(token).send().await.unwrap();
+    need.json::<serde_json::Value>().await.unwrap()["status"].as_str().unwrap().to_string()
+}
+
+/// F4 (issue 17): a page on another port of the same host auto-submitted
+/// `<form enctype=text/plain action=…/api/v1/needs/N/cancel>` and the logged-in officer's
+/// session cookie cancelled the need. In Chromium, now: the API answers without acting.
+#[tokio::test]
+async fn f4_in_the_browser_a_form_of_another_site_cannot_cancel_a_need() {
+    if let Some(why) = browser_missing() {
+        skip_or_fail(&why);
+        return;
+    }
+    let server = spawn_server().await;
+    let base = server.base.clone();
+    let client = reqwest::Client::new();
+    let login = client.post(format!("{base}/api/v1/auth/token")).json(&serde_json::json!({"username": "quwo", "password": PASSWORD})).send().await.unwrap();
+    let token = login.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+    let need = client
+        .post(format!("{base}/api/v1/cases/1/needs"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"kind": "labour", "title": "F4 的目标", "quantity": 1, "requires": {"skill": "包装"}, "source": false}))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let page = format!(
+        "<form id=f method=post enctype=text/plain action=\"{base}/api/v1/needs/{need}/cancel\"><input name='{{\"note\":\"' value='\"}}'></form>\
+         <script>document.getElementById('f').submit()</script>"
+    );
+    let evil = spawn_evil_site(page).await;
+
+    let driver = start_driver().await;
+    let browser = open_browser(&driver).await;
+    {
+        log_in_browser(&browser, &base, "quwo").await;
+        browser.goto(&format!("http://{evil}/")).await.unwrap();
+        wait_for_path(&browser, "at the API's answer to the forged form", |path| path.ends_with("/cancel")).await;
+        let answer = browser.source().await.unwrap();
+        assert!(answer.contains("415") || answer.contains("401"), "{answer}");
+        screenshot(&browser, "f4-forged-cancel-refused", 1280).await;
+    }
+    let _ = browser.close().await;
+    assert_eq!(need_status_over_api(&base, "quwo", need).await, "open", "the forged form cancelled nothing");
+}
+
+/// F5 (issue 17): `/lang/en?back=/%09/HOST` answered `Location: /\t/HOST`, which browsers
+/// follow to `//HOST`; `/login?next=` did the same. In Chromium, now: both stay on this site.
+#[tokio::test]
+async fn f5_in_the_browser_redirects_stay_on_this_site() {
+    if let Some(why) = browser_missing() {
+        skip_or_fail(&why);
+        return;
+    }
+    let server = spawn_server().await;
+    let base = server.base.clone();
+    let evil = spawn_evil_site("<p>evil</p>".into()).await;
+    let ours = base.trim_start_matches("http://").to_string();
+    let driver = start_driver().await;
+    let browser = open_browser(&driver).await;
+    {
+        for target in [format!("/%09/{evil}/"), format!("/%09%5C{evil}/"), format!("/%5C{evil}/"), format!("/%0a/{evil}/")] {
+            browser.goto(&format!("{base}/lang/en?back={target}")).await.unwrap();
+            let url = browser.current_url().await.unwrap();
+            assert_eq!(url.host_str().zip(url.port()).map(|(h, p)| format!("{h}:{p}")), Some(ours.clone()), "back={target} led to {url}");
+        }
+        // Logging in with a `next` that points away lands on this site.
+        browser.goto(&format!("{base}/login?next=/%09/{evil}/")).await.unwrap();
+        fill(&browser, "username", "quwo").await;
+        fill(&browser, "password", PASSWORD).await;
+        browser.find(Locator::Css("form.stack button[type=submit]")).await.unwrap().click().await.unwrap();
+        wait_for_path(&browser, "past the login page", |path| !path.starts_with("/login")).await;
+        let url = browser.current_url().await.unwrap();
+        assert_eq!((url.port(), url.path()), (Some(ours.rsplit(':').next().unwrap().parse().unwrap()), "/"), "{url}");
+        assert!(!browser.source().await.unwrap().contains("evil"));
+        screenshot(&browser, "f5-redirect-stays-home", 1280).await;
+    }
+    let _ = browser.close().await;
+}

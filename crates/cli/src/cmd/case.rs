@@ -1,5 +1,6 @@
 //! `bangfu case`: list and show cases.
 
+use bangfu_core::text::printable;
 use super::db::{DbArgs, app_error, operator, runtime};
 use crate::outcome::{CliResult, Outcome};
 
@@ -42,7 +43,7 @@ pub fn run(args: Args) -> CliResult {
                     println!("{}", serde_json::Value::Array(items));
                 } else {
                     for c in &cases {
-                        println!("{}\t{}\t{}\t{} open / {} needs", c.case.id, c.enterprise.name, c.case.region, c.open_needs, c.needs);
+                        println!("{}\t{}\t{}\t{} open / {} needs", c.case.id, printable(&c.enterprise.name), c.case.region, c.open_needs, c.needs);
                     }
                 }
                 app.close().await;
@@ -61,15 +62,15 @@ pub fn run(args: Args) -> CliResult {
                 if json {
                     println!("{}", bangfu_web::json::case_detail(&detail));
                 } else {
-                    println!("case {}: {} — {}", detail.case.id, detail.case.title, detail.enterprise.name);
+                    println!("case {}: {} — {}", detail.case.id, printable(&detail.case.title), printable(&detail.enterprise.name));
                     for m in &detail.team {
-                        println!("  team  {} ({}, {})", m.title, m.role, m.tier);
+                        println!("  team  {} ({}, {})", printable(&m.title), m.role, m.tier);
                     }
                     for n in &detail.needs {
-                        println!("  need {} [{}] {} — {} → {}", n.id, n.status, n.title, n.scope, n.owner);
+                        println!("  need {} [{}] {} — {} → {}", n.id, n.status, printable(&n.title), n.scope, n.owner);
                     }
                     for e in &detail.events {
-                        println!("  {}  {}  {}", bangfu_web::json::time(e.at), e.action, e.entity);
+                        println!("  {}  {}  {}", bangfu_web::json::time(e.at), e.action, printable(&e.entity));
                     }
                 }
                 app.close().await;

@@ -3,6 +3,7 @@
 //! second pass at the same moment changes nothing. `bangfu serve` runs the same pass every minute
 //! ([`every_minute`]).
 
+use bangfu_core::text::printable;
 use super::db::{DbArgs, app_error, operator, runtime};
 use crate::outcome::{CliError, CliResult, Outcome, bad_input};
 use bangfu_app::escalation::{EscalatedNeed, EscalationReport};
@@ -55,7 +56,7 @@ pub fn run(args: Args) -> CliResult {
         if args.json {
             println!("{}", bangfu_web::json::escalation_report(&report));
         } else {
-            print!("{}", text(&app, &report));
+            print!("{}", printable(&text(&app, &report)));
         }
         Ok(Outcome::Ok)
     })
@@ -102,7 +103,7 @@ pub async fn every_minute(app: App) {
     loop {
         ticks.tick().await;
         match app.escalate_scheduled(&actor, super::db::now()).await {
-            Ok(Some(report)) if !report.moved.is_empty() => eprint!("{}", text(&app, &report)),
+            Ok(Some(report)) if !report.moved.is_empty() => eprint!("{}", printable(&text(&app, &report))),
             Ok(_) => {}
             Err(e) => eprintln!("escalation pass failed (tried again next minute): {e}"),
         }

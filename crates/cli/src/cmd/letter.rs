@@ -1,6 +1,7 @@
 //! `bangfu letter show`: an official letter (公函) in its Chinese form, its English rendering after
 //! it, and where it stands (draft → sent → acknowledged).
 
+use bangfu_core::text::printable;
 use super::db::{DbArgs, app_error, operator, runtime};
 use crate::outcome::{CliResult, Outcome};
 use bangfu_app::AppError;
@@ -44,7 +45,7 @@ pub fn run(args: Args) -> CliResult {
         if json {
             println!("{}", bangfu_web::json::letter(&detail.letter));
         } else {
-            print!("{}", text(&detail));
+            print!("{}", printable(&text(&detail)));
         }
         Ok(Outcome::Ok)
     })

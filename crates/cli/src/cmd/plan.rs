@@ -12,6 +12,7 @@
 //! The output contract is `bangfu_web::json::schedule` (`plan_json` here); case mode prints
 //! `bangfu_web::json::case_plan`, the same contract followed by what the case adds.
 
+use bangfu_core::text::printable;
 use super::db::{DbArgs, app_error, now as clock_now, operator, runtime};
 use super::escalate::WindowsArgs;
 use crate::outcome::{CliError, CliResult, Outcome, bad_input};
@@ -145,7 +146,7 @@ fn print_case_plan(view: &PlanView) {
             (Some(at), Expected::ResponseWindow { tier, hours }) => format!("expected {} (assumed: the {tier} response window, {hours:.0} h)", short(at)),
             (Some(at), Expected::Closed) => short(at),
         };
-        println!("need {} blocks {}: {} — {expected}", b.need.id, b.milestone, b.need.title);
+        println!("need {} blocks {}: {} — {expected}", b.need.id, printable(&b.milestone), printable(&b.need.title));
     }
 }
 
@@ -163,7 +164,7 @@ fn print_plan(plan: &Plan, computed: &Schedule) {
     for &i in computed.topological_order() {
         let (m, t) = (&plan.milestones[i], computed.times(i));
         let mark = if t.critical { '*' } else { ' ' };
-        println!("{mark} {:width$}  {}  {}  {:>8.1}  {}", m.key, short(t.es), short(t.ef), t.slack_h, m.name);
+        println!("{mark} {:width$}  {}  {}  {:>8.1}  {}", printable(&m.key), short(t.es), short(t.ef), t.slack_h, printable(&m.name));
     }
 }
 

@@ -23,7 +23,17 @@ mod what_if;
 
 use crate::AppState;
 use axum::Router;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::Response;
 use axum::routing::{get, post};
+
+/// The error page for a path no page serves (404, in the request's language).
+pub fn no_such_page(state: &AppState, parts: &Parts) -> Response {
+    let lang = session::language(parts);
+    let message = lang.pick("没有这个页面", "There is no such page").to_string();
+    session::error_response(&state.app, None, lang, StatusCode::NOT_FOUND, message)
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()

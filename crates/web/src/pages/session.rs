@@ -11,7 +11,8 @@ use askama::Template;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use crate::edges::see_other;
+use axum::response::{Html, IntoResponse, Response};
 use bangfu_app::{Actor, AppError};
 use bangfu_core::model::Role;
 use serde::Deserialize;
@@ -46,10 +47,30 @@ fn path_of(parts: &Parts) -> String {
     parts.uri.path_and_query().map_or_else(|| "/".to_string(), |p| p.as_str().to_string())
 }
 
-/// Where to go after logging in: a path of this site only (never `//host` or `http://…`).
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.starts_with("/login") => n.to_string(),
+/// Where a redirect may go, parsed rather than pattern-matched: a path of this site — one `/`
+/// first (not `//`, not `/\`), no backslash, no control character or ASCII space anywhere
+/// (a browser drops a tab or newline and reads `/\t/host` as `//host`), and not the login form
+/// itself — which parses as a URI path and query once characters outside ASCII are
+/// percent-encoded. Anything else goes to `/`.
+pub(crate) fn local_target(target: Option<&str>) -> String {
+    let Some(target) = target else { return "/".to_string() };
+    let refused = |c: char| c.is_control() || c == '\\' || c.is_ascii_whitespace();
+    if !target.starts_with('/') || target.starts_with("//") || target.starts_with("/login") || target.chars().any(refused) {
+        return "/".to_string();
+    }
+    let mut encoded = String::with_capacity(target.len());
+    for c in target.chars() {
+        if c.is_ascii() {
+            encoded.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for byte in c.encode_utf8(&mut buf).bytes() {
+                encoded.push_str(&format!("%{byte:02X}"));
+            }
+        }
+    }
+    match encoded.parse::<axum::http::uri::PathAndQuery>() {
+        Ok(parsed) if parsed.path().starts_with('/') && !parsed.path().starts_with("//") => parsed.as_str().to_string(),
         _ => "/".to_string(),
     }
 }
@@ -71,7 +92,7 @@ impl FromRequestParts<AppState> for PageUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let lang = language(parts);
         let path = path_of(parts);
-        let login = || Redirect::to(&format!("/login?next={}", super::ui::encode(&path))).into_response();
+        let login = || see_other(&format!("/login?next={}", super::ui::encode(&path)));
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else { return Err(login()) };
         match state.app.session(clock::now(), &token).await {
             Ok(Some((actor, csrf))) => Ok(PageUser { actor, csrf, token, lang, path }),
@@ -194,11 +215,11 @@ fn login_page(status: StatusCode, lang: Lang, username: String, next: String, er
 }
 
 pub async fn login_form(State(state): State<AppState>, headers: HeaderMap, parts: LangOf, Query(query): Query<LoginQuery>) -> Response {
-    let next = safe_next(query.next.as_deref());
+    let next = local_target(query.next.as_deref());
     if let Some(token) = cookie(&headers, SESSION_COOKIE)
         && let Ok(Some(_)) = state.app.session(clock::now(), &token).await
     {
-        return Redirect::to(&next).into_response();
+        return see_other(&next);
     }
     login_page(StatusCode::OK, parts.0, String::new(), next, String::new(), cookie(&headers, LOGIN_CSRF_COOKIE))
 }
@@ -218,7 +239,7 @@ impl<S: Send + Sync> FromRequestParts<S> for LangOf {
 pub async fn login(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, LangOf(lang): LangOf, fields: Fields) -> Response {
     let username = fields.text("username");
     let password = fields.0.iter().find(|(k, _)| k == "password").map(|(_, v)| v.clone()).unwrap_or_default();
-    let next = safe_next(fields.get("next"));
+    let next = local_target(fields.get("next"));
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE);
     if !expected.as_deref().is_some_and(|e| fields.get("csrf").is_some_and(|t| same(t, e))) {
         let message = lang.pick("登录表单已过期，请重新输入", "The login form had expired — please enter your details again");
@@ -236,7 +257,7 @@ pub async fn login(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo
         Ok(session) => {
             state.limiter.clear(&client, &username);
             let max_age = bangfu_app::accounts::SESSION_HOURS * 3600;
-            let mut response = Redirect::to(&next).into_response();
+            let mut response = see_other(&next);
             let cookies = [
                 format!("{SESSION_COOKIE}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}", session.token),
                 format!("{LOGIN_CSRF_COOKIE}=; HttpOnly; SameSite=Strict; Path=/login; Max-Age=0"),
@@ -264,7 +285,7 @@ pub async fn logout(State(state): State<AppState>, user: PageUser, fields: Field
     if let Err(e) = state.app.logout(clock::now(), &user.token).await {
         return user.fail(&state, e);
     }
-    let mut response = Redirect::to("/login").into_response();
+    let mut response = see_other("/login");
     if let Ok(value) = HeaderValue::from_str(&format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0")) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
@@ -279,10 +300,10 @@ pub struct BackQuery {
 /// Remembers the language in a cookie and goes back to the page.
 pub async fn switch_language(Path(code): Path<String>, Query(query): Query<BackQuery>) -> Response {
     let lang = Lang::parse(&code).unwrap_or_default();
-    let back = safe_next(query.back.as_deref());
+    let back = local_target(query.back.as_deref());
     // The page may carry its own ?lang=…; drop it so the cookie speaks.
     let back = strip_lang(&back);
-    let mut response = Redirect::to(&back).into_response();
+    let mut response = see_other(&back);
     if let Ok(value) = HeaderValue::from_str(&format!("{LANG_COOKIE}={}; SameSite=Lax; Path=/; Max-Age=31536000", lang.code())) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
@@ -301,10 +322,24 @@ mod tests {
 
     #[test]
     fn only_paths_of_this_site_are_followed_after_login() {
-        assert_eq!(safe_next(Some("/cases/1")), "/cases/1");
-        assert_eq!(safe_next(Some("//evil.example/")), "/");
-        assert_eq!(safe_next(Some("https://evil.example/")), "/");
-        assert_eq!(safe_next(None), "/");
+        assert_eq!(local_target(Some("/cases/1")), "/cases/1");
+        assert_eq!(local_target(Some("/registry?kind=slitting&q=%E7%86%94")), "/registry?kind=slitting&q=%E7%86%94");
+        assert_eq!(local_target(Some("//evil.example/")), "/");
+        assert_eq!(local_target(Some("https://evil.example/")), "/");
+        assert_eq!(local_target(None), "/");
+    }
+
+    #[test]
+    fn redirect_targets_with_control_characters_or_backslashes_go_home() {
+        for target in ["/\t/evil.example", "/\\evil.example", "/\\/evil.example", "/%09", "/a\nb", "/a\rb", "/a\u{b}b", "/a\0b", "/ /evil.example", "/login?next=//x", "evil.example", ""] {
+            let target = target.replace("%09", "\t");
+            assert_eq!(local_target(Some(&target)), "/", "{target:?}");
+        }
+    }
+
+    #[test]
+    fn characters_outside_ascii_are_percent_encoded() {
+        assert_eq!(local_target(Some("/registry?q=熔喷布")), "/registry?q=%E7%86%94%E5%96%B7%E5%B8%83");
     }
 
     #[test]

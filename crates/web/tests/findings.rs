@@ -1,0 +1,295 @@
+//! The holes found by probing `bangfu serve --demo` as an attacker would (issue 17), one test per
+//! finding, named after it (`f4_…`), each over real HTTP against the server on port 0 with the
+//! reference case and its demo accounts — as `NAME::sqlite` and, when BANGFU_TEST_PG names a
+//! server, `NAME::postgres`. F4 and F5 are also tried in Chromium (`tests/browser.rs`).
+
+use bangfu_app::demo_accounts::DEMO_PASSWORD;
+use bangfu_app::{Actor, App};
+use bangfu_store::testing::TestDb;
+use chrono::{TimeZone, Utc};
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+
+struct Server {
+    base: String,
+    /// A clone of the served application (it shares its counters).
+    app: App,
+    _db: TestDb,
+    /// Follows no redirect, so that each one can be seen.
+    client: reqwest::Client,
+}
+
+struct Answer {
+    status: u16,
+    headers: HeaderMap,
+    body: Value,
+    text: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+    }
+
+    fn is_problem(&self) -> bool {
+        self.header("content-type") == "application/problem+json" && self.body["status"] == self.status
+    }
+}
+
+/// The reference case with its demo accounts (quwo, linfen, shanxi, houma, leader, enterprise,
+/// wanrong, admin; password `bangfu-demo`), served on a free port.
+async fn spawn(db: TestDb) -> Server {
+    let app = App::open(db.url()).await.unwrap();
+    let operator = Actor::system("test");
+    bangfu_app::demo::load(&app, &operator).await.unwrap();
+    bangfu_app::demo_accounts::load_accounts(&app, &operator, Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()).await.unwrap();
+    let (listener, addr) = bangfu_web::bind("127.0.0.1:0").await.unwrap();
+    tokio::spawn(bangfu_web::serve(listener, app.clone(), std::future::pending()));
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    Server { base: format!("http://{addr}"), app, _db: db, client }
+}
+
+impl Server {
+    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base))
+    }
+
+    async fn answer(&self, request: reqwest::RequestBuilder) -> Answer {
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        Answer { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::Null), text }
+    }
+
+    async fn get(&self, path: &str, token: Option<&str>) -> Answer {
+        let mut request = self.request(Method::GET, path);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        self.answer(request).await
+    }
+
+    async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.answer(self.request(Method::POST, path).bearer_auth(token).json(&body)).await
+    }
+
+    async fn token(&self, username: &str) -> String {
+        let answer = self.answer(self.request(Method::POST, "/api/v1/auth/token").json(&json!({"username": username, "password": DEMO_PASSWORD}))).await;
+        assert_eq!(answer.status, 200, "{username}: {}", answer.text);
+        answer.body["token"].as_str().unwrap().to_string()
+    }
+
+    /// Logs in through the login form as a browser does; the session cookie's value.
+    async fn page_session(&self, username: &str) -> String {
+        let form = self.get("/login", None).await;
+        let (csrf, cookie) = login_csrf(&form);
+        let response = self
+            .answer(self.request(Method::POST, "/login").header("cookie", cookie).form(&[("username", username), ("password", DEMO_PASSWORD), ("csrf", &csrf), ("next", "/")]))
+            .await;
+        assert_eq!(response.status, 303, "{}", response.text);
+        cookie_value(&response, "bangfu_session").expect("a session cookie")
+    }
+
+    /// A fresh open need on the reference case, reported by the 曲沃县 officer.
+    async fn open_need(&self, title: &str) -> i64 {
+        let token = self.token("quwo").await;
+        let answer = self
+            .post("/api/v1/cases/1/needs", &token, json!({"kind": "labour", "title": title, "quantity": 1, "requires": {"skill": "包装"}, "source": false}))
+            .await;
+        assert_eq!(answer.status, 201, "{}", answer.text);
+        answer.body["id"].as_i64().unwrap()
+    }
+
+    async fn need_status(&self, need: i64) -> String {
+        let token = self.token("quwo").await;
+        self.get(&format!("/api/v1/needs/{need}"), Some(&token)).await.body["status"].as_str().unwrap().to_string()
+    }
+}
+
+/// The login form's CSRF token and the cookie that carries it.
+fn login_csrf(form: &Answer) -> (String, String) {
+    let at = form.text.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
+    let csrf = form.text[at..].split('"').next().unwrap().to_string();
+    let cookie = format!("bangfu_login_csrf={}", cookie_value(form, "bangfu_login_csrf").unwrap());
+    (csrf, cookie)
+}
+
+fn cookie_value(answer: &Answer, name: &str) -> Option<String> {
+    answer.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find_map(|c| {
+        let (pair, _) = c.split_once(';').unwrap_or((c, ""));
+        pair.strip_prefix(&format!("{name}=")).filter(|v| !v.is_empty()).map(str::to_string)
+    })
+}
+
+bangfu_store::backend_tests! {
+    /// F4: a page of another site auto-submitted `<form enctype=text/plain>` to
+    /// `/api/v1/needs/N/cancel` and the browser's session cookie cancelled the need.
+    async fn f4_the_api_takes_bearer_tokens_and_json_bodies_only(db) {
+        let server = spawn(db).await;
+        let need = server.open_need("F4 跨站取消的目标").await;
+        let cookie = format!("bangfu_session={}", server.page_session("quwo").await);
+        let cancel = format!("/api/v1/needs/{need}/cancel");
+
+        // What a cross-site form sends, with the cookie the browser adds: refused, nothing changes.
+        for (content_type, body) in [("text/plain", "a=b"), ("text/plain", ""), ("application/x-www-form-urlencoded", "note=x"), ("multipart/form-data; boundary=b", "--b--\r\n")] {
+            let answer = server.answer(server.request(Method::POST, &cancel).header("cookie", &cookie).header("content-type", content_type).body(body)).await;
+            assert!(matches!(answer.status, 401 | 415) && answer.is_problem(), "{content_type}: {} {}", answer.status, answer.text);
+        }
+        // The cookie alone, even with a JSON body, is not a credential of the API.
+        let answer = server.answer(server.request(Method::POST, &cancel).header("cookie", &cookie).json(&json!({}))).await;
+        assert_eq!(answer.status, 401, "{}", answer.text);
+        assert!(answer.body["detail"].as_str().unwrap().contains("bearer"), "{}", answer.text);
+        assert_eq!(server.answer(server.request(Method::GET, "/api/v1/me").header("cookie", &cookie)).await.status, 401);
+        assert_eq!(server.need_status(need).await, "open", "nothing was cancelled");
+
+        // A bearer token with a body a form can send: 415, still nothing.
+        let token = server.token("quwo").await;
+        for (content_type, body) in [("text/plain", "{}"), ("application/x-www-form-urlencoded", "note=x")] {
+            let answer = server.answer(server.request(Method::POST, &cancel).bearer_auth(&token).header("content-type", content_type).body(body)).await;
+            assert_eq!(answer.status, 415, "{content_type}: {}", answer.text);
+            assert!(answer.is_problem(), "{}", answer.text);
+        }
+        assert_eq!(server.need_status(need).await, "open");
+
+        // The API as it is meant to be used: a bearer token, and JSON or no body.
+        let answer = server.answer(server.request(Method::POST, &cancel).bearer_auth(&token)).await;
+        assert_eq!((answer.status, answer.body["status"].as_str()), (200, Some("cancelled")), "{}", answer.text);
+    }
+
+    /// F5: `/lang/en?back=/%09/evil.example` answered `Location: /\t/evil.example`, which
+    /// browsers follow to `//evil.example`; `/login?next=` did the same.
+    async fn f5_redirects_go_to_local_paths_only(db) {
+        let server = spawn(db).await;
+        let evil = ["/%09/evil.example", "/%09%5Cevil.example", "/%5Cevil.example", "/%5C/evil.example", "//evil.example", "https://evil.example/", "/%20/evil.example"];
+        for target in evil {
+            let answer = server.get(&format!("/lang/en?back={target}"), None).await;
+            assert_eq!((answer.status, answer.header("location")), (303, "/"), "back={target}");
+        }
+        // A logged-in visitor of the login form is sent on to `next`, if it is local.
+        let cookie = format!("bangfu_session={}", server.page_session("quwo").await);
+        for target in evil {
+            let answer = server.answer(server.request(Method::GET, &format!("/login?next={target}")).header("cookie", &cookie)).await;
+            assert_eq!((answer.status, answer.header("location")), (303, "/"), "next={target}");
+        }
+        // And after logging in through the form.
+        let form = server.get("/login", None).await;
+        let (csrf, login_cookie) = login_csrf(&form);
+        let answer = server
+            .answer(server.request(Method::POST, "/login").header("cookie", login_cookie).form(&[("username", "quwo"), ("password", DEMO_PASSWORD), ("csrf", &csrf), ("next", "/\t/evil.example")]))
+            .await;
+        assert_eq!((answer.status, answer.header("location")), (303, "/"));
+        // Paths of this site still work, their query included.
+        let answer = server.get("/lang/en?back=%2Fregistry%3Fkind%3Dslitting%26lang%3Dzh", None).await;
+        assert_eq!(answer.header("location"), "/registry?kind=slitting");
+        let answer = server.answer(server.request(Method::GET, "/login?next=/cases/1").header("cookie", &cookie)).await;
+        assert_eq!(answer.header("location"), "/cases/1");
+    }
+
+    /// F6: a control character in `back` or `next` answered 500 text/plain.
+    async fn f6_control_characters_in_redirect_targets_send_home(db) {
+        let server = spawn(db).await;
+        let cookie = format!("bangfu_session={}", server.page_session("quwo").await);
+        for control in ["%0a", "%0d", "%0b", "%00", "%7f", "%c2%85"] {
+            let answer = server.get(&format!("/lang/zh?back=/cases/1{control}x"), None).await;
+            assert_eq!((answer.status, answer.header("location")), (303, "/"), "back with {control}: {}", answer.text);
+            let answer = server.answer(server.request(Method::GET, &format!("/login?next=/cases/1{control}x")).header("cookie", &cookie)).await;
+            assert_eq!((answer.status, answer.header("location")), (303, "/"), "next with {control}: {}", answer.text);
+        }
+        // Characters outside ASCII are no reason to fail either.
+        let answer = server.get("/lang/zh?back=/registry%3Fq%3D%E7%86%94%E5%96%B7%E5%B8%83", None).await;
+        assert_eq!((answer.status, answer.header("location")), (303, "/registry?q=%E7%86%94%E5%96%B7%E5%B8%83"));
+    }
+
+    /// F7: a wrong password cost 47–110 ms, an unknown user 2–8 ms, on the API and the form.
+    /// Now both cost one argon2 verification with the same parameters (counted, not timed).
+    async fn f7_an_unknown_user_costs_the_same_argon2_work_as_a_wrong_password(db) {
+        let server = spawn(db).await;
+        let attempt = |username: &str| server.request(Method::POST, "/api/v1/auth/token").json(&json!({"username": username, "password": "not the password"}));
+        let before = server.app.password_verifications();
+        let wrong = server.answer(attempt("quwo")).await;
+        assert_eq!(server.app.password_verifications(), before + 1);
+        let unknown = server.answer(attempt("nobody-at-all")).await;
+        assert_eq!(server.app.password_verifications(), before + 2, "the unknown user was verified against the stand-in hash");
+        assert_eq!((wrong.status, &wrong.body["detail"]), (unknown.status, &unknown.body["detail"]));
+        // The login form too.
+        let form = server.get("/login", None).await;
+        let (csrf, cookie) = login_csrf(&form);
+        let answer = server
+            .answer(server.request(Method::POST, "/login").header("cookie", cookie).form(&[("username", "nobody-at-all"), ("password", "x"), ("csrf", &csrf)]))
+            .await;
+        assert_eq!(answer.status, 401);
+        assert_eq!(server.app.password_verifications(), before + 3);
+    }
+
+    /// F9: a need title `=HYPERLINK(…)` typed by an enterprise user became a live formula in
+    /// the officer's spreadsheet. Every CSV export now neutralises such cells.
+    async fn f9_csv_exports_neutralise_cells_that_begin_a_formula(db) {
+        let server = spawn(db).await;
+        let enterprise = server.token("enterprise").await;
+        let formula = "=HYPERLINK(\"http://evil.example\",\"点此查看\")";
+        let answer = server.post("/api/v1/cases/1/needs", &enterprise, json!({"kind": "labour", "title": formula, "quantity": 1, "requires": {"skill": "包装"}})).await;
+        assert_eq!(answer.status, 201, "{}", answer.text);
+        let admin = server.token("admin").await;
+        let provider = server.post("/api/v1/providers", &admin, json!({"key": "@evil", "name": "+cmd|' /C calc'!A0", "region": "141021"})).await;
+        assert_eq!(provider.status, 201, "{}", provider.text);
+        let capability = server
+            .answer(server.request(Method::PUT, &format!("/api/v1/providers/{}/capabilities/labour", provider.body["id"])).bearer_auth(&admin).json(&json!({"attrs": {"skill": "-2+3", "headcount": 1, "lead_time_h": 1}})))
+            .await;
+        assert_eq!(capability.status, 200, "{}", capability.text);
+
+        let officer = server.token("quwo").await;
+        let needs = server.get("/api/v1/needs?format=csv&kind=labour", Some(&officer)).await;
+        let cells = csv_cells(&needs.text);
+        assert!(cells.iter().any(|c| c == &format!("'{formula}")), "{}", needs.text);
+        let providers = server.get("/api/v1/providers?format=csv&kind=labour", Some(&officer)).await;
+        let cells = csv_cells(&providers.text);
+        assert!(cells.contains(&"'@evil".to_string()) && cells.contains(&"'+cmd|' /C calc'!A0".to_string()), "{}", providers.text);
+        for text in [&needs.text, &providers.text, &server.get("/api/v1/cases?format=csv", Some(&officer)).await.text] {
+            for cell in csv_cells(text) {
+                assert!(!cell.starts_with(['=', '+', '@', '\t', '\r']) && !(cell.starts_with('-') && cell.parse::<f64>().is_err()), "a live cell: {cell:?}");
+            }
+        }
+    }
+
+    /// F13: authenticated answers carried no `Cache-Control: no-store`; 413 and 405 answers were
+    /// not problem+json; `?format=bogus` was ignored.
+    async fn f13_answers_are_not_cached_errors_are_problems_and_unknown_formats_refused(db) {
+        let server = spawn(db).await;
+        let token = server.token("quwo").await;
+        assert_eq!(server.get("/api/v1/me", Some(&token)).await.header("cache-control"), "no-store");
+        assert_eq!(server.get("/api/v1/cases/1", Some(&token)).await.header("cache-control"), "no-store");
+        let cookie = format!("bangfu_session={}", server.page_session("quwo").await);
+        let page = server.answer(server.request(Method::GET, "/cases/1").header("cookie", &cookie)).await;
+        assert_eq!((page.status, page.header("cache-control")), (200, "no-store"));
+        assert_eq!(server.get("/assets/style.css", None).await.header("cache-control"), "public, max-age=3600", "assets may be cached");
+
+        let not_allowed = server.answer(server.request(Method::DELETE, "/api/v1/cases").bearer_auth(&token)).await;
+        assert_eq!(not_allowed.status, 405);
+        assert!(not_allowed.is_problem() && not_allowed.header("allow").contains("GET"), "{} {:?}", not_allowed.text, not_allowed.headers);
+        let too_large = server.post("/api/v1/cases/1/needs", &token, json!({"title": "x".repeat(bangfu_web::BODY_LIMIT_BYTES)})).await;
+        assert_eq!(too_large.status, 413);
+        assert!(too_large.is_problem(), "{}", too_large.text);
+        let no_route = server.get("/api/v1/no-such-thing", Some(&token)).await;
+        assert!(no_route.status == 404 && no_route.is_problem(), "{}", no_route.text);
+        let no_page = server.answer(server.request(Method::GET, "/no-such-page").header("cookie", &cookie)).await;
+        assert!(no_page.status == 404 && no_page.header("content-type").starts_with("text/html"), "{}", no_page.text);
+        let bad_query = server.get("/api/v1/needs?limit=many", Some(&token)).await;
+        assert!(bad_query.status == 400 && bad_query.is_problem(), "{}", bad_query.text);
+
+        for list in ["/api/v1/needs", "/api/v1/cases", "/api/v1/providers"] {
+            let answer = server.get(&format!("{list}?format=bogus"), Some(&token)).await;
+            assert_eq!(answer.status, 400, "{list}: {}", answer.text);
+            assert!(answer.is_problem() && answer.body["detail"].as_str().unwrap().contains("format"), "{}", answer.text);
+            assert_eq!(server.get(&format!("{list}?format=csv"), Some(&token)).await.status, 200);
+            assert_eq!(server.get(&format!("{list}?format=json"), Some(&token)).await.status, 200);
+        }
+    }
+}
+
+/// Every cell of a CSV text, header included.
+fn csv_cells(text: &str) -> Vec<String> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    reader.records().flat_map(|r| r.unwrap().iter().map(str::to_string).collect::<Vec<_>>()).collect()
+}
