@@ -15,8 +15,11 @@ use crate::error::bad;
 use crate::registry::attr_values;
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::capability::CapabilityAttrs;
-use bangfu_core::model::{NeedKind, NeedStatus, Role};
+use bangfu_core::model::{NeedKind, Role};
+use bangfu_core::registry_index::RegistryIndex;
+use bangfu_core::screening::Screener;
 use bangfu_core::text::{csv_cell, csv_uncell};
+use bangfu_core::travel::{GeodesicTravel, TravelSettings};
 use bangfu_store::{CapabilityRow, ProviderRow};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -146,9 +149,6 @@ impl App {
             return Err(AppError::Forbidden("only officers and admins import the registry".into()));
         }
         let mut tx = self.store.begin_write().await?;
-        // Kinds with a selected, unstarted need: a new capability of such a kind may beat it.
-        let contested: std::collections::BTreeSet<String> =
-            tx.open_needs().await?.into_iter().filter(|n| n.status == NeedStatus::Selected.as_str()).map(|n| n.kind).collect();
         let mut providers_added = 0;
         let mut keys = std::collections::BTreeMap::new();
         for (done, line) in lines.iter().enumerate() {
@@ -169,14 +169,9 @@ impl App {
             };
             let row = CapabilityRow { id: 0, provider_id, kind: line.kind.as_str().into(), available: i64::from(line.available), attrs: line.attrs.to_string(), updated_at: to_millis(now), version: 0 };
             tx.upsert_capability(&row).await?;
-            if contested.contains(line.kind.as_str()) {
-                let provider = ProviderRow { id: provider_id, key: line.key.clone(), name: line.name.clone(), region: line.region.clone(), lon: Some(line.lon), lat: Some(line.lat), note: String::new(), created_at: 0 };
-                let typed = CapabilityAttrs::from_attrs(line.kind, &attr_values(&line.attrs)?).map_err(|e| bad(format!("line {}: {e}", line.line)))?;
-                let capability = crate::registry::capability_of(&provider, line.available, typed)?;
-                self.propose_switches(&mut tx, actor, now, &capability).await?;
-            }
             progress(done + 1, lines.len());
         }
+        self.propose_imported_switches(&mut tx, actor, now, lines, &keys).await?;
         let report = ImportReport { lines: lines.len(), providers_added, capabilities_written: lines.len() };
         Audit {
             actor,
@@ -190,6 +185,44 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(report)
+    }
+
+    /// After an import: for each selected, unstarted need of an imported kind, the best of the
+    /// imported capabilities is proposed as a switch if it beats the provider selected (one
+    /// proposal per need, whatever the file's size: the imported lines are indexed, and each
+    /// need asks the index for its best).
+    async fn propose_imported_switches(
+        &self,
+        tx: &mut bangfu_store::WriteTx,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        lines: &[RegistryLine],
+        keys: &std::collections::BTreeMap<String, i64>,
+    ) -> AppResult<()> {
+        let kinds: std::collections::BTreeSet<NeedKind> = lines.iter().map(|l| l.kind).collect();
+        let travel = GeodesicTravel::new(TravelSettings::default()).map_err(AppError::Internal)?;
+        let screener = Screener::new(self.tree, &self.policy, &travel);
+        for kind in kinds {
+            let selected = tx.selected_needs_with_choice(kind.as_str()).await?;
+            if selected.is_empty() {
+                continue;
+            }
+            let mut imported = Vec::new();
+            for line in lines.iter().filter(|l| l.kind == kind) {
+                let typed = CapabilityAttrs::from_attrs(kind, &attr_values(&line.attrs)?).map_err(|e| bad(format!("line {}: {e}", line.line)))?;
+                let provider = ProviderRow { id: keys.get(&line.key).copied().unwrap_or(0), key: line.key.clone(), name: line.name.clone(), region: line.region.clone(), lon: Some(line.lon), lat: Some(line.lat), note: String::new(), created_at: 0 };
+                imported.push(crate::registry::capability_of(&provider, line.available, typed)?);
+            }
+            let index = RegistryIndex::build(imported);
+            for (need, choice) in selected {
+                let Some(spec) = self.spec_of(&need, &choice.enterprise)? else { continue };
+                let best = index.best_candidates(&screener, &spec, Some(2)).map_err(|e| AppError::Internal(e.to_string()))?;
+                if let Some(challenger) = best.iter().find(|c| c.provider.0 != choice.provider_id) {
+                    self.propose_switch(tx, actor, now, &need, &choice, challenger).await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The registry as lines of the import format (a provider user sees only its own).

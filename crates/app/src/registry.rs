@@ -13,7 +13,7 @@ use bangfu_core::routing::route;
 use bangfu_core::bounded_screening::BoundedScreening;
 use bangfu_core::screening::{Candidate, NeedSpec, Rejection, Screener, Screening, better_than};
 use bangfu_core::travel::{GeodesicTravel, LonLat, TravelSettings};
-use bangfu_store::{CandidateRow, CapabilityRow, CaseRow, EnterpriseRow, NeedRow, ProviderRow, ScreeningRow, WriteTx};
+use bangfu_store::{CandidateRow, CapabilityRow, CaseRow, EnterpriseRow, NeedRow, ProviderRow, ScreeningRow, SelectedChoice, WriteTx};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
@@ -445,27 +445,42 @@ impl App {
             let Some(spec) = self.spec_of(&need, &selected.enterprise)? else { continue };
             let Some(assessment) = screener.assess(&spec, capability).filter(|a| a.is_feasible()) else { continue };
             let challenger = screener.candidate(&spec, capability, &assessment).map_err(|e| AppError::Internal(e.to_string()))?;
-            let mut current = challenger.clone();
-            current.provider = ProviderId(selected.provider_id);
-            current.lead_time_h = selected.lead_time_h;
-            current.road_km = selected.road_km;
-            let Some(savings) = better_than(&current, &challenger) else { continue };
-            let candidate_id = tx.upsert_candidate(&candidate_row(need.id, &challenger, "proposed_switch", now)).await?;
-            let zh = format!("建议改选{}：可节省约 {:.1} 小时、{:.0} 公里", capability.name, savings.hours, savings.km);
-            let en = format!("Switch proposed to {}: saves about {:.1} h and {:.0} km", capability.name, savings.hours, savings.km);
-            Audit {
-                actor,
-                now,
-                action: "need.switch_proposed",
-                entity: format!("need:{}", need.id),
-                case_id: Some(need.case_id),
-                payload: json!({"candidate": candidate_id, "provider": capability.name, "saves_h": savings.hours, "saves_km": savings.km, "zh": zh, "en": en}),
-            }
-            .append(tx)
-            .await?;
-            self.notify_owner(tx, now, &need, &zh, &en).await?;
+            self.propose_switch(tx, actor, now, &need, &selected, &challenger).await?;
         }
         Ok(())
+    }
+
+    /// Records a switch proposal for `need` to `challenger` if it beats the provider selected:
+    /// a candidate row, an event and a notification to the owner. Whether it did.
+    pub(crate) async fn propose_switch(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        need: &NeedRow,
+        selected: &SelectedChoice,
+        challenger: &Candidate<ProviderId>,
+    ) -> AppResult<bool> {
+        let mut current = challenger.clone();
+        current.provider = ProviderId(selected.provider_id);
+        current.lead_time_h = selected.lead_time_h;
+        current.road_km = selected.road_km;
+        let Some(savings) = better_than(&current, challenger) else { return Ok(false) };
+        let candidate_id = tx.upsert_candidate(&candidate_row(need.id, challenger, "proposed_switch", now)).await?;
+        let zh = format!("建议改选{}：可节省约 {:.1} 小时、{:.0} 公里", challenger.name, savings.hours, savings.km);
+        let en = format!("Switch proposed to {}: saves about {:.1} h and {:.0} km", challenger.name, savings.hours, savings.km);
+        Audit {
+            actor,
+            now,
+            action: "need.switch_proposed",
+            entity: format!("need:{}", need.id),
+            case_id: Some(need.case_id),
+            payload: json!({"candidate": candidate_id, "provider": challenger.name, "saves_h": savings.hours, "saves_km": savings.km, "zh": zh, "en": en}),
+        }
+        .append(tx)
+        .await?;
+        self.notify_owner(tx, now, need, &zh, &en).await?;
+        Ok(true)
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod matching;
 mod plan;
+mod registry_file;
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -10,8 +11,9 @@ fn main() -> std::process::ExitCode {
         // Subcommands are added here, one module each (match, plan).
         Some("match") => matching::run(&args),
         Some("plan") => plan::run(&args),
+        Some("registry-file") => registry_file::run(&args),
         _ => {
-            eprintln!("usage: bangfu-bench <match|plan> [options]");
+            eprintln!("usage: bangfu-bench <match|plan|registry-file> [options]");
             std::process::ExitCode::from(2)
         }
     }

@@ -154,7 +154,7 @@ pub fn run(args: &[String]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn synthetic_capability(rng: &mut SplitMix64, seats: &[(RegionCode, LonLat)], i: usize) -> Capability<ProviderId> {
+pub(crate) fn synthetic_capability(rng: &mut SplitMix64, seats: &[(RegionCode, LonLat)], i: usize) -> Capability<ProviderId> {
     let (region, seat) = seats[rng.below(seats.len())];
     let at = LonLat { lon: seat.lon + rng.between(-0.15, 0.15), lat: seat.lat + rng.between(-0.15, 0.15) };
     let attrs = match rng.below(6) {
@@ -239,7 +239,7 @@ fn resident_mb() -> f64 {
 }
 
 /// A small deterministic generator (SplitMix64), so that the registry is the same on every run.
-struct SplitMix64(u64);
+pub(crate) struct SplitMix64(pub(crate) u64);
 
 impl SplitMix64 {
     fn next(&mut self) -> u64 {
