@@ -36,7 +36,8 @@ pub struct EscalationReport {
     pub now: DateTime<Utc>,
     /// The response windows it applied.
     pub windows: ResponseWindows,
-    /// How many unclosed needs it looked at.
+    /// How many needs were not yet resolved or cancelled at the pass (it reads only the open
+    /// ones past the shortest window).
     pub checked: usize,
     /// The needs it moved or flagged, by need id.
     pub moved: Vec<EscalatedNeed>,
@@ -106,17 +107,22 @@ impl App {
     }
 
     async fn escalation_pass(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>) -> AppResult<EscalationReport> {
-        let rows = tx.open_needs().await?;
+        // Only open, unflagged needs that reached their owner before the shortest window can be
+        // due; the index on (status, reached_owner_at) finds them without reading every need.
+        let shortest = [Tier::County, Tier::City, Tier::Province].iter().map(|t| self.windows.window(*t)).min().unwrap_or_default();
+        let rows = tx.needs_open_since_before(to_millis(now - shortest)).await?;
+        let checked = usize::try_from(tx.count_unclosed_needs().await?).unwrap_or(usize::MAX);
         let open: Vec<OpenNeed> = rows.iter().map(open_need).collect::<AppResult<_>>()?;
         let due = escalations_due(self.tree, &self.windows, &open, now).map_err(|e| AppError::Internal(e.to_string()))?;
+        let by_id: std::collections::BTreeMap<i64, &NeedRow> = rows.iter().map(|n| (n.id, n)).collect();
         let mut moved = Vec::with_capacity(due.len());
         for escalation in due {
-            let Some(need) = rows.iter().find(|n| n.id == escalation.need.0) else {
+            let Some(need) = by_id.get(&escalation.need.0) else {
                 return Err(AppError::Internal(format!("escalation of need {}, which the pass did not read", escalation.need)));
             };
-            moved.push(self.perform(tx, actor, now, need.clone(), &escalation, false).await?);
+            moved.push(self.perform(tx, actor, now, (*need).clone(), &escalation, false).await?);
         }
-        Ok(EscalationReport { now, windows: self.windows, checked: rows.len(), moved })
+        Ok(EscalationReport { now, windows: self.windows, checked, moved })
     }
 
     /// An officer pushes a need up one tier at once (the "escalate" button), with a reason: it

@@ -129,6 +129,11 @@ reads! {
     /// Needs of a kind with a provider selected and work not started (switch proposals).
     fn selected_needs_of_kind(kind: &str) -> Vec<NeedRow> = "SELECT * FROM needs WHERE kind = $1 AND status = 'selected' ORDER BY id";
     fn screening_of_need(need_id: i64) -> Option<ScreeningRow> = "SELECT * FROM screenings WHERE need_id = $1";
+    /// Open needs, not flagged for supervision, that reached their owner before `before`: all
+    /// that an escalation pass can find due (by the index on status and reached_owner_at).
+    fn needs_open_since_before(before: i64) -> Vec<NeedRow> =
+        "SELECT * FROM needs WHERE status = 'open' AND supervised = 0 AND reached_owner_at < $1 ORDER BY id";
+    fn count_unclosed_needs() -> Count<i64> = "SELECT COUNT(*) AS n FROM needs WHERE status NOT IN ('resolved', 'cancelled')";
     fn candidate(id: i64) -> Option<CandidateRow> = "SELECT * FROM candidates WHERE id = $1";
     fn candidates_of_need(need_id: i64) -> Vec<CandidateRow> =
         "SELECT * FROM candidates WHERE need_id = $1 ORDER BY feasible DESC, lead_time_h, road_km, provider_id";

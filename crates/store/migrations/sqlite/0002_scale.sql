@@ -21,3 +21,6 @@ CREATE TABLE screenings (
 
 -- Switch proposals look for the selected needs of a kind.
 CREATE INDEX needs_kind_status ON needs(kind, status);
+
+-- The escalation pass reads the open needs past the shortest response window.
+CREATE INDEX needs_status_reached ON needs(status, reached_owner_at);
