@@ -16,6 +16,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod demo_accounts;
 pub mod escalation;
+pub mod exercise;
 pub mod import;
 mod error;
 pub mod intake;

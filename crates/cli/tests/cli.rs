@@ -464,4 +464,48 @@ bangfu_store::backend_tests! {
         let json = stdout(&bangfu(&["case", "show", "1", "--json", "--db", db.url()]));
         assert!(!json.contains('\u{1b}') && json.contains("\\u001b[2J"), "JSON escapes them itself");
     }
+
+// ---- bangfu demo --scale province ----
+
+/// Issue 12: the province exercise, at a small fraction, loads beside the reference case; its
+/// audit log verifies with `bangfu audit verify`; a second run finds both loaded and writes
+/// nothing (the row counts of every table and the last event are unchanged).
+#[tokio::test]
+async fn demo_scale_province_loads_the_exercise_once_and_its_audit_log_verifies() {
+    let db = bangfu_store::testing::TestDb::sqlite();
+    let first = bangfu(&["demo", "--scale", "province", "--fraction", "0.004", "--db", db.url()]);
+    assert_exit(&first, 0);
+    let out = stdout(&first);
+    assert!(out.contains("loaded the reference case"), "{out}");
+    assert!(out.contains("loaded the province exercise (synthetic, seed 20200201, fraction 0.004): 8 enterprises with cases, 400 capabilities, 200 needs"), "{out}");
+
+    let verify = bangfu(&["audit", "verify", "--db", db.url()]);
+    assert_exit(&verify, 0);
+    assert!(stdout(&verify).contains("chain verified"), "{}", stdout(&verify));
+
+    let store = bangfu_store::Store::open(db.url()).await.expect("the database opens");
+    let (counts, last) = (store.table_counts().await.expect("counts"), store.last_event_seq().await.expect("last event"));
+    store.close().await;
+    let again = bangfu(&["demo", "--scale", "province", "--fraction", "0.004", "--db", db.url()]);
+    assert_exit(&again, 0);
+    let out = stdout(&again);
+    assert!(out.contains("reference case") && out.contains("already loaded — nothing changed"), "{out}");
+    assert!(out.contains("the province exercise is already loaded"), "{out}");
+    let store = bangfu_store::Store::open(db.url()).await.expect("the database opens");
+    assert_eq!(store.table_counts().await.expect("counts"), counts);
+    assert_eq!(store.last_event_seq().await.expect("last event"), last);
+}
+
+#[test]
+fn demo_refuses_a_fraction_of_the_reference_case_and_a_fraction_out_of_range() {
+    let db = bangfu_store::testing::TestDb::sqlite();
+    let output = bangfu(&["demo", "--fraction", "0.5", "--db", db.url()]);
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains("--fraction applies to --scale province only"), "{}", stderr(&output));
+    let output = bangfu(&["demo", "--scale", "province", "--fraction", "2", "--db", db.url()]);
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains("fraction: 2 is not in (0, 1]"), "{}", stderr(&output));
+    let output = bangfu(&["serve", "--scale", "province", "--db", db.url(), "--addr", "127.0.0.1:0"]);
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains("--scale applies with --demo"), "{}", stderr(&output));
 }

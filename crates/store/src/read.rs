@@ -107,6 +107,8 @@ reads! {
     fn enterprise_of_case(case_id: i64) -> Option<EnterpriseRow> =
         "SELECT e.* FROM enterprises e JOIN cases c ON c.enterprise_id = e.id WHERE c.id = $1";
     fn enterprises() -> Vec<EnterpriseRow> = "SELECT * FROM enterprises ORDER BY id";
+    /// The first enterprise whose name is LIKE `pattern` (the exercise's are named 【演练】…).
+    fn first_enterprise_named_like(pattern: &str) -> Option<EnterpriseRow> = "SELECT * FROM enterprises WHERE name LIKE $1 ORDER BY id LIMIT 1";
     fn provider(id: i64) -> Option<ProviderRow> = "SELECT * FROM providers WHERE id = $1";
     fn provider_by_key(key: &str) -> Option<ProviderRow> = "SELECT * FROM providers WHERE key = $1";
     fn providers() -> Vec<ProviderRow> = "SELECT * FROM providers ORDER BY id";
@@ -152,6 +154,10 @@ reads! {
     fn events() -> Vec<EventRow> = "SELECT * FROM events ORDER BY seq";
     fn events_after(after_seq: i64, limit: i64) -> Vec<EventRow> = "SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
     fn count_events() -> Count<i64> = "SELECT COUNT(*) AS n FROM events";
+    /// The first and the last event with this action (a scan: for rare actions such as the
+    /// exercise's marks, read once by a loader, never per request).
+    fn first_event_with_action(action: &str) -> Option<EventRow> = "SELECT * FROM events WHERE action = $1 ORDER BY seq LIMIT 1";
+    fn last_event_with_action(action: &str) -> Option<EventRow> = "SELECT * FROM events WHERE action = $1 ORDER BY seq DESC LIMIT 1";
     /// The first event of a case with this action (the earliest by the time it records).
     fn first_event_of_case(case_id: i64, action: &str) -> Option<EventRow> =
         "SELECT * FROM events WHERE case_id = $1 AND action = $2 ORDER BY at, seq LIMIT 1";

@@ -281,3 +281,23 @@ bangfu_store::backend_tests! {
         assert_eq!(first.get("/api/v1/me", Some(&token)).await.status, 401, "logged out everywhere");
     }
 }
+
+bangfu_store::backend_tests! {
+    /// Issue 12: the province exercise is synthetic, and the dashboard says so in a banner for as
+    /// long as it is in the database; without it, no banner.
+    async fn the_dashboard_shows_a_banner_while_the_synthetic_exercise_is_loaded(db) {
+        let url = db.url().to_string();
+        let server = spawn_server(db, true, &[("shanxi", "officer", Some("140000"))]).await;
+        let token = server.login("shanxi").await;
+        let dashboard = || {
+            let request = server.client.get(format!("{}/", server.base)).header("cookie", format!("bangfu_session={token}"));
+            async move { request.send().await.unwrap().text().await.unwrap() }
+        };
+        assert!(!dashboard().await.contains("exercise-banner"));
+        let app = App::open(&url).await.unwrap();
+        bangfu_app::exercise::load(&app, bangfu_app::exercise::Size::fraction(0.002).unwrap(), &mut |_| {}).await.unwrap();
+        let page = dashboard().await;
+        assert!(page.contains("id=\"exercise-banner\"") && page.contains("演练数据（合成）"), "{page}");
+        assert!(page.contains("【演练】"), "the exercise's cases are listed under their marked names");
+    }
+}

@@ -1,6 +1,6 @@
 //! `bangfu serve`: the web server (API and pages).
 
-use super::db::{DbArgs, app_error, operator, runtime};
+use super::db::{DbArgs, runtime};
 use crate::outcome::{CliError, CliResult, Outcome};
 
 #[derive(Debug, clap::Args)]
@@ -13,6 +13,9 @@ pub struct Args {
     /// Load the reference case (Quwo, 2020) first; loading it again changes nothing
     #[arg(long)]
     demo: bool,
+    /// With --demo: what to load besides the reference case (see `bangfu demo --help`)
+    #[command(flatten)]
+    scale: super::demo::ScaleArgs,
     #[command(flatten)]
     windows: super::escalate::WindowsArgs,
     /// How many feasible candidates each screening of a need records, best first
@@ -28,10 +31,9 @@ pub fn run(args: Args) -> CliResult {
         let bounds = bangfu_core::bounded_screening::Bounds { candidates: args.keep_candidates, per_reason: args.keep_per_reason };
         let app = args.windows.apply(args.db.open().await?)?.with_screening_bounds(bounds);
         if args.demo {
-            let report = bangfu_app::demo::load(&app, &operator()).await.map_err(app_error)?;
-            eprintln!("{report}");
-            let accounts = bangfu_app::demo_accounts::load_accounts(&app, &operator(), super::db::now()).await.map_err(app_error)?;
-            eprint!("{accounts}");
+            super::demo::load(&app, &args.scale, |line| eprintln!("{line}")).await?;
+        } else if args.scale.scale != super::demo::Scale::Reference {
+            return Err(CliError("--scale applies with --demo: bangfu serve --demo --scale province".into()));
         }
         // The registry index, loaded before the first request needs it.
         let indexed = app.warm_registry().await.map_err(app_error)?;

@@ -1,6 +1,7 @@
 //! The dashboard (`/`): the cases the user's department sees, open needs by owning tier and
 //! status, the needs that are overdue or escalated, a map of the enterprises and their providers,
-//! recent events and the department's notifications — all from `App::dashboard`.
+//! recent events and the department's notifications — all from `App::dashboard` — under a banner
+//! when the database holds the synthetic province exercise.
 
 use super::events::{EventView, describe};
 use super::map::{Link, Marker, MarkerKind, render as render_map};
@@ -51,6 +52,8 @@ pub struct NoteLine {
 struct DashboardPage {
     ui: Ui,
     intro_case: Option<i64>,
+    /// The database holds the synthetic province exercise (`bangfu demo --scale province`).
+    exercise: bool,
     cases: Vec<CaseLine>,
     statuses: Vec<String>,
     tiers: Vec<TierRow>,
@@ -96,6 +99,10 @@ pub async fn show(State(state): State<AppState>, user: PageUser) -> Response {
         }
         _ => {}
     }
+    let exercise = match app.exercise_present().await {
+        Ok(present) => present,
+        Err(e) => return user.fail(&state, e),
+    };
     let intro_case = dashboard.cases.iter().find(|c| c.summary.enterprise.credit_code == bangfu_app::demo::CREDIT_CODE).map(|c| c.summary.case.id);
     let cases = dashboard
         .cases
@@ -202,7 +209,7 @@ pub async fn show(State(state): State<AppState>, user: PageUser) -> Response {
 
     let statuses = open_statuses.iter().map(|s| lang.label(s.label()).to_string()).collect();
     let ui = user.ui(&state, "dashboard", lang.pick("工作台", "Dashboard"));
-    render(&DashboardPage { ui, intro_case, cases, statuses, tiers, attention, events, notes, map })
+    render(&DashboardPage { ui, intro_case, exercise, cases, statuses, tiers, attention, events, notes, map })
 }
 
 /// A provider's name without the demo's 【假定…】 marks, for map labels (the pages show them in full).
