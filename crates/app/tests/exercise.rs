@@ -42,6 +42,7 @@ async fn digest(store: &Store) -> String {
     for need in store.needs().await.unwrap() {
         add(format!("{:?}", store.candidates_of_need(need.id).await.unwrap()));
         add(format!("{:?}", store.broadcasts_of_need(need.id).await.unwrap()));
+        add(format!("{:?}", store.screening_of_need(need.id).await.unwrap()));
     }
     format!("{:x}", hash.finalize())
 }

@@ -1,6 +1,6 @@
 //! `bangfu serve`: the web server (API and pages).
 
-use super::db::{DbArgs, runtime};
+use super::db::{DbArgs, app_error, runtime};
 use crate::outcome::{CliError, CliResult, Outcome};
 
 #[derive(Debug, clap::Args)]
