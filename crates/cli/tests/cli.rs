@@ -464,6 +464,7 @@ bangfu_store::backend_tests! {
         let json = stdout(&bangfu(&["case", "show", "1", "--json", "--db", db.url()]));
         assert!(!json.contains('\u{1b}') && json.contains("\\u001b[2J"), "JSON escapes them itself");
     }
+}
 
 // ---- bangfu demo --scale province ----
 
