@@ -280,12 +280,11 @@ impl App {
             tx.delete_screened_candidates(need_id).await?;
         }
         let outcome = &screened.outcome;
-        for candidate in outcome.widening_candidates() {
-            tx.upsert_candidate(&candidate_row(need_id, candidate, "proposed", now)).await?;
-        }
+        let mut rows: Vec<CandidateRow> = outcome.widening_candidates().map(|c| candidate_row(need_id, c, "proposed", now)).collect();
         for rejection in &outcome.rejected {
-            tx.upsert_candidate(&self.rejection_row(need_id, screened.spec.region, rejection, now)?).await?;
+            rows.push(self.rejection_row(need_id, screened.spec.region, rejection, now)?);
         }
+        tx.upsert_candidates(&rows).await?;
         let count = |i: usize| i64::try_from(outcome.counts.0[i]).unwrap_or(i64::MAX);
         tx.upsert_screening(&ScreeningRow {
             need_id,

@@ -437,6 +437,43 @@ impl WriteTx {
         self.insert_returning_id(q, "candidate").await
     }
 
+    /// [`WriteTx::upsert_candidate`] for many rows (of distinct providers) in as few statements
+    /// as it takes: a screening's whole record in one.
+    pub async fn upsert_candidates(&mut self, rows: &[CandidateRow]) -> StoreResult<()> {
+        const ROWS_PER_STATEMENT: usize = 32;
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut sql = String::from(
+                "INSERT INTO candidates (need_id, provider_id, feasible, road_km, travel_h, processing_h, lead_time_h, scope, owner, reasons, explanation_zh, explanation_en, status, created_at) VALUES ",
+            );
+            sql.push_str(&crate::migrate::placeholders(chunk.len(), 14));
+            sql.push_str(
+                " ON CONFLICT (need_id, provider_id) DO UPDATE SET feasible = excluded.feasible, road_km = excluded.road_km, travel_h = excluded.travel_h, \
+                 processing_h = excluded.processing_h, lead_time_h = excluded.lead_time_h, scope = excluded.scope, owner = excluded.owner, reasons = excluded.reasons, \
+                 explanation_zh = excluded.explanation_zh, explanation_en = excluded.explanation_en",
+            );
+            let mut q = query_owned(sql);
+            for c in chunk {
+                q = q
+                    .bind(c.need_id)
+                    .bind(c.provider_id)
+                    .bind(c.feasible)
+                    .bind(c.road_km)
+                    .bind(c.travel_h)
+                    .bind(c.processing_h)
+                    .bind(c.lead_time_h)
+                    .bind(c.scope.clone())
+                    .bind(c.owner.clone())
+                    .bind(c.reasons.clone())
+                    .bind(c.explanation_zh.clone())
+                    .bind(c.explanation_en.clone())
+                    .bind(c.status.clone())
+                    .bind(c.created_at);
+            }
+            self.exec_stmt(q, "candidates").await?;
+        }
+        Ok(())
+    }
+
     pub async fn set_candidate_status(&mut self, candidate_id: i64, status: &str) -> StoreResult<()> {
         let q = query("UPDATE candidates SET status = $2 WHERE id = $1").bind(candidate_id).bind(status);
         self.exec_stmt(q, "candidate").await.map(drop)
