@@ -1,69 +1,314 @@
-//! Who sees what — decided here and nowhere else.
+//! Who may see and do what — decided here and nowhere else. Every use case asks one of the
+//! named checks below; the pages and the API ask the app, never the actor's role.
 //!
+//! Reading:
 //! - admin: everything;
-//! - officer and viewer: the cases of enterprises inside their department's jurisdiction
-//!   (county: its county; city: its city; province: its province) and the cases their
-//!   department is stationed at; viewers only read;
-//! - enterprise user: its own enterprise's case;
-//! - provider user: no cases; its own capabilities.
+//! - officer and viewer: the enterprises and cases inside their department's jurisdiction
+//!   (county: its county; city: its city; province: its province) and the cases their department
+//!   is stationed at; besides, the needs their department owns, was broadcast, or was sent a
+//!   letter about; viewers only read;
+//! - enterprise user: its own enterprise and case;
+//! - provider user: its own registry entry, and a need it is a candidate for — with its own
+//!   candidacy only, not its competitors';
+//! - the registry: every provider, for every role but enterprise users (a provider user sees
+//!   its own).
 //!
-//! What an actor may not see is reported as not found, so existence does not leak.
+//! Writing:
+//! - an officer creates enterprises, cases and providers only inside its jurisdiction;
+//! - on a case, the officers who see it (jurisdiction or stationed team) report needs, open
+//!   approvals, record shipments and keep the plan; the enterprise reports needs and daily
+//!   returns; the team is kept by the officers whose jurisdiction holds the case;
+//! - decisions on a need — select, switch, start, resolve, cancel, escalate, broadcast — belong to
+//!   its owner department and the tiers above it in its chain; whoever else sees the need as an
+//!   officer (the stationed team, other departments of the case's chain, the departments it was
+//!   broadcast or written to) may put candidates forward and have the registry screened for it;
+//! - an approval is decided by its department and the tiers above it;
+//! - a letter is sent by its sender's department and acknowledged by an addressee's;
+//! - a provider's capabilities are edited by its own users and by the officers whose
+//!   jurisdiction holds the provider;
+//! - accounts and the escalation pass: admins.
+//!
+//! What an actor may not see answers "not found", with the same message as an id that does not
+//! exist — conflicts included; what it sees but may not do answers "forbidden".
 
 use crate::Actor;
 use bangfu_core::model::Role;
 use bangfu_core::region::{RegionCode, RegionTree};
-use bangfu_store::{CaseRow, NeedRow, TeamMemberRow};
+use bangfu_store::{ApprovalRow, CaseRow, EnterpriseRow, LetterRow, NeedRow, ProviderRow, TeamMemberRow};
+
+/// A region code stored by this application.
+fn code(text: &str) -> RegionCode {
+    RegionCode::new_unchecked(text.parse().unwrap_or(0))
+}
+
+/// The department of an officer or viewer, as the region its bureau answers for.
+fn reader_department(tree: &RegionTree, actor: &Actor) -> Option<RegionCode> {
+    match actor.role {
+        Role::Officer | Role::Viewer => actor.department.map(|d| tree.department_region(d)),
+        Role::Admin | Role::Enterprise | Role::Provider => None,
+    }
+}
+
+/// The department of an officer (viewers do not act).
+fn officer_department(tree: &RegionTree, actor: &Actor) -> Option<RegionCode> {
+    match actor.role {
+        Role::Officer => reader_department(tree, actor),
+        _ => None,
+    }
+}
+
+/// Whether `department`'s jurisdiction holds the region or department `place` (itself or below).
+fn holds(tree: &RegionTree, department: RegionCode, place: &str) -> bool {
+    tree.jurisdiction_contains(department, code(place))
+}
+
+fn stationed(department: RegionCode, team: &[TeamMemberRow]) -> bool {
+    team.iter().any(|m| m.department == department.to_string())
+}
+
+// ---- reading ----
 
 /// Whether `actor` may read `case`, whose stationed team is `team`.
 pub fn can_see_case(tree: &RegionTree, actor: &Actor, case: &CaseRow, team: &[TeamMemberRow]) -> bool {
     match actor.role {
         Role::Admin => true,
-        Role::Officer | Role::Viewer => actor.department.is_some_and(|department| {
-            let region = RegionCode::new_unchecked(case.region.parse().unwrap_or(0));
-            tree.jurisdiction_contains(department, region)
-                || team.iter().any(|m| m.department == tree.department_region(department).to_string())
-        }),
+        Role::Officer | Role::Viewer => reader_department(tree, actor).is_some_and(|d| holds(tree, d, &case.region) || stationed(d, team)),
         Role::Enterprise => actor.enterprise_id == Some(case.enterprise_id),
         Role::Provider => false,
     }
 }
 
-/// Whether `actor` may read `need` of `case`: whoever sees the case, and besides the officers of
-/// the department that owns the need or to which it was broadcast, and a provider user to whom it
-/// is addressed (a candidate of theirs).
-pub fn can_see_need(
-    tree: &RegionTree,
-    actor: &Actor,
-    case: &CaseRow,
-    team: &[TeamMemberRow],
-    need: &NeedRow,
-    broadcast_to: &[String],
-    candidate_providers: &[i64],
-) -> bool {
-    if can_see_case(tree, actor, case, team) {
+/// Whether `actor` may read `enterprise` by itself (its case, once seen, shows it too).
+pub fn can_see_enterprise(tree: &RegionTree, actor: &Actor, enterprise: &EnterpriseRow) -> bool {
+    match actor.role {
+        Role::Admin => true,
+        Role::Officer | Role::Viewer => reader_department(tree, actor).is_some_and(|d| holds(tree, d, &enterprise.region)),
+        Role::Enterprise => actor.enterprise_id == Some(enterprise.id),
+        Role::Provider => false,
+    }
+}
+
+/// What of a need an actor reads, beside the need itself.
+#[derive(Clone, Debug, Default)]
+pub struct NeedContext<'a> {
+    /// The stationed team of the need's case.
+    pub team: &'a [TeamMemberRow],
+    /// The departments the need was broadcast to.
+    pub broadcast_to: &'a [String],
+    /// The providers of its recorded candidates.
+    pub candidate_providers: &'a [i64],
+    /// Its letters.
+    pub letters: &'a [LetterRow],
+}
+
+/// Whether `actor` may read `need` of `case`: whoever sees the case; the officers and viewers of
+/// the department that owns the need or a tier above it, of a department it was broadcast to, or
+/// of an addressee of a letter about it once the letter is sent; and a provider user whose
+/// provider is one of its candidates.
+pub fn can_see_need(tree: &RegionTree, actor: &Actor, case: &CaseRow, need: &NeedRow, context: &NeedContext) -> bool {
+    if can_see_case(tree, actor, case, context.team) {
         return true;
     }
     match actor.role {
-        Role::Officer | Role::Viewer => actor.department.is_some_and(|d| {
-            let d = tree.department_region(d).to_string();
-            need.owner == d || broadcast_to.contains(&d)
+        Role::Officer | Role::Viewer => reader_department(tree, actor).is_some_and(|d| {
+            let department = d.to_string();
+            holds(tree, d, &need.owner)
+                || context.broadcast_to.contains(&department)
+                || context.letters.iter().any(|l| l.status != "draft" && addressed_to(l, d))
         }),
-        Role::Provider => actor.provider_id.is_some_and(|p| candidate_providers.contains(&p)),
+        Role::Provider => actor.provider_id.is_some_and(|p| context.candidate_providers.contains(&p)),
         Role::Admin | Role::Enterprise => false,
     }
 }
 
-/// Whether `actor`, who can see the case, may change it (officers and admins; enterprise users
-/// only report needs and daily returns, checked where those happen).
-pub fn can_act_on_case(actor: &Actor) -> bool {
+/// Which of a need's candidates `actor`, who may see the need, reads: all of them, or — a
+/// provider user who does not see the case — only its own provider's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CandidatesSeen {
+    All,
+    OnlyProvider(i64),
+}
+
+pub fn candidates_seen(tree: &RegionTree, actor: &Actor, case: &CaseRow, team: &[TeamMemberRow]) -> CandidatesSeen {
+    match (actor.role, actor.provider_id) {
+        (Role::Provider, Some(provider)) if !can_see_case(tree, actor, case, team) => CandidatesSeen::OnlyProvider(provider),
+        (Role::Provider, None) => CandidatesSeen::OnlyProvider(0),
+        _ => CandidatesSeen::All,
+    }
+}
+
+/// Whether `actor` reads a need's screening counts and letters (a provider user does not: they
+/// are about its competitors and between departments).
+pub fn sees_need_internals(tree: &RegionTree, actor: &Actor, case: &CaseRow, team: &[TeamMemberRow]) -> bool {
+    candidates_seen(tree, actor, case, team) == CandidatesSeen::All
+}
+
+/// Whether `actor` may search the registry (every role but enterprise users; a provider user
+/// finds its own entry).
+pub fn can_browse_registry(actor: &Actor) -> bool {
+    actor.role != Role::Enterprise
+}
+
+/// Whether `actor` may read the registry entry of `provider_id`.
+pub fn can_see_provider(actor: &Actor, provider_id: i64) -> bool {
+    match actor.role {
+        Role::Admin | Role::Officer | Role::Viewer => true,
+        Role::Provider => actor.provider_id == Some(provider_id),
+        Role::Enterprise => false,
+    }
+}
+
+// ---- creating in a place ----
+
+/// Whether `actor` may register an enterprise, open a case or register a provider in `region`:
+/// an admin anywhere, an officer inside its jurisdiction.
+pub fn may_create_in(tree: &RegionTree, actor: &Actor, region: RegionCode) -> bool {
+    match actor.role {
+        Role::Admin => true,
+        Role::Officer => officer_department(tree, actor).is_some_and(|d| tree.jurisdiction_contains(d, region)),
+        Role::Viewer | Role::Enterprise | Role::Provider => false,
+    }
+}
+
+/// Whether `actor` may register anything at all (to offer the forms: the place is checked when
+/// one is given).
+pub fn may_register(actor: &Actor) -> bool {
     matches!(actor.role, Role::Admin | Role::Officer)
 }
 
-/// Whether `actor` may change the registry entry of `provider_id`.
-pub fn can_edit_provider(actor: &Actor, provider_id: i64) -> bool {
+// ---- cases ----
+
+/// Whether `actor` may change `case` — open approvals, record shipments, keep the plan, report
+/// needs and returns as an officer: an admin, or an officer who sees the case (its jurisdiction
+/// or stationed team).
+pub fn may_act_on_case(tree: &RegionTree, actor: &Actor, case: &CaseRow, team: &[TeamMemberRow]) -> bool {
     match actor.role {
-        Role::Admin | Role::Officer => true,
-        Role::Provider => actor.provider_id == Some(provider_id),
-        Role::Enterprise | Role::Viewer => false,
+        Role::Admin => true,
+        Role::Officer => can_see_case(tree, actor, case, team),
+        Role::Viewer | Role::Enterprise | Role::Provider => false,
     }
+}
+
+/// Whether `actor` may report needs and daily returns on `case`: whoever may act on it, and the
+/// enterprise itself.
+pub fn may_report_on_case(tree: &RegionTree, actor: &Actor, case: &CaseRow, team: &[TeamMemberRow]) -> bool {
+    may_act_on_case(tree, actor, case, team) || (actor.role == Role::Enterprise && actor.enterprise_id == Some(case.enterprise_id))
+}
+
+/// Whether `actor` may station members on `case`: an admin, or an officer whose jurisdiction
+/// holds the case (a stationed department does not station others).
+pub fn may_keep_team(tree: &RegionTree, actor: &Actor, case: &CaseRow) -> bool {
+    may_create_in(tree, actor, code(&case.region))
+}
+
+/// Whether an actor who may report a need on a case ([`may_report_on_case`]) also has it
+/// sourced at once: officers and admins do; an enterprise's need waits for the officers.
+pub fn sources_when_reporting(actor: &Actor) -> bool {
+    matches!(actor.role, Role::Admin | Role::Officer)
+}
+
+// ---- needs ----
+
+/// Whether `actor` may decide on `need` — select or switch its provider, start, resolve or
+/// cancel it, escalate it, broadcast it: an admin, or an officer of its owner department or of a
+/// tier above it in the owner's chain.
+pub fn may_decide_need(tree: &RegionTree, actor: &Actor, need: &NeedRow) -> bool {
+    match actor.role {
+        Role::Admin => true,
+        Role::Officer => officer_department(tree, actor).is_some_and(|d| holds(tree, d, &need.owner)),
+        Role::Viewer | Role::Enterprise | Role::Provider => false,
+    }
+}
+
+/// Whether `actor`, who `sees_need`, may put candidates forward for it and have the registry
+/// screened for it: an admin or any officer who sees it.
+pub fn may_propose_for_need(actor: &Actor, sees_need: bool) -> bool {
+    sees_need && matches!(actor.role, Role::Admin | Role::Officer)
+}
+
+/// What an actor who sees a need may do on it (for the buttons of its page).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NeedRights {
+    /// Select, switch, start, resolve, cancel, escalate, broadcast.
+    pub decide: bool,
+    /// Put candidates forward, have the registry screened.
+    pub propose: bool,
+}
+
+/// [`NeedRights`] of `actor`, who sees `need`.
+pub fn need_rights(tree: &RegionTree, actor: &Actor, need: &NeedRow) -> NeedRights {
+    NeedRights { decide: may_decide_need(tree, actor, need), propose: may_propose_for_need(actor, true) }
+}
+
+/// Whether `actor`, who sees `letter`, may move it on from where it is (draft: send; sent:
+/// acknowledge).
+pub fn may_move_letter(tree: &RegionTree, actor: &Actor, letter: &LetterRow) -> bool {
+    match letter.status.as_str() {
+        "draft" => may_send_letter(tree, actor, letter),
+        "sent" => may_acknowledge_letter(tree, actor, letter),
+        _ => false,
+    }
+}
+
+// ---- approvals ----
+
+/// Whether `actor` may move `approval` on (受理, 批准, 不予批准): an admin, or an officer of the
+/// approval's department or a tier above it.
+pub fn may_decide_approval(tree: &RegionTree, actor: &Actor, approval: &ApprovalRow) -> bool {
+    match actor.role {
+        Role::Admin => true,
+        Role::Officer => officer_department(tree, actor).is_some_and(|d| holds(tree, d, &approval.department)),
+        Role::Viewer | Role::Enterprise | Role::Provider => false,
+    }
+}
+
+// ---- letters ----
+
+/// Whether `letter` is addressed to `department`.
+fn addressed_to(letter: &LetterRow, department: RegionCode) -> bool {
+    crate::letters::recipients_of(letter).iter().any(|r| r.region == department.to_string())
+}
+
+/// Whether `actor` may mark `letter` sent: an admin, or an officer of its sender's department.
+pub fn may_send_letter(tree: &RegionTree, actor: &Actor, letter: &LetterRow) -> bool {
+    match actor.role {
+        Role::Admin => true,
+        Role::Officer => officer_department(tree, actor).is_some_and(|d| d.to_string() == letter.sender),
+        Role::Viewer | Role::Enterprise | Role::Provider => false,
+    }
+}
+
+/// Whether `actor` may mark `letter` acknowledged (answered): an admin, or an officer of one of
+/// its addressees' departments.
+pub fn may_acknowledge_letter(tree: &RegionTree, actor: &Actor, letter: &LetterRow) -> bool {
+    match actor.role {
+        Role::Admin => true,
+        Role::Officer => officer_department(tree, actor).is_some_and(|d| addressed_to(letter, d)),
+        Role::Viewer | Role::Enterprise | Role::Provider => false,
+    }
+}
+
+// ---- the registry ----
+
+/// Whether `actor` may change the registry entry of `provider` (its capabilities): an admin, its
+/// own users, and the officers whose jurisdiction holds it.
+pub fn may_edit_provider(tree: &RegionTree, actor: &Actor, provider: &ProviderRow) -> bool {
+    match actor.role {
+        Role::Admin => true,
+        Role::Officer => officer_department(tree, actor).is_some_and(|d| holds(tree, d, &provider.region)),
+        Role::Provider => actor.provider_id == Some(provider.id),
+        Role::Viewer | Role::Enterprise => false,
+    }
+}
+
+// ---- accounts and passes ----
+
+/// Whether `actor` may create accounts.
+pub fn may_keep_accounts(actor: &Actor) -> bool {
+    actor.role == Role::Admin
+}
+
+/// Whether `actor` may run the escalation pass (the server's own pass runs as an admin).
+pub fn may_run_escalation_pass(actor: &Actor) -> bool {
+    actor.role == Role::Admin
 }

@@ -3,7 +3,8 @@
 use crate::error::bad;
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::credit_code::CreditCode;
-use bangfu_core::model::{Role, StationRole, Tier};
+use crate::needs::region_code;
+use bangfu_core::model::{StationRole, Tier};
 use bangfu_core::region::RegionCode;
 use bangfu_store::{CaseRow, EnterpriseRow, TeamMemberRow};
 use chrono::{DateTime, Utc};
@@ -39,8 +40,11 @@ impl App {
         self.tree.resolve(input).map_err(|e| bad(format!("{field}: {e}")))
     }
 
+    /// Registers an enterprise: an officer inside its jurisdiction, an admin anywhere. A credit
+    /// code already registered is a conflict naming the enterprise when the actor may see it,
+    /// and "not found" otherwise (nothing about an enterprise out of sight is told).
     pub async fn add_enterprise(&self, actor: &Actor, now: DateTime<Utc>, input: NewEnterprise) -> AppResult<EnterpriseRow> {
-        if !matches!(actor.role, Role::Admin | Role::Officer) {
+        if !access::may_register(actor) {
             return Err(AppError::Forbidden("only officers and admins register enterprises".into()));
         }
         let name = input.name.trim();
@@ -50,9 +54,13 @@ impl App {
         let credit_code = CreditCode::parse(&input.credit_code).map_err(|e| bad(format!("credit_code: {e}")))?;
         let region = self.region(&input.region, "region")?;
         let (lon, lat) = coordinates(self, region, input.lon, input.lat)?;
+        self.may_create_in(actor, region, "enterprises")?;
         let mut tx = self.store.begin_write().await?;
-        if tx.enterprise_by_credit_code(credit_code.as_str()).await?.is_some() {
-            return Err(AppError::Conflict(format!("an enterprise with credit code {credit_code} is already registered")));
+        if let Some(existing) = tx.enterprise_by_credit_code(credit_code.as_str()).await? {
+            if !access::can_see_enterprise(self.tree, actor, &existing) {
+                return Err(AppError::NotFound(format!("enterprise with credit code {credit_code}")));
+            }
+            return Err(AppError::Conflict(format!("an enterprise with credit code {credit_code} is already registered: {} (enterprise {})", existing.name, existing.id)));
         }
         let mut row = EnterpriseRow {
             id: 0,
@@ -79,13 +87,17 @@ impl App {
         Ok(row)
     }
 
-    /// Opens the case of an enterprise (one per enterprise).
+    /// Opens the case of an enterprise (one per enterprise): an officer whose jurisdiction holds
+    /// it, an admin. An enterprise the actor may not see is not found, whether it has a case or
+    /// not.
     pub async fn open_case(&self, actor: &Actor, now: DateTime<Utc>, enterprise_id: i64, title: &str) -> AppResult<CaseRow> {
-        if !access::can_act_on_case(actor) {
+        if !access::may_register(actor) {
             return Err(AppError::Forbidden("only officers and admins open cases".into()));
         }
         let mut tx = self.store.begin_write().await?;
-        let enterprise = tx.enterprise(enterprise_id).await?.ok_or_else(|| AppError::NotFound(format!("enterprise {enterprise_id}")))?;
+        let not_found = || AppError::NotFound(format!("enterprise {enterprise_id}"));
+        let enterprise = tx.enterprise(enterprise_id).await?.filter(|e| access::can_see_enterprise(self.tree, actor, e)).ok_or_else(not_found)?;
+        self.may_create_in(actor, region_code(&enterprise.region), "cases")?;
         if let Some(existing) = tx.case_of_enterprise(enterprise_id).await? {
             return Err(AppError::Conflict(format!("{} already has case {}", enterprise.name, existing.id)));
         }
@@ -114,7 +126,16 @@ impl App {
             return Err(bad("title: say who the member is by role, for example 临汾市工信局驻企干部"));
         }
         let mut tx = self.store.begin_write().await?;
-        let case = self.case_for_write(&mut tx, actor, case_id).await?;
+        let (case, _, team) = tx.case_with_team(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
+        if !access::can_see_case(self.tree, actor, &case, &team) {
+            return Err(AppError::NotFound(format!("case {case_id}")));
+        }
+        if !access::may_keep_team(self.tree, actor, &case) {
+            return Err(AppError::Forbidden(format!(
+                "{} may not station members on case {case_id}: the officers whose jurisdiction holds the case keep its team",
+                actor.name
+            )));
+        }
         let mut row = TeamMemberRow {
             id: 0,
             case_id: case.id,
@@ -140,16 +161,27 @@ impl App {
         Ok(row)
     }
 
-    /// The case, if `actor` may see it and change it; not found otherwise.
+    /// The case, if `actor` may act on it ([`access::may_act_on_case`]); not found when it may
+    /// not see it, forbidden when it sees it but may not change it.
     pub(crate) async fn case_for_write(&self, tx: &mut bangfu_store::WriteTx, actor: &Actor, case_id: i64) -> AppResult<CaseRow> {
         let (case, _, team) = tx.case_with_team(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
         if !access::can_see_case(self.tree, actor, &case, &team) {
             return Err(AppError::NotFound(format!("case {case_id}")));
         }
-        if !access::can_act_on_case(actor) {
+        if !access::may_act_on_case(self.tree, actor, &case, &team) {
             return Err(AppError::Forbidden(format!("{} may read case {case_id} but not change it", actor.name)));
         }
         Ok(case)
+    }
+
+    /// Refuses registering `what` in `region` unless `actor` may ([`access::may_create_in`]).
+    pub(crate) fn may_create_in(&self, actor: &Actor, region: RegionCode, what: &str) -> AppResult<()> {
+        if access::may_create_in(self.tree, actor, region) {
+            return Ok(());
+        }
+        let place = self.tree.full_name(region);
+        let own = actor.department.map_or_else(String::new, |d| format!(" ({})", self.tree.full_name(self.tree.department_region(d))));
+        Err(AppError::Forbidden(format!("region: {place} ({region}) lies outside your jurisdiction{own} — you may register {what} only inside it")))
     }
 }
 

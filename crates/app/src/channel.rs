@@ -2,7 +2,7 @@
 //! with its owner, status and clock; and shipments with their traffic passes.
 
 use crate::error::bad;
-use crate::{Actor, App, AppError, AppResult, Audit, to_millis};
+use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::model::{ApprovalStatus, ShipmentStatus};
 use bangfu_store::{ApprovalRow, ShipmentRow};
 use chrono::{DateTime, Utc};
@@ -64,11 +64,19 @@ impl App {
     /// Moves an approval to in_progress, approved or rejected.
     pub async fn decide_approval(&self, actor: &Actor, now: DateTime<Utc>, approval_id: i64, status: ApprovalStatus) -> AppResult<ApprovalRow> {
         let mut tx = self.store.begin_write().await?;
-        let mut row = tx.approval(approval_id).await?.ok_or_else(|| AppError::NotFound(format!("approval {approval_id}")))?;
-        let case = self.case_for_write(&mut tx, actor, row.case_id).await.map_err(|e| match e {
-            AppError::NotFound(_) => AppError::NotFound(format!("approval {approval_id}")),
-            other => other,
-        })?;
+        let not_found = || AppError::NotFound(format!("approval {approval_id}"));
+        let mut row = tx.approval(approval_id).await?.ok_or_else(not_found)?;
+        let (case, _, team) = tx.case_with_team(row.case_id).await?.ok_or_else(not_found)?;
+        if !access::can_see_case(self.tree, actor, &case, &team) {
+            return Err(not_found());
+        }
+        if !access::may_decide_approval(self.tree, actor, &row) {
+            return Err(AppError::Forbidden(format!(
+                "{} may not decide approval {approval_id}: it runs in the green channel of {}, whose officers and those of the tiers above decide it",
+                actor.name,
+                bangfu_core::routing::department_name(self.tree, crate::needs::region_code(&row.department))
+            )));
+        }
         let current = ApprovalStatus::parse(&row.status).map_err(AppError::Internal)?;
         if matches!(current, ApprovalStatus::Approved | ApprovalStatus::Rejected) || status == ApprovalStatus::Pending {
             return Err(AppError::Conflict(format!("approval {approval_id} is {current}; it cannot become {status}")));

@@ -133,6 +133,12 @@ pub async fn load(app: &App, operator: &Actor) -> AppResult<String> {
     let county = Actor::officer("曲沃县工信局专班", RegionCode::new_unchecked(141021));
     let city = Actor::officer("临汾市工信局", RegionCode::new_unchecked(141000));
     let province = Actor::officer("山西省工信厅特派员", RegionCode::new_unchecked(140000));
+    // The departments the two cross-province letters went to, who record the answers.
+    let guangdong = Actor::officer("广东省工业和信息化厅", RegionCode::new_unchecked(440000));
+    let beijing = Actor::officer("北京市经济和信息化局", RegionCode::new_unchecked(110000));
+    // Decisions on a need are its owner's (or a tier above's): the province decides the national
+    // needs and those it came to own when sourcing found their provider elsewhere in Shanxi, the
+    // city those solved inside Linfen; whoever sees the case sources and reports.
 
     // The registry, as the officers came to know it.
     let mut provider_ids = std::collections::BTreeMap::new();
@@ -199,13 +205,13 @@ pub async fn load(app: &App, operator: &Actor) -> AppResult<String> {
         )
         .await?;
     app.source_need(&city, at("2020-01-26 10:30"), lines.id).await?;
-    select_provider(app, &city, at("2020-01-26 11:00"), lines.id, provider_ids["demo:dongguan-lines"]).await?;
-    app.set_need_status(&city, at("2020-01-26 12:00"), lines.id, NeedStatus::Started, "市工信局局长向市委、市政府、省工信厅汇报，并联系广东省工信厅、东莞市政府及工信局、疫情防控领导小组和山西驻粤联络处。").await?;
+    select_provider(app, &province, at("2020-01-26 11:00"), lines.id, provider_ids["demo:dongguan-lines"]).await?;
+    app.set_need_status(&province, at("2020-01-26 12:00"), lines.id, NeedStatus::Started, "市工信局局长向市委、市政府、省工信厅汇报，并联系广东省工信厅、东莞市政府及工信局、疫情防控领导小组和山西驻粤联络处。").await?;
     // The letter drafted when the need was routed across provinces goes to 广东省 and 东莞市.
     let lines_letter = letter_of(app, lines.id).await?;
     app.set_letter_status(&province, at("2020-01-26 14:00"), lines_letter, LetterStatus::Sent, "报道：市工信局局长向省工信厅汇报后联系广东省工信厅、东莞市政府及工信局。公函发出时间为假定。/ Report: after the city bureau head reported to the province, Guangdong's department and Dongguan were contacted. Time of sending assumed.").await?;
-    app.set_letter_status(&province, at("2020-01-27 10:00"), lines_letter, LetterStatus::Acknowledged, "广东省工信厅回复（时间为假定；报道称生产线于1月31日运抵）。/ Guangdong's department answered (time assumed; the report says the lines arrived on 31 January).").await?;
-    app.set_need_status(&city, at("2020-01-31 16:00"), lines.id, NeedStatus::Resolved, "生产线运抵。/ The lines arrived.").await?;
+    app.set_letter_status(&guangdong, at("2020-01-27 10:00"), lines_letter, LetterStatus::Acknowledged, "广东省工信厅回复（时间为假定；报道称生产线于1月31日运抵）。/ Guangdong's department answered (time assumed; the report says the lines arrived on 31 January).").await?;
+    app.set_need_status(&province, at("2020-01-31 16:00"), lines.id, NeedStatus::Resolved, "生产线运抵。/ The lines arrived.").await?;
 
     // The green channel: 发改, 生态环境, 市场监管 side by side (dates of decisions assumed).
     for (agency, item, decided) in [
@@ -238,8 +244,8 @@ pub async fn load(app: &App, operator: &Actor) -> AppResult<String> {
         )
         .await?;
     app.source_need(&county, at("2020-01-28 09:30"), fabric.id).await?;
-    select_provider(app, &county, at("2020-01-28 11:00"), fabric.id, provider_ids["demo:meltblown-supplier"]).await?;
-    app.set_need_status(&county, at("2020-02-05 12:00"), fabric.id, NeedStatus::Resolved, "原料到厂（日期为假定）。").await?;
+    select_provider(app, &city, at("2020-01-28 11:00"), fabric.id, provider_ids["demo:meltblown-supplier"]).await?;
+    app.set_need_status(&city, at("2020-02-05 12:00"), fabric.id, NeedStatus::Resolved, "原料到厂（日期为假定）。").await?;
 
     // Skilled workers from a neighbouring county (dates assumed).
     let workers = app
@@ -251,8 +257,8 @@ pub async fn load(app: &App, operator: &Actor) -> AppResult<String> {
         )
         .await?;
     app.source_need(&county, at("2020-01-29 10:00"), workers.id).await?;
-    select_provider(app, &county, at("2020-01-29 15:00"), workers.id, provider_ids["demo:neighbour-workers"]).await?;
-    app.set_need_status(&county, at("2020-02-01 09:00"), workers.id, NeedStatus::Resolved, "3名技术工人到岗（日期为假定）。").await?;
+    select_provider(app, &city, at("2020-01-29 15:00"), workers.id, provider_ids["demo:neighbour-workers"]).await?;
+    app.set_need_status(&city, at("2020-02-01 09:00"), workers.id, NeedStatus::Resolved, "3名技术工人到岗（日期为假定）。").await?;
 
     // During commissioning: the melt-blown rolls are 1.6 m wide; the machines take < 1.4 m.
     let slitting = app
@@ -279,7 +285,7 @@ pub async fn load(app: &App, operator: &Actor) -> AppResult<String> {
     let quwo_slitting = PROVIDERS.iter().find(|p| p.key == "demo:quwo-slitting").map(|p| (p.attrs)()).unwrap_or_default();
     app.set_capability(&county, at("2020-02-02 15:00"), provider_ids["demo:quwo-slitting"], "slitting", true, &quwo_slitting).await?;
     app.source_need(&county, at("2020-02-02 15:10"), slitting.id).await?;
-    select_provider(app, &county, at("2020-02-02 16:00"), slitting.id, provider_ids["demo:quwo-slitting"]).await?;
+    select_provider(app, &city, at("2020-02-02 16:00"), slitting.id, provider_ids["demo:quwo-slitting"]).await?;
     app.set_need_status(&county, at("2020-02-02 17:00"), slitting.id, NeedStatus::Started, "装车前改用曲沃本地企业。").await?;
     app.set_need_status(&county, at("2020-02-03 12:00"), slitting.id, NeedStatus::Resolved, "分切完成（日期为假定）。").await?;
 
@@ -302,12 +308,12 @@ pub async fn load(app: &App, operator: &Actor) -> AppResult<String> {
         )
         .await?;
     app.source_need(&city, at("2020-02-03 09:30"), cabinet.id).await?;
-    select_provider(app, &city, at("2020-02-03 10:00"), cabinet.id, provider_ids["demo:fengtai-cabinet"]).await?;
-    app.set_need_status(&city, at("2020-02-03 11:00"), cabinet.id, NeedStatus::Started, "市政府办公室向丰台区疫情防控领导小组发公函。").await?;
+    select_provider(app, &province, at("2020-02-03 10:00"), cabinet.id, provider_ids["demo:fengtai-cabinet"]).await?;
+    app.set_need_status(&province, at("2020-02-03 11:00"), cabinet.id, NeedStatus::Started, "市政府办公室向丰台区疫情防控领导小组发公函。").await?;
     let cabinet_letter = letter_of(app, cabinet.id).await?;
     app.set_letter_status(&province, at("2020-02-03 11:00"), cabinet_letter, LetterStatus::Sent, "报道：临汾市政府办公室向丰台区疫情防控领导小组发公函；本函为工信部门对北京市工信局的对应公函，发出时间为假定。/ Report: the city government office wrote to Fengtai's epidemic-control leading group; this is the industry departments' counterpart letter to Beijing's bureau, time of sending assumed.").await?;
-    app.set_letter_status(&province, at("2020-02-05 10:00"), cabinet_letter, LetterStatus::Acknowledged, "北京市工信局回复（时间为假定）。/ Beijing's bureau answered (time assumed).").await?;
-    app.set_need_status(&city, at("2020-02-06 18:00"), cabinet.id, NeedStatus::Resolved, "消毒柜放行（日期为假定）。").await?;
+    app.set_letter_status(&beijing, at("2020-02-05 10:00"), cabinet_letter, LetterStatus::Acknowledged, "北京市工信局回复（时间为假定）。/ Beijing's bureau answered (time assumed).").await?;
+    app.set_need_status(&province, at("2020-02-06 18:00"), cabinet.id, NeedStatus::Resolved, "消毒柜放行（日期为假定）。").await?;
 
     // 2020-02-07: first masks; two county cadres drive samples to the provincial inspection centre.
     let testing = app
@@ -319,9 +325,9 @@ pub async fn load(app: &App, operator: &Actor) -> AppResult<String> {
         )
         .await?;
     app.source_need(&county, at("2020-02-07 10:10"), testing.id).await?;
-    select_provider(app, &county, at("2020-02-07 10:30"), testing.id, provider_ids["demo:shanxi-device-inspection"]).await?;
-    app.set_need_status(&county, at("2020-02-07 11:00"), testing.id, NeedStatus::Started, "两名县工信局干部驾车送样，连夜往返。").await?;
-    app.set_need_status(&county, at("2020-02-08 06:00"), testing.id, NeedStatus::Resolved, "送检返回（检验结论日期为假定）。").await?;
+    select_provider(app, &province, at("2020-02-07 10:30"), testing.id, provider_ids["demo:shanxi-device-inspection"]).await?;
+    app.set_need_status(&province, at("2020-02-07 11:00"), testing.id, NeedStatus::Started, "两名县工信局干部驾车送样，连夜往返。").await?;
+    app.set_need_status(&province, at("2020-02-08 06:00"), testing.id, NeedStatus::Resolved, "送检返回（检验结论日期为假定）。").await?;
 
     // Trial production: masks cannot be used unsterilised; no sterilisation firm in Linfen.
     let sterilisation = app

@@ -19,7 +19,7 @@ use crate::needs::region_code;
 use crate::{Actor, App, AppError, AppResult, Audit, from_millis, to_millis};
 use bangfu_core::escalation::{Escalation, EscalationStep, OpenNeed, ResponseWindows, department_above, escalations_due};
 use bangfu_core::ids::NeedId;
-use bangfu_core::model::{Bilingual, NeedStatus, Role, Tier};
+use bangfu_core::model::{Bilingual, NeedStatus, Tier};
 use bangfu_core::region::RegionCode;
 use bangfu_core::routing::department_name;
 use bangfu_store::{NeedRow, NotificationRow, WriteTx};
@@ -135,7 +135,7 @@ impl App {
             return Err(bad("reason: say why the need goes up a tier, for example 跨省协调需省级出面"));
         }
         let mut tx = self.store.begin_write().await?;
-        let (need, _case) = self.need_for_write(&mut tx, actor, need_id).await?;
+        let (need, _case) = self.need_to_decide(&mut tx, actor, need_id).await?;
         let status = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
         if status.is_closed() {
             return Err(AppError::Conflict(format!("need {need_id} is {status}: only a need still being worked on can be escalated")));
@@ -247,7 +247,7 @@ pub fn minute_slot(now: DateTime<Utc>) -> i64 {
 }
 
 fn only_admin(actor: &Actor) -> AppResult<()> {
-    if actor.role == Role::Admin {
+    if crate::access::may_run_escalation_pass(actor) {
         Ok(())
     } else {
         Err(AppError::Forbidden(format!("{} may not run the escalation pass — it is run by the server and by admins", actor.name)))

@@ -15,7 +15,7 @@ use crate::error::bad;
 use crate::registry::attr_values;
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::capability::CapabilityAttrs;
-use bangfu_core::model::{NeedKind, Role};
+use bangfu_core::model::NeedKind;
 use bangfu_core::registry_index::RegistryIndex;
 use bangfu_core::screening::Screener;
 use bangfu_core::text::{csv_cell, csv_uncell};
@@ -143,19 +143,43 @@ impl App {
     }
 
     /// Writes checked lines in one transaction with one audit event; `progress(done, total)` is
-    /// called as lines are written.
+    /// called as lines are written. An officer imports providers inside its jurisdiction only —
+    /// new ones in a region it holds, known ones it may edit ([`access::may_edit_provider`]);
+    /// any line outside refuses the whole file, naming each such line.
     pub async fn import_registry(&self, actor: &Actor, now: DateTime<Utc>, lines: &[RegistryLine], mut progress: impl FnMut(usize, usize)) -> AppResult<ImportReport> {
-        if !matches!(actor.role, Role::Admin | Role::Officer) {
+        if !access::may_register(actor) {
             return Err(AppError::Forbidden("only officers and admins import the registry".into()));
         }
         let mut tx = self.store.begin_write().await?;
+        let mut known: std::collections::BTreeMap<String, Option<ProviderRow>> = std::collections::BTreeMap::new();
+        let mut refused = Vec::new();
+        for line in lines {
+            if !known.contains_key(&line.key) {
+                known.insert(line.key.clone(), tx.provider_by_key(&line.key).await?);
+            }
+            let (allowed, region) = match known.get(&line.key).and_then(Option::as_ref) {
+                Some(existing) => (access::may_edit_provider(self.tree, actor, existing), existing.region.clone()),
+                None => (access::may_create_in(self.tree, actor, crate::needs::region_code(&line.region)), line.region.clone()),
+            };
+            if !allowed {
+                refused.push(format!("line {}: provider {} lies in {} ({region}), outside your jurisdiction", line.line, line.key, self.tree.full_name(crate::needs::region_code(&region))));
+            }
+        }
+        if !refused.is_empty() {
+            let more = refused.len().saturating_sub(MAX_ERRORS_SHOWN);
+            let mut message = refused.into_iter().take(MAX_ERRORS_SHOWN).collect::<Vec<_>>().join("; ");
+            if more > 0 {
+                message.push_str(&format!("; and {more} more"));
+            }
+            return Err(AppError::Forbidden(format!("nothing was imported — {message}")));
+        }
         let mut providers_added = 0;
         let mut keys = std::collections::BTreeMap::new();
         for (done, line) in lines.iter().enumerate() {
             let provider_id = match keys.get(&line.key) {
                 Some(id) => *id,
                 None => {
-                    let id = match tx.provider_by_key(&line.key).await? {
+                    let id = match known.get(&line.key).and_then(Option::as_ref) {
                         Some(existing) => existing.id,
                         None => {
                             providers_added += 1;
@@ -233,9 +257,6 @@ impl App {
             writer.write_record(CSV_HEADER).map_err(|e| AppError::Internal(e.to_string()))?;
         }
         for (provider, capabilities) in self.list_providers(actor, None).await? {
-            if actor.role == Role::Provider && !access::can_edit_provider(actor, provider.id) {
-                continue;
-            }
             for c in capabilities {
                 let attrs: Value = serde_json::from_str(&c.attrs).unwrap_or(Value::Null);
                 let line = json!({"id": provider.key, "name": provider.name, "region": provider.region, "lon": provider.lon, "lat": provider.lat, "kind": c.kind, "available": c.available != 0, "attrs": attrs});

@@ -21,9 +21,9 @@ impl App {
         // Screened on the registry index before the write transaction, from the enterprise as
         // read now; the transaction uses it if the need and enterprise it reads give the same
         // spec, and screens again (in memory) if not.
-        let early = if registry_kind && access::can_act_on_case(actor) { self.screen_reported(case_id, &input).await? } else { None };
+        let early = if registry_kind && access::sources_when_reporting(actor) { self.screen_reported(case_id, &input).await? } else { None };
         let (mut tx, need, case, enterprise) = self.report_uncommitted(actor, now, case_id, input).await?;
-        if !(registry_kind && access::can_act_on_case(actor)) {
+        if !(registry_kind && access::sources_when_reporting(actor)) {
             tx.commit().await?;
             return Ok(need);
         }

@@ -13,7 +13,8 @@
 //! letter as rendered text ([`LetterParts::parse`] splits it back into its parts for a page).
 
 use crate::needs::region_code;
-use crate::{Actor, App, AppError, AppResult, Audit, to_millis};
+use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
+use bangfu_core::routing::department_name;
 use bangfu_core::letter::{Contact, DateStyle, LetterFacts, LetterNumber, check_transition, china_date, draft_letter, formal_department, number_prefix};
 use bangfu_core::model::{Bilingual, LetterStatus, NeedKind, Scope};
 use bangfu_core::region::RegionCode;
@@ -200,11 +201,24 @@ impl App {
     /// note for the log.
     pub async fn set_letter_status(&self, actor: &Actor, now: DateTime<Utc>, letter_id: i64, status: LetterStatus, note: &str) -> AppResult<LetterRow> {
         let mut tx = self.store.begin_write().await?;
-        let mut letter = tx.letter(letter_id).await?.ok_or_else(|| AppError::NotFound(format!("letter {letter_id}")))?;
-        let (_need, case) = self.need_for_write(&mut tx, actor, letter.need_id).await.map_err(|e| match e {
-            AppError::NotFound(_) => AppError::NotFound(format!("letter {letter_id}")),
-            other => other,
-        })?;
+        let not_found = || AppError::NotFound(format!("letter {letter_id}"));
+        let mut letter = tx.letter(letter_id).await?.ok_or_else(not_found)?;
+        let (need, case, team) = self.need_in(&mut tx, letter.need_id).await.map_err(|_| not_found())?;
+        if !(self.sees_need_in(&mut tx, actor, &case, &team, &need).await? && access::sees_need_internals(self.tree, actor, &case, &team)) {
+            return Err(not_found());
+        }
+        let allowed = match status {
+            LetterStatus::Sent => access::may_send_letter(self.tree, actor, &letter),
+            LetterStatus::Acknowledged => access::may_acknowledge_letter(self.tree, actor, &letter),
+            LetterStatus::Draft => true,
+        };
+        if !allowed {
+            let (verb, who) = match status {
+                LetterStatus::Sent => ("sent", format!("its sender, {}", department_name(self.tree, region_code(&letter.sender)))),
+                _ => ("acknowledged", format!("an addressee: {}", recipients_of(&letter).iter().map(|r| r.name.zh.as_str()).collect::<Vec<_>>().join("、"))),
+            };
+            return Err(AppError::Forbidden(format!("{} may not mark letter {} {verb}: that is for {who}", actor.name, letter.number)));
+        }
         let current = LetterStatus::parse(&letter.status).map_err(AppError::Internal)?;
         check_transition(&parse_number(&letter.number), current, status).map_err(|e| AppError::Conflict(e.to_string()))?;
         let since = match status {
@@ -249,7 +263,7 @@ impl App {
         let letter = self.store.letter(letter_id).await?.ok_or_else(not_found)?;
         let need = self.store.need(letter.need_id).await?.ok_or_else(not_found)?;
         let case = self.store.case(need.case_id).await?.ok_or_else(not_found)?;
-        if !self.can_see_need(actor, &case, &need).await? {
+        if !self.sees_letters_of_need(actor, &case, &need).await? {
             return Err(not_found());
         }
         let sender_region = region_code(&letter.sender);

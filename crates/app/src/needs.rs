@@ -3,7 +3,7 @@
 
 use crate::error::bad;
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
-use bangfu_core::model::{NeedKind, NeedStatus, Role, Scope, Tier};
+use bangfu_core::model::{NeedKind, NeedStatus, Scope, Tier};
 use bangfu_core::region::RegionCode;
 use bangfu_core::routing::{Route, department_name, route};
 use bangfu_store::{CaseRow, EnterpriseRow, NeedRow, NotificationRow, WriteTx};
@@ -60,11 +60,10 @@ impl App {
 
         let mut tx = self.store.begin_write().await?;
         let (case, enterprise, team) = tx.case_with_team(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
-        let own_enterprise = actor.role == Role::Enterprise && actor.enterprise_id == Some(case.enterprise_id);
         if !access::can_see_case(self.tree, actor, &case, &team) {
             return Err(AppError::NotFound(format!("case {case_id}")));
         }
-        if !(own_enterprise || access::can_act_on_case(actor)) {
+        if !access::may_report_on_case(self.tree, actor, &case, &team) {
             return Err(AppError::Forbidden(format!("{} may read case {case_id} but not report needs on it", actor.name)));
         }
         let enterprise_region = region_code(&case.region);
@@ -160,19 +159,64 @@ impl App {
     }
 
     /// The need, with its case, if `actor` may see and change it.
-    pub(crate) async fn need_for_write(&self, tx: &mut WriteTx, actor: &Actor, need_id: i64) -> AppResult<(NeedRow, CaseRow)> {
-        let need = tx.need(need_id).await?.ok_or_else(|| AppError::NotFound(format!("need {need_id}")))?;
-        let case = self.case_for_write(tx, actor, need.case_id).await.map_err(|e| match e {
-            AppError::NotFound(_) => AppError::NotFound(format!("need {need_id}")),
-            other => other,
-        })?;
+    /// The need, with its case, if `actor` may decide on it ([`access::may_decide_need`]: its
+    /// owner department and the tiers above); not found when the actor may not see it,
+    /// forbidden when it sees it but may not decide.
+    pub(crate) async fn need_to_decide(&self, tx: &mut WriteTx, actor: &Actor, need_id: i64) -> AppResult<(NeedRow, CaseRow)> {
+        let (need, case, team) = self.need_in(tx, need_id).await?;
+        if access::may_decide_need(self.tree, actor, &need) {
+            return Ok((need, case));
+        }
+        if !self.sees_need_in(tx, actor, &case, &team, &need).await? {
+            return Err(AppError::NotFound(format!("need {need_id}")));
+        }
+        let owner = department_name(self.tree, region_code(&need.owner));
+        let proposer = if access::may_propose_for_need(actor, true) { " — you may put candidates forward" } else { "" };
+        Err(AppError::Forbidden(format!(
+            "{} may not decide on need {need_id}: it is owned by {owner}, whose officers and those of the tiers above decide{proposer}",
+            actor.name
+        )))
+    }
+
+    /// The need, with its case, if `actor` may put candidates forward for it
+    /// ([`access::may_propose_for_need`]: any officer who sees it); not found when it may not see
+    /// it, forbidden when it only reads.
+    pub(crate) async fn need_to_propose_for(&self, tx: &mut WriteTx, actor: &Actor, need_id: i64) -> AppResult<(NeedRow, CaseRow)> {
+        let (need, case, team) = self.need_in(tx, need_id).await?;
+        let sees = access::may_decide_need(self.tree, actor, &need) || self.sees_need_in(tx, actor, &case, &team, &need).await?;
+        if !sees {
+            return Err(AppError::NotFound(format!("need {need_id}")));
+        }
+        if !access::may_propose_for_need(actor, sees) {
+            return Err(AppError::Forbidden(format!("{} may read need {need_id} but not act on it", actor.name)));
+        }
         Ok((need, case))
+    }
+
+    pub(crate) async fn need_in(&self, tx: &mut WriteTx, need_id: i64) -> AppResult<(NeedRow, CaseRow, Vec<bangfu_store::TeamMemberRow>)> {
+        let not_found = || AppError::NotFound(format!("need {need_id}"));
+        let need = tx.need(need_id).await?.ok_or_else(not_found)?;
+        let (case, _, team) = tx.case_with_team(need.case_id).await?.ok_or_else(not_found)?;
+        Ok((need, case, team))
+    }
+
+    /// [`access::can_see_need`] inside a write: what else it needs is read only when the case
+    /// alone does not decide.
+    pub(crate) async fn sees_need_in(&self, tx: &mut WriteTx, actor: &Actor, case: &CaseRow, team: &[bangfu_store::TeamMemberRow], need: &NeedRow) -> AppResult<bool> {
+        if access::can_see_case(self.tree, actor, case, team) {
+            return Ok(true);
+        }
+        let broadcast_to: Vec<String> = tx.broadcasts_of_need(need.id).await?.into_iter().map(|b| b.department).collect();
+        let candidate_providers: Vec<i64> = tx.candidates_of_need(need.id).await?.into_iter().map(|c| c.provider_id).collect();
+        let letters = tx.letters_of_need(need.id).await?;
+        let context = access::NeedContext { team, broadcast_to: &broadcast_to, candidate_providers: &candidate_providers, letters: &letters };
+        Ok(access::can_see_need(self.tree, actor, case, need, &context))
     }
 
     /// Moves a need along its lifecycle: started, resolved or cancelled.
     pub async fn set_need_status(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, status: NeedStatus, note: &str) -> AppResult<NeedRow> {
         let mut tx = self.store.begin_write().await?;
-        let (mut need, case) = self.need_for_write(&mut tx, actor, need_id).await?;
+        let (mut need, case) = self.need_to_decide(&mut tx, actor, need_id).await?;
         let current = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
         let allowed = match status {
             NeedStatus::Started => matches!(current, NeedStatus::Open | NeedStatus::Selected),

@@ -69,8 +69,9 @@ pub(crate) fn requirement_of(need: &NeedRow) -> AppResult<Option<Requirement>> {
 }
 
 impl App {
+    /// Registers a provider: an officer inside its jurisdiction, an admin anywhere.
     pub async fn add_provider(&self, actor: &Actor, now: DateTime<Utc>, input: NewProvider) -> AppResult<ProviderRow> {
-        if !matches!(actor.role, bangfu_core::model::Role::Admin | bangfu_core::model::Role::Officer) {
+        if !access::may_register(actor) {
             return Err(AppError::Forbidden("only officers and admins register providers".into()));
         }
         let (key, name) = (input.key.trim(), input.name.trim());
@@ -82,6 +83,7 @@ impl App {
         if lon.is_none() {
             return Err(bad(format!("region {region} has no known coordinates — give lon and lat")));
         }
+        self.may_create_in(actor, region, "providers")?;
         let mut tx = self.store.begin_write().await?;
         if tx.provider_by_key(key).await?.is_some() {
             return Err(AppError::Conflict(format!("provider {key} is already registered")));
@@ -104,15 +106,23 @@ impl App {
         Ok(row)
     }
 
-    /// Adds or replaces the provider's capability of `kind`, checking its attributes.
+    /// Adds or replaces the provider's capability of `kind`, checking its attributes: its own
+    /// users, the officers whose jurisdiction holds it, admins ([`access::may_edit_provider`]).
     pub async fn set_capability(&self, actor: &Actor, now: DateTime<Utc>, provider_id: i64, kind: &str, available: bool, attrs: &Value) -> AppResult<CapabilityRow> {
         let kind = NeedKind::parse(kind).map_err(|e| bad(format!("kind: {e}")))?;
         let typed = CapabilityAttrs::from_attrs(kind, &attr_values(attrs)?).map_err(|e| bad(format!("attrs: {e}")))?;
-        if !access::can_edit_provider(actor, provider_id) {
+        if !access::can_see_provider(actor, provider_id) {
             return Err(AppError::NotFound(format!("provider {provider_id}")));
         }
         let mut tx = self.store.begin_write().await?;
         let provider = tx.provider(provider_id).await?.ok_or_else(|| AppError::NotFound(format!("provider {provider_id}")))?;
+        if !access::may_edit_provider(self.tree, actor, &provider) {
+            return Err(AppError::Forbidden(format!(
+                "provider {provider_id} lies in {} ({}), outside your jurisdiction: its own users and the officers there keep its capabilities",
+                self.tree.full_name(region_code(&provider.region)),
+                provider.region
+            )));
+        }
         let mut row = CapabilityRow { id: 0, provider_id, kind: kind.as_str().into(), available: i64::from(available), attrs: attrs.to_string(), updated_at: to_millis(now), version: 0 };
         row.id = tx.upsert_capability(&row).await?;
         Audit {
@@ -197,7 +207,7 @@ impl App {
             _ => None,
         };
         let mut tx = self.store.begin_write().await?;
-        let (need, case) = self.need_for_write(&mut tx, actor, need_id).await?;
+        let (need, case) = self.need_to_propose_for(&mut tx, actor, need_id).await?;
         let enterprise = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
         let Some(spec) = self.spec_of(&need, &enterprise)? else {
             return Err(not_in_registry(&need));
@@ -336,7 +346,7 @@ impl App {
     /// recorded as a candidate or a rejection with its reasons.
     pub async fn propose_candidate(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, provider_id: i64) -> AppResult<CandidateRow> {
         let mut tx = self.store.begin_write().await?;
-        let (need, case) = self.need_for_write(&mut tx, actor, need_id).await?;
+        let (need, case) = self.need_to_propose_for(&mut tx, actor, need_id).await?;
         let enterprise = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
         let Some(spec) = self.spec_of(&need, &enterprise)? else {
             return Err(bad(format!("need {need_id} is of kind {}, which the registry does not hold", need.kind)));
@@ -381,7 +391,7 @@ impl App {
     /// re-derives the need's scope and owner from where the chosen provider lies.
     pub async fn select_candidate(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, candidate_id: i64) -> AppResult<NeedRow> {
         let mut tx = self.store.begin_write().await?;
-        let (mut need, case) = self.need_for_write(&mut tx, actor, need_id).await?;
+        let (mut need, case) = self.need_to_decide(&mut tx, actor, need_id).await?;
         let status = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
         if !matches!(status, NeedStatus::Open | NeedStatus::Selected) {
             return Err(AppError::Conflict(format!("need {need_id} is {status}: a provider can only be chosen before work starts")));

@@ -3,7 +3,7 @@
 use crate::error::bad;
 use crate::needs::region_code;
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
-use bangfu_core::model::{Role, Scope};
+use bangfu_core::model::{Scope};
 use bangfu_core::region::Level;
 use bangfu_store::{BroadcastRow, DailyReturnRow, NotificationRow};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -35,8 +35,7 @@ impl App {
         if !access::can_see_case(self.tree, actor, &case, &team) {
             return Err(AppError::NotFound(format!("case {case_id}")));
         }
-        let own = actor.role == Role::Enterprise && actor.enterprise_id == Some(case.enterprise_id);
-        if !(own || access::can_act_on_case(actor)) {
+        if !access::may_report_on_case(self.tree, actor, &case, &team) {
             return Err(AppError::Forbidden(format!("{} may not submit returns for case {case_id}", actor.name)));
         }
         let mut row = DailyReturnRow {
@@ -74,7 +73,7 @@ impl App {
     /// their officers see it and can put forward candidates. Returns the departments reached.
     pub async fn broadcast_need(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, ring: Scope) -> AppResult<Vec<String>> {
         let mut tx = self.store.begin_write().await?;
-        let (need, case) = self.need_for_write(&mut tx, actor, need_id).await?;
+        let (need, case) = self.need_to_decide(&mut tx, actor, need_id).await?;
         let enterprise = region_code(&case.region);
         let targets: Vec<String> = match ring {
             Scope::Local => vec![self.tree.department_region(enterprise).to_string()],

@@ -121,26 +121,39 @@ impl App {
         let (need, case, enterprise) = read.need_with_case(need_id).await?.ok_or_else(|| AppError::NotFound(format!("need {need_id}")))?;
         let team = read.team(case.id).await?;
         let broadcasts: Vec<String> = read.broadcasts_of_need(need.id).await?.into_iter().map(|b| b.department).collect();
-        let candidates = read.candidates_with_providers_of_need(need_id).await?;
+        let mut candidates = read.candidates_with_providers_of_need(need_id).await?;
         let providers: Vec<i64> = candidates.iter().map(|(c, _)| c.provider_id).collect();
-        if !access::can_see_need(self.tree, actor, &case, &team, &need, &broadcasts, &providers) {
+        let mut letters = read.letters_of_need(need_id).await?;
+        let context = access::NeedContext { team: &team, broadcast_to: &broadcasts, candidate_providers: &providers, letters: &letters };
+        if !access::can_see_need(self.tree, actor, &case, &need, &context) {
             return Err(AppError::NotFound(format!("need {need_id}")));
         }
-        Ok(NeedDetail {
-            screening: read.screening_of_need(need_id).await?,
-            letters: read.letters_of_need(need_id).await?,
-            enterprise,
-            need,
-            case,
-            candidates,
-        })
+        let mut screening = read.screening_of_need(need_id).await?;
+        if let access::CandidatesSeen::OnlyProvider(own) = access::candidates_seen(self.tree, actor, &case, &team) {
+            candidates.retain(|(c, _)| c.provider_id == own);
+        }
+        if !access::sees_need_internals(self.tree, actor, &case, &team) {
+            screening = None;
+            letters.clear();
+        }
+        Ok(NeedDetail { screening, letters, enterprise, need, case, candidates })
     }
 
+    /// Whether `actor` may see `need` of `case` ([`access::can_see_need`]).
     pub(crate) async fn can_see_need(&self, actor: &Actor, case: &CaseRow, need: &NeedRow) -> AppResult<bool> {
         let team = self.store.team(case.id).await?;
         let broadcasts: Vec<String> = self.store.broadcasts_of_need(need.id).await?.into_iter().map(|b| b.department).collect();
         let providers: Vec<i64> = self.store.candidates_of_need(need.id).await?.into_iter().map(|c| c.provider_id).collect();
-        Ok(access::can_see_need(self.tree, actor, case, &team, need, &broadcasts, &providers))
+        let letters = self.store.letters_of_need(need.id).await?;
+        let context = access::NeedContext { team: &team, broadcast_to: &broadcasts, candidate_providers: &providers, letters: &letters };
+        Ok(access::can_see_need(self.tree, actor, case, need, &context))
+    }
+
+    /// Whether `actor` may read the letters of `need` of `case`: whoever sees the need but a
+    /// provider user ([`access::sees_need_internals`]).
+    pub(crate) async fn sees_letters_of_need(&self, actor: &Actor, case: &CaseRow, need: &NeedRow) -> AppResult<bool> {
+        let team = self.store.team(case.id).await?;
+        Ok(access::sees_need_internals(self.tree, actor, case, &team) && self.can_see_need(actor, case, need).await?)
     }
 
     /// The needs `actor` may see that match `filter`, by id, and how many matched before paging.
@@ -176,30 +189,18 @@ impl App {
         Ok((page, total))
     }
 
-    /// The enterprises inside the actor's jurisdiction (all for admins; its own for an enterprise user).
+    /// The enterprises inside the actor's jurisdiction (all for admins; its own for an enterprise
+    /// user): [`access::can_see_enterprise`].
     pub async fn list_enterprises(&self, actor: &Actor) -> AppResult<Vec<EnterpriseRow>> {
-        use bangfu_core::model::Role;
         let all = self.store.enterprises().await?;
-        Ok(all
-            .into_iter()
-            .filter(|e| match actor.role {
-                Role::Admin => true,
-                Role::Officer | Role::Viewer => actor.department.is_some_and(|d| self.tree.jurisdiction_contains(d, crate::needs::region_code(&e.region))),
-                Role::Enterprise => actor.enterprise_id == Some(e.id),
-                Role::Provider => false,
-            })
-            .collect())
+        Ok(all.into_iter().filter(|e| access::can_see_enterprise(self.tree, actor, e)).collect())
     }
 
     /// The registry: providers with their capabilities (a provider user sees only its own).
     pub async fn list_providers(&self, actor: &Actor, kind: Option<&str>) -> AppResult<Vec<(ProviderRow, Vec<bangfu_store::CapabilityRow>)>> {
-        use bangfu_core::model::Role;
-        if actor.role == Role::Enterprise {
-            return Ok(Vec::new());
-        }
         let mut out = Vec::new();
         for provider in self.store.providers().await? {
-            if actor.role == Role::Provider && actor.provider_id != Some(provider.id) {
+            if !access::can_see_provider(actor, provider.id) {
                 continue;
             }
             let capabilities: Vec<_> = self.store.capabilities_of_provider(provider.id).await?.into_iter().filter(|c| kind.is_none_or(|k| c.kind == k)).collect();

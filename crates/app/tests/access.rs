@@ -1,5 +1,8 @@
 //! The whole role × action matrix, as one table: who may do what on the reference case.
 //! What an actor may not see answers "not found"; what it sees but may not change, "forbidden".
+//! The need of each cell is a labour need sourced to the neighbouring county 翼城县, so the city
+//! (临汾市) owns it: the 曲沃县 officer sees it but may not decide on it (issue 17). Registering
+//! happens in 曲沃县, and provider 1 lies in 运城市万荣县.
 
 use bangfu_app::accounts::NewUser;
 use bangfu_app::cases::NewEnterprise;
@@ -64,13 +67,13 @@ const MATRIX: &[(Action, [Outcome; 10])] = &[
     (Action::ReadCase,                [Y,    Y,   Y,   Y,   N,   N,   Y,     Y,   N,   N]),
     (Action::ReadNeed,                [Y,    Y,   Y,   Y,   N,   N,   Y,     Y,   N,   Y]),
     (Action::ReportNeed,              [Y,    Y,   Y,   Y,   N,   N,   F,     Y,   N,   N]),
-    (Action::SelectCandidate,         [Y,    Y,   Y,   Y,   N,   N,   F,     F,   N,   N]),
-    (Action::ResolveNeed,             [Y,    Y,   Y,   Y,   N,   N,   F,     F,   N,   N]),
+    (Action::SelectCandidate,         [Y,    F,   Y,   Y,   N,   N,   F,     F,   N,   N]),
+    (Action::ResolveNeed,             [Y,    F,   Y,   Y,   N,   N,   F,     F,   N,   N]),
     (Action::OpenApproval,            [Y,    Y,   Y,   Y,   N,   N,   F,     F,   N,   N]),
     (Action::SubmitReturn,            [Y,    Y,   Y,   Y,   N,   N,   F,     Y,   N,   N]),
-    (Action::AddEnterprise,           [Y,    Y,   Y,   Y,   Y,   Y,   F,     F,   F,   F]),
-    (Action::AddProvider,             [Y,    Y,   Y,   Y,   Y,   Y,   F,     F,   F,   F]),
-    (Action::SetOwnProviderCapability,[Y,    Y,   Y,   Y,   Y,   Y,   N,     N,   N,   Y]),
+    (Action::AddEnterprise,           [Y,    Y,   Y,   Y,   F,   F,   F,     F,   F,   F]),
+    (Action::AddProvider,             [Y,    Y,   Y,   Y,   F,   F,   F,     F,   F,   F]),
+    (Action::SetOwnProviderCapability,[Y,    F,   F,   Y,   F,   Y,   F,     N,   N,   Y]),
     (Action::AddUser,                 [Y,    F,   F,   F,   F,   F,   F,     F,   F,   F]),
 ];
 

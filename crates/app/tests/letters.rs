@@ -30,6 +30,11 @@ fn province() -> Actor {
 }
 
 /// 2020-01-26 10:00 in 曲沃.
+/// An officer of the department the letters to 东莞 are addressed to.
+fn guangdong() -> Actor {
+    Actor::officer("广东省工信厅", code(440000))
+}
+
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2020, 1, 26, 2, 0, 0).unwrap()
 }
@@ -208,7 +213,7 @@ bangfu_store::backend_tests! {
         let need = app.report_need(&admin(), t0(), case_id, lines(Some("441900"))).await.unwrap();
         let id = letters(&app, need.id).await[0].id;
 
-        let err = app.set_letter_status(&province(), t0() + hours(1), id, LetterStatus::Acknowledged, "").await.unwrap_err();
+        let err = app.set_letter_status(&admin(), t0() + hours(1), id, LetterStatus::Acknowledged, "").await.unwrap_err();
         assert!(matches!(err, AppError::Conflict(_)), "{err}");
         assert_eq!(err.to_string(), "letter 晋工信函〔2020〕1号 is draft and cannot become acknowledged — send it before marking it acknowledged");
         let err = app.set_letter_status(&province(), t0() - hours(1), id, LetterStatus::Sent, "").await.unwrap_err();
@@ -216,14 +221,20 @@ bangfu_store::backend_tests! {
         let err = app.set_letter_status(&province(), t0(), id, LetterStatus::Draft, "").await.unwrap_err();
         assert!(matches!(err, AppError::Conflict(_)), "{err}");
 
+        let err = app.set_letter_status(&guangdong(), t0() + hours(4), id, LetterStatus::Sent, "").await.unwrap_err();
+        assert!(matches!(err, AppError::NotFound(_)), "a draft is not the addressee's to see: {err}");
         let sent = app.set_letter_status(&province(), t0() + hours(4), id, LetterStatus::Sent, "已发出").await.unwrap();
         assert_eq!((sent.status.as_str(), sent.sent_at), ("sent", Some((t0() + hours(4)).timestamp_millis())));
         let err = app.set_letter_status(&province(), t0() + hours(5), id, LetterStatus::Sent, "").await.unwrap_err();
         assert_eq!(err.to_string(), "letter 晋工信函〔2020〕1号 is sent and cannot become sent — it is already so");
-        let err = app.set_letter_status(&province(), t0() + hours(3), id, LetterStatus::Acknowledged, "").await.unwrap_err();
+        let err = app.set_letter_status(&guangdong(), t0() + hours(3), id, LetterStatus::Acknowledged, "").await.unwrap_err();
         assert!(err.to_string().contains("before it was sent"), "{err}");
 
-        let done = app.set_letter_status(&province(), t0() + hours(24), id, LetterStatus::Acknowledged, "广东省工信厅回复").await.unwrap();
+        // Issue 17 (F14): the sender does not acknowledge its own letter, nor does the addressee
+        // send it; the addressee (广东省) records the answer.
+        let err = app.set_letter_status(&province(), t0() + hours(24), id, LetterStatus::Acknowledged, "").await.unwrap_err();
+        assert!(matches!(err, AppError::Forbidden(_)), "{err}");
+        let done = app.set_letter_status(&guangdong(), t0() + hours(24), id, LetterStatus::Acknowledged, "广东省工信厅回复").await.unwrap();
         assert_eq!(done.acknowledged_at, Some((t0() + hours(24)).timestamp_millis()));
         let err = app.set_letter_status(&province(), t0() + hours(25), id, LetterStatus::Sent, "").await.unwrap_err();
         assert_eq!(err.to_string(), "letter 晋工信函〔2020〕1号 is acknowledged and cannot become sent — an acknowledged letter is final");

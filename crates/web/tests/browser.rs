@@ -340,7 +340,8 @@ async fn a_capability_with_a_wrong_attribute_is_refused_with_the_message_beside_
     let server = spawn_server().await;
     let client = Visitor::new();
     log_in(&server, &client, "quwo").await;
-    let url = format!("{}/registry/providers/1", server.base);
+    // Provider 5 is the reference case's slitting firm in 曲沃县, which its officers may edit.
+    let url = format!("{}/registry/providers/5", server.base);
     let csrf = csrf_in(&client.get(&url).await.text().await.unwrap());
     let response = client
         .post(&format!("{url}/capabilities"), &[("csrf", csrf.as_str()), ("kind", "slitting"), ("max_input_width_m", "1.8"), ("min_output_width_m", "0.2"), ("turnaround_h", "-4"), ("available", "1")])
@@ -667,14 +668,14 @@ async fn scenario(browser: &Client, base: &str) -> Result<(), String> {
     browser.goto(&format!("{base}/registry?kind=slitting")).await.unwrap();
     screenshot(browser, "10-registry", 1280).await;
     browser.goto(&format!("{base}/registry/import")).await.unwrap();
-    let lines = "id,name,region,lon,lat,kind,available,attrs\nlinfen:yicheng-slitting,翼城县某分切企业,141022,,,slitting,true,\"{\"\"max_input_width_m\"\": 2.0, \"\"min_output_width_m\"\": 0.3, \"\"turnaround_h\"\": 10}\"\nlinfen:yicheng-slitting,翼城县某分切企业,141022,,,labour,true,\"{\"\"skill\"\": \"\"分切机操作\"\", \"\"headcount\"\": 2, \"\"lead_time_h\"\": 6}\"";
+    let lines = "id,name,region,lon,lat,kind,available,attrs\nquwo:second-slitting,曲沃县第二分切企业,141021,,,slitting,true,\"{\"\"max_input_width_m\"\": 2.0, \"\"min_output_width_m\"\": 0.3, \"\"turnaround_h\"\": 10}\"\nquwo:second-slitting,曲沃县第二分切企业,141021,,,labour,true,\"{\"\"skill\"\": \"\"分切机操作\"\", \"\"headcount\"\": 2, \"\"lead_time_h\"\": 6}\"";
     fill(browser, "text", lines).await;
     browser.find(Locator::Css("form[action=\"/registry/import\"] button")).await.unwrap().click().await.unwrap();
     let summary = text_of(browser, "#import-summary").await;
     assert!(summary.contains("新增提供方 1 家"), "{summary}");
     screenshot(browser, "11-registry-import", 1280).await;
-    browser.goto(&format!("{base}/registry?q=%E7%BF%BC%E5%9F%8E")).await.unwrap();
-    browser.find(Locator::XPath("//ul[contains(@class,'providers')]//a[contains(., '翼城县某分切企业')]")).await.unwrap().click().await.unwrap();
+    browser.goto(&format!("{base}/registry?q=%E7%AC%AC%E4%BA%8C%E5%88%86%E5%88%87")).await.unwrap();
+    browser.find(Locator::XPath("//ul[contains(@class,'providers')]//a[contains(., '曲沃县第二分切企业')]")).await.unwrap().click().await.unwrap();
     wait_for_path(browser, "on the provider page", |path| path.starts_with("/registry/providers/")).await;
     screenshot(browser, "12-provider", 1280).await;
 

@@ -20,13 +20,14 @@ struct Server {
 }
 
 /// The reference case on a fresh database, served on a free port, with these accounts:
-/// admin; an officer of 山西省; an officer of 侯马市 (who may not see the case).
+/// admin; an officer of 山西省; an officer of 侯马市 (who may not see the case); an officer of
+/// 广东省 (the addressee of the letters to Guangdong).
 async fn serve_demo(db: TestDb) -> Server {
     let app = App::open(db.url()).await.unwrap();
     let admin = Actor::system("test");
     bangfu_app::demo::load(&app, &admin).await.unwrap();
     let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    for (username, role, department) in [("admin", "admin", None), ("shanxi", "officer", Some("140000")), ("houma", "officer", Some("141081"))] {
+    for (username, role, department) in [("admin", "admin", None), ("shanxi", "officer", Some("140000")), ("houma", "officer", Some("141081")), ("guangdong", "officer", Some("440000"))] {
         let user = NewUser { username: username.into(), role: role.into(), department: department.map(str::to_string), password: PASSWORD.into(), ..NewUser::default() };
         app.add_user(&admin, now, user).await.unwrap();
     }
@@ -86,11 +87,15 @@ bangfu_store::backend_tests! {
         assert_eq!(draft["status"], "draft");
         assert_eq!(draft["recipients"][1]["name"], "广州市工业和信息化局");
         let id = draft["id"].as_i64().unwrap();
-        assert_eq!(server.post(&format!("/api/v1/letters/{id}/acknowledge"), &shanxi, None).await.0, 409);
+        let admin = server.login("admin").await;
+        assert_eq!(server.post(&format!("/api/v1/letters/{id}/acknowledge"), &admin, None).await.0, 409, "a draft is not acknowledged");
         assert_eq!(server.post(&format!("/api/v1/letters/{id}/send"), &houma, None).await.0, 404);
         let (status, sent) = server.post(&format!("/api/v1/letters/{id}/send"), &shanxi, Some(json!({"note": "已寄出"}))).await;
         assert_eq!((status, sent["status"].as_str()), (200, Some("sent")), "{sent}");
-        let (status, done) = server.post(&format!("/api/v1/letters/{id}/acknowledge"), &shanxi, None).await;
+        // The sender does not acknowledge its own letter: the addressee (广东省) does (issue 17).
+        assert_eq!(server.post(&format!("/api/v1/letters/{id}/acknowledge"), &shanxi, None).await.0, 403);
+        let guangdong = server.login("guangdong").await;
+        let (status, done) = server.post(&format!("/api/v1/letters/{id}/acknowledge"), &guangdong, None).await;
         assert_eq!((status, done["status"].as_str()), (200, Some("acknowledged")), "{done}");
         assert!(done["acknowledged_at"].is_string());
     }

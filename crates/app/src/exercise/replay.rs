@@ -119,14 +119,15 @@ impl<'a> Replay<'a> {
         Ok(self.counts)
     }
 
-    /// The registry first, one province's file after another, as `bangfu import` would take them.
+    /// The registry first, one province's file after another, as `bangfu import` would take them
+    /// (from the operator: an officer imports only inside its jurisdiction, issue 17).
     async fn import_registry(&mut self, progress: &mut (dyn FnMut(&str) + Send)) -> AppResult<()> {
-        let province = self.officer(RegionCode::new_unchecked(140000));
+        let operator = Actor::system(&format!("{MARK}演练导入 / exercise loader"));
         let mut total = 0;
         for (i, file) in self.world.registry.iter().enumerate() {
             let lines = self.app.parse_registry(&file.jsonl, crate::import::RegistryFormat::Jsonl)?;
             let now = from_millis(START_MS + 8 * HOUR_MS + i64::try_from(i).unwrap_or(0) * 120_000);
-            self.app.import_registry(&province, now, &lines, |_, _| {}).await?;
+            self.app.import_registry(&operator, now, &lines, |_, _| {}).await?;
             self.counts.steps += 1;
             total += file.capabilities;
         }
@@ -287,15 +288,20 @@ impl<'a> Replay<'a> {
                     Step::LetterSent(_) => (LetterStatus::Draft, LetterStatus::Sent),
                     _ => (LetterStatus::Sent, LetterStatus::Acknowledged),
                 };
-                // The province's department sends the letters of national needs.
-                let province = self.officer(RegionCode::new_unchecked(140000));
+                // The sender (the province's department) sends the letters of national needs; the
+                // first addressee (the counterpart province's department) records the answer.
                 for letter in app.store.letters_of_need(need.id).await? {
                     if letter.status == from.as_str() {
+                        let by = match to {
+                            LetterStatus::Sent => region_code(&letter.sender),
+                            _ => crate::letters::recipients_of(&letter).first().map_or_else(|| region_code(&letter.sender), |r| region_code(&r.region)),
+                        };
+                        let by = self.officer(by);
                         let note = match to {
                             LetterStatus::Sent => format!("{MARK}公函已发出 / letter sent"),
                             _ => format!("{MARK}对方已复函 / the counterpart answered"),
                         };
-                        app.set_letter_status(&province, now, letter.id, to, &note).await?;
+                        app.set_letter_status(&by, now, letter.id, to, &note).await?;
                         self.counts.steps += 1;
                     }
                 }

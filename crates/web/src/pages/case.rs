@@ -18,7 +18,7 @@ use bangfu_app::{AppError, access};
 use bangfu_core::model::ApprovalStatus;
 use chrono::Utc;
 use serde::Deserialize;
-use bangfu_core::model::{Role, Tier};
+use bangfu_core::model::Tier;
 use bangfu_core::region::RegionCode;
 use std::collections::BTreeMap;
 
@@ -52,6 +52,8 @@ pub struct DayGroup {
 
 pub struct ApprovalCard {
     pub id: i64,
+    /// Whether the viewer may move it on (its department's officers and those above).
+    pub can_decide: bool,
     /// Still to be decided: the officers of the case may move it on.
     pub open: bool,
     pub agency: String,
@@ -141,7 +143,7 @@ fn place_name(tree: &bangfu_core::region::RegionTree, code: &str) -> String {
     code.parse::<u32>().ok().map_or_else(|| code.to_string(), |c| tree.full_name(RegionCode::new_unchecked(c)))
 }
 
-fn approval_card(a: &bangfu_store::ApprovalRow, lang: Lang, tree: &bangfu_core::region::RegionTree, now_ms: i64) -> ApprovalCard {
+fn approval_card(a: &bangfu_store::ApprovalRow, lang: Lang, tree: &bangfu_core::region::RegionTree, now_ms: i64, can_decide: bool) -> ApprovalCard {
     let late = a.decided_at.is_none() && a.due_at.is_some_and(|due| due < now_ms);
     let clock = match (a.decided_at, a.due_at) {
         (Some(decided), _) => match lang {
@@ -163,6 +165,7 @@ fn approval_card(a: &bangfu_store::ApprovalRow, lang: Lang, tree: &bangfu_core::
     };
     ApprovalCard {
         id: a.id,
+        can_decide,
         open: a.decided_at.is_none(),
         agency: a.agency.clone(),
         item: a.item.clone(),
@@ -237,7 +240,7 @@ async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
             _ => timeline.push(DayGroup { day: view.day.clone(), events: vec![view] }),
         }
     }
-    let approvals = detail.approvals.iter().map(|a| approval_card(a, lang, tree, now_ms)).collect();
+    let approvals = detail.approvals.iter().map(|a| approval_card(a, lang, tree, now_ms, access::may_decide_approval(tree, &user.actor, a))).collect();
     let shipments = detail
         .shipments
         .iter()
@@ -310,10 +313,10 @@ async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
     }
     let map = render_map(tree, &markers, &links, lang.pick("企业与提供方示意图", "The enterprise and its providers"), lang);
 
-    let can_report = access::can_act_on_case(&user.actor) || (user.actor.role == Role::Enterprise && user.actor.enterprise_id == Some(detail.enterprise.id));
+    let can_report = access::may_report_on_case(tree, &user.actor, &detail.case, &detail.team);
     let intro_case = (detail.enterprise.credit_code == bangfu_app::demo::CREDIT_CODE).then_some(id);
     let ui = user.ui(state, "case", detail.enterprise.name.clone());
-    let can_act = access::can_act_on_case(&user.actor);
+    let can_act = access::may_act_on_case(tree, &user.actor, &detail.case, &detail.team);
     let county = detail.enterprise.region.parse::<u32>().ok().map(|c| tree.department_region(RegionCode::new_unchecked(c)).to_string()).unwrap_or_default();
     let need_options = detail.needs.iter().map(|n| (n.id, n.title.clone())).collect();
     render_with(status, &CasePage {

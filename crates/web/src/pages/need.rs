@@ -53,6 +53,8 @@ pub struct LetterView {
     pub recipients: Vec<String>,
     pub body: String,
     pub created: String,
+    /// Whether the viewer may move it on (its sender sends, an addressee acknowledges).
+    pub can_move: bool,
 }
 
 pub struct Choice {
@@ -88,7 +90,8 @@ struct NeedPage {
     /// "已筛查 100,000 家：可行 37 家，距离过远 12,345 家……", empty when never screened.
     screened: String,
     registry_kind: bool,
-    can_act: bool,
+    can_decide: bool,
+    can_propose: bool,
     open: bool,
     rings: Vec<Choice>,
     proposable: Vec<Choice>,
@@ -178,7 +181,7 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<
     need_page(&state, &user, id, flash, String::new(), StatusCode::OK, what_if_at).await
 }
 
-fn letter_view(l: &bangfu_store::LetterRow, lang: Lang) -> LetterView {
+fn letter_view(l: &bangfu_store::LetterRow, lang: Lang, can_move: bool) -> LetterView {
     let recipients = bangfu_app::letters::recipients_of(l).iter().map(|r| lang.pick(&r.name.zh, &r.name.en).to_string()).collect();
     LetterView {
         id: l.id,
@@ -189,6 +192,7 @@ fn letter_view(l: &bangfu_store::LetterRow, lang: Lang) -> LetterView {
         recipients,
         body: lang.pick(&l.body_zh, &l.body_en).to_string(),
         created: day(l.created_at),
+        can_move,
     }
 }
 
@@ -210,7 +214,7 @@ async fn need_page(
     };
     let need = &detail.need;
     let need_status = NeedStatus::parse(&need.status).unwrap_or(NeedStatus::Open);
-    let can_act = access::can_act_on_case(&user.actor) && app.case_detail(&user.actor, need.case_id).await.is_ok();
+    let rights = access::need_rights(tree, &user.actor, need);
     let choosable = matches!(need_status, NeedStatus::Open | NeedStatus::Selected);
     let kind = NeedKind::parse(&need.kind).ok();
     let registry_kind = kind.is_some_and(NeedKind::has_capabilities);
@@ -238,7 +242,7 @@ async fn need_page(
                 _ => Vec::new(),
             };
             let selected = need.selected_candidate == Some(c.id);
-            let action = if !can_act || !choosable || !feasible || selected {
+            let action = if !rights.decide || !choosable || !feasible || selected {
                 ""
             } else if need.selected_candidate.is_some() {
                 "switch"
@@ -277,7 +281,7 @@ async fn need_page(
     // The providers of the need's kind nearest to the enterprise, not yet recorded for it, for
     // an officer to put forward (a bounded list, whatever the registry's size).
     let mut proposable = Vec::new();
-    if can_act
+    if rights.propose
         && choosable
         && registry_kind
         && let (Ok(kind), Some(lon), Some(lat)) = (bangfu_core::model::NeedKind::parse(&need.kind), detail.enterprise.lon, detail.enterprise.lat)
@@ -340,11 +344,12 @@ async fn need_page(
         rejected_count,
         screened: detail.screening.as_ref().map(|s| screening_summary(s, lang)).unwrap_or_default(),
         registry_kind,
-        can_act,
+        can_decide: rights.decide,
+        can_propose: rights.propose,
         open: !need_status.is_closed(),
         rings,
         proposable,
-        letters: detail.letters.iter().map(|l| letter_view(l, lang)).collect(),
+        letters: detail.letters.iter().map(|l| letter_view(l, lang, access::may_move_letter(tree, &user.actor, l))).collect(),
         flash,
         error,
         map,
@@ -419,7 +424,7 @@ pub async fn letter(State(state): State<AppState>, user: PageUser, Path((id, let
         Ok(_) => return user.fail(&state, AppError::NotFound(format!("letter {letter_id}"))),
         Err(e) => return user.fail(&state, e),
     };
-    let view = letter_view(&detail.letter, lang);
+    let view = letter_view(&detail.letter, lang, false);
     let parts = match lang {
         Lang::Zh => detail.zh.clone(),
         Lang::En => detail.en.clone().or_else(|| detail.zh.clone()),

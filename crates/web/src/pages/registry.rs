@@ -19,7 +19,7 @@ use bangfu_app::registry::NewProvider;
 use bangfu_app::registry_search::ProviderSearch;
 use bangfu_app::{AppError, access};
 use bangfu_core::capability::{CapabilityAttrs, SterilisationMethod};
-use bangfu_core::model::{NeedKind, Role};
+use bangfu_core::model::NeedKind;
 use bangfu_store::CapabilityRow;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -178,7 +178,7 @@ pub async fn search(State(state): State<AppState>, user: PageUser, Query(query):
 
 async fn registry_page(state: &AppState, user: &PageUser, query: SearchQuery, add: super::enterprise::Typed, add_errors: FieldErrors, status: StatusCode) -> Response {
     let lang = user.lang;
-    if user.actor.role == Role::Enterprise {
+    if !access::can_browse_registry(&user.actor) {
         return user.fail(state, AppError::NotFound("the registry".into()));
     }
     let search = ProviderSearch { kind: query.kind.clone(), place: query.place.clone(), text: query.q.clone() };
@@ -208,7 +208,7 @@ async fn registry_page(state: &AppState, user: &PageUser, query: SearchQuery, ad
         text: query.q.unwrap_or_default(),
         search_error,
         providers,
-        can_add: matches!(user.actor.role, Role::Admin | Role::Officer),
+        can_add: access::may_register(&user.actor),
         add,
         add_errors,
     };
@@ -224,15 +224,21 @@ pub async fn add_provider(State(state): State<AppState>, user: PageUser, fields:
     let lon = number(&fields, "lon", &mut errors, lang);
     let lat = number(&fields, "lat", &mut errors, lang);
     let typed = super::enterprise::Typed::of(&fields);
+    let mut status = StatusCode::UNPROCESSABLE_ENTITY;
     if errors.is_empty() {
         let input = NewProvider { key: fields.text("key"), name: fields.text("name"), region: fields.text("region"), lon, lat, note: fields.text("note") };
         match state.app.add_provider(&user.actor, clock::now(), input).await {
             Ok(row) => return Redirect::to(&format!("/registry/providers/{}?done=added", row.id)).into_response(),
             Err(AppError::BadInput(message) | AppError::Conflict(message)) => errors.file(&message, ADD_FIELDS),
+            // Outside the officer's jurisdiction: said beside the region.
+            Err(AppError::Forbidden(message)) => {
+                status = StatusCode::FORBIDDEN;
+                errors.file(&message, ADD_FIELDS);
+            }
             Err(e) => return user.fail(&state, e),
         }
     }
-    registry_page(&state, &user, SearchQuery::default(), typed, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+    registry_page(&state, &user, SearchQuery::default(), typed, errors, status).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -312,7 +318,7 @@ async fn provider_page(state: &AppState, user: &PageUser, id: i64, failed: Optio
             _ => String::new(),
         },
         note: provider.note.clone(),
-        can_edit: access::can_edit_provider(&user.actor, id),
+        can_edit: access::may_edit_provider(state.app.tree(), &user.actor, &provider),
         recorded: !capabilities.is_empty(),
         forms,
         methods,
@@ -376,7 +382,7 @@ struct ImportPage {
 const ROWS_MARKER: &str = "<!--rows-->";
 
 pub async fn import_form(State(state): State<AppState>, user: PageUser) -> Response {
-    if !matches!(user.actor.role, Role::Admin | Role::Officer) {
+    if !access::may_register(&user.actor) {
         return user.fail(&state, AppError::NotFound("the import".into()));
     }
     let ui = user.ui(&state, "registry", user.t("导入能力登记库", "Import the registry"));
@@ -401,7 +407,7 @@ fn escape(text: &str) -> String {
 /// streaming a line of the page for each line written.
 pub async fn import(State(state): State<AppState>, user: PageUser, mut multipart: Multipart) -> Response {
     let lang = user.lang;
-    if !matches!(user.actor.role, Role::Admin | Role::Officer) {
+    if !access::may_register(&user.actor) {
         return user.fail(&state, AppError::NotFound("the import".into()));
     }
     let title = user.t("导入能力登记库", "Import the registry");

@@ -14,7 +14,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use crate::edges::see_other;
 use axum::response::{Html, IntoResponse, Response};
 use bangfu_app::{Actor, AppError};
-use bangfu_core::model::Role;
 use serde::Deserialize;
 use std::net::SocketAddr;
 
@@ -112,7 +111,7 @@ impl PageUser {
             path: self.path.clone(),
             section,
             title: title.into(),
-            registry: self.actor.role != Role::Enterprise,
+            registry: bangfu_app::access::can_browse_registry(&self.actor),
         }
     }
 
@@ -169,7 +168,7 @@ pub fn error_response(app: &bangfu_app::App, user: Option<&PageUser>, lang: Lang
         path: user.map_or_else(|| "/".to_string(), |u| u.path.clone()),
         section: "",
         title: format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or_default()),
-        registry: user.is_some_and(|u| u.actor.role != Role::Enterprise),
+        registry: user.is_some_and(|u| bangfu_app::access::can_browse_registry(&u.actor)),
     };
     render_with(status, &ErrorPage { ui, status: status.as_u16(), message })
 }
