@@ -17,6 +17,9 @@ use sha2::{Digest, Sha256};
 /// How long a session lasts.
 pub const SESSION_HOURS: i64 = 12;
 
+/// The longest password an account takes.
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+
 /// An account to create.
 #[derive(Clone, Debug, Default)]
 pub struct NewUser {
@@ -82,12 +85,16 @@ impl App {
             return Err(AppError::Forbidden("only admins create accounts".into()));
         }
         let username = input.username.trim();
-        if username.is_empty() || username.len() > 64 || username.chars().any(char::is_whitespace) {
+        if username.is_empty() || username.len() > 64 || username.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad("username: 1 to 64 characters without spaces"));
         }
+        let display_name = crate::error::text("display_name", &input.display_name, bangfu_core::text::NAME_CHARS)?;
         let role = Role::parse(&input.role).map_err(|e| bad(format!("role: {e}")))?;
         if input.password.chars().count() < 8 {
             return Err(bad("password: use at least 8 characters"));
+        }
+        if input.password.chars().count() > MAX_PASSWORD_CHARS {
+            return Err(bad(format!("password: use at most {MAX_PASSWORD_CHARS} characters")));
         }
         let department = match (role, input.department.as_deref().filter(|d| !d.trim().is_empty())) {
             (Role::Officer | Role::Viewer, Some(d)) => Some(self.tree.department_region(self.region(d, "department")?).to_string()),
@@ -119,7 +126,7 @@ impl App {
         let mut user = UserRow {
             id: 0,
             username: username.into(),
-            display_name: if input.display_name.trim().is_empty() { username.into() } else { input.display_name.trim().into() },
+            display_name: if display_name.is_empty() { username.into() } else { display_name },
             role: role.as_str().into(),
             department,
             enterprise_id: input.enterprise_id,

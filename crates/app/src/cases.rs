@@ -1,6 +1,7 @@
 //! Enterprises, cases and their stationed teams.
 
-use crate::error::bad;
+use crate::error::{bad, text};
+use bangfu_core::text::{LONG_CHARS, NAME_CHARS, SHORT_CHARS};
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::credit_code::CreditCode;
 use crate::needs::region_code;
@@ -37,7 +38,8 @@ pub struct NewTeamMember {
 impl App {
     /// Resolves a code or unique name typed by a user into a region code.
     pub fn region(&self, input: &str, field: &str) -> AppResult<RegionCode> {
-        self.tree.resolve(input).map_err(|e| bad(format!("{field}: {e}")))
+        let input = text(field, input, SHORT_CHARS)?;
+        self.tree.resolve(&input).map_err(|e| bad(format!("{field}: {e}")))
     }
 
     /// Registers an enterprise: an officer inside its jurisdiction, an admin anywhere. A credit
@@ -47,10 +49,11 @@ impl App {
         if !access::may_register(actor) {
             return Err(AppError::Forbidden("only officers and admins register enterprises".into()));
         }
-        let name = input.name.trim();
+        let name = text("name", &input.name, NAME_CHARS)?;
         if name.is_empty() {
             return Err(bad("name: give the enterprise's registered name"));
         }
+        let note = text("note", &input.note, LONG_CHARS)?;
         let credit_code = CreditCode::parse(&input.credit_code).map_err(|e| bad(format!("credit_code: {e}")))?;
         let region = self.region(&input.region, "region")?;
         let (lon, lat) = coordinates(self, region, input.lon, input.lat)?;
@@ -69,7 +72,7 @@ impl App {
             region: region.to_string(),
             lon,
             lat,
-            note: input.note,
+            note,
             created_at: to_millis(now),
         };
         row.id = tx.insert_enterprise(&row).await?;
@@ -101,7 +104,7 @@ impl App {
         if let Some(existing) = tx.case_of_enterprise(enterprise_id).await? {
             return Err(AppError::Conflict(format!("{} already has case {}", enterprise.name, existing.id)));
         }
-        let title = if title.trim().is_empty() { format!("{}帮扶档案", enterprise.name) } else { title.trim().to_string() };
+        let title = if title.trim().is_empty() { format!("{}帮扶档案", enterprise.name) } else { text("title", title, NAME_CHARS)? };
         let mut row = CaseRow { id: 0, enterprise_id, title, region: enterprise.region.clone(), opened_at: to_millis(now), status: "active".into() };
         row.id = tx.insert_case(&row).await?;
         Audit {
@@ -119,10 +122,11 @@ impl App {
     }
 
     pub async fn add_team_member(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewTeamMember) -> AppResult<TeamMemberRow> {
-        let role = StationRole::parse(&input.role).map_err(|e| bad(format!("role: {e}")))?;
+        let role = StationRole::parse(&text("role", &input.role, SHORT_CHARS)?).map_err(|e| bad(format!("role: {e}")))?;
+        let title = text("title", &input.title, NAME_CHARS)?;
         let department = self.tree.department_region(self.region(&input.department, "department")?);
         let tier = self.tree.get(department).map(|r| Tier::of_level(r.level)).unwrap_or(Tier::County);
-        if input.title.trim().is_empty() {
+        if title.is_empty() {
             return Err(bad("title: say who the member is by role, for example 临汾市工信局驻企干部"));
         }
         let mut tx = self.store.begin_write().await?;
@@ -139,7 +143,7 @@ impl App {
         let mut row = TeamMemberRow {
             id: 0,
             case_id: case.id,
-            title: input.title.trim().to_string(),
+            title,
             tier: tier.as_str().into(),
             department: department.to_string(),
             role: role.as_str().into(),
@@ -189,6 +193,9 @@ impl App {
 pub(crate) fn coordinates(app: &App, region: RegionCode, lon: Option<f64>, lat: Option<f64>) -> AppResult<(Option<f64>, Option<f64>)> {
     match (lon, lat) {
         (Some(lon), Some(lat)) => {
+            if !lon.is_finite() || !lat.is_finite() {
+                return Err(bad(format!("lon/lat {lon}, {lat}: give finite numbers of degrees, longitude first (曲沃县 is 111.47, 35.64)")));
+            }
             if !(73.0..=136.0).contains(&lon) || !(3.0..=54.0).contains(&lat) {
                 return Err(bad(format!("lon/lat {lon}, {lat} lie outside China — give degrees, longitude first (曲沃县 is 111.47, 35.64)")));
             }

@@ -1,7 +1,8 @@
 //! The green channel (绿色通道): approvals of several departments running side by side, each
 //! with its owner, status and clock; and shipments with their traffic passes.
 
-use crate::error::bad;
+use crate::error::{bad, text};
+use bangfu_core::text::{NAME_CHARS, SHORT_CHARS};
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::model::{ApprovalStatus, ShipmentStatus};
 use bangfu_store::{ApprovalRow, ShipmentRow};
@@ -37,7 +38,8 @@ pub struct NewShipment {
 impl App {
     pub async fn open_approval(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewApproval) -> AppResult<ApprovalRow> {
         let department = self.tree.department_region(self.region(&input.department, "department")?);
-        if input.agency.trim().is_empty() || input.item.trim().is_empty() {
+        let (agency, item) = (text("agency", &input.agency, NAME_CHARS)?, text("item", &input.item, NAME_CHARS)?);
+        if agency.is_empty() || item.is_empty() {
             return Err(bad("agency and item: name the approving agency (发改, 生态环境, 市场监管…) and what it approves"));
         }
         let mut tx = self.store.begin_write().await?;
@@ -46,8 +48,8 @@ impl App {
             id: 0,
             case_id: case.id,
             department: department.to_string(),
-            agency: input.agency.trim().into(),
-            item: input.item.trim().into(),
+            agency,
+            item,
             status: ApprovalStatus::Pending.as_str().into(),
             opened_at: to_millis(now),
             due_at: input.due_at.map(to_millis),
@@ -94,8 +96,10 @@ impl App {
     pub async fn add_shipment(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewShipment) -> AppResult<ShipmentRow> {
         let origin = self.region(&input.origin, "origin")?;
         let destination = self.region(&input.destination, "destination")?;
-        let status = ShipmentStatus::parse(&input.status).map_err(|e| bad(format!("status: {e}")))?;
-        if input.goods.trim().is_empty() {
+        let status = ShipmentStatus::parse(&text("status", &input.status, SHORT_CHARS)?).map_err(|e| bad(format!("status: {e}")))?;
+        let goods = text("goods", &input.goods, NAME_CHARS)?;
+        let traffic_pass = input.traffic_pass.as_deref().map(|p| text("traffic_pass", p, NAME_CHARS)).transpose()?;
+        if goods.is_empty() {
             return Err(bad("goods: say what is carried, for example 口罩 90,000 只"));
         }
         let mut tx = self.store.begin_write().await?;
@@ -107,11 +111,11 @@ impl App {
             id: 0,
             case_id,
             need_id: input.need_id,
-            goods: input.goods.trim().into(),
+            goods,
             origin: origin.to_string(),
             destination: destination.to_string(),
             status: status.as_str().into(),
-            traffic_pass: input.traffic_pass.filter(|p| !p.trim().is_empty()),
+            traffic_pass: traffic_pass.filter(|p| !p.is_empty()),
             departs_at: input.departs_at.map(to_millis),
             arrives_at: input.arrives_at.map(to_millis),
         };

@@ -44,3 +44,30 @@ impl From<StoreError> for AppError {
 pub(crate) fn bad(message: impl Into<String>) -> AppError {
     AppError::BadInput(message.into())
 }
+
+/// A text field as it is kept ([`bangfu_core::text::clean`]): trimmed, at most `max_chars`
+/// characters, no control character but newline and tab; refused naming the field.
+pub(crate) fn text(field: &str, value: &str, max_chars: usize) -> AppResult<String> {
+    bangfu_core::text::clean(value, max_chars).map_err(|e| bad(format!("{field}: {e}")))
+}
+
+/// A JSON object of attributes or requirements: at most [`bangfu_core::text::ATTRS_BYTES`] as
+/// written out, and every name and text in it a clean text.
+pub(crate) fn json_text(field: &str, value: &serde_json::Value) -> AppResult<()> {
+    let written = value.to_string().len();
+    if written > bangfu_core::text::ATTRS_BYTES {
+        return Err(bad(format!("{field}: is {written} bytes as JSON; at most {} are allowed — shorten it", bangfu_core::text::ATTRS_BYTES)));
+    }
+    fn walk(field: &str, value: &serde_json::Value) -> AppResult<()> {
+        match value {
+            serde_json::Value::String(s) => text(field, s, bangfu_core::text::LONG_CHARS).map(drop),
+            serde_json::Value::Array(items) => items.iter().try_for_each(|item| walk(field, item)),
+            serde_json::Value::Object(map) => map.iter().try_for_each(|(name, item)| {
+                text(&format!("{field}: attribute name {name:?}"), name, bangfu_core::text::SHORT_CHARS)?;
+                walk(&format!("{field}: {name}"), item)
+            }),
+            _ => Ok(()),
+        }
+    }
+    walk(field, value)
+}

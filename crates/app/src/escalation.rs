@@ -130,7 +130,8 @@ impl App {
     /// above — is flagged for supervision (督办). Any need not yet resolved or cancelled may be
     /// pushed; one already flagged at the top cannot be flagged again.
     pub async fn escalate_need(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, reason: &str) -> AppResult<EscalatedNeed> {
-        let reason = reason.trim();
+        let reason = crate::error::text("reason", reason, bangfu_core::text::LONG_CHARS)?;
+        let reason = reason.as_str();
         if reason.is_empty() {
             return Err(bad("reason: say why the need goes up a tier, for example 跨省协调需省级出面"));
         }

@@ -18,7 +18,7 @@ use bangfu_core::capability::CapabilityAttrs;
 use bangfu_core::model::NeedKind;
 use bangfu_core::registry_index::RegistryIndex;
 use bangfu_core::screening::Screener;
-use bangfu_core::text::{csv_cell, csv_uncell};
+use bangfu_core::text::{NAME_CHARS, SHORT_CHARS, clean, csv_cell, csv_uncell};
 use bangfu_core::travel::{GeodesicTravel, TravelSettings};
 use bangfu_store::{CapabilityRow, ProviderRow};
 use chrono::{DateTime, Utc};
@@ -113,15 +113,20 @@ impl App {
     }
 
     fn registry_line(&self, line: usize, v: &Value) -> Result<RegistryLine, String> {
-        let text = |name: &str| v.get(name).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).ok_or_else(|| format!("{name} is missing"));
+        let text = |name: &str, max: usize| {
+            let value = v.get(name).and_then(Value::as_str).ok_or_else(|| format!("{name} is missing"))?;
+            let value = clean(value, max).map_err(|e| format!("{name} {e}"))?;
+            if value.is_empty() { Err(format!("{name} is missing")) } else { Ok(value) }
+        };
         let key = match v.get("id") {
             Some(Value::Number(n)) => n.to_string(),
-            _ => text("id")?,
+            _ => text("id", SHORT_CHARS)?,
         };
-        let name = text("name")?;
-        let region = self.tree.resolve(&text("region")?).map_err(|e| e.to_string())?;
-        let kind = NeedKind::parse(&text("kind")?).map_err(|e| format!("kind: {e}"))?;
+        let name = text("name", NAME_CHARS)?;
+        let region = self.tree.resolve(&text("region", SHORT_CHARS)?).map_err(|e| e.to_string())?;
+        let kind = NeedKind::parse(&text("kind", SHORT_CHARS)?).map_err(|e| format!("kind: {e}"))?;
         let attrs = v.get("attrs").cloned().unwrap_or(Value::Null);
+        crate::error::json_text("attrs", &attrs).map_err(|e| e.to_string())?;
         CapabilityAttrs::from_attrs(kind, &attr_values(&attrs).map_err(|e| e.to_string())?).map_err(|e| format!("attrs: {e}"))?;
         let seat = self.tree.get(region);
         let coordinate = |name: &str, fallback: Option<f64>| match v.get(name) {
@@ -131,6 +136,9 @@ impl App {
         };
         let lon = coordinate("lon", seat.and_then(|r| r.lon))?;
         let lat = coordinate("lat", seat.and_then(|r| r.lat))?;
+        if !lon.is_finite() || !lat.is_finite() {
+            return Err(format!("lon/lat {lon}, {lat} are not finite numbers of degrees"));
+        }
         if !(73.0..=136.0).contains(&lon) || !(3.0..=54.0).contains(&lat) {
             return Err(format!("lon/lat {lon}, {lat} lie outside China"));
         }
@@ -285,10 +293,15 @@ impl App {
 /// A CSV record as the JSON object of a JSONL line.
 fn csv_record_json(record: &csv::StringRecord) -> Result<Value, String> {
     let field = |i: usize| csv_uncell(record.get(i).unwrap_or("").trim());
+    // A number that JSON cannot hold (NaN, inf) is refused here, not read as missing.
     let number = |i: usize, name: &str| -> Result<Value, String> {
         match field(i) {
             "" => Ok(Value::Null),
-            s => s.parse::<f64>().map(|x| json!(x)).map_err(|_| format!("{name} {s:?} is not a number")),
+            s => match s.parse::<f64>() {
+                Ok(x) if x.is_finite() => Ok(json!(x)),
+                Ok(_) => Err(format!("{name} {s:?} is not a finite number")),
+                Err(_) => Err(format!("{name} {s:?} is not a number")),
+            },
         }
     };
     let available = match field(6).to_lowercase().as_str() {

@@ -200,6 +200,7 @@ impl App {
     /// Marks a letter sent or acknowledged (draft → sent → acknowledged, no other way), with a
     /// note for the log.
     pub async fn set_letter_status(&self, actor: &Actor, now: DateTime<Utc>, letter_id: i64, status: LetterStatus, note: &str) -> AppResult<LetterRow> {
+        let note = crate::error::text("note", note, bangfu_core::text::LONG_CHARS)?;
         let mut tx = self.store.begin_write().await?;
         let not_found = || AppError::NotFound(format!("letter {letter_id}"));
         let mut letter = tx.letter(letter_id).await?.ok_or_else(not_found)?;
@@ -249,7 +250,7 @@ impl App {
             },
             entity: format!("letter:{letter_id}"),
             case_id: Some(case.id),
-            payload: json!({"need_id": letter.need_id, "number": letter.number, "from": current.as_str(), "to": status.as_str(), "note": note.trim()}),
+            payload: json!({"need_id": letter.need_id, "number": letter.number, "from": current.as_str(), "to": status.as_str(), "note": note}),
         }
         .append(&mut tx)
         .await?;

@@ -1,7 +1,8 @@
 //! Needs: reporting (with routing), candidates, selection and switching, and the lifecycle
 //! open → selected → started → resolved (or cancelled).
 
-use crate::error::bad;
+use crate::error::{bad, json_text, text};
+use bangfu_core::text::{LONG_CHARS, NAME_CHARS, SHORT_CHARS};
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::model::{NeedKind, NeedStatus, Scope, Tier};
 use bangfu_core::region::RegionCode;
@@ -38,8 +39,10 @@ impl App {
     /// [`App::report_need`] without the commit: the open transaction, the need, its case and
     /// the case's enterprise.
     pub(crate) async fn report_uncommitted(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<(WriteTx, NeedRow, CaseRow, EnterpriseRow)> {
-        let kind = NeedKind::parse(&input.kind).map_err(|e| bad(format!("kind: {e}")))?;
-        let title = input.title.trim();
+        let kind = NeedKind::parse(&text("kind", &input.kind, SHORT_CHARS)?).map_err(|e| bad(format!("kind: {e}")))?;
+        let title = text("title", &input.title, NAME_CHARS)?;
+        let specification = text("specification", &input.specification, LONG_CHARS)?;
+        let unit = text("unit", &input.unit, SHORT_CHARS)?;
         if title.is_empty() {
             return Err(bad("title: say in a few words what blocks production, for example 熔喷布需分切至 1.4 m 以下"));
         }
@@ -56,6 +59,7 @@ impl App {
             serde_json::Value::Object(_) => input.requires.clone(),
             other => return Err(bad(format!("requires: expected an object such as {{\"input_width_m\": 1.6}}, found {other}"))),
         };
+        json_text("requires", &requires)?;
         let solution = input.solution_region.as_deref().filter(|s| !s.trim().is_empty()).map(|s| self.region(s, "solution_region")).transpose()?;
 
         let mut tx = self.store.begin_write().await?;
@@ -75,10 +79,10 @@ impl App {
             id: 0,
             case_id,
             kind: kind.as_str().into(),
-            title: title.to_string(),
-            specification: input.specification.trim().to_string(),
+            title,
+            specification,
             quantity: input.quantity,
-            unit: input.unit.trim().to_string(),
+            unit,
             requires: requires.to_string(),
             deadline: input.deadline.map(to_millis),
             max_distance_km: input.max_distance_km,
@@ -215,6 +219,7 @@ impl App {
 
     /// Moves a need along its lifecycle: started, resolved or cancelled.
     pub async fn set_need_status(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, status: NeedStatus, note: &str) -> AppResult<NeedRow> {
+        let note = text("note", note, LONG_CHARS)?;
         let mut tx = self.store.begin_write().await?;
         let (mut need, case) = self.need_to_decide(&mut tx, actor, need_id).await?;
         let current = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;

@@ -537,7 +537,8 @@ fn clean(m: NewMilestone, now: DateTime<Utc>) -> AppResult<(Milestone, Vec<i64>)
     }
     not_after_now(&key, "actual_start", m.actual_start, now)?;
     not_after_now(&key, "actual_finish", m.actual_finish, now)?;
-    let name = if m.name.trim().is_empty() { key.clone() } else { m.name.trim().to_string() };
+    let name = crate::error::text(&format!("milestone {key:?}: name"), &m.name, bangfu_core::text::NAME_CHARS)?;
+    let name = if name.is_empty() { key.clone() } else { name };
     let mut blockers = m.blockers;
     blockers.sort_unstable();
     blockers.dedup();

@@ -1,7 +1,8 @@
 //! The capability registry (providers and what they can do) and the sourcing of needs against
 //! it: screening, the widening search ring by ring, selection and switching.
 
-use crate::error::bad;
+use crate::error::{bad, json_text, text};
+use bangfu_core::text::{LONG_CHARS, NAME_CHARS, SHORT_CHARS};
 use crate::needs::region_code;
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::capability::{AttrValue, Capability, CapabilityAttrs, Requirement};
@@ -74,7 +75,8 @@ impl App {
         if !access::may_register(actor) {
             return Err(AppError::Forbidden("only officers and admins register providers".into()));
         }
-        let (key, name) = (input.key.trim(), input.name.trim());
+        let (key, name) = (text("key", &input.key, SHORT_CHARS)?, text("name", &input.name, NAME_CHARS)?);
+        let note = text("note", &input.note, LONG_CHARS)?;
         if key.is_empty() || name.is_empty() {
             return Err(bad("key and name: give the provider a stable key and its name"));
         }
@@ -85,17 +87,17 @@ impl App {
         }
         self.may_create_in(actor, region, "providers")?;
         let mut tx = self.store.begin_write().await?;
-        if tx.provider_by_key(key).await?.is_some() {
+        if tx.provider_by_key(&key).await?.is_some() {
             return Err(AppError::Conflict(format!("provider {key} is already registered")));
         }
         let mut row = ProviderRow {
             id: 0,
-            key: key.into(),
-            name: name.into(),
+            key,
+            name,
             region: region.to_string(),
             lon,
             lat,
-            note: input.note,
+            note,
             created_at: to_millis(now),
         };
         row.id = tx.insert_provider(&row).await?;
@@ -109,7 +111,8 @@ impl App {
     /// Adds or replaces the provider's capability of `kind`, checking its attributes: its own
     /// users, the officers whose jurisdiction holds it, admins ([`access::may_edit_provider`]).
     pub async fn set_capability(&self, actor: &Actor, now: DateTime<Utc>, provider_id: i64, kind: &str, available: bool, attrs: &Value) -> AppResult<CapabilityRow> {
-        let kind = NeedKind::parse(kind).map_err(|e| bad(format!("kind: {e}")))?;
+        let kind = NeedKind::parse(&text("kind", kind, SHORT_CHARS)?).map_err(|e| bad(format!("kind: {e}")))?;
+        json_text("attrs", attrs)?;
         let typed = CapabilityAttrs::from_attrs(kind, &attr_values(attrs)?).map_err(|e| bad(format!("attrs: {e}")))?;
         if !access::can_see_provider(actor, provider_id) {
             return Err(AppError::NotFound(format!("provider {provider_id}")));

@@ -1,6 +1,7 @@
 //! The enterprise's daily return (capacity, output and stock of a day) and broadcasts of needs.
 
-use crate::error::bad;
+use crate::error::{bad, text};
+use bangfu_core::text::{LONG_CHARS, SHORT_CHARS};
 use crate::needs::region_code;
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::model::{Scope};
@@ -23,7 +24,8 @@ pub struct NewDailyReturn {
 impl App {
     /// Records (or corrects) the return of a day: the enterprise itself or an officer of the case.
     pub async fn submit_daily_return(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewDailyReturn) -> AppResult<DailyReturnRow> {
-        let day = NaiveDate::parse_from_str(input.day.trim(), "%Y-%m-%d").map_err(|_| bad(format!("day: {:?} is not a date — write it as 2020-02-13", input.day)))?;
+        let day = NaiveDate::parse_from_str(&text("day", &input.day, SHORT_CHARS)?, "%Y-%m-%d").map_err(|_| bad(format!("day: {:?} is not a date — write it as 2020-02-13", input.day)))?;
+        let note = text("note", &input.note, LONG_CHARS)?;
         for (name, value) in [("capacity_per_day", input.capacity_per_day), ("output", input.output), ("stock", input.stock)] {
             if !value.is_finite() || value < 0.0 {
                 return Err(bad(format!("{name}: {value} must be a number of at least 0")));
@@ -45,7 +47,7 @@ impl App {
             capacity_per_day: input.capacity_per_day,
             output: input.output,
             stock: input.stock,
-            note: input.note.trim().into(),
+            note,
             reported_at: to_millis(now),
         };
         row.id = tx.upsert_daily_return(&row).await?;

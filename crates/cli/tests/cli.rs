@@ -463,6 +463,29 @@ bangfu_store::backend_tests! {
         assert!(out.contains("标题\\u{1b}[2J\\u{1b}]0;pwned\\u{7}"), "{out}");
         let json = stdout(&bangfu(&["case", "show", "1", "--json", "--db", db.url()]));
         assert!(!json.contains('\u{1b}') && json.contains("\\u001b[2J"), "JSON escapes them itself");
+        // New text with control characters is refused at the command line too, writing nothing.
+        let refused = bangfu(&["enterprise", "add", "--db", db.url(), "--name", "企业\u{1b}[31m", "--credit-code", "91141081MA0KQ20208", "--region", "141081"]);
+        assert_exit(&refused, 2);
+        assert!(stderr(&refused).contains("name: holds the control character U+001B"), "{}", stderr(&refused));
+    }
+
+    /// F11: a 15 MB provider name imported from the CLI made a need page 47 MB; NaN and
+    /// infinite coordinates were accepted. Each is refused, naming its line, and nothing is
+    /// imported.
+    async fn f11_the_cli_import_refuses_long_names_and_coordinates_that_are_not_finite(db) {
+        let attrs = "\"{\"\"skill\"\": \"\"包装\"\", \"\"headcount\"\": 1, \"\"lead_time_h\"\": 1}\"";
+        let lines = format!(
+            "id,name,region,lon,lat,kind,available,attrs\na,{},141021,,,labour,true,{attrs}\nb,乙,141021,NaN,35.6,labour,true,{attrs}\nc,丙,141021,111.5,-inf,labour,true,{attrs}\nd,丁,141021,,,labour,true,{attrs}\n",
+            "长".repeat(5000)
+        );
+        let file = temp_file(&format!("f11-{}.csv", db.url().len()), &lines);
+        let output = bangfu(&["import", "capabilities", file.to_str().unwrap(), "--db", db.url()]);
+        assert_exit(&output, 2);
+        let message = stderr(&output);
+        assert!(message.contains("line 2: name is 5000 characters long") && message.contains("line 3: lon") && message.contains("line 4: lat"), "{message}");
+        assert!(!message.contains("line 5"), "the good line is not named: {message}");
+        let export = bangfu(&["export", "capabilities", "--db", db.url()]);
+        assert_eq!(stdout(&export), "", "nothing was imported");
     }
 }
 

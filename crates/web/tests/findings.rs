@@ -335,6 +335,103 @@ bangfu_store::backend_tests! {
         assert_eq!(server.post(&decide, &server.token("houma").await, json!({"status": "approved"})).await.status, 404);
     }
 
+    /// F11: no length limits (a 1 MB need title was accepted; a 15 MB provider name imported
+    /// from the CLI made a need page 47 MB), and the importer accepted NaN and infinite
+    /// coordinates.
+    async fn f11_every_text_field_has_a_length_limit_and_coordinates_are_finite(db) {
+        let server = spawn(db).await;
+        let (quwo, admin) = (server.token("quwo").await, server.token("admin").await);
+        let before = server.get("/api/v1/cases/1/events", Some(&quwo)).await.body["items"].as_array().unwrap().len();
+        let long = |n: usize| "长".repeat(n);
+        let refusals = [
+            ("/api/v1/cases/1/needs", json!({"kind": "labour", "title": long(201), "quantity": 1, "requires": {"skill": "包装"}}), "title"),
+            ("/api/v1/cases/1/needs", json!({"kind": "labour", "title": "规格太长", "specification": long(4001), "quantity": 1, "requires": {"skill": "包装"}}), "specification"),
+            ("/api/v1/cases/1/needs", json!({"kind": "labour", "title": "要求太长", "quantity": 1, "requires": {"skill": long(9000)}}), "requires"),
+            ("/api/v1/cases/1/needs", json!({"kind": "labour", "title": "单位太长", "unit": long(101), "quantity": 1, "requires": {"skill": "包装"}}), "unit"),
+            ("/api/v1/providers", json!({"key": "f11", "name": long(201), "region": "141021"}), "name"),
+            ("/api/v1/providers", json!({"key": long(101), "name": "F11", "region": "141021"}), "key"),
+            ("/api/v1/enterprises", json!({"name": "F11", "credit_code": "91141021MA0KQ20203", "region": "141021", "note": long(4001)}), "note"),
+            ("/api/v1/cases/1/approvals", json!({"department": "141021", "agency": long(201), "item": "备案"}), "agency"),
+            ("/api/v1/cases/1/shipments", json!({"goods": "口罩", "origin": "141021", "destination": "140822", "traffic_pass": long(201)}), "traffic_pass"),
+            ("/api/v1/cases/1/returns", json!({"day": "2020-02-14", "capacity_per_day": 1, "output": 1, "stock": 1, "note": long(4001)}), "note"),
+            ("/api/v1/cases/1/team", json!({"title": long(201), "department": "141021", "role": "task_force"}), "title"),
+            ("/api/v1/cases/1/needs", json!({"kind": "labour", "title": "地区太长", "quantity": 1, "solution_region": long(101), "requires": {"skill": "包装"}}), "solution_region"),
+        ];
+        for (path, body, field) in refusals {
+            let answer = server.post(path, &admin, body).await;
+            assert_eq!(answer.status, 422, "{path} {field}: {}", answer.text);
+            let detail = answer.body["detail"].as_str().unwrap();
+            assert!(detail.starts_with(field) && detail.contains("at most"), "{path}: {detail}");
+        }
+        let capability = server.put("/api/v1/providers/5/capabilities/labour", &admin, json!({"attrs": {"skill": long(4001), "headcount": 1, "lead_time_h": 1}})).await;
+        assert_eq!(capability.status, 422, "{}", capability.text);
+        let need = server.open_need("F11 备注").await;
+        let note = server.post(&format!("/api/v1/needs/{need}/resolve"), &admin, json!({"note": long(4001)})).await;
+        assert_eq!(note.status, 422, "{}", note.text);
+        assert_eq!(server.need_status(need).await, "open");
+        let escalate = server.post(&format!("/api/v1/needs/{need}/escalate"), &admin, json!({"reason": long(4001)})).await;
+        assert_eq!(escalate.status, 422, "{}", escalate.text);
+        // Exactly at the limit is accepted.
+        let at_limit = server.post("/api/v1/cases/1/needs", &quwo, json!({"kind": "labour", "title": long(200), "quantity": 1, "requires": {"skill": "包装"}, "source": false})).await;
+        assert_eq!(at_limit.status, 201, "{}", at_limit.text);
+        let after = server.get("/api/v1/cases/1/events", Some(&quwo)).await.body["items"].as_array().unwrap().len();
+        assert_eq!(after, before + 2, "only the need opened for the test and the one at the limit were written");
+
+        // The importer (the registry import page): NaN, inf and a name too long, each line named.
+        let cookie = format!("bangfu_session={}", server.page_session("quwo").await);
+        let form = server.answer(server.request(Method::GET, "/registry/import").header("cookie", &cookie)).await;
+        let at = form.text.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+        let csrf = form.text[at..].split('"').next().unwrap().to_string();
+        let attrs = "\"{\"\"skill\"\": \"\"包装\"\", \"\"headcount\"\": 1, \"\"lead_time_h\"\": 1}\"";
+        let file = format!(
+            "id,name,region,lon,lat,kind,available,attrs\nf11:a,甲,141021,NaN,35.6,labour,true,{attrs}\nf11:b,乙,141021,111.5,inf,labour,true,{attrs}\nf11:c,{},141021,,,labour,true,{attrs}\nf11:d,丁,141021,1e999,35.6,labour,true,{attrs}\n",
+            long(201)
+        );
+        let boundary = "f11-boundary-7f3a";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f11.csv\"\r\nContent-Type: text/csv\r\n\r\n{file}\r\n--{boundary}--\r\n"
+        );
+        let request = server.request(Method::POST, "/registry/import").header("cookie", &cookie).header("content-type", format!("multipart/form-data; boundary={boundary}"));
+        let refused = server.answer(request.body(body)).await;
+        assert_eq!(refused.status, 422, "{}", refused.text);
+        for line in ["line 2: lon", "line 3: lat", "line 4: name", "line 5: lon"] {
+            assert!(refused.text.contains(line), "{line} not named: {}", refused.text);
+        }
+        let registry = server.get("/api/v1/providers?kind=labour", Some(&quwo)).await;
+        assert!(!registry.text.contains("f11:"), "nothing was imported");
+    }
+
+    /// F12: need titles accepted ESC and NUL (and `bangfu case show` printed them raw: see the CLI
+    /// tests). Control characters but newline and tab are refused in every text field.
+    async fn f12_text_with_control_characters_is_refused(db) {
+        let server = spawn(db).await;
+        let enterprise = server.token("enterprise").await;
+        for (title, code) in [("标题\u{1b}[2J", "U+001B"), ("标题\u{0}", "U+0000"), ("标\u{7}题", "U+0007"), ("标\u{85}题", "U+0085"), ("标\u{7f}题", "U+007F")] {
+            let answer = server.post("/api/v1/cases/1/needs", &enterprise, json!({"kind": "labour", "title": title, "quantity": 1, "requires": {"skill": "包装"}})).await;
+            assert_eq!(answer.status, 422, "{title:?}: {}", answer.text);
+            assert!(answer.body["detail"].as_str().unwrap().contains(code), "{}", answer.text);
+        }
+        let nested = server.post("/api/v1/cases/1/needs", &enterprise, json!({"kind": "labour", "title": "要求里的控制字符", "quantity": 1, "requires": {"skill": "包\u{1b}装"}})).await;
+        assert_eq!(nested.status, 422, "{}", nested.text);
+        // Newlines and tabs are text; a pasted CRLF is kept as a newline.
+        let fine = server
+            .post("/api/v1/cases/1/needs", &enterprise, json!({"kind": "labour", "title": "换行\t与制表", "specification": "第一行\r\n第二行", "quantity": 1, "requires": {"skill": "包装"}}))
+            .await;
+        assert_eq!(fine.status, 201, "{}", fine.text);
+        assert_eq!(fine.body["specification"], "第一行\n第二行");
+        // The need form of the pages goes through the same check.
+        let cookie = format!("bangfu_session={}", server.page_session("enterprise").await);
+        let page = server.answer(server.request(Method::GET, "/cases/1/enterprise").header("cookie", &cookie)).await;
+        let at = page.text.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+        let csrf = page.text[at..].split('"').next().unwrap().to_string();
+        let form = [("csrf", csrf.as_str()), ("kind", "labour"), ("title", "表单\u{1b}标题"), ("quantity", "1"), ("skill", "包装")];
+        let answer = server.answer(server.request(Method::POST, "/cases/1/needs").header("cookie", &cookie).form(&form)).await;
+        assert_eq!(answer.status, 422, "{}", answer.text);
+        assert!(answer.text.contains("U+001B"), "the message stands on the page");
+        let needs = server.get("/api/v1/needs?kind=labour&limit=500", Some(&server.token("quwo").await)).await;
+        assert!(!needs.text.contains("\\u001b") && !needs.text.contains("\\u0000"), "no control character was stored");
+    }
+
     /// F4: a page of another site auto-submitted `<form enctype=text/plain>` to
     /// `/api/v1/needs/N/cancel` and the browser's session cookie cancelled the need.
     async fn f4_the_api_takes_bearer_tokens_and_json_bodies_only(db) {
