@@ -62,6 +62,10 @@ pub struct RegistryIndex<P> {
     members: BTreeMap<NeedKind, Vec<usize>>,
     /// The slot of each (provider, kind).
     slots: BTreeMap<(P, NeedKind), usize>,
+    /// The offer keys of each slot ([`offer_keys`]), interned: screening a whole kind compares
+    /// numbers instead of normalising texts.
+    slot_keys: Vec<Vec<u32>>,
+    interned: BTreeMap<String, u32>,
     /// The generation of each slot: replacing its capability bumps it, leaving the old tree
     /// entries stale. (rstar's removal can leave a tree that a later insertion panics on, so
     /// entries are never removed; the trees are rebuilt when stale entries outnumber live ones.)
@@ -108,6 +112,8 @@ impl<P> Default for RegistryIndex<P> {
             points: Vec::new(),
             members: BTreeMap::new(),
             slots: BTreeMap::new(),
+            slot_keys: Vec::new(),
+            interned: BTreeMap::new(),
             generations: Vec::new(),
             live_entries: 0,
             stale_entries: 0,
@@ -130,11 +136,15 @@ impl<P: Ord + Clone> RegistryIndex<P> {
             slots.insert((capability.provider.clone(), capability.kind()), i);
         }
         let generations = vec![0; capabilities.len()];
+        let mut interned = BTreeMap::new();
+        let slot_keys = capabilities.iter().map(|c| intern_keys(&mut interned, &c.attrs)).collect();
         let mut index = RegistryIndex {
             capabilities,
             points,
             members,
             slots,
+            slot_keys,
+            interned,
             generations,
             live_entries: 0,
             stale_entries: 0,
@@ -179,6 +189,7 @@ impl<P: Ord + Clone> RegistryIndex<P> {
                 self.live_entries -= old;
                 self.stale_entries += old;
                 self.generations[slot] = self.generations[slot].wrapping_add(1);
+                self.slot_keys[slot] = intern_keys(&mut self.interned, &capability.attrs);
                 self.capabilities[slot] = capability;
                 self.points[slot] = point;
                 slot
@@ -187,6 +198,7 @@ impl<P: Ord + Clone> RegistryIndex<P> {
                 let slot = self.capabilities.len();
                 self.slots.insert((capability.provider.clone(), kind), slot);
                 self.members.entry(kind).or_default().push(slot);
+                self.slot_keys.push(intern_keys(&mut self.interned, &capability.attrs));
                 self.capabilities.push(capability);
                 self.points.push(point);
                 self.generations.push(0);
@@ -370,12 +382,22 @@ impl<P: Ord + Clone> RegistryIndex<P> {
         let mut feasible: Vec<(usize, Scope)> = Vec::new();
         let mut nearest: [Vec<(f64, usize)>; 5] = Default::default();
         let mut scopes = ScopeMemo::new(screener.tree, need.region);
+        // A capability meets the requirement iff one of its offer keys is a key the requirement
+        // accepts — except slitting, whose widths are compared as numbers.
+        let wanted: Option<Vec<u32>> = match need.requires {
+            Requirement::Slitting { .. } => None,
+            _ => Some(requirement_keys(&need.requires).iter().filter_map(|k| self.interned.get(k).copied()).collect()),
+        };
         for &slot in slots {
             let capability = &self.capabilities[slot];
             let d2 = squared_chord(center, self.points[slot]);
+            let meets_spec = match &wanted {
+                Some(keys) => self.slot_keys[slot].iter().any(|k| keys.contains(k)),
+                None => spec_check(&need.requires, &capability.attrs, None),
+            };
             let mut reasons = [
                 !capability.available,
-                !spec_check(&need.requires, &capability.attrs, None),
+                !meets_spec,
                 capacity_shortfall(need.quantity, &capability.attrs).is_some(),
                 false,
                 false,
@@ -623,6 +645,17 @@ fn offer_keys(attrs: &CapabilityAttrs) -> Vec<String> {
         | CapabilityAttrs::Equipment { item: text, .. }
         | CapabilityAttrs::Labour { skill: text, .. } => vec![text_key(text)],
     }
+}
+
+/// A capability's offer keys as interned numbers.
+fn intern_keys(interned: &mut BTreeMap<String, u32>, attrs: &CapabilityAttrs) -> Vec<u32> {
+    offer_keys(attrs)
+        .into_iter()
+        .map(|key| {
+            let next = u32::try_from(interned.len()).unwrap_or(u32::MAX);
+            *interned.entry(key).or_insert(next)
+        })
+        .collect()
 }
 
 /// The offer keys that can meet a requirement.
