@@ -55,18 +55,30 @@ impl App {
             let _one_at_a_time = self.registry.sync.lock().await;
             let held = self.registry.read().held;
             if held.is_none_or(|held| held < version) {
-                let rows = self.store.capabilities_with_providers_changed_since(held.unwrap_or(-1)).await?;
-                let mut changes = Vec::with_capacity(rows.len());
-                for (row, provider) in rows {
-                    let Ok(kind) = NeedKind::parse(&row.kind) else { continue };
-                    let attrs: serde_json::Value = serde_json::from_str(&row.attrs).unwrap_or_default();
-                    // A stored capability always parsed when it was written; one that no longer
-                    // does (a rule tightened since) cannot be screened, as before.
-                    let Ok(typed) = CapabilityAttrs::from_attrs(kind, &attr_values(&attrs)?) else { continue };
-                    changes.push((capability_of(&provider, row.available != 0, typed)?, row.version));
-                }
-                let mut state = self.registry.state.write().unwrap_or_else(|e| e.into_inner());
-                state.apply(changes, held.is_none());
+                let mut state = match held {
+                    // The first load reads the registry page by page, so that its rows never sit
+                    // in memory all at once; a row changed behind the pages has a version above
+                    // `version` and comes with the next change.
+                    None => {
+                        let mut changes = Vec::new();
+                        let mut after = 0;
+                        loop {
+                            let page = self.store.capabilities_with_providers_after_id(after, LOAD_PAGE).await?;
+                            let Some(last) = page.last() else { break };
+                            after = last.0.id;
+                            changes.extend(typed(page)?);
+                        }
+                        let mut state = self.registry.state.write().unwrap_or_else(|e| e.into_inner());
+                        state.apply(changes, true);
+                        state
+                    }
+                    Some(held) => {
+                        let changes = typed(self.store.capabilities_with_providers_changed_since(held).await?)?;
+                        let mut state = self.registry.state.write().unwrap_or_else(|e| e.into_inner());
+                        state.apply(changes, false);
+                        state
+                    }
+                };
                 state.held = Some(version.max(state.held.unwrap_or(version)));
             }
         }
@@ -84,6 +96,23 @@ impl App {
     pub async fn warm_registry(&self) -> AppResult<usize> {
         Ok(self.registry().await?.index.len())
     }
+}
+
+/// Capabilities read per statement on a server's first load.
+const LOAD_PAGE: i64 = 20_000;
+
+/// Stored capabilities as the index holds them, with their versions. A stored capability always
+/// parsed when it was written; one that no longer does (a rule tightened since) cannot be
+/// screened, and is left out as before.
+fn typed(rows: Vec<(bangfu_store::CapabilityRow, bangfu_store::ProviderRow)>) -> AppResult<Vec<(Capability<ProviderId>, i64)>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for (row, provider) in rows {
+        let Ok(kind) = NeedKind::parse(&row.kind) else { continue };
+        let attrs: serde_json::Value = serde_json::from_str(&row.attrs).unwrap_or_default();
+        let Ok(typed) = CapabilityAttrs::from_attrs(kind, &attr_values(&attrs)?) else { continue };
+        out.push((capability_of(&provider, row.available != 0, typed)?, row.version));
+    }
+    Ok(out)
 }
 
 impl RegistryState {

@@ -28,6 +28,12 @@ const CAPABILITIES_WITH_PROVIDERS_CHANGED_SINCE: &str = concat!(
     " FROM capabilities c JOIN providers p ON p.id = c.provider_id WHERE c.version > $1 ORDER BY c.version, c.id"
 );
 
+const CAPABILITIES_WITH_PROVIDERS_AFTER_ID: &str = concat!(
+    "SELECT c.*, ",
+    provider_columns!(),
+    " FROM capabilities c JOIN providers p ON p.id = c.provider_id WHERE c.id > $1 ORDER BY c.id LIMIT $2"
+);
+
 const CANDIDATES_WITH_PROVIDERS_OF_NEED: &str = concat!(
     "SELECT c.*, ",
     provider_columns!(),
@@ -191,6 +197,12 @@ impl Store {
     /// with its provider, by version then id.
     pub async fn capabilities_with_providers_changed_since(&self, version: i64) -> StoreResult<Vec<(CapabilityRow, ProviderRow)>> {
         self.reader().await?.exec().rows(query(CAPABILITIES_WITH_PROVIDERS_CHANGED_SINCE).bind(version), capability_and_provider).await
+    }
+
+    /// A page of the whole registry: up to `limit` capabilities after id `after_id`, by id, each
+    /// with its provider (a server's first load of its index, page by page).
+    pub async fn capabilities_with_providers_after_id(&self, after_id: i64, limit: i64) -> StoreResult<Vec<(CapabilityRow, ProviderRow)>> {
+        self.reader().await?.exec().rows(query(CAPABILITIES_WITH_PROVIDERS_AFTER_ID).bind(after_id).bind(limit), capability_and_provider).await
     }
 
     /// The capabilities of `kind`, by id, each with its provider (capabilities whose provider is
