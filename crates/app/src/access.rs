@@ -30,10 +30,15 @@
 //!
 //! What an actor may not see answers "not found", with the same message as an id that does not
 //! exist — conflicts included; what it sees but may not do answers "forbidden".
+//!
+//! Lists filter in the database: [`visible_cases`], [`visible_needs`], [`visible_providers`] and
+//! [`visible_enterprises`] state the reading rules once more as data, which the store turns into
+//! WHERE clauses, so that a list never loads what it may not show.
 
 use crate::Actor;
 use bangfu_core::model::Role;
 use bangfu_core::region::{RegionCode, RegionTree};
+use bangfu_store::lists::{VisibleCases, VisibleEnterprises, VisibleNeeds, VisibleProviders};
 use bangfu_store::{ApprovalRow, CaseRow, EnterpriseRow, LetterRow, NeedRow, ProviderRow, TeamMemberRow};
 
 /// A region code stored by this application.
@@ -311,4 +316,76 @@ pub fn may_keep_accounts(actor: &Actor) -> bool {
 /// Whether `actor` may run the escalation pass (the server's own pass runs as an admin).
 pub fn may_run_escalation_pass(actor: &Actor) -> bool {
     actor.role == Role::Admin
+}
+
+// ---- lists: the reading rules as data ----
+//
+// A list filters in the database, not after loading: the functions below turn an actor into what
+// the store turns into WHERE clauses (`bangfu_store::lists`). Each states the rule of a `can_see_…`
+// above once more, for a list; `tests/access.rs` holds the two equal for an officer of every
+// department of the region tree.
+
+/// The region codes inside a department's jurisdiction, as runs of codes a database compares a
+/// region column with (see [`RegionTree::jurisdiction_runs`]).
+pub fn jurisdiction(tree: &RegionTree, department: RegionCode) -> Vec<(String, String)> {
+    tree.jurisdiction_runs(department).into_iter().map(|(first, last)| (first.to_string(), last.to_string())).collect()
+}
+
+/// Which cases `actor` may see, as data: the rule of [`can_see_case`].
+pub fn visible_cases(tree: &RegionTree, actor: &Actor) -> VisibleCases {
+    match actor.role {
+        Role::Admin => VisibleCases { all: true, ..VisibleCases::default() },
+        Role::Officer | Role::Viewer => match reader_department(tree, actor) {
+            Some(department) => VisibleCases {
+                regions: jurisdiction(tree, department),
+                stationed_department: Some(department.to_string()),
+                ..VisibleCases::default()
+            },
+            None => VisibleCases::default(),
+        },
+        Role::Enterprise => VisibleCases { enterprise_id: actor.enterprise_id, ..VisibleCases::default() },
+        Role::Provider => VisibleCases::default(),
+    }
+}
+
+/// Which needs `actor` may see, as data: the rule of [`can_see_need`] — the needs of the cases it
+/// sees; besides them, for an officer or viewer, the needs owned inside its jurisdiction,
+/// broadcast to its department or written to it in a sent letter; for a provider user, the
+/// needs its provider is a candidate of.
+pub fn visible_needs(tree: &RegionTree, actor: &Actor) -> VisibleNeeds {
+    let cases = visible_cases(tree, actor);
+    match actor.role {
+        Role::Officer | Role::Viewer => match reader_department(tree, actor) {
+            Some(department) => VisibleNeeds {
+                cases,
+                owners: jurisdiction(tree, department),
+                department: Some(department.to_string()),
+                provider_id: None,
+            },
+            None => VisibleNeeds { cases, ..VisibleNeeds::default() },
+        },
+        Role::Provider => VisibleNeeds { cases, provider_id: actor.provider_id, ..VisibleNeeds::default() },
+        Role::Admin | Role::Enterprise => VisibleNeeds { cases, ..VisibleNeeds::default() },
+    }
+}
+
+/// Which providers of the registry `actor` may see: the rule of [`can_see_provider`].
+pub fn visible_providers(actor: &Actor) -> VisibleProviders {
+    match actor.role {
+        Role::Admin | Role::Officer | Role::Viewer => VisibleProviders::All,
+        Role::Provider => actor.provider_id.map_or(VisibleProviders::Nothing, VisibleProviders::Only),
+        Role::Enterprise => VisibleProviders::Nothing,
+    }
+}
+
+/// Which enterprises `actor` may see: the rule of [`can_see_enterprise`].
+pub fn visible_enterprises(tree: &RegionTree, actor: &Actor) -> VisibleEnterprises {
+    match actor.role {
+        Role::Admin => VisibleEnterprises { all: true, ..VisibleEnterprises::default() },
+        Role::Officer | Role::Viewer => {
+            VisibleEnterprises { regions: reader_department(tree, actor).map(|d| jurisdiction(tree, d)).unwrap_or_default(), ..VisibleEnterprises::default() }
+        }
+        Role::Enterprise => VisibleEnterprises { enterprise_id: actor.enterprise_id, ..VisibleEnterprises::default() },
+        Role::Provider => VisibleEnterprises::default(),
+    }
 }

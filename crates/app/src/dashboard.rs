@@ -1,16 +1,40 @@
-//! The dashboard of a department (or of any user): the cases it sees with their age and first
-//! output, its open needs counted by owning tier and status, the needs that are overdue or
-//! escalated, recent events, and where the providers of its cases lie. Everything is filtered by
-//! [`crate::access`] through the same reads as the other views; `now` is a parameter.
+//! The dashboard of a department (or of any user): a page of the cases it sees with their age and
+//! first output, its open needs counted by owning tier and status, a page of the needs that are
+//! overdue or escalated, recent events, and where the providers of the cases on the page lie.
+//!
+//! Nothing here reads a whole table: the counts are one GROUP BY and one COUNT in the database,
+//! the lists are pages (the cases by id after a cursor, as every list; the attention list too),
+//! and only the cases on the page have their plan projected. What the actor may see is filtered
+//! in the database by [`crate::access::visible_cases`]; `now` is a parameter.
 
 use crate::views::CaseSummary;
-use crate::{Actor, App, AppResult, from_millis};
+use crate::{Actor, App, AppResult, access, from_millis, to_millis};
 use bangfu_core::model::{NeedStatus, Tier};
-use bangfu_store::{EventRow, NeedRow, ProviderRow};
+use bangfu_store::lists::AttentionAt;
+use bangfu_store::{EventRow, NeedRow, Page, PageRequest, ProviderRow};
 use chrono::{DateTime, Utc};
 
 /// How many events the dashboard shows.
 pub const RECENT_EVENTS: usize = 15;
+
+/// Cases on one page of the dashboard (each has its plan projected).
+pub const CASES_PER_PAGE: usize = 20;
+
+/// Needs on one page of the attention list.
+pub const ATTENTION_PER_PAGE: usize = 20;
+
+/// Which page of each list the dashboard shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DashboardPages {
+    pub cases: PageRequest,
+    pub attention: PageRequest,
+}
+
+impl Default for DashboardPages {
+    fn default() -> Self {
+        DashboardPages { cases: PageRequest::first(CASES_PER_PAGE), attention: PageRequest::first(ATTENTION_PER_PAGE) }
+    }
+}
 
 /// One line of the case list.
 #[derive(Clone, Debug)]
@@ -49,7 +73,7 @@ pub struct AttentionNeed {
     pub need: NeedRow,
     pub enterprise: String,
     pub overdue: Vec<Overdue>,
-    /// It moved up a tier at least once (an escalation event is in its case's log).
+    /// It moved up a tier at least once (an escalation event names it).
     pub escalated: bool,
     /// Flagged for supervision by the provincial leadership (督办).
     pub supervised: bool,
@@ -75,79 +99,102 @@ pub struct MapProvider {
 
 #[derive(Clone, Debug)]
 pub struct Dashboard {
-    pub cases: Vec<CaseLine>,
+    /// A page of the visible cases, by id, and how many there are.
+    pub cases: Page<CaseLine>,
+    pub total_cases: i64,
     pub open_needs: Vec<NeedCount>,
-    pub attention: Vec<AttentionNeed>,
+    /// A page of the needs that need attention, by id, and how many there are.
+    pub attention: Page<AttentionNeed>,
+    pub total_attention: i64,
     /// Newest first, across the visible cases.
     pub recent_events: Vec<EventRow>,
+    /// The titles of the needs the recent events name (need id → title).
+    pub need_titles: std::collections::BTreeMap<i64, String>,
+    /// The providers of the cases on the page.
     pub providers: Vec<MapProvider>,
 }
 
-fn is_escalation(action: &str) -> bool {
-    action.starts_with("need.escalat") || action == "need.supervised"
-}
-
 impl App {
-    /// What the dashboard shows `actor` at `now`.
-    pub async fn dashboard(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<Dashboard> {
+    /// What the dashboard shows `actor` at `now`, with the pages `pages` of its lists.
+    pub async fn dashboard(&self, actor: &Actor, now: DateTime<Utc>, pages: DashboardPages) -> AppResult<Dashboard> {
+        let visible = access::visible_cases(self.tree, actor);
         let windows = self.response_windows();
-        let mut cases = Vec::new();
-        let mut counts: std::collections::BTreeMap<(String, String), usize> = Default::default();
-        let mut attention = Vec::new();
-        let mut events = Vec::new();
-        let mut providers = Vec::new();
-        for summary in self.list_cases(actor).await? {
-            let case_id = summary.case.id;
-            let returns = self.store.daily_returns_of_case(case_id).await?;
-            let plan = self.case_plan(actor, case_id, now).await?;
+        let at = AttentionAt {
+            now: to_millis(now),
+            windows: Tier::ALL.iter().map(|tier| (tier.as_str().to_string(), to_millis(now - windows.window(*tier)))).collect(),
+        };
+        let unclosed: Vec<&str> = NeedStatus::ALL.iter().filter(|s| !s.is_closed()).map(|s| s.as_str()).collect();
+
+        let mut read = self.store.reading().await?;
+        let total_cases = read.count_cases(&bangfu_store::lists::CaseQuery { visible: visible.clone(), ..Default::default() }).await?;
+        let counts = read.need_counts(&visible, &unclosed).await?;
+        let attention = read.attention_page(&visible, &at, pages.attention).await?;
+        let total_attention = read.count_attention(&visible, &at).await?;
+        let recent_events = read.recent_events(&visible, RECENT_EVENTS).await?;
+        // A need an event of a visible case names is that case's: visible too.
+        let mut need_titles = std::collections::BTreeMap::new();
+        for event in &recent_events {
+            if let Some(id) = event.entity.strip_prefix("need:").and_then(|n| n.parse::<i64>().ok())
+                && !need_titles.contains_key(&id)
+                && let Some(need) = read.need(id).await?
+                && Some(need.case_id) == event.case_id
+            {
+                need_titles.insert(id, need.title);
+            }
+        }
+        drop(read);
+
+        let summaries = self.list_cases(actor, &crate::views::CaseFilter::default(), pages.cases).await?;
+        let case_ids: Vec<i64> = summaries.items.iter().map(|s| s.case.id).collect();
+        let providers = self
+            .store
+            .providers_of_cases(&case_ids)
+            .await?
+            .into_iter()
+            .map(|p| MapProvider { case_id: p.case_id, need_kind: p.need_kind, provider: p.provider, selected: p.selected })
+            .collect();
+        let mut lines = Vec::with_capacity(summaries.items.len());
+        for summary in summaries.items {
+            let plan = self.plan_of(summary.case.id, now).await?;
             let first_output = if !plan.is_empty() {
                 let finished = (0..plan.plan.milestones.len()).all(|i| plan.is_done(i));
                 FirstOutput::Planned { at: plan.finish(), finished, delay_h: plan.delay_h() }
             } else {
-                returns.iter().find(|r| r.output > 0.0).map_or(FirstOutput::Unknown, |r| FirstOutput::Reported { day: r.day.clone() })
+                match self.store.first_output_return(summary.case.id).await? {
+                    Some(r) => FirstOutput::Reported { day: r.day },
+                    None => FirstOutput::Unknown,
+                }
             };
             let days_open = (now - from_millis(summary.case.opened_at)).num_days();
-            let case_events = self.store.events_of_case(case_id).await?;
-            for need in self.store.needs_of_case(case_id).await? {
-                let status = NeedStatus::parse(&need.status).unwrap_or(NeedStatus::Open);
-                let candidates = self.store.candidates_of_need(need.id).await?;
-                for candidate in &candidates {
-                    let selected = need.selected_candidate == Some(candidate.id);
-                    let open_candidate = status == NeedStatus::Open && candidate.feasible != 0;
-                    if (selected || open_candidate)
-                        && let Some(provider) = self.store.provider(candidate.provider_id).await?
-                    {
-                        providers.push(MapProvider { case_id, need_kind: need.kind.clone(), provider, selected });
-                    }
-                }
-                if status.is_closed() {
-                    continue;
-                }
-                *counts.entry((need.owner_tier.clone(), need.status.clone())).or_default() += 1;
-                let mut overdue = Vec::new();
-                if let Some(deadline) = need.deadline.map(from_millis).filter(|d| *d < now) {
-                    overdue.push(Overdue::PastDeadline { deadline });
-                }
-                if status == NeedStatus::Open {
-                    let tier = Tier::parse(&need.owner_tier).unwrap_or(Tier::County);
-                    let expired_at = from_millis(need.reached_owner_at) + windows.window(tier);
-                    if now > expired_at {
-                        overdue.push(Overdue::PastResponseWindow { tier, expired_at });
-                    }
-                }
-                let entity = format!("need:{}", need.id);
-                let escalated = case_events.iter().any(|e| e.entity == entity && is_escalation(&e.action));
-                let supervised = need.supervised != 0;
-                if !overdue.is_empty() || escalated || supervised {
-                    attention.push(AttentionNeed { need, enterprise: summary.enterprise.name.clone(), overdue, escalated, supervised });
+            lines.push(CaseLine { summary, days_open, first_output });
+        }
+
+        let attention = attention.map(|row| {
+            let need = row.need;
+            let mut overdue = Vec::new();
+            if let Some(deadline) = need.deadline.map(from_millis).filter(|d| *d < now) {
+                overdue.push(Overdue::PastDeadline { deadline });
+            }
+            if need.status == NeedStatus::Open.as_str() {
+                let tier = Tier::parse(&need.owner_tier).unwrap_or(Tier::County);
+                let expired_at = from_millis(need.reached_owner_at) + windows.window(tier);
+                if now > expired_at {
+                    overdue.push(Overdue::PastResponseWindow { tier, expired_at });
                 }
             }
-            events.extend(case_events);
-            cases.push(CaseLine { summary, days_open, first_output });
-        }
-        events.sort_by_key(|e| std::cmp::Reverse((e.at, e.seq)));
-        events.truncate(RECENT_EVENTS);
-        let open_needs = counts.into_iter().map(|((tier, status), count)| NeedCount { tier, status, count }).collect();
-        Ok(Dashboard { cases, open_needs, attention, recent_events: events, providers })
+            let supervised = need.supervised != 0;
+            AttentionNeed { need, enterprise: row.enterprise, overdue, escalated: row.escalated, supervised }
+        });
+        let open_needs = counts.into_iter().map(|c| NeedCount { tier: c.tier, status: c.status, count: c.count as usize }).collect();
+        Ok(Dashboard {
+            cases: Page { items: lines, next: summaries.next },
+            total_cases,
+            open_needs,
+            attention,
+            total_attention,
+            recent_events,
+            need_titles,
+            providers,
+        })
     }
 }

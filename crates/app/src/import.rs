@@ -257,36 +257,45 @@ impl App {
         Ok(())
     }
 
-    /// The registry as lines of the import format (a provider user sees only its own).
-    pub async fn export_registry(&self, actor: &Actor, format: RegistryFormat) -> AppResult<String> {
-        let mut out = String::new();
-        let mut writer = csv::Writer::from_writer(Vec::new());
+    /// Writes the registry to `out` as lines of the import format (a provider user sees only its
+    /// own), reading it a page of providers at a time, so that a registry of any size is never
+    /// held in memory whole.
+    pub async fn export_registry(&self, actor: &Actor, format: RegistryFormat, out: &mut impl std::io::Write) -> AppResult<()> {
+        let failed = |e: &dyn std::fmt::Display| AppError::Internal(format!("cannot write the export: {e}"));
+        // Each page is written through a buffer of its own (a page of providers, not the registry).
+        let mut lines = csv::Writer::from_writer(Vec::new());
         if format == RegistryFormat::Csv {
-            writer.write_record(CSV_HEADER).map_err(|e| AppError::Internal(e.to_string()))?;
+            lines.write_record(CSV_HEADER).map_err(|e| failed(&e))?;
         }
-        for (provider, capabilities) in self.list_providers(actor, None).await? {
-            for c in capabilities {
-                let attrs: Value = serde_json::from_str(&c.attrs).unwrap_or(Value::Null);
-                let line = json!({"id": provider.key, "name": provider.name, "region": provider.region, "lon": provider.lon, "lat": provider.lat, "kind": c.kind, "available": c.available != 0, "attrs": attrs});
-                match format {
-                    RegistryFormat::Jsonl => {
-                        out.push_str(&line.to_string());
-                        out.push('\n');
-                    }
-                    RegistryFormat::Csv => {
-                        let number = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-                        let cells = [provider.key.clone(), provider.name.clone(), provider.region.clone(), number(provider.lon), number(provider.lat), c.kind.clone(), (c.available != 0).to_string(), attrs.to_string()];
-                        writer
-                            .write_record(cells.iter().map(|cell| csv_cell(cell).into_owned()))
-                            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let search = crate::registry_search::ProviderSearch::default();
+        let mut after = None;
+        loop {
+            let page = self.search_providers(actor, &search, bangfu_store::PageRequest { after, limit: bangfu_store::lists::MAX_PAGE }).await?;
+            let mut jsonl = Vec::new();
+            for (provider, capabilities) in &page.items {
+                for c in capabilities {
+                    let attrs: Value = serde_json::from_str(&c.attrs).unwrap_or(Value::Null);
+                    match format {
+                        RegistryFormat::Jsonl => {
+                            let line = json!({"id": provider.key, "name": provider.name, "region": provider.region, "lon": provider.lon, "lat": provider.lat, "kind": c.kind, "available": c.available != 0, "attrs": attrs});
+                            jsonl.extend_from_slice(line.to_string().as_bytes());
+                            jsonl.push(b'\n');
+                        }
+                        RegistryFormat::Csv => {
+                            let number = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+                            let cells = [provider.key.clone(), provider.name.clone(), provider.region.clone(), number(provider.lon), number(provider.lat), c.kind.clone(), (c.available != 0).to_string(), attrs.to_string()];
+                            lines.write_record(cells.iter().map(|cell| csv_cell(cell).into_owned())).map_err(|e| failed(&e))?;
+                        }
                     }
                 }
             }
+            let csv = std::mem::replace(&mut lines, csv::Writer::from_writer(Vec::new())).into_inner().map_err(|e| failed(&e))?;
+            out.write_all(&csv).and_then(|()| out.write_all(&jsonl)).map_err(|e| failed(&e))?;
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(()),
+            }
         }
-        if format == RegistryFormat::Csv {
-            out = String::from_utf8(writer.into_inner().map_err(|e| AppError::Internal(e.to_string()))?).map_err(|e| AppError::Internal(e.to_string()))?;
-        }
-        Ok(out)
     }
 }
 

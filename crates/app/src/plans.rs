@@ -412,7 +412,7 @@ impl App {
         Ok(Some(NeedInPlan { case_id: view.case_id, milestones, blocker, critical, what_if }))
     }
 
-    async fn plan_of(&self, case_id: i64, now: DateTime<Utc>) -> AppResult<PlanView> {
+    pub(crate) async fn plan_of(&self, case_id: i64, now: DateTime<Utc>) -> AppResult<PlanView> {
         let rows = self.store.milestones_of_case(case_id).await?;
         let planned_at = self.store.first_event_of_case(case_id, "plan.set").await?.map(|e| from_millis(e.at));
         let milestones = rows.iter().map(milestone_of).collect::<AppResult<Vec<_>>>()?;

@@ -1,9 +1,13 @@
-//! Searching the registry by kind, place and text: the providers `actor` may see (see
-//! [`App::list_providers`]) whose capability is of the kind, who lie inside the place's
-//! jurisdiction, and whose name, key, note, place or attributes contain the text.
+//! Searching the registry by kind, place and text, a page at a time in the database: the
+//! providers `actor` may see ([`access::visible_providers`]) with a capability of the kind, who lie
+//! inside the place's jurisdiction, and whose name, key or note contains the text (ignoring
+//! case). The API's provider list, the registry page and its export all go through here.
 
-use crate::{Actor, App, AppResult};
-use bangfu_store::{CapabilityRow, ProviderRow};
+use crate::error::bad;
+use crate::{Actor, App, AppResult, access};
+use bangfu_core::model::NeedKind;
+use bangfu_store::lists::ProviderQuery;
+use bangfu_store::{CapabilityRow, Page, PageRequest, ProviderRow};
 
 /// What to look for; an empty field does not narrow.
 #[derive(Clone, Debug, Default)]
@@ -19,33 +23,25 @@ fn given(field: &Option<String>) -> Option<&str> {
 }
 
 impl App {
-    /// The providers matching `search`, by id, each with its capabilities (of the kind, if given).
-    pub async fn search_providers(&self, actor: &Actor, search: &ProviderSearch) -> AppResult<Vec<(ProviderRow, Vec<CapabilityRow>)>> {
-        let kind = given(&search.kind);
-        if let Some(kind) = kind {
-            bangfu_core::model::NeedKind::parse(kind).map_err(|e| crate::error::bad(format!("kind: {e}")))?;
-        }
+    /// A page of the providers matching `search`, by id, each with its capabilities (of the
+    /// kind, if given).
+    pub async fn search_providers(&self, actor: &Actor, search: &ProviderSearch, page: PageRequest) -> AppResult<Page<(ProviderRow, Vec<CapabilityRow>)>> {
+        Ok(self.store.providers_page(&self.provider_query(actor, search)?, page).await?)
+    }
+
+    /// How many providers [`App::search_providers`] pages through.
+    pub async fn count_providers(&self, actor: &Actor, search: &ProviderSearch) -> AppResult<i64> {
+        Ok(self.store.count_providers(&self.provider_query(actor, search)?).await?)
+    }
+
+    fn provider_query(&self, actor: &Actor, search: &ProviderSearch) -> AppResult<ProviderQuery> {
+        let kind = given(&search.kind).map(|k| NeedKind::parse(k).map_err(|e| bad(format!("kind: {e}")))).transpose()?;
         let place = given(&search.place).map(|p| self.region(p, "place")).transpose()?;
-        let text = given(&search.text).map(str::to_lowercase);
-        let mut found = Vec::new();
-        for (provider, capabilities) in self.list_providers(actor, kind).await? {
-            let region = crate::needs::region_code(&provider.region);
-            if place.is_some_and(|p| !self.tree.jurisdiction_contains(p, region)) {
-                continue;
-            }
-            if let Some(text) = &text {
-                let place_name = self.tree.full_name(region);
-                let haystack = [provider.name.as_str(), provider.key.as_str(), provider.note.as_str(), place_name.as_str()]
-                    .into_iter()
-                    .chain(capabilities.iter().map(|c| c.attrs.as_str()))
-                    .map(str::to_lowercase)
-                    .collect::<Vec<_>>();
-                if !haystack.iter().any(|h| h.contains(text.as_str())) {
-                    continue;
-                }
-            }
-            found.push((provider, capabilities));
-        }
-        Ok(found)
+        Ok(ProviderQuery {
+            visible: access::visible_providers(actor),
+            kind: kind.map(|k| k.as_str().to_string()),
+            regions: place.map(|p| access::jurisdiction(self.tree, p)),
+            text: given(&search.text).map(str::to_string),
+        })
     }
 }

@@ -1,22 +1,68 @@
 //! Read models: what a page or an API answer shows, already filtered by [`crate::access`].
+//!
+//! The lists (cases, needs, enterprises, a case's events, notifications, letters; providers in
+//! `registry_search.rs`) are read one page at a time in id order after a cursor, narrowed in the
+//! database by their filters and by what the actor may see ([`access::visible_cases`] and its
+//! siblings), each with its total counted apart ([`bangfu_store::lists`] says why a keyset and
+//! not an offset).
 
+use crate::error::bad;
 use crate::{Actor, App, AppError, AppResult, Seen, access};
-use std::sync::Arc;
+use bangfu_core::model::{LetterStatus, NeedKind, NeedStatus};
+use bangfu_core::region::RegionCode;
+use bangfu_store::lists::{CaseQuery, EnterpriseQuery, LetterQuery, MAX_PAGE, NeedQuery};
 use bangfu_store::{
-    ApprovalRow, CandidateRow, CaseRow, EnterpriseRow, EventRow, LetterRow, NeedRow, ProviderRow, ScreeningRow, ShipmentRow, TeamMemberRow,
+    ApprovalRow, CandidateRow, CaseRow, EnterpriseRow, EventRow, LetterRow, NeedRow, NotificationRow, Page, PageRequest, ProviderRow, ScreeningRow,
+    ShipmentRow, TeamMemberRow,
 };
+use std::sync::Arc;
 
-/// Which needs to list: every field narrows; `limit`/`offset` page the result.
+/// A page when none is asked for.
+pub const DEFAULT_PAGE: usize = 50;
+
+/// The page after `after` (an id; none: from the start) of `limit` rows (default
+/// [`DEFAULT_PAGE`], at most [`MAX_PAGE`]); a limit out of range is bad input saying the range.
+pub fn page_request(after: Option<i64>, limit: Option<usize>) -> AppResult<PageRequest> {
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(bad(format!("limit: {limit} is out of range — ask for 1 to {MAX_PAGE} rows, and for the next page with after=<next>")));
+    }
+    if after.is_some_and(|a| a < 0) {
+        return Err(bad("after: give the `next` of the previous page (an id, 0 or more)"));
+    }
+    Ok(PageRequest { after, limit })
+}
+
+/// Which cases to list: every field given narrows.
+#[derive(Clone, Debug, Default)]
+pub struct CaseFilter {
+    /// Cases of enterprises inside this region's jurisdiction.
+    pub region: Option<RegionCode>,
+    pub status: Option<String>,
+}
+
+/// Which needs to list: every field given narrows.
 #[derive(Clone, Debug, Default)]
 pub struct NeedFilter {
     /// Needs of enterprises inside this region's jurisdiction.
-    pub region: Option<bangfu_core::region::RegionCode>,
+    pub region: Option<RegionCode>,
     pub kind: Option<String>,
     pub status: Option<String>,
+    /// The owning department's region code.
     pub owner: Option<String>,
     pub case_id: Option<i64>,
-    pub limit: Option<usize>,
-    pub offset: usize,
+}
+
+/// Which letters to list: every field given narrows.
+#[derive(Clone, Debug, Default)]
+pub struct LetterFilter {
+    pub status: Option<String>,
+    pub need_id: Option<i64>,
+}
+
+/// A filter's text, trimmed; empty is not given.
+fn given(field: &Option<String>) -> Option<&str> {
+    field.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 /// One line of a case list.
@@ -56,20 +102,23 @@ pub struct NeedDetail {
 }
 
 impl App {
-    /// The cases `actor` may see, by id.
-    pub async fn list_cases(&self, actor: &Actor) -> AppResult<Vec<CaseSummary>> {
-        let mut out = Vec::new();
-        for case in self.store.cases().await? {
-            let team = self.store.team(case.id).await?;
-            if !access::can_see_case(self.tree, actor, &case, &team) {
-                continue;
-            }
-            let enterprise = self.enterprise_of(&case).await?;
-            let needs = self.store.needs_of_case(case.id).await?;
-            let open_needs = needs.iter().filter(|n| !matches!(n.status.as_str(), "resolved" | "cancelled")).count();
-            out.push(CaseSummary { case, enterprise, open_needs, needs: needs.len() });
+    /// A page of the cases `actor` may see that match `filter`, by id.
+    pub async fn list_cases(&self, actor: &Actor, filter: &CaseFilter, page: PageRequest) -> AppResult<Page<CaseSummary>> {
+        let rows = self.store.cases_page(&self.case_query(actor, filter), page).await?;
+        Ok(rows.map(|r| CaseSummary { case: r.case, enterprise: r.enterprise, open_needs: r.open_needs as usize, needs: r.needs as usize }))
+    }
+
+    /// How many cases [`App::list_cases`] pages through.
+    pub async fn count_cases(&self, actor: &Actor, filter: &CaseFilter) -> AppResult<i64> {
+        Ok(self.store.count_cases(&self.case_query(actor, filter)).await?)
+    }
+
+    fn case_query(&self, actor: &Actor, filter: &CaseFilter) -> CaseQuery {
+        CaseQuery {
+            visible: access::visible_cases(self.tree, actor),
+            regions: filter.region.map(|r| access::jurisdiction(self.tree, r)),
+            status: given(&filter.status).map(str::to_string),
         }
-        Ok(out)
     }
 
     /// The case with its team, needs, timeline, approvals, shipments and letters; not found
@@ -156,76 +205,105 @@ impl App {
         Ok(access::sees_need_internals(self.tree, actor, case, &team) && self.can_see_need(actor, case, need).await?)
     }
 
-    /// The needs `actor` may see that match `filter`, by id, and how many matched before paging.
-    pub async fn list_needs(&self, actor: &Actor, filter: &NeedFilter) -> AppResult<(Vec<NeedRow>, usize)> {
-        let mut matched = Vec::new();
-        let mut cases = std::collections::BTreeMap::new();
-        for need in self.store.needs().await? {
-            if filter.kind.as_ref().is_some_and(|k| *k != need.kind)
-                || filter.status.as_ref().is_some_and(|s| *s != need.status)
-                || filter.owner.as_ref().is_some_and(|o| *o != need.owner)
-            {
-                continue;
-            }
-            if !cases.contains_key(&need.case_id) {
-                let case = self.store.case(need.case_id).await?.ok_or_else(|| AppError::Internal("need without case".into()))?;
-                cases.insert(need.case_id, case);
-            }
-            let case = &cases[&need.case_id];
-            if let Some(region) = filter.region {
-                if !self.tree.jurisdiction_contains(region, crate::needs::region_code(&case.region)) {
-                    continue;
-                }
-            }
-            if filter.case_id.is_some_and(|c| c != need.case_id) {
-                continue;
-            }
-            if self.can_see_need(actor, case, &need).await? {
-                matched.push(need);
-            }
-        }
-        let total = matched.len();
-        let page: Vec<NeedRow> = matched.into_iter().skip(filter.offset).take(filter.limit.unwrap_or(usize::MAX)).collect();
-        Ok((page, total))
+    /// A page of the needs `actor` may see that match `filter`, by id.
+    pub async fn list_needs(&self, actor: &Actor, filter: &NeedFilter, page: PageRequest) -> AppResult<Page<NeedRow>> {
+        Ok(self.store.needs_page(&self.need_query(actor, filter)?, page).await?)
     }
 
-    /// The enterprises inside the actor's jurisdiction (all for admins; its own for an enterprise
-    /// user): [`access::can_see_enterprise`].
-    pub async fn list_enterprises(&self, actor: &Actor) -> AppResult<Vec<EnterpriseRow>> {
-        let all = self.store.enterprises().await?;
-        Ok(all.into_iter().filter(|e| access::can_see_enterprise(self.tree, actor, e)).collect())
+    /// How many needs [`App::list_needs`] pages through.
+    pub async fn count_needs(&self, actor: &Actor, filter: &NeedFilter) -> AppResult<i64> {
+        Ok(self.store.count_needs(&self.need_query(actor, filter)?).await?)
     }
 
-    /// The registry: providers with their capabilities (a provider user sees only its own).
-    pub async fn list_providers(&self, actor: &Actor, kind: Option<&str>) -> AppResult<Vec<(ProviderRow, Vec<bangfu_store::CapabilityRow>)>> {
-        let mut out = Vec::new();
-        for provider in self.store.providers().await? {
-            if !access::can_see_provider(actor, provider.id) {
-                continue;
-            }
-            let capabilities: Vec<_> = self.store.capabilities_of_provider(provider.id).await?.into_iter().filter(|c| kind.is_none_or(|k| c.kind == k)).collect();
-            if kind.is_some() && capabilities.is_empty() {
-                continue;
-            }
-            out.push((provider, capabilities));
-        }
-        Ok(out)
+    fn need_query(&self, actor: &Actor, filter: &NeedFilter) -> AppResult<NeedQuery> {
+        let kind = given(&filter.kind).map(|k| NeedKind::parse(k).map_err(|e| bad(format!("kind: {e}")))).transpose()?;
+        let status = given(&filter.status).map(|s| NeedStatus::parse(s).map_err(|e| bad(format!("status: {e}")))).transpose()?;
+        let owner = given(&filter.owner).map(|o| self.tree.parse_code(o).map_err(|e| bad(format!("owner: {e}")))).transpose()?;
+        Ok(NeedQuery {
+            visible: access::visible_needs(self.tree, actor),
+            regions: filter.region.map(|r| access::jurisdiction(self.tree, r)),
+            kind: kind.map(|k| k.as_str().to_string()),
+            status: status.map(|s| s.as_str().to_string()),
+            owner: owner.map(|o| self.tree.department_region(o).to_string()),
+            case_id: filter.case_id,
+        })
     }
 
+    /// A page of the needs of a case (not found unless `actor` sees the case).
+    pub async fn case_needs(&self, actor: &Actor, case_id: i64, page: PageRequest) -> AppResult<(Page<NeedRow>, i64)> {
+        self.visible_case(actor, case_id).await?;
+        let filter = NeedFilter { case_id: Some(case_id), ..NeedFilter::default() };
+        Ok((self.list_needs(actor, &filter, page).await?, self.count_needs(actor, &filter).await?))
+    }
+
+    /// A page of the events of a case, by sequence number, and how many it has (not found unless
+    /// `actor` sees the case).
+    pub async fn case_events(&self, actor: &Actor, case_id: i64, page: PageRequest) -> AppResult<(Page<EventRow>, i64)> {
+        self.visible_case(actor, case_id).await?;
+        let mut read = self.store.reading().await?;
+        Ok((read.case_events_page(case_id, page).await?, read.count_case_events(case_id).await?))
+    }
+
+    /// A page of the enterprises `actor` may see (those inside its jurisdiction; its own for an
+    /// enterprise user; all for an admin), by id.
+    pub async fn list_enterprises(&self, actor: &Actor, page: PageRequest) -> AppResult<Page<EnterpriseRow>> {
+        Ok(self.store.enterprises_page(&EnterpriseQuery { visible: access::visible_enterprises(self.tree, actor) }, page).await?)
+    }
+
+    /// How many enterprises [`App::list_enterprises`] pages through.
+    pub async fn count_enterprises(&self, actor: &Actor) -> AppResult<i64> {
+        Ok(self.store.count_enterprises(&EnterpriseQuery { visible: access::visible_enterprises(self.tree, actor) }).await?)
+    }
+
+    /// A provider with its capabilities; not found unless `actor` may see the registry entry.
     pub async fn provider_detail(&self, actor: &Actor, provider_id: i64) -> AppResult<(ProviderRow, Vec<bangfu_store::CapabilityRow>)> {
-        self.list_providers(actor, None)
-            .await?
-            .into_iter()
-            .find(|(p, _)| p.id == provider_id)
-            .ok_or_else(|| AppError::NotFound(format!("provider {provider_id}")))
+        let not_found = || AppError::NotFound(format!("provider {provider_id}"));
+        if !access::can_see_provider(actor, provider_id) {
+            return Err(not_found());
+        }
+        let mut read = self.store.reading().await?;
+        let provider = read.provider(provider_id).await?.ok_or_else(not_found)?;
+        Ok((provider, read.capabilities_of_provider(provider_id).await?))
     }
 
-    /// The notifications of the actor's department, newest first.
-    pub async fn notifications(&self, actor: &Actor) -> AppResult<Vec<bangfu_store::NotificationRow>> {
+    /// A page of the notifications of the actor's department, oldest first (none without a
+    /// department).
+    pub async fn notifications(&self, actor: &Actor, page: PageRequest) -> AppResult<Page<NotificationRow>> {
         match actor.department {
-            Some(d) => Ok(self.store.notifications_of_department(&self.tree.department_region(d).to_string()).await?),
+            Some(d) => Ok(self.store.notifications_page(&self.tree.department_region(d).to_string(), page).await?),
+            None => Ok(Page { items: Vec::new(), next: None }),
+        }
+    }
+
+    /// How many notifications [`App::notifications`] pages through.
+    pub async fn count_notifications(&self, actor: &Actor) -> AppResult<i64> {
+        match actor.department {
+            Some(d) => Ok(self.store.count_notifications(&self.tree.department_region(d).to_string()).await?),
+            None => Ok(0),
+        }
+    }
+
+    /// The newest `limit` notifications of the actor's department, newest first.
+    pub async fn latest_notifications(&self, actor: &Actor, limit: usize) -> AppResult<Vec<NotificationRow>> {
+        match actor.department {
+            Some(d) => Ok(self.store.latest_notifications(&self.tree.department_region(d).to_string(), limit).await?),
             None => Ok(Vec::new()),
         }
+    }
+
+    /// A page of the letters of the needs `actor` may see that match `filter`, by id.
+    pub async fn list_letters(&self, actor: &Actor, filter: &LetterFilter, page: PageRequest) -> AppResult<Page<LetterRow>> {
+        Ok(self.store.letters_page(&self.letter_query(actor, filter)?, page).await?)
+    }
+
+    /// How many letters [`App::list_letters`] pages through.
+    pub async fn count_letters(&self, actor: &Actor, filter: &LetterFilter) -> AppResult<i64> {
+        Ok(self.store.count_letters(&self.letter_query(actor, filter)?).await?)
+    }
+
+    fn letter_query(&self, actor: &Actor, filter: &LetterFilter) -> AppResult<LetterQuery> {
+        let status = given(&filter.status).map(|s| LetterStatus::parse(s).map_err(|e| bad(format!("status: {e}")))).transpose()?;
+        Ok(LetterQuery { visible: access::visible_needs(self.tree, actor), status: status.map(|s| s.as_str().to_string()), need_id: filter.need_id })
     }
 
     pub(crate) async fn visible_case(&self, actor: &Actor, case_id: i64) -> AppResult<CaseRow> {
@@ -237,10 +315,4 @@ impl App {
         Ok(case)
     }
 
-    async fn enterprise_of(&self, case: &CaseRow) -> AppResult<EnterpriseRow> {
-        self.store
-            .enterprise(case.enterprise_id)
-            .await?
-            .ok_or_else(|| AppError::Internal(format!("case {} has no enterprise", case.id)))
-    }
 }

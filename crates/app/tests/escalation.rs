@@ -93,10 +93,10 @@ bangfu_store::backend_tests! {
         assert!(after.route_en.ends_with("曲沃县 department did not act within 24 h — escalated to 临汾市."), "{}", after.route_en);
 
         // A second pass at the same now changes nothing: no event, no notification.
-        let (before_events, before_notes) = (events(&app).await, app.notifications(&Actor::officer("x", code(141000))).await.unwrap().len());
+        let (before_events, before_notes) = (events(&app).await, app.count_notifications(&Actor::officer("x", code(141000))).await.unwrap());
         assert_eq!(moved(&app.escalate(&admin(), first).await.unwrap()), []);
         assert_eq!(events(&app).await, before_events);
-        assert_eq!(app.notifications(&Actor::officer("x", code(141000))).await.unwrap().len(), before_notes);
+        assert_eq!(app.count_notifications(&Actor::officer("x", code(141000))).await.unwrap(), before_notes);
 
         // One tier per pass, however late: the city gets its own 48 h from `first`.
         assert_eq!(moved(&app.escalate(&admin(), first + hours(48)).await.unwrap()), []);
@@ -128,15 +128,15 @@ bangfu_store::backend_tests! {
         let case_id = with_case(&app).await;
         let n = county_need(&app, case_id, t0()).await;
         let city = Actor::officer("临汾市工信局", code(141000));
-        assert_eq!(app.notifications(&city).await.unwrap().len(), 0);
+        assert_eq!(app.notifications(&city, bangfu_store::PageRequest::first(500)).await.unwrap().items.len(), 0);
         app.escalate(&admin(), t0() + hours(25)).await.unwrap();
-        let notes = app.notifications(&city).await.unwrap();
+        let notes = app.notifications(&city, bangfu_store::PageRequest::first(500)).await.unwrap().items;
         assert_eq!(notes.len(), 1);
         assert_eq!(notes[0].need_id, Some(n.id));
         assert_eq!(notes[0].text_zh, "上报诉求：厂房消防验收（临汾市工信局）——曲沃县工信局超过 24 小时未响应，上报临汾市工信局");
         assert!(notes[0].text_en.starts_with("Need escalated to you: 厂房消防验收 — "), "{}", notes[0].text_en);
         // The province hears of it only when it reaches the province.
-        assert_eq!(app.notifications(&Actor::officer("省", code(140000))).await.unwrap().len(), 0);
+        assert_eq!(app.count_notifications(&Actor::officer("省", code(140000))).await.unwrap(), 0);
     }
 
     async fn a_need_acted_on_or_closed_does_not_escalate(db) {

@@ -146,8 +146,9 @@ fn file() -> impl Strategy<Value = File> {
 
 /// What the import may have changed: the registry as exported and the number of audit events.
 async fn state(app: &App) -> (String, usize) {
-    let registry = app.export_registry(&Actor::system("fuzz"), RegistryFormat::Jsonl).await.unwrap();
-    (registry, app.verify_audit().await.unwrap().events)
+    let mut registry = Vec::new();
+    app.export_registry(&Actor::system("fuzz"), RegistryFormat::Jsonl, &mut registry).await.unwrap();
+    (String::from_utf8(registry).unwrap(), app.verify_audit().await.unwrap().events)
 }
 
 fn fuzz(db: TestDb) {

@@ -125,7 +125,7 @@ bangfu_store::backend_tests! {
         let drafted: serde_json::Value = serde_json::from_str(&timeline.last().unwrap().payload).unwrap();
         assert_eq!(drafted["number"], "晋工信函〔2020〕1号");
         assert_eq!(drafted["recipients"][1]["name"], "东莞市工业和信息化局");
-        let notes = app.notifications(&province()).await.unwrap();
+        let notes = app.notifications(&province(), bangfu_store::PageRequest::first(500)).await.unwrap().items;
         assert!(notes.iter().any(|n| n.text_zh.starts_with("公函草稿待发出：晋工信函〔2020〕1号")), "{notes:?}");
     }
 

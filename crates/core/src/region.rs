@@ -132,6 +132,8 @@ pub struct RegionTree {
     regions: Vec<Region>,
     /// Simplified name and name stem → indexes into `regions`.
     by_name: BTreeMap<String, Vec<usize>>,
+    /// Index of a region → indexes of its children.
+    children_of: Vec<Vec<usize>>,
 }
 
 static EMBEDDED: OnceLock<RegionTree> = OnceLock::new();
@@ -189,14 +191,17 @@ impl RegionTree {
                 by_name.entry(stem.to_string()).or_default().push(i);
             }
         }
-        let tree = RegionTree { regions, by_name };
-        for r in &tree.regions {
+        let mut tree = RegionTree { regions, by_name, children_of: Vec::new() };
+        let mut children_of = vec![Vec::new(); tree.regions.len()];
+        for (i, r) in tree.regions.iter().enumerate() {
             if let Some(p) = r.parent {
-                if tree.get(p).is_none() {
+                let Some(parent) = tree.index_of(p) else {
                     return Err(format!("region {} has unknown parent {p}", r.code));
-                }
+                };
+                children_of[parent].push(i);
             }
         }
+        tree.children_of = children_of;
         Ok(tree)
     }
 
@@ -213,7 +218,11 @@ impl RegionTree {
     }
 
     pub fn get(&self, code: RegionCode) -> Option<&Region> {
-        self.regions.binary_search_by_key(&code, |r| r.code).ok().map(|i| &self.regions[i])
+        self.index_of(code).map(|i| &self.regions[i])
+    }
+
+    fn index_of(&self, code: RegionCode) -> Option<usize> {
+        self.regions.binary_search_by_key(&code, |r| r.code).ok()
     }
 
     /// The region with this code; only for codes already known to exist.
@@ -374,7 +383,45 @@ impl RegionTree {
     /// Whether the department of `department` has `code` inside its jurisdiction.
     pub fn jurisdiction_contains(&self, department: RegionCode, code: RegionCode) -> bool {
         let department = self.department_region(department);
-        code == department || self.ancestors(code).iter().any(|a| a.code == department)
+        code == department || self.get(code).is_some_and(|region| self.has_ancestor(region, department))
+    }
+
+    /// The codes inside the jurisdiction of `department` (as [`RegionTree::jurisdiction_contains`]
+    /// decides it), as runs of consecutive codes of the tree, each given by its first and last
+    /// code: a code of the tree is inside the jurisdiction exactly when it lies in one of the
+    /// runs. GB/T 2260 numbers a region's units under its own prefix, so this is one run in
+    /// practice (141000–141082 for 临汾市); a database compares a region column against it with
+    /// `BETWEEN`, which an index on the column answers. Empty for a code not in the tree.
+    pub fn jurisdiction_runs(&self, department: RegionCode) -> Vec<(RegionCode, RegionCode)> {
+        let Some(top) = self.index_of(self.department_region(department)) else { return Vec::new() };
+        // The region and its descendants, as positions in the sorted tree.
+        let mut inside = vec![top];
+        let mut next = 0;
+        while let Some(&i) = inside.get(next) {
+            inside.extend_from_slice(&self.children_of[i]);
+            next += 1;
+        }
+        inside.sort_unstable();
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for i in inside {
+            match runs.last_mut() {
+                Some(run) if run.1 + 1 == i => run.1 = i,
+                _ => runs.push((i, i)),
+            }
+        }
+        runs.into_iter().map(|(first, last)| (self.regions[first].code, self.regions[last].code)).collect()
+    }
+
+    /// Whether `ancestor` is above `region` in the tree (without allocating, unlike `ancestors`).
+    fn has_ancestor(&self, region: &Region, ancestor: RegionCode) -> bool {
+        let mut next = region.parent;
+        while let Some(code) = next {
+            if code == ancestor {
+                return true;
+            }
+            next = self.get(code).and_then(|r| r.parent);
+        }
+        false
     }
 
     /// "山西省临汾市曲沃县": the region's name prefixed with its ancestors' (the municipalities'
@@ -522,6 +569,43 @@ mod tests {
         assert!(t.jurisdiction_contains(code(141021), code(141021)));
         assert!(!t.jurisdiction_contains(code(141081), code(141021)));
         assert!(t.jurisdiction_contains(code(110000), code(110106)));
+    }
+
+    #[test]
+    fn the_jurisdiction_runs_hold_exactly_the_codes_inside_for_every_department_of_the_tree() {
+        let t = tree();
+        let codes: Vec<RegionCode> = t.iter().map(|r| r.code).collect();
+        let province_of = |c: RegionCode| t.province_of(c).unwrap().code;
+        let mut by_province: BTreeMap<RegionCode, Vec<RegionCode>> = BTreeMap::new();
+        for c in &codes {
+            by_province.entry(province_of(*c)).or_default().push(*c);
+        }
+        let mut several_runs = Vec::new();
+        for department in t.iter() {
+            let runs = t.jurisdiction_runs(department.code);
+            // Provinces and cities against every code; a county against the codes of its province
+            // (every run of a county must lie inside it too).
+            let province = province_of(department.code);
+            let against = match department.level {
+                Level::County => {
+                    assert!(runs.iter().all(|(first, last)| province_of(*first) == province && province_of(*last) == province));
+                    &by_province[&province]
+                }
+                Level::Province | Level::City => &codes,
+            };
+            for code in against {
+                let in_runs = runs.iter().any(|(first, last)| first <= code && code <= last);
+                assert_eq!(in_runs, t.jurisdiction_contains(department.code, *code), "department {}, code {code}: runs {runs:?}", department.code);
+            }
+            if runs.len() != 1 {
+                several_runs.push(department.code);
+            }
+        }
+        assert!(several_runs.is_empty(), "one run per department expected, several for {several_runs:?}");
+        assert_eq!(t.jurisdiction_runs(code(141000)), [(code(141000), code(141082))]);
+        assert_eq!(t.jurisdiction_runs(code(141021)), [(code(141021), code(141021))]);
+        assert_eq!(t.jurisdiction_runs(code(500200)), t.jurisdiction_runs(code(500000)), "a municipality's statistical row stands for it");
+        assert!(t.jurisdiction_runs(code(999999)).is_empty());
     }
 
     #[test]

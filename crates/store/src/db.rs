@@ -100,6 +100,12 @@ pub(crate) fn query_owned(sql: String) -> Stmt {
 }
 
 impl Stmt {
+    /// The same statement behind `prefix` (`EXPLAIN …` in tests).
+    #[cfg(test)]
+    pub(crate) fn prefixed(self, prefix: &str) -> Stmt {
+        Stmt { sql: Cow::Owned(format!("{prefix}{}", self.sql)), args: self.args }
+    }
+
     pub(crate) fn bind(mut self, arg: impl Into<Arg>) -> Stmt {
         self.args.push(arg.into());
         self
@@ -235,6 +241,15 @@ pub(crate) enum Exec<'c> {
 }
 
 impl Exec<'_> {
+    /// The same connection for one more statement, keeping this one for later.
+    pub(crate) fn reborrow(&mut self) -> Exec<'_> {
+        match self {
+            Exec::Pool(pool) => Exec::Pool(pool),
+            Exec::Conn(conn) => Exec::Conn(conn),
+            Exec::Lite(conn) => Exec::Lite(conn),
+        }
+    }
+
     /// Every row of `stmt`, each decoded by `decode`.
     pub(crate) async fn rows<T>(self, stmt: Stmt, mut decode: impl FnMut(&dyn Row) -> StoreResult<T>) -> StoreResult<Vec<T>> {
         match self {

@@ -106,7 +106,7 @@ fn session_and_user(row: &dyn Row) -> StoreResult<(SessionRow, UserRow, i64)> {
     Ok((session, UserRow::from_row(row)?, row.try_get("version")?))
 }
 
-fn aliased_enterprise(row: &dyn Row) -> StoreResult<EnterpriseRow> {
+pub(crate) fn aliased_enterprise(row: &dyn Row) -> StoreResult<EnterpriseRow> {
     Ok(EnterpriseRow {
         id: row.try_get("e_id")?,
         name: row.try_get("e_name")?,

@@ -16,6 +16,7 @@ mod copy;
 mod db;
 mod dialect;
 mod joins;
+pub mod lists;
 mod migrate;
 mod notify;
 mod read;
@@ -27,6 +28,7 @@ mod write;
 
 pub use copy::{CopyReport, TableCount};
 pub use joins::SelectedChoice;
+pub use lists::{Page, PageRequest};
 pub use notify::{Listener, MAX_PAYLOAD_BYTES, Notification};
 pub use read::ReadConn;
 pub use rows::*;

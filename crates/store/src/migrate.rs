@@ -13,6 +13,7 @@ use bangfu_core::routing::department_name;
 const MIGRATIONS: &[(&str, &str, &str)] = &[
     ("0001_init", include_str!("../migrations/sqlite/0001_init.sql"), include_str!("../migrations/postgres/0001_init.sql")),
     ("0002_scale", include_str!("../migrations/sqlite/0002_scale.sql"), include_str!("../migrations/postgres/0002_scale.sql")),
+    ("0003_lists", include_str!("../migrations/sqlite/0003_lists.sql"), include_str!("../migrations/postgres/0003_lists.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> StoreResult<()> {

@@ -3,7 +3,8 @@
 
 use bangfu_core::audit::{EventContent, GENESIS_HASH, verify_chain};
 use bangfu_store::testing::TestDb;
-use bangfu_store::{Backend, EnterpriseRow, EventRow, NewEvent, Store};
+use bangfu_store::lists::{NeedQuery, ProviderQuery, VisibleCases, VisibleNeeds, VisibleProviders};
+use bangfu_store::{Backend, CapabilityRow, CaseRow, EnterpriseRow, EventRow, NeedRow, NewEvent, NotificationRow, PageRequest, ProviderRow, Store, WriteTx};
 
 fn enterprise(credit_code: &str) -> EnterpriseRow {
     EnterpriseRow {
@@ -350,5 +351,128 @@ bangfu_store::backend_tests! {
         let err = source.copy_into(&target).await.unwrap_err();
         assert!(matches!(err, bangfu_store::StoreError::Conflict(_)), "{err}");
         assert!(err.to_string().contains("already holds data (enterprises 9, events 8, job_runs 1)"), "{err}");
+    }
+}
+
+/// A need of `case_id` owned by `owner`.
+fn need(case_id: i64, owner: &str, title: String) -> NeedRow {
+    NeedRow {
+        id: 0, case_id, kind: "labour".into(), title, specification: String::new(), quantity: 1.0, unit: String::new(),
+        requires: "{}".into(), deadline: None, max_distance_km: None, max_lead_time_h: None, scope: "local".into(),
+        owner: owner.into(), owner_tier: "county".into(), letter_to: None, solution_region: None, route_zh: String::new(),
+        route_en: String::new(), status: "open".into(), reached_owner_at: 0, supervised: 0, selected_candidate: None,
+        created_at: 0, updated_at: 0,
+    }
+}
+
+/// The writes that add one row to each list: a need of the county's case and one of the other
+/// county's case owned by the county (both visible to it), one it does not see, a provider
+/// (with a capability of the listed kind every other time), an event of the case, a notification.
+async fn add_rows(tx: &mut WriteTx, cases: (i64, i64), n: usize) {
+    let (quwo, houma) = cases;
+    tx.insert_need(&need(quwo, "141000", format!("quwo {n}"))).await.expect("a row of the list");
+    tx.insert_need(&need(houma, "141021", format!("houma owned by quwo {n}"))).await.expect("a row of the list");
+    tx.insert_need(&need(houma, "141081", format!("houma {n}"))).await.expect("a row of the list");
+    let provider = ProviderRow { id: 0, key: format!("p:{n}"), name: format!("提供方{n}"), region: "141021".into(), lon: None, lat: None, note: String::new(), created_at: 0 };
+    let provider = tx.insert_provider(&provider).await.expect("a row of the list");
+    let kind = if n.is_multiple_of(2) { "slitting" } else { "testing" };
+    tx.upsert_capability(&CapabilityRow { id: 0, provider_id: provider, kind: kind.into(), available: 1, attrs: "{}".into(), updated_at: 0, version: 0 }).await.expect("a row of the list");
+    tx.append_event(&NewEvent { at: n as i64, actor: "t".into(), action: "test".into(), entity: "x:1".into(), case_id: Some(quwo), payload: "{}".into() }).await.expect("a row of the list");
+    let note = NotificationRow { id: 0, department: Some("141021".into()), user_id: None, need_id: None, text_zh: format!("{n}"), text_en: format!("{n}"), created_at: 0, read_at: None };
+    tx.insert_notification(&note).await.expect("a row of the list");
+}
+
+/// Each id once, in increasing order; returns them.
+fn once_each(ids: &[i64], what: &str) -> Vec<i64> {
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{what}: not each once in id order: {ids:?}");
+    ids.to_vec()
+}
+
+bangfu_store::backend_tests! {
+    /// Keyset paging (issue 12): walking a list page by page while rows are inserted between the
+    /// pages returns no row twice, misses none of the rows there at the start, and ends with the
+    /// rows added meanwhile, exactly what a full read filtered by the same rule returns.
+    async fn paging_returns_every_row_once_while_rows_are_inserted_between_pages(db) {
+        let store = Store::open(db.url()).await.unwrap();
+        let mut tx = store.begin_write().await.unwrap();
+        let quwo_enterprise = tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await.unwrap();
+        let houma_enterprise = tx.insert_enterprise(&EnterpriseRow { region: "141081".into(), ..enterprise("91141081MA0KQ20203") }).await.unwrap();
+        let case = |enterprise_id, region: &str| CaseRow { id: 0, enterprise_id, title: "t".into(), region: region.into(), opened_at: 0, status: "active".into() };
+        let cases = (tx.insert_case(&case(quwo_enterprise, "141021")).await.unwrap(), tx.insert_case(&case(houma_enterprise, "141081")).await.unwrap());
+        for n in 0..16 {
+            add_rows(&mut tx, cases, n).await;
+        }
+        tx.commit().await.unwrap();
+
+        let county = VisibleNeeds {
+            cases: VisibleCases { regions: vec![("141021".into(), "141021".into())], stationed_department: Some("141021".into()), ..VisibleCases::default() },
+            owners: vec![("141021".into(), "141021".into())],
+            department: Some("141021".into()),
+            provider_id: None,
+        };
+        let needs = NeedQuery { visible: county, ..NeedQuery::default() };
+        let providers = ProviderQuery { visible: VisibleProviders::All, kind: Some("slitting".into()), regions: None, text: None };
+        let at_start = store.needs_page(&needs, PageRequest::first(500)).await.unwrap().items.iter().map(|n| n.id).collect::<Vec<_>>();
+        assert_eq!(at_start.len(), 32);
+
+        // Each list's cursor: `Some(after)` while it has pages left (`Some(None)`: the first).
+        let (mut need_ids, mut provider_ids, mut event_seqs, mut note_ids) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut cursors: [Option<Option<i64>>; 4] = [Some(None); 4];
+        let mut n = 100;
+        while cursors.iter().any(Option::is_some) {
+            let page = |after| PageRequest { after, limit: 3 };
+            if let Some(after) = cursors[0] {
+                let got = store.needs_page(&needs, page(after)).await.unwrap();
+                assert!(got.items.len() <= 3);
+                need_ids.extend(got.items.iter().map(|n| n.id));
+                cursors[0] = got.next.map(Some);
+            }
+            if let Some(after) = cursors[1] {
+                let got = store.providers_page(&providers, page(after)).await.unwrap();
+                for (p, caps) in &got.items {
+                    assert!(!caps.is_empty() && caps.iter().all(|c| c.kind == "slitting" && c.provider_id == p.id), "{caps:?}");
+                    provider_ids.push(p.id);
+                }
+                cursors[1] = got.next.map(Some);
+            }
+            if let Some(after) = cursors[2] {
+                let got = store.case_events_page(cases.0, page(after)).await.unwrap();
+                event_seqs.extend(got.items.iter().map(|e| e.seq));
+                cursors[2] = got.next.map(Some);
+            }
+            if let Some(after) = cursors[3] {
+                let got = store.notifications_page("141021", page(after)).await.unwrap();
+                note_ids.extend(got.items.iter().map(|n| n.id));
+                cursors[3] = got.next.map(Some);
+            }
+            // Rows arrive between two pages, for the first few pages, while every walk goes on.
+            if n < 104 && cursors.iter().all(Option::is_some) {
+                let mut tx = store.begin_write().await.unwrap();
+                add_rows(&mut tx, cases, n).await;
+                tx.commit().await.unwrap();
+                n += 1;
+            }
+        }
+        let need_ids = once_each(&need_ids, "needs");
+        assert!(at_start.iter().all(|id| need_ids.contains(id)), "every need there at the start");
+        let full: Vec<i64> = store.needs().await.unwrap().into_iter().filter(|n| n.case_id == cases.0 || n.owner == "141021").map(|n| n.id).collect();
+        assert_eq!(need_ids, full, "the walk ends with what a full read filtered by the same rule gives");
+        assert_eq!(store.count_needs(&needs).await.unwrap(), full.len() as i64);
+        assert!(n >= 102, "rows were inserted during the walk ({} times)", n - 100);
+        assert_eq!(full.len(), 32 + 2 * (n - 100), "the rows added meanwhile came too");
+
+        let mut slitting: Vec<i64> = Vec::new();
+        for p in store.providers().await.unwrap() {
+            if store.capabilities_of_provider(p.id).await.unwrap().iter().any(|c| c.kind == "slitting") {
+                slitting.push(p.id);
+            }
+        }
+        assert_eq!(once_each(&provider_ids, "providers"), slitting);
+        assert_eq!(store.count_providers(&providers).await.unwrap(), slitting.len() as i64);
+        let events: Vec<i64> = store.events_of_case(cases.0).await.unwrap().iter().map(|e| e.seq).collect();
+        assert_eq!(once_each(&event_seqs, "events"), events);
+        assert_eq!(store.count_case_events(cases.0).await.unwrap(), 16 + (n - 100) as i64);
+        assert_eq!(once_each(&note_ids, "notifications"), store.notifications_of_department("141021").await.unwrap().iter().rev().map(|n| n.id).collect::<Vec<_>>());
+        assert_eq!(store.count_notifications("141021").await.unwrap(), 16 + (n - 100) as i64);
     }
 }

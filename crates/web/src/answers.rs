@@ -1,4 +1,4 @@
-//! The JSON of the case answers (`/api/v1/cases/{id}`, `…/events`, `…/needs`), kept per case
+//! The JSON of the case answer (`/api/v1/cases/{id}`), kept per case
 //! while `App::case_detail_shared` hands back the same `Arc` — that is, while the database's
 //! version is unchanged — so that a case read serialises its ~50 KB once per change instead of
 //! once per request. Access is still checked by the app on every request before this is asked.
@@ -12,8 +12,6 @@ use std::sync::{Arc, Mutex};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CaseAnswer {
     Detail,
-    Events,
-    Needs,
 }
 
 /// Cases kept at most; beyond, the cache starts over.

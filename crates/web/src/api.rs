@@ -19,7 +19,9 @@ use bangfu_app::needs::NewNeed;
 use bangfu_app::plans::NewMilestone;
 use bangfu_app::registry::NewProvider;
 use bangfu_app::returns::NewDailyReturn;
-use bangfu_app::views::{CaseDetail, NeedFilter};
+use bangfu_app::registry_search::ProviderSearch;
+use bangfu_app::views::{CaseDetail, CaseFilter, LetterFilter, NeedFilter};
+use crate::lists::{ExportReader, csv_export, envelope, export_page, page_request, query_problem};
 use bangfu_core::model::{ApprovalStatus, LetterStatus, NeedStatus, Scope};
 use bangfu_core::region::Region;
 use chrono::{DateTime, Utc};
@@ -64,6 +66,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/needs/{id}/escalate", post(escalate_need))
         .route("/api/v1/needs/{id}/what-if", post(need_what_if))
         .route("/api/v1/escalations/run", post(run_escalations))
+        .route("/api/v1/letters", get(letters))
         .route("/api/v1/letters/{id}", get(letter))
         .route("/api/v1/letters/{id}/send", post(send_letter))
         .route("/api/v1/letters/{id}/acknowledge", post(acknowledge_letter))
@@ -172,23 +175,6 @@ impl ListFormat {
     }
 }
 
-/// A CSV export. Every cell goes through [`bangfu_core::text::csv_cell`], so that a cell typed
-/// as `=HYPERLINK(…)` reaches the spreadsheet as text, not as a formula.
-pub(crate) fn csv_response(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> ApiResult {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let fail = |e: csv::Error| Problem::from(bangfu_app::AppError::Internal(e.to_string()));
-    writer.write_record(header).map_err(fail)?;
-    for row in rows {
-        writer.write_record(row.iter().map(|cell| bangfu_core::text::csv_cell(cell).into_owned())).map_err(fail)?;
-    }
-    let bytes = writer.into_inner().map_err(|e| Problem::from(bangfu_app::AppError::Internal(e.to_string())))?;
-    Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.csv\""))],
-        bytes,
-    )
-        .into_response())
-}
-
 // ---- public ----
 
 async fn healthz() -> ApiResult {
@@ -273,9 +259,19 @@ async fn me(auth: Authenticated) -> ApiResult {
 
 // ---- enterprises and registry ----
 
-async fn enterprises(State(state): State<AppState>, auth: Authenticated) -> ApiResult {
-    let list = state.app.list_enterprises(&auth.actor).await?;
-    ok(json!({"items": list.iter().map(json::enterprise).collect::<Vec<_>>()}))
+/// Only the paging parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageQuery {
+    limit: Option<usize>,
+    after: Option<i64>,
+}
+
+async fn enterprises(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<PageQuery>) -> ApiResult {
+    let page = page_request(query.after, query.limit)?;
+    let list = state.app.list_enterprises(&auth.actor, page).await?;
+    let total = state.app.count_enterprises(&auth.actor).await?;
+    ok(envelope(&list, total, page, json::enterprise))
 }
 
 #[derive(Debug, Deserialize)]
@@ -296,22 +292,41 @@ async fn add_enterprise(State(state): State<AppState>, auth: Authenticated, Body
 }
 
 #[derive(Debug, Deserialize)]
-struct KindQuery {
+#[serde(deny_unknown_fields)]
+struct ProviderListQuery {
     kind: Option<String>,
+    place: Option<String>,
+    q: Option<String>,
+    limit: Option<usize>,
+    after: Option<i64>,
     format: Option<String>,
 }
 
-async fn providers(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<KindQuery>) -> ApiResult {
+/// The registry, searched and paged like the registry page (`App::search_providers`); the CSV
+/// export has one row per capability.
+async fn providers(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<ProviderListQuery>) -> ApiResult {
     let format = ListFormat::of(query.format.as_deref())?;
-    let list = state.app.list_providers(&auth.actor, query.kind.as_deref()).await?;
+    let search = ProviderSearch { kind: query.kind, place: query.place, text: query.q };
     if format == ListFormat::Csv {
-        let rows = list
-            .iter()
-            .flat_map(|(p, caps)| caps.iter().map(move |c| vec![p.id.to_string(), p.key.clone(), p.name.clone(), p.region.clone(), c.kind.clone(), (c.available != 0).to_string(), c.attrs.clone()]))
-            .collect();
-        return csv_response("capabilities", &["provider_id", "key", "name", "region", "kind", "available", "attrs"], rows);
+        let (app, actor) = (state.app.clone(), auth.actor.clone());
+        let read: ExportReader = Box::new(move |after| {
+            let (app, actor, search) = (app.clone(), actor.clone(), search.clone());
+            Box::pin(async move {
+                let page = app.search_providers(&actor, &search, export_page(after)).await?;
+                let rows = page
+                    .items
+                    .iter()
+                    .flat_map(|(p, caps)| caps.iter().map(move |c| vec![p.id.to_string(), p.key.clone(), p.name.clone(), p.region.clone(), c.kind.clone(), (c.available != 0).to_string(), c.attrs.clone()]))
+                    .collect();
+                Ok((rows, page.next))
+            })
+        });
+        return csv_export("capabilities", &["provider_id", "key", "name", "region", "kind", "available", "attrs"], read).await;
     }
-    ok(json!({"items": list.iter().map(|(p, caps)| json::provider_with_capabilities(p, caps)).collect::<Vec<_>>()}))
+    let page = page_request(query.after, query.limit)?;
+    let list = state.app.search_providers(&auth.actor, &search, page).await.map_err(query_problem)?;
+    let total = state.app.count_providers(&auth.actor, &search).await.map_err(query_problem)?;
+    ok(envelope(&list, total, page, |(p, caps)| json::provider_with_capabilities(p, caps)))
 }
 
 async fn provider(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
@@ -355,31 +370,39 @@ async fn set_capability(State(state): State<AppState>, auth: Authenticated, Path
 // ---- cases ----
 
 #[derive(Debug, Deserialize)]
-struct CaseQuery {
+#[serde(deny_unknown_fields)]
+struct CaseListQuery {
     region: Option<String>,
     status: Option<String>,
+    limit: Option<usize>,
+    after: Option<i64>,
     format: Option<String>,
 }
 
-async fn cases(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<CaseQuery>) -> ApiResult {
+async fn cases(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<CaseListQuery>) -> ApiResult {
     let format = ListFormat::of(query.format.as_deref())?;
-    let region = query.region.as_deref().map(|r| state.app.region(r, "region")).transpose()?;
-    let list: Vec<_> = state
-        .app
-        .list_cases(&auth.actor)
-        .await?
-        .into_iter()
-        .filter(|c| query.status.as_ref().is_none_or(|s| *s == c.case.status))
-        .filter(|c| region.is_none_or(|r| state.app.tree().jurisdiction_contains(r, bangfu_core::region::RegionCode::new_unchecked(c.case.region.parse().unwrap_or(0)))))
-        .collect();
+    let region = query.region.as_deref().map(|r| state.app.region(r, "region")).transpose().map_err(query_problem)?;
+    let filter = CaseFilter { region, status: query.status };
     if format == ListFormat::Csv {
-        let rows = list
-            .iter()
-            .map(|c| vec![c.case.id.to_string(), c.enterprise.name.clone(), c.case.region.clone(), c.case.status.clone(), json::time(c.case.opened_at), c.needs.to_string(), c.open_needs.to_string()])
-            .collect();
-        return csv_response("cases", &["id", "enterprise", "region", "status", "opened_at", "needs", "open_needs"], rows);
+        let (app, actor) = (state.app.clone(), auth.actor.clone());
+        let read: ExportReader = Box::new(move |after| {
+            let (app, actor, filter) = (app.clone(), actor.clone(), filter.clone());
+            Box::pin(async move {
+                let page = app.list_cases(&actor, &filter, export_page(after)).await?;
+                let rows = page
+                    .items
+                    .iter()
+                    .map(|c| vec![c.case.id.to_string(), c.enterprise.name.clone(), c.case.region.clone(), c.case.status.clone(), json::time(c.case.opened_at), c.needs.to_string(), c.open_needs.to_string()])
+                    .collect();
+                Ok((rows, page.next))
+            })
+        });
+        return csv_export("cases", &["id", "enterprise", "region", "status", "opened_at", "needs", "open_needs"], read).await;
     }
-    ok(json!({"items": list.iter().map(json::case_summary).collect::<Vec<_>>()}))
+    let page = page_request(query.after, query.limit)?;
+    let list = state.app.list_cases(&auth.actor, &filter, page).await.map_err(query_problem)?;
+    let total = state.app.count_cases(&auth.actor, &filter).await.map_err(query_problem)?;
+    ok(envelope(&list, total, page, json::case_summary))
 }
 
 #[derive(Debug, Deserialize)]
@@ -405,8 +428,11 @@ async fn case(State(state): State<AppState>, auth: Authenticated, PathParam(id):
     case_answer(&state, &auth, id, CaseAnswer::Detail, json::case_detail).await
 }
 
-async fn case_events(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
-    case_answer(&state, &auth, id, CaseAnswer::Events, |d| json!({"items": d.events.iter().map(json::event).collect::<Vec<_>>()})).await
+/// The case's timeline, paged by sequence number.
+async fn case_events(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, QueryParams(query): QueryParams<PageQuery>) -> ApiResult {
+    let page = page_request(query.after, query.limit)?;
+    let (events, total) = state.app.case_events(&auth.actor, id, page).await?;
+    ok(envelope(&events, total, page, json::event))
 }
 
 #[derive(Debug, Deserialize)]
@@ -465,44 +491,54 @@ async fn report_need(State(state): State<AppState>, auth: Authenticated, PathPar
     created(json::need_detail(&detail))
 }
 
-async fn case_needs(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
-    case_answer(&state, &auth, id, CaseAnswer::Needs, |d| json!({"items": d.needs.iter().map(json::need).collect::<Vec<_>>()})).await
+async fn case_needs(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, QueryParams(query): QueryParams<PageQuery>) -> ApiResult {
+    let page = page_request(query.after, query.limit)?;
+    let (needs, total) = state.app.case_needs(&auth.actor, id, page).await?;
+    ok(envelope(&needs, total, page, json::need))
 }
 
 #[derive(Debug, Deserialize)]
-struct NeedQuery {
+#[serde(deny_unknown_fields)]
+struct NeedListQuery {
     region: Option<String>,
     kind: Option<String>,
     status: Option<String>,
     owner: Option<String>,
     case_id: Option<i64>,
     limit: Option<usize>,
-    #[serde(default)]
-    offset: usize,
+    after: Option<i64>,
     format: Option<String>,
 }
 
-async fn needs(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<NeedQuery>) -> ApiResult {
-    let csv = ListFormat::of(query.format.as_deref())? == ListFormat::Csv;
+async fn needs(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<NeedListQuery>) -> ApiResult {
+    let format = ListFormat::of(query.format.as_deref())?;
     let filter = NeedFilter {
-        region: query.region.as_deref().map(|r| state.app.region(r, "region")).transpose()?,
+        region: query.region.as_deref().map(|r| state.app.region(r, "region")).transpose().map_err(query_problem)?,
         kind: query.kind,
         status: query.status,
         owner: query.owner,
         case_id: query.case_id,
-        // The CSV export holds exactly the filtered set, every page of it.
-        limit: if csv { None } else { Some(query.limit.unwrap_or(50).min(500)) },
-        offset: if csv { 0 } else { query.offset },
     };
-    let (page, total) = state.app.list_needs(&auth.actor, &filter).await?;
-    if csv {
-        let rows = page
-            .iter()
-            .map(|n| vec![n.id.to_string(), n.case_id.to_string(), n.kind.clone(), n.title.clone(), n.quantity.to_string(), n.unit.clone(), n.status.clone(), n.scope.clone(), n.owner.clone(), json::time(n.created_at)])
-            .collect();
-        return csv_response("needs", &["id", "case_id", "kind", "title", "quantity", "unit", "status", "scope", "owner", "created_at"], rows);
+    if format == ListFormat::Csv {
+        let (app, actor) = (state.app.clone(), auth.actor.clone());
+        let read: ExportReader = Box::new(move |after| {
+            let (app, actor, filter) = (app.clone(), actor.clone(), filter.clone());
+            Box::pin(async move {
+                let page = app.list_needs(&actor, &filter, export_page(after)).await?;
+                let rows = page
+                    .items
+                    .iter()
+                    .map(|n| vec![n.id.to_string(), n.case_id.to_string(), n.kind.clone(), n.title.clone(), n.quantity.to_string(), n.unit.clone(), n.status.clone(), n.scope.clone(), n.owner.clone(), json::time(n.created_at)])
+                    .collect();
+                Ok((rows, page.next))
+            })
+        });
+        return csv_export("needs", &["id", "case_id", "kind", "title", "quantity", "unit", "status", "scope", "owner", "created_at"], read).await;
     }
-    ok(json!({"items": page.iter().map(json::need).collect::<Vec<_>>(), "total": total, "offset": filter.offset, "limit": filter.limit}))
+    let page = page_request(query.after, query.limit)?;
+    let list = state.app.list_needs(&auth.actor, &filter, page).await.map_err(query_problem)?;
+    let total = state.app.count_needs(&auth.actor, &filter).await.map_err(query_problem)?;
+    ok(envelope(&list, total, page, json::need))
 }
 
 async fn need(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
@@ -590,6 +626,24 @@ async fn escalate_need(State(state): State<AppState>, auth: Authenticated, PathP
 async fn run_escalations(State(state): State<AppState>, auth: Authenticated) -> ApiResult {
     let report = state.app.escalate(&auth.actor, clock::now()).await?;
     ok(json::escalation_report(&report))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LetterListQuery {
+    status: Option<String>,
+    need_id: Option<i64>,
+    limit: Option<usize>,
+    after: Option<i64>,
+}
+
+/// The letters of the needs the caller may see.
+async fn letters(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<LetterListQuery>) -> ApiResult {
+    let page = page_request(query.after, query.limit)?;
+    let filter = LetterFilter { status: query.status, need_id: query.need_id };
+    let list = state.app.list_letters(&auth.actor, &filter, page).await.map_err(query_problem)?;
+    let total = state.app.count_letters(&auth.actor, &filter).await.map_err(query_problem)?;
+    ok(envelope(&list, total, page, json::letter))
 }
 
 async fn letter(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
@@ -758,7 +812,11 @@ async fn submit_daily_return(State(state): State<AppState>, auth: Authenticated,
     created(json::daily_return(&row))
 }
 
-async fn notifications(State(state): State<AppState>, auth: Authenticated) -> ApiResult {
-    let rows = state.app.notifications(&auth.actor).await?;
-    ok(json!({"items": rows.iter().map(json::notification).collect::<Vec<_>>()}))
+/// The notifications of the caller's department, oldest first: a client keeps the last `next`
+/// (or id) it saw and asks `after` it for what is new.
+async fn notifications(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<PageQuery>) -> ApiResult {
+    let page = page_request(query.after, query.limit)?;
+    let rows = state.app.notifications(&auth.actor, page).await?;
+    let total = state.app.count_notifications(&auth.actor).await?;
+    ok(envelope(&rows, total, page, json::notification))
 }

@@ -19,16 +19,43 @@ pub struct Operation {
     pub ok: (u16, fn() -> Value),
 }
 
-const NEED_FILTERS: &[(&str, &str, &str)] = &[
+/// The paging parameters every list takes (see `lists.rs`); each list's constant below repeats
+/// them after its filters.
+macro_rules! paged {
+    ($($filter:expr),* $(,)?) => {
+        &[
+            $($filter,)*
+            ("limit", "integer", "page size: 1 to 500, default 50 (above 500 is a 400 problem)"),
+            ("after", "integer", "start after this id: the `next` of the previous page (omit for the first page)"),
+        ]
+    };
+}
+
+const PAGE_ONLY: &[(&str, &str, &str)] = paged![];
+
+const NEED_FILTERS: &[(&str, &str, &str)] = paged![
     ("region", "string", "needs of enterprises inside this region (code or name)"),
     ("kind", "string", "need kind"),
     ("status", "string", "need status"),
     ("owner", "string", "owning department's region code"),
     ("case_id", "integer", "needs of this case"),
-    ("limit", "integer", "page size (default 50, at most 500)"),
-    ("offset", "integer", "page start"),
-    ("format", "string", "csv: export exactly the filtered set as CSV"),
+    ("format", "string", "csv: export the whole filtered set as CSV, streamed (no paging)"),
 ];
+
+const PROVIDER_FILTERS: &[(&str, &str, &str)] = paged![
+    ("kind", "string", "providers with a capability of this kind (only those capabilities are listed)"),
+    ("place", "string", "providers inside this region's jurisdiction (code or name)"),
+    ("q", "string", "name, key or note contains this text (ignoring case)"),
+    ("format", "string", "csv: export the whole filtered set as CSV, one row per capability, streamed"),
+];
+
+const CASE_FILTERS: &[(&str, &str, &str)] = paged![
+    ("region", "string", "cases of enterprises inside this region (code or name)"),
+    ("status", "string", "case status"),
+    ("format", "string", "csv: export the whole filtered set as CSV, streamed"),
+];
+
+const LETTER_FILTERS: &[(&str, &str, &str)] = paged![("status", "string", "draft, sent or acknowledged"), ("need_id", "integer", "the letters of this need")];
 
 pub const OPERATIONS: &[Operation] = &[
     Operation { method: "get", path: "/healthz", summary: "Liveness", tag: "system", auth: false, query: &[], body: None, ok: (200, status_schema) },
@@ -38,19 +65,19 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { method: "post", path: "/api/v1/auth/token", summary: "Log in: a bearer token for a username and password", tag: "auth", auth: false, query: &[], body: Some(credentials), ok: (200, token_schema) },
     Operation { method: "post", path: "/api/v1/auth/logout", summary: "End the session of this token", tag: "auth", auth: true, query: &[], body: None, ok: (200, status_schema) },
     Operation { method: "get", path: "/api/v1/me", summary: "The caller's account", tag: "auth", auth: true, query: &[], body: None, ok: (200, any_object) },
-    Operation { method: "get", path: "/api/v1/enterprises", summary: "Enterprises in the caller's jurisdiction", tag: "enterprises", auth: true, query: &[], body: None, ok: (200, || items(enterprise())) },
+    Operation { method: "get", path: "/api/v1/enterprises", summary: "Enterprises in the caller's jurisdiction", tag: "enterprises", auth: true, query: PAGE_ONLY, body: None, ok: (200, || page(enterprise())) },
     Operation { method: "post", path: "/api/v1/enterprises", summary: "Register an enterprise (credit code checked)", tag: "enterprises", auth: true, query: &[], body: Some(enterprise_input), ok: (201, enterprise) },
-    Operation { method: "get", path: "/api/v1/providers", summary: "The registry: providers and their capabilities", tag: "registry", auth: true, query: &[("kind", "string", "capability kind"), ("format", "string", "csv: export")], body: None, ok: (200, || items(any_object())) },
+    Operation { method: "get", path: "/api/v1/providers", summary: "The registry searched by kind, place and text: providers and their capabilities, paged", tag: "registry", auth: true, query: PROVIDER_FILTERS, body: None, ok: (200, || page(any_object())) },
     Operation { method: "post", path: "/api/v1/providers", summary: "Register a provider", tag: "registry", auth: true, query: &[], body: Some(provider_input), ok: (201, any_object) },
     Operation { method: "get", path: "/api/v1/providers/{id}", summary: "A provider with its capabilities", tag: "registry", auth: true, query: &[], body: None, ok: (200, any_object) },
     Operation { method: "put", path: "/api/v1/providers/{id}/capabilities/{kind}", summary: "Add or replace a provider's capability of a kind", tag: "registry", auth: true, query: &[], body: Some(capability_input), ok: (200, any_object) },
-    Operation { method: "get", path: "/api/v1/cases", summary: "Cases the caller may see", tag: "cases", auth: true, query: &[("region", "string", "inside this region"), ("status", "string", "case status"), ("format", "string", "csv: export")], body: None, ok: (200, || items(any_object())) },
+    Operation { method: "get", path: "/api/v1/cases", summary: "Cases the caller may see, filtered and paged", tag: "cases", auth: true, query: CASE_FILTERS, body: None, ok: (200, || page(any_object())) },
     Operation { method: "post", path: "/api/v1/cases", summary: "Open the case of an enterprise", tag: "cases", auth: true, query: &[], body: Some(case_input), ok: (201, any_object) },
     Operation { method: "get", path: "/api/v1/cases/{id}", summary: "A case with team, needs, approvals, shipments, letters and events", tag: "cases", auth: true, query: &[], body: None, ok: (200, any_object) },
     Operation { method: "post", path: "/api/v1/cases/{id}/team", summary: "Station a member on the case", tag: "cases", auth: true, query: &[], body: Some(team_input), ok: (201, any_object) },
-    Operation { method: "get", path: "/api/v1/cases/{id}/needs", summary: "The needs of a case", tag: "needs", auth: true, query: &[], body: None, ok: (200, || items(need())) },
+    Operation { method: "get", path: "/api/v1/cases/{id}/needs", summary: "The needs of a case, paged", tag: "needs", auth: true, query: PAGE_ONLY, body: None, ok: (200, || page(need())) },
     Operation { method: "post", path: "/api/v1/cases/{id}/needs", summary: "Report a need: routed (and sourced from the registry) at once", tag: "needs", auth: true, query: &[], body: Some(need_input), ok: (201, need) },
-    Operation { method: "get", path: "/api/v1/cases/{id}/events", summary: "The case's timeline (audit events)", tag: "cases", auth: true, query: &[], body: None, ok: (200, || items(event())) },
+    Operation { method: "get", path: "/api/v1/cases/{id}/events", summary: "The case's audit events by sequence number, paged", tag: "cases", auth: true, query: PAGE_ONLY, body: None, ok: (200, || page(event())) },
     Operation { method: "post", path: "/api/v1/cases/{id}/approvals", summary: "Open a green-channel approval", tag: "green channel", auth: true, query: &[], body: Some(approval_input), ok: (201, any_object) },
     Operation { method: "post", path: "/api/v1/cases/{id}/shipments", summary: "Record a shipment and its traffic pass", tag: "shipments", auth: true, query: &[], body: Some(shipment_input), ok: (201, any_object) },
     Operation { method: "get", path: "/api/v1/cases/{id}/returns", summary: "The enterprise's daily returns", tag: "returns", auth: true, query: &[], body: None, ok: (200, || items(any_object())) },
@@ -58,7 +85,7 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { method: "get", path: "/api/v1/cases/{id}/plan", summary: "The case's plan projected from now: critical path, first output and the delay open needs cause", tag: "plans", auth: true, query: &[], body: None, ok: (200, plan) },
     Operation { method: "put", path: "/api/v1/cases/{id}/plan", summary: "Replace the case's plan (milestones, dependencies, actuals, blocking needs); a cycle is refused naming its milestones", tag: "plans", auth: true, query: &[], body: Some(plan_input), ok: (200, plan) },
     Operation { method: "post", path: "/api/v1/approvals/{id}/decision", summary: "Move an approval to in_progress, approved or rejected", tag: "green channel", auth: true, query: &[], body: Some(decision_input), ok: (200, any_object) },
-    Operation { method: "get", path: "/api/v1/needs", summary: "Needs the caller may see, filtered and paged", tag: "needs", auth: true, query: NEED_FILTERS, body: None, ok: (200, need_page) },
+    Operation { method: "get", path: "/api/v1/needs", summary: "Needs the caller may see, filtered and paged", tag: "needs", auth: true, query: NEED_FILTERS, body: None, ok: (200, || page(need())) },
     Operation { method: "get", path: "/api/v1/needs/{id}", summary: "A need with its candidates and letters", tag: "needs", auth: true, query: &[], body: None, ok: (200, need) },
     Operation { method: "post", path: "/api/v1/needs/{id}/route", summary: "Source the need from the registry, ring by ring, and route it", tag: "needs", auth: true, query: &[], body: None, ok: (200, need) },
     Operation { method: "post", path: "/api/v1/needs/{id}/broadcast", summary: "Broadcast the need to the departments of a ring", tag: "needs", auth: true, query: &[], body: Some(broadcast_input), ok: (200, any_object) },
@@ -71,10 +98,11 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { method: "post", path: "/api/v1/needs/{id}/escalate", summary: "Push the need up one tier at once (上报), or flag it for supervision (督办) at the top, with a reason", tag: "escalation", auth: true, query: &[], body: Some(escalate_input), ok: (200, escalated_need) },
     Operation { method: "post", path: "/api/v1/needs/{id}/what-if", summary: "If this open need resolved at resolves_at, where would first output move?", tag: "plans", auth: true, query: &[], body: Some(what_if_input), ok: (200, what_if) },
     Operation { method: "post", path: "/api/v1/escalations/run", summary: "Run one escalation pass at the server's now (admins; servers run it every minute)", tag: "escalation", auth: true, query: &[], body: None, ok: (200, escalation_report) },
+    Operation { method: "get", path: "/api/v1/letters", summary: "Letters of the needs the caller may see, filtered and paged", tag: "letters", auth: true, query: LETTER_FILTERS, body: None, ok: (200, || page(letter())) },
     Operation { method: "get", path: "/api/v1/letters/{id}", summary: "An official letter (公函): Chinese text and English rendering, status", tag: "letters", auth: true, query: &[], body: None, ok: (200, letter) },
     Operation { method: "post", path: "/api/v1/letters/{id}/send", summary: "The letter was sent (draft → sent)", tag: "letters", auth: true, query: &[], body: Some(note_input), ok: (200, letter) },
     Operation { method: "post", path: "/api/v1/letters/{id}/acknowledge", summary: "The letter was answered (sent → acknowledged)", tag: "letters", auth: true, query: &[], body: Some(note_input), ok: (200, letter) },
-    Operation { method: "get", path: "/api/v1/notifications", summary: "Notifications of the caller's department", tag: "notifications", auth: true, query: &[], body: None, ok: (200, || items(any_object())) },
+    Operation { method: "get", path: "/api/v1/notifications", summary: "Notifications of the caller's department, oldest first, paged (ask after the last seen for what is new)", tag: "notifications", auth: true, query: PAGE_ONLY, body: None, ok: (200, || page(any_object())) },
 ];
 
 fn any_object() -> Value {
@@ -123,8 +151,11 @@ fn need() -> Value {
             "registry_version": {"type": "integer"}, "screened_at": {"type": "string"}}}}})
 }
 
-fn need_page() -> Value {
-    json!({"type": "object", "required": ["items", "total"], "properties": {"items": {"type": "array", "items": need()}, "total": {"type": "integer"}, "offset": {"type": "integer"}, "limit": nullable("integer")}})
+/// One page of a list (see `lists.rs`).
+fn page(item: Value) -> Value {
+    json!({"type": "object", "required": ["items", "total", "limit", "next"], "properties": {
+        "items": {"type": "array", "items": item}, "total": {"type": "integer", "minimum": 0},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 500}, "next": nullable("integer")}})
 }
 
 fn event() -> Value {

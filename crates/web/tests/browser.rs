@@ -34,7 +34,7 @@ async fn spawn_server() -> TestServer {
     let admin = Actor::system("test");
     bangfu_app::demo::load(&app, &admin).await.unwrap();
     let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    let enterprise_id = app.list_enterprises(&admin).await.unwrap().iter().find(|e| e.name == ENTERPRISE).unwrap().id;
+    let enterprise_id = app.list_enterprises(&admin, bangfu_store::PageRequest::first(500)).await.unwrap().items.iter().find(|e| e.name == ENTERPRISE).unwrap().id;
     for (username, display, role, department, enterprise) in [
         ("quwo", "曲沃县工信局干部", "officer", Some("141021"), None),
         ("houma", "侯马市工信局干部", "officer", Some("141081"), None),

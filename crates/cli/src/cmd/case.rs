@@ -37,17 +37,32 @@ pub fn run(args: Args) -> CliResult {
         match args.command {
             Command::List { db, json } => {
                 let app = db.open().await?;
-                let cases = app.list_cases(&operator()).await.map_err(app_error)?;
+                // Page by page, printed as read (a province has thousands of cases).
+                let (mut after, mut printed) = (None, 0);
                 if json {
-                    let items: Vec<_> = cases.iter().map(bangfu_web::json::case_summary).collect();
-                    println!("{}", serde_json::Value::Array(items));
-                } else {
-                    for c in &cases {
-                        println!("{}\t{}\t{}\t{} open / {} needs", c.case.id, printable(&c.enterprise.name), c.case.region, c.open_needs, c.needs);
+                    print!("[");
+                }
+                loop {
+                    let page = bangfu_store::PageRequest { after, limit: bangfu_store::lists::MAX_PAGE };
+                    let cases = app.list_cases(&operator(), &Default::default(), page).await.map_err(app_error)?;
+                    for c in &cases.items {
+                        if json {
+                            print!("{}{}", if printed == 0 { "" } else { "," }, bangfu_web::json::case_summary(c));
+                        } else {
+                            println!("{}\t{}\t{}\t{} open / {} needs", c.case.id, printable(&c.enterprise.name), c.case.region, c.open_needs, c.needs);
+                        }
+                        printed += 1;
+                    }
+                    match cases.next {
+                        Some(next) => after = Some(next),
+                        None => break,
                     }
                 }
+                if json {
+                    println!("]");
+                }
                 app.close().await;
-                Ok(if cases.is_empty() { Outcome::NotFound } else { Outcome::Ok })
+                Ok(if printed == 0 { Outcome::NotFound } else { Outcome::Ok })
             }
             Command::Show { id, db, json } => {
                 let app = db.open().await?;

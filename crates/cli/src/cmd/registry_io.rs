@@ -85,10 +85,14 @@ pub fn run_export(args: ExportArgs) -> CliResult {
     };
     runtime()?.block_on(async {
         let app = db.open().await?;
-        let text = app.export_registry(&operator(), format).await.map_err(app_error)?;
         match out {
-            Some(path) => std::fs::write(&path, text).map_err(|e| bad_input(format!("cannot write {}: {e}", path.display())))?,
-            None => print!("{text}"),
+            Some(path) => {
+                let file = std::fs::File::create(&path).map_err(|e| bad_input(format!("cannot write {}: {e}", path.display())))?;
+                let mut file = std::io::BufWriter::new(file);
+                app.export_registry(&operator(), format, &mut file).await.map_err(app_error)?;
+                std::io::Write::flush(&mut file).map_err(|e| bad_input(format!("cannot write {}: {e}", path.display())))?;
+            }
+            None => app.export_registry(&operator(), format, &mut std::io::stdout().lock()).await.map_err(app_error)?,
         }
         app.close().await;
         Ok(Outcome::Ok)

@@ -1,19 +1,23 @@
-//! The dashboard (`/`): the cases the user's department sees, open needs by owning tier and
-//! status, the needs that are overdue or escalated, a map of the enterprises and their providers,
-//! recent events and the department's notifications — all from `App::dashboard` — under a banner
-//! when the database holds the synthetic province exercise.
+//! The dashboard (`/`): a page of the cases the user's department sees (with a pager), open needs
+//! by owning tier and status, a page of the needs that are overdue or escalated (with a pager of
+//! its own), a map of the enterprises on the page and their providers, recent events and the
+//! department's latest notifications — all from `App::dashboard`, which counts in the database
+//! and reads pages, never a whole table — under a banner when the database holds the synthetic
+//! province exercise.
 
 use super::events::{EventView, describe};
 use super::map::{Link, Marker, MarkerKind, render as render_map};
+use super::pager::Pager;
 use super::session::{PageUser, render};
 use super::ui::{Lang, Ui, time};
 use crate::{AppState, clock};
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use bangfu_app::dashboard::{FirstOutput, Overdue};
+use bangfu_app::dashboard::{ATTENTION_PER_PAGE, CASES_PER_PAGE, DashboardPages, FirstOutput, Overdue};
+use bangfu_store::PageRequest;
+use serde::Deserialize;
 use bangfu_core::model::{NeedStatus, Role, Tier};
-use std::collections::BTreeMap;
 
 pub struct CaseLine {
     pub id: i64,
@@ -55,6 +59,10 @@ struct DashboardPage {
     /// The database holds the synthetic province exercise (`bangfu demo --scale province`).
     exercise: bool,
     cases: Vec<CaseLine>,
+    total_cases: i64,
+    cases_pager: Pager,
+    total_attention: i64,
+    attention_pager: Pager,
     statuses: Vec<String>,
     tiers: Vec<TierRow>,
     attention: Vec<AttentionLine>,
@@ -76,19 +84,30 @@ fn overdue_text(overdue: &Overdue, lang: Lang) -> String {
     }
 }
 
-pub async fn show(State(state): State<AppState>, user: PageUser) -> Response {
+/// Where each list of the dashboard starts (the `next` of its pager).
+#[derive(Debug, Default, Deserialize)]
+pub struct DashboardQuery {
+    cases_after: Option<i64>,
+    attention_after: Option<i64>,
+}
+
+pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Query<DashboardQuery>) -> Response {
     let lang = user.lang;
     let app = &state.app;
     let tree = app.tree();
     let now = clock::now();
-    let dashboard = match app.dashboard(&user.actor, now).await {
+    let pages = DashboardPages {
+        cases: PageRequest { after: query.cases_after, limit: CASES_PER_PAGE },
+        attention: PageRequest { after: query.attention_after, limit: ATTENTION_PER_PAGE },
+    };
+    let dashboard = match app.dashboard(&user.actor, now, pages).await {
         Ok(d) => d,
         Err(e) => return user.fail(&state, e),
     };
     // An enterprise user works on its own case; a provider user on its registry entry.
     match user.actor.role {
         Role::Enterprise => {
-            if let [only] = dashboard.cases.as_slice() {
+            if let ([only], 1) = (dashboard.cases.items.as_slice(), dashboard.total_cases) {
                 return Redirect::to(&format!("/cases/{}/enterprise", only.summary.case.id)).into_response();
             }
         }
@@ -103,9 +122,10 @@ pub async fn show(State(state): State<AppState>, user: PageUser) -> Response {
         Ok(present) => present,
         Err(e) => return user.fail(&state, e),
     };
-    let intro_case = dashboard.cases.iter().find(|c| c.summary.enterprise.credit_code == bangfu_app::demo::CREDIT_CODE).map(|c| c.summary.case.id);
+    let intro_case = dashboard.cases.items.iter().find(|c| c.summary.enterprise.credit_code == bangfu_app::demo::CREDIT_CODE).map(|c| c.summary.case.id);
     let cases = dashboard
         .cases
+        .items
         .iter()
         .map(|c| CaseLine {
             id: c.summary.case.id,
@@ -115,14 +135,14 @@ pub async fn show(State(state): State<AppState>, user: PageUser) -> Response {
             days_open: c.days_open,
             open_needs: c.summary.open_needs,
             needs: c.summary.needs,
-            first_output: match &c.first_output {
+            first_output: match c.first_output.clone() {
                 FirstOutput::Planned { at, finished: true, .. } => match lang {
                     Lang::Zh => format!("{}（已实现）", time(at.timestamp_millis())),
                     Lang::En => format!("{} (achieved)", time(at.timestamp_millis())),
                 },
-                FirstOutput::Planned { at, finished: false, delay_h } if *delay_h > 0.0 => match lang {
-                    Lang::Zh => format!("预计 {}（未决诉求推迟 {}）", time(at.timestamp_millis()), lang.hours(*delay_h)),
-                    Lang::En => format!("expected {} (open needs delay it by {})", time(at.timestamp_millis()), lang.hours(*delay_h)),
+                FirstOutput::Planned { at, finished: false, delay_h } if delay_h > 0.0 => match lang {
+                    Lang::Zh => format!("预计 {}（未决诉求推迟 {}）", time(at.timestamp_millis()), lang.hours(delay_h)),
+                    Lang::En => format!("expected {} (open needs delay it by {})", time(at.timestamp_millis()), lang.hours(delay_h)),
                 },
                 FirstOutput::Planned { at, .. } => match lang {
                     Lang::Zh => format!("预计 {}", time(at.timestamp_millis())),
@@ -150,6 +170,7 @@ pub async fn show(State(state): State<AppState>, user: PageUser) -> Response {
         .collect();
     let attention = dashboard
         .attention
+        .items
         .iter()
         .map(|a| {
             let mut flags: Vec<String> = a.overdue.iter().map(|o| overdue_text(o, lang)).collect();
@@ -170,25 +191,21 @@ pub async fn show(State(state): State<AppState>, user: PageUser) -> Response {
         })
         .collect();
 
-    let mut titles = BTreeMap::new();
-    for event in &dashboard.recent_events {
-        if let Some(id) = event.entity.strip_prefix("need:").and_then(|n| n.parse::<i64>().ok())
-            && let std::collections::btree_map::Entry::Vacant(slot) = titles.entry(id)
-            && let Ok(detail) = app.need_detail(&user.actor, id).await
-        {
-            slot.insert(detail.need.title);
-        }
-    }
-    let events = dashboard.recent_events.iter().map(|e| describe(e, lang, tree, &titles)).collect();
-    let notes = match app.notifications(&user.actor).await {
-        Ok(list) => list.iter().take(10).map(|n| NoteLine { at: time(n.created_at), text: lang.pick(&n.text_zh, &n.text_en).to_string(), need_id: n.need_id }).collect(),
+    let events = dashboard.recent_events.iter().map(|e| describe(e, lang, tree, &dashboard.need_titles)).collect();
+    let notes = match app.latest_notifications(&user.actor, 10).await {
+        Ok(list) => list.iter().map(|n| NoteLine { at: time(n.created_at), text: lang.pick(&n.text_zh, &n.text_en).to_string(), need_id: n.need_id }).collect(),
         Err(e) => return user.fail(&state, e),
     };
+    let cursor = |name: &str, value: Option<i64>| (name.to_string(), value.map(|v| v.to_string()).unwrap_or_default());
+    let (keep_cases, keep_attention) = (cursor("cases_after", query.cases_after), cursor("attention_after", query.attention_after));
+    let cases_pager = Pager::new(lang, "/", &[(&keep_attention.0, &keep_attention.1)], "cases_after", query.cases_after, &dashboard.cases, dashboard.total_cases);
+    let attention_pager =
+        Pager::new(lang, "/", &[(&keep_cases.0, &keep_cases.1)], "attention_after", query.attention_after, &dashboard.attention, dashboard.total_attention);
 
     // The map: each enterprise, and the providers of its needs.
     let mut markers = Vec::new();
     let mut links = Vec::new();
-    for line in &dashboard.cases {
+    for line in &dashboard.cases.items {
         let e = &line.summary.enterprise;
         let (Some(lon), Some(lat)) = (e.lon, e.lat) else { continue };
         let at = markers.len();
@@ -209,7 +226,8 @@ pub async fn show(State(state): State<AppState>, user: PageUser) -> Response {
 
     let statuses = open_statuses.iter().map(|s| lang.label(s.label()).to_string()).collect();
     let ui = user.ui(&state, "dashboard", lang.pick("工作台", "Dashboard"));
-    render(&DashboardPage { ui, intro_case, exercise, cases, statuses, tiers, attention, events, notes, map })
+    let (total_cases, total_attention) = (dashboard.total_cases, dashboard.total_attention);
+    render(&DashboardPage { ui, intro_case, exercise, cases, total_cases, cases_pager, total_attention, attention_pager, statuses, tiers, attention, events, notes, map })
 }
 
 /// A provider's name without the demo's 【假定…】 marks, for map labels (the pages show them in full).

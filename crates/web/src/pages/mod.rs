@@ -1,4 +1,4 @@
-//! The server-rendered pages: login, dashboard, case, need, registry and the enterprise view.
+//! The server-rendered pages: login, dashboard, case, needs list, need, registry and the enterprise view.
 //!
 //! Each handler turns the request into calls of `bangfu-app` and renders what comes back through
 //! an askama template (auto-escaped); the pages decide nothing of their own — who sees what,
@@ -16,6 +16,8 @@ mod form;
 mod gantt;
 mod map;
 mod need;
+mod needs;
+mod pager;
 mod registry;
 mod session;
 mod ui;
@@ -49,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/approvals", post(case::open_approval))
         .route("/cases/{id}/approvals/{approval}", post(case::decide_approval))
         .route("/cases/{id}/shipments", post(case::add_shipment))
+        .route("/needs", get(needs::show))
         .route("/needs/{id}", get(need::show))
         .route("/needs/{id}/letters/{letter}", get(need::letter))
         .route("/needs/{id}/{action}", post(need::act))

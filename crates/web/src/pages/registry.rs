@@ -1,4 +1,5 @@
-//! The registry pages: search providers by kind, place and text (`/registry`); add a provider;
+//! The registry pages: search providers by kind, place and text (`/registry`, a page at a time in
+//! the database with a pager, through `App::search_providers` like the API); add a provider;
 //! a provider's page with one form per kind of capability, whose errors stand beside the field
 //! they name (`/registry/providers/{id}`); and the import of a CSV or JSONL file (`/registry/import`), which shows
 //! its progress row by row as it goes (the page is streamed; a bar at the top fills without
@@ -6,6 +7,7 @@
 //! is checked before anything is written, and one bad line refuses the file, each named.
 
 use super::form::{FieldErrors, Fields, number};
+use super::pager::Pager;
 use super::session::{PageUser, render, render_with};
 use super::ui::{Lang, Ui, time};
 use crate::{AppState, clock};
@@ -20,7 +22,8 @@ use bangfu_app::registry_search::ProviderSearch;
 use bangfu_app::{AppError, access};
 use bangfu_core::capability::{CapabilityAttrs, SterilisationMethod};
 use bangfu_core::model::NeedKind;
-use bangfu_store::CapabilityRow;
+use bangfu_app::views::DEFAULT_PAGE;
+use bangfu_store::{CapabilityRow, Page, PageRequest};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -53,6 +56,9 @@ struct RegistryPage {
     text: String,
     search_error: String,
     providers: Vec<ProviderLine>,
+    /// How many providers match (all pages).
+    total: i64,
+    pager: Pager,
     can_add: bool,
     add: super::enterprise::Typed,
     add_errors: FieldErrors,
@@ -101,6 +107,8 @@ pub struct SearchQuery {
     kind: Option<String>,
     place: Option<String>,
     q: Option<String>,
+    /// Where the page starts (the pager's next).
+    after: Option<i64>,
 }
 
 fn kinds(lang: Lang) -> Vec<Choice> {
@@ -182,12 +190,21 @@ async fn registry_page(state: &AppState, user: &PageUser, query: SearchQuery, ad
         return user.fail(state, AppError::NotFound("the registry".into()));
     }
     let search = ProviderSearch { kind: query.kind.clone(), place: query.place.clone(), text: query.q.clone() };
-    let (found, search_error) = match state.app.search_providers(&user.actor, &search).await {
-        Ok(found) => (found, String::new()),
-        Err(AppError::BadInput(message)) => (Vec::new(), message),
+    // One page of the search, in the database (the same path as GET /api/v1/providers).
+    let request = PageRequest { after: query.after, limit: DEFAULT_PAGE };
+    let found = match state.app.search_providers(&user.actor, &search, request).await {
+        Ok(page) => state.app.count_providers(&user.actor, &search).await.map(|total| (page, total)),
+        Err(e) => Err(e),
+    };
+    let (found, total, search_error) = match found {
+        Ok((page, total)) => (page, total, String::new()),
+        Err(AppError::BadInput(message)) => (Page { items: Vec::new(), next: None }, 0, message),
         Err(e) => return user.fail(state, e),
     };
+    let (kind, place, text) = (query.kind.clone().unwrap_or_default(), query.place.clone().unwrap_or_default(), query.q.clone().unwrap_or_default());
+    let pager = Pager::new(lang, "/registry", &[("kind", &kind), ("place", &place), ("q", &text)], "after", query.after, &found, total);
     let providers = found
+        .items
         .iter()
         .map(|(p, caps)| ProviderLine {
             id: p.id,
@@ -203,11 +220,13 @@ async fn registry_page(state: &AppState, user: &PageUser, query: SearchQuery, ad
     let page = RegistryPage {
         ui,
         kinds: kinds(lang),
-        kind: query.kind.unwrap_or_default(),
-        place: query.place.unwrap_or_default(),
-        text: query.q.unwrap_or_default(),
+        kind,
+        place,
+        text,
         search_error,
         providers,
+        total,
+        pager,
         can_add: access::may_register(&user.actor),
         add,
         add_errors,
