@@ -15,7 +15,7 @@
 
 use crate::capability::Capability;
 use crate::model::Scope;
-use crate::routing::{RouteError, scope_between};
+use crate::routing::{Place, RouteError, scope_between};
 use crate::screening::{Candidate, NeedSpec, Reason, Rejection, Screener, rank_key_order};
 use crate::travel::TravelModel;
 use crate::widening::{rings, widen};
@@ -174,24 +174,28 @@ pub(crate) fn best_of<P: Ord + Clone, T: TravelModel + ?Sized>(
     best.map(|(capability, assessment)| screener.candidate(need, capability, &assessment)).transpose()
 }
 
-/// Scope from the enterprise to `region`, remembered per region during one screening.
-pub(crate) struct ScopeMemo<'t> {
+/// Scope from the enterprise to a capability's place: the enterprise's place found once per
+/// screening, each capability's held by the index ([`Place`] of its region).
+pub(crate) struct ScopeFrom<'t> {
     tree: &'t crate::region::RegionTree,
     from: crate::region::RegionCode,
-    known: std::collections::HashMap<crate::region::RegionCode, Scope>,
+    place: Place,
+    /// The index finds places in the embedded tree: with another tree, each scope is computed.
+    embedded: bool,
 }
 
-impl<'t> ScopeMemo<'t> {
-    pub(crate) fn new(tree: &'t crate::region::RegionTree, from: crate::region::RegionCode) -> Self {
-        ScopeMemo { tree, from, known: std::collections::HashMap::new() }
+impl<'t> ScopeFrom<'t> {
+    pub(crate) fn new(tree: &'t crate::region::RegionTree, from: crate::region::RegionCode) -> Result<Self, RouteError> {
+        let embedded = std::ptr::eq(tree, crate::region::RegionTree::embedded());
+        Ok(ScopeFrom { tree, from, place: Place::of(tree, from)?, embedded })
     }
 
-    pub(crate) fn scope(&mut self, to: crate::region::RegionCode) -> Result<Scope, RouteError> {
-        if let Some(scope) = self.known.get(&to) {
-            return Ok(*scope);
+    /// The scope to a capability in `region`, whose place the index found when it was added
+    /// (none for a region the tree does not know: then the error routing gives).
+    pub(crate) fn scope(&self, region: crate::region::RegionCode, place: Option<&Place>) -> Result<Scope, RouteError> {
+        match place {
+            Some(place) if self.embedded => Ok(self.place.scope_to(place)),
+            _ => scope_between(self.tree, self.from, region),
         }
-        let scope = scope_between(self.tree, self.from, to)?;
-        self.known.insert(to, scope);
-        Ok(scope)
     }
 }

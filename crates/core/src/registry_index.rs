@@ -17,10 +17,11 @@
 //! processing is never less than its quantity-free part. Every capability that survives the
 //! bounds is screened by the same rules as [`Screener::screen`].
 
-use crate::bounded_screening::{BoundedScreening, Bounds, ReasonCounts, ScopeMemo, best_of, nearness_order, ring_scope, squared_chord};
+use crate::bounded_screening::{BoundedScreening, Bounds, ReasonCounts, ScopeFrom, best_of, nearness_order, ring_scope, squared_chord};
 use crate::capability::{Capability, CapabilityAttrs, Requirement, SterilisationMethod, standard_key, text_key};
 use crate::model::{NeedKind, Scope};
-use crate::routing::RouteError;
+use crate::region::RegionTree;
+use crate::routing::{Place, RouteError};
 use crate::screening::{
     Assessment, Candidate, NeedSpec, Screener, Screening, capacity_shortfall, passes_without_travel, processing_h, rank_key_order, spec_check,
 };
@@ -66,6 +67,9 @@ pub struct RegistryIndex<P> {
     /// numbers instead of normalising texts.
     slot_keys: Vec<Vec<u32>>,
     interned: BTreeMap<String, u32>,
+    /// The routing place of each slot's region (none for a region the tree does not know), so
+    /// that the scope of each feasible capability is a comparison.
+    places: Vec<Option<Place>>,
     /// The generation of each slot: replacing its capability bumps it, leaving the old tree
     /// entries stale. (rstar's removal can leave a tree that a later insertion panics on, so
     /// entries are never removed; the trees are rebuilt when stale entries outnumber live ones.)
@@ -114,6 +118,7 @@ impl<P> Default for RegistryIndex<P> {
             slots: BTreeMap::new(),
             slot_keys: Vec::new(),
             interned: BTreeMap::new(),
+            places: Vec::new(),
             generations: Vec::new(),
             live_entries: 0,
             stale_entries: 0,
@@ -138,6 +143,7 @@ impl<P: Ord + Clone> RegistryIndex<P> {
         let generations = vec![0; capabilities.len()];
         let mut interned = BTreeMap::new();
         let slot_keys = capabilities.iter().map(|c| intern_keys(&mut interned, &c.attrs)).collect();
+        let places = capabilities.iter().map(|c| place_of(c.region)).collect();
         let mut index = RegistryIndex {
             capabilities,
             points,
@@ -145,6 +151,7 @@ impl<P: Ord + Clone> RegistryIndex<P> {
             slots,
             slot_keys,
             interned,
+            places,
             generations,
             live_entries: 0,
             stale_entries: 0,
@@ -190,6 +197,7 @@ impl<P: Ord + Clone> RegistryIndex<P> {
                 self.stale_entries += old;
                 self.generations[slot] = self.generations[slot].wrapping_add(1);
                 self.slot_keys[slot] = intern_keys(&mut self.interned, &capability.attrs);
+                self.places[slot] = place_of(capability.region);
                 self.capabilities[slot] = capability;
                 self.points[slot] = point;
                 slot
@@ -199,6 +207,7 @@ impl<P: Ord + Clone> RegistryIndex<P> {
                 self.slots.insert((capability.provider.clone(), kind), slot);
                 self.members.entry(kind).or_default().push(slot);
                 self.slot_keys.push(intern_keys(&mut self.interned, &capability.attrs));
+                self.places.push(place_of(capability.region));
                 self.capabilities.push(capability);
                 self.points.push(point);
                 self.generations.push(0);
@@ -381,7 +390,7 @@ impl<P: Ord + Clone> RegistryIndex<P> {
         let mut counts = ReasonCounts::default();
         let mut feasible: Vec<(usize, Scope)> = Vec::new();
         let mut nearest: [Vec<(f64, usize)>; 5] = Default::default();
-        let mut scopes = ScopeMemo::new(screener.tree, need.region);
+        let scopes = ScopeFrom::new(screener.tree, need.region)?;
         // A capability meets the requirement iff one of its offer keys is a key the requirement
         // accepts — except slitting, whose widths are compared as numbers.
         let wanted: Option<Vec<u32>> = match need.requires {
@@ -406,7 +415,7 @@ impl<P: Ord + Clone> RegistryIndex<P> {
                 (reasons[3], reasons[4]) = limits.far_and_slow(screener.travel, need, capability, d2);
             }
             if !reasons.contains(&true) {
-                feasible.push((slot, scopes.scope(capability.region)?));
+                feasible.push((slot, scopes.scope(capability.region, self.places[slot].as_ref())?));
                 continue;
             }
             for (i, _) in reasons.iter().enumerate().filter(|(_, r)| **r) {
@@ -425,7 +434,7 @@ impl<P: Ord + Clone> RegistryIndex<P> {
             None => None,
             Some(narrowest) => {
                 let ring = ring_scope(screener.tree, need, narrowest)?;
-                let among_best = candidates.iter().map(|c| scopes.scope(c.region)).collect::<Result<Vec<_>, _>>()?;
+                let among_best = candidates.iter().map(|c| scopes.scope(c.region, place_of(c.region).as_ref())).collect::<Result<Vec<_>, _>>()?;
                 if among_best.iter().any(|scope| *scope <= ring) {
                     None
                 } else {
@@ -645,6 +654,11 @@ fn offer_keys(attrs: &CapabilityAttrs) -> Vec<String> {
         | CapabilityAttrs::Equipment { item: text, .. }
         | CapabilityAttrs::Labour { skill: text, .. } => vec![text_key(text)],
     }
+}
+
+/// The routing place of a region of the embedded tree (the one routing reads).
+fn place_of(region: crate::region::RegionCode) -> Option<Place> {
+    Place::of(RegionTree::embedded(), region).ok()
 }
 
 /// A capability's offer keys as interned numbers.

@@ -146,21 +146,21 @@ impl std::error::Error for RouteError {}
 /// province or a county under its province), its province. The municipalities' statistical rows
 /// resolve to the municipality; a municipality is its own city and province.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Place {
+pub(crate) struct Place {
     department: RegionCode,
     city: Option<RegionCode>,
     province: RegionCode,
 }
 
 impl Place {
-    fn of(tree: &RegionTree, code: RegionCode) -> Result<Place, RouteError> {
+    pub(crate) fn of(tree: &RegionTree, code: RegionCode) -> Result<Place, RouteError> {
         let province = tree.province_of(code).ok_or(RouteError::UnknownRegion(code))?.code;
         Ok(Place { department: tree.department_region(code), city: tree.city_of(code).map(|c| c.code), province })
     }
 
     /// The scope of a solution at `solution` for an enterprise here: where the lowest common
     /// ancestor of the two sits.
-    fn scope_to(&self, solution: &Place) -> Scope {
+    pub(crate) fn scope_to(&self, solution: &Place) -> Scope {
         if self.department == solution.department {
             Scope::Local
         } else if self.city.is_some() && self.city == solution.city {
