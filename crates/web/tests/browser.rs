@@ -610,6 +610,9 @@ async fn scenario(browser: &Client, base: &str) -> Result<(), String> {
     browser.find(Locator::XPath("//table[contains(@class,'needs')]//a[contains(., '灭菌')]")).await.unwrap().click().await.unwrap();
     let reasons = text_of(browser, "#candidates").await;
     assert!(reasons.contains("超出上限"), "rejections say why: {reasons}");
+    // The bounded record says what was screened beside the listed ones.
+    let screened = text_of(browser, "#screened").await;
+    assert!(screened.starts_with("已筛查同类能力 3 项：可行 1 项") && screened.contains("距离过远 1 项"), "{screened}");
     screenshot(browser, "04-need-sterilisation", 1280).await;
     browser.back().await.unwrap();
 
@@ -689,7 +692,9 @@ async fn scenario(browser: &Client, base: &str) -> Result<(), String> {
     for path in [case_path.as_str(), need_path.as_str()] {
         browser.goto(&format!("{base}{path}")).await.unwrap();
         let page = browser.source().await.unwrap();
-        assert!(page.contains("<h1>404</h1>") && !page.contains(ENTERPRISE), "{path} is not found for 侯马市");
+        let title = page.split("<title>").nth(1).and_then(|t| t.split("</title>").next()).unwrap_or("");
+        let url = browser.current_url().await.unwrap();
+        assert!(page.contains("<h1>404</h1>") && !page.contains(ENTERPRISE), "{path} is not found for 侯马市: at {url}, title {title:?}");
     }
     screenshot(browser, "14-houma-404", 1280).await;
     Ok(())
