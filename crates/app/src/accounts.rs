@@ -9,7 +9,8 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use bangfu_core::model::Role;
 use bangfu_core::region::RegionCode;
-use bangfu_store::{SessionRow, UserRow};
+use bangfu_core::throttle::{Backoff, PER_ADDRESS, PER_USERNAME, Throttle};
+use bangfu_store::{LoginThrottleRow, SessionRow, UserRow};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -42,6 +43,42 @@ pub struct NewSession {
     pub csrf: String,
     pub actor: Actor,
     pub expires_at: DateTime<Utc>,
+}
+
+/// Rows of keys that failed last this long ago (and wait no more) are removed.
+const FORGET_THROTTLES_MS: i64 = 24 * 3_600_000;
+
+/// The two keys a login attempt is counted under.
+struct ThrottleKeys {
+    address: String,
+    username: String,
+}
+
+impl ThrottleKeys {
+    fn of(client: &str, username: &str) -> ThrottleKeys {
+        // Usernames are at most 64 characters: a longer one names no account, and its key is
+        // kept short.
+        let username: String = username.trim().chars().take(80).collect();
+        let client: String = client.trim().chars().take(64).collect();
+        ThrottleKeys { address: format!("addr:{client}"), username: format!("user:{username}") }
+    }
+
+    fn backoff(&self, key: &str) -> &'static Backoff {
+        if key.starts_with("addr:") { &PER_ADDRESS } else { &PER_USERNAME }
+    }
+}
+
+fn throttle_of(row: &LoginThrottleRow) -> Throttle {
+    Throttle { failures: u32::try_from(row.failures).unwrap_or(u32::MAX), last_failure_at: row.last_failure_at, blocked_until: row.blocked_until }
+}
+
+fn row_of(key: &str, throttle: &Throttle) -> LoginThrottleRow {
+    LoginThrottleRow { key: key.to_string(), failures: i64::from(throttle.failures), last_failure_at: throttle.last_failure_at, blocked_until: throttle.blocked_until }
+}
+
+/// The refusal of an attempt that must wait `ms` more (whole seconds, at least one).
+fn too_many(ms: i64) -> AppError {
+    AppError::TooManyAttempts(u64::try_from((ms + 999) / 1000).unwrap_or(1).max(1))
 }
 
 fn random_hex(bytes: usize) -> AppResult<String> {
@@ -149,12 +186,21 @@ impl App {
         Ok(user)
     }
 
-    /// Checks a password and opens a session. A wrong username or password is `Unauthorized`
-    /// with the same message, so usernames do not leak — nor does the time it takes: an unknown
-    /// user (or one without a password) costs the same argon2 verification as a wrong password,
-    /// against a hash made with the same parameters.
-    pub async fn login(&self, now: DateTime<Utc>, username: &str, password: &str) -> AppResult<NewSession> {
+    /// Checks a password and opens a session, for a client at address `client` ("" when there
+    /// is none to tell). A wrong username or password is `Unauthorized` with the same message,
+    /// so usernames do not leak — nor does the time it takes: an unknown user (or one without a
+    /// password) costs the same argon2 verification as a wrong password, against a hash made with
+    /// the same parameters.
+    ///
+    /// Attempts are limited per client address and per username, in the database so that every
+    /// server shares the count (`login_throttles`, [`bangfu_core::throttle`]): each attempt is
+    /// counted before the password is checked and taken back when it proves right; past the free
+    /// tries an attempt must wait, twice as long each time, up to minutes — `TooManyAttempts`
+    /// with the seconds left, before any password work.
+    pub async fn login(&self, now: DateTime<Utc>, client: &str, username: &str, password: &str) -> AppResult<NewSession> {
         let refused = || AppError::Unauthorized("wrong username or password".into());
+        let keys = ThrottleKeys::of(client, username);
+        self.count_login_attempt(&keys, to_millis(now)).await?;
         let user = self.store.user_by_username(username.trim()).await?;
         let stored = user.as_ref().and_then(|u| u.password_hash.clone());
         let password = password.to_string();
@@ -176,6 +222,7 @@ impl App {
         let csrf = random_hex(16)?;
         let expires_at = now + TimeDelta::hours(SESSION_HOURS);
         let mut tx = self.store.begin_write().await?;
+        self.take_back_login_attempt(&mut tx, &keys, to_millis(now)).await?;
         tx.insert_session(&SessionRow { token_hash: token_hash(&token), user_id: user.id, csrf: csrf.clone(), created_at: to_millis(now), expires_at: to_millis(expires_at) })
             .await?;
         Audit { actor: &actor, now, action: "user.login", entity: format!("user:{}", user.id), case_id: None, payload: json!({}) }.append(&mut tx).await?;
@@ -202,6 +249,39 @@ impl App {
             return Ok((None, Seen(version)));
         }
         Ok((Some((actor_of(&user)?, session.csrf)), Seen(version)))
+    }
+
+    /// Counts one login attempt against both keys, or refuses it while either must wait. Read
+    /// first outside the write (a refused flood writes nothing), then again under it.
+    async fn count_login_attempt(&self, keys: &ThrottleKeys, now: i64) -> AppResult<()> {
+        let wait = |rows: &[LoginThrottleRow]| rows.iter().filter_map(|row| keys.backoff(&row.key).wait_ms(&throttle_of(row), now)).max();
+        if let Some(ms) = wait(&self.store.login_throttles(&keys.address, &keys.username).await?) {
+            return Err(too_many(ms));
+        }
+        let mut tx = self.store.begin_write().await?;
+        let rows = tx.login_throttles(&keys.address, &keys.username).await?;
+        if let Some(ms) = wait(&rows) {
+            tx.rollback().await?;
+            return Err(too_many(ms));
+        }
+        for key in [&keys.address, &keys.username] {
+            let last = rows.iter().find(|r| &r.key == key).map(throttle_of);
+            let next = keys.backoff(key).after_attempt(last.as_ref(), now);
+            tx.put_login_throttle(&row_of(key, &next)).await?;
+        }
+        tx.forget_login_throttles(now - FORGET_THROTTLES_MS).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A right password: the username's count is cleared, the address's takes back this attempt.
+    async fn take_back_login_attempt(&self, tx: &mut bangfu_store::WriteTx, keys: &ThrottleKeys, now: i64) -> AppResult<()> {
+        tx.delete_login_throttle(&keys.username).await?;
+        if let Some(row) = tx.login_throttles(&keys.address, &keys.address).await?.into_iter().next() {
+            let back = PER_ADDRESS.after_success(&throttle_of(&row), now);
+            tx.put_login_throttle(&row_of(&keys.address, &back)).await?;
+        }
+        Ok(())
     }
 
     pub async fn logout(&self, now: DateTime<Utc>, token: &str) -> AppResult<()> {

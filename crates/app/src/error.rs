@@ -17,6 +17,10 @@ pub enum AppError {
     /// The actor may see it but not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// Too many failed logins lately from this address or for this username: try again after
+    /// this many seconds.
+    #[error("too many failed logins — try again in {0} s")]
+    TooManyAttempts(u64),
     /// The change contradicts the present state (a duplicate, a finished need…).
     #[error("{0}")]
     Conflict(String),

@@ -183,3 +183,61 @@ bangfu_store::backend_tests! {
         assert!(proposal.payload.contains("曲沃分切"), "{}", proposal.payload);
     }
 }
+
+bangfu_store::backend_tests! {
+    /// Issue 17, F8: five bad passwords locked any account, admin included, for 300 s — the
+    /// right password too — and nothing limited one address trying many usernames. Now (time a
+    /// parameter here): per username, five free tries, then 1 s, 2 s, 4 s … at most 5 minutes,
+    /// and the right password clears it; per address, twenty tries across usernames.
+    async fn f8_login_limits_back_off_per_username_and_per_address_without_locking_the_owner_out(db) {
+        use bangfu_app::accounts::NewUser;
+        let app = fresh_app(&db).await;
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let seconds = |s: i64| t0 + chrono::TimeDelta::seconds(s);
+        let user = NewUser { username: "admin1".into(), role: "admin".into(), password: "the right password".into(), ..NewUser::default() };
+        app.add_user(&Actor::system("t"), t0, user).await.unwrap();
+        let login = |at, client: &'static str, username: &'static str, password: &'static str| {
+            let app = app.clone();
+            async move { app.login(at, client, username, password).await }
+        };
+
+        for i in 0..5 {
+            assert!(matches!(login(seconds(i), "198.51.100.1", "admin1", "guess").await, Err(AppError::Unauthorized(_))));
+        }
+        // The sixth try waits 1 s, whatever the password — and costs no password check.
+        let checked = app.password_verifications();
+        assert!(matches!(login(seconds(4), "198.51.100.2", "admin1", "the right password").await, Err(AppError::TooManyAttempts(1))));
+        assert_eq!(app.password_verifications(), checked, "a refused attempt does no argon2 work");
+        assert!(login(seconds(5), "198.51.100.2", "admin1", "the right password").await.is_ok(), "the owner is back in after a second");
+        // The right password cleared the count: five free tries again.
+        for i in 0..5 {
+            assert!(matches!(login(seconds(10 + i), "198.51.100.1", "admin1", "guess").await, Err(AppError::Unauthorized(_))));
+        }
+
+        // A guesser from many addresses keeps going: the waits double, but never past 5 minutes.
+        let mut at = seconds(20);
+        let mut longest = 0;
+        for i in 0..40 {
+            match app.login(at, &format!("203.0.113.{i}"), "admin1", "guess").await {
+                Err(AppError::TooManyAttempts(wait)) => {
+                    longest = longest.max(wait);
+                    at += chrono::TimeDelta::seconds(i64::try_from(wait).unwrap());
+                }
+                Err(AppError::Unauthorized(_)) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(longest, 300, "the owner is never kept out longer than 5 minutes");
+        let owner_at = at + chrono::TimeDelta::seconds(300);
+        assert!(app.login(owner_at, "198.51.100.2", "admin1", "the right password").await.is_ok());
+
+        // One address trying many usernames: twenty tries, then it waits — for any username.
+        let names = ["a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9", "a10", "a11", "a12", "a13", "a14", "a15", "a16", "a17", "a18", "a19", "a20"];
+        let later = owner_at + chrono::TimeDelta::hours(2);
+        for name in names {
+            assert!(matches!(app.login(later, "192.0.2.50", name, "guess").await, Err(AppError::Unauthorized(_))), "{name}");
+        }
+        assert!(matches!(app.login(later, "192.0.2.50", "admin1", "the right password").await, Err(AppError::TooManyAttempts(_))));
+        assert!(app.login(later, "192.0.2.51", "admin1", "the right password").await.is_ok(), "another address is not held up");
+    }
+}

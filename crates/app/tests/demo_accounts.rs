@@ -14,7 +14,7 @@ bangfu_store::backend_tests! {
         load_accounts(&app, &admin, now).await.unwrap();
         load_accounts(&app, &admin, now).await.unwrap(); // a second time adds nothing and does not fail
         for (username, sees_case) in [("quwo", true), ("linfen", true), ("shanxi", true), ("houma", false), ("leader", true), ("enterprise", true), ("wanrong", false)] {
-            let session = app.login(now, username, DEMO_PASSWORD).await.unwrap();
+            let session = app.login(now, "test", username, DEMO_PASSWORD).await.unwrap();
             let cases = app.list_cases(&session.actor, &Default::default(), bangfu_store::PageRequest::first(500)).await.unwrap().items;
             assert_eq!(!cases.is_empty(), sees_case, "{username}");
         }

@@ -18,6 +18,7 @@ pub mod registry_index;
 pub mod routing;
 pub mod screening;
 pub mod text;
+pub mod throttle;
 pub mod travel;
 pub mod widening;
 

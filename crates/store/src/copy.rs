@@ -36,6 +36,7 @@ const TABLES: &[(&str, &[&str])] = &[
     ("milestone_blockers", &["milestone_id", "need_id"]),
     ("events", &["seq"]),
     ("job_runs", &["job", "slot"]),
+    ("login_throttles", &["key"]),
 ];
 
 /// Filled by the migrations themselves (identically on every database): compared, not copied.

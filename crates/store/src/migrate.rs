@@ -14,6 +14,7 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
     ("0001_init", include_str!("../migrations/sqlite/0001_init.sql"), include_str!("../migrations/postgres/0001_init.sql")),
     ("0002_scale", include_str!("../migrations/sqlite/0002_scale.sql"), include_str!("../migrations/postgres/0002_scale.sql")),
     ("0003_lists", include_str!("../migrations/sqlite/0003_lists.sql"), include_str!("../migrations/postgres/0003_lists.sql")),
+    ("0004_access", include_str!("../migrations/sqlite/0004_access.sql"), include_str!("../migrations/postgres/0004_access.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> StoreResult<()> {

@@ -101,6 +101,8 @@ reads! {
     fn user(id: i64) -> Option<UserRow> = "SELECT * FROM users WHERE id = $1";
     fn users() -> Vec<UserRow> = "SELECT * FROM users ORDER BY id";
     fn session(token_hash: &str) -> Option<SessionRow> = "SELECT * FROM sessions WHERE token_hash = $1";
+    /// The login limits of two keys (a client address and a username).
+    fn login_throttles(first: &str, second: &str) -> Vec<LoginThrottleRow> = "SELECT * FROM login_throttles WHERE key IN ($1, $2) ORDER BY key";
     fn department(region_code: &str) -> Option<DepartmentRow> = "SELECT * FROM departments WHERE region_code = $1";
     fn enterprise(id: i64) -> Option<EnterpriseRow> = "SELECT * FROM enterprises WHERE id = $1";
     fn enterprise_by_credit_code(credit_code: &str) -> Option<EnterpriseRow> = "SELECT * FROM enterprises WHERE credit_code = $1";

@@ -52,6 +52,11 @@ row_struct!(
     }
 );
 
+row_struct!(
+    /// The login limit of one key ('addr:…' or 'user:…'), see `bangfu_core::throttle`.
+    LoginThrottleRow { key: String, failures: i64, last_failure_at: i64, blocked_until: i64 }
+);
+
 row_struct!(CaseRow { id: i64, enterprise_id: i64, title: String, region: String, opened_at: i64, status: String });
 
 row_struct!(TeamMemberRow {

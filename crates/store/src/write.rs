@@ -411,6 +411,29 @@ impl WriteTx {
         }
     }
 
+    /// Records the login limit of a key (the row replaces the key's last one).
+    pub async fn put_login_throttle(&mut self, t: &LoginThrottleRow) -> StoreResult<()> {
+        let q = query(
+            "INSERT INTO login_throttles (key, failures, last_failure_at, blocked_until) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at, blocked_until = excluded.blocked_until",
+        )
+        .bind(&t.key)
+        .bind(t.failures)
+        .bind(t.last_failure_at)
+        .bind(t.blocked_until);
+        self.exec_stmt(q, "login limit").await.map(drop)
+    }
+
+    /// Forgets the login limit of a key.
+    pub async fn delete_login_throttle(&mut self, key: &str) -> StoreResult<()> {
+        self.exec_stmt(query("DELETE FROM login_throttles WHERE key = $1").bind(key), "login limit").await.map(drop)
+    }
+
+    /// Forgets the login limits of keys that failed last before `before` and wait no more.
+    pub async fn forget_login_throttles(&mut self, before: i64) -> StoreResult<u64> {
+        self.exec_stmt(query("DELETE FROM login_throttles WHERE last_failure_at < $1 AND blocked_until < $2").bind(before).bind(before), "login limits").await
+    }
+
     /// Inserts a candidate or refreshes the screening of the same provider for the same need.
     pub async fn upsert_candidate(&mut self, c: &CandidateRow) -> StoreResult<i64> {
         let q = query(

@@ -4,13 +4,13 @@
 //! which generates the OpenAPI document from the same table.
 
 use crate::answers::CaseAnswer;
-use crate::auth::{Authenticated, LoginLimiter};
+use crate::auth::{Authenticated, client_address};
 use crate::{AppState, Problem, clock, json};
 use axum::Router;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use bangfu_app::cases::{NewEnterprise, NewTeamMember};
@@ -219,31 +219,16 @@ struct Credentials {
     password: String,
 }
 
-async fn token(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, Body(credentials): Body<Credentials>) -> ApiResult {
-    let client = peer.ip().to_string();
-    login_limited(&state.limiter, &client, &credentials.username)?;
-    match state.app.login(clock::now(), &credentials.username, &credentials.password).await {
-        Ok(session) => {
-            state.limiter.clear(&client, &credentials.username);
-            ok(json!({"token": session.token, "expires_at": session.expires_at.to_rfc3339(), "role": session.actor.role.as_str()}))
+async fn token(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, Body(credentials): Body<Credentials>) -> ApiResult {
+    let client = client_address(peer.ip(), &headers, &state.settings.trusted_proxies);
+    match state.app.login(clock::now(), &client, &credentials.username, &credentials.password).await {
+        Ok(session) => ok(json!({"token": session.token, "expires_at": session.expires_at.to_rfc3339(), "role": session.actor.role.as_str()})),
+        Err(bangfu_app::AppError::TooManyAttempts(seconds)) => {
+            let mut answer = Problem::from(bangfu_app::AppError::TooManyAttempts(seconds)).into_response();
+            answer.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+            Ok(answer)
         }
-        Err(e) => {
-            state.limiter.record_failure(&client, &credentials.username);
-            Err(e.into())
-        }
-    }
-}
-
-/// 429 when this client has failed to log in as this user too often lately.
-pub fn login_limited(limiter: &LoginLimiter, client: &str, username: &str) -> Result<(), Problem> {
-    match limiter.retry_after(client, username) {
-        Some(seconds) => Err(Problem {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            kind: "rate-limited",
-            title: "Too many login attempts",
-            detail: format!("too many failed logins — try again in {seconds} s"),
-        }),
-        None => Ok(()),
+        Err(e) => Err(e.into()),
     }
 }
 

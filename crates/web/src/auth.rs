@@ -1,16 +1,15 @@
 //! Who is calling the API: a bearer token (`Authorization: Bearer …`) and nothing else. The
 //! pages' session cookie is not accepted here: a browser sends it with any request another site
 //! makes it send, and the API checks no CSRF token, so the cookie would let any page act in the
-//! user's name. Login attempts are rate-limited per client address and username.
+//! user's name. Login attempts are limited per client address and username by the app, in the
+//! database (see `App::login`); [`client_address`] says which address.
 
 use crate::{AppState, Problem, clock};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use bangfu_app::{Actor, Seen};
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::net::IpAddr;
 
 pub const SESSION_COOKIE: &str = "bangfu_session";
 
@@ -59,33 +58,34 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
-/// Failed logins per (client, username) within a sliding window.
-#[derive(Debug, Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<(String, String), Vec<Instant>>>,
+/// The address a login attempt is counted under: the peer's own, or — when the peer is one of
+/// the `trusted` proxies — the last address of `X-Forwarded-For` that is not itself a trusted
+/// proxy (a client may write anything before it; the proxy appends the real one).
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> String {
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded.iter().rev().find(|a| !trusted.contains(a)).copied().unwrap_or(peer).to_string()
 }
 
-/// At most this many failures per window; then the client waits.
-const MAX_FAILURES: usize = 5;
-const WINDOW: Duration = Duration::from_secs(300);
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl LoginLimiter {
-    /// Seconds to wait before trying again, if the client must wait.
-    pub fn retry_after(&self, client: &str, username: &str) -> Option<u64> {
-        let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let list = failures.entry((client.to_string(), username.to_string())).or_default();
-        list.retain(|t| now.duration_since(*t) < WINDOW);
-        (list.len() >= MAX_FAILURES).then(|| list.first().map_or(1, |first| WINDOW.saturating_sub(now.duration_since(*first)).as_secs().max(1)))
-    }
-
-    pub fn record_failure(&self, client: &str, username: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures.entry((client.to_string(), username.to_string())).or_default().push(Instant::now());
-    }
-
-    pub fn clear(&self, client: &str, username: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures.remove(&(client.to_string(), username.to_string()));
+    #[test]
+    fn only_a_trusted_proxy_tells_the_client_address() {
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "6.6.6.6, 203.0.113.7".parse().unwrap());
+        assert_eq!(client_address(proxy, &headers, &[proxy]), "203.0.113.7", "the address the proxy appended");
+        assert_eq!(client_address("198.51.100.1".parse().unwrap(), &headers, &[proxy]), "198.51.100.1", "anyone else's claim is ignored");
+        assert_eq!(client_address(proxy, &HeaderMap::new(), &[proxy]), "10.0.0.2");
     }
 }

@@ -29,9 +29,18 @@ pub use problem::Problem;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub app: Arc<App>,
-    pub limiter: Arc<auth::LoginLimiter>,
     /// The JSON of case answers, per case version.
     pub answers: Arc<answers::CaseAnswers>,
+    pub settings: Arc<Settings>,
+}
+
+/// How this server is deployed.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    /// Load balancers or reverse proxies in front of the server: a request from one of them is
+    /// counted for login limits under the address it appends to `X-Forwarded-For`, not its own.
+    /// Requests from anywhere else are counted under their own address, whatever they claim.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Request bodies above this size are refused with 413.
@@ -41,7 +50,12 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The whole router: API and pages, with limits and security headers.
 pub fn router(app: App) -> axum::Router {
-    let state = AppState { app: Arc::new(app), limiter: Arc::new(auth::LoginLimiter::default()), answers: Arc::default() };
+    router_with(app, Settings::default())
+}
+
+/// [`router`] deployed with `settings`.
+pub fn router_with(app: App, settings: Settings) -> axum::Router {
+    let state = AppState { app: Arc::new(app), answers: Arc::default(), settings: Arc::new(settings) };
     let headers = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
@@ -70,5 +84,10 @@ pub async fn bind(addr: &str) -> std::io::Result<(TcpListener, SocketAddr)> {
 
 /// Serves until `shutdown` resolves.
 pub async fn serve(listener: TcpListener, app: App, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router(app).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
+    serve_with(listener, app, Settings::default(), shutdown).await
+}
+
+/// [`serve`] deployed with `settings`.
+pub async fn serve_with(listener: TcpListener, app: App, settings: Settings, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, router_with(app, settings).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
 }

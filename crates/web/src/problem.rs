@@ -38,6 +38,7 @@ impl From<AppError> for Problem {
             AppError::Unauthorized(_) => Problem::unauthorized(detail),
             AppError::Forbidden(_) => Problem { status: StatusCode::FORBIDDEN, kind: "forbidden", title: "Forbidden", detail },
             AppError::Conflict(_) => Problem { status: StatusCode::CONFLICT, kind: "conflict", title: "Conflict", detail },
+            AppError::TooManyAttempts(_) => Problem { status: StatusCode::TOO_MANY_REQUESTS, kind: "rate-limited", title: "Too many login attempts", detail },
             AppError::Internal(_) => {
                 eprintln!("internal error: {detail}");
                 Problem {

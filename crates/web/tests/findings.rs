@@ -531,6 +531,53 @@ bangfu_store::backend_tests! {
         assert_eq!(server.app.password_verifications(), before + 3);
     }
 
+    /// F8: five bad passwords locked any account for 300 s, the right password too; nothing
+    /// limited one address trying many usernames; each server kept its own count in memory.
+    /// Now the counts are rows every server shares, the waits start at a second and double.
+    async fn f8_login_limits_are_shared_by_every_server_and_back_off_per_username_and_address(db) {
+        let url = db.url().to_string();
+        let first = spawn(db).await;
+        // A second server on the same database, behind a proxy at 127.0.0.1 that it trusts to
+        // tell the client's address.
+        let (listener, addr) = bangfu_web::bind("127.0.0.1:0").await.unwrap();
+        let settings = bangfu_web::Settings { trusted_proxies: vec!["127.0.0.1".parse().unwrap()] };
+        tokio::spawn(bangfu_web::serve_with(listener, App::open(&url).await.unwrap(), settings, std::future::pending()));
+        let second = format!("http://{addr}");
+        let attempt = |base: &str, username: &str, password: &str, client: &str| {
+            first.client.post(format!("{base}/api/v1/auth/token")).header("x-forwarded-for", client).json(&json!({"username": username, "password": password}))
+        };
+
+        // Five wrong passwords for quwo, spread over both servers: the sixth try waits, on either.
+        for i in 0..5 {
+            let base = if i % 2 == 0 { &first.base } else { &second };
+            assert_eq!(first.answer(attempt(base, "quwo", "guess guess", "198.51.100.1")).await.status, 401);
+        }
+        let limited = first.answer(attempt(&second, "quwo", DEMO_PASSWORD, "198.51.100.1")).await;
+        assert_eq!(limited.status, 429, "{}", limited.text);
+        assert!(limited.is_problem() && limited.body["detail"].as_str().unwrap().contains("try again in 1 s"), "{}", limited.text);
+        assert_eq!(limited.header("retry-after"), "1");
+        assert_eq!(first.answer(attempt(&first.base, "quwo", DEMO_PASSWORD, "x")).await.status, 429, "the first server knows too");
+        // The owner waits a second, not five minutes.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        assert_eq!(first.answer(attempt(&first.base, "quwo", DEMO_PASSWORD, "x")).await.status, 200);
+
+        // One client (as the proxy tells it) trying many usernames: twenty tries, then it waits,
+        // whichever username it tries; another client behind the same proxy is not held up.
+        for i in 0..20 {
+            let answer = first.answer(attempt(&second, &format!("nobody{i}"), "guess guess", "203.0.113.66")).await;
+            assert_eq!(answer.status, 401, "try {i}: {}", answer.text);
+        }
+        assert_eq!(first.answer(attempt(&second, "linfen", DEMO_PASSWORD, "203.0.113.66")).await.status, 429);
+        assert_eq!(first.answer(attempt(&second, "linfen", DEMO_PASSWORD, "203.0.113.67")).await.status, 200);
+        // The login form shares the same count.
+        let form = first.get("/login", None).await;
+        let (csrf, cookie) = login_csrf(&form);
+        let request = first.client.post(format!("{second}/login")).header("cookie", cookie).header("x-forwarded-for", "203.0.113.66");
+        let page = first.answer(request.form(&[("username", "linfen"), ("password", DEMO_PASSWORD), ("csrf", &csrf)])).await;
+        assert_eq!(page.status, 429, "{}", page.text);
+        assert!(page.text.contains("登录失败次数过多"), "{}", page.text);
+    }
+
     /// F9: a need title `=HYPERLINK(…)` typed by an enterprise user became a live formula in
     /// the officer's spreadsheet. Every CSV export now neutralises such cells.
     async fn f9_csv_exports_neutralise_cells_that_begin_a_formula(db) {

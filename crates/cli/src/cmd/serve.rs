@@ -24,6 +24,11 @@ pub struct Args {
     /// How many rejected providers each screening records per reason, nearest first
     #[arg(long, env = "BANGFU_KEEP_PER_REASON", default_value_t = 3)]
     keep_per_reason: usize,
+    /// The address of a load balancer or reverse proxy in front of this server (repeatable, or
+    /// comma-separated): login attempts it passes on are counted under the client address it
+    /// appends to X-Forwarded-For instead of its own
+    #[arg(long = "trusted-proxy", env = "BANGFU_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -44,7 +49,8 @@ pub fn run(args: Args) -> CliResult {
         println!("bangfu listening on http://{local}");
         // The escalation pass, every minute; across servers on one database, once per minute.
         let escalation = tokio::spawn(super::escalate::every_minute(app.clone()));
-        let served = bangfu_web::serve(listener, app, async {
+        let settings = bangfu_web::Settings { trusted_proxies: args.trusted_proxies };
+        let served = bangfu_web::serve_with(listener, app, settings, async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await;

@@ -244,17 +244,9 @@ pub async fn login(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo
         let message = lang.pick("登录表单已过期，请重新输入", "The login form had expired — please enter your details again");
         return login_page(StatusCode::FORBIDDEN, lang, username, next, message.into(), None);
     }
-    let client = peer.ip().to_string();
-    if let Some(seconds) = state.limiter.retry_after(&client, &username) {
-        let message = match lang {
-            Lang::Zh => format!("登录失败次数过多，请 {seconds} 秒后再试"),
-            Lang::En => format!("Too many failed logins — try again in {seconds} s"),
-        };
-        return login_page(StatusCode::TOO_MANY_REQUESTS, lang, username, next, message, expected);
-    }
-    match state.app.login(clock::now(), &username, &password).await {
+    let client = crate::auth::client_address(peer.ip(), &headers, &state.settings.trusted_proxies);
+    match state.app.login(clock::now(), &client, &username, &password).await {
         Ok(session) => {
-            state.limiter.clear(&client, &username);
             let max_age = bangfu_app::accounts::SESSION_HOURS * 3600;
             let mut response = see_other(&next);
             let cookies = [
@@ -268,8 +260,16 @@ pub async fn login(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo
             }
             response
         }
+        Err(AppError::TooManyAttempts(seconds)) => {
+            let message = match lang {
+                Lang::Zh => format!("登录失败次数过多，请 {seconds} 秒后再试"),
+                Lang::En => format!("Too many failed logins — try again in {seconds} s"),
+            };
+            let mut response = login_page(StatusCode::TOO_MANY_REQUESTS, lang, username, next, message, expected);
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+        }
         Err(AppError::Unauthorized(_)) => {
-            state.limiter.record_failure(&client, &username);
             let message = lang.pick("用户名或密码不正确", "Wrong username or password");
             login_page(StatusCode::UNAUTHORIZED, lang, username, next, message.into(), expected)
         }
