@@ -119,11 +119,12 @@ impl App {
     pub async fn dashboard(&self, actor: &Actor, now: DateTime<Utc>, pages: DashboardPages) -> AppResult<Dashboard> {
         let visible = access::visible_cases(self.tree, actor);
         let windows = self.response_windows();
+        let unclosed: Vec<&str> = NeedStatus::ALL.iter().filter(|s| !s.is_closed()).map(|s| s.as_str()).collect();
         let at = AttentionAt {
             now: to_millis(now),
+            unclosed: unclosed.iter().map(|s| s.to_string()).collect(),
             windows: Tier::ALL.iter().map(|tier| (tier.as_str().to_string(), to_millis(now - windows.window(*tier)))).collect(),
         };
-        let unclosed: Vec<&str> = NeedStatus::ALL.iter().filter(|s| !s.is_closed()).map(|s| s.as_str()).collect();
 
         let mut read = self.store.reading().await?;
         let total_cases = read.count_cases(&bangfu_store::lists::CaseQuery { visible: visible.clone(), ..Default::default() }).await?;

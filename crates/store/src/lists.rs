@@ -15,7 +15,7 @@
 //! - The SQL is put together from fixed fragments of this file; every value, filters included,
 //!   is a bound parameter.
 //!
-//! The indexes these queries rely on are in `migrations/*/0003_lists.sql`.
+//! The indexes these queries rely on are in `migrations/*/0003_lists.sql` and `0005_attention.sql`.
 
 use crate::db::{Arg, Exec, Row, Stmt, query_owned};
 use crate::rows::*;
@@ -163,12 +163,14 @@ pub struct AttentionRow {
     pub escalated: bool,
 }
 
-/// What puts a need on the attention list at `now`: not closed, and past its deadline, or
-/// `open` while its owner's response window has run out (`reached_owner_at` before the
-/// threshold of its tier), or supervised, or ever escalated.
+/// What puts a need on the attention list at `now`: not closed (in one of `unclosed`), and past
+/// its deadline, or `open` while its owner's response window has run out (`reached_owner_at`
+/// before the threshold of its tier), or supervised, or ever escalated.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AttentionAt {
     pub now: i64,
+    /// The statuses of a need that is not closed.
+    pub unclosed: Vec<String>,
     /// (tier, threshold): an open need owned at `tier` that reached its owner before
     /// `threshold` has waited longer than the tier's window.
     pub windows: Vec<(String, i64)>,
@@ -263,9 +265,6 @@ impl Sql {
 
 /// A condition no row meets.
 const NOTHING: &str = "1 = 0";
-
-/// The statuses of a closed need.
-const CLOSED: &str = "('resolved', 'cancelled')";
 
 /// `any` joined by OR, or a condition no row meets when there is none.
 fn any_of(any: Vec<String>) -> String {
@@ -513,6 +512,11 @@ async fn page_of<T>(
     id_of: impl Fn(&T) -> i64,
 ) -> StoreResult<Page<T>> {
     let (stmt, limit) = page_stmt(sql, id_column, page);
+    fetch_page(e, stmt, limit, decode, id_of).await
+}
+
+/// The rows of `stmt` (at most `limit` + 1, in id order) as a page of `limit`.
+async fn fetch_page<T>(e: Exec<'_>, stmt: Stmt, limit: usize, decode: impl FnMut(&dyn Row) -> StoreResult<T>, id_of: impl Fn(&T) -> i64) -> StoreResult<Page<T>> {
     let mut items = e.rows(stmt, decode).await?;
     let next = if items.len() > limit {
         items.truncate(limit);
@@ -770,10 +774,10 @@ async fn count_enterprises(e: Exec<'_>, q: &EnterpriseQuery) -> StoreResult<i64>
 
 fn need_counts_sql(visible: &VisibleCases, statuses: &[&str], shape: Shape) -> Sql {
     let mut sql = Sql::new("SELECT n.owner_tier AS tier, n.status AS status, COUNT(*) AS total FROM needs n");
-    let statuses: Vec<String> = statuses.iter().map(|s| sql.arg(*s)).collect();
-    sql.and(if statuses.is_empty() { NOTHING.into() } else { format!("n.status IN ({})", statuses.join(", ")) });
-    // `+ 0`: counted from the index needs_waiting (status, tier, …, case_id) alone.
-    if let Some(cases) = visible_case_ids(&mut sql, visible, shape).contains("n.case_id + 0") {
+    let statuses = one_of(&mut sql, "n.status", statuses);
+    sql.and(statuses);
+    // Counted from the index needs_waiting (status, tier, …, case_id) alone.
+    if let Some(cases) = visible_case_ids(&mut sql, visible, shape).contains(case_of_need(shape)) {
         sql.and(cases);
     }
     sql
@@ -787,41 +791,64 @@ async fn need_counts(e: Exec<'_>, visible: &VisibleCases, statuses: &[&str]) -> 
 /// An event that escalated or flagged need `n` (answered by the partial index `events_escalations`).
 const ESCALATED: &str = "SELECT 1 FROM events x WHERE x.action IN ('need.escalated', 'need.supervised') AND x.entity = 'need:' || n.id";
 
+/// `column` is one of `values`, as a condition.
+fn one_of(sql: &mut Sql, column: &str, values: &[impl AsRef<str>]) -> String {
+    let values: Vec<String> = values.iter().map(|v| sql.arg(v.as_ref())).collect();
+    if values.is_empty() { NOTHING.into() } else { format!("{column} IN ({})", values.join(", ")) }
+}
+
+/// The column of a need's case, for a visibility test that must not turn SQLite away from an
+/// index holding the case (`needs_waiting`): `+ 0` on SQLite; PostgreSQL plans it by itself.
+fn case_of_need(shape: Shape) -> &'static str {
+    if shape == Shape::Union { "n.case_id" } else { "n.case_id + 0" }
+}
+
 fn attention_conditions(sql: &mut Sql, visible: &VisibleCases, at: &AttentionAt, shape: Shape) {
-    sql.and(format!("n.status NOT IN {CLOSED}"));
-    if let Some(cases) = visible_case_ids(sql, visible, shape).contains("n.case_id") {
+    let unclosed = one_of(sql, "n.status", &at.unclosed);
+    sql.and(unclosed);
+    if let Some(cases) = visible_case_ids(sql, visible, shape).contains(case_of_need(shape)) {
         sql.and(cases);
     }
-    // Each reason from an index of its own (needs_deadline, needs_waiting, needs_supervised,
-    // events_escalations), their union looked up by id.
+    // Every reason but the last is read from the index needs_waiting (status, tier, reached,
+    // deadline, supervised, case); the last looks the need up in events_escalations, only for
+    // needs none of the others put on the list.
     let now = sql.arg(at.now);
-    let mut why = vec![format!("SELECT id FROM needs WHERE deadline < {now}")];
-    for (tier, threshold) in &at.windows {
-        let (tier, threshold) = (sql.arg(tier), sql.arg(*threshold));
-        why.push(format!("SELECT id FROM needs WHERE status = 'open' AND owner_tier = {tier} AND reached_owner_at < {threshold}"));
+    let mut why = vec![format!("n.deadline < {now}")];
+    let windows: Vec<String> =
+        at.windows.iter().map(|(tier, threshold)| format!("(n.owner_tier = {} AND n.reached_owner_at < {})", sql.arg(tier), sql.arg(*threshold))).collect();
+    if !windows.is_empty() {
+        why.push(format!("(n.status = 'open' AND ({}))", windows.join(" OR ")));
     }
-    why.push("SELECT id FROM needs WHERE supervised <> 0".into());
-    why.push("SELECT CAST(SUBSTR(x.entity, 6) AS BIGINT) FROM events x WHERE x.action IN ('need.escalated', 'need.supervised')".into());
-    sql.and(format!("n.id IN ({})", why.join(" UNION ")));
+    why.push("n.supervised <> 0".into());
+    why.push(format!("EXISTS ({ESCALATED})"));
+    sql.and(format!("({})", why.join(" OR ")));
 }
 
 fn attention_row(r: &dyn Row) -> StoreResult<AttentionRow> {
     Ok(AttentionRow { need: NeedRow::from_row(r)?, enterprise: r.try_get("enterprise_name")?, escalated: r.try_get::<i64>("escalated")? != 0 })
 }
 
-fn attention_sql(visible: &VisibleCases, at: &AttentionAt, shape: Shape) -> Sql {
-    let head = format!(
-        "SELECT n.*, e.name AS enterprise_name, CAST(CASE WHEN EXISTS ({ESCALATED}) THEN 1 ELSE 0 END AS BIGINT) AS escalated \
-         FROM needs n JOIN cases c ON c.id = n.case_id JOIN enterprises e ON e.id = c.enterprise_id"
-    );
-    let mut sql = Sql::new(&head);
+/// A page of the attention list: the ids of the page first (from the index, sorted), then only
+/// those rows joined with their enterprises and looked up for an escalation — not every need on
+/// the list before the sort.
+fn attention_page_stmt(visible: &VisibleCases, at: &AttentionAt, page: PageRequest, shape: Shape) -> (Stmt, usize) {
+    let limit = page.limit.clamp(1, MAX_PAGE);
+    let mut sql = Sql::new("WITH page AS (SELECT n.id FROM needs n");
     attention_conditions(&mut sql, visible, at, shape);
-    sql
+    let after = sql.arg(page.after.unwrap_or(0));
+    sql.and(format!("n.id > {after}"));
+    let take = sql.arg((limit + 1) as i64);
+    let tail = format!(
+        "ORDER BY n.id LIMIT {take}) \
+         SELECT n.*, e.name AS enterprise_name, CAST(CASE WHEN EXISTS ({ESCALATED}) THEN 1 ELSE 0 END AS BIGINT) AS escalated \
+         FROM page p JOIN needs n ON n.id = p.id JOIN cases c ON c.id = n.case_id JOIN enterprises e ON e.id = c.enterprise_id ORDER BY n.id"
+    );
+    (sql.finish(&tail), limit)
 }
 
 async fn attention_page(e: Exec<'_>, visible: &VisibleCases, at: &AttentionAt, page: PageRequest) -> StoreResult<Page<AttentionRow>> {
-    let sql = attention_sql(visible, at, Shape::of(&e, false));
-    page_of(e, sql, "n.id", page, attention_row, |a| a.need.id).await
+    let (stmt, limit) = attention_page_stmt(visible, at, page, Shape::of(&e, false));
+    fetch_page(e, stmt, limit, attention_row, |a| a.need.id).await
 }
 
 fn count_attention_sql(visible: &VisibleCases, at: &AttentionAt, shape: Shape) -> Sql {
@@ -935,7 +962,7 @@ mod tests {
             let need = |q: NeedQuery| page_stmt(needs_sql(&q, page_shape), "n.id", page).0;
             let text = |s: &str| Some(s.to_string());
             let county_needs = VisibleNeeds { cases: county(), owners: county().regions, department: text("141021"), provider_id: None };
-            let at = AttentionAt { now: 1_000, windows: vec![("county".into(), 10), ("city".into(), 20)] };
+            let at = AttentionAt { now: 1_000, unclosed: vec!["open".into(), "started".into()], windows: vec![("county".into(), 10), ("city".into(), 20)] };
             let checks: Vec<(&str, Stmt, &[&str])> = vec![
                 ("needs of a kind", need(NeedQuery { visible: everything(), kind: text("slitting"), ..NeedQuery::default() }), &["needs_kind"]),
                 ("needs in a status", need(NeedQuery { visible: everything(), status: text("open"), ..NeedQuery::default() }), &["needs_status"]),
@@ -977,7 +1004,7 @@ mod tests {
                 (
                     "how many needs need attention",
                     count_attention_sql(&county(), &at, count_shape).finish(""),
-                    &["needs_deadline", "needs_waiting", "needs_supervised", "events_escalations"],
+                    &["needs_waiting", "events_escalations"],
                 ),
                 ("open needs by tier and status", need_counts_sql(&county(), &["open", "started"], count_shape).finish("GROUP BY n.owner_tier, n.status"), &["needs_waiting"]),
                 ("recent events of a county", recent_events_sql(&county(), 15, false, count_shape), &["events_case_seq"]),

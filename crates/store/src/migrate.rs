@@ -15,6 +15,7 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
     ("0002_scale", include_str!("../migrations/sqlite/0002_scale.sql"), include_str!("../migrations/postgres/0002_scale.sql")),
     ("0003_lists", include_str!("../migrations/sqlite/0003_lists.sql"), include_str!("../migrations/postgres/0003_lists.sql")),
     ("0004_access", include_str!("../migrations/sqlite/0004_access.sql"), include_str!("../migrations/postgres/0004_access.sql")),
+    ("0005_attention", include_str!("../migrations/sqlite/0005_attention.sql"), include_str!("../migrations/postgres/0005_attention.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> StoreResult<()> {
