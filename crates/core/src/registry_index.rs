@@ -388,7 +388,11 @@ impl<P: Ord + Clone> RegistryIndex<P> {
         let center = need.at.unit_vector();
         let limits = Limits::of(screener.travel, need);
         let mut counts = ReasonCounts::default();
-        let mut feasible: Vec<(usize, Scope)> = Vec::new();
+        // Feasible capabilities are counted; those inside the province are kept with their scope
+        // (the narrowest ring's best comes from them), the rest only lower the narrowest scope.
+        let mut feasible_count = 0;
+        let mut narrowest: Option<Scope> = None;
+        let mut inside: Vec<(usize, Scope)> = Vec::new();
         let mut nearest: [Vec<(f64, usize)>; 5] = Default::default();
         let scopes = ScopeFrom::new(screener.tree, need.region)?;
         // A capability meets the requirement iff one of its offer keys is a key the requirement
@@ -415,12 +419,21 @@ impl<P: Ord + Clone> RegistryIndex<P> {
                 (reasons[3], reasons[4]) = limits.far_and_slow(screener.travel, need, capability, d2);
             }
             if !reasons.contains(&true) {
-                feasible.push((slot, scopes.scope(capability.region, self.places[slot].as_ref())?));
+                let scope = scopes.scope(capability.region, self.places[slot].as_ref())?;
+                feasible_count += 1;
+                narrowest = Some(narrowest.map_or(scope, |n| n.min(scope)));
+                if scope < Scope::National {
+                    inside.push((slot, scope));
+                }
                 continue;
             }
             for (i, _) in reasons.iter().enumerate().filter(|(_, r)| **r) {
                 counts.0[i] += 1;
                 let list = &mut nearest[i];
+                // Most rejections are farther than the few kept: one comparison settles them.
+                if list.len() == bounds.per_reason && list.last().is_none_or(|&(d, _)| d2 > d) {
+                    continue;
+                }
                 let key = (d2, &capability.provider);
                 let at = list.partition_point(|&(d, s)| nearness_order((d, &self.capabilities[s].provider), key) == Ordering::Less);
                 if at < bounds.per_reason {
@@ -430,7 +443,7 @@ impl<P: Ord + Clone> RegistryIndex<P> {
             }
         }
         let candidates = self.best_candidates(screener, need, Some(bounds.candidates))?;
-        let ring_best = match feasible.iter().map(|(_, scope)| *scope).min() {
+        let ring_best = match narrowest {
             None => None,
             Some(narrowest) => {
                 let ring = ring_scope(screener.tree, need, narrowest)?;
@@ -438,7 +451,7 @@ impl<P: Ord + Clone> RegistryIndex<P> {
                 if among_best.iter().any(|scope| *scope <= ring) {
                     None
                 } else {
-                    let inside = feasible
+                    let in_ring = inside
                         .iter()
                         .filter(|(_, scope)| *scope <= ring)
                         .filter_map(|&(slot, _)| {
@@ -446,7 +459,7 @@ impl<P: Ord + Clone> RegistryIndex<P> {
                             screener.assess(need, capability).filter(Assessment::is_feasible).map(|a| (capability, a))
                         })
                         .collect();
-                    best_of(screener, need, inside)?
+                    best_of(screener, need, in_ring)?
                 }
             }
         };
@@ -461,7 +474,7 @@ impl<P: Ord + Clone> RegistryIndex<P> {
             })
             .collect();
         rejected.sort_by(|a, b| a.provider.cmp(&b.provider));
-        Ok(BoundedScreening { screened: slots.len(), feasible: feasible.len(), counts, candidates, ring_best, rejected })
+        Ok(BoundedScreening { screened: slots.len(), feasible: feasible_count, counts, candidates, ring_best, rejected })
     }
 }
 
