@@ -450,6 +450,9 @@ impl<P: Ord + Clone> RegistryIndex<P> {
                 let among_best = candidates.iter().map(|c| scopes.scope(c.region, place_of(c.region).as_ref())).collect::<Result<Vec<_>, _>>()?;
                 if among_best.iter().any(|scope| *scope <= ring) {
                     None
+                } else if ring == Scope::National {
+                    // Every feasible capability is in the ring (none kept as best: K is 0).
+                    self.best_candidates(screener, need, Some(1))?.into_iter().next()
                 } else {
                     let in_ring = inside
                         .iter()
