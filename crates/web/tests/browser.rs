@@ -768,6 +768,62 @@ async fn f4_in_the_browser_a_form_of_another_site_cannot_cancel_a_need() {
     assert_eq!(need_status_over_api(&base, "quwo", need).await, "open", "the forged form cancelled nothing");
 }
 
+/// The needs list (issue 12) on a phone: 60 more needs than fit a page, the pager under the
+/// list, "下一页" to the following page (whose rows are others) and "第一页" back.
+#[tokio::test]
+async fn in_the_browser_the_needs_list_pages_on_a_phone() {
+    if let Some(why) = browser_missing() {
+        skip_or_fail(&why);
+        return;
+    }
+    let server = spawn_server().await;
+    let base = server.base.clone();
+    let client = reqwest::Client::new();
+    let login = client.post(format!("{base}/api/v1/auth/token")).json(&serde_json::json!({"username": "quwo", "password": PASSWORD})).send().await.unwrap();
+    let token = login.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+    for n in 0..60 {
+        let body = serde_json::json!({"kind": "labour", "title": format!("翻页诉求{n}"), "quantity": 1, "requires": {"skill": "包装"}, "source": false});
+        let answer = client.post(format!("{base}/api/v1/cases/1/needs")).bearer_auth(&token).json(&body).send().await.unwrap();
+        assert_eq!(answer.status(), 201);
+    }
+    let driver = start_driver().await;
+    let browser = open_browser(&driver).await;
+    {
+        browser.set_window_size(390, 844).await.unwrap();
+        log_in_browser(&browser, &base, "quwo").await;
+        browser.goto(&format!("{base}/needs?kind=labour")).await.unwrap();
+        let first = text_of(&browser, "#needs-list tbody").await;
+        let summary = text_of(&browser, "nav.pager").await;
+        assert!(summary.contains("本页 50 条") && summary.contains("下一页"), "{summary}");
+        screenshot(&browser, "15-needs-phone", 390).await;
+        browser.find(Locator::Css("nav.pager a[rel=next]")).await.unwrap().click().await.unwrap();
+        let mut query = String::new();
+        for _ in 0..300 {
+            query = browser.current_url().await.unwrap().query().unwrap_or_default().to_string();
+            if query.contains("after=") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(query.contains("kind=labour") && query.contains("after="), "on the next page: {query}");
+        let second = text_of(&browser, "#needs-list tbody").await;
+        assert!(second.contains("翻页诉求59") && !second.contains("翻页诉求0") && first.contains("翻页诉求0"), "the next page holds the later needs");
+        screenshot(&browser, "16-needs-phone-next", 390).await;
+        browser.find(Locator::Css("nav.pager a.button:not([rel])")).await.unwrap().click().await.unwrap();
+        for _ in 0..300 {
+            query = browser.current_url().await.unwrap().query().unwrap_or_default().to_string();
+            if !query.contains("after=") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(query, "kind=labour", "back on the first page");
+        let again = text_of(&browser, "#needs-list tbody").await;
+        assert!(again.contains("翻页诉求0") && !again.contains("翻页诉求59"), "the first page again");
+    }
+    let _ = browser.close().await;
+}
+
 /// F5 (issue 17): `/lang/en?back=/%09/HOST` answered `Location: /\t/HOST`, which browsers
 /// follow to `//HOST`; `/login?next=` did the same. In Chromium, now: both stay on this site.
 #[tokio::test]
