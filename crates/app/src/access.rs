@@ -369,6 +369,15 @@ pub fn visible_needs(tree: &RegionTree, actor: &Actor) -> VisibleNeeds {
     }
 }
 
+/// Which letters `actor` may read, as data: those of the needs it sees ([`visible_needs`]) —
+/// but none for a provider user, who reads no letters ([`sees_need_internals`]).
+pub fn visible_letters(tree: &RegionTree, actor: &Actor) -> VisibleNeeds {
+    match actor.role {
+        Role::Provider => VisibleNeeds::default(),
+        _ => visible_needs(tree, actor),
+    }
+}
+
 /// Which providers of the registry `actor` may see: the rule of [`can_see_provider`].
 pub fn visible_providers(actor: &Actor) -> VisibleProviders {
     match actor.role {

@@ -160,27 +160,12 @@ impl App {
         }
         let mut tx = self.store.begin_write().await?;
         let mut known: std::collections::BTreeMap<String, Option<ProviderRow>> = std::collections::BTreeMap::new();
-        let mut refused = Vec::new();
         for line in lines {
             if !known.contains_key(&line.key) {
                 known.insert(line.key.clone(), tx.provider_by_key(&line.key).await?);
             }
-            let (allowed, region) = match known.get(&line.key).and_then(Option::as_ref) {
-                Some(existing) => (access::may_edit_provider(self.tree, actor, existing), existing.region.clone()),
-                None => (access::may_create_in(self.tree, actor, crate::needs::region_code(&line.region)), line.region.clone()),
-            };
-            if !allowed {
-                refused.push(format!("line {}: provider {} lies in {} ({region}), outside your jurisdiction", line.line, line.key, self.tree.full_name(crate::needs::region_code(&region))));
-            }
         }
-        if !refused.is_empty() {
-            let more = refused.len().saturating_sub(MAX_ERRORS_SHOWN);
-            let mut message = refused.into_iter().take(MAX_ERRORS_SHOWN).collect::<Vec<_>>().join("; ");
-            if more > 0 {
-                message.push_str(&format!("; and {more} more"));
-            }
-            return Err(AppError::Forbidden(format!("nothing was imported — {message}")));
-        }
+        self.import_allowed(actor, lines, &known)?;
         let mut providers_added = 0;
         let mut keys = std::collections::BTreeMap::new();
         for (done, line) in lines.iter().enumerate() {
@@ -217,6 +202,45 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(report)
+    }
+
+    /// Whether `actor` may import `lines`, checked before the import (which checks again in
+    /// its write): a page can refuse a file at once instead of in the middle of its answer.
+    pub async fn check_import(&self, actor: &Actor, lines: &[RegistryLine]) -> AppResult<()> {
+        if !access::may_register(actor) {
+            return Err(AppError::Forbidden("only officers and admins import the registry".into()));
+        }
+        let mut known = std::collections::BTreeMap::new();
+        for line in lines {
+            if !known.contains_key(&line.key) {
+                known.insert(line.key.clone(), self.store.provider_by_key(&line.key).await?);
+            }
+        }
+        self.import_allowed(actor, lines, &known)
+    }
+
+    /// Refuses the import, naming each line, when a line's provider is out of the officer's
+    /// reach: a new one in a region outside its jurisdiction, a known one it may not edit.
+    fn import_allowed(&self, actor: &Actor, lines: &[RegistryLine], known: &std::collections::BTreeMap<String, Option<ProviderRow>>) -> AppResult<()> {
+        let mut refused = Vec::new();
+        for line in lines {
+            let (allowed, region) = match known.get(&line.key).and_then(Option::as_ref) {
+                Some(existing) => (access::may_edit_provider(self.tree, actor, existing), existing.region.clone()),
+                None => (access::may_create_in(self.tree, actor, crate::needs::region_code(&line.region)), line.region.clone()),
+            };
+            if !allowed {
+                refused.push(format!("line {}: provider {} lies in {} ({region}), outside your jurisdiction", line.line, line.key, self.tree.full_name(crate::needs::region_code(&region))));
+            }
+        }
+        if refused.is_empty() {
+            return Ok(());
+        }
+        let more = refused.len().saturating_sub(MAX_ERRORS_SHOWN);
+        let mut message = refused.into_iter().take(MAX_ERRORS_SHOWN).collect::<Vec<_>>().join("; ");
+        if more > 0 {
+            message.push_str(&format!("; and {more} more"));
+        }
+        Err(AppError::Forbidden(format!("nothing was imported — {message}")))
     }
 
     /// After an import: for each selected, unstarted need of an imported kind, the best of the

@@ -303,7 +303,7 @@ impl App {
 
     fn letter_query(&self, actor: &Actor, filter: &LetterFilter) -> AppResult<LetterQuery> {
         let status = given(&filter.status).map(|s| LetterStatus::parse(s).map_err(|e| bad(format!("status: {e}")))).transpose()?;
-        Ok(LetterQuery { visible: access::visible_needs(self.tree, actor), status: status.map(|s| s.as_str().to_string()), need_id: filter.need_id })
+        Ok(LetterQuery { visible: access::visible_letters(self.tree, actor), status: status.map(|s| s.as_str().to_string()), need_id: filter.need_id })
     }
 
     pub(crate) async fn visible_case(&self, actor: &Actor, case_id: i64) -> AppResult<CaseRow> {

@@ -12,7 +12,6 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use bangfu_app::cases::{NewEnterprise, NewTeamMember};
 use bangfu_app::channel::{NewApproval, NewShipment};
 use bangfu_app::needs::NewNeed;
@@ -30,49 +29,52 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 
+/// The API's routes, with its JSON-only rule for bodies.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/api/v1/openapi.json", get(openapi))
-        .route("/api/v1/regions", get(find_regions))
-        .route("/api/v1/regions/{code}", get(region))
-        .route("/api/v1/auth/token", post(token))
-        .route("/api/v1/auth/logout", post(logout))
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/enterprises", get(enterprises).post(add_enterprise))
-        .route("/api/v1/providers", get(providers).post(add_provider))
-        .route("/api/v1/providers/{id}", get(provider))
-        .route("/api/v1/providers/{id}/capabilities/{kind}", put(set_capability))
-        .route("/api/v1/cases", get(cases).post(open_case))
-        .route("/api/v1/cases/{id}", get(case))
-        .route("/api/v1/cases/{id}/team", post(add_team_member))
-        .route("/api/v1/cases/{id}/needs", get(case_needs).post(report_need))
-        .route("/api/v1/cases/{id}/events", get(case_events))
-        .route("/api/v1/cases/{id}/approvals", post(open_approval))
-        .route("/api/v1/cases/{id}/shipments", post(add_shipment))
-        .route("/api/v1/cases/{id}/returns", get(daily_returns).post(submit_daily_return))
-        .route("/api/v1/cases/{id}/plan", get(case_plan).put(set_plan))
-        .route("/api/v1/approvals/{id}/decision", post(decide_approval))
-        .route("/api/v1/needs", get(needs))
-        .route("/api/v1/needs/{id}", get(need))
-        .route("/api/v1/needs/{id}/route", post(route_need))
-        .route("/api/v1/needs/{id}/broadcast", post(broadcast_need))
-        .route("/api/v1/needs/{id}/candidates", post(propose_candidate))
-        .route("/api/v1/needs/{id}/select", post(select_candidate))
-        .route("/api/v1/needs/{id}/switch", post(select_candidate))
-        .route("/api/v1/needs/{id}/start", post(start_need))
-        .route("/api/v1/needs/{id}/resolve", post(resolve_need))
-        .route("/api/v1/needs/{id}/cancel", post(cancel_need))
-        .route("/api/v1/needs/{id}/escalate", post(escalate_need))
-        .route("/api/v1/needs/{id}/what-if", post(need_what_if))
-        .route("/api/v1/escalations/run", post(run_escalations))
-        .route("/api/v1/letters", get(letters))
-        .route("/api/v1/letters/{id}", get(letter))
-        .route("/api/v1/letters/{id}/send", post(send_letter))
-        .route("/api/v1/letters/{id}/acknowledge", post(acknowledge_letter))
-        .route("/api/v1/notifications", get(notifications))
-        .route_layer(axum::middleware::from_fn(crate::edges::json_bodies_only))
+    table_routes().route_layer(axum::middleware::from_fn(crate::edges::json_bodies_only))
 }
+
+crate::route_table::route_table!(table_routes, ROUTES:
+    "/healthz" => get(healthz),
+    "/api/v1/openapi.json" => get(openapi),
+    "/api/v1/regions" => get(find_regions),
+    "/api/v1/regions/{code}" => get(region),
+    "/api/v1/auth/token" => post(token),
+    "/api/v1/auth/logout" => post(logout),
+    "/api/v1/me" => get(me),
+    "/api/v1/enterprises" => get(enterprises).post(add_enterprise),
+    "/api/v1/providers" => get(providers).post(add_provider),
+    "/api/v1/providers/{id}" => get(provider),
+    "/api/v1/providers/{id}/capabilities/{kind}" => put(set_capability),
+    "/api/v1/cases" => get(cases).post(open_case),
+    "/api/v1/cases/{id}" => get(case),
+    "/api/v1/cases/{id}/team" => post(add_team_member),
+    "/api/v1/cases/{id}/needs" => get(case_needs).post(report_need),
+    "/api/v1/cases/{id}/events" => get(case_events),
+    "/api/v1/cases/{id}/approvals" => post(open_approval),
+    "/api/v1/cases/{id}/shipments" => post(add_shipment),
+    "/api/v1/cases/{id}/returns" => get(daily_returns).post(submit_daily_return),
+    "/api/v1/cases/{id}/plan" => get(case_plan).put(set_plan),
+    "/api/v1/approvals/{id}/decision" => post(decide_approval),
+    "/api/v1/needs" => get(needs),
+    "/api/v1/needs/{id}" => get(need),
+    "/api/v1/needs/{id}/route" => post(route_need),
+    "/api/v1/needs/{id}/broadcast" => post(broadcast_need),
+    "/api/v1/needs/{id}/candidates" => post(propose_candidate),
+    "/api/v1/needs/{id}/select" => post(select_candidate),
+    "/api/v1/needs/{id}/switch" => post(select_candidate),
+    "/api/v1/needs/{id}/start" => post(start_need),
+    "/api/v1/needs/{id}/resolve" => post(resolve_need),
+    "/api/v1/needs/{id}/cancel" => post(cancel_need),
+    "/api/v1/needs/{id}/escalate" => post(escalate_need),
+    "/api/v1/needs/{id}/what-if" => post(need_what_if),
+    "/api/v1/escalations/run" => post(run_escalations),
+    "/api/v1/letters" => get(letters),
+    "/api/v1/letters/{id}" => get(letter),
+    "/api/v1/letters/{id}/send" => post(send_letter),
+    "/api/v1/letters/{id}/acknowledge" => post(acknowledge_letter),
+    "/api/v1/notifications" => get(notifications),
+);
 
 // ---- extractors whose rejections are problem+json ----
 

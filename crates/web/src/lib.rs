@@ -12,6 +12,7 @@ pub mod json;
 pub mod openapi;
 mod pages;
 mod problem;
+mod route_table;
 
 use axum::http::{HeaderValue, header};
 use bangfu_app::App;
@@ -24,6 +25,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use problem::Problem;
+
+/// Every (method, path) of the API and of the pages, as their routers serve them.
+pub use api::ROUTES as API_ROUTES;
+pub use pages::ROUTES as PAGE_ROUTES;
 
 /// What every handler shares.
 #[derive(Clone, Debug)]

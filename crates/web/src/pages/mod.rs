@@ -28,7 +28,6 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
-use axum::routing::{get, post};
 
 /// The error page for a path no page serves (404, in the request's language).
 pub fn no_such_page(state: &AppState, parts: &Parts) -> Response {
@@ -37,27 +36,31 @@ pub fn no_such_page(state: &AppState, parts: &Parts) -> Response {
     session::error_response(&state.app, None, lang, StatusCode::NOT_FOUND, message)
 }
 
+/// The pages' routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(dashboard::show))
-        .route("/login", get(session::login_form).post(session::login))
-        .route("/logout", post(session::logout))
-        .route("/lang/{code}", get(session::switch_language))
-        .route("/assets/{file}", get(assets::serve))
-        .route("/cases/{id}", get(case::show))
-        .route("/cases/{id}/enterprise", get(enterprise::show))
-        .route("/cases/{id}/needs", post(enterprise::report_need))
-        .route("/cases/{id}/returns", post(enterprise::submit_return))
-        .route("/cases/{id}/approvals", post(case::open_approval))
-        .route("/cases/{id}/approvals/{approval}", post(case::decide_approval))
-        .route("/cases/{id}/shipments", post(case::add_shipment))
-        .route("/needs", get(needs::show))
-        .route("/needs/{id}", get(need::show))
-        .route("/needs/{id}/letters/{letter}", get(need::letter))
-        .route("/needs/{id}/{action}", post(need::act))
-        .route("/registry", get(registry::search))
-        .route("/registry/providers", post(registry::add_provider))
-        .route("/registry/providers/{id}", get(registry::provider))
-        .route("/registry/providers/{id}/capabilities", post(registry::set_capability))
-        .route("/registry/import", get(registry::import_form).post(registry::import))
+    table_routes()
 }
+
+crate::route_table::route_table!(table_routes, ROUTES:
+    "/" => get(dashboard::show),
+    "/login" => get(session::login_form).post(session::login),
+    "/logout" => post(session::logout),
+    "/lang/{code}" => get(session::switch_language),
+    "/assets/{file}" => get(assets::serve),
+    "/cases/{id}" => get(case::show),
+    "/cases/{id}/enterprise" => get(enterprise::show),
+    "/cases/{id}/needs" => post(enterprise::report_need),
+    "/cases/{id}/returns" => post(enterprise::submit_return),
+    "/cases/{id}/approvals" => post(case::open_approval),
+    "/cases/{id}/approvals/{approval}" => post(case::decide_approval),
+    "/cases/{id}/shipments" => post(case::add_shipment),
+    "/needs" => get(needs::show),
+    "/needs/{id}" => get(need::show),
+    "/needs/{id}/letters/{letter}" => get(need::letter),
+    "/needs/{id}/{action}" => post(need::act),
+    "/registry" => get(registry::search),
+    "/registry/providers" => post(registry::add_provider),
+    "/registry/providers/{id}" => get(registry::provider),
+    "/registry/providers/{id}/capabilities" => post(registry::set_capability),
+    "/registry/import" => get(registry::import_form).post(registry::import),
+);

@@ -466,6 +466,12 @@ pub async fn import(State(state): State<AppState>, user: PageUser, mut multipart
         Err(AppError::BadInput(message)) => return form_again(StatusCode::UNPROCESSABLE_ENTITY, message),
         Err(e) => return user.fail(&state, e),
     };
+    // Lines outside the officer's jurisdiction refuse the file before anything is streamed.
+    match state.app.check_import(&user.actor, &lines).await {
+        Ok(()) => {}
+        Err(AppError::Forbidden(message)) => return form_again(StatusCode::FORBIDDEN, message),
+        Err(e) => return user.fail(&state, e),
+    }
 
     let ui = user.ui(&state, "registry", title);
     let page = ImportPage { ui, importing: true, error: String::new() }.render().unwrap_or_default();

@@ -1,0 +1,591 @@
+//! The role × action × object matrix of issue 17, as one table over real HTTP, on both backends
+//! (`…::sqlite`, `…::postgres`).
+//!
+//! One row per route the server serves — every API route and every page, each naming the use
+//! case it runs and the object it runs on — and one column per actor; each cell says what the
+//! actor gets: Y (done: 2xx, or a page's redirect after a form), N (not found, as for a missing
+//! id) or F (forbidden: it sees the object but may not do this). List rows say whether the object
+//! is in the actor's list. The rows are held to the route tables the routers are built from
+//! (`bangfu_web::API_ROUTES`, `PAGE_ROUTES`): a route without a row, or a row without a route,
+//! fails the test — as does a cell that answers anything else (a 409 or 422 means the row's
+//! object was not what the row says). Every cell that writes gets objects made for it alone.
+//!
+//! The objects: the reference case (case 1, 曲沃县) with the demo's registry; a need of that case
+//! that the province owns (sterilisation found at 万荣, 运城市 — the provider 万荣 is among its
+//! candidates); an approval of 曲沃县's green channel; a national need's letter (sender 山西省,
+//! addressees 广东省 and 东莞市), as a draft or sent; provider 1 (万荣, 运城市); a fresh
+//! enterprise of 曲沃县 without a case.
+
+#![allow(clippy::unwrap_used)] // a test: a failed step should stop it where it failed
+
+use bangfu_app::accounts::NewUser;
+use bangfu_app::cases::{NewEnterprise, NewTeamMember};
+use bangfu_app::channel::NewApproval;
+use bangfu_app::demo_accounts::DEMO_PASSWORD;
+use bangfu_app::needs::NewNeed;
+use bangfu_app::plans::NewMilestone;
+use bangfu_app::{Actor, App};
+use bangfu_core::model::LetterStatus;
+use bangfu_store::testing::TestDb;
+use chrono::{DateTime, TimeZone, Utc};
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// Done.
+    Y,
+    /// Not found, as a missing id.
+    N,
+    /// Forbidden: seen, not allowed.
+    F,
+}
+
+use Outcome::{F, N, Y};
+
+/// The columns: who acts.
+const ACTORS: [&str; 12] = [
+    "admin",
+    "quwo",        // officer of 曲沃县, the case's county
+    "linfen",      // officer of 临汾市, its city
+    "shanxi",      // officer of 山西省, its province
+    "houma",       // officer of 侯马市, a sibling county
+    "guangdong",   // officer of 广东省, addressee of the case's letters
+    "henan",       // officer of 河南省, stationed on the case (its team)
+    "leader",      // viewer of 临汾市
+    "enterprise",  // the case's enterprise
+    "enterprise2", // another enterprise (运城市)
+    "wanrong",     // provider 1, a candidate of the province's need
+    "provider2",   // provider 5 (曲沃县's slitting firm), no candidate
+];
+
+//                          admin quwo linfen shanxi houma gd henan leader ent ent2 wanrong prov2
+const ALL: [Outcome; 12] = [Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y];
+const SEES_CASE: [Outcome; 12] = [Y, Y, Y, Y, N, N, Y, Y, Y, N, N, N];
+const SEES_ENTERPRISE: [Outcome; 12] = [Y, Y, Y, Y, N, N, N, Y, Y, N, N, N];
+const REGISTERS_IN_QUWO: [Outcome; 12] = [Y, Y, Y, Y, F, F, F, F, F, F, F, F];
+/// The registry's page is not the enterprises' to see, nor its form.
+const REGISTERS_IN_QUWO_PAGE: [Outcome; 12] = [Y, Y, Y, Y, F, F, F, F, N, N, F, F];
+const OPENS_CASE_IN_QUWO: [Outcome; 12] = [Y, Y, Y, Y, N, N, N, F, F, F, F, F];
+const SEES_PROVIDER_1: [Outcome; 12] = [Y, Y, Y, Y, Y, Y, Y, Y, N, N, Y, N];
+const EDITS_PROVIDER_1: [Outcome; 12] = [Y, F, F, Y, F, F, F, F, N, N, Y, N];
+const KEEPS_TEAM: [Outcome; 12] = [Y, Y, Y, Y, N, N, F, F, F, N, N, N];
+const REPORTS: [Outcome; 12] = [Y, Y, Y, Y, N, N, Y, F, Y, N, N, N];
+const ACTS_ON_CASE: [Outcome; 12] = [Y, Y, Y, Y, N, N, Y, F, F, N, N, N];
+const DECIDES_APPROVAL: [Outcome; 12] = [Y, Y, Y, Y, N, N, F, F, F, N, N, N];
+const SEES_NEED: [Outcome; 12] = [Y, Y, Y, Y, N, N, Y, Y, Y, N, Y, N];
+const PROPOSES: [Outcome; 12] = [Y, Y, Y, Y, N, N, Y, F, F, N, F, N];
+const DECIDES_NEED: [Outcome; 12] = [Y, F, F, Y, N, N, F, F, F, N, F, N];
+const ADMIN_ONLY: [Outcome; 12] = [Y, F, F, F, F, F, F, F, F, F, F, F];
+const SEES_LETTER: [Outcome; 12] = [Y, Y, Y, Y, N, Y, Y, Y, Y, N, N, N];
+const SENDS_LETTER: [Outcome; 12] = [Y, F, F, Y, N, N, F, F, F, N, N, N];
+const ACKNOWLEDGES_LETTER: [Outcome; 12] = [Y, F, F, F, N, Y, F, F, F, N, N, N];
+const BROWSES_REGISTRY: [Outcome; 12] = [Y, Y, Y, Y, Y, Y, Y, Y, N, N, Y, Y];
+const IMPORTS_FORM: [Outcome; 12] = [Y, Y, Y, Y, Y, Y, Y, N, N, N, N, N];
+const IMPORTS_IN_QUWO: [Outcome; 12] = [Y, Y, Y, Y, F, F, F, N, N, N, N, N];
+
+/// What a row does.
+#[derive(Clone, Copy, Debug)]
+enum Act {
+    /// A request that needs no object.
+    Plain { path: &'static str, body: Option<fn(u32) -> Value> },
+    /// A list, asked whether it holds the object.
+    Lists { path: &'static str, holds: Holds },
+    Login,
+    Logout,
+    CreateCase,
+    AddTeamMember,
+    ProvinceNeed { action: &'static str, body: fn(&Fixture) -> Value },
+    WhatIf,
+    DecideApproval,
+    Letter { sent: bool },
+    Page(PageAct),
+}
+
+/// What a list must hold.
+#[derive(Clone, Copy, Debug)]
+enum Holds {
+    Enterprise1,
+    Provider1,
+    Case1,
+    Need7,
+    Letter1,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum PageAct {
+    Get(&'static str),
+    Login,
+    Logout,
+    Form { path: &'static str, fields: fn(u32) -> Vec<(&'static str, String)> },
+    DecideApproval,
+    NeedAction(&'static str),
+    LetterAction { sent: bool },
+    Import,
+}
+
+/// One row: the route it covers (method and pattern as the route table has them), the use case,
+/// what it does and what each actor gets.
+struct Row {
+    method: &'static str,
+    route: &'static str,
+    what: &'static str,
+    act: Act,
+    expect: [Outcome; 12],
+}
+
+const fn row(method: &'static str, route: &'static str, what: &'static str, act: Act, expect: [Outcome; 12]) -> Row {
+    Row { method, route, what, act, expect }
+}
+
+fn plain(path: &'static str) -> Act {
+    Act::Plain { path, body: None }
+}
+
+fn need_action(action: &'static str) -> Act {
+    Act::ProvinceNeed { action, body: |_| json!({}) }
+}
+
+fn matrix() -> Vec<Row> {
+    use Act::*;
+    vec![
+        // ---- the API ----
+        row("get", "/healthz", "liveness", plain("/healthz"), ALL),
+        row("get", "/api/v1/openapi.json", "the OpenAPI document", plain("/api/v1/openapi.json"), ALL),
+        row("get", "/api/v1/regions", "find regions", plain("/api/v1/regions?q=%E6%9B%B2%E6%B2%83"), ALL),
+        row("get", "/api/v1/regions/{code}", "a region", plain("/api/v1/regions/141021"), ALL),
+        row("post", "/api/v1/auth/token", "log in", Login, ALL),
+        row("post", "/api/v1/auth/logout", "log out", Logout, ALL),
+        row("get", "/api/v1/me", "one's account", plain("/api/v1/me"), ALL),
+        row("get", "/api/v1/enterprises", "list enterprises: enterprise 1", Lists { path: "/api/v1/enterprises", holds: Holds::Enterprise1 }, SEES_ENTERPRISE),
+        row("post", "/api/v1/enterprises", "register an enterprise in 曲沃县", Plain { path: "/api/v1/enterprises", body: Some(|n| json!({"name": format!("矩阵企业{n}"), "credit_code": credit_code(n), "region": "141021"})) }, REGISTERS_IN_QUWO),
+        row("get", "/api/v1/providers", "list the registry: provider 1", Lists { path: "/api/v1/providers", holds: Holds::Provider1 }, SEES_PROVIDER_1),
+        row("post", "/api/v1/providers", "register a provider in 曲沃县", Plain { path: "/api/v1/providers", body: Some(|n| json!({"key": format!("matrix:{n}"), "name": format!("矩阵提供方{n}"), "region": "141021"})) }, REGISTERS_IN_QUWO),
+        row("get", "/api/v1/providers/{id}", "provider 1", plain("/api/v1/providers/1"), SEES_PROVIDER_1),
+        row("put", "/api/v1/providers/{id}/capabilities/{kind}", "set provider 1's capability", Plain { path: "/api/v1/providers/1/capabilities/sterilisation", body: Some(|_| sterilisation()) }, EDITS_PROVIDER_1),
+        row("get", "/api/v1/cases", "list cases: case 1", Lists { path: "/api/v1/cases", holds: Holds::Case1 }, SEES_CASE),
+        row("post", "/api/v1/cases", "open the case of an enterprise of 曲沃县", CreateCase, OPENS_CASE_IN_QUWO),
+        row("get", "/api/v1/cases/{id}", "case 1", plain("/api/v1/cases/1"), SEES_CASE),
+        row("post", "/api/v1/cases/{id}/team", "station a member on case 1", AddTeamMember, KEEPS_TEAM),
+        row("get", "/api/v1/cases/{id}/needs", "case 1's needs", plain("/api/v1/cases/1/needs"), SEES_CASE),
+        row("post", "/api/v1/cases/{id}/needs", "report a need on case 1", Plain { path: "/api/v1/cases/1/needs", body: Some(|n| json!({"kind": "labour", "title": format!("矩阵诉求{n}"), "quantity": 1, "requires": {"skill": "包装"}, "source": false})) }, REPORTS),
+        row("get", "/api/v1/cases/{id}/events", "case 1's timeline", plain("/api/v1/cases/1/events"), SEES_CASE),
+        row("post", "/api/v1/cases/{id}/approvals", "open an approval on case 1", Plain { path: "/api/v1/cases/1/approvals", body: Some(|n| json!({"department": "141021", "agency": "市场监管", "item": format!("矩阵备案{n}")})) }, ACTS_ON_CASE),
+        row("post", "/api/v1/cases/{id}/shipments", "record a shipment of case 1", Plain { path: "/api/v1/cases/1/shipments", body: Some(|n| json!({"goods": format!("矩阵口罩{n}"), "origin": "141021", "destination": "140822"})) }, ACTS_ON_CASE),
+        row("get", "/api/v1/cases/{id}/returns", "case 1's daily returns", plain("/api/v1/cases/1/returns"), SEES_CASE),
+        row("post", "/api/v1/cases/{id}/returns", "submit a daily return of case 1", Plain { path: "/api/v1/cases/1/returns", body: Some(|_| json!({"day": "2020-02-20", "capacity_per_day": 1, "output": 1, "stock": 1})) }, REPORTS),
+        row("get", "/api/v1/cases/{id}/plan", "case 1's plan", plain("/api/v1/cases/1/plan"), SEES_CASE),
+        row("put", "/api/v1/cases/{id}/plan", "replace case 1's plan", Plain { path: "/api/v1/cases/1/plan", body: Some(|_| json!({"milestones": [{"id": "first_output", "duration_h": 24}]})) }, ACTS_ON_CASE),
+        row("post", "/api/v1/approvals/{id}/decision", "decide an approval of 曲沃县", DecideApproval, DECIDES_APPROVAL),
+        row("get", "/api/v1/needs", "list needs: the sterilisation need", Lists { path: "/api/v1/needs", holds: Holds::Need7 }, SEES_NEED),
+        row("get", "/api/v1/needs/{id}", "the province's need", ProvinceNeed { action: "", body: |_| Value::Null }, SEES_NEED),
+        row("post", "/api/v1/needs/{id}/route", "screen the registry for the province's need", need_action("route"), PROPOSES),
+        row("post", "/api/v1/needs/{id}/broadcast", "broadcast the province's need", ProvinceNeed { action: "broadcast", body: |_| json!({"ring": "province"}) }, DECIDES_NEED),
+        row("post", "/api/v1/needs/{id}/candidates", "put provider 1 forward for the province's need", ProvinceNeed { action: "candidates", body: |_| json!({"provider_id": 1}) }, PROPOSES),
+        row("post", "/api/v1/needs/{id}/select", "select the province's provider", ProvinceNeed { action: "select", body: |f| json!({"candidate_id": f.candidate}) }, DECIDES_NEED),
+        row("post", "/api/v1/needs/{id}/switch", "switch the province's provider", ProvinceNeed { action: "switch", body: |f| json!({"candidate_id": f.candidate}) }, DECIDES_NEED),
+        row("post", "/api/v1/needs/{id}/start", "start the province's need", need_action("start"), DECIDES_NEED),
+        row("post", "/api/v1/needs/{id}/resolve", "resolve the province's need", need_action("resolve"), DECIDES_NEED),
+        row("post", "/api/v1/needs/{id}/cancel", "cancel the province's need", need_action("cancel"), DECIDES_NEED),
+        row("post", "/api/v1/needs/{id}/escalate", "escalate the province's need (督办)", ProvinceNeed { action: "escalate", body: |_| json!({"reason": "矩阵"}) }, DECIDES_NEED),
+        row("post", "/api/v1/needs/{id}/what-if", "what if the province's need resolved later", WhatIf, SEES_CASE),
+        row("post", "/api/v1/escalations/run", "run the escalation pass", plain("/api/v1/escalations/run"), ADMIN_ONLY),
+        row("get", "/api/v1/letters", "list letters: letter 1", Lists { path: "/api/v1/letters", holds: Holds::Letter1 }, SEES_LETTER),
+        row("get", "/api/v1/letters/{id}", "letter 1 (sent to 广东省)", plain("/api/v1/letters/1"), SEES_LETTER),
+        row("post", "/api/v1/letters/{id}/send", "send the province's draft letter", Letter { sent: false }, SENDS_LETTER),
+        row("post", "/api/v1/letters/{id}/acknowledge", "acknowledge the province's sent letter", Letter { sent: true }, ACKNOWLEDGES_LETTER),
+        row("get", "/api/v1/notifications", "one's notifications", plain("/api/v1/notifications"), ALL),
+        // ---- the pages ----
+        row("get", "/", "the dashboard (or one's own case or provider)", Page(PageAct::Get("/")), ALL),
+        row("get", "/login", "the login form", Page(PageAct::Get("/login")), ALL),
+        row("post", "/login", "log in through the form", Page(PageAct::Login), ALL),
+        row("post", "/logout", "log out", Page(PageAct::Logout), ALL),
+        row("get", "/lang/{code}", "switch the language", Page(PageAct::Get("/lang/en?back=/")), ALL),
+        row("get", "/assets/{file}", "the style sheet", Page(PageAct::Get("/assets/style.css")), ALL),
+        row("get", "/cases/{id}", "case 1's page", Page(PageAct::Get("/cases/1")), SEES_CASE),
+        row("get", "/cases/{id}/enterprise", "case 1's enterprise page", Page(PageAct::Get("/cases/1/enterprise")), SEES_CASE),
+        row("post", "/cases/{id}/needs", "report a need through the form", Page(PageAct::Form { path: "/cases/1/needs", fields: |n| vec![("kind", "labour".into()), ("title", format!("矩阵表单诉求{n}")), ("quantity", "1".into()), ("skill", "包装".into())] }), REPORTS),
+        row("post", "/cases/{id}/returns", "submit a daily return through the form", Page(PageAct::Form { path: "/cases/1/returns", fields: |_| vec![("day", "2020-02-21".into()), ("capacity_per_day", "1".into()), ("output", "1".into()), ("stock", "1".into())] }), REPORTS),
+        row("post", "/cases/{id}/approvals", "open an approval through the form", Page(PageAct::Form { path: "/cases/1/approvals", fields: |n| vec![("department", "141021".into()), ("agency", "发改".into()), ("item", format!("矩阵表单备案{n}"))] }), ACTS_ON_CASE),
+        row("post", "/cases/{id}/approvals/{approval}", "decide an approval through the form", Page(PageAct::DecideApproval), DECIDES_APPROVAL),
+        row("post", "/cases/{id}/shipments", "record a shipment through the form", Page(PageAct::Form { path: "/cases/1/shipments", fields: |n| vec![("goods", format!("矩阵表单口罩{n}")), ("origin", "141021".into()), ("destination", "140822".into()), ("status", "planned".into())] }), ACTS_ON_CASE),
+        row("get", "/needs", "the needs list", Page(PageAct::Get("/needs")), ALL),
+        row("get", "/needs/{id}", "the sterilisation need's page", Page(PageAct::Get("/needs/7")), SEES_NEED),
+        row("get", "/needs/{id}/letters/{letter}", "letter 1, printable", Page(PageAct::Get("/needs/1/letters/1")), SEES_LETTER),
+        row("post", "/needs/{id}/{action}", "screen the registry (page)", Page(PageAct::NeedAction("source")), PROPOSES),
+        row("post", "/needs/{id}/{action}", "put a provider forward (page)", Page(PageAct::NeedAction("propose")), PROPOSES),
+        row("post", "/needs/{id}/{action}", "select (page)", Page(PageAct::NeedAction("select")), DECIDES_NEED),
+        row("post", "/needs/{id}/{action}", "switch (page)", Page(PageAct::NeedAction("switch")), DECIDES_NEED),
+        row("post", "/needs/{id}/{action}", "broadcast (page)", Page(PageAct::NeedAction("broadcast")), DECIDES_NEED),
+        row("post", "/needs/{id}/{action}", "start (page)", Page(PageAct::NeedAction("start")), DECIDES_NEED),
+        row("post", "/needs/{id}/{action}", "resolve (page)", Page(PageAct::NeedAction("resolve")), DECIDES_NEED),
+        row("post", "/needs/{id}/{action}", "cancel (page)", Page(PageAct::NeedAction("cancel")), DECIDES_NEED),
+        row("post", "/needs/{id}/{action}", "escalate (page)", Page(PageAct::NeedAction("escalate")), DECIDES_NEED),
+        row("post", "/needs/{id}/{action}", "mark a letter sent (page)", Page(PageAct::LetterAction { sent: false }), SENDS_LETTER),
+        row("post", "/needs/{id}/{action}", "mark a letter acknowledged (page)", Page(PageAct::LetterAction { sent: true }), ACKNOWLEDGES_LETTER),
+        row("get", "/registry", "search the registry", Page(PageAct::Get("/registry")), BROWSES_REGISTRY),
+        row("post", "/registry/providers", "register a provider through the form", Page(PageAct::Form { path: "/registry/providers", fields: |n| vec![("key", format!("matrix:form:{n}")), ("name", format!("矩阵表单提供方{n}")), ("region", "141021".into())] }), REGISTERS_IN_QUWO_PAGE),
+        row("get", "/registry/providers/{id}", "provider 1's page", Page(PageAct::Get("/registry/providers/1")), SEES_PROVIDER_1),
+        row("post", "/registry/providers/{id}/capabilities", "set provider 1's capability through the form", Page(PageAct::Form { path: "/registry/providers/1/capabilities", fields: |_| vec![("kind", "sterilisation".into()), ("method", "co60".into()), ("turnaround_h", "36".into()), ("capacity_per_day", "100000".into()), ("available", "1".into())] }), EDITS_PROVIDER_1),
+        row("get", "/registry/import", "the import form", Page(PageAct::Get("/registry/import")), IMPORTS_FORM),
+        row("post", "/registry/import", "import a provider of 曲沃县", Page(PageAct::Import), IMPORTS_IN_QUWO),
+    ]
+}
+
+fn sterilisation() -> Value {
+    json!({"attrs": {"method": "co60", "turnaround_h": 36, "capacity_per_day": 100000}})
+}
+
+/// A valid unified social credit code of 曲沃县, different for each `n`.
+fn credit_code(n: u32) -> String {
+    let first17 = format!("91141021MA1{:06}", n % 1_000_000);
+    format!("{first17}{}", bangfu_core::credit_code::check_character(&first17).unwrap())
+}
+
+static SERIAL: AtomicU32 = AtomicU32::new(1);
+
+fn serial() -> u32 {
+    SERIAL.fetch_add(1, Ordering::Relaxed)
+}
+
+/// When objects are made for a cell (before any request, which the server stamps with its clock).
+fn then() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 6, 1, 0, 0, 0).unwrap()
+}
+
+struct World {
+    base: String,
+    app: App,
+    _db: TestDb,
+    client: reqwest::Client,
+    /// Per actor: a bearer token, and the pages' session cookie with its CSRF token.
+    sessions: Vec<(String, String, String)>,
+}
+
+/// The objects a need row acts on.
+struct Fixture {
+    need: i64,
+    candidate: i64,
+}
+
+impl World {
+    async fn new(db: TestDb) -> World {
+        let app = App::open(db.url()).await.unwrap();
+        let admin = Actor::system("matrix");
+        bangfu_app::demo::load(&app, &admin).await.unwrap();
+        bangfu_app::demo_accounts::load_accounts(&app, &admin, then()).await.unwrap();
+        let other = app
+            .add_enterprise(&admin, then(), NewEnterprise { name: "运城某企业".into(), credit_code: credit_code(999_999), region: "140822".into(), ..Default::default() })
+            .await
+            .unwrap();
+        let henan = NewTeamMember { title: "河南省工信厅对口支援干部".into(), department: "410000".into(), role: "stationed_cadre".into(), user_id: None };
+        app.add_team_member(&admin, then(), 1, henan).await.unwrap();
+        for (username, role, department, enterprise_id, provider_id) in [
+            ("guangdong", "officer", Some("440000"), None, None),
+            ("henan", "officer", Some("410000"), None, None),
+            ("enterprise2", "enterprise", None, Some(other.id), None),
+            ("provider2", "provider", None, None, Some(5)),
+        ] {
+            let user = NewUser {
+                username: username.into(),
+                role: role.into(),
+                department: department.map(str::to_string),
+                enterprise_id,
+                provider_id,
+                password: DEMO_PASSWORD.into(),
+                ..NewUser::default()
+            };
+            app.add_user(&admin, then(), user).await.unwrap();
+        }
+        let (listener, addr) = bangfu_web::bind("127.0.0.1:0").await.unwrap();
+        tokio::spawn(bangfu_web::serve(listener, app.clone(), std::future::pending()));
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let mut world = World { base: format!("http://{addr}"), app, _db: db, client, sessions: Vec::new() };
+        for actor in ACTORS {
+            let token = world.token(actor).await;
+            let (cookie, csrf) = world.page_session(actor).await;
+            world.sessions.push((token, cookie, csrf));
+        }
+        world
+    }
+
+    async fn token(&self, username: &str) -> String {
+        let response = self.client.post(format!("{}/api/v1/auth/token", self.base)).json(&json!({"username": username, "password": DEMO_PASSWORD})).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{username} logs in");
+        response.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
+    }
+
+    /// Logs in through the form: the session cookie and the session's CSRF token.
+    async fn page_session(&self, username: &str) -> (String, String) {
+        let form = self.client.get(format!("{}/login", self.base)).send().await.unwrap();
+        let login_cookie = set_cookie(&form, "bangfu_login_csrf").unwrap();
+        let csrf = csrf_in(&form.text().await.unwrap());
+        let fields = [("username", username), ("password", DEMO_PASSWORD), ("csrf", csrf.as_str()), ("next", "/")];
+        let response = self.client.post(format!("{}/login", self.base)).header("cookie", format!("bangfu_login_csrf={login_cookie}")).form(&fields).send().await.unwrap();
+        assert_eq!(response.status(), 303, "{username} logs in through the form");
+        let cookie = format!("bangfu_session={}", set_cookie(&response, "bangfu_session").unwrap());
+        // Every page carries the session's CSRF token: the landing page (an enterprise's or a
+        // provider's is where `/` sends it).
+        let mut path = "/".to_string();
+        let page = loop {
+            let response = self.client.get(format!("{}{path}", self.base)).header("cookie", &cookie).send().await.unwrap();
+            match response.headers().get("location").and_then(|v| v.to_str().ok()) {
+                Some(location) => path = location.to_string(),
+                None => break response.text().await.unwrap(),
+            }
+        };
+        (cookie, csrf_in(&page))
+    }
+
+    /// A need of case 1 that the province owns, sourced, with a feasible candidate (selected
+    /// first for a switch, attached to the plan for a what-if).
+    async fn province_need(&self, selected: bool, planned: bool) -> Fixture {
+        let admin = Actor::system("matrix");
+        let input = NewNeed { kind: "sterilisation".into(), title: format!("矩阵灭菌{}", serial()), quantity: 1000.0, requires: json!({}), ..NewNeed::default() };
+        let need = self.app.report_and_source(&admin, then(), 1, input).await.unwrap();
+        assert_eq!(need.owner, "140000", "the province owns it");
+        let detail = self.app.need_detail(&admin, need.id).await.unwrap();
+        assert!(detail.candidates.iter().any(|(c, _)| c.provider_id == 1), "万荣 is a candidate");
+        let candidate = detail.candidates.iter().find(|(c, _)| c.feasible != 0).unwrap().0.id;
+        if selected {
+            self.app.select_candidate(&admin, then(), need.id, candidate).await.unwrap();
+        }
+        if planned {
+            let milestone = NewMilestone { key: "first_output".into(), name: String::new(), duration_h: 24.0, after: vec![], not_before: None, actual_start: None, actual_finish: None, blockers: vec![need.id] };
+            self.app.set_plan(&admin, then(), 1, vec![milestone]).await.unwrap();
+        }
+        Fixture { need: need.id, candidate }
+    }
+
+    /// A national need's letter (sender 山西省; addressees 广东省, 东莞市), sent or a draft.
+    async fn letter(&self, sent: bool) -> (i64, i64) {
+        let admin = Actor::system("matrix");
+        let input = NewNeed {
+            kind: "equipment".into(),
+            title: format!("矩阵生产线{}", serial()),
+            quantity: 1.0,
+            requires: json!({"item": "口罩生产线"}),
+            solution_region: Some("441900".into()),
+            ..NewNeed::default()
+        };
+        let need = self.app.report_need(&admin, then(), 1, input).await.unwrap();
+        let letter = self.app.need_detail(&admin, need.id).await.unwrap().letters[0].id;
+        if sent {
+            self.app.set_letter_status(&admin, then(), letter, LetterStatus::Sent, "").await.unwrap();
+        }
+        (need.id, letter)
+    }
+
+    async fn approval(&self) -> i64 {
+        let input = NewApproval { department: "141021".into(), agency: "生态环境".into(), item: format!("矩阵审批{}", serial()), due_at: None };
+        self.app.open_approval(&Actor::system("matrix"), then(), 1, input).await.unwrap().id
+    }
+
+    async fn api(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    async fn page(&self, method: Method, path: &str, actor: usize, form: Option<Vec<(&'static str, String)>>) -> (u16, String) {
+        let (_, cookie, csrf) = &self.sessions[actor];
+        let mut request = self.client.request(method, format!("{}{path}", self.base)).header("cookie", cookie);
+        if let Some(mut fields) = form {
+            fields.push(("csrf", csrf.clone()));
+            request = request.form(&fields);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        let text = response.text().await.unwrap();
+        assert!(!location.starts_with("/login"), "{path}: the session was not taken");
+        (status, text)
+    }
+
+    /// What `actor` gets doing what `row` does.
+    async fn perform(&self, row: &Row, actor: usize) -> Result<Outcome, String> {
+        let token = self.sessions[actor].0.clone();
+        let n = serial();
+        let (status, body) = match row.act {
+            Act::Plain { path, body } => {
+                let method = Method::from_bytes(row.method.to_uppercase().as_bytes()).unwrap();
+                self.api(method, path, &token, body.map(|b| b(n))).await
+            }
+            Act::Lists { path, holds } => {
+                let (status, body) = self.api(Method::GET, &format!("{path}?limit=500"), &token, None).await;
+                if status != 200 {
+                    return Err(format!("{status} {body}"));
+                }
+                let id = match holds {
+                    Holds::Enterprise1 | Holds::Provider1 | Holds::Case1 | Holds::Letter1 => 1,
+                    Holds::Need7 => 7,
+                };
+                let held = body["items"].as_array().unwrap().iter().any(|item| item["id"] == id);
+                return Ok(if held { Y } else { N });
+            }
+            Act::Login => {
+                let response = self.client.post(format!("{}/api/v1/auth/token", self.base)).json(&json!({"username": ACTORS[actor], "password": DEMO_PASSWORD})).send().await.unwrap();
+                (response.status().as_u16(), Value::Null)
+            }
+            Act::Logout => {
+                let fresh = self.token(ACTORS[actor]).await;
+                self.api(Method::POST, "/api/v1/auth/logout", &fresh, None).await
+            }
+            Act::CreateCase => {
+                let input = NewEnterprise { name: format!("矩阵立案企业{n}"), credit_code: credit_code(n), region: "141021".into(), ..Default::default() };
+                let enterprise = self.app.add_enterprise(&Actor::system("matrix"), then(), input).await.unwrap();
+                self.api(Method::POST, "/api/v1/cases", &token, Some(json!({"enterprise_id": enterprise.id}))).await
+            }
+            Act::AddTeamMember => self.api(Method::POST, "/api/v1/cases/1/team", &token, Some(json!({"title": format!("矩阵专班{n}"), "department": "141021", "role": "task_force"}))).await,
+            Act::ProvinceNeed { action, body } => {
+                let fixture = self.province_need(action == "switch", false).await;
+                if action.is_empty() {
+                    self.api(Method::GET, &format!("/api/v1/needs/{}", fixture.need), &token, None).await
+                } else {
+                    self.api(Method::POST, &format!("/api/v1/needs/{}/{action}", fixture.need), &token, Some(body(&fixture))).await
+                }
+            }
+            Act::WhatIf => {
+                let fixture = self.province_need(false, true).await;
+                self.api(Method::POST, &format!("/api/v1/needs/{}/what-if", fixture.need), &token, Some(json!({"resolves_at": "2030-01-01T00:00:00+08:00"}))).await
+            }
+            Act::DecideApproval => {
+                let approval = self.approval().await;
+                self.api(Method::POST, &format!("/api/v1/approvals/{approval}/decision"), &token, Some(json!({"status": "in_progress"}))).await
+            }
+            Act::Letter { sent } => {
+                let (_, letter) = self.letter(sent).await;
+                let action = if sent { "acknowledge" } else { "send" };
+                self.api(Method::POST, &format!("/api/v1/letters/{letter}/{action}"), &token, None).await
+            }
+            Act::Page(page) => {
+                let (status, text) = self.perform_page(page, actor, n).await;
+                return page_outcome(status, &text);
+            }
+        };
+        match status {
+            200..=299 => Ok(Y),
+            404 => Ok(N),
+            403 => Ok(F),
+            other => Err(format!("{other} {body}")),
+        }
+    }
+
+    async fn perform_page(&self, page: PageAct, actor: usize, n: u32) -> (u16, String) {
+        match page {
+            PageAct::Get(path) => self.page(Method::GET, path, actor, None).await,
+            PageAct::Login => {
+                let (cookie, _) = self.page_session(ACTORS[actor]).await;
+                (if cookie.is_empty() { 401 } else { 303 }, String::new())
+            }
+            PageAct::Logout => {
+                let (cookie, csrf) = self.page_session(ACTORS[actor]).await;
+                let response = self.client.post(format!("{}/logout", self.base)).header("cookie", &cookie).form(&[("csrf", csrf)]).send().await.unwrap();
+                let status = response.status().as_u16();
+                (status, response.text().await.unwrap())
+            }
+            PageAct::Form { path, fields } => self.page(Method::POST, path, actor, Some(fields(n))).await,
+            PageAct::DecideApproval => {
+                let approval = self.approval().await;
+                self.page(Method::POST, &format!("/cases/1/approvals/{approval}"), actor, Some(vec![("status", "in_progress".into())])).await
+            }
+            PageAct::NeedAction(action) => {
+                let fixture = self.province_need(action == "switch", false).await;
+                let fields = match action {
+                    "select" | "switch" => vec![("candidate_id", fixture.candidate.to_string())],
+                    "propose" => vec![("provider_id", "1".into())],
+                    "broadcast" => vec![("ring", "province".into())],
+                    "escalate" => vec![("reason", "矩阵".into())],
+                    _ => vec![],
+                };
+                self.page(Method::POST, &format!("/needs/{}/{action}", fixture.need), actor, Some(fields)).await
+            }
+            PageAct::LetterAction { sent } => {
+                let (need, letter) = self.letter(sent).await;
+                let action = if sent { "letter-acknowledged" } else { "letter-sent" };
+                self.page(Method::POST, &format!("/needs/{need}/{action}"), actor, Some(vec![("letter_id", letter.to_string())])).await
+            }
+            PageAct::Import => {
+                let (_, cookie, csrf) = &self.sessions[actor];
+                let text = format!(
+                    "id,name,region,lon,lat,kind,available,attrs\nmatrix:import:{n},矩阵导入{n},141021,,,labour,true,\"{{\"\"skill\"\": \"\"包装\"\", \"\"headcount\"\": 1, \"\"lead_time_h\"\": 1}}\"\n"
+                );
+                let boundary = "matrix-boundary";
+                let body = format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\n{text}\r\n--{boundary}--\r\n"
+                );
+                let request = self.client.post(format!("{}/registry/import", self.base)).header("cookie", cookie).header("content-type", format!("multipart/form-data; boundary={boundary}"));
+                let response = request.body(body).send().await.unwrap();
+                let status = response.status().as_u16();
+                let text = response.text().await.unwrap();
+                // The import streams its answer: done only if its summary says so.
+                if status == 200 && !text.contains("flash ok\" id=\"import-summary\"") {
+                    return (500, text);
+                }
+                (status, text)
+            }
+        }
+    }
+}
+
+fn page_outcome(status: u16, text: &str) -> Result<Outcome, String> {
+    match status {
+        200 | 303 => Ok(Y),
+        404 => Ok(N),
+        403 => Ok(F),
+        other => Err(format!("{other}: {}", text.chars().take(600).collect::<String>())),
+    }
+}
+
+fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find_map(|c| {
+        let (pair, _) = c.split_once(';').unwrap_or((c, ""));
+        pair.strip_prefix(&format!("{name}=")).filter(|v| !v.is_empty()).map(str::to_string)
+    })
+}
+
+fn csrf_in(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+#[test]
+fn every_served_route_has_a_row_and_every_row_a_route() {
+    let served: BTreeSet<(String, String)> = bangfu_web::API_ROUTES.iter().chain(bangfu_web::PAGE_ROUTES).map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    let rows: BTreeSet<(String, String)> = matrix().iter().map(|r| (r.method.to_string(), r.route.to_string())).collect();
+    let without_row: Vec<_> = served.difference(&rows).collect();
+    let without_route: Vec<_> = rows.difference(&served).collect();
+    assert!(without_row.is_empty(), "routes without a row in the access matrix (add one to matrix() in tests/matrix.rs): {without_row:?}");
+    assert!(without_route.is_empty(), "rows of the access matrix for routes nothing serves: {without_route:?}");
+    // The OpenAPI document lists exactly the API's routes.
+    let documented: BTreeSet<(String, String)> = bangfu_web::openapi::OPERATIONS.iter().map(|op| (op.method.to_string(), op.path.to_string())).collect();
+    let api: BTreeSet<(String, String)> = bangfu_web::API_ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    assert_eq!(documented, api, "the OpenAPI document and the API's routes differ");
+}
+
+bangfu_store::backend_tests! {
+    /// Every row of the matrix, for every actor, over HTTP.
+    async fn the_role_action_object_matrix_holds_over_http(db) {
+        let world = World::new(db).await;
+        let mut failures = Vec::new();
+        let rows = matrix();
+        for row in &rows {
+            for (actor, name) in ACTORS.iter().enumerate() {
+                match world.perform(row, actor).await {
+                    Ok(outcome) if outcome == row.expect[actor] => {}
+                    Ok(outcome) => failures.push(format!("{} {} ({}) by {name}: expected {:?}, got {outcome:?}", row.method, row.route, row.what, row.expect[actor])),
+                    Err(answer) => failures.push(format!("{} {} ({}) by {name}: expected {:?}, answered {answer}", row.method, row.route, row.what, row.expect[actor])),
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{} of {} cells differ:\n{}", failures.len(), rows.len() * ACTORS.len(), failures.join("\n"));
+        assert_eq!(world.app.verify_audit().await.unwrap().broken, None);
+    }
+}
