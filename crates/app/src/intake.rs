@@ -21,7 +21,7 @@ impl App {
         // Screened on the registry index before the write transaction, from the enterprise as
         // read now; the transaction uses it if the need and enterprise it reads give the same
         // spec, and screens again (in memory) if not.
-        let early = if registry_kind && access::sources_when_reporting(actor) { self.screen_reported(case_id, &input).await? } else { None };
+        let early = if registry_kind && access::sources_when_reporting(actor) { self.screen_reported(actor, case_id, &input).await? } else { None };
         let (mut tx, need, case, enterprise) = self.report_uncommitted(actor, now, case_id, input).await?;
         if !(registry_kind && access::sources_when_reporting(actor)) {
             tx.commit().await?;
@@ -49,7 +49,14 @@ impl App {
 
     /// Screens a need about to be reported, if its input and case allow (anything amiss is left
     /// for the report to refuse, with its own message).
-    async fn screen_reported(&self, case_id: i64, input: &NewNeed) -> AppResult<Option<crate::registry::Screened>> {
+    async fn screen_reported(&self, actor: &Actor, case_id: i64, input: &NewNeed) -> AppResult<Option<crate::registry::Screened>> {
+        // Nothing is screened for a case the actor may not act on: the report then refuses it
+        // as it refuses a missing case, in the same time.
+        let Some(case) = self.store.case(case_id).await? else { return Ok(None) };
+        let team = self.store.team(case_id).await?;
+        if !(access::can_see_case(self.tree, actor, &case, &team) && access::may_act_on_case(self.tree, actor, &case, &team)) {
+            return Ok(None);
+        }
         let Some(enterprise) = self.store.enterprise_of_case(case_id).await? else { return Ok(None) };
         let draft = NeedRow {
             kind: input.kind.clone(),

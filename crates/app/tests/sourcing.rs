@@ -2,6 +2,9 @@
 //! record of a full scan of the stored registry, however capability changes interleave across
 //! two servers on one database. Every test runs as `NAME::sqlite` and `NAME::postgres`.
 
+// A test binary: its helpers unwrap as the tests do, and a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use bangfu_app::needs::NewNeed;
 use bangfu_app::registry::NewProvider;
 use bangfu_app::{Actor, App};
