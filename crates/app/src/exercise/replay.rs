@@ -1,6 +1,7 @@
 //! The exercise replayed through the use cases, in time order: an agenda of steps, each at its
 //! moment (ties in the order they were put on the agenda), each one call of an [`App`] method
-//! with that moment as `now`. What a step does next depends on what the store holds then — the
+//! with that moment as `now`. What a step does next depends on the need as it is then (the row
+//! the last use case or escalation pass that wrote it returned) — the
 //! need's current owner acts, a need without a feasible candidate is broadcast and solved by
 //! hand, a need that became national gets its letter sent — so the month unfolds as the rules
 //! make it, and the same world always unfolds the same way.
@@ -57,8 +58,11 @@ pub(super) struct Replay<'a> {
     order: u64,
     /// Per enterprise: (enterprise id, case id) once registered.
     cases: Vec<Option<(i64, i64)>>,
-    /// Per need: its id once reported.
-    needs: Vec<Option<i64>>,
+    /// Per need: the row as the last use case that wrote it returned it (the loader is the
+    /// database's one writer while it runs, so this is what the store holds), once reported.
+    needs: Vec<Option<NeedRow>>,
+    /// Need id → index into the world's needs, for what the escalation pass moves.
+    by_id: BTreeMap<i64, usize>,
     approvals: BTreeMap<(usize, usize), i64>,
     /// Needs whose letters are on the agenda.
     lettered: BTreeSet<usize>,
@@ -74,6 +78,7 @@ impl<'a> Replay<'a> {
             order: 0,
             cases: vec![None; world.enterprises.len()],
             needs: vec![None; world.needs.len()],
+            by_id: BTreeMap::new(),
             approvals: BTreeMap::new(),
             lettered: BTreeSet::new(),
             counts: Counts::default(),
@@ -149,12 +154,17 @@ impl<'a> Replay<'a> {
         self.cases[e].ok_or_else(|| AppError::Internal(format!("enterprise {e} acts before it is registered")))
     }
 
-    /// The need as the store holds it now, with the officer of its owner.
-    async fn need(&self, n: usize) -> AppResult<(NeedRow, Actor)> {
-        let id = self.needs[n].ok_or_else(|| AppError::Internal(format!("need {n} acted on before it is reported")))?;
-        let need = self.app.store.need(id).await?.ok_or_else(|| AppError::Internal(format!("need {id} vanished")))?;
+    /// The need as it is now, with the officer of its owner.
+    fn need(&self, n: usize) -> AppResult<(NeedRow, Actor)> {
+        let need = self.needs[n].clone().ok_or_else(|| AppError::Internal(format!("need {n} acted on before it is reported")))?;
         let owner = self.officer(region_code(&need.owner));
         Ok((need, owner))
+    }
+
+    /// Keeps the row a use case returned as the need's current state.
+    fn keep(&mut self, n: usize, need: NeedRow) {
+        self.by_id.insert(need.id, n);
+        self.needs[n] = Some(need);
     }
 
     async fn step(&mut self, at: i64, step: Step) -> AppResult<()> {
@@ -231,7 +241,7 @@ impl<'a> Replay<'a> {
             }
             Step::Report(n) => self.report(at, n).await?,
             Step::Source(n) => {
-                let (need, owner) = self.need(n).await?;
+                let (need, owner) = self.need(n)?;
                 if need.status != NeedStatus::Open.as_str() {
                     return Ok(());
                 }
@@ -239,21 +249,23 @@ impl<'a> Replay<'a> {
                 self.counts.steps += 1;
                 self.after_hours(at, world.needs[n].fate.select_h, Step::Select(n));
                 self.letters_if_national(at, n, &need);
+                self.keep(n, need);
             }
             Step::Select(n) => self.select(at, n).await?,
             Step::Start(n) => {
-                let (need, owner) = self.need(n).await?;
+                let (need, owner) = self.need(n)?;
                 if !matches!(need.status.as_str(), "open" | "selected") {
                     return Ok(());
                 }
-                app.set_need_status(&owner, now, need.id, NeedStatus::Started, &format!("{MARK}已着手办理 / work started")).await?;
+                let need = app.set_need_status(&owner, now, need.id, NeedStatus::Started, &format!("{MARK}已着手办理 / work started")).await?;
+                self.keep(n, need);
                 self.counts.steps += 1;
                 let fate = &world.needs[n].fate;
                 let next = if fate.cancel_at_step == Some(3) { Step::Cancel(n) } else { Step::Resolve(n) };
                 self.after_hours(at, fate.resolve_h, next);
             }
             Step::Resolve(n) => {
-                let (need, owner) = self.need(n).await?;
+                let (need, owner) = self.need(n)?;
                 if is_closed(&need) {
                     return Ok(());
                 }
@@ -261,29 +273,33 @@ impl<'a> Replay<'a> {
                 if fate.shipment {
                     self.ship(at, n, &need, &owner).await?;
                 }
-                app.set_need_status(&owner, now, need.id, NeedStatus::Resolved, &format!("{MARK}已解决 / resolved")).await?;
+                let need = app.set_need_status(&owner, now, need.id, NeedStatus::Resolved, &format!("{MARK}已解决 / resolved")).await?;
+                self.keep(n, need);
                 self.counts.steps += 1;
             }
             Step::Cancel(n) => {
-                let (need, owner) = self.need(n).await?;
+                let (need, owner) = self.need(n)?;
                 if is_closed(&need) {
                     return Ok(());
                 }
-                app.set_need_status(&owner, now, need.id, NeedStatus::Cancelled, &format!("{MARK}企业已自行解决，撤回 / solved by the enterprise itself, withdrawn"))
+                let need = app
+                    .set_need_status(&owner, now, need.id, NeedStatus::Cancelled, &format!("{MARK}企业已自行解决，撤回 / solved by the enterprise itself, withdrawn"))
                     .await?;
+                self.keep(n, need);
                 self.counts.steps += 1;
             }
             Step::Escalate(n) => {
-                let (need, owner) = self.need(n).await?;
+                let (need, owner) = self.need(n)?;
                 let at_top = department_above(app.tree, region_code(&need.owner)).is_none();
                 if is_closed(&need) || (at_top && need.supervised != 0) {
                     return Ok(());
                 }
-                app.escalate_need(&owner, now, need.id, &format!("{MARK}本级协调无果，提请上级协调 / no solution at this tier")).await?;
+                let escalated = app.escalate_need(&owner, now, need.id, &format!("{MARK}本级协调无果，提请上级协调 / no solution at this tier")).await?;
+                self.keep(n, escalated.need);
                 self.counts.steps += 1;
             }
             Step::LetterSent(n) | Step::LetterAcknowledged(n) => {
-                let (need, _) = self.need(n).await?;
+                let (need, _) = self.need(n)?;
                 let (from, to) = match step {
                     Step::LetterSent(_) => (LetterStatus::Draft, LetterStatus::Sent),
                     _ => (LetterStatus::Sent, LetterStatus::Acknowledged),
@@ -310,7 +326,12 @@ impl<'a> Replay<'a> {
                 }
             }
             Step::EscalationPass => {
-                app.escalate_scheduled(&Actor::system(&format!("{MARK}escalation")), now).await?;
+                let report = app.escalate_scheduled(&Actor::system(&format!("{MARK}escalation")), now).await?;
+                for moved in report.map(|r| r.moved).unwrap_or_default() {
+                    if let Some(&n) = self.by_id.get(&moved.need.id) {
+                        self.keep(n, moved.need);
+                    }
+                }
                 self.counts.steps += 1;
                 self.at(at + HOUR_MS, Step::EscalationPass);
             }
@@ -342,7 +363,6 @@ impl<'a> Replay<'a> {
             Reporter::Enterprise => self.app.report_need(&self.enterprise_actor(plan.enterprise)?, now, case_id, input).await?,
         };
         self.counts.steps += 1;
-        self.needs[n] = Some(need.id);
         let fate = &plan.fate;
         let first = match (fate.cancel_at_step, registry_kind, plan.reporter) {
             (Some(1), ..) => Step::Cancel(n),
@@ -355,13 +375,14 @@ impl<'a> Replay<'a> {
             self.after_hours(at, h, Step::Escalate(n));
         }
         self.letters_if_national(at, n, &need);
+        self.keep(n, need);
         Ok(())
     }
 
     /// The owner chooses a feasible candidate; without one it broadcasts the need (or not) and
     /// solves it by hand later.
     async fn select(&mut self, at: i64, n: usize) -> AppResult<()> {
-        let (need, owner) = self.need(n).await?;
+        let (need, owner) = self.need(n)?;
         if need.status != NeedStatus::Open.as_str() {
             return Ok(());
         }
@@ -388,6 +409,7 @@ impl<'a> Replay<'a> {
         let next = if fate.cancel_at_step == Some(2) { Step::Cancel(n) } else { Step::Start(n) };
         self.after_hours(at, fate.start_h, next);
         self.letters_if_national(at, n, &need);
+        self.keep(n, need);
         Ok(())
     }
 
