@@ -43,6 +43,37 @@ struct UnwrittenEvent {
 /// Events per INSERT statement (9 parameters each, well under either backend's limit).
 const EVENTS_PER_INSERT: usize = 32;
 
+/// The upsert of `rows` candidates: a new one is inserted, one already screened for the same need
+/// and provider gets the new screening (its status stays).
+fn candidate_upsert(rows: usize) -> String {
+    format!(
+        "INSERT INTO candidates (need_id, provider_id, feasible, road_km, travel_h, processing_h, lead_time_h, scope, owner, reasons, \
+         explanation_zh, explanation_en, status, created_at) VALUES {} \
+         ON CONFLICT (need_id, provider_id) DO UPDATE SET feasible = excluded.feasible, road_km = excluded.road_km, travel_h = excluded.travel_h, \
+         processing_h = excluded.processing_h, lead_time_h = excluded.lead_time_h, scope = excluded.scope, owner = excluded.owner, reasons = excluded.reasons, \
+         explanation_zh = excluded.explanation_zh, explanation_en = excluded.explanation_en",
+        crate::migrate::placeholders(rows, 14)
+    )
+}
+
+/// A candidate's 14 values, in the order of [`candidate_upsert`].
+fn bind_candidate(q: Stmt, c: &CandidateRow) -> Stmt {
+    q.bind(c.need_id)
+        .bind(c.provider_id)
+        .bind(c.feasible)
+        .bind(c.road_km)
+        .bind(c.travel_h)
+        .bind(c.processing_h)
+        .bind(c.lead_time_h)
+        .bind(c.scope.clone())
+        .bind(c.owner.clone())
+        .bind(c.reasons.clone())
+        .bind(c.explanation_zh.clone())
+        .bind(c.explanation_en.clone())
+        .bind(c.status.clone())
+        .bind(c.created_at)
+}
+
 /// The first claim of a (job, slot) inserts the row; later ones find it and insert nothing.
 pub(crate) const CLAIM_JOB_SLOT: &str = "INSERT INTO job_runs (job, slot) VALUES ($1, $2) ON CONFLICT (job, slot) DO NOTHING";
 
@@ -436,27 +467,7 @@ impl WriteTx {
 
     /// Inserts a candidate or refreshes the screening of the same provider for the same need.
     pub async fn upsert_candidate(&mut self, c: &CandidateRow) -> StoreResult<i64> {
-        let q = query(
-            "INSERT INTO candidates (need_id, provider_id, feasible, road_km, travel_h, processing_h, lead_time_h, scope, owner, reasons, explanation_zh, explanation_en, status, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-             ON CONFLICT (need_id, provider_id) DO UPDATE SET feasible = excluded.feasible, road_km = excluded.road_km, travel_h = excluded.travel_h, \
-             processing_h = excluded.processing_h, lead_time_h = excluded.lead_time_h, scope = excluded.scope, owner = excluded.owner, reasons = excluded.reasons, \
-             explanation_zh = excluded.explanation_zh, explanation_en = excluded.explanation_en RETURNING id",
-        )
-        .bind(c.need_id)
-        .bind(c.provider_id)
-        .bind(c.feasible)
-        .bind(c.road_km)
-        .bind(c.travel_h)
-        .bind(c.processing_h)
-        .bind(c.lead_time_h)
-        .bind(&c.scope)
-        .bind(&c.owner)
-        .bind(&c.reasons)
-        .bind(&c.explanation_zh)
-        .bind(&c.explanation_en)
-        .bind(&c.status)
-        .bind(c.created_at);
+        let q = bind_candidate(query_owned(candidate_upsert(1) + " RETURNING id"), c);
         self.insert_returning_id(q, "candidate").await
     }
 
@@ -465,33 +476,7 @@ impl WriteTx {
     pub async fn upsert_candidates(&mut self, rows: &[CandidateRow]) -> StoreResult<()> {
         const ROWS_PER_STATEMENT: usize = 32;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let mut sql = String::from(
-                "INSERT INTO candidates (need_id, provider_id, feasible, road_km, travel_h, processing_h, lead_time_h, scope, owner, reasons, explanation_zh, explanation_en, status, created_at) VALUES ",
-            );
-            sql.push_str(&crate::migrate::placeholders(chunk.len(), 14));
-            sql.push_str(
-                " ON CONFLICT (need_id, provider_id) DO UPDATE SET feasible = excluded.feasible, road_km = excluded.road_km, travel_h = excluded.travel_h, \
-                 processing_h = excluded.processing_h, lead_time_h = excluded.lead_time_h, scope = excluded.scope, owner = excluded.owner, reasons = excluded.reasons, \
-                 explanation_zh = excluded.explanation_zh, explanation_en = excluded.explanation_en",
-            );
-            let mut q = query_owned(sql);
-            for c in chunk {
-                q = q
-                    .bind(c.need_id)
-                    .bind(c.provider_id)
-                    .bind(c.feasible)
-                    .bind(c.road_km)
-                    .bind(c.travel_h)
-                    .bind(c.processing_h)
-                    .bind(c.lead_time_h)
-                    .bind(c.scope.clone())
-                    .bind(c.owner.clone())
-                    .bind(c.reasons.clone())
-                    .bind(c.explanation_zh.clone())
-                    .bind(c.explanation_en.clone())
-                    .bind(c.status.clone())
-                    .bind(c.created_at);
-            }
+            let q = chunk.iter().fold(query_owned(candidate_upsert(chunk.len())), bind_candidate);
             self.exec_stmt(q, "candidates").await?;
         }
         Ok(())
