@@ -398,3 +398,38 @@ pub fn visible_enterprises(tree: &RegionTree, actor: &Actor) -> VisibleEnterpris
         Role::Provider => VisibleEnterprises::default(),
     }
 }
+
+/// Whom the figures of a region are shown to (charts, returns summed, the daily briefing):
+/// departments' officers and viewers read their own jurisdiction and any region inside it
+/// (drill-down), admins every region and the whole country. Enterprises and providers read no
+/// department's figures (they see their own returns on their case).
+pub fn may_read_figures(actor: &Actor) -> bool {
+    matches!(actor.role, Role::Admin | Role::Officer | Role::Viewer)
+}
+
+/// The region whose figures `actor` reads when it asks for `asked` (none: its own department's;
+/// for an admin, the whole country). `Err(())` when the region lies outside what it may read,
+/// which answers "not found".
+#[allow(clippy::result_unit_err)]
+pub fn figures_region(tree: &RegionTree, actor: &Actor, asked: Option<RegionCode>) -> Result<Option<RegionCode>, ()> {
+    match (actor.role, asked) {
+        (Role::Admin, asked) => Ok(asked.map(|a| tree.department_region(a))),
+        (Role::Officer | Role::Viewer, asked) => {
+            let department = reader_department(tree, actor).ok_or(())?;
+            match asked {
+                None => Ok(Some(department)),
+                Some(region) if tree.jurisdiction_contains(department, region) => Ok(Some(tree.department_region(region))),
+                Some(_) => Err(()),
+            }
+        }
+        _ => Err(()),
+    }
+}
+
+/// The cases whose figures make up a region's (all of them for the whole country).
+pub fn cases_of_region(tree: &RegionTree, region: Option<RegionCode>) -> VisibleCases {
+    match region {
+        None => VisibleCases { all: true, ..VisibleCases::default() },
+        Some(region) => VisibleCases { regions: jurisdiction(tree, region), ..VisibleCases::default() },
+    }
+}

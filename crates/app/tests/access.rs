@@ -101,7 +101,7 @@ async fn perform(app: &App, actor: &Actor, action: Action, n: usize, need_id: i6
             app.open_approval(actor, now, 1, approval).await.map(drop)
         }
         Action::SubmitReturn => {
-            let day = NewDailyReturn { day: "2020-02-14".into(), capacity_per_day: 100000.0, output: 90000.0, stock: 10000.0, note: String::new() };
+            let day = NewDailyReturn { day: "2020-02-14".into(), product: "医用外科口罩".into(), capacity_per_day: 100000.0, output: 90000.0, stock: 10000.0, shipped: 0.0, note: String::new() };
             app.submit_daily_return(actor, now, 1, day).await.map(drop)
         }
         Action::AddEnterprise => {

@@ -15,6 +15,7 @@ pub mod model;
 pub mod plan;
 pub mod region;
 pub mod registry_index;
+pub mod returns;
 pub mod routing;
 pub mod screening;
 pub mod text;

@@ -36,6 +36,7 @@ const TABLES: &[(&str, &[&str])] = &[
     ("milestone_blockers", &["milestone_id", "need_id"]),
     ("events", &["seq"]),
     ("job_runs", &["job", "slot"]),
+    ("briefings", &["id"]),
     ("login_throttles", &["key"]),
 ];
 

@@ -15,6 +15,7 @@
 mod copy;
 mod db;
 mod dialect;
+pub mod figures;
 mod joins;
 pub mod lists;
 mod migrate;

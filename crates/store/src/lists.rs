@@ -207,7 +207,7 @@ pub struct CaseProviderRow {
 ///   indexes for an OR of subqueries and would read the whole table; it plans the union by its
 ///   statistics, narrow or wide.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Shape {
+pub(crate) enum Shape {
     Walk,
     Or,
     Union,
@@ -215,7 +215,7 @@ enum Shape {
 
 impl Shape {
     /// DIALECT: the shape for a page or a count on the backend of `e`.
-    fn of(e: &Exec<'_>, page: bool) -> Shape {
+    pub(crate) fn of(e: &Exec<'_>, page: bool) -> Shape {
         match (e, page) {
             (Exec::Lite(_), true) => Shape::Walk,
             (Exec::Lite(_), false) => Shape::Or,
@@ -225,30 +225,30 @@ impl Shape {
 }
 
 /// A statement being put together: fixed fragments, and every value a parameter.
-struct Sql {
+pub(crate) struct Sql {
     text: String,
     args: Vec<Arg>,
     conditions: Vec<String>,
 }
 
 impl Sql {
-    fn new(head: &str) -> Sql {
+    pub(crate) fn new(head: &str) -> Sql {
         Sql { text: head.to_string(), args: Vec::new(), conditions: Vec::new() }
     }
 
     /// Binds `value` and returns its placeholder (`$N`).
-    fn arg(&mut self, value: impl Into<Arg>) -> String {
+    pub(crate) fn arg(&mut self, value: impl Into<Arg>) -> String {
         self.args.push(value.into());
         format!("${}", self.args.len())
     }
 
     /// A condition of the WHERE clause (all are ANDed).
-    fn and(&mut self, condition: String) {
+    pub(crate) fn and(&mut self, condition: String) {
         self.conditions.push(condition);
     }
 
     /// The statement: the head, the WHERE clause and `tail`.
-    fn finish(mut self, tail: &str) -> Stmt {
+    pub(crate) fn finish(mut self, tail: &str) -> Stmt {
         if !self.conditions.is_empty() {
             self.text.push_str(" WHERE ");
             self.text.push_str(&self.conditions.join(" AND "));
@@ -272,13 +272,13 @@ fn any_of(any: Vec<String>) -> String {
 }
 
 /// `column` in one of `runs`, as a condition.
-fn in_runs(sql: &mut Sql, column: &str, runs: &[(String, String)]) -> String {
+pub(crate) fn in_runs(sql: &mut Sql, column: &str, runs: &[(String, String)]) -> String {
     let each = runs.iter().map(|(first, last)| format!("{column} BETWEEN {} AND {}", sql.arg(first), sql.arg(last))).collect();
     any_of(each)
 }
 
 /// A set of ids a column must be in.
-enum Ids {
+pub(crate) enum Ids {
     All,
     Nothing,
     /// A SELECT of one column of ids.
@@ -287,7 +287,7 @@ enum Ids {
 
 impl Ids {
     /// `column` in the set, as a condition; `None` when every id is.
-    fn contains(&self, column: &str) -> Option<String> {
+    pub(crate) fn contains(&self, column: &str) -> Option<String> {
         match self {
             Ids::All => None,
             Ids::Nothing => Some(NOTHING.into()),
@@ -297,7 +297,7 @@ impl Ids {
 }
 
 /// The ids of the visible cases.
-fn visible_case_ids(sql: &mut Sql, visible: &VisibleCases, shape: Shape) -> Ids {
+pub(crate) fn visible_case_ids(sql: &mut Sql, visible: &VisibleCases, shape: Shape) -> Ids {
     if visible.all {
         return Ids::All;
     }
@@ -494,7 +494,7 @@ fn enterprise_conditions(sql: &mut Sql, q: &EnterpriseQuery) {
 
 /// The statement of the page of `sql` after `page.after` by `id_column`, and the page's size:
 /// it reads one row more than the page, to know whether another follows.
-fn page_stmt(mut sql: Sql, id_column: &str, page: PageRequest) -> (Stmt, usize) {
+pub(crate) fn page_stmt(mut sql: Sql, id_column: &str, page: PageRequest) -> (Stmt, usize) {
     let limit = page.limit.clamp(1, MAX_PAGE);
     let after = sql.arg(page.after.unwrap_or(0));
     sql.and(format!("{id_column} > {after}"));
@@ -503,7 +503,7 @@ fn page_stmt(mut sql: Sql, id_column: &str, page: PageRequest) -> (Stmt, usize) 
 }
 
 /// The page of `sql` after `page.after` by `id_column`.
-async fn page_of<T>(
+pub(crate) async fn page_of<T>(
     e: Exec<'_>,
     sql: Sql,
     id_column: &str,
@@ -516,7 +516,7 @@ async fn page_of<T>(
 }
 
 /// The rows of `stmt` (at most `limit` + 1, in id order) as a page of `limit`.
-async fn fetch_page<T>(e: Exec<'_>, stmt: Stmt, limit: usize, decode: impl FnMut(&dyn Row) -> StoreResult<T>, id_of: impl Fn(&T) -> i64) -> StoreResult<Page<T>> {
+pub(crate) async fn fetch_page<T>(e: Exec<'_>, stmt: Stmt, limit: usize, decode: impl FnMut(&dyn Row) -> StoreResult<T>, id_of: impl Fn(&T) -> i64) -> StoreResult<Page<T>> {
     let mut items = e.rows(stmt, decode).await?;
     let next = if items.len() > limit {
         items.truncate(limit);
@@ -527,7 +527,7 @@ async fn fetch_page<T>(e: Exec<'_>, stmt: Stmt, limit: usize, decode: impl FnMut
     Ok(Page { items, next })
 }
 
-async fn count_of(e: Exec<'_>, sql: Sql) -> StoreResult<i64> {
+pub(crate) async fn count_of(e: Exec<'_>, sql: Sql) -> StoreResult<i64> {
     Ok(e.optional(sql.finish(""), |r| r.try_get::<i64>("total")).await?.unwrap_or(0))
 }
 

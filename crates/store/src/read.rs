@@ -166,7 +166,22 @@ reads! {
     fn broadcasts_of_need(need_id: i64) -> Vec<BroadcastRow> = "SELECT * FROM broadcasts WHERE need_id = $1 ORDER BY department";
     fn broadcasts_to(department: &str) -> Vec<BroadcastRow> = "SELECT * FROM broadcasts WHERE department = $1 ORDER BY need_id";
     fn needs_owned_by(owner: &str) -> Vec<NeedRow> = "SELECT * FROM needs WHERE owner = $1 ORDER BY id";
-    fn daily_returns_of_case(case_id: i64) -> Vec<DailyReturnRow> = "SELECT * FROM daily_returns WHERE case_id = $1 ORDER BY day";
+    fn daily_returns_of_case(case_id: i64) -> Vec<DailyReturnRow> = "SELECT * FROM daily_returns WHERE case_id = $1 ORDER BY day, product";
+    fn daily_return_of(case_id: i64, day: &str, product: &str) -> Option<DailyReturnRow> =
+        "SELECT * FROM daily_returns WHERE case_id = $1 AND day = $2 AND product = $3";
+    /// The active cases that filed a return in the week before `day` (from `week_before`) but
+    /// none for `day`, by id.
+    fn cases_missing_return(day: &str, week_before: &str) -> Vec<CaseRow> =
+        "SELECT c.* FROM cases c WHERE c.status = 'active' \
+         AND NOT EXISTS (SELECT 1 FROM daily_returns r WHERE r.case_id = c.id AND r.day = $1) \
+         AND EXISTS (SELECT 1 FROM daily_returns r WHERE r.case_id = c.id AND r.day < $1 AND r.day >= $2) ORDER BY c.id";
+    /// The regions that hold a case, each once, in code order.
+    fn case_regions() -> Vec<RegionOfCaseRow> = "SELECT DISTINCT region FROM cases ORDER BY region";
+    /// The briefing of a department for a day, as generated.
+    fn briefing_of(department: &str, day: &str) -> Option<BriefingRow> = "SELECT * FROM briefings WHERE department = $1 AND day = $2";
+    /// The days for which a department has a briefing, newest first.
+    fn briefing_days(department: &str, limit: i64) -> Vec<BriefingRow> =
+        "SELECT * FROM briefings WHERE department = $1 ORDER BY day DESC LIMIT $2";
     /// A case's plan, in the order it was given.
     fn milestones_of_case(case_id: i64) -> Vec<MilestoneRow> = "SELECT * FROM milestones WHERE case_id = $1 ORDER BY position, id";
     fn milestone_by_key(case_id: i64, key: &str) -> Option<MilestoneRow> = "SELECT * FROM milestones WHERE case_id = $1 AND key = $2";

@@ -122,7 +122,25 @@ row_struct!(SessionRow { token_hash: String, user_id: i64, csrf: String, created
 
 row_struct!(BroadcastRow { need_id: i64, department: String, at: i64 });
 
-row_struct!(DailyReturnRow { id: i64, case_id: i64, day: String, capacity_per_day: f64, output: f64, stock: f64, note: String, reported_at: i64 });
+row_struct!(
+    /// One product's figures of one day (UTC+8) of a case; `product` is '' on rows written before
+    /// returns named their product.
+    DailyReturnRow {
+        id: i64, case_id: i64, day: String, product: String, capacity_per_day: f64, output: f64, stock: f64,
+        shipped: f64, note: String, reported_at: i64,
+    }
+);
+
+row_struct!(
+    /// A region that holds a case.
+    RegionOfCaseRow { region: String }
+);
+
+row_struct!(
+    /// The daily briefing (每日专报) of a department for a day: its figures as JSON, kept as
+    /// generated.
+    BriefingRow { id: i64, department: String, day: String, generated_at: i64, body: String }
+);
 
 row_struct!(
     /// One milestone (节点) of a case's plan; `after` is a JSON list of milestone keys.

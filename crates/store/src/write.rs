@@ -589,21 +589,35 @@ impl WriteTx {
         Ok(self.exec_stmt(q, "broadcast").await? > 0)
     }
 
-    /// Inserts the return of a day or replaces it (a correction); returns its id.
+    /// Inserts the return of a day and product or replaces it (a correction); returns its id.
     pub async fn upsert_daily_return(&mut self, r: &DailyReturnRow) -> StoreResult<i64> {
         let q = query(
-            "INSERT INTO daily_returns (case_id, day, capacity_per_day, output, stock, note, reported_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (case_id, day) DO UPDATE SET capacity_per_day = excluded.capacity_per_day, output = excluded.output, stock = excluded.stock, \
-             note = excluded.note, reported_at = excluded.reported_at RETURNING id",
+            "INSERT INTO daily_returns (case_id, day, product, capacity_per_day, output, stock, shipped, note, reported_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (case_id, day, product) DO UPDATE SET capacity_per_day = excluded.capacity_per_day, output = excluded.output, \
+             stock = excluded.stock, shipped = excluded.shipped, note = excluded.note, reported_at = excluded.reported_at RETURNING id",
         )
         .bind(r.case_id)
         .bind(&r.day)
+        .bind(&r.product)
         .bind(r.capacity_per_day)
         .bind(r.output)
         .bind(r.stock)
+        .bind(r.shipped)
         .bind(&r.note)
         .bind(r.reported_at);
         self.insert_returning_id(q, "daily return").await
+    }
+
+    /// Keeps the briefing of a department for a day: the first generation stays (a second one
+    /// for the same day and department writes nothing). Returns whether it was inserted.
+    pub async fn insert_briefing(&mut self, b: &BriefingRow) -> StoreResult<bool> {
+        let q = query("INSERT INTO briefings (department, day, generated_at, body) VALUES ($1, $2, $3, $4) ON CONFLICT (department, day) DO NOTHING")
+            .bind(&b.department)
+            .bind(&b.day)
+            .bind(b.generated_at)
+            .bind(&b.body);
+        Ok(self.exec_stmt(q, "briefing").await? > 0)
     }
 
     /// Deletes a case's plan: its milestones and their blockers. Returns the milestones deleted.

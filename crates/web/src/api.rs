@@ -17,7 +17,8 @@ use bangfu_app::channel::{NewApproval, NewShipment};
 use bangfu_app::needs::NewNeed;
 use bangfu_app::plans::NewMilestone;
 use bangfu_app::registry::NewProvider;
-use bangfu_app::returns::NewDailyReturn;
+use bangfu_app::returns::{NewDailyReturn, ReturnFilter};
+use bangfu_app::returns_sheet::{SheetFormat, XLSX_TYPE};
 use bangfu_app::registry_search::ProviderSearch;
 use bangfu_app::views::{CaseDetail, CaseFilter, LetterFilter, NeedFilter};
 use crate::lists::{ExportReader, csv_export, envelope, export_page, page_request, query_problem};
@@ -54,6 +55,10 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/api/v1/cases/{id}/approvals" => post(open_approval),
     "/api/v1/cases/{id}/shipments" => post(add_shipment),
     "/api/v1/cases/{id}/returns" => get(daily_returns).post(submit_daily_return),
+    "/api/v1/cases/{id}/returns/upload" => post(upload_daily_returns),
+    "/api/v1/returns" => get(returns_list),
+    "/api/v1/figures" => get(figures),
+    "/api/v1/briefing" => get(briefing),
     "/api/v1/cases/{id}/plan" => get(case_plan).put(set_plan),
     "/api/v1/approvals/{id}/decision" => post(decide_approval),
     "/api/v1/needs" => get(needs),
@@ -786,17 +791,123 @@ async fn daily_returns(State(state): State<AppState>, auth: Authenticated, PathP
 #[derive(Debug, Deserialize)]
 struct ReturnInput {
     day: String,
+    product: String,
     capacity_per_day: f64,
     output: f64,
     stock: f64,
+    #[serde(default)]
+    shipped: f64,
     #[serde(default)]
     note: String,
 }
 
 async fn submit_daily_return(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<ReturnInput>) -> ApiResult {
-    let input = NewDailyReturn { day: input.day, capacity_per_day: input.capacity_per_day, output: input.output, stock: input.stock, note: input.note };
+    let input = NewDailyReturn {
+        day: input.day,
+        product: input.product,
+        capacity_per_day: input.capacity_per_day,
+        output: input.output,
+        stock: input.stock,
+        shipped: input.shipped,
+        note: input.note,
+    };
     let row = state.app.submit_daily_return(&auth.actor, clock::now(), id, input).await?;
     created(json::daily_return(&row))
+}
+
+/// A spreadsheet of returns as the body, `text/csv` or XLSX (the one API write whose body is
+/// not JSON; see `edges::json_bodies_only`): all rows or none, each bad row named.
+async fn upload_daily_returns(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, headers: HeaderMap, body: axum::body::Bytes) -> ApiResult {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let format = SheetFormat::detect("", content_type).ok_or_else(|| Problem {
+        status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        kind: "unsupported-media-type",
+        title: "Unsupported Media Type",
+        detail: format!("send the spreadsheet as text/csv or {XLSX_TYPE}"),
+    })?;
+    let report = state.app.upload_daily_returns(&auth.actor, clock::now(), id, &body, format).await?;
+    created(json!({"added": report.added, "corrected": report.corrected}))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReturnListQuery {
+    region: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    product: Option<String>,
+    case_id: Option<i64>,
+    limit: Option<usize>,
+    after: Option<i64>,
+    format: Option<String>,
+}
+
+/// The returns the caller may see, filtered by region, days, product and case.
+async fn returns_list(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<ReturnListQuery>) -> ApiResult {
+    let format = ListFormat::of(query.format.as_deref())?;
+    let filter = ReturnFilter {
+        region: query.region.as_deref().map(|r| state.app.region(r, "region")).transpose().map_err(query_problem)?,
+        from: query.from,
+        to: query.to,
+        product: query.product,
+        case_id: query.case_id,
+    };
+    if format == ListFormat::Csv {
+        let (app, actor) = (state.app.clone(), auth.actor.clone());
+        let read: ExportReader = Box::new(move |after| {
+            let (app, actor, filter) = (app.clone(), actor.clone(), filter.clone());
+            Box::pin(async move {
+                let page = app.list_returns(&actor, &filter, export_page(after)).await?;
+                let rows = page
+                    .items
+                    .iter()
+                    .map(|r| {
+                        let x = &r.ret;
+                        vec![x.id.to_string(), x.case_id.to_string(), r.enterprise.clone(), r.region.clone(), x.day.clone(), x.product.clone(), x.capacity_per_day.to_string(), x.output.to_string(), x.stock.to_string(), x.shipped.to_string(), x.note.clone(), json::time(x.reported_at)]
+                    })
+                    .collect();
+                Ok((rows, page.next))
+            })
+        });
+        return csv_export("returns", &["id", "case_id", "enterprise", "region", "day", "product", "capacity_per_day", "output", "stock", "shipped", "note", "reported_at"], read).await;
+    }
+    let page = page_request(query.after, query.limit)?;
+    let list = state.app.list_returns(&auth.actor, &filter, page).await.map_err(query_problem)?;
+    let total = state.app.count_returns(&auth.actor, &filter).await.map_err(query_problem)?;
+    ok(envelope(&list, total, page, json::return_line))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FiguresQuery {
+    region: Option<String>,
+    /// The last day, YYYY-MM-DD (default: yesterday at UTC+8).
+    to: Option<String>,
+    days: Option<i64>,
+}
+
+/// The figures of the caller's jurisdiction (or a region inside it) for the days to `to`.
+async fn figures(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<FiguresQuery>) -> ApiResult {
+    let last = match query.to.as_deref() {
+        Some(day) => bangfu_core::returns::parse_day(day).map_err(|e| Problem::bad_request(format!("to: {e}")))?,
+        None => bangfu_core::returns::last_due_day(clock::now()),
+    };
+    let figures = state.app.figures(&auth.actor, query.region.as_deref(), last, query.days.unwrap_or(14)).await.map_err(query_problem)?;
+    ok(figures.to_json())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BriefingQuery {
+    region: Option<String>,
+    day: Option<String>,
+}
+
+/// The daily briefing (每日专报) of the caller's department (or a region inside it) for a day.
+async fn briefing(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<BriefingQuery>) -> ApiResult {
+    let day = query.day.as_deref().map(|d| bangfu_core::returns::parse_day(d).map_err(|e| Problem::bad_request(format!("day: {e}")))).transpose()?;
+    let briefing = state.app.briefing(&auth.actor, clock::now(), query.region.as_deref(), day).await.map_err(query_problem)?;
+    ok(briefing.to_json())
 }
 
 /// The notifications of the caller's department, oldest first: a client keeps the last `next`

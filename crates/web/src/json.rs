@@ -137,7 +137,15 @@ pub fn provider_with_capabilities(p: &ProviderRow, capabilities: &[CapabilityRow
 }
 
 pub fn daily_return(r: &DailyReturnRow) -> Value {
-    json!({"id": r.id, "case_id": r.case_id, "day": r.day, "capacity_per_day": r.capacity_per_day, "output": r.output, "stock": r.stock, "note": r.note, "reported_at": time(r.reported_at)})
+    json!({"id": r.id, "case_id": r.case_id, "day": r.day, "product": r.product, "capacity_per_day": r.capacity_per_day, "output": r.output, "stock": r.stock, "shipped": r.shipped, "note": r.note, "reported_at": time(r.reported_at)})
+}
+
+/// A return in the returns list, with its enterprise and case region.
+pub fn return_line(r: &bangfu_store::figures::ReturnListRow) -> Value {
+    let mut v = daily_return(&r.ret);
+    v["enterprise"] = json!(r.enterprise);
+    v["region"] = json!(r.region);
+    v
 }
 
 pub fn notification(n: &NotificationRow) -> Value {

@@ -55,6 +55,26 @@ const CASE_FILTERS: &[(&str, &str, &str)] = paged![
     ("format", "string", "csv: export the whole filtered set as CSV, streamed"),
 ];
 
+const RETURN_FILTERS: &[(&str, &str, &str)] = paged![
+    ("region", "string", "returns of enterprises inside this region (code or name)"),
+    ("from", "string", "first day, YYYY-MM-DD (UTC+8)"),
+    ("to", "string", "last day, YYYY-MM-DD (UTC+8)"),
+    ("product", "string", "returns of this product"),
+    ("case_id", "integer", "returns of this case"),
+    ("format", "string", "csv: export the whole filtered set as CSV, streamed"),
+];
+
+const FIGURES_QUERY: &[(&str, &str, &str)] = &[
+    ("region", "string", "a region inside the caller's jurisdiction (drill-down); default its own"),
+    ("to", "string", "last day, YYYY-MM-DD (UTC+8); default the last day whose returns are due"),
+    ("days", "integer", "how many days, 1 to 92; default 14"),
+];
+
+const BRIEFING_QUERY: &[(&str, &str, &str)] = &[
+    ("region", "string", "a department inside the caller's jurisdiction; default its own (an admin names one)"),
+    ("day", "string", "the day reported, YYYY-MM-DD (UTC+8); default the last day whose returns are due"),
+];
+
 const LETTER_FILTERS: &[(&str, &str, &str)] = paged![("status", "string", "draft, sent or acknowledged"), ("need_id", "integer", "the letters of this need")];
 
 pub const OPERATIONS: &[Operation] = &[
@@ -81,7 +101,11 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { method: "post", path: "/api/v1/cases/{id}/approvals", summary: "Open a green-channel approval", tag: "green channel", auth: true, query: &[], body: Some(approval_input), ok: (201, any_object) },
     Operation { method: "post", path: "/api/v1/cases/{id}/shipments", summary: "Record a shipment and its traffic pass", tag: "shipments", auth: true, query: &[], body: Some(shipment_input), ok: (201, any_object) },
     Operation { method: "get", path: "/api/v1/cases/{id}/returns", summary: "The enterprise's daily returns", tag: "returns", auth: true, query: &[], body: None, ok: (200, || items(any_object())) },
-    Operation { method: "post", path: "/api/v1/cases/{id}/returns", summary: "Submit (or correct) a daily return", tag: "returns", auth: true, query: &[], body: Some(return_input), ok: (201, any_object) },
+    Operation { method: "post", path: "/api/v1/cases/{id}/returns", summary: "Submit (or correct) a daily return of a day and product", tag: "returns", auth: true, query: &[], body: Some(return_input), ok: (201, any_object) },
+    Operation { method: "post", path: "/api/v1/cases/{id}/returns/upload", summary: "Upload a spreadsheet of returns (body: text/csv or XLSX; all rows or none, bad rows named)", tag: "returns", auth: true, query: &[], body: None, ok: (201, any_object) },
+    Operation { method: "get", path: "/api/v1/returns", summary: "Daily returns the caller may see, filtered and paged", tag: "returns", auth: true, query: RETURN_FILTERS, body: None, ok: (200, || page(any_object())) },
+    Operation { method: "get", path: "/api/v1/figures", summary: "Output, capacity and needs per day of a jurisdiction, by part, tier and kind", tag: "figures", auth: true, query: FIGURES_QUERY, body: None, ok: (200, any_object) },
+    Operation { method: "get", path: "/api/v1/briefing", summary: "The daily briefing (每日专报) of a department for a day, as kept", tag: "figures", auth: true, query: BRIEFING_QUERY, body: None, ok: (200, any_object) },
     Operation { method: "get", path: "/api/v1/cases/{id}/plan", summary: "The case's plan projected from now: critical path, first output and the delay open needs cause", tag: "plans", auth: true, query: &[], body: None, ok: (200, plan) },
     Operation { method: "put", path: "/api/v1/cases/{id}/plan", summary: "Replace the case's plan (milestones, dependencies, actuals, blocking needs); a cycle is refused naming its milestones", tag: "plans", auth: true, query: &[], body: Some(plan_input), ok: (200, plan) },
     Operation { method: "post", path: "/api/v1/approvals/{id}/decision", summary: "Move an approval to in_progress, approved or rejected", tag: "green channel", auth: true, query: &[], body: Some(decision_input), ok: (200, any_object) },
@@ -216,7 +240,10 @@ fn shipment_input() -> Value {
 }
 
 fn return_input() -> Value {
-    object(&["day", "capacity_per_day", "output", "stock"], json!({"day": {"type": "string", "format": "date"}, "capacity_per_day": {"type": "number"}, "output": {"type": "number"}, "stock": {"type": "number"}, "note": {"type": "string"}}))
+    object(
+        &["day", "product", "capacity_per_day", "output", "stock"],
+        json!({"day": {"type": "string", "format": "date"}, "product": {"type": "string"}, "capacity_per_day": {"type": "number"}, "output": {"type": "number"}, "stock": {"type": "number"}, "shipped": {"type": "number"}, "note": {"type": "string"}}),
+    )
 }
 
 fn broadcast_input() -> Value {

@@ -308,7 +308,7 @@ async fn the_enterprise_user_lands_on_its_own_case_and_submits_a_daily_return() 
     assert_eq!(home.headers()["location"], "/cases/1/enterprise");
     let page = client.get(&format!("{}/cases/1/enterprise", server.base)).await.text().await.unwrap();
     let csrf = csrf_in(&page);
-    let response = client.post(&format!("{}/cases/1/returns", server.base), &[("csrf", csrf.as_str()), ("day", "2020-02-08"), ("capacity_per_day", "100000"), ("output", "90000"), ("stock", "90000")]).await;
+    let response = client.post(&format!("{}/cases/1/returns", server.base), &[("csrf", csrf.as_str()), ("day", "2020-02-08"), ("product", "医用外科口罩"), ("capacity_per_day", "100000"), ("output", "90000"), ("stock", "90000")]).await;
     assert_eq!(response.status(), 303);
     let page = client.get(&format!("{}/cases/1/enterprise", server.base)).await.text().await.unwrap();
     assert!(page.contains("2020-02-08") && page.contains("90000"), "the return is listed");

@@ -353,7 +353,7 @@ bangfu_store::backend_tests! {
             ("/api/v1/enterprises", json!({"name": "F11", "credit_code": "91141021MA0KQ20203", "region": "141021", "note": long(4001)}), "note"),
             ("/api/v1/cases/1/approvals", json!({"department": "141021", "agency": long(201), "item": "备案"}), "agency"),
             ("/api/v1/cases/1/shipments", json!({"goods": "口罩", "origin": "141021", "destination": "140822", "traffic_pass": long(201)}), "traffic_pass"),
-            ("/api/v1/cases/1/returns", json!({"day": "2020-02-14", "capacity_per_day": 1, "output": 1, "stock": 1, "note": long(4001)}), "note"),
+            ("/api/v1/cases/1/returns", json!({"day": "2020-02-14", "product": "医用外科口罩", "capacity_per_day": 1, "output": 1, "stock": 1, "note": long(4001)}), "note"),
             ("/api/v1/cases/1/team", json!({"title": long(201), "department": "141021", "role": "task_force"}), "title"),
             ("/api/v1/cases/1/needs", json!({"kind": "labour", "title": "地区太长", "quantity": 1, "solution_region": long(101), "requires": {"skill": "包装"}}), "solution_region"),
         ];

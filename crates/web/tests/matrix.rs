@@ -85,6 +85,10 @@ const ACKNOWLEDGES_LETTER: [Outcome; 12] = [Y, F, F, F, N, Y, F, F, F, N, N, N];
 const BROWSES_REGISTRY: [Outcome; 12] = [Y, Y, Y, Y, Y, Y, Y, Y, N, N, Y, Y];
 const IMPORTS_FORM: [Outcome; 12] = [Y, Y, Y, Y, Y, Y, Y, N, N, N, N, N];
 const IMPORTS_IN_QUWO: [Outcome; 12] = [Y, Y, Y, Y, F, F, F, N, N, N, N, N];
+/// The figures and briefing of 曲沃县: its department and those above, the country's admin; a
+/// stationed department reads its own jurisdiction's, not the case's; enterprises and providers
+/// read no department's.
+const FIGURES_OF_QUWO: [Outcome; 12] = [Y, Y, Y, Y, N, N, N, Y, F, F, F, F];
 
 /// What a row does.
 #[derive(Clone, Copy, Debug)]
@@ -101,6 +105,8 @@ enum Act {
     WhatIf,
     DecideApproval,
     Letter { sent: bool },
+    /// A CSV of returns posted to case 1's upload.
+    UploadReturns,
     Page(PageAct),
 }
 
@@ -112,6 +118,8 @@ enum Holds {
     Case1,
     Need7,
     Letter1,
+    /// The return seeded for case 1 (id 1).
+    Return1,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -124,6 +132,7 @@ enum PageAct {
     NeedAction(&'static str),
     LetterAction { sent: bool },
     Import,
+    UploadReturns,
 }
 
 /// One row: the route it covers (method and pattern as the route table has them), the use case,
@@ -175,7 +184,11 @@ fn matrix() -> Vec<Row> {
         row("post", "/api/v1/cases/{id}/approvals", "open an approval on case 1", Plain { path: "/api/v1/cases/1/approvals", body: Some(|n| json!({"department": "141021", "agency": "市场监管", "item": format!("矩阵备案{n}")})) }, ACTS_ON_CASE),
         row("post", "/api/v1/cases/{id}/shipments", "record a shipment of case 1", Plain { path: "/api/v1/cases/1/shipments", body: Some(|n| json!({"goods": format!("矩阵口罩{n}"), "origin": "141021", "destination": "140822"})) }, ACTS_ON_CASE),
         row("get", "/api/v1/cases/{id}/returns", "case 1's daily returns", plain("/api/v1/cases/1/returns"), SEES_CASE),
-        row("post", "/api/v1/cases/{id}/returns", "submit a daily return of case 1", Plain { path: "/api/v1/cases/1/returns", body: Some(|_| json!({"day": "2020-02-20", "capacity_per_day": 1, "output": 1, "stock": 1})) }, REPORTS),
+        row("post", "/api/v1/cases/{id}/returns", "submit a daily return of case 1", Plain { path: "/api/v1/cases/1/returns", body: Some(|_| json!({"day": "2020-02-20", "product": "医用外科口罩", "capacity_per_day": 1, "output": 1, "stock": 1})) }, REPORTS),
+        row("post", "/api/v1/cases/{id}/returns/upload", "upload a spreadsheet of case 1's returns", UploadReturns, REPORTS),
+        row("get", "/api/v1/returns", "list returns: case 1's", Lists { path: "/api/v1/returns", holds: Holds::Return1 }, SEES_CASE),
+        row("get", "/api/v1/figures", "the figures of 曲沃县", plain("/api/v1/figures?region=141021&to=2020-02-20"), FIGURES_OF_QUWO),
+        row("get", "/api/v1/briefing", "the briefing of 曲沃县 for 2020-02-20", plain("/api/v1/briefing?region=141021&day=2020-02-20"), FIGURES_OF_QUWO),
         row("get", "/api/v1/cases/{id}/plan", "case 1's plan", plain("/api/v1/cases/1/plan"), SEES_CASE),
         row("put", "/api/v1/cases/{id}/plan", "replace case 1's plan", Plain { path: "/api/v1/cases/1/plan", body: Some(|_| json!({"milestones": [{"id": "first_output", "duration_h": 24}]})) }, ACTS_ON_CASE),
         row("post", "/api/v1/approvals/{id}/decision", "decide an approval of 曲沃县", DecideApproval, DECIDES_APPROVAL),
@@ -207,7 +220,8 @@ fn matrix() -> Vec<Row> {
         row("get", "/cases/{id}", "case 1's page", Page(PageAct::Get("/cases/1")), SEES_CASE),
         row("get", "/cases/{id}/enterprise", "case 1's enterprise page", Page(PageAct::Get("/cases/1/enterprise")), SEES_CASE),
         row("post", "/cases/{id}/needs", "report a need through the form", Page(PageAct::Form { path: "/cases/1/needs", fields: |n| vec![("kind", "labour".into()), ("title", format!("矩阵表单诉求{n}")), ("quantity", "1".into()), ("skill", "包装".into())] }), REPORTS),
-        row("post", "/cases/{id}/returns", "submit a daily return through the form", Page(PageAct::Form { path: "/cases/1/returns", fields: |_| vec![("day", "2020-02-21".into()), ("capacity_per_day", "1".into()), ("output", "1".into()), ("stock", "1".into())] }), REPORTS),
+        row("post", "/cases/{id}/returns", "submit a daily return through the form", Page(PageAct::Form { path: "/cases/1/returns", fields: |_| vec![("day", "2020-02-21".into()), ("product", "医用外科口罩".into()), ("capacity_per_day", "1".into()), ("output", "1".into()), ("stock", "1".into())] }), REPORTS),
+        row("post", "/cases/{id}/returns/upload", "upload a spreadsheet of returns through the form", Page(PageAct::UploadReturns), REPORTS),
         row("post", "/cases/{id}/approvals", "open an approval through the form", Page(PageAct::Form { path: "/cases/1/approvals", fields: |n| vec![("department", "141021".into()), ("agency", "发改".into()), ("item", format!("矩阵表单备案{n}"))] }), ACTS_ON_CASE),
         row("post", "/cases/{id}/approvals/{approval}", "decide an approval through the form", Page(PageAct::DecideApproval), DECIDES_APPROVAL),
         row("post", "/cases/{id}/shipments", "record a shipment through the form", Page(PageAct::Form { path: "/cases/1/shipments", fields: |n| vec![("goods", format!("矩阵表单口罩{n}")), ("origin", "141021".into()), ("destination", "140822".into()), ("status", "planned".into())] }), ACTS_ON_CASE),
@@ -282,6 +296,8 @@ impl World {
             .unwrap();
         let henan = NewTeamMember { title: "河南省工信厅对口支援干部".into(), department: "410000".into(), role: "stationed_cadre".into(), user_id: None };
         app.add_team_member(&admin, then(), 1, henan).await.unwrap();
+        let seeded = bangfu_app::returns::NewDailyReturn { day: "2020-02-19".into(), product: "医用外科口罩".into(), capacity_per_day: 10.0, output: 5.0, stock: 1.0, ..Default::default() };
+        assert_eq!(app.submit_daily_return(&admin, then(), 1, seeded).await.unwrap().id, 1, "the seeded return is return 1");
         for (username, role, department, enterprise_id, provider_id) in [
             ("guangdong", "officer", Some("440000"), None, None),
             ("henan", "officer", Some("410000"), None, None),
@@ -424,11 +440,18 @@ impl World {
                     return Err(format!("{status} {body}"));
                 }
                 let id = match holds {
-                    Holds::Enterprise1 | Holds::Provider1 | Holds::Case1 | Holds::Letter1 => 1,
+                    Holds::Enterprise1 | Holds::Provider1 | Holds::Case1 | Holds::Letter1 | Holds::Return1 => 1,
                     Holds::Need7 => 7,
                 };
                 let held = body["items"].as_array().unwrap().iter().any(|item| item["id"] == id);
                 return Ok(if held { Y } else { N });
+            }
+            Act::UploadReturns => {
+                let csv = format!("day,product,capacity_per_day,output,stock\n2020-02-22,矩阵产品{n},1,1,1\n");
+                let request = self.client.post(format!("{}/api/v1/cases/1/returns/upload", self.base)).bearer_auth(&token).header("content-type", "text/csv");
+                let response = request.body(csv).send().await.unwrap();
+                let status = response.status().as_u16();
+                (status, response.json().await.unwrap_or(Value::Null))
             }
             Act::Login => {
                 let response = self.client.post(format!("{}/api/v1/auth/token", self.base)).json(&json!({"username": ACTORS[actor], "password": DEMO_PASSWORD})).send().await.unwrap();
@@ -511,6 +534,17 @@ impl World {
                 let (need, letter) = self.letter(sent).await;
                 let action = if sent { "letter-acknowledged" } else { "letter-sent" };
                 self.page(Method::POST, &format!("/needs/{need}/{action}"), actor, Some(vec![("letter_id", letter.to_string())])).await
+            }
+            PageAct::UploadReturns => {
+                let (_, cookie, csrf) = &self.sessions[actor];
+                let csv = format!("日期,产品,产能,产量,库存\n2020-02-23,矩阵表单产品{n},1,1,1\n");
+                let boundary = "matrix-boundary";
+                let body = format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"returns.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+                );
+                let request = self.client.post(format!("{}/cases/1/returns/upload", self.base)).header("cookie", cookie).header("content-type", format!("multipart/form-data; boundary={boundary}"));
+                let response = request.body(body).send().await.unwrap();
+                (response.status().as_u16(), response.text().await.unwrap())
             }
             PageAct::Import => {
                 let (_, cookie, csrf) = &self.sessions[actor];

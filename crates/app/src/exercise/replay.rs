@@ -231,9 +231,11 @@ impl<'a> Replay<'a> {
                 let (_, case_id) = self.case_of(plan.enterprise)?;
                 let input = NewDailyReturn {
                     day: plan.day.clone(),
+                    product: plan.product.into(),
                     capacity_per_day: plan.capacity_per_day,
                     output: plan.output,
                     stock: plan.stock,
+                    shipped: plan.shipped,
                     note: NOTE.into(),
                 };
                 app.submit_daily_return(&actor, now, case_id, input).await?;

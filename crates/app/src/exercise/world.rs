@@ -122,9 +122,13 @@ pub struct ReturnPlan {
     pub at: i64,
     /// YYYY-MM-DD (UTC+8).
     pub day: String,
+    /// The enterprise's product (医用外科口罩, KN95口罩, …).
+    pub product: &'static str,
     pub capacity_per_day: f64,
     pub output: f64,
     pub stock: f64,
+    /// What left the warehouse: the day's output and the stock before, less the stock after.
+    pub shipped: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -730,10 +734,12 @@ fn draw_returns(enterprises: &[EnterprisePlan], rng: &mut Rng) -> Vec<ReturnPlan
             let ramp = if running < 0 { 0.0 } else { ((running + 1) as f64 / 5.0).min(1.0) };
             let capacity = enterprise.capacity_per_day * if running < 0 { 0.0 } else { 1.0 };
             let output = (capacity * ramp * rng.range(0.75, 1.0)).round();
+            let stock_before = stock;
             stock = (stock * 0.4 + output * 0.3).round();
+            let shipped = stock_before + output - stock;
             // Filed in the evening, between 18:00 and 22:00 UTC+8.
             let at = START_MS + day * 24 * HOUR_MS + 18 * HOUR_MS + whole_minutes(rng.range(0.0, 4.0) * HOUR_MS as f64);
-            out.push(ReturnPlan { enterprise: e, at, day: china_date(day), capacity_per_day: capacity, output, stock });
+            out.push(ReturnPlan { enterprise: e, at, day: china_date(day), product: enterprise.product, capacity_per_day: capacity, output, stock, shipped });
         }
     }
     out

@@ -49,13 +49,33 @@ pub fn run(args: Args) -> CliResult {
         println!("bangfu listening on http://{local}");
         // The escalation pass, every minute; across servers on one database, once per minute.
         let escalation = tokio::spawn(super::escalate::every_minute(app.clone()));
+        // The morning pass (08:00 UTC+8: missing returns flagged, the daily briefings kept),
+        // tried every minute; across servers, once a day.
+        let morning = tokio::spawn(every_morning(app.clone()));
         let settings = bangfu_web::Settings { trusted_proxies: args.trusted_proxies };
         let served = bangfu_web::serve_with(listener, app, settings, async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await;
         escalation.abort();
+        morning.abort();
         served.map_err(|e| CliError(format!("server failed: {e}")))?;
         Ok(Outcome::Ok)
     })
+}
+
+/// Tries the morning pass every minute with the server's clock; the first try at or after
+/// 08:00 UTC+8 of a day, on any server of the database, does it.
+async fn every_morning(app: bangfu_app::App) {
+    let actor = bangfu_app::Actor::system("morning");
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match app.morning_scheduled(&actor, super::db::now()).await {
+            Ok(Some(report)) => eprintln!("morning pass for {}: {} missing returns flagged, {} briefings kept", report.day, report.missing, report.briefings),
+            Ok(None) => {}
+            Err(e) => eprintln!("morning pass failed (tried again next minute): {e}"),
+        }
+    }
 }

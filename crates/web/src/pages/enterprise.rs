@@ -8,12 +8,13 @@ use super::session::{PageUser, render_with};
 use super::ui::{Lang, Ui, time, trim};
 use crate::{AppState, clock};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use bangfu_app::AppError;
 use bangfu_app::needs::NewNeed;
 use bangfu_app::returns::NewDailyReturn;
+use bangfu_app::returns_sheet::SheetFormat;
 use bangfu_core::capability::Requirement;
 use bangfu_core::model::NeedKind;
 use chrono::{FixedOffset, NaiveDateTime, TimeZone, Utc};
@@ -63,9 +64,11 @@ pub struct NeedLine {
 
 pub struct ReturnLine {
     pub day: String,
+    pub product: String,
     pub capacity: String,
     pub output: String,
     pub stock: String,
+    pub shipped: String,
     pub note: String,
     pub reported: String,
 }
@@ -84,12 +87,19 @@ struct EnterprisePage {
     return_errors: FieldErrors,
     needs: Vec<NeedLine>,
     returns: Vec<ReturnLine>,
+    /// Products to offer in the form: those the case returned before, then the usual ones.
+    products: Vec<String>,
     flash: String,
 }
+
+/// The products most returns name, offered in the form.
+const USUAL_PRODUCTS: [&str; 6] = ["医用外科口罩", "KN95口罩", "N95口罩", "医用防护服", "熔喷布", "消毒液"];
 
 #[derive(Debug, Deserialize)]
 pub struct DoneQuery {
     done: Option<String>,
+    added: Option<usize>,
+    corrected: Option<usize>,
 }
 
 /// The fields of the need form, for filing the app's messages.
@@ -97,7 +107,7 @@ const NEED_FIELDS: &[&str] = &[
     "kind", "title", "specification", "quantity", "unit", "deadline", "max_distance_km", "max_lead_time_h", "solution_region",
     "input_width_m", "output_width_m", "methods", "standard", "material", "item", "skill",
 ];
-const RETURN_FIELDS: &[&str] = &["day", "capacity_per_day", "output", "stock", "note"];
+const RETURN_FIELDS: &[&str] = &["day", "product", "capacity_per_day", "output", "stock", "shipped", "note"];
 
 fn today() -> String {
     let china = FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!("UTC+8 is a valid offset"));
@@ -107,6 +117,10 @@ fn today() -> String {
 pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, Query(query): Query<DoneQuery>) -> Response {
     let flash = match query.done.as_deref() {
         Some("return") => user.t("日报已提交。", "Daily return submitted.").to_string(),
+        Some("upload") => match (query.added, query.corrected) {
+            (Some(added), Some(corrected)) => user.lang.pick(&format!("表格已导入：新增 {added} 条，更正 {corrected} 条。"), &format!("Spreadsheet taken: {added} returns added, {corrected} corrected.")).to_string(),
+            _ => user.t("表格已导入。", "Spreadsheet taken.").to_string(),
+        },
         _ => String::new(),
     };
     let mut ret = Typed::default();
@@ -138,13 +152,28 @@ async fn page(state: &AppState, user: &PageUser, id: i64, need: Typed, need_erro
         .rev()
         .map(|n| NeedLine { id: n.id, kind: lang.kind(&n.kind), title: n.title.clone(), status: lang.need_status(&n.status), status_class: n.status.clone(), owner: lang.department(tree, &n.owner) })
         .collect();
+    let mut products: Vec<String> = Vec::new();
+    for p in returns.iter().map(|r| r.product.as_str()).chain(USUAL_PRODUCTS) {
+        if !p.is_empty() && !products.iter().any(|q| q == p) {
+            products.push(p.to_string());
+        }
+    }
     let returns = returns
         .iter()
         .rev()
-        .map(|r| ReturnLine { day: r.day.clone(), capacity: trim(r.capacity_per_day), output: trim(r.output), stock: trim(r.stock), note: r.note.clone(), reported: time(r.reported_at) })
+        .map(|r| ReturnLine {
+            day: r.day.clone(),
+            product: if r.product.is_empty() { lang.pick("（未注明）", "(not given)").to_string() } else { r.product.clone() },
+            capacity: trim(r.capacity_per_day),
+            output: trim(r.output),
+            stock: trim(r.stock),
+            shipped: trim(r.shipped),
+            note: r.note.clone(),
+            reported: time(r.reported_at),
+        })
         .collect();
     let ui = user.ui(state, "case", format!("{} · {}", detail.enterprise.name, lang.pick("企业填报", "enterprise view")));
-    render_with(status, &EnterprisePage { ui, case_id: id, enterprise: detail.enterprise.name.clone(), kinds, methods, need, need_errors, ret, return_errors, needs, returns, flash })
+    render_with(status, &EnterprisePage { ui, case_id: id, enterprise: detail.enterprise.name.clone(), kinds, methods, need, need_errors, ret, return_errors, needs, returns, products, flash })
 }
 
 /// A time typed as 2020-02-10T18:00 (a datetime-local field) or "2020-02-10 18:00", at UTC+8.
@@ -232,10 +261,11 @@ pub async fn submit_return(State(state): State<AppState>, user: PageUser, Path(i
     }
     let lang = user.lang;
     let mut errors = FieldErrors::default();
-    let mut figures = [0.0; 3];
-    for (slot, name) in figures.iter_mut().zip(["capacity_per_day", "output", "stock"]) {
+    let mut figures = [0.0; 4];
+    for (slot, name) in figures.iter_mut().zip(["capacity_per_day", "output", "stock", "shipped"]) {
         match number(&fields, name, &mut errors, lang) {
             Some(value) => *slot = value,
+            None if name == "shipped" => {}
             None if !errors.has(name) => errors.set(name, lang.pick("请填写数字（没有则填 0）", "enter a number (0 if none)")),
             None => {}
         }
@@ -244,12 +274,69 @@ pub async fn submit_return(State(state): State<AppState>, user: PageUser, Path(i
     if !errors.is_empty() {
         return page(&state, &user, id, Typed::default(), FieldErrors::default(), typed, errors, String::new(), StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    let input = NewDailyReturn { day: fields.text("day"), capacity_per_day: figures[0], output: figures[1], stock: figures[2], note: fields.text("note") };
+    let input = NewDailyReturn {
+        day: fields.text("day"),
+        product: fields.text("product"),
+        capacity_per_day: figures[0],
+        output: figures[1],
+        stock: figures[2],
+        shipped: figures[3],
+        note: fields.text("note"),
+    };
     match state.app.submit_daily_return(&user.actor, clock::now(), id, input).await {
         Ok(_) => Redirect::to(&format!("/cases/{id}/enterprise?done=return#returns")).into_response(),
         Err(AppError::BadInput(message)) => {
             errors.file(&message, RETURN_FIELDS);
             page(&state, &user, id, Typed::default(), FieldErrors::default(), typed, errors, String::new(), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => user.fail(&state, e),
+    }
+}
+
+/// Takes a spreadsheet of returns (XLSX or CSV) through `App::upload_daily_returns`: every
+/// row is checked first, and a bad row refuses the whole file with each bad row named.
+pub async fn upload_returns(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, mut multipart: Multipart) -> Response {
+    let lang = user.lang;
+    let (mut csrf, mut file, mut file_name, mut content_type) = (String::new(), Vec::new(), String::new(), String::new());
+    let mut failed = None;
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_string();
+                let uploaded = field.file_name().unwrap_or_default().to_string();
+                let kind = field.content_type().unwrap_or_default().to_string();
+                let Ok(bytes) = field.bytes().await else { continue };
+                match name.as_str() {
+                    "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+                    "file" => (file, file_name, content_type) = (bytes.to_vec(), uploaded, kind),
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                failed = Some(format!("{}: {e}", user.t("上传失败", "the upload failed")));
+                break;
+            }
+        }
+    }
+    if let Err(refused) = user.check_csrf(&state, &Fields(vec![("csrf".into(), csrf)])) {
+        return refused;
+    }
+    let mut errors = FieldErrors::default();
+    let again = |errors: FieldErrors| async { page(&state, &user, id, Typed::default(), FieldErrors::default(), Typed::default(), errors, String::new(), StatusCode::UNPROCESSABLE_ENTITY).await };
+    if let Some(message) = failed {
+        errors.file(&message, &[]);
+        return again(errors).await;
+    }
+    let Some(format) = SheetFormat::detect(&file_name, &content_type) else {
+        errors.file(lang.pick("请选择 .xlsx 或 .csv 文件", "choose an .xlsx or .csv file"), &[]);
+        return again(errors).await;
+    };
+    match state.app.upload_daily_returns(&user.actor, clock::now(), id, &file, format).await {
+        Ok(report) => Redirect::to(&format!("/cases/{id}/enterprise?done=upload&added={}&corrected={}#returns", report.added, report.corrected)).into_response(),
+        Err(AppError::BadInput(message)) => {
+            errors.file(&message, &[]);
+            again(errors).await
         }
         Err(e) => user.fail(&state, e),
     }

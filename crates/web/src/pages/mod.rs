@@ -51,6 +51,7 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/cases/{id}/enterprise" => get(enterprise::show),
     "/cases/{id}/needs" => post(enterprise::report_need),
     "/cases/{id}/returns" => post(enterprise::submit_return),
+    "/cases/{id}/returns/upload" => post(enterprise::upload_returns),
     "/cases/{id}/approvals" => post(case::open_approval),
     "/cases/{id}/approvals/{approval}" => post(case::decide_approval),
     "/cases/{id}/shipments" => post(case::add_shipment),

@@ -1,0 +1,285 @@
+//! The daily briefing (每日专报) of a department for a day: the headline figures against the day
+//! before, the figures of the week to that day ([`crate::figures`]), the blockers holding back the
+//! most output (the open needs attached to a plan's milestones, ranked by the capacity their
+//! enterprise left unused that day), the escalations and the letters awaiting an answer, and the
+//! needs flagged for leadership's decision (督办).
+//!
+//! The morning pass ([`crate::morning`]) generates it at 08:00 UTC+8 for every department whose
+//! jurisdiction holds a case, and it is kept as generated (`briefings`, one row per department
+//! and day, never rewritten). Reading a day's briefing that the pass has not kept (a server down
+//! that morning, a department whose first case came later) generates and keeps it then, if the
+//! day's returns were due by `now`.
+
+use crate::figures::Figures;
+use crate::{Actor, App, AppError, AppResult, access, from_millis, to_millis};
+use bangfu_core::region::RegionCode;
+use bangfu_core::returns::{due_at, last_due_day};
+use bangfu_store::{BriefingRow, ReadConn, WriteTx};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Days of figures in a briefing (the week to its day).
+pub const BRIEFING_DAYS: i64 = 7;
+
+/// Lines of each list in a briefing.
+const LINES: usize = 10;
+
+/// One headline figure, on the day and the day before.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Headline {
+    pub label_zh: String,
+    pub label_en: String,
+    pub day: f64,
+    pub before: f64,
+}
+
+/// A need named in a briefing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NeedLine {
+    pub need_id: i64,
+    pub case_id: i64,
+    pub title: String,
+    pub owner: String,
+    pub owner_tier: String,
+    /// Output capacity the need's enterprise left unused on the day (blockers only).
+    pub held_back: f64,
+    pub supervised: bool,
+}
+
+/// A letter awaiting its answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LetterLine {
+    pub letter_id: i64,
+    pub need_id: i64,
+    pub number: String,
+    pub subject: String,
+    pub sent_at: Option<i64>,
+}
+
+/// The briefing of a department for a day.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Briefing {
+    pub department: RegionCode,
+    pub day: NaiveDate,
+    pub generated_at: DateTime<Utc>,
+    pub headline: Vec<Headline>,
+    pub figures: Figures,
+    /// The blockers holding back the most output, most first (at most 10), and how many there are.
+    pub blockers: Vec<NeedLine>,
+    pub blockers_total: usize,
+    pub escalated: Vec<NeedLine>,
+    pub escalated_total: usize,
+    pub letters: Vec<LetterLine>,
+    pub letters_total: usize,
+    /// Needs flagged for supervision (督办): leadership's decisions.
+    pub decisions: Vec<NeedLine>,
+    pub decisions_total: usize,
+}
+
+impl App {
+    /// The briefing of `actor`'s department (or of a region inside its jurisdiction) for `day`
+    /// (none: the last day due at `now`), as kept; generated and kept now if it was due and is
+    /// missing. A day not yet due is refused.
+    pub async fn briefing(&self, actor: &Actor, now: DateTime<Utc>, region: Option<&str>, day: Option<NaiveDate>) -> AppResult<Briefing> {
+        if !access::may_read_figures(actor) {
+            return Err(AppError::Forbidden(format!("{} may not read a department's briefing — it is for departments' officers, viewers and admins", actor.name)));
+        }
+        let asked = region.map(|r| self.region(r, "region")).transpose()?;
+        let department = match access::figures_region(self.tree, actor, asked) {
+            Ok(Some(d)) => d,
+            Ok(None) => return Err(crate::error::bad("region: an admin names the department whose briefing to read (?region=140000)")),
+            Err(()) => return Err(AppError::NotFound(format!("region {}", asked.map(|a| a.to_string()).unwrap_or_default()))),
+        };
+        let day = day.unwrap_or_else(|| last_due_day(now));
+        if now < due_at(day) {
+            return Err(crate::error::bad(format!("day: the briefing of {day} is generated at {} — ask for {} or earlier", due_at(day).with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!())).format("%Y-%m-%d %H:%M UTC+8"), last_due_day(now))));
+        }
+        if let Some(kept) = self.store.briefing_of(&department.to_string(), &day.to_string()).await? {
+            return briefing_from_row(&kept);
+        }
+        let mut read = self.store.reading().await?;
+        let briefing = self.compose_briefing(&mut read, now, department, day).await?;
+        drop(read);
+        let mut tx = self.store.begin_write().await?;
+        tx.insert_briefing(&briefing_row(&briefing)).await?;
+        tx.commit().await?;
+        // Kept as the first generation (another server may have kept its own a moment earlier).
+        match self.store.briefing_of(&department.to_string(), &day.to_string()).await? {
+            Some(kept) => briefing_from_row(&kept),
+            None => Ok(briefing),
+        }
+    }
+
+    /// The days for which `department` has a kept briefing, newest first (at most 60).
+    pub async fn briefing_days(&self, department: RegionCode) -> AppResult<Vec<NaiveDate>> {
+        let rows = self.store.briefing_days(&department.to_string(), 60).await?;
+        Ok(rows.iter().filter_map(|r| NaiveDate::parse_from_str(&r.day, "%Y-%m-%d").ok()).collect())
+    }
+
+    /// Generates and keeps the briefing of `day` for every department whose jurisdiction holds a
+    /// case: each composed from reads, then kept in a short write of its own, so that the write
+    /// lock is never held while a province's figures are summed. Returns how many were new.
+    pub(crate) async fn generate_briefings(&self, now: DateTime<Utc>, day: NaiveDate) -> AppResult<usize> {
+        let mut departments = BTreeSet::new();
+        for row in self.store.case_regions().await? {
+            let code = crate::needs::region_code(&row.region);
+            departments.insert(self.tree.department_region(code));
+            for above in self.tree.ancestors(code) {
+                departments.insert(self.tree.department_region(above.code));
+            }
+        }
+        let mut made = 0;
+        for department in departments {
+            if self.store.briefing_of(&department.to_string(), &day.to_string()).await?.is_some() {
+                continue;
+            }
+            let mut read = self.store.reading().await?;
+            let briefing = self.compose_briefing(&mut read, now, department, day).await?;
+            drop(read);
+            let mut tx: WriteTx = self.store.begin_write().await?;
+            if tx.insert_briefing(&briefing_row(&briefing)).await? {
+                made += 1;
+            }
+            tx.commit().await?;
+        }
+        Ok(made)
+    }
+
+    async fn compose_briefing(&self, read: &mut ReadConn, now: DateTime<Utc>, department: RegionCode, day: NaiveDate) -> AppResult<Briefing> {
+        let figures = self.figures_of(read, Some(department), day, BRIEFING_DAYS).await?;
+        let visible = access::cases_of_region(self.tree, Some(department));
+        let last = figures.days.len().saturating_sub(1);
+        let on = |values: &[f64], at: Option<usize>| at.and_then(|at| values.get(at)).copied().unwrap_or(0.0);
+        let before = last.checked_sub(1);
+        let mut headline = Vec::new();
+        for p in &figures.products {
+            headline.push(Headline { label_zh: format!("{} 产量", p.product), label_en: format!("{} output", p.product), day: on(&p.output_total, Some(last)), before: on(&p.output_total, before) });
+            headline.push(Headline { label_zh: format!("{} 产能", p.product), label_en: format!("{} capacity", p.product), day: on(&p.capacity, Some(last)), before: on(&p.capacity, before) });
+        }
+        let returns = |at: Option<usize>| figures.products.iter().map(|p| at.and_then(|at| p.returns.get(at)).copied().unwrap_or(0)).sum::<i64>() as f64;
+        headline.push(Headline { label_zh: "报送日报（企业×产品）".into(), label_en: "Returns filed (enterprise × product)".into(), day: returns(Some(last)), before: returns(before) });
+        let needs = |rows: &[(bangfu_core::model::Tier, Vec<i64>)], at: Option<usize>| rows.iter().map(|(_, v)| at.and_then(|at| v.get(at)).copied().unwrap_or(0)).sum::<i64>() as f64;
+        headline.push(Headline { label_zh: "新增诉求".into(), label_en: "Needs opened".into(), day: needs(&figures.opened, Some(last)), before: needs(&figures.opened, before) });
+        headline.push(Headline { label_zh: "解决诉求".into(), label_en: "Needs resolved".into(), day: needs(&figures.resolved, Some(last)), before: needs(&figures.resolved, before) });
+
+        // Capacity left unused per case on the day, over its products.
+        let mut unused: BTreeMap<i64, f64> = BTreeMap::new();
+        for row in read.return_sums_by_case(&visible, &day.to_string(), &day.to_string()).await? {
+            *unused.entry(row.region.parse().unwrap_or(0)).or_default() += (row.capacity - row.output).max(0.0);
+        }
+        let line = |n: &bangfu_store::NeedRow, held_back: f64| NeedLine {
+            need_id: n.id,
+            case_id: n.case_id,
+            title: n.title.clone(),
+            owner: n.owner.clone(),
+            owner_tier: n.owner_tier.clone(),
+            held_back,
+            supervised: n.supervised != 0,
+        };
+        let mut blockers: Vec<NeedLine> = read.open_blockers(&visible).await?.iter().map(|n| line(n, unused.get(&n.case_id).copied().unwrap_or(0.0))).collect();
+        blockers.sort_by(|a, b| b.held_back.total_cmp(&a.held_back).then(a.need_id.cmp(&b.need_id)));
+        let escalated: Vec<NeedLine> = read.open_escalated(&visible).await?.iter().map(|n| line(n, 0.0)).collect();
+        let decisions: Vec<NeedLine> = escalated.iter().filter(|n| n.supervised).cloned().collect();
+        let letters: Vec<LetterLine> = read
+            .letters_awaiting_answer(&visible)
+            .await?
+            .iter()
+            .map(|l| LetterLine { letter_id: l.id, need_id: l.need_id, number: l.number.clone(), subject: l.subject.clone(), sent_at: l.sent_at })
+            .collect();
+        Ok(Briefing {
+            department,
+            day,
+            generated_at: now,
+            headline,
+            figures,
+            blockers_total: blockers.len(),
+            blockers: blockers.into_iter().take(LINES).collect(),
+            escalated_total: escalated.len(),
+            escalated: escalated.into_iter().take(LINES).collect(),
+            letters_total: letters.len(),
+            letters: letters.into_iter().take(LINES).collect(),
+            decisions_total: decisions.len(),
+            decisions: decisions.into_iter().take(LINES).collect(),
+        })
+    }
+}
+
+fn need_json(n: &NeedLine) -> Value {
+    json!({"need_id": n.need_id, "case_id": n.case_id, "title": n.title, "owner": n.owner, "owner_tier": n.owner_tier, "held_back": n.held_back, "supervised": n.supervised})
+}
+
+impl Briefing {
+    /// The briefing as JSON: the API's answer and what is kept.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "department": self.department.to_string(),
+            "day": self.day.to_string(),
+            "generated_at": to_millis(self.generated_at),
+            "headline": self.headline.iter().map(|h| json!({"label_zh": h.label_zh, "label_en": h.label_en, "day": h.day, "before": h.before})).collect::<Vec<_>>(),
+            "figures": self.figures.to_json(),
+            "blockers": self.blockers.iter().map(need_json).collect::<Vec<_>>(),
+            "blockers_total": self.blockers_total,
+            "escalated": self.escalated.iter().map(need_json).collect::<Vec<_>>(),
+            "escalated_total": self.escalated_total,
+            "letters": self.letters.iter().map(|l| json!({"letter_id": l.letter_id, "need_id": l.need_id, "number": l.number, "subject": l.subject, "sent_at": l.sent_at})).collect::<Vec<_>>(),
+            "letters_total": self.letters_total,
+            "decisions": self.decisions.iter().map(need_json).collect::<Vec<_>>(),
+            "decisions_total": self.decisions_total,
+        })
+    }
+
+    /// The briefing back from [`Briefing::to_json`].
+    pub fn from_json(v: &Value) -> Option<Briefing> {
+        let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+        let num = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64);
+        let int = |v: &Value, k: &str| v.get(k).and_then(Value::as_i64);
+        let list = |k: &str| v.get(k).and_then(Value::as_array).cloned().unwrap_or_default();
+        let needs = |k: &str| -> Option<Vec<NeedLine>> {
+            list(k)
+                .iter()
+                .map(|n| {
+                    Some(NeedLine {
+                        need_id: int(n, "need_id")?,
+                        case_id: int(n, "case_id")?,
+                        title: text(n, "title")?,
+                        owner: text(n, "owner")?,
+                        owner_tier: text(n, "owner_tier")?,
+                        held_back: num(n, "held_back")?,
+                        supervised: n.get("supervised")?.as_bool()?,
+                    })
+                })
+                .collect()
+        };
+        let total = |k: &str| v.get(k).and_then(Value::as_u64).and_then(|n| usize::try_from(n).ok());
+        Some(Briefing {
+            department: crate::needs::region_code(&text(v, "department")?),
+            day: NaiveDate::parse_from_str(&text(v, "day")?, "%Y-%m-%d").ok()?,
+            generated_at: from_millis(int(v, "generated_at")?),
+            headline: list("headline").iter().map(|h| Some(Headline { label_zh: text(h, "label_zh")?, label_en: text(h, "label_en")?, day: num(h, "day")?, before: num(h, "before")? })).collect::<Option<_>>()?,
+            figures: Figures::from_json(v.get("figures")?)?,
+            blockers: needs("blockers")?,
+            blockers_total: total("blockers_total")?,
+            escalated: needs("escalated")?,
+            escalated_total: total("escalated_total")?,
+            letters: list("letters")
+                .iter()
+                .map(|l| Some(LetterLine { letter_id: int(l, "letter_id")?, need_id: int(l, "need_id")?, number: text(l, "number")?, subject: text(l, "subject")?, sent_at: int(l, "sent_at") }))
+                .collect::<Option<_>>()?,
+            letters_total: total("letters_total")?,
+            decisions: needs("decisions")?,
+            decisions_total: total("decisions_total")?,
+        })
+    }
+}
+
+fn briefing_row(b: &Briefing) -> BriefingRow {
+    BriefingRow { id: 0, department: b.department.to_string(), day: b.day.to_string(), generated_at: to_millis(b.generated_at), body: b.to_json().to_string() }
+}
+
+fn briefing_from_row(row: &BriefingRow) -> AppResult<Briefing> {
+    serde_json::from_str::<Value>(&row.body)
+        .ok()
+        .and_then(|v| Briefing::from_json(&v))
+        .ok_or_else(|| AppError::Internal(format!("briefing {} of {} {}: its kept body is not a briefing", row.id, row.department, row.day)))
+}
