@@ -21,7 +21,8 @@ use bangfu_app::returns::{NewDailyReturn, ReturnFilter};
 use bangfu_app::returns_sheet::{SheetFormat, XLSX_TYPE};
 use bangfu_app::registry_search::ProviderSearch;
 use bangfu_app::views::{CaseDetail, CaseFilter, LetterFilter, NeedFilter};
-use crate::lists::{ExportReader, csv_export, envelope, export_page, page_request, query_problem};
+use crate::exports::{self, ExportFormat};
+use crate::lists::{envelope, page_request, query_problem};
 use bangfu_core::model::{ApprovalStatus, LetterStatus, NeedStatus, Scope};
 use bangfu_core::region::Region;
 use chrono::{DateTime, Utc};
@@ -165,11 +166,13 @@ fn created(value: Value) -> ApiResult {
     Ok((StatusCode::CREATED, axum::Json(value)).into_response())
 }
 
-/// How a list answers: JSON, or `?format=csv` (an export); any other format is refused.
+/// How a list answers: JSON, or `?format=csv` / `?format=xlsx` (an export); any other format
+/// is refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ListFormat {
     Json,
     Csv,
+    Xlsx,
 }
 
 impl ListFormat {
@@ -177,7 +180,17 @@ impl ListFormat {
         match format.map(str::trim) {
             None | Some("" | "json") => Ok(ListFormat::Json),
             Some("csv") => Ok(ListFormat::Csv),
-            Some(other) => Err(Problem::bad_request(format!("format: {other:?} is not a format this list has — use csv, or json (the default)"))),
+            Some("xlsx") => Ok(ListFormat::Xlsx),
+            Some(other) => Err(Problem::bad_request(format!("format: {other:?} is not a format this list has — use csv, xlsx, or json (the default)"))),
+        }
+    }
+
+    /// The export asked for, if any.
+    pub(crate) fn export(self) -> Option<ExportFormat> {
+        match self {
+            ListFormat::Json => None,
+            ListFormat::Csv => Some(ExportFormat::Csv),
+            ListFormat::Xlsx => Some(ExportFormat::Xlsx),
         }
     }
 }
@@ -259,6 +272,15 @@ struct PageQuery {
     after: Option<i64>,
 }
 
+/// The paging parameters and the export format.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportablePageQuery {
+    limit: Option<usize>,
+    after: Option<i64>,
+    format: Option<String>,
+}
+
 async fn enterprises(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<PageQuery>) -> ApiResult {
     let page = page_request(query.after, query.limit)?;
     let list = state.app.list_enterprises(&auth.actor, page).await?;
@@ -299,21 +321,8 @@ struct ProviderListQuery {
 async fn providers(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<ProviderListQuery>) -> ApiResult {
     let format = ListFormat::of(query.format.as_deref())?;
     let search = ProviderSearch { kind: query.kind, place: query.place, text: query.q };
-    if format == ListFormat::Csv {
-        let (app, actor) = (state.app.clone(), auth.actor.clone());
-        let read: ExportReader = Box::new(move |after| {
-            let (app, actor, search) = (app.clone(), actor.clone(), search.clone());
-            Box::pin(async move {
-                let page = app.search_providers(&actor, &search, export_page(after)).await?;
-                let rows = page
-                    .items
-                    .iter()
-                    .flat_map(|(p, caps)| caps.iter().map(move |c| vec![p.id.to_string(), p.key.clone(), p.name.clone(), p.region.clone(), c.kind.clone(), (c.available != 0).to_string(), c.attrs.clone()]))
-                    .collect();
-                Ok((rows, page.next))
-            })
-        });
-        return csv_export("capabilities", &["provider_id", "key", "name", "region", "kind", "available", "attrs"], read).await;
+    if let Some(format) = format.export() {
+        return exports::respond(format, exports::providers(state.app.clone(), auth.actor.clone(), search)).await;
     }
     let page = page_request(query.after, query.limit)?;
     let list = state.app.search_providers(&auth.actor, &search, page).await.map_err(query_problem)?;
@@ -375,21 +384,8 @@ async fn cases(State(state): State<AppState>, auth: Authenticated, QueryParams(q
     let format = ListFormat::of(query.format.as_deref())?;
     let region = query.region.as_deref().map(|r| state.app.region(r, "region")).transpose().map_err(query_problem)?;
     let filter = CaseFilter { region, status: query.status };
-    if format == ListFormat::Csv {
-        let (app, actor) = (state.app.clone(), auth.actor.clone());
-        let read: ExportReader = Box::new(move |after| {
-            let (app, actor, filter) = (app.clone(), actor.clone(), filter.clone());
-            Box::pin(async move {
-                let page = app.list_cases(&actor, &filter, export_page(after)).await?;
-                let rows = page
-                    .items
-                    .iter()
-                    .map(|c| vec![c.case.id.to_string(), c.enterprise.name.clone(), c.case.region.clone(), c.case.status.clone(), json::time(c.case.opened_at), c.needs.to_string(), c.open_needs.to_string()])
-                    .collect();
-                Ok((rows, page.next))
-            })
-        });
-        return csv_export("cases", &["id", "enterprise", "region", "status", "opened_at", "needs", "open_needs"], read).await;
+    if let Some(format) = format.export() {
+        return exports::respond(format, exports::cases(state.app.clone(), auth.actor.clone(), filter)).await;
     }
     let page = page_request(query.after, query.limit)?;
     let list = state.app.list_cases(&auth.actor, &filter, page).await.map_err(query_problem)?;
@@ -421,7 +417,10 @@ async fn case(State(state): State<AppState>, auth: Authenticated, PathParam(id):
 }
 
 /// The case's timeline, paged by sequence number.
-async fn case_events(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, QueryParams(query): QueryParams<PageQuery>) -> ApiResult {
+async fn case_events(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, QueryParams(query): QueryParams<ExportablePageQuery>) -> ApiResult {
+    if let Some(format) = ListFormat::of(query.format.as_deref())?.export() {
+        return exports::respond(format, exports::case_events(state.app.clone(), auth.actor.clone(), id)).await;
+    }
     let page = page_request(query.after, query.limit)?;
     let (events, total) = state.app.case_events(&auth.actor, id, page).await?;
     ok(envelope(&events, total, page, json::event))
@@ -511,21 +510,8 @@ async fn needs(State(state): State<AppState>, auth: Authenticated, QueryParams(q
         owner: query.owner,
         case_id: query.case_id,
     };
-    if format == ListFormat::Csv {
-        let (app, actor) = (state.app.clone(), auth.actor.clone());
-        let read: ExportReader = Box::new(move |after| {
-            let (app, actor, filter) = (app.clone(), actor.clone(), filter.clone());
-            Box::pin(async move {
-                let page = app.list_needs(&actor, &filter, export_page(after)).await?;
-                let rows = page
-                    .items
-                    .iter()
-                    .map(|n| vec![n.id.to_string(), n.case_id.to_string(), n.kind.clone(), n.title.clone(), n.quantity.to_string(), n.unit.clone(), n.status.clone(), n.scope.clone(), n.owner.clone(), json::time(n.created_at)])
-                    .collect();
-                Ok((rows, page.next))
-            })
-        });
-        return csv_export("needs", &["id", "case_id", "kind", "title", "quantity", "unit", "status", "scope", "owner", "created_at"], read).await;
+    if let Some(format) = format.export() {
+        return exports::respond(format, exports::needs(state.app.clone(), auth.actor.clone(), filter)).await;
     }
     let page = page_request(query.after, query.limit)?;
     let list = state.app.list_needs(&auth.actor, &filter, page).await.map_err(query_problem)?;
@@ -627,12 +613,17 @@ struct LetterListQuery {
     need_id: Option<i64>,
     limit: Option<usize>,
     after: Option<i64>,
+    format: Option<String>,
 }
 
 /// The letters of the needs the caller may see.
 async fn letters(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<LetterListQuery>) -> ApiResult {
-    let page = page_request(query.after, query.limit)?;
+    let format = ListFormat::of(query.format.as_deref())?;
     let filter = LetterFilter { status: query.status, need_id: query.need_id };
+    if let Some(format) = format.export() {
+        return exports::respond(format, exports::letters(state.app.clone(), auth.actor.clone(), filter)).await;
+    }
+    let page = page_request(query.after, query.limit)?;
     let list = state.app.list_letters(&auth.actor, &filter, page).await.map_err(query_problem)?;
     let total = state.app.count_letters(&auth.actor, &filter).await.map_err(query_problem)?;
     ok(envelope(&list, total, page, json::letter))
@@ -852,24 +843,8 @@ async fn returns_list(State(state): State<AppState>, auth: Authenticated, QueryP
         product: query.product,
         case_id: query.case_id,
     };
-    if format == ListFormat::Csv {
-        let (app, actor) = (state.app.clone(), auth.actor.clone());
-        let read: ExportReader = Box::new(move |after| {
-            let (app, actor, filter) = (app.clone(), actor.clone(), filter.clone());
-            Box::pin(async move {
-                let page = app.list_returns(&actor, &filter, export_page(after)).await?;
-                let rows = page
-                    .items
-                    .iter()
-                    .map(|r| {
-                        let x = &r.ret;
-                        vec![x.id.to_string(), x.case_id.to_string(), r.enterprise.clone(), r.region.clone(), x.day.clone(), x.product.clone(), x.capacity_per_day.to_string(), x.output.to_string(), x.stock.to_string(), x.shipped.to_string(), x.note.clone(), json::time(x.reported_at)]
-                    })
-                    .collect();
-                Ok((rows, page.next))
-            })
-        });
-        return csv_export("returns", &["id", "case_id", "enterprise", "region", "day", "product", "capacity_per_day", "output", "stock", "shipped", "note", "reported_at"], read).await;
+    if let Some(format) = format.export() {
+        return exports::respond(format, exports::returns(state.app.clone(), auth.actor.clone(), filter)).await;
     }
     let page = page_request(query.after, query.limit)?;
     let list = state.app.list_returns(&auth.actor, &filter, page).await.map_err(query_problem)?;

@@ -5,6 +5,7 @@
 mod answers;
 mod api;
 mod edges;
+mod exports;
 mod lists;
 pub mod auth;
 mod clock;

@@ -39,20 +39,20 @@ const NEED_FILTERS: &[(&str, &str, &str)] = paged![
     ("status", "string", "need status"),
     ("owner", "string", "owning department's region code"),
     ("case_id", "integer", "needs of this case"),
-    ("format", "string", "csv: export the whole filtered set as CSV, streamed (no paging)"),
+    ("format", "string", "csv or xlsx: export the whole filtered set as CSV or XLSX, streamed (no paging)"),
 ];
 
 const PROVIDER_FILTERS: &[(&str, &str, &str)] = paged![
     ("kind", "string", "providers with a capability of this kind (only those capabilities are listed)"),
     ("place", "string", "providers inside this region's jurisdiction (code or name)"),
     ("q", "string", "name, key or note contains this text (ignoring case)"),
-    ("format", "string", "csv: export the whole filtered set as CSV, one row per capability, streamed"),
+    ("format", "string", "csv or xlsx: export the whole filtered set, one row per capability, streamed"),
 ];
 
 const CASE_FILTERS: &[(&str, &str, &str)] = paged![
     ("region", "string", "cases of enterprises inside this region (code or name)"),
     ("status", "string", "case status"),
-    ("format", "string", "csv: export the whole filtered set as CSV, streamed"),
+    ("format", "string", "csv or xlsx: export the whole filtered set, streamed"),
 ];
 
 const RETURN_FILTERS: &[(&str, &str, &str)] = paged![
@@ -61,7 +61,7 @@ const RETURN_FILTERS: &[(&str, &str, &str)] = paged![
     ("to", "string", "last day, YYYY-MM-DD (UTC+8)"),
     ("product", "string", "returns of this product"),
     ("case_id", "integer", "returns of this case"),
-    ("format", "string", "csv: export the whole filtered set as CSV, streamed"),
+    ("format", "string", "csv or xlsx: export the whole filtered set, streamed"),
 ];
 
 const FIGURES_QUERY: &[(&str, &str, &str)] = &[
@@ -75,7 +75,13 @@ const BRIEFING_QUERY: &[(&str, &str, &str)] = &[
     ("day", "string", "the day reported, YYYY-MM-DD (UTC+8); default the last day whose returns are due"),
 ];
 
-const LETTER_FILTERS: &[(&str, &str, &str)] = paged![("status", "string", "draft, sent or acknowledged"), ("need_id", "integer", "the letters of this need")];
+const LETTER_FILTERS: &[(&str, &str, &str)] = paged![
+    ("status", "string", "draft, sent or acknowledged"),
+    ("need_id", "integer", "the letters of this need"),
+    ("format", "string", "csv or xlsx: export the whole filtered set, streamed"),
+];
+
+const EVENT_QUERY: &[(&str, &str, &str)] = paged![("format", "string", "csv or xlsx: export the case's whole timeline, streamed")];
 
 pub const OPERATIONS: &[Operation] = &[
     Operation { method: "get", path: "/healthz", summary: "Liveness", tag: "system", auth: false, query: &[], body: None, ok: (200, status_schema) },
@@ -97,7 +103,7 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { method: "post", path: "/api/v1/cases/{id}/team", summary: "Station a member on the case", tag: "cases", auth: true, query: &[], body: Some(team_input), ok: (201, any_object) },
     Operation { method: "get", path: "/api/v1/cases/{id}/needs", summary: "The needs of a case, paged", tag: "needs", auth: true, query: PAGE_ONLY, body: None, ok: (200, || page(need())) },
     Operation { method: "post", path: "/api/v1/cases/{id}/needs", summary: "Report a need: routed (and sourced from the registry) at once", tag: "needs", auth: true, query: &[], body: Some(need_input), ok: (201, need) },
-    Operation { method: "get", path: "/api/v1/cases/{id}/events", summary: "The case's audit events by sequence number, paged", tag: "cases", auth: true, query: PAGE_ONLY, body: None, ok: (200, || page(event())) },
+    Operation { method: "get", path: "/api/v1/cases/{id}/events", summary: "The case's audit events by sequence number, paged", tag: "cases", auth: true, query: EVENT_QUERY, body: None, ok: (200, || page(event())) },
     Operation { method: "post", path: "/api/v1/cases/{id}/approvals", summary: "Open a green-channel approval", tag: "green channel", auth: true, query: &[], body: Some(approval_input), ok: (201, any_object) },
     Operation { method: "post", path: "/api/v1/cases/{id}/shipments", summary: "Record a shipment and its traffic pass", tag: "shipments", auth: true, query: &[], body: Some(shipment_input), ok: (201, any_object) },
     Operation { method: "get", path: "/api/v1/cases/{id}/returns", summary: "The enterprise's daily returns", tag: "returns", auth: true, query: &[], body: None, ok: (200, || items(any_object())) },

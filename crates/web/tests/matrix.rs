@@ -245,6 +245,7 @@ fn matrix() -> Vec<Row> {
         row("post", "/registry/providers/{id}/capabilities", "set provider 1's capability through the form", Page(PageAct::Form { path: "/registry/providers/1/capabilities", fields: |_| vec![("kind", "sterilisation".into()), ("method", "co60".into()), ("turnaround_h", "36".into()), ("capacity_per_day", "100000".into()), ("available", "1".into())] }), EDITS_PROVIDER_1),
         row("get", "/registry/import", "the import form", Page(PageAct::Get("/registry/import")), IMPORTS_FORM),
         row("post", "/registry/import", "import a provider of 曲沃县", Page(PageAct::Import), IMPORTS_IN_QUWO),
+        row("get", "/export/{list}", "download case 1's timeline", Page(PageAct::Get("/export/events?case_id=1&format=csv")), SEES_CASE),
     ]
 }
 

@@ -10,6 +10,7 @@
 mod assets;
 mod case;
 mod dashboard;
+mod downloads;
 mod enterprise;
 mod events;
 mod form;
@@ -64,4 +65,5 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/registry/providers/{id}" => get(registry::provider),
     "/registry/providers/{id}/capabilities" => post(registry::set_capability),
     "/registry/import" => get(registry::import_form).post(registry::import),
+    "/export/{list}" => get(downloads::download),
 );

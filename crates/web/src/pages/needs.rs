@@ -41,6 +41,7 @@ struct NeedsPage {
     needs: Vec<NeedLine>,
     total: i64,
     pager: Pager,
+    download: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -88,5 +89,6 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Q
     let kinds = NeedKind::ALL.iter().map(|k| Choice { value: k.as_str().into(), label: lang.label(k.label()).into() }).collect();
     let statuses = NeedStatus::ALL.iter().map(|s| Choice { value: s.as_str().into(), label: lang.label(s.label()).into() }).collect();
     let ui = user.ui(&state, "needs", lang.pick("诉求", "Needs"));
-    render(&NeedsPage { ui, kinds, statuses, kind, status, place, filter_error, needs, total, pager })
+    let download = super::ui::download_href("needs", &[("kind", &kind), ("status", &status), ("place", &place)]);
+    render(&NeedsPage { ui, kinds, statuses, kind, status, place, filter_error, needs, total, pager, download })
 }

@@ -59,6 +59,7 @@ struct RegistryPage {
     /// How many providers match (all pages).
     total: i64,
     pager: Pager,
+    download: String,
     can_add: bool,
     add: super::enterprise::Typed,
     add_errors: FieldErrors,
@@ -217,8 +218,10 @@ async fn registry_page(state: &AppState, user: &PageUser, query: SearchQuery, ad
         })
         .collect();
     let ui = user.ui(state, "registry", lang.pick("能力登记库", "Registry"));
+    let download = super::ui::download_href("providers", &[("kind", &kind), ("place", &place), ("q", &text)]);
     let page = RegistryPage {
         ui,
+        download,
         kinds: kinds(lang),
         kind,
         place,

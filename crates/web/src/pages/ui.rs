@@ -243,6 +243,12 @@ impl Ui {
 }
 
 /// Percent-encodes a query value.
+/// The link to a list's download (`/export/{list}?…`) with the list's filters, empty ones left out.
+pub fn download_href(list: &str, params: &[(&str, &str)]) -> String {
+    let query: Vec<String> = params.iter().filter(|(_, v)| !v.trim().is_empty()).map(|(k, v)| format!("{k}={}", encode(v.trim()))).collect();
+    format!("/export/{list}?{}", query.join("&"))
+}
+
 pub fn encode(text: &str) -> String {
     let mut out = String::new();
     for byte in text.bytes() {

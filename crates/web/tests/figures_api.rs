@@ -1,0 +1,263 @@
+//! Figures and documents over real HTTP (issue 14): a spreadsheet of returns uploaded as XLSX or
+//! CSV is taken whole or refused with its rows named; every list's XLSX export, reopened by a
+//! spreadsheet library, holds the same rows as its CSV export — numbers as numbers, times as
+//! dates at UTC+8, formula-like text as text — over more than one page of the store; the pages'
+//! download links answer the same files on the session; the figures and the briefing answer as
+//! the app computes them — as `NAME::sqlite` and, when BANGFU_TEST_PG names a server,
+//! `NAME::postgres`.
+
+#![allow(clippy::unwrap_used)] // a test: a failed step should stop it where it failed
+
+use bangfu_app::demo_accounts::DEMO_PASSWORD;
+use bangfu_app::{Actor, App};
+use bangfu_store::testing::TestDb;
+use calamine::{Data, Reader};
+use chrono::{TimeZone, Utc};
+use serde_json::{Value, json};
+
+struct Server {
+    base: String,
+    app: App,
+    _db: TestDb,
+    client: reqwest::Client,
+}
+
+/// Returns for case 1 of the reference case: 3 products × 210 days (630 rows, two export pages),
+/// one of them with formula-like text in its note.
+fn returns_csv() -> String {
+    let mut csv = String::from("day,product,capacity_per_day,output,stock,shipped,note\n");
+    let first = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+    for d in 0..210 {
+        let day = first + chrono::Duration::days(d);
+        for (p, product) in ["医用外科口罩", "KN95口罩", "医用防护服"].iter().enumerate() {
+            let note = if d == 3 && p == 1 { "\"=HYPERLINK(\"\"http://x\"\",\"\"x\"\")\"" } else { "" };
+            csv.push_str(&format!("{day},{product},{},{},{},{},{note}\n", 1000 * (p + 1), d * 10 + p as i64, d, d * 10 + p as i64));
+        }
+    }
+    csv
+}
+
+async fn spawn(db: TestDb) -> Server {
+    let app = App::open(db.url()).await.unwrap();
+    let operator = Actor::system("test");
+    let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    bangfu_app::demo::load(&app, &operator).await.unwrap();
+    bangfu_app::demo_accounts::load_accounts(&app, &operator, now).await.unwrap();
+    let (listener, addr) = bangfu_web::bind("127.0.0.1:0").await.unwrap();
+    tokio::spawn(bangfu_web::serve(listener, app.clone(), std::future::pending()));
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    Server { base: format!("http://{addr}"), app, _db: db, client }
+}
+
+impl Server {
+    async fn token(&self, username: &str) -> String {
+        let response = self.client.post(format!("{}/api/v1/auth/token", self.base)).json(&json!({"username": username, "password": DEMO_PASSWORD})).send().await.unwrap();
+        let body: Value = response.json().await.unwrap();
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    async fn bytes(&self, path: &str, token: &str) -> (u16, String, Vec<u8>) {
+        let response = self.client.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.unwrap();
+        let status = response.status().as_u16();
+        let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        (status, content_type, response.bytes().await.unwrap().to_vec())
+    }
+
+    async fn upload(&self, token: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+        let response = self.client.post(format!("{}/api/v1/cases/1/returns/upload", self.base)).bearer_auth(token).header("content-type", content_type).body(body).send().await.unwrap();
+        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A session cookie of `username`, logged in through the login form.
+    async fn session(&self, username: &str) -> String {
+        let form = self.client.get(format!("{}/login", self.base)).send().await.unwrap();
+        let login_cookie = cookie(&form, "bangfu_login_csrf");
+        let text = form.text().await.unwrap();
+        let at = text.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+        let csrf = text[at..].split('"').next().unwrap().to_string();
+        let logged_in = self
+            .client
+            .post(format!("{}/login", self.base))
+            .header("cookie", format!("bangfu_login_csrf={login_cookie}"))
+            .form(&[("username", username), ("password", DEMO_PASSWORD), ("csrf", &csrf), ("next", "/")])
+            .send()
+            .await
+            .unwrap();
+        format!("bangfu_session={}", cookie(&logged_in, "bangfu_session"))
+    }
+}
+
+fn cookie(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.split(';').next().and_then(|pair| pair.strip_prefix(&format!("{name}="))).filter(|v| !v.is_empty()).map(str::to_string))
+        .unwrap()
+}
+
+/// The rows of a CSV answer, header first.
+fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new().has_headers(false).from_reader(bytes).records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect()
+}
+
+/// The rows of an XLSX answer's first sheet, each cell as the CSV export writes it: numbers as
+/// numbers, dates and times at UTC+8 (a date as its midnight), text as given (the CSV's apostrophe before formula-like
+/// text added back, which the XLSX marks with a quote prefix instead).
+fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    sheet
+        .rows()
+        .map(|row| {
+            row.iter()
+                .map(|cell| match cell {
+                    Data::String(s) => bangfu_core::text::csv_cell(s).into_owned(),
+                    Data::Float(f) => f.to_string(),
+                    Data::Int(i) => i.to_string(),
+                    Data::DateTime(d) => {
+                        let serial = d.as_f64();
+                        let base = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap().and_hms_opt(0, 0, 0).unwrap();
+                        let at = base + chrono::Duration::milliseconds((serial * 86_400_000.0).round() as i64);
+                        at.format("%Y-%m-%dT%H:%M:%S+08:00").to_string()
+                    }
+                    Data::Empty => String::new(),
+                    other => format!("{other:?}"),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The CSV rows with times cut to the second (an XLSX time holds milliseconds as a fraction of a
+/// day; the CSV's RFC 3339 text holds them exactly) and days as their midnight (an XLSX date is a
+/// time of day 0).
+fn comparable(rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    rows.into_iter()
+        .map(|row| {
+            row.into_iter()
+                .map(|cell| match (chrono::DateTime::parse_from_rfc3339(&cell), chrono::NaiveDate::parse_from_str(&cell, "%Y-%m-%d")) {
+                    (Ok(t), _) => t.format("%Y-%m-%dT%H:%M:%S+08:00").to_string(),
+                    (_, Ok(d)) => format!("{d}T00:00:00+08:00"),
+                    _ => cell,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+bangfu_store::backend_tests! {
+    async fn an_xlsx_export_holds_the_same_rows_as_the_csv_export_of_every_list(db) {
+        let server = spawn(db).await;
+        let quwo = server.token("quwo").await;
+        let (status, body) = server.upload(&quwo, "text/csv", returns_csv().into_bytes()).await;
+        assert_eq!((status, body["added"].as_u64()), (201, Some(630)), "{body}");
+        for list in ["/api/v1/returns?product=KN95%E5%8F%A3%E7%BD%A9", "/api/v1/returns", "/api/v1/needs", "/api/v1/cases", "/api/v1/providers", "/api/v1/letters", "/api/v1/cases/1/events"] {
+            let join = if list.contains('?') { '&' } else { '?' };
+            let (status, content_type, csv) = server.bytes(&format!("{list}{join}format=csv"), &quwo).await;
+            assert_eq!((status, content_type.as_str()), (200, "text/csv; charset=utf-8"), "{list}");
+            let (status, content_type, xlsx) = server.bytes(&format!("{list}{join}format=xlsx"), &quwo).await;
+            assert_eq!((status, content_type.as_str()), (200, bangfu_app::returns_sheet::XLSX_TYPE), "{list}: {}", String::from_utf8_lossy(&xlsx));
+            let (csv, xlsx) = (comparable(csv_rows(&csv)), xlsx_rows(&xlsx));
+            assert!(csv.len() > 1, "{list} has rows");
+            assert_eq!(xlsx.len(), csv.len(), "{list}: as many rows");
+            for (x, c) in xlsx.iter().zip(&csv) {
+                assert_eq!(x, c, "{list}");
+            }
+        }
+        let (_, _, all) = server.bytes("/api/v1/returns?format=csv", &quwo).await;
+        assert_eq!(csv_rows(&all).len(), 631, "every return and the header, across two pages of the store");
+        let (_, _, kn95) = server.bytes("/api/v1/returns?product=KN95%E5%8F%A3%E7%BD%A9&format=xlsx", &quwo).await;
+        let rows = xlsx_rows(&kn95);
+        assert_eq!(rows.len(), 211, "exactly the filtered set");
+        assert!(rows.iter().any(|r| r[10] == "'=HYPERLINK(\"http://x\",\"x\")"), "formula-like text arrives as text");
+        let mut book = calamine::Xlsx::new(std::io::Cursor::new(kn95)).unwrap();
+        let formulas = book.worksheet_formula("Sheet1").unwrap();
+        assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "no formula in the file");
+        let (status, _, _) = server.bytes("/api/v1/returns?format=pdf", &quwo).await;
+        assert_eq!(status, 400);
+    }
+
+    async fn a_returns_workbook_is_taken_whole_or_refused_naming_its_rows(db) {
+        let server = spawn(db).await;
+        let enterprise = server.token("enterprise").await;
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (c, name) in ["日期", "产品", "产能", "产量", "库存", "发货"].iter().enumerate() {
+            sheet.write_string(0, c as u16, *name).unwrap();
+        }
+        let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+        sheet.write_datetime_with_format(1, 0, rust_xlsxwriter::ExcelDateTime::from_ymd(2020, 2, 13).unwrap(), &date).unwrap();
+        sheet.write_string(1, 1, "医用外科口罩").unwrap();
+        for (c, v) in [100_000.0, 80_000.0, 1_000.0, 79_000.0].iter().enumerate() {
+            sheet.write_number(1, c as u16 + 2, *v).unwrap();
+        }
+        sheet.write_string(2, 0, "2020-02-14").unwrap();
+        sheet.write_string(2, 1, "医用外科口罩").unwrap();
+        sheet.write_string(2, 2, "很多").unwrap();
+        let bad = book.save_to_buffer().unwrap();
+        let (status, body) = server.upload(&enterprise, bangfu_app::returns_sheet::XLSX_TYPE, bad).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body["detail"].as_str().unwrap().contains("row 3: capacity_per_day"), "{body}");
+        assert!(server.app.daily_returns(&Actor::system("t"), 1).await.unwrap().is_empty(), "nothing written");
+        for c in 2..6 {
+            sheet_fix(&mut book, c);
+        }
+        let good = book.save_to_buffer().unwrap();
+        let (status, body) = server.upload(&enterprise, bangfu_app::returns_sheet::XLSX_TYPE, good).await;
+        assert_eq!((status, body["added"].as_u64()), (201, Some(2)), "{body}");
+        let returns = server.app.daily_returns(&Actor::system("t"), 1).await.unwrap();
+        assert_eq!(returns[0].day, "2020-02-13", "a date cell is its day");
+        let (status, _) = server.upload(&enterprise, "text/plain", b"x".to_vec()).await;
+        assert_eq!(status, 415);
+        let houma = server.token("houma").await;
+        let (status, _) = server.upload(&houma, "text/csv", returns_csv().into_bytes()).await;
+        assert_eq!(status, 404, "a county that does not see the case");
+    }
+
+    async fn the_pages_download_links_answer_the_lists_files_on_the_session(db) {
+        let server = spawn(db).await;
+        let cookie = server.session("quwo").await;
+        let needs = server.client.get(format!("{}/needs", server.base)).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+        assert!(needs.contains("/export/needs?&amp;format=xlsx"), "the needs page links its download");
+        let file = server.client.get(format!("{}/export/needs?format=xlsx", server.base)).header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(file.headers()["content-type"], bangfu_app::returns_sheet::XLSX_TYPE);
+        let rows = xlsx_rows(&file.bytes().await.unwrap());
+        assert_eq!(rows[0][0], "id");
+        assert_eq!(rows.len() - 1, 8, "the reference case's eight needs");
+        let stranger = server.session("houma").await;
+        let events = server.client.get(format!("{}/export/events?case_id=1&format=csv", server.base)).header("cookie", &stranger).send().await.unwrap();
+        assert_eq!(events.status(), 404, "a case out of sight is not found");
+    }
+
+    async fn the_figures_and_the_briefing_answer_as_the_app_computes_them(db) {
+        let server = spawn(db).await;
+        let quwo = server.token("quwo").await;
+        server.upload(&quwo, "text/csv", returns_csv().into_bytes()).await;
+        let leader = server.token("leader").await;
+        let (status, _, body) = server.bytes("/api/v1/figures?to=2020-02-10&days=7", &leader).await;
+        assert_eq!(status, 200);
+        let answer: Value = serde_json::from_slice(&body).unwrap();
+        let viewer = Actor { role: bangfu_core::model::Role::Viewer, ..Actor::officer("leader", bangfu_core::region::RegionCode::new_unchecked(141000)) };
+        let figures = server.app.figures(&viewer, None, chrono::NaiveDate::from_ymd_opt(2020, 2, 10).unwrap(), 7).await.unwrap();
+        assert_eq!(answer, figures.to_json());
+        let (status, _, body) = server.bytes("/api/v1/briefing?day=2020-02-10", &leader).await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        let briefing: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(briefing["figures"], answer, "the briefing's figures equal the API's");
+        let masks = briefing["headline"].as_array().unwrap().iter().find(|h| h["label_zh"] == "医用外科口罩 产量").unwrap();
+        assert_eq!((masks["day"].as_f64(), masks["before"].as_f64()), (Some(400.0), Some(390.0)));
+        let (status, _, _) = server.bytes("/api/v1/figures?region=140000", &leader).await;
+        assert_eq!(status, 404, "the province is outside 临汾市's jurisdiction");
+        let enterprise = server.token("enterprise").await;
+        let (status, _, _) = server.bytes("/api/v1/briefing", &enterprise).await;
+        assert_eq!(status, 403);
+    }
+}
+
+/// Puts numbers in row 3 of the returns workbook (it had a word where a number goes).
+fn sheet_fix(book: &mut rust_xlsxwriter::Workbook, column: u16) {
+    let sheet = book.worksheet_from_index(0).unwrap();
+    sheet.write_number(2, column, 1.0).unwrap();
+}
