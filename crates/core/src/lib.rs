@@ -9,6 +9,7 @@ pub mod bounded_screening;
 pub mod capability;
 pub mod credit_code;
 pub mod escalation;
+pub mod hanzi;
 pub mod ids;
 pub mod letter;
 pub mod model;

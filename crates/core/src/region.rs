@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::OnceLock;
 
+use crate::hanzi;
+
 /// A six-digit GB/T 2260 code, such as 141021 (曲沃县).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RegionCode(u32);
@@ -185,10 +187,19 @@ impl RegionTree {
         regions.sort_by_key(|r| r.code);
         let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, r) in regions.iter().enumerate() {
-            by_name.entry(r.name.clone()).or_default().push(i);
-            let stem = name_stem(&r.name);
-            if stem != r.name && !stem.is_empty() {
-                by_name.entry(stem.to_string()).or_default().push(i);
+            // Under its own name and under that name as `to_simplified` reads it (乾县 as 干县),
+            // since a query is looked up converted: both sides then meet.
+            let converted = hanzi::to_simplified(&r.name);
+            for name in [r.name.as_str(), converted.as_str()] {
+                for key in [name, name_stem(name)] {
+                    if key.is_empty() {
+                        continue;
+                    }
+                    let ix = by_name.entry(key.to_string()).or_default();
+                    if ix.last() != Some(&i) {
+                        ix.push(i);
+                    }
+                }
             }
         }
         let mut tree = RegionTree { regions, by_name, children_of: Vec::new() };
@@ -283,12 +294,13 @@ impl RegionTree {
     /// Regions whose name or name stem equals `query` (simplified or traditional), by level then code.
     /// When nothing matches exactly, regions whose name starts with the query.
     pub fn find_by_name(&self, query: &str) -> Vec<&Region> {
-        let simplified = zhconv::zhconv(query.trim(), zhconv::Variant::ZhHans);
+        let query = query.trim();
+        let simplified = hanzi::to_simplified(query);
         if simplified.is_empty() {
             return Vec::new();
         }
         let mut hits: Vec<usize> = Vec::new();
-        for key in [simplified.as_str(), name_stem(&simplified)] {
+        for key in [query, name_stem(query), simplified.as_str(), name_stem(&simplified)] {
             if let Some(ix) = self.by_name.get(key) {
                 hits.extend(ix);
             }
@@ -310,7 +322,7 @@ impl RegionTree {
 
     /// Names sharing a character with the query, for "did you mean" (at most three).
     fn similar_names(&self, query: &str) -> Vec<(RegionCode, String)> {
-        let simplified = zhconv::zhconv(query, zhconv::Variant::ZhHans);
+        let simplified = hanzi::to_simplified(query);
         let stem = name_stem(&simplified);
         let chars: Vec<char> = stem.chars().collect();
         if chars.is_empty() {
@@ -489,6 +501,30 @@ mod tests {
         assert_eq!(t.resolve("临汾").unwrap(), code(141000));
         assert_eq!(t.resolve("臨汾市").unwrap(), code(141000));
         assert_eq!(t.resolve("萬榮縣").unwrap(), code(140822));
+        assert_eq!(t.resolve("赤峯市").unwrap(), code(150400), "峯, the Taiwan form of 峰");
+        assert_eq!(t.resolve("衞輝市").unwrap(), code(410781), "衞, the Hong Kong form of 卫");
+        assert_eq!(t.resolve("乾县").unwrap(), code(610424), "乾 is simplified already here");
+        assert_eq!(t.resolve("乾縣").unwrap(), code(610424));
+    }
+
+    /// Places whose traditional name has a character that is a simplified character too
+    /// (谿, 濬, 澂): OpenCC keeps it, so the traditional name does not find them.
+    const NOT_FOUND_BY_TRADITIONAL_NAME: [&str; 7] = ["慈溪市", "兰溪市", "资溪县", "浚县", "竹溪县", "辰溪县", "澄江市"];
+
+    #[test]
+    fn every_region_is_found_by_its_name_and_by_its_traditional_forms() {
+        use ferrous_opencc::{OpenCC, config::BuiltinConfig};
+        let t = tree();
+        let forms = [BuiltinConfig::S2t, BuiltinConfig::S2tw, BuiltinConfig::S2hk].map(|c| OpenCC::from_config(c).unwrap());
+        for r in &t.regions {
+            assert!(t.find_by_name(&r.name).iter().any(|f| f.code == r.code), "{} {}", r.code, r.name);
+            for form in &forms {
+                let traditional = form.convert(&r.name);
+                let found = t.find_by_name(&traditional).iter().any(|f| f.code == r.code);
+                let expected = !NOT_FOUND_BY_TRADITIONAL_NAME.contains(&r.name.as_str());
+                assert_eq!(found, expected, "{} {} written {traditional} ({})", r.code, r.name, form.name());
+            }
+        }
     }
 
     #[test]
