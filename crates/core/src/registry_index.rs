@@ -64,8 +64,9 @@ pub struct RegistryIndex<P> {
     /// The slot of each (provider, kind).
     slots: BTreeMap<(P, NeedKind), usize>,
     /// The offer keys of each slot ([`offer_keys`]), interned: screening a whole kind compares
-    /// numbers instead of normalising texts.
-    slot_keys: Vec<Vec<u32>>,
+    /// numbers instead of normalising texts, and reads them from this array rather than from a
+    /// heap allocation per slot.
+    slot_keys: Vec<SlotKeys>,
     interned: BTreeMap<String, u32>,
     /// The routing place of each slot's region (none for a region the tree does not know), so
     /// that the scope of each feasible capability is a comparison.
@@ -405,7 +406,7 @@ impl<P: Ord + Clone> RegistryIndex<P> {
             let capability = &self.capabilities[slot];
             let d2 = squared_chord(center, self.points[slot]);
             let meets_spec = match &wanted {
-                Some(keys) => self.slot_keys[slot].iter().any(|k| keys.contains(k)),
+                Some(keys) => self.slot_keys[slot].any_in(keys),
                 None => spec_check(&need.requires, &capability.attrs, None),
             };
             let mut reasons = [
@@ -677,15 +678,40 @@ fn place_of(region: crate::region::RegionCode) -> Option<Place> {
     Place::of(RegionTree::embedded(), region).ok()
 }
 
+/// A slot's offer keys, interned: one, held inline (every kind but testing, whose capabilities
+/// can test to several standards), or several.
+#[derive(Debug)]
+enum SlotKeys {
+    One(u32),
+    Many(Box<[u32]>),
+}
+
+impl SlotKeys {
+    /// Whether one of the keys is in `wanted`.
+    fn any_in(&self, wanted: &[u32]) -> bool {
+        match self {
+            SlotKeys::One(key) => wanted.contains(key),
+            SlotKeys::Many(keys) => keys.iter().any(|k| wanted.contains(k)),
+        }
+    }
+}
+
 /// A capability's offer keys as interned numbers.
-fn intern_keys(interned: &mut BTreeMap<String, u32>, attrs: &CapabilityAttrs) -> Vec<u32> {
-    offer_keys(attrs)
+fn intern_keys(interned: &mut BTreeMap<String, u32>, attrs: &CapabilityAttrs) -> SlotKeys {
+    let mut keys: Vec<u32> = offer_keys(attrs)
         .into_iter()
         .map(|key| {
             let next = u32::try_from(interned.len()).unwrap_or(u32::MAX);
             *interned.entry(key).or_insert(next)
         })
-        .collect()
+        .collect();
+    match keys.len() {
+        1 => SlotKeys::One(keys[0]),
+        _ => {
+            keys.shrink_to_fit();
+            SlotKeys::Many(keys.into_boxed_slice())
+        }
+    }
 }
 
 /// The offer keys that can meet a requirement.

@@ -274,7 +274,7 @@ impl Exec<'_> {
             Exec::Pool(pool) => Ok(stmt.into_sqlx().execute(pool).await?.rows_affected()),
             Exec::Conn(conn) => Ok(stmt.into_sqlx().execute(conn).await?.rows_affected()),
             Exec::Lite(conn) => {
-                let mut prepared = conn.prepare_cached(&stmt.sql)?;
+                let mut prepared = conn.prepare_cached(&lite_sql(&stmt.sql))?;
                 bind_lite(&mut prepared, &stmt)?;
                 Ok(prepared.raw_execute()? as u64)
             }
@@ -286,7 +286,7 @@ impl Exec<'_> {
 const STATEMENT_CACHE: usize = 256;
 
 fn lite_rows<T>(conn: &rusqlite::Connection, stmt: &Stmt, limit: usize, decode: &mut impl FnMut(&dyn Row) -> StoreResult<T>) -> StoreResult<Vec<T>> {
-    let mut prepared = conn.prepare_cached(&stmt.sql)?;
+    let mut prepared = conn.prepare_cached(&lite_sql(&stmt.sql))?;
     bind_lite(&mut prepared, stmt)?;
     let names: Vec<String> = prepared.column_names().into_iter().map(String::from).collect();
     let mut rows = prepared.raw_query();
@@ -298,26 +298,46 @@ fn lite_rows<T>(conn: &rusqlite::Connection, stmt: &Stmt, limit: usize, decode: 
     Ok(out)
 }
 
-/// Binds `$N` (or `?N`) to the N-th argument, as PostgreSQL does; a parameter may appear twice.
+/// The statement as SQLite runs it: each `$N` written as `?N`, which SQLite numbers N itself
+/// (a `$N` is a named parameter to SQLite, numbered by first appearance, and finding its number
+/// again means a linear search per parameter: quadratic in a statement of many rows).
+/// Quoted text is left alone.
+fn lite_sql(sql: &str) -> Cow<'_, str> {
+    let bytes = sql.as_bytes();
+    let numbered = |i: usize| bytes[i] == b'$' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+    if !(0..bytes.len()).any(numbered) {
+        return Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut quoted = false;
+    for (i, c) in sql.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            '$' if !quoted && numbered(i) => {
+                out.push('?');
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    Cow::Owned(out)
+}
+
+/// Binds the N-th argument to `?N` (see [`lite_sql`]); a parameter may appear twice, and every
+/// argument must have its parameter.
 fn bind_lite(prepared: &mut rusqlite::Statement<'_>, stmt: &Stmt) -> StoreResult<()> {
-    let mut highest = 0;
-    for index in 1..=prepared.parameter_count() {
-        let number = match prepared.parameter_name(index) {
-            Some(name) => name[1..].parse::<usize>().map_err(|_| StoreError::Decode(format!("parameter {name} in {:?} is not $N", stmt.sql)))?,
-            None => index,
-        };
-        let Some(arg) = number.checked_sub(1).and_then(|i| stmt.args.get(i)) else {
-            return Err(StoreError::Decode(format!("${number} has no argument in {:?}", stmt.sql)));
-        };
+    let count = prepared.parameter_count();
+    if count != stmt.args.len() {
+        return Err(StoreError::Decode(format!("{} arguments for {count} parameters in {:?}", stmt.args.len(), stmt.sql)));
+    }
+    for (i, arg) in stmt.args.iter().enumerate() {
+        let index = i + 1;
         match arg {
             Arg::Int(v) => prepared.raw_bind_parameter(index, v)?,
             Arg::Float(v) => prepared.raw_bind_parameter(index, v)?,
             Arg::Text(v) => prepared.raw_bind_parameter(index, v)?,
         }
-        highest = highest.max(number);
-    }
-    if highest != stmt.args.len() {
-        return Err(StoreError::Decode(format!("{} arguments for {highest} parameters in {:?}", stmt.args.len(), stmt.sql)));
     }
     Ok(())
 }
