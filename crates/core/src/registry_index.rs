@@ -23,10 +23,10 @@ use crate::model::{NeedKind, Scope};
 use crate::region::RegionTree;
 use crate::routing::{Place, RouteError};
 use crate::screening::{
-    Assessment, Candidate, NeedSpec, Screener, Screening, capacity_shortfall, passes_without_travel, processing_h, rank_key_order, spec_check,
+    Assessment, Candidate, NeedSpec, Screener, Screening, passes_without_travel, processing_h, rank_key_order, spec_check,
 };
 use crate::travel::{
-    LonLat, TravelModel, chord_for_sphere_km, geodesic_lower_bound_km, geodesic_upper_bound_km, sphere_km_for_chord, sphere_upper_bound_km,
+    Leg, LonLat, TravelModel, chord_for_sphere_km, geodesic_lower_bound_km, geodesic_upper_bound_km, sphere_km_for_chord, sphere_upper_bound_km,
 };
 use rstar::primitives::GeomWithData;
 use rstar::{AABB, ParentNode, RTree, RTreeNode};
@@ -59,8 +59,11 @@ pub struct RegistryIndex<P> {
     capabilities: Vec<Capability<P>>,
     /// The point on the unit sphere of each slot.
     points: Vec<[f64; 3]>,
-    /// The slots of each kind, for screening a whole kind.
-    members: BTreeMap<NeedKind, Vec<usize>>,
+    /// The rows of each kind, for screening a whole kind: what the pass reads of each of its
+    /// capabilities, packed in one array.
+    members: BTreeMap<NeedKind, Vec<ScanRow>>,
+    /// The position of each slot in its kind's rows.
+    member_at: Vec<u32>,
     /// The slot of each (provider, kind).
     slots: BTreeMap<(P, NeedKind), usize>,
     /// The offer keys of each slot ([`offer_keys`]), interned: screening a whole kind compares
@@ -116,6 +119,7 @@ impl<P> Default for RegistryIndex<P> {
             capabilities: Vec::new(),
             points: Vec::new(),
             members: BTreeMap::new(),
+            member_at: Vec::new(),
             slots: BTreeMap::new(),
             slot_keys: Vec::new(),
             interned: BTreeMap::new(),
@@ -135,20 +139,24 @@ impl<P: Ord + Clone> RegistryIndex<P> {
     pub fn build(mut capabilities: Vec<Capability<P>>) -> RegistryIndex<P> {
         capabilities.sort_by_cached_key(|c| (c.kind(), z_order(c.at)));
         let points: Vec<[f64; 3]> = capabilities.iter().map(|c| c.at.unit_vector()).collect();
-        let mut members: BTreeMap<NeedKind, Vec<usize>> = BTreeMap::new();
+        let mut interned = BTreeMap::new();
+        let slot_keys: Vec<SlotKeys> = capabilities.iter().map(|c| intern_keys(&mut interned, &c.attrs)).collect();
+        let mut members: BTreeMap<NeedKind, Vec<ScanRow>> = BTreeMap::new();
+        let mut member_at = Vec::with_capacity(capabilities.len());
         let mut slots = BTreeMap::new();
         for (i, capability) in capabilities.iter().enumerate() {
-            members.entry(capability.kind()).or_default().push(i);
+            let rows = members.entry(capability.kind()).or_default();
+            member_at.push(rows.len() as u32);
+            rows.push(ScanRow::of(i, capability, points[i], &slot_keys[i]));
             slots.insert((capability.provider.clone(), capability.kind()), i);
         }
         let generations = vec![0; capabilities.len()];
-        let mut interned = BTreeMap::new();
-        let slot_keys = capabilities.iter().map(|c| intern_keys(&mut interned, &c.attrs)).collect();
         let places = capabilities.iter().map(|c| place_of(c.region)).collect();
         let mut index = RegistryIndex {
             capabilities,
             points,
             members,
+            member_at,
             slots,
             slot_keys,
             interned,
@@ -199,6 +207,10 @@ impl<P: Ord + Clone> RegistryIndex<P> {
                 self.generations[slot] = self.generations[slot].wrapping_add(1);
                 self.slot_keys[slot] = intern_keys(&mut self.interned, &capability.attrs);
                 self.places[slot] = place_of(capability.region);
+                let row = ScanRow::of(slot, &capability, point, &self.slot_keys[slot]);
+                if let Some(rows) = self.members.get_mut(&kind) {
+                    rows[self.member_at[slot] as usize] = row;
+                }
                 self.capabilities[slot] = capability;
                 self.points[slot] = point;
                 slot
@@ -206,8 +218,11 @@ impl<P: Ord + Clone> RegistryIndex<P> {
             None => {
                 let slot = self.capabilities.len();
                 self.slots.insert((capability.provider.clone(), kind), slot);
-                self.members.entry(kind).or_default().push(slot);
-                self.slot_keys.push(intern_keys(&mut self.interned, &capability.attrs));
+                let keys = intern_keys(&mut self.interned, &capability.attrs);
+                let rows = self.members.entry(kind).or_default();
+                self.member_at.push(rows.len() as u32);
+                rows.push(ScanRow::of(slot, &capability, point, &keys));
+                self.slot_keys.push(keys);
                 self.places.push(place_of(capability.region));
                 self.capabilities.push(capability);
                 self.points.push(point);
@@ -272,7 +287,7 @@ impl<P: Ord + Clone> RegistryIndex<P> {
 
     /// The capabilities of one kind, in the index's order.
     pub fn of_kind(&self, kind: NeedKind) -> impl Iterator<Item = &Capability<P>> {
-        self.members.get(&kind).into_iter().flatten().map(|&slot| &self.capabilities[slot])
+        self.members.get(&kind).into_iter().flatten().map(|row| &self.capabilities[row.slot as usize])
     }
 
     /// Every capability, in the index's own order.
@@ -385,7 +400,8 @@ impl<P: Ord + Clone> RegistryIndex<P> {
     /// bounds on the sphere wherever the travel model gives them ([`TravelModel::max_leg`]); a
     /// leg is computed only near a limit, for the nearest rejections and for the candidates.
     pub fn screen_bounded<T: TravelModel + ?Sized>(&self, screener: &Screener<'_, T>, need: &NeedSpec, bounds: Bounds) -> Result<BoundedScreening<P>, RouteError> {
-        let Some(slots) = self.members.get(&need.kind()) else { return Ok(BoundedScreening::empty()) };
+        let kind = need.kind();
+        let Some(rows) = self.members.get(&kind) else { return Ok(BoundedScreening::empty()) };
         let center = need.at.unit_vector();
         let limits = Limits::of(screener.travel, need);
         let mut counts = ReasonCounts::default();
@@ -402,25 +418,21 @@ impl<P: Ord + Clone> RegistryIndex<P> {
             Requirement::Slitting { .. } => None,
             _ => Some(requirement_keys(&need.requires).iter().filter_map(|k| self.interned.get(k).copied()).collect()),
         };
-        for &slot in slots {
+        for row in rows {
+            let slot = row.slot as usize;
             let capability = &self.capabilities[slot];
-            let d2 = squared_chord(center, self.points[slot]);
+            let d2 = squared_chord(center, row.point);
             let meets_spec = match &wanted {
+                Some(keys) if row.key != SEVERAL_KEYS => keys.contains(&row.key),
                 Some(keys) => self.slot_keys[slot].any_in(keys),
                 None => spec_check(&need.requires, &capability.attrs, None),
             };
-            let mut reasons = [
-                !capability.available,
-                !meets_spec,
-                capacity_shortfall(need.quantity, &capability.attrs).is_some(),
-                false,
-                false,
-            ];
+            let mut reasons = [!row.available, !meets_spec, row.short_of(kind, need.quantity), false, false];
             if limits.any() {
-                (reasons[3], reasons[4]) = limits.far_and_slow(screener.travel, need, capability, d2);
+                (reasons[3], reasons[4]) = limits.far_and_slow(screener.travel, need, capability, d2, row.processing_h(kind, need.quantity));
             }
             if !reasons.contains(&true) {
-                let scope = scopes.scope(capability.region, self.places[slot].as_ref())?;
+                let scope = scopes.scope(row.region, row.place.as_ref())?;
                 feasible_count += 1;
                 narrowest = Some(narrowest.map_or(scope, |n| n.min(scope)));
                 if scope < Scope::National {
@@ -478,7 +490,7 @@ impl<P: Ord + Clone> RegistryIndex<P> {
             })
             .collect();
         rejected.sort_by(|a, b| a.provider.cmp(&b.provider));
-        Ok(BoundedScreening { screened: slots.len(), feasible: feasible_count, counts, candidates, ring_best, rejected })
+        Ok(BoundedScreening { screened: rows.len(), feasible: feasible_count, counts, candidates, ring_best, rejected })
     }
 }
 
@@ -488,27 +500,88 @@ struct Limits {
     distance: Option<(f64, f64)>,
     lead_time_h: Option<f64>,
     legs: f64,
+    /// The bounds at evenly spaced chords, worked out once per screening (none without limits).
+    bands: Vec<Band>,
 }
+
+/// The bounds at one chord `c` of the unit sphere: every place at chord `c` or beyond is at
+/// least `low_km` away (ellipsoidal geodesic) and `min_hours` one way; every place at chord `c`
+/// or nearer is reached by a road of at most `upper.road_km` in at most `upper.hours`. All four
+/// grow with the chord, so the values at the two chords around a capability bound it, without
+/// the arcsine and the travel model per capability.
+#[derive(Clone, Copy)]
+struct Band {
+    low_km: f64,
+    min_hours: f64,
+    upper: Option<Leg>,
+}
+
+/// Chords from 0 to 2 in this many steps (each about 50 km of the earth's surface).
+const BANDS: usize = 256;
+const BAND_WIDTH: f64 = 2.0 / BANDS as f64;
 
 /// Relative room for rounding when a bound settles a limit: a bound within it computes the leg.
 const ROUNDING: f64 = 1e-9;
 
 impl Limits {
     fn of<T: TravelModel + ?Sized>(travel: &T, need: &NeedSpec) -> Limits {
-        Limits {
+        let mut limits = Limits {
             distance: need.max_distance_km.map(|max| (max, travel.max_geodesic_km(max))),
             lead_time_h: need.max_lead_time_h,
             legs: need.trip.legs(),
+            bands: Vec::new(),
+        };
+        if limits.any() {
+            limits.bands = (0..=BANDS)
+                .map(|i| {
+                    let sphere = sphere_km_for_chord(i as f64 * BAND_WIDTH);
+                    let low_km = geodesic_lower_bound_km(sphere);
+                    Band { low_km, min_hours: travel.min_hours(low_km), upper: travel.max_leg(geodesic_upper_bound_km(sphere)) }
+                })
+                .collect();
         }
+        limits
     }
 
     fn any(&self) -> bool {
         self.distance.is_some() || self.lead_time_h.is_some()
     }
 
-    /// Whether the capability is too far and too slow, exactly as [`Screener::assess`] finds.
-    fn far_and_slow<P, T: TravelModel + ?Sized>(&self, travel: &T, need: &NeedSpec, capability: &Capability<P>, d2: f64) -> (bool, bool) {
-        let processing = processing_h(need.quantity, &capability.attrs);
+    /// Whether the capability is too far and too slow, exactly as [`Screener::assess`] finds:
+    /// from the bands around its chord when they settle both, else from its own bounds, else
+    /// from its leg.
+    fn far_and_slow<P, T: TravelModel + ?Sized>(&self, travel: &T, need: &NeedSpec, capability: &Capability<P>, d2: f64, processing: f64) -> (bool, bool) {
+        let chord = d2.sqrt();
+        // The bands at the chords on either side: inner ≤ chord ≤ outer.
+        let mut i = ((chord / BAND_WIDTH) as usize).min(BANDS - 1);
+        while i > 0 && chord < i as f64 * BAND_WIDTH {
+            i -= 1;
+        }
+        while i + 1 < BANDS && chord > (i + 1) as f64 * BAND_WIDTH {
+            i += 1;
+        }
+        if let (Some(inner), Some(outer)) = (self.bands.get(i), self.bands.get(i + 1)) {
+            let far = match self.distance {
+                None => Some(false),
+                Some((_, max_geodesic)) if inner.low_km > max_geodesic * (1.0 + ROUNDING) => Some(true),
+                Some((max, _)) if outer.upper.is_some_and(|u| u.road_km * (1.0 + ROUNDING) < max) => Some(false),
+                Some(_) => None,
+            };
+            let slow = match self.lead_time_h {
+                None => Some(false),
+                Some(max) if inner.min_hours * self.legs + processing > max * (1.0 + ROUNDING) + ROUNDING => Some(true),
+                Some(max) if outer.upper.is_some_and(|u| u.hours * self.legs + processing < max * (1.0 - ROUNDING) - ROUNDING) => Some(false),
+                Some(_) => None,
+            };
+            if let (Some(far), Some(slow)) = (far, slow) {
+                return (far, slow);
+            }
+        }
+        self.far_and_slow_at(travel, need, capability, d2, processing)
+    }
+
+    /// [`Limits::far_and_slow`] from the capability's own bounds, or its leg.
+    fn far_and_slow_at<P, T: TravelModel + ?Sized>(&self, travel: &T, need: &NeedSpec, capability: &Capability<P>, d2: f64, processing: f64) -> (bool, bool) {
         let sphere = sphere_km_for_chord(d2.sqrt());
         let (low, high) = (geodesic_lower_bound_km(sphere), geodesic_upper_bound_km(sphere));
         let upper = travel.max_leg(high);
@@ -676,6 +749,59 @@ fn offer_keys(attrs: &CapabilityAttrs) -> Vec<String> {
 /// The routing place of a region of the embedded tree (the one routing reads).
 fn place_of(region: crate::region::RegionCode) -> Option<Place> {
     Place::of(RegionTree::embedded(), region).ok()
+}
+
+/// What screening a whole kind reads of one capability ([`RegistryIndex::screen_bounded`]).
+#[derive(Clone, Copy, Debug)]
+struct ScanRow {
+    point: [f64; 3],
+    /// Capacity per day (sterilisation), stock (raw material, equipment) or headcount (labour);
+    /// 0 for the other kinds.
+    amount: f64,
+    /// Turnaround (sterilisation, slitting, testing) or lead time (the others), hours.
+    hours: f64,
+    slot: u32,
+    /// The slot's interned offer key, or [`SEVERAL_KEYS`] (then see `slot_keys`).
+    key: u32,
+    available: bool,
+    /// The capability's region and its routing place (see `places`), for the scope of a
+    /// feasible one.
+    region: crate::region::RegionCode,
+    place: Option<Place>,
+}
+
+/// [`ScanRow::key`] of a capability with several offer keys (testing to several standards) or none.
+const SEVERAL_KEYS: u32 = u32::MAX;
+
+impl ScanRow {
+    fn of<P>(slot: usize, capability: &Capability<P>, point: [f64; 3], keys: &SlotKeys) -> ScanRow {
+        let (amount, hours) = match &capability.attrs {
+            CapabilityAttrs::Sterilisation { turnaround_h, capacity_per_day, .. } => (*capacity_per_day, *turnaround_h),
+            CapabilityAttrs::Slitting { turnaround_h, .. } | CapabilityAttrs::Testing { turnaround_h, .. } => (0.0, *turnaround_h),
+            CapabilityAttrs::RawMaterial { stock: amount, lead_time_h, .. }
+            | CapabilityAttrs::Equipment { stock: amount, lead_time_h, .. }
+            | CapabilityAttrs::Labour { headcount: amount, lead_time_h, .. } => (*amount, *lead_time_h),
+        };
+        let key = match keys {
+            SlotKeys::One(key) => *key,
+            SlotKeys::Many(_) => SEVERAL_KEYS,
+        };
+        ScanRow { point, amount, hours, slot: slot as u32, key, available: capability.available, region: capability.region, place: place_of(capability.region) }
+    }
+
+    /// [`processing_h`] for a capability of `kind`, from the row.
+    fn processing_h(&self, kind: NeedKind, quantity: f64) -> f64 {
+        match kind {
+            // The same expression as `processing_h`.
+            NeedKind::Sterilisation => self.hours.max(24.0 * quantity / self.amount),
+            _ => self.hours,
+        }
+    }
+
+    /// Whether `capacity_shortfall` finds one, from the row.
+    fn short_of(&self, kind: NeedKind, quantity: f64) -> bool {
+        matches!(kind, NeedKind::RawMaterial | NeedKind::Equipment | NeedKind::Labour) && self.amount < quantity
+    }
 }
 
 /// A slot's offer keys, interned: one, held inline (every kind but testing, whose capabilities
