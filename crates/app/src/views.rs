@@ -226,6 +226,7 @@ impl App {
             status: status.map(|s| s.as_str().to_string()),
             owner: owner.map(|o| self.tree.department_region(o).to_string()),
             case_id: filter.case_id,
+            ..NeedQuery::default()
         })
     }
 

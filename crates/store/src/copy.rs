@@ -30,6 +30,8 @@ const TABLES: &[(&str, &[&str])] = &[
     ("approvals", &["id"]),
     ("letters", &["id"]),
     ("notifications", &["id"]),
+    ("notification_marks", &["user_id"]),
+    ("notification_reads", &["user_id", "notification_id"]),
     ("broadcasts", &["need_id", "department"]),
     ("daily_returns", &["id"]),
     ("milestones", &["id"]),
@@ -38,6 +40,7 @@ const TABLES: &[(&str, &[&str])] = &[
     ("job_runs", &["job", "slot"]),
     ("briefings", &["id"]),
     ("login_throttles", &["key"]),
+    ("saved_views", &["id"]),
 ];
 
 /// Filled by the migrations themselves (identically on every database): compared, not copied.

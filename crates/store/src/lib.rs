@@ -30,7 +30,7 @@ mod write;
 pub use copy::{CopyReport, TableCount};
 pub use joins::SelectedChoice;
 pub use lists::{Page, PageRequest};
-pub use notify::{Listener, MAX_PAYLOAD_BYTES, Notification};
+pub use notify::{Listener, MAX_PAYLOAD_BYTES, NOTIFICATIONS_CHANNEL, Notification};
 pub use read::ReadConn;
 pub use rows::*;
 pub use url::{Backend, DatabaseUrl};

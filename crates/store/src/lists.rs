@@ -116,6 +116,98 @@ pub struct NeedQuery {
     pub status: Option<String>,
     pub owner: Option<String>,
     pub case_id: Option<i64>,
+    /// Needs in one of these statuses (none given: any).
+    pub statuses: Vec<String>,
+    /// Needs owned at this tier.
+    pub tier: Option<String>,
+    /// Needs overdue at `overdue.now`: not closed, and past their deadline or open past their
+    /// owner's response window (the first two reasons of [`AttentionAt`]).
+    pub overdue: Option<AttentionAt>,
+    /// Needs ever escalated (上报) or flagged for supervision (督办).
+    pub escalated: bool,
+    /// Needs with a letter sent and not yet answered (跨省待复函).
+    pub awaiting_reply: bool,
+    /// Needs whose title or specification contains this text, ignoring case.
+    pub text: Option<String>,
+    /// Needs assigned to a stationed officer, to none, or to this one.
+    pub assigned: Option<Assigned>,
+    /// Only these needs (none given: any), at most [`MAX_PAGE`] (a selection on a page).
+    pub ids: Vec<i64>,
+}
+
+/// Whom a need is assigned to, as a filter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Assigned {
+    /// To no one yet.
+    Nobody,
+    /// To someone.
+    Anybody,
+    /// To this team member.
+    Member(i64),
+}
+
+/// The order of a needs queue; ties are broken by id, in the same direction.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum NeedOrder {
+    /// By id, the order of every list.
+    #[default]
+    Id,
+    /// By the end of the owner's response window, soonest — most overdue — first: an open need's
+    /// `reached_owner_at` plus its tier's window (milliseconds per tier, `(tier, window)`); every
+    /// need that is not open comes after the open ones (its key is [`NO_WINDOW`]).
+    Due { windows: Vec<(String, i64)> },
+    /// Newest reported first.
+    Created,
+    /// Most recently changed first.
+    Updated,
+}
+
+/// The sort key of a need with no response window running (not open), under [`NeedOrder::Due`].
+pub const NO_WINDOW: i64 = i64::MAX;
+
+/// Where the next page of a sorted queue starts: after the need `id`, whose sort key was `key`
+/// (the key is carried, not looked up again, so a need that changed since — escalated, closed —
+/// does not move the boundary).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueCursor {
+    pub key: i64,
+    pub id: i64,
+}
+
+/// One line of the needs queue: the need, its enterprise, whether it was ever escalated, the
+/// title of the team member it is assigned to, and its sort key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueRow {
+    pub need: NeedRow,
+    pub enterprise: String,
+    pub escalated: bool,
+    pub assignee: Option<i64>,
+    pub assignee_title: Option<String>,
+    pub key: i64,
+}
+
+/// A page of the queue, and where the next starts (none: this is the last).
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueuePage {
+    pub items: Vec<QueueRow>,
+    pub next: Option<QueueCursor>,
+}
+
+/// How many unclosed needs of the visible cases lie in one region (a county, by the case's
+/// region), and how many of them are open, overdue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegionNeedCount {
+    pub region: String,
+    pub unclosed: i64,
+    pub overdue: i64,
+}
+
+/// How many cases of the visible ones lie in one region (by the case's region) in one status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegionCaseCount {
+    pub region: String,
+    pub status: String,
+    pub count: i64,
 }
 
 /// Providers to list, narrowed by every filter given.
@@ -413,6 +505,58 @@ fn need_conditions(sql: &mut Sql, q: &NeedQuery, shape: Shape) {
         let case_id = sql.arg(case_id);
         sql.and(format!("n.case_id = {case_id}"));
     }
+    if !q.statuses.is_empty() {
+        let statuses = one_of(sql, "n.status", &q.statuses);
+        sql.and(statuses);
+    }
+    if let Some(tier) = &q.tier {
+        let tier = sql.arg(tier);
+        sql.and(format!("n.owner_tier = {tier}"));
+    }
+    if let Some(at) = &q.overdue {
+        let unclosed = one_of(sql, "n.status", &at.unclosed);
+        sql.and(unclosed);
+        let why = overdue_reasons(sql, at);
+        sql.and(format!("({})", why.join(" OR ")));
+    }
+    if q.escalated {
+        sql.and(format!("(n.supervised <> 0 OR EXISTS ({ESCALATED}))"));
+    }
+    if q.awaiting_reply {
+        sql.and("n.id IN (SELECT lw.need_id FROM letters lw WHERE lw.status = 'sent')".into());
+    }
+    if let Some(text) = &q.text {
+        // DIALECT: see like_ignoring_case (PostgreSQL runs the Union shape).
+        let like = if shape == Shape::Union { "ILIKE" } else { "LIKE" };
+        let pattern = sql.arg(contains_pattern(text));
+        sql.and(format!("(n.title {like} {pattern} ESCAPE '\\' OR n.specification {like} {pattern} ESCAPE '\\')"));
+    }
+    if !q.ids.is_empty() {
+        let ids = in_ids(sql, "n.id", &q.ids[..q.ids.len().min(MAX_PAGE)]);
+        sql.and(ids);
+    }
+    match &q.assigned {
+        None => {}
+        Some(Assigned::Nobody) => sql.and("n.assignee IS NULL".into()),
+        Some(Assigned::Anybody) => sql.and("n.assignee IS NOT NULL".into()),
+        Some(Assigned::Member(member)) => {
+            let member = sql.arg(*member);
+            sql.and(format!("n.assignee = {member}"));
+        }
+    }
+}
+
+/// Why a need is overdue at `at.now`, as conditions of which one must hold: past its deadline,
+/// or open while its owner's response window has run out.
+fn overdue_reasons(sql: &mut Sql, at: &AttentionAt) -> Vec<String> {
+    let now = sql.arg(at.now);
+    let mut why = vec![format!("n.deadline < {now}")];
+    let windows: Vec<String> =
+        at.windows.iter().map(|(tier, threshold)| format!("(n.owner_tier = {} AND n.reached_owner_at < {})", sql.arg(tier), sql.arg(*threshold))).collect();
+    if !windows.is_empty() {
+        why.push(format!("(n.status = 'open' AND ({}))", windows.join(" OR ")));
+    }
+    why
 }
 
 /// `text` as a LIKE pattern matching it anywhere, with `%`, `_` and `\` escaped.
@@ -563,6 +707,23 @@ lists! {
     /// A page of the needs of `q`.
     fn needs_page(q: &NeedQuery, page: PageRequest) -> Page<NeedRow> = needs_page;
     fn count_needs(q: &NeedQuery) -> i64 = count_needs;
+    /// A page of the needs queue `q` in `order`, after `after` (none: from the start).
+    fn needs_queue_page(q: &NeedQuery, order: &NeedOrder, after: Option<QueueCursor>, limit: usize) -> QueuePage = needs_queue_page;
+    /// How many unclosed needs of the visible cases each region holds (by the case's region),
+    /// and how many of them are overdue at `overdue.now`.
+    fn need_counts_by_region(visible: &VisibleCases, overdue: &AttentionAt) -> Vec<RegionNeedCount> = need_counts_by_region;
+    /// How many visible cases each region holds in each status (by the case's region).
+    fn case_counts_by_region(visible: &VisibleCases) -> Vec<RegionCaseCount> = case_counts_by_region;
+    /// A page of the visible active cases whose last event is older than `before`, by id, and
+    /// each one's last event time.
+    fn quiet_cases_page(visible: &VisibleCases, before: i64, page: PageRequest) -> Page<(CaseListRow, i64)> = quiet_cases_page;
+    fn count_quiet_cases(visible: &VisibleCases, before: i64) -> i64 = count_quiet_cases;
+    /// A page of the events of a case whose action starts with `kind.` (none: every event), by sequence number.
+    fn case_events_of_kind_page(case_id: i64, kind: Option<&str>, page: PageRequest) -> Page<EventRow> = case_events_of_kind_page;
+    fn count_case_events_of_kind(case_id: i64, kind: Option<&str>) -> i64 = count_case_events_of_kind;
+    /// A page of the events about one need (entity `need:ID`) or one of its letters, by sequence number.
+    fn need_events_page(case_id: i64, need_id: i64, page: PageRequest) -> Page<EventRow> = need_events_page;
+    fn count_need_events(case_id: i64, need_id: i64) -> i64 = count_need_events;
     /// A page of the providers of `q`, each with its capabilities (of `q.kind` only, if given).
     fn providers_page(q: &ProviderQuery, page: PageRequest) -> Page<(ProviderRow, Vec<CapabilityRow>)> = providers_page;
     fn count_providers(q: &ProviderQuery) -> i64 = count_providers;
@@ -572,6 +733,9 @@ lists! {
     /// A page of the notifications of a department, oldest first.
     fn notifications_page(department: &str, page: PageRequest) -> Page<NotificationRow> = notifications_page;
     fn count_notifications(department: &str) -> i64 = count_notifications;
+    /// A page of the notifications of a department, newest first: those before `page.after`
+    /// (an id; none: from the newest).
+    fn notifications_newest_page(department: &str, page: PageRequest) -> Page<NotificationRow> = notifications_newest_page;
     /// The newest `limit` notifications of a department, newest first.
     fn latest_notifications(department: &str, limit: usize) -> Vec<NotificationRow> = latest_notifications;
     /// A page of the letters of `q`.
@@ -724,6 +888,17 @@ async fn count_notifications(e: Exec<'_>, department: &str) -> StoreResult<i64> 
     count_of(e, where_equal("SELECT COUNT(*) AS total FROM notifications", "department", department)).await
 }
 
+async fn notifications_newest_page(e: Exec<'_>, department: &str, page: PageRequest) -> StoreResult<Page<NotificationRow>> {
+    let limit = page.limit.clamp(1, MAX_PAGE);
+    let mut sql = where_equal("SELECT * FROM notifications", "department", department);
+    if let Some(before) = page.after {
+        let before = sql.arg(before);
+        sql.and(format!("id < {before}"));
+    }
+    let take = sql.arg((limit + 1) as i64);
+    fetch_page(e, sql.finish(&format!("ORDER BY id DESC LIMIT {take}")), limit, NotificationRow::from_row, |n| n.id).await
+}
+
 async fn latest_notifications(e: Exec<'_>, department: &str, limit: usize) -> StoreResult<Vec<NotificationRow>> {
     let mut sql = where_equal("SELECT * FROM notifications", "department", department);
     let limit = sql.arg(limit.clamp(1, MAX_PAGE) as i64);
@@ -788,6 +963,165 @@ async fn need_counts(e: Exec<'_>, visible: &VisibleCases, statuses: &[&str]) -> 
     e.rows(stmt, |r| Ok(NeedCountRow { tier: r.try_get("tier")?, status: r.try_get("status")?, count: r.try_get("total")? })).await
 }
 
+// ---- the needs queue (issue 13) ----
+
+/// The sort key of `order` as an expression over the need `n`, and whether it runs newest first.
+fn order_key(sql: &mut Sql, order: &NeedOrder) -> (String, bool) {
+    match order {
+        NeedOrder::Id => ("n.id".into(), false),
+        NeedOrder::Created => ("n.created_at".into(), true),
+        NeedOrder::Updated => ("n.updated_at".into(), true),
+        NeedOrder::Due { windows } => {
+            let cases: Vec<String> = windows.iter().map(|(tier, window)| format!("WHEN {} THEN {}", sql.arg(tier), sql.arg(*window))).collect();
+            let none = sql.arg(NO_WINDOW);
+            let window = if cases.is_empty() { "NULL".to_string() } else { format!("CASE n.owner_tier {} END", cases.join(" ")) };
+            (format!("COALESCE(CASE WHEN n.status = 'open' THEN n.reached_owner_at + {window} END, {none})"), false)
+        }
+    }
+}
+
+/// A page of the queue: the ids and keys of the page first (filtered and sorted, from the
+/// indexes where the order has one), then only those rows joined with their enterprises, their
+/// assignee and a look-up for an escalation.
+fn queue_page_stmt(q: &NeedQuery, order: &NeedOrder, after: Option<QueueCursor>, limit: usize, shape: Shape) -> (Stmt, usize) {
+    let limit = limit.clamp(1, MAX_PAGE);
+    let mut sql = Sql::new("");
+    let (key, newest_first) = order_key(&mut sql, order);
+    sql.text = format!("WITH page AS (SELECT n.id, {key} AS sort_key FROM needs n");
+    need_conditions(&mut sql, q, shape);
+    let (cmp, dir) = if newest_first { ("<", "DESC") } else { (">", "ASC") };
+    if let Some(after) = after {
+        let id = sql.arg(after.id);
+        if *order == NeedOrder::Id {
+            sql.and(format!("n.id {cmp} {id}"));
+        } else {
+            let at = sql.arg(after.key);
+            sql.and(format!("({key} {cmp} {at} OR ({key} = {at} AND n.id {cmp} {id}))"));
+        }
+    }
+    let take = sql.arg((limit + 1) as i64);
+    let order_by = if *order == NeedOrder::Id { format!("n.id {dir}") } else { format!("{key} {dir}, n.id {dir}") };
+    let tail = format!(
+        "ORDER BY {order_by} LIMIT {take}) \
+         SELECT n.*, p.sort_key AS queue_key, e.name AS enterprise_name, tm.title AS assignee_title, \
+         CAST(CASE WHEN n.supervised <> 0 OR EXISTS ({ESCALATED}) THEN 1 ELSE 0 END AS BIGINT) AS escalated \
+         FROM page p JOIN needs n ON n.id = p.id JOIN cases c ON c.id = n.case_id JOIN enterprises e ON e.id = c.enterprise_id \
+         LEFT JOIN team_members tm ON tm.id = n.assignee ORDER BY p.sort_key {dir}, n.id {dir}"
+    );
+    (sql.finish(&tail), limit)
+}
+
+fn queue_row(r: &dyn Row) -> StoreResult<QueueRow> {
+    Ok(QueueRow {
+        need: NeedRow::from_row(r)?,
+        enterprise: r.try_get("enterprise_name")?,
+        escalated: r.try_get::<i64>("escalated")? != 0,
+        assignee: r.try_get("assignee")?,
+        assignee_title: r.try_get("assignee_title")?,
+        key: r.try_get("queue_key")?,
+    })
+}
+
+async fn needs_queue_page(e: Exec<'_>, q: &NeedQuery, order: &NeedOrder, after: Option<QueueCursor>, limit: usize) -> StoreResult<QueuePage> {
+    let (stmt, limit) = queue_page_stmt(q, order, after, limit, Shape::of(&e, true));
+    let mut items = e.rows(stmt, queue_row).await?;
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|r| QueueCursor { key: r.key, id: r.need.id })
+    } else {
+        None
+    };
+    Ok(QueuePage { items, next })
+}
+
+async fn need_counts_by_region(e: Exec<'_>, visible: &VisibleCases, overdue: &AttentionAt) -> StoreResult<Vec<RegionNeedCount>> {
+    let shape = Shape::of(&e, false);
+    let mut sql = Sql::new("");
+    let why = overdue_reasons(&mut sql, overdue);
+    sql.text = format!(
+        "SELECT c.region AS region, COUNT(*) AS unclosed, SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS overdue FROM needs n JOIN cases c ON c.id = n.case_id",
+        why.join(" OR ")
+    );
+    let unclosed = one_of(&mut sql, "n.status", &overdue.unclosed);
+    sql.and(unclosed);
+    if let Some(cases) = visible_case_ids(&mut sql, visible, shape).contains(case_of_need(shape)) {
+        sql.and(cases);
+    }
+    let stmt = sql.finish("GROUP BY c.region ORDER BY c.region");
+    e.rows(stmt, |r| Ok(RegionNeedCount { region: r.try_get("region")?, unclosed: r.try_get("unclosed")?, overdue: r.try_get::<Option<i64>>("overdue")?.unwrap_or(0) })).await
+}
+
+async fn case_counts_by_region(e: Exec<'_>, visible: &VisibleCases) -> StoreResult<Vec<RegionCaseCount>> {
+    let shape = Shape::of(&e, false);
+    let mut sql = Sql::new("SELECT c.region AS region, c.status AS status, COUNT(*) AS total FROM cases c");
+    if let Some(cases) = visible_case_ids(&mut sql, visible, shape).contains("c.id") {
+        sql.and(cases);
+    }
+    let stmt = sql.finish("GROUP BY c.region, c.status ORDER BY c.region, c.status");
+    e.rows(stmt, |r| Ok(RegionCaseCount { region: r.try_get("region")?, status: r.try_get("status")?, count: r.try_get("total")? })).await
+}
+
+/// The time of a case's last event (answered from events_case, which holds (case_id, at)).
+const LAST_EVENT_AT: &str = "(SELECT MAX(lx.at) FROM events lx WHERE lx.case_id = c.id)";
+
+fn quiet_cases_sql(head: &str, visible: &VisibleCases, before: i64, shape: Shape) -> Sql {
+    let mut sql = Sql::new(head);
+    if let Some(cases) = visible_case_ids(&mut sql, visible, shape).contains("c.id") {
+        sql.and(cases);
+    }
+    sql.and("c.status = 'active'".into());
+    let before = sql.arg(before);
+    sql.and(format!("COALESCE({LAST_EVENT_AT}, c.opened_at) < {before}"));
+    sql
+}
+
+async fn quiet_cases_page(e: Exec<'_>, visible: &VisibleCases, before: i64, page: PageRequest) -> StoreResult<Page<(CaseListRow, i64)>> {
+    let head = CASE_LIST_HEAD.replacen("SELECT c.*, ", &format!("SELECT c.*, COALESCE({LAST_EVENT_AT}, c.opened_at) AS last_event_at, "), 1);
+    let sql = quiet_cases_sql(&head, visible, before, Shape::of(&e, true));
+    page_of(e, sql, "c.id", page, |r| Ok((case_list_row(r)?, r.try_get::<i64>("last_event_at")?)), |(c, _)| c.case.id).await
+}
+
+async fn count_quiet_cases(e: Exec<'_>, visible: &VisibleCases, before: i64) -> StoreResult<i64> {
+    let sql = quiet_cases_sql("SELECT COUNT(*) AS total FROM cases c", visible, before, Shape::of(&e, false));
+    count_of(e, sql).await
+}
+
+fn case_events_of_kind_sql(head: &str, case_id: i64, kind: Option<&str>) -> Sql {
+    let mut sql = where_equal(head, "case_id", case_id);
+    if let Some(kind) = kind {
+        let pattern = sql.arg(format!("{}.%", kind.replace(['%', '_', '\\'], "")));
+        sql.and(format!("action LIKE {pattern}"));
+    }
+    sql
+}
+
+async fn case_events_of_kind_page(e: Exec<'_>, case_id: i64, kind: Option<&str>, page: PageRequest) -> StoreResult<Page<EventRow>> {
+    page_of(e, case_events_of_kind_sql("SELECT * FROM events", case_id, kind), "seq", page, EventRow::from_row, |e| e.seq).await
+}
+
+async fn count_case_events_of_kind(e: Exec<'_>, case_id: i64, kind: Option<&str>) -> StoreResult<i64> {
+    count_of(e, case_events_of_kind_sql("SELECT COUNT(*) AS total FROM events", case_id, kind)).await
+}
+
+/// The events of a case about one need or its letters (read from events_case_seq: a case has
+/// a few hundred events).
+fn need_events_sql(head: &str, case_id: i64, need_id: i64) -> Sql {
+    let mut sql = where_equal(head, "case_id", case_id);
+    let need = sql.arg(format!("need:{need_id}"));
+    let need_id = sql.arg(need_id);
+    let letters = "SELECT 'letter:' || CAST(ln.id AS TEXT) FROM letters ln WHERE ln.need_id = ";
+    sql.and(format!("(entity = {need} OR entity IN ({letters}{need_id}))"));
+    sql
+}
+
+async fn need_events_page(e: Exec<'_>, case_id: i64, need_id: i64, page: PageRequest) -> StoreResult<Page<EventRow>> {
+    page_of(e, need_events_sql("SELECT * FROM events", case_id, need_id), "seq", page, EventRow::from_row, |e| e.seq).await
+}
+
+async fn count_need_events(e: Exec<'_>, case_id: i64, need_id: i64) -> StoreResult<i64> {
+    count_of(e, need_events_sql("SELECT COUNT(*) AS total FROM events", case_id, need_id)).await
+}
+
 /// An event that escalated or flagged need `n` (answered by the partial index `events_escalations`).
 const ESCALATED: &str = "SELECT 1 FROM events x WHERE x.action IN ('need.escalated', 'need.supervised') AND x.entity = 'need:' || n.id";
 
@@ -812,13 +1146,7 @@ fn attention_conditions(sql: &mut Sql, visible: &VisibleCases, at: &AttentionAt,
     // Every reason but the last is read from the index needs_waiting (status, tier, reached,
     // deadline, supervised, case); the last looks the need up in events_escalations, only for
     // needs none of the others put on the list.
-    let now = sql.arg(at.now);
-    let mut why = vec![format!("n.deadline < {now}")];
-    let windows: Vec<String> =
-        at.windows.iter().map(|(tier, threshold)| format!("(n.owner_tier = {} AND n.reached_owner_at < {})", sql.arg(tier), sql.arg(*threshold))).collect();
-    if !windows.is_empty() {
-        why.push(format!("(n.status = 'open' AND ({}))", windows.join(" OR ")));
-    }
+    let mut why = overdue_reasons(sql, at);
     why.push("n.supervised <> 0".into());
     why.push(format!("EXISTS ({ESCALATED})"));
     sql.and(format!("({})", why.join(" OR ")));

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
     ("0003_lists", include_str!("../migrations/sqlite/0003_lists.sql"), include_str!("../migrations/postgres/0003_lists.sql")),
     ("0004_access", include_str!("../migrations/sqlite/0004_access.sql"), include_str!("../migrations/postgres/0004_access.sql")),
     ("0005_attention", include_str!("../migrations/sqlite/0005_attention.sql"), include_str!("../migrations/postgres/0005_attention.sql")),
+    ("0006_queue", include_str!("../migrations/sqlite/0006_queue.sql"), include_str!("../migrations/postgres/0006_queue.sql")),
     ("0007_figures", include_str!("../migrations/sqlite/0007_figures.sql"), include_str!("../migrations/postgres/0007_figures.sql")),
 ];
 

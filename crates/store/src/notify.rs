@@ -11,6 +11,10 @@ use crate::{StoreError, StoreResult};
 use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 
+/// The channel on which a new row of `notifications` wakes its department's listeners; the
+/// payload is the department's region code.
+pub const NOTIFICATIONS_CHANNEL: &str = "notifications";
+
 /// One notification as received.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notification {

@@ -149,6 +149,27 @@ reads! {
         "SELECT letters.* FROM letters JOIN needs ON needs.id = letters.need_id WHERE needs.case_id = $1 ORDER BY letters.id";
     fn letters_of_need(need_id: i64) -> Vec<LetterRow> = "SELECT * FROM letters WHERE need_id = $1 ORDER BY id";
     fn count_letters_numbered_like(pattern: &str) -> Count<i64> = "SELECT COUNT(*) AS n FROM letters WHERE number LIKE $1";
+    fn saved_views_of_user(user_id: i64) -> Vec<SavedViewRow> = "SELECT * FROM saved_views WHERE user_id = $1 ORDER BY name, id";
+    fn saved_view(id: i64) -> Option<SavedViewRow> = "SELECT * FROM saved_views WHERE id = $1";
+    /// How many notifications of a department a user has not read: those after its mark (mark
+    /// all read) that it did not read one by one.
+    /// (Both counts run on an index range: notifications_department and the reads' key; a user
+    /// reads one by one only its own department's notifications.)
+    fn count_unread_notifications(department: &str, user_id: i64) -> Count<i64> =
+        "SELECT (SELECT COUNT(*) FROM notifications nt WHERE nt.department = $1 \
+         AND nt.id > COALESCE((SELECT m.read_through FROM notification_marks m WHERE m.user_id = $2), 0)) \
+         - (SELECT COUNT(*) FROM notification_reads r WHERE r.user_id = $2 \
+         AND r.notification_id > COALESCE((SELECT m.read_through FROM notification_marks m WHERE m.user_id = $2), 0)) AS n";
+    /// Up to which notification id a user has marked everything read (0: nothing).
+    fn notifications_read_through(user_id: i64) -> Count<i64> =
+        "SELECT COALESCE((SELECT read_through FROM notification_marks WHERE user_id = $1), 0) AS n";
+    /// Which of the notifications with ids in [first, last] a user read one by one.
+    fn notifications_read_between(user_id: i64, first: i64, last: i64) -> Vec<NotificationReadRow> =
+        "SELECT * FROM notification_reads WHERE user_id = $1 AND notification_id BETWEEN $2 AND $3 ORDER BY notification_id";
+    /// The last notification id of a department (0: none).
+    fn last_notification_of_department(department: &str) -> Count<i64> =
+        "SELECT COALESCE(MAX(id), 0) AS n FROM notifications WHERE department = $1";
+    fn notification(id: i64) -> Option<NotificationRow> = "SELECT * FROM notifications WHERE id = $1";
     fn notifications_of_department(department: &str) -> Vec<NotificationRow> =
         "SELECT * FROM notifications WHERE department = $1 ORDER BY id DESC";
     /// The timeline of a case: by the time each event records, then by sequence.

@@ -154,3 +154,13 @@ row_struct!(
     /// A need that blocks a milestone.
     MilestoneBlockerRow { milestone_id: i64, need_id: i64 }
 );
+
+row_struct!(
+    /// A user's saved view of the needs queue: its name and the query string that makes it.
+    SavedViewRow { id: i64, user_id: i64, name: String, query: String, created_at: i64 }
+);
+
+row_struct!(
+    /// A notification one user read by itself (beside those its mark covers).
+    NotificationReadRow { user_id: i64, notification_id: i64, at: i64 }
+);

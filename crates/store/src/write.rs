@@ -172,10 +172,12 @@ impl WriteTx {
         self.write_events().await?;
         match self.conn {
             TxConn::Pg(tx) => tx.commit().await?,
-            TxConn::Lite(writer) => writer.commit().await?,
-        }
-        for notification in self.pending {
-            let _ = self.hub.send(notification);
+            TxConn::Lite(writer) => {
+                writer.commit().await?;
+                for notification in self.pending {
+                    let _ = self.hub.send(notification);
+                }
+            }
         }
         Ok(())
     }
@@ -184,13 +186,19 @@ impl WriteTx {
     /// and only if — this write commits. See [`Store::listen`](crate::Store::listen).
     pub async fn notify(&mut self, channel: &str, payload: &str) -> StoreResult<()> {
         notify::check(channel, payload)?;
-        match &mut self.conn {
-            // DIALECT: PostgreSQL delivers a NOTIFY made in a transaction at its commit.
-            TxConn::Pg(tx) => {
-                sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(&mut **tx).await?;
-            }
-            TxConn::Lite(_) => self.pending.push(Notification { channel: channel.to_string(), payload: payload.to_string() }),
+        // A wake-up call said once per write is enough (PostgreSQL, too, folds the same
+        // notification sent twice in one transaction into one): an escalation pass that
+        // notifies one department a thousand times sends it once.
+        let notification = Notification { channel: channel.to_string(), payload: payload.to_string() };
+        if self.pending.contains(&notification) {
+            return Ok(());
         }
+        // DIALECT: PostgreSQL delivers a NOTIFY made in a transaction at its commit; SQLite's
+        // hub is sent to after the commit.
+        if let TxConn::Pg(tx) = &mut self.conn {
+            sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(&mut **tx).await?;
+        }
+        self.pending.push(notification);
         Ok(())
     }
 
@@ -562,7 +570,69 @@ impl WriteTx {
         .bind(&n.text_en)
         .bind(n.created_at)
         .bind(n.read_at);
-        self.insert_returning_id(q, "notification").await
+        let id = self.insert_returning_id(q, "notification").await?;
+        // Wakes the department's listeners on every server when the write commits (the
+        // notifications page and the unread count in the header, by server-sent events).
+        if let Some(department) = &n.department {
+            self.notify(notify::NOTIFICATIONS_CHANNEL, department).await?;
+        }
+        Ok(id)
+    }
+
+    /// Assigns a need to a team member of its case (none: to nobody) and stamps its change.
+    pub async fn set_need_assignee(&mut self, need_id: i64, assignee: Option<i64>, updated_at: i64) -> StoreResult<()> {
+        let q = query("UPDATE needs SET assignee = $2, updated_at = $3 WHERE id = $1").bind(need_id).bind(assignee).bind(updated_at);
+        match self.exec_stmt(q, "need").await? {
+            0 => Err(StoreError::NotFound(format!("need {need_id}"))),
+            _ => Ok(()),
+        }
+    }
+
+    /// The team member a need is assigned to.
+    pub async fn need_assignee(&mut self, need_id: i64) -> StoreResult<Option<i64>> {
+        let q = query("SELECT assignee FROM needs WHERE id = $1").bind(need_id);
+        Ok(self.exec().optional(q, |r| r.try_get::<Option<i64>>("assignee")).await?.flatten())
+    }
+
+    /// Saves a view of the queue under its name for its user, replacing one of the same name.
+    pub async fn put_saved_view(&mut self, v: &SavedViewRow) -> StoreResult<i64> {
+        let q = query(
+            "INSERT INTO saved_views (user_id, name, query, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (user_id, name) DO UPDATE SET query = excluded.query, created_at = excluded.created_at RETURNING id",
+        )
+        .bind(v.user_id)
+        .bind(&v.name)
+        .bind(&v.query)
+        .bind(v.created_at);
+        self.insert_returning_id(q, "saved view").await
+    }
+
+    pub async fn delete_saved_view(&mut self, id: i64) -> StoreResult<()> {
+        self.exec_stmt(query("DELETE FROM saved_views WHERE id = $1").bind(id), "saved view").await.map(drop)
+    }
+
+    /// Marks every notification up to `read_through` read for a user (those it read one by one
+    /// up to there are then covered by the mark).
+    pub async fn mark_notifications_read_through(&mut self, user_id: i64, read_through: i64, at: i64) -> StoreResult<()> {
+        let q = query(
+            "INSERT INTO notification_marks (user_id, read_through, at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET read_through = excluded.read_through, at = excluded.at",
+        )
+        .bind(user_id)
+        .bind(read_through)
+        .bind(at);
+        self.exec_stmt(q, "notification mark").await?;
+        let q = query("DELETE FROM notification_reads WHERE user_id = $1 AND notification_id <= $2").bind(user_id).bind(read_through);
+        self.exec_stmt(q, "notification reads").await.map(drop)
+    }
+
+    /// Marks one notification read for a user.
+    pub async fn set_notification_read(&mut self, user_id: i64, notification_id: i64, at: i64) -> StoreResult<()> {
+        let q = query("INSERT INTO notification_reads (user_id, notification_id, at) VALUES ($1, $2, $3) ON CONFLICT (user_id, notification_id) DO NOTHING")
+            .bind(user_id)
+            .bind(notification_id)
+            .bind(at);
+        self.exec_stmt(q, "notification read").await.map(drop)
     }
 
     pub async fn insert_session(&mut self, s: &SessionRow) -> StoreResult<()> {

@@ -7,6 +7,7 @@ mod api;
 mod edges;
 mod exports;
 mod lists;
+mod notices;
 pub mod auth;
 mod clock;
 pub mod json;
@@ -38,6 +39,8 @@ pub struct AppState {
     /// The JSON of case answers, per case version.
     pub answers: Arc<answers::CaseAnswers>,
     pub settings: Arc<Settings>,
+    /// What this server hears of new notifications, from every server (see `notices.rs`).
+    pub notices: Arc<notices::NoticeHub>,
 }
 
 /// How this server is deployed.
@@ -61,7 +64,7 @@ pub fn router(app: App) -> axum::Router {
 
 /// [`router`] deployed with `settings`.
 pub fn router_with(app: App, settings: Settings) -> axum::Router {
-    let state = AppState { app: Arc::new(app), answers: Arc::default(), settings: Arc::new(settings) };
+    let state = AppState { app: Arc::new(app), answers: Arc::default(), settings: Arc::new(settings), notices: Arc::default() };
     let headers = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),

@@ -817,9 +817,115 @@ async fn in_the_browser_the_needs_list_pages_on_a_phone() {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        assert_eq!(query, "kind=labour", "back on the first page");
+        assert_eq!(query, "kind=labour&sort=due", "back on the first page (the view, canonical)");
         let again = text_of(&browser, "#needs-list tbody").await;
         assert!(again.contains("翻页诉求0") && !again.contains("翻页诉求59"), "the first page again");
+    }
+    let _ = browser.close().await;
+}
+
+/// Waits (up to 30 s) until the query of the browser's URL satisfies `arrived`.
+async fn wait_for_query(browser: &Client, what: &str, arrived: impl Fn(&str) -> bool) -> String {
+    let mut query = String::new();
+    for _ in 0..300 {
+        query = browser.current_url().await.unwrap().query().unwrap_or_default().to_string();
+        if arrived(&query) {
+            return query;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("not {what}: the query is {query}");
+}
+
+/// Issue 13: the needs queue worked through on a phone (390 px): `/needs` opens the officer's
+/// default view ("我的待办"), which the URL names; a filter and a sort chosen in the form land in
+/// the URL; two needs ticked and escalated in bulk with one reason come back as done, and the
+/// "上报与督办" view lists them with their state; a new notification raises the unread count in
+/// the header without a reload (server-sent events). Screenshots 17–20 in `artefacts/`.
+#[tokio::test]
+async fn in_the_browser_an_officer_works_through_the_queue_on_a_phone() {
+    if let Some(why) = browser_missing() {
+        skip_or_fail(&why);
+        return;
+    }
+    let server = spawn_server().await;
+    let base = server.base.clone();
+    let client = reqwest::Client::new();
+    let login = client.post(format!("{base}/api/v1/auth/token")).json(&serde_json::json!({"username": "quwo", "password": PASSWORD})).send().await.unwrap();
+    let token = login.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+    let report = |title: String, kind: &'static str| {
+        let (client, base, token) = (client.clone(), base.clone(), token.clone());
+        async move {
+            let requires = if kind == "labour" { serde_json::json!({"skill": "包装"}) } else { serde_json::json!({}) };
+            let body = serde_json::json!({"kind": kind, "title": title, "quantity": 1, "requires": requires, "source": false});
+            let answer = client.post(format!("{base}/api/v1/cases/1/needs")).bearer_auth(&token).json(&body).send().await.unwrap();
+            assert_eq!(answer.status(), 201);
+        }
+    };
+    for n in 0..4 {
+        report(format!("队列招工{n}"), "labour").await;
+    }
+    report("队列物流".into(), "logistics").await;
+    let driver = start_driver().await;
+    let browser = open_browser(&driver).await;
+    {
+        browser.set_window_size(390, 844).await.unwrap();
+        log_in_browser(&browser, &base, "quwo").await;
+        // The default view, named by the URL.
+        browser.goto(&format!("{base}/needs")).await.unwrap();
+        let query = wait_for_query(&browser, "on the default view", |q| q.contains("owner=141021")).await;
+        assert_eq!(query, "status=active&owner=141021&sort=due");
+        let current = text_of(&browser, ".tabs .tab.current").await;
+        assert_eq!(current, "我的待办");
+        let list = text_of(&browser, "#needs-list tbody").await;
+        assert!(list.contains("队列物流") && list.contains("队列招工0") && list.contains("响应剩余"), "{list}");
+        screenshot(&browser, "17-queue-default-phone", 390).await;
+
+        // Filter by kind and sort by when reported.
+        browser.find(Locator::Css("details.filters > summary")).await.unwrap().click().await.unwrap();
+        browser.find(Locator::Css("#queue-filter select[name=kind] option[value=labour]")).await.unwrap().click().await.unwrap();
+        browser.find(Locator::Css("#queue-sort option[value=created]")).await.unwrap().click().await.unwrap();
+        browser.find(Locator::Css("#queue-filter button[type=submit]")).await.unwrap().click().await.unwrap();
+        let query = wait_for_query(&browser, "filtered", |q| q.contains("kind=labour")).await;
+        assert!(query.contains("sort=created") && query.contains("owner=141021"), "{query}");
+        let list = text_of(&browser, "#needs-list tbody").await;
+        assert!(!list.contains("队列物流"), "only labour: {list}");
+        let order: Vec<usize> = ["队列招工3", "队列招工2", "队列招工1", "队列招工0"].iter().map(|t| list.find(t).unwrap()).collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "newest first: {list}");
+        screenshot(&browser, "18-queue-filtered-phone", 390).await;
+
+        // Tick the two newest and escalate them with one reason.
+        let boxes = browser.find_all(Locator::Css("#needs-list input[name=id]")).await.unwrap();
+        assert_eq!(boxes.len(), 4);
+        boxes[0].click().await.unwrap();
+        boxes[1].click().await.unwrap();
+        browser.find(Locator::Css("#bulk-action option[value=escalate]")).await.unwrap().click().await.unwrap();
+        fill(&browser, "reason", "本县无法协调，请市级统筹").await;
+        screenshot(&browser, "19-queue-selected-phone", 390).await;
+        browser.find(Locator::Css("#bulk-submit")).await.unwrap().click().await.unwrap();
+        wait_for_query(&browser, "back from the bulk action", |q| q.contains("done=")).await;
+        let flash = text_of(&browser, "#queue-flash").await;
+        assert_eq!(flash, "批量操作完成：2 条成功，0 条未能办理");
+
+        // The escalated view lists them, each with its state; they now belong to 临汾市.
+        browser.goto(&format!("{base}/needs?escalated=1&sort=id")).await.unwrap();
+        let list = text_of(&browser, "#needs-list tbody").await;
+        assert!(list.contains("队列招工3") && list.contains("队列招工2") && !list.contains("队列招工1"), "{list}");
+        assert!(list.contains("已上报") && list.contains("临汾市"), "{list}");
+        screenshot(&browser, "20-queue-escalated-phone", 390).await;
+
+        // A new need notifies 曲沃县: the count in the header goes up without a reload.
+        let before: i64 = text_of(&browser, "#unread-count").await.parse().unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await; // the page's event stream is open
+        report("队列新诉求".into(), "labour").await;
+        wait_for_text(&browser, "#unread-count", &(before + 1).to_string()).await;
+        assert!(browser.current_url().await.unwrap().query().unwrap_or_default().contains("escalated=1"), "the same page, not reloaded");
+        browser.goto(&format!("{base}/notifications")).await.unwrap();
+        let notes = text_of(&browser, "#notification-list").await;
+        assert!(notes.contains("队列新诉求"), "{notes}");
+        browser.find(Locator::Css("#read-all")).await.unwrap().click().await.unwrap();
+        wait_for_text(&browser, "#unread-total", "0").await;
+        screenshot(&browser, "21-notifications-phone", 390).await;
     }
     let _ = browser.close().await;
 }

@@ -219,7 +219,7 @@ bangfu_store::backend_tests! {
     async fn the_pages_download_links_answer_the_lists_files_on_the_session(db) {
         let server = spawn(db).await;
         let cookie = server.session("quwo").await;
-        let needs = server.client.get(format!("{}/needs", server.base)).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+        let needs = server.client.get(format!("{}/needs?sort=id", server.base)).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
         assert!(needs.contains("/export/needs?&amp;format=xlsx"), "the needs page links its download");
         let file = server.client.get(format!("{}/export/needs?format=xlsx", server.base)).header("cookie", &cookie).send().await.unwrap();
         assert_eq!(file.headers()["content-type"], bangfu_app::returns_sheet::XLSX_TYPE);

@@ -89,6 +89,10 @@ const IMPORTS_IN_QUWO: [Outcome; 12] = [Y, Y, Y, Y, F, F, F, N, N, N, N, N];
 /// stationed department reads its own jurisdiction's, not the case's; enterprises and providers
 /// read no department's.
 const FIGURES_OF_QUWO: [Outcome; 12] = [Y, Y, Y, Y, N, N, N, Y, F, F, F, F];
+/// quwo's own saved view: no one else's to delete.
+const ONLY_QUWO: [Outcome; 12] = [N, Y, N, N, N, N, N, N, N, N, N, N];
+/// A notification of 山西省's department: only its officers read it.
+const ONLY_SHANXI: [Outcome; 12] = [N, N, N, Y, N, N, N, N, N, N, N, N];
 
 /// What a row does.
 #[derive(Clone, Copy, Debug)]
@@ -133,6 +137,14 @@ enum PageAct {
     LetterAction { sent: bool },
     Import,
     UploadReturns,
+    /// Escalate the province's need from the queue's bulk form.
+    BulkEscalate,
+    /// Delete a view quwo saved.
+    DeleteQuwoView,
+    /// Mark a notification of 山西省 read.
+    ReadProvinceNotification,
+    /// Open the event stream (its status only: it does not end by itself).
+    Stream(&'static str),
 }
 
 /// One row: the route it covers (method and pattern as the route table has them), the use case,
@@ -226,6 +238,13 @@ fn matrix() -> Vec<Row> {
         row("post", "/cases/{id}/approvals/{approval}", "decide an approval through the form", Page(PageAct::DecideApproval), DECIDES_APPROVAL),
         row("post", "/cases/{id}/shipments", "record a shipment through the form", Page(PageAct::Form { path: "/cases/1/shipments", fields: |n| vec![("goods", format!("矩阵表单口罩{n}")), ("origin", "141021".into()), ("destination", "140822".into()), ("status", "planned".into())] }), ACTS_ON_CASE),
         row("get", "/needs", "the needs list", Page(PageAct::Get("/needs")), ALL),
+        row("post", "/needs/bulk", "escalate the province's need from the queue (bulk)", Page(PageAct::BulkEscalate), DECIDES_NEED),
+        row("post", "/needs/views", "save a view of the queue", Page(PageAct::Form { path: "/needs/views", fields: |n| vec![("name", format!("矩阵视图{n}")), ("status", "active".into()), ("overdue", "1".into()), ("sort", "due".into())] }), ALL),
+        row("post", "/needs/views/{id}/delete", "delete a view quwo saved", Page(PageAct::DeleteQuwoView), ONLY_QUWO),
+        row("get", "/notifications", "one's notifications (page)", Page(PageAct::Get("/notifications")), ALL),
+        row("post", "/notifications/read-all", "mark all one's notifications read", Page(PageAct::Form { path: "/notifications/read-all", fields: |_| vec![] }), ALL),
+        row("post", "/notifications/{id}/read", "mark a notification of 山西省 read", Page(PageAct::ReadProvinceNotification), ONLY_SHANXI),
+        row("get", "/notifications/stream", "one's unread count as server-sent events", Page(PageAct::Stream("/notifications/stream")), ALL),
         row("get", "/needs/{id}", "the sterilisation need's page", Page(PageAct::Get("/needs/7")), SEES_NEED),
         row("get", "/needs/{id}/letters/{letter}", "letter 1, printable", Page(PageAct::Get("/needs/1/letters/1")), SEES_LETTER),
         row("post", "/needs/{id}/{action}", "screen the registry (page)", Page(PageAct::NeedAction("source")), PROPOSES),
@@ -530,6 +549,33 @@ impl World {
                     _ => vec![],
                 };
                 self.page(Method::POST, &format!("/needs/{}/{action}", fixture.need), actor, Some(fields)).await
+            }
+            PageAct::BulkEscalate => {
+                let fixture = self.province_need(false, false).await;
+                let fields = vec![("action", "escalate".into()), ("reason", "矩阵批量".into()), ("id", fixture.need.to_string()), ("status", "active".into())];
+                self.page(Method::POST, "/needs/bulk", actor, Some(fields)).await
+            }
+            PageAct::DeleteQuwoView => {
+                let quwo = self.app.session(then(), &self.sessions[1].0).await.unwrap().unwrap().0;
+                let view = bangfu_app::queue::QueueView { overdue: true, ..Default::default() };
+                let saved = self.app.save_view(&quwo, then(), &format!("矩阵删除{n}"), &view).await.unwrap();
+                self.page(Method::POST, &format!("/needs/views/{}/delete", saved.id), actor, Some(vec![])).await
+            }
+            PageAct::ReadProvinceNotification => {
+                let shanxi = self.app.session(then(), &self.sessions[3].0).await.unwrap().unwrap().0;
+                self.province_need(false, false).await;
+                let latest = self.app.latest_notifications(&shanxi, 1).await.unwrap()[0].id;
+                self.page(Method::POST, &format!("/notifications/{latest}/read"), actor, Some(vec![])).await
+            }
+            PageAct::Stream(path) => {
+                let (_, cookie, _) = &self.sessions[actor];
+                let response = self.client.get(format!("{}{path}", self.base)).header("cookie", cookie).send().await.unwrap();
+                let status = response.status().as_u16();
+                let kind = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+                if status == 200 && !kind.starts_with("text/event-stream") {
+                    return (500, format!("not an event stream: {kind}"));
+                }
+                (status, String::new())
             }
             PageAct::LetterAction { sent } => {
                 let (need, letter) = self.letter(sent).await;

@@ -18,6 +18,7 @@ mod gantt;
 mod map;
 mod need;
 mod needs;
+mod notifications;
 mod pager;
 mod registry;
 mod session;
@@ -57,9 +58,16 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/cases/{id}/approvals/{approval}" => post(case::decide_approval),
     "/cases/{id}/shipments" => post(case::add_shipment),
     "/needs" => get(needs::show),
+    "/needs/bulk" => post(needs::bulk),
+    "/needs/views" => post(needs::save_view),
+    "/needs/views/{id}/delete" => post(needs::delete_view),
     "/needs/{id}" => get(need::show),
     "/needs/{id}/letters/{letter}" => get(need::letter),
     "/needs/{id}/{action}" => post(need::act),
+    "/notifications" => get(notifications::show),
+    "/notifications/read-all" => post(notifications::read_all),
+    "/notifications/{id}/read" => post(notifications::read_one),
+    "/notifications/stream" => get(notifications::stream),
     "/registry" => get(registry::search),
     "/registry/providers" => post(registry::add_provider),
     "/registry/providers/{id}" => get(registry::provider),

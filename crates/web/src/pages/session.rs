@@ -79,6 +79,8 @@ pub(crate) fn local_target(target: Option<&str>) -> String {
 #[derive(Clone, Debug)]
 pub struct PageUser {
     pub actor: Actor,
+    /// How many of its department's notifications the user has not read (the header's count).
+    pub unread: i64,
     pub csrf: String,
     pub token: String,
     pub lang: Lang,
@@ -94,7 +96,10 @@ impl FromRequestParts<AppState> for PageUser {
         let login = || see_other(&format!("/login?next={}", super::ui::encode(&path)));
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else { return Err(login()) };
         match state.app.session(clock::now(), &token).await {
-            Ok(Some((actor, csrf))) => Ok(PageUser { actor, csrf, token, lang, path }),
+            Ok(Some((actor, csrf))) => match state.app.unread_notifications(&actor).await {
+                Ok(unread) => Ok(PageUser { actor, unread, csrf, token, lang, path }),
+                Err(e) => Err(error_page(&state.app, None, lang, e)),
+            },
             Ok(None) => Err(login()),
             Err(e) => Err(error_page(&state.app, None, lang, e)),
         }
@@ -112,6 +117,7 @@ impl PageUser {
             section,
             title: title.into(),
             registry: bangfu_app::access::can_browse_registry(&self.actor),
+            unread: self.actor.department.map(|_| self.unread),
         }
     }
 
@@ -169,6 +175,7 @@ pub fn error_response(app: &bangfu_app::App, user: Option<&PageUser>, lang: Lang
         section: "",
         title: format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or_default()),
         registry: user.is_some_and(|u| bangfu_app::access::can_browse_registry(&u.actor)),
+        unread: user.and_then(|u| u.actor.department.map(|_| u.unread)),
     };
     render_with(status, &ErrorPage { ui, status: status.as_u16(), message })
 }
@@ -198,7 +205,7 @@ fn random_token() -> String {
 }
 
 fn public_ui(lang: Lang, path: String, title: &str) -> Ui {
-    Ui { lang, csrf: String::new(), user: None, path, section: "login", title: title.to_string(), registry: false }
+    Ui { lang, csrf: String::new(), user: None, path, section: "login", title: title.to_string(), registry: false, unread: None }
 }
 
 fn login_page(status: StatusCode, lang: Lang, username: String, next: String, error: String, csrf: Option<String>) -> Response {

@@ -215,6 +215,8 @@ pub struct Ui {
     pub title: String,
     /// Whether the user may use the registry pages (officers, admins, providers, viewers).
     pub registry: bool,
+    /// The unread notifications of a user with a department (none: it gets none).
+    pub unread: Option<i64>,
 }
 
 impl Ui {
