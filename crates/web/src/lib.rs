@@ -5,6 +5,7 @@
 mod answers;
 mod api;
 mod edges;
+pub mod pdf;
 mod exports;
 mod lists;
 mod notices;
@@ -50,6 +51,8 @@ pub struct Settings {
     /// counted for login limits under the address it appends to `X-Forwarded-For`, not its own.
     /// Requests from anywhere else are counted under their own address, whatever they claim.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How letters and briefings are printed to PDF.
+    pub printer: pdf::Printer,
 }
 
 /// Request bodies above this size are refused with 413.

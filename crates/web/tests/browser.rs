@@ -39,6 +39,7 @@ async fn spawn_server() -> TestServer {
         ("quwo", "曲沃县工信局干部", "officer", Some("141021"), None),
         ("houma", "侯马市工信局干部", "officer", Some("141081"), None),
         ("enterprise", "健康动力", "enterprise", None, Some(enterprise_id)),
+        ("leader", "临汾市领导", "viewer", Some("141000"), None),
     ] {
         let user = NewUser {
             username: username.into(),
@@ -960,6 +961,94 @@ async fn f5_in_the_browser_redirects_stay_on_this_site() {
         assert_eq!((url.port(), url.path()), (Some(ours.rsplit(':').next().unwrap().parse().unwrap()), "/"), "{url}");
         assert!(!browser.source().await.unwrap().contains("evil"));
         screenshot(&browser, "f5-redirect-stays-home", 1280).await;
+    }
+    let _ = browser.close().await;
+}
+
+/// Screenshots of the figures pages go under `target/screenshots/` (looked at by eye).
+fn screenshots() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn screenshot_to_target(browser: &Client, name: &str, width: u32) {
+    let height = browser.execute("return document.documentElement.scrollHeight", vec![]).await.unwrap().as_u64().unwrap_or(900);
+    let height = u32::try_from(height).unwrap_or(900).clamp(600, 9000);
+    browser.set_window_size(width, height + 140).await.unwrap();
+    let png = browser.screenshot().await.unwrap();
+    std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
+}
+
+/// Issue 14: leadership lands on its daily briefing, which shows the headline against the day
+/// before and every chart beside its table; the figures drill down from the city to a county to
+/// an enterprise; on a phone (390 px) nothing is wider than the screen.
+#[tokio::test]
+async fn in_the_browser_the_leader_reads_the_briefing_and_drills_down_the_charts() {
+    if let Some(why) = browser_missing() {
+        skip_or_fail(&why);
+        return;
+    }
+    let server = spawn_server().await;
+    let base = server.base.clone();
+    let client = reqwest::Client::new();
+    let login = client.post(format!("{base}/api/v1/auth/token")).json(&serde_json::json!({"username": "quwo", "password": PASSWORD})).send().await.unwrap();
+    let token = login.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+    let mut csv = String::from("日期,产品,产能,产量,库存,发货\n");
+    for (d, output) in [(8, 20_000), (9, 45_000), (10, 70_000), (11, 90_000), (12, 98_000), (13, 99_000), (14, 100_000)] {
+        csv.push_str(&format!("2020-02-{d:02},医用外科口罩,100000,{output},{},{}\n", output / 10, output - output / 10));
+        csv.push_str(&format!("2020-02-{d:02},KN95口罩,20000,{},0,{}\n", output / 10, output / 10));
+    }
+    let answer = client.post(format!("{base}/api/v1/cases/1/returns/upload")).bearer_auth(&token).header("content-type", "text/csv").body(csv).send().await.unwrap();
+    assert_eq!(answer.status(), 201);
+    let driver = start_driver().await;
+    let browser = open_browser(&driver).await;
+    {
+        browser.set_window_size(1280, 900).await.unwrap();
+        log_in_browser(&browser, &base, "leader").await;
+        assert_eq!(browser.current_url().await.unwrap().path(), "/briefing", "leadership lands on its briefing");
+        browser.goto(&format!("{base}/briefing?day=2020-02-14")).await.unwrap();
+        let title = text_of(&browser, "h1").await;
+        assert!(title.contains("临汾市") && title.contains("每日专报") && title.contains("2020-02-14"), "{title}");
+        let headline = text_of(&browser, "#headline table").await;
+        assert!(headline.contains("医用外科口罩 产量") && headline.contains("100000") && headline.contains("99000") && headline.contains("+1000"), "{headline}");
+        let charts = browser.find_all(Locator::Css("figure.chart-card")).await.unwrap();
+        assert_eq!(charts.len(), 6, "two products, opened, resolved, median hours, open needs");
+        for chart in &charts {
+            chart.find(Locator::Css("svg title")).await.unwrap();
+            chart.find(Locator::Css("table.chart-table thead th")).await.unwrap();
+        }
+        screenshot_to_target(&browser, "briefing-desktop", 1280).await;
+        browser.set_window_size(390, 844).await.unwrap();
+        browser.goto(&format!("{base}/briefing?day=2020-02-14")).await.unwrap();
+        text_of(&browser, "#headline").await;
+        let overflow = browser.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap().as_u64().unwrap();
+        assert!(overflow <= 390, "the briefing fits a phone: {overflow} px wide");
+        screenshot_to_target(&browser, "briefing-phone", 390).await;
+
+        browser.set_window_size(1280, 900).await.unwrap();
+        browser.goto(&format!("{base}/figures?to=2020-02-14&days=7")).await.unwrap();
+        browser.find(Locator::Css("#output-0 table.chart-table thead a")).await.unwrap().click().await.unwrap();
+        wait_for_path(&browser, "on the county's figures", |_| true).await;
+        for _ in 0..300 {
+            if browser.current_url().await.unwrap().query().unwrap_or_default().contains("region=141021") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let county = text_of(&browser, "h1").await;
+        assert!(county.contains("曲沃县"), "drilled down to the county: {county}");
+        let head = text_of(&browser, "#output-0 table.chart-table thead").await;
+        assert!(head.contains(ENTERPRISE), "a county's parts are its enterprises: {head}");
+        let crumbs = text_of(&browser, "p.crumbs").await;
+        assert!(crumbs.contains("临汾市") && crumbs.contains("曲沃县"), "{crumbs}");
+        screenshot_to_target(&browser, "figures-county-desktop", 1280).await;
+        browser.set_window_size(390, 844).await.unwrap();
+        browser.goto(&format!("{base}/figures?region=141000&to=2020-02-14&days=7")).await.unwrap();
+        text_of(&browser, "h1").await;
+        let overflow = browser.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap().as_u64().unwrap();
+        assert!(overflow <= 390, "the figures fit a phone: {overflow} px wide");
+        screenshot_to_target(&browser, "figures-city-phone", 390).await;
     }
     let _ = browser.close().await;
 }

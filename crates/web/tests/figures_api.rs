@@ -261,3 +261,38 @@ fn sheet_fix(book: &mut rust_xlsxwriter::Workbook, column: u16) {
     let sheet = book.worksheet_from_index(0).unwrap();
     sheet.write_number(2, column, 1.0).unwrap();
 }
+
+/// The text of a PDF, and whether its first page is A4 (595 × 842 points, within a point). The
+/// text is NFKC-normalised: the CJK fonts map some glyphs to Kangxi radicals (⽇ for 日).
+pub fn pdf_text(pdf: &[u8]) -> (String, bool) {
+    use unicode_normalization::UnicodeNormalization;
+    let text: String = pdf_extract::extract_text_from_mem(pdf).unwrap().nfkc().collect();
+    let document = pdf_extract::Document::load_mem(pdf).unwrap();
+    let page = *document.get_pages().values().next().unwrap();
+    let media = document.get_object(page).unwrap().as_dict().unwrap().get(b"MediaBox").unwrap().as_array().unwrap().clone();
+    let number = |o: &pdf_extract::Object| o.as_float().map(f64::from).or_else(|_| o.as_i64().map(|i| i as f64)).unwrap();
+    let a4 = (number(&media[2]) - 595.0).abs() < 1.5 && (number(&media[3]) - 842.0).abs() < 1.5;
+    (text, a4)
+}
+
+#[tokio::test]
+async fn the_briefing_downloads_as_an_a4_pdf_with_its_text_and_as_a_workbook() {
+    if std::process::Command::new("chromium").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: no chromium to print with");
+        return;
+    }
+    let server = spawn(TestDb::sqlite()).await;
+    let quwo = server.token("quwo").await;
+    server.upload(&quwo, "text/csv", returns_csv().into_bytes()).await;
+    let cookie = server.session("leader").await;
+    let pdf = server.client.get(format!("{}/briefing/download?day=2020-02-10&format=pdf", server.base)).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let (text, a4) = pdf_text(&pdf.bytes().await.unwrap());
+    assert!(a4, "the briefing prints on A4");
+    assert!(text.contains("每日专报") && text.contains("临汾市") && text.contains("医用外科口罩"), "{text}");
+    let xlsx = server.client.get(format!("{}/briefing/download?day=2020-02-10&format=xlsx", server.base)).header("cookie", &cookie).send().await.unwrap();
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(xlsx.bytes().await.unwrap().to_vec())).unwrap();
+    let headline = book.worksheet_range_at(0).unwrap().unwrap();
+    let masks = headline.rows().find(|r| r[0] == Data::String("医用外科口罩 产量".into())).unwrap();
+    assert_eq!((masks[1].clone(), masks[2].clone()), (Data::Float(400.0), Data::Float(390.0)));
+}

@@ -540,7 +540,7 @@ bangfu_store::backend_tests! {
         // A second server on the same database, behind a proxy at 127.0.0.1 that it trusts to
         // tell the client's address.
         let (listener, addr) = bangfu_web::bind("127.0.0.1:0").await.unwrap();
-        let settings = bangfu_web::Settings { trusted_proxies: vec!["127.0.0.1".parse().unwrap()] };
+        let settings = bangfu_web::Settings { trusted_proxies: vec!["127.0.0.1".parse().unwrap()], ..Default::default() };
         tokio::spawn(bangfu_web::serve_with(listener, App::open(&url).await.unwrap(), settings, std::future::pending()));
         let second = format!("http://{addr}");
         let attempt = |base: &str, username: &str, password: &str, client: &str| {

@@ -264,6 +264,9 @@ fn matrix() -> Vec<Row> {
         row("post", "/registry/providers/{id}/capabilities", "set provider 1's capability through the form", Page(PageAct::Form { path: "/registry/providers/1/capabilities", fields: |_| vec![("kind", "sterilisation".into()), ("method", "co60".into()), ("turnaround_h", "36".into()), ("capacity_per_day", "100000".into()), ("available", "1".into())] }), EDITS_PROVIDER_1),
         row("get", "/registry/import", "the import form", Page(PageAct::Get("/registry/import")), IMPORTS_FORM),
         row("post", "/registry/import", "import a provider of 曲沃县", Page(PageAct::Import), IMPORTS_IN_QUWO),
+        row("get", "/figures", "the figures page of 曲沃县", Page(PageAct::Get("/figures?region=141021&to=2020-02-20")), FIGURES_OF_QUWO),
+        row("get", "/briefing", "the briefing page of 曲沃县", Page(PageAct::Get("/briefing?region=141021&day=2020-02-20")), FIGURES_OF_QUWO),
+        row("get", "/briefing/download", "the briefing of 曲沃县 as a workbook", Page(PageAct::Get("/briefing/download?region=141021&day=2020-02-20&format=xlsx")), FIGURES_OF_QUWO),
         row("get", "/export/{list}", "download case 1's timeline", Page(PageAct::Get("/export/events?case_id=1&format=csv")), SEES_CASE),
     ]
 }

@@ -29,6 +29,13 @@ pub struct Args {
     /// appends to X-Forwarded-For instead of its own
     #[arg(long = "trusted-proxy", env = "BANGFU_TRUSTED_PROXIES", value_delimiter = ',')]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// The Chromium that prints letters and briefings to PDF
+    #[arg(long, env = "BANGFU_CHROMIUM", value_name = "PATH", default_value = "chromium")]
+    chromium: std::path::PathBuf,
+    /// A directory of fonts for printed documents (an office's licensed 方正小标宋 / 仿宋_GB2312);
+    /// without it Debian's free fonts-noto-cjk are used
+    #[arg(long = "font-dir", env = "BANGFU_FONT_DIR", value_name = "DIR")]
+    font_dir: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -52,7 +59,7 @@ pub fn run(args: Args) -> CliResult {
         // The morning pass (08:00 UTC+8: missing returns flagged, the daily briefings kept),
         // tried every minute; across servers, once a day.
         let morning = tokio::spawn(every_morning(app.clone()));
-        let settings = bangfu_web::Settings { trusted_proxies: args.trusted_proxies };
+        let settings = bangfu_web::Settings { trusted_proxies: args.trusted_proxies, printer: bangfu_web::pdf::Printer::new(args.chromium, args.font_dir) };
         let served = bangfu_web::serve_with(listener, app, settings, async {
             let _ = tokio::signal::ctrl_c().await;
         })

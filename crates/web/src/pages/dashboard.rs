@@ -100,6 +100,10 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Q
         cases: PageRequest { after: query.cases_after, limit: CASES_PER_PAGE },
         attention: PageRequest { after: query.attention_after, limit: ATTENTION_PER_PAGE },
     };
+    // Leadership (a viewer) reads its daily briefing first; the dashboard is the officers' desk.
+    if user.actor.role == Role::Viewer && query.cases_after.is_none() && query.attention_after.is_none() {
+        return Redirect::to("/briefing").into_response();
+    }
     let dashboard = match app.dashboard(&user.actor, now, pages).await {
         Ok(d) => d,
         Err(e) => return user.fail(&state, e),

@@ -8,10 +8,13 @@
 //! switches to English. Every asset is compiled into the binary.
 
 mod assets;
+mod briefing;
 mod case;
+mod charts;
 mod dashboard;
 mod downloads;
 mod enterprise;
+mod figures;
 mod events;
 mod form;
 mod gantt;
@@ -74,4 +77,7 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/registry/providers/{id}/capabilities" => post(registry::set_capability),
     "/registry/import" => get(registry::import_form).post(registry::import),
     "/export/{list}" => get(downloads::download),
+    "/figures" => get(figures::show),
+    "/briefing" => get(briefing::show),
+    "/briefing/download" => get(briefing::download),
 );

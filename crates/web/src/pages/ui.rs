@@ -217,6 +217,8 @@ pub struct Ui {
     pub registry: bool,
     /// The unread notifications of a user with a department (none: it gets none).
     pub unread: Option<i64>,
+    /// Whether the user reads a department's figures and briefing (officers, viewers, admins).
+    pub figures: bool,
 }
 
 impl Ui {
