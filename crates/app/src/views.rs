@@ -245,6 +245,42 @@ impl App {
         Ok((read.case_events_page(case_id, page).await?, read.count_case_events(case_id).await?))
     }
 
+    /// The kinds of event a case's timeline is filtered by (an action's first word).
+    pub const EVENT_KINDS: &'static [&'static str] = &["need", "approval", "shipment", "letter", "return", "team", "plan", "case"];
+
+    /// A page of the events of a case of one kind (`need`, `approval`, … — see
+    /// [`App::EVENT_KINDS`]; none: all), newest first, and how many there are (not found
+    /// unless `actor` sees the case).
+    pub async fn case_events_of_kind(&self, actor: &Actor, case_id: i64, kind: Option<&str>, page: PageRequest) -> AppResult<(Page<EventRow>, i64)> {
+        let kind = kind.map(str::trim).filter(|k| !k.is_empty());
+        if let Some(kind) = kind
+            && !Self::EVENT_KINDS.contains(&kind)
+        {
+            return Err(bad(format!("kind: {kind:?} is not a kind of event — use one of {}", Self::EVENT_KINDS.join(", "))));
+        }
+        self.visible_case(actor, case_id).await?;
+        let mut read = self.store.reading().await?;
+        Ok((read.case_events_of_kind_page(case_id, kind, page).await?, read.count_case_events_of_kind(case_id, kind).await?))
+    }
+
+    /// A page of a need's history — its events and its letters' — by sequence number, and how
+    /// many there are (not found unless `actor` sees the need).
+    pub async fn need_history(&self, actor: &Actor, need_id: i64, page: PageRequest) -> AppResult<(Page<EventRow>, i64)> {
+        let not_found = || AppError::NotFound(format!("need {need_id}"));
+        let need = self.store.need(need_id).await?.ok_or_else(not_found)?;
+        let case = self.store.case(need.case_id).await?.ok_or_else(not_found)?;
+        if !self.can_see_need(actor, &case, &need).await? {
+            return Err(not_found());
+        }
+        // A provider user reads its own candidacy only: the history tells of the others.
+        let team = self.store.team(case.id).await?;
+        if !access::sees_need_internals(self.tree, actor, &case, &team) {
+            return Ok((Page { items: Vec::new(), next: None }, 0));
+        }
+        let mut read = self.store.reading().await?;
+        Ok((read.need_events_page(case.id, need_id, page).await?, read.count_need_events(case.id, need_id).await?))
+    }
+
     /// A page of the enterprises `actor` may see (those inside its jurisdiction; its own for an
     /// enterprise user; all for an admin), by id.
     pub async fn list_enterprises(&self, actor: &Actor, page: PageRequest) -> AppResult<Page<EnterpriseRow>> {

@@ -332,3 +332,82 @@ bangfu_store::backend_tests! {
         assert!(matches!(w.app.mark_notification_read(&me, now(), someone_elses[0].id).await, Err(AppError::NotFound(_))));
     }
 }
+
+bangfu_store::backend_tests! {
+    /// Issue 13 item 3: the drill-down sums the cases and needs of each region one level down,
+    /// equal to a count of every row; a county has no level below; quiet cases are those whose
+    /// last event is older than the days asked; a case's timeline filters by kind of event and a
+    /// need's history holds its own events only.
+    async fn the_drill_down_and_the_histories_count_what_the_rows_hold(db) {
+        let w = world(&db).await;
+        let tree = w.app.tree();
+        let province = officer(&w.app, "q-shanxi", "officer", "140000").await;
+        let overview = w.app.region_overview(&province, now(), None).await.unwrap();
+        assert_eq!(overview.place.as_deref(), Some("140000"), "every case seen lies in 山西省");
+        let cases = w.store.cases().await.unwrap();
+        assert_eq!(overview.total.cases, cases.len() as i64);
+        let city_of = |region: &str| tree.city_of(code(region)).map(|c| c.code.to_string()).unwrap_or_else(|| region.to_string());
+        let mut expected: std::collections::BTreeMap<String, (i64, i64, i64)> = Default::default();
+        for case in &cases {
+            expected.entry(city_of(&case.region)).or_default().0 += 1;
+        }
+        for need in &w.needs {
+            if NeedStatus::parse(&need.status).unwrap().is_closed() {
+                continue;
+            }
+            let case = cases.iter().find(|c| c.id == need.case_id).unwrap();
+            let entry = expected.entry(city_of(&case.region)).or_default();
+            entry.1 += 1;
+            entry.2 += i64::from(overdue(need));
+        }
+        let got: std::collections::BTreeMap<String, (i64, i64, i64)> =
+            overview.lines.iter().map(|l| (l.code.clone(), (l.cases, l.unclosed_needs, l.overdue_needs))).collect();
+        assert_eq!(got, expected);
+        assert!(overview.lines.iter().all(|l| l.has_children));
+        // Down to a city: its counties; down to a county: nothing below.
+        let city = overview.lines.iter().max_by_key(|l| l.cases).unwrap().code.clone();
+        let down = w.app.region_overview(&province, now(), Some(code(&city))).await.unwrap();
+        assert_eq!(down.path.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>(), ["140000", city.as_str()]);
+        assert_eq!(down.lines.iter().map(|l| l.cases).sum::<i64>(), expected[&city].0);
+        let county = down.lines[0].code.clone();
+        let bottom = w.app.region_overview(&province, now(), Some(code(&county))).await.unwrap();
+        assert!(bottom.lines.is_empty() && bottom.total.cases > 0);
+
+        // Quiet cases: no event since `days` before now.
+        let events = w.store.events().await.unwrap();
+        for days in [1, 5] {
+            let before = to_millis(now()) - days * 24 * 3_600_000;
+            let expected: BTreeSet<i64> = cases
+                .iter()
+                .filter(|c| c.status == "active")
+                .filter(|c| events.iter().filter(|e| e.case_id == Some(c.id)).map(|e| e.at).max().unwrap_or(c.opened_at) < before)
+                .map(|c| c.id)
+                .collect();
+            let (page, total) = w.app.quiet_cases(&province, now(), days, bangfu_store::PageRequest::first(500)).await.unwrap();
+            assert_eq!(page.items.iter().map(|(c, _)| c.case.id).collect::<BTreeSet<_>>(), expected, "{days} days");
+            assert_eq!(total, expected.len() as i64);
+        }
+        assert!(matches!(w.app.quiet_cases(&province, now(), 0, bangfu_store::PageRequest::first(5)).await, Err(AppError::BadInput(_))));
+
+        // A case's timeline by kind, and a need's history.
+        let case = cases.iter().max_by_key(|c| events.iter().filter(|e| e.case_id == Some(c.id)).count()).unwrap();
+        for kind in ["need", "return", "team"] {
+            let (page, total) = w.app.case_events_of_kind(&province, case.id, Some(kind), bangfu_store::PageRequest::first(500)).await.unwrap();
+            let expected: Vec<i64> = events.iter().rev().filter(|e| e.case_id == Some(case.id) && e.action.starts_with(&format!("{kind}."))).map(|e| e.seq).collect();
+            assert_eq!(page.items.iter().map(|e| e.seq).collect::<Vec<_>>(), expected, "{kind}");
+            assert_eq!(total, expected.len() as i64);
+        }
+        assert!(matches!(w.app.case_events_of_kind(&province, case.id, Some("everything"), bangfu_store::PageRequest::first(5)).await, Err(AppError::BadInput(_))));
+        let need = w.needs.iter().filter(|n| n.case_id == case.id).max_by_key(|n| events.iter().filter(|e| e.entity == format!("need:{}", n.id)).count()).unwrap();
+        let (history, total) = w.app.need_history(&province, need.id, bangfu_store::PageRequest::first(500)).await.unwrap();
+        let letters: BTreeSet<String> = w.store.letters_of_need(need.id).await.unwrap().iter().map(|l| format!("letter:{}", l.id)).collect();
+        let expected: Vec<i64> = events.iter().filter(|e| e.entity == format!("need:{}", need.id) || letters.contains(&e.entity)).map(|e| e.seq).collect();
+        assert!(expected.len() >= 2);
+        assert_eq!(history.items.iter().map(|e| e.seq).collect::<Vec<_>>(), expected);
+        assert_eq!(total, expected.len() as i64);
+        let houma = officer(&w.app, "q-houma", "officer", "141081").await;
+        if !visible(&w, &houma).await.iter().any(|n| n.id == need.id) {
+            assert!(matches!(w.app.need_history(&houma, need.id, bangfu_store::PageRequest::first(5)).await, Err(AppError::NotFound(_))));
+        }
+    }
+}

@@ -718,7 +718,8 @@ lists! {
     /// each one's last event time.
     fn quiet_cases_page(visible: &VisibleCases, before: i64, page: PageRequest) -> Page<(CaseListRow, i64)> = quiet_cases_page;
     fn count_quiet_cases(visible: &VisibleCases, before: i64) -> i64 = count_quiet_cases;
-    /// A page of the events of a case whose action starts with `kind.` (none: every event), by sequence number.
+    /// A page of the events of a case whose action starts with `kind.` (none: every event),
+    /// newest first: those before `page.after` (a sequence number; none: from the newest).
     fn case_events_of_kind_page(case_id: i64, kind: Option<&str>, page: PageRequest) -> Page<EventRow> = case_events_of_kind_page;
     fn count_case_events_of_kind(case_id: i64, kind: Option<&str>) -> i64 = count_case_events_of_kind;
     /// A page of the events about one need (entity `need:ID`) or one of its letters, by sequence number.
@@ -1096,7 +1097,15 @@ fn case_events_of_kind_sql(head: &str, case_id: i64, kind: Option<&str>) -> Sql 
 }
 
 async fn case_events_of_kind_page(e: Exec<'_>, case_id: i64, kind: Option<&str>, page: PageRequest) -> StoreResult<Page<EventRow>> {
-    page_of(e, case_events_of_kind_sql("SELECT * FROM events", case_id, kind), "seq", page, EventRow::from_row, |e| e.seq).await
+    // Newest first: the page after `after` holds the events before it.
+    let limit = page.limit.clamp(1, MAX_PAGE);
+    let mut sql = case_events_of_kind_sql("SELECT * FROM events", case_id, kind);
+    if let Some(before) = page.after {
+        let before = sql.arg(before);
+        sql.and(format!("seq < {before}"));
+    }
+    let take = sql.arg((limit + 1) as i64);
+    fetch_page(e, sql.finish(&format!("ORDER BY seq DESC LIMIT {take}")), limit, EventRow::from_row, |e| e.seq).await
 }
 
 async fn count_case_events_of_kind(e: Exec<'_>, case_id: i64, kind: Option<&str>) -> StoreResult<i64> {

@@ -298,3 +298,45 @@ bangfu_store::backend_tests! {
         assert!(dashboard.contains("帮扶档案") && dashboard.contains("<span class=\"muted\">(1)</span>"), "the dashboard counts the cases");
     }
 }
+
+bangfu_store::backend_tests! {
+    /// Issue 13 item 3 on the pages: `/cases` sums by region and drills down province → city →
+    /// county → case with breadcrumbs back up; the reference case's introduction shows where the
+    /// case is listed and not elsewhere; the dashboard shows the most overdue needs and the
+    /// drill-down; the case page's timeline filters by kind and pages; the need page has its own
+    /// history; 侯马市 drills into nothing of the case.
+    async fn the_cases_page_drills_down_and_the_timelines_page_and_filter(db) {
+        let server = spawn(db).await;
+        let top = server.page("shanxi", "/cases").await;
+        assert!(top.contains("id=\"regions\"") && top.contains("href=\"/cases?place=141000\"") && top.contains("临汾市"), "山西省 by city");
+        assert!(top.contains("class=\"card intro\""), "the reference case is listed: its introduction");
+        let city = server.page("shanxi", "/cases?place=141000").await;
+        assert!(city.contains("href=\"/cases?place=141021\"") && city.contains("曲沃县") && city.contains("aria-current=\"page\">临汾市"), "临汾市 by county, with its breadcrumb");
+        let county = server.page("shanxi", "/cases?place=141021").await;
+        assert!(county.contains("class=\"case-link\" href=\"/cases/1\""), "曲沃县 lists the case");
+        let elsewhere = server.page("shanxi", "/cases?place=140100").await;
+        assert!(elsewhere.contains("id=\"no-cases\"") && !elsewhere.contains("class=\"card intro\""), "太原市: no case, no introduction");
+        let refused = server.page("shanxi", "/cases?place=不存在").await;
+        assert!(refused.contains("role=\"alert\"") && refused.contains("place"), "a bad place is said on the page");
+        let houma = server.page("houma", "/cases").await;
+        assert!(houma.contains("id=\"no-cases\"") && !houma.contains("曲沃县"), "侯马市 sees nothing of the case");
+
+        let dashboard = server.page("quwo", "/").await;
+        assert!(dashboard.contains("id=\"most-overdue\"") && dashboard.contains("id=\"by-region\"") && dashboard.contains("id=\"quiet-cases\""), "the summary");
+        assert!(dashboard.contains("列表诉求"), "the case's 25 open needs are overdue by now (reported 2026-01-01): {}", dashboard.len());
+
+        let case = server.page("quwo", "/cases/1").await;
+        let all: i64 = case.split("id=\"events-total\">(").nth(1).unwrap().split(')').next().unwrap().parse().unwrap();
+        assert!(all > 50 && case.contains("rel=\"next\" href=\"/cases/1?events_after="), "{all} events, paged by 50");
+        let letters = server.page("quwo", "/cases/1?event_kind=letter").await;
+        let some: i64 = letters.split("id=\"events-total\">(").nth(1).unwrap().split(')').next().unwrap().parse().unwrap();
+        assert!(some > 0 && some < all, "{some} letter events of {all}");
+        let timeline = letters.split("id=\"timeline\"").nth(1).unwrap();
+        assert!(timeline.contains("公函") && !timeline.contains("列表诉求"), "only the letters' events");
+
+        let need = server.page("quwo", "/needs/1").await;
+        assert!(need.contains("id=\"need-history\"") && need.contains("本诉求的经过"), "the need's history");
+        let history = need.split("id=\"need-history\"").nth(1).unwrap().split("</ol>").next().unwrap();
+        assert!(history.matches("<li").count() >= 2 && !history.contains("列表诉求"), "its own events only: {history}");
+    }
+}

@@ -238,6 +238,7 @@ fn matrix() -> Vec<Row> {
         row("post", "/cases/{id}/approvals/{approval}", "decide an approval through the form", Page(PageAct::DecideApproval), DECIDES_APPROVAL),
         row("post", "/cases/{id}/shipments", "record a shipment through the form", Page(PageAct::Form { path: "/cases/1/shipments", fields: |n| vec![("goods", format!("矩阵表单口罩{n}")), ("origin", "141021".into()), ("destination", "140822".into()), ("status", "planned".into())] }), ACTS_ON_CASE),
         row("get", "/needs", "the needs list", Page(PageAct::Get("/needs")), ALL),
+        row("get", "/cases", "the cases list, by region", Page(PageAct::Get("/cases")), ALL),
         row("post", "/needs/bulk", "escalate the province's need from the queue (bulk)", Page(PageAct::BulkEscalate), DECIDES_NEED),
         row("post", "/needs/views", "save a view of the queue", Page(PageAct::Form { path: "/needs/views", fields: |n| vec![("name", format!("矩阵视图{n}")), ("status", "active".into()), ("overdue", "1".into()), ("sort", "due".into())] }), ALL),
         row("post", "/needs/views/{id}/delete", "delete a view quwo saved", Page(PageAct::DeleteQuwoView), ONLY_QUWO),

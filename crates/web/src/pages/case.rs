@@ -1,5 +1,5 @@
 //! The case page (`/cases/{id}`): the enterprise, its stationed team by tier, its needs, the
-//! timeline of events (UTC+8), the green-channel board with each department's approval side by
+//! timeline of events (UTC+8, newest first, 50 a page, filtered by kind), the green-channel board with each department's approval side by
 //! side, shipments with their traffic passes, letters, and a map — from `App::case_detail`.
 
 use super::dashboard::short_name;
@@ -132,6 +132,11 @@ struct CasePage {
     team: Vec<TeamColumn>,
     needs: Vec<NeedLine>,
     timeline: Vec<DayGroup>,
+    timeline_pager: super::pager::Pager,
+    event_kinds: Vec<super::registry::Choice>,
+    event_kind: String,
+    events_total: i64,
+    timeline_error: String,
     approvals: Vec<ApprovalCard>,
     shipments: Vec<ShipmentLine>,
     letters: Vec<LetterLine>,
@@ -183,6 +188,17 @@ fn approval_card(a: &bangfu_store::ApprovalRow, lang: Lang, tree: &bangfu_core::
 #[derive(Debug, Deserialize)]
 pub struct DoneQuery {
     done: Option<String>,
+    /// The timeline's page starts after this event (the pager's next).
+    events_after: Option<i64>,
+    /// Only events of this kind (`need`, `approval`, … — `App::EVENT_KINDS`).
+    event_kind: Option<String>,
+}
+
+/// Which page of the timeline a case page shows.
+#[derive(Clone, Debug, Default)]
+pub struct TimelinePage {
+    after: Option<i64>,
+    kind: String,
 }
 
 pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, Query(query): Query<DoneQuery>) -> Response {
@@ -192,10 +208,11 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<
         Some("shipment") => user.t("运输已登记。", "Shipment recorded."),
         _ => "",
     };
-    case_page(&state, &user, id, flash.to_string(), String::new(), StatusCode::OK).await
+    let timeline = TimelinePage { after: query.events_after, kind: query.event_kind.unwrap_or_default() };
+    case_page(&state, &user, id, flash.to_string(), String::new(), StatusCode::OK, &timeline).await
 }
 
-async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, error: String, status: StatusCode) -> Response {
+async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, error: String, status: StatusCode, shown: &TimelinePage) -> Response {
     let lang = user.lang;
     let app = &state.app;
     let tree = app.tree();
@@ -232,8 +249,18 @@ async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
         })
         .collect();
     let titles: BTreeMap<i64, String> = detail.needs.iter().map(|n| (n.id, n.title.clone())).collect();
+    // The timeline, a page at a time and of one kind if asked (issue 13).
+    let kind = Some(shown.kind.trim()).filter(|k| !k.is_empty());
+    let request = bangfu_store::PageRequest { after: shown.after, limit: bangfu_app::views::DEFAULT_PAGE };
+    let (events, events_total, timeline_error) = match app.case_events_of_kind(&user.actor, id, kind, request).await {
+        Ok((page, total)) => (page, total, String::new()),
+        Err(AppError::BadInput(message)) => (bangfu_store::Page { items: Vec::new(), next: None }, 0, message),
+        Err(e) => return user.fail(state, e),
+    };
+    let timeline_pager = super::pager::Pager::new(lang, &format!("/cases/{id}"), &[("event_kind", &shown.kind)], "events_after", shown.after, &events, events_total);
+    let event_kinds = bangfu_app::App::EVENT_KINDS.iter().map(|k| super::registry::Choice { value: k.to_string(), label: event_kind_label(k, lang).to_string() }).collect();
     let mut timeline: Vec<DayGroup> = Vec::new();
-    for event in &detail.events {
+    for event in &events.items {
         let view = describe(event, lang, tree, &titles);
         match timeline.last_mut() {
             Some(group) if group.day == view.day => group.events.push(view),
@@ -338,6 +365,11 @@ async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
         team,
         needs,
         timeline,
+        timeline_pager,
+        event_kinds,
+        event_kind: shown.kind.clone(),
+        events_total,
+        timeline_error,
         approvals,
         shipments,
         letters,
@@ -369,7 +401,7 @@ async fn after(state: &AppState, user: &PageUser, id: i64, done: &str, outcome: 
                 AppError::Forbidden(_) => StatusCode::FORBIDDEN,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            case_page(state, user, id, String::new(), e.to_string(), status).await
+            case_page(state, user, id, String::new(), e.to_string(), status, &TimelinePage::default()).await
         }
     }
 }
@@ -435,4 +467,19 @@ pub async fn add_shipment(State(state): State<AppState>, user: PageUser, Path(id
     }
     .await;
     after(&state, &user, id, "shipment", outcome).await
+}
+
+/// The name of a kind of event, for the timeline's filter.
+fn event_kind_label(kind: &str, lang: Lang) -> &'static str {
+    match kind {
+        "need" => lang.pick("诉求", "needs"),
+        "approval" => lang.pick("审批", "approvals"),
+        "shipment" => lang.pick("运输", "shipments"),
+        "letter" => lang.pick("公函", "letters"),
+        "return" => lang.pick("日报", "daily returns"),
+        "team" => lang.pick("专班", "team"),
+        "plan" => lang.pick("计划", "plan"),
+        "case" => lang.pick("立档", "case"),
+        _ => lang.pick("其他", "other"),
+    }
 }

@@ -1,9 +1,11 @@
-//! The dashboard (`/`): a page of the cases the user's department sees (with a pager), open needs
-//! by owning tier and status, a page of the needs that are overdue or escalated (with a pager of
-//! its own), a map of the enterprises on the page and their providers, recent events and the
-//! department's latest notifications — all from `App::dashboard`, which counts in the database
-//! and reads pages, never a whole table — under a banner when the database holds the synthetic
-//! province exercise.
+//! The dashboard (`/`), summarised for thousands of cases (issue 13): open needs by owning tier and
+//! status, the ten most overdue needs (with the count and a link to the queue's overdue view), the
+//! active cases without progress for three days (a link to `/cases?quiet=3`), the drill-down by
+//! region (each line links `/cases?place=…`), a page of the cases the user sees (with a pager), a
+//! map of the enterprises on that page and their providers, recent events and the department's
+//! latest notifications — all from `App::dashboard`, which counts in the database and reads
+//! pages, never a whole table — under a banner when the database holds the synthetic province
+//! exercise. The reference case's introduction shows only when the reference case is in view.
 
 use super::events::{EventView, describe};
 use super::map::{Link, Marker, MarkerKind, render as render_map};
@@ -14,7 +16,7 @@ use crate::{AppState, clock};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use bangfu_app::dashboard::{ATTENTION_PER_PAGE, CASES_PER_PAGE, DashboardPages, FirstOutput, Overdue};
+use bangfu_app::dashboard::{CASES_PER_PAGE, DashboardPages, FirstOutput, QUIET_DAYS, RegionOverview};
 use bangfu_store::PageRequest;
 use serde::Deserialize;
 use bangfu_core::model::{NeedStatus, Role, Tier};
@@ -36,13 +38,16 @@ pub struct TierRow {
     pub total: usize,
 }
 
-pub struct AttentionLine {
+pub struct OverdueLine {
     pub need_id: i64,
     pub title: String,
     pub enterprise: String,
     pub owner: String,
     pub status: String,
-    pub flags: Vec<String>,
+    /// How long past its response window or deadline.
+    pub late: String,
+    pub escalated: bool,
+    pub supervised: bool,
 }
 
 pub struct NoteLine {
@@ -61,34 +66,22 @@ struct DashboardPage {
     cases: Vec<CaseLine>,
     total_cases: i64,
     cases_pager: Pager,
-    total_attention: i64,
-    attention_pager: Pager,
+    total_overdue: i64,
+    quiet_cases: i64,
+    quiet_days: i64,
+    overview: RegionOverview,
     statuses: Vec<String>,
     tiers: Vec<TierRow>,
-    attention: Vec<AttentionLine>,
+    overdue: Vec<OverdueLine>,
     events: Vec<EventView>,
     notes: Vec<NoteLine>,
     map: String,
-}
-
-fn overdue_text(overdue: &Overdue, lang: Lang) -> String {
-    match overdue {
-        Overdue::PastDeadline { deadline } => match lang {
-            Lang::Zh => format!("已过期限（{}）", time(deadline.timestamp_millis())),
-            Lang::En => format!("past its deadline ({})", time(deadline.timestamp_millis())),
-        },
-        Overdue::PastResponseWindow { tier, expired_at } => match lang {
-            Lang::Zh => format!("{}响应时限已过（{}）", lang.label(tier.label()), time(expired_at.timestamp_millis())),
-            Lang::En => format!("{} response window ran out ({})", lang.label(tier.label()), time(expired_at.timestamp_millis())),
-        },
-    }
 }
 
 /// Where each list of the dashboard starts (the `next` of its pager).
 #[derive(Debug, Default, Deserialize)]
 pub struct DashboardQuery {
     cases_after: Option<i64>,
-    attention_after: Option<i64>,
 }
 
 pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Query<DashboardQuery>) -> Response {
@@ -96,12 +89,9 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Q
     let app = &state.app;
     let tree = app.tree();
     let now = clock::now();
-    let pages = DashboardPages {
-        cases: PageRequest { after: query.cases_after, limit: CASES_PER_PAGE },
-        attention: PageRequest { after: query.attention_after, limit: ATTENTION_PER_PAGE },
-    };
+    let pages = DashboardPages { cases: PageRequest { after: query.cases_after, limit: CASES_PER_PAGE } };
     // Leadership (a viewer) reads its daily briefing first; the dashboard is the officers' desk.
-    if user.actor.role == Role::Viewer && query.cases_after.is_none() && query.attention_after.is_none() {
+    if user.actor.role == Role::Viewer && query.cases_after.is_none() {
         return Redirect::to("/briefing").into_response();
     }
     let dashboard = match app.dashboard(&user.actor, now, pages).await {
@@ -172,25 +162,25 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Q
             TierRow { tier: lang.label(tier.label()).to_string(), total: counts.iter().sum(), counts }
         })
         .collect();
-    let attention = dashboard
-        .attention
-        .items
+    let overdue = dashboard
+        .most_overdue
         .iter()
-        .map(|a| {
-            let mut flags: Vec<String> = a.overdue.iter().map(|o| overdue_text(o, lang)).collect();
-            if a.escalated {
-                flags.push(lang.pick("已逐级上报", "escalated").to_string());
-            }
-            if a.supervised {
-                flags.push(lang.pick("已提请省级督办", "flagged for provincial supervision").to_string());
-            }
-            AttentionLine {
-                need_id: a.need.id,
-                title: a.need.title.clone(),
-                enterprise: a.enterprise.clone(),
-                owner: lang.department(tree, &a.need.owner),
-                status: lang.need_status(&a.need.status),
-                flags,
+        .map(|line| {
+            let need = &line.row.need;
+            let due = line.respond_by.map(|r| r.timestamp_millis()).or(need.deadline).unwrap_or(now.timestamp_millis());
+            let late = match lang {
+                Lang::Zh => format!("逾期 {}", lang.duration(now.timestamp_millis() - due)),
+                Lang::En => format!("{} overdue", lang.duration(now.timestamp_millis() - due)),
+            };
+            OverdueLine {
+                need_id: need.id,
+                title: need.title.clone(),
+                enterprise: line.row.enterprise.clone(),
+                owner: lang.department(tree, &need.owner),
+                status: lang.need_status(&need.status),
+                late,
+                escalated: line.row.escalated,
+                supervised: line.supervised,
             }
         })
         .collect();
@@ -200,11 +190,7 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Q
         Ok(list) => list.iter().map(|n| NoteLine { at: time(n.created_at), text: lang.pick(&n.text_zh, &n.text_en).to_string(), need_id: n.need_id }).collect(),
         Err(e) => return user.fail(&state, e),
     };
-    let cursor = |name: &str, value: Option<i64>| (name.to_string(), value.map(|v| v.to_string()).unwrap_or_default());
-    let (keep_cases, keep_attention) = (cursor("cases_after", query.cases_after), cursor("attention_after", query.attention_after));
-    let cases_pager = Pager::new(lang, "/", &[(&keep_attention.0, &keep_attention.1)], "cases_after", query.cases_after, &dashboard.cases, dashboard.total_cases);
-    let attention_pager =
-        Pager::new(lang, "/", &[(&keep_cases.0, &keep_cases.1)], "attention_after", query.attention_after, &dashboard.attention, dashboard.total_attention);
+    let cases_pager = Pager::new(lang, "/", &[], "cases_after", query.cases_after, &dashboard.cases, dashboard.total_cases);
 
     // The map: each enterprise, and the providers of its needs.
     let mut markers = Vec::new();
@@ -230,8 +216,26 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Q
 
     let statuses = open_statuses.iter().map(|s| lang.label(s.label()).to_string()).collect();
     let ui = user.ui(&state, "dashboard", lang.pick("工作台", "Dashboard"));
-    let (total_cases, total_attention) = (dashboard.total_cases, dashboard.total_attention);
-    render(&DashboardPage { ui, intro_case, exercise, cases, total_cases, cases_pager, total_attention, attention_pager, statuses, tiers, attention, events, notes, map })
+    let (total_cases, total_overdue, quiet_cases) = (dashboard.total_cases, dashboard.total_overdue, dashboard.quiet_cases);
+    let overview = dashboard.overview;
+    render(&DashboardPage {
+        ui,
+        intro_case,
+        exercise,
+        cases,
+        total_cases,
+        cases_pager,
+        total_overdue,
+        quiet_cases,
+        quiet_days: QUIET_DAYS,
+        overview,
+        statuses,
+        tiers,
+        overdue,
+        events,
+        notes,
+        map,
+    })
 }
 
 /// A provider's name without the demo's 【假定…】 marks, for map labels (the pages show them in full).

@@ -11,6 +11,7 @@ mod assets;
 mod briefing;
 mod case;
 mod charts;
+mod cases;
 mod dashboard;
 mod downloads;
 mod enterprise;
@@ -52,6 +53,7 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/logout" => post(session::logout),
     "/lang/{code}" => get(session::switch_language),
     "/assets/{file}" => get(assets::serve),
+    "/cases" => get(cases::show),
     "/cases/{id}" => get(case::show),
     "/cases/{id}/enterprise" => get(enterprise::show),
     "/cases/{id}/needs" => post(enterprise::report_need),

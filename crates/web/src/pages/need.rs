@@ -66,6 +66,10 @@ pub struct Choice {
 #[template(path = "need.html")]
 struct NeedPage {
     ui: Ui,
+    /// The need's events and its letters', oldest first, a page at a time.
+    history: Vec<super::events::EventView>,
+    history_pager: super::pager::Pager,
+    history_total: i64,
     id: i64,
     case_id: i64,
     enterprise: String,
@@ -133,6 +137,8 @@ pub struct DoneQuery {
     done: Option<String>,
     /// The time of the what-if: 2020-02-10T08:00 at UTC+8.
     what_if: Option<String>,
+    /// The history's page starts after this event (the pager's next).
+    history_after: Option<i64>,
 }
 
 /// A requirement attribute in words.
@@ -178,7 +184,14 @@ fn flash_of(done: Option<&str>, lang: Lang) -> String {
 pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, Query(query): Query<DoneQuery>) -> Response {
     let flash = flash_of(query.done.as_deref(), user.lang);
     let what_if_at = query.what_if.as_deref().and_then(super::what_if::parse_time);
-    need_page(&state, &user, id, flash, String::new(), StatusCode::OK, what_if_at).await
+    need_page(&state, &user, id, flash, String::new(), StatusCode::OK, Shown { what_if_at, history_after: query.history_after }).await
+}
+
+/// What a need page shows beside the need: the what-if at a time, and where its history starts.
+#[derive(Clone, Copy, Debug, Default)]
+struct Shown {
+    what_if_at: Option<chrono::DateTime<chrono::Utc>>,
+    history_after: Option<i64>,
 }
 
 fn letter_view(l: &bangfu_store::LetterRow, lang: Lang, can_move: bool) -> LetterView {
@@ -203,8 +216,9 @@ async fn need_page(
     flash: String,
     error: String,
     status: StatusCode,
-    what_if_at: Option<chrono::DateTime<chrono::Utc>>,
+    shown: Shown,
 ) -> Response {
+    let Shown { what_if_at, history_after } = shown;
     let lang = user.lang;
     let app = &state.app;
     let tree = app.tree();
@@ -319,7 +333,19 @@ async fn need_page(
 
     let what_if = if need_status.is_closed() { None } else { super::what_if::section(app, &user.actor, id, what_if_at, clock::now(), lang).await };
     let ui = user.ui(state, "case", need.title.clone());
+    // The need's own history, a page at a time (issue 13).
+    let request = bangfu_store::PageRequest { after: history_after, limit: bangfu_app::views::DEFAULT_PAGE };
+    let (history, history_total) = match app.need_history(&user.actor, id, request).await {
+        Ok(listed) => listed,
+        Err(e) => return user.fail(state, e),
+    };
+    let history_pager = super::pager::Pager::new(lang, &format!("/needs/{id}"), &[], "history_after", history_after, &history, history_total);
+    let titles: std::collections::BTreeMap<i64, String> = [(need.id, need.title.clone())].into_iter().collect();
+    let history = history.items.iter().map(|e| super::events::describe(e, lang, tree, &titles)).collect();
     let page = NeedPage {
+        history,
+        history_pager,
+        history_total,
         ui,
         id,
         case_id: need.case_id,
@@ -410,7 +436,7 @@ pub async fn act(State(state): State<AppState>, user: PageUser, Path((id, action
                 AppError::Forbidden(_) => StatusCode::FORBIDDEN,
                 _ => status,
             };
-            need_page(&state, &user, id, String::new(), e.to_string(), status, None).await
+            need_page(&state, &user, id, String::new(), e.to_string(), status, Shown::default()).await
         }
     }
 }

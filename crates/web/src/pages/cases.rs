@@ -1,0 +1,121 @@
+//! The cases list (`/cases`, issue 13): the cases the user sees summed by region one level down
+//! at a time — province → city → county → case — with their active cases, unclosed and overdue
+//! needs (`App::region_overview`, two GROUP BYs), the path back up as breadcrumbs, and a page of
+//! the cases in the place (or only those quiet for N days: `?quiet=N`). The reference case's
+//! introduction shows only on a page that lists it.
+
+use super::pager::Pager;
+use super::registry::Choice;
+use super::session::{PageUser, render};
+use super::ui::{Lang, Ui, day, time};
+use crate::{AppState, clock};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use bangfu_app::AppError;
+use bangfu_app::dashboard::RegionOverview;
+use bangfu_app::views::{CaseFilter, DEFAULT_PAGE};
+use bangfu_store::{Page, PageRequest};
+use serde::Deserialize;
+
+pub struct CaseRow {
+    pub id: i64,
+    pub enterprise: String,
+    pub place: String,
+    pub opened: String,
+    pub status: String,
+    pub open_needs: usize,
+    pub needs: usize,
+    /// For the quiet cases: when the last thing happened.
+    pub last_event: String,
+}
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+struct CasesPage {
+    ui: Ui,
+    intro_case: Option<i64>,
+    overview: RegionOverview,
+    place: String,
+    status: String,
+    statuses: Vec<Choice>,
+    quiet: String,
+    cases: Vec<CaseRow>,
+    total: i64,
+    pager: Pager,
+    filter_error: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CasesQuery {
+    #[serde(default)]
+    place: String,
+    #[serde(default)]
+    status: String,
+    /// Only active cases without an event for this many days.
+    #[serde(default)]
+    quiet: String,
+    after: Option<i64>,
+}
+
+
+pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Query<CasesQuery>) -> Response {
+    let lang = user.lang;
+    let app = &state.app;
+    let now = clock::now();
+    let tree = app.tree();
+    let request = PageRequest { after: query.after, limit: DEFAULT_PAGE };
+    let listed = async {
+        let place = Some(query.place.trim()).filter(|p| !p.is_empty()).map(|p| app.region(p, "place")).transpose()?;
+        let overview = app.region_overview(&user.actor, now, place).await?;
+        let quiet = Some(query.quiet.trim()).filter(|q| !q.is_empty()).map(|q| q.parse::<i64>().map_err(|_| AppError::BadInput(format!("quiet: {q:?} is not a number of days")))).transpose()?;
+        let (cases, total) = match quiet {
+            Some(days) => {
+                let (page, total) = app.quiet_cases(&user.actor, now, days, request).await?;
+                (page.map(|(summary, last)| (summary, Some(last))), total)
+            }
+            None => {
+                let filter = CaseFilter { region: overview.place.as_deref().map(|p| app.region(p, "place")).transpose()?, status: Some(query.status.clone()) };
+                let page = app.list_cases(&user.actor, &filter, request).await?;
+                (page.map(|summary| (summary, None)), app.count_cases(&user.actor, &filter).await?)
+            }
+        };
+        Ok::<_, AppError>((overview, cases, total))
+    };
+    let (overview, cases, total, filter_error) = match listed.await {
+        Ok((overview, cases, total)) => (overview, cases, total, String::new()),
+        Err(AppError::BadInput(message)) => (RegionOverview::default(), Page { items: Vec::new(), next: None }, 0, message),
+        Err(e) => return user.fail(&state, e),
+    };
+    let intro_case = cases.items.iter().find(|(c, _)| c.enterprise.credit_code == bangfu_app::demo::CREDIT_CODE).map(|(c, _)| c.case.id);
+    let pager = Pager::new(lang, "/cases", &[("place", &query.place), ("status", &query.status), ("quiet", &query.quiet)], "after", query.after, &cases, total);
+    let rows = cases
+        .items
+        .iter()
+        .map(|(c, last)| CaseRow {
+            id: c.case.id,
+            enterprise: c.enterprise.name.clone(),
+            place: tree.full_name(bangfu_core::region::RegionCode::new_unchecked(c.case.region.parse().unwrap_or(0))),
+            opened: day(c.case.opened_at),
+            status: match c.case.status.as_str() {
+                "active" => lang.pick("帮扶中", "active").to_string(),
+                "closed" => lang.pick("已结案", "closed").to_string(),
+                other => other.to_string(),
+            },
+            open_needs: c.open_needs,
+            needs: c.needs,
+            last_event: last.map(|l| time(l.timestamp_millis())).unwrap_or_default(),
+        })
+        .collect();
+    let statuses = vec![
+        Choice { value: "active".into(), label: lang.pick("帮扶中", "active").into() },
+        Choice { value: "closed".into(), label: lang.pick("已结案", "closed").into() },
+    ];
+    let title = match lang {
+        Lang::Zh => "帮扶档案",
+        Lang::En => "Cases",
+    };
+    let place = overview.place.clone().unwrap_or_default();
+    let ui = user.ui(&state, "cases", title);
+    render(&CasesPage { ui, intro_case, overview, place, status: query.status, statuses, quiet: query.quiet, cases: rows, total, pager, filter_error })
+}
