@@ -842,7 +842,8 @@ async fn wait_for_query(browser: &Client, what: &str, arrived: impl Fn(&str) -> 
 /// default view ("我的待办"), which the URL names; a filter and a sort chosen in the form land in
 /// the URL; two needs ticked and escalated in bulk with one reason come back as done, and the
 /// "上报与督办" view lists them with their state; a new notification raises the unread count in
-/// the header without a reload (server-sent events). Screenshots 17–20 in `artefacts/`.
+/// the header without a reload (server-sent events); the dashboard's summary and the cases by
+/// region fit the phone too. Screenshots 17–23 in `artefacts/`.
 #[tokio::test]
 async fn in_the_browser_an_officer_works_through_the_queue_on_a_phone() {
     if let Some(why) = browser_missing() {
@@ -927,6 +928,16 @@ async fn in_the_browser_an_officer_works_through_the_queue_on_a_phone() {
         browser.find(Locator::Css("#read-all")).await.unwrap().click().await.unwrap();
         wait_for_text(&browser, "#unread-total", "0").await;
         screenshot(&browser, "21-notifications-phone", 390).await;
+
+        // The dashboard's summary and the cases by region, on the phone too.
+        browser.goto(&format!("{base}/")).await.unwrap();
+        let overdue = text_of(&browser, "#most-overdue").await;
+        assert!(overdue.contains("最逾期的诉求"), "{overdue}");
+        screenshot(&browser, "22-dashboard-summary-phone", 390).await;
+        browser.goto(&format!("{base}/cases?place=141000")).await.unwrap();
+        let regions = text_of(&browser, "#regions").await;
+        assert!(regions.contains("曲沃县"), "{regions}");
+        screenshot(&browser, "23-cases-by-region-phone", 390).await;
     }
     let _ = browser.close().await;
 }

@@ -301,3 +301,46 @@ bangfu_store::backend_tests! {
         assert!(page.contains("【演练】"), "the exercise's cases are listed under their marked names");
     }
 }
+
+/// The `data:` values of the `unread` events in `text`, in order.
+fn unread_events(text: &str) -> Vec<i64> {
+    text.split("\n\n").filter(|e| e.contains("event: unread")).filter_map(|e| e.lines().find_map(|l| l.strip_prefix("data: ")).and_then(|d| d.trim().parse().ok())).collect()
+}
+
+/// Reads the event stream until it has sent `count` unread events; returns them.
+async fn read_unread(response: &mut reqwest::Response, text: &mut String, count: usize) -> Vec<i64> {
+    loop {
+        let events = unread_events(text);
+        if events.len() >= count {
+            return events;
+        }
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(15), response.chunk()).await.expect("an event within 15 s").unwrap().expect("the stream is open");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+bangfu_store::backend_tests! {
+    /// Issue 13 item 4: the unread count reaches an open page without a reload, by server-sent
+    /// events — on PostgreSQL from another server than the one that wrote (LISTEN/NOTIFY); on
+    /// SQLite, whose database one server process serves, from the same one.
+    async fn the_unread_count_streams_to_an_open_page_from_any_server(db) {
+        let url = db.url().to_string();
+        let postgres = url.starts_with("postgres");
+        let first = spawn_server(db, true, &[("quwo", "officer", Some("141021"))]).await;
+        let second = if postgres { Some(start(App::open(&url).await.unwrap(), None).await) } else { None };
+        let watcher = second.as_ref().unwrap_or(&first);
+        let token = first.login("quwo").await;
+        let mut stream = watcher.client.get(format!("{}/notifications/stream", watcher.base)).header("cookie", format!("bangfu_session={token}")).send().await.unwrap();
+        assert_eq!(stream.status(), 200);
+        assert!(stream.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+        let mut text = String::new();
+        let first_count = read_unread(&mut stream, &mut text, 1).await[0];
+        let body = json!({"kind": "labour", "title": "实时通知测试", "quantity": 1, "requires": {"skill": "包装"}, "source": false});
+        assert_eq!(first.post("/api/v1/cases/1/needs", Some(&token), body).await.status, 201);
+        let counts = read_unread(&mut stream, &mut text, 2).await;
+        assert_eq!(counts[1], first_count + 1, "the new need's notification, heard by the other server");
+        // Read on the page: the count there says so too.
+        let page = first.client.get(format!("{}/notifications", first.base)).header("cookie", format!("bangfu_session={token}")).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("实时通知测试") && page.contains(&format!("data-count=\"{}\"", first_count + 1)), "the header's count");
+    }
+}
