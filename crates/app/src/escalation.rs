@@ -69,6 +69,13 @@ impl EscalatedNeed {
     }
 }
 
+/// Escalations moved in one write of a pass. A write runs in a savepoint of the group's
+/// transaction, and SQLite truncates its in-memory statement journal after each statement by
+/// walking it from its start, so one write's cost grows with the square of its statements: one
+/// write moving 13,320 needs of the province exercise took 440 s, writes of 100 take 12 s
+/// together on a busy machine (BENCHMARKS.md).
+pub const ESCALATIONS_PER_WRITE: usize = 100;
+
 impl App {
     /// This deployment's response windows (default county 24 h, city 48 h, province 72 h).
     pub fn response_windows(&self) -> ResponseWindows {
@@ -85,10 +92,8 @@ impl App {
     /// Only an admin — the operator or the server's own pass — runs it.
     pub async fn escalate(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<EscalationReport> {
         only_admin(actor)?;
-        let mut tx = self.store.begin_write().await?;
-        let report = self.escalation_pass(&mut tx, actor, now).await?;
-        tx.commit().await?;
-        Ok(report)
+        let tx = self.store.begin_write().await?;
+        self.escalation_passes(tx, actor, now).await
     }
 
     /// The pass as servers run it every minute: it claims the minute of `now` for the job
@@ -101,28 +106,58 @@ impl App {
             tx.rollback().await?;
             return Ok(None);
         }
-        let report = self.escalation_pass(&mut tx, actor, now).await?;
-        tx.commit().await?;
-        Ok(Some(report))
+        Ok(Some(self.escalation_passes(tx, actor, now).await?))
     }
 
-    async fn escalation_pass(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>) -> AppResult<EscalationReport> {
+    /// The pass, moving at most [`ESCALATIONS_PER_WRITE`] needs per write, the first write in
+    /// `tx`: what is due is found once, and each later write reads its needs again and moves
+    /// those still due (another server may have moved or closed one since), so the writes
+    /// together move what one pass would.
+    async fn escalation_passes(&self, mut tx: WriteTx, actor: &Actor, now: DateTime<Utc>) -> AppResult<EscalationReport> {
         // Only open, unflagged needs that reached their owner before the shortest window can be
         // due; the index on (status, reached_owner_at) finds them without reading every need.
         let shortest = [Tier::County, Tier::City, Tier::Province].iter().map(|t| self.windows.window(*t)).min().unwrap_or_default();
-        let rows = tx.needs_open_since_before(to_millis(now - shortest)).await?;
+        let before = to_millis(now - shortest);
+        let rows = tx.needs_open_since_before(before).await?;
         let checked = usize::try_from(tx.count_unclosed_needs().await?).unwrap_or(usize::MAX);
-        let open: Vec<OpenNeed> = rows.iter().map(open_need).collect::<AppResult<_>>()?;
-        let due = escalations_due(self.tree, &self.windows, &open, now).map_err(|e| AppError::Internal(e.to_string()))?;
-        let by_id: std::collections::BTreeMap<i64, &NeedRow> = rows.iter().map(|n| (n.id, n)).collect();
+        let mut due: Vec<i64> = self.due(&rows, now)?.iter().map(|e| e.need.0).collect();
+        let mut rows = Some(rows);
         let mut moved = Vec::with_capacity(due.len());
-        for escalation in due {
-            let Some(need) = by_id.get(&escalation.need.0) else {
-                return Err(AppError::Internal(format!("escalation of need {}, which the pass did not read", escalation.need)));
+        loop {
+            let rest = due.split_off(due.len().min(ESCALATIONS_PER_WRITE));
+            let batch: Vec<NeedRow> = match rows.take() {
+                Some(all) => all.into_iter().filter(|n| due.binary_search(&n.id).is_ok()).collect(),
+                None => {
+                    let mut batch = Vec::with_capacity(due.len());
+                    for id in &due {
+                        if let Some(need) = tx.need(*id).await?.filter(|n| n.status == "open" && n.supervised == 0 && n.reached_owner_at < before) {
+                            batch.push(need);
+                        }
+                    }
+                    batch
+                }
             };
-            moved.push(self.perform(tx, actor, now, (*need).clone(), &escalation, false).await?);
+            let by_id: std::collections::BTreeMap<i64, &NeedRow> = batch.iter().map(|n| (n.id, n)).collect();
+            for escalation in self.due(&batch, now)? {
+                let Some(need) = by_id.get(&escalation.need.0) else {
+                    return Err(AppError::Internal(format!("escalation of need {}, which the pass did not read", escalation.need)));
+                };
+                moved.push(self.perform(&mut tx, actor, now, (*need).clone(), &escalation, false).await?);
+            }
+            tx.commit().await?;
+            if rest.is_empty() {
+                break;
+            }
+            due = rest;
+            tx = self.store.begin_write().await?;
         }
         Ok(EscalationReport { now, windows: self.windows, checked, moved })
+    }
+
+    /// The escalations due at `now` among `rows`, by need id.
+    fn due(&self, rows: &[NeedRow], now: DateTime<Utc>) -> AppResult<Vec<Escalation>> {
+        let open: Vec<OpenNeed> = rows.iter().map(open_need).collect::<AppResult<_>>()?;
+        escalations_due(self.tree, &self.windows, &open, now).map_err(|e| AppError::Internal(e.to_string()))
     }
 
     /// An officer pushes a need up one tier at once (the "escalate" button), with a reason: it

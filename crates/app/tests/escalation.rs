@@ -70,6 +70,26 @@ async fn events(app: &App) -> usize {
 }
 
 bangfu_store::backend_tests! {
+    async fn a_pass_due_for_more_needs_than_one_write_takes_moves_each_once(db) {
+        let app = App::open(db.url()).await.unwrap();
+        let case_id = with_case(&app).await;
+        let count = bangfu_app::escalation::ESCALATIONS_PER_WRITE * 2 + 7;
+        let mut ids = Vec::new();
+        for i in 0..count {
+            ids.push(county_need(&app, case_id, t0() + minutes(i as i64 % 50)).await.id);
+        }
+        let before = events(&app).await;
+        let report = app.escalate(&admin(), t0() + hours(25)).await.unwrap();
+        let mut moved_ids: Vec<i64> = report.moved.iter().map(|m| m.need.id).collect();
+        assert!(moved_ids.windows(2).all(|w| w[0] < w[1]), "moved in need order, each once");
+        moved_ids.dedup();
+        assert_eq!(moved_ids, ids);
+        assert!(report.moved.iter().all(|m| m.action() == "need.escalated" && m.need.owner == "141000"));
+        assert_eq!(events(&app).await, before + count, "one audit event per need moved");
+        // Everything moved has a new window: a second pass at the same moment moves nothing.
+        assert_eq!(moved(&app.escalate(&admin(), t0() + hours(25)).await.unwrap()), []);
+    }
+
     async fn a_stalled_need_climbs_one_tier_per_pass_and_is_supervised_once(db) {
         let app = App::open(db.url()).await.unwrap();
         let case_id = with_case(&app).await;
