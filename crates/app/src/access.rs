@@ -433,3 +433,24 @@ pub fn cases_of_region(tree: &RegionTree, region: Option<RegionCode>) -> Visible
         Some(region) => VisibleCases { regions: jurisdiction(tree, region), ..VisibleCases::default() },
     }
 }
+
+/// What `actor` finds in search, as data (`bangfu_core::search_index::Reader`, whose `sees`
+/// states the rules of [`can_see_enterprise`], [`can_see_provider`], [`can_see_need`] and
+/// [`visible_letters`] once more for the index): an admin everything; an officer or viewer by
+/// its department's jurisdiction and name; an enterprise or provider user its own. Departments
+/// are public.
+pub fn search_reader(tree: &RegionTree, actor: &Actor) -> bangfu_core::search_index::Reader {
+    use bangfu_core::search_index::Reader;
+    match actor.role {
+        Role::Admin => Reader::All,
+        Role::Officer | Role::Viewer => match reader_department(tree, actor) {
+            Some(d) => Reader::Department {
+                department: d.as_u32(),
+                runs: tree.jurisdiction_runs(d).into_iter().map(|(a, b)| (a.as_u32(), b.as_u32())).collect(),
+            },
+            None => Reader::Department { department: 0, runs: Vec::new() },
+        },
+        Role::Enterprise => actor.enterprise_id.map_or(Reader::Nobody, Reader::Enterprise),
+        Role::Provider => actor.provider_id.map_or(Reader::Nobody, Reader::Provider),
+    }
+}

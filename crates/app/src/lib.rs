@@ -33,6 +33,7 @@ mod registry_cache;
 pub mod registry_search;
 pub mod returns;
 pub mod returns_sheet;
+pub mod search;
 mod time;
 pub mod views;
 
@@ -60,6 +61,8 @@ pub struct App {
     pub(crate) caches: std::sync::Arc<cache::Caches>,
     /// The registry index of this server (see `registry_cache.rs`).
     pub(crate) registry: std::sync::Arc<registry_cache::RegistryCache>,
+    /// The search index of this server (see `search.rs`).
+    pub(crate) search: std::sync::Arc<search::SearchCache>,
     /// How much of each screening a need keeps.
     pub(crate) bounds: Bounds,
     /// How many passwords this application (and its clones) has verified with argon2, a wrong
@@ -78,6 +81,7 @@ impl App {
             windows: ResponseWindows::default(),
             caches: Default::default(),
             registry: Default::default(),
+            search: Default::default(),
             bounds: Bounds::default(),
             password_verifications: Default::default(),
         })

@@ -18,6 +18,7 @@ pub mod region;
 pub mod registry_index;
 pub mod returns;
 pub mod routing;
+pub mod search_index;
 pub mod screening;
 pub mod text;
 pub mod throttle;

@@ -22,6 +22,7 @@ mod migrate;
 mod notify;
 mod read;
 mod rows;
+pub mod search;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod url;

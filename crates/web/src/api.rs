@@ -75,6 +75,7 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/api/v1/needs/{id}/escalate" => post(escalate_need),
     "/api/v1/needs/{id}/what-if" => post(need_what_if),
     "/api/v1/escalations/run" => post(run_escalations),
+    "/api/v1/search" => get(search),
     "/api/v1/letters" => get(letters),
     "/api/v1/letters/{id}" => get(letter),
     "/api/v1/letters/{id}/send" => post(send_letter),
@@ -314,6 +315,21 @@ struct ProviderListQuery {
     limit: Option<usize>,
     after: Option<i64>,
     format: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchParams {
+    q: Option<String>,
+    kind: Option<String>,
+    limit: Option<usize>,
+}
+
+/// Search across enterprises, providers, needs, letters and departments (`App::search`): what
+/// the caller sees, best first.
+async fn search(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<SearchParams>) -> ApiResult {
+    let hits = state.app.search(&auth.actor, query.q.as_deref().unwrap_or(""), query.kind.as_deref(), query.limit).await.map_err(query_problem)?;
+    ok(json!({"items": hits.iter().map(json::search_hit).collect::<Vec<_>>()}))
 }
 
 /// The registry, searched and paged like the registry page (`App::search_providers`); the CSV

@@ -272,3 +272,12 @@ pub fn case_plan(view: &PlanView) -> Value {
 pub fn what_if(w: &WhatIfAnswer) -> Value {
     json!({"first_output_before": at(w.before), "first_output_after": at(w.after), "moved_h": w.moved_h()})
 }
+
+/// One search result: its kind and id name the object (`/api/v1/{kind}s/{id}`, a department by
+/// its region code), the region is a six-digit code.
+pub fn search_hit(h: &bangfu_core::search_index::SearchHit) -> Value {
+    json!({
+        "kind": h.kind.as_str(), "id": h.id, "title": h.title, "region": format!("{:06}", h.region),
+        "snippet": h.snippet, "score": f64::from(h.score),
+    })
+}

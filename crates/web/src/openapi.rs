@@ -33,6 +33,19 @@ macro_rules! paged {
 
 const PAGE_ONLY: &[(&str, &str, &str)] = paged![];
 
+const SEARCH_QUERY: &[(&str, &str, &str)] = &[
+    ("q", "string", "what to find (required, at most 100 characters): 萬榮 or 万荣, wanrong, wr, a credit code, a region such as 临汾; several words narrow"),
+    ("kind", "string", "only enterprise, provider, need, letter or department"),
+    ("limit", "integer", "results: 1 to 100, default 20"),
+];
+
+fn search_hit() -> Value {
+    json!({"type": "object", "required": ["kind", "id", "title", "region", "snippet", "score"], "properties": {
+        "kind": {"type": "string", "enum": ["enterprise", "provider", "need", "letter", "department"]},
+        "id": {"type": "integer"}, "title": {"type": "string"}, "region": {"type": "string"},
+        "snippet": {"type": "string"}, "score": {"type": "number"}}})
+}
+
 const NEED_FILTERS: &[(&str, &str, &str)] = paged![
     ("region", "string", "needs of enterprises inside this region (code or name)"),
     ("kind", "string", "need kind"),
@@ -93,6 +106,7 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { method: "get", path: "/api/v1/me", summary: "The caller's account", tag: "auth", auth: true, query: &[], body: None, ok: (200, any_object) },
     Operation { method: "get", path: "/api/v1/enterprises", summary: "Enterprises in the caller's jurisdiction", tag: "enterprises", auth: true, query: PAGE_ONLY, body: None, ok: (200, || page(enterprise())) },
     Operation { method: "post", path: "/api/v1/enterprises", summary: "Register an enterprise (credit code checked)", tag: "enterprises", auth: true, query: &[], body: Some(enterprise_input), ok: (201, enterprise) },
+    Operation { method: "get", path: "/api/v1/search", summary: "Search enterprises, providers, needs, letters and departments the caller sees: by name (simplified or traditional), code, pinyin, initials or region; best first", tag: "search", auth: true, query: SEARCH_QUERY, body: None, ok: (200, || json!({"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": search_hit()}}})) },
     Operation { method: "get", path: "/api/v1/providers", summary: "The registry searched by kind, place and text: providers and their capabilities, paged", tag: "registry", auth: true, query: PROVIDER_FILTERS, body: None, ok: (200, || page(any_object())) },
     Operation { method: "post", path: "/api/v1/providers", summary: "Register a provider", tag: "registry", auth: true, query: &[], body: Some(provider_input), ok: (201, any_object) },
     Operation { method: "get", path: "/api/v1/providers/{id}", summary: "A provider with its capabilities", tag: "registry", auth: true, query: &[], body: None, ok: (200, any_object) },

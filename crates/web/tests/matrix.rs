@@ -101,6 +101,8 @@ enum Act {
     Plain { path: &'static str, body: Option<fn(u32) -> Value> },
     /// A list, asked whether it holds the object.
     Lists { path: &'static str, holds: Holds },
+    /// A search, asked whether it finds the object of `kind` and `id`.
+    Search { q: &'static str, kind: &'static str, id: i64 },
     Login,
     Logout,
     CreateCase,
@@ -217,6 +219,9 @@ fn matrix() -> Vec<Row> {
         row("post", "/api/v1/needs/{id}/escalate", "escalate the province's need (督办)", ProvinceNeed { action: "escalate", body: |_| json!({"reason": "矩阵"}) }, DECIDES_NEED),
         row("post", "/api/v1/needs/{id}/what-if", "what if the province's need resolved later", WhatIf, SEES_CASE),
         row("post", "/api/v1/escalations/run", "run the escalation pass", plain("/api/v1/escalations/run"), ADMIN_ONLY),
+        row("get", "/api/v1/search", "search: enterprise 1 by its name in traditional characters", Search { q: "健康動力", kind: "enterprise", id: 1 }, SEES_ENTERPRISE),
+        row("get", "/api/v1/search", "search: enterprise 1 by its credit code", Search { q: "91141021MA0KQ20203", kind: "enterprise", id: 1 }, SEES_ENTERPRISE),
+        row("get", "/api/v1/search", "search: provider 1 by its pinyin", Search { q: "wanrong", kind: "provider", id: 1 }, SEES_PROVIDER_1),
         row("get", "/api/v1/letters", "list letters: letter 1", Lists { path: "/api/v1/letters", holds: Holds::Letter1 }, SEES_LETTER),
         row("get", "/api/v1/letters/{id}", "letter 1 (sent to 广东省)", plain("/api/v1/letters/1"), SEES_LETTER),
         row("post", "/api/v1/letters/{id}/send", "send the province's draft letter", Letter { sent: false }, SENDS_LETTER),
@@ -246,6 +251,7 @@ fn matrix() -> Vec<Row> {
         row("post", "/notifications/read-all", "mark all one's notifications read", Page(PageAct::Form { path: "/notifications/read-all", fields: |_| vec![] }), ALL),
         row("post", "/notifications/{id}/read", "mark a notification of 山西省 read", Page(PageAct::ReadProvinceNotification), ONLY_SHANXI),
         row("get", "/notifications/stream", "one's unread count as server-sent events", Page(PageAct::Stream("/notifications/stream")), ALL),
+        row("get", "/search", "the search page (万荣)", Page(PageAct::Get("/search?q=%E4%B8%87%E8%8D%A3")), ALL),
         row("get", "/needs/{id}", "the sterilisation need's page", Page(PageAct::Get("/needs/7")), SEES_NEED),
         row("get", "/needs/{id}/letters/{letter}", "letter 1, printable", Page(PageAct::Get("/needs/1/letters/1")), SEES_LETTER),
         row("post", "/needs/{id}/{action}", "screen the registry (page)", Page(PageAct::NeedAction("source")), PROPOSES),
@@ -470,6 +476,15 @@ impl World {
                 let held = body["items"].as_array().unwrap().iter().any(|item| item["id"] == id);
                 return Ok(if held { Y } else { N });
             }
+            Act::Search { q, kind, id } => {
+                let path = format!("/api/v1/search?q={}&kind={kind}&limit=100", urlencode(q));
+                let (status, body) = self.api(Method::GET, &path, &token, None).await;
+                if status != 200 {
+                    return Err(format!("{status} {body}"));
+                }
+                let held = body["items"].as_array().unwrap().iter().any(|item| item["kind"] == kind && item["id"] == id);
+                return Ok(if held { Y } else { N });
+            }
             Act::UploadReturns => {
                 let csv = format!("day,product,capacity_per_day,output,stock\n2020-02-22,矩阵产品{n},1,1,1\n");
                 let request = self.client.post(format!("{}/api/v1/cases/1/returns/upload", self.base)).bearer_auth(&token).header("content-type", "text/csv");
@@ -673,4 +688,9 @@ bangfu_store::backend_tests! {
         assert!(failures.is_empty(), "{} of {} cells differ:\n{}", failures.len(), rows.len() * ACTORS.len(), failures.join("\n"));
         assert_eq!(world.app.verify_audit().await.unwrap().broken, None);
     }
+}
+
+/// Percent-encodes a query parameter's value.
+fn urlencode(text: &str) -> String {
+    text.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }

@@ -50,6 +50,9 @@ pub fn run(args: Args) -> CliResult {
         // The registry index, loaded before the first request needs it.
         let indexed = app.warm_registry().await.map_err(app_error)?;
         eprintln!("registry index: {indexed} capabilities");
+        // The search index likewise.
+        let searchable = app.warm_search().await.map_err(app_error)?;
+        eprintln!("search index: {searchable} documents");
         let (listener, local) = bangfu_web::bind(&args.addr)
             .await
             .map_err(|e| CliError(format!("cannot listen on {}: {e} — choose another --addr", args.addr)))?;

@@ -25,6 +25,7 @@ mod needs;
 mod notifications;
 mod pager;
 mod registry;
+mod search;
 mod session;
 mod ui;
 mod what_if;
@@ -66,6 +67,7 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/needs/bulk" => post(needs::bulk),
     "/needs/views" => post(needs::save_view),
     "/needs/views/{id}/delete" => post(needs::delete_view),
+    "/search" => get(search::show),
     "/needs/{id}" => get(need::show),
     "/needs/{id}/letters/{letter}" => get(need::letter),
     "/needs/{id}/{action}" => post(need::act),

@@ -1,0 +1,290 @@
+//! Search across enterprises, providers, needs, letters and departments (issue 13): the index of
+//! `bangfu_core::search_index`, one per server, kept current the way the registry index is
+//! (`registry_cache.rs`) — by the database's version.
+//!
+//! The version is the sequence number of the last audit event, which every change appends in its
+//! own transaction on whichever server. Before answering, a server reads it (one indexed
+//! statement); if it holds an older one, it reads the events after it and refreshes what they
+//! name: an enterprise, a provider, the providers an import added, or every need and letter of a
+//! case (an event about a need, its letters, its candidates or the case's team carries the case).
+//! Writes are serialised database-wide, so the events after the version held are all the
+//! changes since. Many changes at once (more than [`REFRESH_LIMIT`] events) reload everything.
+//!
+//! Who sees what is decided by `access::search_reader` and applied inside the index's scan.
+
+use crate::{Actor, App, AppResult, access, error::bad};
+use bangfu_core::model::{NeedKind, NeedStatus, Tier};
+use bangfu_core::region::{RegionCode, RegionTree};
+use bangfu_core::search_index::{Audience, NeedAudience, SearchDoc, SearchHit, SearchIndex, SearchKind, SearchQuery};
+use bangfu_store::search::SearchNeeds;
+use bangfu_store::{DepartmentRow, EnterpriseRow, ProviderRow};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::RwLock;
+
+/// Events read per refresh; more than this since the version held reloads the whole index.
+pub const REFRESH_LIMIT: i64 = 5_000;
+/// Results per answer: the default and the most.
+pub const DEFAULT_LIMIT: usize = 20;
+pub const MAX_LIMIT: usize = 100;
+/// Characters of a query.
+pub const MAX_QUERY_CHARS: usize = 100;
+
+#[derive(Debug, Default)]
+struct SearchState {
+    index: SearchIndex,
+    /// The database version the index reflects; none before the first load.
+    held: Option<i64>,
+    /// The largest provider id held (an import's new providers come after it).
+    last_provider: i64,
+}
+
+/// One server's search index (shared by the clones of its [`App`]).
+#[derive(Debug, Default)]
+pub(crate) struct SearchCache {
+    state: RwLock<SearchState>,
+    /// One refresh at a time: the others wait for it rather than read the same rows.
+    sync: tokio::sync::Mutex<()>,
+}
+
+impl App {
+    /// The documents `actor` sees that match `text`, best first: at most `limit` (default 20,
+    /// at most 100), of one `kind` or of all.
+    pub async fn search(&self, actor: &Actor, text: &str, kind: Option<&str>, limit: Option<usize>) -> AppResult<Vec<SearchHit>> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(bad("q: give the text to search for (a name, a code, pinyin such as wanrong, or initials such as wr)"));
+        }
+        if text.chars().count() > MAX_QUERY_CHARS || text.chars().any(char::is_control) {
+            return Err(bad(format!("q: at most {MAX_QUERY_CHARS} characters and no control characters")));
+        }
+        let kinds: Vec<SearchKind> = match kind.map(str::trim).filter(|k| !k.is_empty()) {
+            None => SearchKind::ALL.to_vec(),
+            Some(k) => vec![SearchKind::parse(k).ok_or_else(|| {
+                bad(format!("kind: {k} is not one of {}", SearchKind::ALL.map(SearchKind::as_str).join(", ")))
+            })?],
+        };
+        let limit = limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(bad(format!("limit: {limit} is not between 1 and {MAX_LIMIT}")));
+        }
+        let reader = access::search_reader(self.tree, actor);
+        self.refresh_search().await?;
+        let state = self.search.state.read().unwrap_or_else(|e| e.into_inner());
+        Ok(state.index.search(self.tree, &reader, &SearchQuery { text, kinds: &kinds, limit }))
+    }
+
+    /// Loads the search index now (a server does at start, so that its first search does not).
+    pub async fn warm_search(&self) -> AppResult<usize> {
+        self.refresh_search().await?;
+        Ok(self.search.state.read().unwrap_or_else(|e| e.into_inner()).index.len())
+    }
+
+    /// Brings the index up to the database's version.
+    async fn refresh_search(&self) -> AppResult<()> {
+        let version = self.store.last_event_seq().await?;
+        let held = |app: &App| app.search.state.read().unwrap_or_else(|e| e.into_inner()).held;
+        if held(self).is_some_and(|h| h >= version) {
+            return Ok(());
+        }
+        let _one_at_a_time = self.search.sync.lock().await;
+        let Some(from) = held(self) else {
+            return self.load_search(version).await;
+        };
+        if from >= version {
+            return Ok(());
+        }
+        let changes = self.store.search_changes_after(from, REFRESH_LIMIT + 1).await?;
+        if changes.len() as i64 > REFRESH_LIMIT {
+            return self.load_search(version).await;
+        }
+        let mut enterprises = BTreeSet::new();
+        let mut providers = BTreeSet::new();
+        let mut cases = BTreeSet::new();
+        let mut imported = false;
+        for c in &changes {
+            let (what, id) = c.entity.split_once(':').map_or((c.entity.as_str(), None), |(w, id)| (w, id.parse::<i64>().ok()));
+            match (what, id) {
+                ("enterprise", Some(id)) => {
+                    enterprises.insert(id);
+                }
+                ("provider", Some(id)) => {
+                    providers.insert(id);
+                }
+                ("registry", _) => imported = true,
+                ("letter", Some(id)) => {
+                    if let Some(case) = self.store.case_of_letter(id).await? {
+                        cases.insert(case);
+                    }
+                }
+                _ => {}
+            }
+            if let Some(case) = c.case_id {
+                cases.insert(case);
+            }
+        }
+        let mut docs = Vec::new();
+        // An enterprise's document links to its case: a case opened refreshes it too.
+        for case in &cases {
+            if let Some(c) = self.store.case(*case).await? {
+                enterprises.insert(c.enterprise_id);
+            }
+        }
+        for id in enterprises {
+            if let Some(e) = self.store.enterprise(id).await? {
+                let case = self.store.case_of_enterprise(id).await?.map(|c| c.id);
+                docs.push(enterprise_doc(self.tree, &e, case));
+            }
+        }
+        let mut new_providers = Vec::new();
+        for id in providers {
+            new_providers.extend(self.store.provider(id).await?);
+        }
+        if imported {
+            let after = self.search.state.read().unwrap_or_else(|e| e.into_inner()).last_provider;
+            new_providers.extend(self.store.providers_after(after).await?);
+        }
+        let last_provider = new_providers.iter().map(|p| p.id).max().unwrap_or(0);
+        docs.extend(new_providers.iter().map(|p| provider_doc(self.tree, p)));
+        for case in cases {
+            docs.extend(need_docs(self.tree, &self.store.search_needs(Some(case)).await?));
+        }
+        let seen = changes.last().map_or(version, |c| c.seq.max(version));
+        let mut state = self.search.state.write().unwrap_or_else(|e| e.into_inner());
+        for doc in &docs {
+            state.index.upsert(self.tree, doc);
+        }
+        state.last_provider = state.last_provider.max(last_provider);
+        state.held = Some(seen.max(from));
+        Ok(())
+    }
+
+    /// Reads everything into a new index at `version`.
+    async fn load_search(&self, version: i64) -> AppResult<()> {
+        let mut docs: Vec<SearchDoc> = Vec::new();
+        let mut case_of: HashMap<i64, i64> = HashMap::new();
+        for c in self.store.cases().await? {
+            case_of.entry(c.enterprise_id).or_insert(c.id);
+        }
+        docs.extend(self.store.enterprises().await?.iter().map(|e| enterprise_doc(self.tree, e, case_of.get(&e.id).copied())));
+        let providers = self.store.providers().await?;
+        let last_provider = providers.iter().map(|p| p.id).max().unwrap_or(0);
+        docs.extend(providers.iter().map(|p| provider_doc(self.tree, p)));
+        docs.extend(self.store.departments().await?.iter().filter_map(|d| department_doc(self.tree, d)));
+        docs.extend(need_docs(self.tree, &self.store.search_needs(None).await?));
+        let mut index = SearchIndex::new();
+        for doc in &docs {
+            index.upsert(self.tree, doc);
+        }
+        let mut state = self.search.state.write().unwrap_or_else(|e| e.into_inner());
+        *state = SearchState { index, held: Some(version), last_provider };
+        Ok(())
+    }
+}
+
+fn code(text: &str) -> u32 {
+    text.parse().unwrap_or(0)
+}
+
+fn place(tree: &RegionTree, region: &str) -> String {
+    tree.full_name(RegionCode::new_unchecked(code(region)))
+}
+
+fn enterprise_doc(tree: &RegionTree, e: &EnterpriseRow, case_id: Option<i64>) -> SearchDoc {
+    SearchDoc {
+        kind: SearchKind::Enterprise,
+        id: e.id,
+        title: e.name.clone(),
+        codes: vec![e.credit_code.clone()],
+        region: code(&e.region),
+        snippet: format!("{} · {}", e.credit_code, place(tree, &e.region)),
+        parent: case_id.unwrap_or(0),
+        audience: Audience::Enterprise,
+    }
+}
+
+fn provider_doc(tree: &RegionTree, p: &ProviderRow) -> SearchDoc {
+    SearchDoc {
+        kind: SearchKind::Provider,
+        id: p.id,
+        title: p.name.clone(),
+        codes: vec![p.key.clone()],
+        region: code(&p.region),
+        snippet: place(tree, &p.region),
+        parent: 0,
+        audience: Audience::Provider,
+    }
+}
+
+fn department_doc(tree: &RegionTree, d: &DepartmentRow) -> Option<SearchDoc> {
+    let tier = Tier::parse(&d.tier).map(|t| t.label().zh).unwrap_or_default();
+    Some(SearchDoc {
+        kind: SearchKind::Department,
+        id: i64::from(code(&d.region_code)),
+        title: d.name.clone(),
+        codes: vec![d.region_code.clone()],
+        region: code(&d.region_code),
+        snippet: format!("{tier} · {}", place(tree, &d.region_code)),
+        parent: 0,
+        audience: Audience::Department,
+    })
+}
+
+/// The documents of needs and their letters, each need with who sees it by name.
+fn need_docs(tree: &RegionTree, rows: &SearchNeeds) -> Vec<SearchDoc> {
+    let mut teams: HashMap<i64, Vec<u32>> = HashMap::new();
+    for t in &rows.teams {
+        teams.entry(t.owner_id).or_default().push(code(&t.value));
+    }
+    let mut named: HashMap<i64, Vec<u32>> = HashMap::new();
+    for b in &rows.broadcasts {
+        named.entry(b.owner_id).or_default().push(code(&b.value));
+    }
+    for l in rows.letters.iter().filter(|l| l.status != "draft") {
+        named.entry(l.need_id).or_default().extend(crate::letters::recipients_of(l).iter().map(|r| code(&r.region)));
+    }
+    let mut candidates: HashMap<i64, Vec<i64>> = HashMap::new();
+    for c in &rows.candidates {
+        candidates.entry(c.owner_id).or_default().push(c.value.parse().unwrap_or(0));
+    }
+    let mut docs = Vec::new();
+    let mut audiences: HashMap<i64, (u32, NeedAudience)> = HashMap::new();
+    for n in &rows.needs {
+        let mut departments: Vec<u32> = teams.get(&n.case_id).cloned().unwrap_or_default();
+        departments.extend(named.get(&n.id).cloned().unwrap_or_default());
+        departments.sort_unstable();
+        departments.dedup();
+        let audience = NeedAudience {
+            enterprise_id: n.enterprise_id,
+            owner: code(&n.owner),
+            departments,
+            providers: candidates.get(&n.id).cloned().unwrap_or_default(),
+        };
+        let kind = NeedKind::parse(&n.kind).map(|k| k.label().zh).unwrap_or(n.kind.as_str());
+        let status = NeedStatus::parse(&n.status).map(|s| s.label().zh).unwrap_or(n.status.as_str());
+        docs.push(SearchDoc {
+            kind: SearchKind::Need,
+            id: n.id,
+            title: n.title.clone(),
+            codes: Vec::new(),
+            region: code(&n.case_region),
+            snippet: format!("{kind} · {status} · {}", place(tree, &n.case_region)),
+            parent: n.case_id,
+            audience: Audience::Need(audience.clone()),
+        });
+        audiences.insert(n.id, (code(&n.case_region), audience));
+    }
+    for l in &rows.letters {
+        let Some((region, audience)) = audiences.get(&l.need_id) else { continue };
+        docs.push(SearchDoc {
+            kind: SearchKind::Letter,
+            id: l.id,
+            title: l.subject.clone(),
+            codes: vec![l.number.clone()],
+            region: *region,
+            snippet: format!("{} · {}", l.number, l.status),
+            parent: l.need_id,
+            audience: Audience::Need(audience.clone()),
+        });
+    }
+    docs
+}

@@ -1,0 +1,1075 @@
+//! The search index (issue 13): enterprises, providers, needs, letters and departments found by
+//! a few characters of their name or code, in simplified or traditional characters (萬榮 finds
+//! 万荣), in pinyin from the start of a syllable (`wanrong`, `linfen`) or by pinyin initials
+//! (`wr`), or by the name of the region they are in (臨汾); ranked, and never showing what the
+//! reader may not see.
+//!
+//! **Text.** Every title is folded one character at a time (`hanzi::fold_char`, ASCII lower
+//! case), so that any part of a name folds to a part of its folded form; its pinyin is one
+//! syllable per Chinese character (the `pinyin` crate's most common reading), a run of ASCII
+//! letters and digits counting as one syllable. Postings, per kind, are kept for the title's
+//! characters and pairs of characters, its first one and two characters, the pairs of its codes
+//! (credit code, provider key, letter number), the first two and four letters of the pinyin from
+//! each syllable, and the initials' letters and pairs. A query is folded the same way; its
+//! candidates come from the rarest posting of its longest word and are checked against the
+//! stored text, so a posting only narrows, it never decides.
+//!
+//! **Ranking.** Tiers, best first: the title or a code equal to the word (100), the title starting
+//! with it (90), containing it (80), a code containing it (70), the pinyin from a syllable (60),
+//! the initials (50), the document lying in a region of that name (30). Within a tier, by kind
+//! (enterprise, provider, need, letter, department), then by id. The other words of a query
+//! narrow: each must be in the title, a code, the pinyin, the initials or the region's name.
+//!
+//! **Who sees what, inside the scan.** Each posting keeps its documents in segments, one per
+//! region (the enterprise's, or the case's for a need and its letters), each in id order. A
+//! reader who sees by jurisdiction scans only the segments of its regions, merged by id, plus
+//! the few documents it sees otherwise (a need owned, broadcast to or written to its department,
+//! a case its department is stationed at, an enterprise user's own case, a provider user's
+//! candidacies), each checked by [`Reader::sees`]. Nothing the reader may not see is counted,
+//! ranked or read, so neither the answer nor the work done for it depends on it, beyond the
+//! binary search that skips its segments. Each tier stops once the answer is full.
+
+use crate::hanzi::fold_char;
+use crate::region::{RegionCode, RegionTree, name_stem};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::cmp::Reverse;
+
+/// The kinds of document, in the order their results are grouped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SearchKind {
+    Enterprise,
+    Provider,
+    Need,
+    Letter,
+    Department,
+}
+
+impl SearchKind {
+    pub const ALL: [SearchKind; 5] = [SearchKind::Enterprise, SearchKind::Provider, SearchKind::Need, SearchKind::Letter, SearchKind::Department];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SearchKind::Enterprise => "enterprise",
+            SearchKind::Provider => "provider",
+            SearchKind::Need => "need",
+            SearchKind::Letter => "letter",
+            SearchKind::Department => "department",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SearchKind> {
+        SearchKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Who may see a need (and its letters), as the reading rules of `app::access` state it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NeedAudience {
+    /// The enterprise whose case it is.
+    pub enterprise_id: i64,
+    /// The department that owns it.
+    pub owner: u32,
+    /// Departments that see it by name: stationed at its case, broadcast to, addressed by a sent letter.
+    pub departments: Vec<u32>,
+    /// Providers that are its candidates.
+    pub providers: Vec<i64>,
+}
+
+/// Who may see a document besides the rule of its kind.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Audience {
+    /// An enterprise: the readers of its region, and its own users.
+    Enterprise,
+    /// A provider: every officer and viewer, and its own users.
+    Provider,
+    /// A need, or a letter about it.
+    Need(NeedAudience),
+    /// A department: everyone.
+    Department,
+}
+
+/// A document as the application hands it in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchDoc {
+    pub kind: SearchKind,
+    pub id: i64,
+    pub title: String,
+    /// Codes found by their characters: a credit code, a provider key, a letter number.
+    pub codes: Vec<String>,
+    /// The region it lies in (the case's region for a need and its letters).
+    pub region: u32,
+    /// A line shown under the title.
+    pub snippet: String,
+    /// The object a result links through: an enterprise's case, a letter's need (0: none).
+    pub parent: i64,
+    pub audience: Audience,
+}
+
+/// A reader, as data: what `app::access` lets it see.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reader {
+    /// Everything (an administrator).
+    All,
+    /// An officer or viewer: its department and that department's jurisdiction (runs of codes).
+    Department { department: u32, runs: Vec<(u32, u32)> },
+    /// An enterprise user.
+    Enterprise(i64),
+    /// A provider user.
+    Provider(i64),
+    /// Nothing.
+    Nobody,
+}
+
+impl Reader {
+    fn holds(&self, region: u32) -> bool {
+        match self {
+            Reader::All => true,
+            Reader::Department { runs, .. } => in_runs(runs, region),
+            _ => false,
+        }
+    }
+
+    /// Whether the reader sees `doc`: the rule of `app::access` for its kind.
+    pub fn sees(&self, kind: SearchKind, id: i64, region: u32, audience: &Audience) -> bool {
+        match (self, audience) {
+            (Reader::All, _) => true,
+            (Reader::Nobody, _) => false,
+            (_, Audience::Department) => true,
+            (Reader::Department { .. }, Audience::Provider) => true,
+            (Reader::Provider(p), Audience::Provider) => *p == id,
+            (Reader::Enterprise(_), Audience::Provider) => false,
+            (Reader::Department { .. }, Audience::Enterprise) => self.holds(region),
+            (Reader::Enterprise(e), Audience::Enterprise) => *e == id,
+            (Reader::Provider(_), Audience::Enterprise) => false,
+            (Reader::Department { department, runs }, Audience::Need(n)) => {
+                in_runs(runs, region) || in_runs(runs, n.owner) || n.departments.contains(department)
+            }
+            (Reader::Enterprise(e), Audience::Need(n)) => n.enterprise_id == *e,
+            (Reader::Provider(p), Audience::Need(n)) => kind == SearchKind::Need && n.providers.contains(p),
+        }
+    }
+}
+
+fn in_runs(runs: &[(u32, u32)], code: u32) -> bool {
+    let i = runs.partition_point(|(_, last)| *last < code);
+    runs.get(i).is_some_and(|(first, _)| *first <= code)
+}
+
+/// One result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchHit {
+    pub kind: SearchKind,
+    pub id: i64,
+    pub title: String,
+    pub region: u32,
+    pub snippet: String,
+    pub parent: i64,
+    pub score: u32,
+}
+
+/// What a query asks.
+#[derive(Clone, Debug)]
+pub struct SearchQuery<'a> {
+    pub text: &'a str,
+    pub kinds: &'a [SearchKind],
+    pub limit: usize,
+}
+
+// ---------------------------------------------------------------- text
+
+/// The folded form of a text: each character's simplified form, ASCII in lower case.
+pub fn fold(text: &str) -> String {
+    text.chars().map(|c| fold_char(c).to_ascii_lowercase()).collect()
+}
+
+fn is_han(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF)
+}
+
+/// The pinyin syllables of a folded title: one per Chinese character that has a reading, one per
+/// run of ASCII letters and digits.
+fn syllables(folded: &str) -> Vec<String> {
+    use pinyin::ToPinyin;
+    let mut out = Vec::new();
+    let mut run = String::new();
+    for c in folded.chars() {
+        if c.is_ascii_alphanumeric() {
+            run.push(c);
+            continue;
+        }
+        if !run.is_empty() {
+            out.push(std::mem::take(&mut run));
+        }
+        if is_han(c) {
+            if let Some(p) = c.to_pinyin() {
+                out.push(p.plain().to_string());
+            }
+        }
+    }
+    if !run.is_empty() {
+        out.push(run);
+    }
+    out
+}
+
+/// Keys of the postings: a tag and up to four characters, packed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Key(u8, [char; 4]);
+
+const TITLE1: u8 = 1;
+const TITLE2: u8 = 2;
+const PREFIX1: u8 = 3;
+const PREFIX2: u8 = 4;
+const CODE2: u8 = 5;
+const PINYIN2: u8 = 6;
+const PINYIN4: u8 = 7;
+const INITIAL1: u8 = 8;
+const INITIAL2: u8 = 9;
+const EVERY: u8 = 10;
+
+fn key(tag: u8, chars: &[char]) -> Key {
+    let mut k = ['\0'; 4];
+    for (slot, c) in k.iter_mut().zip(chars) {
+        *slot = *c;
+    }
+    Key(tag, k)
+}
+
+/// What is kept of a document to check a candidate and to answer.
+#[derive(Clone, Debug)]
+struct Stored {
+    title: Box<str>,
+    folded: Box<str>,
+    /// Codes folded, separated by '\n'.
+    codes: Box<str>,
+    /// Syllables separated by ' '.
+    pinyin: Box<str>,
+    initials: Box<str>,
+    region: u32,
+    snippet: Box<str>,
+    parent: i64,
+    audience: Audience,
+}
+
+impl Stored {
+    fn of(doc: &SearchDoc) -> Stored {
+        let folded = fold(&doc.title);
+        let syllables = syllables(&folded);
+        let initials: String = syllables.iter().filter_map(|s| s.chars().next()).collect();
+        Stored {
+            title: doc.title.as_str().into(),
+            codes: doc.codes.iter().map(|c| fold(c)).collect::<Vec<_>>().join("\n").into(),
+            pinyin: syllables.join(" ").into(),
+            initials: initials.into(),
+            folded: folded.into(),
+            region: doc.region,
+            snippet: doc.snippet.as_str().into(),
+            parent: doc.parent,
+            audience: doc.audience.clone(),
+        }
+    }
+
+    fn keys(&self) -> Vec<Key> {
+        let mut keys = vec![key(EVERY, &[])];
+        let title: Vec<char> = self.folded.chars().collect();
+        for (i, c) in title.iter().enumerate() {
+            keys.push(key(TITLE1, &[*c]));
+            if let Some(next) = title.get(i + 1) {
+                keys.push(key(TITLE2, &[*c, *next]));
+            }
+        }
+        if let Some(first) = title.first() {
+            keys.push(key(PREFIX1, &[*first]));
+        }
+        if title.len() >= 2 {
+            keys.push(key(PREFIX2, &title[..2]));
+        }
+        for code in self.codes.split('\n') {
+            let chars: Vec<char> = code.chars().collect();
+            for pair in chars.windows(2) {
+                keys.push(key(CODE2, pair));
+            }
+        }
+        let letters: Vec<char> = self.pinyin.chars().filter(|c| *c != ' ').collect();
+        for start in syllable_starts(&self.pinyin) {
+            if letters.len() >= start + 2 {
+                keys.push(key(PINYIN2, &letters[start..start + 2]));
+            }
+            if letters.len() >= start + 4 {
+                keys.push(key(PINYIN4, &letters[start..start + 4]));
+            }
+        }
+        let initials: Vec<char> = self.initials.chars().collect();
+        for (i, c) in initials.iter().enumerate() {
+            keys.push(key(INITIAL1, &[*c]));
+            if let Some(next) = initials.get(i + 1) {
+                keys.push(key(INITIAL2, &[*c, *next]));
+            }
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+}
+
+/// Where each syllable starts in the pinyin's letters (spaces left out).
+fn syllable_starts(pinyin: &str) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut at = 0;
+    for s in pinyin.split(' ').filter(|s| !s.is_empty()) {
+        starts.push(at);
+        at += s.len();
+    }
+    starts
+}
+
+/// Whether the pinyin, from the start of one of its syllables, begins with `word`.
+fn pinyin_matches(pinyin: &str, word: &str) -> bool {
+    let letters: String = pinyin.chars().filter(|c| *c != ' ').collect();
+    syllable_starts(pinyin).into_iter().any(|s| letters[s..].starts_with(word))
+}
+
+// ---------------------------------------------------------------- postings
+
+/// A posting: documents (ids) in segments, one per region, each in id order.
+#[derive(Clone, Debug, Default)]
+struct Posting {
+    ids: Vec<u32>,
+    /// (region, start in `ids`), by region.
+    segments: Vec<(u32, u32)>,
+}
+
+impl Posting {
+    fn segment(&self, i: usize) -> &[u32] {
+        let start = self.segments[i].1 as usize;
+        let end = self.segments.get(i + 1).map_or(self.ids.len(), |s| s.1 as usize);
+        &self.ids[start..end]
+    }
+
+    fn insert(&mut self, region: u32, id: u32) {
+        let i = self.segments.partition_point(|(r, _)| *r < region);
+        if self.segments.get(i).is_none_or(|(r, _)| *r != region) {
+            let start = self.segments.get(i).map_or(self.ids.len() as u32, |s| s.1);
+            self.segments.insert(i, (region, start));
+        }
+        let start = self.segments[i].1 as usize;
+        let end = self.segments.get(i + 1).map_or(self.ids.len(), |s| s.1 as usize);
+        let at = start + self.ids[start..end].partition_point(|x| *x < id);
+        if self.ids.get(at) == Some(&id) && at < end {
+            return;
+        }
+        self.ids.insert(at, id);
+        for s in &mut self.segments[i + 1..] {
+            s.1 += 1;
+        }
+    }
+
+    fn remove(&mut self, region: u32, id: u32) {
+        let i = self.segments.partition_point(|(r, _)| *r < region);
+        if self.segments.get(i).is_none_or(|(r, _)| *r != region) {
+            return;
+        }
+        let start = self.segments[i].1 as usize;
+        let end = self.segments.get(i + 1).map_or(self.ids.len(), |s| s.1 as usize);
+        let Ok(offset) = self.ids[start..end].binary_search(&id) else { return };
+        self.ids.remove(start + offset);
+        for s in &mut self.segments[i + 1..] {
+            s.1 -= 1;
+        }
+        if end - start == 1 {
+            self.segments.remove(i);
+        }
+    }
+
+    /// The segments of the regions in `runs` (all of them for `None`).
+    fn segments_in(&self, runs: Option<&[(u32, u32)]>) -> Vec<&[u32]> {
+        match runs {
+            None => (0..self.segments.len()).map(|i| self.segment(i)).collect(),
+            Some(runs) => {
+                let mut out = Vec::new();
+                for (first, last) in runs {
+                    let from = self.segments.partition_point(|(r, _)| r < first);
+                    let to = self.segments.partition_point(|(r, _)| r <= last);
+                    out.extend((from..to).map(|i| self.segment(i)));
+                }
+                out
+            }
+        }
+    }
+
+    /// How many ids the segments of `runs` hold.
+    fn len_in(&self, runs: Option<&[(u32, u32)]>) -> usize {
+        self.segments_in(runs).iter().map(|s| s.len()).sum()
+    }
+}
+
+/// The ids of several segments in increasing order.
+struct Merged<'a> {
+    heap: BinaryHeap<Reverse<(u32, usize, usize)>>,
+    segments: Vec<&'a [u32]>,
+}
+
+impl<'a> Merged<'a> {
+    fn new(segments: Vec<&'a [u32]>) -> Merged<'a> {
+        let heap = segments.iter().enumerate().filter(|(_, s)| !s.is_empty()).map(|(i, s)| Reverse((s[0], i, 0))).collect();
+        Merged { heap, segments }
+    }
+}
+
+impl Iterator for Merged<'_> {
+    type Item = u32;
+    fn next(&mut self) -> Option<u32> {
+        let Reverse((id, seg, at)) = self.heap.pop()?;
+        if let Some(next) = self.segments[seg].get(at + 1) {
+            self.heap.push(Reverse((*next, seg, at + 1)));
+        }
+        Some(id)
+    }
+}
+
+/// The documents of one kind.
+#[derive(Clone, Debug, Default)]
+struct KindIndex {
+    docs: Vec<Option<Box<Stored>>>,
+    postings: HashMap<Key, Posting>,
+    /// Documents by their folded title and by each folded code.
+    exact: HashMap<Box<str>, Vec<u32>>,
+    /// Documents some department sees by name (stationed, broadcast, letter), by department.
+    by_department: HashMap<u32, Vec<u32>>,
+    /// Documents whose owner lies outside their region's chain, by owner.
+    by_owner: BTreeMap<u32, Vec<u32>>,
+    /// Needs (and letters) by enterprise and by candidate provider.
+    by_enterprise: HashMap<i64, Vec<u32>>,
+    by_provider: HashMap<i64, Vec<u32>>,
+    len: usize,
+}
+
+/// Whether a kind's postings are split by region (those seen by jurisdiction).
+fn partitioned(kind: SearchKind) -> bool {
+    matches!(kind, SearchKind::Enterprise | SearchKind::Need | SearchKind::Letter)
+}
+
+fn push_unique(list: &mut Vec<u32>, id: u32) {
+    if let Err(at) = list.binary_search(&id) {
+        list.insert(at, id);
+    }
+}
+
+fn remove_from(list: &mut Vec<u32>, id: u32) {
+    if let Ok(at) = list.binary_search(&id) {
+        list.remove(at);
+    }
+}
+
+impl KindIndex {
+    fn segment_region(kind: SearchKind, region: u32) -> u32 {
+        if partitioned(kind) { region } else { 0 }
+    }
+
+    fn add(&mut self, kind: SearchKind, tree: &RegionTree, id: u32, stored: Stored) {
+        let region = Self::segment_region(kind, stored.region);
+        for k in stored.keys() {
+            self.postings.entry(k).or_default().insert(region, id);
+        }
+        self.exact.entry(stored.folded.clone()).or_default().push(id);
+        for code in stored.codes.split('\n').filter(|c| !c.is_empty()) {
+            self.exact.entry(code.into()).or_default().push(id);
+        }
+        if let Audience::Need(n) = &stored.audience {
+            for d in &n.departments {
+                push_unique(self.by_department.entry(*d).or_default(), id);
+            }
+            if !tree.jurisdiction_contains(RegionCode::new_unchecked(n.owner), RegionCode::new_unchecked(stored.region)) {
+                push_unique(self.by_owner.entry(n.owner).or_default(), id);
+            }
+            push_unique(self.by_enterprise.entry(n.enterprise_id).or_default(), id);
+            for p in &n.providers {
+                push_unique(self.by_provider.entry(*p).or_default(), id);
+            }
+        }
+        let slot = id as usize;
+        if self.docs.len() <= slot {
+            self.docs.resize(slot + 1, None);
+        }
+        self.docs[slot] = Some(Box::new(stored));
+        self.len += 1;
+    }
+
+    fn remove(&mut self, kind: SearchKind, id: u32) {
+        let Some(stored) = self.docs.get_mut(id as usize).and_then(Option::take) else { return };
+        self.len -= 1;
+        let region = Self::segment_region(kind, stored.region);
+        for k in stored.keys() {
+            if let Some(p) = self.postings.get_mut(&k) {
+                p.remove(region, id);
+                if p.ids.is_empty() {
+                    self.postings.remove(&k);
+                }
+            }
+        }
+        let mut exact_keys: Vec<Box<str>> = vec![stored.folded.clone()];
+        exact_keys.extend(stored.codes.split('\n').filter(|c| !c.is_empty()).map(Box::from));
+        for k in exact_keys {
+            if let Some(list) = self.exact.get_mut(&k) {
+                list.retain(|x| *x != id);
+                if list.is_empty() {
+                    self.exact.remove(&k);
+                }
+            }
+        }
+        if let Audience::Need(n) = &stored.audience {
+            for d in &n.departments {
+                if let Some(l) = self.by_department.get_mut(d) {
+                    remove_from(l, id);
+                }
+            }
+            if let Some(l) = self.by_owner.get_mut(&n.owner) {
+                remove_from(l, id);
+            }
+            if let Some(l) = self.by_enterprise.get_mut(&n.enterprise_id) {
+                remove_from(l, id);
+            }
+            for p in &n.providers {
+                if let Some(l) = self.by_provider.get_mut(p) {
+                    remove_from(l, id);
+                }
+            }
+        }
+    }
+
+    fn doc(&self, id: u32) -> Option<&Stored> {
+        self.docs.get(id as usize).and_then(|d| d.as_deref())
+    }
+}
+
+// ---------------------------------------------------------------- the index
+
+/// The whole index: one [`KindIndex`] per kind.
+#[derive(Clone, Debug, Default)]
+pub struct SearchIndex {
+    kinds: [KindIndex; 5],
+}
+
+/// Ids above this are not indexed (the store's ids are far below it).
+const MAX_ID: i64 = u32::MAX as i64 - 1;
+
+/// The tiers' scores.
+pub const SCORE_EXACT: u32 = 100;
+pub const SCORE_PREFIX: u32 = 90;
+pub const SCORE_TITLE: u32 = 80;
+pub const SCORE_CODE: u32 = 70;
+pub const SCORE_PINYIN: u32 = 60;
+pub const SCORE_INITIALS: u32 = 50;
+pub const SCORE_REGION: u32 = 30;
+
+/// Words of a query, folded, at most this many.
+pub const MAX_WORDS: usize = 8;
+
+impl SearchIndex {
+    pub fn new() -> SearchIndex {
+        SearchIndex::default()
+    }
+
+    /// Documents held.
+    pub fn len(&self) -> usize {
+        self.kinds.iter().map(|k| k.len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Adds `doc`, replacing the document of the same kind and id.
+    pub fn upsert(&mut self, tree: &RegionTree, doc: &SearchDoc) {
+        if !(0..=MAX_ID).contains(&doc.id) {
+            return;
+        }
+        let id = doc.id as u32;
+        let kind = &mut self.kinds[doc.kind.index()];
+        kind.remove(doc.kind, id);
+        kind.add(doc.kind, tree, id, Stored::of(doc));
+    }
+
+    /// Removes the document of `kind` and `id` (if held).
+    pub fn remove(&mut self, kind: SearchKind, id: i64) {
+        if (0..=MAX_ID).contains(&id) {
+            self.kinds[kind.index()].remove(kind, id as u32);
+        }
+    }
+
+    /// The best `query.limit` documents `reader` sees, best first.
+    pub fn search(&self, tree: &RegionTree, reader: &Reader, query: &SearchQuery) -> Vec<SearchHit> {
+        let mut words: Vec<String> = query.text.split_whitespace().map(fold).filter(|w| !w.is_empty()).collect();
+        words.truncate(MAX_WORDS);
+        if words.is_empty() || query.limit == 0 || *reader == Reader::Nobody {
+            return Vec::new();
+        }
+        // The longest word ranks; the others narrow.
+        let main_at = (0..words.len()).max_by_key(|i| (words[*i].chars().count(), Reverse(*i))).unwrap_or(0);
+        let main = words.remove(main_at);
+        let others: Vec<Word> = words.iter().map(|w| Word::new(tree, w)).collect();
+        let main = Word::new(tree, &main);
+        let mut search = Search { index: self, reader, main: &main, others: &others, limit: query.limit, hits: Vec::new(), taken: HashSet::new() };
+        let mut kinds: Vec<SearchKind> = query.kinds.to_vec();
+        kinds.sort();
+        kinds.dedup();
+        search.run(&kinds);
+        search.hits
+    }
+}
+
+/// A word of a query, folded, with what it may match.
+struct Word {
+    text: String,
+    chars: Vec<char>,
+    /// ASCII letters only: it may be pinyin or initials.
+    letters: bool,
+    /// Regions named by it (exactly or by the stem of their name), as runs of codes.
+    regions: Vec<(u32, u32)>,
+}
+
+impl Word {
+    fn new(tree: &RegionTree, text: &str) -> Word {
+        let chars: Vec<char> = text.chars().collect();
+        let letters = chars.iter().all(|c| c.is_ascii_lowercase());
+        let mut regions = Vec::new();
+        if chars.iter().any(|c| is_han(*c)) {
+            for r in tree.find_by_name(text) {
+                if fold(&r.name) == text || fold(name_stem(&r.name)) == text {
+                    regions.extend(tree.jurisdiction_runs(r.code).into_iter().map(|(a, b)| (a.as_u32(), b.as_u32())));
+                }
+            }
+            regions.sort_unstable();
+            regions.dedup();
+        }
+        Word { text: text.to_string(), chars, letters, regions }
+    }
+
+    /// The tier `doc` reaches for this word, if any.
+    fn tier(&self, doc: &Stored) -> Option<u32> {
+        let w = self.text.as_str();
+        if *doc.folded == *w || doc.codes.split('\n').any(|c| c == w) {
+            return Some(SCORE_EXACT);
+        }
+        if doc.folded.starts_with(w) {
+            return Some(SCORE_PREFIX);
+        }
+        if doc.folded.contains(w) {
+            return Some(SCORE_TITLE);
+        }
+        if doc.codes.contains(w) {
+            return Some(SCORE_CODE);
+        }
+        if self.letters && self.chars.len() >= 2 && pinyin_matches(&doc.pinyin, w) {
+            return Some(SCORE_PINYIN);
+        }
+        if self.letters && doc.initials.contains(w) {
+            return Some(SCORE_INITIALS);
+        }
+        if in_runs(&self.regions, doc.region) {
+            return Some(SCORE_REGION);
+        }
+        None
+    }
+
+    /// The posting keys whose documents may reach `tier`, the candidates of that tier.
+    fn keys(&self, tier: u32) -> Vec<Key> {
+        let c = &self.chars;
+        match tier {
+            SCORE_PREFIX => vec![if c.len() >= 2 { key(PREFIX2, &c[..2]) } else { key(PREFIX1, &c[..1]) }],
+            SCORE_TITLE if c.len() == 1 => vec![key(TITLE1, c)],
+            SCORE_TITLE => c.windows(2).map(|p| key(TITLE2, p)).collect(),
+            SCORE_CODE if c.len() >= 2 => c.windows(2).map(|p| key(CODE2, p)).collect(),
+            SCORE_PINYIN if self.letters && c.len() >= 4 => vec![key(PINYIN4, &c[..4])],
+            SCORE_PINYIN if self.letters && c.len() >= 2 => vec![key(PINYIN2, &c[..2])],
+            SCORE_INITIALS if self.letters && c.len() == 1 => vec![key(INITIAL1, c)],
+            SCORE_INITIALS if self.letters => c.windows(2).map(|p| key(INITIAL2, p)).collect(),
+            SCORE_REGION if !self.regions.is_empty() => vec![key(EVERY, &[])],
+            _ => Vec::new(),
+        }
+    }
+}
+
+const TIERS: [u32; 6] = [SCORE_PREFIX, SCORE_TITLE, SCORE_CODE, SCORE_PINYIN, SCORE_INITIALS, SCORE_REGION];
+
+struct Search<'a> {
+    index: &'a SearchIndex,
+    reader: &'a Reader,
+    main: &'a Word,
+    others: &'a [Word],
+    limit: usize,
+    hits: Vec<SearchHit>,
+    taken: HashSet<(SearchKind, u32)>,
+}
+
+impl Search<'_> {
+    fn full(&self) -> bool {
+        self.hits.len() >= self.limit
+    }
+
+    fn run(&mut self, kinds: &[SearchKind]) {
+        // Exact titles and codes first, from the exact map.
+        for kind in kinds {
+            let k = &self.index.kinds[kind.index()];
+            if let Some(ids) = k.exact.get(self.main.text.as_str()) {
+                let mut ids = ids.clone();
+                ids.sort_unstable();
+                for id in ids {
+                    self.consider(*kind, id, SCORE_EXACT);
+                }
+            }
+        }
+        for tier in TIERS {
+            for kind in kinds {
+                if self.full() {
+                    return;
+                }
+                self.scan(*kind, tier);
+            }
+        }
+    }
+
+    /// The candidates of `tier` in `kind`, in id order, until the answer is full.
+    fn scan(&mut self, kind: SearchKind, tier: u32) {
+        let k = &self.index.kinds[kind.index()];
+        let keys = self.main.keys(tier);
+        if keys.is_empty() {
+            return;
+        }
+        // The reader's segments; for the region tier, those of the named regions too.
+        let reader_runs: Option<Vec<(u32, u32)>> = match (self.reader, partitioned(kind)) {
+            (Reader::All, _) | (_, false) => None,
+            (Reader::Department { runs, .. }, true) => Some(runs.clone()),
+            _ => Some(Vec::new()),
+        };
+        let runs = match (tier, reader_runs) {
+            (SCORE_REGION, None) if partitioned(kind) => Some(self.main.regions.clone()),
+            (SCORE_REGION, Some(r)) => Some(intersect_runs(&r, &self.main.regions)),
+            (_, r) => r,
+        };
+        // Of the word's keys, the posting with the fewest ids there (an absent one: nothing).
+        let mut best: Option<&Posting> = None;
+        for kk in &keys {
+            let Some(p) = k.postings.get(kk) else {
+                best = None;
+                break;
+            };
+            if best.is_none_or(|b| p.len_in(runs.as_deref()) < b.len_in(runs.as_deref())) {
+                best = Some(p);
+            }
+        }
+        let extra = self.extras(kind, k, runs.as_deref(), tier);
+        let Some(posting) = best else {
+            // No posting: only the documents seen otherwise may still match (none do, since
+            // every document is in the postings of its own text).
+            return;
+        };
+        let stream = Merged::new(posting.segments_in(runs.as_deref()));
+        if extra.is_empty() {
+            for id in stream {
+                self.consider_tier(kind, id, tier);
+                if self.full() {
+                    return;
+                }
+            }
+            return;
+        }
+        // Merge the extras (sorted, outside the reader's segments) into the stream.
+        let mut extra = extra.into_iter().peekable();
+        let mut stream = stream.peekable();
+        loop {
+            let next = match (stream.peek(), extra.peek()) {
+                (Some(a), Some(b)) if b < a => extra.next(),
+                (Some(_), _) => stream.next(),
+                (None, Some(_)) => extra.next(),
+                (None, None) => None,
+            };
+            let Some(id) = next else { break };
+            self.consider_tier(kind, id, tier);
+            if self.full() {
+                return;
+            }
+        }
+    }
+
+    /// The documents of `kind` the reader sees other than by its segments, in id order.
+    fn extras(&self, kind: SearchKind, k: &KindIndex, runs: Option<&[(u32, u32)]>, tier: u32) -> Vec<u32> {
+        if !matches!(kind, SearchKind::Need | SearchKind::Letter | SearchKind::Enterprise | SearchKind::Provider) {
+            return Vec::new();
+        }
+        let mut out: Vec<u32> = match (self.reader, kind) {
+            (Reader::All, _) => Vec::new(),
+            (Reader::Department { department, runs: reader_runs }, SearchKind::Need | SearchKind::Letter) => {
+                let mut v: Vec<u32> = k.by_department.get(department).cloned().unwrap_or_default();
+                for (first, last) in reader_runs {
+                    for (_, ids) in k.by_owner.range(first..=last) {
+                        v.extend(ids);
+                    }
+                }
+                // Only those outside the segments scanned.
+                v.retain(|id| k.doc(*id).is_some_and(|d| !runs.is_some_and(|r| in_runs(r, d.region))));
+                v
+            }
+            (Reader::Enterprise(e), SearchKind::Need | SearchKind::Letter) => k.by_enterprise.get(e).cloned().unwrap_or_default(),
+            (Reader::Enterprise(e), SearchKind::Enterprise) => u32::try_from(*e).map(|e| vec![e]).unwrap_or_default(),
+            (Reader::Provider(p), SearchKind::Need) => k.by_provider.get(p).cloned().unwrap_or_default(),
+            (Reader::Provider(p), SearchKind::Provider) => u32::try_from(*p).map(|p| vec![p]).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        // The region tier keeps only documents in the named regions.
+        if tier == SCORE_REGION {
+            out.retain(|id| k.doc(*id).is_some_and(|d| in_runs(&self.main.regions, d.region)));
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    fn consider_tier(&mut self, kind: SearchKind, id: u32, tier: u32) {
+        let Some(doc) = self.index.kinds[kind.index()].doc(id) else { return };
+        if self.main.tier(doc) == Some(tier) {
+            self.consider(kind, id, tier);
+        }
+    }
+
+    fn consider(&mut self, kind: SearchKind, id: u32, score: u32) {
+        if self.full() || self.taken.contains(&(kind, id)) {
+            return;
+        }
+        let Some(doc) = self.index.kinds[kind.index()].doc(id) else { return };
+        if !self.reader.sees(kind, i64::from(id), doc.region, &doc.audience) {
+            return;
+        }
+        if !self.others.iter().all(|w| w.tier(doc).is_some()) {
+            return;
+        }
+        self.taken.insert((kind, id));
+        self.hits.push(SearchHit {
+            kind,
+            id: i64::from(id),
+            title: doc.title.to_string(),
+            region: doc.region,
+            snippet: doc.snippet.to_string(),
+            parent: doc.parent,
+            score,
+        });
+    }
+}
+
+/// The codes in both lists of runs.
+fn intersect_runs(a: &[(u32, u32)], b: &[(u32, u32)]) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    for (a0, a1) in a {
+        for (b0, b1) in b {
+            let (first, last) = ((*a0).max(*b0), (*a1).min(*b1));
+            if first <= last {
+                out.push((first, last));
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn tree() -> &'static RegionTree {
+        RegionTree::embedded()
+    }
+
+    fn enterprise(id: i64, title: &str, code: &str, region: u32) -> SearchDoc {
+        SearchDoc { kind: SearchKind::Enterprise, id, title: title.into(), codes: vec![code.into()], region, snippet: code.into(), parent: 0, audience: Audience::Enterprise }
+    }
+
+    fn provider(id: i64, title: &str, region: u32) -> SearchDoc {
+        SearchDoc { kind: SearchKind::Provider, id, title: title.into(), codes: vec![format!("p{id}")], region, snippet: String::new(), parent: 0, audience: Audience::Provider }
+    }
+
+    fn need(id: i64, title: &str, region: u32, enterprise_id: i64, owner: u32) -> SearchDoc {
+        SearchDoc {
+            kind: SearchKind::Need,
+            id,
+            title: title.into(),
+            codes: vec![],
+            region,
+            snippet: String::new(),
+            parent: 0,
+            audience: Audience::Need(NeedAudience { enterprise_id, owner, departments: vec![], providers: vec![] }),
+        }
+    }
+
+    fn officer(department: u32) -> Reader {
+        let runs = tree().jurisdiction_runs(RegionCode::new_unchecked(department)).into_iter().map(|(a, b)| (a.as_u32(), b.as_u32())).collect();
+        Reader::Department { department, runs }
+    }
+
+    fn reference_case() -> SearchIndex {
+        let mut index = SearchIndex::new();
+        for doc in [
+            enterprise(1, "山西健康动力科技有限公司", "91141021MA0GRL3X1B", 141021),
+            provider(1, "万荣华康药业公司", 140822),
+            provider(2, "临汾恒安无纺布制品有限公司", 141002),
+            need(1, "医用外科口罩灭菌（环氧乙烷）", 141021, 1, 141021),
+            need(2, "熔喷布", 141081, 2, 141081),
+        ] {
+            index.upsert(tree(), &doc);
+        }
+        index
+    }
+
+    fn find(index: &SearchIndex, reader: &Reader, q: &str) -> Vec<(SearchKind, i64, u32)> {
+        index.search(tree(), reader, &SearchQuery { text: q, kinds: &SearchKind::ALL, limit: 20 }).into_iter().map(|h| (h.kind, h.id, h.score)).collect()
+    }
+
+    #[test]
+    fn traditional_characters_pinyin_and_initials_find_wanrong() {
+        let index = reference_case();
+        for q in ["萬榮", "万荣", "wanrong", "wanr", "wr", "WR", "萬榮華康藥業公司"] {
+            assert!(find(&index, &Reader::All, q).contains(&(SearchKind::Provider, 1, match q {
+                "wanrong" | "wanr" => SCORE_PINYIN,
+                "wr" | "WR" => SCORE_INITIALS,
+                "萬榮華康藥業公司" => SCORE_EXACT,
+                _ => SCORE_PREFIX,
+            })), "{q}: {:?}", find(&index, &Reader::All, q));
+        }
+    }
+
+    #[test]
+    fn a_credit_code_finds_its_enterprise_whole_or_in_part() {
+        let index = reference_case();
+        assert_eq!(find(&index, &Reader::All, "91141021MA0GRL3X1B"), vec![(SearchKind::Enterprise, 1, SCORE_EXACT)]);
+        assert_eq!(find(&index, &Reader::All, "ma0grl"), vec![(SearchKind::Enterprise, 1, SCORE_CODE)]);
+    }
+
+    #[test]
+    fn a_region_name_finds_what_lies_there_after_what_is_named_after_it() {
+        let index = reference_case();
+        let found = find(&index, &Reader::All, "臨汾");
+        assert_eq!(found[0], (SearchKind::Provider, 2, SCORE_PREFIX), "{found:?}");
+        assert!(found.contains(&(SearchKind::Enterprise, 1, SCORE_REGION)), "曲沃 is in 临汾: {found:?}");
+        assert!(found.contains(&(SearchKind::Need, 2, SCORE_REGION)), "侯马 is in 临汾: {found:?}");
+        assert!(!found.iter().any(|(k, id, _)| *k == SearchKind::Provider && *id == 1), "万荣 is in 运城: {found:?}");
+        assert_eq!(find(&index, &Reader::All, "linfen")[0], (SearchKind::Provider, 2, SCORE_PINYIN));
+    }
+
+    #[test]
+    fn the_houma_officer_finds_nothing_of_the_quwo_case() {
+        let index = reference_case();
+        let houma = officer(141081);
+        for q in ["山西健康动力", "91141021MA0GRL3X1B", "口罩", "灭菌", "kouzhao", "曲沃", "临汾", "sxjk"] {
+            let found = find(&index, &houma, q);
+            assert!(!found.iter().any(|(k, _, _)| matches!(k, SearchKind::Enterprise) || *k == SearchKind::Need && found.iter().any(|(_, id, _)| *id == 1)), "{q}: {found:?}");
+        }
+        assert_eq!(find(&index, &houma, "熔喷"), vec![(SearchKind::Need, 2, SCORE_PREFIX)], "its own county's need");
+        assert!(find(&index, &officer(141021), "口罩").contains(&(SearchKind::Need, 1, SCORE_TITLE)));
+        assert!(find(&index, &officer(141000), "口罩").contains(&(SearchKind::Need, 1, SCORE_TITLE)), "the city sees its counties");
+    }
+
+    #[test]
+    fn a_need_is_seen_by_a_department_it_was_written_or_broadcast_to_and_by_its_candidates() {
+        let mut index = reference_case();
+        let mut doc = need(3, "环氧乙烷灭菌柜", 141021, 1, 141021);
+        doc.audience = Audience::Need(NeedAudience { enterprise_id: 1, owner: 141021, departments: vec![140822], providers: vec![1] });
+        index.upsert(tree(), &doc);
+        assert!(find(&index, &officer(140822), "灭菌柜").contains(&(SearchKind::Need, 3, SCORE_TITLE)));
+        assert!(find(&index, &officer(140822), "灭菌").iter().all(|(_, id, _)| *id == 3), "not need 1");
+        assert_eq!(find(&index, &Reader::Provider(1), "灭菌"), vec![(SearchKind::Need, 3, SCORE_TITLE)]);
+        assert_eq!(find(&index, &Reader::Provider(2), "灭菌"), vec![]);
+        assert_eq!(find(&index, &Reader::Enterprise(1), "灭菌").len(), 2);
+        index.remove(SearchKind::Need, 3);
+        assert!(find(&index, &officer(140822), "灭菌柜").is_empty());
+    }
+
+    /// A search by brute force: every document's tier, filtered, sorted.
+    fn reference(index: &SearchIndex, reader: &Reader, q: &str, limit: usize) -> Vec<(SearchKind, i64, u32)> {
+        let mut words: Vec<String> = q.split_whitespace().map(fold).filter(|w| !w.is_empty()).collect();
+        if words.is_empty() {
+            return vec![];
+        }
+        let main_at = (0..words.len()).max_by_key(|i| (words[*i].chars().count(), Reverse(*i))).unwrap();
+        let main = Word::new(tree(), &words.remove(main_at));
+        let others: Vec<Word> = words.iter().map(|w| Word::new(tree(), w)).collect();
+        let mut all = Vec::new();
+        for kind in SearchKind::ALL {
+            for (id, doc) in index.kinds[kind.index()].docs.iter().enumerate() {
+                let Some(doc) = doc else { continue };
+                if !reader.sees(kind, id as i64, doc.region, &doc.audience) || !others.iter().all(|w| w.tier(doc).is_some()) {
+                    continue;
+                }
+                if let Some(t) = main.tier(doc) {
+                    all.push((Reverse(t), kind, id as i64));
+                }
+            }
+        }
+        all.sort();
+        all.into_iter().take(limit).map(|(t, k, id)| (k, id, t.0)).collect()
+    }
+
+    const NAMES: [&str; 12] = ["万荣", "临汾", "侯马", "曲沃", "恒安", "康达", "口罩", "熔喷布", "灭菌", "萬榮", "有限公司", "KN95"];
+    const PLACES: [u32; 6] = [140822, 141021, 141081, 141002, 140100, 440300];
+
+    proptest! {
+        #[test]
+        fn the_index_answers_what_a_scan_of_every_document_answers(
+            docs in proptest::collection::vec((0usize..5, 0usize..12, 0usize..12, 0usize..6, 0usize..6, 0usize..3), 1..60),
+            q in proptest::collection::vec(0usize..12, 1..3),
+            pinyin in proptest::bool::ANY,
+            reader in 0usize..6,
+            limit in 1usize..8,
+        ) {
+            let mut index = SearchIndex::new();
+            for (i, (kind, a, b, place, owner, extra)) in docs.iter().enumerate() {
+                let title = format!("{}{}", NAMES[*a], NAMES[*b]);
+                let id = (i + 1) as i64;
+                let region = PLACES[*place];
+                let doc = match kind {
+                    0 => enterprise(id, &title, &format!("9114{id:04}"), region),
+                    1 => provider(id, &title, region),
+                    4 => SearchDoc { kind: SearchKind::Department, id, title, codes: vec![], region, snippet: String::new(), parent: 0, audience: Audience::Department },
+                    k => SearchDoc {
+                        kind: if *k == 2 { SearchKind::Need } else { SearchKind::Letter },
+                        id,
+                        title,
+                        codes: vec![],
+                        region,
+                        snippet: String::new(),
+                        parent: 0,
+                        audience: Audience::Need(NeedAudience {
+                            enterprise_id: (*extra as i64) + 1,
+                            owner: PLACES[*owner],
+                            departments: if *extra == 1 { vec![141081] } else { vec![] },
+                            providers: vec![(*extra as i64) + 1],
+                        }),
+                    },
+                };
+                index.upsert(tree(), &doc);
+            }
+            let text: String = if pinyin {
+                ["wanrong", "linfen", "wr", "lf", "kou", "hm", "kn95", "9114"][q[0] % 8].to_string()
+            } else {
+                q.iter().map(|i| NAMES[*i]).collect::<Vec<_>>().join(" ")
+            };
+            let reader = match reader {
+                0 => Reader::All,
+                1 => officer(141081),
+                2 => officer(141000),
+                3 => Reader::Enterprise(2),
+                4 => Reader::Provider(2),
+                _ => officer(140000),
+            };
+            let got = find_limited(&index, &reader, &text, limit);
+            prop_assert_eq!(got, reference(&index, &reader, &text, limit), "{}", text);
+        }
+    }
+
+    fn find_limited(index: &SearchIndex, reader: &Reader, q: &str, limit: usize) -> Vec<(SearchKind, i64, u32)> {
+        index.search(tree(), reader, &SearchQuery { text: q, kinds: &SearchKind::ALL, limit }).into_iter().map(|h| (h.kind, h.id, h.score)).collect()
+    }
+}

@@ -1,0 +1,130 @@
+//! The rows the search index of each server reads (`app/src/search.rs`): everything once, then
+//! what the audit events after the version it holds name — an enterprise, a provider, the
+//! providers added by an import, or the needs and letters of a case. Each read is offered for
+//! the whole database or for one case, with the same columns.
+
+use crate::db::{Row, query};
+use crate::rows::*;
+use crate::{Store, StoreResult};
+
+/// An audit event as the index follows it: what it names.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchChange {
+    pub seq: i64,
+    pub entity: String,
+    pub case_id: Option<i64>,
+}
+
+/// A need with what the index keeps of it and of its case.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchNeedRow {
+    pub id: i64,
+    pub case_id: i64,
+    pub kind: String,
+    pub title: String,
+    pub status: String,
+    pub owner: String,
+    pub case_region: String,
+    pub enterprise_id: i64,
+}
+
+/// One (need or case, department or provider) pair: who sees a need by name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchPair {
+    pub owner_id: i64,
+    pub value: String,
+}
+
+const CHANGES_AFTER: &str = "SELECT seq, entity, case_id FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
+const DEPARTMENTS: &str = "SELECT * FROM departments ORDER BY region_code";
+const PROVIDERS_AFTER: &str = "SELECT * FROM providers WHERE id > $1 ORDER BY id";
+
+const NEEDS: &str = "SELECT n.id, n.case_id, n.kind, n.title, n.status, n.owner, c.region AS case_region, c.enterprise_id \
+     FROM needs n JOIN cases c ON c.id = n.case_id ORDER BY n.id";
+const NEEDS_OF_CASE: &str = "SELECT n.id, n.case_id, n.kind, n.title, n.status, n.owner, c.region AS case_region, c.enterprise_id \
+     FROM needs n JOIN cases c ON c.id = n.case_id WHERE n.case_id = $1 ORDER BY n.id";
+const TEAMS: &str = "SELECT case_id AS owner_id, department AS value FROM team_members ORDER BY case_id, id";
+const TEAM_OF_CASE: &str = "SELECT case_id AS owner_id, department AS value FROM team_members WHERE case_id = $1 ORDER BY id";
+const BROADCASTS: &str = "SELECT need_id AS owner_id, department AS value FROM broadcasts ORDER BY need_id, department";
+const BROADCASTS_OF_CASE: &str = "SELECT b.need_id AS owner_id, b.department AS value FROM broadcasts b JOIN needs n ON n.id = b.need_id \
+     WHERE n.case_id = $1 ORDER BY b.need_id, b.department";
+const CANDIDATES: &str = "SELECT need_id AS owner_id, CAST(provider_id AS TEXT) AS value FROM candidates ORDER BY need_id, provider_id";
+const CANDIDATES_OF_CASE: &str = "SELECT c.need_id AS owner_id, CAST(c.provider_id AS TEXT) AS value FROM candidates c JOIN needs n ON n.id = c.need_id \
+     WHERE n.case_id = $1 ORDER BY c.need_id, c.provider_id";
+const LETTERS: &str = "SELECT * FROM letters ORDER BY id";
+const LETTERS_OF_CASE: &str = "SELECT l.* FROM letters l JOIN needs n ON n.id = l.need_id WHERE n.case_id = $1 ORDER BY l.id";
+const CASE_OF_LETTER: &str = "SELECT n.case_id AS n FROM letters l JOIN needs n ON n.id = l.need_id WHERE l.id = $1";
+
+fn change(r: &dyn Row) -> StoreResult<SearchChange> {
+    Ok(SearchChange { seq: r.try_get("seq")?, entity: r.try_get("entity")?, case_id: r.try_get("case_id")? })
+}
+
+fn need(r: &dyn Row) -> StoreResult<SearchNeedRow> {
+    Ok(SearchNeedRow {
+        id: r.try_get("id")?,
+        case_id: r.try_get("case_id")?,
+        kind: r.try_get("kind")?,
+        title: r.try_get("title")?,
+        status: r.try_get("status")?,
+        owner: r.try_get("owner")?,
+        case_region: r.try_get("case_region")?,
+        enterprise_id: r.try_get("enterprise_id")?,
+    })
+}
+
+fn pair(r: &dyn Row) -> StoreResult<SearchPair> {
+    Ok(SearchPair { owner_id: r.try_get("owner_id")?, value: r.try_get("value")? })
+}
+
+/// The needs of the database or of one case, with who sees them by name and their letters.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SearchNeeds {
+    pub needs: Vec<SearchNeedRow>,
+    /// (case, department) of the stationed teams.
+    pub teams: Vec<SearchPair>,
+    /// (need, department).
+    pub broadcasts: Vec<SearchPair>,
+    /// (need, provider id as text).
+    pub candidates: Vec<SearchPair>,
+    pub letters: Vec<LetterRow>,
+}
+
+impl Store {
+    /// Up to `limit` audit events after `after_seq`, by sequence number.
+    pub async fn search_changes_after(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<SearchChange>> {
+        self.reader().await?.exec().rows(query(CHANGES_AFTER).bind(after_seq).bind(limit), change).await
+    }
+
+    pub async fn departments(&self) -> StoreResult<Vec<DepartmentRow>> {
+        self.reader().await?.exec().rows(query(DEPARTMENTS), DepartmentRow::from_row).await
+    }
+
+    /// The providers after id `after_id` (those an import added), by id.
+    pub async fn providers_after(&self, after_id: i64) -> StoreResult<Vec<ProviderRow>> {
+        self.reader().await?.exec().rows(query(PROVIDERS_AFTER).bind(after_id), ProviderRow::from_row).await
+    }
+
+    /// The case of a letter's need.
+    pub async fn case_of_letter(&self, letter_id: i64) -> StoreResult<Option<i64>> {
+        self.reader().await?.exec().optional(query(CASE_OF_LETTER).bind(letter_id), |r| r.try_get::<i64>("n")).await
+    }
+
+    /// Every need (`case_id` None) or those of one case, with what the index reads beside them,
+    /// on one connection.
+    pub async fn search_needs(&self, case_id: Option<i64>) -> StoreResult<SearchNeeds> {
+        let mut reader = self.reader().await?;
+        let mut exec = reader.exec();
+        let bind = |sql: &'static str| match case_id {
+            Some(c) => query(sql).bind(c),
+            None => query(sql),
+        };
+        let pick = |all: &'static str, one: &'static str| if case_id.is_some() { one } else { all };
+        Ok(SearchNeeds {
+            needs: exec.reborrow().rows(bind(pick(NEEDS, NEEDS_OF_CASE)), need).await?,
+            teams: exec.reborrow().rows(bind(pick(TEAMS, TEAM_OF_CASE)), pair).await?,
+            broadcasts: exec.reborrow().rows(bind(pick(BROADCASTS, BROADCASTS_OF_CASE)), pair).await?,
+            candidates: exec.reborrow().rows(bind(pick(CANDIDATES, CANDIDATES_OF_CASE)), pair).await?,
+            letters: exec.rows(bind(pick(LETTERS, LETTERS_OF_CASE)), LetterRow::from_row).await?,
+        })
+    }
+}
