@@ -171,10 +171,7 @@ impl App {
         docs.extend(providers.iter().map(|p| provider_doc(self.tree, p)));
         docs.extend(self.store.departments().await?.iter().filter_map(|d| department_doc(self.tree, d)));
         docs.extend(need_docs(self.tree, &self.store.search_needs(None).await?));
-        let mut index = SearchIndex::new();
-        for doc in &docs {
-            index.upsert(self.tree, doc);
-        }
+        let index = SearchIndex::build(self.tree, &docs);
         let mut state = self.search.state.write().unwrap_or_else(|e| e.into_inner());
         *state = SearchState { index, held: Some(version), last_provider };
         Ok(())

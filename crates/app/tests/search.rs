@@ -11,7 +11,7 @@ use chrono::{TimeZone, Utc};
 use serde_json::json;
 
 async fn find(app: &App, actor: &Actor, q: &str) -> Vec<SearchHit> {
-    app.search(actor, q, None, Some(100)).await.unwrap()
+    app.search(actor, q, None, Some(100)).await.expect("search answers")
 }
 
 fn has(hits: &[SearchHit], kind: SearchKind, title: &str) -> bool {

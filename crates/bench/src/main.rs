@@ -4,6 +4,7 @@
 mod matching;
 mod plan;
 mod registry_file;
+mod search;
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -12,8 +13,9 @@ fn main() -> std::process::ExitCode {
         Some("match") => matching::run(&args),
         Some("plan") => plan::run(&args),
         Some("registry-file") => registry_file::run(&args),
+        Some("search") => search::run(&args),
         _ => {
-            eprintln!("usage: bangfu-bench <match|plan|registry-file> [options]");
+            eprintln!("usage: bangfu-bench <match|plan|registry-file|search> [options]");
             std::process::ExitCode::from(2)
         }
     }
