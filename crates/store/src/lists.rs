@@ -1345,6 +1345,9 @@ mod tests {
                 ),
                 ("open needs by tier and status", need_counts_sql(&county(), &["open", "started"], count_shape).finish("GROUP BY n.owner_tier, n.status"), &["needs_waiting"]),
                 ("recent events of a county", recent_events_sql(&county(), 15, false, count_shape), &["events_case_seq"]),
+                ("the queue, newest reported first", queue_page_stmt(&NeedQuery { visible: everything(), ..NeedQuery::default() }, &NeedOrder::Created, None, 50, page_shape).0, &["needs_created"]),
+                ("the queue, newest changed first", queue_page_stmt(&NeedQuery { visible: everything(), ..NeedQuery::default() }, &NeedOrder::Updated, Some(QueueCursor { key: 5, id: 9 }), 50, page_shape).0, &["needs_updated"]),
+                ("a department's unclosed needs", count_needs_sql(&NeedQuery { visible: everything(), owner: text("140000"), statuses: vec!["open".into(), "started".into()], ..NeedQuery::default() }, count_shape).finish(""), &["needs_owner"]),
             ];
             let mut missing = Vec::new();
             for (what, stmt, indexes) in checks {
