@@ -692,6 +692,9 @@ async fn scenario(browser: &Client, base: &str) -> Result<(), String> {
     screenshot(browser, "13-houma-dashboard", 1280).await;
     for path in [case_path.as_str(), need_path.as_str()] {
         browser.goto(&format!("{base}{path}")).await.unwrap();
+        // The page has a heading once it is drawn (on a loaded machine the source was once read
+        // empty right after the navigation).
+        text_of(browser, "main h1").await;
         let page = browser.source().await.unwrap();
         let title = page.split("<title>").nth(1).and_then(|t| t.split("</title>").next()).unwrap_or("");
         let url = browser.current_url().await.unwrap();
