@@ -14,7 +14,7 @@
 #                 against the 100,000-capability registry;
 #   case reads:   GET  /api/v1/cases/{random case};
 #   pages (8 connections each, as a province officer with a cookie session): the dashboard, the
-#                 registry search, a case page, a need page, and the needs list if present.
+#                 registry search, a case page, a need page, and the needs queue's default view.
 # The machine and the binary's commit are printed first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -113,7 +113,9 @@ SESSION=$(awk '$6 == "bangfu_session" {print $7}' "$JAR")
 cat >"$WORK/page.lua" <<LUA
 wrk.headers["Cookie"] = "bangfu_session=$SESSION"
 LUA
-for page in "/" "/registry?kind=sterilisation" "/registry?q=%E7%86%94%E5%96%B7" "/cases/$CASE" "/needs/$NEED" "/needs"; do
+# `/needs` alone redirects to the role's default view of the queue: that view is what is measured.
+QUEUE=$(curl -s -o /dev/null -w '%{redirect_url}' -H "Cookie: bangfu_session=$SESSION" "http://$A/needs" | sed "s#^http://$A##")
+for page in "/" "/registry?kind=sterilisation" "/registry?q=%E7%86%94%E5%96%B7" "/cases/$CASE" "/needs/$NEED" "${QUEUE:-/needs}"; do
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: bangfu_session=$SESSION" "http://$A$page")
   if [ "$code" != 200 ]; then echo "== page $page answers $code: skipped"; continue; fi
   run "page $page" "$WORK/page.lua" "$page" 8
