@@ -64,6 +64,34 @@ impl LetterParts {
     }
 }
 
+/// The reply that acknowledged a letter.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LetterReply {
+    /// Its document number: 粤工信函〔2020〕12号.
+    pub number: String,
+    /// Its date, YYYY-MM-DD.
+    pub date: String,
+    pub text: String,
+}
+
+/// A draft as edited before it is sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LetterEdit {
+    /// 关于……的函
+    pub subject: String,
+    /// The body's paragraphs (Chinese), without the closing 妥否，请函复。 and the contact line.
+    pub paragraphs: Vec<String>,
+    pub contact_name: String,
+    pub contact_phone: String,
+    /// Departments the letter is copied to (抄送).
+    pub cc: Vec<String>,
+}
+
+/// The copies (抄送) of a stored letter.
+pub fn cc_of(letter: &LetterRow) -> Vec<String> {
+    serde_json::from_str::<Vec<String>>(&letter.cc).unwrap_or_default()
+}
+
 /// A letter with what it belongs to, for its page and `bangfu letter show`.
 #[derive(Clone, Debug)]
 pub struct LetterDetail {
@@ -118,7 +146,7 @@ impl App {
             quantity: Some(Bilingual::new(quantity_of(need), "")),
             solution_region,
             provider_name,
-            urgency: urgency_of(need, &case),
+            urgency: urgency_of(tx.daily_returns_of_case(case.id).await?.iter().rev().map(|r| r.product.as_str()).find(|p| !p.is_empty())),
             // A need without a deadline asks for an answer inside the province tier's window.
             deadline: need.deadline.map_or_else(|| now + self.windows.province, crate::from_millis),
             owner: sender,
@@ -141,6 +169,8 @@ impl App {
             created_at: to_millis(now),
             sent_at: None,
             acknowledged_at: None,
+            cc: "[]".into(),
+            ..LetterRow::default()
         };
         row.id = tx.insert_letter(&row).await?;
         Audit {
@@ -200,6 +230,93 @@ impl App {
     /// Marks a letter sent or acknowledged (draft → sent → acknowledged, no other way), with a
     /// note for the log.
     pub async fn set_letter_status(&self, actor: &Actor, now: DateTime<Utc>, letter_id: i64, status: LetterStatus, note: &str) -> AppResult<LetterRow> {
+        self.move_letter(actor, now, letter_id, status, note, None).await
+    }
+
+    /// Marks a sent letter acknowledged and records the reply that acknowledged it — its number
+    /// (粤工信函〔2020〕12号), date and text — in the same change.
+    pub async fn acknowledge_letter(&self, actor: &Actor, now: DateTime<Utc>, letter_id: i64, reply: LetterReply, note: &str) -> AppResult<LetterRow> {
+        let number = crate::error::text("reply_number", &reply.number, bangfu_core::text::SHORT_CHARS)?;
+        if number.is_empty() {
+            return Err(crate::error::bad("reply_number: give the reply's document number, such as 粤工信函〔2020〕12号"));
+        }
+        let date = bangfu_core::returns::parse_day(&reply.date).map_err(|e| crate::error::bad(format!("reply_date: {e}")))?;
+        let text = crate::error::text("reply_text", &reply.text, bangfu_core::text::LONG_CHARS)?;
+        self.move_letter(actor, now, letter_id, LetterStatus::Acknowledged, note, Some(LetterReply { number, date: date.to_string(), text })).await
+    }
+
+    /// Edits a draft before it is sent: its title, the paragraphs of its body (Chinese), the
+    /// contact person and telephone written at its end, and its copies (抄送). Only the sender's
+    /// department (who sends it), and only while it is a draft; the event keeps the earlier text.
+    pub async fn edit_letter(&self, actor: &Actor, now: DateTime<Utc>, letter_id: i64, edit: LetterEdit) -> AppResult<LetterRow> {
+        let subject = crate::error::text("subject", &edit.subject, bangfu_core::text::NAME_CHARS)?;
+        if subject.is_empty() {
+            return Err(crate::error::bad("subject: a letter has a title (关于……的函)"));
+        }
+        let mut paragraphs = Vec::new();
+        for (i, p) in edit.paragraphs.iter().enumerate() {
+            let p = crate::error::text(&format!("paragraphs[{i}]"), p, bangfu_core::text::LONG_CHARS)?;
+            if !p.is_empty() {
+                paragraphs.push(p.replace('\n', ""));
+            }
+        }
+        if paragraphs.is_empty() {
+            return Err(crate::error::bad("paragraphs: the body needs at least one paragraph"));
+        }
+        let contact_name = crate::error::text("contact_name", &edit.contact_name, bangfu_core::text::SHORT_CHARS)?;
+        let contact_phone = crate::error::text("contact_phone", &edit.contact_phone, bangfu_core::text::SHORT_CHARS)?;
+        let cc: Vec<String> = edit.cc.iter().enumerate().map(|(i, c)| crate::error::text(&format!("cc[{i}]"), c, bangfu_core::text::NAME_CHARS)).collect::<AppResult<Vec<_>>>()?.into_iter().filter(|c| !c.is_empty()).collect();
+        let mut tx = self.store.begin_write().await?;
+        let not_found = || AppError::NotFound(format!("letter {letter_id}"));
+        let mut letter = tx.letter(letter_id).await?.ok_or_else(not_found)?;
+        let (need, case, team) = self.need_in(&mut tx, letter.need_id).await.map_err(|_| not_found())?;
+        if !(self.sees_need_in(&mut tx, actor, &case, &team, &need).await? && access::sees_need_internals(self.tree, actor, &case, &team)) {
+            return Err(not_found());
+        }
+        if !access::may_send_letter(self.tree, actor, &letter) {
+            return Err(AppError::Forbidden(format!("{} may not edit letter {}: that is for its sender, {}", actor.name, letter.number, department_name(self.tree, region_code(&letter.sender)))));
+        }
+        if letter.status != LetterStatus::Draft.as_str() {
+            return Err(AppError::Conflict(format!("letter {} is {} — only a draft can be edited", letter.number, letter.status)));
+        }
+        let before = json!({"subject": letter.subject, "body_zh": letter.body_zh, "contact_name": letter.contact_name, "contact_phone": letter.contact_phone, "cc": letter.cc});
+        let old = LetterParts::parse(&letter.body_zh);
+        let mut body = paragraphs.clone();
+        if !contact_name.is_empty() || !contact_phone.is_empty() {
+            body.push(format!("（联系人：{contact_name}；联系电话：{contact_phone}）"));
+        }
+        let (salutation, signature, date) = match &old {
+            Some(p) => (p.salutation.clone(), p.signature.clone(), p.date.clone()),
+            None => (String::new(), String::new(), String::new()),
+        };
+        let mut text = format!("{subject}\n\n{}\n\n{salutation}\n", letter.number);
+        for p in body.iter().chain(std::iter::once(&"妥否，请函复。".to_string())) {
+            text.push_str("\u{3000}\u{3000}");
+            text.push_str(p);
+            text.push('\n');
+        }
+        text.push_str(&format!("\n{signature}\n{date}\n"));
+        letter.subject = subject;
+        letter.body_zh = text;
+        letter.contact_name = contact_name;
+        letter.contact_phone = contact_phone;
+        letter.cc = Value::from(cc).to_string();
+        tx.update_letter_draft(&letter).await?;
+        Audit {
+            actor,
+            now,
+            action: "letter.edited",
+            entity: format!("letter:{letter_id}"),
+            case_id: Some(case.id),
+            payload: json!({"need_id": letter.need_id, "number": letter.number, "before": before, "after": {"subject": letter.subject, "body_zh": letter.body_zh, "contact_name": letter.contact_name, "contact_phone": letter.contact_phone, "cc": letter.cc}}),
+        }
+        .append(&mut tx)
+        .await?;
+        tx.commit().await?;
+        Ok(letter)
+    }
+
+    async fn move_letter(&self, actor: &Actor, now: DateTime<Utc>, letter_id: i64, status: LetterStatus, note: &str, reply: Option<LetterReply>) -> AppResult<LetterRow> {
         let note = crate::error::text("note", note, bangfu_core::text::LONG_CHARS)?;
         let mut tx = self.store.begin_write().await?;
         let not_found = || AppError::NotFound(format!("letter {letter_id}"));
@@ -241,6 +358,12 @@ impl App {
             LetterStatus::Draft => {}
         }
         tx.update_letter_status(letter.id, &letter.status, letter.sent_at, letter.acknowledged_at).await?;
+        if let Some(reply) = &reply {
+            tx.set_letter_reply(letter.id, &reply.number, &reply.date, &reply.text).await?;
+            letter.reply_number = Some(reply.number.clone());
+            letter.reply_date = Some(reply.date.clone());
+            letter.reply_text = Some(reply.text.clone());
+        }
         Audit {
             actor,
             now,
@@ -250,7 +373,10 @@ impl App {
             },
             entity: format!("letter:{letter_id}"),
             case_id: Some(case.id),
-            payload: json!({"need_id": letter.need_id, "number": letter.number, "from": current.as_str(), "to": status.as_str(), "note": note}),
+            payload: json!({
+                "need_id": letter.need_id, "number": letter.number, "from": current.as_str(), "to": status.as_str(), "note": note,
+                "reply": reply.as_ref().map(|r| json!({"number": r.number, "date": r.date, "text": r.text})),
+            }),
         }
         .append(&mut tx)
         .await?;
@@ -311,16 +437,12 @@ fn quantity_of(need: &NeedRow) -> String {
     if unit.is_empty() { number } else { format!("{number} {unit}") }
 }
 
-/// Why it is urgent, as a clause: the need's own description, else the fact that the enterprise
-/// is under assistance.
-fn urgency_of(need: &NeedRow, case: &CaseRow) -> Bilingual {
-    let specification = need.specification.trim().trim_end_matches(['。', '.']).trim();
-    if specification.is_empty() {
-        Bilingual::new(
-            format!("是工信部门帮扶企业（帮扶档案：{}）", case.title),
-            format!("it is under assistance by the industry departments (case: {})", case.title),
-        )
-    } else {
-        Bilingual::new(specification, "")
+/// Why it is urgent, as a clause composed from what is on record — the enterprise is under the
+/// departments' assistance, and the product of its latest daily return — never the need's free
+/// text (a specification is not written for the counterpart department).
+fn urgency_of(product: Option<&str>) -> Bilingual {
+    match product {
+        Some(p) => Bilingual::new(format!("系工业和信息化部门帮扶的重点企业，主要产品为{p}"), format!("an enterprise under the industry departments' assistance, making {p}")),
+        None => Bilingual::new("系工业和信息化部门帮扶的重点企业", "an enterprise under the industry departments' assistance"),
     }
 }

@@ -106,16 +106,17 @@ bangfu_store::backend_tests! {
         assert_eq!(summary(&all), [(s("晋工信函〔2020〕1号"), vec![s("440000"), s("441900")], s("draft"))]);
         let letter = &all[0];
         assert_eq!(letter.sender, "140000");
-        assert_eq!(letter.subject, "关于商请协调支持山西健康动力科技有限公司口罩生产线（设备）的函");
-        assert!(letter.body_zh.starts_with("关于商请协调支持山西健康动力科技有限公司口罩生产线（设备）的函\n\n晋工信函〔2020〕1号\n\n广东省工业和信息化厅、东莞市工业和信息化局：\n"), "{}", letter.body_zh);
+        assert_eq!(letter.subject, "关于商请协调解决山西健康动力科技有限公司口罩生产线供应问题的函", "no category label in the title");
+        assert!(letter.body_zh.starts_with("关于商请协调解决山西健康动力科技有限公司口罩生产线供应问题的函\n\n晋工信函〔2020〕1号\n\n广东省工业和信息化厅、东莞市工业和信息化局：\n"), "{}", letter.body_zh);
         assert!(
-            letter.body_zh.contains("山西健康动力科技有限公司位于山西省临汾市曲沃县，生产线已在东莞订购，受疫情交通管控无法发运，需跨省协调放行。该企业急需口罩生产线（数量：5 条），来源地为广东省东莞市。"),
+            letter.body_zh.contains("山西健康动力科技有限公司位于山西省临汾市曲沃县，系工业和信息化部门帮扶的重点企业。为尽快投产，该企业急需口罩生产线5条，货源在广东省东莞市。"),
             "{}",
             letter.body_zh
         );
+        assert!(!letter.body_zh.contains("受疫情交通管控"), "the need's free text is not pasted into the letter: {}", letter.body_zh);
         assert!(letter.body_zh.contains("确保于2020年1月31日前运抵企业。"), "{}", letter.body_zh);
         assert!(letter.body_zh.ends_with("妥否，请函复。\n\n山西省工业和信息化厅\n2020年1月26日\n"), "{}", letter.body_zh);
-        assert!(letter.body_en.starts_with("Request for support: 口罩生产线 (equipment) for 山西健康动力科技有限公司"), "{}", letter.body_en);
+        assert!(letter.body_en.starts_with("Request for help with the supply of 口罩生产线 for 山西健康动力科技有限公司"), "{}", letter.body_en);
         assert_eq!((letter.created_at, letter.sent_at, letter.acknowledged_at), (t0().timestamp_millis(), None, None));
 
         // One event and a notification for the sender, in the same change as the report.
@@ -201,7 +202,7 @@ bangfu_store::backend_tests! {
         assert_eq!((sourced.scope.as_str(), sourced.letter_to.as_deref()), ("national", Some("440000")));
         let all = letters(&app, need.id).await;
         assert_eq!(summary(&all), [(s("晋工信函〔2020〕1号"), vec![s("440000"), s("441900")], s("draft"))]);
-        assert!(all[0].body_zh.contains("来源地为广东省东莞市"), "a candidate not yet chosen is not named: {}", all[0].body_zh);
+        assert!(all[0].body_zh.contains("货源在广东省东莞市"), "a candidate not yet chosen is not named: {}", all[0].body_zh);
         // Sourcing again changes nothing.
         app.source_need(&admin(), t0() + hours(2), need.id).await.unwrap();
         assert_eq!(letters(&app, need.id).await.len(), 1);
@@ -251,6 +252,38 @@ bangfu_store::backend_tests! {
         assert_eq!(app.verify_audit().await.unwrap().broken, None);
     }
 
+    async fn a_draft_is_edited_by_its_sender_and_acknowledging_records_the_reply(db) {
+        let app = App::open(db.url()).await.unwrap();
+        let case_id = quwo_case(&app).await;
+        let need = app.report_need(&admin(), t0(), case_id, lines(Some("441900"))).await.unwrap();
+        let id = letters(&app, need.id).await[0].id;
+        let edit = bangfu_app::letters::LetterEdit {
+            subject: "关于商请协调解决口罩生产线发运问题的函".into(),
+            paragraphs: vec!["山西健康动力科技有限公司急需口罩生产线5条。".into(), "现商请贵厅（局）协调放行。".into()],
+            contact_name: "张三".into(),
+            contact_phone: "0351-0000000".into(),
+            cc: vec!["临汾市工业和信息化局".into()],
+        };
+        let err = app.edit_letter(&guangdong(), t0() + hours(1), id, edit.clone()).await.unwrap_err();
+        assert!(matches!(err, AppError::NotFound(_) | AppError::Forbidden(_)), "{err}");
+        let edited = app.edit_letter(&province(), t0() + hours(1), id, edit.clone()).await.unwrap();
+        assert_eq!(edited.subject, "关于商请协调解决口罩生产线发运问题的函");
+        assert!(edited.body_zh.contains("\u{3000}\u{3000}（联系人：张三；联系电话：0351-0000000）\n\u{3000}\u{3000}妥否，请函复。"), "{}", edited.body_zh);
+        assert_eq!(bangfu_app::letters::cc_of(&edited), ["临汾市工业和信息化局"]);
+        let parts = app.letter(&province(), id).await.unwrap().zh.unwrap();
+        assert_eq!(parts.paragraphs.len(), 4);
+        app.set_letter_status(&province(), t0() + hours(2), id, LetterStatus::Sent, "").await.unwrap();
+        let err = app.edit_letter(&province(), t0() + hours(3), id, edit).await.unwrap_err();
+        assert!(matches!(err, AppError::Conflict(_)), "a sent letter is not a draft: {err}");
+        let reply = bangfu_app::letters::LetterReply { number: "粤工信函〔2020〕12号".into(), date: "2020-01-27".into(), text: "已协调放行。".into() };
+        let err = app.acknowledge_letter(&guangdong(), t0() + hours(20), id, bangfu_app::letters::LetterReply { number: String::new(), ..reply.clone() }, "").await.unwrap_err();
+        assert!(matches!(err, AppError::BadInput(_)), "{err}");
+        let done = app.acknowledge_letter(&guangdong(), t0() + hours(20), id, reply, "").await.unwrap();
+        assert_eq!((done.status.as_str(), done.reply_number.as_deref(), done.reply_date.as_deref(), done.reply_text.as_deref()), ("acknowledged", Some("粤工信函〔2020〕12号"), Some("2020-01-27"), Some("已协调放行。")));
+        let stored = app.letter(&province(), id).await.unwrap().letter;
+        assert_eq!(stored.reply_number.as_deref(), Some("粤工信函〔2020〕12号"));
+    }
+
     async fn whoever_may_see_the_need_reads_its_letter_and_no_one_else(db) {
         let app = App::open(db.url()).await.unwrap();
         let case_id = quwo_case(&app).await;
@@ -262,7 +295,8 @@ bangfu_store::backend_tests! {
         let zh = detail.zh.expect("the Chinese letter in its parts");
         assert_eq!(zh.number, "晋工信函〔2020〕1号");
         assert_eq!(zh.salutation, "广东省工业和信息化厅、东莞市工业和信息化局：");
-        assert_eq!((zh.paragraphs.len(), zh.paragraphs.last().map(String::as_str)), (4, Some("妥否，请函复。")));
+        // The cause, the request and the closing: the contact is written when the draft is edited.
+        assert_eq!((zh.paragraphs.len(), zh.paragraphs.last().map(String::as_str)), (3, Some("妥否，请函复。")));
         assert_eq!((zh.signature.as_str(), zh.date.as_str()), ("山西省工业和信息化厅", "2020年1月26日"));
         assert_eq!(detail.en.expect("the English rendering").date, "26 January 2020");
 
@@ -296,7 +330,7 @@ bangfu_store::backend_tests! {
         assert!(detail.needs.iter().any(|n| n.id == cabinet.need_id && n.title.contains("丰台")));
         assert_eq!((cabinet.created_at, cabinet.sent_at, cabinet.acknowledged_at), (china(2020, 2, 3, 9), Some(china(2020, 2, 3, 11)), Some(china(2020, 2, 5, 10))));
         assert!(cabinet.body_zh.contains("北京市工业和信息化局：\n"), "{}", cabinet.body_zh);
-        assert!(cabinet.body_zh.contains("由位于北京市丰台区的北京市丰台区某消毒柜企业【假定名称】提供") || cabinet.body_zh.contains("来源地为北京市丰台区"), "{}", cabinet.body_zh);
+        assert!(cabinet.body_zh.contains("由位于北京市丰台区的北京市丰台区某消毒柜企业【假定名称】提供") || cabinet.body_zh.contains("货源在北京市丰台区"), "{}", cabinet.body_zh);
 
         // Every date the report does not give is marked as assumed in the log.
         for e in detail.events.iter().filter(|e| e.action == "letter.sent" || e.action == "letter.acknowledged") {

@@ -383,8 +383,8 @@ bangfu_store::backend_tests! {
         let output = bangfu(&["letter", "show", "1", "--db", db.url()]);
         assert_exit(&output, 0);
         let out = stdout(&output);
-        assert!(out.starts_with("关于商请协调支持山西健康动力科技有限公司口罩生产线（设备）的函\n\n晋工信函〔2020〕1号\n\n广东省工业和信息化厅、东莞市工业和信息化局：\n"), "{out}");
-        let (zh, en) = out.split_once("\nRequest for support:").expect("the English rendering follows the Chinese");
+        assert!(out.starts_with("关于商请协调解决山西健康动力科技有限公司口罩生产线供应问题的函\n\n晋工信函〔2020〕1号\n\n广东省工业和信息化厅、东莞市工业和信息化局：\n"), "{out}");
+        let (zh, en) = out.split_once("\nRequest for help with").expect("the English rendering follows the Chinese");
         assert!(zh.contains("妥否，请函复。\n\n山西省工业和信息化厅\n2020年1月26日\n"), "{zh}");
         assert!(en.contains("To the Department of Industry and Information Technology of 广东省; the Bureau of Industry and Information Technology of 东莞市:"), "{en}");
         assert!(en.contains("状态 / status: 已回复 acknowledged; 起草 drafted 2020-01-26T10:00:00+08:00; 发出 sent 2020-01-26T14:00:00+08:00"), "{en}");

@@ -360,6 +360,18 @@ fn request_for(kind: NeedKind) -> (&'static str, &'static str, &'static str, &'s
     }
 }
 
+/// What a letter's title says the matter is, by kind of need — in the words of a letter, not the
+/// system's category: 供应 (supply), 加工 (processing), 用工 (workers), 运输 (transport).
+fn topic_of(kind: NeedKind) -> (&'static str, &'static str) {
+    match kind {
+        NeedKind::Equipment | NeedKind::RawMaterial => ("供应", "supply of "),
+        NeedKind::Sterilisation | NeedKind::Slitting | NeedKind::Testing => ("加工", "processing: "),
+        NeedKind::Labour => ("用工", "workers: "),
+        NeedKind::Logistics | NeedKind::TrafficPass => ("运输", "transport of "),
+        NeedKind::Permit | NeedKind::Other => ("", ""),
+    }
+}
+
 /// The English of a fact, or its Chinese when no English was given.
 fn en_or_zh(text: &Bilingual) -> &str {
     if text.en.trim().is_empty() { &text.zh } else { &text.en }
@@ -403,63 +415,56 @@ pub fn draft_letter(
         [false] => "贵局",
         _ => "贵厅（局）",
     };
-    let label = facts.kind.label();
-
-    let quantity_zh = facts.quantity.as_ref().map_or(String::new(), |q| format!("（数量：{}）", q.zh));
-    let quantity_en = facts.quantity.as_ref().map_or(String::new(), |q| format!(" (quantity: {})", en_or_zh(q)));
+    // The quantity follows the item as an official letter writes it: 口罩生产线5条.
+    let quantity_zh = facts.quantity.as_ref().map_or(String::new(), |q| q.zh.replace(' ', ""));
+    let quantity_en = facts.quantity.as_ref().map_or(String::new(), |q| format!(" ({})", en_or_zh(q)));
     let source_zh = match &facts.provider_name {
         Some(p) => format!("由位于{solution_at}的{p}提供"),
-        None => format!("来源地为{solution_at}"),
+        None => format!("货源在{solution_at}"),
     };
     let source_en = match &facts.provider_name {
         Some(p) => format!("supplied by {p} in {solution_at}"),
         None => format!("to be obtained in {solution_at}"),
     };
-    let contact_zh = match &facts.contact {
-        Some(c) => format!("联系单位：{}；联系人：{}；联系电话：{}。", sender.name.zh, c.person, c.phone),
-        None => format!("联系单位：{}。", sender.name.zh),
-    };
-    let contact_en = match &facts.contact {
-        Some(c) => format!("Contact: {}; {}, telephone {}.", sender.name.en, c.person, c.phone),
-        None => format!("Contact: {}.", sender.name.en),
-    };
+    let (topic_zh, topic_en) = topic_of(facts.kind);
+    let mut paragraphs_zh = vec![
+        format!(
+            "{}位于{enterprise_at}，{}。为尽快投产，该企业急需{}{quantity_zh}，{source_zh}。",
+            facts.enterprise_name,
+            facts.urgency.zh.trim_end_matches('。'),
+            facts.item.zh
+        ),
+        format!("为保障企业尽快投产，现商请{you_zh}给予协调支持：{request_zh}，确保于{}前{done_zh}。", chinese_date(deadline, date_style)),
+    ];
+    let mut paragraphs_en = vec![
+        format!(
+            "{}, in {enterprise_at}, {}. To start production it urgently needs {}{quantity_en}, {source_en}.",
+            facts.enterprise_name,
+            en_or_zh(&facts.urgency).trim_end_matches('.'),
+            en_or_zh(&facts.item)
+        ),
+        format!(
+            "So that the enterprise can start production, we ask for your support: please {request_en}, so that it is {done_en} by {}.",
+            english_date(deadline)
+        ),
+    ];
+    if let Some(c) = &facts.contact {
+        paragraphs_zh.push(format!("（联系人：{}；联系电话：{}）", c.person, c.phone));
+        paragraphs_en.push(format!("(Contact: {}, telephone {}.)", c.person, c.phone));
+    }
 
     let zh = LetterText {
-        subject: format!("关于商请协调支持{}{}（{}）的函", facts.enterprise_name, facts.item.zh, label.zh),
+        subject: format!("关于商请协调解决{}{}{topic_zh}问题的函", facts.enterprise_name, facts.item.zh),
         salutation: format!("{}：", recipients.iter().map(|r| r.name.zh.as_str()).collect::<Vec<_>>().join("、")),
-        paragraphs: vec![
-            format!(
-                "{}位于{enterprise_at}，{}。该企业急需{}{quantity_zh}，{source_zh}。",
-                facts.enterprise_name,
-                facts.urgency.zh.trim_end_matches('。'),
-                facts.item.zh
-            ),
-            format!(
-                "为保障企业尽快投产，现商请{you_zh}给予协调支持：{request_zh}，确保于{}前{done_zh}。",
-                chinese_date(deadline, date_style)
-            ),
-            contact_zh,
-        ],
+        paragraphs: paragraphs_zh,
         closing: "妥否，请函复。".to_string(),
         signature: sender.name.zh.clone(),
         date: chinese_date(date, date_style),
     };
     let en = LetterText {
-        subject: format!("Request for support: {} ({}) for {}", en_or_zh(&facts.item), label.en, facts.enterprise_name),
+        subject: format!("Request for help with the {topic_en}{} for {}", en_or_zh(&facts.item), facts.enterprise_name),
         salutation: format!("To {}:", recipients.iter().map(|r| r.name.en.as_str()).collect::<Vec<_>>().join("; ")),
-        paragraphs: vec![
-            format!(
-                "{}, in {enterprise_at}: {}. It urgently needs {}{quantity_en}, {source_en}.",
-                facts.enterprise_name,
-                en_or_zh(&facts.urgency).trim_end_matches('.'),
-                en_or_zh(&facts.item)
-            ),
-            format!(
-                "So that the enterprise can start production, we ask for your support: please {request_en}, so that it is {done_en} by {}.",
-                english_date(deadline)
-            ),
-            contact_en,
-        ],
+        paragraphs: paragraphs_en,
         closing: "We would be grateful for your reply.".to_string(),
         signature: capitalise(&sender.name.en),
         date: english_date(date),
@@ -529,16 +534,16 @@ mod tests {
         assert_eq!(letter.date, date(2020, 1, 26));
         assert_eq!(
             letter.zh.render(&letter.number),
-            "关于商请协调支持山西健康动力科技有限公司口罩生产线（设备）的函\n\
+            "关于商请协调解决山西健康动力科技有限公司口罩生产线供应问题的函\n\
              \n\
              晋工信函〔2020〕3号\n\
              \n\
              广东省工业和信息化厅、东莞市工业和信息化局：\n\
              \u{3000}\u{3000}山西健康动力科技有限公司位于山西省临汾市曲沃县，是临汾市首家口罩生产企业，所产口罩为疫情防控急需物资。\
-             该企业急需口罩生产线（数量：5 条），来源地为广东省东莞市。\n\
+             为尽快投产，该企业急需口罩生产线5条，货源在广东省东莞市。\n\
              \u{3000}\u{3000}为保障企业尽快投产，现商请贵厅（局）给予协调支持：协调供货企业尽快组织发货，并为运输车辆提供通行便利，\
              确保于2020年1月31日前运抵企业。\n\
-             \u{3000}\u{3000}联系单位：山西省工业和信息化厅；联系人：张三；联系电话：0351-0000000。\n\
+             \u{3000}\u{3000}（联系人：张三；联系电话：0351-0000000）\n\
              \u{3000}\u{3000}妥否，请函复。\n\
              \n\
              山西省工业和信息化厅\n\
@@ -549,15 +554,15 @@ mod tests {
     #[test]
     fn the_english_rendering_stands_beside_it() {
         let letter = draft_letter(tree(), &dongguan_lines(), 3, drafted(), DateStyle::Arabic).unwrap();
-        assert_eq!(letter.en.subject, "Request for support: mask production lines (equipment) for 山西健康动力科技有限公司");
+        assert_eq!(letter.en.subject, "Request for help with the supply of mask production lines for 山西健康动力科技有限公司");
         assert_eq!(
             letter.en.salutation,
             "To the Department of Industry and Information Technology of 广东省; the Bureau of Industry and Information Technology of 东莞市:"
         );
         assert_eq!(
             letter.en.paragraphs[0],
-            "山西健康动力科技有限公司, in 山西省临汾市曲沃县: the first mask maker of 临汾市, whose masks are needed for epidemic control. \
-             It urgently needs mask production lines (quantity: 5 lines), to be obtained in 广东省东莞市."
+            "山西健康动力科技有限公司, in 山西省临汾市曲沃县, the first mask maker of 临汾市, whose masks are needed for epidemic control. \
+             To start production it urgently needs mask production lines (5 lines), to be obtained in 广东省东莞市."
         );
         assert!(letter.en.paragraphs[1].ends_with("so that it is delivered to the enterprise by 31 January 2020."), "{}", letter.en.paragraphs[1]);
         assert_eq!(letter.en.signature, "The Department of Industry and Information Technology of 山西省");
@@ -581,12 +586,13 @@ mod tests {
         assert_eq!(to, ["北京市工业和信息化局"]);
         assert_eq!(letter.zh.salutation, "北京市工业和信息化局：");
         assert!(letter.zh.paragraphs[0].contains("该企业急需消毒柜，由位于北京市丰台区的北京某消毒设备公司提供。"), "{}", letter.zh.paragraphs[0]);
+        assert!(!letter.zh.subject.contains('（'), "no category label in the title: {}", letter.zh.subject);
         assert!(letter.zh.paragraphs[1].contains("现商请贵局给予协调支持"), "{}", letter.zh.paragraphs[1]);
-        assert_eq!(letter.zh.paragraphs[2], "联系单位：山西省工业和信息化厅。");
+        assert_eq!(letter.zh.paragraphs.len(), 2, "no contact given, none written (it is added when the draft is edited)");
         assert_eq!(letter.zh.date, "二〇二〇年一月二十六日");
         assert!(letter.zh.paragraphs[1].contains("确保于二〇二〇年一月三十一日前运抵企业"));
         // with no English given, the English quotes the Chinese
-        assert!(letter.en.paragraphs[0].contains("It urgently needs 消毒柜, supplied by 北京某消毒设备公司 in 北京市丰台区."), "{}", letter.en.paragraphs[0]);
+        assert!(letter.en.paragraphs[0].contains("it urgently needs 消毒柜, supplied by 北京某消毒设备公司 in 北京市丰台区."), "{}", letter.en.paragraphs[0]);
     }
 
     #[test]

@@ -91,7 +91,8 @@ row_struct!(ApprovalRow {
 row_struct!(LetterRow {
     id: i64, need_id: i64, number: String, sender: String, recipients: String, subject: String,
     body_zh: String, body_en: String, status: String, created_at: i64, sent_at: Option<i64>,
-    acknowledged_at: Option<i64>,
+    acknowledged_at: Option<i64>, contact_name: String, contact_phone: String, cc: String,
+    reply_number: Option<String>, reply_date: Option<String>, reply_text: Option<String>,
 });
 
 row_struct!(NotificationRow {

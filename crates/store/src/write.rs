@@ -550,6 +550,25 @@ impl WriteTx {
         self.insert_returning_id(q, &format!("letter {}", l.number)).await
     }
 
+    /// Records the reply that acknowledged a letter: its number, date and text.
+    pub async fn set_letter_reply(&mut self, id: i64, number: &str, date: &str, text: &str) -> StoreResult<()> {
+        let q = query("UPDATE letters SET reply_number = $2, reply_date = $3, reply_text = $4 WHERE id = $1").bind(id).bind(number).bind(date).bind(text);
+        self.exec_stmt(q, "letter").await.map(drop)
+    }
+
+    /// Replaces a draft's text, contact and copies.
+    pub async fn update_letter_draft(&mut self, l: &LetterRow) -> StoreResult<()> {
+        let q = query("UPDATE letters SET subject = $2, body_zh = $3, body_en = $4, contact_name = $5, contact_phone = $6, cc = $7 WHERE id = $1")
+            .bind(l.id)
+            .bind(&l.subject)
+            .bind(&l.body_zh)
+            .bind(&l.body_en)
+            .bind(&l.contact_name)
+            .bind(&l.contact_phone)
+            .bind(&l.cc);
+        self.exec_stmt(q, "letter").await.map(drop)
+    }
+
     pub async fn update_letter_status(&mut self, id: i64, status: &str, sent_at: Option<i64>, acknowledged_at: Option<i64>) -> StoreResult<()> {
         let q = query("UPDATE letters SET status = $2, sent_at = $3, acknowledged_at = $4 WHERE id = $1")
             .bind(id)

@@ -17,6 +17,7 @@ use bangfu_app::channel::{NewApproval, NewShipment};
 use bangfu_app::needs::NewNeed;
 use bangfu_app::plans::NewMilestone;
 use bangfu_app::registry::NewProvider;
+use bangfu_app::letters::{LetterEdit, LetterReply};
 use bangfu_app::returns::{NewDailyReturn, ReturnFilter};
 use bangfu_app::returns_sheet::{SheetFormat, XLSX_TYPE};
 use bangfu_app::registry_search::ProviderSearch;
@@ -77,7 +78,8 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/api/v1/escalations/run" => post(run_escalations),
     "/api/v1/search" => get(search),
     "/api/v1/letters" => get(letters),
-    "/api/v1/letters/{id}" => get(letter),
+    "/api/v1/letters/{id}" => get(letter).put(edit_letter),
+    "/api/v1/letters/{id}/pdf" => get(letter_pdf),
     "/api/v1/letters/{id}/send" => post(send_letter),
     "/api/v1/letters/{id}/acknowledge" => post(acknowledge_letter),
     "/api/v1/notifications" => get(notifications),
@@ -660,8 +662,57 @@ async fn send_letter(State(state): State<AppState>, auth: Authenticated, PathPar
     set_letter_status(state, auth, id, LetterStatus::Sent, body).await
 }
 
-async fn acknowledge_letter(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, OptionalBody(body): OptionalBody<NoteInput>) -> ApiResult {
-    set_letter_status(state, auth, id, LetterStatus::Acknowledged, body).await
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AcknowledgeInput {
+    #[serde(default)]
+    note: String,
+    /// The reply's number, date (YYYY-MM-DD) and text; recorded when given (number and date
+    /// together).
+    reply_number: Option<String>,
+    reply_date: Option<String>,
+    #[serde(default)]
+    reply_text: String,
+}
+
+/// Marks a sent letter acknowledged, recording the reply that acknowledged it when given.
+async fn acknowledge_letter(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, OptionalBody(body): OptionalBody<AcknowledgeInput>) -> ApiResult {
+    let body = body.unwrap_or(AcknowledgeInput { note: String::new(), reply_number: None, reply_date: None, reply_text: String::new() });
+    let row = match (body.reply_number, body.reply_date) {
+        (None, None) => state.app.set_letter_status(&auth.actor, clock::now(), id, LetterStatus::Acknowledged, &body.note).await?,
+        (number, date) => {
+            let reply = LetterReply { number: number.unwrap_or_default(), date: date.unwrap_or_default(), text: body.reply_text };
+            state.app.acknowledge_letter(&auth.actor, clock::now(), id, reply, &body.note).await?
+        }
+    };
+    ok(json::letter(&row))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LetterEditInput {
+    subject: String,
+    paragraphs: Vec<String>,
+    #[serde(default)]
+    contact_name: String,
+    #[serde(default)]
+    contact_phone: String,
+    #[serde(default)]
+    cc: Vec<String>,
+}
+
+/// Edits a draft before it is sent (its sender's department only).
+async fn edit_letter(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<LetterEditInput>) -> ApiResult {
+    let edit = LetterEdit { subject: input.subject, paragraphs: input.paragraphs, contact_name: input.contact_name, contact_phone: input.contact_phone, cc: input.cc };
+    let row = state.app.edit_letter(&auth.actor, clock::now(), id, edit).await?;
+    ok(json::letter(&row))
+}
+
+/// The letter as a PDF laid out per GB/T 9704-2012 (信函格式), A4.
+async fn letter_pdf(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
+    let detail = state.app.letter(&auth.actor, id).await?;
+    let pdf = state.settings.printer.pdf(&crate::pages::letter_sheet::print_document(&detail)).await.map_err(|e| Problem::from(bangfu_app::AppError::Internal(e.to_string())))?;
+    Ok(crate::pages::letter_sheet::pdf_response(&detail, pdf))
 }
 
 // ---- plans ----

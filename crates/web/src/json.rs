@@ -95,7 +95,9 @@ pub fn shipment(s: &ShipmentRow) -> Value {
 pub fn letter(l: &LetterRow) -> Value {
     json!({"id": l.id, "need_id": l.need_id, "number": l.number, "sender": l.sender, "recipients": parse_json(&l.recipients),
         "subject": l.subject, "body": {"zh": l.body_zh, "en": l.body_en}, "status": l.status,
-        "created_at": time(l.created_at), "sent_at": opt_time(l.sent_at), "acknowledged_at": opt_time(l.acknowledged_at)})
+        "created_at": time(l.created_at), "sent_at": opt_time(l.sent_at), "acknowledged_at": opt_time(l.acknowledged_at),
+        "contact": {"name": l.contact_name, "phone": l.contact_phone}, "cc": parse_json(&l.cc),
+        "reply": l.reply_number.as_ref().map(|n| json!({"number": n, "date": l.reply_date, "text": l.reply_text}))})
 }
 
 pub fn case_detail(d: &CaseDetail) -> Value {

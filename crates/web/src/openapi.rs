@@ -144,8 +144,10 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { method: "post", path: "/api/v1/escalations/run", summary: "Run one escalation pass at the server's now (admins; servers run it every minute)", tag: "escalation", auth: true, query: &[], body: None, ok: (200, escalation_report) },
     Operation { method: "get", path: "/api/v1/letters", summary: "Letters of the needs the caller may see, filtered and paged", tag: "letters", auth: true, query: LETTER_FILTERS, body: None, ok: (200, || page(letter())) },
     Operation { method: "get", path: "/api/v1/letters/{id}", summary: "An official letter (公函): Chinese text and English rendering, status", tag: "letters", auth: true, query: &[], body: None, ok: (200, letter) },
+    Operation { method: "put", path: "/api/v1/letters/{id}", summary: "Edit a draft letter before it is sent: title, paragraphs, contact person and telephone, copies (抄送)", tag: "letters", auth: true, query: &[], body: Some(letter_edit_input), ok: (200, any_object) },
+    Operation { method: "get", path: "/api/v1/letters/{id}/pdf", summary: "The letter as a PDF, A4, laid out per GB/T 9704-2012 (信函格式)", tag: "letters", auth: true, query: &[], body: None, ok: (200, any_object) },
     Operation { method: "post", path: "/api/v1/letters/{id}/send", summary: "The letter was sent (draft → sent)", tag: "letters", auth: true, query: &[], body: Some(note_input), ok: (200, letter) },
-    Operation { method: "post", path: "/api/v1/letters/{id}/acknowledge", summary: "The letter was answered (sent → acknowledged)", tag: "letters", auth: true, query: &[], body: Some(note_input), ok: (200, letter) },
+    Operation { method: "post", path: "/api/v1/letters/{id}/acknowledge", summary: "The letter was answered (sent → acknowledged), with the reply's number, date and text", tag: "letters", auth: true, query: &[], body: Some(acknowledge_input), ok: (200, letter) },
     Operation { method: "get", path: "/api/v1/notifications", summary: "Notifications of the caller's department, oldest first, paged (ask after the last seen for what is new)", tag: "notifications", auth: true, query: PAGE_ONLY, body: None, ok: (200, || page(any_object())) },
 ];
 
@@ -266,6 +268,13 @@ fn return_input() -> Value {
     )
 }
 
+fn letter_edit_input() -> Value {
+    object(
+        &["subject", "paragraphs"],
+        json!({"subject": {"type": "string"}, "paragraphs": {"type": "array", "items": {"type": "string"}}, "contact_name": {"type": "string"}, "contact_phone": {"type": "string"}, "cc": {"type": "array", "items": {"type": "string"}}}),
+    )
+}
+
 fn broadcast_input() -> Value {
     object(&["ring"], json!({"ring": {"type": "string", "enum": ["local", "city", "province", "national"]}}))
 }
@@ -311,7 +320,14 @@ fn letter() -> Value {
         "recipients": {"type": "array", "items": {"type": "object", "properties": {"region": {"type": "string"}, "name": {"type": "string"}, "name_en": {"type": "string"}}}},
         "subject": {"type": "string"}, "body": bilingual(),
         "status": {"type": "string", "enum": ["draft", "sent", "acknowledged"]},
-        "created_at": {"type": "string"}, "sent_at": nullable("string"), "acknowledged_at": nullable("string")}))
+        "created_at": {"type": "string"}, "sent_at": nullable("string"), "acknowledged_at": nullable("string"),
+        "contact": {"type": "object", "properties": {"name": {"type": "string"}, "phone": {"type": "string"}}},
+        "cc": {"type": "array", "items": {"type": "string"}},
+        "reply": {"type": ["object", "null"], "properties": {"number": {"type": "string"}, "date": nullable("string"), "text": nullable("string")}}}))
+}
+
+fn acknowledge_input() -> Value {
+    object(&[], json!({"note": {"type": "string"}, "reply_number": {"type": "string"}, "reply_date": {"type": "string", "format": "date"}, "reply_text": {"type": "string"}}))
 }
 
 fn plan() -> Value {

@@ -372,7 +372,7 @@ async fn an_officer_escalates_a_need_from_its_page_and_prints_the_letter_of_a_na
     let at = need_page.find("/needs/1/letters/").expect("the national need shows its letter");
     let link: String = need_page[at..].chars().take_while(|c| *c != '"').collect();
     let letter = client.get(&format!("{}{link}", server.base)).await.text().await.unwrap();
-    assert!(letter.contains("class=\"letter-sheet\"") && letter.contains("晋工信函") && letter.contains("letter-paragraph"), "a printable letter");
+    assert!(letter.contains("class=\"gb-page\"") && letter.contains("晋工信函") && letter.contains("class=\"gb-p\""), "a printable letter, laid out per GB/T 9704-2012");
 }
 
 #[tokio::test]

@@ -296,3 +296,69 @@ async fn the_briefing_downloads_as_an_a4_pdf_with_its_text_and_as_a_workbook() {
     let masks = headline.rows().find(|r| r[0] == Data::String("医用外科口罩 产量".into())).unwrap();
     assert_eq!((masks[1].clone(), masks[2].clone()), (Data::Float(400.0), Data::Float(390.0)));
 }
+
+/// Issue 14, item 5: the reference case's letter to 广东省 and 东莞市, edited as a draft (contact,
+/// telephone, copies), answers as an A4 PDF holding its number and addressees as text, and is
+/// acknowledged with the reply's number, date and text.
+#[tokio::test]
+async fn a_letter_is_edited_as_a_draft_printed_to_an_a4_pdf_and_acknowledged_with_its_reply() {
+    if std::process::Command::new("chromium").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: no chromium to print with");
+        return;
+    }
+    let server = spawn(TestDb::sqlite()).await;
+    let shanxi = server.token("shanxi").await;
+    let letters = server.client.get(format!("{}/api/v1/letters?status=draft", server.base)).bearer_auth(&shanxi).send().await.unwrap().json::<Value>().await.unwrap();
+    let draft = letters["items"].as_array().unwrap().iter().find(|l| l["recipients"].as_array().unwrap().len() == 2);
+    let letter = match draft {
+        Some(l) => l.clone(),
+        None => {
+            // The demo sends its letters: draft a fresh one by reporting a need in 东莞.
+            let need = json!({"kind": "equipment", "title": "口罩机备件", "quantity": 2, "unit": "套", "requires": {"item": "口罩机备件"}, "solution_region": "441900", "source": false});
+            let made = server.client.post(format!("{}/api/v1/cases/1/needs", server.base)).bearer_auth(&shanxi).json(&need).send().await.unwrap();
+            assert_eq!(made.status(), 201);
+            let letters = server.client.get(format!("{}/api/v1/letters?status=draft", server.base)).bearer_auth(&shanxi).send().await.unwrap().json::<Value>().await.unwrap();
+            letters["items"].as_array().unwrap().last().unwrap().clone()
+        }
+    };
+    let id = letter["id"].as_i64().unwrap();
+    let number = letter["number"].as_str().unwrap().to_string();
+    assert!(!letter["subject"].as_str().unwrap().contains('（'), "no category label in the title: {}", letter["subject"]);
+    let edit = json!({"subject": letter["subject"], "paragraphs": ["山西健康动力科技有限公司急需口罩机备件2套。", "为保障企业尽快投产，现商请贵厅（局）给予协调支持。"], "contact_name": "李四", "contact_phone": "0351-1234567", "cc": ["临汾市工业和信息化局"]});
+    let edited = server.client.put(format!("{}/api/v1/letters/{id}", server.base)).bearer_auth(&shanxi).json(&edit).send().await.unwrap();
+    assert_eq!(edited.status(), 200);
+    let edited: Value = edited.json().await.unwrap();
+    assert!(edited["body"]["zh"].as_str().unwrap().contains("（联系人：李四；联系电话：0351-1234567）"), "{edited}");
+    let pdf = server.client.get(format!("{}/api/v1/letters/{id}/pdf", server.base)).bearer_auth(&shanxi).send().await.unwrap();
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let pdf = pdf.bytes().await.unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("letter.pdf"), &pdf).unwrap();
+    let cookie = server.session("shanxi").await;
+    let page = server.client.get(format!("{}/needs/{}/letters/{id}", server.base, letter["need_id"])).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    std::fs::write(dir.join("letter.html"), page.replace("href=\"/assets/style.css\"", "href=\"about:blank\"")).unwrap();
+    let (text, a4) = pdf_text(&pdf);
+    let flat: String = text.split_whitespace().collect();
+    assert!(a4, "A4");
+    for expected in [number.as_str(), "广东省工业和信息化厅", "东莞市工业和信息化局", "山西省工业和信息化厅", "李四", "0351-1234567", "抄送：临汾市工业和信息化局"] {
+        let expected: String = unicode_normalization::UnicodeNormalization::nfkc(expected).collect();
+        assert!(flat.contains(&expected), "{expected} in the PDF's text: {flat}");
+    }
+    let sent = server.client.post(format!("{}/api/v1/letters/{id}/send", server.base)).bearer_auth(&shanxi).send().await.unwrap();
+    assert_eq!(sent.status(), 200);
+    let again = server.client.put(format!("{}/api/v1/letters/{id}", server.base)).bearer_auth(&shanxi).json(&edit).send().await.unwrap();
+    assert_eq!(again.status(), 409, "a sent letter is no longer a draft");
+    let guangdong = {
+        let operator = Actor::system("t");
+        let user = bangfu_app::accounts::NewUser { username: "gd".into(), role: "officer".into(), department: Some("440000".into()), password: DEMO_PASSWORD.into(), ..Default::default() };
+        server.app.add_user(&operator, Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(), user).await.unwrap();
+        server.token("gd").await
+    };
+    let reply = json!({"reply_number": "粤工信函〔2020〕12号", "reply_date": "2020-01-27", "reply_text": "已协调东莞市放行。"});
+    let done = server.client.post(format!("{}/api/v1/letters/{id}/acknowledge", server.base)).bearer_auth(&guangdong).json(&reply).send().await.unwrap();
+    assert_eq!(done.status(), 200);
+    let done: Value = done.json().await.unwrap();
+    assert_eq!(done["status"], "acknowledged");
+    assert_eq!(done["reply"], json!({"number": "粤工信函〔2020〕12号", "date": "2020-01-27", "text": "已协调东莞市放行。"}));
+}

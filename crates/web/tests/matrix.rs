@@ -113,6 +113,8 @@ enum Act {
     Letter { sent: bool },
     /// A CSV of returns posted to case 1's upload.
     UploadReturns,
+    /// A fresh draft letter of the province edited.
+    EditLetter,
     Page(PageAct),
 }
 
@@ -139,6 +141,7 @@ enum PageAct {
     LetterAction { sent: bool },
     Import,
     UploadReturns,
+    EditLetter,
     /// Escalate the province's need from the queue's bulk form.
     BulkEscalate,
     /// Delete a view quwo saved.
@@ -224,6 +227,8 @@ fn matrix() -> Vec<Row> {
         row("get", "/api/v1/search", "search: provider 1 by its pinyin", Search { q: "wanrong", kind: "provider", id: 1 }, SEES_PROVIDER_1),
         row("get", "/api/v1/letters", "list letters: letter 1", Lists { path: "/api/v1/letters", holds: Holds::Letter1 }, SEES_LETTER),
         row("get", "/api/v1/letters/{id}", "letter 1 (sent to 广东省)", plain("/api/v1/letters/1"), SEES_LETTER),
+        row("put", "/api/v1/letters/{id}", "edit the province's draft letter", EditLetter, SENDS_LETTER),
+        row("get", "/api/v1/letters/{id}/pdf", "letter 1 as a PDF", plain("/api/v1/letters/1/pdf"), SEES_LETTER),
         row("post", "/api/v1/letters/{id}/send", "send the province's draft letter", Letter { sent: false }, SENDS_LETTER),
         row("post", "/api/v1/letters/{id}/acknowledge", "acknowledge the province's sent letter", Letter { sent: true }, ACKNOWLEDGES_LETTER),
         row("get", "/api/v1/notifications", "one's notifications", plain("/api/v1/notifications"), ALL),
@@ -254,6 +259,8 @@ fn matrix() -> Vec<Row> {
         row("get", "/search", "the search page (万荣)", Page(PageAct::Get("/search?q=%E4%B8%87%E8%8D%A3")), ALL),
         row("get", "/needs/{id}", "the sterilisation need's page", Page(PageAct::Get("/needs/7")), SEES_NEED),
         row("get", "/needs/{id}/letters/{letter}", "letter 1, printable", Page(PageAct::Get("/needs/1/letters/1")), SEES_LETTER),
+        row("post", "/needs/{id}/letters/{letter}", "edit the province's draft letter (page)", Page(PageAct::EditLetter), SENDS_LETTER),
+        row("get", "/needs/{id}/letters/{letter}/pdf", "letter 1 as a PDF (page)", Page(PageAct::Get("/needs/1/letters/1/pdf")), SEES_LETTER),
         row("post", "/needs/{id}/{action}", "screen the registry (page)", Page(PageAct::NeedAction("source")), PROPOSES),
         row("post", "/needs/{id}/{action}", "put a provider forward (page)", Page(PageAct::NeedAction("propose")), PROPOSES),
         row("post", "/needs/{id}/{action}", "select (page)", Page(PageAct::NeedAction("select")), DECIDES_NEED),
@@ -522,6 +529,11 @@ impl World {
                 let approval = self.approval().await;
                 self.api(Method::POST, &format!("/api/v1/approvals/{approval}/decision"), &token, Some(json!({"status": "in_progress"}))).await
             }
+            Act::EditLetter => {
+                let (_, letter) = self.letter(false).await;
+                let body = json!({"subject": "关于商请协调解决矩阵问题的函", "paragraphs": ["矩阵正文。"], "contact_name": "张三", "contact_phone": "0351-0000000", "cc": ["山西省人民政府办公厅"]});
+                self.api(Method::PUT, &format!("/api/v1/letters/{letter}"), &token, Some(body)).await
+            }
             Act::Letter { sent } => {
                 let (_, letter) = self.letter(sent).await;
                 let action = if sent { "acknowledge" } else { "send" };
@@ -600,6 +612,11 @@ impl World {
                 let (need, letter) = self.letter(sent).await;
                 let action = if sent { "letter-acknowledged" } else { "letter-sent" };
                 self.page(Method::POST, &format!("/needs/{need}/{action}"), actor, Some(vec![("letter_id", letter.to_string())])).await
+            }
+            PageAct::EditLetter => {
+                let (need, letter) = self.letter(false).await;
+                let fields = vec![("action", "edit".to_string()), ("subject", "关于商请协调解决矩阵问题的函".into()), ("paragraphs", "矩阵正文。".into()), ("contact_name", "张三".into())];
+                self.page(Method::POST, &format!("/needs/{need}/letters/{letter}"), actor, Some(fields)).await
             }
             PageAct::UploadReturns => {
                 let (_, cookie, csrf) = &self.sessions[actor];

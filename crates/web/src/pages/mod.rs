@@ -28,6 +28,7 @@ mod registry;
 mod search;
 mod session;
 mod ui;
+pub(crate) mod letter_sheet;
 mod what_if;
 
 use crate::AppState;
@@ -69,7 +70,8 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/needs/views/{id}/delete" => post(needs::delete_view),
     "/search" => get(search::show),
     "/needs/{id}" => get(need::show),
-    "/needs/{id}/letters/{letter}" => get(need::letter),
+    "/needs/{id}/letters/{letter}" => get(need::letter).post(need::letter_act),
+    "/needs/{id}/letters/{letter}/pdf" => get(need::letter_pdf),
     "/needs/{id}/{action}" => post(need::act),
     "/notifications" => get(notifications::show),
     "/notifications/read-all" => post(notifications::read_all),

@@ -6,7 +6,7 @@
 use super::dashboard::short_name;
 use super::form::Fields;
 use super::map::{Link, Marker, MarkerKind, render as render_map};
-use super::session::{PageUser, render, render_with};
+use super::session::{PageUser, render_with};
 use super::ui::{Lang, Ui, day, time, trim};
 use crate::{AppState, clock};
 use askama::Template;
@@ -107,29 +107,29 @@ struct NeedPage {
     what_if: Option<super::what_if::WhatIfSection>,
 }
 
-/// A letter laid out as it is printed.
-#[derive(Clone, Debug, Default)]
-pub struct LetterSheet {
-    pub number: String,
-    pub subject: String,
-    pub salutation: String,
-    pub paragraphs: Vec<String>,
-    pub signature: String,
-    pub date: String,
-    /// The stored text, when it is not in the drafted form and cannot be laid out.
-    pub raw: String,
-}
-
 #[derive(Template)]
 #[template(path = "letter.html")]
 struct LetterPage {
     ui: Ui,
     need_id: i64,
+    letter_id: i64,
     need_title: String,
     status: String,
     sender: String,
     recipients: Vec<String>,
-    sheet: LetterSheet,
+    css: &'static str,
+    sheet: super::letter_sheet::Sheet,
+    reply: Option<(String, String, String)>,
+    can_edit: bool,
+    can_acknowledge: bool,
+    /// The draft's fields, for the edit form.
+    edit_subject: String,
+    edit_paragraphs: String,
+    edit_contact_name: String,
+    edit_contact_phone: String,
+    edit_cc: String,
+    flash: String,
+    error: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -443,25 +443,117 @@ pub async fn act(State(state): State<AppState>, user: PageUser, Path((id, action
 
 /// A letter of the need, alone on a page made for printing: number, subject, salutation,
 /// paragraphs, signature and date as the app split them (`App::letter`).
-pub async fn letter(State(state): State<AppState>, user: PageUser, Path((id, letter_id)): Path<(i64, i64)>) -> Response {
+#[derive(Debug, Default, Deserialize)]
+pub struct LetterQuery {
+    done: Option<String>,
+}
+
+/// The letter of need `id`, or not found (another need's letter is not found here).
+async fn letter_of(state: &AppState, user: &PageUser, id: i64, letter_id: i64) -> Result<bangfu_app::letters::LetterDetail, AppError> {
+    match state.app.letter(&user.actor, letter_id).await {
+        Ok(d) if d.need.id == id => Ok(d),
+        Ok(_) => Err(AppError::NotFound(format!("letter {letter_id}"))),
+        Err(e) => Err(e),
+    }
+}
+
+/// The letter's printable page: the sheet per GB/T 9704-2012 (信函格式), its PDF, the draft's
+/// edit form for its sender, and the reply form for its addressees.
+pub async fn letter(State(state): State<AppState>, user: PageUser, Path((id, letter_id)): Path<(i64, i64)>, Query(query): Query<LetterQuery>) -> Response {
+    let flash = match query.done.as_deref() {
+        Some("edited") => user.t("草稿已保存。", "Draft saved.").to_string(),
+        Some("acknowledged") => user.t("已登记回复。", "Reply recorded.").to_string(),
+        _ => String::new(),
+    };
+    letter_page(&state, &user, id, letter_id, flash, String::new(), StatusCode::OK).await
+}
+
+async fn letter_page(state: &AppState, user: &PageUser, id: i64, letter_id: i64, flash: String, error: String, status_code: StatusCode) -> Response {
     let lang = user.lang;
-    let detail = match state.app.letter(&user.actor, letter_id).await {
-        Ok(d) if d.need.id == id => d,
-        Ok(_) => return user.fail(&state, AppError::NotFound(format!("letter {letter_id}"))),
-        Err(e) => return user.fail(&state, e),
+    let detail = match letter_of(state, user, id, letter_id).await {
+        Ok(d) => d,
+        Err(e) => return user.fail(state, e),
     };
     let view = letter_view(&detail.letter, lang, false);
-    let parts = match lang {
-        Lang::Zh => detail.zh.clone(),
-        Lang::En => detail.en.clone().or_else(|| detail.zh.clone()),
-    };
-    let sheet = match parts {
-        Some(p) => LetterSheet { number: p.number, subject: p.subject, salutation: p.salutation, paragraphs: p.paragraphs, signature: p.signature, date: p.date, raw: String::new() },
-        None => LetterSheet { number: view.number.clone(), subject: view.subject.clone(), raw: view.body.clone(), ..LetterSheet::default() },
-    };
+    let sheet = super::letter_sheet::Sheet::of(&detail);
     let recipients = detail.recipients.iter().map(|r| lang.pick(&r.name.zh, &r.name.en).to_string()).collect();
-    let ui = user.ui(&state, "case", format!("{} {}", view.number, view.subject));
-    render(&LetterPage { ui, need_id: id, need_title: detail.need.title.clone(), status: view.status, sender: lang.pick(&detail.sender.name.zh, &detail.sender.name.en).to_string(), recipients, sheet })
+    let tree = state.app.tree();
+    let l = &detail.letter;
+    let can_edit = l.status == LetterStatus::Draft.as_str() && access::may_send_letter(tree, &user.actor, l);
+    let can_acknowledge = l.status == LetterStatus::Sent.as_str() && access::may_acknowledge_letter(tree, &user.actor, l);
+    let body: Vec<String> = detail.zh.as_ref().map(|p| p.paragraphs.iter().filter(|x| x.as_str() != "妥否，请函复。" && !x.starts_with("（联系人：")).cloned().collect()).unwrap_or_default();
+    let reply = l.reply_number.as_ref().map(|n| (n.clone(), l.reply_date.clone().unwrap_or_default(), l.reply_text.clone().unwrap_or_default()));
+    let ui = user.ui(state, "case", format!("{} {}", view.number, view.subject));
+    render_with(
+        status_code,
+        &LetterPage {
+            ui,
+            need_id: id,
+            letter_id,
+            need_title: detail.need.title.clone(),
+            status: view.status,
+            sender: lang.pick(&detail.sender.name.zh, &detail.sender.name.en).to_string(),
+            recipients,
+            css: super::letter_sheet::LETTER_CSS,
+            edit_subject: sheet.subject.clone(),
+            edit_paragraphs: body.join("\n"),
+            edit_contact_name: l.contact_name.clone(),
+            edit_contact_phone: l.contact_phone.clone(),
+            edit_cc: bangfu_app::letters::cc_of(l).join("、"),
+            sheet,
+            reply,
+            can_edit,
+            can_acknowledge,
+            flash,
+            error,
+        },
+    )
+}
+
+/// Edits the draft (`action=edit`) or records the reply that acknowledges it (`action=acknowledge`).
+pub async fn letter_act(State(state): State<AppState>, user: PageUser, Path((id, letter_id)): Path<(i64, i64)>, fields: Fields) -> Response {
+    if let Err(refused) = user.check_csrf(&state, &fields) {
+        return refused;
+    }
+    if let Err(e) = letter_of(&state, &user, id, letter_id).await {
+        return user.fail(&state, e);
+    }
+    let now = clock::now();
+    let (done, result) = match fields.text("action").as_str() {
+        "edit" => {
+            let split = |text: String| text.split(['、', ',', '，', '\n']).map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect::<Vec<_>>();
+            let edit = bangfu_app::letters::LetterEdit {
+                subject: fields.text("subject"),
+                paragraphs: fields.text("paragraphs").lines().map(str::to_string).collect(),
+                contact_name: fields.text("contact_name"),
+                contact_phone: fields.text("contact_phone"),
+                cc: split(fields.text("cc")),
+            };
+            ("edited", state.app.edit_letter(&user.actor, now, letter_id, edit).await)
+        }
+        "acknowledge" => {
+            let reply = bangfu_app::letters::LetterReply { number: fields.text("reply_number"), date: fields.text("reply_date"), text: fields.text("reply_text") };
+            ("acknowledged", state.app.acknowledge_letter(&user.actor, now, letter_id, reply, &fields.text("note")).await)
+        }
+        other => ("", Err(AppError::BadInput(format!("action: {other:?} — edit or acknowledge")))),
+    };
+    match result {
+        Ok(_) => Redirect::to(&format!("/needs/{id}/letters/{letter_id}?done={done}")).into_response(),
+        Err(AppError::BadInput(message) | AppError::Conflict(message)) => letter_page(&state, &user, id, letter_id, String::new(), message, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(e) => user.fail(&state, e),
+    }
+}
+
+/// The letter as a PDF (printed by Chromium from the same sheet).
+pub async fn letter_pdf(State(state): State<AppState>, user: PageUser, Path((id, letter_id)): Path<(i64, i64)>) -> Response {
+    let detail = match letter_of(&state, &user, id, letter_id).await {
+        Ok(d) => d,
+        Err(e) => return user.fail(&state, e),
+    };
+    match state.settings.printer.pdf(&super::letter_sheet::print_document(&detail)).await {
+        Ok(pdf) => super::letter_sheet::pdf_response(&detail, pdf),
+        Err(e) => user.fail(&state, AppError::Internal(e.to_string())),
+    }
 }
 
 /// How many of the nearest providers the need page offers to put forward by hand.
