@@ -42,7 +42,9 @@ for i in $(seq 1 "$SERVERS"); do
   PIDS="$PIDS $!"
   for _ in $(seq 1 600); do grep -q listening "$WORK/serve$i.out" 2>/dev/null && break; sleep 0.1; done
   ADDRS+=("$(sed -n 's#.*http://##p' "$WORK/serve$i.out")")
-  grep -h "registry index" "$WORK/serve$i.err" | sed "s#^#  [server $i] #" || true
+  # The server answers before its search index is built: measure after it is (up to 2 min).
+  for _ in $(seq 1 1200); do grep -q "search index" "$WORK/serve$i.err" 2>/dev/null && break; sleep 0.1; done
+  grep -h "registry index\|search index" "$WORK/serve$i.err" | sed "s#^#  [server $i] #" || true
 done
 A=${ADDRS[0]}
 TOKEN=$(curl -s -X POST "http://$A/api/v1/auth/token" -H 'Content-Type: application/json' \
