@@ -71,9 +71,6 @@ pub struct RegistryIndex<P> {
     /// heap allocation per slot.
     slot_keys: Vec<SlotKeys>,
     interned: BTreeMap<String, u32>,
-    /// The routing place of each slot's region (none for a region the tree does not know), so
-    /// that the scope of each feasible capability is a comparison.
-    places: Vec<Option<Place>>,
     /// The generation of each slot: replacing its capability bumps it, leaving the old tree
     /// entries stale. (rstar's removal can leave a tree that a later insertion panics on, so
     /// entries are never removed; the trees are rebuilt when stale entries outnumber live ones.)
@@ -123,7 +120,6 @@ impl<P> Default for RegistryIndex<P> {
             slots: BTreeMap::new(),
             slot_keys: Vec::new(),
             interned: BTreeMap::new(),
-            places: Vec::new(),
             generations: Vec::new(),
             live_entries: 0,
             stale_entries: 0,
@@ -151,7 +147,6 @@ impl<P: Ord + Clone> RegistryIndex<P> {
             slots.insert((capability.provider.clone(), capability.kind()), i);
         }
         let generations = vec![0; capabilities.len()];
-        let places = capabilities.iter().map(|c| place_of(c.region)).collect();
         let mut index = RegistryIndex {
             capabilities,
             points,
@@ -160,7 +155,6 @@ impl<P: Ord + Clone> RegistryIndex<P> {
             slots,
             slot_keys,
             interned,
-            places,
             generations,
             live_entries: 0,
             stale_entries: 0,
@@ -206,7 +200,6 @@ impl<P: Ord + Clone> RegistryIndex<P> {
                 self.stale_entries += old;
                 self.generations[slot] = self.generations[slot].wrapping_add(1);
                 self.slot_keys[slot] = intern_keys(&mut self.interned, &capability.attrs);
-                self.places[slot] = place_of(capability.region);
                 let row = ScanRow::of(slot, &capability, point, &self.slot_keys[slot]);
                 if let Some(rows) = self.members.get_mut(&kind) {
                     rows[self.member_at[slot] as usize] = row;
@@ -223,7 +216,6 @@ impl<P: Ord + Clone> RegistryIndex<P> {
                 self.member_at.push(rows.len() as u32);
                 rows.push(ScanRow::of(slot, &capability, point, &keys));
                 self.slot_keys.push(keys);
-                self.places.push(place_of(capability.region));
                 self.capabilities.push(capability);
                 self.points.push(point);
                 self.generations.push(0);
@@ -764,7 +756,7 @@ struct ScanRow {
     /// The slot's interned offer key, or [`SEVERAL_KEYS`] (then see `slot_keys`).
     key: u32,
     available: bool,
-    /// The capability's region and its routing place (see `places`), for the scope of a
+    /// The capability's region and its routing place (none for a region the tree does not know), for the scope of a
     /// feasible one.
     region: crate::region::RegionCode,
     place: Option<Place>,

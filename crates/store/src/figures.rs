@@ -76,23 +76,7 @@ pub struct OpenNeedCountRow {
     pub count: i64,
 }
 
-/// Declares each figure on [`Store`] and [`ReadConn`], from one function over an [`Exec`].
-macro_rules! figures {
-    ($( $(#[$doc:meta])* fn $name:ident($($arg:ident : $ty:ty),*) -> $ret:ty = $body:ident; )*) => {
-        impl Store {
-            $( $(#[$doc])* pub async fn $name(&self, $($arg: $ty),*) -> StoreResult<$ret> {
-                $body(self.reader().await?.exec(), $($arg),*).await
-            } )*
-        }
-        impl ReadConn {
-            $( $(#[$doc])* pub async fn $name(&mut self, $($arg: $ty),*) -> StoreResult<$ret> {
-                $body(self.exec(), $($arg),*).await
-            } )*
-        }
-    };
-}
-
-figures! {
+crate::lists::lists! {
     /// The returns of the visible cases from `first_day` to `last_day` (YYYY-MM-DD, inclusive)
     /// summed per day, product and case region, in that order.
     fn return_sums(visible: &VisibleCases, first_day: &str, last_day: &str) -> Vec<ReturnSumRow> = return_sums;

@@ -684,7 +684,8 @@ fn in_ids(sql: &mut Sql, column: &str, ids: &[i64]) -> String {
     format!("{column} IN ({})", placeholders.join(", "))
 }
 
-/// Declares each list on [`Store`] and [`ReadConn`], from one function over an [`Exec`].
+/// Declares each list on [`Store`] and [`ReadConn`], from one function over an [`Exec`] (also
+/// the figures of `figures.rs`).
 macro_rules! lists {
     ($( $(#[$doc:meta])* fn $name:ident($($arg:ident : $ty:ty),*) -> $ret:ty = $body:ident; )*) => {
         impl Store {
@@ -699,6 +700,8 @@ macro_rules! lists {
         }
     };
 }
+
+pub(crate) use lists;
 
 lists! {
     /// A page of the cases of `q`, each with its enterprise and need counts.
