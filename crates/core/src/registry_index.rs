@@ -552,43 +552,37 @@ impl Limits {
         while i + 1 < BANDS && chord > (i + 1) as f64 * BAND_WIDTH {
             i += 1;
         }
-        if let (Some(inner), Some(outer)) = (self.bands.get(i), self.bands.get(i + 1)) {
-            let far = match self.distance {
-                None => Some(false),
-                Some((_, max_geodesic)) if inner.low_km > max_geodesic * (1.0 + ROUNDING) => Some(true),
-                Some((max, _)) if outer.upper.is_some_and(|u| u.road_km * (1.0 + ROUNDING) < max) => Some(false),
-                Some(_) => None,
-            };
-            let slow = match self.lead_time_h {
-                None => Some(false),
-                Some(max) if inner.min_hours * self.legs + processing > max * (1.0 + ROUNDING) + ROUNDING => Some(true),
-                Some(max) if outer.upper.is_some_and(|u| u.hours * self.legs + processing < max * (1.0 - ROUNDING) - ROUNDING) => Some(false),
-                Some(_) => None,
-            };
-            if let (Some(far), Some(slow)) = (far, slow) {
-                return (far, slow);
-            }
+        if let (Some(inner), Some(outer)) = (self.bands.get(i), self.bands.get(i + 1))
+            && let (Some(far), Some(slow)) = self.settle(inner.low_km, inner.min_hours, outer.upper, processing)
+        {
+            return (far, slow);
         }
         self.far_and_slow_at(travel, need, capability, d2, processing)
+    }
+
+    /// Too far and too slow, where bounds settle them: `low_km` and `min_hours` bound the
+    /// geodesic and the one-way hours from below, `upper` the leg from above.
+    fn settle(&self, low_km: f64, min_hours: f64, upper: Option<Leg>, processing: f64) -> (Option<bool>, Option<bool>) {
+        let far = match self.distance {
+            None => Some(false),
+            Some((_, max_geodesic)) if low_km > max_geodesic * (1.0 + ROUNDING) => Some(true),
+            Some((max, _)) if upper.is_some_and(|u| u.road_km * (1.0 + ROUNDING) < max) => Some(false),
+            Some(_) => None,
+        };
+        let slow = match self.lead_time_h {
+            None => Some(false),
+            Some(max) if min_hours * self.legs + processing > max * (1.0 + ROUNDING) + ROUNDING => Some(true),
+            Some(max) if upper.is_some_and(|u| u.hours * self.legs + processing < max * (1.0 - ROUNDING) - ROUNDING) => Some(false),
+            Some(_) => None,
+        };
+        (far, slow)
     }
 
     /// [`Limits::far_and_slow`] from the capability's own bounds, or its leg.
     fn far_and_slow_at<P, T: TravelModel + ?Sized>(&self, travel: &T, need: &NeedSpec, capability: &Capability<P>, d2: f64, processing: f64) -> (bool, bool) {
         let sphere = sphere_km_for_chord(d2.sqrt());
         let (low, high) = (geodesic_lower_bound_km(sphere), geodesic_upper_bound_km(sphere));
-        let upper = travel.max_leg(high);
-        let far = match self.distance {
-            None => Some(false),
-            Some((_, max_geodesic)) if low > max_geodesic * (1.0 + ROUNDING) => Some(true),
-            Some((max, _)) if upper.is_some_and(|u| u.road_km * (1.0 + ROUNDING) < max) => Some(false),
-            Some(_) => None,
-        };
-        let slow = match self.lead_time_h {
-            None => Some(false),
-            Some(max) if travel.min_hours(low) * self.legs + processing > max * (1.0 + ROUNDING) + ROUNDING => Some(true),
-            Some(max) if upper.is_some_and(|u| u.hours * self.legs + processing < max * (1.0 - ROUNDING) - ROUNDING) => Some(false),
-            Some(_) => None,
-        };
+        let (far, slow) = self.settle(low, travel.min_hours(low), travel.max_leg(high), processing);
         match (far, slow) {
             (Some(far), Some(slow)) => (far, slow),
             _ => {
