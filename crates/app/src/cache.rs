@@ -65,11 +65,13 @@ impl<K: Eq + Hash, V: Clone> Versioned<K, V> {
 pub(crate) struct Caches {
     /// Case id → everything on its page.
     pub cases: Versioned<i64, Arc<CaseDetail>>,
+    /// Who sees what and which page → the dashboard at one moment (`now`, in milliseconds).
+    pub dashboards: Versioned<crate::dashboard::DashboardKey, (i64, Arc<crate::dashboard::Dashboard>)>,
 }
 
 impl std::fmt::Debug for Caches {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Caches").field("cases", &self.cases.len()).finish()
+        f.debug_struct("Caches").field("cases", &self.cases.len()).field("dashboards", &self.dashboards.len()).finish()
     }
 }
 

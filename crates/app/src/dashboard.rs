@@ -15,6 +15,7 @@ use crate::{Actor, App, AppResult, access, from_millis, to_millis};
 use bangfu_core::model::NeedStatus;
 use bangfu_store::{EventRow, Page, PageRequest, ProviderRow};
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
 /// How many events the dashboard shows.
 pub const RECENT_EVENTS: usize = 15;
@@ -97,9 +98,47 @@ pub struct Dashboard {
     pub providers: Vec<MapProvider>,
 }
 
+/// What decides a dashboard besides the database and the moment: what its reader may see (its
+/// role and where it belongs, not who it is) and which page of cases it shows.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct DashboardKey {
+    role: bangfu_core::model::Role,
+    department: Option<bangfu_core::region::RegionCode>,
+    enterprise_id: Option<i64>,
+    provider_id: Option<i64>,
+    cases_after: Option<i64>,
+}
+
 impl App {
     /// What the dashboard shows `actor` at `now`, with the pages `pages` of its lists.
+    ///
+    /// Kept while the database's version is unchanged (see `cache.rs`) for the same moment and
+    /// readers who see the same: every officer of a department opening the dashboard within
+    /// the same `now` (the pages give the minute) is answered from one reading.
     pub async fn dashboard(&self, actor: &Actor, now: DateTime<Utc>, pages: DashboardPages) -> AppResult<Dashboard> {
+        let key = DashboardKey {
+            role: actor.role,
+            department: actor.department,
+            enterprise_id: actor.enterprise_id,
+            provider_id: actor.provider_id,
+            cases_after: pages.cases.after,
+        };
+        let version = self.store.last_event_seq().await?;
+        let at = to_millis(now);
+        if let Some((kept_at, dashboard)) = self.caches.dashboards.get(&key, version)
+            && kept_at == at
+            && pages.cases.limit == CASES_PER_PAGE
+        {
+            return Ok(Dashboard::clone(&dashboard));
+        }
+        let dashboard = self.read_dashboard(actor, now, pages).await?;
+        if pages.cases.limit == CASES_PER_PAGE {
+            self.caches.dashboards.put(key, version, (at, Arc::new(dashboard.clone())));
+        }
+        Ok(dashboard)
+    }
+
+    async fn read_dashboard(&self, actor: &Actor, now: DateTime<Utc>, pages: DashboardPages) -> AppResult<Dashboard> {
         let visible = access::visible_cases(self.tree, actor);
         let unclosed: Vec<&str> = NeedStatus::ALL.iter().filter(|s| !s.is_closed()).map(|s| s.as_str()).collect();
 

@@ -411,3 +411,36 @@ bangfu_store::backend_tests! {
         }
     }
 }
+
+bangfu_store::backend_tests! {
+    /// Issue 12: the dashboard is kept per database version, moment and what its reader sees —
+    /// a second reading at the same moment is the same; a change shows at once; a city's
+    /// officer is not answered with the province's dashboard, nor another moment with this one.
+    async fn the_dashboard_kept_between_readings_is_never_stale(db) {
+        let w = world(&db).await;
+        let province = officer(&w.app, "d-shanxi", "officer", "140000").await;
+        let pages = bangfu_app::dashboard::DashboardPages::default();
+        let first = w.app.dashboard(&province, now(), pages).await.unwrap();
+        let again = w.app.dashboard(&province, now(), pages).await.unwrap();
+        assert_eq!((first.total_cases, first.total_overdue, first.overview.total.unclosed_needs), (again.total_cases, again.total_overdue, again.overview.total.unclosed_needs));
+
+        // A need reported: the next reading counts it.
+        let case = w.store.cases().await.unwrap().into_iter().find(|c| c.status == "active").unwrap();
+        let need = bangfu_app::needs::NewNeed { kind: "labour".into(), title: "看板计数".into(), quantity: 1.0, unit: "人".into(), requires: serde_json::json!({"skill": "机修"}), ..Default::default() };
+        w.app.report_need(&Actor::system("t"), now(), case.id, need).await.unwrap();
+        let after = w.app.dashboard(&province, now(), pages).await.unwrap();
+        assert_eq!(after.overview.total.unclosed_needs, first.overview.total.unclosed_needs + 1, "the new need is counted");
+
+        // Another reader's dashboard is its own reading.
+        let city = officer(&w.app, "d-city", "officer", &after.overview.lines[0].code).await;
+        let theirs = w.app.dashboard(&city, now(), pages).await.unwrap();
+        assert_eq!(theirs.overview.total.cases, after.overview.lines[0].cases);
+        assert!(theirs.total_cases < after.total_cases);
+
+        // A later moment is read again: a day on, more needs are past their windows.
+        let later = w.app.dashboard(&province, now() + chrono::TimeDelta::days(3), pages).await.unwrap();
+        let recount = w.app.region_overview(&province, now() + chrono::TimeDelta::days(3), None).await.unwrap();
+        assert_eq!(later.total_overdue, recount.total.overdue_needs);
+        assert!(later.total_overdue > after.total_overdue, "{} then {}", after.total_overdue, later.total_overdue);
+    }
+}

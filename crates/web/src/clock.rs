@@ -7,3 +7,9 @@ use chrono::{DateTime, Utc};
 pub fn now() -> DateTime<Utc> {
     Utc::now()
 }
+
+/// [`now`] to the start of its minute.
+pub fn this_minute() -> DateTime<Utc> {
+    let now = now();
+    now - chrono::TimeDelta::milliseconds(now.timestamp_millis().rem_euclid(60_000))
+}

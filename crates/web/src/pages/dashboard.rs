@@ -88,7 +88,9 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Q
     let lang = user.lang;
     let app = &state.app;
     let tree = app.tree();
-    let now = clock::now();
+    // To the minute: the dashboard counts what is overdue as of the minute it shows, and the
+    // officers who open it within that minute (and no change in between) share one reading.
+    let now = clock::this_minute();
     let pages = DashboardPages { cases: PageRequest { after: query.cases_after, limit: CASES_PER_PAGE } };
     // Leadership (a viewer) reads its daily briefing first; the dashboard is the officers' desk.
     if user.actor.role == Role::Viewer && query.cases_after.is_none() {

@@ -167,10 +167,12 @@ impl View {
     }
 }
 
+#[derive(Clone)]
 struct ProvincePath {
     d: String,
 }
 
+#[derive(Clone)]
 struct PlaceName {
     x: String,
     y: String,
@@ -284,19 +286,18 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-/// One SVG map of `markers`; `frame` outlines an area (the close-up's) on it.
-fn draw(tree: &RegionTree, markers: &[Marker], links: &[Link], title: &str, lang: Lang, frame: Option<(f64, f64, f64, f64)>) -> String {
-    let view = View::around(&markers.iter().map(|m| (m.lon, m.lat)).collect::<Vec<_>>());
-    // The seats of the cities in view, for orientation.
-    let mut cities = Vec::new();
-    if view.bbox.3 - view.bbox.2 <= CITY_NAMES_UP_TO_DEG {
-        for region in tree.iter().filter(|r| r.level == Level::City && !tree.is_municipality(r.code)) {
-            let (Some(lon), Some(lat)) = (region.lon, region.lat) else { continue };
-            let (x, y) = view.project(lon, lat);
-            if (10.0..WIDTH - 10.0).contains(&x) && (10.0..view.height - 10.0).contains(&y) {
-                cities.push(PlaceName { x: n(x), y: n(y), text: region.name.clone() });
-            }
-        }
+/// The province outlines in `view` as path data, and the names of the provinces large enough
+/// to label — the same for every map of the same view, so kept for the last views drawn (the
+/// dashboard draws the same view for every reader until its cases change).
+fn outlines_in(view: &View) -> std::sync::Arc<(Vec<ProvincePath>, Vec<PlaceName>)> {
+    type Drawn = std::sync::Arc<(Vec<ProvincePath>, Vec<PlaceName>)>;
+    /// Views kept; when full, the memory starts over.
+    const VIEWS_KEPT: usize = 64;
+    static DRAWN: OnceLock<std::sync::Mutex<std::collections::HashMap<[u64; 5], Drawn>>> = OnceLock::new();
+    let key = [view.bbox.0.to_bits(), view.bbox.1.to_bits(), view.bbox.2.to_bits(), view.bbox.3.to_bits(), view.height.to_bits()];
+    let memory = DRAWN.get_or_init(Default::default);
+    if let Some(drawn) = memory.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return drawn.clone();
     }
     let mut provinces = Vec::new();
     let mut places = Vec::new();
@@ -304,17 +305,18 @@ fn draw(tree: &RegionTree, markers: &[Marker], links: &[Link], title: &str, lang
         let mut d = String::new();
         let mut largest: Option<(f64, (f64, f64))> = None;
         for ring in outline.rings.iter().filter(|r| view.overlaps(r.bbox)) {
-            let mut last: Option<(f64, f64)> = None;
-            let mut kept = 0;
+            // Whole pixels, each point relative to the one before (`l dx dy`): a point on the
+            // same pixel as the one before is dropped, and rounding never accumulates.
+            let mut last: Option<(i64, i64)> = None;
             for &(lon, lat) in &ring.points {
                 let (x, y) = view.project(lon, lat);
-                if last.is_some_and(|(lx, ly)| (x - lx).abs() < 1.0 && (y - ly).abs() < 1.0) {
-                    continue;
+                let (x, y) = (x.round() as i64, y.round() as i64);
+                match last {
+                    None => push_point(&mut d, 'M', x, y),
+                    Some((lx, ly)) if (lx, ly) == (x, y) => continue,
+                    Some((lx, ly)) => push_point(&mut d, 'l', x - lx, y - ly),
                 }
-                d.push_str(if kept == 0 { "M" } else { "L" });
-                d.push_str(&format!("{:.1} {:.1}", x, y));
                 last = Some((x, y));
-                kept += 1;
             }
             d.push('Z');
             let (x0, y0) = view.project(ring.bbox.0, ring.bbox.3);
@@ -337,6 +339,40 @@ fn draw(tree: &RegionTree, markers: &[Marker], links: &[Link], title: &str, lang
             places.push(PlaceName { x: n(x), y: n(y), text: outline.name.clone() });
         }
     }
+    let drawn: Drawn = std::sync::Arc::new((provinces, places));
+    let mut memory = memory.lock().unwrap_or_else(|e| e.into_inner());
+    if memory.len() >= VIEWS_KEPT {
+        memory.clear();
+    }
+    memory.insert(key, drawn.clone());
+    drawn
+}
+
+/// `command` and the point `x y` in path data (a negative `y` needs no separator).
+fn push_point(d: &mut String, command: char, x: i64, y: i64) {
+    use std::fmt::Write;
+    d.push(command);
+    let _ = if y < 0 { write!(d, "{x}{y}") } else { write!(d, "{x} {y}") };
+}
+
+/// One SVG map of `markers`; `frame` outlines an area (the close-up's) on it.
+fn draw(tree: &RegionTree, markers: &[Marker], links: &[Link], title: &str, lang: Lang, frame: Option<(f64, f64, f64, f64)>) -> String {
+    let view = View::around(&markers.iter().map(|m| (m.lon, m.lat)).collect::<Vec<_>>());
+    // The seats of the cities in view, for orientation.
+    let mut cities = Vec::new();
+    if view.bbox.3 - view.bbox.2 <= CITY_NAMES_UP_TO_DEG {
+        for region in tree.iter().filter(|r| r.level == Level::City && !tree.is_municipality(r.code)) {
+            let (Some(lon), Some(lat)) = (region.lon, region.lat) else { continue };
+            let (x, y) = view.project(lon, lat);
+            if (10.0..WIDTH - 10.0).contains(&x) && (10.0..view.height - 10.0).contains(&y) {
+                cities.push(PlaceName { x: n(x), y: n(y), text: region.name.clone() });
+            }
+        }
+    }
+    let (provinces, places) = {
+        let drawn = outlines_in(&view);
+        (drawn.0.clone(), drawn.1.clone())
+    };
 
     // Markers at the same place are set around it, so that each stays visible.
     let mut positions: Vec<(f64, f64)> = Vec::new();
