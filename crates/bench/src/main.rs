@@ -1,6 +1,7 @@
 //! `bangfu-bench`: benchmarks of bangfu's engines. Each subcommand prints one JSON line.
 //! Results and the commands that produced them are in BENCHMARKS.md.
 
+mod allocate;
 mod matching;
 mod plan;
 mod registry_file;
@@ -9,13 +10,14 @@ mod search;
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        // Subcommands are added here, one module each (match, plan).
+        // Subcommands are added here, one module each.
+        Some("allocate") => allocate::run(&args),
         Some("match") => matching::run(&args),
         Some("plan") => plan::run(&args),
         Some("registry-file") => registry_file::run(&args),
         Some("search") => search::run(&args),
         _ => {
-            eprintln!("usage: bangfu-bench <match|plan|registry-file|search> [options]");
+            eprintln!("usage: bangfu-bench <allocate|match|plan|registry-file|search> [options]");
             std::process::ExitCode::from(2)
         }
     }

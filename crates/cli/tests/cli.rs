@@ -533,3 +533,70 @@ fn demo_refuses_a_fraction_of_the_reference_case_and_a_fraction_out_of_range() {
     assert_exit(&output, 2);
     assert!(stderr(&output).contains("--scale applies with --demo"), "{}", stderr(&output));
 }
+
+// ---- bangfu allocate --input ----
+
+/// The instance of the core's hand-checked test: 万荣 (200 units in the horizon) wanted by two
+/// critical makers and one with slack; 太原 open to one of them at a much higher cost.
+const WANRONG: &str = r#"{
+  "providers": [{"id": 140822, "capacity": 200}, {"id": 140105, "capacity": 100}],
+  "needs": [{"id": 1, "quantity": 90, "unmet_cost": 4400}, {"id": 2, "quantity": 90, "unmet_cost": 400},
+            {"id": 3, "quantity": 60, "unmet_cost": 4400}],
+  "arcs": [{"need": 1, "provider": 140822, "cost": 495}, {"need": 2, "provider": 140822, "cost": 44},
+           {"need": 3, "provider": 140822, "cost": 506}, {"need": 3, "provider": 140105, "cost": 1980}]
+}"#;
+
+#[test]
+fn allocate_input_prints_the_least_cost_allocation_in_the_contract() {
+    let path = temp_file("wanrong.json", WANRONG);
+    let output = bangfu(&["allocate", "--input", path.to_str().unwrap(), "--json"]);
+    assert_exit(&output, 0);
+    let v: Value = serde_json::from_str(&stdout(&output)).expect("one JSON object");
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["cost", "assignments", "unmet"]);
+    assert_eq!(v["cost"], 90 * 495 + 50 * 44 + 60 * 506 + 40 * 400);
+    assert_eq!(
+        v["assignments"],
+        serde_json::json!([
+            {"need": 1, "provider": 140822, "quantity": 90},
+            {"need": 2, "provider": 140822, "quantity": 50},
+            {"need": 3, "provider": 140822, "quantity": 60},
+        ])
+    );
+    assert_eq!(v["unmet"], serde_json::json!([{"need": 2, "quantity": 40}]));
+
+    let greedy = bangfu(&["allocate", "--input", path.to_str().unwrap(), "--method", "greedy", "--json"]);
+    assert_exit(&greedy, 0);
+    let g: Value = serde_json::from_str(&stdout(&greedy)).expect("one JSON object");
+    assert_eq!(g["cost"], 90 * 495 + 90 * 44 + 20 * 506 + 40 * 1980);
+    assert!(g["cost"].as_i64() > v["cost"].as_i64());
+
+    let text = bangfu(&["allocate", "--input", path.to_str().unwrap()]);
+    assert_exit(&text, 0);
+    assert!(stdout(&text).contains("cost 93110: 200 units assigned in 3 assignments, 40 unmet"), "{}", stdout(&text));
+}
+
+#[test]
+fn allocate_input_refuses_bad_instances_with_exit_2_saying_what_was_wrong() {
+    let cases = [
+        (r#"{"providers":[{"id":1,"capacity":-5}],"needs":[],"arcs":[]}"#, "provider 1 has capacity -5: a capacity must be an integer ≥ 0"),
+        (r#"{"providers":[{"id":1,"capacity":5}],"needs":[{"id":7,"quantity":1,"unmet_cost":1}],"arcs":[{"need":7,"provider":2,"cost":1}]}"#, "arc 0 (counting from 0) names provider 2, which is not among the providers"),
+        (r#"{"providers":[{"id":1,"capacity":5}],"needs":[],"arcs":[{"need":8,"provider":1,"cost":1}]}"#, "names need 8, which is not among the needs"),
+        (r#"{"providers":[{"id":1,"capacity":5},{"id":1,"capacity":6}],"needs":[],"arcs":[]}"#, "provider 1 is listed twice"),
+        (r#"{"providers":[],"needs":[{"id":7,"quantity":1,"unmet_cost":1},{"id":7,"quantity":2,"unmet_cost":1}],"arcs":[]}"#, "need 7 is listed twice"),
+        (r#"{"providers":[{"id":1,"capacity":5}],"needs":[{"id":7,"quantity":1,"unmet_cost":1}],"arcs":[{"need":7,"provider":1,"cost":1},{"need":7,"provider":1,"cost":2}]}"#, "two arcs join need 7 and provider 1"),
+        (r#"{"providers":[{"id":1,"capacity":5.5}],"needs":[],"arcs":[]}"#, "expected i64"),
+        (r#"{"providers":[],"needs":[]}"#, "missing field `arcs`"),
+    ];
+    for (i, (contents, message)) in cases.iter().enumerate() {
+        let path = temp_file(&format!("bad-instance-{i}.json"), contents);
+        let output = bangfu(&["allocate", "--input", path.to_str().unwrap(), "--json"]);
+        assert_exit(&output, 2);
+        assert!(stdout(&output).is_empty());
+        let err = stderr(&output);
+        assert!(err.contains(message) && err.contains(path.to_str().unwrap()), "case {i}: {err}");
+    }
+    let missing = bangfu(&["allocate", "--input", "/nonexistent/instance.json"]);
+    assert_exit(&missing, 2);
+    assert!(stderr(&missing).contains("cannot read /nonexistent/instance.json"), "{}", stderr(&missing));
+}

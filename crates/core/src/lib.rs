@@ -1,9 +1,11 @@
 //! bangfu's domain, pure: the GB/T 2260 region tree, tiers and departments, the model of cases,
-//! needs and capabilities, and the rules that decide routing, screening, escalation and plans.
+//! needs and capabilities, and the rules that decide routing, screening, escalation, plans and
+//! the allocation of scarce capacity.
 //!
 //! Invariant: this crate does no I/O, no async and never reads the clock. Time arrives as a
 //! parameter (`now`). It knows no SQL, HTTP or wire format; its types are not `Serialize`.
 
+pub mod allocate;
 pub mod audit;
 pub mod bounded_screening;
 pub mod capability;

@@ -283,3 +283,13 @@ pub fn search_hit(h: &bangfu_core::search_index::SearchHit) -> Value {
         "snippet": h.snippet, "score": f64::from(h.score),
     })
 }
+
+/// The allocation contract of `bangfu allocate --input`: {"cost", "assignments": [{"need",
+/// "provider", "quantity"}], "unmet": [{"need", "quantity"}]}, assignments by need then provider.
+pub fn allocation(a: &bangfu_core::allocate::Allocation) -> Value {
+    json!({
+        "cost": a.cost,
+        "assignments": a.assignments.iter().map(|x| json!({"need": x.need, "provider": x.provider, "quantity": x.quantity})).collect::<Vec<_>>(),
+        "unmet": a.unmet.iter().map(|u| json!({"need": u.need, "quantity": u.quantity})).collect::<Vec<_>>(),
+    })
+}

@@ -1,5 +1,6 @@
 //! The subcommands, one module each. `run` dispatches.
 
+pub mod allocate;
 pub mod audit;
 pub mod case;
 pub mod db;
@@ -58,6 +59,8 @@ pub enum Command {
     Match(matching::Args),
     /// Compute a plan's critical path and projected first-output time
     Plan(plan::Args),
+    /// Allocate scarce capacity across competing needs at least total cost (or first come)
+    Allocate(allocate::Args),
 }
 
 pub fn run(cli: Cli) -> CliResult {
@@ -76,5 +79,6 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Route(args) => route::run(args),
         Command::Match(args) => matching::run(args),
         Command::Plan(args) => plan::run(args),
+        Command::Allocate(args) => allocate::run(args),
     }
 }

@@ -1,0 +1,560 @@
+//! The primal network simplex method for the uncapacitated minimum-cost flow of [`super`].
+//!
+//! The network: a node per provider and per need, and a root that stands for "elsewhere" —
+//! each provider sends its capacity left over to the root at cost 0, the root sends each need
+//! its unmet quantity at the need's unmet cost, and the instance's arcs join providers to needs.
+//! The root's balance is Σ quantity − Σ capacity. Those root arcs make the first basis: a star
+//! in which everything is left over and everything is unmet, feasible at once and with real
+//! costs (no artificial arcs, no big-M). Every arc is uncapacitated, so an arc outside the tree
+//! carries no flow.
+//!
+//! The method is the textbook one (Ahuja, Magnanti and Orlin, *Network Flows*, §11): a pass of
+//! initial pivots brings in each need's cheapest arc; then arcs enter by block search (the most
+//! negative reduced cost in a block of about √arcs, blocks taken in turn) and the leaving arc
+//! is the last blocking arc met going round the cycle from its apex, which keeps the tree
+//! strongly feasible and so rules out cycling. Potentials satisfy `cost + π(source) −
+//! π(target) = 0` on tree arcs with π(root) = 0; the method stops when no arc has a negative
+//! reduced cost, which is optimality.
+//!
+//! What is particular is how the spanning tree is kept, for the shape of allocation: tens of
+//! thousands of needs against a few thousand providers make a tree in which almost every need
+//! is a leaf under a provider, and the usual preorder thread would make each pivot walk (and
+//! shift the potential of) every such leaf in the subtree it moves — thousands per pivot. Here
+//! only providers and the root store a potential; a need's is its parent's plus the cost of the
+//! arc between them (`anchor` and `offset`), so a leaf need follows its provider for free. The
+//! tree is kept as parent pointers with subtree sizes (for the cycle's apex) and, for the
+//! subtree walk, child lists that hold every provider but only the needs that have children:
+//! moving a subtree touches its providers and its few branching needs, not its leaves.
+//!
+//! Arithmetic stays within the bounds that [`super::bounds`] checked: a potential is a sum of
+//! costs along a tree path from the root.
+
+use super::{AllocationError, Checked, bounds};
+
+const NONE: usize = usize::MAX;
+/// Not in the tree, at flow 0: may enter when its reduced cost is negative.
+const STATE_LOWER: i8 = 1;
+const STATE_TREE: i8 = 0;
+/// The arc to the parent goes up (node → parent) or down (parent → node).
+const UP: i8 = 1;
+const DOWN: i8 = -1;
+
+#[derive(Clone, Copy, Debug)]
+struct ArcData {
+    source: u32,
+    target: u32,
+    cost: i64,
+}
+
+/// The flows the method found: per arc of the checked instance, and the unmet quantity per need.
+#[derive(Debug)]
+pub(crate) struct Flows {
+    pub arc_flow: Vec<i64>,
+    pub unmet: Vec<i64>,
+}
+
+pub(crate) fn solve(checked: &Checked) -> Result<Flows, AllocationError> {
+    bounds(checked)?;
+    let mut simplex = Simplex::star(checked);
+    simplex.initial_pivots()?;
+    simplex.run()?;
+    Ok(simplex.flows(checked))
+}
+
+/// The spanning-tree basis and the flows. Nodes: providers `0..providers`, needs after them,
+/// the root last.
+struct Simplex {
+    arcs: Vec<ArcData>,
+    flow: Vec<i64>,
+    state: Vec<i8>,
+    providers: usize,
+    root: usize,
+    /// Arcs from here on are the leftover arcs (one per provider), then the unmet arcs.
+    first_root_arc: usize,
+    // Per node, the root included.
+    parent: Vec<usize>,
+    pred: Vec<usize>,
+    pred_dir: Vec<i8>,
+    /// Nodes in the subtree (the node included).
+    succ_num: Vec<usize>,
+    /// π(u) = pi[anchor[u]] + offset[u]: a provider or the root is its own anchor (offset 0);
+    /// a need's anchor is its parent, and its offset the arc's cost, signed.
+    pi: Vec<i64>,
+    anchor: Vec<u32>,
+    offset: Vec<i64>,
+    /// Children, as doubly linked lists: every provider is listed under its parent, a need only
+    /// while it has children of its own.
+    child_count: Vec<usize>,
+    first_child: Vec<usize>,
+    next_sibling: Vec<usize>,
+    prev_sibling: Vec<usize>,
+    // Scratch for a pivot.
+    stem: Vec<usize>,
+    blocks: Vec<usize>,
+    stack: Vec<usize>,
+    next_arc: usize,
+}
+
+/// One pivot: the entering arc, the cycle's apex, and the leaving arc's tree side.
+struct Pivot {
+    in_arc: usize,
+    join: usize,
+    /// The endpoint of the entering arc inside the subtree that moves, and the other one.
+    u_in: usize,
+    v_in: usize,
+    /// The node whose arc to its parent leaves the tree.
+    u_out: usize,
+    delta: i64,
+}
+
+impl Simplex {
+    /// The first basis: every provider hangs from the root by its leftover arc, every need by
+    /// its unmet arc. Arcs: the instance's (providers → needs), then a leftover arc per
+    /// provider, then an unmet arc per need.
+    fn star(checked: &Checked) -> Simplex {
+        let providers = checked.providers.len();
+        let nodes = providers + checked.needs.len();
+        let root = nodes;
+        let mut arcs = Vec::with_capacity(checked.arcs.len() + nodes);
+        for &(n, p, cost) in &checked.arcs {
+            arcs.push(ArcData { source: p, target: (providers + n as usize) as u32, cost });
+        }
+        let first_root_arc = arcs.len();
+        let mut flow = vec![0i64; first_root_arc + nodes];
+        let mut state = vec![STATE_LOWER; first_root_arc + nodes];
+        let mut pred_dir = vec![UP; nodes + 1];
+        let mut anchor: Vec<u32> = (0..=nodes as u32).collect();
+        let mut offset = vec![0i64; nodes + 1];
+        for (p, provider) in checked.providers.iter().enumerate() {
+            arcs.push(ArcData { source: p as u32, target: root as u32, cost: 0 });
+            flow[first_root_arc + p] = provider.capacity;
+        }
+        for (n, need) in checked.needs.iter().enumerate() {
+            let u = providers + n;
+            arcs.push(ArcData { source: root as u32, target: u as u32, cost: need.unmet_cost });
+            flow[first_root_arc + u] = need.quantity;
+            pred_dir[u] = DOWN;
+            anchor[u] = root as u32;
+            offset[u] = need.unmet_cost;
+        }
+        for s in &mut state[first_root_arc..] {
+            *s = STATE_TREE;
+        }
+        let mut parent = vec![root; nodes + 1];
+        parent[root] = NONE;
+        let mut pred: Vec<usize> = (first_root_arc..first_root_arc + nodes).collect();
+        pred.push(NONE);
+        let mut succ_num = vec![1usize; nodes + 1];
+        succ_num[root] = nodes + 1;
+        let mut simplex = Simplex {
+            arcs,
+            flow,
+            state,
+            providers,
+            root,
+            first_root_arc,
+            parent,
+            pred,
+            pred_dir,
+            succ_num,
+            pi: vec![0i64; nodes + 1],
+            anchor,
+            offset,
+            child_count: vec![0; nodes + 1],
+            first_child: vec![NONE; nodes + 1],
+            next_sibling: vec![NONE; nodes + 1],
+            prev_sibling: vec![NONE; nodes + 1],
+            stem: Vec::new(),
+            blocks: Vec::new(),
+            stack: Vec::new(),
+            next_arc: 0,
+        };
+        // Providers are listed under the root; needs, leaves, are not.
+        simplex.child_count[root] = nodes;
+        for p in (0..providers).rev() {
+            simplex.list_insert(root, p);
+        }
+        simplex
+    }
+
+    /// The flows: per arc of the instance, and unmet per need.
+    fn flows(&self, checked: &Checked) -> Flows {
+        let unmet_first = self.first_root_arc + self.providers;
+        Flows {
+            arc_flow: self.flow[..checked.arcs.len()].to_vec(),
+            unmet: self.flow[unmet_first..unmet_first + checked.needs.len()].to_vec(),
+        }
+    }
+
+    fn potential(&self, u: usize) -> i64 {
+        self.pi[self.anchor[u] as usize] + self.offset[u]
+    }
+
+    fn reduced_cost(&self, e: usize) -> i64 {
+        let a = self.arcs[e];
+        a.cost + self.potential(a.source as usize) - self.potential(a.target as usize)
+    }
+
+    fn is_need(&self, u: usize) -> bool {
+        u >= self.providers && u != self.root
+    }
+
+    /// Whether `u` belongs in its parent's child list: a provider always, a need while it has
+    /// children.
+    fn listed(&self, u: usize) -> bool {
+        !self.is_need(u) || self.child_count[u] > 0
+    }
+
+    fn list_insert(&mut self, parent: usize, u: usize) {
+        let first = self.first_child[parent];
+        self.next_sibling[u] = first;
+        self.prev_sibling[u] = NONE;
+        if first != NONE {
+            self.prev_sibling[first] = u;
+        }
+        self.first_child[parent] = u;
+    }
+
+    fn list_remove(&mut self, parent: usize, u: usize) {
+        let (prev, next) = (self.prev_sibling[u], self.next_sibling[u]);
+        if prev == NONE {
+            self.first_child[parent] = next;
+        } else {
+            self.next_sibling[prev] = next;
+        }
+        if next != NONE {
+            self.prev_sibling[next] = prev;
+        }
+    }
+
+    /// Takes `u` from under its parent, keeping the lists' rule.
+    fn unlink(&mut self, u: usize) {
+        let p = self.parent[u];
+        if self.listed(u) {
+            self.list_remove(p, u);
+        }
+        self.parent[u] = NONE;
+        self.child_count[p] -= 1;
+        if self.is_need(p) && self.child_count[p] == 0 && self.parent[p] != NONE {
+            let grandparent = self.parent[p];
+            self.list_remove(grandparent, p);
+        }
+    }
+
+    /// Puts `u` under `p`, keeping the lists' rule.
+    fn link(&mut self, u: usize, p: usize) {
+        self.parent[u] = p;
+        self.child_count[p] += 1;
+        if self.is_need(p) && self.child_count[p] == 1 && self.parent[p] != NONE {
+            let grandparent = self.parent[p];
+            self.list_insert(grandparent, p);
+        }
+        if self.listed(u) {
+            self.list_insert(p, u);
+        }
+    }
+
+    /// Brings in, for each need, its cheapest arc from a provider (ties: the first, which is
+    /// the smallest provider id) when its reduced cost is negative.
+    fn initial_pivots(&mut self) -> Result<(), AllocationError> {
+        let mut cheapest = vec![NONE; self.root];
+        for (e, a) in self.arcs[..self.first_root_arc].iter().enumerate() {
+            let t = a.target as usize;
+            if cheapest[t] == NONE || a.cost < self.arcs[cheapest[t]].cost {
+                cheapest[t] = e;
+            }
+        }
+        for e in cheapest.into_iter().filter(|&e| e != NONE) {
+            if self.state[e] == STATE_LOWER && self.reduced_cost(e) < 0 {
+                self.pivot(e)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Pivots until no arc has a negative reduced cost.
+    fn run(&mut self) -> Result<(), AllocationError> {
+        let all = self.arcs.len();
+        let block = ((all as f64).sqrt() as usize).max(10);
+        while let Some(e) = self.entering_arc(block) {
+            self.pivot(e)?;
+        }
+        Ok(())
+    }
+
+    /// Block search: from where the last search stopped, the most negative reduced cost in each
+    /// block of `block` arcs; the first block that has one gives the entering arc.
+    fn entering_arc(&mut self, block: usize) -> Option<usize> {
+        let arcs = self.arcs.len();
+        let mut best = 0i64;
+        let mut chosen = NONE;
+        let mut count = block;
+        let mut e = self.next_arc;
+        for _ in 0..arcs {
+            let a = self.arcs[e];
+            let (s, t) = (a.source as usize, a.target as usize);
+            // An instance arc starts at a provider, its own anchor: one load fewer.
+            let from = if e < self.first_root_arc { self.pi[s] } else { self.pi[self.anchor[s] as usize] + self.offset[s] };
+            let reduced = a.cost + from - self.pi[self.anchor[t] as usize] - self.offset[t];
+            let c = i64::from(self.state[e]) * reduced;
+            if c < best {
+                best = c;
+                chosen = e;
+            }
+            e += 1;
+            if e == arcs {
+                e = 0;
+            }
+            count -= 1;
+            if count == 0 {
+                if chosen != NONE {
+                    self.next_arc = e;
+                    return Some(chosen);
+                }
+                count = block;
+            }
+        }
+        if chosen != NONE {
+            self.next_arc = e;
+            return Some(chosen);
+        }
+        None
+    }
+
+    fn pivot(&mut self, in_arc: usize) -> Result<(), AllocationError> {
+        let source = self.arcs[in_arc].source as usize;
+        let target = self.arcs[in_arc].target as usize;
+        let join = self.join(source, target);
+        // The entering arc pushes flow source → target, so round the cycle flow goes up from
+        // target to the apex and down from the apex to source: the arcs that lose flow (and
+        // block) are those pointing up on the source side and down on the target side. Ties go
+        // to the last blocking arc met from the apex round the cycle's direction: the source
+        // side is searched first with <, the target side second with ≤.
+        let mut delta = i64::MAX;
+        let mut u_out = NONE;
+        let mut on_source_side = true;
+        let mut u = source;
+        while u != join {
+            if self.pred_dir[u] == UP {
+                let d = self.flow[self.pred[u]];
+                if d < delta {
+                    delta = d;
+                    u_out = u;
+                }
+            }
+            u = self.parent[u];
+        }
+        let mut u = target;
+        while u != join {
+            if self.pred_dir[u] == DOWN {
+                let d = self.flow[self.pred[u]];
+                if d <= delta {
+                    delta = d;
+                    u_out = u;
+                    on_source_side = false;
+                }
+            }
+            u = self.parent[u];
+        }
+        if u_out == NONE {
+            return Err(AllocationError::Internal { message: format!("arc {in_arc} closes a cycle of negative cost without a bound") });
+        }
+        let (u_in, v_in) = if on_source_side { (source, target) } else { (target, source) };
+        let pivot = Pivot { in_arc, join, u_in, v_in, u_out, delta };
+        self.change_flow(&pivot, source, target);
+        self.update_tree(&pivot);
+        Ok(())
+    }
+
+    /// The apex of the cycle: the nearest common ancestor of `u` and `v`.
+    fn join(&self, mut u: usize, mut v: usize) -> usize {
+        while u != v {
+            if self.succ_num[u] < self.succ_num[v] {
+                u = self.parent[u];
+            } else {
+                v = self.parent[v];
+            }
+        }
+        u
+    }
+
+    fn change_flow(&mut self, p: &Pivot, source: usize, target: usize) {
+        if p.delta > 0 {
+            self.flow[p.in_arc] += p.delta;
+            let mut u = source;
+            while u != p.join {
+                self.flow[self.pred[u]] -= i64::from(self.pred_dir[u]) * p.delta;
+                u = self.parent[u];
+            }
+            let mut u = target;
+            while u != p.join {
+                self.flow[self.pred[u]] += i64::from(self.pred_dir[u]) * p.delta;
+                u = self.parent[u];
+            }
+        }
+        self.state[p.in_arc] = STATE_TREE;
+        self.state[self.pred[p.u_out]] = STATE_LOWER;
+    }
+
+    /// Moves the subtree of `u_out` to hang from `v_in` by the entering arc, re-rooted at `u_in`,
+    /// and shifts its potentials: the stem s₀ = u_in, s₁ = parent(s₀), …, s_k = u_out reverses.
+    fn update_tree(&mut self, p: &Pivot) {
+        let (u_in, v_in, u_out) = (p.u_in, p.v_in, p.u_out);
+        let v_out = self.parent[u_out];
+        let old_size = self.succ_num[u_out];
+        let in_dir = if self.arcs[p.in_arc].source as usize == u_in { UP } else { DOWN };
+        // The shift that brings the entering arc's reduced cost to 0, from the old potentials.
+        let sigma = self.potential(v_in) - self.potential(u_in) - i64::from(in_dir) * self.arcs[p.in_arc].cost;
+
+        self.stem.clear();
+        self.blocks.clear();
+        let mut s = u_in;
+        let mut below = 0;
+        loop {
+            self.stem.push(s);
+            self.blocks.push(self.succ_num[s] - below);
+            if s == u_out {
+                break;
+            }
+            below = self.succ_num[s];
+            s = self.parent[s];
+        }
+
+        // Detach the stem from the tree and from itself, then hang it the other way round.
+        self.unlink(u_out);
+        for i in 1..self.stem.len() {
+            let child = self.stem[i - 1];
+            self.unlink(child);
+        }
+        for i in (1..self.stem.len()).rev() {
+            let (child, above) = (self.stem[i], self.stem[i - 1]);
+            self.pred[child] = self.pred[above];
+            self.pred_dir[child] = -self.pred_dir[above];
+        }
+        self.pred[u_in] = p.in_arc;
+        self.pred_dir[u_in] = in_dir;
+        for i in 1..self.stem.len() {
+            let (child, above) = (self.stem[i], self.stem[i - 1]);
+            self.link(child, above);
+        }
+        self.link(u_in, v_in);
+        let mut size = 0;
+        for i in (0..self.stem.len()).rev() {
+            let s = self.stem[i];
+            size += self.blocks[i];
+            self.succ_num[s] = size;
+            if self.is_need(s) {
+                self.anchor[s] = self.parent[s] as u32;
+                self.offset[s] = -i64::from(self.pred_dir[s]) * self.arcs[self.pred[s]].cost;
+            }
+        }
+        let mut a = v_out;
+        while a != p.join {
+            self.succ_num[a] -= old_size;
+            a = self.parent[a];
+        }
+        let mut a = v_in;
+        while a != p.join {
+            self.succ_num[a] += old_size;
+            a = self.parent[a];
+        }
+
+        // Shift the stored potentials of the moved subtree: its providers, found through the
+        // child lists (needs follow their anchors).
+        if sigma != 0 {
+            self.stack.clear();
+            self.stack.push(u_in);
+            while let Some(u) = self.stack.pop() {
+                if !self.is_need(u) {
+                    self.pi[u] += sigma;
+                }
+                let mut c = self.first_child[u];
+                while c != NONE {
+                    self.stack.push(c);
+                    c = self.next_sibling[c];
+                }
+            }
+        }
+    }
+
+    /// Checks the basis against its definition (tests only): parents, child lists, sizes and
+    /// anchors right, flows conserved, tree arcs at reduced cost 0.
+    #[cfg(test)]
+    fn check_consistent(&self, supply: &[i64]) {
+        let root = self.root;
+        let mut counted = vec![0usize; root + 1];
+        let mut size = vec![1usize; root + 1];
+        for u in 0..root {
+            let p = self.parent[u];
+            assert!(p != NONE, "{u} has no parent");
+            counted[p] += 1;
+            // Sizes: add 1 to every ancestor.
+            let mut a = p;
+            let mut steps = 0;
+            while a != NONE {
+                size[a] += 1;
+                a = self.parent[a];
+                steps += 1;
+                assert!(steps <= root + 1, "the parents of {u} go round");
+            }
+            let e = self.pred[u];
+            assert_eq!(self.state[e], STATE_TREE);
+            let arc = self.arcs[e];
+            let (s, t) = (arc.source as usize, arc.target as usize);
+            assert!((s == u && t == p && self.pred_dir[u] == UP) || (t == u && s == p && self.pred_dir[u] == DOWN), "pred of {u}");
+            assert_eq!(self.reduced_cost(e), 0, "tree arc {e}");
+            if self.is_need(u) {
+                assert_eq!(self.anchor[u] as usize, p);
+            } else {
+                assert_eq!((self.anchor[u] as usize, self.offset[u]), (u, 0));
+            }
+        }
+        assert_eq!(self.pi[root], 0);
+        for u in 0..=root {
+            assert_eq!(self.child_count[u], counted[u], "child count of {u}");
+            assert_eq!(self.succ_num[u], size[u], "subtree size of {u}");
+            let mut listed = Vec::new();
+            let mut c = self.first_child[u];
+            while c != NONE {
+                assert_eq!(self.parent[c], u);
+                listed.push(c);
+                c = self.next_sibling[c];
+            }
+            listed.sort_unstable();
+            let mut expected: Vec<usize> = (0..root).filter(|&c| self.parent[c] == u && self.listed(c)).collect();
+            expected.sort_unstable();
+            assert_eq!(listed, expected, "child list of {u}");
+        }
+        let mut balance = supply.to_vec();
+        for (e, a) in self.arcs.iter().enumerate() {
+            assert!(self.flow[e] >= 0);
+            if self.state[e] != STATE_TREE {
+                assert_eq!(self.flow[e], 0);
+            }
+            balance[a.source as usize] -= self.flow[e];
+            balance[a.target as usize] += self.flow[e];
+        }
+        assert!(balance.iter().all(|&b| b == 0), "flow not conserved: {balance:?}");
+    }
+}
+
+/// The same as [`solve`] with small blocks, checking the basis after every pivot and the
+/// optimality conditions at the end (tests only).
+#[cfg(test)]
+pub(crate) fn solve_checking_every_pivot(checked: &Checked) -> Result<Flows, AllocationError> {
+    bounds(checked)?;
+    let mut supply: Vec<i64> = checked.providers.iter().map(|p| p.capacity).chain(checked.needs.iter().map(|n| -n.quantity)).collect();
+    supply.push(supply.iter().map(|s| -s).sum());
+    let mut simplex = Simplex::star(checked);
+    simplex.check_consistent(&supply);
+    simplex.initial_pivots()?;
+    simplex.check_consistent(&supply);
+    while let Some(e) = simplex.entering_arc(3) {
+        simplex.pivot(e)?;
+        simplex.check_consistent(&supply);
+    }
+    for e in 0..simplex.arcs.len() {
+        assert!(simplex.state[e] == STATE_TREE || simplex.reduced_cost(e) >= 0, "not optimal at arc {e}");
+    }
+    Ok(simplex.flows(checked))
+}
