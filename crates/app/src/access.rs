@@ -454,3 +454,61 @@ pub fn search_reader(tree: &RegionTree, actor: &Actor) -> bangfu_core::search_in
         Role::Provider => actor.provider_id.map_or(Reader::Nobody, Reader::Provider),
     }
 }
+
+// ---- participation (issue 16) ----
+
+/// Whether `actor` is a user of the enterprise of `case` (or an admin).
+pub fn is_enterprise_of_case(actor: &Actor, case: &CaseRow) -> bool {
+    match actor.role {
+        Role::Admin => true,
+        Role::Enterprise => actor.enterprise_id == Some(case.enterprise_id),
+        Role::Officer | Role::Viewer | Role::Provider => false,
+    }
+}
+
+/// Whether `actor`, who sees a need of `case`, reads its comments and attachments: whoever sees
+/// the case (officers, viewers, the enterprise) — not a provider user, which sees its own
+/// candidacy only — and the officers and viewers who see the need otherwise.
+pub fn sees_need_discussion(tree: &RegionTree, actor: &Actor, case: &CaseRow, team: &[TeamMemberRow]) -> bool {
+    sees_need_internals(tree, actor, case, team) && actor.role != Role::Provider
+}
+
+/// Whether `actor`, who sees a need of `case`, may comment on it and attach documents: an admin,
+/// any officer who sees it, and the case's enterprise (viewers read only; providers answer).
+pub fn may_discuss_need(tree: &RegionTree, actor: &Actor, case: &CaseRow, team: &[TeamMemberRow]) -> bool {
+    match actor.role {
+        Role::Admin | Role::Officer => true,
+        Role::Enterprise => can_see_case(tree, actor, case, team),
+        Role::Viewer | Role::Provider => false,
+    }
+}
+
+/// Whether `actor` may answer a need through `candidacy` (accept, decline, quote): a user of
+/// the candidate provider, when the candidate is feasible or selected.
+pub fn may_answer_candidacy(actor: &Actor, candidacy: &bangfu_store::CandidateRow) -> bool {
+    actor.role == Role::Provider && actor.provider_id == Some(candidacy.provider_id) && (candidacy.feasible != 0 || candidacy.status == "selected")
+}
+
+/// Whether `actor` may reopen `need` of `case` once closed: its deciders ([`may_decide_need`])
+/// a resolved or cancelled one; its enterprise a resolved one (it is not solved after all).
+pub fn may_reopen_need(tree: &RegionTree, actor: &Actor, case: &CaseRow, need: &NeedRow) -> bool {
+    may_decide_need(tree, actor, need) || (actor.role == Role::Enterprise && is_enterprise_of_case(actor, case) && need.status == "resolved")
+}
+
+/// Whether `actor` may confirm or reopen `need` as its enterprise, or withdraw it (the
+/// enterprise's buttons).
+pub fn may_act_as_enterprise(actor: &Actor, case: &CaseRow) -> bool {
+    actor.role == Role::Enterprise && is_enterprise_of_case(actor, case)
+}
+
+/// Whether `actor` has an inbox of the needs addressed to it (provider and enterprise users;
+/// officers have the needs queue).
+pub fn has_inbox(actor: &Actor) -> bool {
+    matches!(actor.role, Role::Provider | Role::Enterprise)
+}
+
+/// Whether `actor`, who sees `need` of `case`, may edit it while it is open: its deciders, and
+/// whoever may report needs on its case.
+pub fn may_edit_need(tree: &RegionTree, actor: &Actor, case: &CaseRow, team: &[TeamMemberRow], need: &NeedRow) -> bool {
+    may_decide_need(tree, actor, need) || may_report_on_case(tree, actor, case, team)
+}

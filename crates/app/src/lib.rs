@@ -26,6 +26,7 @@ pub mod letters;
 pub mod morning;
 pub mod needs;
 pub mod notifications;
+pub mod participation;
 pub mod plans;
 pub mod queue;
 pub mod registry;

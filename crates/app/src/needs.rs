@@ -39,27 +39,8 @@ impl App {
     /// [`App::report_need`] without the commit: the open transaction, the need, its case and
     /// the case's enterprise.
     pub(crate) async fn report_uncommitted(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<(WriteTx, NeedRow, CaseRow, EnterpriseRow)> {
-        let kind = NeedKind::parse(&text("kind", &input.kind, SHORT_CHARS)?).map_err(|e| bad(format!("kind: {e}")))?;
-        let title = text("title", &input.title, NAME_CHARS)?;
-        let specification = text("specification", &input.specification, LONG_CHARS)?;
-        let unit = text("unit", &input.unit, SHORT_CHARS)?;
-        if title.is_empty() {
-            return Err(bad("title: say in a few words what blocks production, for example 熔喷布需分切至 1.4 m 以下"));
-        }
-        if !input.quantity.is_finite() || input.quantity <= 0.0 {
-            return Err(bad(format!("quantity: {} is not a positive number — give how many (masks, rolls, workers…)", input.quantity)));
-        }
-        for (name, value) in [("max_distance_km", input.max_distance_km), ("max_lead_time_h", input.max_lead_time_h)] {
-            if value.is_some_and(|v| !v.is_finite() || v <= 0.0) {
-                return Err(bad(format!("{name}: must be a positive number when given")));
-            }
-        }
-        let requires = match &input.requires {
-            serde_json::Value::Null => json!({}),
-            serde_json::Value::Object(_) => input.requires.clone(),
-            other => return Err(bad(format!("requires: expected an object such as {{\"input_width_m\": 1.6}}, found {other}"))),
-        };
-        json_text("requires", &requires)?;
+        let checked = checked_need(&input)?;
+        let kind = checked.kind;
         let solution = input.solution_region.as_deref().filter(|s| !s.trim().is_empty()).map(|s| self.region(s, "solution_region")).transpose()?;
 
         let mut tx = self.store.begin_write().await?;
@@ -79,11 +60,11 @@ impl App {
             id: 0,
             case_id,
             kind: kind.as_str().into(),
-            title,
-            specification,
+            title: checked.title,
+            specification: checked.specification,
             quantity: input.quantity,
-            unit,
-            requires: requires.to_string(),
+            unit: checked.unit,
+            requires: checked.requires.to_string(),
             deadline: input.deadline.map(to_millis),
             max_distance_km: input.max_distance_km,
             max_lead_time_h: input.max_lead_time_h,
@@ -103,6 +84,9 @@ impl App {
         };
         self.apply_route(&mut need, &decision);
         need.id = tx.insert_need(&need).await?;
+        if actor.role == bangfu_core::model::Role::Enterprise {
+            tx.insert_need_reporter(need.id, case.enterprise_id).await?;
+        }
         Audit {
             actor,
             now,
@@ -251,6 +235,52 @@ impl App {
         tx.commit().await?;
         Ok(need)
     }
+}
+
+/// What a reported or edited need says, checked: its kind, texts and requirements.
+pub(crate) struct CheckedNeed {
+    pub kind: NeedKind,
+    pub title: String,
+    pub specification: String,
+    pub unit: String,
+    pub requires: serde_json::Value,
+}
+
+/// Checks a need as a user wrote it: texts, quantity, limits, and — for a kind the registry
+/// holds — its requirements, each refused naming the field in Chinese and in English.
+pub(crate) fn checked_need(input: &NewNeed) -> AppResult<CheckedNeed> {
+    let kind = NeedKind::parse(&text("kind", &input.kind, SHORT_CHARS)?).map_err(|e| bad(format!("kind: {e}")))?;
+    let title = text("title", &input.title, NAME_CHARS)?;
+    let specification = text("specification", &input.specification, LONG_CHARS)?;
+    let unit = text("unit", &input.unit, SHORT_CHARS)?;
+    if title.is_empty() {
+        return Err(bad("title: 请用几个字说明什么卡住了生产 — say in a few words what blocks production, for example 熔喷布需分切至 1.4 m 以下"));
+    }
+    if !input.quantity.is_finite() || input.quantity <= 0.0 {
+        return Err(bad(format!("quantity: 数量须为正数 — {} is not a positive number; give how many (masks, rolls, workers…)", input.quantity)));
+    }
+    for (name, value) in [("max_distance_km", input.max_distance_km), ("max_lead_time_h", input.max_lead_time_h)] {
+        if value.is_some_and(|v| !v.is_finite() || v <= 0.0) {
+            return Err(bad(format!("{name}: must be a positive number when given")));
+        }
+    }
+    let requires = match &input.requires {
+        serde_json::Value::Null => json!({}),
+        serde_json::Value::Object(_) => input.requires.clone(),
+        other => return Err(bad(format!("requires: expected an object such as {{\"input_width_m\": 1.6}}, found {other}"))),
+    };
+    json_text("requires", &requires)?;
+    if kind.has_capabilities() {
+        let attrs = crate::registry::attr_values(&requires)?;
+        bangfu_core::capability::Requirement::from_attrs(kind, &attrs).map_err(|e| requirement_refused(&e))?;
+    }
+    Ok(CheckedNeed { kind, title, specification, unit, requires })
+}
+
+/// A requirement refused, naming its field: `requires.input_width_m: 请填写来料幅宽（米） — missing …`.
+pub(crate) fn requirement_refused(e: &bangfu_core::capability::AttrError) -> AppError {
+    let field = e.attribute().map_or_else(|| "requires".to_string(), |a| format!("requires.{a}"));
+    bad(format!("{field}: {} — {e}", e.zh()))
 }
 
 /// A region code stored by this application (always valid).

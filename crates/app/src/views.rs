@@ -99,6 +99,9 @@ pub struct NeedDetail {
     /// The counts of its last screening, if it was screened.
     pub screening: Option<ScreeningRow>,
     pub letters: Vec<LetterRow>,
+    /// The providers' answers, comments, attachments and the enterprise's confirmation, as the
+    /// reader may see them (issue 16).
+    pub participation: crate::participation::Participation,
 }
 
 impl App {
@@ -185,7 +188,8 @@ impl App {
             screening = None;
             letters.clear();
         }
-        Ok(NeedDetail { screening, letters, enterprise, need, case, candidates })
+        let participation = self.participation_in(&mut read, actor, &case, &team, need_id).await?;
+        Ok(NeedDetail { screening, letters, enterprise, need, case, candidates, participation })
     }
 
     /// Whether `actor` may see `need` of `case` ([`access::can_see_need`]).

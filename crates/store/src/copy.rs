@@ -41,6 +41,12 @@ const TABLES: &[(&str, &[&str])] = &[
     ("briefings", &["id"]),
     ("login_throttles", &["key"]),
     ("saved_views", &["id"]),
+    ("responses", &["id"]),
+    ("inbox_reads", &["user_id", "need_id"]),
+    ("comments", &["id"]),
+    ("attachments", &["id"]),
+    ("need_reporters", &["need_id"]),
+    ("need_confirmations", &["need_id"]),
 ];
 
 /// Filled by the migrations themselves (identically on every database): compared, not copied.
@@ -51,6 +57,11 @@ const NOT_COPIED: &[&str] = &["schema_migrations"];
 
 /// Rows read per page from the source.
 const PAGE: i64 = 5_000;
+
+/// Rows read per page of a table whose rows are large (attachments: up to a few MB each).
+fn page_of(table: &str) -> i64 {
+    if table == "attachments" { 8 } else { PAGE }
+}
 
 /// The rows of one table on both sides after a copy.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -218,8 +229,9 @@ async fn copy_table(source: &mut AnyConnection, target: &mut AnyConnection, tabl
     let list = names.join(", ");
     let key_list = key.join(", ");
     let key_params = (1..=key.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-    let first_page = format!("SELECT {list} FROM {table} ORDER BY {key_list} LIMIT {PAGE}");
-    let next_page = format!("SELECT {list} FROM {table} WHERE ({key_list}) > ({key_params}) ORDER BY {key_list} LIMIT {PAGE}");
+    let page_size = page_of(table);
+    let first_page = format!("SELECT {list} FROM {table} ORDER BY {key_list} LIMIT {page_size}");
+    let next_page = format!("SELECT {list} FROM {table} WHERE ({key_list}) > ({key_params}) ORDER BY {key_list} LIMIT {page_size}");
     // Both backends take at least 32766 parameters in one statement.
     let rows_per_insert = (30_000 / columns.len()).clamp(1, 1_000);
 
@@ -243,7 +255,7 @@ async fn copy_table(source: &mut AnyConnection, target: &mut AnyConnection, tabl
         }
         written += page.len() as i64;
         match page.last() {
-            Some(last) if page.len() as i64 == PAGE => last_key = Some(key_index.iter().map(|&i| last[i].clone()).collect()),
+            Some(last) if page.len() as i64 == page_size => last_key = Some(key_index.iter().map(|&i| last[i].clone()).collect()),
             _ => break,
         }
     }

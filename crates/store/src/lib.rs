@@ -20,6 +20,7 @@ mod joins;
 pub mod lists;
 mod migrate;
 mod notify;
+mod participation;
 mod read;
 mod rows;
 pub mod search;

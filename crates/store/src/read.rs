@@ -96,6 +96,8 @@ macro_rules! reads {
     (@call Count, $row:ty, $e:expr, $q:expr) => { Ok($e.optional($q, |r| r.try_get::<i64>("n")).await?.unwrap_or(0)) };
 }
 
+pub(crate) use reads;
+
 reads! {
     fn user_by_username(username: &str) -> Option<UserRow> = "SELECT * FROM users WHERE username = $1";
     fn user(id: i64) -> Option<UserRow> = "SELECT * FROM users WHERE id = $1";

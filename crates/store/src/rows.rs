@@ -165,3 +165,40 @@ row_struct!(
     /// A notification one user read by itself (beside those its mark covers).
     NotificationReadRow { user_id: i64, notification_id: i64, at: i64 }
 );
+
+row_struct!(
+    /// A provider's answer on a need (issue 16): accept, decline or quote.
+    ResponseRow {
+        id: i64, need_id: i64, provider_id: i64, answer: String, note: String, quantity: Option<f64>,
+        price: Option<f64>, deliver_by: Option<i64>, user_id: Option<i64>, created_at: i64,
+    }
+);
+
+row_struct!(
+    /// A comment on a need; `author` is the department's, enterprise's or provider's name.
+    CommentRow { id: i64, need_id: i64, user_id: Option<i64>, author: String, text: String, created_at: i64 }
+);
+
+row_struct!(
+    /// A document attached to a need, without its content (see [`Store::attachment_content`](crate::Store::attachment_content)).
+    AttachmentRow {
+        id: i64, need_id: i64, user_id: Option<i64>, author: String, filename: String, content_type: String,
+        size_bytes: i64, sha256: String, created_at: i64,
+    }
+);
+
+row_struct!(
+    /// The enterprise's confirmation that a resolved need is solved.
+    ConfirmationRow { need_id: i64, confirmed_at: i64, user_id: Option<i64> }
+);
+
+row_struct!(
+    /// One line of an inbox: a need, with the reader's provider's candidacy on it (none for an
+    /// enterprise) and when the reader last opened it.
+    InboxRow {
+        id: i64, case_id: i64, kind: String, title: String, quantity: f64, unit: String, status: String,
+        owner: String, deadline: Option<i64>, created_at: i64, updated_at: i64,
+        candidate_id: Option<i64>, candidate_status: Option<String>, feasible: Option<i64>, lead_time_h: Option<f64>,
+        candidate_at: Option<i64>, read_at: Option<i64>, enterprise: String,
+    }
+);

@@ -117,7 +117,7 @@ impl WriteTx {
     }
 
     /// Where the transaction's statements run.
-    fn exec(&mut self) -> Exec<'_> {
+    pub(crate) fn exec(&mut self) -> Exec<'_> {
         match &mut self.conn {
             TxConn::Pg(tx) => Exec::Conn(tx),
             TxConn::Lite(writer) => Exec::Lite(writer.conn()),
@@ -218,12 +218,12 @@ impl WriteTx {
         }
     }
 
-    async fn insert_returning_id(&mut self, q: Stmt, what: &str) -> StoreResult<i64> {
+    pub(crate) async fn insert_returning_id(&mut self, q: Stmt, what: &str) -> StoreResult<i64> {
         let id = self.exec().optional(q, |r| r.try_get::<i64>("id")).await.map_err(|e| conflict(e, what))?;
         id.ok_or_else(|| StoreError::Decode(format!("inserting {what} returned no id")))
     }
 
-    async fn exec_stmt(&mut self, q: Stmt, what: &str) -> StoreResult<u64> {
+    pub(crate) async fn exec_stmt(&mut self, q: Stmt, what: &str) -> StoreResult<u64> {
         self.exec().execute(q).await.map_err(|e| conflict(e, what))
     }
 

@@ -64,7 +64,15 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/api/v1/cases/{id}/plan" => get(case_plan).put(set_plan),
     "/api/v1/approvals/{id}/decision" => post(decide_approval),
     "/api/v1/needs" => get(needs),
-    "/api/v1/needs/{id}" => get(need),
+    "/api/v1/needs/{id}" => get(need).put(edit_need),
+    "/api/v1/inbox" => get(inbox),
+    "/api/v1/needs/{id}/responses" => post(respond_to_need),
+    "/api/v1/needs/{id}/comments" => post(comment_on_need),
+    "/api/v1/needs/{id}/attachments" => post(attach_to_need),
+    "/api/v1/attachments/{id}" => get(attachment),
+    "/api/v1/needs/{id}/confirm" => post(confirm_need),
+    "/api/v1/needs/{id}/reopen" => post(reopen_need),
+    "/api/v1/needs/{id}/withdraw" => post(withdraw_need),
     "/api/v1/needs/{id}/route" => post(route_need),
     "/api/v1/needs/{id}/broadcast" => post(broadcast_need),
     "/api/v1/needs/{id}/candidates" => post(propose_candidate),
@@ -959,4 +967,149 @@ async fn notifications(State(state): State<AppState>, auth: Authenticated, Query
     let rows = state.app.notifications(&auth.actor, page).await?;
     let total = state.app.count_notifications(&auth.actor).await?;
     ok(envelope(&rows, total, page, json::notification))
+}
+
+// ---- participation (issue 16) ----
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InboxQuery {
+    limit: Option<usize>,
+    /// Needs older than this one: the `next` of the previous page.
+    before: Option<i64>,
+}
+
+/// The needs addressed to the caller's provider or enterprise, newest first, each with its
+/// unread mark (and the provider's candidacy and last answer).
+async fn inbox(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<InboxQuery>) -> ApiResult {
+    let limit = query.limit.unwrap_or(bangfu_app::views::DEFAULT_PAGE);
+    let inbox = state.app.inbox(&auth.actor, query.before, limit as i64).await?;
+    ok(json!({"items": inbox.items.iter().map(json::inbox_item).collect::<Vec<_>>(), "total": inbox.total, "limit": limit, "next": inbox.next}))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResponseInput {
+    answer: String,
+    #[serde(default)]
+    note: String,
+    quantity: Option<f64>,
+    price: Option<f64>,
+    /// RFC 3339, such as 2020-02-10T08:00:00+08:00.
+    deliver_by: Option<String>,
+}
+
+async fn respond_to_need(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<ResponseInput>) -> ApiResult {
+    let response = bangfu_app::participation::NewResponse {
+        answer: input.answer,
+        note: input.note,
+        quantity: input.quantity,
+        price: input.price,
+        deliver_by: parse_time("deliver_by", input.deliver_by)?,
+    };
+    let row = state.app.respond_to_need(&auth.actor, clock::now(), id, response).await?;
+    created(json::response(&row))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommentInput {
+    text: String,
+}
+
+async fn comment_on_need(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<CommentInput>) -> ApiResult {
+    let row = state.app.comment_on_need(&auth.actor, clock::now(), id, &input.text).await?;
+    created(json::comment(&row))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttachmentInput {
+    filename: String,
+    /// The file, base64 (standard alphabet, padded).
+    content_base64: String,
+}
+
+async fn attach_to_need(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<AttachmentInput>) -> ApiResult {
+    let content = bangfu_app::participation::base64_decode(input.content_base64.trim())
+        .ok_or_else(|| Problem::bad_request("content_base64: not base64 — send the file's bytes in standard base64 with padding"))?;
+    let row = state.app.attach_to_need(&auth.actor, clock::now(), id, &input.filename, &content).await?;
+    created(json::attachment(&row))
+}
+
+/// An attachment's file, for whoever reads the need's discussion.
+async fn attachment(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
+    let (row, content) = state.app.attachment(&auth.actor, id).await?;
+    Ok(attachment_response(&row, content))
+}
+
+/// A stored document as a download: its own type, never sniffed, never shown inline as a page.
+pub(crate) fn attachment_response(row: &bangfu_store::AttachmentRow, content: Vec<u8>) -> Response {
+    let ascii: String = row.filename.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+    let encoded: String = row.filename.bytes().map(|b| if b.is_ascii_alphanumeric() || b".-_".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
+    (
+        [
+            (header::CONTENT_TYPE, row.content_type.clone()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
+        content,
+    )
+        .into_response()
+}
+
+async fn confirm_need(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
+    state.app.confirm_need(&auth.actor, clock::now(), id).await?;
+    need_answer(&state, &auth, id).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReasonInput {
+    reason: String,
+}
+
+async fn reopen_need(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<ReasonInput>) -> ApiResult {
+    state.app.reopen_need(&auth.actor, clock::now(), id, &input.reason).await?;
+    need_answer(&state, &auth, id).await
+}
+
+async fn withdraw_need(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<ReasonInput>) -> ApiResult {
+    state.app.withdraw_need(&auth.actor, clock::now(), id, &input.reason).await?;
+    need_answer(&state, &auth, id).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NeedEditInput {
+    title: String,
+    quantity: f64,
+    #[serde(default)]
+    requires: Value,
+    #[serde(default)]
+    specification: String,
+    #[serde(default)]
+    unit: String,
+    deadline: Option<String>,
+    max_distance_km: Option<f64>,
+    max_lead_time_h: Option<f64>,
+}
+
+/// Edits an open need: every field of the body replaces the need's (a field left out is
+/// cleared, as in a form).
+async fn edit_need(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<NeedEditInput>) -> ApiResult {
+    let edit = NewNeed {
+        title: input.title,
+        specification: input.specification,
+        quantity: input.quantity,
+        unit: input.unit,
+        requires: input.requires,
+        deadline: parse_time("deadline", input.deadline)?,
+        max_distance_km: input.max_distance_km,
+        max_lead_time_h: input.max_lead_time_h,
+        ..NewNeed::default()
+    };
+    state.app.edit_need(&auth.actor, clock::now(), id, edit).await?;
+    need_answer(&state, &auth, id).await
 }

@@ -118,7 +118,39 @@ pub fn need_detail(d: &NeedDetail) -> Value {
     v["candidates"] = d.candidates.iter().map(|(c, p)| candidate(c, p)).collect();
     v["screening"] = d.screening.as_ref().map_or(Value::Null, screening);
     v["letters"] = d.letters.iter().map(letter).collect();
+    let p = &d.participation;
+    v["responses"] = p.responses.iter().map(response).collect();
+    v["comments"] = p.comments.iter().map(comment).collect();
+    v["attachments"] = p.attachments.iter().map(attachment).collect();
+    v["confirmed_at"] = p.confirmation.as_ref().map_or(Value::Null, |c| json!(time(c.confirmed_at)));
+    v["reported_by_enterprise"] = json!(p.reported_by_enterprise.is_some());
     v
+}
+
+/// A provider's answer on a need.
+pub fn response(r: &bangfu_store::ResponseRow) -> Value {
+    json!({"id": r.id, "need_id": r.need_id, "provider_id": r.provider_id, "answer": r.answer, "note": r.note,
+        "quantity": r.quantity, "price": r.price, "deliver_by": r.deliver_by.map(time), "created_at": time(r.created_at)})
+}
+
+pub fn comment(c: &bangfu_store::CommentRow) -> Value {
+    json!({"id": c.id, "need_id": c.need_id, "author": c.author, "text": c.text, "created_at": time(c.created_at)})
+}
+
+/// An attachment's facts; its file is at `url`.
+pub fn attachment(a: &bangfu_store::AttachmentRow) -> Value {
+    json!({"id": a.id, "need_id": a.need_id, "author": a.author, "filename": a.filename, "content_type": a.content_type,
+        "size_bytes": a.size_bytes, "sha256": a.sha256, "created_at": time(a.created_at), "url": format!("/api/v1/attachments/{}", a.id)})
+}
+
+/// One line of an inbox.
+pub fn inbox_item(i: &bangfu_app::participation::InboxItem) -> Value {
+    let r = &i.row;
+    json!({"id": r.id, "need_id": r.id, "case_id": r.case_id, "kind": r.kind, "title": r.title, "quantity": r.quantity, "unit": r.unit,
+        "status": r.status, "owner": r.owner, "enterprise": r.enterprise, "deadline": r.deadline.map(time),
+        "reported_at": time(r.created_at), "changed_at": time(r.updated_at), "unread": i.unread,
+        "candidate": r.candidate_id.map(|id| json!({"id": id, "status": r.candidate_status, "feasible": r.feasible == Some(1), "lead_time_h": r.lead_time_h})),
+        "answer": i.answer.as_ref().map(response)})
 }
 
 /// The counts of a need's last screening: everything of its kind screened, the feasible, and

@@ -55,8 +55,9 @@ pub struct Settings {
     pub printer: pdf::Printer,
 }
 
-/// Request bodies above this size are refused with 413.
-pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+/// Request bodies above this size are refused with 413 (room for an attachment of
+/// `bangfu_app::participation::MAX_ATTACHMENT_BYTES` sent as base64 in JSON).
+pub const BODY_LIMIT_BYTES: usize = 4 * 1024 * 1024;
 /// Requests that take longer are answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -82,6 +83,7 @@ pub fn router_with(app: App, settings: Settings) -> axum::Router {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
     }
     router
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(axum::middleware::from_fn(edges::problem_for_bare_errors))

@@ -148,6 +148,15 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { method: "get", path: "/api/v1/letters/{id}/pdf", summary: "The letter as a PDF, A4, laid out per GB/T 9704-2012 (信函格式)", tag: "letters", auth: true, query: &[], body: None, ok: (200, any_object) },
     Operation { method: "post", path: "/api/v1/letters/{id}/send", summary: "The letter was sent (draft → sent)", tag: "letters", auth: true, query: &[], body: Some(note_input), ok: (200, letter) },
     Operation { method: "post", path: "/api/v1/letters/{id}/acknowledge", summary: "The letter was answered (sent → acknowledged), with the reply's number, date and text", tag: "letters", auth: true, query: &[], body: Some(acknowledge_input), ok: (200, letter) },
+    Operation { method: "put", path: "/api/v1/needs/{id}", summary: "Edit an open need (description, quantity, requirements, limits), checked as at reporting", tag: "needs", auth: true, query: &[], body: Some(need_edit_input), ok: (200, need) },
+    Operation { method: "get", path: "/api/v1/inbox", summary: "The needs addressed to the caller's provider (candidate or selected) or enterprise, newest first, with unread marks", tag: "participation", auth: true, query: &[("limit", "integer", "page size: 1 to 500, default 50"), ("before", "integer", "needs older than this need id: the `next` of the previous page")], body: None, ok: (200, || page(any_object())) },
+    Operation { method: "post", path: "/api/v1/needs/{id}/responses", summary: "A candidate provider answers: accept, decline (with a reason) or quote (quantity, price, earliest delivery)", tag: "participation", auth: true, query: &[], body: Some(response_input), ok: (201, any_object) },
+    Operation { method: "post", path: "/api/v1/needs/{id}/comments", summary: "Comment on a need (its officers and its enterprise)", tag: "participation", auth: true, query: &[], body: Some(comment_input), ok: (201, any_object) },
+    Operation { method: "post", path: "/api/v1/needs/{id}/attachments", summary: "Attach a document (PDF, PNG, JPEG, docx, xlsx; at most 2 MiB) to a need", tag: "participation", auth: true, query: &[], body: Some(attachment_input), ok: (201, any_object) },
+    Operation { method: "get", path: "/api/v1/attachments/{id}", summary: "An attachment's file, for whoever reads the need's discussion", tag: "participation", auth: true, query: &[], body: None, ok: (200, any_object) },
+    Operation { method: "post", path: "/api/v1/needs/{id}/confirm", summary: "The enterprise confirms that a resolved need is solved", tag: "participation", auth: true, query: &[], body: None, ok: (200, need) },
+    Operation { method: "post", path: "/api/v1/needs/{id}/reopen", summary: "Reopen a resolved or cancelled need, with a reason", tag: "participation", auth: true, query: &[], body: Some(reason_input), ok: (200, need) },
+    Operation { method: "post", path: "/api/v1/needs/{id}/withdraw", summary: "The enterprise withdraws a need it reported, before work starts, with a reason", tag: "participation", auth: true, query: &[], body: Some(reason_input), ok: (200, need) },
     Operation { method: "get", path: "/api/v1/notifications", summary: "Notifications of the caller's department, oldest first, paged (ask after the last seen for what is new)", tag: "notifications", auth: true, query: PAGE_ONLY, body: None, ok: (200, || page(any_object())) },
 ];
 
@@ -285,6 +294,31 @@ fn propose_input() -> Value {
 
 fn select_input() -> Value {
     object(&["candidate_id"], json!({"candidate_id": {"type": "integer"}}))
+}
+
+fn need_edit_input() -> Value {
+    object(&["title", "quantity"], json!({
+        "title": {"type": "string"}, "quantity": {"type": "number"}, "requires": {"type": "object"}, "specification": {"type": "string"},
+        "unit": {"type": "string"}, "deadline": {"type": "string", "format": "date-time"}, "max_distance_km": {"type": "number"},
+        "max_lead_time_h": {"type": "number"}}))
+}
+
+fn response_input() -> Value {
+    object(&["answer"], json!({
+        "answer": {"type": "string", "enum": ["accept", "decline", "quote"]}, "note": {"type": "string"},
+        "quantity": {"type": "number", "minimum": 0}, "price": {"type": "number", "minimum": 0}, "deliver_by": {"type": "string", "format": "date-time"}}))
+}
+
+fn comment_input() -> Value {
+    object(&["text"], json!({"text": {"type": "string", "minLength": 1}}))
+}
+
+fn attachment_input() -> Value {
+    object(&["filename", "content_base64"], json!({"filename": {"type": "string"}, "content_base64": {"type": "string", "contentEncoding": "base64"}}))
+}
+
+fn reason_input() -> Value {
+    object(&["reason"], json!({"reason": {"type": "string", "minLength": 1}}))
 }
 
 fn note_input() -> Value {

@@ -91,6 +91,18 @@ const IMPORTS_IN_QUWO: [Outcome; 12] = [Y, Y, Y, Y, F, F, F, N, N, N, N, N];
 const FIGURES_OF_QUWO: [Outcome; 12] = [Y, Y, Y, Y, N, N, N, Y, F, F, F, F];
 /// quwo's own saved view: no one else's to delete.
 const ONLY_QUWO: [Outcome; 12] = [N, Y, N, N, N, N, N, N, N, N, N, N];
+/// Edit the province's need: who may report on the case, and its deciders.
+const EDITS_NEED: [Outcome; 12] = [Y, Y, Y, Y, N, N, Y, F, Y, N, F, N];
+/// Answer the province's need: the users of its candidate provider only.
+const ANSWERS_NEED: [Outcome; 12] = [F, F, F, F, N, N, F, F, F, N, Y, N];
+/// Comment on or attach to the province's need: its officers and its enterprise.
+const DISCUSSES_NEED: [Outcome; 12] = [Y, Y, Y, Y, N, N, Y, F, Y, N, F, N];
+/// The needs addressed to one's provider or enterprise: need 7 is the enterprise's and 万荣's.
+const INBOX_HOLDS_NEED_7: [Outcome; 12] = [N, N, N, N, N, N, N, N, Y, N, Y, N];
+/// Confirm or withdraw as the enterprise (an admin may too).
+const AS_ENTERPRISE: [Outcome; 12] = [Y, F, F, F, N, N, F, F, Y, N, F, N];
+/// Reopen a resolved need: its deciders and its enterprise.
+const REOPENS_RESOLVED: [Outcome; 12] = [Y, F, F, Y, N, N, F, F, Y, N, F, N];
 /// A notification of 山西省's department: only its officers read it.
 const ONLY_SHANXI: [Outcome; 12] = [N, N, N, Y, N, N, N, N, N, N, N, N];
 
@@ -108,6 +120,14 @@ enum Act {
     CreateCase,
     AddTeamMember,
     ProvinceNeed { action: &'static str, body: fn(&Fixture) -> Value },
+    /// The province's need edited (PUT).
+    EditProvinceNeed,
+    /// An action on the province's need once resolved.
+    ResolvedNeed { action: &'static str, body: fn(&Fixture) -> Value },
+    /// An action on a need the enterprise reported itself (sourced: the province owns it).
+    EnterpriseNeed { action: &'static str, body: fn(&Fixture) -> Value },
+    /// The file of a document attached to the province's need.
+    Attachment,
     WhatIf,
     DecideApproval,
     Letter { sent: bool },
@@ -148,6 +168,14 @@ enum PageAct {
     DeleteQuwoView,
     /// Mark a notification of 山西省 read.
     ReadProvinceNotification,
+    /// An action on the province's need once resolved (page).
+    ResolvedNeedAction(&'static str),
+    /// An action on a need the enterprise reported (page).
+    EnterpriseNeedAction(&'static str),
+    /// Upload a document to the province's need (multipart).
+    Attach,
+    /// Download a document attached to the province's need.
+    AttachmentFile,
     /// Open the event stream (its status only: it does not end by itself).
     Stream(&'static str),
 }
@@ -221,6 +249,15 @@ fn matrix() -> Vec<Row> {
         row("post", "/api/v1/needs/{id}/cancel", "cancel the province's need", need_action("cancel"), DECIDES_NEED),
         row("post", "/api/v1/needs/{id}/escalate", "escalate the province's need (督办)", ProvinceNeed { action: "escalate", body: |_| json!({"reason": "矩阵"}) }, DECIDES_NEED),
         row("post", "/api/v1/needs/{id}/what-if", "what if the province's need resolved later", WhatIf, SEES_CASE),
+        row("put", "/api/v1/needs/{id}", "edit the province's need", EditProvinceNeed, EDITS_NEED),
+        row("get", "/api/v1/inbox", "one's inbox: need 7", Lists { path: "/api/v1/inbox", holds: Holds::Need7 }, INBOX_HOLDS_NEED_7),
+        row("post", "/api/v1/needs/{id}/responses", "answer the province's need (accept)", ProvinceNeed { action: "responses", body: |_| json!({"answer": "accept", "note": "矩阵承接"}) }, ANSWERS_NEED),
+        row("post", "/api/v1/needs/{id}/comments", "comment on the province's need", ProvinceNeed { action: "comments", body: |_| json!({"text": "矩阵意见"}) }, DISCUSSES_NEED),
+        row("post", "/api/v1/needs/{id}/attachments", "attach a PDF to the province's need", ProvinceNeed { action: "attachments", body: |_| json!({"filename": "矩阵报告.pdf", "content_base64": bangfu_app::participation::base64_encode(b"%PDF-1.4 matrix")}) }, DISCUSSES_NEED),
+        row("get", "/api/v1/attachments/{id}", "a document attached to the province's need", Attachment, SEES_CASE),
+        row("post", "/api/v1/needs/{id}/confirm", "confirm the resolved province's need solved", ResolvedNeed { action: "confirm", body: |_| Value::Null }, AS_ENTERPRISE),
+        row("post", "/api/v1/needs/{id}/reopen", "reopen the resolved province's need", ResolvedNeed { action: "reopen", body: |_| json!({"reason": "矩阵：仍未解决"}) }, REOPENS_RESOLVED),
+        row("post", "/api/v1/needs/{id}/withdraw", "withdraw a need the enterprise reported", EnterpriseNeed { action: "withdraw", body: |_| json!({"reason": "矩阵：已自行解决"}) }, AS_ENTERPRISE),
         row("post", "/api/v1/escalations/run", "run the escalation pass", plain("/api/v1/escalations/run"), ADMIN_ONLY),
         row("get", "/api/v1/search", "search: enterprise 1 by its name in traditional characters", Search { q: "健康動力", kind: "enterprise", id: 1 }, SEES_ENTERPRISE),
         row("get", "/api/v1/search", "search: enterprise 1 by its credit code", Search { q: "91141021MA0KQ20203", kind: "enterprise", id: 1 }, SEES_ENTERPRISE),
@@ -270,6 +307,15 @@ fn matrix() -> Vec<Row> {
         row("post", "/needs/{id}/{action}", "resolve (page)", Page(PageAct::NeedAction("resolve")), DECIDES_NEED),
         row("post", "/needs/{id}/{action}", "cancel (page)", Page(PageAct::NeedAction("cancel")), DECIDES_NEED),
         row("post", "/needs/{id}/{action}", "escalate (page)", Page(PageAct::NeedAction("escalate")), DECIDES_NEED),
+        row("post", "/needs/{id}/{action}", "answer as a candidate provider (page)", Page(PageAct::NeedAction("respond")), ANSWERS_NEED),
+        row("post", "/needs/{id}/{action}", "comment (page)", Page(PageAct::NeedAction("comment")), DISCUSSES_NEED),
+        row("post", "/needs/{id}/{action}", "edit (page)", Page(PageAct::NeedAction("edit")), EDITS_NEED),
+        row("post", "/needs/{id}/{action}", "confirm solved (page)", Page(PageAct::ResolvedNeedAction("confirm")), AS_ENTERPRISE),
+        row("post", "/needs/{id}/{action}", "reopen once resolved (page)", Page(PageAct::ResolvedNeedAction("reopen")), REOPENS_RESOLVED),
+        row("post", "/needs/{id}/{action}", "withdraw the enterprise's need (page)", Page(PageAct::EnterpriseNeedAction("withdraw")), AS_ENTERPRISE),
+        row("get", "/inbox", "one's inbox (page)", Page(PageAct::Get("/inbox")), ALL),
+        row("post", "/needs/{id}/attachments", "attach a document (page)", Page(PageAct::Attach), DISCUSSES_NEED),
+        row("get", "/attachments/{id}", "a document attached to the province's need (page)", Page(PageAct::AttachmentFile), SEES_CASE),
         row("post", "/needs/{id}/{action}", "mark a letter sent (page)", Page(PageAct::LetterAction { sent: false }), SENDS_LETTER),
         row("post", "/needs/{id}/{action}", "mark a letter acknowledged (page)", Page(PageAct::LetterAction { sent: true }), ACKNOWLEDGES_LETTER),
         row("get", "/registry", "search the registry", Page(PageAct::Get("/registry")), BROWSES_REGISTRY),
@@ -521,6 +567,35 @@ impl World {
                     self.api(Method::POST, &format!("/api/v1/needs/{}/{action}", fixture.need), &token, Some(body(&fixture))).await
                 }
             }
+            Act::EditProvinceNeed => {
+                let fixture = self.province_need(false, false).await;
+                let body = json!({"title": format!("矩阵改写{n}"), "quantity": 2000, "unit": "件", "requires": {"methods": ["co60"]}});
+                self.api(Method::PUT, &format!("/api/v1/needs/{}", fixture.need), &token, Some(body)).await
+            }
+            Act::ResolvedNeed { action, body } => {
+                let fixture = self.province_need(false, false).await;
+                let admin = Actor::system("matrix");
+                self.app.set_need_status(&admin, then(), fixture.need, bangfu_core::model::NeedStatus::Resolved, "矩阵").await.unwrap();
+                let body = Some(body(&fixture)).filter(|b| !b.is_null());
+                self.api(Method::POST, &format!("/api/v1/needs/{}/{action}", fixture.need), &token, body).await
+            }
+            Act::EnterpriseNeed { action, body } => {
+                let enterprise = Actor { role: bangfu_core::model::Role::Enterprise, enterprise_id: Some(1), ..Actor::system("enterprise") };
+                let input = NewNeed { kind: "sterilisation".into(), title: format!("矩阵企业诉求{n}"), quantity: 1000.0, ..NewNeed::default() };
+                let need = self.app.report_need(&enterprise, then(), 1, input).await.unwrap();
+                self.app.source_need(&Actor::system("matrix"), then(), need.id).await.unwrap();
+                let fixture = Fixture { need: need.id, candidate: 0 };
+                self.api(Method::POST, &format!("/api/v1/needs/{}/{action}", need.id), &token, Some(body(&fixture))).await
+            }
+            Act::Attachment => {
+                let fixture = self.province_need(false, false).await;
+                let attached = self.app.attach_to_need(&Actor::system("matrix"), then(), fixture.need, "矩阵.png", b"\x89PNG\r\n\x1a\nmatrix").await.unwrap();
+                let (status, body) = self.api(Method::GET, &format!("/api/v1/attachments/{}", attached.id), &token, None).await;
+                if status == 200 && body != Value::String("\u{fffd}PNG\r\n\u{1a}\nmatrix".into()) {
+                    return Err(format!("the file came back changed: {body}"));
+                }
+                (status, body)
+            }
             Act::WhatIf => {
                 let fixture = self.province_need(false, true).await;
                 self.api(Method::POST, &format!("/api/v1/needs/{}/what-if", fixture.need), &token, Some(json!({"resolves_at": "2030-01-01T00:00:00+08:00"}))).await
@@ -577,9 +652,42 @@ impl World {
                     "propose" => vec![("provider_id", "1".into())],
                     "broadcast" => vec![("ring", "province".into())],
                     "escalate" => vec![("reason", "矩阵".into())],
+                    "resolve" | "cancel" => vec![("note", "矩阵".into()), ("confirm", "1".into())],
+                    "respond" => vec![("answer", "quote".into()), ("quantity", "1,000".into()), ("price", "0.1".into()), ("deliver_by", "2025-06-03T08:00".into())],
+                    "comment" => vec![("text", "矩阵表单留言".into())],
+                    "edit" => vec![("title", format!("矩阵表单改写{n}")), ("quantity", "2000".into()), ("unit", "件".into()), ("methods", "co60".into())],
                     _ => vec![],
                 };
                 self.page(Method::POST, &format!("/needs/{}/{action}", fixture.need), actor, Some(fields)).await
+            }
+            PageAct::ResolvedNeedAction(action) => {
+                let fixture = self.province_need(false, false).await;
+                self.app.set_need_status(&Actor::system("matrix"), then(), fixture.need, bangfu_core::model::NeedStatus::Resolved, "矩阵").await.unwrap();
+                let fields = if action == "reopen" { vec![("reason", "矩阵：仍未解决".to_string())] } else { vec![] };
+                self.page(Method::POST, &format!("/needs/{}/{action}", fixture.need), actor, Some(fields)).await
+            }
+            PageAct::EnterpriseNeedAction(action) => {
+                let enterprise = Actor { role: bangfu_core::model::Role::Enterprise, enterprise_id: Some(1), ..Actor::system("enterprise") };
+                let input = NewNeed { kind: "sterilisation".into(), title: format!("矩阵表单企业诉求{n}"), quantity: 1000.0, ..NewNeed::default() };
+                let need = self.app.report_need(&enterprise, then(), 1, input).await.unwrap();
+                self.app.source_need(&Actor::system("matrix"), then(), need.id).await.unwrap();
+                self.page(Method::POST, &format!("/needs/{}/{action}", need.id), actor, Some(vec![("reason", "矩阵：已自行解决".to_string()), ("confirm", "1".into())])).await
+            }
+            PageAct::Attach => {
+                let fixture = self.province_need(false, false).await;
+                let (_, cookie, csrf) = &self.sessions[actor];
+                let boundary = "matrix-boundary";
+                let body = format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"矩阵报告.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 matrix {n}\r\n--{boundary}--\r\n"
+                );
+                let request = self.client.post(format!("{}/needs/{}/attachments", self.base, fixture.need)).header("cookie", cookie).header("content-type", format!("multipart/form-data; boundary={boundary}"));
+                let response = request.body(body).send().await.unwrap();
+                (response.status().as_u16(), response.text().await.unwrap())
+            }
+            PageAct::AttachmentFile => {
+                let fixture = self.province_need(false, false).await;
+                let attached = self.app.attach_to_need(&Actor::system("matrix"), then(), fixture.need, "矩阵.pdf", b"%PDF-1.4 page").await.unwrap();
+                self.page(Method::GET, &format!("/attachments/{}", attached.id), actor, None).await
             }
             PageAct::BulkEscalate => {
                 let fixture = self.province_need(false, false).await;

@@ -100,18 +100,14 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Q
         Ok(d) => d,
         Err(e) => return user.fail(&state, e),
     };
-    // An enterprise user works on its own case; a provider user on its registry entry.
+    // An enterprise user works on its own case; a provider user on its inbox.
     match user.actor.role {
         Role::Enterprise => {
             if let ([only], 1) = (dashboard.cases.items.as_slice(), dashboard.total_cases) {
                 return Redirect::to(&format!("/cases/{}/enterprise", only.summary.case.id)).into_response();
             }
         }
-        Role::Provider => {
-            if let Some(id) = user.actor.provider_id {
-                return Redirect::to(&format!("/registry/providers/{id}")).into_response();
-            }
-        }
+        Role::Provider => return Redirect::to("/inbox").into_response(),
         _ => {}
     }
     let exercise = match app.exercise_present().await {

@@ -5,7 +5,7 @@
 
 use super::form::{FieldErrors, Fields, number};
 use super::session::{PageUser, render_with};
-use super::ui::{Lang, Ui, time, trim};
+use super::ui::{Ui, time, trim};
 use crate::{AppState, clock};
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
@@ -90,6 +90,8 @@ struct EnterprisePage {
     /// Products to offer in the form: those the case returned before, then the usual ones.
     products: Vec<String>,
     flash: String,
+    /// Whether the reader may report needs and returns here (a viewer only reads).
+    may_report: bool,
 }
 
 /// The products most returns name, offered in the form.
@@ -144,7 +146,7 @@ async fn page(state: &AppState, user: &PageUser, id: i64, need: Typed, need_erro
     let kinds = NeedKind::ALL.iter().map(|k| KindChoice { value: k.as_str(), label: lang.label(k.label()).to_string() }).collect();
     let methods = bangfu_core::capability::SterilisationMethod::ALL
         .iter()
-        .map(|m| KindChoice { value: m.as_str(), label: if lang == Lang::Zh { m.label_zh().to_string() } else { m.as_str().to_string() } })
+        .map(|m| KindChoice { value: m.as_str(), label: lang.pick(m.label_zh(), m.label_en()).to_string() })
         .collect();
     let needs = detail
         .needs
@@ -173,7 +175,8 @@ async fn page(state: &AppState, user: &PageUser, id: i64, need: Typed, need_erro
         })
         .collect();
     let ui = user.ui(state, "case", format!("{} · {}", detail.enterprise.name, lang.pick("企业填报", "enterprise view")));
-    render_with(status, &EnterprisePage { ui, case_id: id, enterprise: detail.enterprise.name.clone(), kinds, methods, need, need_errors, ret, return_errors, needs, returns, products, flash })
+    let may_report = bangfu_app::access::may_report_on_case(tree, &user.actor, &detail.case, &detail.team);
+    render_with(status, &EnterprisePage { ui, case_id: id, enterprise: detail.enterprise.name.clone(), kinds, methods, need, need_errors, ret, return_errors, needs, returns, products, flash, may_report })
 }
 
 /// A time typed as 2020-02-10T18:00 (a datetime-local field) or "2020-02-10 18:00", at UTC+8.
@@ -248,7 +251,7 @@ pub async fn report_need(State(state): State<AppState>, user: PageUser, Path(id)
     match state.app.report_and_source(&user.actor, clock::now(), id, input).await {
         Ok(need) => Redirect::to(&format!("/needs/{}?done=reported", need.id)).into_response(),
         Err(AppError::BadInput(message)) => {
-            errors.file(&message, NEED_FIELDS);
+            errors.file(&super::ui::localise(&message, lang), NEED_FIELDS);
             page(&state, &user, id, typed, errors, ret, FieldErrors::default(), String::new(), StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => user.fail(&state, e),

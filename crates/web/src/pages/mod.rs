@@ -19,6 +19,7 @@ mod figures;
 mod events;
 mod form;
 mod gantt;
+mod inbox;
 mod map;
 mod need;
 mod needs;
@@ -70,6 +71,9 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/needs/views/{id}/delete" => post(needs::delete_view),
     "/search" => get(search::show),
     "/needs/{id}" => get(need::show),
+    "/inbox" => get(inbox::show),
+    "/needs/{id}/attachments" => post(need::attach),
+    "/attachments/{id}" => get(need::attachment),
     "/needs/{id}/letters/{letter}" => get(need::letter).post(need::letter_act),
     "/needs/{id}/letters/{letter}/pdf" => get(need::letter_pdf),
     "/needs/{id}/{action}" => post(need::act),

@@ -41,6 +41,23 @@ pub struct CandidateLine {
     pub reasons: Vec<String>,
     /// "select", "switch" or "" (no button).
     pub action: &'static str,
+    /// The provider's last answer in words (accept, decline, quote), or "".
+    pub answer: String,
+    pub answer_class: String,
+}
+
+pub struct CommentView {
+    pub author: String,
+    pub at: String,
+    pub text: String,
+}
+
+pub struct AttachmentView {
+    pub id: i64,
+    pub filename: String,
+    pub size: String,
+    pub author: String,
+    pub at: String,
 }
 
 pub struct LetterView {
@@ -105,6 +122,42 @@ struct NeedPage {
     map: String,
     /// The plan it holds back, and where first output moves if it resolves at another time.
     what_if: Option<super::what_if::WhatIfSection>,
+    /// What the reader may do beside deciding (issue 16).
+    rights: bangfu_app::participation::ParticipationRights,
+    /// The reader's provider's last answer, in words ("" if none).
+    my_answer: String,
+    comments: Vec<CommentView>,
+    attachments: Vec<AttachmentView>,
+    /// When the enterprise confirmed it solved ("" if not).
+    confirmed: String,
+    closed: bool,
+    resolved: bool,
+    withdrawable: bool,
+    /// The need as it stands, for the edit form.
+    edit_title: String,
+    edit_specification: String,
+    edit_quantity: String,
+    edit_unit: String,
+    edit_deadline: String,
+    edit_fields: Vec<EditField>,
+    max_attachment_mb: usize,
+}
+
+/// One requirement of the need's kind in the edit form.
+pub struct EditField {
+    pub name: &'static str,
+    pub label: String,
+    pub value: String,
+    /// "number", "text" or "methods" (check boxes).
+    pub input: &'static str,
+    pub choices: Vec<Check>,
+}
+
+/// A check box of a form: its value, its label, whether it is ticked.
+pub struct Check {
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
 }
 
 #[derive(Template)]
@@ -153,9 +206,14 @@ fn requirement(name: &str, value: &Value, lang: Lang) -> Requirement {
         "skill" => lang.pick("工种", "skill"),
         other => other,
     };
+    let method = |code: &str| {
+        bangfu_core::capability::SterilisationMethod::parse(code).map_or_else(|_| code.to_string(), |m| lang.pick(m.label_zh(), m.label_en()).to_string())
+    };
     let value = match value {
-        Value::Number(n) if name.ends_with("_m") => format!("{} m", n),
+        Value::Number(n) if name.ends_with("_m") => format!("{} m", n.as_f64().map_or_else(|| n.to_string(), trim)),
+        Value::String(s) if name == "methods" => method(s),
         Value::String(s) => s.clone(),
+        Value::Array(items) if name == "methods" => items.iter().filter_map(Value::as_str).map(method).collect::<Vec<_>>().join(lang.pick("、", ", ")),
         Value::Array(items) => items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string)).collect::<Vec<_>>().join(", "),
         other => other.to_string(),
     };
@@ -176,6 +234,13 @@ fn flash_of(done: Option<&str>, lang: Lang) -> String {
         Some("escalate") => lang.pick("诉求已上报上一级（或已提请督办），新的责任部门已收到通知。", "Need escalated (or flagged for supervision); the new owner has been notified."),
         Some("letter-sent") => lang.pick("公函已标记为发出。", "Letter marked as sent."),
         Some("letter-acknowledged") => lang.pick("公函已标记为已回复。", "Letter marked as acknowledged."),
+        Some("respond") => lang.pick("答复已送达责任部门。", "Your answer has reached the owner department."),
+        Some("comment") => lang.pick("留言已发布。", "Comment posted."),
+        Some("attach") => lang.pick("材料已上传。", "Document attached."),
+        Some("confirm") => lang.pick("已确认诉求解决，谢谢。", "Confirmed solved — thank you."),
+        Some("reopen") => lang.pick("诉求已重新打开，责任部门已收到通知。", "Need reopened; the owner department has been notified."),
+        Some("withdraw") => lang.pick("诉求已撤回。", "Need withdrawn."),
+        Some("edit") => lang.pick("诉求已修改；如规格有变，请重新检索登记库。", "Need edited; if its requirements changed, search the registry again."),
         _ => "",
     };
     text.to_string()
@@ -183,6 +248,10 @@ fn flash_of(done: Option<&str>, lang: Lang) -> String {
 
 pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, Query(query): Query<DoneQuery>) -> Response {
     let flash = flash_of(query.done.as_deref(), user.lang);
+    // Opening a need of one's inbox reads it (a provider's or an enterprise's unread mark).
+    if let Err(e @ (AppError::NotFound(_) | AppError::Internal(_))) = state.app.mark_inbox_read(&user.actor, clock::now(), id).await {
+        return user.fail(&state, e);
+    }
     let what_if_at = query.what_if.as_deref().and_then(super::what_if::parse_time);
     need_page(&state, &user, id, flash, String::new(), StatusCode::OK, Shown { what_if_at, history_after: query.history_after }).await
 }
@@ -256,6 +325,7 @@ async fn need_page(
                 _ => Vec::new(),
             };
             let selected = need.selected_candidate == Some(c.id);
+            let answer = detail.participation.responses.iter().rfind(|r| r.provider_id == p.id);
             let action = if !rights.decide || !choosable || !feasible || selected {
                 ""
             } else if need.selected_candidate.is_some() {
@@ -287,6 +357,8 @@ async fn need_page(
                 explanation: lang.pick(&c.explanation_zh, &c.explanation_en).to_string(),
                 reasons,
                 action,
+                answer: answer.map(|a| super::inbox::answer_words(a, &need.unit, lang)).unwrap_or_default(),
+                answer_class: answer.map(|a| a.answer.clone()).unwrap_or_default(),
             }
         })
         .collect();
@@ -331,6 +403,20 @@ async fn need_page(
     }
     let map = render_map(tree, &markers, &links, lang.pick("企业与候选提供方示意图", "The enterprise and the candidate providers"), lang);
 
+    let p = &detail.participation;
+    let my_answer = user
+        .actor
+        .provider_id
+        .and_then(|own| p.responses.iter().rfind(|r| r.provider_id == own))
+        .map(|a| super::inbox::answer_words(a, &need.unit, lang))
+        .unwrap_or_default();
+    let comments = p.comments.iter().map(|c| CommentView { author: c.author.clone(), at: time(c.created_at), text: c.text.clone() }).collect();
+    let attachments = p
+        .attachments
+        .iter()
+        .map(|a| AttachmentView { id: a.id, filename: a.filename.clone(), size: size_words(a.size_bytes), author: a.author.clone(), at: time(a.created_at) })
+        .collect();
+    let edit_fields = edit_fields(kind, &requires, lang);
     let what_if = if need_status.is_closed() { None } else { super::what_if::section(app, &user.actor, id, what_if_at, clock::now(), lang).await };
     let ui = user.ui(state, "case", need.title.clone());
     // The need's own history, a page at a time (issue 13).
@@ -354,7 +440,7 @@ async fn need_page(
         kind: lang.kind(&need.kind),
         status: lang.need_status(&need.status),
         status_class: need.status.clone(),
-        quantity: format!("{} {}", trim(need.quantity), need.unit),
+        quantity: lang.amount(need.quantity, &need.unit),
         specification: need.specification.clone(),
         requirements,
         deadline: need.deadline.map(time).unwrap_or_default(),
@@ -380,6 +466,21 @@ async fn need_page(
         error,
         map,
         what_if,
+        rights: p.rights,
+        my_answer,
+        comments,
+        attachments,
+        confirmed: p.confirmation.as_ref().map(|c| time(c.confirmed_at)).unwrap_or_default(),
+        closed: need_status.is_closed(),
+        resolved: need_status == NeedStatus::Resolved,
+        withdrawable: p.rights.withdraw && matches!(need_status, NeedStatus::Open | NeedStatus::Selected),
+        edit_title: need.title.clone(),
+        edit_specification: need.specification.clone(),
+        edit_quantity: need.quantity.to_string(),
+        edit_unit: need.unit.clone(),
+        edit_deadline: need.deadline.map(|d| time(d).replace(' ', "T")).unwrap_or_default(),
+        edit_fields,
+        max_attachment_mb: bangfu_app::participation::MAX_ATTACHMENT_BYTES / 1024 / 1024,
     };
     render_with(status, &page)
 }
@@ -409,9 +510,40 @@ pub async fn act(State(state): State<AppState>, user: PageUser, Path((id, action
             None => Err(AppError::BadInput(user.t("请选择一个提供方", "choose a provider").into())),
         },
         "start" => app.set_need_status(actor, now, id, NeedStatus::Started, &note).await.map(drop),
+        // Closing asks for a reason and a tick that says the officer means it.
+        "resolve" | "cancel" if note.is_empty() || !fields.checked("confirm") => {
+            Err(AppError::BadInput(user.t("请填写理由并勾选确认后再提交", "give a reason and tick the confirmation first").into()))
+        }
         "resolve" => app.set_need_status(actor, now, id, NeedStatus::Resolved, &note).await.map(drop),
         "cancel" => app.set_need_status(actor, now, id, NeedStatus::Cancelled, &note).await.map(drop),
         "escalate" => app.escalate_need(actor, now, id, &fields.text("reason")).await.map(drop),
+        "respond" => {
+            let number = |name: &str| -> Result<Option<f64>, AppError> {
+                fields.get(name).map(|v| v.replace([',', '，'], "").parse::<f64>().map_err(|_| AppError::BadInput(format!("{name}: {}", user.t("请填写数字", "write a number"))))).transpose()
+            };
+            let deliver_by = match fields.get("deliver_by") {
+                Some(text) => match super::enterprise::china_time(text) {
+                    Some(t) => Some(t),
+                    None => return need_error(&state, &user, id, user.t("最早交付时间请按 2020-02-10 18:00 的格式填写（北京时间）", "write the earliest delivery as 2020-02-10 18:00 (China time)").into()).await,
+                },
+                None => None,
+            };
+            match (number("quantity"), number("price")) {
+                (Ok(quantity), Ok(price)) => {
+                    let response = bangfu_app::participation::NewResponse { answer: fields.text("answer"), note, quantity, price, deliver_by };
+                    app.respond_to_need(actor, now, id, response).await.map(drop)
+                }
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            }
+        }
+        "comment" => app.comment_on_need(actor, now, id, &fields.text("text")).await.map(drop),
+        "confirm" => app.confirm_need(actor, now, id).await.map(drop),
+        "reopen" => app.reopen_need(actor, now, id, &fields.text("reason")).await.map(drop),
+        "withdraw" => app.withdraw_need(actor, now, id, &fields.text("reason")).await.map(drop),
+        "edit" => match edited_need(&fields, user.lang) {
+            Ok(edit) => app.edit_need(actor, now, id, edit).await.map(drop),
+            Err(message) => Err(AppError::BadInput(message)),
+        },
         "letter-sent" | "letter-acknowledged" => {
             let status = if action == "letter-sent" { LetterStatus::Sent } else { LetterStatus::Acknowledged };
             match id_field("letter_id") {
@@ -436,8 +568,125 @@ pub async fn act(State(state): State<AppState>, user: PageUser, Path((id, action
                 AppError::Forbidden(_) => StatusCode::FORBIDDEN,
                 _ => status,
             };
-            need_page(&state, &user, id, String::new(), e.to_string(), status, Shown::default()).await
+            need_page(&state, &user, id, String::new(), super::ui::localise(&e.to_string(), user.lang), status, Shown::default()).await
         }
+    }
+}
+
+/// The need's page again with `message` as its error (422).
+async fn need_error(state: &AppState, user: &PageUser, id: i64, message: String) -> Response {
+    need_page(state, user, id, String::new(), message, StatusCode::UNPROCESSABLE_ENTITY, Shown::default()).await
+}
+
+/// The edit form's fields as the app takes them (the kind stays the need's).
+fn edited_need(fields: &Fields, lang: Lang) -> Result<bangfu_app::needs::NewNeed, String> {
+    let number = |name: &str| -> Result<Option<f64>, String> {
+        fields.get(name).map(|v| v.replace([',', '，'], "").parse::<f64>().map_err(|_| format!("{name}: {}", lang.pick("请填写数字", "write a number")))).transpose()
+    };
+    let deadline = match fields.get("deadline") {
+        Some(text) => Some(super::enterprise::china_time(text).ok_or_else(|| format!("deadline: {}", lang.pick("请按 2020-02-10 18:00 的格式填写（北京时间）", "write it as 2020-02-10 18:00 (China time)")))?),
+        None => None,
+    };
+    let mut requires = serde_json::Map::new();
+    for name in ["input_width_m", "output_width_m"] {
+        if let Some(value) = number(name)? {
+            requires.insert(name.into(), serde_json::json!(value));
+        }
+    }
+    let methods = fields.all("methods");
+    if !methods.is_empty() {
+        requires.insert("methods".into(), serde_json::json!(methods));
+    }
+    for name in ["standard", "material", "item", "skill"] {
+        if let Some(value) = fields.get(name) {
+            requires.insert(name.into(), serde_json::json!(value));
+        }
+    }
+    Ok(bangfu_app::needs::NewNeed {
+        title: fields.text("title"),
+        specification: fields.text("specification"),
+        quantity: number("quantity")?.unwrap_or(0.0),
+        unit: fields.text("unit"),
+        requires: Value::Object(requires),
+        deadline,
+        max_distance_km: number("max_distance_km")?,
+        max_lead_time_h: number("max_lead_time_h")?,
+        ..Default::default()
+    })
+}
+
+/// The requirement fields of a kind for the edit form, filled with the need's values.
+fn edit_fields(kind: Option<NeedKind>, requires: &Value, lang: Lang) -> Vec<EditField> {
+    let Some(names) = kind.and_then(bangfu_core::capability::Requirement::attribute_names) else { return Vec::new() };
+    names
+        .iter()
+        .map(|name| {
+            let (zh, en) = bangfu_core::capability::attribute_label(name);
+            let current = requires.get(*name);
+            let (input, value, choices) = if *name == "methods" {
+                let chosen: Vec<&str> = current.and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+                let choices = bangfu_core::capability::SterilisationMethod::ALL
+                    .iter()
+                    .map(|m| Check { value: m.as_str().to_string(), label: lang.pick(m.label_zh(), m.label_en()).to_string(), checked: chosen.contains(&m.as_str()) })
+                    .collect();
+                ("methods", String::new(), choices)
+            } else if name.ends_with("_m") {
+                ("number", current.and_then(Value::as_f64).map(|v| v.to_string()).unwrap_or_default(), Vec::new())
+            } else {
+                ("text", current.and_then(Value::as_str).unwrap_or_default().to_string(), Vec::new())
+            };
+            EditField { name, label: lang.pick(zh, en).to_string(), value, input, choices }
+        })
+        .collect()
+}
+
+/// A file's size in words: 12 KB, 1.5 MB.
+fn size_words(bytes: i64) -> String {
+    if bytes >= 1024 * 1024 { format!("{} MB", trim(bytes as f64 / 1024.0 / 1024.0)) } else { format!("{} KB", (bytes + 1023) / 1024) }
+}
+
+/// A document uploaded from the need's page (multipart: csrf, file).
+pub async fn attach(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, mut multipart: axum::extract::Multipart) -> Response {
+    let (mut csrf, mut file, mut filename) = (String::new(), Vec::new(), String::new());
+    let mut failed = None;
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_string();
+                let uploaded = field.file_name().unwrap_or_default().to_string();
+                match field.bytes().await {
+                    Ok(bytes) if name == "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+                    Ok(bytes) if name == "file" => (file, filename) = (bytes.to_vec(), uploaded),
+                    Ok(_) => {}
+                    Err(e) => failed = Some(e.to_string()),
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                failed = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    if let Err(refused) = user.check_csrf(&state, &Fields(vec![("csrf".into(), csrf)])) {
+        return refused;
+    }
+    if let Some(e) = failed {
+        return need_error(&state, &user, id, format!("{}: {e}", user.t("上传失败", "the upload failed"))).await;
+    }
+    match state.app.attach_to_need(&user.actor, clock::now(), id, &filename, &file).await {
+        Ok(_) => Redirect::to(&format!("/needs/{id}?done=attach#discussion")).into_response(),
+        Err(AppError::BadInput(message)) => need_error(&state, &user, id, super::ui::localise(&message, user.lang)).await,
+        Err(AppError::Forbidden(message)) => need_page(&state, &user, id, String::new(), message, StatusCode::FORBIDDEN, Shown::default()).await,
+        Err(e) => user.fail(&state, e),
+    }
+}
+
+/// An attached document, for whoever reads the need's discussion.
+pub async fn attachment(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>) -> Response {
+    match state.app.attachment(&user.actor, id).await {
+        Ok((row, content)) => crate::api::attachment_response(&row, content),
+        Err(e) => user.fail(&state, e),
     }
 }
 

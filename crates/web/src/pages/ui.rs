@@ -159,18 +159,64 @@ impl Lang {
         if shown.is_empty() { self.pick("不到 1 分钟", "under a minute").to_string() } else { shown.join(" ") }
     }
 
+    /// A quantity with its unit: "150,000 个" / "150,000 pcs".
+    pub fn amount(self, quantity: f64, unit: &str) -> String {
+        let unit = match self {
+            Lang::Zh => unit,
+            Lang::En => unit_en(unit),
+        };
+        if unit.is_empty() { trim(quantity) } else { format!("{} {unit}", trim(quantity)) }
+    }
+
     pub fn km(self, km: f64) -> String {
         match self {
-            Lang::Zh => format!("{:.0} 公里", km),
-            Lang::En => format!("{:.0} km", km),
+            Lang::Zh => format!("{} 公里", trim(km.round())),
+            Lang::En => format!("{} km", trim(km.round())),
         }
     }
 }
 
-/// A number with at most one decimal, without a trailing ".0".
+/// A number with at most one decimal, without a trailing ".0", its thousands grouped:
+/// 150,000 · 1.5 · 24.
 pub fn trim(value: f64) -> String {
     let text = format!("{value:.1}");
-    text.strip_suffix(".0").map_or(text.clone(), str::to_string)
+    let text = text.strip_suffix(".0").map_or(text.clone(), str::to_string);
+    let (sign, digits) = text.strip_prefix('-').map_or(("", text.as_str()), |d| ("-", d));
+    let (whole, fraction) = digits.split_once('.').map_or((digits, None), |(w, f)| (w, Some(f)));
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    match fraction {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+/// A unit of measure in English, from the Chinese a user typed (itself when not known).
+pub fn unit_en(unit: &str) -> &str {
+    match unit.trim() {
+        "个" | "只" | "片" => "pcs",
+        "吨" => "t",
+        "公斤" | "千克" => "kg",
+        "卷" => "rolls",
+        "人" | "名" => "people",
+        "条" => "lines",
+        "台" => "units",
+        "件" => "items",
+        "箱" => "boxes",
+        "套" => "sets",
+        "次" => "times",
+        "张" => "sheets",
+        "辆" => "vehicles",
+        "批" => "batches",
+        "米" => "m",
+        "平方米" => "m²",
+        other => other,
+    }
 }
 
 /// A stored time at UTC+8, to the minute: 2020-02-13 08:30.
@@ -219,6 +265,8 @@ pub struct Ui {
     pub unread: Option<i64>,
     /// Whether the user reads a department's figures and briefing (officers, viewers, admins).
     pub figures: bool,
+    /// Whether the user has an inbox (provider and enterprise users).
+    pub inbox: bool,
 }
 
 impl Ui {
@@ -285,5 +333,24 @@ mod tests {
     #[test]
     fn a_path_is_encoded_for_the_language_switch() {
         assert_eq!(encode("/needs/3?done=selected"), "/needs/3%3Fdone%3Dselected");
+    }
+}
+
+/// A message of the app in the page's language: the app words a refusal as
+/// `field: 中文 — English`; the Chinese page shows `field: 中文`, the English `field: English`.
+/// A message in one language only is shown as it is.
+pub fn localise(message: &str, lang: Lang) -> String {
+    let (field, text) = match message.split_once(": ") {
+        Some((field, text)) if !field.contains(' ') && field.is_ascii() => (Some(field), text),
+        _ => (None, message),
+    };
+    let is_chinese = |t: &str| t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    let shown = match text.split_once(" — ") {
+        Some((zh, en)) if is_chinese(zh) && !is_chinese(en.split('(').next().unwrap_or(en)) => lang.pick(zh, en),
+        _ => text,
+    };
+    match field {
+        Some(field) => format!("{field}: {shown}"),
+        None => shown.to_string(),
     }
 }
