@@ -117,7 +117,7 @@ impl App {
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
             let answer = match actor.provider_id {
-                Some(provider) => read.responses_of_need(row.id).await?.into_iter().filter(|r| r.provider_id == provider).next_back(),
+                Some(provider) => read.responses_of_need(row.id).await?.into_iter().rfind(|r| r.provider_id == provider),
                 None => None,
             };
             let changed = row.updated_at.max(row.candidate_at.unwrap_or(0));

@@ -470,6 +470,66 @@ fn standard_chars(standard: &str) -> impl Iterator<Item = char> + '_ {
     standard.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_uppercase)
 }
 
+/// The words for an attribute of a requirement or a capability, (中文, English), so that a
+/// refusal names the field as the page does; an unknown name is returned as it is.
+pub fn attribute_label(name: &str) -> (&str, &str) {
+    match name {
+        "input_width_m" => ("来料幅宽（米）", "input width (m)"),
+        "output_width_m" => ("所需幅宽（米，以下）", "output width (m, at most)"),
+        "max_input_width_m" => ("最大来料幅宽（米）", "maximum input width (m)"),
+        "min_output_width_m" => ("最小分切幅宽（米）", "minimum output width (m)"),
+        "methods" => ("可接受的灭菌方式", "sterilisation methods allowed"),
+        "method" => ("灭菌方式", "sterilisation method"),
+        "standard" => ("检验标准", "standard"),
+        "standards" => ("检验标准", "standards"),
+        "material" => ("材料", "material"),
+        "item" => ("设备", "equipment item"),
+        "skill" => ("工种", "skill"),
+        "turnaround_h" => ("加工周期（小时）", "turnaround (hours)"),
+        "capacity_per_day" => ("日处理能力", "capacity per day"),
+        "stock" => ("库存", "stock"),
+        "headcount" => ("人数", "headcount"),
+        "lead_time_h" => ("备货周期（小时）", "lead time (hours)"),
+        other => (other, other),
+    }
+}
+
+impl AttrError {
+    /// The attribute the refusal is about, if it is about one.
+    pub fn attribute(&self) -> Option<&str> {
+        match self {
+            AttrError::Unknown { name, .. } | AttrError::WrongType { name, .. } | AttrError::Negative { name, .. } => Some(name),
+            AttrError::NotPositive { name, .. } | AttrError::NotFinite { name } => Some(name),
+            AttrError::Empty { name } => Some(name.split(' ').next().unwrap_or(name)),
+            AttrError::Missing { name, .. } => Some(name),
+            AttrError::UnknownMethod { .. } => Some("methods"),
+            AttrError::NotACapabilityKind { .. } | AttrError::Inconsistent { .. } => None,
+        }
+    }
+
+    /// What is wrong, in Chinese (the English is [`fmt::Display`]).
+    pub fn zh(&self) -> String {
+        let label = |name: &str| attribute_label(name).0.to_string();
+        match self {
+            AttrError::NotACapabilityKind { .. } => "此类诉求不在能力登记库中".into(),
+            AttrError::Unknown { name, expected, .. } => {
+                format!("不认识的参数 {name}，应为：{}", expected.iter().map(|e| label(e)).collect::<Vec<_>>().join("、"))
+            }
+            AttrError::Missing { name, .. } => format!("请填写{}", label(name)),
+            AttrError::WrongType { name, expected, .. } => format!("{}应为{}", label(name), if expected.contains("number") { "数字" } else { "文字" }),
+            AttrError::Negative { name, .. } => format!("{}不能为负数", label(name)),
+            AttrError::NotPositive { name, .. } => format!("{}须大于 0", label(name)),
+            AttrError::NotFinite { name } => format!("{}须为有限数字", label(name)),
+            AttrError::Empty { name } => format!("{}不能为空", label(name.split(' ').next().unwrap_or(name))),
+            AttrError::UnknownMethod { value } => {
+                format!("不认识的灭菌方式「{value}」，应为：{}", SterilisationMethod::ALL.iter().map(|m| m.label_zh()).collect::<Vec<_>>().join("、"))
+            }
+            AttrError::Inconsistent { message } if message.starts_with("min_output") => "最小分切幅宽不能大于最大来料幅宽".into(),
+            AttrError::Inconsistent { .. } => "所需幅宽不能大于来料幅宽（分切只能把卷材裁窄）".into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -631,65 +691,5 @@ mod tests {
         assert!(!same_standard("GB 19083-2010", "GB 19083-2003"));
         assert_eq!(text_key(" Melt-blown Fabric"), text_key("melt-blown fabric "));
         assert_eq!(standard_key("gb19083-2010"), "GB19083-2010");
-    }
-}
-
-/// The words for an attribute of a requirement or a capability, (中文, English), so that a
-/// refusal names the field as the page does; an unknown name is returned as it is.
-pub fn attribute_label(name: &str) -> (&str, &str) {
-    match name {
-        "input_width_m" => ("来料幅宽（米）", "input width (m)"),
-        "output_width_m" => ("所需幅宽（米，以下）", "output width (m, at most)"),
-        "max_input_width_m" => ("最大来料幅宽（米）", "maximum input width (m)"),
-        "min_output_width_m" => ("最小分切幅宽（米）", "minimum output width (m)"),
-        "methods" => ("可接受的灭菌方式", "sterilisation methods allowed"),
-        "method" => ("灭菌方式", "sterilisation method"),
-        "standard" => ("检验标准", "standard"),
-        "standards" => ("检验标准", "standards"),
-        "material" => ("材料", "material"),
-        "item" => ("设备", "equipment item"),
-        "skill" => ("工种", "skill"),
-        "turnaround_h" => ("加工周期（小时）", "turnaround (hours)"),
-        "capacity_per_day" => ("日处理能力", "capacity per day"),
-        "stock" => ("库存", "stock"),
-        "headcount" => ("人数", "headcount"),
-        "lead_time_h" => ("备货周期（小时）", "lead time (hours)"),
-        other => (other, other),
-    }
-}
-
-impl AttrError {
-    /// The attribute the refusal is about, if it is about one.
-    pub fn attribute(&self) -> Option<&str> {
-        match self {
-            AttrError::Unknown { name, .. } | AttrError::WrongType { name, .. } | AttrError::Negative { name, .. } => Some(name),
-            AttrError::NotPositive { name, .. } | AttrError::NotFinite { name } => Some(name),
-            AttrError::Empty { name } => Some(name.split(' ').next().unwrap_or(name)),
-            AttrError::Missing { name, .. } => Some(name),
-            AttrError::UnknownMethod { .. } => Some("methods"),
-            AttrError::NotACapabilityKind { .. } | AttrError::Inconsistent { .. } => None,
-        }
-    }
-
-    /// What is wrong, in Chinese (the English is [`fmt::Display`]).
-    pub fn zh(&self) -> String {
-        let label = |name: &str| attribute_label(name).0.to_string();
-        match self {
-            AttrError::NotACapabilityKind { .. } => "此类诉求不在能力登记库中".into(),
-            AttrError::Unknown { name, expected, .. } => {
-                format!("不认识的参数 {name}，应为：{}", expected.iter().map(|e| label(e)).collect::<Vec<_>>().join("、"))
-            }
-            AttrError::Missing { name, .. } => format!("请填写{}", label(name)),
-            AttrError::WrongType { name, expected, .. } => format!("{}应为{}", label(name), if expected.contains("number") { "数字" } else { "文字" }),
-            AttrError::Negative { name, .. } => format!("{}不能为负数", label(name)),
-            AttrError::NotPositive { name, .. } => format!("{}须大于 0", label(name)),
-            AttrError::NotFinite { name } => format!("{}须为有限数字", label(name)),
-            AttrError::Empty { name } => format!("{}不能为空", label(name.split(' ').next().unwrap_or(name))),
-            AttrError::UnknownMethod { value } => {
-                format!("不认识的灭菌方式「{value}」，应为：{}", SterilisationMethod::ALL.iter().map(|m| m.label_zh()).collect::<Vec<_>>().join("、"))
-            }
-            AttrError::Inconsistent { message } if message.starts_with("min_output") => "最小分切幅宽不能大于最大来料幅宽".into(),
-            AttrError::Inconsistent { .. } => "所需幅宽不能大于来料幅宽（分切只能把卷材裁窄）".into(),
-        }
     }
 }

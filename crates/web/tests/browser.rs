@@ -312,7 +312,7 @@ async fn the_enterprise_user_lands_on_its_own_case_and_submits_a_daily_return() 
     let response = client.post(&format!("{}/cases/1/returns", server.base), &[("csrf", csrf.as_str()), ("day", "2020-02-08"), ("product", "医用外科口罩"), ("capacity_per_day", "100000"), ("output", "90000"), ("stock", "90000")]).await;
     assert_eq!(response.status(), 303);
     let page = client.get(&format!("{}/cases/1/enterprise", server.base)).await.text().await.unwrap();
-    assert!(page.contains("2020-02-08") && page.contains("90000"), "the return is listed");
+    assert!(page.contains("2020-02-08") && page.contains("90,000"), "the return is listed, its numbers grouped by thousands");
 }
 
 #[tokio::test]
@@ -1025,7 +1025,7 @@ async fn in_the_browser_the_leader_reads_the_briefing_and_drills_down_the_charts
         let title = text_of(&browser, "h1").await;
         assert!(title.contains("临汾市") && title.contains("每日专报") && title.contains("2020-02-14"), "{title}");
         let headline = text_of(&browser, "#headline table").await;
-        assert!(headline.contains("医用外科口罩 产量") && headline.contains("100000") && headline.contains("99000") && headline.contains("+1000"), "{headline}");
+        assert!(headline.contains("医用外科口罩 产量") && headline.contains("100,000") && headline.contains("99,000") && headline.contains("+1,000"), "{headline}");
         let charts = browser.find_all(Locator::Css("figure.chart-card")).await.unwrap();
         assert_eq!(charts.len(), 6, "two products, opened, resolved, median hours, open needs");
         for chart in &charts {

@@ -312,6 +312,25 @@ pub fn encode(text: &str) -> String {
     out
 }
 
+/// A message of the app in the page's language: the app words a refusal as
+/// `field: 中文 — English`; the Chinese page shows `field: 中文`, the English `field: English`.
+/// A message in one language only is shown as it is.
+pub fn localise(message: &str, lang: Lang) -> String {
+    let (field, text) = match message.split_once(": ") {
+        Some((field, text)) if !field.contains(' ') && field.is_ascii() => (Some(field), text),
+        _ => (None, message),
+    };
+    let is_chinese = |t: &str| t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    let shown = match text.split_once(" — ") {
+        Some((zh, en)) if is_chinese(zh) && !is_chinese(en.split('(').next().unwrap_or(en)) => lang.pick(zh, en),
+        _ => text,
+    };
+    match field {
+        Some(field) => format!("{field}: {shown}"),
+        None => shown.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,24 +352,5 @@ mod tests {
     #[test]
     fn a_path_is_encoded_for_the_language_switch() {
         assert_eq!(encode("/needs/3?done=selected"), "/needs/3%3Fdone%3Dselected");
-    }
-}
-
-/// A message of the app in the page's language: the app words a refusal as
-/// `field: 中文 — English`; the Chinese page shows `field: 中文`, the English `field: English`.
-/// A message in one language only is shown as it is.
-pub fn localise(message: &str, lang: Lang) -> String {
-    let (field, text) = match message.split_once(": ") {
-        Some((field, text)) if !field.contains(' ') && field.is_ascii() => (Some(field), text),
-        _ => (None, message),
-    };
-    let is_chinese = |t: &str| t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
-    let shown = match text.split_once(" — ") {
-        Some((zh, en)) if is_chinese(zh) && !is_chinese(en.split('(').next().unwrap_or(en)) => lang.pick(zh, en),
-        _ => text,
-    };
-    match field {
-        Some(field) => format!("{field}: {shown}"),
-        None => shown.to_string(),
     }
 }
