@@ -73,6 +73,22 @@ impl App {
         Ok(state.index.search(self.tree, &reader, &SearchQuery { text, kinds: &kinds, limit }))
     }
 
+    /// Every provider `actor` sees that `text` finds (as [`App::search`] finds them, without
+    /// its limit), by id: what the registry's keyword search pages through.
+    pub async fn providers_found(&self, actor: &Actor, text: &str) -> AppResult<Vec<i64>> {
+        let text = text.trim();
+        if text.chars().count() > MAX_QUERY_CHARS || text.chars().any(char::is_control) {
+            return Err(bad(format!("q: at most {MAX_QUERY_CHARS} characters and no control characters")));
+        }
+        let reader = access::search_reader(self.tree, actor);
+        self.refresh_search().await?;
+        let state = self.search.state.read().unwrap_or_else(|e| e.into_inner());
+        let query = SearchQuery { text, kinds: &[SearchKind::Provider], limit: usize::MAX };
+        let mut ids: Vec<i64> = state.index.search(self.tree, &reader, &query).into_iter().map(|hit| hit.id).collect();
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
     /// Loads the search index now (a server does at start, so that its first search does not).
     pub async fn warm_search(&self) -> AppResult<usize> {
         self.refresh_search().await?;
@@ -204,7 +220,8 @@ fn provider_doc(tree: &RegionTree, p: &ProviderRow) -> SearchDoc {
         kind: SearchKind::Provider,
         id: p.id,
         title: p.name.clone(),
-        codes: vec![p.key.clone()],
+        // The note is found by its characters, as a code is (the registry's keyword search).
+        codes: if p.note.trim().is_empty() { vec![p.key.clone()] } else { vec![p.key.clone(), p.note.clone()] },
         region: code(&p.region),
         snippet: place(tree, &p.region),
         parent: 0,

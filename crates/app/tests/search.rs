@@ -106,3 +106,69 @@ bangfu_store::backend_tests! {
         assert!(find(&b, &Actor::officer("houma", HOUMA), "质检员").await.iter().all(|h| h.kind != SearchKind::Need));
     }
 }
+
+bangfu_store::backend_tests! {
+    /// Issue 12 item 3 and issue 13 item 5: the registry's keyword search finds what the search
+    /// box finds (traditional characters, pinyin, a note), narrowed by kind and place in the
+    /// database, and pages through more providers than one statement could list as parameters —
+    /// every one once, by id, with the total.
+    async fn the_registry_keyword_search_pages_through_what_the_search_index_finds(db) {
+        let app = App::open(db.url()).await.unwrap();
+        let admin = Actor::system("test");
+        bangfu_app::demo::load(&app, &admin).await.unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let quwo = Actor::officer("quwo", QUWO);
+        let search = |text: &str, kind: Option<&str>, place: Option<&str>| bangfu_app::registry_search::ProviderSearch {
+            kind: kind.map(str::to_string),
+            place: place.map(str::to_string),
+            text: Some(text.to_string()),
+        };
+        let names = |page: &bangfu_store::Page<(bangfu_store::ProviderRow, Vec<bangfu_store::CapabilityRow>)>| {
+            page.items.iter().map(|(p, _)| p.name.clone()).collect::<Vec<_>>()
+        };
+        for q in ["萬榮", "wanrong", "万荣华康"] {
+            let page = app.search_providers(&quwo, &search(q, Some("sterilisation"), None), bangfu_store::PageRequest::first(50)).await.unwrap();
+            assert!(names(&page).contains(&"万荣华康药业公司".to_string()), "{q}: {:?}", names(&page));
+        }
+        // A word of a note (the demo's 万荣 provider notes its cobalt-60 plant).
+        let page = app.search_providers(&quwo, &search("钴-60辐照", None, None), bangfu_store::PageRequest::first(50)).await.unwrap();
+        assert!(names(&page).contains(&"万荣华康药业公司".to_string()), "{:?}", names(&page));
+        // Narrowed by kind in the database: 万荣's provider has no labour capability.
+        let page = app.search_providers(&quwo, &search("wanrong", Some("labour"), None), bangfu_store::PageRequest::first(50)).await.unwrap();
+        assert!(!names(&page).contains(&"万荣华康药业公司".to_string()));
+
+        // 1,200 providers whose names hold 检索样本, more than a statement's parameters could
+        // list on some builds: paged 500 at a time, each once, in id order.
+        let lines: Vec<bangfu_app::import::RegistryLine> = (0..1200)
+            .map(|i| bangfu_app::import::RegistryLine {
+                line: i + 1,
+                key: format!("paging:{i:04}"),
+                name: format!("检索样本{i:04}号"),
+                region: "141021".into(),
+                lon: 111.47,
+                lat: 35.63,
+                kind: bangfu_core::model::NeedKind::Labour,
+                available: true,
+                attrs: json!({"skill": "机修", "headcount": 2}),
+            })
+            .collect();
+        app.import_registry(&admin, now, &lines, |_, _| {}).await.unwrap();
+        let wanted = search("检索样本", None, Some("141021"));
+        let total = app.count_providers(&quwo, &wanted).await.unwrap();
+        assert_eq!(total, 1200);
+        let mut seen = Vec::new();
+        let mut request = bangfu_store::PageRequest::first(500);
+        loop {
+            let page = app.search_providers(&quwo, &wanted, request).await.unwrap();
+            seen.extend(page.items.iter().map(|(p, _)| p.id));
+            match page.next {
+                Some(after) => request = bangfu_store::PageRequest { after: Some(after), limit: 500 },
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 1200);
+        assert!(seen.windows(2).all(|w| w[0] < w[1]), "by id, each once");
+        // A place outside them narrows to nothing.
+        assert_eq!(app.count_providers(&quwo, &search("检索样本", None, Some("141081"))).await.unwrap(), 0);
+    }
+}

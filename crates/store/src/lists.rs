@@ -220,6 +220,8 @@ pub struct ProviderQuery {
     pub regions: Option<Vec<(String, String)>>,
     /// Providers whose name, key or note contains this text, ignoring case.
     pub text: Option<String>,
+    /// Providers among these (what a search of the text found), any number.
+    pub ids: Option<Vec<i64>>,
 }
 
 /// Letters to list: those of the visible needs, narrowed by every filter given.
@@ -582,7 +584,8 @@ fn like_ignoring_case(e: &Exec<'_>) -> &'static str {
     }
 }
 
-fn provider_conditions(sql: &mut Sql, q: &ProviderQuery, like: &str) {
+fn provider_conditions(sql: &mut Sql, q: &ProviderQuery, dialect: ListDialect) {
+    let like = dialect.like;
     match q.visible {
         VisibleProviders::All => {}
         VisibleProviders::Only(id) => {
@@ -602,6 +605,31 @@ fn provider_conditions(sql: &mut Sql, q: &ProviderQuery, like: &str) {
     if let Some(text) = &q.text {
         let pattern = sql.arg(contains_pattern(text));
         sql.and(format!("(p.name {like} {pattern} ESCAPE '\\' OR p.key {like} {pattern} ESCAPE '\\' OR p.note {like} {pattern} ESCAPE '\\')"));
+    }
+    if let Some(ids) = &q.ids {
+        // One parameter, a JSON array, however many ids (a list of placeholders has a limit).
+        let list = sql.arg(format!("[{}]", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")));
+        sql.and(format!("p.id IN ({})", dialect.ids_of_json.replace("{}", &list)));
+    }
+}
+
+/// DIALECT: what a list's statement says differently on each backend.
+#[derive(Clone, Copy)]
+struct ListDialect {
+    /// The LIKE that ignores the case of ASCII letters.
+    like: &'static str,
+    /// A select of the integers of a JSON array given as the parameter `{}`.
+    ids_of_json: &'static str,
+}
+
+impl ListDialect {
+    fn of(e: &Exec<'_>) -> ListDialect {
+        match e {
+            Exec::Lite(_) => ListDialect { like: like_ignoring_case(e), ids_of_json: "SELECT value FROM json_each({})" },
+            Exec::Pool(_) | Exec::Conn(_) => {
+                ListDialect { like: like_ignoring_case(e), ids_of_json: "SELECT CAST(jsonb_array_elements_text(CAST({} AS jsonb)) AS BIGINT)" }
+            }
+        }
     }
 }
 
@@ -824,14 +852,14 @@ async fn count_needs(e: Exec<'_>, q: &NeedQuery) -> StoreResult<i64> {
     count_of(e, sql).await
 }
 
-fn providers_sql(q: &ProviderQuery, like: &str) -> Sql {
+fn providers_sql(q: &ProviderQuery, dialect: ListDialect) -> Sql {
     let mut sql = Sql::new("SELECT p.* FROM providers p");
-    provider_conditions(&mut sql, q, like);
+    provider_conditions(&mut sql, q, dialect);
     sql
 }
 
 async fn providers_page(mut e: Exec<'_>, q: &ProviderQuery, page: PageRequest) -> StoreResult<Page<(ProviderRow, Vec<CapabilityRow>)>> {
-    let sql = providers_sql(q, like_ignoring_case(&e));
+    let sql = providers_sql(q, ListDialect::of(&e));
     let providers = page_of(e.reborrow(), sql, "p.id", page, ProviderRow::from_row, |p| p.id).await?;
     let ids: Vec<i64> = providers.items.iter().map(|p| p.id).collect();
     if ids.is_empty() {
@@ -857,14 +885,14 @@ async fn providers_page(mut e: Exec<'_>, q: &ProviderQuery, page: PageRequest) -
     }))
 }
 
-fn count_providers_sql(q: &ProviderQuery, like: &str) -> Sql {
+fn count_providers_sql(q: &ProviderQuery, dialect: ListDialect) -> Sql {
     let mut sql = Sql::new("SELECT COUNT(*) AS total FROM providers p");
-    provider_conditions(&mut sql, q, like);
+    provider_conditions(&mut sql, q, dialect);
     sql
 }
 
 async fn count_providers(e: Exec<'_>, q: &ProviderQuery) -> StoreResult<i64> {
-    let sql = count_providers_sql(q, like_ignoring_case(&e));
+    let sql = count_providers_sql(q, ListDialect::of(&e));
     count_of(e, sql).await
 }
 
@@ -1290,11 +1318,12 @@ mod tests {
         async fn each_list_filter_is_answered_by_its_index(db) {
             let store = Store::open(db.url()).await.unwrap();
             let backend = store.backend();
-            let (page_shape, count_shape, like) = match backend {
-                Backend::Sqlite => (Shape::Walk, Shape::Or, "LIKE"),
-                Backend::Postgres => (Shape::Union, Shape::Union, "ILIKE"),
+            let (page_shape, count_shape) = match backend {
+                Backend::Sqlite => (Shape::Walk, Shape::Or),
+                Backend::Postgres => (Shape::Union, Shape::Union),
             };
             let mut read = store.reading().await.unwrap();
+            let dialect = ListDialect::of(&read.exec());
             if backend == Backend::Postgres {
                 read.exec().execute(query("SET enable_seqscan = off")).await.unwrap();
             }
@@ -1323,12 +1352,12 @@ mod tests {
                 ("how many cases are in a status", count_cases_sql(&CaseQuery { visible: everything().cases, status: text("active"), ..CaseQuery::default() }, count_shape).finish(""), &["cases_status"]),
                 (
                     "providers of a kind",
-                    page_stmt(providers_sql(&ProviderQuery { visible: VisibleProviders::All, kind: text("slitting"), regions: None, text: None }, like), "p.id", page).0,
+                    page_stmt(providers_sql(&ProviderQuery { visible: VisibleProviders::All, kind: text("slitting"), regions: None, text: None, ids: None }, dialect), "p.id", page).0,
                     &["capabilities_kind_provider"],
                 ),
                 (
                     "how many providers in a place",
-                    count_providers_sql(&ProviderQuery { visible: VisibleProviders::All, kind: None, regions: Some(vec![("140000".into(), "141182".into())]), text: None }, like).finish(""),
+                    count_providers_sql(&ProviderQuery { visible: VisibleProviders::All, kind: None, regions: Some(vec![("140000".into(), "141182".into())]), text: None, ids: None }, dialect).finish(""),
                     &["providers_region"],
                 ),
                 ("the events of a case", page_stmt(where_equal("SELECT * FROM events", "case_id", 1), "seq", page).0, &["events_case_seq"]),

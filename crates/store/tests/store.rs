@@ -411,7 +411,7 @@ bangfu_store::backend_tests! {
             provider_id: None,
         };
         let needs = NeedQuery { visible: county, ..NeedQuery::default() };
-        let providers = ProviderQuery { visible: VisibleProviders::All, kind: Some("slitting".into()), regions: None, text: None };
+        let providers = ProviderQuery { visible: VisibleProviders::All, kind: Some("slitting".into()), regions: None, text: None, ids: None };
         let at_start = store.needs_page(&needs, PageRequest::first(500)).await.unwrap().items.iter().map(|n| n.id).collect::<Vec<_>>();
         assert_eq!(at_start.len(), 32);
 
