@@ -22,7 +22,10 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::RwLock;
 
 /// Events read per refresh; more than this since the version held reloads the whole index.
-pub const REFRESH_LIMIT: i64 = 5_000;
+/// (What the events name is read a kind of row at a time for all of them, so a burst of
+/// thousands of reports refreshes the cases it touched rather than reading every need and
+/// candidate again.)
+pub const REFRESH_LIMIT: i64 = 50_000;
 /// Results per answer: the default and the most.
 pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;
@@ -139,16 +142,22 @@ impl App {
             }
         }
         let mut docs = Vec::new();
-        // An enterprise's document links to its case: a case opened refreshes it too.
-        for case in &cases {
-            if let Some(c) = self.store.case(*case).await? {
-                enterprises.insert(c.enterprise_id);
-            }
+        // An enterprise's document links to its case: a case opened refreshes it too. Each
+        // kind of row is read for all the changed ones at once (a burst of reports touches
+        // thousands of cases; a statement per case kept every search waiting for seconds).
+        let cases: Vec<i64> = cases.into_iter().collect();
+        if !cases.is_empty() {
+            enterprises.extend(self.store.cases_with_ids(&cases).await?.iter().map(|c| c.enterprise_id));
         }
-        for id in enterprises {
-            if let Some(e) = self.store.enterprise(id).await? {
-                let case = self.store.case_of_enterprise(id).await?.map(|c| c.id);
-                docs.push(enterprise_doc(self.tree, &e, case));
+        let enterprises: Vec<i64> = enterprises.into_iter().collect();
+        if !enterprises.is_empty() {
+            // The first case of each enterprise, as `case_of_enterprise` gives it.
+            let mut case_of: HashMap<i64, i64> = HashMap::new();
+            for c in self.store.cases_of_enterprises(&enterprises).await? {
+                case_of.entry(c.enterprise_id).or_insert(c.id);
+            }
+            for e in self.store.enterprises_with_ids(&enterprises).await? {
+                docs.push(enterprise_doc(self.tree, &e, case_of.get(&e.id).copied()));
             }
         }
         let mut new_providers = Vec::new();
@@ -161,8 +170,8 @@ impl App {
         }
         let last_provider = new_providers.iter().map(|p| p.id).max().unwrap_or(0);
         docs.extend(new_providers.iter().map(|p| provider_doc(self.tree, p)));
-        for case in cases {
-            docs.extend(need_docs(self.tree, &self.store.search_needs(Some(case)).await?));
+        if !cases.is_empty() {
+            docs.extend(need_docs(self.tree, &self.store.search_needs(Some(&cases)).await?));
         }
         let seen = changes.last().map_or(version, |c| c.seq.max(version));
         let mut state = self.search.state.write().unwrap_or_else(|e| e.into_inner());

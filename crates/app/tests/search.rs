@@ -172,3 +172,25 @@ bangfu_store::backend_tests! {
         assert_eq!(app.count_providers(&quwo, &search("检索样本", None, Some("141081"))).await.unwrap(), 0);
     }
 }
+
+bangfu_store::backend_tests! {
+    /// Issue 12: a burst of changes through one server (a fraction of the province exercise:
+    /// enterprises, cases, hundreds of needs and letters) is refreshed on another by reading
+    /// what the events name — the index it then searches answers as one loaded afresh does.
+    async fn after_a_burst_on_one_server_the_other_searches_as_a_fresh_index_does(db) {
+        let a = App::open(db.url()).await.unwrap();
+        let b = App::open(db.url()).await.unwrap();
+        let admin = Actor::system("test");
+        bangfu_app::demo::load(&a, &admin).await.unwrap();
+        b.warm_search().await.unwrap();
+        bangfu_app::exercise::load(&a, bangfu_app::exercise::Size::fraction(0.004).unwrap(), &mut |_| {}).await.unwrap();
+        let fresh = App::open(db.url()).await.unwrap();
+        let province = Actor::officer("shanxi", RegionCode::new_unchecked(140000));
+        for q in ["演练", "口罩", "灭菌", "linfen", "kz", "熔喷布", "運城", "函"] {
+            let refreshed = b.search(&province, q, None, Some(100)).await.unwrap();
+            let loaded = fresh.search(&province, q, None, Some(100)).await.unwrap();
+            assert_eq!(refreshed, loaded, "{q}");
+            assert!(!loaded.is_empty() || q == "函", "{q} finds something in the exercise");
+        }
+    }
+}

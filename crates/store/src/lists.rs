@@ -622,6 +622,11 @@ struct ListDialect {
     ids_of_json: &'static str,
 }
 
+/// DIALECT: a select of the integers of the JSON array given as the parameter `param`.
+pub(crate) fn ids_of_json(e: &Exec<'_>, param: &str) -> String {
+    ListDialect::of(e).ids_of_json.replace("{}", param)
+}
+
 impl ListDialect {
     fn of(e: &Exec<'_>) -> ListDialect {
         match e {

@@ -42,18 +42,28 @@ const PROVIDERS_AFTER: &str = "SELECT * FROM providers WHERE id > $1 ORDER BY id
 const NEEDS: &str = "SELECT n.id, n.case_id, n.kind, n.title, n.status, n.owner, c.region AS case_region, c.enterprise_id \
      FROM needs n JOIN cases c ON c.id = n.case_id ORDER BY n.id";
 const NEEDS_OF_CASE: &str = "SELECT n.id, n.case_id, n.kind, n.title, n.status, n.owner, c.region AS case_region, c.enterprise_id \
-     FROM needs n JOIN cases c ON c.id = n.case_id WHERE n.case_id = $1 ORDER BY n.id";
+     FROM needs n JOIN cases c ON c.id = n.case_id WHERE n.case_id IN ({ids}) ORDER BY n.id";
 const TEAMS: &str = "SELECT case_id AS owner_id, department AS value FROM team_members ORDER BY case_id, id";
-const TEAM_OF_CASE: &str = "SELECT case_id AS owner_id, department AS value FROM team_members WHERE case_id = $1 ORDER BY id";
+const TEAM_OF_CASE: &str = "SELECT case_id AS owner_id, department AS value FROM team_members WHERE case_id IN ({ids}) ORDER BY case_id, id";
 const BROADCASTS: &str = "SELECT need_id AS owner_id, department AS value FROM broadcasts ORDER BY need_id, department";
 const BROADCASTS_OF_CASE: &str = "SELECT b.need_id AS owner_id, b.department AS value FROM broadcasts b JOIN needs n ON n.id = b.need_id \
-     WHERE n.case_id = $1 ORDER BY b.need_id, b.department";
+     WHERE n.case_id IN ({ids}) ORDER BY b.need_id, b.department";
 const CANDIDATES: &str = "SELECT need_id AS owner_id, CAST(provider_id AS TEXT) AS value FROM candidates ORDER BY need_id, provider_id";
 const CANDIDATES_OF_CASE: &str = "SELECT c.need_id AS owner_id, CAST(c.provider_id AS TEXT) AS value FROM candidates c JOIN needs n ON n.id = c.need_id \
-     WHERE n.case_id = $1 ORDER BY c.need_id, c.provider_id";
+     WHERE n.case_id IN ({ids}) ORDER BY c.need_id, c.provider_id";
 const LETTERS: &str = "SELECT * FROM letters ORDER BY id";
-const LETTERS_OF_CASE: &str = "SELECT l.* FROM letters l JOIN needs n ON n.id = l.need_id WHERE n.case_id = $1 ORDER BY l.id";
+const LETTERS_OF_CASE: &str = "SELECT l.* FROM letters l JOIN needs n ON n.id = l.need_id WHERE n.case_id IN ({ids}) ORDER BY l.id";
+const CASES_WITH_IDS: &str = "SELECT * FROM cases WHERE id IN ({ids}) ORDER BY id";
+const ENTERPRISES_WITH_IDS: &str = "SELECT * FROM enterprises WHERE id IN ({ids}) ORDER BY id";
+const CASES_OF_ENTERPRISES: &str = "SELECT * FROM cases WHERE enterprise_id IN ({ids}) ORDER BY id";
 const CASE_OF_LETTER: &str = "SELECT n.case_id AS n FROM letters l JOIN needs n ON n.id = l.need_id WHERE l.id = $1";
+
+/// `sql` with `{ids}` standing for the ids of `ids`, given as one parameter (a JSON array),
+/// however many there are.
+fn with_ids(e: &crate::db::Exec<'_>, sql: &str, ids: &[i64]) -> crate::db::Stmt {
+    let list = format!("[{}]", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+    crate::db::query_owned(sql.replace("{ids}", &crate::lists::ids_of_json(e, "$1"))).bind(list)
+}
 
 fn change(r: &dyn Row) -> StoreResult<SearchChange> {
     Ok(SearchChange { seq: r.try_get("seq")?, entity: r.try_get("entity")?, case_id: r.try_get("case_id")? })
@@ -109,22 +119,50 @@ impl Store {
         self.reader().await?.exec().optional(query(CASE_OF_LETTER).bind(letter_id), |r| r.try_get::<i64>("n")).await
     }
 
-    /// Every need (`case_id` None) or those of one case, with what the index reads beside them,
-    /// on one connection.
-    pub async fn search_needs(&self, case_id: Option<i64>) -> StoreResult<SearchNeeds> {
+    /// Every need (`cases` None) or those of the cases `cases`, with what the index reads
+    /// beside them, on one connection (six statements, however many cases).
+    pub async fn search_needs(&self, cases: Option<&[i64]>) -> StoreResult<SearchNeeds> {
         let mut reader = self.reader().await?;
         let mut exec = reader.exec();
-        let bind = |sql: &'static str| match case_id {
-            Some(c) => query(sql).bind(c),
-            None => query(sql),
+        let stmt = |exec: &crate::db::Exec<'_>, all: &'static str, of_cases: &'static str| match cases {
+            Some(ids) => with_ids(exec, of_cases, ids),
+            None => query(all),
         };
-        let pick = |all: &'static str, one: &'static str| if case_id.is_some() { one } else { all };
+        let needs = stmt(&exec, NEEDS, NEEDS_OF_CASE);
+        let teams = stmt(&exec, TEAMS, TEAM_OF_CASE);
+        let broadcasts = stmt(&exec, BROADCASTS, BROADCASTS_OF_CASE);
+        let candidates = stmt(&exec, CANDIDATES, CANDIDATES_OF_CASE);
+        let letters = stmt(&exec, LETTERS, LETTERS_OF_CASE);
         Ok(SearchNeeds {
-            needs: exec.reborrow().rows(bind(pick(NEEDS, NEEDS_OF_CASE)), need).await?,
-            teams: exec.reborrow().rows(bind(pick(TEAMS, TEAM_OF_CASE)), pair).await?,
-            broadcasts: exec.reborrow().rows(bind(pick(BROADCASTS, BROADCASTS_OF_CASE)), pair).await?,
-            candidates: exec.reborrow().rows(bind(pick(CANDIDATES, CANDIDATES_OF_CASE)), pair).await?,
-            letters: exec.rows(bind(pick(LETTERS, LETTERS_OF_CASE)), LetterRow::from_row).await?,
+            needs: exec.reborrow().rows(needs, need).await?,
+            teams: exec.reborrow().rows(teams, pair).await?,
+            broadcasts: exec.reborrow().rows(broadcasts, pair).await?,
+            candidates: exec.reborrow().rows(candidates, pair).await?,
+            letters: exec.rows(letters, LetterRow::from_row).await?,
         })
+    }
+
+    /// The cases with these ids, by id.
+    pub async fn cases_with_ids(&self, ids: &[i64]) -> StoreResult<Vec<CaseRow>> {
+        let mut reader = self.reader().await?;
+        let exec = reader.exec();
+        let stmt = with_ids(&exec, CASES_WITH_IDS, ids);
+        exec.rows(stmt, CaseRow::from_row).await
+    }
+
+    /// The enterprises with these ids, by id.
+    pub async fn enterprises_with_ids(&self, ids: &[i64]) -> StoreResult<Vec<EnterpriseRow>> {
+        let mut reader = self.reader().await?;
+        let exec = reader.exec();
+        let stmt = with_ids(&exec, ENTERPRISES_WITH_IDS, ids);
+        exec.rows(stmt, EnterpriseRow::from_row).await
+    }
+
+    /// The cases of these enterprises, by id.
+    pub async fn cases_of_enterprises(&self, ids: &[i64]) -> StoreResult<Vec<CaseRow>> {
+        let mut reader = self.reader().await?;
+        let exec = reader.exec();
+        let stmt = with_ids(&exec, CASES_OF_ENTERPRISES, ids);
+        exec.rows(stmt, CaseRow::from_row).await
     }
 }
