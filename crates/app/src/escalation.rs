@@ -14,6 +14,8 @@
 //! minute's slot in the same transaction, so one server does the work and a failed pass leaves the
 //! slot to the next one.
 
+use crate::outbox::Notice;
+use bangfu_core::outbox::EventKind;
 use crate::error::bad;
 use crate::needs::region_code;
 use crate::{Actor, App, AppError, AppResult, Audit, from_millis, to_millis};
@@ -22,7 +24,7 @@ use bangfu_core::ids::NeedId;
 use bangfu_core::model::{Bilingual, NeedStatus, Tier};
 use bangfu_core::region::RegionCode;
 use bangfu_core::routing::department_name;
-use bangfu_store::{NeedRow, NotificationRow, WriteTx};
+use bangfu_store::{NeedRow, WriteTx};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -256,17 +258,19 @@ impl App {
             EscalationStep::Escalate { .. } => ("上报诉求", "Need escalated to you"),
             EscalationStep::Supervise => ("提请督办", "Flagged for supervision (督办)"),
         };
-        tx.insert_notification(&NotificationRow {
-            id: 0,
-            department: Some(need.owner.clone()),
-            user_id: None,
-            need_id: Some(need.id),
+        let notice = Notice {
+            event: match escalation.step {
+                EscalationStep::Escalate { .. } => EventKind::Escalated,
+                EscalationStep::Supervise => EventKind::Supervised,
+            },
+            department: need.owner.clone(),
+            need: Some(need),
             text_zh: format!("{zh}：{}（{department}）——{}", need.title, reason.zh),
             text_en: format!("{en}: {} — {}", need.title, reason.en),
-            created_at: to_millis(now),
-            read_at: None,
-        })
-        .await?;
+            why_zh: Some(reason.zh.clone()),
+            link: None,
+        };
+        self.notify(tx, now, notice).await?;
         Ok(done)
     }
 

@@ -12,13 +12,15 @@
 //! `{"region", "name", "name_en"}`, the province's department first; `body_zh` and `body_en` the
 //! letter as rendered text ([`LetterParts::parse`] splits it back into its parts for a page).
 
+use crate::outbox::Notice;
+use bangfu_core::outbox::EventKind;
 use crate::needs::region_code;
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::routing::department_name;
 use bangfu_core::letter::{Contact, DateStyle, LetterFacts, LetterNumber, check_transition, china_date, draft_letter, formal_department, number_prefix};
 use bangfu_core::model::{Bilingual, LetterStatus, NeedKind, Scope};
 use bangfu_core::region::RegionCode;
-use bangfu_store::{CaseRow, LetterRow, NeedRow, NotificationRow, WriteTx};
+use bangfu_store::{CaseRow, LetterRow, NeedRow, WriteTx};
 use chrono::{DateTime, Datelike, Utc};
 use serde_json::{Value, json};
 
@@ -186,17 +188,16 @@ impl App {
         }
         .append(tx)
         .await?;
-        tx.insert_notification(&NotificationRow {
-            id: 0,
-            department: Some(row.sender.clone()),
-            user_id: None,
-            need_id: Some(need.id),
+        let notice = Notice {
+            event: EventKind::LetterDrafted,
+            department: row.sender.clone(),
+            need: Some(need),
             text_zh: format!("公函草稿待发出：{}《{}》", row.number, row.subject),
             text_en: format!("Letter drafted, to be sent: {} — {}", row.number, letter.en.subject),
-            created_at: to_millis(now),
-            read_at: None,
-        })
-        .await?;
+            why_zh: Some(need.route_zh.clone()),
+            link: Some(format!("/needs/{}/letters/{}", need.id, row.id)),
+        };
+        self.notify(tx, now, notice).await?;
         Ok(Some(row))
     }
 
@@ -380,6 +381,35 @@ impl App {
         }
         .append(&mut tx)
         .await?;
+        // The addressees hear of a letter sent to them; the sender of its answer.
+        let link = Some(format!("/needs/{}/letters/{}", need.id, letter.id));
+        let notices: Vec<Notice> = match status {
+            LetterStatus::Sent => recipients_of(&letter)
+                .into_iter()
+                .map(|r| Notice {
+                    event: EventKind::LetterSent,
+                    department: r.region,
+                    need: Some(&need),
+                    text_zh: format!("来函：{}《{}》", letter.number, letter.subject),
+                    text_en: format!("Letter received: {} — {}", letter.number, letter.subject),
+                    why_zh: Some(format!("{}发来公函，商请协调解决。", department_name(self.tree, region_code(&letter.sender)))),
+                    link: link.clone(),
+                })
+                .collect(),
+            LetterStatus::Acknowledged => vec![Notice {
+                event: EventKind::LetterAnswered,
+                department: letter.sender.clone(),
+                need: Some(&need),
+                text_zh: format!("复函：{}已答复{}", letter.reply_number.as_deref().unwrap_or("对方"), letter.number),
+                text_en: format!("Letter answered: {}", letter.number),
+                why_zh: letter.reply_text.clone(),
+                link: link.clone(),
+            }],
+            LetterStatus::Draft => Vec::new(),
+        };
+        for notice in notices {
+            self.notify(&mut tx, now, notice).await?;
+        }
         tx.commit().await?;
         Ok(letter)
     }

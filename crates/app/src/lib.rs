@@ -27,6 +27,7 @@ pub mod morning;
 pub mod needs;
 pub mod notifications;
 pub mod participation;
+pub mod outbox;
 pub mod plans;
 pub mod queue;
 pub mod registry;

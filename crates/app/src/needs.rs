@@ -1,13 +1,15 @@
 //! Needs: reporting (with routing), candidates, selection and switching, and the lifecycle
 //! open → selected → started → resolved (or cancelled).
 
+use crate::outbox::Notice;
+use bangfu_core::outbox::EventKind;
 use crate::error::{bad, json_text, text};
 use bangfu_core::text::{LONG_CHARS, NAME_CHARS, SHORT_CHARS};
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::model::{NeedKind, NeedStatus, Scope, Tier};
 use bangfu_core::region::RegionCode;
 use bangfu_core::routing::{Route, department_name, route};
-use bangfu_store::{CaseRow, EnterpriseRow, NeedRow, NotificationRow, WriteTx};
+use bangfu_store::{CaseRow, EnterpriseRow, NeedRow, WriteTx};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -101,7 +103,7 @@ impl App {
         }
         .append(&mut tx)
         .await?;
-        self.notify_owner(&mut tx, now, &need, "新诉求", "New need").await?;
+        self.notify_owner(&mut tx, now, EventKind::NeedNew, &need, "新诉求", "New need").await?;
         self.draft_letter_if_national(&mut tx, actor, now, &need).await?;
         Ok((tx, need, case, enterprise))
     }
@@ -131,19 +133,17 @@ impl App {
         self.tree.get(department).map_or(Tier::County, |r| Tier::of_level(r.level))
     }
 
-    pub(crate) async fn notify_owner(&self, tx: &mut WriteTx, now: DateTime<Utc>, need: &NeedRow, zh: &str, en: &str) -> AppResult<()> {
-        tx.insert_notification(&NotificationRow {
-            id: 0,
-            department: Some(need.owner.clone()),
-            user_id: None,
-            need_id: Some(need.id),
+    pub(crate) async fn notify_owner(&self, tx: &mut WriteTx, now: DateTime<Utc>, event: EventKind, need: &NeedRow, zh: &str, en: &str) -> AppResult<()> {
+        let notice = Notice {
+            event,
+            department: need.owner.clone(),
+            need: Some(need),
             text_zh: format!("{zh}：{}（{}）", need.title, department_name(self.tree, region_code(&need.owner))),
             text_en: format!("{en}: {}", need.title),
-            created_at: to_millis(now),
-            read_at: None,
-        })
-        .await?;
-        Ok(())
+            why_zh: Some(need.route_zh.clone()),
+            link: None,
+        };
+        self.notify(tx, now, notice).await
     }
 
     /// The need, with its case, if `actor` may see and change it.

@@ -1,6 +1,7 @@
 //! The capability registry (providers and what they can do) and the sourcing of needs against
 //! it: screening, the widening search ring by ring, selection and switching.
 
+use bangfu_core::outbox::EventKind;
 use crate::error::{bad, json_text, text};
 use bangfu_core::text::{LONG_CHARS, NAME_CHARS, SHORT_CHARS};
 use crate::needs::region_code;
@@ -439,7 +440,7 @@ impl App {
             None => "need.selected",
         };
         Audit { actor, now, action, entity: format!("need:{need_id}"), case_id: Some(case.id), payload }.append(&mut tx).await?;
-        self.notify_owner(&mut tx, now, &need, "已选定提供方", "Provider selected").await?;
+        self.notify_owner(&mut tx, now, EventKind::NeedSelected, &need, "已选定提供方", "Provider selected").await?;
         self.draft_letter_if_national(&mut tx, actor, now, &need).await?;
         tx.commit().await?;
         Ok(need)
@@ -491,7 +492,7 @@ impl App {
         }
         .append(tx)
         .await?;
-        self.notify_owner(tx, now, need, &zh, &en).await?;
+        self.notify_owner(tx, now, EventKind::SwitchProposed, need, &zh, &en).await?;
         Ok(true)
     }
 }

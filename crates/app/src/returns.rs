@@ -8,6 +8,8 @@
 //! (`return.corrected`, `before` and `after`). Missing returns are flagged by the morning pass
 //! ([`App::flag_missing_returns`]).
 
+use crate::outbox::Notice;
+use bangfu_core::outbox::EventKind;
 use crate::error::{bad, text};
 use bangfu_core::text::{LONG_CHARS, SHORT_CHARS};
 use crate::needs::region_code;
@@ -17,7 +19,7 @@ use bangfu_core::model::{Scope};
 use bangfu_core::region::Level;
 use bangfu_core::returns::{add_days, check_figure, china_day, is_late, parse_day};
 use bangfu_store::figures::{ReturnListRow, ReturnQuery};
-use bangfu_store::{BroadcastRow, CaseRow, DailyReturnRow, NotificationRow, Page, PageRequest, WriteTx};
+use bangfu_store::{BroadcastRow, CaseRow, DailyReturnRow, Page, PageRequest, WriteTx};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
@@ -185,17 +187,16 @@ impl App {
         Audit { actor, now, action, entity: format!("daily_return:{}", row.id), case_id: Some(case.id), payload }.append(tx).await?;
         if late && before.is_none() {
             let enterprise = tx.enterprise(case.enterprise_id).await?.map(|e| e.name).unwrap_or_default();
-            tx.insert_notification(&NotificationRow {
-                id: 0,
-                department: Some(self.tree.department_region(region_code(&case.region)).to_string()),
-                user_id: None,
-                need_id: None,
+            let notice = Notice {
+                event: EventKind::ReturnLate,
+                department: self.tree.department_region(region_code(&case.region)).to_string(),
+                need: None,
                 text_zh: format!("迟报：{enterprise} {} {} 日报在截止时间后报送", row.day, row.product),
                 text_en: format!("Late return: {enterprise}, {} {}, filed after it was due", row.day, row.product),
-                created_at: to_millis(now),
-                read_at: None,
-            })
-            .await?;
+                why_zh: None,
+                link: Some(format!("/cases/{}", case.id)),
+            };
+            self.notify(tx, now, notice).await?;
         }
         Ok((row, before.is_some()))
     }
@@ -237,17 +238,16 @@ impl App {
         for case in &missing {
             let enterprise = tx.enterprise(case.enterprise_id).await?.map(|e| e.name).unwrap_or_default();
             let county = self.tree.department_region(region_code(&case.region)).to_string();
-            tx.insert_notification(&NotificationRow {
-                id: 0,
-                department: Some(county.clone()),
-                user_id: None,
-                need_id: None,
+            let notice = Notice {
+                event: EventKind::ReturnLate,
+                department: county.clone(),
+                need: None,
                 text_zh: format!("缺报：{enterprise} 未报送 {day} 的日报"),
                 text_en: format!("Missing return: {enterprise} filed no return for {day}"),
-                created_at: to_millis(now),
-                read_at: None,
-            })
-            .await?;
+                why_zh: None,
+                link: Some(format!("/cases/{}", case.id)),
+            };
+            self.notify(tx, now, notice).await?;
             Audit { actor, now, action: "return.missing", entity: format!("case:{}", case.id), case_id: Some(case.id), payload: json!({"day": day.to_string(), "county": county}) }
                 .append(tx)
                 .await?;
@@ -277,17 +277,16 @@ impl App {
         let mut reached = Vec::new();
         for department in targets {
             if tx.insert_broadcast(&BroadcastRow { need_id, department: department.clone(), at: to_millis(now) }).await? {
-                tx.insert_notification(&NotificationRow {
-                    id: 0,
-                    department: Some(department.clone()),
-                    user_id: None,
-                    need_id: Some(need_id),
+                let notice = Notice {
+                    event: EventKind::Broadcast,
+                    department: department.clone(),
+                    need: Some(&need),
                     text_zh: format!("协查请求：{}，请推荐可用提供方", need.title),
                     text_en: format!("Request for help: {} — please put forward providers", need.title),
-                    created_at: to_millis(now),
-                    read_at: None,
-                })
-                .await?;
+                    why_zh: None,
+                    link: None,
+                };
+                self.notify(&mut tx, now, notice).await?;
                 reached.push(department);
             }
         }

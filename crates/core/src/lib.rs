@@ -15,6 +15,7 @@ pub mod hanzi;
 pub mod ids;
 pub mod letter;
 pub mod model;
+pub mod outbox;
 pub mod plan;
 pub mod region;
 pub mod registry_index;

@@ -47,6 +47,9 @@ const TABLES: &[(&str, &[&str])] = &[
     ("attachments", &["id"]),
     ("need_reporters", &["need_id"]),
     ("need_confirmations", &["need_id"]),
+    ("channels", &["id"]),
+    ("outbox", &["id"]),
+    ("outbox_attempts", &["id"]),
 ];
 
 /// Filled by the migrations themselves (identically on every database): compared, not copied.

@@ -21,6 +21,7 @@ pub mod lists;
 mod migrate;
 mod notify;
 mod participation;
+mod outbox;
 mod read;
 mod rows;
 pub mod search;

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
     ("0005_attention", include_str!("../migrations/sqlite/0005_attention.sql"), include_str!("../migrations/postgres/0005_attention.sql")),
     ("0006_queue", include_str!("../migrations/sqlite/0006_queue.sql"), include_str!("../migrations/postgres/0006_queue.sql")),
     ("0007_figures", include_str!("../migrations/sqlite/0007_figures.sql"), include_str!("../migrations/postgres/0007_figures.sql")),
+    ("0008_outbox", include_str!("../migrations/sqlite/0008_outbox.sql"), include_str!("../migrations/postgres/0008_outbox.sql")),
     ("0009_participation", include_str!("../migrations/sqlite/0009_participation.sql"), include_str!("../migrations/postgres/0009_participation.sql")),
 ];
 

@@ -214,3 +214,35 @@ reads! {
     fn milestone_blockers_of_need(need_id: i64) -> Vec<MilestoneBlockerRow> =
         "SELECT * FROM milestone_blockers WHERE need_id = $1 ORDER BY milestone_id";
 }
+
+reads! {
+    fn channel(id: i64) -> Option<ChannelRow> = "SELECT * FROM channels WHERE id = $1";
+    fn channels() -> Vec<ChannelRow> = "SELECT * FROM channels ORDER BY id";
+    /// The active channels of a department, by id.
+    fn channels_of_department(department: &str) -> Vec<ChannelRow> =
+        "SELECT * FROM channels WHERE department = $1 AND active = 1 ORDER BY id";
+    fn channels_of_provider(provider_id: i64) -> Vec<ChannelRow> =
+        "SELECT * FROM channels WHERE provider_id = $1 AND active = 1 ORDER BY id";
+    fn channels_of_enterprise(enterprise_id: i64) -> Vec<ChannelRow> =
+        "SELECT * FROM channels WHERE enterprise_id = $1 AND active = 1 ORDER BY id";
+    fn outbox_item(id: i64) -> Option<OutboxRow> = "SELECT * FROM outbox WHERE id = $1";
+    /// The messages about a need, by id.
+    fn outbox_of_need(need_id: i64) -> Vec<OutboxRow> = "SELECT * FROM outbox WHERE need_id = $1 ORDER BY id";
+    /// A page of messages after `after`, by id.
+    fn outbox_after(after: i64, limit: i64) -> Vec<OutboxRow> = "SELECT * FROM outbox WHERE id > $1 ORDER BY id LIMIT $2";
+    /// A page of the messages in `status` after `after`, by id.
+    fn outbox_in_status_after(status: &str, after: i64, limit: i64) -> Vec<OutboxRow> =
+        "SELECT * FROM outbox WHERE status = $1 AND id > $2 ORDER BY id LIMIT $3";
+    fn outbox_attempts_of(outbox_id: i64) -> Vec<OutboxAttemptRow> = "SELECT * FROM outbox_attempts WHERE outbox_id = $1 ORDER BY id";
+    /// The attempts of every message about a need, by id.
+    fn outbox_attempts_of_need(need_id: i64) -> Vec<OutboxAttemptRow> =
+        "SELECT a.* FROM outbox_attempts a JOIN outbox o ON o.id = a.outbox_id WHERE o.need_id = $1 ORDER BY a.id";
+    /// The channels with a message due at `now` and not claimed, by id.
+    fn outbox_due_channels(now: i64, limit: i64) -> Vec<ChannelIdRow> =
+        "SELECT DISTINCT channel_id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 AND lease_until <= $1 ORDER BY channel_id LIMIT $2";
+    /// The messages sent to a channel after `since` (attempts, failed ones too: the receiver
+    /// counted them), each with its first moment.
+    fn messages_sent_since(channel_id: i64, since: i64) -> Vec<MessageSentRow> =
+        "SELECT message_key, MIN(at) AS at FROM outbox_attempts WHERE channel_id = $1 AND at > $2 GROUP BY message_key ORDER BY message_key";
+    fn count_outbox_in_status(status: &str) -> Count<i64> = "SELECT COUNT(*) AS n FROM outbox WHERE status = $1";
+}

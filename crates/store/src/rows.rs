@@ -202,3 +202,37 @@ row_struct!(
         candidate_at: Option<i64>, read_at: Option<i64>, enterprise: String,
     }
 );
+
+row_struct!(
+    /// Where a department's (a provider's, an enterprise's) messages go (issue 15). `url` and
+    /// `secret` are credentials: shown back to nobody.
+    ChannelRow {
+        id: i64, department: Option<String>, provider_id: Option<i64>, enterprise_id: Option<i64>, kind: String,
+        label: String, url: String, secret: String, events: String, mentions: String, quiet_from: Option<i64>,
+        quiet_to: Option<i64>, active: i64, created_at: i64,
+    }
+);
+
+row_struct!(
+    /// One message to one channel, written with the change that caused it; pending, sent or dead.
+    OutboxRow {
+        id: i64, channel_id: i64, department: Option<String>, event: String, need_id: Option<i64>, title: String,
+        body: String, link: String, status: String, attempts: i64, created_at: i64, next_attempt_at: i64,
+        lease_until: i64, claimed_by: String, last_error: Option<String>, sent_at: Option<i64>,
+    }
+);
+
+row_struct!(
+    /// One attempt to deliver a message: sent, failed or dead, with the error.
+    OutboxAttemptRow {
+        id: i64, outbox_id: i64, channel_id: i64, at: i64, outcome: String, error: Option<String>, message_key: String,
+        grouped: i64,
+    }
+);
+
+row_struct!(
+    /// The first moment of one message sent to a channel (several rows may go in one message).
+    MessageSentRow { message_key: String, at: i64 }
+);
+
+row_struct!(ChannelIdRow { channel_id: i64 });

@@ -325,3 +325,31 @@ pub fn allocation(a: &bangfu_core::allocate::Allocation) -> Value {
         "unmet": a.unmet.iter().map(|u| json!({"need": u.need, "quantity": u.quantity})).collect::<Vec<_>>(),
     })
 }
+
+/// A channel, its URL masked and its secret only as "set" (issue 15).
+pub fn channel(c: &bangfu_app::outbox::ChannelView) -> Value {
+    json!({
+        "id": c.id, "department": c.department, "department_name": c.department_name, "provider_id": c.provider_id,
+        "enterprise_id": c.enterprise_id, "kind": c.kind.as_str(), "label": c.label, "target": c.target,
+        "secret": if c.has_secret { "set" } else { "none" },
+        "events": c.events.iter().map(|e| e.as_str()).collect::<Vec<_>>(), "mentions": c.mentions,
+        "quiet_hours": c.quiet_hours.map(|q| q.label()), "active": c.active, "created_at": time(c.created_at),
+    })
+}
+
+pub fn outbox_attempt(a: &OutboxAttemptRow) -> Value {
+    json!({"id": a.id, "at": time(a.at), "outcome": a.outcome, "error": a.error, "message_key": a.message_key, "grouped": a.grouped})
+}
+
+/// One outbox message with its channel (masked) and attempts.
+pub fn delivery(d: &bangfu_app::outbox::DeliveryLine) -> Value {
+    let m = &d.message;
+    json!({
+        "id": m.id, "idempotency_key": bangfu_app::outbox::idempotency_key(m.id), "channel_id": m.channel_id,
+        "channel": d.channel.as_ref().map(|c| json!({"kind": c.kind.as_str(), "label": c.label, "target": c.target})),
+        "department": m.department, "event": m.event, "need_id": m.need_id, "title": m.title, "body": m.body, "link": m.link,
+        "status": m.status, "attempts": m.attempts, "created_at": time(m.created_at), "next_attempt_at": time(m.next_attempt_at),
+        "last_error": m.last_error, "sent_at": opt_time(m.sent_at),
+        "log": d.attempts.iter().map(outbox_attempt).collect::<Vec<_>>(),
+    })
+}

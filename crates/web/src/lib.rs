@@ -9,6 +9,7 @@ pub mod pdf;
 mod exports;
 mod lists;
 mod notices;
+pub mod outbound;
 pub mod auth;
 mod clock;
 pub mod json;

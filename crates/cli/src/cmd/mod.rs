@@ -3,6 +3,7 @@
 pub mod allocate;
 pub mod audit;
 pub mod case;
+pub mod channel;
 pub mod db;
 pub mod demo;
 pub mod enterprise;
@@ -10,6 +11,7 @@ pub mod escalate;
 pub mod letter;
 pub mod matching;
 pub mod migrate_db;
+pub mod outbox;
 pub mod plan;
 pub mod registry_io;
 pub mod route;
@@ -49,6 +51,10 @@ pub enum Command {
     Escalate(escalate::Args),
     /// Show official letters (公函)
     Letter(letter::Args),
+    /// Where a department's notifications go: 企业微信 / 钉钉 robots, e-mail, signed webhooks
+    Channel(channel::Args),
+    /// The messages to the outside world: list them with their attempts, retry one
+    Outbox(outbox::Args),
     /// Check the tamper-evident audit log
     Audit(audit::Args),
     /// Copy a whole installation into a new database (e.g. SQLite to PostgreSQL) and verify it
@@ -74,6 +80,8 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Export(args) => registry_io::run_export(args),
         Command::Escalate(args) => escalate::run(args),
         Command::Letter(args) => letter::run(args),
+        Command::Channel(args) => channel::run(args),
+        Command::Outbox(args) => outbox::run(args),
         Command::Audit(args) => audit::run(args),
         Command::MigrateDb(args) => migrate_db::run(args),
         Command::Route(args) => route::run(args),

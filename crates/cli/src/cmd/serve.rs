@@ -36,6 +36,18 @@ pub struct Args {
     /// without it Debian's free fonts-noto-cjk are used
     #[arg(long = "font-dir", env = "BANGFU_FONT_DIR", value_name = "DIR")]
     font_dir: Option<std::path::PathBuf>,
+    /// The hosts notifications (企业微信, 钉钉, e-mail, webhooks) may be sent to, as HOST or
+    /// HOST:PORT, comma-separated: nothing else is contacted, and a message to another host fails
+    /// with an error saying so (`bangfu outbox list`)
+    #[arg(long = "allow-outbound", env = "BANGFU_ALLOW_OUTBOUND", value_name = "HOST[:PORT],…", default_value = "")]
+    allow_outbound: String,
+    /// bangfu's address as officials open it (https://bangfu.example.gov.cn), put before the link
+    /// back to the page in each notification sent out
+    #[arg(long = "base-url", env = "BANGFU_BASE_URL", default_value = "")]
+    base_url: String,
+    /// How long one notification may take to send, in seconds, before it counts as failed
+    #[arg(long = "outbound-timeout", env = "BANGFU_OUTBOUND_TIMEOUT", value_name = "SECONDS", default_value_t = 10)]
+    outbound_timeout: u64,
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -53,6 +65,15 @@ pub fn run(args: Args) -> CliResult {
         // The search index likewise.
         let searchable = app.warm_search().await.map_err(app_error)?;
         eprintln!("search index: {searchable} documents");
+        let allow = bangfu_web::outbound::AllowList::parse(&args.allow_outbound).map_err(CliError)?;
+        if args.outbound_timeout == 0 || args.outbound_timeout > 300 {
+            return Err(CliError(format!("--outbound-timeout {} — give 1 to 300 seconds", args.outbound_timeout)));
+        }
+        let timeout = std::time::Duration::from_secs(args.outbound_timeout);
+        let outbound = bangfu_web::outbound::Outbound::new(allow.clone(), timeout).map_err(CliError)?;
+        if allow.is_empty() {
+            eprintln!("outbox: no --allow-outbound host: notifications to channels fail until one is allowed");
+        }
         let (listener, local) = bangfu_web::bind(&args.addr)
             .await
             .map_err(|e| CliError(format!("cannot listen on {}: {e} — choose another --addr", args.addr)))?;
@@ -62,6 +83,14 @@ pub fn run(args: Args) -> CliResult {
         // The morning pass (08:00 UTC+8: missing returns flagged, the daily briefings kept),
         // tried every minute; across servers, once a day.
         let morning = tokio::spawn(every_morning(app.clone()));
+        // The outbox's delivery worker: on every server; each message is claimed by one.
+        let delivery = bangfu_app::outbox::DeliverySettings {
+            server: bangfu_web::outbound::server_name(),
+            base_url: args.base_url.trim_end_matches('/').to_string(),
+            // The longest a message may take (an e-mail: three timeouts) and a margin.
+            lease: chrono::TimeDelta::seconds(3 * args.outbound_timeout as i64 + 5),
+        };
+        let delivering = tokio::spawn(bangfu_web::outbound::deliver_forever(app.clone(), outbound, delivery, std::time::Duration::from_secs(2)));
         let settings = bangfu_web::Settings { trusted_proxies: args.trusted_proxies, printer: bangfu_web::pdf::Printer::new(args.chromium, args.font_dir) };
         let served = bangfu_web::serve_with(listener, app, settings, async {
             let _ = tokio::signal::ctrl_c().await;
@@ -69,6 +98,7 @@ pub fn run(args: Args) -> CliResult {
         .await;
         escalation.abort();
         morning.abort();
+        delivering.abort();
         served.map_err(|e| CliError(format!("server failed: {e}")))?;
         Ok(Outcome::Ok)
     })

@@ -1,0 +1,136 @@
+//! The outbox's writes (issue 15): channels, messages written in the change's transaction, the
+//! claim of due messages by one worker of one server, and what each attempt did.
+//!
+//! A claim is a write: the database-wide write lock (SQLite's one writer, PostgreSQL's advisory
+//! lock) makes each claim one server's, and the claim marks the rows with a lease instead of
+//! holding a row lock while the message travels — a server killed while sending leaves rows
+//! whose lease runs out, and any server claims them again. Delivery state is operational, like
+//! login limits: written without audit events.
+
+use crate::db::query;
+use crate::rows::*;
+use crate::{StoreResult, WriteTx};
+
+impl WriteTx {
+    pub async fn insert_channel(&mut self, c: &ChannelRow) -> StoreResult<i64> {
+        let q = query(
+            "INSERT INTO channels (department, provider_id, enterprise_id, kind, label, url, secret, events, mentions, quiet_from, quiet_to, active, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+        )
+        .bind(c.department.clone())
+        .bind(c.provider_id)
+        .bind(c.enterprise_id)
+        .bind(&c.kind)
+        .bind(&c.label)
+        .bind(&c.url)
+        .bind(&c.secret)
+        .bind(&c.events)
+        .bind(&c.mentions)
+        .bind(c.quiet_from)
+        .bind(c.quiet_to)
+        .bind(c.active)
+        .bind(c.created_at);
+        self.insert_returning_id(q, "channel").await
+    }
+
+    /// Turns a channel off (its pending messages are still delivered) or on again.
+    pub async fn set_channel_active(&mut self, id: i64, active: bool) -> StoreResult<u64> {
+        self.exec_stmt(query("UPDATE channels SET active = $2 WHERE id = $1").bind(id).bind(i64::from(active)), "channel").await
+    }
+
+    pub async fn insert_outbox(&mut self, o: &OutboxRow) -> StoreResult<i64> {
+        let q = query(
+            "INSERT INTO outbox (channel_id, department, event, need_id, title, body, link, status, attempts, created_at, next_attempt_at, lease_until, claimed_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9, 0, '') RETURNING id",
+        )
+        .bind(o.channel_id)
+        .bind(o.department.clone())
+        .bind(&o.event)
+        .bind(o.need_id)
+        .bind(&o.title)
+        .bind(&o.body)
+        .bind(&o.link)
+        .bind(o.created_at)
+        .bind(o.next_attempt_at);
+        self.insert_returning_id(q, "outbox message").await
+    }
+
+    /// Claims up to `limit` messages of a channel due at `now` and not under another lease, for
+    /// `server` until `lease_until`; returns them by id.
+    pub async fn claim_outbox(&mut self, channel_id: i64, now: i64, lease_until: i64, server: &str, limit: i64) -> StoreResult<Vec<OutboxRow>> {
+        let q = query(
+            "UPDATE outbox SET lease_until = $3, claimed_by = $4 WHERE id IN \
+             (SELECT id FROM outbox WHERE channel_id = $1 AND status = 'pending' AND next_attempt_at <= $2 AND lease_until <= $2 ORDER BY id LIMIT $5) \
+             RETURNING *",
+        )
+        .bind(channel_id)
+        .bind(now)
+        .bind(lease_until)
+        .bind(server)
+        .bind(limit);
+        let mut rows = self.exec().rows(q, OutboxRow::from_row).await?;
+        rows.sort_by_key(|r| r.id);
+        Ok(rows)
+    }
+
+    /// Moves a channel's messages due at `now` to `until` (a robot's rate limit): no attempt is
+    /// counted.
+    pub async fn defer_outbox(&mut self, channel_id: i64, now: i64, until: i64) -> StoreResult<u64> {
+        let q = query("UPDATE outbox SET next_attempt_at = $3 WHERE channel_id = $1 AND status = 'pending' AND next_attempt_at <= $2 AND lease_until <= $2")
+            .bind(channel_id)
+            .bind(now)
+            .bind(until);
+        self.exec_stmt(q, "outbox message").await
+    }
+
+    /// Records the outcome of an attempt on a message claimed by `server` until `lease_until`:
+    /// its new status, attempt count, next attempt, error and the moment it was sent. Returns
+    /// false (and changes nothing) when the claim is no longer this server's.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn finish_outbox_attempt(
+        &mut self,
+        id: i64,
+        server: &str,
+        lease_until: i64,
+        status: &str,
+        next_attempt_at: i64,
+        last_error: Option<&str>,
+        sent_at: Option<i64>,
+    ) -> StoreResult<bool> {
+        let q = query(
+            "UPDATE outbox SET status = $4, attempts = attempts + 1, next_attempt_at = $5, last_error = $6, sent_at = $7, lease_until = 0, claimed_by = '' \
+             WHERE id = $1 AND claimed_by = $2 AND lease_until = $3",
+        )
+        .bind(id)
+        .bind(server)
+        .bind(lease_until)
+        .bind(status)
+        .bind(next_attempt_at)
+        .bind(last_error.map(str::to_string))
+        .bind(sent_at);
+        Ok(self.exec_stmt(q, "outbox message").await? == 1)
+    }
+
+    pub async fn insert_outbox_attempt(&mut self, a: &OutboxAttemptRow) -> StoreResult<i64> {
+        let q = query(
+            "INSERT INTO outbox_attempts (outbox_id, channel_id, at, outcome, error, message_key, grouped) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(a.outbox_id)
+        .bind(a.channel_id)
+        .bind(a.at)
+        .bind(&a.outcome)
+        .bind(a.error.clone())
+        .bind(&a.message_key)
+        .bind(a.grouped);
+        self.insert_returning_id(q, "outbox attempt").await
+    }
+
+    /// Puts a message (dead, or waiting for its next attempt) back in line for `now`; a sent one
+    /// is left alone. Returns whether it changed.
+    pub async fn retry_outbox(&mut self, id: i64, now: i64) -> StoreResult<bool> {
+        let q = query("UPDATE outbox SET status = 'pending', next_attempt_at = $2, lease_until = 0, claimed_by = '' WHERE id = $1 AND status <> 'sent'")
+            .bind(id)
+            .bind(now);
+        Ok(self.exec_stmt(q, "outbox message").await? == 1)
+    }
+}

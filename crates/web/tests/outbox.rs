@@ -1,0 +1,462 @@
+//! Notifications where officials work (issue 15), delivered for real: receivers on 127.0.0.1
+//! started by these tests — an HTTP server that checks the 钉钉 signature and the Standard
+//! Webhooks signature (computed here from the specifications, not with bangfu's functions) and
+//! records every body, and a small SMTP server that receives the mail — fed by bangfu's outbox
+//! with the real transports (`bangfu_web::outbound::Outbound`). Time is driven by the tests:
+//! each delivery pass is called with its `now`. Runs on SQLite and, when BANGFU_TEST_PG names a
+//! server, PostgreSQL.
+
+#![allow(clippy::unwrap_used)]
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use bangfu_app::cases::NewEnterprise;
+use bangfu_app::needs::NewNeed;
+use bangfu_app::outbox::{DeliverySettings, NewChannel};
+use bangfu_app::{Actor, App};
+use bangfu_web::outbound::{AllowList, Outbound};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+fn admin() -> Actor {
+    Actor::system("test")
+}
+
+/// 2020-01-26 10:00 at UTC+8.
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2020, 1, 26, 2, 0, 0).unwrap()
+}
+
+const DINGTALK_SECRET: &str = "SECd1ngta1k";
+const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// One request a receiver took.
+#[derive(Clone, Debug)]
+struct Received {
+    path: String,
+    /// The idempotency key (webhook-id or Idempotency-Key).
+    key: String,
+    body: serde_json::Value,
+    /// Whether the signature checked out (always true for a robot without a secret).
+    signed: bool,
+}
+
+/// What the HTTP receiver does with the requests to a path: answer, fail the first N, or never
+/// answer.
+#[derive(Clone, Copy, Debug, Default)]
+enum Behaviour {
+    #[default]
+    Answer,
+    FailFirst(usize),
+    NeverAnswer,
+}
+
+#[derive(Clone, Default)]
+struct Receiver {
+    received: Arc<Mutex<Vec<Received>>>,
+    behaviour: Arc<Mutex<HashMap<String, Behaviour>>>,
+    seen: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl Receiver {
+    fn on(&self, path: &str, behaviour: Behaviour) {
+        self.behaviour.lock().unwrap().insert(path.to_string(), behaviour);
+    }
+
+    fn received(&self, path: &str) -> Vec<Received> {
+        self.received.lock().unwrap().iter().filter(|r| r.path == path).cloned().collect()
+    }
+}
+
+fn hmac_base64(key: &[u8], message: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
+    mac.update(message.as_bytes());
+    BASE64.encode(mac.finalize().into_bytes())
+}
+
+/// 钉钉: sign = base64(HMAC-SHA256(secret, timestamp + "\n" + secret)), URL-decoded by the query
+/// extractor already.
+fn dingtalk_signed(query: &HashMap<String, String>) -> bool {
+    let (Some(timestamp), Some(sign)) = (query.get("timestamp"), query.get("sign")) else { return false };
+    query.get("access_token").map(String::as_str) == Some("robot-token") && *sign == hmac_base64(DINGTALK_SECRET.as_bytes(), &format!("{timestamp}\n{DINGTALK_SECRET}"))
+}
+
+/// Standard Webhooks: v1,base64(HMAC-SHA256(base64-decoded secret, "id.timestamp.body")).
+fn webhook_signed(headers: &HeaderMap, body: &str) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let key = BASE64.decode(WEBHOOK_SECRET.strip_prefix("whsec_").unwrap()).unwrap();
+    let expected = format!("v1,{}", hmac_base64(&key, &format!("{}.{}.{body}", header("webhook-id"), header("webhook-timestamp"))));
+    header("webhook-signature").split(' ').any(|s| s == expected)
+}
+
+async fn receive(State(receiver): State<Receiver>, Path(path): Path<String>, Query(query): Query<HashMap<String, String>>, headers: HeaderMap, body: String) -> (StatusCode, String) {
+    let behaviour = receiver.behaviour.lock().unwrap().get(&path).copied().unwrap_or_default();
+    let count = {
+        let mut seen = receiver.seen.lock().unwrap();
+        let n = seen.entry(path.clone()).or_default();
+        *n += 1;
+        *n
+    };
+    let signed = match path.as_str() {
+        "dingtalk" => dingtalk_signed(&query),
+        "webhook" => webhook_signed(&headers, &body),
+        _ => true,
+    };
+    let key = headers.get("webhook-id").or(headers.get("idempotency-key")).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    match behaviour {
+        Behaviour::NeverAnswer => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            return (StatusCode::OK, String::new());
+        }
+        Behaviour::FailFirst(n) if count <= n => return (StatusCode::SERVICE_UNAVAILABLE, "busy, try later".into()),
+        _ => {}
+    }
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
+    receiver.received.lock().unwrap().push(Received { path, key, body, signed });
+    (StatusCode::OK, r#"{"errcode":0,"errmsg":"ok"}"#.into())
+}
+
+/// The HTTP receiver on 127.0.0.1: POST /{path}.
+async fn http_receiver() -> (Receiver, u16) {
+    let receiver = Receiver::default();
+    let app = axum::Router::new().route("/{path}", post(receive)).with_state(receiver.clone());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (receiver, port)
+}
+
+/// One mail as the SMTP receiver took it.
+#[derive(Clone, Debug)]
+struct Mail {
+    from: String,
+    to: Vec<String>,
+    data: String,
+}
+
+/// A small SMTP server on 127.0.0.1 (plain SMTP, as a local relay speaks it): EHLO, MAIL,
+/// RCPT, DATA, QUIT.
+async fn smtp_receiver() -> (Arc<Mutex<Vec<Mail>>>, u16) {
+    let mails: Arc<Mutex<Vec<Mail>>> = Arc::default();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let kept = mails.clone();
+    tokio::spawn(async move {
+        loop {
+            let (socket, _) = listener.accept().await.unwrap();
+            let mails = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 test.local ESMTP\r\n").await.unwrap();
+                let mut mail = Mail { from: String::new(), to: Vec::new(), data: String::new() };
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let upper = line.to_ascii_uppercase();
+                    let answer: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                        b"250-test.local\r\n250 8BITMIME\r\n"
+                    } else if upper.starts_with("MAIL FROM:") {
+                        mail.from = line[10..].trim().to_string();
+                        b"250 OK\r\n"
+                    } else if upper.starts_with("RCPT TO:") {
+                        mail.to.push(line[8..].trim().to_string());
+                        b"250 OK\r\n"
+                    } else if upper == "DATA" {
+                        write.write_all(b"354 go ahead\r\n").await.unwrap();
+                        while let Ok(Some(data)) = lines.next_line().await {
+                            if data == "." {
+                                break;
+                            }
+                            mail.data.push_str(&data);
+                            mail.data.push('\n');
+                        }
+                        mails.lock().unwrap().push(mail.clone());
+                        b"250 OK queued\r\n"
+                    } else if upper == "QUIT" {
+                        write.write_all(b"221 bye\r\n").await.unwrap();
+                        break;
+                    } else {
+                        b"250 OK\r\n"
+                    };
+                    write.write_all(answer).await.unwrap();
+                }
+            });
+        }
+    });
+    (mails, port)
+}
+
+/// An enterprise in 曲沃县 and its case.
+async fn quwo_case(app: &App) -> i64 {
+    let input = NewEnterprise { name: "山西健康动力科技有限公司".into(), credit_code: "91141021MA0KQ20203".into(), region: "141021".into(), ..Default::default() };
+    let enterprise = app.add_enterprise(&admin(), t0(), input).await.unwrap();
+    app.open_case(&admin(), t0(), enterprise.id, "临汾首家口罩生产企业帮扶").await.unwrap().id
+}
+
+fn need(title: &str) -> NewNeed {
+    NewNeed {
+        kind: "labour".into(),
+        title: title.into(),
+        quantity: 20.0,
+        unit: "人".into(),
+        requires: serde_json::json!({"skill": "包装"}),
+        deadline: Some(Utc.with_ymd_and_hms(2020, 1, 31, 10, 0, 0).unwrap()),
+        ..NewNeed::default()
+    }
+}
+
+fn channel(kind: &str, url: String, secret: &str) -> NewChannel {
+    NewChannel { department: Some("141021".into()), kind: kind.into(), url, secret: secret.into(), ..NewChannel::default() }
+}
+
+fn settings(server: &str) -> DeliverySettings {
+    DeliverySettings { server: server.into(), base_url: "https://bangfu.example.gov.cn".into(), lease: TimeDelta::seconds(30) }
+}
+
+/// The transports, allowed to reach 127.0.0.1 on `port`.
+fn outbound(port: u16, timeout_s: u64) -> Outbound {
+    outbound_to(&format!("127.0.0.1:{port}"), timeout_s)
+}
+
+fn outbound_to(allow: &str, timeout_s: u64) -> Outbound {
+    Outbound::new(AllowList::parse(allow).unwrap(), Duration::from_secs(timeout_s)).unwrap()
+}
+
+bangfu_store::backend_tests! {
+    async fn a_need_reported_reaches_dingtalk_wecom_the_webhook_and_email_signed_and_once(db) {
+        let app = App::open(db.url()).await.unwrap();
+        let (receiver, port) = http_receiver().await;
+        let (mails, smtp) = smtp_receiver().await;
+        let case_id = quwo_case(&app).await;
+        app.add_channel(&admin(), t0(), channel("dingtalk", format!("http://127.0.0.1:{port}/dingtalk?access_token=robot-token"), DINGTALK_SECRET)).await.unwrap();
+        app.add_channel(&admin(), t0(), NewChannel { mentions: "13800000000".into(), ..channel("wecom", format!("http://127.0.0.1:{port}/wecom?key=wecom-key"), "") }).await.unwrap();
+        app.add_channel(&admin(), t0(), channel("webhook", format!("http://127.0.0.1:{port}/webhook"), WEBHOOK_SECRET)).await.unwrap();
+        let mail = format!("smtp://127.0.0.1:{smtp}?from=bangfu@example.gov.cn&to=quwo@example.gov.cn,zhuanban@example.gov.cn&tls=none");
+        app.add_channel(&admin(), t0(), channel("email", mail, "")).await.unwrap();
+        // A channel of another county hears nothing of it.
+        app.add_channel(&admin(), t0(), NewChannel { department: Some("141081".into()), ..channel("webhook", format!("http://127.0.0.1:{port}/houma"), WEBHOOK_SECRET) }).await.unwrap();
+
+        let reported = app.report_need(&admin(), t0(), case_id, need("包装工人短缺")).await.unwrap();
+        let pending = app.outbox(&admin(), Some("pending"), 0, 100).await.unwrap();
+        assert_eq!(pending.len(), 4, "one message per channel of the owner, written with the report");
+
+        let out = outbound_to(&format!("127.0.0.1:{port},127.0.0.1:{smtp}"), 5);
+        let report = app.deliver_due(&out, &settings("a"), t0()).await.unwrap();
+        let errors: Vec<_> = app.outbox(&admin(), None, 0, 100).await.unwrap().into_iter().filter_map(|l| l.message.last_error).collect();
+        assert_eq!((report.messages, report.sent, report.failed, report.dead), (4, 4, 0, 0), "{report:?} {errors:?}");
+
+        let dingtalk = receiver.received("dingtalk");
+        assert_eq!(dingtalk.len(), 1);
+        assert!(dingtalk[0].signed, "the 钉钉 signature checks out");
+        let text = dingtalk[0].body["text"]["content"].as_str().unwrap().to_string();
+        assert!(text.starts_with("【帮扶·新诉求】包装工人短缺\n"), "{text}");
+        assert!(text.contains("企业：山西健康动力科技有限公司（曲沃县）"), "{text}");
+        assert!(text.contains("责任部门：曲沃县工业和信息化局") || text.contains("责任部门：曲沃县"), "{text}");
+        assert!(text.contains("请办理："), "{text}");
+        assert!(text.contains("办理时限：2020年1月31日 18:00（北京时间）"), "{text}");
+        assert!(text.ends_with(&format!("详情：https://bangfu.example.gov.cn/needs/{}", reported.id)), "{text}");
+
+        let wecom = receiver.received("wecom");
+        assert_eq!(wecom.len(), 1);
+        assert_eq!(wecom[0].body["msgtype"], "text");
+        assert_eq!(wecom[0].body["text"]["mentioned_mobile_list"], serde_json::json!(["13800000000"]));
+
+        let webhook = receiver.received("webhook");
+        assert_eq!(webhook.len(), 1);
+        assert!(webhook[0].signed, "the Standard Webhooks signature checks out");
+        assert!(webhook[0].key.starts_with("bangfu-msg-"), "{:?}", webhook[0]);
+        assert_eq!(webhook[0].body["data"]["id"], webhook[0].key.as_str());
+        assert_eq!(webhook[0].body["data"]["events"][0]["event"], "need.new");
+        assert!(receiver.received("houma").is_empty());
+
+        let mails = mails.lock().unwrap().clone();
+        assert_eq!(mails.len(), 1);
+        assert_eq!(mails[0].from, "<bangfu@example.gov.cn>");
+        assert_eq!(mails[0].to, ["<quwo@example.gov.cn>", "<zhuanban@example.gov.cn>"]);
+        assert!(mails[0].data.contains("Message-ID: <bangfu-msg-"), "{}", mails[0].data);
+
+        // Delivered once: a second pass has nothing to do, and the log says sent.
+        let again = app.deliver_due(&out, &settings("a"), t0() + TimeDelta::minutes(10)).await.unwrap();
+        assert_eq!(again, Default::default());
+        let log = app.need_deliveries(&admin(), reported.id).await.unwrap();
+        assert_eq!(log.len(), 4);
+        assert!(log.iter().all(|l| l.message.status == "sent" && l.attempts.len() == 1 && l.attempts[0].outcome == "sent"), "{log:?}");
+    }
+
+    async fn a_receiver_that_fails_then_recovers_gets_the_message_after_the_back_off(db) {
+        let app = App::open(db.url()).await.unwrap();
+        let (receiver, port) = http_receiver().await;
+        receiver.on("webhook", Behaviour::FailFirst(2));
+        let case_id = quwo_case(&app).await;
+        app.add_channel(&admin(), t0(), channel("webhook", format!("http://127.0.0.1:{port}/webhook"), WEBHOOK_SECRET)).await.unwrap();
+        let reported = app.report_need(&admin(), t0(), case_id, need("包装工人短缺")).await.unwrap();
+        let out = outbound(port, 5);
+        let pass = |at: DateTime<Utc>| {
+            let (app, out) = (app.clone(), out.clone());
+            async move { app.deliver_due(&out, &settings("a"), at).await.unwrap() }
+        };
+
+        assert_eq!(pass(t0()).await.failed, 1, "the first attempt, at once, fails");
+        assert_eq!(pass(t0() + TimeDelta::seconds(4)).await, Default::default(), "nothing before 5 s");
+        assert_eq!(pass(t0() + TimeDelta::seconds(5)).await.failed, 1, "the second, 5 s later, fails");
+        assert_eq!(pass(t0() + TimeDelta::seconds(5 + 299)).await, Default::default(), "nothing before 5 min more");
+        let third = pass(t0() + TimeDelta::seconds(5 + 300)).await;
+        assert_eq!((third.sent, third.failed), (1, 0), "the third, 5 min later, goes through");
+
+        let log = app.need_deliveries(&admin(), reported.id).await.unwrap();
+        let attempts: Vec<(&str, i64)> = log[0].attempts.iter().map(|a| (a.outcome.as_str(), (a.at - t0().timestamp_millis()) / 1000)).collect();
+        assert_eq!(attempts, [("failed", 0), ("failed", 5), ("sent", 305)]);
+        assert_eq!(log[0].attempts[0].error.as_deref(), Some("HTTP 503 — busy, try later"));
+        assert_eq!(log[0].message.status, "sent");
+        let received = receiver.received("webhook");
+        assert_eq!(received.len(), 1, "the failed tries were refused, the third taken");
+        assert!(received[0].signed);
+    }
+
+    async fn a_receiver_that_never_answers_times_out_and_the_message_dies_after_a_day(db) {
+        let app = App::open(db.url()).await.unwrap();
+        let (receiver, port) = http_receiver().await;
+        receiver.on("webhook", Behaviour::NeverAnswer);
+        let case_id = quwo_case(&app).await;
+        app.add_channel(&admin(), t0(), channel("webhook", format!("http://127.0.0.1:{port}/webhook"), WEBHOOK_SECRET)).await.unwrap();
+        let reported = app.report_need(&admin(), t0(), case_id, need("包装工人短缺")).await.unwrap();
+        let out = outbound(port, 1);
+        // Each pass at the moment the last one scheduled, until the message is given up.
+        let mut at = t0();
+        let mut passes = 0;
+        loop {
+            let report = app.deliver_due(&out, &settings("a"), at).await.unwrap();
+            passes += 1;
+            if report.dead == 1 {
+                break;
+            }
+            assert_eq!(report.failed, 1, "pass {passes} at {at}: {report:?}");
+            let row = app.outbox(&admin(), None, 0, 10).await.unwrap().remove(0).message;
+            at = bangfu_app::from_millis(row.next_attempt_at);
+            assert!(passes < 20);
+        }
+        assert!(at - t0() <= TimeDelta::hours(24), "the last attempt is within the day");
+        let line = app.need_deliveries(&admin(), reported.id).await.unwrap().remove(0);
+        assert_eq!(line.message.status, "dead");
+        assert_eq!(line.message.attempts, passes);
+        let error = line.message.last_error.unwrap();
+        assert!(error.contains("no answer within 1 s (timed out)"), "{error}");
+        assert_eq!(line.attempts.last().unwrap().outcome, "dead");
+        assert_eq!(app.outbox(&admin(), Some("dead"), 0, 10).await.unwrap().len(), 1);
+        // An administrator puts it back in line; it goes out once the receiver answers.
+        receiver.on("webhook", Behaviour::Answer);
+        let later = t0() + TimeDelta::hours(30);
+        app.retry_message(&admin(), later, line.message.id).await.unwrap();
+        assert_eq!(app.deliver_due(&out, &settings("a"), later).await.unwrap().sent, 1);
+        assert_eq!(receiver.received("webhook").len(), 1);
+    }
+
+    async fn a_host_not_allowed_is_not_contacted_and_the_error_says_how_to_allow_it(db) {
+        let app = App::open(db.url()).await.unwrap();
+        let (receiver, port) = http_receiver().await;
+        let case_id = quwo_case(&app).await;
+        app.add_channel(&admin(), t0(), channel("wecom", format!("http://127.0.0.1:{port}/wecom?key=the-robot-key"), "")).await.unwrap();
+        let reported = app.report_need(&admin(), t0(), case_id, need("包装工人短缺")).await.unwrap();
+        let nowhere = Outbound::new(AllowList::parse("qyapi.weixin.qq.com").unwrap(), Duration::from_secs(1)).unwrap();
+        assert_eq!(app.deliver_due(&nowhere, &settings("a"), t0()).await.unwrap().failed, 1);
+        assert!(receiver.received("wecom").is_empty(), "nothing was sent");
+        let line = app.need_deliveries(&admin(), reported.id).await.unwrap().remove(0);
+        let error = line.message.last_error.unwrap();
+        assert!(error.contains(&format!("--allow-outbound 127.0.0.1:{port}")), "{error}");
+        assert!(!error.contains("the-robot-key"));
+        assert_eq!(line.channel.unwrap().target, format!("http://127.0.0.1:{port}/wecom?key=***"), "the key is not shown");
+    }
+
+    async fn a_robot_gets_at_most_twenty_messages_a_minute_and_the_rest_are_grouped_not_dropped(db) {
+        let app = App::open(db.url()).await.unwrap();
+        let (receiver, port) = http_receiver().await;
+        let case_id = quwo_case(&app).await;
+        app.add_channel(&admin(), t0(), channel("wecom", format!("http://127.0.0.1:{port}/wecom?key=k"), "")).await.unwrap();
+        let out = outbound(port, 5);
+        // 21 needs a second apart, each delivered as it comes: twenty go, the 21st waits.
+        for i in 0..21 {
+            let at = t0() + TimeDelta::seconds(i);
+            app.report_need(&admin(), at, case_id, need(&format!("诉求{i}"))).await.unwrap();
+            app.deliver_due(&out, &settings("a"), at).await.unwrap();
+        }
+        assert_eq!(receiver.received("wecom").len(), 20, "twenty in the first minute");
+        // Five more in the same minute wait too.
+        for i in 21..26 {
+            let at = t0() + TimeDelta::seconds(21 + i);
+            app.report_need(&admin(), at, case_id, need(&format!("诉求{i}"))).await.unwrap();
+            app.deliver_due(&out, &settings("a"), at).await.unwrap();
+        }
+        assert_eq!(receiver.received("wecom").len(), 20);
+        // When the first minute's oldest message leaves the window, the six waiting go as one.
+        let report = app.deliver_due(&out, &settings("a"), t0() + TimeDelta::seconds(61)).await.unwrap();
+        assert_eq!((report.messages, report.sent), (1, 6), "{report:?}");
+        let received = receiver.received("wecom");
+        assert_eq!(received.len(), 21);
+        let text = received[20].body["text"]["content"].as_str().unwrap();
+        assert!(text.starts_with("【帮扶】共6条通知"), "{text}");
+        for i in 20..26 {
+            assert!(text.contains(&format!("诉求{i}")), "{i} is in the grouped message: {text}");
+        }
+        assert_eq!(app.outbox(&admin(), Some("sent"), 0, 100).await.unwrap().len(), 26, "none dropped");
+    }
+
+    async fn quiet_hours_hold_a_message_until_they_end_but_not_an_escalation(db) {
+        let app = App::open(db.url()).await.unwrap();
+        let (receiver, port) = http_receiver().await;
+        let case_id = quwo_case(&app).await;
+        // 09:00–12:00 at UTC+8 covers t0 (10:00), for the county and for its city.
+        let quiet = |department: &str, path: &str| NewChannel {
+            department: Some(department.into()),
+            quiet_hours: "09:00-12:00".into(),
+            ..channel("webhook", format!("http://127.0.0.1:{port}/{path}"), WEBHOOK_SECRET)
+        };
+        app.add_channel(&admin(), t0(), quiet("141021", "county")).await.unwrap();
+        app.add_channel(&admin(), t0(), quiet("141000", "city")).await.unwrap();
+        let reported = app.report_need(&admin(), t0(), case_id, need("包装工人短缺")).await.unwrap();
+        let out = outbound(port, 5);
+        assert_eq!(app.deliver_due(&out, &settings("a"), t0()).await.unwrap(), Default::default(), "the new need is held in quiet hours");
+        // The county escalates it to the city in the same quiet hours: that goes at once.
+        let later = t0() + TimeDelta::minutes(30);
+        app.escalate_need(&admin(), later, reported.id, "企业急需，县级无法协调").await.unwrap();
+        assert_eq!(app.deliver_due(&out, &settings("a"), later).await.unwrap().sent, 1);
+        let city = receiver.received("city");
+        assert_eq!(city.len(), 1);
+        assert_eq!(city[0].body["data"]["events"][0]["event"], "need.escalated");
+        assert!(city[0].body["data"]["text"].as_str().unwrap().contains("企业急需，县级无法协调"), "{:?}", city[0].body);
+        assert!(receiver.received("county").is_empty());
+        // The county's message about the new need goes at 12:00 UTC+8 (04:00 UTC).
+        let noon = Utc.with_ymd_and_hms(2020, 1, 26, 4, 0, 0).unwrap();
+        assert_eq!(app.deliver_due(&out, &settings("a"), noon - TimeDelta::seconds(1)).await.unwrap(), Default::default());
+        assert_eq!(app.deliver_due(&out, &settings("a"), noon).await.unwrap().sent, 1);
+        assert_eq!(receiver.received("county").len(), 1);
+    }
+
+    async fn two_servers_delivering_at_once_send_each_message_once(db) {
+        let first = App::open(db.url()).await.unwrap();
+        let second = App::open(db.url()).await.unwrap();
+        let (receiver, port) = http_receiver().await;
+        let case_id = quwo_case(&first).await;
+        first.add_channel(&admin(), t0(), channel("webhook", format!("http://127.0.0.1:{port}/webhook"), WEBHOOK_SECRET)).await.unwrap();
+        for i in 0..12 {
+            first.report_need(&admin(), t0(), case_id, need(&format!("诉求{i}"))).await.unwrap();
+        }
+        let out = outbound(port, 5);
+        let (settings_a, settings_b) = (settings("a"), settings("b"));
+        let (a, b) = tokio::join!(first.deliver_due(&out, &settings_a, t0()), second.deliver_due(&out, &settings_b, t0()));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.sent + b.sent, 12, "{a:?} {b:?}");
+        let mut keys: Vec<String> = receiver.received("webhook").into_iter().map(|r| r.key).collect();
+        assert_eq!(keys.len(), 12);
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), 12, "each message once");
+    }
+}
