@@ -668,9 +668,14 @@ impl App {
 
     // ---- the delivery log ----
 
-    /// The messages about a need and their attempts, for whoever sees the need.
+    /// The messages about a need and their attempts, for the officers (and administrators,
+    /// viewers) who see the need; an enterprise or provider user who sees it gets none (a
+    /// message may name a competing provider).
     pub async fn need_deliveries(&self, actor: &Actor, need_id: i64) -> AppResult<Vec<DeliveryLine>> {
         self.need_detail(actor, need_id).await?;
+        if matches!(actor.role, Role::Provider | Role::Enterprise) {
+            return Ok(Vec::new());
+        }
         let messages = self.store.outbox_of_need(need_id).await?;
         let attempts = self.store.outbox_attempts_of_need(need_id).await?;
         self.delivery_lines(messages, attempts).await
@@ -680,9 +685,8 @@ impl App {
         let mut lines = Vec::with_capacity(messages.len());
         let mut channels: std::collections::BTreeMap<i64, Option<ChannelView>> = Default::default();
         for message in messages {
-            if !channels.contains_key(&message.channel_id) {
-                let view = self.store.channel(message.channel_id).await?.map(|c| channel_view(self.tree, &c));
-                channels.insert(message.channel_id, view);
+            if let std::collections::btree_map::Entry::Vacant(entry) = channels.entry(message.channel_id) {
+                entry.insert(self.store.channel(message.channel_id).await?.map(|c| channel_view(self.tree, &c)));
             }
             let channel = channels.get(&message.channel_id).cloned().flatten();
             let mine = attempts.iter().filter(|a| a.outbox_id == message.id).cloned().collect();

@@ -91,6 +91,10 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/api/v1/letters/{id}/send" => post(send_letter),
     "/api/v1/letters/{id}/acknowledge" => post(acknowledge_letter),
     "/api/v1/notifications" => get(notifications),
+    "/api/v1/channels" => get(channels).post(add_channel),
+    "/api/v1/outbox" => get(outbox),
+    "/api/v1/outbox/{id}/retry" => post(retry_message),
+    "/api/v1/needs/{id}/deliveries" => get(need_deliveries),
 );
 
 // ---- extractors whose rejections are problem+json ----
@@ -1112,4 +1116,80 @@ async fn edit_need(State(state): State<AppState>, auth: Authenticated, PathParam
     };
     state.app.edit_need(&auth.actor, clock::now(), id, edit).await?;
     need_answer(&state, &auth, id).await
+}
+
+// ---- notifications where officials work: channels and the outbox (issue 15) ----
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChannelInput {
+    department: Option<String>,
+    provider_id: Option<i64>,
+    enterprise_id: Option<i64>,
+    kind: String,
+    url: String,
+    #[serde(default)]
+    secret: String,
+    #[serde(default)]
+    events: Vec<String>,
+    #[serde(default)]
+    mentions: Vec<String>,
+    #[serde(default)]
+    quiet_hours: String,
+    #[serde(default)]
+    label: String,
+}
+
+/// The channels the caller keeps (URLs masked, secrets as "set").
+async fn channels(State(state): State<AppState>, auth: Authenticated) -> ApiResult {
+    let channels = state.app.channels(&auth.actor).await?;
+    ok(serde_json::json!({"items": channels.iter().map(json::channel).collect::<Vec<_>>()}))
+}
+
+/// Adds a channel to a department (or a provider, an enterprise); the secret is not shown back.
+async fn add_channel(State(state): State<AppState>, auth: Authenticated, Body(input): Body<ChannelInput>) -> ApiResult {
+    let input = bangfu_app::outbox::NewChannel {
+        department: input.department,
+        provider_id: input.provider_id,
+        enterprise_id: input.enterprise_id,
+        kind: input.kind,
+        label: input.label,
+        url: input.url,
+        secret: input.secret,
+        events: input.events.join(","),
+        mentions: input.mentions.join(","),
+        quiet_hours: input.quiet_hours,
+    };
+    let view = state.app.add_channel(&auth.actor, clock::now(), input).await?;
+    created(json::channel(&view))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutboxQuery {
+    status: Option<String>,
+    after: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// The outbox for administrators: messages by id with their attempts.
+async fn outbox(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<OutboxQuery>) -> ApiResult {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(Problem::bad_request(format!("limit {limit} — give 1 to 500")));
+    }
+    let lines = state.app.outbox(&auth.actor, query.status.as_deref(), query.after.unwrap_or(0), limit).await?;
+    ok(serde_json::json!({"items": lines.iter().map(json::delivery).collect::<Vec<_>>()}))
+}
+
+/// Puts a dead or waiting message back in line.
+async fn retry_message(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
+    let row = state.app.retry_message(&auth.actor, clock::now(), id).await?;
+    ok(serde_json::json!({"id": row.id, "status": row.status, "attempts": row.attempts, "next_attempt_at": json::time(row.next_attempt_at)}))
+}
+
+/// The messages sent out about a need and what became of each.
+async fn need_deliveries(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
+    let lines = state.app.need_deliveries(&auth.actor, id).await?;
+    ok(serde_json::json!({"items": lines.iter().map(json::delivery).collect::<Vec<_>>()}))
 }

@@ -158,7 +158,49 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { method: "post", path: "/api/v1/needs/{id}/reopen", summary: "Reopen a resolved or cancelled need, with a reason", tag: "participation", auth: true, query: &[], body: Some(reason_input), ok: (200, need) },
     Operation { method: "post", path: "/api/v1/needs/{id}/withdraw", summary: "The enterprise withdraws a need it reported, before work starts, with a reason", tag: "participation", auth: true, query: &[], body: Some(reason_input), ok: (200, need) },
     Operation { method: "get", path: "/api/v1/notifications", summary: "Notifications of the caller's department, oldest first, paged (ask after the last seen for what is new)", tag: "notifications", auth: true, query: PAGE_ONLY, body: None, ok: (200, || page(any_object())) },
+    Operation { method: "get", path: "/api/v1/channels", summary: "The channels the caller keeps (企业微信, 钉钉, e-mail, webhooks): URLs without their keys, secrets as \"set\"", tag: "outbox", auth: true, query: &[], body: None, ok: (200, || items(channel())) },
+    Operation { method: "post", path: "/api/v1/channels", summary: "Add a channel to a department (an administrator or the department's own officer), a provider or an enterprise", tag: "outbox", auth: true, query: &[], body: Some(channel_input), ok: (201, channel) },
+    Operation { method: "get", path: "/api/v1/outbox", summary: "Messages to the outside world and their attempts, by id (administrators)", tag: "outbox", auth: true, query: OUTBOX_QUERY, body: None, ok: (200, || items(delivery())) },
+    Operation { method: "post", path: "/api/v1/outbox/{id}/retry", summary: "Put a dead or waiting message back in line (administrators, the department's officers)", tag: "outbox", auth: true, query: &[], body: None, ok: (200, any_object) },
+    Operation { method: "get", path: "/api/v1/needs/{id}/deliveries", summary: "The messages sent out about a need: sent, failed with reason, retried, dead", tag: "outbox", auth: true, query: &[], body: None, ok: (200, || items(delivery())) },
 ];
+
+const OUTBOX_QUERY: &[(&str, &str, &str)] = &[
+    ("status", "string", "pending, sent or dead"),
+    ("after", "integer", "messages after this id"),
+    ("limit", "integer", "1 to 500, default 50"),
+];
+
+fn channel() -> Value {
+    object(&["id", "kind", "target", "secret", "events", "active"], json!({
+        "id": {"type": "integer"}, "department": nullable("string"), "department_name": nullable("string"),
+        "provider_id": nullable("integer"), "enterprise_id": nullable("integer"),
+        "kind": {"type": "string", "enum": ["wecom", "dingtalk", "email", "webhook"]}, "label": {"type": "string"},
+        "target": {"type": "string", "description": "the URL without its query's values or user name"},
+        "secret": {"type": "string", "enum": ["set", "none"]}, "events": {"type": "array", "items": {"type": "string"}},
+        "mentions": {"type": "string"}, "quiet_hours": nullable("string"), "active": {"type": "boolean"}, "created_at": {"type": "string"}}))
+}
+
+fn channel_input() -> Value {
+    object(&["kind", "url"], json!({
+        "department": {"type": "string", "description": "region code of the department (or give provider_id or enterprise_id)"},
+        "provider_id": {"type": "integer"}, "enterprise_id": {"type": "integer"},
+        "kind": {"type": "string", "enum": ["wecom", "dingtalk", "email", "webhook"]},
+        "url": {"type": "string", "description": "the robot's or webhook's URL, or smtp://[user@]host[:port]?from=ADDR&to=ADDR,ADDR[&tls=starttls|none] (smtps:// for TLS from the start)"},
+        "secret": {"type": "string", "description": "钉钉 signing secret, webhook whsec_… secret or mail password; never shown back"},
+        "events": {"type": "array", "items": {"type": "string"}}, "mentions": {"type": "array", "items": {"type": "string"}},
+        "quiet_hours": {"type": "string", "description": "HH:MM-HH:MM at UTC+8; escalations are sent all the same"},
+        "label": {"type": "string"}}))
+}
+
+fn delivery() -> Value {
+    object(&["id", "idempotency_key", "status", "attempts", "log"], json!({
+        "id": {"type": "integer"}, "idempotency_key": {"type": "string"}, "channel_id": {"type": "integer"}, "channel": {"type": ["object", "null"]},
+        "department": nullable("string"), "event": {"type": "string"}, "need_id": nullable("integer"), "title": {"type": "string"},
+        "body": {"type": "string"}, "link": {"type": "string"}, "status": {"type": "string", "enum": ["pending", "sent", "dead"]},
+        "attempts": {"type": "integer"}, "created_at": {"type": "string"}, "next_attempt_at": {"type": "string"},
+        "last_error": nullable("string"), "sent_at": nullable("string"), "log": {"type": "array", "items": any_object()}}))
+}
 
 fn any_object() -> Value {
     json!({"type": "object"})

@@ -169,21 +169,14 @@ impl Outbound {
     }
 
     async fn email(&self, channel: &ChannelRow, url: &ParsedUrl, message: &Message, now: DateTime<Utc>) -> Result<(), String> {
-        use lettre::message::header::ContentType;
+        use lettre::address::{Address, Envelope};
         use lettre::transport::smtp::authentication::Credentials;
         use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-        let parse = |a: &str| a.trim().parse::<lettre::message::Mailbox>().map_err(|e| format!("e-mail address {a:?}: {e}"));
+        let parse = |a: &str| a.trim().parse::<Address>().map_err(|e| format!("e-mail address {a:?}: {e}"));
         let from = parse(url.param("from").unwrap_or_default())?;
-        let mut builder = lettre::Message::builder()
-            .from(from)
-            .subject(message.title.clone())
-            .message_id(Some(format!("<{}@bangfu>", message.key)))
-            .date(std::time::SystemTime::from(now))
-            .header(ContentType::TEXT_PLAIN);
-        for to in url.param("to").unwrap_or_default().split(',').filter(|a| !a.trim().is_empty()) {
-            builder = builder.to(parse(to)?);
-        }
-        let mail = builder.body(message.text.clone()).map_err(|e| format!("cannot build the mail: {e}"))?;
+        let to = url.param("to").unwrap_or_default().split(',').filter(|a| !a.trim().is_empty()).map(parse).collect::<Result<Vec<_>, _>>()?;
+        let envelope = Envelope::new(Some(from.clone()), to.clone()).map_err(|e| format!("the mail's envelope: {e}"))?;
+        let mail = mail_text(from.as_ref(), &to.iter().map(Address::to_string).collect::<Vec<_>>(), message, now);
         let relay = match (url.scheme.as_str(), url.param("tls")) {
             ("smtps", _) => AsyncSmtpTransport::<Tokio1Executor>::relay(&url.host).map_err(|e| format!("TLS for {}: {e}", url.host))?,
             (_, Some("none")) => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&url.host),
@@ -194,12 +187,30 @@ impl Outbound {
             relay = relay.credentials(Credentials::new(user.clone(), channel.secret.clone()));
         }
         let transport = relay.build();
-        match tokio::time::timeout(self.timeout * 3, transport.send(mail)).await {
+        match tokio::time::timeout(self.timeout * 3, transport.send_raw(&envelope, mail.as_bytes())).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(format!("SMTP: {e}")),
             Err(_) => Err(format!("no answer within {} s (timed out)", (self.timeout * 3).as_secs_f64())),
         }
     }
+}
+
+/// A plain-text mail in UTF-8 (RFC 5322 with MIME): the subject as an RFC 2047 encoded word,
+/// the body in base64 lines, the idempotency key as its `Message-ID`.
+pub fn mail_text(from: &str, to: &[String], message: &Message, now: DateTime<Utc>) -> String {
+    let mut mail = String::new();
+    mail.push_str(&format!("From: <{from}>\r\n"));
+    mail.push_str(&format!("To: {}\r\n", to.iter().map(|t| format!("<{t}>")).collect::<Vec<_>>().join(", ")));
+    mail.push_str(&format!("Subject: =?UTF-8?B?{}?=\r\n", BASE64.encode(message.title.as_bytes())));
+    mail.push_str(&format!("Date: {}\r\n", now.to_rfc2822()));
+    mail.push_str(&format!("Message-ID: <{}@bangfu>\r\n", message.key));
+    mail.push_str("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+    let body = BASE64.encode(message.text.as_bytes());
+    for line in body.as_bytes().chunks(76) {
+        mail.push_str(&String::from_utf8_lossy(line));
+        mail.push_str("\r\n");
+    }
+    mail
 }
 
 impl Deliver for Outbound {

@@ -106,6 +106,11 @@ const REOPENS_RESOLVED: [Outcome; 12] = [Y, F, F, Y, N, N, F, F, Y, N, F, N];
 /// A notification of 山西省's department: only its officers read it.
 const ONLY_SHANXI: [Outcome; 12] = [N, N, N, Y, N, N, N, N, N, N, N, N];
 
+/// Channels of 曲沃县's department: its officers and administrators keep them.
+const KEEPS_QUWO_CHANNELS: [Outcome; 12] = [Y, Y, F, F, F, F, F, F, F, F, F, F];
+/// Message 1, to 曲沃县's channel: its officers and administrators put it back in line.
+const RETRIES_QUWO_MESSAGE: [Outcome; 12] = [Y, Y, N, N, N, N, N, N, N, N, N, N];
+
 /// What a row does.
 #[derive(Clone, Copy, Debug)]
 enum Act {
@@ -269,6 +274,11 @@ fn matrix() -> Vec<Row> {
         row("post", "/api/v1/letters/{id}/send", "send the province's draft letter", Letter { sent: false }, SENDS_LETTER),
         row("post", "/api/v1/letters/{id}/acknowledge", "acknowledge the province's sent letter", Letter { sent: true }, ACKNOWLEDGES_LETTER),
         row("get", "/api/v1/notifications", "one's notifications", plain("/api/v1/notifications"), ALL),
+        row("get", "/api/v1/channels", "one's channels", plain("/api/v1/channels"), ALL),
+        row("post", "/api/v1/channels", "add a channel to 曲沃县", Plain { path: "/api/v1/channels", body: Some(|n| json!({"department": "141021", "kind": "webhook", "url": format!("https://hooks.example.gov.cn/{n}"), "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})) }, KEEPS_QUWO_CHANNELS),
+        row("get", "/api/v1/outbox", "the outbox", plain("/api/v1/outbox"), ADMIN_ONLY),
+        row("post", "/api/v1/outbox/{id}/retry", "put 曲沃县's message 1 back in line", plain("/api/v1/outbox/1/retry"), RETRIES_QUWO_MESSAGE),
+        row("get", "/api/v1/needs/{id}/deliveries", "the sterilisation need's delivery log", plain("/api/v1/needs/7/deliveries"), SEES_NEED),
         // ---- the pages ----
         row("get", "/", "the dashboard (or one's own case or provider)", Page(PageAct::Get("/")), ALL),
         row("get", "/login", "the login form", Page(PageAct::Get("/login")), ALL),
@@ -328,6 +338,10 @@ fn matrix() -> Vec<Row> {
         row("get", "/briefing", "the briefing page of 曲沃县", Page(PageAct::Get("/briefing?region=141021&day=2020-02-20")), FIGURES_OF_QUWO),
         row("get", "/briefing/download", "the briefing of 曲沃县 as a workbook", Page(PageAct::Get("/briefing/download?region=141021&day=2020-02-20&format=xlsx")), FIGURES_OF_QUWO),
         row("get", "/export/{list}", "download case 1's timeline", Page(PageAct::Get("/export/events?case_id=1&format=csv")), SEES_CASE),
+        row("get", "/channels", "one's channels (page)", Page(PageAct::Get("/channels")), ALL),
+        row("post", "/channels", "add a channel to 曲沃县 through the form", Page(PageAct::Form { path: "/channels", fields: |n| vec![("department", "141021".into()), ("kind", "wecom".into()), ("url", format!("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=form{n}"))] }), KEEPS_QUWO_CHANNELS),
+        row("get", "/outbox", "the outbox (page)", Page(PageAct::Get("/outbox")), ADMIN_ONLY),
+        row("post", "/outbox/{id}/retry", "put 曲沃县's message 1 back in line (page)", Page(PageAct::Form { path: "/outbox/1/retry", fields: |_| vec![] }), RETRIES_QUWO_MESSAGE),
     ]
 }
 
@@ -398,6 +412,13 @@ impl World {
             };
             app.add_user(&admin, then(), user).await.unwrap();
         }
+        // A channel of 曲沃县 and a need that makes its first message (issue 15): message 1 is
+        // 曲沃县's (no worker runs here, so it stays pending).
+        let channel = bangfu_app::outbox::NewChannel { department: Some("141021".into()), kind: "wecom".into(), url: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=matrix".into(), ..Default::default() };
+        app.add_channel(&admin, then(), channel).await.unwrap();
+        let labour = NewNeed { kind: "labour".into(), title: "矩阵推送诉求".into(), quantity: 1.0, requires: json!({"skill": "包装"}), ..NewNeed::default() };
+        app.report_need(&admin, then(), 1, labour).await.unwrap();
+        assert_eq!(app.outbox(&admin, None, 0, 1).await.unwrap()[0].message.department.as_deref(), Some("141021"));
         let (listener, addr) = bangfu_web::bind("127.0.0.1:0").await.unwrap();
         tokio::spawn(bangfu_web::serve(listener, app.clone(), std::future::pending()));
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();

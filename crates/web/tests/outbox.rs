@@ -282,6 +282,12 @@ bangfu_store::backend_tests! {
         assert_eq!(mails[0].from, "<bangfu@example.gov.cn>");
         assert_eq!(mails[0].to, ["<quwo@example.gov.cn>", "<zhuanban@example.gov.cn>"]);
         assert!(mails[0].data.contains("Message-ID: <bangfu-msg-"), "{}", mails[0].data);
+        // The subject and body, decoded, are the message.
+        let subject = mails[0].data.lines().find_map(|l| l.strip_prefix("Subject: =?UTF-8?B?")).unwrap().trim_end_matches("?=");
+        assert_eq!(String::from_utf8(BASE64.decode(subject).unwrap()).unwrap(), "【帮扶·新诉求】包装工人短缺");
+        let body: String = mails[0].data.split("\n\n").nth(1).unwrap().lines().collect();
+        let body = String::from_utf8(BASE64.decode(body).unwrap()).unwrap();
+        assert!(body.contains("企业：山西健康动力科技有限公司（曲沃县）") && body.contains("/needs/"), "{body}");
 
         // Delivered once: a second pass has nothing to do, and the log says sent.
         let again = app.deliver_due(&out, &settings("a"), t0() + TimeDelta::minutes(10)).await.unwrap();

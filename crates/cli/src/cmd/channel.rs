@@ -14,6 +14,7 @@ pub struct Args {
 }
 
 #[derive(Debug, clap::Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
 enum Command {
     /// Add a channel to a department (or a provider, an enterprise)
     #[command(after_help = "Kinds and URLs:\n  \

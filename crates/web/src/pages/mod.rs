@@ -24,6 +24,7 @@ mod map;
 mod need;
 mod needs;
 mod notifications;
+mod outbox;
 mod pager;
 mod registry;
 mod search;
@@ -90,4 +91,7 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/figures" => get(figures::show),
     "/briefing" => get(briefing::show),
     "/briefing/download" => get(briefing::download),
+    "/channels" => get(outbox::channels).post(outbox::add_channel),
+    "/outbox" => get(outbox::outbox),
+    "/outbox/{id}/retry" => post(outbox::retry),
 );

@@ -122,6 +122,8 @@ struct NeedPage {
     map: String,
     /// The plan it holds back, and where first output moves if it resolves at another time.
     what_if: Option<super::what_if::WhatIfSection>,
+    /// The messages sent out about the need (issue 15) and whether this user may retry one.
+    deliveries: Vec<super::outbox::DeliveryView>,
     /// What the reader may do beside deciding (issue 16).
     rights: bangfu_app::participation::ParticipationRights,
     /// The reader's provider's last answer, in words ("" if none).
@@ -419,6 +421,20 @@ async fn need_page(
     let edit_fields = edit_fields(kind, &requires, lang);
     let what_if = if need_status.is_closed() { None } else { super::what_if::section(app, &user.actor, id, what_if_at, clock::now(), lang).await };
     let ui = user.ui(state, "case", need.title.clone());
+    let deliveries = match app.need_deliveries(&user.actor, id).await {
+        Ok(lines) => {
+            let may_retry = user.actor.role == bangfu_core::model::Role::Admin;
+            let may_retry_own = |department: &Option<String>| {
+                user.actor.role == bangfu_core::model::Role::Officer && user.actor.department.map(|d| tree.department_region(d).to_string()) == *department
+            };
+            let mut views = super::outbox::delivery_views(&lines, lang, may_retry);
+            for (view, line) in views.iter_mut().zip(&lines) {
+                view.can_retry = view.can_retry || (line.message.status != "sent" && may_retry_own(&line.message.department));
+            }
+            views
+        }
+        Err(e) => return user.fail(state, e),
+    };
     // The need's own history, a page at a time (issue 13).
     let request = bangfu_store::PageRequest { after: history_after, limit: bangfu_app::views::DEFAULT_PAGE };
     let (history, history_total) = match app.need_history(&user.actor, id, request).await {
@@ -466,6 +482,7 @@ async fn need_page(
         error,
         map,
         what_if,
+        deliveries,
         rights: p.rights,
         my_answer,
         comments,
