@@ -318,6 +318,8 @@ fn ask(event: EventKind) -> &'static str {
         EventKind::LetterSent => "请贵单位研究办理并函复。",
         EventKind::LetterAnswered => "特此告知，请跟进落实。",
         EventKind::ReturnLate => "请督促企业按时报送日报。",
+        EventKind::ProviderAnswered => "请研究提供方答复，及时选定或另寻提供方。",
+        EventKind::NeedChanged => "请及时查看并研究办理。",
     }
 }
 

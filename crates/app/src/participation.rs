@@ -4,13 +4,14 @@
 //! what it reported; a need is edited while open, and a closed one reopened with a reason.
 //! Each is one use case with its audit event; who may is decided in `access.rs`.
 
+use bangfu_core::outbox::EventKind;
 use crate::error::{bad, text};
 use crate::needs::{NewNeed, checked_need, region_code};
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::model::{NeedStatus, Role};
 use bangfu_core::routing::department_name;
 use bangfu_core::text::LONG_CHARS;
-use bangfu_store::{AttachmentRow, CommentRow, ConfirmationRow, InboxRow, NeedRow, NotificationRow, ResponseRow, WriteTx};
+use bangfu_store::{AttachmentRow, CommentRow, ConfirmationRow, InboxRow, NeedRow, ResponseRow, WriteTx};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -251,7 +252,7 @@ impl App {
             "decline" => ("提供方不能承接", "Provider declines"),
             _ => ("提供方报价", "Provider quotes"),
         };
-        self.notify_department(&mut tx, now, &need, &need.owner, &format!("{zh}（{provider}）"), &format!("{en} ({provider})")).await?;
+        self.notify_department(&mut tx, now, EventKind::ProviderAnswered, &need, &need.owner, &format!("{zh}（{provider}）"), &format!("{en} ({provider})")).await?;
         tx.commit().await?;
         Ok(ResponseRow { id, ..row })
     }
@@ -280,7 +281,7 @@ impl App {
         .append(&mut tx)
         .await?;
         if actor.role == Role::Enterprise {
-            self.notify_department(&mut tx, now, &need, &need.owner, &format!("企业留言：{}", need.title), &format!("The enterprise commented: {}", need.title)).await?;
+            self.notify_department(&mut tx, now, EventKind::NeedChanged, &need, &need.owner, &format!("企业留言：{}", need.title), &format!("The enterprise commented: {}", need.title)).await?;
         }
         tx.commit().await?;
         Ok(CommentRow { id, ..row })
@@ -411,7 +412,7 @@ impl App {
         }
         .append(&mut tx)
         .await?;
-        self.notify_owner(&mut tx, now, &need, "诉求重新打开", "Need reopened").await?;
+        self.notify_owner(&mut tx, now, EventKind::NeedChanged, &need, "诉求重新打开", "Need reopened").await?;
         tx.commit().await?;
         Ok(need)
     }
@@ -444,7 +445,7 @@ impl App {
         }
         .append(&mut tx)
         .await?;
-        self.notify_owner(&mut tx, now, &need, "企业撤回诉求", "The enterprise withdrew a need").await?;
+        self.notify_owner(&mut tx, now, EventKind::NeedChanged, &need, "企业撤回诉求", "The enterprise withdrew a need").await?;
         tx.commit().await?;
         Ok(need)
     }
@@ -534,20 +535,19 @@ impl App {
         })
     }
 
-    /// A notification to one department about a need.
-    async fn notify_department(&self, tx: &mut WriteTx, now: DateTime<Utc>, need: &NeedRow, department: &str, zh: &str, en: &str) -> AppResult<()> {
-        tx.insert_notification(&NotificationRow {
-            id: 0,
-            department: Some(department.to_string()),
-            user_id: None,
-            need_id: Some(need.id),
+    /// A notification to one department about a need (and its channels' messages, issue 15).
+    #[allow(clippy::too_many_arguments)]
+    async fn notify_department(&self, tx: &mut WriteTx, now: DateTime<Utc>, event: EventKind, need: &NeedRow, department: &str, zh: &str, en: &str) -> AppResult<()> {
+        let notice = crate::outbox::Notice {
+            event,
+            department: department.to_string(),
+            need: Some(need),
             text_zh: format!("{zh}：{}（{}）", need.title, department_name(self.tree, region_code(&need.owner))),
             text_en: format!("{en}: {}", need.title),
-            created_at: to_millis(now),
-            read_at: None,
-        })
-        .await?;
-        Ok(())
+            why_zh: None,
+            link: None,
+        };
+        self.notify(tx, now, notice).await
     }
 }
 

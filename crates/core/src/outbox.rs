@@ -79,10 +79,14 @@ pub enum EventKind {
     LetterAnswered,
     /// A daily return came in late, or did not come.
     ReturnLate,
+    /// A provider answered a need the department owns (accepted, declined, quoted).
+    ProviderAnswered,
+    /// The enterprise changed a need the department owns: reopened, withdrew, commented.
+    NeedChanged,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 10] = [
+    pub const ALL: [EventKind; 12] = [
         EventKind::NeedNew,
         EventKind::NeedSelected,
         EventKind::SwitchProposed,
@@ -93,6 +97,8 @@ impl EventKind {
         EventKind::LetterSent,
         EventKind::LetterAnswered,
         EventKind::ReturnLate,
+        EventKind::ProviderAnswered,
+        EventKind::NeedChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -105,6 +111,8 @@ impl EventKind {
             EventKind::Supervised => "need.supervised",
             EventKind::LetterDrafted => "letter.drafted",
             EventKind::ReturnLate => "return.late",
+            EventKind::ProviderAnswered => "need.answered",
+            EventKind::NeedChanged => "need.changed",
             EventKind::LetterSent => "letter.sent",
             EventKind::LetterAnswered => "letter.answered",
         }
@@ -120,6 +128,8 @@ impl EventKind {
             EventKind::Supervised => "督办",
             EventKind::LetterDrafted => "公函待发",
             EventKind::ReturnLate => "日报迟报/缺报",
+            EventKind::ProviderAnswered => "提供方答复",
+            EventKind::NeedChanged => "诉求变更",
             EventKind::LetterSent => "来函",
             EventKind::LetterAnswered => "复函",
         }
