@@ -338,8 +338,9 @@ pub(crate) struct Notice<'a> {
 
 impl App {
     /// Records a notification to a department (the pages' bell) and, in the same transaction,
-    /// one outbox message per channel of the department — and of the need's enterprise — that
-    /// chose this kind of event.
+    /// one outbox message per channel of the department — of the need's enterprise for its
+    /// need's arrival, choice and escalations, of the provider chosen for its choice — that chose
+    /// this kind of event.
     pub(crate) async fn notify(&self, tx: &mut WriteTx, now: DateTime<Utc>, notice: Notice<'_>) -> AppResult<()> {
         tx.insert_notification(&NotificationRow {
             id: 0,
@@ -358,6 +359,14 @@ impl App {
             && let Some(case) = tx.case(need.case_id).await?
         {
             channels.extend(tx.channels_of_enterprise(case.enterprise_id).await?);
+        }
+        // The provider chosen hears that it was.
+        if let Some(need) = notice.need
+            && notice.event == EventKind::NeedSelected
+            && let Some(candidate) = need.selected_candidate
+            && let Some(candidate) = tx.candidate(candidate).await?
+        {
+            channels.extend(tx.channels_of_provider(candidate.provider_id).await?);
         }
         let channels: Vec<ChannelRow> =
             channels.into_iter().filter(|c| receives(&EventKind::parse_list(&c.events).unwrap_or_default(), notice.event)).collect();

@@ -52,6 +52,11 @@ fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &Value)
 /// A webhook receiver on 127.0.0.1 that records the `webhook-id` of every request and leaves
 /// the first one unanswered (its connection held open), as a receiver does whose answer is lost.
 fn receiver() -> (Arc<Mutex<Vec<String>>>, u16) {
+    receiver_holding(true)
+}
+
+/// [`receiver`], answering every request when `hold_first` is false.
+fn receiver_holding(hold_first: bool) -> (Arc<Mutex<Vec<String>>>, u16) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("address").port();
     let ids: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -82,7 +87,7 @@ fn receiver() -> (Arc<Mutex<Vec<String>>>, u16) {
                 ids.push(id);
                 ids.len() == 1
             };
-            if first {
+            if first && hold_first {
                 held.push(stream);
             } else {
                 let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
@@ -90,6 +95,16 @@ fn receiver() -> (Arc<Mutex<Vec<String>>>, u16) {
         }
     });
     (ids, port)
+}
+
+/// `bangfu serve` on port 0 with the outbox allowed to reach `port`, killed when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// `bangfu serve` on port 0 with the outbox allowed to reach `port`.
@@ -216,4 +231,35 @@ fn a_message_cut_off_by_kill_9_is_delivered_after_the_restart_under_the_same_key
     assert_eq!(retry.status.code(), Some(2), "a sent message is not sent again: {}", text(&retry));
     assert!(text(&retry).contains("nothing to retry"));
     bangfu(&["audit", "verify", "--db", &db], None);
+}
+
+bangfu_store::backend_tests! {
+    async fn two_servers_on_one_database_deliver_each_message_once(db) {
+        let url = db.url().to_string();
+        bangfu(&["demo", "--db", &url], None);
+        bangfu(&["user", "add", "--db", &url, "--username", "test-officer", "--role", "officer", "--department", "141021", "--password-stdin"], Some("correct horse battery\n"));
+        let (ids, port) = receiver_holding(false);
+        bangfu(&["channel", "add", "--db", &url, "--department", "141021", "--kind", "webhook", "--url", &format!("http://127.0.0.1:{port}/hook"), "--secret", SECRET], None);
+        let (first, first_addr) = serve(&url, port);
+        let (second, second_addr) = serve(&url, port);
+        let (_first, _second) = (Server(first), Server(second));
+        let (status, token) = http(&first_addr, "POST", "/api/v1/auth/token", None, &json!({"username": "test-officer", "password": "correct horse battery"}));
+        assert_eq!(status, 200, "{token}");
+        let token = token["token"].as_str().expect("token").to_string();
+        // Ten needs, reported on both servers in turn; each server's worker wakes for every one
+        // (PostgreSQL NOTIFY reaches both).
+        for i in 0..10 {
+            let addr = if i % 2 == 0 { &first_addr } else { &second_addr };
+            let need = json!({"kind": "labour", "title": format!("两台服务器{i}"), "quantity": 1, "requires": {"skill": "包装"}});
+            let (status, body) = http(addr, "POST", "/api/v1/cases/1/needs", Some(&token), &need);
+            assert_eq!(status, 201, "{body}");
+        }
+        wait_for("ten deliveries", 40, || ids.lock().expect("ids").len() >= 10);
+        std::thread::sleep(Duration::from_secs(3));
+        let mut seen = ids.lock().expect("ids").clone();
+        assert_eq!(seen.len(), 10, "each message delivered once, by one of the two servers: {seen:?}");
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 10, "ten different messages");
+    }
 }

@@ -14,6 +14,7 @@ use axum::routing::post;
 use bangfu_app::cases::NewEnterprise;
 use bangfu_app::needs::NewNeed;
 use bangfu_app::outbox::{DeliverySettings, NewChannel};
+use bangfu_app::registry::NewProvider;
 use bangfu_app::{Actor, App};
 use bangfu_web::outbound::{AllowList, Outbound};
 use base64::Engine;
@@ -464,5 +465,31 @@ bangfu_store::backend_tests! {
         keys.sort();
         keys.dedup();
         assert_eq!(keys.len(), 12, "each message once");
+    }
+
+    async fn an_enterprise_and_the_provider_chosen_hear_what_concerns_them(db) {
+        let app = App::open(db.url()).await.unwrap();
+        let (receiver, port) = http_receiver().await;
+        let case_id = quwo_case(&app).await;
+        let enterprise_id = app.case_detail(&admin(), case_id).await.unwrap().enterprise.id;
+        let provider = app.add_provider(&admin(), t0(), NewProvider { key: "line-maker".into(), name: "曲沃生产线企业".into(), region: "141021".into(), ..NewProvider::default() }).await.unwrap().id;
+        app.set_capability(&admin(), t0(), provider, "equipment", true, &serde_json::json!({"item": "口罩生产线", "stock": 5, "lead_time_h": 24})).await.unwrap();
+        let hook = |path: &str| channel("webhook", format!("http://127.0.0.1:{port}/{path}"), WEBHOOK_SECRET);
+        app.add_channel(&admin(), t0(), NewChannel { department: None, enterprise_id: Some(enterprise_id), ..hook("enterprise") }).await.unwrap();
+        app.add_channel(&admin(), t0(), NewChannel { department: None, provider_id: Some(provider), ..hook("provider") }).await.unwrap();
+        // Another provider's channel hears nothing.
+        let other = app.add_provider(&admin(), t0(), NewProvider { key: "other".into(), name: "别家".into(), region: "141021".into(), ..NewProvider::default() }).await.unwrap().id;
+        app.add_channel(&admin(), t0(), NewChannel { department: None, provider_id: Some(other), ..hook("other") }).await.unwrap();
+
+        let input = NewNeed { kind: "equipment".into(), title: "口罩生产线".into(), quantity: 1.0, unit: "条".into(), requires: serde_json::json!({"item": "口罩生产线"}), ..NewNeed::default() };
+        let need = app.report_and_source(&admin(), t0(), case_id, input).await.unwrap();
+        let candidate = app.need_detail(&admin(), need.id).await.unwrap().candidates.into_iter().find(|(c, _)| c.provider_id == provider).unwrap().0;
+        app.select_candidate(&admin(), t0(), need.id, candidate.id).await.unwrap();
+        app.deliver_due(&outbound(port, 5), &settings("a"), t0()).await.unwrap();
+
+        let events = |path: &str| receiver.received(path).iter().map(|r| r.body["data"]["events"][0]["event"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+        assert_eq!(events("enterprise"), ["need.new", "need.selected"]);
+        assert_eq!(events("provider"), ["need.selected"]);
+        assert!(events("other").is_empty());
     }
 }
