@@ -886,6 +886,16 @@ async fn in_the_browser_an_officer_works_through_the_queue_on_a_phone() {
         assert!(list.contains("队列物流") && list.contains("队列招工0") && list.contains("响应剩余"), "{list}");
         screenshot(&browser, "17-queue-default-phone", 390).await;
 
+        // The list's own search box looks for needs only (issue 13 item 5), and comes back.
+        browser.find(Locator::Css("form.list-search input[name=q]")).await.unwrap().send_keys("队列物流").await.unwrap();
+        browser.find(Locator::Css("form.list-search button[type=submit]")).await.unwrap().click().await.unwrap();
+        let query = wait_for_query(&browser, "searched from the queue", |q| q.contains("kind=need")).await;
+        assert!(query.contains("q="), "{query}");
+        let found = browser.source().await.unwrap();
+        assert!(found.contains("队列物流"), "the need is found from the queue's search box");
+        browser.goto(&format!("{base}/needs")).await.unwrap();
+        wait_for_query(&browser, "back on the default view", |q| q.contains("owner=141021")).await;
+
         // Filter by kind and sort by when reported.
         browser.find(Locator::Css("details.filters > summary")).await.unwrap().click().await.unwrap();
         browser.find(Locator::Css("#queue-filter select[name=kind] option[value=labour]")).await.unwrap().click().await.unwrap();
