@@ -140,6 +140,18 @@ impl App {
             let mut tx: WriteTx = self.store.begin_write().await?;
             if tx.insert_briefing(&briefing_row(&briefing)).await? {
                 made += 1;
+                // The department's channels that chose the briefing get its headline (issue 15).
+                let lines: Vec<String> = briefing.headline.iter().map(|h| format!("{}：{}（前一日 {}）", h.label_zh, h.day, h.before)).collect();
+                let notice = crate::outbox::Notice {
+                    event: bangfu_core::outbox::EventKind::Briefing,
+                    department: department.to_string(),
+                    need: None,
+                    text_zh: format!("{}每日专报（{}）\n{}", bangfu_core::routing::department_name(self.tree, department), day.format("%Y年%-m月%-d日"), lines.join("\n")),
+                    text_en: format!("Daily briefing of {day}"),
+                    why_zh: None,
+                    link: Some(format!("/briefing?region={department}&day={day}")),
+                };
+                self.send_out(&mut tx, now, notice).await?;
             }
             tx.commit().await?;
         }

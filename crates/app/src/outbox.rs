@@ -320,6 +320,7 @@ fn ask(event: EventKind) -> &'static str {
         EventKind::ReturnLate => "请督促企业按时报送日报。",
         EventKind::ProviderAnswered => "请研究提供方答复，及时选定或另寻提供方。",
         EventKind::NeedChanged => "请及时查看并研究办理。",
+        EventKind::Briefing => "请审阅。",
     }
 }
 
@@ -353,6 +354,12 @@ impl App {
             read_at: None,
         })
         .await?;
+        self.send_out(tx, now, notice).await
+    }
+
+    /// The outbox half of [`App::notify`]: one message per channel that chose the event (for
+    /// what goes out without a notification on the pages, such as the daily briefing).
+    pub(crate) async fn send_out(&self, tx: &mut WriteTx, now: DateTime<Utc>, notice: Notice<'_>) -> AppResult<()> {
         let mut channels = tx.channels_of_department(&notice.department).await?;
         if let Some(need) = notice.need
             && matches!(notice.event, EventKind::NeedNew | EventKind::NeedSelected | EventKind::Escalated | EventKind::Supervised)
@@ -403,7 +410,7 @@ impl App {
     /// The message of a notice, in the official register: a title, then who, what, why, what is
     /// asked and by when (UTC+8). The link is added when it is sent.
     async fn compose(&self, tx: &mut WriteTx, notice: &Notice<'_>) -> AppResult<(String, String)> {
-        let title = format!("【帮扶·{}】{}", notice.event.label_zh(), notice.need.map_or(notice.text_zh.as_str(), |n| n.title.as_str()));
+        let title = format!("【帮扶·{}】{}", notice.event.label_zh(), notice.need.map_or_else(|| notice.text_zh.lines().next().unwrap_or_default(), |n| n.title.as_str()));
         let mut lines = vec![notice.text_zh.clone()];
         if let Some(need) = notice.need {
             if let Some(enterprise) = tx.enterprise_of_case(need.case_id).await? {

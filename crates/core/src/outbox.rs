@@ -83,10 +83,12 @@ pub enum EventKind {
     ProviderAnswered,
     /// The enterprise changed a need the department owns: reopened, withdrew, commented.
     NeedChanged,
+    /// The department's daily briefing (每日专报) was kept, at 08:00 UTC+8.
+    Briefing,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 13] = [
         EventKind::NeedNew,
         EventKind::NeedSelected,
         EventKind::SwitchProposed,
@@ -99,6 +101,7 @@ impl EventKind {
         EventKind::ReturnLate,
         EventKind::ProviderAnswered,
         EventKind::NeedChanged,
+        EventKind::Briefing,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -113,6 +116,7 @@ impl EventKind {
             EventKind::ReturnLate => "return.late",
             EventKind::ProviderAnswered => "need.answered",
             EventKind::NeedChanged => "need.changed",
+            EventKind::Briefing => "briefing.daily",
             EventKind::LetterSent => "letter.sent",
             EventKind::LetterAnswered => "letter.answered",
         }
@@ -130,6 +134,7 @@ impl EventKind {
             EventKind::ReturnLate => "日报迟报/缺报",
             EventKind::ProviderAnswered => "提供方答复",
             EventKind::NeedChanged => "诉求变更",
+            EventKind::Briefing => "每日专报",
             EventKind::LetterSent => "来函",
             EventKind::LetterAnswered => "复函",
         }

@@ -492,4 +492,23 @@ bangfu_store::backend_tests! {
         assert_eq!(events("provider"), ["need.selected"]);
         assert!(events("other").is_empty());
     }
+
+    async fn the_daily_briefing_goes_to_the_channels_that_chose_it_at_8_in_the_morning(db) {
+        let app = App::open(db.url()).await.unwrap();
+        let (receiver, port) = http_receiver().await;
+        quwo_case(&app).await;
+        let hook = |path: &str, events: &str| NewChannel { events: events.into(), ..channel("webhook", format!("http://127.0.0.1:{port}/{path}"), WEBHOOK_SECRET) };
+        app.add_channel(&admin(), t0(), hook("briefing", "briefing.daily")).await.unwrap();
+        app.add_channel(&admin(), t0(), hook("needs-only", "need.new")).await.unwrap();
+        // 08:00 UTC+8 on 27 January: the morning pass keeps 26 January's briefings.
+        let morning = Utc.with_ymd_and_hms(2020, 1, 27, 0, 0, 0).unwrap();
+        app.morning_pass(&admin(), morning).await.unwrap();
+        app.deliver_due(&outbound(port, 5), &settings("a"), morning).await.unwrap();
+        let received = receiver.received("briefing");
+        assert_eq!(received.len(), 1, "曲沃县's briefing, once");
+        let data = &received[0].body["data"];
+        assert_eq!(data["title"], "【帮扶·每日专报】曲沃县工信局每日专报（2020年1月26日）");
+        assert_eq!(data["link"], "https://bangfu.example.gov.cn/briefing?region=141021&day=2020-01-26");
+        assert!(receiver.received("needs-only").is_empty());
+    }
 }

@@ -24,7 +24,7 @@ enum Command {
         webhook   Standard Webhooks https://HOST/PATH  --secret whsec_BASE64 (webhook-id, webhook-timestamp, webhook-signature)\n\
         Events (--events, comma-separated; none: every event):\n  \
         need.new need.selected need.switch_proposed need.broadcast need.escalated need.supervised\n  \
-        letter.drafted letter.sent letter.answered return.late need.answered need.changed\n\
+        letter.drafted letter.sent letter.answered return.late need.answered need.changed briefing.daily\n\
         Messages go only to hosts `bangfu serve --allow-outbound` names.")]
     Add {
         /// The department's region code (for example 141021 曲沃县)
