@@ -225,6 +225,23 @@ pub fn may_decide_need(tree: &RegionTree, actor: &Actor, need: &NeedRow) -> bool
     }
 }
 
+/// Whether `actor` may allocate capacity over `department`'s jurisdiction (issue 19): an
+/// admin, or an officer whose jurisdiction holds that department. Accepting a proposal is then
+/// [`may_decide_need`] on each need.
+pub fn may_allocate(tree: &RegionTree, actor: &Actor, department: RegionCode) -> bool {
+    match actor.role {
+        Role::Admin => true,
+        Role::Officer => officer_department(tree, actor).is_some_and(|d| tree.jurisdiction_contains(d, department)),
+        Role::Viewer | Role::Enterprise | Role::Provider => false,
+    }
+}
+
+/// Whether `actor` may run allocations at all (over its own department's jurisdiction or one
+/// inside it): officers and admins.
+pub fn may_run_allocations(actor: &Actor) -> bool {
+    matches!(actor.role, Role::Admin | Role::Officer)
+}
+
 /// Whether `actor`, who `sees_need`, may put candidates forward for it and have the registry
 /// screened for it: an admin or any officer who sees it.
 pub fn may_propose_for_need(actor: &Actor, sees_need: bool) -> bool {

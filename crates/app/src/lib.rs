@@ -6,6 +6,7 @@
 //! Invariants: no HTTP, no SQL (that is `bangfu-store`), and no clock — `now` is a parameter.
 
 pub mod access;
+pub mod allocation;
 pub mod accounts;
 pub mod audit;
 mod actor;

@@ -477,7 +477,7 @@ impl App {
 }
 
 /// The what-if of `need_id` in a projected plan.
-fn what_if_in(view: &PlanView, need_id: i64, resolves_at: DateTime<Utc>) -> AppResult<WhatIfAnswer> {
+pub(crate) fn what_if_in(view: &PlanView, need_id: i64, resolves_at: DateTime<Utc>) -> AppResult<WhatIfAnswer> {
     if resolves_at < view.now {
         return Err(bad(format!(
             "resolves_at {} is before now ({}) — an open need resolves at now at the earliest",

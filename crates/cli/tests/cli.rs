@@ -600,3 +600,73 @@ fn allocate_input_refuses_bad_instances_with_exit_2_saying_what_was_wrong() {
     assert_exit(&missing, 2);
     assert!(stderr(&missing).contains("cannot read /nonexistent/instance.json"), "{}", stderr(&missing));
 }
+
+// ---- bangfu allocate --kind ----
+
+bangfu_store::backend_tests! {
+    /// Issue 19: over the stored open needs of 山西省 — two sterilisation needs of the reference
+    /// case (on top of its resolved one) wanting more of 万荣 than it has in one day — the
+    /// allocation prints the `--input` contract, then what the optimum saves, the providers and
+    /// each need's reason; `--method greedy` the first-come baseline. Nothing is written.
+    async fn allocate_over_the_stored_needs_prints_the_contract_with_savings_and_reasons(db) {
+        assert_exit(&bangfu(&["demo", "--db", db.url()]), 0);
+        let (first, second) = {
+            use bangfu_app::{Actor, App};
+            let at = chrono::DateTime::parse_from_rfc3339("2020-02-20T09:00:00+08:00").expect("a time").to_utc();
+            let app = App::open(db.url()).await.expect("the database opens");
+            let admin = Actor::system("test");
+            let need = |masks: f64| bangfu_app::needs::NewNeed {
+                kind: "sterilisation".into(),
+                title: format!("第二批口罩灭菌 {masks}"),
+                quantity: masks,
+                unit: "只".into(),
+                requires: serde_json::json!({}),
+                max_distance_km: Some(400.0),
+                max_lead_time_h: Some(96.0),
+                ..Default::default()
+            };
+            let first = app.report_need(&admin, at, 1, need(80_000.0)).await.expect("reported").id;
+            let second = app.report_need(&admin, at, 1, need(60_000.0)).await.expect("reported").id;
+            app.close().await;
+            (first, second)
+        };
+        let events_before = stdout(&bangfu(&["audit", "verify", "--db", db.url()]));
+        let args = ["allocate", "--kind", "sterilisation", "--department", "140000", "--horizon-days", "1", "--now", "2020-02-20T10:00:00+08:00", "--db", db.url(), "--json"];
+        let output = bangfu(&args);
+        assert_exit(&output, 0);
+        let v: Value = serde_json::from_str(&stdout(&output)).expect("one JSON object");
+        let keys: Vec<&str> = v.as_object().expect("an object").keys().map(String::as_str).take(3).collect();
+        assert_eq!(keys, ["cost", "assignments", "unmet"]);
+        assert_eq!(v["department_name"], "山西省工信厅");
+        // 万荣 takes 100,000 a day: one need in full, the other in part; the rest waits.
+        let served: i64 = v["assignments"].as_array().expect("a list").iter().map(|a| a["quantity"].as_i64().expect("units")).sum();
+        let unmet: i64 = v["unmet"].as_array().expect("a list").iter().map(|u| u["quantity"].as_i64().expect("units")).sum();
+        assert_eq!((served, unmet), (100_000, 40_000));
+        let wanrong = v["providers"].as_array().expect("a list").iter().find(|p| p["name"] == "万荣华康药业公司").expect("万荣");
+        assert_eq!((wanrong["capacity"].as_i64(), wanrong["full"].as_bool()), (Some(100_000), Some(true)));
+        let needs = v["needs"].as_array().expect("a list");
+        assert_eq!(needs.iter().map(|n| n["id"].as_i64().expect("an id")).collect::<Vec<_>>(), [first, second]);
+        assert_eq!(needs[0]["weight"]["source"], "default");
+        assert!(needs[0]["reason"]["zh"].as_str().expect("text").contains("万荣华康药业公司"), "{}", needs[0]["reason"]);
+        assert!(v["savings"]["first_output_h"].as_f64().is_some() && v["savings"]["km"].as_f64().is_some(), "{}", v["savings"]);
+        assert!(v["optimum"]["cost"].as_i64() <= v["greedy"]["cost"].as_i64());
+
+        let greedy = bangfu(&[&args[..], &["--method", "greedy"]].concat());
+        assert_exit(&greedy, 0);
+        let g: Value = serde_json::from_str(&stdout(&greedy)).expect("one JSON object");
+        assert_eq!(g["method"], "greedy");
+        assert_eq!(g["cost"], v["greedy"]["cost"]);
+        let text = bangfu(&args[..args.len() - 1]);
+        assert_exit(&text, 0);
+        assert!(stdout(&text).contains("the optimum saves"), "{}", stdout(&text));
+        assert_eq!(stdout(&bangfu(&["audit", "verify", "--db", db.url()])), events_before, "allocate writes nothing");
+
+        let bad = bangfu(&["allocate", "--kind", "permit", "--department", "140000", "--db", db.url(), "--json"]);
+        assert_exit(&bad, 2);
+        assert!(stderr(&bad).contains("kind permit has no capabilities in the registry"), "{}", stderr(&bad));
+        let neither = bangfu(&["allocate", "--json"]);
+        assert_exit(&neither, 2);
+        let both = bangfu(&["allocate", "--input", "x.json", "--kind", "labour", "--department", "140000"]);
+        assert_exit(&both, 2);
+    }
+}

@@ -83,6 +83,9 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/api/v1/needs/{id}/cancel" => post(cancel_need),
     "/api/v1/needs/{id}/escalate" => post(escalate_need),
     "/api/v1/needs/{id}/what-if" => post(need_what_if),
+    "/api/v1/needs/{id}/accept-allocation" => post(accept_allocation),
+    "/api/v1/needs/{id}/reject-allocation" => post(reject_allocation),
+    "/api/v1/allocations" => get(allocation),
     "/api/v1/escalations/run" => post(run_escalations),
     "/api/v1/search" => get(search),
     "/api/v1/letters" => get(letters),
@@ -592,6 +595,63 @@ struct SelectInput {
 
 async fn select_candidate(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<SelectInput>) -> ApiResult {
     state.app.select_candidate(&auth.actor, clock::now(), id, input.candidate_id).await?;
+    need_answer(&state, &auth, id).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllocationParams {
+    kind: String,
+    department: String,
+    horizon_days: Option<u32>,
+    method: Option<String>,
+}
+
+/// Parses `optimum` (default) or `greedy`.
+pub(crate) fn allocation_method(text: Option<&str>) -> Result<bangfu_app::allocation::Method, bangfu_app::AppError> {
+    match text.map(str::trim) {
+        None | Some("") | Some("optimum") => Ok(bangfu_app::allocation::Method::Optimum),
+        Some("greedy") => Ok(bangfu_app::allocation::Method::Greedy),
+        Some(other) => Err(bangfu_app::AppError::BadInput(format!("method {other:?}: give optimum or greedy"))),
+    }
+}
+
+/// An allocation of a kind over a department's open needs (`App::allocation`), with both
+/// methods' totals, what the optimum saves and each need's reason. Writes nothing.
+async fn allocation(State(state): State<AppState>, auth: Authenticated, QueryParams(query): QueryParams<AllocationParams>) -> ApiResult {
+    let request = bangfu_app::allocation::AllocationRequest {
+        kind: query.kind,
+        department: query.department,
+        horizon_days: query.horizon_days.unwrap_or(bangfu_app::allocation::DEFAULT_HORIZON_DAYS),
+        method: allocation_method(query.method.as_deref()).map_err(query_problem)?,
+    };
+    let view = state.app.allocation(&auth.actor, clock::now(), &request).await.map_err(query_problem)?;
+    ok(json::allocation_view(&view))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AcceptInput {
+    provider_id: i64,
+}
+
+/// Accepts an allocation's proposal for a need: the ordinary selection of that provider.
+async fn accept_allocation(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<AcceptInput>) -> ApiResult {
+    state.app.accept_allocation(&auth.actor, clock::now(), id, input.provider_id).await?;
+    need_answer(&state, &auth, id).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RejectInput {
+    provider_id: Option<i64>,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Rejects an allocation's proposal for a need: recorded with its reason; the need stays open.
+async fn reject_allocation(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<RejectInput>) -> ApiResult {
+    state.app.reject_allocation(&auth.actor, clock::now(), id, input.provider_id, &input.reason).await?;
     need_answer(&state, &auth, id).await
 }
 

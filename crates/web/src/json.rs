@@ -353,3 +353,80 @@ pub fn delivery(d: &bangfu_app::outbox::DeliveryLine) -> Value {
         "log": d.attempts.iter().map(outbox_attempt).collect::<Vec<_>>(),
     })
 }
+
+fn allocation_totals(t: &bangfu_app::allocation::Totals) -> Value {
+    let round = |x: f64| (x * 10.0).round() / 10.0;
+    json!({"cost": t.cost, "first_output_h": round(t.first_output_h), "km": round(t.km), "served_units": t.served_units, "unmet_units": t.unmet_units})
+}
+
+/// An allocation over a department's open needs (`bangfu allocate --kind`, `GET
+/// /api/v1/allocations`): the contract of [`allocation`] for the method asked (cost,
+/// assignments, unmet), then the request, both methods' totals and what the optimum saves (hours
+/// of first output, km, units), the providers (capacity, committed, who they serve and why), and
+/// each need with its weight, parts, reason and next best.
+pub fn allocation_view(v: &bangfu_app::allocation::AllocationView) -> Value {
+    use bangfu_app::allocation::{Method, WeightSource};
+    let round = |x: f64| (x * 10.0).round() / 10.0;
+    let assignments: Vec<Value> = v
+        .proposals
+        .iter()
+        .flat_map(|p| p.parts.iter().map(move |x| json!({"need": p.need.need.id, "provider": x.provider_id, "quantity": x.units})))
+        .collect();
+    let unmet: Vec<Value> =
+        v.proposals.iter().filter(|p| p.unmet_units > 0).map(|p| json!({"need": p.need.need.id, "quantity": p.unmet_units})).collect();
+    let chosen = match v.method {
+        Method::Optimum => &v.optimum,
+        Method::Greedy => &v.greedy,
+    };
+    let savings = v.savings();
+    let providers: Vec<Value> = v
+        .providers
+        .iter()
+        .map(|p| {
+            json!({
+                "id": p.provider_id, "name": p.name, "region": p.region.to_string(), "capacity": p.capacity, "committed": p.committed,
+                "available": p.available(), "used": p.used(), "full": p.full(),
+                "served": p.served.iter().map(|s| json!({"need": s.0, "units": s.1, "regret_h": round(s.2)})).collect::<Vec<_>>(),
+                "turned_away": p.turned_away,
+            })
+        })
+        .collect();
+    let needs: Vec<Value> = v
+        .proposals
+        .iter()
+        .map(|p| {
+            let n = &p.need;
+            let weight = match &n.weight_source {
+                WeightSource::Plan { shift_h, critical } => json!({"source": "plan", "shift_h": round(*shift_h), "critical": critical}),
+                WeightSource::Default => json!({"source": "default", "shift_h": null, "critical": null}),
+            };
+            json!({
+                "id": n.need.id, "title": n.need.title, "case_id": n.need.case_id, "enterprise": n.enterprise.name,
+                "quantity": n.need.quantity, "unit": n.need.unit, "units": n.units, "weight_h": round(n.weight_h), "weight": weight,
+                "unmet_h": round(n.unmet_h),
+                "parts": p.parts.iter().map(|x| json!({"provider": x.provider_id, "name": x.name, "units": x.units, "lead_time_h": round(x.lead_time_h), "road_km": round(x.road_km)})).collect::<Vec<_>>(),
+                "unmet_units": p.unmet_units,
+                "reason": {"zh": p.reason.zh, "en": p.reason.en},
+                "next_best": p.next_best.as_ref().map(|(o, extra)| json!({"provider": o.provider_id, "name": o.name, "lead_time_h": round(o.lead_time_h), "road_km": round(o.road_km), "extra_h": round(*extra)})),
+                "candidates": n.options.iter().map(|o| json!({"provider": o.provider_id, "name": o.name, "lead_time_h": round(o.lead_time_h), "road_km": round(o.road_km)})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "cost": chosen.cost,
+        "assignments": assignments,
+        "unmet": unmet,
+        "kind": v.kind.as_str(),
+        "department": v.department.to_string(),
+        "department_name": v.department_name,
+        "horizon_days": v.horizon_days,
+        "method": match v.method { Method::Optimum => "optimum", Method::Greedy => "greedy" },
+        "now": at(v.now),
+        "optimum": allocation_totals(&v.optimum),
+        "greedy": allocation_totals(&v.greedy),
+        "savings": {"first_output_h": round(savings.first_output_h), "km": round(savings.km), "unmet_units": savings.unmet_units, "cost": savings.cost},
+        "providers": providers,
+        "needs": needs,
+        "skipped": v.skipped.iter().map(|(id, why)| json!({"need": id, "why": why})).collect::<Vec<_>>(),
+    })
+}

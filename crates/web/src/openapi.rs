@@ -141,6 +141,9 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { method: "post", path: "/api/v1/needs/{id}/cancel", summary: "The need is cancelled", tag: "needs", auth: true, query: &[], body: Some(note_input), ok: (200, need) },
     Operation { method: "post", path: "/api/v1/needs/{id}/escalate", summary: "Push the need up one tier at once (上报), or flag it for supervision (督办) at the top, with a reason", tag: "escalation", auth: true, query: &[], body: Some(escalate_input), ok: (200, escalated_need) },
     Operation { method: "post", path: "/api/v1/needs/{id}/what-if", summary: "If this open need resolved at resolves_at, where would first output move?", tag: "plans", auth: true, query: &[], body: Some(what_if_input), ok: (200, what_if) },
+    Operation { method: "post", path: "/api/v1/needs/{id}/accept-allocation", summary: "Accept an allocation's proposal for the need: the ordinary selection of that provider, with its audit event", tag: "allocation", auth: true, query: &[], body: Some(accept_allocation_input), ok: (200, need) },
+    Operation { method: "post", path: "/api/v1/needs/{id}/reject-allocation", summary: "Reject an allocation's proposal for the need: recorded with its reason; the need stays open", tag: "allocation", auth: true, query: &[], body: Some(reject_allocation_input), ok: (200, need) },
+    Operation { method: "get", path: "/api/v1/allocations", summary: "Allocate a kind's capacity over a department's open needs at least cost (or first come), explained need by need, with what the optimum saves; writes nothing", tag: "allocation", auth: true, query: ALLOCATION_QUERY, body: None, ok: (200, allocation) },
     Operation { method: "post", path: "/api/v1/escalations/run", summary: "Run one escalation pass at the server's now (admins; servers run it every minute)", tag: "escalation", auth: true, query: &[], body: None, ok: (200, escalation_report) },
     Operation { method: "get", path: "/api/v1/letters", summary: "Letters of the needs the caller may see, filtered and paged", tag: "letters", auth: true, query: LETTER_FILTERS, body: None, ok: (200, || page(letter())) },
     Operation { method: "get", path: "/api/v1/letters/{id}", summary: "An official letter (公函): Chinese text and English rendering, status", tag: "letters", auth: true, query: &[], body: None, ok: (200, letter) },
@@ -432,6 +435,41 @@ fn plan_input() -> Value {
         "id": {"type": "string", "minLength": 1}, "name": {"type": "string"}, "duration_h": {"type": "number", "minimum": 0},
         "after": {"type": "array", "items": {"type": "string"}}, "not_before": time(), "actual_start": time(), "actual_finish": time(),
         "blockers": {"type": "array", "items": {"type": "integer"}}}))}}))
+}
+
+const ALLOCATION_QUERY: &[(&str, &str, &str)] = &[
+    ("kind", "string", "required: sterilisation, slitting, testing, raw_material, equipment or labour"),
+    ("department", "string", "required: the department (region code or name) whose jurisdiction's open needs and registry are allocated"),
+    ("horizon_days", "integer", "the planning horizon, 1 to 366 days (default 7): sterilisation capacity is capacity_per_day × days"),
+    ("method", "string", "optimum (default) or greedy (first come, first served)"),
+];
+
+fn accept_allocation_input() -> Value {
+    object(&["provider_id"], json!({"provider_id": {"type": "integer"}}))
+}
+
+fn reject_allocation_input() -> Value {
+    object(&[], json!({"provider_id": {"type": ["integer", "null"]}, "reason": {"type": "string"}}))
+}
+
+fn allocation_totals() -> Value {
+    object(&["cost", "first_output_h", "km", "served_units", "unmet_units"], json!({
+        "cost": {"type": "integer"}, "first_output_h": {"type": "number"}, "km": {"type": "number"},
+        "served_units": {"type": "integer"}, "unmet_units": {"type": "integer"}}))
+}
+
+fn allocation() -> Value {
+    object(&["cost", "assignments", "unmet", "kind", "department", "optimum", "greedy", "savings", "providers", "needs"], json!({
+        "cost": {"type": "integer", "description": "the method's total, in millionths of an hour of first output"},
+        "assignments": {"type": "array", "items": object(&["need", "provider", "quantity"], json!({"need": {"type": "integer"}, "provider": {"type": "integer"}, "quantity": {"type": "integer"}}))},
+        "unmet": {"type": "array", "items": object(&["need", "quantity"], json!({"need": {"type": "integer"}, "quantity": {"type": "integer"}}))},
+        "kind": {"type": "string"}, "department": {"type": "string"}, "department_name": {"type": "string"},
+        "horizon_days": {"type": "integer"}, "method": {"type": "string"}, "now": {"type": "string", "format": "date-time"},
+        "optimum": allocation_totals(), "greedy": allocation_totals(),
+        "savings": {"type": "object", "description": "what the optimum saves over first come: hours of first output, km, units unmet"},
+        "providers": {"type": "array", "items": {"type": "object"}},
+        "needs": {"type": "array", "items": {"type": "object"}},
+        "skipped": {"type": "array", "items": {"type": "object"}}}))
 }
 
 fn what_if_input() -> Value {

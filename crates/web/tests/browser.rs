@@ -40,6 +40,7 @@ async fn spawn_server() -> TestServer {
         ("houma", "侯马市工信局干部", "officer", Some("141081"), None),
         ("enterprise", "健康动力", "enterprise", None, Some(enterprise_id)),
         ("leader", "临汾市领导", "viewer", Some("141000"), None),
+        ("shanxi", "山西省工信厅干部", "officer", Some("140000"), None),
     ] {
         let user = NewUser {
             username: username.into(),
@@ -373,6 +374,58 @@ async fn an_officer_escalates_a_need_from_its_page_and_prints_the_letter_of_a_na
     let link: String = need_page[at..].chars().take_while(|c| *c != '"').collect();
     let letter = client.get(&format!("{}{link}", server.base)).await.text().await.unwrap();
     assert!(letter.contains("class=\"gb-page\"") && letter.contains("晋工信函") && letter.contains("class=\"gb-p\""), "a printable letter, laid out per GB/T 9704-2012");
+}
+
+/// Issue 19: the province's officer allocates sterilisation over its open needs from the
+/// allocation page — two needs of the reference case wanting more of 万荣 than its day — sees
+/// the proposals with their reasons and what the optimum saves, accepts one (the ordinary
+/// selection, back to the allocation) and rejects the other with a reason.
+#[tokio::test]
+async fn the_province_officer_allocates_sterilisation_and_accepts_or_rejects_need_by_need() {
+    let server = spawn_server().await;
+    let client = Visitor::new();
+    log_in(&server, &client, "shanxi").await;
+    let csrf = csrf_in(&client.get(&format!("{}/cases/1/enterprise", server.base)).await.text().await.unwrap());
+    let mut needs = Vec::new();
+    for (title, masks) in [("第二批口罩灭菌", "80000"), ("第三批口罩灭菌", "60000")] {
+        let form = [("csrf", csrf.as_str()), ("kind", "sterilisation"), ("title", title), ("quantity", masks), ("unit", "只"), ("max_distance_km", "400"), ("max_lead_time_h", "96")];
+        let reported = client.post(&format!("{}/cases/1/needs", server.base), &form).await;
+        assert_eq!(reported.status(), 303);
+        let location = reported.headers()["location"].to_str().unwrap().to_string();
+        needs.push(location.trim_start_matches("/needs/").split('?').next().unwrap().to_string());
+    }
+    let allocate = "/allocate?kind=sterilisation&department=140000&horizon_days=1&method=optimum";
+    let page = client.get(&format!("{}{allocate}", server.base)).await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    for need in &needs {
+        assert!(page.contains(&format!("id=\"proposal-{need}\"")), "a proposal for need {need}");
+    }
+    assert!(page.contains("万荣华康药业公司") && page.contains("最优分配比先到先得") && page.contains("未满足"), "{page}");
+    assert!(page.contains("href=\"/allocate\""), "the navigation leads to the allocation page");
+
+    let accepted = client
+        .post(&format!("{}/needs/{}/accept-allocation", server.base, needs[0]), &[("csrf", csrf.as_str()), ("provider_id", "1"), ("back", allocate)])
+        .await;
+    assert_eq!(accepted.status(), 303);
+    assert_eq!(accepted.headers()["location"].to_str().unwrap(), allocate);
+    let need_page = client.get(&format!("{}/needs/{}", server.base, needs[0])).await.text().await.unwrap();
+    assert!(need_page.contains("need.selected") || need_page.contains("已选定"), "the need has its provider");
+    let rejected = client
+        .post(&format!("{}/needs/{}/reject-allocation", server.base, needs[1]), &[("csrf", csrf.as_str()), ("provider_id", "1"), ("reason", "企业自行联系"), ("back", allocate)])
+        .await;
+    assert_eq!(rejected.status(), 303);
+    let page = client.get(&format!("{}{allocate}", server.base)).await.text().await.unwrap();
+    assert!(!page.contains(&format!("id=\"proposal-{}\"", needs[0])), "the accepted need is no longer open");
+    assert!(page.contains(&format!("id=\"proposal-{}\"", needs[1])), "the rejected need stays open");
+
+    // Others are refused: a county officer over the province, an enterprise at all.
+    let county = Visitor::new();
+    log_in(&server, &county, "quwo").await;
+    assert_eq!(county.get(&format!("{}{allocate}", server.base)).await.status(), 403);
+    let enterprise = Visitor::new();
+    log_in(&server, &enterprise, "enterprise").await;
+    assert_eq!(enterprise.get(&format!("{}{allocate}", server.base)).await.status(), 403);
 }
 
 #[tokio::test]
@@ -824,6 +877,56 @@ async fn in_the_browser_the_needs_list_pages_on_a_phone() {
         assert_eq!(query, "kind=labour&sort=due", "back on the first page (the view, canonical)");
         let again = text_of(&browser, "#needs-list tbody").await;
         assert!(again.contains("翻页诉求0") && !again.contains("翻页诉求59"), "the first page again");
+    }
+    let _ = browser.close().await;
+}
+
+/// Issue 19 on a phone (390 px): the province's officer opens the allocation page, reads the
+/// proposals without scrolling sideways, and accepts one with its button, which comes back to
+/// the allocation without that need. Screenshots 24–25 in `artefacts/`.
+#[tokio::test]
+async fn in_the_browser_the_province_accepts_an_allocation_on_a_phone() {
+    if let Some(why) = browser_missing() {
+        skip_or_fail(&why);
+        return;
+    }
+    let server = spawn_server().await;
+    let base = server.base.clone();
+    let client = reqwest::Client::new();
+    let login = client.post(format!("{base}/api/v1/auth/token")).json(&serde_json::json!({"username": "shanxi", "password": PASSWORD})).send().await.unwrap();
+    let token = login.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+    let mut needs = Vec::new();
+    for masks in [80_000, 60_000] {
+        let body = serde_json::json!({"kind": "sterilisation", "title": format!("口罩灭菌{masks}只"), "quantity": masks, "unit": "只", "requires": {}, "max_distance_km": 400, "max_lead_time_h": 96, "source": false});
+        let answer = client.post(format!("{base}/api/v1/cases/1/needs")).bearer_auth(&token).json(&body).send().await.unwrap();
+        assert_eq!(answer.status(), 201);
+        needs.push(answer.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap());
+    }
+    let driver = start_driver().await;
+    let browser = open_browser(&driver).await;
+    {
+        browser.set_window_size(390, 844).await.unwrap();
+        log_in_browser(&browser, &base, "shanxi").await;
+        browser.goto(&format!("{base}/allocate?kind=sterilisation&department=140000&horizon_days=1")).await.unwrap();
+        let first = text_of(&browser, &format!("#proposal-{}", needs[0])).await;
+        assert!(first.contains("万荣华康药业公司"), "{first}");
+        let savings = text_of(&browser, "#savings").await;
+        assert!(savings.contains("最优分配比先到先得"), "{savings}");
+        let (page_width, window_width) = (
+            browser.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap().as_i64().unwrap(),
+            browser.execute("return window.innerWidth", vec![]).await.unwrap().as_i64().unwrap(),
+        );
+        assert!(page_width <= window_width, "the page fits the phone: {page_width} > {window_width}");
+        screenshot(&browser, "24-allocate-phone", 390).await;
+        browser.find(Locator::Css(&format!("#proposal-{} form[action$='accept-allocation'] button", needs[0]))).await.unwrap().click().await.unwrap();
+        for _ in 0..300 {
+            if browser.find(Locator::Css(&format!("#proposal-{}", needs[0]))).await.is_err() && browser.find(Locator::Css(&format!("#proposal-{}", needs[1]))).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(browser.find(Locator::Css(&format!("#proposal-{}", needs[0]))).await.is_err(), "the accepted need is no longer proposed");
+        screenshot(&browser, "25-allocate-phone-accepted", 390).await;
     }
     let _ = browser.close().await;
 }

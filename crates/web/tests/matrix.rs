@@ -103,6 +103,9 @@ const INBOX_HOLDS_NEED_7: [Outcome; 12] = [N, N, N, N, N, N, N, N, Y, N, Y, N];
 const AS_ENTERPRISE: [Outcome; 12] = [Y, F, F, F, N, N, F, F, Y, N, F, N];
 /// Reopen a resolved need: its deciders and its enterprise.
 const REOPENS_RESOLVED: [Outcome; 12] = [Y, F, F, Y, N, N, F, F, Y, N, F, N];
+/// An allocation over 曲沃县: its department and those above, and admins; any other officer,
+/// viewer, enterprise or provider is refused.
+const ALLOCATES_QUWO: [Outcome; 12] = [Y, Y, Y, Y, F, F, F, F, F, F, F, F];
 /// A notification of 山西省's department: only its officers read it.
 const ONLY_SHANXI: [Outcome; 12] = [N, N, N, Y, N, N, N, N, N, N, N, N];
 
@@ -253,6 +256,9 @@ fn matrix() -> Vec<Row> {
         row("post", "/api/v1/needs/{id}/resolve", "resolve the province's need", need_action("resolve"), DECIDES_NEED),
         row("post", "/api/v1/needs/{id}/cancel", "cancel the province's need", need_action("cancel"), DECIDES_NEED),
         row("post", "/api/v1/needs/{id}/escalate", "escalate the province's need (督办)", ProvinceNeed { action: "escalate", body: |_| json!({"reason": "矩阵"}) }, DECIDES_NEED),
+        row("get", "/api/v1/allocations", "allocate sterilisation over 曲沃县", plain("/api/v1/allocations?kind=sterilisation&department=141021"), ALLOCATES_QUWO),
+        row("post", "/api/v1/needs/{id}/accept-allocation", "accept 万荣 for the province's need (an allocation's proposal)", ProvinceNeed { action: "accept-allocation", body: |_| json!({"provider_id": 1}) }, DECIDES_NEED),
+        row("post", "/api/v1/needs/{id}/reject-allocation", "reject an allocation's proposal for the province's need", ProvinceNeed { action: "reject-allocation", body: |_| json!({"provider_id": 1, "reason": "矩阵"}) }, DECIDES_NEED),
         row("post", "/api/v1/needs/{id}/what-if", "what if the province's need resolved later", WhatIf, SEES_CASE),
         row("put", "/api/v1/needs/{id}", "edit the province's need", EditProvinceNeed, EDITS_NEED),
         row("get", "/api/v1/inbox", "one's inbox: need 7", Lists { path: "/api/v1/inbox", holds: Holds::Need7 }, INBOX_HOLDS_NEED_7),
@@ -303,6 +309,9 @@ fn matrix() -> Vec<Row> {
         row("post", "/notifications/read-all", "mark all one's notifications read", Page(PageAct::Form { path: "/notifications/read-all", fields: |_| vec![] }), ALL),
         row("post", "/notifications/{id}/read", "mark a notification of 山西省 read", Page(PageAct::ReadProvinceNotification), ONLY_SHANXI),
         row("get", "/notifications/stream", "one's unread count as server-sent events", Page(PageAct::Stream("/notifications/stream")), ALL),
+        row("get", "/allocate", "the allocation page for 曲沃县", Page(PageAct::Get("/allocate?kind=sterilisation&department=141021")), ALLOCATES_QUWO),
+        row("post", "/needs/{id}/{action}", "accept an allocation's proposal (page)", Page(PageAct::NeedAction("accept-allocation")), DECIDES_NEED),
+        row("post", "/needs/{id}/{action}", "reject an allocation's proposal (page)", Page(PageAct::NeedAction("reject-allocation")), DECIDES_NEED),
         row("get", "/search", "the search page (万荣)", Page(PageAct::Get("/search?q=%E4%B8%87%E8%8D%A3")), ALL),
         row("get", "/needs/{id}", "the sterilisation need's page", Page(PageAct::Get("/needs/7")), SEES_NEED),
         row("get", "/needs/{id}/letters/{letter}", "letter 1, printable", Page(PageAct::Get("/needs/1/letters/1")), SEES_LETTER),
@@ -670,7 +679,8 @@ impl World {
                 let fixture = self.province_need(action == "switch", false).await;
                 let fields = match action {
                     "select" | "switch" => vec![("candidate_id", fixture.candidate.to_string())],
-                    "propose" => vec![("provider_id", "1".into())],
+                    "propose" | "accept-allocation" => vec![("provider_id", "1".into())],
+                    "reject-allocation" => vec![("provider_id", "1".into()), ("reason", "矩阵".into())],
                     "broadcast" => vec![("ring", "province".into())],
                     "escalate" => vec![("reason", "矩阵".into())],
                     "resolve" | "cancel" => vec![("note", "矩阵".into()), ("confirm", "1".into())],

@@ -66,6 +66,25 @@ pub enum Command {
     /// Compute a plan's critical path and projected first-output time
     Plan(plan::Args),
     /// Allocate scarce capacity across competing needs at least total cost (or first come)
+    ///
+    /// From a file of integers (no database):
+    ///   bangfu allocate --input instance.json --json [--method greedy]
+    /// with {"providers":[{"id","capacity"}],"needs":[{"id","quantity","unmet_cost"}],
+    /// "arcs":[{"need","provider","cost"}]}, prints {"cost","assignments":[{"need","provider",
+    /// "quantity"}],"unmet":[{"need","quantity"}]}; a negative number, an arc to an unknown id or
+    /// a duplicate id exits 2 saying what was wrong.
+    ///
+    /// Over the stored open needs of a kind in a department's jurisdiction:
+    ///   bangfu allocate --kind sterilisation --department 140000 [--horizon-days 7] --json
+    /// Providers: the registry's capabilities of the kind inside the jurisdiction, with their
+    /// capacity in the horizon (sterilisation capacity_per_day × days, stock, headcount;
+    /// slitting and testing unlimited) less what needs already selected there hold. Costs: each
+    /// feasible candidate's lead time × the need's weight — the hours its case's first output
+    /// moves if it waits 24 h more (its plan's what-if; 12 h for a need no plan holds) ÷ 24.
+    /// The output adds both methods' totals, what the optimum saves over first come (hours of
+    /// first output, km), the providers and each need's reason. Nothing is written: accept
+    /// proposals on the /allocate page or with POST /api/v1/needs/{id}/accept-allocation.
+    #[command(verbatim_doc_comment)]
     Allocate(allocate::Args),
 }
 

@@ -7,6 +7,7 @@
 //! beside the field that was wrong. Chinese by default; `?lang=en` or the language cookie
 //! switches to English. Every asset is compiled into the binary.
 
+mod allocate;
 mod assets;
 mod briefing;
 mod case;
@@ -71,6 +72,7 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/needs/views" => post(needs::save_view),
     "/needs/views/{id}/delete" => post(needs::delete_view),
     "/search" => get(search::show),
+    "/allocate" => get(allocate::show),
     "/needs/{id}" => get(need::show),
     "/inbox" => get(inbox::show),
     "/needs/{id}/attachments" => post(need::attach),

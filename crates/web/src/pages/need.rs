@@ -522,6 +522,11 @@ pub async fn act(State(state): State<AppState>, user: PageUser, Path((id, action
             _ => Err(AppError::BadInput(user.t("请选择协查范围", "choose how far to broadcast").into())),
         },
         "source" => app.source_need(actor, now, id).await.map(drop),
+        "accept-allocation" => match id_field("provider_id") {
+            Some(provider) => app.accept_allocation(actor, now, id, provider).await.map(drop),
+            None => Err(AppError::BadInput(user.t("请选择一个提供方", "choose a provider").into())),
+        },
+        "reject-allocation" => app.reject_allocation(actor, now, id, id_field("provider_id"), &fields.text("reason")).await,
         "propose" => match id_field("provider_id") {
             Some(provider) => app.propose_candidate(actor, now, id, provider).await.map(drop),
             None => Err(AppError::BadInput(user.t("请选择一个提供方", "choose a provider").into())),
@@ -576,6 +581,10 @@ pub async fn act(State(state): State<AppState>, user: PageUser, Path((id, action
         _ => Err(AppError::NotFound(format!("action {action}"))),
     };
     match outcome {
+        // An allocation's proposal goes back to the allocation it came from.
+        Ok(()) if action.ends_with("-allocation") && fields.get("back").is_some() => {
+            Redirect::to(&super::session::local_target(fields.get("back"))).into_response()
+        }
         Ok(()) => Redirect::to(&format!("/needs/{id}?done={action}")).into_response(),
         Err(e @ (AppError::NotFound(_) | AppError::Internal(_) | AppError::Unauthorized(_))) => user.fail(&state, e),
         Err(e) => {

@@ -120,6 +120,7 @@ impl PageUser {
             unread: self.actor.department.map(|_| self.unread),
             figures: bangfu_app::access::may_read_figures(&self.actor),
             inbox: bangfu_app::access::has_inbox(&self.actor),
+            allocate: bangfu_app::access::may_run_allocations(&self.actor),
         }
     }
 
@@ -180,6 +181,7 @@ pub fn error_response(app: &bangfu_app::App, user: Option<&PageUser>, lang: Lang
         unread: user.and_then(|u| u.actor.department.map(|_| u.unread)),
         figures: user.is_some_and(|u| bangfu_app::access::may_read_figures(&u.actor)),
         inbox: user.is_some_and(|u| bangfu_app::access::has_inbox(&u.actor)),
+        allocate: user.is_some_and(|u| bangfu_app::access::may_run_allocations(&u.actor)),
     };
     render_with(status, &ErrorPage { ui, status: status.as_u16(), message })
 }
@@ -209,7 +211,7 @@ fn random_token() -> String {
 }
 
 fn public_ui(lang: Lang, path: String, title: &str) -> Ui {
-    Ui { lang, csrf: String::new(), user: None, path, section: "login", title: title.to_string(), registry: false, unread: None, figures: false, inbox: false }
+    Ui { lang, csrf: String::new(), user: None, path, section: "login", title: title.to_string(), registry: false, unread: None, figures: false, inbox: false, allocate: false }
 }
 
 fn login_page(status: StatusCode, lang: Lang, username: String, next: String, error: String, csrf: Option<String>) -> Response {

@@ -267,6 +267,8 @@ pub struct Ui {
     pub figures: bool,
     /// Whether the user has an inbox (provider and enterprise users).
     pub inbox: bool,
+    /// Whether the user may run allocations (officers, admins).
+    pub allocate: bool,
 }
 
 impl Ui {
