@@ -22,7 +22,7 @@ pub struct NewApproval {
 }
 
 /// A shipment to record.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct NewShipment {
     pub need_id: Option<i64>,
     pub goods: String,
@@ -65,6 +65,13 @@ impl App {
 
     /// Moves an approval to in_progress, approved or rejected.
     pub async fn decide_approval(&self, actor: &Actor, now: DateTime<Utc>, approval_id: i64, status: ApprovalStatus) -> AppResult<ApprovalRow> {
+        self.decide_approval_with_reason(actor, now, approval_id, status, "").await
+    }
+
+    /// [`App::decide_approval`] with the reason written into the event: a refusal (不予批准)
+    /// from the pages must give one.
+    pub async fn decide_approval_with_reason(&self, actor: &Actor, now: DateTime<Utc>, approval_id: i64, status: ApprovalStatus, reason: &str) -> AppResult<ApprovalRow> {
+        let reason = text("reason", reason, bangfu_core::text::LONG_CHARS)?;
         let mut tx = self.store.begin_write().await?;
         let not_found = || AppError::NotFound(format!("approval {approval_id}"));
         let mut row = tx.approval(approval_id).await?.ok_or_else(not_found)?;
@@ -86,7 +93,11 @@ impl App {
         row.status = status.as_str().into();
         row.decided_at = matches!(status, ApprovalStatus::Approved | ApprovalStatus::Rejected).then_some(to_millis(now));
         tx.update_approval(row.id, &row.status, row.decided_at).await?;
-        Audit { actor, now, action: "approval.decided", entity: format!("approval:{}", row.id), case_id: Some(case.id), payload: json!({"agency": row.agency, "item": row.item, "status": row.status}) }
+        let mut payload = json!({"agency": row.agency, "item": row.item, "status": row.status});
+        if !reason.is_empty() {
+            payload["reason"] = json!(reason);
+        }
+        Audit { actor, now, action: "approval.decided", entity: format!("approval:{}", row.id), case_id: Some(case.id), payload }
             .append(&mut tx)
             .await?;
         tx.commit().await?;

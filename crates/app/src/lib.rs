@@ -37,6 +37,7 @@ pub mod registry_search;
 pub mod returns;
 pub mod returns_sheet;
 pub mod search;
+pub mod setup;
 mod time;
 pub mod views;
 

@@ -394,6 +394,12 @@ impl App {
     /// Selects a candidate for a need — or switches to it from the one selected before — and
     /// re-derives the need's scope and owner from where the chosen provider lies.
     pub async fn select_candidate(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, candidate_id: i64) -> AppResult<NeedRow> {
+        self.choose_candidate(actor, now, need_id, candidate_id, None, false).await
+    }
+
+    /// [`App::select_candidate`], with the reason of a switch (`only_switch`: refused when no
+    /// provider is selected yet).
+    pub(crate) async fn choose_candidate(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, candidate_id: i64, reason: Option<&str>, only_switch: bool) -> AppResult<NeedRow> {
         let mut tx = self.store.begin_write().await?;
         let (mut need, case) = self.need_to_decide(&mut tx, actor, need_id).await?;
         let status = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
@@ -405,6 +411,9 @@ impl App {
             return Err(AppError::Conflict(format!("candidate {candidate_id} was rejected in screening: {}", candidate.explanation_zh)));
         }
         let provider = tx.provider(candidate.provider_id).await?.ok_or_else(|| AppError::Internal("candidate without provider".into()))?;
+        if only_switch && need.selected_candidate.is_none() {
+            return Err(AppError::Conflict(format!("need {need_id} has no provider selected yet: select one, there is nothing to switch from")));
+        }
         let previous = match need.selected_candidate {
             Some(id) if id == candidate_id => return Ok(need),
             Some(id) => tx.candidate(id).await?,
@@ -435,6 +444,9 @@ impl App {
                 payload["from_scope"] = json!(old_scope);
                 payload["saves_h"] = json!(previous.lead_time_h - candidate.lead_time_h);
                 payload["saves_km"] = json!(previous.road_km - candidate.road_km);
+                if let Some(reason) = reason {
+                    payload["reason"] = json!(reason);
+                }
                 "need.switched"
             }
             None => "need.selected",

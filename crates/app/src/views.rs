@@ -357,3 +357,36 @@ impl App {
     }
 
 }
+
+/// Who an audit event's actor is, for the pages to name it: a department (by region code), or
+/// an enterprise's or provider's name; names that are no user's are as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActorOf {
+    Department(String),
+    Named(String),
+}
+
+impl App {
+    /// How the actors `names` (usernames as the audit log records them) are shown: an officer or
+    /// viewer as its department, an enterprise or provider user as its organisation, an admin
+    /// as 管理员; a name that is no user's (the demo's, the server's passes) is left out.
+    pub async fn actors_of(&self, names: &[&str]) -> AppResult<std::collections::BTreeMap<String, ActorOf>> {
+        let mut out = std::collections::BTreeMap::new();
+        let mut read = self.store.reading().await?;
+        for name in names {
+            if out.contains_key(*name) {
+                continue;
+            }
+            let Some(user) = read.user_by_username(name).await? else { continue };
+            let shown = match (user.role.as_str(), &user.department, user.enterprise_id, user.provider_id) {
+                ("officer" | "viewer", Some(department), ..) => ActorOf::Department(department.clone()),
+                ("enterprise", _, Some(id), _) => ActorOf::Named(read.enterprise(id).await?.map(|e| e.name).unwrap_or_default()),
+                ("provider", _, _, Some(id)) => ActorOf::Named(read.provider(id).await?.map(|p| p.name).unwrap_or_default()),
+                ("admin", ..) => ActorOf::Named("管理员".into()),
+                _ => continue,
+            };
+            out.insert(name.to_string(), shown);
+        }
+        Ok(out)
+    }
+}

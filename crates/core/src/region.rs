@@ -291,6 +291,13 @@ impl RegionTree {
         }
     }
 
+    /// Whether another region has exactly the name of `code` (城区 of 长治市, 阳泉市 and 晋城市;
+    /// 鼓楼区 of several cities), so that a name alone does not tell which it is.
+    pub fn name_is_shared(&self, code: RegionCode) -> bool {
+        let Some(region) = self.get(code) else { return false };
+        self.by_name.get(&region.name).is_some_and(|ix| ix.iter().filter(|&&i| self.regions[i].name == region.name).nth(1).is_some())
+    }
+
     /// Regions whose name or name stem equals `query` (simplified or traditional), by level then code.
     /// When nothing matches exactly, regions whose name starts with the query.
     pub fn find_by_name(&self, query: &str) -> Vec<&Region> {

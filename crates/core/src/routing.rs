@@ -314,13 +314,26 @@ impl<'t> Router<'t> {
 
 /// The name of a department: 曲沃县工信局, 临汾市工信局, 山西省工信厅. A province's department
 /// is a 厅; everyone else's, the four municipalities' included (北京市工信局), is a 局.
+///
+/// A county-level unit whose name another shares (城区, 鼓楼区…) or that a common word names
+/// (矿区, 郊区) is named with its city:
+/// 临汾市城区工信局 is never taken for another city's.
 pub fn department_name(tree: &RegionTree, region: RegionCode) -> String {
     let region = tree.department_region(region);
     match tree.get(region) {
         Some(r) if is_departmental_hall(tree, r) => format!("{}工信厅", r.name),
+        Some(r) if r.level == crate::region::Level::County && (tree.name_is_shared(r.code) || is_generic_district(&r.name)) => {
+            let city = r.parent.and_then(|p| tree.get(p)).filter(|p| p.level == crate::region::Level::City).map_or("", |p| p.name.as_str());
+            format!("{city}{}工信局", r.name)
+        }
         Some(r) => format!("{}工信局", r.name),
         None => region.to_string(),
     }
+}
+
+/// A district named by a common word alone (城区, 矿区, 郊区): meaningless without its city.
+fn is_generic_district(name: &str) -> bool {
+    name.chars().count() <= 2 && name.ends_with('区')
 }
 
 /// Whether the department of `region` is a 厅 (a province's) rather than a 局.
@@ -574,6 +587,15 @@ mod tests {
         assert_eq!(department_name(tree, code(110100)), "北京市工信局");
         assert_eq!(department_name(tree, code(500200)), "重庆市工信局");
         assert_eq!(department_name(tree, code(441900)), "东莞市工信局");
+    }
+
+    #[test]
+    fn a_district_whose_name_others_share_is_named_with_its_city() {
+        let tree = RegionTree::embedded();
+        assert_eq!(department_name(tree, code(140302)), "阳泉市城区工信局");
+        assert_eq!(department_name(tree, code(140303)), "阳泉市矿区工信局");
+        assert_eq!(department_name(tree, code(140502)), "晋城市城区工信局");
+        assert_eq!(department_name(tree, code(141002)), "尧都区工信局", "a name of its own needs no city");
     }
 
     // ---- the policy as text ----

@@ -156,3 +156,32 @@ impl WriteTx {
         }
     }
 }
+
+reads! {
+    fn shipment(id: i64) -> Option<ShipmentRow> = "SELECT * FROM shipments WHERE id = $1";
+}
+
+impl WriteTx {
+    /// Moves a shipment on: its status, traffic pass and times.
+    pub async fn update_shipment(&mut self, s: &ShipmentRow) -> StoreResult<()> {
+        let q = query("UPDATE shipments SET status = $2, traffic_pass = $3, departs_at = $4, arrives_at = $5 WHERE id = $1")
+            .bind(s.id)
+            .bind(s.status.as_str())
+            .bind(&s.traffic_pass)
+            .bind(s.departs_at)
+            .bind(s.arrives_at);
+        match self.exec_stmt(q, "shipment").await? {
+            0 => Err(StoreError::NotFound(format!("shipment {}", s.id))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Takes a member off a case's team; the needs assigned to it are assigned to nobody.
+    pub async fn delete_team_member(&mut self, id: i64, at: i64) -> StoreResult<()> {
+        self.exec_stmt(query("UPDATE needs SET assignee = NULL, updated_at = $2 WHERE assignee = $1").bind(id).bind(at), "needs").await?;
+        match self.exec_stmt(query("DELETE FROM team_members WHERE id = $1").bind(id), "team member").await? {
+            0 => Err(StoreError::NotFound(format!("team member {id}"))),
+            _ => Ok(()),
+        }
+    }
+}

@@ -13,6 +13,13 @@
     }
   }
   document.addEventListener("DOMContentLoaded", function () {
+    // On a phone the long sections of a case start folded (their headings stay; a tap opens them).
+    if (window.matchMedia && window.matchMedia("(max-width: 759px)").matches) {
+      var folds = document.querySelectorAll("details.fold");
+      for (var f = 0; f < folds.length; f++) {
+        if (!folds[f].querySelector(".flash.error, :target")) folds[f].removeAttribute("open");
+      }
+    }
     var selects = document.querySelectorAll("select[data-kind-select]");
     for (var i = 0; i < selects.length; i++) {
       showKindFields(selects[i]);

@@ -53,6 +53,9 @@ async fn spawn_server() -> TestServer {
         };
         app.add_user(&admin, now, user).await.unwrap();
     }
+    // 万荣's user (provider 1, the sterilisation plant of the reference case).
+    let wanrong = NewUser { username: "wanrong".into(), display_name: "万荣华康".into(), role: "provider".into(), provider_id: Some(1), password: PASSWORD.into(), ..NewUser::default() };
+    app.add_user(&admin, now, wanrong).await.unwrap();
     let (listener, addr) = bangfu_web::bind("127.0.0.1:0").await.unwrap();
     tokio::spawn(bangfu_web::serve(listener, app, std::future::pending()));
     TestServer { base: format!("http://{addr}"), _dir: dir }
@@ -1177,5 +1180,177 @@ async fn in_the_browser_the_leader_reads_the_briefing_and_drills_down_the_charts
         assert!(overflow <= 390, "the figures fit a phone: {overflow} px wide");
         screenshot_to_target(&browser, "figures-city-phone", 390).await;
     }
+    let _ = browser.close().await;
+}
+
+// ---- issue 16: everyone finishes its work in the pages ----
+
+/// Sets a form field by CSS (and tells the page it changed): typing into a date field depends on
+/// the browser's locale, a value does not.
+async fn set(browser: &Client, css: &str, value: &str) {
+    let script = "var e = document.querySelector(arguments[0]); if (!e) return false; if (e.type === 'checkbox' || e.type === 'radio') { e.checked = true; } else { e.value = arguments[1]; } e.dispatchEvent(new Event('change', {bubbles: true})); return true;";
+    let found = browser.execute(script, vec![css.into(), value.into()]).await.unwrap();
+    assert_eq!(found, serde_json::Value::Bool(true), "no field {css}");
+}
+
+async fn click(browser: &Client, css: &str) {
+    browser.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
+}
+
+/// Opens `<details>` elements matching `css` (a form that opens in place).
+async fn open_details(browser: &Client, css: &str) {
+    browser.execute("document.querySelectorAll(arguments[0]).forEach(function (d) { d.open = true; }); return true;", vec![css.into()]).await.unwrap();
+}
+
+/// Screenshots at a desktop's and a phone's width, named `NAME-desktop` and `NAME-phone`.
+async fn both_sizes(browser: &Client, name: &str) {
+    screenshot(browser, &format!("{name}-desktop"), 1280).await;
+    let url = browser.current_url().await.unwrap();
+    browser.set_window_size(390, 844).await.unwrap();
+    browser.goto(url.as_str()).await.unwrap();
+    screenshot(browser, &format!("{name}-phone"), 390).await;
+    // No word of a page broken one character per line on a phone: no text box narrower than two
+    // characters holding more than two.
+    let squeezed = browser
+        .execute(
+            "var out = []; document.querySelectorAll('main td, main li, main h1, main h2, main p, main dd, main label').forEach(function (e) { var r = e.getBoundingClientRect(); var t = (e.innerText || '').trim(); if (r.width > 0 && r.width < 30 && t.length > 2) out.push(t.slice(0, 20)); }); return out;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(squeezed, serde_json::json!([]), "{name} on a phone: text squeezed to a character per line");
+    browser.set_window_size(1280, 900).await.unwrap();
+    browser.goto(url.as_str()).await.unwrap();
+}
+
+#[tokio::test]
+async fn in_the_browser_the_enterprise_the_officers_the_provider_and_the_leader_each_finish_their_work() {
+    if let Some(why) = browser_missing() {
+        skip_or_fail(&why);
+        return;
+    }
+    let server = spawn_server().await;
+    let driver = start_driver().await;
+    let browser = open_browser(&driver).await;
+    let base = server.base.clone();
+    browser.set_window_size(1280, 900).await.unwrap();
+
+    // The enterprise reports a slitting need without widths: refused, the field named in Chinese.
+    log_in_browser(&browser, &base, "enterprise").await;
+    wait_for_path(&browser, "on its case", |p| p.ends_with("/enterprise")).await;
+    set(&browser, "#need-form select[name=kind]", "slitting").await;
+    set(&browser, "#need-form [name=title]", "熔喷布需分切").await;
+    set(&browser, "#need-form [name=quantity]", "12").await;
+    click(&browser, "#submit-need").await;
+    let error = text_of(&browser, "#need-form .field-error").await;
+    assert!(error.contains("来料幅宽") && !error.contains("missing attribute"), "the field named in the page's language: {error}");
+    screenshot(&browser, "30-enterprise-requirement-refused", 1280).await;
+    // It reports a sterilisation need instead, and attaches a document and comments on it.
+    browser.goto(&format!("{base}/cases/1/enterprise")).await.unwrap();
+    set(&browser, "#need-form select[name=kind]", "sterilisation").await;
+    set(&browser, "#need-form [name=title]", "新批次口罩需灭菌").await;
+    set(&browser, "#need-form [name=quantity]", "150000").await;
+    set(&browser, "#need-form [name=unit]", "个").await;
+    click(&browser, "#submit-need").await;
+    let need_path = wait_for_path(&browser, "on the new need", |p| p.starts_with("/needs/")).await;
+    assert!(text_of(&browser, "main .subtitle").await.contains("150,000 个"), "numbers grouped with their unit");
+    set(&browser, "#comment-form [name=text]", "请尽快安排，周五前需出厂。").await;
+    click(&browser, "#comment-form button").await;
+    wait_for_text(&browser, "#comments li strong", ENTERPRISE).await;
+    let pdf = std::env::temp_dir().join(format!("检测报告-{}.pdf", std::process::id()));
+    std::fs::write(&pdf, b"%PDF-1.4 a test report").unwrap();
+    browser.find(Locator::Css("#attach-form input[type=file]")).await.unwrap().send_keys(&pdf.display().to_string()).await.unwrap();
+    click(&browser, "#attach-form button").await;
+    wait_for_path(&browser, "back on the need", |p| p == need_path).await;
+    assert!(text_of(&browser, "#attachments").await.contains("检测报告"), "the document is listed");
+    both_sizes(&browser, "31-enterprise-need").await;
+    log_out_browser(&browser).await;
+
+    // The county officer has the registry screened for it; the province owns it.
+    log_in_browser(&browser, &base, "quwo").await;
+    browser.goto(&format!("{base}{need_path}")).await.unwrap();
+    click(&browser, "form[action$='/source'] button").await;
+    wait_for_path(&browser, "back on the need", |p| p == need_path).await;
+    assert!(text_of(&browser, "#candidates").await.contains("万荣"), "万荣 is a candidate");
+    let history = text_of(&browser, "#need-history").await;
+    assert!(history.contains("山西健康动力科技有限公司留言"), "{history}");
+    assert!(!history.contains("quwo") && history.contains("曲沃县工信局"), "actors by their department: {history}");
+    // The case page: station a member, move a shipment along; on a phone the sections fold.
+    browser.goto(&format!("{base}/cases/1")).await.unwrap();
+    open_details(&browser, "#team details.add-form").await;
+    set(&browser, "#station-form [name=title]", "曲沃县工信局驻企干部（浏览器）").await;
+    click(&browser, "#station-form button").await;
+    wait_for_text(&browser, "p.flash.ok", "已派驻人员。").await;
+    both_sizes(&browser, "32-officer-case").await;
+    browser.set_window_size(390, 844).await.unwrap();
+    browser.goto(&format!("{base}/cases/1")).await.unwrap();
+    let open_on_phone = browser.execute("return document.querySelectorAll('details.fold[open]').length", vec![]).await.unwrap();
+    assert_eq!(open_on_phone, serde_json::json!(0), "on a phone the case's sections start folded");
+    let height = browser.execute("return document.documentElement.scrollHeight", vec![]).await.unwrap().as_u64().unwrap();
+    assert!(height < 4000, "the case page on a phone is {height} px long");
+    screenshot(&browser, "32b-officer-case-phone-folded", 390).await;
+    browser.set_window_size(1280, 900).await.unwrap();
+    log_out_browser(&browser).await;
+
+    // The provider lands on its inbox, the need marked unread; it quotes.
+    log_in_browser(&browser, &base, "wanrong").await;
+    wait_for_path(&browser, "on its inbox", |p| p == "/inbox").await;
+    assert!(text_of(&browser, "#inbox li.unread").await.contains("新批次口罩需灭菌"), "the new need is unread");
+    both_sizes(&browser, "33-provider-inbox").await;
+    browser.goto(&format!("{base}{need_path}")).await.unwrap();
+    assert!(browser.find(Locator::Css("#comments")).await.is_err(), "a provider reads its own candidacy, not the discussion");
+    set(&browser, "#answer-form input[value=quote]", "").await;
+    set(&browser, "#answer-form [name=quantity]", "150,000").await;
+    set(&browser, "#answer-form [name=price]", "0.12").await;
+    set(&browser, "#answer-form [name=deliver_by]", "2026-01-03T08:00").await;
+    set(&browser, "#answer-form [name=note]", "含运费").await;
+    click(&browser, "#answer-form button").await;
+    wait_for_text(&browser, "p.flash.ok", "答复已送达责任部门。").await;
+    let answer = text_of(&browser, "#my-answer").await;
+    assert!(answer.contains("报价 · 150,000 个 · ¥0.12 · 最早交付 2026-01-03 08:00"), "its answer stands on the page: {answer}");
+    both_sizes(&browser, "34-provider-answered").await;
+    browser.goto(&format!("{base}/inbox")).await.unwrap();
+    let need_id = need_path.trim_start_matches("/needs/");
+    let line = browser.find(Locator::Css(&format!("#inbox li[data-need='{need_id}']"))).await.unwrap();
+    assert!(!line.attr("class").await.unwrap().unwrap_or_default().contains("unread"), "read once opened");
+    log_out_browser(&browser).await;
+
+    // The province reads the answer beside the screening, selects 万荣 and resolves, with a reason.
+    log_in_browser(&browser, &base, "shanxi").await;
+    browser.goto(&format!("{base}{need_path}")).await.unwrap();
+    let row = browser.find(Locator::XPath("//table[@id='candidates']//tr[contains(., '万荣')]")).await.unwrap();
+    assert!(row.text().await.unwrap().contains("报价"), "the answer beside the screening");
+    both_sizes(&browser, "35-owner-sees-answers").await;
+    let row = browser.find(Locator::XPath("//table[@id='candidates']//tr[contains(., '万荣')]")).await.unwrap();
+    row.find(Locator::Css("button.choose")).await.unwrap().click().await.unwrap();
+    wait_for_text(&browser, "#need-status", "已选定").await;
+    // Resolving without a reason is refused by the browser itself (a required field); with one it is done.
+    set(&browser, "#resolve-form [name=note]", "钴-60 辐照完成").await;
+    set(&browser, "#resolve-form [name=confirm]", "1").await;
+    click(&browser, "#resolve-form button").await;
+    wait_for_text(&browser, "#need-status", "已解决").await;
+    log_out_browser(&browser).await;
+
+    // The enterprise confirms it solved.
+    log_in_browser(&browser, &base, "enterprise").await;
+    browser.goto(&format!("{base}{need_path}")).await.unwrap();
+    click(&browser, "#confirm-solved").await;
+    wait_for_text(&browser, "p.flash.ok", "已确认诉求解决，谢谢。").await;
+    assert!(text_of(&browser, "#confirmed").await.contains("企业已确认解决"));
+    both_sizes(&browser, "36-enterprise-confirmed").await;
+    log_out_browser(&browser).await;
+
+    // The leader reads without meeting a form it may not send.
+    log_in_browser(&browser, &base, "leader").await;
+    browser.goto(&format!("{base}/cases/1/enterprise")).await.unwrap();
+    assert!(browser.find(Locator::Css("#need-form")).await.is_err() && browser.find(Locator::Css("#return-form")).await.is_err(), "no form a viewer may not send");
+    assert!(browser.source().await.unwrap().contains("read-only"));
+    both_sizes(&browser, "37-leader-enterprise-page").await;
+    browser.goto(&format!("{base}{need_path}")).await.unwrap();
+    for form in ["#resolve-form", "#cancel-form", "#comment-form", "#edit-form", "#answer-form"] {
+        assert!(browser.find(Locator::Css(form)).await.is_err(), "a viewer is not offered {form}");
+    }
+    both_sizes(&browser, "38-leader-need").await;
+    let _ = std::fs::remove_file(&pdf);
     let _ = browser.close().await;
 }

@@ -180,6 +180,12 @@ enum PageAct {
     ResolvedNeedAction(&'static str),
     /// An action on a need the enterprise reported (page).
     EnterpriseNeedAction(&'static str),
+    /// Release a member stationed on case 1 for the cell.
+    Release,
+    /// Move a planned shipment of case 1 into transit.
+    MoveShipment,
+    /// Attach the province's need to a milestone of case 1's plan.
+    AttachBlocker,
     /// Upload a document to the province's need (multipart).
     Attach,
     /// Download a document attached to the province's need.
@@ -332,6 +338,11 @@ fn matrix() -> Vec<Row> {
         row("post", "/needs/{id}/{action}", "confirm solved (page)", Page(PageAct::ResolvedNeedAction("confirm")), AS_ENTERPRISE),
         row("post", "/needs/{id}/{action}", "reopen once resolved (page)", Page(PageAct::ResolvedNeedAction("reopen")), REOPENS_RESOLVED),
         row("post", "/needs/{id}/{action}", "withdraw the enterprise's need (page)", Page(PageAct::EnterpriseNeedAction("withdraw")), AS_ENTERPRISE),
+        row("post", "/cases/{id}/team", "station a member through the form", Page(PageAct::Form { path: "/cases/1/team", fields: |n| vec![("title", format!("矩阵表单专班{n}")), ("department", "141021".into()), ("role", "task_force".into())] }), KEEPS_TEAM),
+        row("post", "/cases/{id}/team/{member}/release", "release a member through the form", Page(PageAct::Release), KEEPS_TEAM),
+        row("post", "/cases/{id}/shipments/{shipment}", "move a shipment into transit", Page(PageAct::MoveShipment), ACTS_ON_CASE),
+        row("post", "/cases/{id}/plan/blockers", "attach a need to a milestone", Page(PageAct::AttachBlocker), ACTS_ON_CASE),
+        row("post", "/enterprises", "register an enterprise of 曲沃县 and open its case (page)", Page(PageAct::Form { path: "/enterprises", fields: |n| vec![("name", format!("矩阵表单企业{n}")), ("credit_code", credit_code(n)), ("region", "141021".into()), ("case_title", "矩阵立档".into())] }), REGISTERS_IN_QUWO),
         row("get", "/inbox", "one's inbox (page)", Page(PageAct::Get("/inbox")), ALL),
         row("post", "/needs/{id}/attachments", "attach a document (page)", Page(PageAct::Attach), DISCUSSES_NEED),
         row("get", "/attachments/{id}", "a document attached to the province's need (page)", Page(PageAct::AttachmentFile), SEES_CASE),
@@ -678,7 +689,8 @@ impl World {
             PageAct::NeedAction(action) => {
                 let fixture = self.province_need(action == "switch", false).await;
                 let fields = match action {
-                    "select" | "switch" => vec![("candidate_id", fixture.candidate.to_string())],
+                    "select" => vec![("candidate_id", fixture.candidate.to_string())],
+                    "switch" => vec![("candidate_id", fixture.candidate.to_string()), ("reason", "矩阵改选".into())],
                     "propose" | "accept-allocation" => vec![("provider_id", "1".into())],
                     "reject-allocation" => vec![("provider_id", "1".into()), ("reason", "矩阵".into())],
                     "broadcast" => vec![("ring", "province".into())],
@@ -703,6 +715,22 @@ impl World {
                 let need = self.app.report_need(&enterprise, then(), 1, input).await.unwrap();
                 self.app.source_need(&Actor::system("matrix"), then(), need.id).await.unwrap();
                 self.page(Method::POST, &format!("/needs/{}/{action}", need.id), actor, Some(vec![("reason", "矩阵：已自行解决".to_string()), ("confirm", "1".into())])).await
+            }
+            PageAct::Release => {
+                let member = bangfu_app::cases::NewTeamMember { title: format!("矩阵撤回{n}"), department: "141021".into(), role: "task_force".into(), user_id: None };
+                let member = self.app.add_team_member(&Actor::system("matrix"), then(), 1, member).await.unwrap();
+                self.page(Method::POST, &format!("/cases/1/team/{}/release", member.id), actor, Some(vec![("reason", "矩阵：任务完成".into())])).await
+            }
+            PageAct::MoveShipment => {
+                let input = bangfu_app::channel::NewShipment { goods: format!("矩阵运输{n}"), origin: "141021".into(), destination: "140822".into(), status: "planned".into(), ..Default::default() };
+                let shipment = self.app.add_shipment(&Actor::system("matrix"), then(), 1, input).await.unwrap();
+                self.page(Method::POST, &format!("/cases/1/shipments/{}", shipment.id), actor, Some(vec![("status", "in_transit".into()), ("traffic_pass", format!("晋L-{n}"))])).await
+            }
+            PageAct::AttachBlocker => {
+                let fixture = self.province_need(false, false).await;
+                let milestone = NewMilestone { key: "first_output".into(), name: String::new(), duration_h: 24.0, after: vec![], not_before: None, actual_start: None, actual_finish: None, blockers: vec![] };
+                self.app.set_plan(&Actor::system("matrix"), then(), 1, vec![milestone]).await.unwrap();
+                self.page(Method::POST, "/cases/1/plan/blockers", actor, Some(vec![("milestone", "first_output".into()), ("need_id", fixture.need.to_string())])).await
             }
             PageAct::Attach => {
                 let fixture = self.province_need(false, false).await;

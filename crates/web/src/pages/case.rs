@@ -28,6 +28,7 @@ pub struct TeamColumn {
 }
 
 pub struct TeamLine {
+    pub id: i64,
     pub title: String,
     pub role: String,
     pub department: String,
@@ -69,6 +70,9 @@ pub struct ApprovalCard {
 }
 
 pub struct ShipmentLine {
+    pub id: i64,
+    /// Where it may go from here: (status, label).
+    pub moves: Vec<(String, String)>,
     pub goods: String,
     pub route: String,
     pub status: String,
@@ -80,6 +84,7 @@ pub struct ShipmentLine {
 
 /// One milestone of the case's plan.
 pub struct MilestoneLine {
+    pub key: String,
     pub name: String,
     pub start: String,
     pub finish: String,
@@ -127,6 +132,12 @@ struct CasePage {
     county: String,
     /// The needs of the case, for the shipment form (id, title).
     need_options: Vec<(i64, String)>,
+    /// The open needs of the case, to attach to a milestone (id, title).
+    open_needs: Vec<(i64, String)>,
+    /// An officer whose jurisdiction holds the case: stations and releases members.
+    can_keep_team: bool,
+    /// The station roles (value, label).
+    station_roles: Vec<(String, String)>,
     flash: String,
     error: String,
     team: Vec<TeamColumn>,
@@ -206,6 +217,12 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<
         Some("approval") => user.t("审批事项已加入绿色通道。", "Approval added to the green channel."),
         Some("decide") => user.t("审批状态已更新。", "Approval updated."),
         Some("shipment") => user.t("运输已登记。", "Shipment recorded."),
+        Some("moved") => user.t("运输状态已更新。", "Shipment moved on."),
+        Some("station") => user.t("已派驻人员。", "Member stationed."),
+        Some("release") => user.t("已撤回人员。", "Member released."),
+        Some("attached") => user.t("诉求已挂到计划节点，节点将等待其解决。", "Need attached: the milestone now waits for it."),
+        Some("detached") => user.t("诉求已从计划节点取下。", "Need detached from the milestone."),
+        Some("opened") => user.t("企业已登记，帮扶档案已建立。", "Enterprise registered and its case opened."),
         _ => "",
     };
     let timeline = TimelinePage { after: query.events_after, kind: query.event_kind.unwrap_or_default() };
@@ -230,7 +247,7 @@ async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
                 .team
                 .iter()
                 .filter(|m| m.tier == tier.as_str())
-                .map(|m| TeamLine { title: m.title.clone(), role: lang.station_role(&m.role), department: lang.department(tree, &m.department), joined: day(m.joined_at) })
+                .map(|m| TeamLine { id: m.id, title: m.title.clone(), role: lang.station_role(&m.role), department: lang.department(tree, &m.department), joined: day(m.joined_at) })
                 .collect(),
         })
         .collect();
@@ -260,8 +277,9 @@ async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
     let timeline_pager = super::pager::Pager::new(lang, &format!("/cases/{id}"), &[("event_kind", &shown.kind)], "events_after", shown.after, &events, events_total);
     let event_kinds = bangfu_app::App::EVENT_KINDS.iter().map(|k| super::registry::Choice { value: k.to_string(), label: event_kind_label(k, lang).to_string() }).collect();
     let mut timeline: Vec<DayGroup> = Vec::new();
-    for event in &events.items {
-        let view = describe(event, lang, tree, &titles);
+    let mut views: Vec<EventView> = events.items.iter().map(|e| describe(e, lang, tree, &titles)).collect();
+    super::events::name_actors(app, &mut views, &events.items.iter().collect::<Vec<_>>(), lang).await;
+    for view in views {
         match timeline.last_mut() {
             Some(group) if group.day == view.day => group.events.push(view),
             _ => timeline.push(DayGroup { day: view.day.clone(), events: vec![view] }),
@@ -272,6 +290,10 @@ async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
         .shipments
         .iter()
         .map(|s| ShipmentLine {
+            id: s.id,
+            moves: bangfu_core::model::ShipmentStatus::parse(&s.status)
+                .map(|from| bangfu_app::setup::shipment_moves(from).iter().map(|to| (to.as_str().to_string(), lang.shipment_status(to.as_str()))).collect())
+                .unwrap_or_default(),
             goods: s.goods.clone(),
             route: format!("{} → {}", place_name(tree, &s.origin), place_name(tree, &s.destination)),
             status: lang.shipment_status(&s.status),
@@ -294,6 +316,7 @@ async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
                     let times = view.schedule.times(i);
                     let milestone = &view.plan.milestones[i];
                     MilestoneLine {
+                        key: milestone.key.clone(),
                         name: super::gantt::name_in(&milestone.name, lang).to_string(),
                         start: time(milestone.actual_start.unwrap_or(times.es).timestamp_millis()),
                         finish: time(milestone.actual_finish.unwrap_or(times.ef).timestamp_millis()),
@@ -346,6 +369,9 @@ async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
     let can_act = access::may_act_on_case(tree, &user.actor, &detail.case, &detail.team);
     let county = detail.enterprise.region.parse::<u32>().ok().map(|c| tree.department_region(RegionCode::new_unchecked(c)).to_string()).unwrap_or_default();
     let need_options = detail.needs.iter().map(|n| (n.id, n.title.clone())).collect();
+    let open_needs = detail.needs.iter().filter(|n| !matches!(n.status.as_str(), "resolved" | "cancelled")).map(|n| (n.id, n.title.clone())).collect();
+    let can_keep_team = access::may_keep_team(tree, &user.actor, &detail.case);
+    let station_roles = ["stationed_cadre", "task_force", "commissioner"].iter().map(|r| (r.to_string(), lang.station_role(r))).collect();
     render_with(status, &CasePage {
         ui,
         intro_case,
@@ -360,6 +386,9 @@ async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
         can_act,
         county,
         need_options,
+        open_needs,
+        can_keep_team,
+        station_roles,
         flash,
         error,
         team,
@@ -392,8 +421,14 @@ fn china_time(fields: &Fields, name: &str, lang: Lang) -> Result<Option<chrono::
 /// Back to the case page after a green-channel or shipment form: to the board on success, the
 /// page again with the error otherwise.
 async fn after(state: &AppState, user: &PageUser, id: i64, done: &str, outcome: Result<(), AppError>) -> Response {
+    let anchor = match done {
+        "station" | "release" => "team",
+        "moved" | "shipment" => "shipments",
+        "attached" | "detached" => "plan",
+        _ => "green-channel",
+    };
     match outcome {
-        Ok(()) => Redirect::to(&format!("/cases/{id}?done={done}#green-channel")).into_response(),
+        Ok(()) => Redirect::to(&format!("/cases/{id}?done={done}#{anchor}")).into_response(),
         Err(e @ (AppError::NotFound(_) | AppError::Internal(_) | AppError::Unauthorized(_))) => user.fail(state, e),
         Err(e) => {
             let status = match e {
@@ -401,7 +436,7 @@ async fn after(state: &AppState, user: &PageUser, id: i64, done: &str, outcome: 
                 AppError::Forbidden(_) => StatusCode::FORBIDDEN,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            case_page(state, user, id, String::new(), e.to_string(), status, &TimelinePage::default()).await
+            case_page(state, user, id, String::new(), super::ui::localise(&e.to_string(), user.lang), status, &TimelinePage::default()).await
         }
     }
 }
@@ -436,7 +471,12 @@ pub async fn decide_approval(State(state): State<AppState>, user: PageUser, Path
         if !detail.approvals.iter().any(|a| a.id == approval) {
             return Err(AppError::NotFound(format!("approval {approval}")));
         }
-        state.app.decide_approval(&user.actor, clock::now(), approval, status).await.map(drop)
+        // A refusal asks for a reason and a tick that says the officer means it.
+        let reason = fields.text("reason");
+        if status == ApprovalStatus::Rejected && (reason.is_empty() || !fields.checked("confirm")) {
+            return Err(AppError::BadInput(user.t("不予批准须填写理由并勾选确认", "a refusal needs a reason and the confirmation ticked").into()));
+        }
+        state.app.decide_approval_with_reason(&user.actor, clock::now(), approval, status, &reason).await.map(drop)
     }
     .await;
     after(&state, &user, id, "decide", outcome).await
@@ -482,4 +522,55 @@ fn event_kind_label(kind: &str, lang: Lang) -> &'static str {
         "case" => lang.pick("立档", "case"),
         _ => lang.pick("其他", "other"),
     }
+}
+
+/// Stations a member on the case's team (its department by code or name, its role).
+pub async fn station(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, fields: Fields) -> Response {
+    if let Err(refused) = user.check_csrf(&state, &fields) {
+        return refused;
+    }
+    let input = bangfu_app::cases::NewTeamMember { title: fields.text("title"), department: fields.text("department"), role: fields.text("role"), user_id: None };
+    let outcome = state.app.add_team_member(&user.actor, clock::now(), id, input).await.map(drop);
+    after(&state, &user, id, "station", outcome).await
+}
+
+/// Releases a member from the case's team, with a reason.
+pub async fn release(State(state): State<AppState>, user: PageUser, Path((id, member)): Path<(i64, i64)>, fields: Fields) -> Response {
+    if let Err(refused) = user.check_csrf(&state, &fields) {
+        return refused;
+    }
+    let outcome = state.app.release_team_member(&user.actor, clock::now(), id, member, &fields.text("reason")).await;
+    after(&state, &user, id, "release", outcome).await
+}
+
+/// Moves a shipment of the case to its next state (运输中 → 已送达), with a traffic pass if given.
+pub async fn move_shipment(State(state): State<AppState>, user: PageUser, Path((id, shipment)): Path<(i64, i64)>, fields: Fields) -> Response {
+    if let Err(refused) = user.check_csrf(&state, &fields) {
+        return refused;
+    }
+    let outcome = async {
+        let to = bangfu_core::model::ShipmentStatus::parse(&fields.text("status")).map_err(|e| AppError::BadInput(format!("status: {e}")))?;
+        state.app.move_shipment(&user.actor, clock::now(), id, shipment, to, fields.get("traffic_pass")).await.map(drop)
+    }
+    .await;
+    after(&state, &user, id, "moved", outcome).await
+}
+
+/// Attaches an open need to a milestone of the plan, or detaches it (`action=detach`).
+pub async fn plan_blocker(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, fields: Fields) -> Response {
+    if let Err(refused) = user.check_csrf(&state, &fields) {
+        return refused;
+    }
+    let milestone = fields.text("milestone");
+    let detach = fields.get("action") == Some("detach");
+    let outcome = async {
+        let need = fields.get("need_id").and_then(|n| n.parse::<i64>().ok()).ok_or_else(|| AppError::BadInput(format!("need_id: {}", user.t("请选择诉求", "choose a need"))))?;
+        if detach {
+            state.app.detach_blocker(&user.actor, clock::now(), id, &milestone, need).await.map(drop)
+        } else {
+            state.app.attach_blocker(&user.actor, clock::now(), id, &milestone, need).await.map(drop)
+        }
+    }
+    .await;
+    after(&state, &user, id, if detach { "detached" } else { "attached" }, outcome).await
 }

@@ -6,7 +6,7 @@
 
 use super::pager::Pager;
 use super::registry::Choice;
-use super::session::{PageUser, render};
+use super::session::PageUser;
 use super::ui::{Lang, Ui, day, time};
 use crate::{AppState, clock};
 use askama::Template;
@@ -44,6 +44,11 @@ struct CasesPage {
     total: i64,
     pager: Pager,
     filter_error: String,
+    /// An officer (or admin) who may register enterprises: the form is shown.
+    can_register: bool,
+    /// The registration form as typed, and what was wrong with it.
+    register: super::enterprise::Typed,
+    register_error: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -60,6 +65,60 @@ pub struct CasesQuery {
 
 
 pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Query<CasesQuery>) -> Response {
+    page(&state, &user, query, super::enterprise::Typed::default(), String::new(), axum::http::StatusCode::OK).await
+}
+
+/// Registers an enterprise (its unified social credit code checked, GB 32100) and, when a title
+/// is given, opens its case at once; then to the case, or back with the message.
+pub async fn register(State(state): State<AppState>, user: PageUser, fields: super::form::Fields) -> Response {
+    use axum::response::IntoResponse;
+    if let Err(refused) = user.check_csrf(&state, &fields) {
+        return refused;
+    }
+    let number = |name: &str| fields.get(name).and_then(|v| v.parse::<f64>().ok());
+    let input = bangfu_app::cases::NewEnterprise {
+        name: fields.text("name"),
+        credit_code: fields.text("credit_code").to_uppercase(),
+        region: fields.text("region"),
+        lon: number("lon"),
+        lat: number("lat"),
+        note: fields.text("note"),
+    };
+    let now = clock::now();
+    let typed = super::enterprise::Typed::of(&fields);
+    let failed = |e: AppError| {
+        let state = &state;
+        let user = &user;
+        let typed = typed.clone();
+        async move {
+            match e {
+                e @ (AppError::BadInput(_) | AppError::Conflict(_) | AppError::Forbidden(_) | AppError::NotFound(_)) => {
+                    let status = match e {
+                        AppError::Forbidden(_) => axum::http::StatusCode::FORBIDDEN,
+                        AppError::NotFound(_) => axum::http::StatusCode::NOT_FOUND,
+                        _ => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    };
+                    page(state, user, CasesQuery::default(), typed, super::ui::localise(&e.to_string(), user.lang), status).await
+                }
+                e => user.fail(state, e),
+            }
+        }
+    };
+    let enterprise = match state.app.add_enterprise(&user.actor, now, input).await {
+        Ok(e) => e,
+        Err(e) => return failed(e).await,
+    };
+    let title = fields.text("case_title");
+    if title.is_empty() {
+        return axum::response::Redirect::to(&format!("/cases?place={}", enterprise.region)).into_response();
+    }
+    match state.app.open_case(&user.actor, now, enterprise.id, &title).await {
+        Ok(case) => axum::response::Redirect::to(&format!("/cases/{}?done=opened", case.id)).into_response(),
+        Err(e) => failed(e).await,
+    }
+}
+
+async fn page(state: &AppState, user: &PageUser, query: CasesQuery, register: super::enterprise::Typed, register_error: String, status_code: axum::http::StatusCode) -> Response {
     let lang = user.lang;
     let app = &state.app;
     let now = clock::now();
@@ -85,7 +144,7 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Q
     let (overview, cases, total, filter_error) = match listed.await {
         Ok((overview, cases, total)) => (overview, cases, total, String::new()),
         Err(AppError::BadInput(message)) => (RegionOverview::default(), Page { items: Vec::new(), next: None }, 0, message),
-        Err(e) => return user.fail(&state, e),
+        Err(e) => return user.fail(state, e),
     };
     let intro_case = cases.items.iter().find(|(c, _)| c.enterprise.credit_code == bangfu_app::demo::CREDIT_CODE).map(|(c, _)| c.case.id);
     let pager = Pager::new(lang, "/cases", &[("place", &query.place), ("status", &query.status), ("quiet", &query.quiet)], "after", query.after, &cases, total);
@@ -116,6 +175,7 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Q
         Lang::En => "Cases",
     };
     let place = overview.place.clone().unwrap_or_default();
-    let ui = user.ui(&state, "cases", title);
-    render(&CasesPage { ui, intro_case, overview, place, status: query.status, statuses, quiet: query.quiet, cases: rows, total, pager, filter_error })
+    let ui = user.ui(state, "cases", title);
+    let can_register = bangfu_app::access::may_register(&user.actor);
+    super::session::render_with(status_code, &CasesPage { ui, intro_case, overview, place, status: query.status, statuses, quiet: query.quiet, cases: rows, total, pager, filter_error, can_register, register, register_error })
 }

@@ -104,7 +104,9 @@ pub fn describe(event: &EventRow, lang: Lang, tree: &RegionTree, needs: &BTreeMa
             } else {
                 format!("Provider selected: {provider} ({lead}, {km}, {scope})")
             };
-            (line, bilingual(&payload, "explanation", lang), "ev-select")
+            let reason = text(&payload, "reason");
+            let why = bilingual(&payload, "explanation", lang);
+            (line, if reason.is_empty() { why } else { format!("{}{reason}　{why}", lang.pick("改选理由：", "Why: ")) }, "ev-select")
         }
         "need.switch_proposed" => (bilingual(&payload, "", lang), String::new(), "ev-alert"),
         "need.started" | "need.resolved" | "need.cancelled" => {
@@ -154,6 +156,39 @@ pub fn describe(event: &EventRow, lang: Lang, tree: &RegionTree, needs: &BTreeMa
                 "ev-resolve",
             )
         }
+        "need.answered" => {
+            let provider = text(&payload, "provider");
+            let answer = match text(&payload, "answer") {
+                "accept" => lang.pick("承接", "accepts"),
+                "decline" => lang.pick("不能承接", "declines"),
+                _ => lang.pick("报价", "quotes"),
+            };
+            let mut parts = Vec::new();
+            if let Some(q) = number(&payload, "quantity") {
+                parts.push(trim(q));
+            }
+            if let Some(p) = number(&payload, "price") {
+                parts.push(format!("¥{}", super::ui::money(p)));
+            }
+            if let Some(at) = payload.get("deliver_by").and_then(Value::as_i64) {
+                parts.push(format!("{} {}", lang.pick("最早交付", "earliest delivery"), time(at)));
+            }
+            let more = if parts.is_empty() { String::new() } else { format!("（{}）", parts.join(" · ")) };
+            (if zh { format!("提供方答复：{provider}{answer}{more}") } else { format!("{provider} {answer}{more}") }, text(&payload, "note").to_string(), "ev-select")
+        }
+        "need.commented" => (if zh { format!("{}留言", text(&payload, "author")) } else { format!("{} commented", text(&payload, "author")) }, text(&payload, "text").to_string(), "ev-other"),
+        "need.attached" => (if zh { format!("上传材料：{}", text(&payload, "filename")) } else { format!("Document attached: {}", text(&payload, "filename")) }, String::new(), "ev-other"),
+        "need.confirmed" => (lang.pick("企业确认诉求已解决", "The enterprise confirmed it solved").to_string(), String::new(), "ev-resolve"),
+        "need.reopened" => (lang.pick("诉求重新打开", "Need reopened").to_string(), text(&payload, "reason").to_string(), "ev-alert"),
+        "need.withdrawn" => (lang.pick("企业撤回诉求", "The enterprise withdrew the need").to_string(), text(&payload, "reason").to_string(), "ev-other"),
+        "need.edited" => (lang.pick("诉求已修改", "Need edited").to_string(), String::new(), "ev-need"),
+        "team.member_released" => {
+            (if zh { format!("{}撤离", text(&payload, "title")) } else { format!("{} left the stationed team", text(&payload, "title")) }, text(&payload, "reason").to_string(), "ev-other")
+        }
+        "shipment.moved" => {
+            let to = lang.shipment_status(text(&payload, "to"));
+            (if zh { format!("运输 {}：{}", text(&payload, "goods"), to) } else { format!("Shipment {}: {to}", text(&payload, "goods")) }, text(&payload, "traffic_pass").to_string(), "ev-shipment")
+        }
         action if action.starts_with("need.escalat") || action == "need.supervised" => {
             let reason = bilingual(&payload, "reason", lang);
             let reason = if reason.is_empty() { bilingual(&payload, "", lang) } else { reason };
@@ -178,6 +213,8 @@ pub fn describe(event: &EventRow, lang: Lang, tree: &RegionTree, needs: &BTreeMa
         }
     };
     EventView {
+        text: one_language(&text_line, lang),
+        detail: one_language(&detail, lang),
         at: time(event.at),
         day: super::ui::day(event.at),
         hm: time(event.at).get(11..).unwrap_or_default().to_string(),
@@ -185,8 +222,32 @@ pub fn describe(event: &EventRow, lang: Lang, tree: &RegionTree, needs: &BTreeMa
         case_id: event.case_id,
         need_id,
         need_title,
-        text: text_line,
-        detail,
         class,
+    }
+}
+
+/// A text recorded in both languages as `中文 / English` (a note, a milestone's name), in the
+/// page's language only; any other text as it is.
+pub fn one_language(text: &str, lang: Lang) -> String {
+    let is_chinese = |t: &str| t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    text.split('\n')
+        .map(|line| match line.split_once(" / ") {
+            Some((zh, en)) if is_chinese(zh) && !is_chinese(en) => lang.pick(zh.trim(), en.trim()).to_string(),
+            _ => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Names each event's actor as its department, enterprise or provider (`App::actors_of`).
+pub async fn name_actors(app: &bangfu_app::App, views: &mut [EventView], events: &[&EventRow], lang: Lang) {
+    let names: Vec<&str> = events.iter().map(|e| e.actor.as_str()).collect();
+    let Ok(actors) = app.actors_of(&names).await else { return };
+    for view in views.iter_mut() {
+        match actors.get(&view.actor) {
+            Some(bangfu_app::views::ActorOf::Department(code)) => view.actor = lang.department(app.tree(), code),
+            Some(bangfu_app::views::ActorOf::Named(name)) => view.actor = name.clone(),
+            None => {}
+        }
     }
 }

@@ -162,11 +162,16 @@ pub fn render(view: &PlanView, lang: Lang) -> String {
     // Days on the axis: every day, or every few days on a long plan.
     let days = (t1 - t0).num_days().max(1);
     let step = [1, 2, 7, 14, 30, 91, 365].into_iter().find(|s| days / s <= 12).unwrap_or(365);
+    // The first day, and the first of a new year, carry the year: 2020-02-01, 02-03, …
+    let mut year_shown = None;
     let ticks = (0..=days)
         .step_by(step as usize)
         .map(|d| {
-            let at = t0 + Duration::days(d);
-            Tick { x: n(x(at)), label: at.with_timezone(&china()).format("%m-%d").to_string() }
+            let local = (t0 + Duration::days(d)).with_timezone(&china());
+            let year = local.format("%Y").to_string();
+            let format = if year_shown.as_ref() == Some(&year) { "%m-%d" } else { "%Y-%m-%d" };
+            year_shown = Some(year);
+            Tick { x: n(x(t0 + Duration::days(d))), label: local.format(format).to_string() }
         })
         .collect();
 

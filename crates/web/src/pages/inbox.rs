@@ -55,7 +55,7 @@ pub fn answer_words(r: &bangfu_store::ResponseRow, unit: &str, lang: Lang) -> St
         parts.push(lang.amount(q, unit));
     }
     if let Some(p) = r.price {
-        parts.push(format!("¥{}", super::ui::trim(p)));
+        parts.push(format!("¥{}", super::ui::money(p)));
     }
     if let Some(at) = r.deliver_by {
         parts.push(format!("{} {}", lang.pick("最早交付", "earliest delivery"), time(at)));

@@ -41,6 +41,8 @@ pub struct CandidateLine {
     pub reasons: Vec<String>,
     /// "select", "switch" or "" (no button).
     pub action: &'static str,
+    /// For a switch: what it saves against the provider selected now, in words.
+    pub saves: String,
     /// The provider's last answer in words (accept, decline, quote), or "".
     pub answer: String,
     pub answer_class: String,
@@ -328,6 +330,19 @@ async fn need_page(
             };
             let selected = need.selected_candidate == Some(c.id);
             let answer = detail.participation.responses.iter().rfind(|r| r.provider_id == p.id);
+            let current = need.selected_candidate.and_then(|s| detail.candidates.iter().find(|(x, _)| x.id == s)).map(|(x, _)| x);
+            let saves = match current {
+                Some(current) if current.id != c.id && feasible => {
+                    let (h, km) = (current.lead_time_h - c.lead_time_h, current.road_km - c.road_km);
+                    let faster = if h >= 0.0 { lang.pick("快", "faster by") } else { lang.pick("慢", "slower by") };
+                    let nearer = if km >= 0.0 { lang.pick("近", "nearer by") } else { lang.pick("远", "farther by") };
+                    match lang {
+                        Lang::Zh => format!("比现选{faster} {}、{nearer} {}", lang.hours(h.abs()), lang.km(km.abs())),
+                        Lang::En => format!("{faster} {} and {nearer} {} than the one selected", lang.hours(h.abs()), lang.km(km.abs())),
+                    }
+                }
+                _ => String::new(),
+            };
             let action = if !rights.decide || !choosable || !feasible || selected {
                 ""
             } else if need.selected_candidate.is_some() {
@@ -359,6 +374,7 @@ async fn need_page(
                 explanation: lang.pick(&c.explanation_zh, &c.explanation_en).to_string(),
                 reasons,
                 action,
+                saves,
                 answer: answer.map(|a| super::inbox::answer_words(a, &need.unit, lang)).unwrap_or_default(),
                 answer_class: answer.map(|a| a.answer.clone()).unwrap_or_default(),
             }
@@ -442,8 +458,12 @@ async fn need_page(
         Err(e) => return user.fail(state, e),
     };
     let history_pager = super::pager::Pager::new(lang, &format!("/needs/{id}"), &[], "history_after", history_after, &history, history_total);
+    let history_rows = history;
+    let history = &history_rows;
     let titles: std::collections::BTreeMap<i64, String> = [(need.id, need.title.clone())].into_iter().collect();
-    let history = history.items.iter().map(|e| super::events::describe(e, lang, tree, &titles)).collect();
+    let mut history: Vec<super::events::EventView> = history.items.iter().map(|e| super::events::describe(e, lang, tree, &titles)).collect();
+    let rows: Vec<&bangfu_store::EventRow> = history_rows.items.iter().collect();
+    super::events::name_actors(app, &mut history, &rows, lang).await;
     let page = NeedPage {
         history,
         history_pager,
@@ -513,8 +533,12 @@ pub async fn act(State(state): State<AppState>, user: PageUser, Path((id, action
     let id_field = |name: &str| fields.get(name).and_then(|v| v.parse::<i64>().ok());
     let note = fields.text("note");
     let outcome: Result<(), AppError> = match action.as_str() {
-        "select" | "switch" => match id_field("candidate_id") {
+        "select" => match id_field("candidate_id") {
             Some(candidate) => app.select_candidate(actor, now, id, candidate).await.map(drop),
+            None => Err(AppError::BadInput(user.t("请选择一个候选", "choose a candidate").into())),
+        },
+        "switch" => match id_field("candidate_id") {
+            Some(candidate) => app.switch_candidate(actor, now, id, candidate, &fields.text("reason")).await.map(drop),
             None => Err(AppError::BadInput(user.t("请选择一个候选", "choose a candidate").into())),
         },
         "broadcast" => match fields.get("ring").map(Scope::parse) {

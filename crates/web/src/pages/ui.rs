@@ -196,6 +196,17 @@ pub fn trim(value: f64) -> String {
     }
 }
 
+/// A price in yuan: two decimals at most, none trailing (0.12, 3.5, 1,200).
+pub fn money(value: f64) -> String {
+    let cents = (value * 100.0).round();
+    if cents % 10.0 != 0.0 {
+        let whole = trim((cents / 100.0).trunc());
+        format!("{whole}.{:02}", (cents.abs() % 100.0) as i64)
+    } else {
+        trim(cents / 100.0)
+    }
+}
+
 /// A unit of measure in English, from the Chinese a user typed (itself when not known).
 pub fn unit_en(unit: &str) -> &str {
     match unit.trim() {
@@ -336,6 +347,26 @@ pub fn localise(message: &str, lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_grouped_by_thousands_and_prices_keep_their_cents() {
+        assert_eq!(trim(150_000.0), "150,000");
+        assert_eq!(trim(24.0), "24");
+        assert_eq!(trim(-1234.5), "-1,234.5");
+        assert_eq!(Lang::Zh.amount(150_000.0, "个"), "150,000 个");
+        assert_eq!(Lang::En.amount(5.0, "吨"), "5 t");
+        assert_eq!(money(0.12), "0.12");
+        assert_eq!(money(3.5), "3.5");
+        assert_eq!(money(1200.0), "1,200");
+    }
+
+    #[test]
+    fn a_message_in_two_languages_is_shown_in_the_pages_one() {
+        let message = "requires.input_width_m: 请填写来料幅宽（米） — missing attribute \"input_width_m\" for slitting";
+        assert_eq!(localise(message, Lang::Zh), "requires.input_width_m: 请填写来料幅宽（米）");
+        assert_eq!(localise(message, Lang::En), "requires.input_width_m: missing attribute \"input_width_m\" for slitting");
+        assert_eq!(localise("need 3 not found", Lang::Zh), "need 3 not found");
+    }
 
     #[test]
     fn hours_read_as_people_say_them() {
