@@ -230,8 +230,10 @@ async fn an_officer_runs_the_green_channel_and_records_a_shipment_from_the_case_
     let page = client.get(&case_url).await.text().await.unwrap();
     let card = card_of(&page, "环评告知承诺");
     assert!(card.contains("已批准") && !card.contains("<form"), "decided, and no longer offered: {card}");
-    // Deciding it again is a conflict, said on the page.
-    let again = client.post(&format!("{case_url}/approvals/{approval_id}"), &[("csrf", csrf.as_str()), ("status", "rejected")]).await;
+    // Refusing asks a reason and a tick (issue 16); deciding it again is a conflict, said on the page.
+    let bare = client.post(&format!("{case_url}/approvals/{approval_id}"), &[("csrf", csrf.as_str()), ("status", "rejected")]).await;
+    assert_eq!(bare.status(), 422);
+    let again = client.post(&format!("{case_url}/approvals/{approval_id}"), &[("csrf", csrf.as_str()), ("status", "rejected"), ("reason", "材料不全"), ("confirm", "1")]).await;
     assert_eq!(again.status(), 409);
 
     // A shipment with its traffic pass.
@@ -1261,7 +1263,7 @@ async fn in_the_browser_the_enterprise_the_officers_the_provider_and_the_leader_
     std::fs::write(&pdf, b"%PDF-1.4 a test report").unwrap();
     browser.find(Locator::Css("#attach-form input[type=file]")).await.unwrap().send_keys(&pdf.display().to_string()).await.unwrap();
     click(&browser, "#attach-form button").await;
-    wait_for_path(&browser, "back on the need", |p| p == need_path).await;
+    wait_for_text(&browser, "p.flash.ok", "材料已上传。").await;
     assert!(text_of(&browser, "#attachments").await.contains("检测报告"), "the document is listed");
     both_sizes(&browser, "31-enterprise-need").await;
     log_out_browser(&browser).await;
