@@ -583,7 +583,9 @@ async fn wait_for_text(browser: &Client, css: &str, expected: &str) {
 }
 
 fn is_stale(error: &fantoccini::error::CmdError) -> bool {
+    // Chromium also says a replaced element "does not belong to the document" (an inspector error).
     matches!(error, fantoccini::error::CmdError::Standard(e) if e.error == fantoccini::error::ErrorStatus::StaleElementReference)
+        || error.to_string().contains("does not belong to the document")
 }
 
 async fn fill(browser: &Client, name: &str, value: &str) {
