@@ -195,7 +195,9 @@ fn a_message_cut_off_by_kill_9_is_delivered_after_the_restart_under_the_same_key
     bangfu(&["demo", "--db", &db], None);
     bangfu(&["user", "add", "--db", &db, "--username", "test-officer", "--role", "officer", "--department", "141021", "--password-stdin"], Some("correct horse battery\n"));
     let (ids, port) = receiver();
-    bangfu(&["channel", "add", "--db", &db, "--department", "141021", "--kind", "webhook", "--url", &format!("http://127.0.0.1:{port}/hook"), "--secret", SECRET], None);
+    // New needs only: a server keeps the daily briefing when it starts, and a channel of every
+    // event would hear that too.
+    bangfu(&["channel", "add", "--db", &db, "--department", "141021", "--kind", "webhook", "--url", &format!("http://127.0.0.1:{port}/hook"), "--secret", SECRET, "--events", "need.new"], None);
 
     let (mut server, addr) = serve(&db, port);
     let (status, token) = http(&addr, "POST", "/api/v1/auth/token", None, &json!({"username": "test-officer", "password": "correct horse battery"}));
@@ -239,7 +241,7 @@ bangfu_store::backend_tests! {
         bangfu(&["demo", "--db", &url], None);
         bangfu(&["user", "add", "--db", &url, "--username", "test-officer", "--role", "officer", "--department", "141021", "--password-stdin"], Some("correct horse battery\n"));
         let (ids, port) = receiver_holding(false);
-        bangfu(&["channel", "add", "--db", &url, "--department", "141021", "--kind", "webhook", "--url", &format!("http://127.0.0.1:{port}/hook"), "--secret", SECRET], None);
+        bangfu(&["channel", "add", "--db", &url, "--department", "141021", "--kind", "webhook", "--url", &format!("http://127.0.0.1:{port}/hook"), "--secret", SECRET, "--events", "need.new"], None);
         let (first, first_addr) = serve(&url, port);
         let (second, second_addr) = serve(&url, port);
         let (_first, _second) = (Server(first), Server(second));
