@@ -62,9 +62,7 @@ impl App {
         if text.is_empty() {
             return Err(bad("q: give the text to search for (a name, a code, pinyin such as wanrong, or initials such as wr)"));
         }
-        if text.chars().count() > MAX_QUERY_CHARS || text.chars().any(char::is_control) {
-            return Err(bad(format!("q: at most {MAX_QUERY_CHARS} characters and no control characters")));
-        }
+        check_query(text)?;
         let kinds: Vec<SearchKind> = match kind.map(str::trim).filter(|k| !k.is_empty()) {
             None => SearchKind::ALL.to_vec(),
             Some(k) => vec![SearchKind::parse(k).ok_or_else(|| {
@@ -85,9 +83,7 @@ impl App {
     /// its limit), by id: what the registry's keyword search pages through.
     pub async fn providers_found(&self, actor: &Actor, text: &str) -> AppResult<Vec<i64>> {
         let text = text.trim();
-        if text.chars().count() > MAX_QUERY_CHARS || text.chars().any(char::is_control) {
-            return Err(bad(format!("q: at most {MAX_QUERY_CHARS} characters and no control characters")));
-        }
+        check_query(text)?;
         let reader = access::search_reader(self.tree, actor);
         self.refresh_search().await?;
         let state = self.search.state.read().unwrap_or_else(|e| e.into_inner());
@@ -209,6 +205,14 @@ impl App {
         *state = SearchState { index, held: Some(version), last_provider };
         Ok(())
     }
+}
+
+/// A query's text is at most [`MAX_QUERY_CHARS`] characters, none of them control characters.
+fn check_query(text: &str) -> AppResult<()> {
+    if text.chars().count() > MAX_QUERY_CHARS || text.chars().any(char::is_control) {
+        return Err(bad(format!("q: at most {MAX_QUERY_CHARS} characters and no control characters")));
+    }
+    Ok(())
 }
 
 fn code(text: &str) -> u32 {

@@ -611,7 +611,7 @@ fn provider_conditions(sql: &mut Sql, q: &ProviderQuery, dialect: ListDialect) {
     }
     if let Some(ids) = &q.ids {
         // One parameter, a JSON array, however many ids (a list of placeholders has a limit).
-        let list = sql.arg(format!("[{}]", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")));
+        let list = sql.arg(json_ids(ids));
         sql.and(format!("p.id IN ({})", dialect.ids_of_json.replace("{}", &list)));
     }
 }
@@ -632,13 +632,17 @@ pub(crate) fn ids_of_json(e: &Exec<'_>, param: &str) -> String {
 
 impl ListDialect {
     fn of(e: &Exec<'_>) -> ListDialect {
-        match e {
-            Exec::Lite(_) => ListDialect { like: like_ignoring_case(e), ids_of_json: "SELECT value FROM json_each({})" },
-            Exec::Pool(_) | Exec::Conn(_) => {
-                ListDialect { like: like_ignoring_case(e), ids_of_json: "SELECT CAST(jsonb_array_elements_text(CAST({} AS jsonb)) AS BIGINT)" }
-            }
-        }
+        let ids_of_json = match e {
+            Exec::Lite(_) => "SELECT value FROM json_each({})",
+            Exec::Pool(_) | Exec::Conn(_) => "SELECT CAST(jsonb_array_elements_text(CAST({} AS jsonb)) AS BIGINT)",
+        };
+        ListDialect { like: like_ignoring_case(e), ids_of_json }
     }
+}
+
+/// `ids` as a JSON array, the one parameter [`ids_of_json`] expands.
+pub(crate) fn json_ids(ids: &[i64]) -> String {
+    format!("[{}]", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
 }
 
 fn letter_conditions(sql: &mut Sql, q: &LetterQuery, shape: Shape) {

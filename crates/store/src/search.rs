@@ -61,8 +61,7 @@ const CASE_OF_LETTER: &str = "SELECT n.case_id AS n FROM letters l JOIN needs n 
 /// `sql` with `{ids}` standing for the ids of `ids`, given as one parameter (a JSON array),
 /// however many there are.
 fn with_ids(e: &crate::db::Exec<'_>, sql: &str, ids: &[i64]) -> crate::db::Stmt {
-    let list = format!("[{}]", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
-    crate::db::query_owned(sql.replace("{ids}", &crate::lists::ids_of_json(e, "$1"))).bind(list)
+    crate::db::query_owned(sql.replace("{ids}", &crate::lists::ids_of_json(e, "$1"))).bind(crate::lists::json_ids(ids))
 }
 
 fn change(r: &dyn Row) -> StoreResult<SearchChange> {
