@@ -218,6 +218,9 @@ impl App {
         need.status = status.as_str().into();
         need.updated_at = to_millis(now);
         tx.update_need(&need).await?;
+        if status == NeedStatus::Resolved {
+            tx.set_need_resolved_at(need_id, Some(to_millis(now))).await?;
+        }
         Audit {
             actor,
             now,

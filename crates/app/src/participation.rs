@@ -401,6 +401,7 @@ impl App {
         need.reached_owner_at = to_millis(now);
         need.updated_at = to_millis(now);
         tx.update_need(&need).await?;
+        tx.set_need_resolved_at(need_id, None).await?;
         tx.delete_confirmation(need_id).await?;
         Audit {
             actor,

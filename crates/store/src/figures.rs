@@ -4,7 +4,8 @@
 //! Each is one GROUP BY (or one plain read) over the cases a reader may see ([`VisibleCases`], as the lists take it), so a province's month is summed by
 //! the database, not in memory.
 //!
-//! A need's resolution time is its `updated_at` once resolved: a resolved need changes no more.
+//! A need's resolution time is its `resolved_at` (migration `0011_figures2`), set by the resolve
+//! use case and cleared by reopening — not its `updated_at`, which any later write moves.
 //! Days are calendar days at UTC+8; a moment's day index is `(ms + 8 h) / 24 h`.
 
 use crate::db::{Exec, Row};
@@ -209,11 +210,11 @@ async fn needs_opened_per_day(e: Exec<'_>, visible: &VisibleCases, from_ms: i64,
 }
 
 async fn needs_resolved_per_day(e: Exec<'_>, visible: &VisibleCases, from_ms: i64, to_ms: i64) -> StoreResult<Vec<NeedDayCountRow>> {
-    needs_per_day(e, visible, "updated_at", true, from_ms, to_ms).await
+    needs_per_day(e, visible, "resolved_at", true, from_ms, to_ms).await
 }
 
 async fn resolve_times(e: Exec<'_>, visible: &VisibleCases) -> StoreResult<Vec<ResolveTimeRow>> {
-    let mut sql = Sql::new("SELECT n.owner_tier AS tier, n.kind AS kind, n.updated_at - n.created_at AS took FROM needs n");
+    let mut sql = Sql::new("SELECT n.owner_tier AS tier, n.kind AS kind, n.resolved_at - n.created_at AS took FROM needs n");
     sql.and("n.status = 'resolved'".into());
     only_visible(&mut sql, visible, Shape::of(&e, false), "n.case_id");
     let stmt = sql.finish("ORDER BY n.owner_tier, n.kind, n.id");

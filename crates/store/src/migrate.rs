@@ -20,6 +20,7 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
     ("0007_figures", include_str!("../migrations/sqlite/0007_figures.sql"), include_str!("../migrations/postgres/0007_figures.sql")),
     ("0008_outbox", include_str!("../migrations/sqlite/0008_outbox.sql"), include_str!("../migrations/postgres/0008_outbox.sql")),
     ("0009_participation", include_str!("../migrations/sqlite/0009_participation.sql"), include_str!("../migrations/postgres/0009_participation.sql")),
+    ("0011_figures2", include_str!("../migrations/sqlite/0011_figures2.sql"), include_str!("../migrations/postgres/0011_figures2.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> StoreResult<()> {

@@ -598,6 +598,16 @@ impl WriteTx {
         Ok(id)
     }
 
+    /// Records when a need was resolved (none: it is not resolved, as when reopened): the time the
+    /// figures count its resolution at, which later writes of the row do not move.
+    pub async fn set_need_resolved_at(&mut self, need_id: i64, resolved_at: Option<i64>) -> StoreResult<()> {
+        let q = query("UPDATE needs SET resolved_at = $2 WHERE id = $1").bind(need_id).bind(resolved_at);
+        match self.exec_stmt(q, "need").await? {
+            0 => Err(StoreError::NotFound(format!("need {need_id}"))),
+            _ => Ok(()),
+        }
+    }
+
     /// Assigns a need to a team member of its case (none: to nobody) and stamps its change.
     pub async fn set_need_assignee(&mut self, need_id: i64, assignee: Option<i64>, updated_at: i64) -> StoreResult<()> {
         let q = query("UPDATE needs SET assignee = $2, updated_at = $3 WHERE id = $1").bind(need_id).bind(assignee).bind(updated_at);
