@@ -1,8 +1,20 @@
 //! The daily briefing (每日专报) of a department for a day: the headline figures against the day
-//! before, the figures of the week to that day ([`crate::figures`]), the blockers holding back the
-//! most output (the open needs attached to a plan's milestones, ranked by the capacity their
-//! enterprise left unused that day), the escalations and the letters awaiting an answer, and the
-//! needs flagged for leadership's decision (督办).
+//! before, the figures of the week to that day ([`crate::figures`]), the blockers holding back
+//! the most output, the escalations and the letters awaiting an answer, and the needs flagged
+//! for leadership's decision (督办).
+//!
+//! The blockers, from the plans: every unclosed need of the jurisdiction's cases, ranked by the
+//! output it holds back —
+//! - hours: by how many hours the need puts its case's first day of output back — its plan's
+//!   what-if ([`crate::plans::hours_held_back`]: first output as projected against first output
+//!   were the need resolved at `now`); a need no plan holds (its case has no plan, or the need
+//!   blocks no milestone) counts the stated default, [`DEFAULT_HELD_BACK_H`] = 12 h, the
+//!   allocation's default weight ([`crate::allocation::DEFAULT_WEIGHT_H`]);
+//! - the case's expected daily output: the capacity of its last daily return in the briefing's
+//!   week (summed over its products); a case with none in the week is estimated at the median of
+//!   those that have one (marked as estimated); with none at all, output is unknown;
+//! - output held back = hours ÷ 24 × daily output. Ranked by output held back (unknown last),
+//!   then hours, then need id.
 //!
 //! The morning pass ([`crate::morning`]) generates it at 08:00 UTC+8 for every department whose
 //! jurisdiction holds a case, and it is kept as generated (`briefings`, one row per department
@@ -25,6 +37,10 @@ pub const BRIEFING_DAYS: i64 = 7;
 /// Lines of each list in a briefing.
 const LINES: usize = 10;
 
+/// Hours a need no plan holds is counted as putting its case's first output back: the
+/// allocation's default weight (first output moves 12 h per 24 h of wait).
+pub const DEFAULT_HELD_BACK_H: f64 = crate::allocation::DEFAULT_WEIGHT_H;
+
 /// One headline figure, on the day and the day before.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Headline {
@@ -42,7 +58,15 @@ pub struct NeedLine {
     pub title: String,
     pub owner: String,
     pub owner_tier: String,
-    /// Output capacity the need's enterprise left unused on the day (blockers only).
+    /// Blockers only: hours by which the need puts its case's first output back (see the module).
+    pub hours: f64,
+    /// Whether `hours` came from the case's plan (else it is [`DEFAULT_HELD_BACK_H`]).
+    pub from_plan: bool,
+    /// Blockers only: the case's expected daily output, if known.
+    pub daily_output: Option<f64>,
+    /// Whether `daily_output` is the jurisdiction's median, the case having filed no return in the week.
+    pub output_estimated: bool,
+    /// Blockers only: output held back, `hours` ÷ 24 × `daily_output` (0 when unknown).
     pub held_back: f64,
     pub supervised: bool,
 }
@@ -175,23 +199,8 @@ impl App {
         headline.push(Headline { label_zh: "新增诉求".into(), label_en: "Needs opened".into(), day: needs(&figures.opened, Some(last)), before: needs(&figures.opened, before) });
         headline.push(Headline { label_zh: "解决诉求".into(), label_en: "Needs resolved".into(), day: needs(&figures.resolved, Some(last)), before: needs(&figures.resolved, before) });
 
-        // Capacity left unused per case on the day, over its products.
-        let mut unused: BTreeMap<i64, f64> = BTreeMap::new();
-        for row in read.return_sums_by_case(&visible, &day.to_string(), &day.to_string()).await? {
-            *unused.entry(row.region.parse().unwrap_or(0)).or_default() += (row.capacity - row.output).max(0.0);
-        }
-        let line = |n: &bangfu_store::NeedRow, held_back: f64| NeedLine {
-            need_id: n.id,
-            case_id: n.case_id,
-            title: n.title.clone(),
-            owner: n.owner.clone(),
-            owner_tier: n.owner_tier.clone(),
-            held_back,
-            supervised: n.supervised != 0,
-        };
-        let mut blockers: Vec<NeedLine> = read.open_blockers(&visible).await?.iter().map(|n| line(n, unused.get(&n.case_id).copied().unwrap_or(0.0))).collect();
-        blockers.sort_by(|a, b| b.held_back.total_cmp(&a.held_back).then(a.need_id.cmp(&b.need_id)));
-        let escalated: Vec<NeedLine> = read.open_escalated(&visible).await?.iter().map(|n| line(n, 0.0)).collect();
+        let blockers = self.rank_blockers(read, now, &visible, day).await?;
+        let escalated: Vec<NeedLine> = read.open_escalated(&visible).await?.iter().map(need_line).collect();
         let decisions: Vec<NeedLine> = escalated.iter().filter(|n| n.supervised).cloned().collect();
         let letters: Vec<LetterLine> = read
             .letters_awaiting_answer(&visible)
@@ -217,8 +226,91 @@ impl App {
     }
 }
 
+impl App {
+    /// Every unclosed need of the visible cases as a blocker, ranked by the output it holds back
+    /// (see the module documentation), most first.
+    async fn rank_blockers(
+        &self,
+        read: &mut ReadConn,
+        now: DateTime<Utc>,
+        visible: &bangfu_store::lists::VisibleCases,
+        day: NaiveDate,
+    ) -> AppResult<Vec<NeedLine>> {
+        // Hours, from the plans of the cases whose open needs block a milestone.
+        let planned: BTreeSet<i64> = read.open_blockers(visible).await?.iter().map(|n| n.case_id).collect();
+        let mut hours_of: BTreeMap<i64, f64> = BTreeMap::new();
+        for case_id in planned {
+            let view = self.plan_of(case_id, now).await?;
+            for b in view.blockers.iter().filter(|b| b.is_open()) {
+                if let Some(hours) = crate::plans::hours_held_back(&view, b.need.id) {
+                    hours_of.insert(b.need.id, hours);
+                }
+            }
+        }
+        // Expected daily output: the capacity of each case's last return in the week.
+        let first = day - chrono::Days::new(BRIEFING_DAYS.unsigned_abs() - 1);
+        let mut last_return: BTreeMap<i64, (String, f64)> = BTreeMap::new();
+        for row in read.return_sums_by_case(visible, &first.to_string(), &day.to_string()).await? {
+            let case_id: i64 = row.region.parse().unwrap_or(0);
+            let entry = last_return.entry(case_id).or_insert_with(|| (row.day.clone(), 0.0));
+            if row.day > entry.0 {
+                *entry = (row.day.clone(), 0.0);
+            }
+            if row.day == entry.0 {
+                entry.1 += row.capacity;
+            }
+        }
+        let mut known: Vec<i64> = last_return.values().map(|(_, c)| (c * 1000.0).round() as i64).collect();
+        let median = (!known.is_empty()).then(|| crate::figures::median(&mut known) / 1000.0);
+
+        let mut blockers: Vec<NeedLine> = read
+            .unclosed_needs(visible)
+            .await?
+            .iter()
+            .map(|n| {
+                let (hours, from_plan) = hours_of.get(&n.id).map_or((DEFAULT_HELD_BACK_H, false), |h| (*h, true));
+                let (daily_output, output_estimated) = match last_return.get(&n.case_id) {
+                    Some((_, capacity)) => (Some(*capacity), false),
+                    None => (median, median.is_some()),
+                };
+                NeedLine { hours, from_plan, daily_output, output_estimated, held_back: daily_output.map_or(0.0, |d| hours / 24.0 * d), ..need_line(n) }
+            })
+            .collect();
+        blockers.sort_by(|a, b| {
+            b.daily_output
+                .is_some()
+                .cmp(&a.daily_output.is_some())
+                .then(b.held_back.total_cmp(&a.held_back))
+                .then(b.hours.total_cmp(&a.hours))
+                .then(a.need_id.cmp(&b.need_id))
+        });
+        Ok(blockers)
+    }
+}
+
+/// A need as a line of the briefing, with nothing held back yet.
+fn need_line(n: &bangfu_store::NeedRow) -> NeedLine {
+    NeedLine {
+        need_id: n.id,
+        case_id: n.case_id,
+        title: n.title.clone(),
+        owner: n.owner.clone(),
+        owner_tier: n.owner_tier.clone(),
+        hours: 0.0,
+        from_plan: false,
+        daily_output: None,
+        output_estimated: false,
+        held_back: 0.0,
+        supervised: n.supervised != 0,
+    }
+}
+
 fn need_json(n: &NeedLine) -> Value {
-    json!({"need_id": n.need_id, "case_id": n.case_id, "title": n.title, "owner": n.owner, "owner_tier": n.owner_tier, "held_back": n.held_back, "supervised": n.supervised})
+    json!({
+        "need_id": n.need_id, "case_id": n.case_id, "title": n.title, "owner": n.owner, "owner_tier": n.owner_tier,
+        "hours": n.hours, "from_plan": n.from_plan, "daily_output": n.daily_output, "output_estimated": n.output_estimated,
+        "held_back": n.held_back, "supervised": n.supervised,
+    })
 }
 
 impl Briefing {
@@ -257,6 +349,11 @@ impl Briefing {
                         title: text(n, "title")?,
                         owner: text(n, "owner")?,
                         owner_tier: text(n, "owner_tier")?,
+                        // Briefings kept before blockers were ranked from the plans lack these.
+                        hours: num(n, "hours").unwrap_or(0.0),
+                        from_plan: n.get("from_plan").and_then(Value::as_bool).unwrap_or(false),
+                        daily_output: num(n, "daily_output"),
+                        output_estimated: n.get("output_estimated").and_then(Value::as_bool).unwrap_or(false),
                         held_back: num(n, "held_back")?,
                         supervised: n.get("supervised")?.as_bool()?,
                     })

@@ -476,6 +476,16 @@ impl App {
     }
 }
 
+/// Hours by which an open need puts its case's first output back: first output as the plan
+/// stands against first output if the need resolved at the view's `now` (the what-if), never
+/// negative. `None` when the need holds no milestone of the plan (unattached or closed).
+pub(crate) fn hours_held_back(view: &PlanView, need_id: i64) -> Option<f64> {
+    if !view.blockers.iter().any(|b| b.need.id == need_id && b.is_open()) {
+        return None;
+    }
+    what_if_in(view, need_id, view.now).ok().map(|answer| (-answer.moved_h()).max(0.0))
+}
+
 /// The what-if of `need_id` in a projected plan.
 pub(crate) fn what_if_in(view: &PlanView, need_id: i64, resolves_at: DateTime<Utc>) -> AppResult<WhatIfAnswer> {
     if resolves_at < view.now {

@@ -46,6 +46,25 @@ async fn demo(db: &bangfu_store::testing::TestDb) -> App {
     app
 }
 
+/// A case of a new enterprise in 曲沃县, registered at `now`; `n` makes its credit code.
+async fn quwo_case(app: &App, now: DateTime<Utc>, n: u32) -> i64 {
+    let first17 = format!("91141021MA0KQ{n:04}");
+    let code = format!("{first17}{}", bangfu_core::credit_code::check_character(&first17).unwrap());
+    let input = bangfu_app::cases::NewEnterprise { name: format!("口罩企业{n}"), credit_code: code, region: "141021".into(), ..Default::default() };
+    let enterprise = app.add_enterprise(&admin(), now, input).await.unwrap();
+    app.open_case(&quwo(), now, enterprise.id, "帮扶").await.unwrap().id
+}
+
+/// An open need of the county's own kind (no candidates), with a deadline.
+async fn need_due(app: &App, now: DateTime<Utc>, case_id: i64, title: &str, deadline: DateTime<Utc>) -> i64 {
+    let input = bangfu_app::needs::NewNeed { kind: "other".into(), title: title.into(), quantity: 1.0, unit: "项".into(), deadline: Some(deadline), ..Default::default() };
+    app.report_need(&quwo(), now, case_id, input).await.unwrap().id
+}
+
+fn capacity(day: &str, product: &str, capacity_per_day: f64) -> NewDailyReturn {
+    NewDailyReturn { day: day.into(), product: product.into(), capacity_per_day, output: 0.0, stock: 0.0, shipped: 0.0, note: String::new() }
+}
+
 bangfu_store::backend_tests! {
     async fn a_correction_replaces_the_figures_and_its_event_keeps_the_earlier_ones(db) {
         let app = demo(&db).await;
@@ -224,5 +243,50 @@ bangfu_store::backend_tests! {
         let county = again.resolved.iter().find(|(t, _)| t.as_str() == need.owner_tier).unwrap();
         let at_18th = again.days.iter().position(|d| *d == day("2020-02-18")).unwrap();
         assert_eq!(county.1[at_18th], before.resolved.iter().find(|(t, _)| t.as_str() == need.owner_tier).unwrap().1[at_18th] + 1, "counted on the day of its second resolution");
+    }
+
+    async fn the_briefing_ranks_blockers_by_the_output_their_plans_say_they_hold_back(db) {
+        let app = App::open(db.url()).await.unwrap();
+        let now = at("2020-02-20T09:00:00+08:00");
+        let earlier = at("2020-02-17T09:00:00+08:00");
+        let hour = chrono::TimeDelta::hours(1);
+        // Case A has a plan: a (10 h) → b (5 h); n1 holds a until its deadline (48 h), n2 holds b (30 h).
+        // As projected first output is now + 53 h; were n1 resolved now, now + 30 h (n2): 23 h.
+        // Were n2 resolved now, still now + 53 h: 0 h.
+        let (a, b, c) = (quwo_case(&app, earlier, 1).await, quwo_case(&app, earlier, 2).await, quwo_case(&app, earlier, 3).await);
+        let n1 = need_due(&app, earlier, a, "设备到厂", now + hour * 48).await;
+        let n2 = need_due(&app, earlier, a, "消防验收", now + hour * 30).await;
+        let step = |key: &str, duration_h: f64, after: &[&str], blockers: Vec<i64>| bangfu_app::plans::NewMilestone {
+            key: key.into(), name: key.into(), duration_h, after: after.iter().map(|s| s.to_string()).collect(), blockers, ..Default::default()
+        };
+        app.set_plan(&quwo(), earlier, a, vec![step("a", 10.0, &[], vec![n1]), step("b", 5.0, &["a"], vec![n2])]).await.unwrap();
+        // Case B has no plan: its need counts the default 12 h. Case C has no plan and no return.
+        let n3 = need_due(&app, earlier, b, "用工", now + hour * 100).await;
+        let n4 = need_due(&app, earlier, c, "用电", now + hour * 100).await;
+        // Expected daily output: the last return in the week — A's on the 19th (2,000 + 400), B's
+        // 4,800; C is estimated at their median, 3,600.
+        let filed = at("2020-02-19T20:00:00+08:00");
+        for (case_id, ret) in [(a, capacity("2020-02-18", "医用外科口罩", 9_999.0)), (a, capacity("2020-02-19", "医用外科口罩", 2_000.0)), (a, capacity("2020-02-19", "KN95口罩", 400.0)), (b, capacity("2020-02-19", "医用外科口罩", 4_800.0))] {
+            app.submit_daily_return(&quwo(), filed, case_id, ret).await.unwrap();
+        }
+        let briefing = app.briefing(&quwo(), now, None, Some(day("2020-02-19"))).await.unwrap();
+        let lines: Vec<(i64, f64, bool, Option<f64>, bool, f64)> =
+            briefing.blockers.iter().map(|n| (n.need_id, n.hours, n.from_plan, n.daily_output, n.output_estimated, n.held_back)).collect();
+        assert_eq!(
+            lines,
+            [
+                (n3, 12.0, false, Some(4_800.0), false, 2_400.0),
+                (n1, 23.0, true, Some(2_400.0), false, 2_300.0),
+                (n4, 12.0, false, Some(3_600.0), true, 1_800.0),
+                (n2, 0.0, true, Some(2_400.0), false, 0.0),
+            ]
+        );
+        assert_eq!(briefing.blockers_total, 4);
+        // Kept as generated: read back, the same lines.
+        assert_eq!(app.briefing(&quwo(), now + hour, None, Some(day("2020-02-19"))).await.unwrap().blockers, briefing.blockers);
+        // A week with no return anywhere: output is unknown, and the blockers rank by hours.
+        let quiet = app.briefing(&quwo(), now, None, Some(day("2020-02-10"))).await.unwrap();
+        let lines: Vec<(i64, f64, Option<f64>, f64)> = quiet.blockers.iter().map(|n| (n.need_id, n.hours, n.daily_output, n.held_back)).collect();
+        assert_eq!(lines, [(n1, 23.0, None, 0.0), (n3, 12.0, None, 0.0), (n4, 12.0, None, 0.0), (n2, 0.0, None, 0.0)]);
     }
 }

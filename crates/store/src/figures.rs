@@ -85,6 +85,8 @@ crate::lists::lists! {
     fn return_sums_by_case(visible: &VisibleCases, first_day: &str, last_day: &str) -> Vec<ReturnSumRow> = return_sums_by_case;
     /// The unclosed needs of the visible cases that hold back a milestone of a plan, by id.
     fn open_blockers(visible: &VisibleCases) -> Vec<NeedRow> = open_blockers;
+    /// Every unclosed need of the visible cases, by id.
+    fn unclosed_needs(visible: &VisibleCases) -> Vec<NeedRow> = unclosed_needs;
     /// The unclosed needs of the visible cases that were escalated or flagged for supervision, by id.
     fn open_escalated(visible: &VisibleCases) -> Vec<NeedRow> = open_escalated;
     /// The letters about the visible cases' needs that were sent and not yet answered, by id.
@@ -236,6 +238,13 @@ async fn open_blockers(e: Exec<'_>, visible: &VisibleCases) -> StoreResult<Vec<N
     let mut sql = Sql::new("SELECT n.* FROM needs n");
     sql.and(UNCLOSED.into());
     sql.and("EXISTS (SELECT 1 FROM milestone_blockers mb WHERE mb.need_id = n.id)".into());
+    only_visible(&mut sql, visible, Shape::of(&e, false), "n.case_id");
+    e.rows(sql.finish("ORDER BY n.id"), NeedRow::from_row).await
+}
+
+async fn unclosed_needs(e: Exec<'_>, visible: &VisibleCases) -> StoreResult<Vec<NeedRow>> {
+    let mut sql = Sql::new("SELECT n.* FROM needs n");
+    sql.and(UNCLOSED.into());
     only_visible(&mut sql, visible, Shape::of(&e, false), "n.case_id");
     e.rows(sql.finish("ORDER BY n.id"), NeedRow::from_row).await
 }

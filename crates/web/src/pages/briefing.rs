@@ -38,6 +38,11 @@ pub struct NeedRowView {
     need_id: i64,
     title: String,
     owner: String,
+    /// Blockers: hours first output is held back, marked when the default (no plan holds the need).
+    hours: String,
+    /// Blockers: the case's expected daily output, marked when estimated; empty when unknown.
+    daily_output: String,
+    /// Blockers: output held back; empty when the daily output is unknown.
     held_back: String,
 }
 
@@ -110,7 +115,14 @@ struct BriefingPrint {
 }
 
 fn body(tree: &RegionTree, b: &Briefing, lang: Lang) -> Body {
-    let need = |n: &NeedLine| NeedRowView { need_id: n.need_id, title: n.title.clone(), owner: lang.department(tree, &n.owner), held_back: trim(n.held_back) };
+    let need = |n: &NeedLine| NeedRowView {
+        need_id: n.need_id,
+        title: n.title.clone(),
+        owner: lang.department(tree, &n.owner),
+        hours: if n.from_plan { trim(n.hours) } else { format!("{}*", trim(n.hours)) },
+        daily_output: n.daily_output.map(|d| if n.output_estimated { format!("{}†", trim(d)) } else { trim(d) }).unwrap_or_default(),
+        held_back: n.daily_output.map(|_| trim(n.held_back)).unwrap_or_default(),
+    };
     Body {
         department_name: tree.get(b.department).map_or_else(|| b.department.to_string(), |r| r.name.clone()),
         day: b.day.to_string(),
@@ -269,9 +281,19 @@ fn briefing_xlsx(tree: &RegionTree, b: &Briefing, lang: Lang) -> Result<Vec<u8>,
         sheet.set_column_width(0, 14)?;
         sheet.set_freeze_panes(2, 1)?;
     }
-    for (name, lines) in [(lang.pick("需领导决策", "Decisions"), &b.decisions), (lang.pick("卡点", "Blockers"), &b.blockers), (lang.pick("已上报", "Escalated"), &b.escalated)] {
+    for (name, lines, blockers) in [(lang.pick("需领导决策", "Decisions"), &b.decisions, false), (lang.pick("卡点", "Blockers"), &b.blockers, true), (lang.pick("已上报", "Escalated"), &b.escalated, false)] {
         let sheet = book.add_worksheet().set_name(name)?;
-        for (c, h) in ["need_id", lang.pick("诉求", "Need"), lang.pick("责任部门", "Owner"), lang.pick("当日未用产能", "Capacity unused")].iter().enumerate() {
+        let mut head = vec!["need_id", lang.pick("诉求", "Need"), lang.pick("责任部门", "Owner")];
+        if blockers {
+            head.extend([
+                lang.pick("推迟首日产出（小时）", "Hours first output held back"),
+                lang.pick("小时数来源", "Hours from"),
+                lang.pick("预计日产量", "Expected daily output"),
+                lang.pick("日产量为估计", "Output estimated"),
+                lang.pick("影响产量", "Output held back"),
+            ]);
+        }
+        for (c, h) in head.iter().enumerate() {
             sheet.write_string_with_format(0, c as u16, *h, &bold)?;
         }
         for (r, n) in lines.iter().enumerate() {
@@ -279,7 +301,15 @@ fn briefing_xlsx(tree: &RegionTree, b: &Briefing, lang: Lang) -> Result<Vec<u8>,
             sheet.write_number(r, 0, n.need_id as f64)?;
             text_cell(sheet, r, 1, &n.title)?;
             text_cell(sheet, r, 2, &lang.department(tree, &n.owner))?;
-            sheet.write_number(r, 3, n.held_back)?;
+            if blockers {
+                sheet.write_number(r, 3, n.hours)?;
+                sheet.write_string(r, 4, if n.from_plan { lang.pick("生产计划", "plan") } else { lang.pick("默认", "default") })?;
+                if let Some(d) = n.daily_output {
+                    sheet.write_number(r, 5, d)?;
+                    sheet.write_boolean(r, 6, n.output_estimated)?;
+                    sheet.write_number(r, 7, n.held_back)?;
+                }
+            }
         }
         sheet.set_column_width(1, 40)?;
         sheet.set_freeze_panes(1, 0)?;
