@@ -117,7 +117,7 @@ impl App {
         };
         let day = day.unwrap_or_else(|| last_due_day(now));
         if now < due_at(day) {
-            return Err(crate::error::bad(format!("day: the briefing of {day} is generated at {} — ask for {} or earlier", due_at(day).with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!())).format("%Y-%m-%d %H:%M UTC+8"), last_due_day(now))));
+            return Err(crate::error::bad(format!("day: the briefing of {day} is generated at {} — ask for {} or earlier", china_time(due_at(day)), last_due_day(now))));
         }
         if let Some(kept) = self.store.briefing_of(&department.to_string(), &day.to_string()).await? {
             return briefing_from_row(&kept);
@@ -141,10 +141,26 @@ impl App {
         Ok(rows.iter().filter_map(|r| NaiveDate::parse_from_str(&r.day, "%Y-%m-%d").ok()).collect())
     }
 
+    /// The morning pass's briefings of `day`, generated now by an admin (`bangfu briefing
+    /// generate`, `POST /api/v1/briefings/generate`): every department's that is not kept yet is
+    /// composed at `now` and kept; those already kept stay as they were, so a second run changes
+    /// nothing. A day whose returns are not yet due at `now` is refused. Returns each department
+    /// with whether its briefing was new, by region code.
+    pub async fn generate_day_briefings(&self, actor: &Actor, now: DateTime<Utc>, day: NaiveDate) -> AppResult<Vec<(RegionCode, bool)>> {
+        if !access::may_run_escalation_pass(actor) {
+            return Err(AppError::Forbidden(format!("{} may not generate the daily briefings — the server does it at 08:00 UTC+8, and admins", actor.name)));
+        }
+        if now < due_at(day) {
+            return Err(crate::error::bad(format!("day: the briefings of {day} are generated from {} on — ask for {} or earlier", china_time(due_at(day)), last_due_day(now))));
+        }
+        self.generate_briefings(now, day).await
+    }
+
     /// Generates and keeps the briefing of `day` for every department whose jurisdiction holds a
     /// case: each composed from reads, then kept in a short write of its own, so that the write
-    /// lock is never held while a province's figures are summed. Returns how many were new.
-    pub(crate) async fn generate_briefings(&self, now: DateTime<Utc>, day: NaiveDate) -> AppResult<usize> {
+    /// lock is never held while a province's figures are summed. Returns each department with
+    /// whether its briefing was new (kept already, or kept a moment earlier by another server: not).
+    pub(crate) async fn generate_briefings(&self, now: DateTime<Utc>, day: NaiveDate) -> AppResult<Vec<(RegionCode, bool)>> {
         let mut departments = BTreeSet::new();
         for row in self.store.case_regions().await? {
             let code = crate::needs::region_code(&row.region);
@@ -153,17 +169,19 @@ impl App {
                 departments.insert(self.tree.department_region(above.code));
             }
         }
-        let mut made = 0;
+        let mut made = Vec::with_capacity(departments.len());
         for department in departments {
             if self.store.briefing_of(&department.to_string(), &day.to_string()).await?.is_some() {
+                made.push((department, false));
                 continue;
             }
             let mut read = self.store.reading().await?;
             let briefing = self.compose_briefing(&mut read, now, department, day).await?;
             drop(read);
             let mut tx: WriteTx = self.store.begin_write().await?;
-            if tx.insert_briefing(&briefing_row(&briefing)).await? {
-                made += 1;
+            let new = tx.insert_briefing(&briefing_row(&briefing)).await?;
+            made.push((department, new));
+            if new {
                 // The department's channels that chose the briefing get its headline (issue 15).
                 let lines: Vec<String> = briefing.headline.iter().map(|h| format!("{}：{}（前一日 {}）", h.label_zh, h.day, h.before)).collect();
                 let notice = crate::outbox::Notice {
@@ -286,6 +304,12 @@ impl App {
         });
         Ok(blockers)
     }
+}
+
+/// A moment as YYYY-MM-DD HH:MM UTC+8.
+fn china_time(at: DateTime<Utc>) -> String {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!());
+    at.with_timezone(&offset).format("%Y-%m-%d %H:%M UTC+8").to_string()
 }
 
 /// A need as a line of the briefing, with nothing held back yet.

@@ -29,14 +29,14 @@ pub struct MorningReport {
 
 impl App {
     /// The morning pass for the last day whose returns were due at `now` (see the module's text),
-    /// run at once: by an admin (`bangfu morning --now …`) or a test.
+    /// run at once, by an admin or a test (`bangfu briefing generate --date D` runs its briefings alone).
     pub async fn morning_pass(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<MorningReport> {
         only_admin(actor)?;
         let mut tx = self.store.begin_write().await?;
         let day = last_due_day(now);
         let missing = self.flag_missing_returns(&mut tx, actor, now, day).await?;
         tx.commit().await?;
-        let briefings = self.generate_briefings(now, day).await?;
+        let briefings = self.generate_briefings(now, day).await?.iter().filter(|(_, new)| *new).count();
         Ok(MorningReport { day, missing, briefings })
     }
 
@@ -54,7 +54,7 @@ impl App {
         }
         let missing = self.flag_missing_returns(&mut tx, actor, now, day).await?;
         tx.commit().await?;
-        let briefings = self.generate_briefings(now, day).await?;
+        let briefings = self.generate_briefings(now, day).await?.iter().filter(|(_, new)| *new).count();
         Ok(Some(MorningReport { day, missing, briefings }))
     }
 }

@@ -401,6 +401,51 @@ bangfu_store::backend_tests! {
     }
 }
 
+// ---- bangfu briefing (issue 14) ----
+
+fn briefing_json(args: &[&str]) -> Value {
+    let output = bangfu(&[&["briefing"], args, &["--json"]].concat());
+    assert_exit(&output, 0);
+    serde_json::from_str(&stdout(&output)).expect("one JSON value")
+}
+
+bangfu_store::backend_tests! {
+    /// The morning pass's briefings from the command line: every department of the reference
+    /// case's chain gets its briefing of the day; a second run keeps them as they were.
+    async fn briefing_generate_keeps_every_departments_briefing_once_and_list_and_show_read_them(db) {
+        assert_exit(&bangfu(&["demo", "--db", db.url()]), 0);
+        let first = briefing_json(&["generate", "--date", "2020-02-11", "--db", db.url()]);
+        let departments = |v: &Value| v["departments"].as_array().unwrap().iter().map(|d| (d["department"].as_str().unwrap().to_string(), d["new"].as_bool().unwrap())).collect::<Vec<_>>();
+        assert_eq!(departments(&first), [("140000".to_string(), true), ("141000".to_string(), true), ("141021".to_string(), true)], "{first}");
+        assert_eq!((first["generated"].as_u64(), first["kept_already"].as_u64()), (Some(3), Some(0)));
+        let shown = briefing_json(&["show", "--department", "141000", "--date", "2020-02-11", "--db", db.url()]);
+        assert_eq!((shown["department"].as_str(), shown["day"].as_str()), (Some("141000"), Some("2020-02-11")));
+
+        let again = bangfu(&["briefing", "generate", "--date", "2020-02-11", "--db", db.url()]);
+        assert_exit(&again, 0);
+        assert!(stdout(&again).starts_with("briefings of 2020-02-11: 0 generated, 3 kept already
+140000 山西省工信厅 kept already
+"), "{}", stdout(&again));
+        assert_eq!(briefing_json(&["show", "--department", "141000", "--date", "2020-02-11", "--db", db.url()]), shown, "kept as first generated");
+        assert_eq!(briefing_json(&["list", "--department", "141021", "--db", db.url()]), serde_json::json!(["2020-02-11"]));
+        let text = bangfu(&["briefing", "show", "--department", "141021", "--date", "2020-02-11", "--db", db.url()]);
+        assert_exit(&text, 0);
+        assert!(stdout(&text).starts_with("曲沃县工信局 每日专报 / daily briefing 2020-02-11"), "{}", stdout(&text));
+
+        let none = bangfu(&["briefing", "list", "--department", "141081", "--db", db.url()]);
+        assert_exit(&none, 1);
+        let future = bangfu(&["briefing", "generate", "--date", "2099-01-01", "--db", db.url()]);
+        assert_exit(&future, 2);
+        assert!(stderr(&future).contains("day: the briefings of 2099-01-01 are generated from 2099-01-02 08:00 UTC+8 on"), "{}", stderr(&future));
+        let malformed = bangfu(&["briefing", "generate", "--date", "11/02/2020", "--db", db.url()]);
+        assert_exit(&malformed, 2);
+        assert!(stderr(&malformed).contains("--date: "), "{}", stderr(&malformed));
+        let nowhere = bangfu(&["briefing", "show", "--department", "999999", "--db", db.url()]);
+        assert_exit(&nowhere, 2);
+        assert!(stderr(&nowhere).contains("--department: \"999999\" is not a region code"), "{}", stderr(&nowhere));
+    }
+}
+
 #[test]
 fn escalate_without_an_rfc3339_now_exits_2_and_shows_the_form() {
     let db = bangfu_store::testing::TestDb::sqlite();

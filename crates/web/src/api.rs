@@ -61,6 +61,7 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/api/v1/returns" => get(returns_list),
     "/api/v1/figures" => get(figures),
     "/api/v1/briefing" => get(briefing),
+    "/api/v1/briefings/generate" => post(generate_briefings),
     "/api/v1/cases/{id}/plan" => get(case_plan).put(set_plan),
     "/api/v1/approvals/{id}/decision" => post(decide_approval),
     "/api/v1/needs" => get(needs),
@@ -1022,6 +1023,20 @@ async fn briefing(State(state): State<AppState>, auth: Authenticated, QueryParam
     let day = query.day.as_deref().map(|d| bangfu_core::returns::parse_day(d).map_err(|e| Problem::bad_request(format!("day: {e}")))).transpose()?;
     let briefing = state.app.briefing(&auth.actor, clock::now(), query.region.as_deref(), day).await.map_err(query_problem)?;
     ok(briefing.to_json())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GenerateBriefingsInput {
+    day: String,
+}
+
+/// Generates and keeps every department's briefing of a day (admins; the server does it at
+/// 08:00 UTC+8): those kept already stay as they were.
+async fn generate_briefings(State(state): State<AppState>, auth: Authenticated, Body(input): Body<GenerateBriefingsInput>) -> ApiResult {
+    let day = bangfu_core::returns::parse_day(input.day.trim()).map_err(|e| Problem::bad_request(format!("day: {e}")))?;
+    let made = state.app.generate_day_briefings(&auth.actor, clock::now(), day).await?;
+    ok(json::briefings_generated(day, &made))
 }
 
 /// The notifications of the caller's department, oldest first: a client keeps the last `next`

@@ -203,6 +203,17 @@ pub fn escalated_need(m: &EscalatedNeed) -> Value {
     })
 }
 
+/// The daily briefings of a day generated on request: each department, and whether its briefing
+/// was new (else it was kept already and stays as it was).
+pub fn briefings_generated(day: chrono::NaiveDate, departments: &[(bangfu_core::region::RegionCode, bool)]) -> Value {
+    json!({
+        "day": day.to_string(),
+        "generated": departments.iter().filter(|(_, new)| *new).count(),
+        "kept_already": departments.iter().filter(|(_, new)| !*new).count(),
+        "departments": departments.iter().map(|(d, new)| json!({"department": d.to_string(), "new": new})).collect::<Vec<_>>(),
+    })
+}
+
 /// What one escalation pass did.
 pub fn escalation_report(r: &EscalationReport) -> Value {
     json!({

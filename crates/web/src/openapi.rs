@@ -126,6 +126,7 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { method: "get", path: "/api/v1/returns", summary: "Daily returns the caller may see, filtered and paged", tag: "returns", auth: true, query: RETURN_FILTERS, body: None, ok: (200, || page(any_object())) },
     Operation { method: "get", path: "/api/v1/figures", summary: "Output, capacity and needs per day of a jurisdiction, by part, tier and kind", tag: "figures", auth: true, query: FIGURES_QUERY, body: None, ok: (200, any_object) },
     Operation { method: "get", path: "/api/v1/briefing", summary: "The daily briefing (每日专报) of a department for a day, as kept", tag: "figures", auth: true, query: BRIEFING_QUERY, body: None, ok: (200, any_object) },
+    Operation { method: "post", path: "/api/v1/briefings/generate", summary: "Generate and keep every department's daily briefing of a day (admins; the server does it at 08:00 UTC+8; kept ones stay as they were)", tag: "figures", auth: true, query: &[], body: Some(generate_briefings_input), ok: (200, briefings_generated) },
     Operation { method: "get", path: "/api/v1/cases/{id}/plan", summary: "The case's plan projected from now: critical path, first output and the delay open needs cause", tag: "plans", auth: true, query: &[], body: None, ok: (200, plan) },
     Operation { method: "put", path: "/api/v1/cases/{id}/plan", summary: "Replace the case's plan (milestones, dependencies, actuals, blocking needs); a cycle is refused naming its milestones", tag: "plans", auth: true, query: &[], body: Some(plan_input), ok: (200, plan) },
     Operation { method: "post", path: "/api/v1/approvals/{id}/decision", summary: "Move an approval to in_progress, approved or rejected", tag: "green channel", auth: true, query: &[], body: Some(decision_input), ok: (200, any_object) },
@@ -360,6 +361,18 @@ fn comment_input() -> Value {
 
 fn attachment_input() -> Value {
     object(&["filename", "content_base64"], json!({"filename": {"type": "string"}, "content_base64": {"type": "string", "contentEncoding": "base64"}}))
+}
+
+fn generate_briefings_input() -> Value {
+    object(&["day"], json!({"day": {"type": "string", "format": "date"}}))
+}
+
+fn briefings_generated() -> Value {
+    let department = object(&["department", "new"], json!({"department": {"type": "string"}, "new": {"type": "boolean"}}));
+    object(
+        &["day", "generated", "kept_already", "departments"],
+        json!({"day": {"type": "string", "format": "date"}, "generated": {"type": "integer"}, "kept_already": {"type": "integer"}, "departments": {"type": "array", "items": department}}),
+    )
 }
 
 fn reason_input() -> Value {

@@ -254,6 +254,35 @@ bangfu_store::backend_tests! {
         let (status, _, _) = server.bytes("/api/v1/briefing", &enterprise).await;
         assert_eq!(status, 403);
     }
+
+    async fn an_admin_generates_a_days_briefings_once_over_the_api(db) {
+        let server = spawn(db).await;
+        let post = |token: String, body: Value| {
+            let request = server.client.post(format!("{}/api/v1/briefings/generate", server.base)).bearer_auth(token).json(&body);
+            async move {
+                let response = request.send().await.unwrap();
+                (response.status().as_u16(), response.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+        let admin = server.token("admin").await;
+        let (status, first) = post(admin.clone(), json!({"day": "2020-02-12"})).await;
+        assert_eq!(status, 200, "{first}");
+        assert_eq!((first["generated"].as_u64(), first["kept_already"].as_u64()), (Some(3), Some(0)), "{first}");
+        let leader = server.token("leader").await;
+        let (_, _, kept) = server.bytes("/api/v1/briefing?day=2020-02-12", &leader).await;
+        let (status, again) = post(admin.clone(), json!({"day": "2020-02-12"})).await;
+        assert_eq!(status, 200);
+        assert_eq!((again["generated"].as_u64(), again["kept_already"].as_u64()), (Some(0), Some(3)), "{again}");
+        let (_, _, still) = server.bytes("/api/v1/briefing?day=2020-02-12", &leader).await;
+        assert_eq!(still, kept, "a second run keeps the briefing as it was");
+        let (status, problem) = post(admin.clone(), json!({"day": "2999-01-01"})).await;
+        assert_eq!(status, 422, "{problem}");
+        assert!(problem["detail"].as_str().unwrap().contains("generated from 2999-01-02 08:00 UTC+8 on"), "{problem}");
+        let (status, problem) = post(admin, json!({"day": "12 Feb"})).await;
+        assert_eq!(status, 400, "{problem}");
+        let (status, _) = post(server.token("quwo").await, json!({"day": "2020-02-12"})).await;
+        assert_eq!(status, 403, "an officer does not run the morning pass");
+    }
 }
 
 /// Puts numbers in row 3 of the returns workbook (it had a word where a number goes).

@@ -276,6 +276,7 @@ fn matrix() -> Vec<Row> {
         row("post", "/api/v1/needs/{id}/reopen", "reopen the resolved province's need", ResolvedNeed { action: "reopen", body: |_| json!({"reason": "矩阵：仍未解决"}) }, REOPENS_RESOLVED),
         row("post", "/api/v1/needs/{id}/withdraw", "withdraw a need the enterprise reported", EnterpriseNeed { action: "withdraw", body: |_| json!({"reason": "矩阵：已自行解决"}) }, AS_ENTERPRISE),
         row("post", "/api/v1/escalations/run", "run the escalation pass", plain("/api/v1/escalations/run"), ADMIN_ONLY),
+        row("post", "/api/v1/briefings/generate", "generate the briefings of 2020-02-20", Plain { path: "/api/v1/briefings/generate", body: Some(|_| json!({"day": "2020-02-20"})) }, ADMIN_ONLY),
         row("get", "/api/v1/search", "search: enterprise 1 by its name in traditional characters", Search { q: "健康動力", kind: "enterprise", id: 1 }, SEES_ENTERPRISE),
         row("get", "/api/v1/search", "search: enterprise 1 by its credit code", Search { q: "91141021MA0KQ20203", kind: "enterprise", id: 1 }, SEES_ENTERPRISE),
         row("get", "/api/v1/search", "search: provider 1 by its pinyin", Search { q: "wanrong", kind: "provider", id: 1 }, SEES_PROVIDER_1),

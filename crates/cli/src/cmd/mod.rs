@@ -2,6 +2,7 @@
 
 pub mod allocate;
 pub mod audit;
+pub mod briefing;
 pub mod case;
 pub mod channel;
 pub mod db;
@@ -51,6 +52,8 @@ pub enum Command {
     Escalate(escalate::Args),
     /// Show official letters (公函)
     Letter(letter::Args),
+    /// The daily briefings (每日专报): generate a day's for every department, list, show
+    Briefing(briefing::Args),
     /// Where a department's notifications go: 企业微信 / 钉钉 robots, e-mail, signed webhooks
     Channel(channel::Args),
     /// The messages to the outside world: list them with their attempts, retry one
@@ -99,6 +102,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Export(args) => registry_io::run_export(args),
         Command::Escalate(args) => escalate::run(args),
         Command::Letter(args) => letter::run(args),
+        Command::Briefing(args) => briefing::run(args),
         Command::Channel(args) => channel::run(args),
         Command::Outbox(args) => outbox::run(args),
         Command::Audit(args) => audit::run(args),
