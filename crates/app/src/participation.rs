@@ -454,7 +454,15 @@ impl App {
     /// Edits an open need (not started, not closed): its description, quantity, requirements
     /// and limits, checked as at reporting; by its deciders, and by whoever may report on its
     /// case. The event records the fields before and after.
+    ///
+    /// When what screening reads changes — quantity, requirements, the limits of distance and
+    /// lead time — or the deadline, the need is screened again as a report is
+    /// ([`App::report_and_source`]): on the registry index before the write transaction, the
+    /// bounded record replacing the last one with its `need.sourced` event. That happens when the
+    /// need was screened before, or when the editor is one whose reports are sourced at once
+    /// ([`access::sources_when_reporting`]).
     pub async fn edit_need(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, input: NewNeed) -> AppResult<NeedRow> {
+        let early = self.screen_edited(need_id, &input).await?;
         let mut tx = self.store.begin_write().await?;
         let (mut need, case, team) = self.need_in(&mut tx, need_id).await?;
         let checked = checked_need(&NewNeed { kind: need.kind.clone(), ..input.clone() })?;
@@ -473,6 +481,7 @@ impl App {
             "requires": serde_json::from_str::<serde_json::Value>(&need.requires).unwrap_or_default(), "deadline": need.deadline,
             "max_distance_km": need.max_distance_km, "max_lead_time_h": need.max_lead_time_h,
         });
+        let was = need.clone();
         need.title = checked.title;
         need.specification = checked.specification;
         need.quantity = input.quantity;
@@ -490,8 +499,54 @@ impl App {
         Audit { actor, now, action: "need.edited", entity: format!("need:{need_id}"), case_id: Some(case.id), payload: json!({"title": need.title, "before": before, "after": after}) }
             .append(&mut tx)
             .await?;
+        let screened_before = tx.screening_of_need(need_id).await?.is_some();
+        let need = if screening_inputs_changed(&was, &need) && (screened_before || access::sources_when_reporting(actor)) {
+            self.screen_again(&mut tx, actor, now, need, &case, early).await?
+        } else {
+            need
+        };
         tx.commit().await?;
         Ok(need)
+    }
+
+    /// Screens a need as `input` would make it, before the write transaction of its edit;
+    /// none when the need is not of a registry kind or anything is amiss (the edit then
+    /// refuses it with its own message, or screens inside).
+    async fn screen_edited(&self, need_id: i64, input: &NewNeed) -> AppResult<Option<crate::registry::Screened>> {
+        let Some((need, _, enterprise)) = self.store.need_with_case(need_id).await? else { return Ok(None) };
+        let Ok(checked) = checked_need(&NewNeed { kind: need.kind.clone(), ..input.clone() }) else { return Ok(None) };
+        let draft = NeedRow {
+            quantity: input.quantity,
+            requires: checked.requires.to_string(),
+            max_distance_km: input.max_distance_km,
+            max_lead_time_h: input.max_lead_time_h,
+            ..need
+        };
+        match self.spec_of(&draft, &enterprise) {
+            Ok(Some(spec)) => Ok(Some(self.screen(&spec).await?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// The sourcing of an edited need, inside its edit's transaction: the early screening if it
+    /// saw the need as stored now, else a new one. A need whose kind the registry does not hold
+    /// is left as it is.
+    async fn screen_again(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        need: NeedRow,
+        case: &bangfu_store::CaseRow,
+        early: Option<crate::registry::Screened>,
+    ) -> AppResult<NeedRow> {
+        let enterprise = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
+        let Some(spec) = self.spec_of(&need, &enterprise)? else { return Ok(need) };
+        let screened = match early {
+            Some(early) if early.spec == spec => early,
+            _ => self.screen(&spec).await?,
+        };
+        self.record_sourcing(tx, actor, now, need, case, screened, true).await
     }
 
     /// The need, with its case, if `actor` may comment on it and attach to it
@@ -550,6 +605,17 @@ impl App {
         };
         self.notify(tx, now, notice).await
     }
+}
+
+/// Whether an edit changed what screening reads of a need (quantity, requirements, the limits
+/// of distance and lead time) or its deadline.
+fn screening_inputs_changed(before: &NeedRow, after: &NeedRow) -> bool {
+    let requires = |n: &NeedRow| serde_json::from_str::<serde_json::Value>(&n.requires).unwrap_or_default();
+    before.quantity != after.quantity
+        || requires(before) != requires(after)
+        || before.max_distance_km != after.max_distance_km
+        || before.max_lead_time_h != after.max_lead_time_h
+        || before.deadline != after.deadline
 }
 
 const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

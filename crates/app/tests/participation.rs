@@ -297,4 +297,60 @@ bangfu_store::backend_tests! {
         app.set_need_status(&quwo, t0(), need.id, NeedStatus::Resolved, "分切完成").await.unwrap();
         assert!(matches!(app.edit_need(&quwo, t0(), need.id, input).await, Err(AppError::Conflict(_))), "a closed need is not edited");
     }
+    async fn an_edit_that_changes_what_screening_reads_screens_the_need_again(db) {
+        let app = world(&db).await;
+        let need = sterilisation_need(&app, "口罩灭菌（修改后重新检索）").await;
+        let shanxi = log_in(&app, "shanxi").await;
+        let input = NewNeed { kind: "sterilisation".into(), title: need.title.clone(), quantity: 150_000.0, unit: "个".into(), ..NewNeed::default() };
+        let sourced = |actions: &[String]| actions.iter().filter(|a| a.as_str() == "need.sourced").count();
+        let before = sourced(&actions(&app, need.id).await);
+        let first = app.need_detail(&shanxi, need.id).await.unwrap().screening.unwrap();
+        assert!(first.feasible > 0, "{first:?}");
+
+        // Two hours is faster than any plant can sterilise and deliver: every candidate is too slow now.
+        let hurried = NewNeed { max_lead_time_h: Some(2.0), ..input.clone() };
+        app.edit_need(&shanxi, t0() + TimeDelta::minutes(5), need.id, hurried).await.unwrap();
+        let detail = app.need_detail(&shanxi, need.id).await.unwrap();
+        let screening = detail.screening.unwrap();
+        assert_eq!(screening.feasible, 0, "{screening:?}");
+        assert_eq!(screening.too_slow, screening.screened - screening.unavailable - screening.spec_mismatch - screening.insufficient_capacity - screening.too_far);
+        assert_eq!(screening.screened_at, (t0() + TimeDelta::minutes(5)).timestamp_millis());
+        let wanrong = detail.candidates.iter().find(|(c, _)| c.provider_id == 1).map(|(c, _)| c.clone()).unwrap();
+        assert_eq!(wanrong.feasible, 0, "万荣 is rejected now: {}", wanrong.explanation_zh);
+        assert!(wanrong.reasons.contains("too_slow"), "{}", wanrong.reasons);
+        let after = actions(&app, need.id).await;
+        assert_eq!(sourced(&after), before + 1, "{after:?}");
+        let edited = after.iter().rposition(|a| a == "need.edited").unwrap();
+        assert_eq!(after.last().map(String::as_str), Some("need.sourced"), "the edit's event, then the screening's (with the rings it widened through): {after:?}");
+        assert!(after[edited + 1..].iter().all(|a| a == "need.widened" || a == "need.sourced"), "{after:?}");
+
+        // Given time again, the need has its candidates back.
+        app.edit_need(&shanxi, t0() + TimeDelta::minutes(9), need.id, NewNeed { max_lead_time_h: Some(240.0), ..input.clone() }).await.unwrap();
+        let detail = app.need_detail(&shanxi, need.id).await.unwrap();
+        assert_eq!(detail.screening.unwrap().feasible, first.feasible);
+        assert!(detail.candidates.iter().any(|(c, _)| c.provider_id == 1 && c.feasible != 0));
+        assert_eq!(sourced(&actions(&app, need.id).await), before + 2);
+
+        // A new title alone leaves the screening as it was.
+        app.edit_need(&shanxi, t0() + TimeDelta::minutes(12), need.id, NewNeed { title: "口罩灭菌（改名）".into(), max_lead_time_h: Some(240.0), ..input }).await.unwrap();
+        let after = actions(&app, need.id).await;
+        assert_eq!((sourced(&after), after.last().map(String::as_str)), (before + 2, Some("need.edited")));
+        assert_eq!(app.need_detail(&shanxi, need.id).await.unwrap().screening.unwrap().screened_at, (t0() + TimeDelta::minutes(9)).timestamp_millis());
+    }
+
+    async fn the_enterprise_editing_a_screened_need_has_it_screened_again_but_not_an_unscreened_one(db) {
+        let app = world(&db).await;
+        let enterprise = log_in(&app, "enterprise").await;
+        let input = NewNeed { kind: "sterilisation".into(), title: "企业报告的灭菌".into(), quantity: 1000.0, unit: "个".into(), ..NewNeed::default() };
+        let own = app.report_and_source(&enterprise, t0(), 1, input.clone()).await.unwrap();
+        app.edit_need(&enterprise, t0(), own.id, NewNeed { quantity: 2000.0, ..input.clone() }).await.unwrap();
+        assert!(!actions(&app, own.id).await.contains(&"need.sourced".to_string()), "an enterprise's need waits for its officers to source it");
+        assert!(app.need_detail(&admin(), own.id).await.unwrap().screening.is_none());
+
+        let quwo = log_in(&app, "quwo").await;
+        app.source_need(&quwo, t0(), own.id).await.unwrap();
+        app.edit_need(&enterprise, t0() + TimeDelta::minutes(1), own.id, NewNeed { quantity: 3000.0, max_lead_time_h: Some(1.0), ..input }).await.unwrap();
+        let screening = app.need_detail(&admin(), own.id).await.unwrap().screening.unwrap();
+        assert_eq!((screening.feasible, screening.screened_at), (0, (t0() + TimeDelta::minutes(1)).timestamp_millis()));
+    }
 }
