@@ -206,6 +206,13 @@ pub fn may_keep_team(tree: &RegionTree, actor: &Actor, case: &CaseRow) -> bool {
     may_create_in(tree, actor, code(&case.region))
 }
 
+/// Whether `actor` may add milestones to `case`'s plan or remove them: as for its team
+/// ([`may_keep_team`]), the officers whose jurisdiction holds the case and admins — a stationed
+/// department of another place attaches needs to the plan but does not reshape it.
+pub fn may_shape_plan(tree: &RegionTree, actor: &Actor, case: &CaseRow) -> bool {
+    may_keep_team(tree, actor, case)
+}
+
 /// Whether an actor who may report a need on a case ([`may_report_on_case`]) also has it
 /// sourced at once: officers and admins do; an enterprise's need waits for the officers.
 pub fn sources_when_reporting(actor: &Actor) -> bool {

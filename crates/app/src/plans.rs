@@ -7,6 +7,10 @@
 //!   `now`. [`App::attach_blocker`], [`App::detach_blocker`] and [`App::set_milestone_actual`]
 //!   change one thing at a time. Every change is one transaction with its audit event
 //!   (`plan.set`, `plan.blocker_attached`, `plan.blocker_detached`, `plan.actual_recorded`).
+//!   [`App::add_milestone`] and [`App::remove_milestone`] add one step or take one out
+//!   (`plan.milestone_added`, `plan.milestone_removed`): only the officers whose jurisdiction
+//!   holds the case ([`access::may_shape_plan`]); a step taken out hands what it waited for to
+//!   the steps that waited for it, so the order of the rest holds.
 //! - [`App::case_plan`] projects the plan from `now`: unstarted work starts no earlier than
 //!   `now`, actuals keep the past, and every open need attached to a milestone holds it until the
 //!   need's expected resolution ([`Expected`]):
@@ -27,13 +31,13 @@
 //!   finished last (ties to the smaller key) joins it, if it finished by the time the milestone
 //!   started — the chain of steps that decided first output, as it happened.
 //! - **Days from plan to production**: from when the plan was first set (the case's first
-//!   `plan.set` event) to the projected first output.
+//!   `plan.set` event, or its first `plan.milestone_added` if earlier) to the projected first output.
 //! - [`App::what_if`]: "if this need resolves at T, first output moves from D₀ to D".
 //!
 //! Whoever can see the case can read its plan; officers and admins change it.
 
 use crate::error::bad;
-use crate::{Actor, App, AppError, AppResult, Audit, from_millis, to_millis};
+use crate::{Actor, App, AppError, AppResult, Audit, access, from_millis, to_millis};
 use bangfu_core::ids::NeedId;
 use bangfu_core::model::{NeedStatus, Tier};
 use bangfu_core::plan::{self, Blocker, Milestone, Plan, PlanError, Schedule, WhatIf};
@@ -61,6 +65,20 @@ pub struct NewMilestone {
     pub actual_finish: Option<DateTime<Utc>>,
     /// Ids of the case's needs that block this milestone.
     pub blockers: Vec<i64>,
+}
+
+/// One step added to a case's plan (issue 16): its name in Chinese and, if given, English
+/// (kept as `中文 / English`), how long it takes and the steps it waits for.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NewPlanStep {
+    /// Unique within the plan; made up (`m1`, `m2`, …) when empty.
+    pub key: String,
+    pub name_zh: String,
+    pub name_en: String,
+    /// Hours; finite, ≥ 0.
+    pub duration_h: f64,
+    /// Keys of the milestones that must finish first.
+    pub after: Vec<String>,
 }
 
 /// Why a blocking need is expected to resolve when it is.
@@ -267,6 +285,136 @@ impl App {
         Ok(rows)
     }
 
+    /// Adds a step to the end of the case's plan (the first step of a case without one). Bad
+    /// input when its name is missing, its duration is not a number of hours ≥ 0, its key is
+    /// taken or it waits for a step the plan lacks; forbidden to all but the officers whose
+    /// jurisdiction holds the case ([`access::may_shape_plan`]).
+    pub async fn add_milestone(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, step: NewPlanStep) -> AppResult<MilestoneRow> {
+        let name_zh = crate::error::text("name_zh", &step.name_zh, bangfu_core::text::NAME_CHARS)?;
+        let name_en = crate::error::text("name_en", &step.name_en, bangfu_core::text::NAME_CHARS)?;
+        if name_zh.is_empty() {
+            return Err(bad("name_zh: 请填写节点名称 — give the milestone's name in Chinese, such as 设备安装调试"));
+        }
+        if name_zh.contains(" / ") || name_en.contains(" / ") {
+            return Err(bad("name_zh, name_en: 名称中不能含“ / ” — write each language in its own field, without \" / \""));
+        }
+        if !step.duration_h.is_finite() || step.duration_h < 0.0 {
+            return Err(bad(format!("duration_h: {} — 工期须为不小于 0 的小时数 — give the hours the step takes, 0 or more", step.duration_h)));
+        }
+        let name = if name_en.is_empty() { name_zh.clone() } else { format!("{name_zh} / {name_en}") };
+        let mut after: Vec<String> = step.after.iter().map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).collect();
+        after.dedup();
+
+        let mut tx = self.store.begin_write().await?;
+        let case = self.case_to_shape_plan(&mut tx, actor, case_id).await?;
+        let rows = tx.milestones_of_case(case.id).await?;
+        let key = match step.key.trim() {
+            "" => (rows.len() + 1..).map(|n| format!("m{n}")).find(|k| rows.iter().all(|r| &r.key != k)).unwrap_or_default(),
+            given => given.to_string(),
+        };
+        let (milestone, _) = clean(NewMilestone { key, name, duration_h: step.duration_h, after, ..NewMilestone::default() }, now)?;
+        if rows.iter().any(|r| r.key == milestone.key) {
+            return Err(bad(format!("key: case {case_id}'s plan has a milestone {:?} already — give another key, or none", milestone.key)));
+        }
+        if let Some(unknown) = milestone.after.iter().find(|a| rows.iter().all(|r| &r.key != *a)) {
+            let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+            return Err(bad(format!(
+                "after: case {case_id}'s plan has no milestone {unknown:?} — {}",
+                if keys.is_empty() { "it has no milestones yet, so the first waits for none".to_string() } else { format!("its milestones are {}", keys.join(", ")) }
+            )));
+        }
+        let mut milestones = rows.iter().map(milestone_of).collect::<AppResult<Vec<_>>>()?;
+        milestones.push(milestone.clone());
+        plan::schedule(&Plan { start: now, milestones }, &[]).map_err(plan_error)?;
+        let mut row = MilestoneRow {
+            id: 0,
+            case_id: case.id,
+            key: milestone.key.clone(),
+            name: milestone.name.clone(),
+            duration_h: milestone.duration_h,
+            after: serde_json::to_string(&milestone.after).map_err(|e| AppError::Internal(e.to_string()))?,
+            not_before: None,
+            actual_start: None,
+            actual_finish: None,
+            position: rows.iter().map(|r| r.position + 1).max().unwrap_or(0),
+        };
+        row.id = tx.insert_milestone(&row).await?;
+        let name_en = if name_en.is_empty() { name_zh.clone() } else { name_en };
+        Audit {
+            actor,
+            now,
+            action: "plan.milestone_added",
+            entity: format!("plan:{}", case.id),
+            case_id: Some(case.id),
+            payload: json!({
+                "milestone": row.key, "name": row.name, "duration_h": row.duration_h, "after": milestone.after,
+                "zh": format!("计划新增节点「{name_zh}」（工期 {} 小时）", trim_hours(row.duration_h)),
+                "en": format!("Milestone “{name_en}” added to the plan ({} h)", trim_hours(row.duration_h)),
+            }),
+        }
+        .append(&mut tx)
+        .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Takes a step out of the case's plan, with the needs attached to it: the steps that
+    /// waited for it wait for what it waited for instead. The event names both.
+    pub async fn remove_milestone(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, milestone_key: &str) -> AppResult<MilestoneRow> {
+        let mut tx = self.store.begin_write().await?;
+        let case = self.case_to_shape_plan(&mut tx, actor, case_id).await?;
+        let removed = milestone_for_write(&mut tx, case.id, milestone_key).await?;
+        let removed_after = milestone_of(&removed)?.after;
+        let detached: Vec<i64> = tx.milestone_blockers_of_case(case.id).await?.into_iter().filter(|b| b.milestone_id == removed.id).map(|b| b.need_id).collect();
+        let mut relinked = Vec::new();
+        for row in tx.milestones_of_case(case.id).await? {
+            let after = milestone_of(&row)?.after;
+            if !after.contains(&removed.key) {
+                continue;
+            }
+            let mut now_after: Vec<String> = after.into_iter().filter(|a| a != &removed.key).collect();
+            for a in &removed_after {
+                if !now_after.contains(a) {
+                    now_after.push(a.clone());
+                }
+            }
+            tx.update_milestone_after(row.id, &serde_json::to_string(&now_after).map_err(|e| AppError::Internal(e.to_string()))?).await?;
+            relinked.push(row.key);
+        }
+        tx.delete_milestone(removed.id).await?;
+        let name_zh = removed.name.split_once(" / ").map_or(removed.name.as_str(), |(zh, _)| zh.trim());
+        let name_en = removed.name.split_once(" / ").map_or(removed.name.as_str(), |(_, en)| en.trim());
+        Audit {
+            actor,
+            now,
+            action: "plan.milestone_removed",
+            entity: format!("plan:{}", case.id),
+            case_id: Some(case.id),
+            payload: json!({
+                "milestone": removed.key, "name": removed.name, "after": removed_after, "relinked": relinked, "detached": detached,
+                "zh": format!("计划删除节点「{name_zh}」{}", if detached.is_empty() { String::new() } else { format!("（取下 {} 项卡点诉求）", detached.len()) }),
+                "en": format!("Milestone “{name_en}” removed from the plan{}", if detached.is_empty() { String::new() } else { format!(" ({} blocking needs detached)", detached.len()) }),
+            }),
+        }
+        .append(&mut tx)
+        .await?;
+        tx.commit().await?;
+        Ok(removed)
+    }
+
+    /// The case, for adding or removing milestones: not found when `actor` may not see it,
+    /// forbidden unless its jurisdiction holds it ([`access::may_shape_plan`]).
+    async fn case_to_shape_plan(&self, tx: &mut WriteTx, actor: &Actor, case_id: i64) -> AppResult<bangfu_store::CaseRow> {
+        let case = self.case_for_write(tx, actor, case_id).await?;
+        if !access::may_shape_plan(self.tree, actor, &case) {
+            return Err(AppError::Forbidden(format!(
+                "{} may not add or remove milestones of case {case_id}: the officers whose jurisdiction holds the case keep its plan",
+                actor.name
+            )));
+        }
+        Ok(case)
+    }
+
     /// Attaches a need of the case to one of its milestones: the milestone cannot finish before
     /// the need is resolved. `false` (and nothing recorded) when it was attached already.
     pub async fn attach_blocker(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, milestone_key: &str, need_id: i64) -> AppResult<bool> {
@@ -414,7 +562,15 @@ impl App {
 
     pub(crate) async fn plan_of(&self, case_id: i64, now: DateTime<Utc>) -> AppResult<PlanView> {
         let rows = self.store.milestones_of_case(case_id).await?;
-        let planned_at = self.store.first_event_of_case(case_id, "plan.set").await?.map(|e| from_millis(e.at));
+        // Planned when first set whole, or when its first step was added, whichever came first.
+        let mut planned_at: Option<DateTime<Utc>> = None;
+        for action in ["plan.set", "plan.milestone_added"] {
+            let at = self.store.first_event_of_case(case_id, action).await?.map(|e| from_millis(e.at));
+            planned_at = match (planned_at, at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
         let milestones = rows.iter().map(milestone_of).collect::<AppResult<Vec<_>>>()?;
         // A plan whose every step has finished is history, not a projection: it starts at its
         // first actual, so that its finish is its last actual finish rather than `now`.
@@ -605,6 +761,12 @@ async fn milestone_for_write(tx: &mut WriteTx, case_id: i64, key: &str) -> AppRe
     } else {
         format!("case {case_id}'s plan has no milestone {key:?} — its milestones are {}", keys.join(", "))
     }))
+}
+
+/// Hours as a message writes them: 36, 1.5.
+fn trim_hours(hours: f64) -> String {
+    let text = format!("{hours:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 fn hours_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {

@@ -744,6 +744,23 @@ impl WriteTx {
         self.insert_returning_id(q, &format!("milestone {}", m.key)).await
     }
 
+    /// Deletes one milestone and its blockers; `false` when there was none.
+    pub async fn delete_milestone(&mut self, id: i64) -> StoreResult<bool> {
+        let q = query("DELETE FROM milestone_blockers WHERE milestone_id = $1").bind(id);
+        self.exec_stmt(q, "milestone blocker").await?;
+        let q = query("DELETE FROM milestones WHERE id = $1").bind(id);
+        Ok(self.exec_stmt(q, "milestone").await? > 0)
+    }
+
+    /// Replaces the keys a milestone waits for (a JSON list).
+    pub async fn update_milestone_after(&mut self, id: i64, after: &str) -> StoreResult<()> {
+        let q = query("UPDATE milestones SET after = $2 WHERE id = $1").bind(id).bind(after);
+        match self.exec_stmt(q, "milestone").await? {
+            0 => Err(StoreError::NotFound(format!("milestone {id}"))),
+            _ => Ok(()),
+        }
+    }
+
     pub async fn update_milestone_actuals(&mut self, id: i64, actual_start: Option<i64>, actual_finish: Option<i64>) -> StoreResult<()> {
         let q = query("UPDATE milestones SET actual_start = $2, actual_finish = $3 WHERE id = $1").bind(id).bind(actual_start).bind(actual_finish);
         match self.exec_stmt(q, "milestone").await? {

@@ -15,7 +15,8 @@ use axum::response::{IntoResponse, Response};
 use bangfu_app::cases::{NewEnterprise, NewTeamMember};
 use bangfu_app::channel::{NewApproval, NewShipment};
 use bangfu_app::needs::NewNeed;
-use bangfu_app::plans::NewMilestone;
+use bangfu_app::plans::{NewMilestone, NewPlanStep};
+use bangfu_app::AppError;
 use bangfu_app::registry::NewProvider;
 use bangfu_app::letters::{LetterEdit, LetterReply};
 use bangfu_app::returns::{NewDailyReturn, ReturnFilter};
@@ -24,7 +25,7 @@ use bangfu_app::registry_search::ProviderSearch;
 use bangfu_app::views::{CaseDetail, CaseFilter, LetterFilter, NeedFilter};
 use crate::exports::{self, ExportFormat};
 use crate::lists::{envelope, page_request, query_problem};
-use bangfu_core::model::{ApprovalStatus, LetterStatus, NeedStatus, Scope};
+use bangfu_core::model::{ApprovalStatus, LetterStatus, NeedStatus, Scope, ShipmentStatus};
 use bangfu_core::region::Region;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -52,10 +53,12 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/api/v1/cases" => get(cases).post(open_case),
     "/api/v1/cases/{id}" => get(case),
     "/api/v1/cases/{id}/team" => post(add_team_member),
+    "/api/v1/cases/{id}/team/{member}/release" => post(release_team_member),
     "/api/v1/cases/{id}/needs" => get(case_needs).post(report_need),
     "/api/v1/cases/{id}/events" => get(case_events),
     "/api/v1/cases/{id}/approvals" => post(open_approval),
     "/api/v1/cases/{id}/shipments" => post(add_shipment),
+    "/api/v1/cases/{id}/shipments/{shipment}/move" => post(move_shipment),
     "/api/v1/cases/{id}/returns" => get(daily_returns).post(submit_daily_return),
     "/api/v1/cases/{id}/returns/upload" => post(upload_daily_returns),
     "/api/v1/returns" => get(returns_list),
@@ -63,6 +66,10 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/api/v1/briefing" => get(briefing),
     "/api/v1/briefings/generate" => post(generate_briefings),
     "/api/v1/cases/{id}/plan" => get(case_plan).put(set_plan),
+    "/api/v1/cases/{id}/plan/milestones" => post(add_milestone),
+    "/api/v1/cases/{id}/plan/milestones/{key}" => delete(remove_milestone),
+    "/api/v1/cases/{id}/plan/milestones/{key}/blockers" => post(attach_blocker),
+    "/api/v1/cases/{id}/plan/milestones/{key}/blockers/{need}" => delete(detach_blocker),
     "/api/v1/approvals/{id}/decision" => post(decide_approval),
     "/api/v1/needs" => get(needs),
     "/api/v1/needs/{id}" => get(need).put(edit_need),
@@ -78,7 +85,7 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/api/v1/needs/{id}/broadcast" => post(broadcast_need),
     "/api/v1/needs/{id}/candidates" => post(propose_candidate),
     "/api/v1/needs/{id}/select" => post(select_candidate),
-    "/api/v1/needs/{id}/switch" => post(select_candidate),
+    "/api/v1/needs/{id}/switch" => post(switch_candidate),
     "/api/v1/needs/{id}/start" => post(start_need),
     "/api/v1/needs/{id}/resolve" => post(resolve_need),
     "/api/v1/needs/{id}/cancel" => post(cancel_need),
@@ -468,6 +475,13 @@ struct TeamInput {
     user_id: Option<i64>,
 }
 
+/// Releases a member from the case's team with a reason; answers the team left.
+async fn release_team_member(State(state): State<AppState>, auth: Authenticated, PathParam((id, member)): PathParam<(i64, i64)>, Body(input): Body<ReasonInput>) -> ApiResult {
+    state.app.release_team_member(&auth.actor, clock::now(), id, member, &input.reason).await?;
+    let detail = state.app.case_detail(&auth.actor, id).await?;
+    ok(json!({"released": member, "team": detail.team.iter().map(json::team_member).collect::<Vec<_>>()}))
+}
+
 async fn add_team_member(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<TeamInput>) -> ApiResult {
     let input = NewTeamMember { title: input.title, department: input.department, role: input.role, user_id: input.user_id };
     let row = state.app.add_team_member(&auth.actor, clock::now(), id, input).await?;
@@ -596,6 +610,19 @@ struct SelectInput {
 
 async fn select_candidate(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<SelectInput>) -> ApiResult {
     state.app.select_candidate(&auth.actor, clock::now(), id, input.candidate_id).await?;
+    need_answer(&state, &auth, id).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SwitchInput {
+    candidate_id: i64,
+    reason: String,
+}
+
+/// Switches a need from its selected provider to another candidate, with the reason.
+async fn switch_candidate(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<SwitchInput>) -> ApiResult {
+    state.app.switch_candidate(&auth.actor, clock::now(), id, input.candidate_id, &input.reason).await?;
     need_answer(&state, &auth, id).await
 }
 
@@ -844,6 +871,59 @@ async fn set_plan(State(state): State<AppState>, auth: Authenticated, PathParam(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepInput {
+    /// Made up (m1, m2, …) when absent.
+    #[serde(default)]
+    key: String,
+    name_zh: String,
+    #[serde(default)]
+    name_en: String,
+    duration_h: f64,
+    #[serde(default)]
+    after: Vec<String>,
+}
+
+/// Adds a milestone to the end of the case's plan; answers the plan.
+async fn add_milestone(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>, Body(input): Body<StepInput>) -> ApiResult {
+    let now = clock::now();
+    let step = NewPlanStep { key: input.key, name_zh: input.name_zh, name_en: input.name_en, duration_h: input.duration_h, after: input.after };
+    state.app.add_milestone(&auth.actor, now, id, step).await?;
+    let view = state.app.case_plan(&auth.actor, id, now).await?;
+    created(json::case_plan(&view))
+}
+
+/// Takes a milestone out of the case's plan; answers the plan.
+async fn remove_milestone(State(state): State<AppState>, auth: Authenticated, PathParam((id, key)): PathParam<(i64, String)>) -> ApiResult {
+    let now = clock::now();
+    state.app.remove_milestone(&auth.actor, now, id, &key).await?;
+    let view = state.app.case_plan(&auth.actor, id, now).await?;
+    ok(json::case_plan(&view))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BlockerInput {
+    need_id: i64,
+}
+
+/// Attaches a need of the case to a milestone (it waits for the need); answers the plan.
+async fn attach_blocker(State(state): State<AppState>, auth: Authenticated, PathParam((id, key)): PathParam<(i64, String)>, Body(input): Body<BlockerInput>) -> ApiResult {
+    let now = clock::now();
+    state.app.attach_blocker(&auth.actor, now, id, &key, input.need_id).await?;
+    let view = state.app.case_plan(&auth.actor, id, now).await?;
+    ok(json::case_plan(&view))
+}
+
+/// Detaches a need from a milestone; answers the plan.
+async fn detach_blocker(State(state): State<AppState>, auth: Authenticated, PathParam((id, key, need)): PathParam<(i64, String, i64)>) -> ApiResult {
+    let now = clock::now();
+    state.app.detach_blocker(&auth.actor, now, id, &key, need).await?;
+    let view = state.app.case_plan(&auth.actor, id, now).await?;
+    ok(json::case_plan(&view))
+}
+
+#[derive(Debug, Deserialize)]
 struct WhatIfInput {
     resolves_at: String,
 }
@@ -912,6 +992,21 @@ async fn add_shipment(State(state): State<AppState>, auth: Authenticated, PathPa
     };
     let row = state.app.add_shipment(&auth.actor, clock::now(), id, input).await?;
     created(json::shipment(&row))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MoveInput {
+    /// in_transit, delivered, held or planned.
+    status: String,
+    traffic_pass: Option<String>,
+}
+
+/// Moves a shipment along its states (planned → in transit → delivered, or held).
+async fn move_shipment(State(state): State<AppState>, auth: Authenticated, PathParam((id, shipment)): PathParam<(i64, i64)>, Body(input): Body<MoveInput>) -> ApiResult {
+    let to = ShipmentStatus::parse(input.status.trim()).map_err(|e| Problem::from(AppError::BadInput(format!("status: {e}"))))?;
+    let row = state.app.move_shipment(&auth.actor, clock::now(), id, shipment, to, input.traffic_pass.as_deref()).await?;
+    ok(json::shipment(&row))
 }
 
 async fn daily_returns(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {

@@ -115,11 +115,13 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { method: "post", path: "/api/v1/cases", summary: "Open the case of an enterprise", tag: "cases", auth: true, query: &[], body: Some(case_input), ok: (201, any_object) },
     Operation { method: "get", path: "/api/v1/cases/{id}", summary: "A case with team, needs, approvals, shipments, letters and events", tag: "cases", auth: true, query: &[], body: None, ok: (200, any_object) },
     Operation { method: "post", path: "/api/v1/cases/{id}/team", summary: "Station a member on the case", tag: "cases", auth: true, query: &[], body: Some(team_input), ok: (201, any_object) },
+    Operation { method: "post", path: "/api/v1/cases/{id}/team/{member}/release", summary: "Release a member from the case's team, with a reason (the officers whose jurisdiction holds the case); answers the team left", tag: "cases", auth: true, query: &[], body: Some(reason_input), ok: (200, any_object) },
     Operation { method: "get", path: "/api/v1/cases/{id}/needs", summary: "The needs of a case, paged", tag: "needs", auth: true, query: PAGE_ONLY, body: None, ok: (200, || page(need())) },
     Operation { method: "post", path: "/api/v1/cases/{id}/needs", summary: "Report a need: routed (and sourced from the registry) at once", tag: "needs", auth: true, query: &[], body: Some(need_input), ok: (201, need) },
     Operation { method: "get", path: "/api/v1/cases/{id}/events", summary: "The case's audit events by sequence number, paged", tag: "cases", auth: true, query: EVENT_QUERY, body: None, ok: (200, || page(event())) },
     Operation { method: "post", path: "/api/v1/cases/{id}/approvals", summary: "Open a green-channel approval", tag: "green channel", auth: true, query: &[], body: Some(approval_input), ok: (201, any_object) },
     Operation { method: "post", path: "/api/v1/cases/{id}/shipments", summary: "Record a shipment and its traffic pass", tag: "shipments", auth: true, query: &[], body: Some(shipment_input), ok: (201, any_object) },
+    Operation { method: "post", path: "/api/v1/cases/{id}/shipments/{shipment}/move", summary: "Move a shipment along its states: planned → in_transit → delivered, or held (and back to planned or in_transit), with a traffic pass if given", tag: "shipments", auth: true, query: &[], body: Some(move_input), ok: (200, any_object) },
     Operation { method: "get", path: "/api/v1/cases/{id}/returns", summary: "The enterprise's daily returns", tag: "returns", auth: true, query: &[], body: None, ok: (200, || items(any_object())) },
     Operation { method: "post", path: "/api/v1/cases/{id}/returns", summary: "Submit (or correct) a daily return of a day and product", tag: "returns", auth: true, query: &[], body: Some(return_input), ok: (201, any_object) },
     Operation { method: "post", path: "/api/v1/cases/{id}/returns/upload", summary: "Upload a spreadsheet of returns (body: text/csv or XLSX; all rows or none, bad rows named)", tag: "returns", auth: true, query: &[], body: None, ok: (201, any_object) },
@@ -129,6 +131,10 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { method: "post", path: "/api/v1/briefings/generate", summary: "Generate and keep every department's daily briefing of a day (admins; the server does it at 08:00 UTC+8; kept ones stay as they were)", tag: "figures", auth: true, query: &[], body: Some(generate_briefings_input), ok: (200, briefings_generated) },
     Operation { method: "get", path: "/api/v1/cases/{id}/plan", summary: "The case's plan projected from now: critical path, first output and the delay open needs cause", tag: "plans", auth: true, query: &[], body: None, ok: (200, plan) },
     Operation { method: "put", path: "/api/v1/cases/{id}/plan", summary: "Replace the case's plan (milestones, dependencies, actuals, blocking needs); a cycle is refused naming its milestones", tag: "plans", auth: true, query: &[], body: Some(plan_input), ok: (200, plan) },
+    Operation { method: "post", path: "/api/v1/cases/{id}/plan/milestones", summary: "Add a milestone to the end of the case's plan: name in Chinese (and English), hours, the milestones it waits for (the officers whose jurisdiction holds the case); answers the plan", tag: "plans", auth: true, query: &[], body: Some(step_input), ok: (201, plan) },
+    Operation { method: "delete", path: "/api/v1/cases/{id}/plan/milestones/{key}", summary: "Remove a milestone and its blocking needs from the plan; the milestones that waited for it wait for what it waited for; answers the plan", tag: "plans", auth: true, query: &[], body: None, ok: (200, plan) },
+    Operation { method: "post", path: "/api/v1/cases/{id}/plan/milestones/{key}/blockers", summary: "Attach a need of the case to a milestone: it cannot finish before the need is resolved; answers the plan", tag: "plans", auth: true, query: &[], body: Some(blocker_input), ok: (200, plan) },
+    Operation { method: "delete", path: "/api/v1/cases/{id}/plan/milestones/{key}/blockers/{need}", summary: "Detach a need from a milestone; answers the plan", tag: "plans", auth: true, query: &[], body: None, ok: (200, plan) },
     Operation { method: "post", path: "/api/v1/approvals/{id}/decision", summary: "Move an approval to in_progress, approved or rejected", tag: "green channel", auth: true, query: &[], body: Some(decision_input), ok: (200, any_object) },
     Operation { method: "get", path: "/api/v1/needs", summary: "Needs the caller may see, filtered and paged", tag: "needs", auth: true, query: NEED_FILTERS, body: None, ok: (200, || page(need())) },
     Operation { method: "get", path: "/api/v1/needs/{id}", summary: "A need with its candidates and letters", tag: "needs", auth: true, query: &[], body: None, ok: (200, need) },
@@ -136,7 +142,7 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { method: "post", path: "/api/v1/needs/{id}/broadcast", summary: "Broadcast the need to the departments of a ring", tag: "needs", auth: true, query: &[], body: Some(broadcast_input), ok: (200, any_object) },
     Operation { method: "post", path: "/api/v1/needs/{id}/candidates", summary: "Put forward a provider as a candidate (screened with reasons)", tag: "needs", auth: true, query: &[], body: Some(propose_input), ok: (200, need) },
     Operation { method: "post", path: "/api/v1/needs/{id}/select", summary: "Select a candidate; scope and owner follow", tag: "needs", auth: true, query: &[], body: Some(select_input), ok: (200, need) },
-    Operation { method: "post", path: "/api/v1/needs/{id}/switch", summary: "Switch to another candidate before work starts", tag: "needs", auth: true, query: &[], body: Some(select_input), ok: (200, need) },
+    Operation { method: "post", path: "/api/v1/needs/{id}/switch", summary: "Switch the selected provider to another candidate before work starts, with the reason (recorded beside what it saves)", tag: "needs", auth: true, query: &[], body: Some(switch_input), ok: (200, need) },
     Operation { method: "post", path: "/api/v1/needs/{id}/start", summary: "Work on the need has started", tag: "needs", auth: true, query: &[], body: Some(note_input), ok: (200, need) },
     Operation { method: "post", path: "/api/v1/needs/{id}/resolve", summary: "The need is resolved", tag: "needs", auth: true, query: &[], body: Some(note_input), ok: (200, need) },
     Operation { method: "post", path: "/api/v1/needs/{id}/cancel", summary: "The need is cancelled", tag: "needs", auth: true, query: &[], body: Some(note_input), ok: (200, need) },
@@ -375,6 +381,24 @@ fn briefings_generated() -> Value {
     )
 }
 
+fn switch_input() -> Value {
+    object(&["candidate_id", "reason"], json!({"candidate_id": {"type": "integer"}, "reason": {"type": "string", "minLength": 1}}))
+}
+
+fn move_input() -> Value {
+    object(&["status"], json!({"status": {"type": "string", "enum": ["planned", "in_transit", "delivered", "held"]}, "traffic_pass": {"type": "string"}}))
+}
+
+fn step_input() -> Value {
+    object(&["name_zh", "duration_h"], json!({
+        "key": {"type": "string", "description": "unique in the plan; m1, m2, … when absent"}, "name_zh": {"type": "string", "minLength": 1},
+        "name_en": {"type": "string"}, "duration_h": {"type": "number", "minimum": 0}, "after": {"type": "array", "items": {"type": "string"}}}))
+}
+
+fn blocker_input() -> Value {
+    object(&["need_id"], json!({"need_id": {"type": "integer"}}))
+}
+
 fn reason_input() -> Value {
     object(&["reason"], json!({"reason": {"type": "string", "minLength": 1}}))
 }
@@ -509,7 +533,7 @@ pub fn document() -> Value {
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| {
-                let schema = if name == "id" { json!({"type": "integer", "minimum": 1}) } else { json!({"type": "string"}) };
+                let schema = if matches!(name, "id" | "member" | "shipment" | "need") { json!({"type": "integer", "minimum": 1}) } else { json!({"type": "string"}) };
                 json!({"name": name, "in": "path", "required": true, "schema": schema})
             })
             .collect();

@@ -72,6 +72,9 @@ const OPENS_CASE_IN_QUWO: [Outcome; 12] = [Y, Y, Y, Y, N, N, N, F, F, F, F, F];
 const SEES_PROVIDER_1: [Outcome; 12] = [Y, Y, Y, Y, Y, Y, Y, Y, N, N, Y, N];
 const EDITS_PROVIDER_1: [Outcome; 12] = [Y, F, F, Y, F, F, F, F, N, N, Y, N];
 const KEEPS_TEAM: [Outcome; 12] = [Y, Y, Y, Y, N, N, F, F, F, N, N, N];
+/// Add or remove milestones of case 1's plan: as for its team, the officers whose jurisdiction
+/// holds the case (the stationed 河南省 attaches needs to the plan but does not reshape it).
+const SHAPES_PLAN: [Outcome; 12] = KEEPS_TEAM;
 const REPORTS: [Outcome; 12] = [Y, Y, Y, Y, N, N, Y, F, Y, N, N, N];
 const ACTS_ON_CASE: [Outcome; 12] = [Y, Y, Y, Y, N, N, Y, F, F, N, N, N];
 const DECIDES_APPROVAL: [Outcome; 12] = [Y, Y, Y, Y, N, N, F, F, F, N, N, N];
@@ -127,6 +130,16 @@ enum Act {
     Logout,
     CreateCase,
     AddTeamMember,
+    /// A member stationed on case 1 for the cell, released.
+    ReleaseMember,
+    /// A planned shipment of case 1, moved into transit.
+    MoveShipment,
+    /// A milestone added to case 1's plan for the cell, removed.
+    RemoveMilestone,
+    /// The province's need attached to a milestone of case 1's plan.
+    AttachBlocker,
+    /// The province's need, attached to a milestone for the cell, detached.
+    DetachBlocker,
     ProvinceNeed { action: &'static str, body: fn(&Fixture) -> Value },
     /// The province's need edited (PUT).
     EditProvinceNeed,
@@ -237,6 +250,12 @@ fn matrix() -> Vec<Row> {
         row("post", "/api/v1/cases", "open the case of an enterprise of 曲沃县", CreateCase, OPENS_CASE_IN_QUWO),
         row("get", "/api/v1/cases/{id}", "case 1", plain("/api/v1/cases/1"), SEES_CASE),
         row("post", "/api/v1/cases/{id}/team", "station a member on case 1", AddTeamMember, KEEPS_TEAM),
+        row("post", "/api/v1/cases/{id}/team/{member}/release", "release a member of case 1", ReleaseMember, KEEPS_TEAM),
+        row("post", "/api/v1/cases/{id}/shipments/{shipment}/move", "move a shipment of case 1 into transit", MoveShipment, ACTS_ON_CASE),
+        row("post", "/api/v1/cases/{id}/plan/milestones", "add a milestone to case 1's plan", Plain { path: "/api/v1/cases/1/plan/milestones", body: Some(|n| json!({"name_zh": format!("矩阵节点{n}"), "name_en": "matrix step", "duration_h": 8})) }, SHAPES_PLAN),
+        row("delete", "/api/v1/cases/{id}/plan/milestones/{key}", "remove a milestone of case 1's plan", RemoveMilestone, SHAPES_PLAN),
+        row("post", "/api/v1/cases/{id}/plan/milestones/{key}/blockers", "attach the province's need to a milestone", AttachBlocker, ACTS_ON_CASE),
+        row("delete", "/api/v1/cases/{id}/plan/milestones/{key}/blockers/{need}", "detach the province's need from a milestone", DetachBlocker, ACTS_ON_CASE),
         row("get", "/api/v1/cases/{id}/needs", "case 1's needs", plain("/api/v1/cases/1/needs"), SEES_CASE),
         row("post", "/api/v1/cases/{id}/needs", "report a need on case 1", Plain { path: "/api/v1/cases/1/needs", body: Some(|n| json!({"kind": "labour", "title": format!("矩阵诉求{n}"), "quantity": 1, "requires": {"skill": "包装"}, "source": false})) }, REPORTS),
         row("get", "/api/v1/cases/{id}/events", "case 1's timeline", plain("/api/v1/cases/1/events"), SEES_CASE),
@@ -257,7 +276,7 @@ fn matrix() -> Vec<Row> {
         row("post", "/api/v1/needs/{id}/broadcast", "broadcast the province's need", ProvinceNeed { action: "broadcast", body: |_| json!({"ring": "province"}) }, DECIDES_NEED),
         row("post", "/api/v1/needs/{id}/candidates", "put provider 1 forward for the province's need", ProvinceNeed { action: "candidates", body: |_| json!({"provider_id": 1}) }, PROPOSES),
         row("post", "/api/v1/needs/{id}/select", "select the province's provider", ProvinceNeed { action: "select", body: |f| json!({"candidate_id": f.candidate}) }, DECIDES_NEED),
-        row("post", "/api/v1/needs/{id}/switch", "switch the province's provider", ProvinceNeed { action: "switch", body: |f| json!({"candidate_id": f.candidate}) }, DECIDES_NEED),
+        row("post", "/api/v1/needs/{id}/switch", "switch the province's provider", ProvinceNeed { action: "switch", body: |f| json!({"candidate_id": f.candidate, "reason": "矩阵改选"}) }, DECIDES_NEED),
         row("post", "/api/v1/needs/{id}/start", "start the province's need", need_action("start"), DECIDES_NEED),
         row("post", "/api/v1/needs/{id}/resolve", "resolve the province's need", need_action("resolve"), DECIDES_NEED),
         row("post", "/api/v1/needs/{id}/cancel", "cancel the province's need", need_action("cancel"), DECIDES_NEED),
@@ -343,6 +362,7 @@ fn matrix() -> Vec<Row> {
         row("post", "/cases/{id}/team/{member}/release", "release a member through the form", Page(PageAct::Release), KEEPS_TEAM),
         row("post", "/cases/{id}/shipments/{shipment}", "move a shipment into transit", Page(PageAct::MoveShipment), ACTS_ON_CASE),
         row("post", "/cases/{id}/plan/blockers", "attach a need to a milestone", Page(PageAct::AttachBlocker), ACTS_ON_CASE),
+        row("post", "/cases/{id}/plan/milestones", "add a milestone to case 1's plan through the form", Page(PageAct::Form { path: "/cases/1/plan/milestones", fields: |n| vec![("name_zh", format!("矩阵表单节点{n}")), ("duration_h", "12".into())] }), SHAPES_PLAN),
         row("post", "/enterprises", "register an enterprise of 曲沃县 and open its case (page)", Page(PageAct::Form { path: "/enterprises", fields: |n| vec![("name", format!("矩阵表单企业{n}")), ("credit_code", credit_code(n)), ("region", "141021".into()), ("case_title", "矩阵立档".into())] }), REGISTERS_IN_QUWO),
         row("get", "/inbox", "one's inbox (page)", Page(PageAct::Get("/inbox")), ALL),
         row("post", "/needs/{id}/attachments", "attach a document (page)", Page(PageAct::Attach), DISCUSSES_NEED),
@@ -601,6 +621,33 @@ impl World {
                 self.api(Method::POST, "/api/v1/cases", &token, Some(json!({"enterprise_id": enterprise.id}))).await
             }
             Act::AddTeamMember => self.api(Method::POST, "/api/v1/cases/1/team", &token, Some(json!({"title": format!("矩阵专班{n}"), "department": "141021", "role": "task_force"}))).await,
+            Act::ReleaseMember => {
+                let member = NewTeamMember { title: format!("矩阵撤回{n}"), department: "141021".into(), role: "task_force".into(), user_id: None };
+                let member = self.app.add_team_member(&Actor::system("matrix"), then(), 1, member).await.unwrap();
+                self.api(Method::POST, &format!("/api/v1/cases/1/team/{}/release", member.id), &token, Some(json!({"reason": "矩阵：任务完成"}))).await
+            }
+            Act::MoveShipment => {
+                let input = bangfu_app::channel::NewShipment { goods: format!("矩阵运输{n}"), origin: "141021".into(), destination: "140822".into(), status: "planned".into(), ..Default::default() };
+                let shipment = self.app.add_shipment(&Actor::system("matrix"), then(), 1, input).await.unwrap();
+                self.api(Method::POST, &format!("/api/v1/cases/1/shipments/{}/move", shipment.id), &token, Some(json!({"status": "in_transit", "traffic_pass": format!("晋L-{n}")}))).await
+            }
+            Act::RemoveMilestone => {
+                let step = bangfu_app::plans::NewPlanStep { key: format!("matrix_rm{n}"), name_zh: "矩阵删除节点".into(), duration_h: 1.0, ..Default::default() };
+                self.app.add_milestone(&Actor::system("matrix"), then(), 1, step).await.unwrap();
+                self.api(Method::DELETE, &format!("/api/v1/cases/1/plan/milestones/matrix_rm{n}"), &token, None).await
+            }
+            Act::AttachBlocker | Act::DetachBlocker => {
+                let fixture = self.province_need(false, false).await;
+                let key = format!("matrix_b{n}");
+                let step = bangfu_app::plans::NewPlanStep { key: key.clone(), name_zh: "矩阵卡点节点".into(), duration_h: 1.0, ..Default::default() };
+                self.app.add_milestone(&Actor::system("matrix"), then(), 1, step).await.unwrap();
+                if matches!(row.act, Act::AttachBlocker) {
+                    self.api(Method::POST, &format!("/api/v1/cases/1/plan/milestones/{key}/blockers"), &token, Some(json!({"need_id": fixture.need}))).await
+                } else {
+                    assert!(self.app.attach_blocker(&Actor::system("matrix"), then(), 1, &key, fixture.need).await.unwrap());
+                    self.api(Method::DELETE, &format!("/api/v1/cases/1/plan/milestones/{key}/blockers/{}", fixture.need), &token, None).await
+                }
+            }
             Act::ProvinceNeed { action, body } => {
                 let fixture = self.province_need(action == "switch", false).await;
                 if action.is_empty() {

@@ -136,6 +136,10 @@ struct CasePage {
     open_needs: Vec<(i64, String)>,
     /// An officer whose jurisdiction holds the case: stations and releases members.
     can_keep_team: bool,
+    /// An officer whose jurisdiction holds the case: adds and removes milestones of the plan.
+    can_shape_plan: bool,
+    /// The plan's milestones (key, name in the page's language), for the add form's "after".
+    plan_steps: Vec<(String, String)>,
     /// The station roles (value, label).
     station_roles: Vec<(String, String)>,
     flash: String,
@@ -222,6 +226,8 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<
         Some("release") => user.t("已撤回人员。", "Member released."),
         Some("attached") => user.t("诉求已挂到计划节点，节点将等待其解决。", "Need attached: the milestone now waits for it."),
         Some("detached") => user.t("诉求已从计划节点取下。", "Need detached from the milestone."),
+        Some("milestone_added") => user.t("计划节点已添加。", "Milestone added to the plan."),
+        Some("milestone_removed") => user.t("计划节点已删除，其后的节点改为等待它的前序。", "Milestone removed: the steps after it now wait for what it waited for."),
         Some("opened") => user.t("企业已登记，帮扶档案已建立。", "Enterprise registered and its case opened."),
         _ => "",
     };
@@ -309,8 +315,10 @@ async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
         .map(|l| LetterLine { id: l.id, need_id: l.need_id, number: l.number.clone(), subject: l.subject.clone(), status: lang.letter_status(&l.status), created: day(l.created_at) })
         .collect();
 
+    let mut plan_steps = Vec::new();
     let plan = match app.case_plan(&user.actor, id, clock::now()).await {
         Ok(view) if !view.is_empty() => {
+            plan_steps = view.plan.milestones.iter().map(|m| (m.key.clone(), super::gantt::name_in(&m.name, lang).to_string())).collect();
             let milestones = (0..view.plan.milestones.len())
                 .map(|i| {
                     let times = view.schedule.times(i);
@@ -371,6 +379,7 @@ async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
     let need_options = detail.needs.iter().map(|n| (n.id, n.title.clone())).collect();
     let open_needs = detail.needs.iter().filter(|n| !matches!(n.status.as_str(), "resolved" | "cancelled")).map(|n| (n.id, n.title.clone())).collect();
     let can_keep_team = access::may_keep_team(tree, &user.actor, &detail.case);
+    let can_shape_plan = access::may_shape_plan(tree, &user.actor, &detail.case);
     let station_roles = ["stationed_cadre", "task_force", "commissioner"].iter().map(|r| (r.to_string(), lang.station_role(r))).collect();
     render_with(status, &CasePage {
         ui,
@@ -388,6 +397,8 @@ async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
         need_options,
         open_needs,
         can_keep_team,
+        can_shape_plan,
+        plan_steps,
         station_roles,
         flash,
         error,
@@ -424,7 +435,7 @@ async fn after(state: &AppState, user: &PageUser, id: i64, done: &str, outcome: 
     let anchor = match done {
         "station" | "release" => "team",
         "moved" | "shipment" => "shipments",
-        "attached" | "detached" => "plan",
+        "attached" | "detached" | "milestone_added" | "milestone_removed" => "plan",
         _ => "green-channel",
     };
     match outcome {
@@ -573,4 +584,36 @@ pub async fn plan_blocker(State(state): State<AppState>, user: PageUser, Path(id
     }
     .await;
     after(&state, &user, id, if detach { "detached" } else { "attached" }, outcome).await
+}
+
+/// Adds a milestone to the case's plan (name in Chinese and English, hours, the steps it waits
+/// for), or removes one (`action=remove`, ticked to confirm).
+pub async fn plan_milestone(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, fields: Fields) -> Response {
+    if let Err(refused) = user.check_csrf(&state, &fields) {
+        return refused;
+    }
+    let remove = fields.get("action") == Some("remove");
+    let outcome = async {
+        if remove {
+            if !fields.checked("confirm") {
+                return Err(AppError::BadInput(format!("confirm: {}", user.t("请勾选确认删除此节点", "tick the box to confirm removing this milestone"))));
+            }
+            return state.app.remove_milestone(&user.actor, clock::now(), id, &fields.text("milestone")).await.map(drop);
+        }
+        let hours = fields.text("duration_h");
+        let duration_h = hours
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| AppError::BadInput(format!("duration_h: {} {hours:?}", user.t("工期请填写小时数，如 48：", "give the duration in hours, such as 48:"))))?;
+        let step = bangfu_app::plans::NewPlanStep {
+            key: String::new(),
+            name_zh: fields.text("name_zh"),
+            name_en: fields.text("name_en"),
+            duration_h,
+            after: fields.all("after").into_iter().map(str::to_string).collect(),
+        };
+        state.app.add_milestone(&user.actor, clock::now(), id, step).await.map(drop)
+    }
+    .await;
+    after(&state, &user, id, if remove { "milestone_removed" } else { "milestone_added" }, outcome).await
 }

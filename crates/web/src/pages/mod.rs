@@ -71,6 +71,7 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/cases/{id}/team" => post(case::station),
     "/cases/{id}/team/{member}/release" => post(case::release),
     "/cases/{id}/plan/blockers" => post(case::plan_blocker),
+    "/cases/{id}/plan/milestones" => post(case::plan_milestone),
     "/enterprises" => post(cases::register),
     "/needs" => get(needs::show),
     "/needs/bulk" => post(needs::bulk),
