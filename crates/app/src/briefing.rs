@@ -192,6 +192,7 @@ impl App {
                     text_en: format!("Daily briefing of {day}"),
                     why_zh: None,
                     link: Some(format!("/briefing?region={department}&day={day}")),
+                    approval: None,
                 };
                 self.send_out(&mut tx, now, notice).await?;
             }

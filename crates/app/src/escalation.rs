@@ -269,6 +269,7 @@ impl App {
             text_en: format!("{en}: {} — {}", need.title, reason.en),
             why_zh: Some(reason.zh.clone()),
             link: None,
+            approval: None,
         };
         self.notify(tx, now, notice).await?;
         Ok(done)

@@ -196,6 +196,7 @@ impl App {
             text_en: format!("Letter drafted, to be sent: {} — {}", row.number, letter.en.subject),
             why_zh: Some(need.route_zh.clone()),
             link: Some(format!("/needs/{}/letters/{}", need.id, row.id)),
+            approval: None,
         };
         self.notify(tx, now, notice).await?;
         Ok(Some(row))
@@ -394,6 +395,7 @@ impl App {
                     text_en: format!("Letter received: {} — {}", letter.number, letter.subject),
                     why_zh: Some(format!("{}发来公函，商请协调解决。", department_name(self.tree, region_code(&letter.sender)))),
                     link: link.clone(),
+                    approval: None,
                 })
                 .collect(),
             LetterStatus::Acknowledged => vec![Notice {
@@ -404,6 +406,7 @@ impl App {
                 text_en: format!("Letter answered: {}", letter.number),
                 why_zh: letter.reply_text.clone(),
                 link: link.clone(),
+                approval: None,
             }],
             LetterStatus::Draft => Vec::new(),
         };

@@ -34,6 +34,7 @@ pub mod queue;
 pub mod registry;
 mod registry_cache;
 pub mod registry_search;
+pub mod reminders;
 pub mod returns;
 pub mod returns_sheet;
 pub mod search;
@@ -69,6 +70,8 @@ pub struct App {
     pub(crate) search: std::sync::Arc<search::SearchCache>,
     /// How much of each screening a need keeps.
     pub(crate) bounds: Bounds,
+    /// How long before an approval's deadline its department is reminded (see `reminders.rs`).
+    pub(crate) reminders: bangfu_core::reminders::ReminderThresholds,
     /// How many passwords this application (and its clones) has verified with argon2, a wrong
     /// username included (see [`App::login`]).
     pub(crate) password_verifications: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -87,6 +90,7 @@ impl App {
             registry: Default::default(),
             search: Default::default(),
             bounds: Bounds::default(),
+            reminders: Default::default(),
             password_verifications: Default::default(),
         })
     }

@@ -142,6 +142,7 @@ impl App {
             text_en: format!("{en}: {}", need.title),
             why_zh: Some(need.route_zh.clone()),
             link: None,
+            approval: None,
         };
         self.notify(tx, now, notice).await
     }

@@ -26,7 +26,7 @@ use crate::{Actor, App, AppError, AppResult, Audit, from_millis, to_millis};
 use bangfu_core::model::Role;
 use bangfu_core::outbox::{AfterFailure, ChannelKind, EventKind, QuietHours, ROBOT_LIMIT, ROBOT_WINDOW, after_failure, china_minute, next_send_slot, receives};
 use bangfu_core::routing::department_name;
-use bangfu_store::{ChannelRow, NeedRow, NotificationRow, OutboxAttemptRow, OutboxRow, WriteTx};
+use bangfu_store::{ApprovalRow, ChannelRow, NeedRow, NotificationRow, OutboxAttemptRow, OutboxRow, WriteTx};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
 use std::future::Future;
@@ -137,7 +137,9 @@ pub fn idempotency_key(id: i64) -> String {
     format!("bangfu-msg-{id}")
 }
 
-/// The idempotency key of a robot's message carrying several rows (ids ascending).
+/// The idempotency key of a robot's message carrying several rows (ids ascending): the rows of
+/// a group are kept together from the claim that formed it (`outbox.group_id`), so a retry of
+/// the group, on any server, carries the same key.
 fn group_key(ids: &[i64]) -> String {
     match ids {
         [one] => idempotency_key(*one),
@@ -321,6 +323,7 @@ fn ask(event: EventKind) -> &'static str {
         EventKind::ProviderAnswered => "请研究提供方答复，及时选定或另寻提供方。",
         EventKind::NeedChanged => "请及时查看并研究办理。",
         EventKind::Briefing => "请审阅。",
+        EventKind::ApprovalDue => "请督促审批部门在时限内办结；确有困难的，请及时协调或报告。",
     }
 }
 
@@ -335,6 +338,8 @@ pub(crate) struct Notice<'a> {
     pub why_zh: Option<String>,
     /// The page to link to, when not the need's.
     pub link: Option<String>,
+    /// The approval it is about (its enterprise, item and deadline are written out).
+    pub approval: Option<&'a ApprovalRow>,
 }
 
 impl App {
@@ -364,6 +369,12 @@ impl App {
         if let Some(need) = notice.need
             && matches!(notice.event, EventKind::NeedNew | EventKind::NeedSelected | EventKind::Escalated | EventKind::Supervised)
             && let Some(case) = tx.case(need.case_id).await?
+        {
+            channels.extend(tx.channels_of_enterprise(case.enterprise_id).await?);
+        }
+        // The enterprise hears of its approvals' deadlines too.
+        if let Some(approval) = notice.approval
+            && let Some(case) = tx.case(approval.case_id).await?
         {
             channels.extend(tx.channels_of_enterprise(case.enterprise_id).await?);
         }
@@ -410,7 +421,12 @@ impl App {
     /// The message of a notice, in the official register: a title, then who, what, why, what is
     /// asked and by when (UTC+8). The link is added when it is sent.
     async fn compose(&self, tx: &mut WriteTx, notice: &Notice<'_>) -> AppResult<(String, String)> {
-        let title = format!("【帮扶·{}】{}", notice.event.label_zh(), notice.need.map_or_else(|| notice.text_zh.lines().next().unwrap_or_default(), |n| n.title.as_str()));
+        let subject = match (notice.need, notice.approval) {
+            (Some(need), _) => need.title.clone(),
+            (None, Some(approval)) => format!("{}（{}）", approval.item, approval.agency),
+            (None, None) => notice.text_zh.lines().next().unwrap_or_default().to_string(),
+        };
+        let title = format!("【帮扶·{}】{subject}", notice.event.label_zh());
         let mut lines = vec![notice.text_zh.clone()];
         if let Some(need) = notice.need {
             if let Some(enterprise) = tx.enterprise_of_case(need.case_id).await? {
@@ -419,11 +435,18 @@ impl App {
             lines.push(format!("诉求：{}，{}{}", need.title, need.quantity, need.unit));
             lines.push(format!("责任部门：{}", department_name(self.tree, region_code(&need.owner))));
         }
+        if let Some(approval) = notice.approval {
+            if let Some(enterprise) = tx.enterprise_of_case(approval.case_id).await? {
+                lines.push(format!("企业：{}（{}）", enterprise.name, self.tree.get(region_code(&enterprise.region)).map_or("", |r| r.name.as_str())));
+            }
+            lines.push(format!("审批事项：{}（{}）", approval.item, approval.agency));
+            lines.push(format!("绿色通道：{}", department_name(self.tree, region_code(&approval.department))));
+        }
         if let Some(why) = notice.why_zh.as_deref().filter(|w| !w.is_empty() && !notice.text_zh.contains(*w)) {
             lines.push(format!("缘由：{why}"));
         }
         lines.push(format!("请办理：{}", ask(notice.event)));
-        if let Some(deadline) = notice.need.and_then(|n| n.deadline) {
+        if let Some(deadline) = notice.need.and_then(|n| n.deadline).or(notice.approval.and_then(|a| a.due_at)) {
             lines.push(format!("办理时限：{}（北京时间）", china_minute(from_millis(deadline))));
         }
         Ok((title, lines.join("\n")))
@@ -623,16 +646,20 @@ impl App {
         }
         let message = self.message_of(&claimed, &settings.base_url);
         let outcome = deliver.deliver(&channel, &message, now).await.map_err(|e| scrub(&e, &channel));
+        // The rows of a group share one fate (sent, retried at one moment, or dead), so that they
+        // stay one message: the schedule of the oldest row and the most attempts.
+        let created_at = claimed.iter().map(|r| r.created_at).min().unwrap_or(now_ms);
+        let attempts = u32::try_from(claimed.iter().map(|r| r.attempts).max().unwrap_or(0) + 1).unwrap_or(u32::MAX);
+        let (status, next, outcome_name) = match &outcome {
+            Ok(()) => ("sent", None, "sent"),
+            Err(_) => match after_failure(from_millis(created_at), attempts, now) {
+                AfterFailure::RetryAt(at) => ("pending", Some(to_millis(at)), "failed"),
+                AfterFailure::Dead => ("dead", None, "dead"),
+            },
+        };
         let mut tx = self.store.begin_write().await?;
         for row in &claimed {
-            let attempts = u32::try_from(row.attempts + 1).unwrap_or(u32::MAX);
-            let (status, next, outcome_name) = match &outcome {
-                Ok(()) => ("sent", row.next_attempt_at, "sent"),
-                Err(_) => match after_failure(from_millis(row.created_at), attempts, now) {
-                    AfterFailure::RetryAt(at) => ("pending", to_millis(at), "failed"),
-                    AfterFailure::Dead => ("dead", row.next_attempt_at, "dead"),
-                },
-            };
+            let next = next.unwrap_or(row.next_attempt_at);
             let error = outcome.as_ref().err().map(String::as_str);
             if tx.finish_outbox_attempt(row.id, &settings.server, lease_until, status, next, error, outcome.is_ok().then_some(now_ms)).await? {
                 tx.insert_outbox_attempt(&OutboxAttemptRow {

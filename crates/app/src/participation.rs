@@ -602,6 +602,7 @@ impl App {
             text_en: format!("{en}: {}", need.title),
             why_zh: None,
             link: None,
+            approval: None,
         };
         self.notify(tx, now, notice).await
     }

@@ -195,6 +195,7 @@ impl App {
                 text_en: format!("Late return: {enterprise}, {} {}, filed after it was due", row.day, row.product),
                 why_zh: None,
                 link: Some(format!("/cases/{}", case.id)),
+                approval: None,
             };
             self.notify(tx, now, notice).await?;
         }
@@ -246,6 +247,7 @@ impl App {
                 text_en: format!("Missing return: {enterprise} filed no return for {day}"),
                 why_zh: None,
                 link: Some(format!("/cases/{}", case.id)),
+                approval: None,
             };
             self.notify(tx, now, notice).await?;
             Audit { actor, now, action: "return.missing", entity: format!("case:{}", case.id), case_id: Some(case.id), payload: json!({"day": day.to_string(), "county": county}) }
@@ -285,6 +287,7 @@ impl App {
                     text_en: format!("Request for help: {} — please put forward providers", need.title),
                     why_zh: None,
                     link: None,
+                    approval: None,
                 };
                 self.notify(&mut tx, now, notice).await?;
                 reached.push(department);

@@ -221,7 +221,7 @@ bangfu_store::backend_tests! {
         let output = bangfu(&["migrate-db", "--from", source.url(), "--to", target.url()]);
         assert_exit(&output, 0);
         let out = stdout(&output);
-        assert!(out.contains("row counts match in all 36 tables"), "{out}");
+        assert!(out.contains("row counts match in all 37 tables"), "{out}");
         assert!(out.contains("audit chain verified on the target"), "{out}");
         assert!(!out.contains("MISMATCH"), "{out}");
         let show = |db: &str| {

@@ -99,7 +99,7 @@ impl fmt::Display for ResponseWindows {
 }
 
 /// `24h`, `2d`, `90m` → a positive duration; anything else → none.
-fn parse_duration(text: &str) -> Option<TimeDelta> {
+pub(crate) fn parse_duration(text: &str) -> Option<TimeDelta> {
     let unit = text.chars().last()?;
     let number: i64 = text[..text.len() - unit.len_utf8()].trim().parse().ok()?;
     if number <= 0 || number > 365 * 24 * 60 {

@@ -18,6 +18,7 @@ pub mod model;
 pub mod outbox;
 pub mod plan;
 pub mod region;
+pub mod reminders;
 pub mod registry_index;
 pub mod returns;
 pub mod routing;

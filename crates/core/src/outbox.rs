@@ -85,10 +85,12 @@ pub enum EventKind {
     NeedChanged,
     /// The department's daily briefing (每日专报) was kept, at 08:00 UTC+8.
     Briefing,
+    /// An approval of the department's green channel nears its deadline (审批临期).
+    ApprovalDue,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 13] = [
+    pub const ALL: [EventKind; 14] = [
         EventKind::NeedNew,
         EventKind::NeedSelected,
         EventKind::SwitchProposed,
@@ -102,6 +104,7 @@ impl EventKind {
         EventKind::ProviderAnswered,
         EventKind::NeedChanged,
         EventKind::Briefing,
+        EventKind::ApprovalDue,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -119,6 +122,7 @@ impl EventKind {
             EventKind::Briefing => "briefing.daily",
             EventKind::LetterSent => "letter.sent",
             EventKind::LetterAnswered => "letter.answered",
+            EventKind::ApprovalDue => "approval.due",
         }
     }
 
@@ -137,6 +141,7 @@ impl EventKind {
             EventKind::Briefing => "每日专报",
             EventKind::LetterSent => "来函",
             EventKind::LetterAnswered => "复函",
+            EventKind::ApprovalDue => "审批临期",
         }
     }
 

@@ -50,6 +50,7 @@ const TABLES: &[(&str, &[&str])] = &[
     ("channels", &["id"]),
     ("outbox", &["id"]),
     ("outbox_attempts", &["id"]),
+    ("approval_reminders", &["approval_id", "threshold_minutes"]),
 ];
 
 /// Filled by the migrations themselves (identically on every database): compared, not copied.

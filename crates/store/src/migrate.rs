@@ -21,6 +21,7 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
     ("0008_outbox", include_str!("../migrations/sqlite/0008_outbox.sql"), include_str!("../migrations/postgres/0008_outbox.sql")),
     ("0009_participation", include_str!("../migrations/sqlite/0009_participation.sql"), include_str!("../migrations/postgres/0009_participation.sql")),
     ("0011_figures2", include_str!("../migrations/sqlite/0011_figures2.sql"), include_str!("../migrations/postgres/0011_figures2.sql")),
+    ("0012_outbox2", include_str!("../migrations/sqlite/0012_outbox2.sql"), include_str!("../migrations/postgres/0012_outbox2.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> StoreResult<()> {

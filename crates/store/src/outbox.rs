@@ -55,21 +55,58 @@ impl WriteTx {
         self.insert_returning_id(q, "outbox message").await
     }
 
-    /// Claims up to `limit` messages of a channel due at `now` and not under another lease, for
-    /// `server` until `lease_until`; returns them by id.
+    /// Claims the next message of a channel due at `now` and not under another lease, for
+    /// `server` until `lease_until`; returns its rows by id. A message is one row, or a group
+    /// of rows sent together to a robot: a group formed before (by a failed attempt, or a claim
+    /// whose lease ran out) is claimed whole and alone, so it goes again as the same message;
+    /// otherwise up to `limit` rows of no group are claimed, and when there are several they are
+    /// made a group named by the first's id.
     pub async fn claim_outbox(&mut self, channel_id: i64, now: i64, lease_until: i64, server: &str, limit: i64) -> StoreResult<Vec<OutboxRow>> {
-        let q = query(
-            "UPDATE outbox SET lease_until = $3, claimed_by = $4 WHERE id IN \
-             (SELECT id FROM outbox WHERE channel_id = $1 AND status = 'pending' AND next_attempt_at <= $2 AND lease_until <= $2 ORDER BY id LIMIT $5) \
-             RETURNING *",
+        let first = query(
+            "SELECT * FROM outbox WHERE channel_id = $1 AND status = 'pending' AND next_attempt_at <= $2 AND lease_until <= $2 ORDER BY id LIMIT 1",
         )
         .bind(channel_id)
-        .bind(now)
-        .bind(lease_until)
-        .bind(server)
-        .bind(limit);
+        .bind(now);
+        let Some(first) = self.exec().optional(first, OutboxRow::from_row).await? else { return Ok(Vec::new()) };
+        let q = match first.group_id {
+            Some(group) => query(
+                "UPDATE outbox SET lease_until = $3, claimed_by = $4 WHERE channel_id = $1 AND group_id = $5 AND status = 'pending' AND lease_until <= $2 \
+                 RETURNING *",
+            )
+            .bind(channel_id)
+            .bind(now)
+            .bind(lease_until)
+            .bind(server)
+            .bind(group),
+            None => query(
+                "UPDATE outbox SET lease_until = $3, claimed_by = $4 WHERE id IN \
+                 (SELECT id FROM outbox WHERE channel_id = $1 AND status = 'pending' AND next_attempt_at <= $2 AND lease_until <= $2 AND group_id IS NULL \
+                 ORDER BY id LIMIT $5) \
+                 RETURNING *",
+            )
+            .bind(channel_id)
+            .bind(now)
+            .bind(lease_until)
+            .bind(server)
+            .bind(limit),
+        };
         let mut rows = self.exec().rows(q, OutboxRow::from_row).await?;
         rows.sort_by_key(|r| r.id);
+        if first.group_id.is_none()
+            && let [head, .., last] = rows.as_slice()
+        {
+            let (group, last) = (head.id, last.id);
+            let q = query("UPDATE outbox SET group_id = $1 WHERE id >= $1 AND id <= $2 AND channel_id = $3 AND claimed_by = $4 AND lease_until = $5 AND group_id IS NULL")
+                .bind(group)
+                .bind(last)
+                .bind(channel_id)
+                .bind(server)
+                .bind(lease_until);
+            self.exec_stmt(q, "outbox message").await?;
+            for row in &mut rows {
+                row.group_id = Some(group);
+            }
+        }
         Ok(rows)
     }
 
@@ -125,12 +162,28 @@ impl WriteTx {
         self.insert_returning_id(q, "outbox attempt").await
     }
 
-    /// Puts a message (dead, or waiting for its next attempt) back in line for `now`; a sent one
-    /// is left alone. Returns whether it changed.
-    pub async fn retry_outbox(&mut self, id: i64, now: i64) -> StoreResult<bool> {
-        let q = query("UPDATE outbox SET status = 'pending', next_attempt_at = $2, lease_until = 0, claimed_by = '' WHERE id = $1 AND status <> 'sent'")
-            .bind(id)
-            .bind(now);
-        Ok(self.exec_stmt(q, "outbox message").await? == 1)
+    /// Puts a message (dead, or waiting for its next attempt) back in line for `now` — with the
+    /// rest of its group, so that it goes again as the same message; a sent one is left alone.
+    /// Returns how many rows changed.
+    pub async fn retry_outbox(&mut self, id: i64, now: i64) -> StoreResult<u64> {
+        let q = query(
+            "UPDATE outbox SET status = 'pending', next_attempt_at = $2, lease_until = 0, claimed_by = '' \
+             WHERE (id = $1 OR group_id = (SELECT group_id FROM outbox WHERE id = $1)) AND status <> 'sent'",
+        )
+        .bind(id)
+        .bind(now);
+        self.exec_stmt(q, "outbox message").await
+    }
+
+    /// Records that the reminder of an approval at a threshold (minutes before its deadline) was
+    /// sent; false when it had been (by another server's pass), and then nothing is written.
+    pub async fn insert_approval_reminder(&mut self, r: &ApprovalReminderRow) -> StoreResult<bool> {
+        let q = query(
+            "INSERT INTO approval_reminders (approval_id, threshold_minutes, sent_at) VALUES ($1, $2, $3) ON CONFLICT (approval_id, threshold_minutes) DO NOTHING",
+        )
+        .bind(r.approval_id)
+        .bind(r.threshold_minutes)
+        .bind(r.sent_at);
+        Ok(self.exec_stmt(q, "approval reminder").await? == 1)
     }
 }

@@ -146,6 +146,13 @@ reads! {
     fn shipments_of_case(case_id: i64) -> Vec<ShipmentRow> = "SELECT * FROM shipments WHERE case_id = $1 ORDER BY id";
     fn approval(id: i64) -> Option<ApprovalRow> = "SELECT * FROM approvals WHERE id = $1";
     fn approvals_of_case(case_id: i64) -> Vec<ApprovalRow> = "SELECT * FROM approvals WHERE case_id = $1 ORDER BY id";
+    /// The undecided approvals whose deadline is after `after` and at most `until`, by id (the
+    /// reminders' pass, by the index on due_at).
+    fn undecided_approvals_due(after: i64, until: i64) -> Vec<ApprovalRow> =
+        "SELECT * FROM approvals WHERE due_at > $1 AND due_at <= $2 AND status IN ('pending', 'in_progress') ORDER BY id";
+    /// The reminders sent of the approvals whose deadline is after `after` and at most `until`.
+    fn reminders_of_approvals_due(after: i64, until: i64) -> Vec<ApprovalReminderRow> =
+        "SELECT r.* FROM approval_reminders r JOIN approvals a ON a.id = r.approval_id WHERE a.due_at > $1 AND a.due_at <= $2 ORDER BY r.approval_id, r.threshold_minutes";
     fn letter(id: i64) -> Option<LetterRow> = "SELECT * FROM letters WHERE id = $1";
     fn letters_of_case(case_id: i64) -> Vec<LetterRow> =
         "SELECT letters.* FROM letters JOIN needs ON needs.id = letters.need_id WHERE needs.case_id = $1 ORDER BY letters.id";
@@ -241,8 +248,9 @@ reads! {
     fn outbox_due_channels(now: i64, limit: i64) -> Vec<ChannelIdRow> =
         "SELECT DISTINCT channel_id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 AND lease_until <= $1 ORDER BY channel_id LIMIT $2";
     /// The messages sent to a channel after `since` (attempts, failed ones too: the receiver
-    /// counted them), each with its first moment.
+    /// counted them), one per request: a message's key and the moment of one attempt (the rows
+    /// of a group share both).
     fn messages_sent_since(channel_id: i64, since: i64) -> Vec<MessageSentRow> =
-        "SELECT message_key, MIN(at) AS at FROM outbox_attempts WHERE channel_id = $1 AND at > $2 GROUP BY message_key ORDER BY message_key";
+        "SELECT message_key, at FROM outbox_attempts WHERE channel_id = $1 AND at > $2 GROUP BY message_key, at ORDER BY at, message_key";
     fn count_outbox_in_status(status: &str) -> Count<i64> = "SELECT COUNT(*) AS n FROM outbox WHERE status = $1";
 }

@@ -219,7 +219,13 @@ row_struct!(
         id: i64, channel_id: i64, department: Option<String>, event: String, need_id: Option<i64>, title: String,
         body: String, link: String, status: String, attempts: i64, created_at: i64, next_attempt_at: i64,
         lease_until: i64, claimed_by: String, last_error: Option<String>, sent_at: Option<i64>,
+        group_id: Option<i64>,
     }
+);
+
+row_struct!(
+    /// A reminder sent of an approval nearing its deadline: one per approval and threshold.
+    ApprovalReminderRow { approval_id: i64, threshold_minutes: i64, sent_at: i64 }
 );
 
 row_struct!(

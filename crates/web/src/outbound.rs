@@ -66,24 +66,45 @@ impl AllowList {
     }
 }
 
-/// The transports, with the allowed hosts and the time a message may take.
+/// The transports, with the allowed hosts, the time a message may take and the CA certificates
+/// trusted besides the system's.
 #[derive(Clone, Debug)]
 pub struct Outbound {
     client: reqwest::Client,
     allow: AllowList,
     timeout: Duration,
+    /// PEM certificates of an office's own CA (`--outbound-ca`), for SMTP over TLS (the HTTP
+    /// client has them already).
+    extra_ca: Option<std::sync::Arc<Vec<u8>>>,
 }
 
 impl Outbound {
+    /// Trusting the system's CA certificates only.
     pub fn new(allow: AllowList, timeout: Duration) -> Result<Outbound, String> {
-        let client = reqwest::Client::builder()
+        Outbound::with_ca(allow, timeout, None)
+    }
+
+    /// Trusting also the CA certificates of `extra_ca` (PEM, one or more: `bangfu serve
+    /// --outbound-ca FILE`), for an intranet mail server or gateway whose certificate an office's
+    /// own CA signed; for HTTPS and SMTP over TLS alike.
+    pub fn with_ca(allow: AllowList, timeout: Duration, extra_ca: Option<Vec<u8>>) -> Result<Outbound, String> {
+        let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent("bangfu-outbox")
-            .build()
-            .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
-        Ok(Outbound { client, allow, timeout })
+            .user_agent("bangfu-outbox");
+        if let Some(pem) = &extra_ca {
+            let certificates = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| format!("the extra CA certificates are not PEM certificates: {e}"))?;
+            if certificates.is_empty() {
+                return Err("the extra CA file holds no certificate (-----BEGIN CERTIFICATE----- … in PEM)".into());
+            }
+            lettre::transport::smtp::client::Certificate::from_pem(pem).map_err(|e| format!("the extra CA certificates are not PEM certificates: {e}"))?;
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let client = builder.build().map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
+        Ok(Outbound { client, allow, timeout, extra_ca: extra_ca.map(std::sync::Arc::new) })
     }
 
     pub fn timeout(&self) -> Duration {
@@ -171,18 +192,28 @@ impl Outbound {
     async fn email(&self, channel: &ChannelRow, url: &ParsedUrl, message: &Message, now: DateTime<Utc>) -> Result<(), String> {
         use lettre::address::{Address, Envelope};
         use lettre::transport::smtp::authentication::Credentials;
+        use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
         use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
         let parse = |a: &str| a.trim().parse::<Address>().map_err(|e| format!("e-mail address {a:?}: {e}"));
         let from = parse(url.param("from").unwrap_or_default())?;
         let to = url.param("to").unwrap_or_default().split(',').filter(|a| !a.trim().is_empty()).map(parse).collect::<Result<Vec<_>, _>>()?;
         let envelope = Envelope::new(Some(from.clone()), to.clone()).map_err(|e| format!("the mail's envelope: {e}"))?;
         let mail = mail_text(from.as_ref(), &to.iter().map(Address::to_string).collect::<Vec<_>>(), message, now);
-        let relay = match (url.scheme.as_str(), url.param("tls")) {
-            ("smtps", _) => AsyncSmtpTransport::<Tokio1Executor>::relay(&url.host).map_err(|e| format!("TLS for {}: {e}", url.host))?,
-            (_, Some("none")) => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&url.host),
-            _ => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&url.host).map_err(|e| format!("STARTTLS for {}: {e}", url.host))?,
+        // TLS checks the server's certificate against the system's CA certificates and the
+        // office's own (`--outbound-ca`), and its name against the URL's host.
+        let tls = || {
+            let mut parameters = TlsParameters::builder(url.host.clone());
+            if let Some(pem) = &self.extra_ca {
+                parameters = parameters.add_root_certificate(Certificate::from_pem(pem).map_err(|e| format!("the extra CA certificates: {e}"))?);
+            }
+            parameters.build_rustls().map_err(|e| format!("TLS for {}: {e}", url.host))
         };
-        let mut relay = relay.port(url.port).timeout(Some(self.timeout));
+        let security = match (url.scheme.as_str(), url.param("tls")) {
+            ("smtps", _) => Tls::Wrapper(tls()?),
+            (_, Some("none")) => Tls::None,
+            _ => Tls::Required(tls()?),
+        };
+        let mut relay = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&url.host).tls(security).port(url.port).timeout(Some(self.timeout));
         if let Some(user) = &url.user {
             relay = relay.credentials(Credentials::new(user.clone(), channel.secret.clone()));
         }

@@ -13,7 +13,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use bangfu_app::cases::NewEnterprise;
 use bangfu_app::needs::NewNeed;
-use bangfu_app::outbox::{DeliverySettings, NewChannel};
+use bangfu_app::channel::NewApproval;
+use bangfu_app::outbox::{Deliver, DeliverySettings, Message, NewChannel};
+use bangfu_store::ChannelRow;
 use bangfu_app::registry::NewProvider;
 use bangfu_app::{Actor, App};
 use bangfu_web::outbound::{AllowList, Outbound};
@@ -64,6 +66,8 @@ enum Behaviour {
 #[derive(Clone, Default)]
 struct Receiver {
     received: Arc<Mutex<Vec<Received>>>,
+    /// Every request, refused ones too: its path and idempotency key.
+    attempts: Arc<Mutex<Vec<(String, String)>>>,
     behaviour: Arc<Mutex<HashMap<String, Behaviour>>>,
     seen: Arc<Mutex<HashMap<String, usize>>>,
 }
@@ -71,6 +75,11 @@ struct Receiver {
 impl Receiver {
     fn on(&self, path: &str, behaviour: Behaviour) {
         self.behaviour.lock().unwrap().insert(path.to_string(), behaviour);
+    }
+
+    /// The idempotency keys of every request to `path`, answered or not, in order.
+    fn keys_tried(&self, path: &str) -> Vec<String> {
+        self.attempts.lock().unwrap().iter().filter(|(p, _)| p == path).map(|(_, k)| k.clone()).collect()
     }
 
     fn received(&self, path: &str) -> Vec<Received> {
@@ -113,6 +122,7 @@ async fn receive(State(receiver): State<Receiver>, Path(path): Path<String>, Que
         _ => true,
     };
     let key = headers.get("webhook-id").or(headers.get("idempotency-key")).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    receiver.attempts.lock().unwrap().push((path.clone(), key.clone()));
     match behaviour {
         Behaviour::NeverAnswer => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -142,57 +152,146 @@ struct Mail {
     from: String,
     to: Vec<String>,
     data: String,
+    /// Whether it came over TLS.
+    tls: bool,
 }
+
+/// How the SMTP receiver speaks: plain (a local relay), STARTTLS after EHLO (port 587), or TLS
+/// from the start (port 465).
+#[derive(Clone)]
+enum SmtpTls {
+    Plain,
+    StartTls(tokio_rustls::TlsAcceptor),
+    Implicit(tokio_rustls::TlsAcceptor),
+}
+
+/// The mails an SMTP receiver took.
+type Mails = Arc<Mutex<Vec<Mail>>>;
 
 /// A small SMTP server on 127.0.0.1 (plain SMTP, as a local relay speaks it): EHLO, MAIL,
 /// RCPT, DATA, QUIT.
-async fn smtp_receiver() -> (Arc<Mutex<Vec<Mail>>>, u16) {
-    let mails: Arc<Mutex<Vec<Mail>>> = Arc::default();
+async fn smtp_receiver() -> (Mails, u16) {
+    smtp_receiver_speaking(SmtpTls::Plain).await
+}
+
+/// The SMTP server, speaking `tls`: each connection in a task of its own, a failed handshake
+/// (a client that does not trust the certificate) ending only that connection.
+async fn smtp_receiver_speaking(tls: SmtpTls) -> (Mails, u16) {
+    let mails: Mails = Arc::default();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let kept = mails.clone();
     tokio::spawn(async move {
         loop {
             let (socket, _) = listener.accept().await.unwrap();
-            let mails = kept.clone();
+            let (mails, tls) = (kept.clone(), tls.clone());
             tokio::spawn(async move {
-                let (read, mut write) = socket.into_split();
-                let mut lines = BufReader::new(read).lines();
-                write.write_all(b"220 test.local ESMTP\r\n").await.unwrap();
-                let mut mail = Mail { from: String::new(), to: Vec::new(), data: String::new() };
-                while let Ok(Some(line)) = lines.next_line().await {
-                    let upper = line.to_ascii_uppercase();
-                    let answer: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
-                        b"250-test.local\r\n250 8BITMIME\r\n"
-                    } else if upper.starts_with("MAIL FROM:") {
-                        mail.from = line[10..].trim().to_string();
-                        b"250 OK\r\n"
-                    } else if upper.starts_with("RCPT TO:") {
-                        mail.to.push(line[8..].trim().to_string());
-                        b"250 OK\r\n"
-                    } else if upper == "DATA" {
-                        write.write_all(b"354 go ahead\r\n").await.unwrap();
-                        while let Ok(Some(data)) = lines.next_line().await {
-                            if data == "." {
-                                break;
-                            }
-                            mail.data.push_str(&data);
-                            mail.data.push('\n');
+                match tls {
+                    SmtpTls::Plain => drop(smtp_session(socket, &mails, false, false, true).await),
+                    SmtpTls::Implicit(acceptor) => {
+                        if let Ok(stream) = acceptor.accept(socket).await {
+                            smtp_session(stream, &mails, false, true, true).await;
                         }
-                        mails.lock().unwrap().push(mail.clone());
-                        b"250 OK queued\r\n"
-                    } else if upper == "QUIT" {
-                        write.write_all(b"221 bye\r\n").await.unwrap();
-                        break;
-                    } else {
-                        b"250 OK\r\n"
-                    };
-                    write.write_all(answer).await.unwrap();
+                    }
+                    SmtpTls::StartTls(acceptor) => {
+                        if let Some(plain) = smtp_session(socket, &mails, true, false, true).await
+                            && let Ok(stream) = acceptor.accept(plain).await
+                        {
+                            smtp_session(stream, &mails, false, true, false).await;
+                        }
+                    }
                 }
             });
         }
     });
     (mails, port)
+}
+
+/// One SMTP conversation on `stream`; returns the stream when the client asked for STARTTLS
+/// (offered when `offer_starttls`), for the handshake.
+async fn smtp_session<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(stream: S, mails: &Mails, offer_starttls: bool, tls: bool, greet: bool) -> Option<S> {
+    let mut reader = BufReader::new(stream);
+    if greet {
+        reader.get_mut().write_all(b"220 test.local ESMTP\r\n").await.ok()?;
+    }
+    let mut mail = Mail { from: String::new(), to: Vec::new(), data: String::new(), tls };
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).await.ok()? == 0 {
+            return None;
+        }
+        let command = line.trim_end().to_string();
+        let upper = command.to_ascii_uppercase();
+        let answer: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+            if offer_starttls { b"250-test.local\r\n250-STARTTLS\r\n250 8BITMIME\r\n" } else { b"250-test.local\r\n250 8BITMIME\r\n" }
+        } else if upper == "STARTTLS" && offer_starttls {
+            reader.get_mut().write_all(b"220 ready to start TLS\r\n").await.ok()?;
+            return Some(reader.into_inner());
+        } else if upper.starts_with("MAIL FROM:") {
+            mail.from = command[10..].trim().to_string();
+            b"250 OK\r\n"
+        } else if upper.starts_with("RCPT TO:") {
+            mail.to.push(command[8..].trim().to_string());
+            b"250 OK\r\n"
+        } else if upper == "DATA" {
+            reader.get_mut().write_all(b"354 go ahead\r\n").await.ok()?;
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).await.ok()? == 0 {
+                    return None;
+                }
+                let data = line.trim_end_matches(['\r', '\n']);
+                if data == "." {
+                    break;
+                }
+                mail.data.push_str(data);
+                mail.data.push('\n');
+            }
+            mails.lock().unwrap().push(mail.clone());
+            b"250 OK queued\r\n"
+        } else if upper == "QUIT" {
+            let _ = reader.get_mut().write_all(b"221 bye\r\n").await;
+            return None;
+        } else {
+            b"250 OK\r\n"
+        };
+        reader.get_mut().write_all(answer).await.ok()?;
+    }
+}
+
+/// An office's own CA, made here, and a certificate it signed for 127.0.0.1: the CA's PEM (what
+/// `--outbound-ca` names) and the server's TLS configuration.
+fn office_ca_and_server() -> (String, tokio_rustls::TlsAcceptor) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(DnType::CommonName, "曲沃县信息中心 测试CA");
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let mut server_params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    server_params.distinguished_name.push(DnType::CommonName, "mail.quwo.example.gov.cn");
+    let server_key = KeyPair::generate().unwrap();
+    let server = server_params.signed_by(&server_key, &Issuer::new(ca_params, ca_key)).unwrap();
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![server.der().clone()],
+            tokio_rustls::rustls::pki_types::PrivatePkcs8KeyDer::from(server_key.serialize_der()).into(),
+        )
+        .unwrap();
+    (ca.pem(), tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+/// A mail's subject and body, decoded.
+fn subject_and_body(mail: &Mail) -> (String, String) {
+    let subject = mail.data.lines().find_map(|l| l.strip_prefix("Subject: =?UTF-8?B?")).unwrap().trim_end_matches("?=");
+    let subject = String::from_utf8(BASE64.decode(subject).unwrap()).unwrap();
+    let body: String = mail.data.split("\n\n").nth(1).unwrap().lines().collect();
+    (subject, String::from_utf8(BASE64.decode(body).unwrap()).unwrap())
 }
 
 /// An enterprise in 曲沃县 and its case.
@@ -211,6 +310,20 @@ fn need(title: &str) -> NewNeed {
         requires: serde_json::json!({"skill": "包装"}),
         deadline: Some(Utc.with_ymd_and_hms(2020, 1, 31, 10, 0, 0).unwrap()),
         ..NewNeed::default()
+    }
+}
+
+/// A transport that takes a message and never finishes sending it, as a server killed in the
+/// middle of a send: it records the key it was given.
+#[derive(Clone, Default)]
+struct Stalls {
+    keys: Arc<Mutex<Vec<String>>>,
+}
+
+impl Deliver for Stalls {
+    async fn deliver(&self, _: &ChannelRow, message: &Message, _: DateTime<Utc>) -> Result<(), String> {
+        self.keys.lock().unwrap().push(message.key.clone());
+        std::future::pending().await
     }
 }
 
@@ -511,4 +624,206 @@ bangfu_store::backend_tests! {
         assert_eq!(data["link"], "https://bangfu.example.gov.cn/briefing?region=141021&day=2020-01-26");
         assert!(receiver.received("needs-only").is_empty());
     }
+
+    async fn a_grouped_robot_message_keeps_its_idempotency_key_across_retries_and_a_restart(db) {
+        let app = App::open(db.url()).await.unwrap();
+        let (receiver, port) = http_receiver().await;
+        let case_id = quwo_case(&app).await;
+        app.add_channel(&admin(), t0(), channel("wecom", format!("http://127.0.0.1:{port}/wecom?key=k"), "")).await.unwrap();
+        // Three needs due together go as one message to the robot.
+        for i in 0..3 {
+            app.report_need(&admin(), t0(), case_id, need(&format!("诉求{i}"))).await.unwrap();
+        }
+        let ids: Vec<i64> = app.outbox(&admin(), None, 0, 10).await.unwrap().iter().map(|l| l.message.id).collect();
+        let key = format!("bangfu-msg-{}-{}-3", ids[0], ids[2]);
+
+        // A server claims the group and is killed while sending it.
+        let stalls = Stalls::default();
+        let killed = {
+            let (app, stalls) = (app.clone(), stalls.clone());
+            tokio::spawn(async move { app.deliver_due(&stalls, &settings("killed"), t0()).await })
+        };
+        while stalls.keys.lock().unwrap().is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        killed.abort();
+        assert_eq!(stalls.keys.lock().unwrap().as_slice(), std::slice::from_ref(&key));
+
+        // Another need comes in meanwhile: it does not join the group.
+        app.report_need(&admin(), t0() + TimeDelta::seconds(10), case_id, need("诉求3")).await.unwrap();
+
+        // A restarted server takes the group again when the lease (30 s) has run out; the
+        // receiver fails twice, then recovers: the same message each time.
+        receiver.on("wecom", Behaviour::FailFirst(2));
+        let restarted = App::open(db.url()).await.unwrap();
+        let out = outbound(port, 5);
+        let lease_over = t0() + TimeDelta::seconds(31);
+        let first = restarted.deliver_due(&out, &settings("b"), lease_over).await.unwrap();
+        assert_eq!((first.failed, first.messages), (4, 0), "the group of three and the later need fail: {first:?}");
+        // The need of 10 s later went alone and failed too (the second refusal).
+        assert_eq!(receiver.keys_tried("wecom"), [key.clone(), format!("bangfu-msg-{}", ids[2] + 1)]);
+        let second = restarted.deliver_due(&out, &settings("b"), lease_over + TimeDelta::seconds(5)).await.unwrap();
+        assert_eq!((second.sent, second.messages), (4, 2), "{second:?}");
+        let tried = receiver.keys_tried("wecom");
+        assert_eq!(tried.iter().filter(|k| **k == key).count(), 2, "{tried:?}");
+        let received = receiver.received("wecom");
+        let grouped: Vec<&Received> = received.iter().filter(|r| r.key == key).collect();
+        assert_eq!(grouped.len(), 1);
+        let text = grouped[0].body["text"]["content"].as_str().unwrap();
+        assert!(text.starts_with("【帮扶】共3条通知") && text.contains("诉求0") && text.contains("诉求2") && !text.contains("诉求3"), "{text}");
+        // The log names the one key on every attempt of every row of the group.
+        let lines = restarted.outbox(&admin(), None, 0, 10).await.unwrap();
+        for line in &lines[..3] {
+            assert_eq!(line.message.group_id, Some(ids[0]));
+            let keys: Vec<&str> = line.attempts.iter().map(|a| a.message_key.as_str()).collect();
+            assert_eq!(keys, [key.as_str(), key.as_str()], "{line:?}");
+        }
+    }
+
+    async fn a_dead_group_put_back_by_an_administrator_goes_whole_under_its_key(db) {
+        let app = App::open(db.url()).await.unwrap();
+        let (receiver, port) = http_receiver().await;
+        let case_id = quwo_case(&app).await;
+        app.add_channel(&admin(), t0(), channel("dingtalk", format!("http://127.0.0.1:{port}/dingtalk?access_token=robot-token"), DINGTALK_SECRET)).await.unwrap();
+        for i in 0..2 {
+            app.report_need(&admin(), t0(), case_id, need(&format!("诉求{i}"))).await.unwrap();
+        }
+        receiver.on("dingtalk", Behaviour::FailFirst(1000));
+        let out = outbound(port, 5);
+        let mut at = t0();
+        loop {
+            let report = app.deliver_due(&out, &settings("a"), at).await.unwrap();
+            if report.dead > 0 {
+                assert_eq!(report.dead, 2, "the group dies whole");
+                break;
+            }
+            at = bangfu_app::from_millis(app.outbox(&admin(), None, 0, 10).await.unwrap()[0].message.next_attempt_at);
+        }
+        let tried = receiver.keys_tried("dingtalk");
+        assert!(tried.len() > 3 && tried.iter().all(|k| *k == tried[0]), "{tried:?}");
+        // Putting back the second row puts back its group.
+        receiver.on("dingtalk", Behaviour::Answer);
+        let second = app.outbox(&admin(), None, 0, 10).await.unwrap()[1].message.id;
+        let later = at + TimeDelta::hours(2);
+        app.retry_message(&admin(), later, second).await.unwrap();
+        let report = app.deliver_due(&out, &settings("a"), later).await.unwrap();
+        assert_eq!((report.messages, report.sent), (1, 2), "{report:?}");
+        let received = receiver.received("dingtalk");
+        assert_eq!(received.len(), 1);
+        assert_eq!(received[0].key, tried[0]);
+        assert!(received[0].signed);
+    }
+
+    async fn an_approval_nearing_its_deadline_reminds_its_department_once_per_threshold_at_utc_plus_8(db) {
+        let app = App::open(db.url()).await.unwrap();
+        let store = bangfu_store::Store::open(db.url()).await.unwrap();
+        let (receiver, port) = http_receiver().await;
+        let case_id = quwo_case(&app).await;
+        let hook = |path: &str, events: &str| NewChannel { events: events.into(), ..channel("webhook", format!("http://127.0.0.1:{port}/{path}"), WEBHOOK_SECRET) };
+        app.add_channel(&admin(), t0(), hook("approvals", "approval.due")).await.unwrap();
+        app.add_channel(&admin(), t0(), hook("needs-only", "need.new")).await.unwrap();
+        // 31 January 18:00 at UTC+8.
+        let deadline = Utc.with_ymd_and_hms(2020, 1, 31, 10, 0, 0).unwrap();
+        let input = |item: &str| NewApproval { department: "141021".into(), agency: "发改".into(), item: item.into(), due_at: Some(deadline) };
+        let approval = app.open_approval(&admin(), t0(), case_id, input("项目备案")).await.unwrap();
+        // Another, decided before its deadline, is not reminded of.
+        let decided = app.open_approval(&admin(), t0(), case_id, input("环评告知承诺")).await.unwrap();
+        app.decide_approval(&admin(), t0(), decided.id, bangfu_core::model::ApprovalStatus::Approved).await.unwrap();
+        let out = outbound(port, 5);
+
+        assert!(app.remind_approvals(&admin(), deadline - TimeDelta::hours(25)).await.unwrap().is_empty(), "25 h before: nothing");
+        let day_before = deadline - TimeDelta::hours(24) + TimeDelta::minutes(1);
+        let sent = app.remind_approvals(&admin(), day_before).await.unwrap();
+        assert_eq!(sent.iter().map(|r| (r.approval.id, r.threshold.num_hours())).collect::<Vec<_>>(), [(approval.id, 24)]);
+        assert!(app.remind_approvals(&admin(), day_before + TimeDelta::hours(1)).await.unwrap().is_empty(), "once per threshold");
+        assert_eq!(app.deliver_due(&out, &settings("a"), day_before).await.unwrap().sent, 1);
+        let received = receiver.received("approvals");
+        assert_eq!(received.len(), 1);
+        assert!(received[0].signed);
+        let data = &received[0].body["data"];
+        assert_eq!(data["title"], "【帮扶·审批临期】项目备案（发改）");
+        assert_eq!(data["events"][0]["event"], "approval.due");
+        assert_eq!(data["link"].as_str().unwrap(), format!("https://bangfu.example.gov.cn/cases/{case_id}#approval-{}", approval.id));
+        let text = data["text"].as_str().unwrap();
+        assert!(text.contains("曲沃县工信局绿色通道审批事项“项目备案”（发改）距办理时限不足24小时"), "{text}");
+        assert!(text.contains("企业：山西健康动力科技有限公司（曲沃县）"), "{text}");
+        assert!(text.contains("请办理：请督促审批部门在时限内办结"), "{text}");
+        assert!(text.contains("办理时限：2020年1月31日 18:00（北京时间）"), "{text}");
+        assert!(receiver.received("needs-only").is_empty(), "a channel that did not choose approval.due hears nothing");
+
+        // The audit event is written with the outbox row: one event per reminder.
+        let reminded = |events: &[bangfu_store::EventRow]| events.iter().filter(|e| e.action == "approval.reminded").count();
+        assert_eq!(reminded(&store.events_of_case(case_id).await.unwrap()), 1);
+
+        // 4 h before: the second reminder, from the server's pass; the same minute on another
+        // server finds it claimed.
+        let other = App::open(db.url()).await.unwrap();
+        let four = deadline - TimeDelta::hours(4);
+        let system = admin();
+        let (a, b) = tokio::join!(app.remind_approvals_scheduled(&system, four), other.remind_approvals_scheduled(&system, four));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.iter().chain(b.iter()).flatten().map(|r| r.threshold.num_hours()).collect::<Vec<_>>(), [4], "{a:?} {b:?}");
+        assert!(a.is_none() || b.is_none(), "one server per minute");
+        // A pass of a later minute on the other server finds the reminder sent.
+        assert_eq!(other.remind_approvals_scheduled(&admin(), four + TimeDelta::minutes(1)).await.unwrap(), Some(Vec::new()));
+        app.deliver_due(&out, &settings("a"), four).await.unwrap();
+        let received = receiver.received("approvals");
+        assert_eq!(received.len(), 2);
+        assert!(received[1].body["data"]["text"].as_str().unwrap().contains("距办理时限不足4小时"));
+        assert_eq!(reminded(&store.events_of_case(case_id).await.unwrap()), 2);
+        // Past the deadline nothing more is sent.
+        assert!(app.remind_approvals(&admin(), deadline + TimeDelta::minutes(1)).await.unwrap().is_empty());
+        // The bell on the pages rang too.
+        let officer = Actor::officer("quwo", bangfu_core::RegionCode::new_unchecked(141021));
+        let bell = app.notifications(&officer, bangfu_store::PageRequest { after: None, limit: 50 }).await.unwrap();
+        assert_eq!(bell.items.iter().filter(|n| n.text_zh.starts_with("审批临期")).count(), 2);
+        // Only an administrator (the server's pass) runs it.
+        assert!(app.remind_approvals(&officer, four).await.is_err());
+    }
+
+    async fn mail_goes_over_starttls_and_implicit_tls_to_a_server_whose_certificate_the_office_s_own_ca_signed(db) {
+        let app = App::open(db.url()).await.unwrap();
+        let (ca_pem, acceptor) = office_ca_and_server();
+        let (starttls_mails, starttls) = smtp_receiver_speaking(SmtpTls::StartTls(acceptor.clone())).await;
+        let (implicit_mails, implicit) = smtp_receiver_speaking(SmtpTls::Implicit(acceptor)).await;
+        let case_id = quwo_case(&app).await;
+        let to = "from=bangfu@example.gov.cn&to=quwo@example.gov.cn";
+        app.add_channel(&admin(), t0(), channel("email", format!("smtp://127.0.0.1:{starttls}?{to}"), "")).await.unwrap();
+        app.add_channel(&admin(), t0(), channel("email", format!("smtps://127.0.0.1:{implicit}?{to}"), "")).await.unwrap();
+        let reported = app.report_need(&admin(), t0(), case_id, need("包装工人短缺")).await.unwrap();
+        let allow = AllowList::parse(&format!("127.0.0.1:{starttls},127.0.0.1:{implicit}")).unwrap();
+
+        // Trusting the system's CA certificates only, the server's certificate is refused and
+        // nothing is sent in the clear.
+        let system_only = Outbound::new(allow.clone(), Duration::from_secs(5)).unwrap();
+        assert_eq!(app.deliver_due(&system_only, &settings("a"), t0()).await.unwrap().failed, 2);
+        for line in app.need_deliveries(&admin(), reported.id).await.unwrap() {
+            let error = line.message.last_error.unwrap();
+            assert!(error.to_lowercase().contains("certificate"), "{error}");
+        }
+        assert!(starttls_mails.lock().unwrap().is_empty() && implicit_mails.lock().unwrap().is_empty());
+
+        // With the office's CA (bangfu serve --outbound-ca FILE) both go, over TLS.
+        let with_ca = Outbound::with_ca(allow, Duration::from_secs(5), Some(ca_pem.into_bytes())).unwrap();
+        let report = app.deliver_due(&with_ca, &settings("a"), t0() + TimeDelta::seconds(5)).await.unwrap();
+        let errors: Vec<_> = app.need_deliveries(&admin(), reported.id).await.unwrap().into_iter().filter_map(|l| l.message.last_error).collect();
+        assert_eq!((report.sent, report.failed), (2, 0), "{errors:?}");
+        for mails in [starttls_mails, implicit_mails] {
+            let mails = mails.lock().unwrap().clone();
+            assert_eq!(mails.len(), 1);
+            assert!(mails[0].tls, "the mail came over TLS");
+            assert_eq!(mails[0].to, ["<quwo@example.gov.cn>"]);
+            let (subject, body) = subject_and_body(&mails[0]);
+            assert_eq!(subject, "【帮扶·新诉求】包装工人短缺");
+            assert!(body.contains("企业：山西健康动力科技有限公司（曲沃县）"), "{body}");
+            assert!(body.contains("办理时限：2020年1月31日 18:00（北京时间）"), "{body}");
+            assert!(body.ends_with(&format!("详情：https://bangfu.example.gov.cn/needs/{}", reported.id)), "{body}");
+        }
+    }
+}
+
+#[test]
+fn an_extra_ca_file_that_holds_no_certificate_is_refused_with_what_to_give() {
+    let error = Outbound::with_ca(AllowList::default(), Duration::from_secs(1), Some(b"not a certificate".to_vec())).unwrap_err();
+    assert!(error.contains("BEGIN CERTIFICATE"), "{error}");
 }

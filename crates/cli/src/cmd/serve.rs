@@ -48,12 +48,22 @@ pub struct Args {
     /// How long one notification may take to send, in seconds, before it counts as failed
     #[arg(long = "outbound-timeout", env = "BANGFU_OUTBOUND_TIMEOUT", value_name = "SECONDS", default_value_t = 10)]
     outbound_timeout: u64,
+    /// A PEM file of CA certificates trusted besides the system's for notifications (an
+    /// intranet mail server or gateway with the office's own CA): HTTPS and SMTP over TLS
+    #[arg(long = "outbound-ca", env = "BANGFU_OUTBOUND_CA", value_name = "FILE")]
+    outbound_ca: Option<std::path::PathBuf>,
+    /// How long before an approval's deadline its green channel's department is reminded
+    /// (审批临期), comma-separated durations (d, h, m), or none
+    #[arg(long = "approval-reminders", env = "BANGFU_APPROVAL_REMINDERS", value_name = "DURATION,…", default_value = "24h,4h")]
+    approval_reminders: String,
 }
 
 pub fn run(args: Args) -> CliResult {
     runtime()?.block_on(async {
         let bounds = bangfu_core::bounded_screening::Bounds { candidates: args.keep_candidates, per_reason: args.keep_per_reason };
-        let app = args.windows.apply(args.db.open().await?)?.with_screening_bounds(bounds);
+        let reminders = bangfu_core::reminders::ReminderThresholds::parse(&args.approval_reminders)
+            .map_err(|e| crate::outcome::bad_input(format!("--approval-reminders: {e}")))?;
+        let app = args.windows.apply(args.db.open().await?)?.with_screening_bounds(bounds).with_approval_reminders(reminders);
         if args.demo {
             super::demo::load(&app, &args.scale, |line| eprintln!("{line}")).await?;
         } else if args.scale.scale != super::demo::Scale::Reference {
@@ -70,7 +80,12 @@ pub fn run(args: Args) -> CliResult {
             return Err(CliError(format!("--outbound-timeout {} — give 1 to 300 seconds", args.outbound_timeout)));
         }
         let timeout = std::time::Duration::from_secs(args.outbound_timeout);
-        let outbound = bangfu_web::outbound::Outbound::new(allow.clone(), timeout).map_err(CliError)?;
+        let extra_ca = match &args.outbound_ca {
+            Some(path) => Some(std::fs::read(path).map_err(|e| crate::outcome::bad_input(format!("--outbound-ca {}: {e}", path.display())))?),
+            None => None,
+        };
+        let outbound = bangfu_web::outbound::Outbound::with_ca(allow.clone(), timeout, extra_ca)
+            .map_err(|e| crate::outcome::bad_input(format!("--outbound-ca: {e}")))?;
         if allow.is_empty() {
             eprintln!("outbox: no --allow-outbound host: notifications to channels fail until one is allowed");
         }
@@ -83,6 +98,9 @@ pub fn run(args: Args) -> CliResult {
         // The morning pass (08:00 UTC+8: missing returns flagged, the daily briefings kept),
         // tried every minute; across servers, once a day.
         let morning = tokio::spawn(every_morning(app.clone()));
+        // Reminders of approvals nearing their deadline, tried every minute; across servers,
+        // once per minute, and each reminder once.
+        let reminding = tokio::spawn(every_minute_reminders(app.clone()));
         // The outbox's delivery worker: on every server; each message is claimed by one.
         let delivery = bangfu_app::outbox::DeliverySettings {
             server: bangfu_web::outbound::server_name(),
@@ -98,6 +116,7 @@ pub fn run(args: Args) -> CliResult {
         .await;
         escalation.abort();
         morning.abort();
+        reminding.abort();
         delivering.abort();
         served.map_err(|e| CliError(format!("server failed: {e}")))?;
         Ok(Outcome::Ok)
@@ -116,6 +135,22 @@ async fn every_morning(app: bangfu_app::App) {
             Ok(Some(report)) => eprintln!("morning pass for {}: {} missing returns flagged, {} briefings kept", report.day, report.missing, report.briefings),
             Ok(None) => {}
             Err(e) => eprintln!("morning pass failed (tried again next minute): {e}"),
+        }
+    }
+}
+
+/// Tries the approval reminders' pass every minute with the server's clock (one server per
+/// minute; each reminder once, see `bangfu_app::reminders`).
+async fn every_minute_reminders(app: bangfu_app::App) {
+    let actor = bangfu_app::Actor::system("reminders");
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match app.remind_approvals_scheduled(&actor, super::db::now()).await {
+            Ok(Some(sent)) if !sent.is_empty() => eprintln!("approval reminders: {} sent", sent.len()),
+            Ok(_) => {}
+            Err(e) => eprintln!("approval reminders' pass failed (tried again next minute): {e}"),
         }
     }
 }
