@@ -24,7 +24,7 @@ use crate::error::bad;
 use crate::needs::region_code;
 use crate::{Actor, App, AppError, AppResult, Audit, from_millis, to_millis};
 use bangfu_core::model::Role;
-use bangfu_core::outbox::{AfterFailure, ChannelKind, EventKind, QuietHours, ROBOT_LIMIT, ROBOT_WINDOW, after_failure, china_minute, next_send_slot, receives};
+use bangfu_core::outbox::{AfterFailure, ChannelKind, EventKind, MessageFormat, QuietHours, ROBOT_LIMIT, ROBOT_WINDOW, after_failure, china_minute, next_send_slot, receives};
 use bangfu_core::routing::department_name;
 use bangfu_store::{ApprovalRow, ChannelRow, NeedRow, NotificationRow, OutboxAttemptRow, OutboxRow, WriteTx};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -55,6 +55,8 @@ pub struct NewChannel {
     pub mentions: String,
     /// `HH:MM-HH:MM` at UTC+8, or empty.
     pub quiet_hours: String,
+    /// 企业微信, 钉钉: `text` (the default) or `markdown`.
+    pub format: String,
 }
 
 /// A channel as shown: its credentials masked.
@@ -73,6 +75,7 @@ pub struct ChannelView {
     pub events: Vec<EventKind>,
     pub mentions: String,
     pub quiet_hours: Option<QuietHours>,
+    pub format: MessageFormat,
     pub active: bool,
     pub created_at: i64,
 }
@@ -86,6 +89,8 @@ pub struct Message {
     pub title: String,
     /// The whole text, the link included.
     pub text: String,
+    /// The same as markdown (a robot's markdown message): headings, the lines, the link to click.
+    pub markdown: String,
     /// The page of bangfu to open (absolute when a base URL is set).
     pub link: String,
     /// The event kinds and outbox ids it carries (several when a robot's messages were grouped).
@@ -132,6 +137,17 @@ pub struct DeliveryLine {
     pub attempts: Vec<OutboxAttemptRow>,
 }
 
+impl DeliveryLine {
+    /// The idempotency key the row goes (or went) out under: its own, or its group's (a group
+    /// is formed by a first attempt, which recorded the key).
+    pub fn key(&self) -> String {
+        match (self.message.group_id, self.attempts.last()) {
+            (Some(_), Some(attempt)) => attempt.message_key.clone(),
+            _ => idempotency_key(self.message.id),
+        }
+    }
+}
+
 /// The idempotency key of the message of outbox row `id`.
 pub fn idempotency_key(id: i64) -> String {
     format!("bangfu-msg-{id}")
@@ -146,6 +162,28 @@ fn group_key(ids: &[i64]) -> String {
         [first, .., last] => format!("bangfu-msg-{first}-{last}-{}", ids.len()),
         [] => String::new(),
     }
+}
+
+/// Text people typed, shown as typed in markdown: the markdown characters (`*`, `_`, `` ` ``,
+/// `[`, `]`, `#`) replaced by their full-width forms.
+fn markdown_plain(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '*' => '＊',
+            '_' => '＿',
+            '`' => '｀',
+            '[' => '［',
+            ']' => '］',
+            '#' => '＃',
+            other => other,
+        })
+        .collect()
+}
+
+/// A message's lines in markdown: each a `>` quote of its own (so 企业微信's and 钉钉's
+/// renderers do not run them together), shown as typed.
+fn markdown_lines(body: &str) -> String {
+    body.lines().map(|line| format!("> {}", markdown_plain(line))).collect::<Vec<_>>().join("\n")
 }
 
 /// A URL split into what bangfu needs of it.
@@ -282,6 +320,7 @@ pub fn channel_view(tree: &bangfu_core::RegionTree, c: &ChannelRow) -> ChannelVi
         events: EventKind::parse_list(&c.events).unwrap_or_default(),
         mentions: c.mentions.clone(),
         quiet_hours: c.quiet_from.zip(c.quiet_to).and_then(|(f, t)| QuietHours::from_minutes(f, t)),
+        format: MessageFormat::parse(&c.format).unwrap_or_default(),
         active: c.active != 0,
         created_at: c.created_at,
     }
@@ -517,6 +556,13 @@ impl App {
             "" => None,
             text => Some(QuietHours::parse(text).map_err(bad)?),
         };
+        let format = MessageFormat::parse(&input.format).map_err(bad)?;
+        if format == MessageFormat::Markdown && !kind.is_robot() {
+            return Err(bad("format markdown is for 企业微信 and 钉钉 robots — leave it out (or text) for e-mail and webhooks"));
+        }
+        if format == MessageFormat::Markdown && kind == ChannelKind::Wecom && !mentions.is_empty() {
+            return Err(bad("企业微信's markdown messages cannot mention anyone by mobile number — choose format text to mention, or leave the mentions out"));
+        }
         let label = bangfu_core::text::clean(&input.label, bangfu_core::text::NAME_CHARS).map_err(|e| bad(format!("label {e}")))?;
         let row = ChannelRow {
             id: 0,
@@ -533,6 +579,7 @@ impl App {
             quiet_to: quiet.map(|q| q.minutes().1),
             active: 1,
             created_at: to_millis(now),
+            format: format.as_str().into(),
         };
         let mut tx = self.store.begin_write().await?;
         let mut row = row;
@@ -546,7 +593,7 @@ impl App {
             case_id: None,
             // The masked target only: the log never holds a credential.
             payload: json!({"kind": row.kind, "department": row.department, "provider_id": row.provider_id, "enterprise_id": row.enterprise_id,
-                "target": view.target, "events": row.events, "quiet_hours": quiet.map(|q| q.label())}),
+                "target": view.target, "events": row.events, "quiet_hours": quiet.map(|q| q.label()), "format": row.format}),
         }
         .append(&mut tx)
         .await?;
@@ -573,6 +620,16 @@ impl App {
             },
         };
         Ok(rows.iter().map(|c| channel_view(self.tree, c)).collect())
+    }
+
+    /// The name of the provider or enterprise a provider's or enterprise's user keeps channels
+    /// for (what concerns it: its candidacies, its case's needs); none for anyone else.
+    pub async fn own_party_name(&self, actor: &Actor) -> AppResult<Option<String>> {
+        Ok(match (actor.role, actor.provider_id, actor.enterprise_id) {
+            (Role::Provider, Some(p), _) => self.store.provider(p).await?.map(|p| p.name),
+            (Role::Enterprise, _, Some(e)) => self.store.enterprise(e).await?.map(|e| e.name),
+            _ => None,
+        })
     }
 
     /// Turns a channel off (messages already written are still delivered).
@@ -698,15 +755,18 @@ impl App {
                 key: idempotency_key(one.id),
                 title: one.title.clone(),
                 text: format!("{}\n{}\n详情：{}", one.title, one.body, link_of(one)),
+                markdown: format!("### {}\n{}\n[查看详情]({})", markdown_plain(&one.title), markdown_lines(&one.body), link_of(one)),
                 link: link_of(one),
                 items,
             },
             _ => {
                 let mut text = format!("【帮扶】共{}条通知（为免超过群机器人每分钟条数限制，合并发送）", rows.len());
+                let mut markdown = format!("### 【帮扶】共{}条通知\n为免超过群机器人每分钟条数限制，合并发送。", rows.len());
                 for (i, row) in rows.iter().enumerate() {
                     text.push_str(&format!("\n\n{}. {}\n{}\n详情：{}", i + 1, row.title, row.body, link_of(row)));
+                    markdown.push_str(&format!("\n\n#### {}. {}\n{}\n[查看详情]({})", i + 1, markdown_plain(&row.title), markdown_lines(&row.body), link_of(row)));
                 }
-                Message { key: group_key(&ids), title: format!("【帮扶】共{}条通知", rows.len()), text, link: format!("{base}/notifications"), items }
+                Message { key: group_key(&ids), title: format!("【帮扶】共{}条通知", rows.len()), text, markdown, link: format!("{base}/notifications"), items }
             }
         }
     }
@@ -826,6 +886,11 @@ mod tests {
     fn errors_lose_the_channel_s_credentials() {
         let channel = ChannelRow { url: "https://oapi.dingtalk.com/robot/send?access_token=tok123".into(), secret: "SECabc".into(), ..ChannelRow::default() };
         assert_eq!(scrub("POST ...access_token=tok123 signed SECabc failed", &channel), "POST ...access_token=*** signed *** failed");
+    }
+
+    #[test]
+    fn markdown_shows_what_people_typed_as_typed() {
+        assert_eq!(markdown_lines("诉求：*急* [A]_1\n#2"), "> 诉求：＊急＊ ［A］＿1\n> ＃2");
     }
 
     #[test]

@@ -107,10 +107,22 @@ impl Drop for Server {
     }
 }
 
-/// `bangfu serve` on port 0 with the outbox allowed to reach `port`.
+/// `bangfu serve` on port 0 with the outbox allowed to reach `port` (`--allow-outbound`).
 fn serve(db: &str, port: u16) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bangfu"))
-        .args(["serve", "--db", db, "--addr", "127.0.0.1:0", "--allow-outbound", &format!("127.0.0.1:{port}"), "--outbound-timeout", "2"])
+    serve_allowing(db, port, false)
+}
+
+/// `bangfu serve` on port 0 with the outbox allowed to reach `port`, by `--allow-outbound` or
+/// by the environment (`BANGFU_ALLOW_OUTBOUND`) when `by_env`.
+fn serve_allowing(db: &str, port: u16, by_env: bool) -> (Child, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bangfu"));
+    command.args(["serve", "--db", db, "--addr", "127.0.0.1:0", "--outbound-timeout", "2"]).env_remove("BANGFU_ALLOW_OUTBOUND");
+    if by_env {
+        command.env("BANGFU_ALLOW_OUTBOUND", format!("127.0.0.1:{port}"));
+    } else {
+        command.args(["--allow-outbound", &format!("127.0.0.1:{port}")]);
+    }
+    let mut child = command
         .args(["--base-url", "https://bangfu.example.gov.cn"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -151,7 +163,7 @@ fn a_channel_s_secret_and_key_are_never_printed_back() {
         json!([{
             "id": 1, "department": "141021", "department_name": channels[0]["department_name"], "provider_id": null, "enterprise_id": null,
             "kind": "dingtalk", "label": "曲沃县帮扶专班群", "target": "https://oapi.dingtalk.com:443/robot/send?access_token=***", "secret": "set",
-            "events": ["need.new", "need.escalated"], "mentions": "", "quiet_hours": "22:00-07:00", "active": true,
+            "events": ["need.new", "need.escalated"], "mentions": "", "quiet_hours": "22:00-07:00", "format": "text", "active": true,
             "created_at": channels[0]["created_at"],
         }])
     );
@@ -165,7 +177,9 @@ fn a_channel_s_secret_and_key_are_never_printed_back() {
 fn a_wrong_channel_exits_2_says_how_to_fix_it_and_writes_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = format!("sqlite://{}", dir.path().join("bangfu.db").display());
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 7] = [
+        (&["--department", "141021", "--kind", "wecom", "--url", "https://x/", "--format", "markdown", "--mentions", "13800000000"], "cannot mention"),
+        (&["--department", "141021", "--kind", "wecom", "--url", "https://x/", "--format", "html"], "use text or markdown"),
         (&["--department", "141021", "--kind", "sms", "--url", "https://x/"], "use wecom, dingtalk, email or webhook"),
         (&["--department", "141021", "--kind", "wecom", "--url", "qyapi.weixin.qq.com/send?key=K"], "https://"),
         (&["--department", "141021", "--kind", "webhook", "--url", "https://hooks.example.gov.cn/bangfu"], "needs --secret"),
@@ -212,7 +226,8 @@ fn a_message_cut_off_by_kill_9_is_delivered_after_the_restart_under_the_same_key
     server.kill().expect("SIGKILL");
     server.wait().expect("reaped");
 
-    let (mut server, _addr) = serve(&db, port);
+    // Restarted with the allowed host in the environment (BANGFU_ALLOW_OUTBOUND) this time.
+    let (mut server, _addr) = serve_allowing(&db, port, true);
     // The claim's lease (3 × 2 s + 5 s) runs out and the restarted server delivers it again.
     wait_for("the delivery after the restart", 40, || ids.lock().expect("ids").len() == 2);
     std::thread::sleep(Duration::from_secs(3));

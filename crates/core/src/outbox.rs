@@ -56,6 +56,33 @@ impl ChannelKind {
     }
 }
 
+/// How a robot's messages are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MessageFormat {
+    /// Plain text, with mentions by mobile number.
+    #[default]
+    Text,
+    /// 企业微信's or 钉钉's markdown: a heading, the lines, a link to click.
+    Markdown,
+}
+
+impl MessageFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageFormat::Text => "text",
+            MessageFormat::Markdown => "markdown",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<MessageFormat, String> {
+        match text.trim() {
+            "" | "text" => Ok(MessageFormat::Text),
+            "markdown" => Ok(MessageFormat::Markdown),
+            other => Err(format!("format {other:?} is not known — use text or markdown")),
+        }
+    }
+}
+
 /// What happened, as a department chooses what it receives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum EventKind {

@@ -14,8 +14,8 @@ use crate::{StoreResult, WriteTx};
 impl WriteTx {
     pub async fn insert_channel(&mut self, c: &ChannelRow) -> StoreResult<i64> {
         let q = query(
-            "INSERT INTO channels (department, provider_id, enterprise_id, kind, label, url, secret, events, mentions, quiet_from, quiet_to, active, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+            "INSERT INTO channels (department, provider_id, enterprise_id, kind, label, url, secret, events, mentions, quiet_from, quiet_to, active, created_at, format) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
         )
         .bind(c.department.clone())
         .bind(c.provider_id)
@@ -29,7 +29,8 @@ impl WriteTx {
         .bind(c.quiet_from)
         .bind(c.quiet_to)
         .bind(c.active)
-        .bind(c.created_at);
+        .bind(c.created_at)
+        .bind(if c.format.is_empty() { "text" } else { c.format.as_str() });
         self.insert_returning_id(q, "channel").await
     }
 

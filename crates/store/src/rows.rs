@@ -209,7 +209,7 @@ row_struct!(
     ChannelRow {
         id: i64, department: Option<String>, provider_id: Option<i64>, enterprise_id: Option<i64>, kind: String,
         label: String, url: String, secret: String, events: String, mentions: String, quiet_from: Option<i64>,
-        quiet_to: Option<i64>, active: i64, created_at: i64,
+        quiet_to: Option<i64>, active: i64, created_at: i64, format: String,
     }
 );
 

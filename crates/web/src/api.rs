@@ -1308,6 +1308,8 @@ struct ChannelInput {
     quiet_hours: String,
     #[serde(default)]
     label: String,
+    #[serde(default)]
+    format: String,
 }
 
 /// The channels the caller keeps (URLs masked, secrets as "set").
@@ -1329,6 +1331,7 @@ async fn add_channel(State(state): State<AppState>, auth: Authenticated, Body(in
         events: input.events.join(","),
         mentions: input.mentions.join(","),
         quiet_hours: input.quiet_hours,
+        format: input.format,
     };
     let view = state.app.add_channel(&auth.actor, clock::now(), input).await?;
     created(json::channel(&view))

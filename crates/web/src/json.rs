@@ -344,7 +344,7 @@ pub fn channel(c: &bangfu_app::outbox::ChannelView) -> Value {
         "enterprise_id": c.enterprise_id, "kind": c.kind.as_str(), "label": c.label, "target": c.target,
         "secret": if c.has_secret { "set" } else { "none" },
         "events": c.events.iter().map(|e| e.as_str()).collect::<Vec<_>>(), "mentions": c.mentions,
-        "quiet_hours": c.quiet_hours.map(|q| q.label()), "active": c.active, "created_at": time(c.created_at),
+        "quiet_hours": c.quiet_hours.map(|q| q.label()), "format": c.format.as_str(), "active": c.active, "created_at": time(c.created_at),
     })
 }
 
@@ -356,7 +356,7 @@ pub fn outbox_attempt(a: &OutboxAttemptRow) -> Value {
 pub fn delivery(d: &bangfu_app::outbox::DeliveryLine) -> Value {
     let m = &d.message;
     json!({
-        "id": m.id, "idempotency_key": bangfu_app::outbox::idempotency_key(m.id), "channel_id": m.channel_id,
+        "id": m.id, "idempotency_key": d.key(), "group_id": m.group_id, "channel_id": m.channel_id,
         "channel": d.channel.as_ref().map(|c| json!({"kind": c.kind.as_str(), "label": c.label, "target": c.target})),
         "department": m.department, "event": m.event, "need_id": m.need_id, "title": m.title, "body": m.body, "link": m.link,
         "status": m.status, "attempts": m.attempts, "created_at": time(m.created_at), "next_attempt_at": time(m.next_attempt_at),

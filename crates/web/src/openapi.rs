@@ -188,7 +188,8 @@ fn channel() -> Value {
         "kind": {"type": "string", "enum": ["wecom", "dingtalk", "email", "webhook"]}, "label": {"type": "string"},
         "target": {"type": "string", "description": "the URL without its query's values or user name"},
         "secret": {"type": "string", "enum": ["set", "none"]}, "events": {"type": "array", "items": {"type": "string"}},
-        "mentions": {"type": "string"}, "quiet_hours": nullable("string"), "active": {"type": "boolean"}, "created_at": {"type": "string"}}))
+        "mentions": {"type": "string"}, "quiet_hours": nullable("string"), "format": {"type": "string", "enum": ["text", "markdown"]},
+        "active": {"type": "boolean"}, "created_at": {"type": "string"}}))
 }
 
 fn channel_input() -> Value {
@@ -200,12 +201,13 @@ fn channel_input() -> Value {
         "secret": {"type": "string", "description": "钉钉 signing secret, webhook whsec_… secret or mail password; never shown back"},
         "events": {"type": "array", "items": {"type": "string"}}, "mentions": {"type": "array", "items": {"type": "string"}},
         "quiet_hours": {"type": "string", "description": "HH:MM-HH:MM at UTC+8; escalations are sent all the same"},
+        "format": {"type": "string", "enum": ["text", "markdown"], "description": "企业微信, 钉钉: text (the default; mentions by mobile number) or markdown"},
         "label": {"type": "string"}}))
 }
 
 fn delivery() -> Value {
     object(&["id", "idempotency_key", "status", "attempts", "log"], json!({
-        "id": {"type": "integer"}, "idempotency_key": {"type": "string"}, "channel_id": {"type": "integer"}, "channel": {"type": ["object", "null"]},
+        "id": {"type": "integer"}, "idempotency_key": {"type": "string"}, "group_id": nullable("integer"), "channel_id": {"type": "integer"}, "channel": {"type": ["object", "null"]},
         "department": nullable("string"), "event": {"type": "string"}, "need_id": nullable("integer"), "title": {"type": "string"},
         "body": {"type": "string"}, "link": {"type": "string"}, "status": {"type": "string", "enum": ["pending", "sent", "dead"]},
         "attempts": {"type": "integer"}, "created_at": {"type": "string"}, "next_attempt_at": {"type": "string"},

@@ -18,7 +18,7 @@
 
 use bangfu_app::outbox::{Deliver, DeliverySettings, Message, ParsedUrl, parse_url};
 use bangfu_app::{App, AppError};
-use bangfu_core::outbox::ChannelKind;
+use bangfu_core::outbox::{ChannelKind, MessageFormat};
 use bangfu_store::ChannelRow;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -92,6 +92,9 @@ impl Outbound {
             .timeout(timeout)
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
+            // No proxy from the environment (HTTP_PROXY…): a proxy would be a host contacted
+            // that --allow-outbound does not name.
+            .no_proxy()
             .user_agent("bangfu-outbox");
         if let Some(pem) = &extra_ca {
             let certificates = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| format!("the extra CA certificates are not PEM certificates: {e}"))?;
@@ -154,9 +157,13 @@ impl Outbound {
         }
     }
 
+    /// 企业微信: text with `mentioned_mobile_list`, or markdown (which mentions no one by mobile).
     async fn wecom(&self, channel: &ChannelRow, message: &Message) -> Result<(), String> {
         let mentions: Vec<&str> = channel.mentions.split(',').filter(|m| !m.is_empty()).collect();
-        let body = serde_json::json!({"msgtype": "text", "text": {"content": message.text, "mentioned_mobile_list": mentions}});
+        let body = match MessageFormat::parse(&channel.format).unwrap_or_default() {
+            MessageFormat::Text => serde_json::json!({"msgtype": "text", "text": {"content": message.text, "mentioned_mobile_list": mentions}}),
+            MessageFormat::Markdown => serde_json::json!({"msgtype": "markdown", "markdown": {"content": message.markdown}}),
+        };
         let text = self.post(&channel.url, body.to_string(), &[], &message.key).await?;
         Outbound::robot_answer(&text)
     }
@@ -169,8 +176,16 @@ impl Outbound {
             url.push(if url.contains('?') { '&' } else { '?' });
             url.push_str(&format!("timestamp={timestamp}&sign={}", url_encode(&sign)));
         }
+        // 钉钉 mentions a member whose mobile number is in `atMobiles` and written in the text
+        // as `@number`.
         let mentions: Vec<&str> = channel.mentions.split(',').filter(|m| !m.is_empty()).collect();
-        let body = serde_json::json!({"msgtype": "text", "text": {"content": message.text}, "at": {"atMobiles": mentions, "isAtAll": false}});
+        let at_line = mentions.iter().map(|m| format!("@{m}")).collect::<Vec<_>>().join(" ");
+        let with_mentions = |text: &str| if at_line.is_empty() { text.to_string() } else { format!("{text}\n{at_line}") };
+        let at = serde_json::json!({"atMobiles": mentions, "isAtAll": false});
+        let body = match MessageFormat::parse(&channel.format).unwrap_or_default() {
+            MessageFormat::Text => serde_json::json!({"msgtype": "text", "text": {"content": with_mentions(&message.text)}, "at": at}),
+            MessageFormat::Markdown => serde_json::json!({"msgtype": "markdown", "markdown": {"title": message.title, "text": with_mentions(&message.markdown)}, "at": at}),
+        };
         let text = self.post(&url, body.to_string(), &[], &message.key).await?;
         Outbound::robot_answer(&text)
     }

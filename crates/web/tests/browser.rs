@@ -23,6 +23,8 @@ const ENTERPRISE: &str = "山西健康动力科技有限公司";
 
 struct TestServer {
     base: String,
+    /// The server's application, for what a test drives besides the pages (a delivery worker).
+    app: App,
     _dir: tempfile::TempDir,
 }
 
@@ -41,6 +43,7 @@ async fn spawn_server() -> TestServer {
         ("enterprise", "健康动力", "enterprise", None, Some(enterprise_id)),
         ("leader", "临汾市领导", "viewer", Some("141000"), None),
         ("shanxi", "山西省工信厅干部", "officer", Some("140000"), None),
+        ("admin", "系统管理员", "admin", None, None),
     ] {
         let user = NewUser {
             username: username.into(),
@@ -57,8 +60,8 @@ async fn spawn_server() -> TestServer {
     let wanrong = NewUser { username: "wanrong".into(), display_name: "万荣华康".into(), role: "provider".into(), provider_id: Some(1), password: PASSWORD.into(), ..NewUser::default() };
     app.add_user(&admin, now, wanrong).await.unwrap();
     let (listener, addr) = bangfu_web::bind("127.0.0.1:0").await.unwrap();
-    tokio::spawn(bangfu_web::serve(listener, app, std::future::pending()));
-    TestServer { base: format!("http://{addr}"), _dir: dir }
+    tokio::spawn(bangfu_web::serve(listener, app.clone(), std::future::pending()));
+    TestServer { base: format!("http://{addr}"), app, _dir: dir }
 }
 
 // ---- over plain HTTP ----
@@ -1356,5 +1359,179 @@ async fn in_the_browser_the_enterprise_the_officers_the_provider_and_the_leader_
     }
     both_sizes(&browser, "38-leader-need").await;
     let _ = std::fs::remove_file(&pdf);
+    let _ = browser.close().await;
+}
+
+// ---- issue 15: notification channels and the delivery log ----
+
+/// A receiver on 127.0.0.1 for the outbox: it records what it takes on `/{path}` and answers
+/// like a robot; `/robot` answers 503 while `robot_down` is set (a robot that fails, then
+/// recovers).
+#[derive(Clone, Default)]
+struct Hooks {
+    taken: std::sync::Arc<std::sync::Mutex<Vec<(String, serde_json::Value)>>>,
+    robot_down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Hooks {
+    fn taken(&self, path: &str) -> Vec<serde_json::Value> {
+        self.taken.lock().unwrap().iter().filter(|(p, _)| p == path).map(|(_, b)| b.clone()).collect()
+    }
+}
+
+async fn start_hooks() -> (Hooks, u16) {
+    use std::sync::atomic::Ordering;
+    let hooks = Hooks::default();
+    let state = hooks.clone();
+    let handler = move |axum::extract::Path(path): axum::extract::Path<String>, body: String| {
+        let state = state.clone();
+        async move {
+            if path == "robot" && state.robot_down.load(Ordering::SeqCst) {
+                return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "robot busy".to_string());
+            }
+            state.taken.lock().unwrap().push((path, serde_json::from_str(&body).unwrap_or_default()));
+            (axum::http::StatusCode::OK, r#"{"errcode":0,"errmsg":"ok"}"#.to_string())
+        }
+    };
+    let router = axum::Router::new().route("/{path}", axum::routing::post(handler));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (hooks, port)
+}
+
+/// Waits (up to 30 s) for `done`.
+async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..300 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("waited 30 s for {what}");
+}
+
+/// Issue 15: the 曲沃县 officer adds a signed webhook and a 企业微信 robot on `/channels` (the
+/// secret and the robot's key are not shown back); a need it reports is delivered by the
+/// server's worker to the receivers this test started, and the need's page shows the delivery
+/// log — sent to the webhook, failed at the robot with the reason; the robot's message is given
+/// up after a day (time moved on for the worker), and the administrator puts it back in line
+/// on `/outbox`, where it shows sent once the robot recovered. Desktop and phone sizes.
+#[tokio::test]
+async fn in_the_browser_an_officer_adds_channels_and_the_delivery_log_shows_on_the_need_and_the_outbox() {
+    use bangfu_app::outbox::DeliverySettings;
+    use bangfu_web::outbound::{AllowList, Outbound, deliver_forever};
+    use std::sync::atomic::Ordering;
+    const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const ROBOT_KEY: &str = "robot-key-693a91f6";
+    if let Some(why) = browser_missing() {
+        skip_or_fail(&why);
+        return;
+    }
+    let server = spawn_server().await;
+    let (hooks, port) = start_hooks().await;
+    hooks.robot_down.store(true, Ordering::SeqCst);
+    // The server's delivery worker, as `bangfu serve` runs it (with --allow-outbound 127.0.0.1:PORT).
+    let outbound = Outbound::new(AllowList::parse(&format!("127.0.0.1:{port}")).unwrap(), Duration::from_secs(5)).unwrap();
+    let settings = DeliverySettings { server: "browser-test".into(), base_url: server.base.clone(), lease: chrono::TimeDelta::seconds(20) };
+    let worker = tokio::spawn(deliver_forever(server.app.clone(), outbound.clone(), settings.clone(), Duration::from_millis(500)));
+    let driver = start_driver().await;
+    let browser = open_browser(&driver).await;
+    let base = server.base.clone();
+    browser.set_window_size(1280, 900).await.unwrap();
+
+    // The officer adds a signed webhook, then a 企业微信 robot whose key is in its URL.
+    log_in_browser(&browser, &base, "quwo").await;
+    browser.goto(&format!("{base}/channels")).await.unwrap();
+    set(&browser, "#channel-form select[name=kind]", "webhook").await;
+    set(&browser, "#channel-form [name=url]", &format!("http://127.0.0.1:{port}/hook")).await;
+    set(&browser, "#channel-form [name=secret]", WEBHOOK_SECRET).await;
+    set(&browser, "#channel-form [name=label]", "曲沃县帮扶专班网关").await;
+    click(&browser, "#channel-form button[type=submit]").await;
+    wait_for_text(&browser, "#channel-flash", "已添加推送渠道；密钥已保存，不再显示。").await;
+    set(&browser, "#channel-form select[name=kind]", "wecom").await;
+    set(&browser, "#channel-form [name=url]", &format!("http://127.0.0.1:{port}/robot?key={ROBOT_KEY}")).await;
+    set(&browser, "#channel-form [name=mentions]", "13800000000").await;
+    set(&browser, "#channel-form [name=label]", "曲沃县帮扶专班群").await;
+    click(&browser, "#channel-form button[type=submit]").await;
+    for _ in 0..300 {
+        if browser.find_all(Locator::Css("#channel-list tbody tr")).await.map(|rows| rows.len()).unwrap_or(0) == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let list = text_of(&browser, "#channel-list").await;
+    assert!(list.contains(&format!("127.0.0.1:{port}/robot?key=***")) && list.contains("已设置（不显示）"), "{list}");
+    let source = browser.source().await.unwrap();
+    assert!(!source.contains(WEBHOOK_SECRET) && !source.contains(ROBOT_KEY), "neither the secret nor the robot's key is shown back");
+    both_sizes(&browser, "40-officer-channels").await;
+
+    // It reports a need: the worker delivers it to the webhook; the robot refuses it for now.
+    browser.goto(&format!("{base}/cases/1/enterprise")).await.unwrap();
+    set(&browser, "#need-form select[name=kind]", "sterilisation").await;
+    set(&browser, "#need-form [name=title]", "口罩灭菌（推送测试）").await;
+    set(&browser, "#need-form [name=quantity]", "50000").await;
+    set(&browser, "#need-form [name=unit]", "个").await;
+    click(&browser, "#submit-need").await;
+    let need_path = wait_for_path(&browser, "on the new need", |p| p.starts_with("/needs/")).await;
+    eventually("the webhook's delivery", || hooks.taken("hook").iter().any(|b| b["data"]["title"] == "【帮扶·新诉求】口罩灭菌（推送测试）")).await;
+    let delivered = hooks.taken("hook").into_iter().find(|b| b["data"]["title"] == "【帮扶·新诉求】口罩灭菌（推送测试）").unwrap();
+    assert_eq!(delivered["data"]["link"].as_str().unwrap(), format!("{base}{need_path}"), "the link goes back to the need's page");
+    let need_id: i64 = need_path.trim_start_matches("/needs/").parse().unwrap();
+    let admin = Actor::system("test");
+    let robot_failed = || {
+        let (app, admin) = (server.app.clone(), admin.clone());
+        async move { app.need_deliveries(&admin, need_id).await.unwrap().iter().any(|l| l.channel.as_ref().is_some_and(|c| c.target.contains("/robot")) && l.message.attempts > 0) }
+    };
+    for _ in 0..300 {
+        if robot_failed().await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    browser.goto(&format!("{base}{need_path}")).await.unwrap();
+    let log = text_of(&browser, "#deliveries").await;
+    assert!(log.contains("已送达") && log.contains("曲沃县帮扶专班网关"), "the webhook's message, sent: {log}");
+    assert!(log.contains("HTTP 503") && log.contains("曲沃县帮扶专班群"), "the robot's, failed with the reason: {log}");
+    both_sizes(&browser, "41-officer-need-deliveries").await;
+    log_out_browser(&browser).await;
+
+    // A day later the robot's message is given up (the worker's pass at that moment).
+    let later = Utc::now() + chrono::TimeDelta::hours(25);
+    for _ in 0..100 {
+        if server.app.deliver_due(&outbound, &settings, later).await.unwrap().dead > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let dead = server.app.outbox(&admin, Some("dead"), 0, 10).await.unwrap();
+    assert_eq!(dead.len(), 1, "the robot's message is a dead letter");
+    let dead_id = dead[0].message.id;
+
+    // The administrator finds it on /outbox, and puts it back in line once the robot is back.
+    log_in_browser(&browser, &base, "admin").await;
+    browser.goto(&format!("{base}/outbox?status=dead")).await.unwrap();
+    let row = text_of(&browser, &format!("tr[data-delivery='{dead_id}']")).await;
+    assert!(row.contains("已放弃（死信）") && row.contains("HTTP 503"), "{row}");
+    both_sizes(&browser, "42-admin-outbox-dead").await;
+    hooks.robot_down.store(false, Ordering::SeqCst);
+    click(&browser, &format!("tr[data-delivery='{dead_id}'] form button")).await;
+    wait_for_text(&browser, "p.flash.ok", "已重新排队发送。").await;
+    eventually("the robot's delivery after the retry", || !hooks.taken("robot").is_empty()).await;
+    let robot = hooks.taken("robot").remove(0);
+    assert_eq!(robot["msgtype"], "text");
+    assert_eq!(robot["text"]["mentioned_mobile_list"], serde_json::json!(["13800000000"]));
+    assert!(robot["text"]["content"].as_str().unwrap().contains("口罩灭菌（推送测试）"));
+    for _ in 0..100 {
+        browser.goto(&format!("{base}/outbox")).await.unwrap();
+        if text_of(&browser, &format!("tr[data-delivery='{dead_id}']")).await.contains("已送达") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let row = text_of(&browser, &format!("tr[data-delivery='{dead_id}']")).await;
+    assert!(row.contains("已送达") && row.contains("失败，放弃") && row.contains("送达"), "sent, with its history: {row}");
+    both_sizes(&browser, "43-admin-outbox-retried").await;
+    worker.abort();
     let _ = browser.close().await;
 }

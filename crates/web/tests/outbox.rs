@@ -781,6 +781,49 @@ bangfu_store::backend_tests! {
         assert!(app.remind_approvals(&officer, four).await.is_err());
     }
 
+    async fn robots_take_markdown_when_chosen_and_dingtalk_s_mentions_are_written_in_its_text(db) {
+        let app = App::open(db.url()).await.unwrap();
+        let (receiver, port) = http_receiver().await;
+        let case_id = quwo_case(&app).await;
+        let robot = |kind: &str, path: &str, secret: &str, format: &str, mentions: &str| NewChannel {
+            format: format.into(),
+            mentions: mentions.into(),
+            ..channel(kind, format!("http://127.0.0.1:{port}/{path}?access_token=robot-token"), secret)
+        };
+        app.add_channel(&admin(), t0(), robot("wecom", "wecom-md", "", "markdown", "")).await.unwrap();
+        app.add_channel(&admin(), t0(), robot("dingtalk", "dingtalk", DINGTALK_SECRET, "text", "13800000000,13900000000")).await.unwrap();
+        app.add_channel(&admin(), t0(), robot("dingtalk", "dingtalk-md", "", "markdown", "13800000000")).await.unwrap();
+        // 企业微信's markdown mentions no one by mobile number: refused, with what to do.
+        let refused = app.add_channel(&admin(), t0(), robot("wecom", "x", "", "markdown", "13800000000")).await.unwrap_err();
+        assert!(refused.to_string().contains("choose format text"), "{refused}");
+        let refused = app.add_channel(&admin(), t0(), NewChannel { format: "markdown".into(), ..channel("webhook", format!("http://127.0.0.1:{port}/x"), WEBHOOK_SECRET) }).await.unwrap_err();
+        assert!(refused.to_string().contains("企业微信 and 钉钉"), "{refused}");
+        let reported = app.report_need(&admin(), t0(), case_id, need("包装工人短缺*急*")).await.unwrap();
+        assert_eq!(app.deliver_due(&outbound(port, 5), &settings("a"), t0()).await.unwrap().sent, 3);
+        let link = format!("https://bangfu.example.gov.cn/needs/{}", reported.id);
+
+        let wecom = receiver.received("wecom-md").remove(0).body;
+        assert_eq!(wecom["msgtype"], "markdown");
+        let content = wecom["markdown"]["content"].as_str().unwrap();
+        assert!(content.starts_with("### 【帮扶·新诉求】包装工人短缺＊急＊\n> "), "a heading, the lines quoted, typed markdown shown as typed: {content}");
+        assert!(content.contains("> 办理时限：2020年1月31日 18:00（北京时间）"), "{content}");
+        assert!(content.ends_with(&format!("[查看详情]({link})")), "{content}");
+
+        let dingtalk = receiver.received("dingtalk").remove(0);
+        assert!(dingtalk.signed);
+        assert_eq!(dingtalk.body["msgtype"], "text");
+        assert_eq!(dingtalk.body["at"]["atMobiles"], serde_json::json!(["13800000000", "13900000000"]));
+        assert!(dingtalk.body["text"]["content"].as_str().unwrap().ends_with("\n@13800000000 @13900000000"), "{:?}", dingtalk.body);
+
+        let markdown = receiver.received("dingtalk-md").remove(0).body;
+        assert_eq!(markdown["msgtype"], "markdown");
+        assert_eq!(markdown["markdown"]["title"], "【帮扶·新诉求】包装工人短缺*急*");
+        assert!(markdown["markdown"]["text"].as_str().unwrap().ends_with(&format!("[查看详情]({link})\n@13800000000")), "{markdown:?}");
+        assert_eq!(markdown["at"]["atMobiles"], serde_json::json!(["13800000000"]));
+        let channels = app.channels(&admin()).await.unwrap();
+        assert_eq!(channels.iter().map(|c| c.format.as_str()).collect::<Vec<_>>(), ["markdown", "text", "markdown"]);
+    }
+
     async fn mail_goes_over_starttls_and_implicit_tls_to_a_server_whose_certificate_the_office_s_own_ca_signed(db) {
         let app = App::open(db.url()).await.unwrap();
         let (ca_pem, acceptor) = office_ca_and_server();

@@ -57,6 +57,9 @@ enum Command {
         /// A name for people (for example 曲沃县帮扶专班群)
         #[arg(long, default_value = "")]
         label: String,
+        /// 企业微信 / 钉钉: text (the default; mentions by mobile number) or markdown
+        #[arg(long, default_value = "text")]
+        format: String,
         #[command(flatten)]
         db: DbArgs,
         /// Print JSON
@@ -83,9 +86,9 @@ enum Command {
 pub fn run(args: Args) -> CliResult {
     runtime()?.block_on(async {
         match args.command {
-            Command::Add { department, provider, enterprise, kind, url, secret, events, mentions, quiet_hours, label, db, json } => {
+            Command::Add { department, provider, enterprise, kind, url, secret, events, mentions, quiet_hours, label, format, db, json } => {
                 let app = db.open().await?;
-                let input = NewChannel { department, provider_id: provider, enterprise_id: enterprise, kind, label, url, secret, events, mentions, quiet_hours };
+                let input = NewChannel { department, provider_id: provider, enterprise_id: enterprise, kind, label, url, secret, events, mentions, quiet_hours, format };
                 let added = app.add_channel(&operator(), now(), input).await;
                 app.close().await;
                 let view = added.map_err(app_error)?;

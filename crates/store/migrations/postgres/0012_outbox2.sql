@@ -9,6 +9,10 @@
 ALTER TABLE outbox ADD COLUMN group_id BIGINT;
 CREATE INDEX outbox_group ON outbox(channel_id, group_id);
 
+-- How a robot's messages are written: 'text' (the default; mentions by mobile number) or
+-- 'markdown' (企业微信's and 钉钉's markdown message).
+ALTER TABLE channels ADD COLUMN format TEXT NOT NULL DEFAULT 'text';
+
 -- The reminders of an approval nearing its deadline (审批临期提醒): one row per approval and
 -- threshold (minutes before the deadline, such as 1440 and 240), written by the pass that sent
 -- it in the transaction of its audit event and outbox messages, so each goes once whichever

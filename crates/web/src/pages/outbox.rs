@@ -116,6 +116,9 @@ struct ChannelsPage {
     is_admin: bool,
     /// The department an officer adds to (an administrator types it).
     own_department: String,
+    /// Whom a provider's or enterprise's user adds to: its own name (the owner is taken from the
+    /// session, not from the form).
+    own_party: String,
     kinds: Vec<Pick>,
     events: Vec<Pick>,
     flash: String,
@@ -133,6 +136,7 @@ struct Typed {
     mentions: String,
     quiet_hours: String,
     label: String,
+    format: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -170,13 +174,18 @@ async fn channels_page(state: &AppState, user: &PageUser, flash: String, error: 
         (Role::Officer, Some(d)) => state.app.tree().department_region(d).to_string(),
         _ => String::new(),
     };
-    let may_add = user.actor.role == Role::Admin || !own_department.is_empty();
+    let own_party = match state.app.own_party_name(&user.actor).await {
+        Ok(name) => name.unwrap_or_default(),
+        Err(e) => return user.fail(state, e),
+    };
+    let may_add = user.actor.role == Role::Admin || !own_department.is_empty() || !own_party.is_empty();
     let page = ChannelsPage {
         ui: user.ui(state, "channels", lang.pick("消息推送渠道", "Notification channels")),
         channels: channels.iter().map(|c| channel_line(c, lang)).collect(),
         may_add,
         is_admin: user.actor.role == Role::Admin,
         own_department,
+        own_party,
         kinds: ChannelKind::ALL.iter().map(|k| Pick { value: k.as_str(), label: format!("{} ({})", k.label_zh(), k.as_str()) }).collect(),
         events: EventKind::ALL.iter().map(|k| Pick { value: k.as_str(), label: lang.pick(k.label_zh(), k.as_str()).to_string() }).collect(),
         flash,
@@ -209,9 +218,22 @@ pub async fn add_channel(State(state): State<AppState>, user: PageUser, fields: 
         mentions: fields.text("mentions"),
         quiet_hours: fields.text("quiet_hours"),
         label: fields.text("label"),
+        format: fields.text("format"),
+    };
+    // A provider's or enterprise's user adds to its own (its form names no department): the
+    // owner comes from the session. A department named is asked for as it is (and refused to
+    // whoever may not keep its channels).
+    let department = Some(typed.department.clone()).filter(|d| !d.trim().is_empty());
+    let (provider_id, enterprise_id) = match (user.actor.role, &department) {
+        (Role::Provider, None) => (user.actor.provider_id, None),
+        (Role::Enterprise, None) => (None, user.actor.enterprise_id),
+        _ => (None, None),
     };
     let input = NewChannel {
-        department: Some(typed.department.clone()).filter(|d| !d.trim().is_empty()),
+        department,
+        provider_id,
+        enterprise_id,
+        format: typed.format.clone(),
         kind: typed.kind.clone(),
         url: typed.url.clone(),
         secret: fields.text("secret"),
@@ -219,7 +241,6 @@ pub async fn add_channel(State(state): State<AppState>, user: PageUser, fields: 
         mentions: typed.mentions.clone(),
         quiet_hours: typed.quiet_hours.clone(),
         label: typed.label.clone(),
-        ..NewChannel::default()
     };
     match state.app.add_channel(&user.actor, clock::now(), input).await {
         Ok(_) => see_other("/channels?done=added"),
