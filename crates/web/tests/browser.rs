@@ -1497,7 +1497,8 @@ async fn in_the_browser_an_officer_adds_channels_and_the_delivery_log_shows_on_t
     log_out_browser(&browser).await;
 
     // A day later the robot's message is given up (the worker's pass at that moment).
-    let later = Utc::now() + chrono::TimeDelta::hours(25);
+    let made = server.app.need_deliveries(&admin, need_id).await.unwrap().iter().map(|l| l.message.created_at).max().unwrap();
+    let later = bangfu_app::from_millis(made) + chrono::TimeDelta::hours(25);
     for _ in 0..100 {
         if server.app.deliver_due(&outbound, &settings, later).await.unwrap().dead > 0 {
             break;
