@@ -9,10 +9,12 @@
 //! syllable per Chinese character (the `pinyin` crate's most common reading), a run of ASCII
 //! letters and digits counting as one syllable. Postings, per kind, are kept for the title's
 //! characters and pairs of characters, its first one and two characters, the pairs of its codes
-//! (credit code, provider key, letter number), the first two and four letters of the pinyin from
-//! each syllable, and the initials' letters and pairs. A query is folded the same way; its
-//! candidates come from the rarest posting of its longest word and are checked against the
-//! stored text, so a posting only narrows, it never decides.
+//! (credit code, provider key, letter number), the first two, three, four and six letters of the
+//! pinyin from each syllable, and the initials' letters, pairs and triples (of pinyin and initials
+//! only those that are all letters: a query word with a digit is never read as pinyin). A query
+//! is folded the same way; its candidates come from the rarest posting of its longest word and
+//! are checked against the stored text, so a posting only narrows, it never decides. A title or
+//! code equal to the word is found by a hash of the folded text, and checked the same way.
 //!
 //! **Ranking.** Tiers, best first: the title or a code equal to the word (100), the title starting
 //! with it (90), containing it (80), a code containing it (70), the pinyin from a syllable (60),
@@ -20,14 +22,27 @@
 //! (enterprise, provider, need, letter, department), then by id. The other words of a query
 //! narrow: each must be in the title, a code, the pinyin, the initials or the region's name.
 //!
-//! **Who sees what, inside the scan.** Each posting keeps its documents in segments, one per
-//! region (the enterprise's, or the case's for a need and its letters), each in id order. A
+//! **Who sees what, inside the scan.** Each posting of the kinds seen by jurisdiction
+//! (enterprises, needs, letters) keeps its documents in segments, one per region (the
+//! enterprise's, or the case's for a need and its letters), each in id order. A
 //! reader who sees by jurisdiction scans only the segments of its regions, merged by id, plus
 //! the few documents it sees otherwise (a need owned, broadcast to or written to its department,
 //! a case its department is stationed at, an enterprise user's own case, a provider user's
 //! candidacies), each checked by [`Reader::sees`]. Nothing the reader may not see is counted,
 //! ranked or read, so neither the answer nor the work done for it depends on it, beyond the
-//! binary search that skips its segments. Each tier stops once the answer is full.
+//! binary search that skips its segments. Each tier stops once the answer is full. Providers and
+//! departments, which every officer sees, keep each posting as one list in id order, except the
+//! list of all documents of the kind, which every kind keeps by region for a region's name; a
+//! word naming a region narrows their other postings by each document's region, read from a
+//! table by id.
+//!
+//! **Memory** (issue 12: a server with a million providers holds this index). A posting's ids
+//! are kept as gaps, 7 bits a byte, in blocks of about `BLOCK` ids of one region (an id added or
+//! removed rewrites one block); a document's texts are one allocation, its folded title kept only
+//! where it differs from the title, its pinyin and initials derived from the folded title when a
+//! candidate is checked (a table lookup per character); each distinct snippet is kept once. A
+//! document replaced changes only the postings of the keys it gains or loses (all of them if it
+//! moved to another region).
 
 use crate::hanzi::fold_char;
 use crate::region::{RegionCode, RegionTree, name_stem};
@@ -191,29 +206,53 @@ fn is_han(c: char) -> bool {
 }
 
 /// The pinyin syllables of a folded title: one per Chinese character that has a reading, one per
-/// run of ASCII letters and digits.
-fn syllables(folded: &str) -> Vec<String> {
+/// run of ASCII letters and digits. Derived when needed (a table lookup per character), not kept.
+fn syllables(folded: &str) -> Vec<&str> {
     use pinyin::ToPinyin;
     let mut out = Vec::new();
-    let mut run = String::new();
-    for c in folded.chars() {
+    let mut run: Option<usize> = None;
+    for (at, c) in folded.char_indices() {
         if c.is_ascii_alphanumeric() {
-            run.push(c);
+            run.get_or_insert(at);
             continue;
         }
-        if !run.is_empty() {
-            out.push(std::mem::take(&mut run));
+        if let Some(start) = run.take() {
+            out.push(&folded[start..at]);
         }
         if is_han(c)
             && let Some(p) = c.to_pinyin()
         {
-            out.push(p.plain().to_string());
+            out.push(p.plain());
         }
     }
-    if !run.is_empty() {
-        out.push(run);
+    if let Some(start) = run {
+        out.push(&folded[start..]);
     }
     out
+}
+
+/// Whether the pinyin, from the start of one of its syllables, begins with `word`.
+fn pinyin_matches(syllables: &[&str], word: &str) -> bool {
+    (0..syllables.len()).any(|from| {
+        let mut rest = word.as_bytes();
+        for s in &syllables[from..] {
+            let n = s.len().min(rest.len());
+            if s.as_bytes()[..n] != rest[..n] {
+                return false;
+            }
+            rest = &rest[n..];
+            if rest.is_empty() {
+                return true;
+            }
+        }
+        false
+    })
+}
+
+/// Whether the initials (the first letter of each syllable) contain `word`.
+fn initials_contain(syllables: &[&str], word: &str) -> bool {
+    let initials: Vec<u8> = syllables.iter().filter_map(|s| s.as_bytes().first().copied()).collect();
+    initials.windows(word.len()).any(|w| w == word.as_bytes())
 }
 
 /// Keys of the postings: a tag and up to four characters, packed.
@@ -242,51 +281,109 @@ fn key(tag: u8, chars: &[char]) -> Key {
     Key(tag, k)
 }
 
-/// What is kept of a document to check a candidate and to answer.
+/// A key of up to six pinyin letters (ASCII), packed into the four slots.
+fn pinyin_key(tag: u8, letters: &[char]) -> Key {
+    let mut k = ['\0'; 4];
+    for (i, c) in letters.iter().enumerate() {
+        let slot = i / 2;
+        let shifted = if i % 2 == 0 { *c as u32 } else { (k[slot] as u32) | ((*c as u32) << 8) };
+        k[slot] = char::from_u32(shifted).unwrap_or('\0');
+    }
+    Key(tag, k)
+}
+
+/// A document's audience; the kinds that carry nothing share one value instead of each holding it.
+#[derive(Clone, Debug)]
+enum StoredAudience {
+    Shared(&'static Audience),
+    Need(Box<Audience>),
+}
+
+impl StoredAudience {
+    fn of(audience: &Audience) -> StoredAudience {
+        static ENTERPRISE: Audience = Audience::Enterprise;
+        static PROVIDER: Audience = Audience::Provider;
+        static DEPARTMENT: Audience = Audience::Department;
+        match audience {
+            Audience::Enterprise => StoredAudience::Shared(&ENTERPRISE),
+            Audience::Provider => StoredAudience::Shared(&PROVIDER),
+            Audience::Department => StoredAudience::Shared(&DEPARTMENT),
+            Audience::Need(_) => StoredAudience::Need(Box::new(audience.clone())),
+        }
+    }
+}
+
+impl std::ops::Deref for StoredAudience {
+    type Target = Audience;
+    fn deref(&self) -> &Audience {
+        match self {
+            StoredAudience::Shared(a) => a,
+            StoredAudience::Need(a) => a,
+        }
+    }
+}
+
+/// What is kept of a document to check a candidate and to answer: its texts in one allocation,
+/// the folded title only where it differs from the title; its pinyin and initials are derived
+/// from the folded title when a candidate is checked ([`syllables`]), its snippet is one of the
+/// index's [`Snippets`].
 #[derive(Clone, Debug)]
 struct Stored {
-    title: Box<str>,
-    folded: Box<str>,
-    /// Codes folded, separated by '\n'.
-    codes: Box<str>,
-    /// The syllables' letters, run together, and where each syllable starts.
-    pinyin: Box<str>,
-    starts: Box<[u16]>,
-    initials: Box<str>,
+    /// The title, then its folded form if that differs, then the folded codes separated by '\n'.
+    text: Box<str>,
+    title_end: u32,
+    folded_end: u32,
     region: u32,
-    snippet: Box<str>,
+    snippet: u32,
     parent: i64,
-    audience: Audience,
+    audience: StoredAudience,
 }
 
 impl Stored {
-    fn of(doc: &SearchDoc) -> Stored {
+    fn of(doc: &SearchDoc, snippet: u32) -> Stored {
         let folded = fold(&doc.title);
-        let syllables = syllables(&folded);
-        let initials: String = syllables.iter().filter_map(|s| s.chars().next()).collect();
-        let mut starts = Vec::with_capacity(syllables.len());
-        let mut at = 0usize;
-        for s in &syllables {
-            starts.push(u16::try_from(at).unwrap_or(u16::MAX));
-            at += s.len();
+        let mut text = doc.title.clone();
+        let title_end = text.len();
+        if folded != doc.title {
+            text.push_str(&folded);
         }
+        let folded_end = text.len();
+        text.push_str(&doc.codes.iter().map(|c| fold(c)).collect::<Vec<_>>().join("\n"));
         Stored {
-            starts: starts.into(),
-            title: doc.title.as_str().into(),
-            codes: doc.codes.iter().map(|c| fold(c)).collect::<Vec<_>>().join("\n").into(),
-            pinyin: syllables.concat().into(),
-            initials: initials.into(),
-            folded: folded.into(),
+            text: text.into(),
+            title_end: u32::try_from(title_end).unwrap_or(u32::MAX),
+            folded_end: u32::try_from(folded_end).unwrap_or(u32::MAX),
             region: doc.region,
-            snippet: doc.snippet.as_str().into(),
+            snippet,
             parent: doc.parent,
-            audience: doc.audience.clone(),
+            audience: StoredAudience::of(&doc.audience),
         }
     }
 
+    fn title(&self) -> &str {
+        &self.text[..self.title_end as usize]
+    }
+
+    fn folded(&self) -> &str {
+        &self.text[if self.folded_end == self.title_end { 0 } else { self.title_end as usize }..self.folded_end as usize]
+    }
+
+    /// The folded codes, separated by '\n'.
+    fn codes(&self) -> &str {
+        &self.text[self.folded_end as usize..]
+    }
+
+    /// The texts an exact match finds it by: the folded title and each folded code.
+    fn exact_texts(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.folded()).chain(self.codes().split('\n').filter(|c| !c.is_empty()))
+    }
+
+    /// Its posting keys, sorted. Keys of pinyin and initials are kept only when they are all
+    /// letters: a query word with a digit is never looked up as pinyin or initials.
     fn keys(&self) -> Vec<Key> {
         let mut keys = vec![key(EVERY, &[])];
-        let title: Vec<char> = self.folded.chars().collect();
+        let folded = self.folded();
+        let title: Vec<char> = folded.chars().collect();
         for (i, c) in title.iter().enumerate() {
             keys.push(key(TITLE1, &[*c]));
             if let Some(next) = title.get(i + 1) {
@@ -299,28 +396,34 @@ impl Stored {
         if title.len() >= 2 {
             keys.push(key(PREFIX2, &title[..2]));
         }
-        for code in self.codes.split('\n') {
+        for code in self.codes().split('\n') {
             let chars: Vec<char> = code.chars().collect();
             for pair in chars.windows(2) {
                 keys.push(key(CODE2, pair));
             }
         }
-        let letters: Vec<char> = self.pinyin.chars().collect();
-        for start in self.starts.iter().map(|s| usize::from(*s)) {
+        let letters_only = |cs: &[char]| cs.iter().all(char::is_ascii_lowercase);
+        let syllables = syllables(folded);
+        let letters: Vec<char> = syllables.concat().chars().collect();
+        let mut start = 0;
+        for s in &syllables {
             for (tag, len) in [(PINYIN2, 2), (PINYIN3, 3), (PINYIN4, 4), (PINYIN6, 6)] {
-                if letters.len() >= start + len {
-                    keys.push(pinyin_key(tag, &letters[start..start + len]));
+                if let Some(part) = letters.get(start..start + len)
+                    && letters_only(part)
+                {
+                    keys.push(pinyin_key(tag, part));
                 }
             }
+            start += s.len();
         }
-        let initials: Vec<char> = self.initials.chars().collect();
-        for (i, c) in initials.iter().enumerate() {
-            keys.push(key(INITIAL1, &[*c]));
-            if let Some(next) = initials.get(i + 1) {
-                keys.push(key(INITIAL2, &[*c, *next]));
-            }
-            if let Some(last) = initials.get(i + 2) {
-                keys.push(key(INITIAL3, &[*c, initials[i + 1], *last]));
+        let initials: Vec<char> = syllables.iter().filter_map(|s| s.chars().next()).collect();
+        for i in 0..initials.len() {
+            for (tag, len) in [(INITIAL1, 1), (INITIAL2, 2), (INITIAL3, 3)] {
+                if let Some(part) = initials.get(i..i + len)
+                    && letters_only(part)
+                {
+                    keys.push(key(tag, part));
+                }
             }
         }
         keys.sort_unstable();
@@ -329,105 +432,260 @@ impl Stored {
     }
 }
 
-/// Whether the pinyin, from the start of one of its syllables, begins with `word`.
-fn pinyin_matches(doc: &Stored, word: &str) -> bool {
-    doc.starts.iter().any(|s| doc.pinyin.get(usize::from(*s)..).is_some_and(|rest| rest.starts_with(word)))
+/// The snippets of the documents, each distinct one kept once (a provider's is its place, a
+/// need's its kind, status and place). One no longer used stays until the index is built again.
+#[derive(Clone, Debug, Default)]
+struct Snippets {
+    texts: Vec<Box<str>>,
+    numbers: HashMap<Box<str>, u32>,
 }
 
-/// A key of up to six pinyin letters (ASCII), packed into the four slots.
-fn pinyin_key(tag: u8, letters: &[char]) -> Key {
-    let mut k = ['\0'; 4];
-    for (i, c) in letters.iter().enumerate() {
-        let slot = i / 2;
-        let shifted = if i % 2 == 0 { *c as u32 } else { (k[slot] as u32) | ((*c as u32) << 8) };
-        k[slot] = char::from_u32(shifted).unwrap_or('\0');
+impl Snippets {
+    fn number(&mut self, text: &str) -> u32 {
+        if let Some(n) = self.numbers.get(text) {
+            return *n;
+        }
+        let n = u32::try_from(self.texts.len()).unwrap_or(u32::MAX);
+        self.texts.push(text.into());
+        self.numbers.insert(text.into(), n);
+        n
     }
-    Key(tag, k)
+
+    fn text(&self, number: u32) -> &str {
+        self.texts.get(number as usize).map_or("", |t| t)
+    }
 }
 
 // ---------------------------------------------------------------- postings
 
-/// A posting: documents (ids) in segments, one per region, each in id order.
+/// Ids per block when a posting is built; a block is rewritten whole when an id is added or
+/// removed, and split when it grows past twice this.
+const BLOCK: usize = 128;
+
+/// A run of a posting's ids, all of one region: the first, then the gaps to each next as
+/// variable-length integers (7 bits a byte) in the posting's bytes from `start` to the next
+/// block's start.
+#[derive(Clone, Copy, Debug)]
+struct Block {
+    region: u32,
+    first: u32,
+    start: u32,
+    len: u32,
+}
+
+/// A posting: documents (ids) in blocks ordered by region and first id. A posting that keeps
+/// regions (`by_region`, see [`by_region`]) has each region's documents in its own blocks, in id
+/// order (a segment); the others put every document in region 0, one list in id order.
 #[derive(Clone, Debug, Default)]
 struct Posting {
-    ids: Vec<u32>,
-    /// (region, start in `ids`), by region.
-    segments: Vec<(u32, u32)>,
+    blocks: Vec<Block>,
+    bytes: Vec<u8>,
+    by_region: bool,
+}
+
+fn put_gap(bytes: &mut Vec<u8>, mut gap: u32) {
+    while gap >= 0x80 {
+        bytes.push((gap as u8) | 0x80);
+        gap >>= 7;
+    }
+    bytes.push(gap as u8);
+}
+
+/// The ids of consecutive blocks of a posting, in order (in id order within one region).
+#[derive(Clone, Debug)]
+struct Ids<'a> {
+    posting: &'a Posting,
+    block: usize,
+    end: usize,
+    /// Ids left in the current block, where the next gap is, and the last id given.
+    left: u32,
+    at: usize,
+    last: u32,
+}
+
+impl<'a> Ids<'a> {
+    fn new(posting: &'a Posting, block: usize, end: usize) -> Ids<'a> {
+        Ids { posting, block, end, left: 0, at: 0, last: 0 }
+    }
+}
+
+impl Iterator for Ids<'_> {
+    type Item = u32;
+    fn next(&mut self) -> Option<u32> {
+        if self.left > 0 {
+            self.left -= 1;
+            let mut gap = 0u32;
+            let mut shift = 0;
+            loop {
+                let byte = self.posting.bytes[self.at];
+                self.at += 1;
+                gap |= u32::from(byte & 0x7f) << shift;
+                if byte < 0x80 {
+                    break;
+                }
+                shift += 7;
+            }
+            self.last += gap;
+            return Some(self.last);
+        }
+        let b = *self.posting.blocks.get(self.block).filter(|_| self.block < self.end)?;
+        self.block += 1;
+        self.left = b.len - 1;
+        self.at = b.start as usize;
+        self.last = b.first;
+        Some(b.first)
+    }
 }
 
 impl Posting {
-    fn segment(&self, i: usize) -> &[u32] {
-        let start = self.segments[i].1 as usize;
-        let end = self.segments.get(i + 1).map_or(self.ids.len(), |s| s.1 as usize);
-        &self.ids[start..end]
+    fn new(by_region: bool) -> Posting {
+        Posting { by_region, ..Posting::default() }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.blocks.is_empty()
+    }
+
+    /// The ranges of blocks of the regions in `runs` (all of them for `None`), one per region.
+    fn segment_ranges(&self, runs: Option<&[(u32, u32)]>) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut split = |from: usize, to: usize| {
+            let mut i = from;
+            while i < to {
+                let region = self.blocks[i].region;
+                let j = i + self.blocks[i..to].partition_point(|b| b.region == region);
+                out.push((i, j));
+                i = j;
+            }
+        };
+        match runs {
+            None => split(0, self.blocks.len()),
+            Some(runs) => {
+                for (first, last) in runs {
+                    split(self.blocks.partition_point(|b| b.region < *first), self.blocks.partition_point(|b| b.region <= *last));
+                }
+            }
+        }
+        out
+    }
+
+    /// The segments of the regions in `runs` (all of them for `None`).
+    fn segments_in(&self, runs: Option<&[(u32, u32)]>) -> Vec<Ids<'_>> {
+        self.segment_ranges(runs).into_iter().map(|(from, to)| Ids::new(self, from, to)).collect()
+    }
+
+    /// How many ids the segments of `runs` hold (all of them if the posting keeps no regions).
+    fn len_in(&self, runs: Option<&[(u32, u32)]>) -> usize {
+        let runs = runs.filter(|_| self.by_region);
+        self.segment_ranges(runs).into_iter().map(|(from, to)| self.blocks[from..to].iter().map(|b| b.len as usize).sum::<usize>()).sum()
+    }
+
+    /// Where block `i`'s gaps end.
+    fn end_of(&self, i: usize) -> usize {
+        self.blocks.get(i + 1).map_or(self.bytes.len(), |b| b.start as usize)
+    }
+
+    /// The block of `region` that holds `id` or would: the last whose first id is at most `id`,
+    /// else the region's first; none if the region has no block.
+    fn block_for(&self, region: u32, id: u32) -> Option<usize> {
+        let i = self.blocks.partition_point(|b| (b.region, b.first) <= (region, id));
+        if i > 0 && self.blocks[i - 1].region == region {
+            Some(i - 1)
+        } else {
+            self.blocks.get(i).filter(|b| b.region == region).map(|_| i)
+        }
     }
 
     fn insert(&mut self, region: u32, id: u32) {
-        let i = self.segments.partition_point(|(r, _)| *r < region);
-        if self.segments.get(i).is_none_or(|(r, _)| *r != region) {
-            let start = self.segments.get(i).map_or(self.ids.len() as u32, |s| s.1);
-            self.segments.insert(i, (region, start));
-        }
-        let start = self.segments[i].1 as usize;
-        let end = self.segments.get(i + 1).map_or(self.ids.len(), |s| s.1 as usize);
-        let at = start + self.ids[start..end].partition_point(|x| *x < id);
-        if self.ids.get(at) == Some(&id) && at < end {
+        let Some(at) = self.block_for(region, id) else {
+            let i = self.blocks.partition_point(|b| (b.region, b.first) <= (region, id));
+            let start = self.blocks.get(i).map_or(self.bytes.len(), |b| b.start as usize) as u32;
+            self.blocks.insert(i, Block { region, first: id, start, len: 1 });
             return;
-        }
-        self.ids.insert(at, id);
-        for s in &mut self.segments[i + 1..] {
-            s.1 += 1;
+        };
+        let mut ids: Vec<u32> = Ids::new(self, at, at + 1).collect();
+        if let Err(i) = ids.binary_search(&id) {
+            ids.insert(i, id);
+            self.rewrite(at, &ids);
         }
     }
 
     fn remove(&mut self, region: u32, id: u32) {
-        let i = self.segments.partition_point(|(r, _)| *r < region);
-        if self.segments.get(i).is_none_or(|(r, _)| *r != region) {
-            return;
-        }
-        let start = self.segments[i].1 as usize;
-        let end = self.segments.get(i + 1).map_or(self.ids.len(), |s| s.1 as usize);
-        let Ok(offset) = self.ids[start..end].binary_search(&id) else { return };
-        self.ids.remove(start + offset);
-        for s in &mut self.segments[i + 1..] {
-            s.1 -= 1;
-        }
-        if end - start == 1 {
-            self.segments.remove(i);
+        let Some(at) = self.block_for(region, id) else { return };
+        let mut ids: Vec<u32> = Ids::new(self, at, at + 1).collect();
+        if let Ok(i) = ids.binary_search(&id) {
+            ids.remove(i);
+            self.rewrite(at, &ids);
         }
     }
 
-    /// The segments of the regions in `runs` (all of them for `None`).
-    fn segments_in(&self, runs: Option<&[(u32, u32)]>) -> Vec<&[u32]> {
-        match runs {
-            None => (0..self.segments.len()).map(|i| self.segment(i)).collect(),
-            Some(runs) => {
-                let mut out = Vec::new();
-                for (first, last) in runs {
-                    let from = self.segments.partition_point(|(r, _)| r < first);
-                    let to = self.segments.partition_point(|(r, _)| r <= last);
-                    out.extend((from..to).map(|i| self.segment(i)));
-                }
-                out
+    /// Replaces block `at` by `ids` (of its region, in order): none removes it, more than twice
+    /// [`BLOCK`] splits it.
+    fn rewrite(&mut self, at: usize, ids: &[u32]) {
+        let region = self.blocks[at].region;
+        let (start, end) = (self.blocks[at].start as usize, self.end_of(at));
+        let mut blocks = Vec::new();
+        let mut bytes = Vec::new();
+        for chunk in ids.chunks(if ids.len() > 2 * BLOCK { BLOCK } else { 2 * BLOCK }) {
+            blocks.push(Block { region, first: chunk[0], start: (start + bytes.len()) as u32, len: chunk.len() as u32 });
+            for pair in chunk.windows(2) {
+                put_gap(&mut bytes, pair[1] - pair[0]);
             }
         }
+        let added = blocks.len();
+        let shift = bytes.len() as i64 - (end - start) as i64;
+        self.bytes.splice(start..end, bytes);
+        self.blocks.splice(at..at + 1, blocks);
+        for b in &mut self.blocks[at + added..] {
+            b.start = (i64::from(b.start) + shift) as u32;
+        }
     }
 
-    /// How many ids the segments of `runs` hold.
-    fn len_in(&self, runs: Option<&[(u32, u32)]>) -> usize {
-        self.segments_in(runs).iter().map(|s| s.len()).sum()
+    /// Appends `other`, whose blocks all come after this one's.
+    fn append(&mut self, mut other: Posting) {
+        if self.blocks.is_empty() {
+            other.by_region = self.by_region;
+            *self = other;
+            return;
+        }
+        let shift = self.bytes.len() as u32;
+        for b in &mut other.blocks {
+            b.start += shift;
+        }
+        self.blocks.append(&mut other.blocks);
+        self.bytes.append(&mut other.bytes);
+    }
+}
+
+/// A posting being built, its ids given in increasing order.
+#[derive(Debug, Default)]
+struct Appender {
+    posting: Posting,
+    last: u32,
+}
+
+impl Appender {
+    fn push(&mut self, region: u32, id: u32) {
+        match self.posting.blocks.last_mut() {
+            Some(b) if (b.len as usize) < BLOCK => {
+                put_gap(&mut self.posting.bytes, id - self.last);
+                b.len += 1;
+            }
+            _ => self.posting.blocks.push(Block { region, first: id, start: self.posting.bytes.len() as u32, len: 1 }),
+        }
+        self.last = id;
     }
 }
 
 /// The ids of several segments in increasing order.
 struct Merged<'a> {
-    heap: BinaryHeap<Reverse<(u32, usize, usize)>>,
-    segments: Vec<&'a [u32]>,
+    heap: BinaryHeap<Reverse<(u32, usize)>>,
+    segments: Vec<Ids<'a>>,
 }
 
 impl<'a> Merged<'a> {
-    fn new(segments: Vec<&'a [u32]>) -> Merged<'a> {
-        let heap = segments.iter().enumerate().filter(|(_, s)| !s.is_empty()).map(|(i, s)| Reverse((s[0], i, 0))).collect();
+    fn new(mut segments: Vec<Ids<'a>>) -> Merged<'a> {
+        let heap = segments.iter_mut().enumerate().filter_map(|(i, s)| s.next().map(|id| Reverse((id, i)))).collect();
         Merged { heap, segments }
     }
 }
@@ -435,11 +693,67 @@ impl<'a> Merged<'a> {
 impl Iterator for Merged<'_> {
     type Item = u32;
     fn next(&mut self) -> Option<u32> {
-        let Reverse((id, seg, at)) = self.heap.pop()?;
-        if let Some(next) = self.segments[seg].get(at + 1) {
-            self.heap.push(Reverse((*next, seg, at + 1)));
+        let Reverse((id, seg)) = self.heap.pop()?;
+        if let Some(next) = self.segments[seg].next() {
+            self.heap.push(Reverse((next, seg)));
         }
         Some(id)
+    }
+}
+
+/// A 32-bit hash of a text (fixed keys: the same in every run).
+fn text_hash(text: &str) -> u32 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish() as u32
+}
+
+/// Documents by a hash of their folded title and of each folded code; a document found here is
+/// checked against its text (two texts may share a hash).
+#[derive(Clone, Debug, Default)]
+struct Exact {
+    /// The document of each hash only one document has.
+    one: HashMap<u32, u32>,
+    /// The documents of each hash several have, in id order.
+    many: HashMap<u32, Vec<u32>>,
+}
+
+impl Exact {
+    fn insert(&mut self, text: &str, id: u32) {
+        let h = text_hash(text);
+        if let Some(list) = self.many.get_mut(&h) {
+            push_unique(list, id);
+        } else if let Some(other) = self.one.get(&h).copied() {
+            if other != id {
+                self.one.remove(&h);
+                self.many.insert(h, vec![other.min(id), other.max(id)]);
+            }
+        } else {
+            self.one.insert(h, id);
+        }
+    }
+
+    fn remove(&mut self, text: &str, id: u32) {
+        let h = text_hash(text);
+        if self.one.get(&h) == Some(&id) {
+            self.one.remove(&h);
+        } else if let Some(list) = self.many.get_mut(&h) {
+            remove_from(list, id);
+            if let [last] = list[..] {
+                self.many.remove(&h);
+                self.one.insert(h, last);
+            }
+        }
+    }
+
+    /// The documents that may have `text` as title or code, in id order.
+    fn get(&self, text: &str) -> Vec<u32> {
+        let h = text_hash(text);
+        match self.one.get(&h) {
+            Some(id) => vec![*id],
+            None => self.many.get(&h).cloned().unwrap_or_default(),
+        }
     }
 }
 
@@ -447,9 +761,10 @@ impl Iterator for Merged<'_> {
 #[derive(Clone, Debug, Default)]
 struct KindIndex {
     docs: Vec<Option<Box<Stored>>>,
+    /// Each document's region, by id: what a posting that keeps no regions is filtered by.
+    regions: Vec<u32>,
     postings: HashMap<Key, Posting>,
-    /// Documents by their folded title and by each folded code.
-    exact: HashMap<Box<str>, Vec<u32>>,
+    exact: Exact,
     /// Documents some department sees by name (stationed, broadcast, letter), by department.
     by_department: HashMap<u32, Vec<u32>>,
     /// Documents whose owner lies outside their region's chain, by owner.
@@ -465,6 +780,13 @@ fn partitioned(kind: SearchKind) -> bool {
     matches!(kind, SearchKind::Enterprise | SearchKind::Need | SearchKind::Letter)
 }
 
+/// Whether a posting keeps its documents by region: every posting of a kind seen by
+/// jurisdiction, and every kind's list of all its documents (what a region's name finds). The
+/// other postings of providers and departments, which every officer sees, are one list each.
+fn by_region(kind: SearchKind, key: &Key) -> bool {
+    partitioned(kind) || key.0 == EVERY
+}
+
 fn push_unique(list: &mut Vec<u32>, id: u32) {
     if let Err(at) = list.binary_search(&id) {
         list.insert(at, id);
@@ -478,26 +800,36 @@ fn remove_from(list: &mut Vec<u32>, id: u32) {
 }
 
 impl KindIndex {
-    /// Every kind's postings are split by region: the readers who see by jurisdiction scan
-    /// theirs, a region named by the query restricts every kind to its own.
-    fn segment_region(_kind: SearchKind, region: u32) -> u32 {
-        region
-    }
-
-    fn add(&mut self, kind: SearchKind, tree: &RegionTree, id: u32, stored: Stored) {
-        let region = Self::segment_region(kind, stored.region);
-        for k in stored.keys() {
-            self.postings.entry(k).or_default().insert(region, id);
+    /// Puts `stored` at `id`, replacing what was there; only the postings of keys it gains or
+    /// loses change (all of them for a document that moved to another region).
+    fn put(&mut self, kind: SearchKind, tree: &RegionTree, id: u32, stored: Stored) {
+        let old = self.take(id);
+        let keys = stored.keys();
+        let old_keys = old.as_ref().map(|o| o.keys()).unwrap_or_default();
+        let moved = old.as_ref().is_some_and(|o| o.region != stored.region);
+        let changed = |k: &Key, others: &[Key]| moved && by_region(kind, k) || others.binary_search(k).is_err();
+        if let Some(old) = &old {
+            for k in old_keys.iter().filter(|k| changed(k, &keys)) {
+                if let Some(p) = self.postings.get_mut(k) {
+                    p.remove(if p.by_region { old.region } else { 0 }, id);
+                    if p.is_empty() {
+                        self.postings.remove(k);
+                    }
+                }
+            }
+        }
+        for k in keys.iter().filter(|k| changed(k, &old_keys)) {
+            let p = self.postings.entry(*k).or_insert_with(|| Posting::new(by_region(kind, k)));
+            p.insert(if p.by_region { stored.region } else { 0 }, id);
         }
         self.add_without_postings(tree, id, stored);
     }
 
     fn add_without_postings(&mut self, tree: &RegionTree, id: u32, stored: Stored) {
-        self.exact.entry(stored.folded.clone()).or_default().push(id);
-        for code in stored.codes.split('\n').filter(|c| !c.is_empty()) {
-            self.exact.entry(code.into()).or_default().push(id);
+        for text in stored.exact_texts() {
+            self.exact.insert(text, id);
         }
-        if let Audience::Need(n) = &stored.audience {
+        if let Audience::Need(n) = &*stored.audience {
             // Only departments that do not see it by their jurisdiction anyway.
             for d in n.departments.iter().filter(|d| !tree.jurisdiction_contains(RegionCode::new_unchecked(**d), RegionCode::new_unchecked(stored.region))) {
                 push_unique(self.by_department.entry(*d).or_default(), id);
@@ -513,34 +845,21 @@ impl KindIndex {
         let slot = id as usize;
         if self.docs.len() <= slot {
             self.docs.resize(slot + 1, None);
+            self.regions.resize(slot + 1, 0);
         }
+        self.regions[slot] = stored.region;
         self.docs[slot] = Some(Box::new(stored));
         self.len += 1;
     }
 
-    fn remove(&mut self, kind: SearchKind, id: u32) {
-        let Some(stored) = self.docs.get_mut(id as usize).and_then(Option::take) else { return };
+    /// Takes the document out of everything but the postings.
+    fn take(&mut self, id: u32) -> Option<Box<Stored>> {
+        let stored = self.docs.get_mut(id as usize).and_then(Option::take)?;
         self.len -= 1;
-        let region = Self::segment_region(kind, stored.region);
-        for k in stored.keys() {
-            if let Some(p) = self.postings.get_mut(&k) {
-                p.remove(region, id);
-                if p.ids.is_empty() {
-                    self.postings.remove(&k);
-                }
-            }
+        for text in stored.exact_texts() {
+            self.exact.remove(text, id);
         }
-        let mut exact_keys: Vec<Box<str>> = vec![stored.folded.clone()];
-        exact_keys.extend(stored.codes.split('\n').filter(|c| !c.is_empty()).map(Box::from));
-        for k in exact_keys {
-            if let Some(list) = self.exact.get_mut(&k) {
-                list.retain(|x| *x != id);
-                if list.is_empty() {
-                    self.exact.remove(&k);
-                }
-            }
-        }
-        if let Audience::Need(n) = &stored.audience {
+        if let Audience::Need(n) = &*stored.audience {
             for d in &n.departments {
                 if let Some(l) = self.by_department.get_mut(d) {
                     remove_from(l, id);
@@ -558,10 +877,37 @@ impl KindIndex {
                 }
             }
         }
+        Some(stored)
+    }
+
+    fn remove(&mut self, id: u32) {
+        let Some(stored) = self.take(id) else { return };
+        for k in stored.keys() {
+            if let Some(p) = self.postings.get_mut(&k) {
+                p.remove(if p.by_region { stored.region } else { 0 }, id);
+                if p.is_empty() {
+                    self.postings.remove(&k);
+                }
+            }
+        }
     }
 
     fn doc(&self, id: u32) -> Option<&Stored> {
         self.docs.get(id as usize).and_then(|d| d.as_deref())
+    }
+
+    /// The ids of `posting` in the regions of `runs` (all for `None`), in increasing order: its
+    /// segments there, or, for a posting that keeps no regions, its ids filtered by region.
+    fn ids_in<'a>(&'a self, posting: &'a Posting, runs: Option<&'a [(u32, u32)]>) -> Box<dyn Iterator<Item = u32> + 'a> {
+        match runs {
+            Some(runs) if !posting.by_region => {
+                Box::new(Ids::new(posting, 0, posting.blocks.len()).filter(move |id| self.regions.get(*id as usize).is_some_and(|r| in_runs(runs, *r))))
+            }
+            _ => {
+                let mut segments = posting.segments_in(runs);
+                if segments.len() == 1 { Box::new(segments.remove(0)) } else { Box::new(Merged::new(segments)) }
+            }
+        }
     }
 }
 
@@ -571,6 +917,7 @@ impl KindIndex {
 #[derive(Clone, Debug, Default)]
 pub struct SearchIndex {
     kinds: [KindIndex; 5],
+    snippets: Snippets,
 }
 
 /// Ids above this are not indexed (the store's ids are far below it).
@@ -615,26 +962,26 @@ impl SearchIndex {
             let mut ids: Vec<u32> = latest.keys().copied().collect();
             ids.sort_unstable();
             let k = &mut index.kinds[kind.index()];
-            let mut entries: HashMap<Key, Vec<(u32, u32)>> = HashMap::new();
+            // Each posting's segment of each region, appended to in id order.
+            let mut parts: HashMap<(Key, u32), Appender> = HashMap::new();
             for id in ids {
-                let stored = Stored::of(latest[&id]);
-                let region = KindIndex::segment_region(kind, stored.region);
+                let doc = latest[&id];
+                let stored = Stored::of(doc, index.snippets.number(&doc.snippet));
                 for key in stored.keys() {
-                    entries.entry(key).or_default().push((region, id));
+                    let region = if by_region(kind, &key) { stored.region } else { 0 };
+                    parts.entry((key, region)).or_default().push(region, id);
                 }
                 // Everything but the postings, as an insertion does it.
                 k.add_without_postings(tree, id, stored);
             }
-            for (key, mut list) in entries {
-                list.sort_unstable();
-                let mut posting = Posting { ids: Vec::with_capacity(list.len()), segments: Vec::new() };
-                for (region, id) in list {
-                    if posting.segments.last().is_none_or(|(r, _)| *r != region) {
-                        posting.segments.push((region, posting.ids.len() as u32));
-                    }
-                    posting.ids.push(id);
-                }
-                k.postings.insert(key, posting);
+            let mut parts: Vec<((Key, u32), Appender)> = parts.into_iter().collect();
+            parts.sort_unstable_by_key(|(at, _)| *at);
+            for ((key, _), part) in parts {
+                k.postings.entry(key).or_insert_with(|| Posting::new(by_region(kind, &key))).append(part.posting);
+            }
+            for p in k.postings.values_mut() {
+                p.blocks.shrink_to_fit();
+                p.bytes.shrink_to_fit();
             }
         }
         index
@@ -645,16 +992,14 @@ impl SearchIndex {
         if !(0..=MAX_ID).contains(&doc.id) {
             return;
         }
-        let id = doc.id as u32;
-        let kind = &mut self.kinds[doc.kind.index()];
-        kind.remove(doc.kind, id);
-        kind.add(doc.kind, tree, id, Stored::of(doc));
+        let stored = Stored::of(doc, self.snippets.number(&doc.snippet));
+        self.kinds[doc.kind.index()].put(doc.kind, tree, doc.id as u32, stored);
     }
 
     /// Removes the document of `kind` and `id` (if held).
     pub fn remove(&mut self, kind: SearchKind, id: i64) {
         if (0..=MAX_ID).contains(&id) {
-            self.kinds[kind.index()].remove(kind, id as u32);
+            self.kinds[kind.index()].remove(id as u32);
         }
     }
 
@@ -716,23 +1061,27 @@ impl Word {
     /// The tier `doc` reaches for this word, if any.
     fn tier(&self, doc: &Stored) -> Option<u32> {
         let w = self.text.as_str();
-        if *doc.folded == *w || doc.codes.split('\n').any(|c| c == w) {
+        let (folded, codes) = (doc.folded(), doc.codes());
+        if folded == w || codes.split('\n').any(|c| c == w) {
             return Some(SCORE_EXACT);
         }
-        if doc.folded.starts_with(w) {
+        if folded.starts_with(w) {
             return Some(SCORE_PREFIX);
         }
-        if doc.folded.contains(w) {
+        if folded.contains(w) {
             return Some(SCORE_TITLE);
         }
-        if doc.codes.contains(w) {
+        if codes.contains(w) {
             return Some(SCORE_CODE);
         }
-        if self.letters && self.chars.len() >= 2 && pinyin_matches(doc, w) {
-            return Some(SCORE_PINYIN);
-        }
-        if self.letters && doc.initials.contains(w) {
-            return Some(SCORE_INITIALS);
+        if self.letters {
+            let syllables = syllables(folded);
+            if self.chars.len() >= 2 && pinyin_matches(&syllables, w) {
+                return Some(SCORE_PINYIN);
+            }
+            if initials_contain(&syllables, w) {
+                return Some(SCORE_INITIALS);
+            }
         }
         if in_runs(&self.regions, doc.region) {
             return Some(SCORE_REGION);
@@ -795,12 +1144,9 @@ impl Search<'_> {
         // Exact titles and codes first, from the exact map.
         for kind in kinds {
             let k = &self.index.kinds[kind.index()];
-            if let Some(ids) = k.exact.get(self.main.text.as_str()) {
-                let mut ids = ids.clone();
-                ids.sort_unstable();
-                for id in ids {
-                    self.consider(*kind, id, SCORE_EXACT);
-                }
+            // A document found by the text's hash is checked against its text.
+            for id in k.exact.get(&self.main.text) {
+                self.consider_tier(*kind, id, SCORE_EXACT);
             }
         }
         for tier in TIERS {
@@ -854,15 +1200,15 @@ impl Search<'_> {
         // word's candidates there, and the documents whose title has the region's name.
         let region_word = if self.main.regions.is_empty() { self.others.iter().find(|w| !w.regions.is_empty()) } else { None };
         let stream: Box<dyn Iterator<Item = u32> + '_> = match region_word {
-            None => Box::new(Merged::new(posting.segments_in(runs.as_deref()))),
+            None => k.ids_in(posting, runs.as_deref()),
             Some(w) => {
                 let inside = match &runs {
                     None => w.regions.clone(),
                     Some(r) => intersect_runs(r, &w.regions),
                 };
-                let mut ids: Vec<u32> = Merged::new(posting.segments_in(Some(&inside))).collect();
+                let mut ids: Vec<u32> = k.ids_in(posting, Some(&inside)).collect();
                 if let Some(named) = w.rarest_title_posting(k, runs.as_deref()) {
-                    ids.extend(Merged::new(named.segments_in(runs.as_deref())));
+                    ids.extend(k.ids_in(named, runs.as_deref()));
                 }
                 ids.sort_unstable();
                 ids.dedup();
@@ -951,9 +1297,9 @@ impl Search<'_> {
         self.hits.push(SearchHit {
             kind,
             id: i64::from(id),
-            title: doc.title.to_string(),
+            title: doc.title().to_string(),
             region: doc.region,
-            snippet: doc.snippet.to_string(),
+            snippet: self.index.snippets.text(doc.snippet).to_string(),
             parent: doc.parent,
             score,
         });
@@ -1170,6 +1516,86 @@ mod tests {
             prop_assert_eq!(&got, &reference(&index, &reader, &text, limit), "{}", text);
             let built = SearchIndex::build(tree(), &all);
             prop_assert_eq!(got, find_limited(&built, &reader, &text, limit), "built at once: {}", text);
+        }
+    }
+
+    #[test]
+    fn a_posting_holds_what_was_inserted_and_not_removed_in_every_region_as_blocks_split_and_empty() {
+        use std::collections::BTreeSet;
+        let mut posting = Posting::new(true);
+        let mut model: BTreeSet<(u32, u32)> = BTreeSet::new();
+        let mut seed = 7u64;
+        let mut next = |n: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for step in 0..30_000 {
+            let region = [0, 140822, 141021, 440300][next(4) as usize];
+            // Mostly a few thousand ids (blocks split), sometimes large gaps (long gap codes).
+            let id = if next(10) == 0 { next(u64::from(u32::MAX - 1)) as u32 } else { next(3_000) as u32 };
+            if next(3) == 0 {
+                posting.remove(region, id);
+                model.remove(&(region, id));
+            } else {
+                posting.insert(region, id);
+                model.insert((region, id));
+            }
+            if step % 1_000 == 0 || step == 29_999 {
+                for (first, last) in [(0, 0), (140822, 141021), (440300, 440300), (0, u32::MAX)] {
+                    let expected: Vec<u32> = {
+                        let mut v: Vec<u32> = model.iter().filter(|(r, _)| (first..=last).contains(r)).map(|(_, id)| *id).collect();
+                        v.sort_unstable();
+                        v
+                    };
+                    let got: Vec<u32> = Merged::new(posting.segments_in(Some(&[(first, last)]))).collect();
+                    assert_eq!(got, expected, "step {step}, regions {first}..={last}");
+                    assert_eq!(posting.len_in(Some(&[(first, last)])), expected.len());
+                }
+                assert!(posting.blocks.iter().all(|b| b.len >= 1 && b.len as usize <= 2 * BLOCK), "step {step}");
+            }
+        }
+        for (region, id) in model.clone() {
+            posting.remove(region, id);
+        }
+        assert!(posting.is_empty() && posting.bytes.is_empty());
+    }
+
+    #[test]
+    fn documents_renamed_moved_and_removed_one_by_one_are_found_as_a_new_index_finds_them() {
+        let titles = ["万荣华康药业有限公司", "临汾恒安无纺布有限公司", "侯马口罩厂", "曲沃康达灭菌有限公司", "KN95口罩熔喷布"];
+        let doc = |i: usize, round: usize| -> SearchDoc {
+            let title = format!("{}{}", titles[(i + round) % titles.len()], i % 7);
+            let region = PLACES[(i * 3 + round) % PLACES.len()];
+            match i % 3 {
+                0 => provider(i as i64 + 1, &title, region),
+                1 => enterprise(i as i64 + 1, &title, &format!("9114{i:06}"), region),
+                _ => need(i as i64 + 1, &title, region, (i % 5) as i64 + 1, PLACES[i % PLACES.len()]),
+            }
+        };
+        let mut index = SearchIndex::new();
+        let mut docs: Vec<SearchDoc> = (0..1500).map(|i| doc(i, 0)).collect();
+        for d in &docs {
+            index.upsert(tree(), d);
+        }
+        // Every third renamed and moved, every seventh removed.
+        for i in (0..1500).step_by(3) {
+            docs[i] = doc(i, 1);
+            index.upsert(tree(), &docs[i]);
+        }
+        for i in (0..1500).step_by(7) {
+            index.remove(docs[i].kind, docs[i].id);
+        }
+        let kept: Vec<SearchDoc> = docs.iter().enumerate().filter(|(i, _)| i % 7 != 0).map(|(_, d)| d.clone()).collect();
+        let built = SearchIndex::build(tree(), &kept);
+        assert_eq!(index.len(), built.len());
+        for q in ["有限公司", "口罩", "kn95", "wanrong", "wr", "hm", "临汾", "曲沃 灭菌", "9114000", "华康药业有限公司3", "lin"] {
+            for reader in [Reader::All, officer(141000), officer(141081), Reader::Provider(4), Reader::Enterprise(2)] {
+                for limit in [5, 1000] {
+                    let got = find_limited(&index, &reader, q, limit);
+                    assert_eq!(got, find_limited(&built, &reader, q, limit), "{q} as {reader:?}");
+                    assert_eq!(got, reference(&index, &reader, q, limit), "{q} as {reader:?}");
+                }
+            }
         }
     }
 
