@@ -89,7 +89,6 @@ pub struct Choice {
     pub name: String,
     pub lead_time_h: f64,
     pub road_km: f64,
-    pub explanation: Bilingual,
 }
 
 /// A need of the instance.
@@ -268,11 +267,13 @@ impl App {
                     continue;
                 }
             };
-            let screening = screener.screen(&spec, capabilities.iter()).map_err(|e| AppError::Internal(e.to_string()))?;
-            let options: Vec<Choice> = screening
-                .candidates
+            // The feasible candidates only, ranked as screening ranks them, with their numbers:
+            // the sentences of screening (a rejection for most of the registry, for every need)
+            // would be written and thrown away.
+            let options: Vec<Choice> = screener
+                .feasible_ranked(&spec, capabilities.iter())
                 .into_iter()
-                .map(|c| Choice { provider_id: c.provider.0, name: c.name, lead_time_h: c.lead_time_h, road_km: c.road_km, explanation: c.explanation })
+                .map(|(c, a)| Choice { provider_id: c.provider.0, name: c.name.clone(), lead_time_h: a.lead_time_h, road_km: a.road_km })
                 .collect();
             let (weight_h, weight_source) = self.weight(actor, now, &need, &mut plans).await?;
             let slowest = options.iter().map(|o| o.lead_time_h).fold(0.0, f64::max);

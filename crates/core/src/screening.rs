@@ -384,6 +384,23 @@ impl<'a, T: TravelModel + ?Sized> Screener<'a, T> {
         self.render_ranked(need, feasible, limit)
     }
 
+    /// The feasible capabilities with their numbers, in the rank order of [`Screener::screen`],
+    /// written out neither as candidates nor as rejections: for callers that need the numbers
+    /// of many needs at once (allocation screens every open need of a kind against the
+    /// registry, and the sentences would be thrown away).
+    pub fn feasible_ranked<'c, P, I>(&self, need: &NeedSpec, capabilities: I) -> Vec<(&'c Capability<P>, Assessment)>
+    where
+        P: Ord + 'c,
+        I: IntoIterator<Item = &'c Capability<P>>,
+    {
+        let mut feasible: Vec<(&Capability<P>, Assessment)> =
+            capabilities.into_iter().filter_map(|c| self.assess(need, c).filter(Assessment::is_feasible).map(|a| (c, a))).collect();
+        feasible.sort_by(|(ca, a), (cb, b)| {
+            rank_key_order((a.lead_time_h, a.road_km, &ca.provider), (b.lead_time_h, b.road_km, &cb.provider))
+        });
+        feasible
+    }
+
     /// Sorts feasible assessments into rank order, keeps `limit`, and writes each out.
     pub(crate) fn render_ranked<P: Ord + Clone>(
         &self,
@@ -900,6 +917,21 @@ mod tests {
             let full = screener.screen(&need, &providers).unwrap();
             let best = screener.best_candidates(&need, &providers, Some(limit)).unwrap();
             prop_assert_eq!(&best[..], &full.candidates[..limit.min(full.candidates.len())]);
+        }
+
+        #[test]
+        fn the_feasible_ranked_are_the_candidates_of_the_full_screening_with_their_numbers(
+            providers in proptest::collection::vec(any_sterilisation_capability(), 0..30),
+        ) {
+            let need = limited_need();
+            let travel = GeodesicTravel::default();
+            let policy = RoutingPolicy::default();
+            let screener = Screener::new(RegionTree::embedded(), &policy, &travel);
+            let full = screener.screen(&need, &providers).unwrap();
+            let ranked = screener.feasible_ranked(&need, &providers);
+            let numbers: Vec<_> = ranked.iter().map(|(c, a)| (c.provider.clone(), a.lead_time_h, a.road_km)).collect();
+            let expected: Vec<_> = full.candidates.iter().map(|c| (c.provider.clone(), c.lead_time_h, c.road_km)).collect();
+            prop_assert_eq!(numbers, expected);
         }
     }
 }
