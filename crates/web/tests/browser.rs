@@ -1138,6 +1138,10 @@ async fn in_the_browser_the_leader_reads_the_briefing_and_drills_down_the_charts
     }
     let answer = client.post(format!("{base}/api/v1/cases/1/returns/upload")).bearer_auth(&token).header("content-type", "text/csv").body(csv).send().await.unwrap();
     assert_eq!(answer.status(), 201);
+    // An open need no plan holds: a blocker at the default 12 h × the case's 120,000 a day.
+    let need = serde_json::json!({"kind": "other", "title": "厂房消防验收", "quantity": 1, "unit": "项"});
+    let made = client.post(format!("{base}/api/v1/cases/1/needs")).bearer_auth(&token).json(&need).send().await.unwrap();
+    assert_eq!(made.status(), 201);
     let driver = start_driver().await;
     let browser = open_browser(&driver).await;
     {
@@ -1149,6 +1153,8 @@ async fn in_the_browser_the_leader_reads_the_briefing_and_drills_down_the_charts
         assert!(title.contains("临汾市") && title.contains("每日专报") && title.contains("2020-02-14"), "{title}");
         let headline = text_of(&browser, "#headline table").await;
         assert!(headline.contains("医用外科口罩 产量") && headline.contains("100,000") && headline.contains("99,000") && headline.contains("+1,000"), "{headline}");
+        let blockers = text_of(&browser, "#blockers table").await;
+        assert!(blockers.contains("厂房消防验收") && blockers.contains("12*") && blockers.contains("120,000") && blockers.contains("60,000"), "hours × expected daily output: {blockers}");
         let charts = browser.find_all(Locator::Css("figure.chart-card")).await.unwrap();
         assert_eq!(charts.len(), 6, "two products, opened, resolved, median hours, open needs");
         for chart in &charts {
@@ -1187,6 +1193,67 @@ async fn in_the_browser_the_leader_reads_the_briefing_and_drills_down_the_charts
         assert!(overflow <= 390, "the figures fit a phone: {overflow} px wide");
         screenshot_to_target(&browser, "figures-city-phone", 390).await;
     }
+    let _ = browser.close().await;
+}
+
+/// Issue 14, item 5: the printable letter on a phone (390 px) — the sheet takes the screen's
+/// width, no text runs past its edge, the red mark is scaled to fit in a line or two and the body
+/// is set large enough to read; the draft's edit form and an answered letter's reply fit too.
+#[tokio::test]
+async fn in_the_browser_a_letter_reads_on_a_phone() {
+    if let Some(why) = browser_missing() {
+        skip_or_fail(&why);
+        return;
+    }
+    let server = spawn_server().await;
+    let base = server.base.clone();
+    // A draft: the province reports a need whose solution lies in 东莞 (national, so a letter).
+    let client = reqwest::Client::new();
+    let login = client.post(format!("{base}/api/v1/auth/token")).json(&serde_json::json!({"username": "shanxi", "password": PASSWORD})).send().await.unwrap();
+    let token = login.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+    let need = serde_json::json!({"kind": "equipment", "title": "口罩机备件", "quantity": 2, "unit": "套", "requires": {"item": "口罩机备件"}, "solution_region": "441900", "source": false});
+    let made = client.post(format!("{base}/api/v1/cases/1/needs")).bearer_auth(&token).json(&need).send().await.unwrap();
+    assert_eq!(made.status(), 201);
+    let drafts = client.get(format!("{base}/api/v1/letters?status=draft")).bearer_auth(&token).send().await.unwrap().json::<serde_json::Value>().await.unwrap();
+    let draft = drafts["items"].as_array().unwrap().last().unwrap().clone();
+    let draft_path = format!("/needs/{}/letters/{}", draft["need_id"], draft["id"]);
+
+    let driver = start_driver().await;
+    let browser = open_browser(&driver).await;
+    browser.set_window_size(1280, 900).await.unwrap();
+    log_in_browser(&browser, &base, "shanxi").await;
+    // Whatever lies past the screen's right edge, the scroller's overflow, the red mark's colour
+    // and lines, and the body's font size.
+    let measure = "var w = document.documentElement.clientWidth; var out = [];
+        document.querySelectorAll('main *').forEach(function (e) {
+          var t = (e.innerText || '').trim(); var r = e.getBoundingClientRect();
+          if (t && r.width > 0 && (r.right > w + 0.5 || r.left < -0.5)) out.push(e.className + ': ' + t.slice(0, 24));
+        });
+        var s = document.querySelector('.letter-scroll'); var m = document.querySelector('.gb-mark');
+        var range = document.createRange(); range.selectNodeContents(m); var tops = {};
+        Array.prototype.forEach.call(range.getClientRects(), function (x) { tops[Math.round(x.top)] = 1; });
+        var p = document.querySelector('.gb-p') || document.querySelector('.gb-raw');
+        return {page: document.documentElement.scrollWidth, scroll: s.scrollWidth - s.clientWidth, out: out,
+          mark_color: getComputedStyle(m).color, mark_lines: Object.keys(tops).length, mark_right: m.getBoundingClientRect().right,
+          body_px: parseFloat(getComputedStyle(p).fontSize), sheet_width: document.querySelector('.gb-page').getBoundingClientRect().width};";
+    for (path, name) in [(draft_path.as_str(), "letter-draft-phone"), ("/needs/1/letters/1", "letter-answered-phone")] {
+        browser.set_window_size(390, 844).await.unwrap();
+        browser.goto(&format!("{base}{path}")).await.unwrap();
+        assert!(text_of(&browser, "#letter .gb-number").await.contains("晋工信函"));
+        let m = browser.execute(measure, vec![]).await.unwrap();
+        assert!(m["page"].as_f64().unwrap() <= 390.0, "{name}: the page is wider than the phone: {m}");
+        assert!(m["scroll"].as_f64().unwrap() <= 0.0, "{name}: the letter scrolls sideways: {m}");
+        assert_eq!(m["out"], serde_json::json!([]), "{name}: text past the screen's edge");
+        assert_eq!(m["mark_color"], "rgb(212, 0, 0)", "{name}: the mark is red");
+        assert!(m["mark_lines"].as_u64().unwrap() <= 2 && m["mark_right"].as_f64().unwrap() <= 390.0, "{name}: the red mark is scaled to the screen: {m}");
+        assert!(m["body_px"].as_f64().unwrap() >= 15.0, "{name}: the body reads on a phone: {m}");
+        assert!(m["sheet_width"].as_f64().unwrap() >= 0.85 * m["page"].as_f64().unwrap(), "{name}: the sheet takes the screen's width: {m}");
+        screenshot_to_target(&browser, name, 390).await;
+    }
+    // The draft's edit form is there on the phone, inside the screen.
+    browser.set_window_size(390, 844).await.unwrap();
+    browser.goto(&format!("{base}{draft_path}")).await.unwrap();
+    browser.find(Locator::Css("#edit-letter textarea[name=paragraphs]")).await.unwrap();
     let _ = browser.close().await;
 }
 

@@ -226,6 +226,18 @@ bangfu_store::backend_tests! {
         let rows = xlsx_rows(&file.bytes().await.unwrap());
         assert_eq!(rows[0][0], "id");
         assert_eq!(rows.len() - 1, 8, "the reference case's eight needs");
+        // Every page that lists: the cases of a place, and the returns behind a jurisdiction's charts.
+        let page = |path: &str| {
+            let request = server.client.get(format!("{}{path}", server.base)).header("cookie", &cookie);
+            async move { request.send().await.unwrap().text().await.unwrap() }
+        };
+        let cases = page("/cases?place=141021").await;
+        assert!(cases.contains("/export/cases?region=141021&amp;format=xlsx"), "the cases page links its download");
+        let figures = page("/figures?to=2020-02-10&days=7").await;
+        // (askama writes the `&` inside the href as `&#38;`)
+        assert!(figures.contains("/export/returns?region=141021&#38;from=2020-02-04&#38;to=2020-02-10&amp;format=xlsx"), "the figures page links its returns");
+        let file = server.client.get(format!("{}/export/returns?region=141021&from=2020-02-04&to=2020-02-10&format=csv", server.base)).header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(file.status(), 200);
         let stranger = server.session("houma").await;
         let events = server.client.get(format!("{}/export/events?case_id=1&format=csv", server.base)).header("cookie", &stranger).send().await.unwrap();
         assert_eq!(events.status(), 404, "a case out of sight is not found");

@@ -43,6 +43,8 @@ struct CasesPage {
     cases: Vec<CaseRow>,
     total: i64,
     pager: Pager,
+    /// The Excel and CSV downloads of the place's cases (none for the quiet ones, which no export filters).
+    download: String,
     filter_error: String,
     /// An officer (or admin) who may register enterprises: the form is shown.
     can_register: bool,
@@ -177,5 +179,6 @@ async fn page(state: &AppState, user: &PageUser, query: CasesQuery, register: su
     let place = overview.place.clone().unwrap_or_default();
     let ui = user.ui(state, "cases", title);
     let can_register = bangfu_app::access::may_register(&user.actor);
-    super::session::render_with(status_code, &CasesPage { ui, intro_case, overview, place, status: query.status, statuses, quiet: query.quiet, cases: rows, total, pager, filter_error, can_register, register, register_error })
+    let download = if query.quiet.trim().is_empty() { super::ui::download_href("cases", &[("region", &place), ("status", &query.status)]) } else { String::new() };
+    super::session::render_with(status_code, &CasesPage { ui, intro_case, overview, place, status: query.status, statuses, quiet: query.quiet, cases: rows, total, pager, download, filter_error, can_register, register, register_error })
 }

@@ -38,6 +38,8 @@ struct FiguresPage {
     to: String,
     days: i64,
     charts: Vec<ChartView>,
+    /// The Excel and CSV downloads of the daily returns behind the charts (the region and days shown).
+    download: String,
 }
 
 /// The charts of a set of figures, in the page's language; `prefix` keeps ids unique.
@@ -166,8 +168,11 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Q
     let charts = charts_of(&figures, lang, "").iter().map(ChartView::from).collect();
     let title = format!("{} · {}", figures.region_name, lang.pick("统计图表", "Figures"));
     let ui = user.ui(&state, "figures", title);
+    let (first, region_code) = (figures.days.first().map(|d| d.to_string()).unwrap_or_default(), figures.region.map(|r| r.to_string()).unwrap_or_default());
+    let download = super::ui::download_href("returns", &[("region", &region_code), ("from", &first), ("to", &to.to_string())]);
     render(&FiguresPage {
         ui,
+        download,
         crumbs: crumbs(app.tree(), &figures, top, lang),
         region_name: figures.region_name.clone(),
         region: figures.region.map(|r| r.to_string()).unwrap_or_default(),
