@@ -3,11 +3,30 @@
 //! so that the reporter sees the candidates with their reasons straight away. An enterprise's
 //! need waits for its owner's officers to source it.
 
-use crate::needs::NewNeed;
+use crate::needs::{NewNeed, Reported};
+use crate::registry::screening_row;
+use crate::views::NeedDetail;
 use crate::{Actor, App, AppResult, access};
 use bangfu_core::model::NeedKind;
-use bangfu_store::NeedRow;
+use bangfu_store::{CaseRow, EnterpriseRow, NeedRow, ScreeningRow, TeamMemberRow};
 use chrono::{DateTime, Utc};
+
+/// What a report came to.
+enum Intake {
+    /// Reported alone (not a registry kind, or an actor who does not source when reporting).
+    Reported(NeedRow),
+    /// Reported and sourced in one write.
+    Sourced(Sourced),
+}
+
+/// A need reported and sourced, with what its write held when it committed.
+pub(crate) struct Sourced {
+    pub need: NeedRow,
+    pub case: CaseRow,
+    pub enterprise: EnterpriseRow,
+    pub team: Vec<TeamMemberRow>,
+    pub screening: ScreeningRow,
+}
 
 impl App {
     /// Reports a need on a case and sources it when the registry and the actor allow.
@@ -17,15 +36,33 @@ impl App {
     /// requirements do not parse, say), the report is committed alone and the refusal returned,
     /// as `report_need` followed by `source_need` would.
     pub async fn report_and_source(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<NeedRow> {
+        Ok(match self.report_and_maybe_source(actor, now, case_id, input).await? {
+            Intake::Reported(need) => need,
+            Intake::Sourced(sourced) => sourced.need,
+        })
+    }
+
+    /// [`App::report_and_source`], answered with the need as its reporter then reads it
+    /// ([`App::need_detail`]). A need sourced at once is not read back whole: its detail is put
+    /// together from what the write held, with one read of what the screening wrote (the
+    /// candidates with their providers) and of the letter it may have drafted.
+    pub async fn report_and_source_detail(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<NeedDetail> {
+        match self.report_and_maybe_source(actor, now, case_id, input).await? {
+            Intake::Reported(need) => self.need_detail(actor, need.id).await,
+            Intake::Sourced(sourced) => self.sourced_need_detail(actor, sourced).await,
+        }
+    }
+
+    async fn report_and_maybe_source(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<Intake> {
         let registry_kind = NeedKind::parse(&input.kind).is_ok_and(|k| k.has_capabilities());
         // Screened on the registry index before the write transaction, from the enterprise as
         // read now; the transaction uses it if the need and enterprise it reads give the same
         // spec, and screens again (in memory) if not.
         let early = if registry_kind && access::sources_when_reporting(actor) { self.screen_reported(actor, case_id, &input).await? } else { None };
-        let (mut tx, need, case, enterprise) = self.report_uncommitted(actor, now, case_id, input).await?;
+        let Reported { mut tx, need, case, enterprise, team } = self.report_uncommitted(actor, now, case_id, input).await?;
         if !(registry_kind && access::sources_when_reporting(actor)) {
             tx.commit().await?;
-            return Ok(need);
+            return Ok(Intake::Reported(need));
         }
         let spec = match self.spec_of(&need, &enterprise) {
             Ok(Some(spec)) => spec,
@@ -42,9 +79,10 @@ impl App {
             Some(early) if early.spec == spec => early,
             _ => self.screen(&spec).await?,
         };
+        let screening = screening_row(need.id, &screened, now);
         let need = self.record_sourcing(&mut tx, actor, now, need, &case, screened, false).await?;
         tx.commit().await?;
-        Ok(need)
+        Ok(Intake::Sourced(Sourced { need, case, enterprise, team, screening }))
     }
 
     /// Screens a need about to be reported, if its input and case allow (anything amiss is left

@@ -30,17 +30,26 @@ pub struct NewNeed {
     pub solution_region: Option<String>,
 }
 
+/// A need reported and not yet committed: the open transaction, the need, its case, the case's
+/// enterprise and stationed team as the transaction read them.
+pub(crate) struct Reported {
+    pub tx: WriteTx,
+    pub need: NeedRow,
+    pub case: CaseRow,
+    pub enterprise: EnterpriseRow,
+    pub team: Vec<bangfu_store::TeamMemberRow>,
+}
+
 impl App {
     /// Reports a need on a case and routes it to its owner.
     pub async fn report_need(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<NeedRow> {
-        let (tx, need, ..) = self.report_uncommitted(actor, now, case_id, input).await?;
+        let Reported { tx, need, .. } = self.report_uncommitted(actor, now, case_id, input).await?;
         tx.commit().await?;
         Ok(need)
     }
 
-    /// [`App::report_need`] without the commit: the open transaction, the need, its case and
-    /// the case's enterprise.
-    pub(crate) async fn report_uncommitted(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<(WriteTx, NeedRow, CaseRow, EnterpriseRow)> {
+    /// [`App::report_need`] without the commit.
+    pub(crate) async fn report_uncommitted(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<Reported> {
         let checked = checked_need(&input)?;
         let kind = checked.kind;
         let solution = input.solution_region.as_deref().filter(|s| !s.trim().is_empty()).map(|s| self.region(s, "solution_region")).transpose()?;
@@ -105,7 +114,7 @@ impl App {
         .await?;
         self.notify_owner(&mut tx, now, EventKind::NeedNew, &need, "新诉求", "New need").await?;
         self.draft_letter_if_national(&mut tx, actor, now, &need).await?;
-        Ok((tx, need, case, enterprise))
+        Ok(Reported { tx, need, case, enterprise, team })
     }
 
     /// The route of a need whose solution is not yet known: its own region answers first.

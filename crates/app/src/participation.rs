@@ -89,6 +89,17 @@ pub struct ParticipationRights {
     pub reopen: bool,
 }
 
+/// What was said on a need by its participants, as stored.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Said {
+    pub responses: Vec<ResponseRow>,
+    pub comments: Vec<CommentRow>,
+    pub attachments: Vec<AttachmentRow>,
+    pub confirmation: Option<ConfirmationRow>,
+    /// The enterprise that reported the need itself (0: an officer did).
+    pub reporter: i64,
+}
+
 /// The content type of a document: recognised from its first bytes and its name's extension.
 pub fn attachment_type(filename: &str, content: &[u8]) -> Option<&'static str> {
     let extension = filename.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
@@ -156,31 +167,54 @@ impl App {
         team: &[bangfu_store::TeamMemberRow],
         need_id: i64,
     ) -> AppResult<Participation> {
-        let mut responses = read.responses_of_need(need_id).await?;
+        let responses = read.responses_of_need(need_id).await?;
         let discussion = access::sees_need_discussion(self.tree, actor, case, team);
-        if let access::CandidatesSeen::OnlyProvider(own) = access::candidates_seen(self.tree, actor, case, team) {
-            responses.retain(|r| r.provider_id == own);
-        }
         let reporter = read.reporter_of_need(need_id).await?;
         let need = read.need(need_id).await?.ok_or_else(|| AppError::NotFound(format!("need {need_id}")))?;
         let candidacies = read.candidates_of_need(need_id).await?;
-        let as_enterprise = access::may_act_as_enterprise(actor, case);
-        let rights = ParticipationRights {
-            answer: candidacies.iter().any(|c| access::may_answer_candidacy(actor, c)),
-            discuss: access::may_discuss_need(self.tree, actor, case, team),
-            edit: access::may_edit_need(self.tree, actor, case, team, &need),
-            as_enterprise,
-            withdraw: as_enterprise && reporter == case.enterprise_id,
-            reopen: access::may_reopen_need(self.tree, actor, case, &need),
-        };
-        Ok(Participation {
-            rights,
+        let said = Said {
             responses,
             comments: if discussion { read.comments_of_need(need_id).await? } else { Vec::new() },
             attachments: if discussion { read.attachments_of_need(need_id).await? } else { Vec::new() },
             confirmation: read.confirmation_of_need(need_id).await?,
+            reporter,
+        };
+        Ok(self.participation_of(actor, case, team, &need, &candidacies, said))
+    }
+
+    /// What `actor` sees of the participation in `need` and may do there, from what was said on
+    /// it (the answers, comments, attachments and confirmation stored) and its candidacies.
+    pub(crate) fn participation_of(
+        &self,
+        actor: &Actor,
+        case: &bangfu_store::CaseRow,
+        team: &[bangfu_store::TeamMemberRow],
+        need: &bangfu_store::NeedRow,
+        candidacies: &[bangfu_store::CandidateRow],
+        said: Said,
+    ) -> Participation {
+        let Said { mut responses, comments, attachments, confirmation, reporter } = said;
+        let discussion = access::sees_need_discussion(self.tree, actor, case, team);
+        if let access::CandidatesSeen::OnlyProvider(own) = access::candidates_seen(self.tree, actor, case, team) {
+            responses.retain(|r| r.provider_id == own);
+        }
+        let as_enterprise = access::may_act_as_enterprise(actor, case);
+        let rights = ParticipationRights {
+            answer: candidacies.iter().any(|c| access::may_answer_candidacy(actor, c)),
+            discuss: access::may_discuss_need(self.tree, actor, case, team),
+            edit: access::may_edit_need(self.tree, actor, case, team, need),
+            as_enterprise,
+            withdraw: as_enterprise && reporter == case.enterprise_id,
+            reopen: access::may_reopen_need(self.tree, actor, case, need),
+        };
+        Participation {
+            rights,
+            responses,
+            comments: if discussion { comments } else { Vec::new() },
+            attachments: if discussion { attachments } else { Vec::new() },
+            confirmation,
             reported_by_enterprise: (reporter > 0).then_some(reporter),
-        })
+        }
     }
 
     /// A provider answers a need it is a candidate for: accept, decline with a reason, or quote

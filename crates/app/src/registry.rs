@@ -299,20 +299,7 @@ impl App {
             rows.push(self.rejection_row(need_id, screened.spec.region, rejection, now)?);
         }
         tx.upsert_candidates(&rows).await?;
-        let count = |i: usize| i64::try_from(outcome.counts.0[i]).unwrap_or(i64::MAX);
-        tx.upsert_screening(&ScreeningRow {
-            need_id,
-            registry_version: screened.registry_version,
-            screened: i64::try_from(outcome.screened).unwrap_or(i64::MAX),
-            feasible: i64::try_from(outcome.feasible).unwrap_or(i64::MAX),
-            unavailable: count(0),
-            spec_mismatch: count(1),
-            insufficient_capacity: count(2),
-            too_far: count(3),
-            too_slow: count(4),
-            screened_at: to_millis(now),
-        })
-        .await?;
+        tx.upsert_screening(&screening_row(need_id, screened, now)).await?;
         Ok(())
     }
 
@@ -543,4 +530,22 @@ pub(crate) struct Screened {
     pub spec: NeedSpec,
     pub outcome: BoundedScreening<ProviderId>,
     pub registry_version: i64,
+}
+
+/// The counts of a screening as its row stores them.
+pub(crate) fn screening_row(need_id: i64, screened: &Screened, now: DateTime<Utc>) -> ScreeningRow {
+    let outcome = &screened.outcome;
+    let count = |i: usize| i64::try_from(outcome.counts.0[i]).unwrap_or(i64::MAX);
+    ScreeningRow {
+        need_id,
+        registry_version: screened.registry_version,
+        screened: i64::try_from(outcome.screened).unwrap_or(i64::MAX),
+        feasible: i64::try_from(outcome.feasible).unwrap_or(i64::MAX),
+        unavailable: count(0),
+        spec_mismatch: count(1),
+        insufficient_capacity: count(2),
+        too_far: count(3),
+        too_slow: count(4),
+        screened_at: to_millis(now),
+    }
 }

@@ -192,6 +192,36 @@ impl App {
         Ok(NeedDetail { screening, letters, enterprise, need, case, candidates, participation })
     }
 
+    /// The detail of a need this request has just reported and sourced
+    /// ([`App::report_and_source_detail`]): what [`App::need_detail`] reads, from what the write
+    /// held. A need just reported has no broadcasts, answers, comments, attachments or
+    /// confirmation yet; its candidates (with their ids and providers) and a letter its sourcing
+    /// drafted are read, in one connection.
+    pub(crate) async fn sourced_need_detail(&self, actor: &Actor, sourced: crate::intake::Sourced) -> AppResult<NeedDetail> {
+        let crate::intake::Sourced { need, case, enterprise, team, screening } = sourced;
+        let mut read = self.store.reading().await?;
+        let mut candidates = read.candidates_with_providers_of_need(need.id).await?;
+        let mut letters = read.letters_of_need(need.id).await?;
+        drop(read);
+        let providers: Vec<i64> = candidates.iter().map(|(c, _)| c.provider_id).collect();
+        let context = access::NeedContext { team: &team, broadcast_to: &[], candidate_providers: &providers, letters: &letters };
+        if !access::can_see_need(self.tree, actor, &case, &need, &context) {
+            return Err(AppError::NotFound(format!("need {}", need.id)));
+        }
+        let candidacies: Vec<CandidateRow> = candidates.iter().map(|(c, _)| c.clone()).collect();
+        let reporter = if actor.role == bangfu_core::model::Role::Enterprise { case.enterprise_id } else { 0 };
+        let participation = self.participation_of(actor, &case, &team, &need, &candidacies, crate::participation::Said { reporter, ..Default::default() });
+        let mut screening = Some(screening);
+        if let access::CandidatesSeen::OnlyProvider(own) = access::candidates_seen(self.tree, actor, &case, &team) {
+            candidates.retain(|(c, _)| c.provider_id == own);
+        }
+        if !access::sees_need_internals(self.tree, actor, &case, &team) {
+            screening = None;
+            letters.clear();
+        }
+        Ok(NeedDetail { screening, letters, enterprise, need, case, candidates, participation })
+    }
+
     /// Whether `actor` may see `need` of `case` ([`access::can_see_need`]).
     pub(crate) async fn can_see_need(&self, actor: &Actor, case: &CaseRow, need: &NeedRow) -> AppResult<bool> {
         let team = self.store.team(case.id).await?;

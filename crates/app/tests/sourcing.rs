@@ -196,4 +196,41 @@ bangfu_store::backend_tests! {
         assert_eq!(screening.screened_at, (now + Duration::hours(3)).timestamp_millis());
         assert!(screening.screened >= 3, "the reference case registers three sterilisation plants: {screening:?}");
     }
+
+    /// A report answers with the need as its reporter then reads it: the detail put together
+    /// from the write is the detail read back afterwards — candidates with their ids and
+    /// providers, the screening's counts, a letter drafted across provinces, what the reader may
+    /// do — for each kind of reporter and need.
+    async fn a_report_answers_the_detail_that_reading_the_need_gives(db) {
+        let app = App::open(db.url()).await.unwrap().with_screening_bounds(Bounds { candidates: 2, per_reason: 1 });
+        let admin = Actor::system("test");
+        bangfu_app::demo::load(&app, &admin).await.unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+        let reporters = [
+            admin.clone(),
+            Actor::officer("曲沃县工信局", RegionCode::new_unchecked(141021)),
+            Actor::officer("临汾市工信局", RegionCode::new_unchecked(141000)),
+            Actor::officer("山西省工信厅", RegionCode::new_unchecked(140000)),
+        ];
+        let needs = [
+            NewNeed { kind: "sterilisation".into(), title: "灭菌".into(), quantity: 90_000.0, unit: "只".into(), max_distance_km: Some(400.0), ..NewNeed::default() },
+            NewNeed { kind: "sterilisation".into(), title: "灭菌（限时）".into(), quantity: 90_000.0, unit: "只".into(), max_lead_time_h: Some(30.0), ..NewNeed::default() },
+            // Its only provider is in 东莞: routed across provinces, with a letter drafted.
+            NewNeed { kind: "equipment".into(), title: "口罩生产线".into(), quantity: 2.0, unit: "条".into(), requires: json!({"item": "口罩生产线"}), ..NewNeed::default() },
+            NewNeed { kind: "raw_material".into(), title: "熔喷布".into(), quantity: 5.0, unit: "吨".into(), requires: json!({"material": "熔喷布"}), ..NewNeed::default() },
+            NewNeed { kind: "labour".into(), title: "技工".into(), quantity: 3.0, unit: "人".into(), requires: json!({"skill": "口罩机调试"}), ..NewNeed::default() },
+        ];
+        let mut letters = 0;
+        for (i, reporter) in reporters.iter().enumerate() {
+            for (j, need) in needs.iter().enumerate() {
+                let at = now + Duration::minutes(i64::try_from(i * needs.len() + j).unwrap());
+                let answered = app.report_and_source_detail(reporter, at, 1, need.clone()).await.unwrap();
+                let read = app.need_detail(reporter, answered.need.id).await.unwrap();
+                assert_eq!(format!("{answered:?}"), format!("{read:?}"), "{} reporting {}", reporter.name, need.title);
+                assert!(answered.screening.is_some(), "{} reporting {}: sourced at once", reporter.name, need.title);
+                letters += answered.letters.len();
+            }
+        }
+        assert!(letters > 0, "a need routed across provinces answers with its drafted letter");
+    }
 }

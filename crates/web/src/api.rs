@@ -525,8 +525,12 @@ async fn report_need(State(state): State<AppState>, auth: Authenticated, PathPar
         max_lead_time_h: input.max_lead_time_h,
         solution_region: input.solution_region,
     };
-    let row = if source { state.app.report_and_source(&auth.actor, now, id, need).await? } else { state.app.report_need(&auth.actor, now, id, need).await? };
-    let detail = state.app.need_detail(&auth.actor, row.id).await?;
+    let detail = if source {
+        state.app.report_and_source_detail(&auth.actor, now, id, need).await?
+    } else {
+        let row = state.app.report_need(&auth.actor, now, id, need).await?;
+        state.app.need_detail(&auth.actor, row.id).await?
+    };
     created(json::need_detail(&detail))
 }
 
