@@ -14,9 +14,9 @@ use chrono::{DateTime, Utc};
 /// What a report came to.
 enum Intake {
     /// Reported alone (not a registry kind, or an actor who does not source when reporting).
-    Reported(NeedRow),
+    Reported(Box<NeedRow>),
     /// Reported and sourced in one write.
-    Sourced(Sourced),
+    Sourced(Box<Sourced>),
 }
 
 /// A need reported and sourced, with what its write held when it committed.
@@ -37,7 +37,7 @@ impl App {
     /// as `report_need` followed by `source_need` would.
     pub async fn report_and_source(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<NeedRow> {
         Ok(match self.report_and_maybe_source(actor, now, case_id, input).await? {
-            Intake::Reported(need) => need,
+            Intake::Reported(need) => *need,
             Intake::Sourced(sourced) => sourced.need,
         })
     }
@@ -49,7 +49,7 @@ impl App {
     pub async fn report_and_source_detail(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<NeedDetail> {
         match self.report_and_maybe_source(actor, now, case_id, input).await? {
             Intake::Reported(need) => self.need_detail(actor, need.id).await,
-            Intake::Sourced(sourced) => self.sourced_need_detail(actor, sourced).await,
+            Intake::Sourced(sourced) => self.sourced_need_detail(actor, *sourced).await,
         }
     }
 
@@ -62,7 +62,7 @@ impl App {
         let Reported { mut tx, need, case, enterprise, team } = self.report_uncommitted(actor, now, case_id, input).await?;
         if !(registry_kind && access::sources_when_reporting(actor)) {
             tx.commit().await?;
-            return Ok(Intake::Reported(need));
+            return Ok(Intake::Reported(Box::new(need)));
         }
         let spec = match self.spec_of(&need, &enterprise) {
             Ok(Some(spec)) => spec,
@@ -82,7 +82,7 @@ impl App {
         let screening = screening_row(need.id, &screened, now);
         let need = self.record_sourcing(&mut tx, actor, now, need, &case, screened, false).await?;
         tx.commit().await?;
-        Ok(Intake::Sourced(Sourced { need, case, enterprise, team, screening }))
+        Ok(Intake::Sourced(Box::new(Sourced { need, case, enterprise, team, screening })))
     }
 
     /// Screens a need about to be reported, if its input and case allow (anything amiss is left
