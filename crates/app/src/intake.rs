@@ -90,12 +90,10 @@ impl App {
     async fn screen_reported(&self, actor: &Actor, case_id: i64, input: &NewNeed) -> AppResult<Option<crate::registry::Screened>> {
         // Nothing is screened for a case the actor may not act on: the report then refuses it
         // as it refuses a missing case, in the same time.
-        let Some(case) = self.store.case(case_id).await? else { return Ok(None) };
-        let team = self.store.team(case_id).await?;
+        let Some((case, enterprise, team)) = self.store.case_with_team(case_id).await? else { return Ok(None) };
         if !(access::can_see_case(self.tree, actor, &case, &team) && access::may_act_on_case(self.tree, actor, &case, &team)) {
             return Ok(None);
         }
-        let Some(enterprise) = self.store.enterprise_of_case(case_id).await? else { return Ok(None) };
         let draft = NeedRow {
             kind: input.kind.clone(),
             quantity: input.quantity,

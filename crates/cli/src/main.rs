@@ -9,6 +9,11 @@ mod outcome;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc rather than the system's malloc: under load, glibc's malloc and free took about an
+/// eighth of the server's CPU per need report (BENCHMARKS.md, issue 12).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cmd::Cli::parse();
     match cmd::run(cli) {

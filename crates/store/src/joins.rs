@@ -135,6 +135,14 @@ fn need_case_and_enterprise(row: &dyn Row) -> StoreResult<(NeedRow, CaseRow, Ent
 /// case without a team) and the last audit event.
 type CaseTeamRow = (CaseRow, EnterpriseRow, Option<TeamMemberRow>, Option<(i64, String)>);
 
+/// The case, enterprise, team and last event of the rows of [`CASE_WITH_TEAM`] (none: no case).
+fn case_with_team_of(rows: Vec<CaseTeamRow>) -> Option<(CaseRow, EnterpriseRow, Vec<TeamMemberRow>, Option<(i64, String)>)> {
+    let mut rows = rows.into_iter();
+    let (case, enterprise, first_member, last) = rows.next()?;
+    let team = first_member.into_iter().chain(rows.filter_map(|(_, _, member, _)| member)).collect();
+    Some((case, enterprise, team, last))
+}
+
 fn case_team_row(row: &dyn Row) -> StoreResult<CaseTeamRow> {
     let member = match row.try_get::<Option<i64>>("t_id")? {
         None => None,
@@ -211,6 +219,12 @@ impl Store {
         capabilities_with_providers(self.reader().await?.exec(), kind).await
     }
 
+    /// A case with its enterprise and its stationed team, in one statement.
+    pub async fn case_with_team(&self, case_id: i64) -> StoreResult<Option<(CaseRow, EnterpriseRow, Vec<TeamMemberRow>)>> {
+        let rows = self.reader().await?.exec().rows(query(CASE_WITH_TEAM).bind(case_id), case_team_row).await?;
+        Ok(case_with_team_of(rows).map(|(case, enterprise, team, _)| (case, enterprise, team)))
+    }
+
     /// The candidates of a need in the order of `candidates_of_need`, each with its provider.
     pub async fn candidates_with_providers_of_need(&self, need_id: i64) -> StoreResult<Vec<(CandidateRow, ProviderRow)>> {
         candidates_with_providers(self.reader().await?.exec(), need_id).await
@@ -258,10 +272,8 @@ impl WriteTx {
     /// statement), inside the transaction.
     pub async fn case_with_team(&mut self, case_id: i64) -> StoreResult<Option<(CaseRow, EnterpriseRow, Vec<TeamMemberRow>)>> {
         let rows = self.exec_for(CASE_WITH_TEAM).await?.rows(query(CASE_WITH_TEAM).bind(case_id), case_team_row).await?;
-        let mut rows = rows.into_iter();
-        let Some((case, enterprise, first_member, last)) = rows.next() else { return Ok(None) };
+        let Some((case, enterprise, team, last)) = case_with_team_of(rows) else { return Ok(None) };
         self.know_last_event(last);
-        let team = first_member.into_iter().chain(rows.filter_map(|(_, _, member, _)| member)).collect();
         Ok(Some((case, enterprise, team)))
     }
 
