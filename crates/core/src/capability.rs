@@ -15,7 +15,7 @@ use std::fmt;
 /// How a sterilisation provider sterilises.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SterilisationMethod {
-    /// Cobalt-60 gamma irradiation (钴60辐照).
+    /// Cobalt-60 gamma irradiation (钴-60辐照).
     Co60,
     /// Electron beam (电子束).
     Ebeam,
@@ -59,7 +59,7 @@ impl SterilisationMethod {
 
     pub fn label_zh(self) -> &'static str {
         match self {
-            SterilisationMethod::Co60 => "钴60辐照",
+            SterilisationMethod::Co60 => "钴-60辐照",
             SterilisationMethod::Ebeam => "电子束辐照",
             SterilisationMethod::Eo => "环氧乙烷",
             SterilisationMethod::Steam => "湿热",

@@ -221,9 +221,7 @@ pub fn route(
         scope,
         enterprise: &e_full,
         solution: &s_full,
-        owner,
         owner_department: &owner_department,
-        owner_name: name(owner),
         city: e.city.map_or("", name),
         province: name(e.province),
         letter_to: letter_to.zip(letter_department.as_deref()).map(|(p, d)| (p, d, name(p))),
@@ -301,9 +299,7 @@ impl<'t> Router<'t> {
             scope,
             enterprise: &e.full_name,
             solution: &s.full_name,
-            owner,
             owner_department: &owner_entry.department_name,
-            owner_name: &owner_entry.name,
             city: e.place.city.map_or("", name),
             province: name(e.place.province),
             letter_to: letter.map(|l| (l.code, l.department_name.as_str(), l.name.as_str())),
@@ -348,9 +344,7 @@ struct Facts<'a> {
     /// Full names of the two regions: 山西省临汾市曲沃县.
     enterprise: &'a str,
     solution: &'a str,
-    owner: RegionCode,
     owner_department: &'a str,
-    owner_name: &'a str,
     /// The names of the enterprise's city (empty when none) and province.
     city: &'a str,
     province: &'a str,
@@ -361,7 +355,9 @@ struct Facts<'a> {
 fn explain(f: &Facts<'_>) -> Bilingual {
     let (e, s) = (f.enterprise, f.solution);
     let owner_zh = f.owner_department;
-    let owner_en = format!("the department of {} ({})", f.owner_name, f.owner);
+    // The department by its place, without codes: the place of 临汾市城区工信局 is 临汾市城区.
+    let place_of = |department: &str| department.trim_end_matches("工信厅").trim_end_matches("工信局").to_string();
+    let owner_en = format!("the industry department of {}", place_of(owner_zh));
     if let Some(kind) = f.kind.filter(|k| k.is_always_local()) {
         return Bilingual::new(
             format!("{}属属地事项，无论办理地在何处（{s}），均由企业所在地{e}的{owner_zh}负责。", kind.label().zh),
@@ -395,8 +391,8 @@ fn explain(f: &Facts<'_>) -> Bilingual {
             )
         }
         Scope::National => {
-            let (to, to_en) = f.letter_to.map_or((String::new(), String::new()), |(p, department, name)| {
-                (department.to_string(), format!("the department of {name} ({p})"))
+            let (to, to_en) = f.letter_to.map_or((String::new(), String::new()), |(_, department, _)| {
+                (department.to_string(), format!("the industry department of {}", place_of(department)))
             });
             Bilingual::new(
                 format!("解决方在{s}，企业在{e}，跨省协调，由{owner_zh}负责，并向{to}发函。"),
@@ -572,7 +568,7 @@ mod tests {
             assert!(r.explanation.zh.contains(&department_name(tree, r.owner)), "{}", r.explanation.zh);
             if let Some(to) = r.letter_to {
                 assert!(r.explanation.zh.contains(&department_name(tree, to)), "{}", r.explanation.zh);
-                assert!(r.explanation.en.contains(&to.to_string()), "{}", r.explanation.en);
+                assert!(!r.explanation.en.contains(&to.to_string()), "no region code in a sentence: {}", r.explanation.en);
             }
         }
     }

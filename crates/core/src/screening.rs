@@ -93,7 +93,18 @@ pub enum Reason {
     /// Stock (or, for labour, headcount) below the quantity.
     InsufficientCapacity { available: f64, quantity: f64, kind: NeedKind },
     TooFar { road_km: f64, max_distance_km: f64 },
-    TooSlow { lead_time_h: f64, travel_h: f64, processing_h: f64, max_lead_time_h: f64 },
+    TooSlow { lead_time_h: f64, travel_h: f64, processing_h: f64, max_lead_time_h: f64, kind: NeedKind },
+}
+
+/// What a provider's own part of the lead time is called for a kind: 灭菌 / sterilisation,
+/// 分切 / slitting, 检验 / testing; for stock, people and equipment 备货 / getting ready.
+pub fn work_words(kind: NeedKind) -> (&'static str, &'static str) {
+    match kind {
+        NeedKind::Sterilisation => ("灭菌", "sterilisation"),
+        NeedKind::Slitting => ("分切", "slitting"),
+        NeedKind::Testing => ("检验", "testing"),
+        _ => ("备货", "getting ready"),
+    }
 }
 
 impl Reason {
@@ -108,8 +119,8 @@ impl Reason {
         }
     }
 
-    /// The reason with its numbers: "距离约 673 km，超出上限 400 km" / "about 673 km away, over the
-    /// limit of 400 km".
+    /// The reason with its numbers: "距离约 673 公里，超出上限 400 公里" / "about 673 km away, over
+    /// the limit of 400 km".
     pub fn explain(&self) -> Bilingual {
         match self {
             Reason::Unavailable => Bilingual::new("目前不接单", "not taking work at present"),
@@ -130,14 +141,15 @@ impl Reason {
             }
             Reason::TooFar { road_km, max_distance_km } => {
                 let (d, m) = pair(*road_km, *max_distance_km, 0);
-                Bilingual::new(format!("距离约 {d} km，超出上限 {m} km"), format!("about {d} km away, over the limit of {m} km"))
+                Bilingual::new(format!("距离约 {d} 公里，超出上限 {m} 公里"), format!("about {d} km away, over the limit of {m} km"))
             }
-            Reason::TooSlow { lead_time_h, travel_h, processing_h, max_lead_time_h } => {
+            Reason::TooSlow { lead_time_h, travel_h, processing_h, max_lead_time_h, kind } => {
                 let (l, m) = pair(*lead_time_h, *max_lead_time_h, 1);
                 let (t, p) = (number(*travel_h, 1), number(*processing_h, 1));
+                let (work_zh, work_en) = work_words(*kind);
                 Bilingual::new(
-                    format!("总用时约 {l} h（运输 {t} h + 加工 {p} h），超出上限 {m} h"),
-                    format!("lead time about {l} h ({t} h travel + {p} h processing), over the limit of {m} h"),
+                    format!("总用时约 {l} 小时（运输 {t} 小时 + {work_zh} {p} 小时），超出上限 {m} 小时"),
+                    format!("lead time about {l} h ({t} h travel + {p} h {work_en}), over the limit of {m} h"),
                 )
             }
         }
@@ -148,23 +160,24 @@ impl Mismatch {
     pub fn explain(&self) -> Bilingual {
         match self {
             Mismatch::MethodNotAllowed { method, allowed } => {
-                let list = allowed.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ");
+                let list_zh = allowed.iter().map(|m| m.label_zh()).collect::<Vec<_>>().join("、");
+                let list_en = allowed.iter().map(|m| m.label_en()).collect::<Vec<_>>().join(" or ");
                 Bilingual::new(
-                    format!("灭菌方式为{}（{method}），不在所需方式 {list} 之内", method.label_zh()),
-                    format!("sterilises by {method}, not one of the required methods {list}"),
+                    format!("灭菌方式为{}，不在所需方式（{list_zh}）之内", method.label_zh()),
+                    format!("sterilises by {}, not by the required {list_en}", method.label_en()),
                 )
             }
             Mismatch::InputTooWide { max_input_width_m, input_width_m } => {
                 let (m, i) = pair(*max_input_width_m, *input_width_m, 2);
                 Bilingual::new(
-                    format!("最大进料幅宽 {m} m，小于来料幅宽 {i} m"),
+                    format!("最大进料幅宽 {m} 米，小于来料幅宽 {i} 米"),
                     format!("takes rolls up to {m} m wide, the rolls are {i} m"),
                 )
             }
             Mismatch::OutputTooNarrow { min_output_width_m, output_width_m } => {
                 let (m, o) = pair(*min_output_width_m, *output_width_m, 2);
                 Bilingual::new(
-                    format!("最小分切幅宽 {m} m，大于所需幅宽 {o} m"),
+                    format!("最小分切幅宽 {m} 米，大于所需幅宽 {o} 米"),
                     format!("cuts no narrower than {m} m, {o} m is required"),
                 )
             }
@@ -273,13 +286,13 @@ impl<P: Clone + PartialEq> SwitchProposal<P> {
         let hours = number(savings.hours, 1);
         let km = number(savings.km.abs(), 0);
         let (km_zh, km_en) = if savings.km >= 0.0 {
-            (format!("少走约 {km} km"), format!("{km} km shorter"))
+            (format!("少走约 {km} 公里"), format!("{km} km shorter"))
         } else {
-            (format!("多走约 {km} km"), format!("{km} km longer"))
+            (format!("多走约 {km} 公里"), format!("{km} km longer"))
         };
         let explanation = Bilingual::new(
             format!(
-                "建议由{}改为{}：总用时约 {} h，节省约 {hours} h，{km_zh}。",
+                "建议由{}改为{}：总用时约 {} 小时，节省约 {hours} 小时，{km_zh}。",
                 selected.name,
                 challenger.name,
                 number(challenger.lead_time_h, 1)
@@ -343,7 +356,7 @@ impl<'a, T: TravelModel + ?Sized> Screener<'a, T> {
             reasons.push(Reason::TooFar { road_km: leg.road_km, max_distance_km });
         }
         if let Some(max_lead_time_h) = need.max_lead_time_h.filter(|max| lead_time_h > *max) {
-            reasons.push(Reason::TooSlow { lead_time_h, travel_h, processing_h, max_lead_time_h });
+            reasons.push(Reason::TooSlow { lead_time_h, travel_h, processing_h, max_lead_time_h, kind: need.kind() });
         }
         Some(Assessment { road_km: leg.road_km, travel_h, processing_h, lead_time_h, reasons })
     }
@@ -429,15 +442,10 @@ impl<'a, T: TravelModel + ?Sized> Screener<'a, T> {
             Trip::Round => ("往返运输", "travel there and back"),
             Trip::OneWay => ("单程运输", "travel one way"),
         };
-        let (work_zh, work_en) = match need.kind() {
-            NeedKind::Sterilisation => ("灭菌", "sterilisation"),
-            NeedKind::Slitting => ("分切", "slitting"),
-            NeedKind::Testing => ("检验", "testing"),
-            _ => ("备货", "to get ready"),
-        };
+        let (work_zh, work_en) = work_words(need.kind());
         let explanation = Bilingual::new(
             format!(
-                "{}（{place}）：路程约 {km} km，{trip_zh}约 {travel} h，{work_zh} {processing} h，总用时约 {lead} h。{}",
+                "{}（{place}）：路程约 {km} 公里，{trip_zh}约 {travel} 小时，{work_zh} {processing} 小时，总用时约 {lead} 小时。{}",
                 capability.name, decision.explanation.zh
             ),
             format!(
@@ -655,7 +663,7 @@ mod tests {
         close(wanrong.processing_h, 36.0, 1e-9); // max(36, 24 × 90,000 ÷ 100,000 = 21.6)
         close(wanrong.lead_time_h, 38.732, 0.002);
         assert_eq!((wanrong.scope, wanrong.owner), (Scope::Province, code(140000)));
-        assert!(wanrong.explanation.zh.contains("路程约 82 km，往返运输约 2.7 h，灭菌 36 h，总用时约 38.7 h"), "{}", wanrong.explanation.zh);
+        assert!(wanrong.explanation.zh.contains("路程约 82 公里，往返运输约 2.7 小时，灭菌 36 小时，总用时约 38.7 小时"), "{}", wanrong.explanation.zh);
         assert!(wanrong.explanation.en.contains("about 82 km by road, 2.7 h travel there and back"), "{}", wanrong.explanation.en);
         assert!(wanrong.explanation.zh.contains("山西省工信厅"), "{}", wanrong.explanation.zh);
 
@@ -663,13 +671,13 @@ mod tests {
         assert_eq!(by_provider, [("datong-north", vec!["too_far"]), ("taiyuan-eo", vec!["too_slow"])]);
         let datong = &result.rejected[0];
         close(datong.road_km, 672.928, 0.1);
-        assert!(datong.explanation.zh.contains("距离约 673 km，超出上限 400 km"), "{}", datong.explanation.zh);
+        assert!(datong.explanation.zh.contains("距离约 673 公里，超出上限 400 公里"), "{}", datong.explanation.zh);
         assert!(datong.explanation.en.contains("about 673 km away, over the limit of 400 km"), "{}", datong.explanation.en);
         let taiyuan = &result.rejected[1];
         close(taiyuan.road_km, 327.734, 0.05);
         close(taiyuan.lead_time_h, 168.0 + 10.924, 0.01);
-        assert!(taiyuan.explanation.zh.contains("总用时约 178.9 h（运输 10.9 h + 加工 168 h），超出上限 96 h"), "{}", taiyuan.explanation.zh);
-        assert!(taiyuan.explanation.en.contains("lead time about 178.9 h (10.9 h travel + 168 h processing), over the limit of 96 h"));
+        assert!(taiyuan.explanation.zh.contains("总用时约 178.9 小时（运输 10.9 小时 + 灭菌 168 小时），超出上限 96 小时"), "{}", taiyuan.explanation.zh);
+        assert!(taiyuan.explanation.en.contains("lead time about 178.9 h (10.9 h travel + 168 h sterilisation), over the limit of 96 h"));
     }
 
     #[test]
@@ -690,8 +698,8 @@ mod tests {
             &[capability("t", 140105, true, sterilisation(SterilisationMethod::Eo, 168.0, 1e6))],
         );
         assert_eq!(codes(&result.rejected[0]), ["spec_mismatch"]);
-        assert!(result.rejected[0].explanation.zh.contains("灭菌方式为环氧乙烷（eo），不在所需方式 co60, ebeam 之内"));
-        assert!(result.rejected[0].explanation.en.contains("sterilises by eo, not one of the required methods co60, ebeam"));
+        assert!(result.rejected[0].explanation.zh.contains("灭菌方式为环氧乙烷，不在所需方式（钴-60辐照、电子束辐照）之内"));
+        assert!(result.rejected[0].explanation.en.contains("sterilises by ethylene oxide, not by the required cobalt-60 irradiation or electron-beam irradiation"));
     }
 
     #[test]
@@ -719,7 +727,7 @@ mod tests {
                 Mismatch::OutputTooNarrow { min_output_width_m: 0.6, output_width_m: 0.5 },
             ])
         );
-        assert!(narrow.explanation.zh.contains("最大进料幅宽 1.4 m，小于来料幅宽 1.6 m，最小分切幅宽 0.6 m，大于所需幅宽 0.5 m"));
+        assert!(narrow.explanation.zh.contains("最大进料幅宽 1.4 米，小于来料幅宽 1.6 米，最小分切幅宽 0.6 米，大于所需幅宽 0.5 米"));
     }
 
     #[test]
@@ -752,7 +760,7 @@ mod tests {
         );
         close(result.candidates[0].travel_h, 1.366, 0.001);
         close(result.candidates[0].lead_time_h, 13.366, 0.001);
-        assert!(result.candidates[0].explanation.zh.contains("单程运输约 1.4 h，备货 12 h"));
+        assert!(result.candidates[0].explanation.zh.contains("单程运输约 1.4 小时，备货 12 小时"));
         assert_eq!(codes(&result.rejected[0]), ["insufficient_capacity"]);
         assert!(result.rejected[0].explanation.zh.contains("库存 3，少于所需数量 5"));
         assert_eq!(codes(&result.rejected[1]), ["spec_mismatch"]);
@@ -793,7 +801,7 @@ mod tests {
         close(result.rejected[0].lead_time_h, 17.215, 0.002);
         let zh = &result.rejected[0].explanation.zh;
         assert!(zh.starts_with("平城区企业（山西省大同市平城区）不符合：目前不接单；提供的工种为缝纫"), "{zh}");
-        assert!(zh.contains("总用时约 17.2 h（运输 11.2 h + 加工 6 h），超出上限 10 h"), "{zh}");
+        assert!(zh.contains("总用时约 17.2 小时（运输 11.2 小时 + 备货 6 小时），超出上限 10 小时"), "{zh}");
     }
 
     #[test]
@@ -812,7 +820,7 @@ mod tests {
 
     #[test]
     fn a_distance_just_over_the_limit_shows_the_decimal_that_matters() {
-        assert_eq!(Reason::TooFar { road_km: 400.3, max_distance_km: 400.0 }.explain().zh, "距离约 400.3 km，超出上限 400 km");
+        assert_eq!(Reason::TooFar { road_km: 400.3, max_distance_km: 400.0 }.explain().zh, "距离约 400.3 公里，超出上限 400 公里");
         assert_eq!(number(2.0, 1), "2");
         assert_eq!(number(-0.01, 1), "0");
     }

@@ -12,6 +12,7 @@
 
 use bangfu_app::accounts::NewUser;
 use bangfu_app::{Actor, App};
+use bangfu_store::testing::TestDb;
 use chrono::{TimeZone, Utc};
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::io::Write;
@@ -25,14 +26,29 @@ struct TestServer {
     base: String,
     /// The server's application, for what a test drives besides the pages (a delivery worker).
     app: App,
-    _dir: tempfile::TempDir,
+    /// Where its SQLite file lies, or its PostgreSQL database (dropped with it).
+    _dir: Option<tempfile::TempDir>,
+    _db: Option<TestDb>,
 }
 
-/// A server on a fresh database with the reference case and an officer of 曲沃县 (quwo), of
-/// 侯马市 (houma) and an enterprise user of the reference enterprise (enterprise).
+/// A server on a fresh SQLite database with the reference case and an officer of 曲沃县 (quwo),
+/// of 侯马市 (houma) and an enterprise user of the reference enterprise (enterprise).
 async fn spawn_server() -> TestServer {
     let dir = tempfile::tempdir().unwrap();
-    let app = App::open(&format!("sqlite://{}", dir.path().join("bangfu.db").display())).await.unwrap();
+    let (base, app) = serve_on(&format!("sqlite://{}", dir.path().join("bangfu.db").display())).await;
+    TestServer { base, app, _dir: Some(dir), _db: None }
+}
+
+/// [`spawn_server`] on a test database of either backend (`backend_tests!`).
+async fn spawn_server_in(db: TestDb) -> TestServer {
+    let (base, app) = serve_on(db.url()).await;
+    TestServer { base, app, _dir: None, _db: Some(db) }
+}
+
+/// Serves the reference case and the test accounts from the database at `url`: the base URL and
+/// the application.
+async fn serve_on(url: &str) -> (String, App) {
+    let app = App::open(url).await.unwrap();
     let admin = Actor::system("test");
     bangfu_app::demo::load(&app, &admin).await.unwrap();
     let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
@@ -61,7 +77,7 @@ async fn spawn_server() -> TestServer {
     app.add_user(&admin, now, wanrong).await.unwrap();
     let (listener, addr) = bangfu_web::bind("127.0.0.1:0").await.unwrap();
     tokio::spawn(bangfu_web::serve(listener, app.clone(), std::future::pending()));
-    TestServer { base: format!("http://{addr}"), app, _dir: dir }
+    (format!("http://{addr}"), app)
 }
 
 // ---- over plain HTTP ----
@@ -1297,13 +1313,23 @@ async fn both_sizes(browser: &Client, name: &str) {
     browser.goto(url.as_str()).await.unwrap();
 }
 
-#[tokio::test]
-async fn in_the_browser_the_enterprise_the_officers_the_provider_and_the_leader_each_finish_their_work() {
+bangfu_store::backend_tests! {
+    async fn in_the_browser_the_enterprise_the_officers_the_provider_and_the_leader_each_finish_their_work(db) {
+        everyone_finishes_their_work(db).await
+    }
+}
+
+/// The enterprise, the county and province officers, the provider and the leader each finish
+/// their work through the pages, at desktop and phone sizes; the screenshots of the PostgreSQL
+/// run are named `pg-…`.
+async fn everyone_finishes_their_work(db: TestDb) {
     if let Some(why) = browser_missing() {
         skip_or_fail(&why);
         return;
     }
-    let server = spawn_server().await;
+    let on_postgres = db.url().starts_with("postgres");
+    let shot = |name: &str| if on_postgres { format!("pg-{name}") } else { name.to_string() };
+    let server = spawn_server_in(db).await;
     let driver = start_driver().await;
     let browser = open_browser(&driver).await;
     let base = server.base.clone();
@@ -1318,7 +1344,7 @@ async fn in_the_browser_the_enterprise_the_officers_the_provider_and_the_leader_
     click(&browser, "#submit-need").await;
     let error = text_of(&browser, "#need-form .field-error").await;
     assert!(error.contains("来料幅宽") && !error.contains("missing attribute"), "the field named in the page's language: {error}");
-    screenshot(&browser, "30-enterprise-requirement-refused", 1280).await;
+    screenshot(&browser, &shot("30-enterprise-requirement-refused"), 1280).await;
     // It reports a sterilisation need instead, and attaches a document and comments on it.
     browser.goto(&format!("{base}/cases/1/enterprise")).await.unwrap();
     set(&browser, "#need-form select[name=kind]", "sterilisation").await;
@@ -1337,7 +1363,7 @@ async fn in_the_browser_the_enterprise_the_officers_the_provider_and_the_leader_
     click(&browser, "#attach-form button").await;
     wait_for_text(&browser, "p.flash.ok", "材料已上传。").await;
     assert!(text_of(&browser, "#attachments").await.contains("检测报告"), "the document is listed");
-    both_sizes(&browser, "31-enterprise-need").await;
+    both_sizes(&browser, &shot("31-enterprise-need")).await;
     log_out_browser(&browser).await;
 
     // The county officer has the registry screened for it; the province owns it.
@@ -1355,14 +1381,32 @@ async fn in_the_browser_the_enterprise_the_officers_the_provider_and_the_leader_
     set(&browser, "#station-form [name=title]", "曲沃县工信局驻企干部（浏览器）").await;
     click(&browser, "#station-form button").await;
     wait_for_text(&browser, "p.flash.ok", "已派驻人员。").await;
-    both_sizes(&browser, "32-officer-case").await;
+    both_sizes(&browser, &shot("32-officer-case")).await;
+    // It adds a step to the plan after first output, named in both languages, and takes it out.
+    open_details(&browser, "#plan details.add-form").await;
+    set(&browser, "#milestone-form [name=name_zh]", "第二条生产线调试").await;
+    set(&browser, "#milestone-form [name=name_en]", "second line commissioning").await;
+    set(&browser, "#milestone-form [name=duration_h]", "48").await;
+    set(&browser, "#milestone-form input[name=after][value=first_output]", "").await;
+    click(&browser, "#milestone-form button").await;
+    wait_for_text(&browser, "p.flash.ok", "计划节点已添加。").await;
+    let plan = text_of(&browser, "#plan table.plan-table").await;
+    assert!(plan.contains("第二条生产线调试") && !plan.contains("second line"), "the Chinese page names it in Chinese: {plan}");
+    both_sizes(&browser, &shot("32c-officer-milestone-added")).await;
+    let row = browser.find(Locator::XPath("//table[contains(@class,'plan-table')]//tr[contains(., '第二条生产线调试')]")).await.unwrap();
+    row.find(Locator::Css("details.inline-form summary")).await.unwrap().click().await.unwrap();
+    let row = browser.find(Locator::XPath("//table[contains(@class,'plan-table')]//tr[contains(., '第二条生产线调试')]")).await.unwrap();
+    row.find(Locator::Css("input[name=confirm]")).await.unwrap().click().await.unwrap();
+    row.find(Locator::Css("form.remove-milestone button")).await.unwrap().click().await.unwrap();
+    wait_for_text(&browser, "p.flash.ok", "计划节点已删除，其后的节点改为等待它的前序。").await;
+    assert!(!text_of(&browser, "#plan table.plan-table").await.contains("第二条生产线调试"), "the step is gone");
     browser.set_window_size(390, 844).await.unwrap();
     browser.goto(&format!("{base}/cases/1")).await.unwrap();
     let open_on_phone = browser.execute("return document.querySelectorAll('details.fold[open]').length", vec![]).await.unwrap();
     assert_eq!(open_on_phone, serde_json::json!(0), "on a phone the case's sections start folded");
     let height = browser.execute("return document.documentElement.scrollHeight", vec![]).await.unwrap().as_u64().unwrap();
     assert!(height < 4000, "the case page on a phone is {height} px long");
-    screenshot(&browser, "32b-officer-case-phone-folded", 390).await;
+    screenshot(&browser, &shot("32b-officer-case-phone-folded"), 390).await;
     browser.set_window_size(1280, 900).await.unwrap();
     log_out_browser(&browser).await;
 
@@ -1370,7 +1414,7 @@ async fn in_the_browser_the_enterprise_the_officers_the_provider_and_the_leader_
     log_in_browser(&browser, &base, "wanrong").await;
     wait_for_path(&browser, "on its inbox", |p| p == "/inbox").await;
     assert!(text_of(&browser, "#inbox li.unread").await.contains("新批次口罩需灭菌"), "the new need is unread");
-    both_sizes(&browser, "33-provider-inbox").await;
+    both_sizes(&browser, &shot("33-provider-inbox")).await;
     browser.goto(&format!("{base}{need_path}")).await.unwrap();
     assert!(browser.find(Locator::Css("#comments")).await.is_err(), "a provider reads its own candidacy, not the discussion");
     set(&browser, "#answer-form input[value=quote]", "").await;
@@ -1382,7 +1426,7 @@ async fn in_the_browser_the_enterprise_the_officers_the_provider_and_the_leader_
     wait_for_text(&browser, "p.flash.ok", "答复已送达责任部门。").await;
     let answer = text_of(&browser, "#my-answer").await;
     assert!(answer.contains("报价 · 150,000 个 · ¥0.12 · 最早交付 2026-01-03 08:00"), "its answer stands on the page: {answer}");
-    both_sizes(&browser, "34-provider-answered").await;
+    both_sizes(&browser, &shot("34-provider-answered")).await;
     browser.goto(&format!("{base}/inbox")).await.unwrap();
     let need_id = need_path.trim_start_matches("/needs/");
     let line = browser.find(Locator::Css(&format!("#inbox li[data-need='{need_id}']"))).await.unwrap();
@@ -1394,7 +1438,7 @@ async fn in_the_browser_the_enterprise_the_officers_the_provider_and_the_leader_
     browser.goto(&format!("{base}{need_path}")).await.unwrap();
     let row = browser.find(Locator::XPath("//table[@id='candidates']//tr[contains(., '万荣')]")).await.unwrap();
     assert!(row.text().await.unwrap().contains("报价"), "the answer beside the screening");
-    both_sizes(&browser, "35-owner-sees-answers").await;
+    both_sizes(&browser, &shot("35-owner-sees-answers")).await;
     let row = browser.find(Locator::XPath("//table[@id='candidates']//tr[contains(., '万荣')]")).await.unwrap();
     row.find(Locator::Css("button.choose")).await.unwrap().click().await.unwrap();
     wait_for_text(&browser, "#need-status", "已选定").await;
@@ -1411,7 +1455,7 @@ async fn in_the_browser_the_enterprise_the_officers_the_provider_and_the_leader_
     click(&browser, "#confirm-solved").await;
     wait_for_text(&browser, "p.flash.ok", "已确认诉求解决，谢谢。").await;
     assert!(text_of(&browser, "#confirmed").await.contains("企业已确认解决"));
-    both_sizes(&browser, "36-enterprise-confirmed").await;
+    both_sizes(&browser, &shot("36-enterprise-confirmed")).await;
     log_out_browser(&browser).await;
 
     // The leader reads without meeting a form it may not send.
@@ -1419,12 +1463,16 @@ async fn in_the_browser_the_enterprise_the_officers_the_provider_and_the_leader_
     browser.goto(&format!("{base}/cases/1/enterprise")).await.unwrap();
     assert!(browser.find(Locator::Css("#need-form")).await.is_err() && browser.find(Locator::Css("#return-form")).await.is_err(), "no form a viewer may not send");
     assert!(browser.source().await.unwrap().contains("read-only"));
-    both_sizes(&browser, "37-leader-enterprise-page").await;
+    both_sizes(&browser, &shot("37-leader-enterprise-page")).await;
+    browser.goto(&format!("{base}/cases/1")).await.unwrap();
+    for form in ["#milestone-form", "form.remove-milestone", "#attach-form", "#station-form", "form.release-form"] {
+        assert!(browser.find(Locator::Css(form)).await.is_err(), "a viewer is not offered {form} on the case page");
+    }
     browser.goto(&format!("{base}{need_path}")).await.unwrap();
     for form in ["#resolve-form", "#cancel-form", "#comment-form", "#edit-form", "#answer-form"] {
         assert!(browser.find(Locator::Css(form)).await.is_err(), "a viewer is not offered {form}");
     }
-    both_sizes(&browser, "38-leader-need").await;
+    both_sizes(&browser, &shot("38-leader-need")).await;
     let _ = std::fs::remove_file(&pdf);
     let _ = browser.close().await;
 }

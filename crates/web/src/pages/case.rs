@@ -389,7 +389,7 @@ async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
         enterprise: detail.enterprise.name.clone(),
         credit_code: detail.enterprise.credit_code.clone(),
         place: place_name(tree, &detail.enterprise.region),
-        note: detail.enterprise.note.clone(),
+        note: super::events::one_language(&detail.enterprise.note, lang),
         opened: time(detail.case.opened_at),
         can_report,
         can_act,

@@ -227,16 +227,43 @@ pub fn describe(event: &EventRow, lang: Lang, tree: &RegionTree, needs: &BTreeMa
 }
 
 /// A text recorded in both languages as `中文 / English` (a note, a milestone's name), in the
-/// page's language only; any other text as it is.
+/// page's language only; any other text as it is. A line is taken whole when it is Chinese
+/// before the slash and not after (`报道：…。/ Report: …`); a name quoted in a line —
+/// 「中文 / English」 or “中文 / English” — is replaced by its part.
 pub fn one_language(text: &str, lang: Lang) -> String {
-    let is_chinese = |t: &str| t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
-    text.split('\n')
-        .map(|line| match line.split_once(" / ") {
-            Some((zh, en)) if is_chinese(zh) && !is_chinese(en) => lang.pick(zh.trim(), en.trim()).to_string(),
-            _ => line.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    text.split('\n').map(|line| line_in(line, lang)).collect::<Vec<_>>().join("\n")
+}
+
+fn is_chinese(text: &str) -> bool {
+    text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+/// `zh / en` or `zh。/ en`: the two halves.
+fn halves(text: &str) -> Option<(&str, &str)> {
+    text.split_once(" / ").or_else(|| text.split_once("。/ "))
+}
+
+fn line_in(line: &str, lang: Lang) -> String {
+    if let Some((zh, en)) = halves(line).filter(|(zh, en)| is_chinese(zh) && !is_chinese(en)) {
+        let zh = if line.contains("。/ ") && !zh.ends_with('。') { format!("{zh}。") } else { zh.trim().to_string() };
+        return lang.pick(&zh, en.trim()).to_string();
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some((at, open, close)) = ['「', '“'].iter().filter_map(|&o| rest.find(o).map(|i| (i, o, if o == '「' { '」' } else { '”' }))).min_by_key(|(i, ..)| *i) {
+        let inner_start = at + open.len_utf8();
+        let Some(length) = rest[inner_start..].find(close) else { break };
+        let inner = &rest[inner_start..inner_start + length];
+        out.push_str(&rest[..inner_start]);
+        match halves(inner).filter(|(zh, _)| is_chinese(zh)) {
+            Some((zh, en)) => out.push_str(lang.pick(zh.trim(), en.trim())),
+            None => out.push_str(inner),
+        }
+        out.push(close);
+        rest = &rest[inner_start + length + close.len_utf8()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Names each event's actor as its department, enterprise or provider (`App::actors_of`).
@@ -251,3 +278,22 @@ pub async fn name_actors(app: &bangfu_app::App, views: &mut [EventView], events:
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_in_both_languages_is_shown_in_the_pages_language_whole_or_by_its_quoted_names() {
+        let note = "报道：钴-60辐照灭菌，36小时。/ Report: cobalt-60 irradiation, 36 h.";
+        assert_eq!(one_language(note, Lang::Zh), "报道：钴-60辐照灭菌，36小时。");
+        assert_eq!(one_language(note, Lang::En), "Report: cobalt-60 irradiation, 36 h.");
+        let zh = "计划节点「落实万荣钴-60辐照灭菌（36小时） / sterilisation at 万荣 arranged (Co-60, 36 h)」：实际开始 2020-02-08 09:00";
+        assert_eq!(one_language(zh, Lang::Zh), "计划节点「落实万荣钴-60辐照灭菌（36小时）」：实际开始 2020-02-08 09:00");
+        let en = "Milestone “安装调试（假定） / installation and commissioning (assumed)” added, then “试生产 / trial”";
+        assert_eq!(one_language(en, Lang::En), "Milestone “installation and commissioning (assumed)” added, then “trial”");
+        assert_eq!(one_language("灭菌 36 小时", Lang::En), "灭菌 36 小时", "a text in one language stays as it is");
+        assert_eq!(one_language("临汾市 / 曲沃县", Lang::En), "临汾市 / 曲沃县", "two Chinese halves are not two languages");
+    }
+}
+

@@ -464,7 +464,7 @@ fn draw(tree: &RegionTree, markers: &[Marker], links: &[Link], title: &str, lang
         scale_x: n(WIDTH - 16.0 - scale_w),
         scale_y: n(view.height - 30.0),
         scale_x2: n(WIDTH - 16.0),
-        scale_label: format!("{round:.0} km"),
+        scale_label: format!("{round:.0} {}", lang.pick("公里", "km")),
         frame: frame.map_or_else(String::new, |(lon_min, lon_max, lat_min, lat_max)| {
             let (x0, y0) = view.project(lon_min, lat_max);
             let (x1, y1) = view.project(lon_max, lat_min);

@@ -85,6 +85,8 @@ pub struct Choice {
 #[template(path = "need.html")]
 struct NeedPage {
     ui: Ui,
+    /// The provider's own part of the lead time for this kind: 灭菌, 分切, 检验, 备货.
+    work: String,
     /// The need's events and its letters', oldest first, a page at a time.
     history: Vec<super::events::EventView>,
     history_pager: super::pager::Pager,
@@ -329,6 +331,7 @@ async fn need_page(
                 _ => Vec::new(),
             };
             let selected = need.selected_candidate == Some(c.id);
+            let work = bangfu_core::model::NeedKind::parse(&need.kind).map_or(("备货", "getting ready"), bangfu_core::screening::work_words);
             let answer = detail.participation.responses.iter().rfind(|r| r.provider_id == p.id);
             let current = need.selected_candidate.and_then(|s| detail.candidates.iter().find(|(x, _)| x.id == s)).map(|(x, _)| x);
             let saves = match current {
@@ -360,8 +363,8 @@ async fn need_page(
                 lead_time: if feasible || c.lead_time_h > 0.0 { lang.hours(c.lead_time_h) } else { "—".into() },
                 breakdown: if feasible {
                     match lang {
-                        Lang::Zh => format!("运输 {} + 加工 {}", lang.hours(c.travel_h), lang.hours(c.processing_h)),
-                        Lang::En => format!("{} travel + {} processing", lang.hours(c.travel_h), lang.hours(c.processing_h)),
+                        Lang::Zh => format!("运输 {} + {} {}", lang.hours(c.travel_h), work.0, lang.hours(c.processing_h)),
+                        Lang::En => format!("{} travel + {} {}", lang.hours(c.travel_h), lang.hours(c.processing_h), work.1),
                     }
                 } else {
                     String::new()
@@ -464,7 +467,9 @@ async fn need_page(
     let mut history: Vec<super::events::EventView> = history.items.iter().map(|e| super::events::describe(e, lang, tree, &titles)).collect();
     let rows: Vec<&bangfu_store::EventRow> = history_rows.items.iter().collect();
     super::events::name_actors(app, &mut history, &rows, lang).await;
+    let work = bangfu_core::model::NeedKind::parse(&need.kind).map_or(("备货", "getting ready"), bangfu_core::screening::work_words);
     let page = NeedPage {
+        work: lang.pick(work.0, work.1).to_string(),
         history,
         history_pager,
         history_total,

@@ -69,7 +69,10 @@ struct RegistryPage {
 pub struct AttrField {
     pub name: &'static str,
     pub label: String,
+    /// As typed into the form.
     pub value: String,
+    /// As read by those who may not edit it (a method by its name, numbers grouped).
+    pub shown: String,
     /// number, text, list or method
     pub input: &'static str,
     pub error: String,
@@ -163,16 +166,28 @@ fn attrs_in_words(attrs: &str, lang: Lang) -> String {
     map.iter()
         .map(|(k, v)| {
             let value = match (k.as_str(), v) {
-                ("method", Value::String(m)) => SterilisationMethod::parse(m).map_or_else(|_| m.clone(), |m| if lang == Lang::Zh { m.label_zh().to_string() } else { m.as_str().to_string() }),
-                (_, Value::String(s)) => s.clone(),
-                (_, Value::Array(items)) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
-                (_, other) => other.to_string(),
+                (name, value) => value_in_words(name, value, lang),
             };
             let (label, unit) = attr_words(k, lang);
             format!("{label} {value}{unit}")
         })
         .collect::<Vec<_>>()
         .join(" · ")
+}
+
+/// One attribute's value as people read it: a method by its name, numbers grouped (100,000),
+/// lists joined.
+fn value_in_words(name: &str, value: &Value, lang: Lang) -> String {
+    match (name, value) {
+        ("method", Value::String(m)) => SterilisationMethod::parse(m).map_or_else(|_| m.clone(), |m| lang.pick(m.label_zh(), m.label_en()).to_string()),
+        (_, Value::String(s)) => s.clone(),
+        (_, Value::Array(items)) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(lang.pick("、", ", ")),
+        (_, Value::Number(n)) => match n.as_f64() {
+            Some(v) if v.fract() == 0.0 => super::ui::trim(v),
+            _ => n.to_string(),
+        },
+        (_, other) => other.to_string(),
+    }
 }
 
 fn place_name(state: &AppState, code: &str) -> String {
@@ -313,7 +328,8 @@ async fn provider_page(state: &AppState, user: &PageUser, id: i64, failed: Optio
                             _ => String::new(),
                         },
                     };
-                    AttrField { name, label: attr_label(name, lang), value, input: input_of(name), error: failed_here.map(|f| f.errors.of(name).to_string()).unwrap_or_default() }
+                    let shown = attrs.get(*name).map(|v| value_in_words(name, v, lang)).unwrap_or_else(|| value.clone());
+                    AttrField { name, label: attr_label(name, lang), value, shown, input: input_of(name), error: failed_here.map(|f| f.errors.of(name).to_string()).unwrap_or_default() }
                 })
                 .collect();
             CapabilityForm {
@@ -327,7 +343,7 @@ async fn provider_page(state: &AppState, user: &PageUser, id: i64, failed: Optio
             }
         })
         .collect();
-    let methods = SterilisationMethod::ALL.iter().map(|m| Choice { value: m.as_str().into(), label: format!("{} ({})", m.label_zh(), m.as_str()) }).collect();
+    let methods = SterilisationMethod::ALL.iter().map(|m| Choice { value: m.as_str().into(), label: lang.pick(m.label_zh(), m.label_en()).to_string() }).collect();
     let ui = user.ui(state, "registry", provider.name.clone());
     let page = ProviderPage {
         ui,
@@ -339,7 +355,7 @@ async fn provider_page(state: &AppState, user: &PageUser, id: i64, failed: Optio
             (Some(lon), Some(lat)) => format!("{lon:.3}, {lat:.3}"),
             _ => String::new(),
         },
-        note: provider.note.clone(),
+        note: super::events::one_language(&provider.note, lang),
         can_edit: access::may_edit_provider(state.app.tree(), &user.actor, &provider),
         recorded: !capabilities.is_empty(),
         forms,

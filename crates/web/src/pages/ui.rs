@@ -162,8 +162,8 @@ impl Lang {
     /// A quantity with its unit: "150,000 个" / "150,000 pcs".
     pub fn amount(self, quantity: f64, unit: &str) -> String {
         let unit = match self {
-            Lang::Zh => unit,
-            Lang::En => unit_en(unit),
+            Lang::Zh => unit.to_string(),
+            Lang::En => unit_in_english(unit),
         };
         if unit.is_empty() { trim(quantity) } else { format!("{} {unit}", trim(quantity)) }
     }
@@ -204,6 +204,17 @@ pub fn money(value: f64) -> String {
         format!("{whole}.{:02}", (cents.abs() % 100.0) as i64)
     } else {
         trim(cents / 100.0)
+    }
+}
+
+/// [`unit_en`], with a qualifier the demo writes after a unit — 吨（假定） — in English too:
+/// "t (assumed)".
+pub fn unit_in_english(unit: &str) -> String {
+    let unit = unit.trim();
+    match unit.split_once('（') {
+        Some((head, "假定）")) => format!("{} (assumed)", unit_en(head)),
+        Some((head, rest)) => format!("{} ({}", unit_en(head), rest.replace('）', ")")),
+        None => unit_en(unit).to_string(),
     }
 }
 
