@@ -1402,7 +1402,15 @@ async fn everyone_finishes_their_work(db: TestDb) {
     assert!(!text_of(&browser, "#plan table.plan-table").await.contains("第二条生产线调试"), "the step is gone");
     browser.set_window_size(390, 844).await.unwrap();
     browser.goto(&format!("{base}/cases/1")).await.unwrap();
-    let open_on_phone = browser.execute("return document.querySelectorAll('details.fold[open]').length", vec![]).await.unwrap();
+    // The page's script folds them once loaded: on a busy machine that may come after goto returns.
+    let mut open_on_phone = serde_json::json!(null);
+    for _ in 0..50 {
+        open_on_phone = browser.execute("return document.querySelectorAll('details.fold[open]').length", vec![]).await.unwrap();
+        if open_on_phone == serde_json::json!(0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(open_on_phone, serde_json::json!(0), "on a phone the case's sections start folded");
     let height = browser.execute("return document.documentElement.scrollHeight", vec![]).await.unwrap().as_u64().unwrap();
     assert!(height < 4000, "the case page on a phone is {height} px long");
