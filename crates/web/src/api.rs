@@ -103,6 +103,7 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/api/v1/letters/{id}/acknowledge" => post(acknowledge_letter),
     "/api/v1/notifications" => get(notifications),
     "/api/v1/channels" => get(channels).post(add_channel),
+    "/api/v1/channels/{id}" => delete(remove_channel),
     "/api/v1/outbox" => get(outbox),
     "/api/v1/outbox/{id}/retry" => post(retry_message),
     "/api/v1/needs/{id}/deliveries" => get(need_deliveries),
@@ -1314,6 +1315,13 @@ struct ChannelInput {
     label: String,
     #[serde(default)]
     format: String,
+}
+
+/// Removes a channel the caller keeps: nothing more is sent to it (the messages already made
+/// stay in the outbox's log). Answers the channels the caller keeps now.
+async fn remove_channel(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
+    state.app.remove_channel(&auth.actor, clock::now(), id).await?;
+    channels(State(state), auth).await
 }
 
 /// The channels the caller keeps (URLs masked, secrets as "set").

@@ -114,6 +114,8 @@ const ONLY_SHANXI: [Outcome; 12] = [N, N, N, Y, N, N, N, N, N, N, N, N];
 
 /// Channels of 曲沃县's department: its officers and administrators keep them.
 const KEEPS_QUWO_CHANNELS: [Outcome; 12] = [Y, Y, F, F, F, F, F, F, F, F, F, F];
+/// A channel of 曲沃县 removed: its officers and administrators; to anyone else it is not there.
+const REMOVES_QUWO_CHANNEL: [Outcome; 12] = [Y, Y, N, N, N, N, N, N, N, N, N, N];
 /// Message 1, to 曲沃县's channel: its officers and administrators put it back in line.
 const RETRIES_QUWO_MESSAGE: [Outcome; 12] = [Y, Y, N, N, N, N, N, N, N, N, N, N];
 
@@ -136,6 +138,8 @@ enum Act {
     MoveShipment,
     /// A milestone added to case 1's plan for the cell, removed.
     RemoveMilestone,
+    /// A channel added to 曲沃县 for the cell, removed.
+    RemoveChannel,
     /// The province's need attached to a milestone of case 1's plan.
     AttachBlocker,
     /// The province's need, attached to a milestone for the cell, detached.
@@ -195,6 +199,8 @@ enum PageAct {
     EnterpriseNeedAction(&'static str),
     /// Release a member stationed on case 1 for the cell.
     Release,
+    /// Remove a channel added to 曲沃县 for the cell.
+    RemoveChannel,
     /// Move a planned shipment of case 1 into transit.
     MoveShipment,
     /// Attach the province's need to a milestone of case 1's plan.
@@ -307,6 +313,7 @@ fn matrix() -> Vec<Row> {
         row("post", "/api/v1/letters/{id}/acknowledge", "acknowledge the province's sent letter", Letter { sent: true }, ACKNOWLEDGES_LETTER),
         row("get", "/api/v1/notifications", "one's notifications", plain("/api/v1/notifications"), ALL),
         row("get", "/api/v1/channels", "one's channels", plain("/api/v1/channels"), ALL),
+        row("delete", "/api/v1/channels/{id}", "remove a channel of 曲沃县", RemoveChannel, REMOVES_QUWO_CHANNEL),
         row("post", "/api/v1/channels", "add a channel to 曲沃县", Plain { path: "/api/v1/channels", body: Some(|n| json!({"department": "141021", "kind": "webhook", "url": format!("https://hooks.example.gov.cn/{n}"), "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})) }, KEEPS_QUWO_CHANNELS),
         row("get", "/api/v1/outbox", "the outbox", plain("/api/v1/outbox"), ADMIN_ONLY),
         row("post", "/api/v1/outbox/{id}/retry", "put 曲沃县's message 1 back in line", plain("/api/v1/outbox/1/retry"), RETRIES_QUWO_MESSAGE),
@@ -380,6 +387,7 @@ fn matrix() -> Vec<Row> {
         row("get", "/briefing/download", "the briefing of 曲沃县 as a workbook", Page(PageAct::Get("/briefing/download?region=141021&day=2020-02-20&format=xlsx")), FIGURES_OF_QUWO),
         row("get", "/export/{list}", "download case 1's timeline", Page(PageAct::Get("/export/events?case_id=1&format=csv")), SEES_CASE),
         row("get", "/channels", "one's channels (page)", Page(PageAct::Get("/channels")), ALL),
+        row("post", "/channels/{id}/remove", "remove a channel of 曲沃县 (page)", Page(PageAct::RemoveChannel), REMOVES_QUWO_CHANNEL),
         row("post", "/channels", "add a channel to 曲沃县 through the form", Page(PageAct::Form { path: "/channels", fields: |n| vec![("department", "141021".into()), ("kind", "wecom".into()), ("url", format!("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=form{n}"))] }), KEEPS_QUWO_CHANNELS),
         row("get", "/outbox", "the outbox (page)", Page(PageAct::Get("/outbox")), ADMIN_ONLY),
         row("post", "/outbox/{id}/retry", "put 曲沃县's message 1 back in line (page)", Page(PageAct::Form { path: "/outbox/1/retry", fields: |_| vec![] }), RETRIES_QUWO_MESSAGE),
@@ -498,6 +506,17 @@ impl World {
             }
         };
         (cookie, csrf_in(&page))
+    }
+
+    /// A channel of 曲沃县 added for cell `n` (by an administrator), its id.
+    async fn quwo_channel(&self, n: u32) -> i64 {
+        let channel = bangfu_app::outbox::NewChannel {
+            department: Some("141021".into()),
+            kind: "wecom".into(),
+            url: format!("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=remove{n}"),
+            ..Default::default()
+        };
+        self.app.add_channel(&Actor::system("matrix"), then(), channel).await.unwrap().id
     }
 
     /// A need of case 1 that the province owns, sourced, with a feasible candidate (selected
@@ -631,6 +650,10 @@ impl World {
                 let shipment = self.app.add_shipment(&Actor::system("matrix"), then(), 1, input).await.unwrap();
                 self.api(Method::POST, &format!("/api/v1/cases/1/shipments/{}/move", shipment.id), &token, Some(json!({"status": "in_transit", "traffic_pass": format!("晋L-{n}")}))).await
             }
+            Act::RemoveChannel => {
+                let id = self.quwo_channel(n).await;
+                self.api(Method::DELETE, &format!("/api/v1/channels/{id}"), &token, None).await
+            }
             Act::RemoveMilestone => {
                 let step = bangfu_app::plans::NewPlanStep { key: format!("matrix_rm{n}"), name_zh: "矩阵删除节点".into(), duration_h: 1.0, ..Default::default() };
                 self.app.add_milestone(&Actor::system("matrix"), then(), 1, step).await.unwrap();
@@ -763,6 +786,10 @@ impl World {
                 let need = self.app.report_need(&enterprise, then(), 1, input).await.unwrap();
                 self.app.source_need(&Actor::system("matrix"), then(), need.id).await.unwrap();
                 self.page(Method::POST, &format!("/needs/{}/{action}", need.id), actor, Some(vec![("reason", "矩阵：已自行解决".to_string()), ("confirm", "1".into())])).await
+            }
+            PageAct::RemoveChannel => {
+                let id = self.quwo_channel(n).await;
+                self.page(Method::POST, &format!("/channels/{id}/remove"), actor, Some(vec![])).await
             }
             PageAct::Release => {
                 let member = bangfu_app::cases::NewTeamMember { title: format!("矩阵撤回{n}"), department: "141021".into(), role: "task_force".into(), user_id: None };

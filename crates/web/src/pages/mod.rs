@@ -100,6 +100,7 @@ crate::route_table::route_table!(table_routes, ROUTES:
     "/briefing" => get(briefing::show),
     "/briefing/download" => get(briefing::download),
     "/channels" => get(outbox::channels).post(outbox::add_channel),
+    "/channels/{id}/remove" => post(outbox::remove_channel),
     "/outbox" => get(outbox::outbox),
     "/outbox/{id}/retry" => post(outbox::retry),
 );

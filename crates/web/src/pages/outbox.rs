@@ -199,6 +199,7 @@ async fn channels_page(state: &AppState, user: &PageUser, flash: String, error: 
 pub async fn channels(State(state): State<AppState>, user: PageUser, Query(query): Query<ChannelsQuery>) -> Response {
     let flash = match query.done.as_deref() {
         Some("added") => user.t("已添加推送渠道；密钥已保存，不再显示。", "Channel added; its secret is kept and not shown again.").to_string(),
+        Some("removed") => user.t("已移除推送渠道，不再向其推送。", "Channel removed: nothing more is sent to it.").to_string(),
         _ => String::new(),
     };
     channels_page(&state, &user, flash, String::new(), Typed::default(), axum::http::StatusCode::OK).await
@@ -206,6 +207,17 @@ pub async fn channels(State(state): State<AppState>, user: PageUser, Query(query
 
 /// `POST /channels`: adds a channel; a wrong one shows the form again with the message (and
 /// without the secret typed).
+/// `POST /channels/{id}/remove`: the channel is removed (nothing more is sent to it).
+pub async fn remove_channel(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, fields: Fields) -> Response {
+    if let Err(refused) = user.check_csrf(&state, &fields) {
+        return refused;
+    }
+    match state.app.remove_channel(&user.actor, clock::now(), id).await {
+        Ok(()) => see_other("/channels?done=removed"),
+        Err(e) => user.fail(&state, e),
+    }
+}
+
 pub async fn add_channel(State(state): State<AppState>, user: PageUser, fields: Fields) -> Response {
     if let Err(refused) = user.check_csrf(&state, &fields) {
         return refused;
