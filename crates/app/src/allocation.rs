@@ -526,29 +526,25 @@ fn reason(n: &AllocNeed, parts: &[Part], unmet: i64, providers: &BTreeMap<i64, A
     };
     let full_because = |provider_id: i64| -> (String, String) {
         let Some(p) = providers.get(&provider_id) else { return (String::new(), String::new()) };
-        let others: Vec<String> = p
-            .served
-            .iter()
-            .filter(|s| s.0 != n.need.id)
-            .take(3)
-            .map(|s| format!("#{} ({} h)", s.0, needs.get(&s.0).map_or(String::new(), |o| hours(o.weight_h))))
-            .collect();
-        let list = others.join(", ");
+        let others: Vec<(i64, String)> =
+            p.served.iter().filter(|s| s.0 != n.need.id).take(3).map(|s| (s.0, needs.get(&s.0).map_or(String::new(), |o| hours(o.weight_h)))).collect();
+        let list_zh = others.iter().map(|(id, h)| format!("#{id}（{h} 小时）")).collect::<Vec<_>>().join("、");
+        let list_en = others.iter().map(|(id, h)| format!("#{id} ({h} h)")).collect::<Vec<_>>().join(", ");
         (
-            format!("{}的能力已优先分给{list}：它们改用次优时首批产出推迟更多（括号内为权重，即每等24小时首批产出推迟的小时数）", p.name),
-            format!("{}'s capacity went first to {list}: they would put first output back more elsewhere (weights in brackets: hours first output moves per 24 h of wait)", p.name),
+            format!("{}的能力已优先分给{list_zh}：它们改用次优时首批产出推迟更多（括号内为权重，即每等24小时首批产出推迟的小时数）", p.name),
+            format!("{}'s capacity went first to {list_en}: they would put first output back more elsewhere (weights in brackets: hours first output moves per 24 h of wait)", p.name),
         )
     };
     let mut zh = String::new();
     let mut en = String::new();
     match parts.first() {
         Some(main) if main.provider_id == fastest.provider_id => {
-            zh.push_str(&format!("{}是最快的可行候选，总用时约 {} h", main.name, hours(main.lead_time_h)));
+            zh.push_str(&format!("{}是最快的可行候选，总用时约 {} 小时", main.name, hours(main.lead_time_h)));
             en.push_str(&format!("{} is the fastest feasible candidate, lead time about {} h", main.name, hours(main.lead_time_h)));
         }
         Some(main) => {
             let (z, e) = full_because(fastest.provider_id);
-            zh.push_str(&format!("最快的候选{}（约 {} h）已满；{z}。改由{}（约 {} h）", fastest.name, hours(fastest.lead_time_h), main.name, hours(main.lead_time_h)));
+            zh.push_str(&format!("最快的候选{}（约 {} 小时）已满；{z}。改由{}（约 {} 小时）", fastest.name, hours(fastest.lead_time_h), main.name, hours(main.lead_time_h)));
             en.push_str(&format!(
                 "the fastest candidate, {} (about {} h), is full; {e}. Served by {} instead (about {} h)",
                 fastest.name,
@@ -568,9 +564,9 @@ fn reason(n: &AllocNeed, parts: &[Part], unmet: i64, providers: &BTreeMap<i64, A
         en.push_str(&format!("; {unmet} units have nowhere to go and stay unmet"));
     }
     let weight_zh = match &n.weight_source {
-        WeightSource::Plan { shift_h, critical: true } => format!("（权重：在关键路径上，多等24小时首批产出推迟 {} h）", hours(*shift_h)),
-        WeightSource::Plan { shift_h, critical: false } => format!("（权重：多等24小时首批产出推迟 {} h）", hours(*shift_h)),
-        WeightSource::Default => format!("（权重：未列入生产计划，按默认 {} h）", hours(DEFAULT_WEIGHT_H)),
+        WeightSource::Plan { shift_h, critical: true } => format!("（权重：在关键路径上，多等24小时首批产出推迟 {} 小时）", hours(*shift_h)),
+        WeightSource::Plan { shift_h, critical: false } => format!("（权重：多等24小时首批产出推迟 {} 小时）", hours(*shift_h)),
+        WeightSource::Default => format!("（权重：未列入生产计划，按默认 {} 小时）", hours(DEFAULT_WEIGHT_H)),
     };
     let weight_en = match &n.weight_source {
         WeightSource::Plan { shift_h, critical: true } => format!(" (weight: on the critical path, 24 h more wait moves first output {} h)", hours(*shift_h)),
