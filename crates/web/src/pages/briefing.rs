@@ -229,16 +229,16 @@ pub async fn download(State(state): State<AppState>, user: PageUser, Query(query
             };
             let html = match page.render() {
                 Ok(html) => html,
-                Err(e) => return user.fail(&state, AppError::Internal(format!("briefing page: {e}"))),
+                Err(e) => return user.fail(&state, AppError::internal("drawing the briefing", &e)),
             };
             match state.settings.printer.pdf(&html).await {
                 Ok(pdf) => ([(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.pdf\""))], pdf).into_response(),
-                Err(e) => user.fail(&state, AppError::Internal(e.to_string())),
+                Err(e) => user.fail(&state, AppError::internal("printing the briefing", &e)),
             }
         }
         "xlsx" => match briefing_xlsx(state.app.tree(), &briefing, lang) {
             Ok(bytes) => ([(header::CONTENT_TYPE, bangfu_app::returns_sheet::XLSX_TYPE.to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.xlsx\""))], bytes).into_response(),
-            Err(e) => user.fail(&state, AppError::Internal(format!("briefing workbook: {e}"))),
+            Err(e) => user.fail(&state, AppError::internal("writing the briefing's workbook", &e)),
         },
         other => user.fail(&state, AppError::BadInput(format!("format: {other:?} — use pdf or xlsx"))),
     }

@@ -498,7 +498,7 @@ pub async fn import(State(state): State<AppState>, user: PageUser, mut multipart
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel::<Result<String, std::convert::Infallible>>();
     let app = state.app.clone();
     let actor = user.actor.clone();
-    tokio::spawn(async move {
+    tokio::spawn(crate::logs::carried(async move {
         // The import goes on to the end even if the browser goes away.
         let _ = sender.send(Ok(head));
         let progress = |done: usize, total: usize| {
@@ -524,7 +524,10 @@ pub async fn import(State(state): State<AppState>, user: PageUser, mut multipart
             ),
             (Err(e), _) => {
                 let message = match e {
-                    AppError::Internal(_) => lang.pick("服务器出错，运维日志中有详情", "the server failed; the operator's log has the details").to_string(),
+                    AppError::Internal(detail) => {
+                        tracing::error!("registry import: {detail}");
+                        super::session::server_failed(lang)
+                    }
                     other => other.to_string(),
                 };
                 format!("</ol><p class=\"flash error\" id=\"import-summary\">{}{}</p>", lang.pick("导入失败，未写入任何内容：", "The import failed and wrote nothing: "), escape(&message))
@@ -532,7 +535,7 @@ pub async fn import(State(state): State<AppState>, user: PageUser, mut multipart
         };
         let _ = sender.send(Ok(summary));
         let _ = sender.send(Ok(tail));
-    });
+    }));
     let stream = tokio_stream::wrappers::UnboundedReceiverStream::new(receiver);
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], Body::from_stream(stream)).into_response()
 }
