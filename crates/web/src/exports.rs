@@ -275,7 +275,7 @@ fn write_xlsx(header: &[&str], rows: std::sync::mpsc::Receiver<ToSheet>, body: &
                     }
                     Cell::Time(ms) => {
                         // Excel keeps no time zone: the wall-clock time at UTC+8.
-                        let seconds = from_millis(ms).timestamp() + 8 * 3600;
+                        let seconds = from_millis(ms).timestamp() + i64::from(bangfu_core::china_time::OFFSET_S);
                         sheet.write_datetime_with_format(row_number, column, ExcelDateTime::from_timestamp(seconds)?, &moment)?;
                     }
                     Cell::Day(d) => match chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d") {

@@ -9,6 +9,7 @@ pub mod pdf;
 mod exports;
 mod lists;
 pub mod logs;
+mod markup;
 mod notices;
 pub mod outbound;
 pub mod auth;
