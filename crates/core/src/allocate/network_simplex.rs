@@ -8,13 +8,27 @@
 //! costs (no artificial arcs, no big-M). Every arc is uncapacitated, so an arc outside the tree
 //! carries no flow.
 //!
-//! The method is the textbook one (Ahuja, Magnanti and Orlin, *Network Flows*, §11): a pass of
-//! initial pivots brings in each need's cheapest arc; then arcs enter by block search (the most
-//! negative reduced cost in a block of about √arcs, blocks taken in turn) and the leaving arc
-//! is the last blocking arc met going round the cycle from its apex, which keeps the tree
-//! strongly feasible and so rules out cycling. Potentials satisfy `cost + π(source) −
-//! π(target) = 0` on tree arcs with π(root) = 0; the method stops when no arc has a negative
-//! reduced cost, which is optimality.
+//! The method is the textbook one (Ahuja, Magnanti and Orlin, *Network Flows*, §11) in three
+//! phases, each a function below:
+//! 1. [`Simplex::star`]: the first basis, above.
+//! 2. [`Simplex::initial_pivots`]: each need's cheapest arc enters if it pays.
+//! 3. [`Simplex::run`], in rounds. A round starts with a full pass over every arc
+//!    ([`Simplex::choose_candidates`]): if no arc has a negative reduced cost the flow is
+//!    optimal and the method stops (this pass is the optimality check); otherwise each need's
+//!    [`CANDIDATES`] best offers at the current prices (cost + the provider's potential) become
+//!    its candidates. Then arcs enter from the candidates, the needs' unmet arcs and the
+//!    providers' leftover arcs only ([`Simplex::entering_candidate`]: the most negative reduced
+//!    cost of a block of about [`BLOCK`], blocks taken in turn) until none of them has a
+//!    negative reduced cost, and the next round starts. A need's most negative arc is always
+//!    among its candidates, so a round that does not stop pivots at least once.
+//!
+//! Pricing two offers per need instead of all twenty (on the bench instance) cut the pricing
+//! work, and, unexpectedly, the pivots' work too: arcs chosen among each need's best offers
+//! close short cycles and move small subtrees (BENCHMARKS.md, issue 19). The leaving arc is
+//! the last blocking arc met going round the cycle from its apex, which keeps the tree strongly
+//! feasible and so rules out cycling. Potentials satisfy `cost + π(source) − π(target) = 0` on
+//! tree arcs with π(root) = 0; the method stops when no arc has a negative reduced cost, which
+//! is optimality.
 //!
 //! What is particular is how the spanning tree is kept, for the shape of allocation: tens of
 //! thousands of needs against a few thousand providers make a tree in which almost every need
@@ -24,14 +38,19 @@
 //! arc between them (`anchor` and `offset`), so a leaf need follows its provider for free. The
 //! tree is kept as parent pointers with subtree sizes (for the cycle's apex) and, for the
 //! subtree walk, child lists that hold every provider but only the needs that have children:
-//! moving a subtree touches its providers and its few branching needs, not its leaves.
+//! moving a subtree touches its providers and its few branching needs, not its leaves. What a
+//! pivot's walks read of a node (parent, subtree size, the arc to the parent with its direction,
+//! flow and cost) is kept together in one [`TreeNode`], and only tree arcs carry flow, so the
+//! walks never read the arc array.
 //!
 //! Arithmetic stays within the bounds that [`super::bounds`] checked: a potential is a sum of
 //! costs along a tree path from the root.
 
 use super::{AllocationError, Checked, bounds};
 
-const NONE: usize = usize::MAX;
+/// No node, no arc: `u32::MAX`, which [`super::check`] keeps above every index.
+const NONE: usize = u32::MAX as usize;
+const NIL: u32 = u32::MAX;
 /// Not in the tree, at flow 0: may enter when its reduced cost is negative.
 const STATE_LOWER: i8 = 1;
 const STATE_TREE: i8 = 0;
@@ -88,13 +107,7 @@ struct Simplex {
     /// Arcs from here on are the leftover arcs (one per provider), then the unmet arcs.
     first_root_arc: usize,
     // Per node, the root included.
-    parent: Vec<usize>,
-    pred: Vec<usize>,
-    pred_dir: Vec<i8>,
-    /// The flow on the arc to the parent.
-    tree_flow: Vec<i64>,
-    /// Nodes in the subtree (the node included).
-    succ_num: Vec<usize>,
+    tree: Vec<TreeNode>,
     /// π(u) = pi[anchor[u]] + offset[u]: a provider or the root is its own anchor (offset 0);
     /// a need's anchor is its parent, and its offset the arc's cost, signed.
     pi: Vec<i64>,
@@ -102,10 +115,7 @@ struct Simplex {
     offset: Vec<i64>,
     /// Children, as doubly linked lists: every provider is listed under its parent, a need only
     /// while it has children of its own.
-    child_count: Vec<usize>,
-    first_child: Vec<usize>,
-    next_sibling: Vec<usize>,
-    prev_sibling: Vec<usize>,
+    children: Vec<ChildList>,
     // Scratch for a pivot.
     stem: Vec<usize>,
     blocks: Vec<usize>,
@@ -118,6 +128,28 @@ struct Simplex {
     /// Where the next candidate search starts: a need, or `needs + p` for provider `p`'s
     /// leftover arc.
     next_item: usize,
+}
+
+/// What the walks of a pivot read of a node, kept together (one cache line per node visited).
+#[derive(Clone, Copy, Debug)]
+struct TreeNode {
+    parent: u32,
+    /// Nodes in the subtree (the node included).
+    size: u32,
+    /// The arc to the parent, its direction, its flow (only tree arcs carry flow) and its cost.
+    pred: u32,
+    pred_dir: i8,
+    flow: i64,
+    cost: i64,
+}
+
+/// A node's place in its parent's child list, and the head of its own.
+#[derive(Clone, Copy, Debug)]
+struct ChildList {
+    first: u32,
+    next: u32,
+    prev: u32,
+    count: u32,
 }
 
 /// One pivot: the entering arc, the cycle's apex, and the leaving arc's tree side.
@@ -145,51 +177,46 @@ impl Simplex {
             arcs.push(ArcData { source: p, target: (providers + n as usize) as u32, cost });
         }
         let first_root_arc = arcs.len();
-        // Only tree arcs carry flow; a node keeps that of the arc to its parent.
-        let mut tree_flow = vec![0i64; nodes + 1];
         let mut state = vec![STATE_LOWER; first_root_arc + nodes];
-        let mut pred_dir = vec![UP; nodes + 1];
         let mut anchor: Vec<u32> = (0..=nodes as u32).collect();
         let mut offset = vec![0i64; nodes + 1];
+        // Every node hangs from the root: a provider by its leftover arc (all its capacity left
+        // over), a need by its unmet arc (all of it unmet).
+        let mut tree = vec![TreeNode { parent: root as u32, size: 1, pred: NIL, pred_dir: UP, flow: 0, cost: 0 }; nodes + 1];
         for (p, provider) in checked.providers.iter().enumerate() {
             arcs.push(ArcData { source: p as u32, target: root as u32, cost: 0 });
-            tree_flow[p] = provider.capacity;
+            tree[p].pred = (first_root_arc + p) as u32;
+            tree[p].flow = provider.capacity;
         }
         for (n, need) in checked.needs.iter().enumerate() {
             let u = providers + n;
             arcs.push(ArcData { source: root as u32, target: u as u32, cost: need.unmet_cost });
-            tree_flow[u] = need.quantity;
-            pred_dir[u] = DOWN;
+            tree[u] = TreeNode {
+                parent: root as u32,
+                size: 1,
+                pred: (first_root_arc + u) as u32,
+                pred_dir: DOWN,
+                flow: need.quantity,
+                cost: need.unmet_cost,
+            };
             anchor[u] = root as u32;
             offset[u] = need.unmet_cost;
         }
         for s in &mut state[first_root_arc..] {
             *s = STATE_TREE;
         }
-        let mut parent = vec![root; nodes + 1];
-        parent[root] = NONE;
-        let mut pred: Vec<usize> = (first_root_arc..first_root_arc + nodes).collect();
-        pred.push(NONE);
-        let mut succ_num = vec![1usize; nodes + 1];
-        succ_num[root] = nodes + 1;
+        tree[root] = TreeNode { parent: NIL, size: (nodes + 1) as u32, pred: NIL, pred_dir: UP, flow: 0, cost: 0 };
         let mut simplex = Simplex {
             arcs,
             state,
             providers,
             root,
             first_root_arc,
-            parent,
-            pred,
-            pred_dir,
-            tree_flow,
-            succ_num,
+            tree,
             pi: vec![0i64; nodes + 1],
             anchor,
             offset,
-            child_count: vec![0; nodes + 1],
-            first_child: vec![NONE; nodes + 1],
-            next_sibling: vec![NONE; nodes + 1],
-            prev_sibling: vec![NONE; nodes + 1],
+            children: vec![ChildList { first: NIL, next: NIL, prev: NIL, count: 0 }; nodes + 1],
             stem: Vec::new(),
             blocks: Vec::new(),
             stack: Vec::new(),
@@ -207,7 +234,7 @@ impl Simplex {
         }
         simplex.first_arc = first_arc;
         // Providers are listed under the root; needs, leaves, are not.
-        simplex.child_count[root] = nodes;
+        simplex.children[root].count = nodes as u32;
         for p in (0..providers).rev() {
             simplex.list_insert(root, p);
         }
@@ -225,7 +252,7 @@ impl Simplex {
     fn arc_flows(&self) -> Vec<i64> {
         let mut flow = vec![0i64; self.arcs.len()];
         for u in 0..self.root {
-            flow[self.pred[u]] = self.tree_flow[u];
+            flow[self.tree[u].pred as usize] = self.tree[u].flow;
         }
         flow
     }
@@ -246,51 +273,51 @@ impl Simplex {
     /// Whether `u` belongs in its parent's child list: a provider always, a need while it has
     /// children.
     fn listed(&self, u: usize) -> bool {
-        !self.is_need(u) || self.child_count[u] > 0
+        !self.is_need(u) || self.children[u].count > 0
     }
 
     fn list_insert(&mut self, parent: usize, u: usize) {
-        let first = self.first_child[parent];
-        self.next_sibling[u] = first;
-        self.prev_sibling[u] = NONE;
+        let first = self.children[parent].first as usize;
+        self.children[u].next = first as u32;
+        self.children[u].prev = NIL;
         if first != NONE {
-            self.prev_sibling[first] = u;
+            self.children[first].prev = u as u32;
         }
-        self.first_child[parent] = u;
+        self.children[parent].first = u as u32;
     }
 
     fn list_remove(&mut self, parent: usize, u: usize) {
-        let (prev, next) = (self.prev_sibling[u], self.next_sibling[u]);
+        let (prev, next) = (self.children[u].prev as usize, self.children[u].next as usize);
         if prev == NONE {
-            self.first_child[parent] = next;
+            self.children[parent].first = next as u32;
         } else {
-            self.next_sibling[prev] = next;
+            self.children[prev].next = next as u32;
         }
         if next != NONE {
-            self.prev_sibling[next] = prev;
+            self.children[next].prev = prev as u32;
         }
     }
 
     /// Takes `u` from under its parent, keeping the lists' rule.
     fn unlink(&mut self, u: usize) {
-        let p = self.parent[u];
+        let p = self.tree[u].parent as usize;
         if self.listed(u) {
             self.list_remove(p, u);
         }
-        self.parent[u] = NONE;
-        self.child_count[p] -= 1;
-        if self.is_need(p) && self.child_count[p] == 0 && self.parent[p] != NONE {
-            let grandparent = self.parent[p];
+        self.tree[u].parent = NIL;
+        self.children[p].count -= 1;
+        if self.is_need(p) && self.children[p].count == 0 && self.tree[p].parent != NIL {
+            let grandparent = self.tree[p].parent as usize;
             self.list_remove(grandparent, p);
         }
     }
 
     /// Puts `u` under `p`, keeping the lists' rule.
     fn link(&mut self, u: usize, p: usize) {
-        self.parent[u] = p;
-        self.child_count[p] += 1;
-        if self.is_need(p) && self.child_count[p] == 1 && self.parent[p] != NONE {
-            let grandparent = self.parent[p];
+        self.tree[u].parent = p as u32;
+        self.children[p].count += 1;
+        if self.is_need(p) && self.children[p].count == 1 && self.tree[p].parent != NIL {
+            let grandparent = self.tree[p].parent as usize;
             self.list_insert(grandparent, p);
         }
         if self.listed(u) {
@@ -457,26 +484,26 @@ impl Simplex {
         let mut on_source_side = true;
         let mut u = source;
         while u != join {
-            if self.pred_dir[u] == UP {
-                let d = self.tree_flow[u];
+            if self.tree[u].pred_dir == UP {
+                let d = self.tree[u].flow;
                 if d < delta {
                     delta = d;
                     u_out = u;
                 }
             }
-            u = self.parent[u];
+            u = self.tree[u].parent as usize;
         }
         let mut u = target;
         while u != join {
-            if self.pred_dir[u] == DOWN {
-                let d = self.tree_flow[u];
+            if self.tree[u].pred_dir == DOWN {
+                let d = self.tree[u].flow;
                 if d <= delta {
                     delta = d;
                     u_out = u;
                     on_source_side = false;
                 }
             }
-            u = self.parent[u];
+            u = self.tree[u].parent as usize;
         }
         if u_out == NONE {
             return Err(AllocationError::Internal { message: format!("arc {in_arc} closes a cycle of negative cost without a bound") });
@@ -491,10 +518,10 @@ impl Simplex {
     /// The apex of the cycle: the nearest common ancestor of `u` and `v`.
     fn join(&self, mut u: usize, mut v: usize) -> usize {
         while u != v {
-            if self.succ_num[u] < self.succ_num[v] {
-                u = self.parent[u];
+            if self.tree[u].size < self.tree[v].size {
+                u = self.tree[u].parent as usize;
             } else {
-                v = self.parent[v];
+                v = self.tree[v].parent as usize;
             }
         }
         u
@@ -504,25 +531,25 @@ impl Simplex {
         if p.delta > 0 {
             let mut u = source;
             while u != p.join {
-                self.tree_flow[u] -= i64::from(self.pred_dir[u]) * p.delta;
-                u = self.parent[u];
+                self.tree[u].flow -= i64::from(self.tree[u].pred_dir) * p.delta;
+                u = self.tree[u].parent as usize;
             }
             let mut u = target;
             while u != p.join {
-                self.tree_flow[u] += i64::from(self.pred_dir[u]) * p.delta;
-                u = self.parent[u];
+                self.tree[u].flow += i64::from(self.tree[u].pred_dir) * p.delta;
+                u = self.tree[u].parent as usize;
             }
         }
         self.state[p.in_arc] = STATE_TREE;
-        self.state[self.pred[p.u_out]] = STATE_LOWER;
+        self.state[self.tree[p.u_out].pred as usize] = STATE_LOWER;
     }
 
     /// Moves the subtree of `u_out` to hang from `v_in` by the entering arc, re-rooted at `u_in`,
     /// and shifts its potentials: the stem s₀ = u_in, s₁ = parent(s₀), …, s_k = u_out reverses.
     fn update_tree(&mut self, p: &Pivot) {
         let (u_in, v_in, u_out) = (p.u_in, p.v_in, p.u_out);
-        let v_out = self.parent[u_out];
-        let old_size = self.succ_num[u_out];
+        let v_out = self.tree[u_out].parent as usize;
+        let old_size = self.tree[u_out].size as usize;
         let in_dir = if self.arcs[p.in_arc].source as usize == u_in { UP } else { DOWN };
         // The shift that brings the entering arc's reduced cost to 0, from the old potentials.
         let sigma = self.potential(v_in) - self.potential(u_in) - i64::from(in_dir) * self.arcs[p.in_arc].cost;
@@ -533,12 +560,12 @@ impl Simplex {
         let mut below = 0;
         loop {
             self.stem.push(s);
-            self.blocks.push(self.succ_num[s] - below);
+            self.blocks.push(self.tree[s].size as usize - below);
             if s == u_out {
                 break;
             }
-            below = self.succ_num[s];
-            s = self.parent[s];
+            below = self.tree[s].size as usize;
+            s = self.tree[s].parent as usize;
         }
 
         // Detach the stem from the tree and from itself, then hang it the other way round.
@@ -549,14 +576,16 @@ impl Simplex {
         }
         for i in (1..self.stem.len()).rev() {
             let (child, above) = (self.stem[i], self.stem[i - 1]);
-            self.pred[child] = self.pred[above];
-            self.pred_dir[child] = -self.pred_dir[above];
-            self.tree_flow[child] = self.tree_flow[above];
+            self.tree[child].pred = self.tree[above].pred;
+            self.tree[child].cost = self.tree[above].cost;
+            self.tree[child].pred_dir = -self.tree[above].pred_dir;
+            self.tree[child].flow = self.tree[above].flow;
         }
-        self.pred[u_in] = p.in_arc;
-        self.pred_dir[u_in] = in_dir;
+        self.tree[u_in].pred = p.in_arc as u32;
+        self.tree[u_in].cost = self.arcs[p.in_arc].cost;
+        self.tree[u_in].pred_dir = in_dir;
         // The entering arc carries what the pivot pushed round the cycle.
-        self.tree_flow[u_in] = p.delta;
+        self.tree[u_in].flow = p.delta;
         for i in 1..self.stem.len() {
             let (child, above) = (self.stem[i], self.stem[i - 1]);
             self.link(child, above);
@@ -566,21 +595,21 @@ impl Simplex {
         for i in (0..self.stem.len()).rev() {
             let s = self.stem[i];
             size += self.blocks[i];
-            self.succ_num[s] = size;
+            self.tree[s].size = size as u32;
             if self.is_need(s) {
-                self.anchor[s] = self.parent[s] as u32;
-                self.offset[s] = -i64::from(self.pred_dir[s]) * self.arcs[self.pred[s]].cost;
+                self.anchor[s] = self.tree[s].parent;
+                self.offset[s] = -i64::from(self.tree[s].pred_dir) * self.tree[s].cost;
             }
         }
         let mut a = v_out;
         while a != p.join {
-            self.succ_num[a] -= old_size;
-            a = self.parent[a];
+            self.tree[a].size -= old_size as u32;
+            a = self.tree[a].parent as usize;
         }
         let mut a = v_in;
         while a != p.join {
-            self.succ_num[a] += old_size;
-            a = self.parent[a];
+            self.tree[a].size += old_size as u32;
+            a = self.tree[a].parent as usize;
         }
 
         // Shift the stored potentials of the moved subtree: its providers, found through the
@@ -592,10 +621,10 @@ impl Simplex {
                 if !self.is_need(u) {
                     self.pi[u] += sigma;
                 }
-                let mut c = self.first_child[u];
+                let mut c = self.children[u].first as usize;
                 while c != NONE {
                     self.stack.push(c);
-                    c = self.next_sibling[c];
+                    c = self.children[c].next as usize;
                 }
             }
         }
@@ -609,7 +638,7 @@ impl Simplex {
         let mut counted = vec![0usize; root + 1];
         let mut size = vec![1usize; root + 1];
         for u in 0..root {
-            let p = self.parent[u];
+            let p = self.tree[u].parent as usize;
             assert!(p != NONE, "{u} has no parent");
             counted[p] += 1;
             // Sizes: add 1 to every ancestor.
@@ -617,16 +646,17 @@ impl Simplex {
             let mut steps = 0;
             while a != NONE {
                 size[a] += 1;
-                a = self.parent[a];
+                a = self.tree[a].parent as usize;
                 steps += 1;
                 assert!(steps <= root + 1, "the parents of {u} go round");
             }
-            let e = self.pred[u];
+            let e = self.tree[u].pred as usize;
             assert_eq!(self.state[e], STATE_TREE);
             let arc = self.arcs[e];
             let (s, t) = (arc.source as usize, arc.target as usize);
-            assert!((s == u && t == p && self.pred_dir[u] == UP) || (t == u && s == p && self.pred_dir[u] == DOWN), "pred of {u}");
+            assert!((s == u && t == p && self.tree[u].pred_dir == UP) || (t == u && s == p && self.tree[u].pred_dir == DOWN), "pred of {u}");
             assert_eq!(self.reduced_cost(e), 0, "tree arc {e}");
+            assert_eq!(self.tree[u].cost, arc.cost, "cost kept with the tree arc of {u}");
             if self.is_need(u) {
                 assert_eq!(self.anchor[u] as usize, p);
             } else {
@@ -635,17 +665,17 @@ impl Simplex {
         }
         assert_eq!(self.pi[root], 0);
         for u in 0..=root {
-            assert_eq!(self.child_count[u], counted[u], "child count of {u}");
-            assert_eq!(self.succ_num[u], size[u], "subtree size of {u}");
+            assert_eq!(self.children[u].count as usize, counted[u], "child count of {u}");
+            assert_eq!(self.tree[u].size as usize, size[u], "subtree size of {u}");
             let mut listed = Vec::new();
-            let mut c = self.first_child[u];
+            let mut c = self.children[u].first as usize;
             while c != NONE {
-                assert_eq!(self.parent[c], u);
+                assert_eq!(self.tree[c].parent as usize, u);
                 listed.push(c);
-                c = self.next_sibling[c];
+                c = self.children[c].next as usize;
             }
             listed.sort_unstable();
-            let mut expected: Vec<usize> = (0..root).filter(|&c| self.parent[c] == u && self.listed(c)).collect();
+            let mut expected: Vec<usize> = (0..root).filter(|&c| self.tree[c].parent as usize == u && self.listed(c)).collect();
             expected.sort_unstable();
             assert_eq!(listed, expected, "child list of {u}");
         }
@@ -661,6 +691,18 @@ impl Simplex {
         }
         assert!(balance.iter().all(|&b| b == 0), "flow not conserved: {balance:?}");
     }
+}
+
+/// The method with other pricing (tests only): `per_need` candidates per need (every arc when it
+/// is at least the need's number of arcs) and blocks of `block` reduced costs (`usize::MAX`: the
+/// most negative of all candidates).
+#[cfg(test)]
+pub(crate) fn solve_pricing(checked: &Checked, per_need: usize, block: usize) -> Result<Flows, AllocationError> {
+    bounds(checked)?;
+    let mut simplex = Simplex::star(checked);
+    simplex.initial_pivots()?;
+    simplex.run(per_need, block, &mut |_| {})?;
+    Ok(simplex.flows(checked))
 }
 
 /// The same as [`solve`] with small blocks, checking the basis after every pivot and the
