@@ -37,8 +37,10 @@
 //! only providers and the root store a potential; a need's is its parent's plus the cost of the
 //! arc between them (`anchor` and `offset`), so a leaf need follows its provider for free. The
 //! tree is kept as parent pointers with subtree sizes (for the cycle's apex) and, for the
-//! subtree walk, child lists that hold every provider but only the needs that have children:
-//! moving a subtree touches its providers and its few branching needs, not its leaves. What a
+//! subtree walk, lists of providers only: the providers hanging from each need (`hanging`), and
+//! for each provider the providers two levels below it, under one of its needs (`below`) —
+//! providers and needs alternate down the tree, so moving a subtree touches its providers only,
+//! neither its leaf needs nor the needs between providers. What a
 //! pivot's walks read of a node (parent, subtree size, the arc to the parent with its direction,
 //! flow and cost) is kept together in one [`TreeNode`], and only tree arcs carry flow, so the
 //! walks never read the arc array.
@@ -113,9 +115,11 @@ struct Simplex {
     pi: Vec<i64>,
     anchor: Vec<u32>,
     offset: Vec<i64>,
-    /// Children, as doubly linked lists: every provider is listed under its parent, a need only
-    /// while it has children of its own.
-    children: Vec<ChildList>,
+    /// The providers hanging from each need (a list per need).
+    hanging: Vec<Links>,
+    /// The providers two levels below each provider and the root, under one of its needs (a list
+    /// per provider and the root): what a potential shift walks, needs skipped.
+    below: Vec<Links>,
     // Scratch for a pivot.
     stem: Vec<usize>,
     blocks: Vec<usize>,
@@ -143,13 +147,35 @@ struct TreeNode {
     cost: i64,
 }
 
-/// A node's place in its parent's child list, and the head of its own.
+/// Doubly linked lists of providers, one per owner node: `first` is the owner's head, `next` and
+/// `prev` a listed provider's neighbours (a provider is in at most one list of each kind).
 #[derive(Clone, Copy, Debug)]
-struct ChildList {
+struct Links {
     first: u32,
     next: u32,
     prev: u32,
-    count: u32,
+}
+
+fn list_insert(lists: &mut [Links], owner: usize, u: usize) {
+    let first = lists[owner].first;
+    lists[u].next = first;
+    lists[u].prev = NIL;
+    if first != NIL {
+        lists[first as usize].prev = u as u32;
+    }
+    lists[owner].first = u as u32;
+}
+
+fn list_remove(lists: &mut [Links], owner: usize, u: usize) {
+    let (prev, next) = (lists[u].prev, lists[u].next);
+    if prev == NIL {
+        lists[owner].first = next;
+    } else {
+        lists[prev as usize].next = next;
+    }
+    if next != NIL {
+        lists[next as usize].prev = prev;
+    }
 }
 
 /// One pivot: the entering arc, the cycle's apex, and the leaving arc's tree side.
@@ -216,7 +242,8 @@ impl Simplex {
             pi: vec![0i64; nodes + 1],
             anchor,
             offset,
-            children: vec![ChildList { first: NIL, next: NIL, prev: NIL, count: 0 }; nodes + 1],
+            hanging: vec![Links { first: NIL, next: NIL, prev: NIL }; nodes + 1],
+            below: vec![Links { first: NIL, next: NIL, prev: NIL }; nodes + 1],
             stem: Vec::new(),
             blocks: Vec::new(),
             stack: Vec::new(),
@@ -233,11 +260,6 @@ impl Simplex {
             first_arc[n + 1] += first_arc[n];
         }
         simplex.first_arc = first_arc;
-        // Providers are listed under the root; needs, leaves, are not.
-        simplex.children[root].count = nodes as u32;
-        for p in (0..providers).rev() {
-            simplex.list_insert(root, p);
-        }
         simplex
     }
 
@@ -270,58 +292,39 @@ impl Simplex {
         u >= self.providers && u != self.root
     }
 
-    /// Whether `u` belongs in its parent's child list: a provider always, a need while it has
-    /// children.
-    fn listed(&self, u: usize) -> bool {
-        !self.is_need(u) || self.children[u].count > 0
-    }
-
-    fn list_insert(&mut self, parent: usize, u: usize) {
-        let first = self.children[parent].first as usize;
-        self.children[u].next = first as u32;
-        self.children[u].prev = NIL;
-        if first != NONE {
-            self.children[first].prev = u as u32;
-        }
-        self.children[parent].first = u as u32;
-    }
-
-    fn list_remove(&mut self, parent: usize, u: usize) {
-        let (prev, next) = (self.children[u].prev as usize, self.children[u].next as usize);
-        if prev == NONE {
-            self.children[parent].first = next as u32;
-        } else {
-            self.children[prev].next = next as u32;
-        }
-        if next != NONE {
-            self.children[next].prev = prev as u32;
-        }
-    }
-
-    /// Takes `u` from under its parent, keeping the lists' rule.
+    /// Takes `u` from under its parent, keeping the lists: a provider leaves its need's list
+    /// and the list of the node above that; a need's providers leave the list of its parent.
     fn unlink(&mut self, u: usize) {
         let p = self.tree[u].parent as usize;
-        if self.listed(u) {
-            self.list_remove(p, u);
+        if self.is_need(u) {
+            let mut c = self.hanging[u].first;
+            while c != NIL {
+                list_remove(&mut self.below, p, c as usize);
+                c = self.hanging[c as usize].next;
+            }
+        } else if self.is_need(p) {
+            list_remove(&mut self.hanging, p, u);
+            if self.tree[p].parent != NIL {
+                list_remove(&mut self.below, self.tree[p].parent as usize, u);
+            }
         }
         self.tree[u].parent = NIL;
-        self.children[p].count -= 1;
-        if self.is_need(p) && self.children[p].count == 0 && self.tree[p].parent != NIL {
-            let grandparent = self.tree[p].parent as usize;
-            self.list_remove(grandparent, p);
-        }
     }
 
-    /// Puts `u` under `p`, keeping the lists' rule.
+    /// Puts `u` under `p`, keeping the lists (the reverse of [`Simplex::unlink`]).
     fn link(&mut self, u: usize, p: usize) {
         self.tree[u].parent = p as u32;
-        self.children[p].count += 1;
-        if self.is_need(p) && self.children[p].count == 1 && self.tree[p].parent != NIL {
-            let grandparent = self.tree[p].parent as usize;
-            self.list_insert(grandparent, p);
-        }
-        if self.listed(u) {
-            self.list_insert(p, u);
+        if self.is_need(u) {
+            let mut c = self.hanging[u].first;
+            while c != NIL {
+                list_insert(&mut self.below, p, c as usize);
+                c = self.hanging[c as usize].next;
+            }
+        } else if self.is_need(p) {
+            list_insert(&mut self.hanging, p, u);
+            if self.tree[p].parent != NIL {
+                list_insert(&mut self.below, self.tree[p].parent as usize, u);
+            }
         }
     }
 
@@ -612,19 +615,25 @@ impl Simplex {
             a = self.tree[a].parent as usize;
         }
 
-        // Shift the stored potentials of the moved subtree: its providers, found through the
-        // child lists (needs follow their anchors).
+        // Shift the stored potentials of the moved subtree: its providers, two levels at a
+        // time through the `below` lists (needs follow their anchors).
         if sigma != 0 {
             self.stack.clear();
-            self.stack.push(u_in);
-            while let Some(u) = self.stack.pop() {
-                if !self.is_need(u) {
-                    self.pi[u] += sigma;
+            if self.is_need(u_in) {
+                let mut c = self.hanging[u_in].first;
+                while c != NIL {
+                    self.stack.push(c as usize);
+                    c = self.hanging[c as usize].next;
                 }
-                let mut c = self.children[u].first as usize;
-                while c != NONE {
-                    self.stack.push(c);
-                    c = self.children[c].next as usize;
+            } else {
+                self.stack.push(u_in);
+            }
+            while let Some(u) = self.stack.pop() {
+                self.pi[u] += sigma;
+                let mut c = self.below[u].first;
+                while c != NIL {
+                    self.stack.push(c as usize);
+                    c = self.below[c as usize].next;
                 }
             }
         }
@@ -635,12 +644,10 @@ impl Simplex {
     #[cfg(test)]
     fn check_consistent(&self, supply: &[i64]) {
         let root = self.root;
-        let mut counted = vec![0usize; root + 1];
         let mut size = vec![1usize; root + 1];
         for u in 0..root {
             let p = self.tree[u].parent as usize;
             assert!(p != NONE, "{u} has no parent");
-            counted[p] += 1;
             // Sizes: add 1 to every ancestor.
             let mut a = p;
             let mut steps = 0;
@@ -664,20 +671,26 @@ impl Simplex {
             }
         }
         assert_eq!(self.pi[root], 0);
-        for u in 0..=root {
-            assert_eq!(self.children[u].count as usize, counted[u], "child count of {u}");
-            assert_eq!(self.tree[u].size as usize, size[u], "subtree size of {u}");
+        let listed = |lists: &[Links], owner: usize| {
             let mut listed = Vec::new();
-            let mut c = self.children[u].first as usize;
-            while c != NONE {
-                assert_eq!(self.tree[c].parent as usize, u);
-                listed.push(c);
-                c = self.children[c].next as usize;
+            let mut c = lists[owner].first;
+            while c != NIL {
+                listed.push(c as usize);
+                c = lists[c as usize].next;
             }
             listed.sort_unstable();
-            let mut expected: Vec<usize> = (0..root).filter(|&c| self.tree[c].parent as usize == u && self.listed(c)).collect();
-            expected.sort_unstable();
-            assert_eq!(listed, expected, "child list of {u}");
+            listed
+        };
+        let parent = |u: usize| self.tree[u].parent as usize;
+        for u in 0..=root {
+            assert_eq!(self.tree[u].size as usize, size[u], "subtree size of {u}");
+            if self.is_need(u) {
+                let hanging: Vec<usize> = (0..self.providers).filter(|&c| parent(c) == u).collect();
+                assert_eq!(listed(&self.hanging, u), hanging, "providers hanging from need {u}");
+            } else {
+                let below: Vec<usize> = (0..self.providers).filter(|&c| self.is_need(parent(c)) && parent(parent(c)) == u).collect();
+                assert_eq!(listed(&self.below, u), below, "providers two levels below {u}");
+            }
         }
         let mut balance = supply.to_vec();
         let flow = self.arc_flows();
