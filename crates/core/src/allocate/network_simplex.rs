@@ -682,8 +682,8 @@ impl Simplex {
             listed
         };
         let parent = |u: usize| self.tree[u].parent as usize;
-        for u in 0..=root {
-            assert_eq!(self.tree[u].size as usize, size[u], "subtree size of {u}");
+        for (u, &nodes_below) in size.iter().enumerate() {
+            assert_eq!(self.tree[u].size as usize, nodes_below, "subtree size of {u}");
             if self.is_need(u) {
                 let hanging: Vec<usize> = (0..self.providers).filter(|&c| parent(c) == u).collect();
                 assert_eq!(listed(&self.hanging, u), hanging, "providers hanging from need {u}");
