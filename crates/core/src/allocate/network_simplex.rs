@@ -83,12 +83,13 @@ pub(crate) fn solve(checked: &Checked) -> Result<Flows, AllocationError> {
 }
 
 /// How many arcs of each need the pricing looks at between full passes: those of least cost plus
-/// provider potential (the need's best offers at the current prices).
+/// provider potential (the need's best offers at the current prices). On the bench instance
+/// (BENCHMARKS.md, issue 19) one took 3.5 times as long (many more rounds), three 10 % longer.
 const CANDIDATES: usize = 2;
 
 /// How many reduced costs a block of the candidate search computes: the entering arc is the
-/// most negative of the first block that has one. Measured on the bench instance (BENCHMARKS.md,
-/// issue 19): blocks of 40–100 beat √candidates (about 390) by a third.
+/// most negative of the first block that has one. On the bench instance 100 (about 30 needs) was
+/// fastest; 50 and 200 were slower, √candidates (about 390) a third slower.
 const BLOCK: usize = 100;
 
 /// A need's candidate arc, copied out of `arcs` so that pricing reads one array in order.
