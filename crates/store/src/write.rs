@@ -93,11 +93,8 @@ impl std::fmt::Debug for WriteTx {
 pub(crate) async fn begin_locked(pool: &AnyPool, backend: Backend) -> StoreResult<Transaction<'static, Any>> {
     Ok(match backend {
         Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
-        Backend::Postgres => {
-            let mut tx = pool.begin().await?;
-            sqlx::query("SELECT pg_advisory_xact_lock(727300)").execute(&mut *tx).await?;
-            tx
-        }
+        // BEGIN and the lock in one round trip (one simple query of two statements).
+        Backend::Postgres => pool.begin_with("BEGIN; SELECT pg_advisory_xact_lock(727300)").await?,
     })
 }
 
