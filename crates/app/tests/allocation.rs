@@ -7,6 +7,7 @@
 // clippy.toml's allow-unwrap-in-tests covers.
 #![allow(clippy::unwrap_used)]
 
+use crate::support::{admin};
 use bangfu_app::allocation::{AllocationRequest, AllocationView, Method, WeightSource};
 use bangfu_app::cases::NewEnterprise;
 use bangfu_app::needs::NewNeed;
@@ -17,10 +18,6 @@ use bangfu_core::model::NeedStatus;
 use bangfu_core::region::RegionCode;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-
-fn admin() -> Actor {
-    Actor::system("test")
-}
 
 fn province() -> Actor {
     Actor::officer("山西省工信厅", RegionCode::new_unchecked(140000))

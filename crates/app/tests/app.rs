@@ -1,21 +1,12 @@
 //! Use cases against a real SQLite file and, when BANGFU_TEST_PG names a server, a fresh
 //! PostgreSQL database (`NAME::sqlite`, `NAME::postgres`): the reference case, access and bad input.
 
+use crate::support::{demo_app, fresh_app};
 use bangfu_app::cases::NewEnterprise;
-use bangfu_app::{Actor, App, AppError};
+use bangfu_app::{Actor, AppError};
 use bangfu_core::region::RegionCode;
 use bangfu_store::testing::TestDb;
 use chrono::{TimeZone, Utc};
-
-async fn fresh_app(db: &TestDb) -> App {
-    App::open(db.url()).await.unwrap()
-}
-
-async fn demo_app(db: &TestDb) -> App {
-    let app = fresh_app(db).await;
-    bangfu_app::demo::load(&app, &Actor::system("test")).await.unwrap();
-    app
-}
 
 fn need_by_title<'a>(detail: &'a bangfu_app::views::CaseDetail, fragment: &str) -> &'a bangfu_store::NeedRow {
     detail.needs.iter().find(|n| n.title.contains(fragment)).unwrap_or_else(|| panic!("no need titled {fragment}"))

@@ -6,23 +6,15 @@
 // clippy.toml's allow-unwrap-in-tests covers.
 #![allow(clippy::unwrap_used)]
 
+use crate::support::{admin, code};
 use bangfu_app::cases::NewEnterprise;
 use bangfu_app::escalation::EscalationReport;
 use bangfu_app::needs::NewNeed;
 use bangfu_app::{Actor, App, AppError};
 use bangfu_core::escalation::{EscalationStep, ResponseWindows};
 use bangfu_core::model::{NeedStatus, Role};
-use bangfu_core::region::RegionCode;
 use bangfu_store::NeedRow;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-
-fn code(c: u32) -> RegionCode {
-    RegionCode::new_unchecked(c)
-}
-
-fn admin() -> Actor {
-    Actor::system("test")
-}
 
 fn county() -> Actor {
     Actor::officer("曲沃县工信局", code(141021))

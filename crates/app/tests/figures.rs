@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used)] // a test: a failed step should stop it where it failed
 
+use crate::support::{admin, code, demo_app};
 use bangfu_app::figures::Part;
 use bangfu_app::returns::NewDailyReturn;
 use bangfu_app::returns_sheet::SheetFormat;
@@ -16,10 +17,6 @@ use bangfu_store::Store;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;
 
-fn code(c: u32) -> RegionCode {
-    RegionCode::new_unchecked(c)
-}
-
 fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
 }
@@ -28,22 +25,12 @@ fn day(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
 }
 
-fn admin() -> Actor {
-    Actor::system("test")
-}
-
 fn quwo() -> Actor {
     Actor::officer("曲沃县工信局", code(141021))
 }
 
 fn masks(day: &str, output: f64) -> NewDailyReturn {
     NewDailyReturn { day: day.into(), product: "医用外科口罩".into(), capacity_per_day: 100_000.0, output, stock: 1_000.0, shipped: output, note: String::new() }
-}
-
-async fn demo(db: &bangfu_store::testing::TestDb) -> App {
-    let app = App::open(db.url()).await.unwrap();
-    bangfu_app::demo::load(&app, &admin()).await.unwrap();
-    app
 }
 
 /// A case of a new enterprise in 曲沃县, registered at `now`; `n` makes its credit code.
@@ -67,7 +54,7 @@ fn capacity(day: &str, product: &str, capacity_per_day: f64) -> NewDailyReturn {
 
 bangfu_store::backend_tests! {
     async fn a_correction_replaces_the_figures_and_its_event_keeps_the_earlier_ones(db) {
-        let app = demo(&db).await;
+        let app = demo_app(&db).await;
         let first = app.submit_daily_return(&quwo(), at("2020-02-10T20:00:00+08:00"), 1, masks("2020-02-10", 80_000.0)).await.unwrap();
         let second = app.submit_daily_return(&quwo(), at("2020-02-10T21:00:00+08:00"), 1, masks("2020-02-10", 85_000.0)).await.unwrap();
         assert_eq!(first.id, second.id, "the same day and product is one return");
@@ -84,7 +71,7 @@ bangfu_store::backend_tests! {
     }
 
     async fn a_late_return_and_a_missing_one_are_flagged_to_the_county_once(db) {
-        let app = demo(&db).await;
+        let app = demo_app(&db).await;
         let store = Store::open(db.url()).await.unwrap();
         let notes = |store: Store| async move { store.latest_notifications("141021", 50).await.unwrap().into_iter().map(|n| n.text_zh).collect::<Vec<_>>() };
         app.submit_daily_return(&quwo(), at("2020-02-10T20:00:00+08:00"), 1, masks("2020-02-10", 1.0)).await.unwrap();
@@ -107,7 +94,7 @@ bangfu_store::backend_tests! {
     }
 
     async fn a_spreadsheet_with_a_bad_row_writes_nothing_and_names_each_bad_row(db) {
-        let app = demo(&db).await;
+        let app = demo_app(&db).await;
         let now = at("2020-02-20T09:00:00+08:00");
         let bad = "日期,产品,产能,产量,库存,发货\n2020-02-13,医用外科口罩,100000,80000,0,80000\n2020-02-14,医用外科口罩,100000,-5,0,0\n2020-02-30,KN95口罩,1,1,1,1\n2020-02-13,医用外科口罩,1,1,1,1\n";
         let refused = app.upload_daily_returns(&quwo(), now, 1, bad.as_bytes(), SheetFormat::Csv).await.unwrap_err().to_string();
@@ -184,7 +171,7 @@ bangfu_store::backend_tests! {
     }
 
     async fn the_briefing_is_kept_as_generated_and_holds_the_figures_of_its_day(db) {
-        let app = demo(&db).await;
+        let app = demo_app(&db).await;
         app.submit_daily_return(&quwo(), at("2020-02-10T20:00:00+08:00"), 1, masks("2020-02-10", 80_000.0)).await.unwrap();
         app.submit_daily_return(&quwo(), at("2020-02-11T20:00:00+08:00"), 1, masks("2020-02-11", 90_000.0)).await.unwrap();
         let leader = bangfu_app::Actor { role: bangfu_core::model::Role::Viewer, ..Actor::officer("临汾市领导", code(141000)) };
@@ -205,7 +192,7 @@ bangfu_store::backend_tests! {
     }
 
     async fn the_median_hours_to_resolve_count_from_the_resolution_and_not_from_a_later_edit(db) {
-        let app = demo(&db).await;
+        let app = demo_app(&db).await;
         let store = Store::open(db.url()).await.unwrap();
         let shanxi = Actor::officer("山西省工业和信息化厅", code(140000));
         let last = day("2020-02-20");

@@ -7,23 +7,15 @@
 // clippy.toml's allow-unwrap-in-tests covers.
 #![allow(clippy::unwrap_used)]
 
+use crate::support::{admin, code};
 use bangfu_app::cases::NewEnterprise;
 use bangfu_app::needs::NewNeed;
 use bangfu_app::registry::NewProvider;
 use bangfu_app::{Actor, App, AppError};
 use bangfu_core::model::LetterStatus;
-use bangfu_core::region::RegionCode;
 use bangfu_store::{LetterRow, NeedRow};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use serde_json::json;
-
-fn code(c: u32) -> RegionCode {
-    RegionCode::new_unchecked(c)
-}
-
-fn admin() -> Actor {
-    Actor::system("test")
-}
 
 fn province() -> Actor {
     Actor::officer("山西省工信厅", code(140000))

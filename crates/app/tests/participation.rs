@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use crate::support::{admin};
 use bangfu_app::accounts::NewUser;
 use bangfu_app::needs::NewNeed;
 use bangfu_app::participation::NewResponse;
@@ -18,10 +19,6 @@ use serde_json::json;
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 6, 1, 0, 0, 0).unwrap()
-}
-
-fn admin() -> Actor {
-    Actor::system("test")
 }
 
 /// The reference case with its demo accounts; `log_in` gives each account's actor.

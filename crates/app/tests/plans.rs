@@ -6,6 +6,7 @@
 // clippy.toml's allow-unwrap-in-tests covers.
 #![allow(clippy::unwrap_used)]
 
+use crate::support::{admin};
 use bangfu_app::cases::NewEnterprise;
 use bangfu_app::needs::NewNeed;
 use bangfu_app::plans::{Expected, NewMilestone, PlanView};
@@ -16,10 +17,6 @@ use bangfu_core::region::RegionCode;
 use bangfu_store::testing::TestDb;
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use serde_json::json;
-
-fn admin() -> Actor {
-    Actor::system("test")
-}
 
 fn county() -> Actor {
     Actor::officer("曲沃县工信局", RegionCode::new_unchecked(141021))

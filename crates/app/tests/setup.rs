@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use crate::support::{admin};
 use bangfu_app::cases::NewTeamMember;
 use bangfu_app::channel::{NewApproval, NewShipment};
 use bangfu_app::needs::NewNeed;
@@ -17,10 +18,6 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 6, 1, 0, 0, 0).unwrap()
-}
-
-fn admin() -> Actor {
-    Actor::system("test")
 }
 
 async fn world(db: &bangfu_store::testing::TestDb) -> App {

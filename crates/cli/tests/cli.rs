@@ -1,28 +1,10 @@
 //! The `bangfu` binary from the outside: arguments in, stdout, stderr and exit code out.
-//! One integration-test binary for the CLI; tests are named as sentences, regression tests after
-//! their issue. Helpers first, then one section per subcommand.
+//! Tests are named as sentences, regression tests after their issue. Helpers first, then one
+//! section per subcommand.
 
+use crate::support::{assert_exit, bangfu, stderr, stdout};
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-/// Runs `bangfu` with `args` and no database.
-fn bangfu(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bangfu")).args(args).output().expect("the bangfu binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
-}
-
-/// Asserts the exit code, showing stderr when it differs.
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(output.status.code(), Some(code), "stderr: {}\nstdout: {}", stderr(output), stdout(output));
-}
 
 /// Writes `contents` to a file of this name in a directory private to the test binary.
 fn temp_file(name: &str, contents: &str) -> PathBuf {

@@ -4,76 +4,17 @@
 //! stalled need once. Runs as `NAME::sqlite` and, when BANGFU_TEST_PG names a server,
 //! `NAME::postgres` — the deployment this is for.
 
+use crate::support::{Server, http, ok};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 
-const PASSWORD: &str = "correct horse battery";
-
-fn bangfu(args: &[&str], stdin: Option<&str>) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bangfu"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("bangfu runs");
-    if let Some(input) = stdin {
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
-    }
-    let output = child.wait_with_output().expect("bangfu finishes");
-    assert!(output.status.success(), "bangfu {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    output
-}
-
-/// One HTTP/1.1 request with `Connection: close`; returns the status and the JSON body.
-fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    let body = body.to_string();
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    write!(stream, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status");
-    let json = response.split("\r\n\r\n").nth(1).and_then(|b| serde_json::from_str(b).ok()).unwrap_or(Value::Null);
-    (status, json)
-}
-
-/// A `bangfu serve` process on port 0, killed when dropped.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Server {
-    fn start(db: &str) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bangfu"))
-            .args(["serve", "--db", db, "--addr", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("server starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the server prints its address");
-        let addr = line.trim().rsplit("http://").next().expect("address").to_string();
-        Server { child, addr }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+const PASSWORD: &str = crate::support::PASSWORD;
 
 bangfu_store::backend_tests! {
     async fn two_serve_processes_on_one_database_are_one_system(db) {
         let url = db.url().to_string();
-        bangfu(&["demo", "--db", &url], None);
-        bangfu(&["user", "add", "--db", &url, "--username", "test-officer", "--role", "officer", "--department", "141021", "--password-stdin"], Some(&format!("{PASSWORD}\n")));
+        ok(&["demo", "--db", &url], None);
+        ok(&["user", "add", "--db", &url, "--username", "test-officer", "--role", "officer", "--department", "141021", "--password-stdin"], Some(&format!("{PASSWORD}\n")));
         // Needs waiting with the county since 2020: each server's pass at start finds them stalled.
         const STALLED: usize = 4;
         let app = bangfu_app::App::open(&url).await.expect("open");
@@ -83,12 +24,12 @@ bangfu_store::backend_tests! {
             app.report_need(&bangfu_app::Actor::system("test"), reported, 1, need).await.expect("report");
         }
         app.close().await;
-        let servers = [Server::start(&url), Server::start(&url)];
+        let servers = [Server::start(&url, &[]), Server::start(&url, &[])];
 
-        let (status, body) = http(&servers[0].addr, "POST", "/api/v1/auth/token", None, &json!({"username": "test-officer", "password": PASSWORD}));
+        let (status, body) = http(&servers[0].addr, "POST", "/api/v1/auth/token", None, &json!({"username": "test-officer", "password": PASSWORD})).await;
         assert_eq!(status, 200, "{body}");
         let token = body["token"].as_str().expect("token").to_string();
-        let (status, me) = http(&servers[1].addr, "GET", "/api/v1/me", Some(&token), &Value::Null);
+        let (status, me) = http(&servers[1].addr, "GET", "/api/v1/me", Some(&token), &Value::Null).await;
         assert_eq!((status, me["username"].as_str()), (200, Some("test-officer")), "the other server accepts the token: {me}");
 
         const PER_SERVER: usize = 10;
@@ -98,19 +39,19 @@ bangfu_store::backend_tests! {
             .flat_map(|(s, server)| (0..PER_SERVER).map(move |i| (s, i, server.addr.clone())))
             .map(|(s, i, addr)| {
                 let token = token.clone();
-                std::thread::spawn(move || {
+                tokio::spawn(async move {
                     let need = json!({"kind": "labour", "title": format!("process {s} report {i}"), "quantity": 1, "requires": {"skill": "包装"}});
-                    http(&addr, "POST", "/api/v1/cases/1/needs", Some(&token), &need)
+                    http(&addr, "POST", "/api/v1/cases/1/needs", Some(&token), &need).await
                 })
             })
             .collect();
         for writer in writers {
-            let (status, body) = writer.join().expect("writer");
+            let (status, body) = writer.await.expect("writer");
             assert_eq!(status, 201, "{body}");
         }
         drop(servers);
 
-        let shown = bangfu(&["case", "show", "1", "--db", &url, "--json"], None);
+        let shown = ok(&["case", "show", "1", "--db", &url, "--json"], None);
         let case: Value = serde_json::from_slice(&shown.stdout).expect("JSON");
         let mut titles: Vec<&str> = case["needs"].as_array().expect("needs").iter().filter_map(|n| n["title"].as_str()).filter(|t| t.starts_with("process ")).collect();
         titles.sort();
@@ -131,6 +72,6 @@ bangfu_store::backend_tests! {
         }
         assert_eq!(moves.len(), STALLED, "each stalled need moved up: {moves:?}");
         assert!(moves.values().all(|n| *n == 1), "no need moved twice: {moves:?}");
-        bangfu(&["audit", "verify", "--db", &url], None);
+        ok(&["audit", "verify", "--db", &url], None);
     }
 }

@@ -3,51 +3,14 @@
 //! with exit 2; a message whose delivery was cut by `kill -9` of the server is delivered after
 //! the restart, under the same idempotency key; `bangfu outbox list|retry` show and requeue.
 
+use crate::support::{Server, http, ok, run, text, token};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Output, Stdio};
+use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-fn run(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bangfu"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("bangfu runs");
-    if let Some(input) = stdin {
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
-    }
-    child.wait_with_output().expect("bangfu finishes")
-}
-
-fn bangfu(args: &[&str], stdin: Option<&str>) -> Output {
-    let output = run(args, stdin);
-    assert!(output.status.success(), "bangfu {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    output
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
-
-/// One HTTP/1.1 request with `Connection: close`; returns the status and the JSON body.
-fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    let body = body.to_string();
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    write!(stream, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status");
-    let json = response.split("\r\n\r\n").nth(1).and_then(|b| serde_json::from_str(b).ok()).unwrap_or(Value::Null);
-    (status, json)
-}
 
 /// A webhook receiver on 127.0.0.1 that records the `webhook-id` of every request and leaves
 /// the first one unanswered (its connection held open), as a receiver does whose answer is lost.
@@ -97,41 +60,22 @@ fn receiver_holding(hold_first: bool) -> (Arc<Mutex<Vec<String>>>, u16) {
     (ids, port)
 }
 
-/// `bangfu serve` on port 0 with the outbox allowed to reach `port`, killed when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// `bangfu serve` on port 0 with the outbox allowed to reach `port` (`--allow-outbound`).
-fn serve(db: &str, port: u16) -> (Child, String) {
+fn serve(db: &str, port: u16) -> Server {
     serve_allowing(db, port, false)
 }
 
 /// `bangfu serve` on port 0 with the outbox allowed to reach `port`, by `--allow-outbound` or
 /// by the environment (`BANGFU_ALLOW_OUTBOUND`) when `by_env`.
-fn serve_allowing(db: &str, port: u16, by_env: bool) -> (Child, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_bangfu"));
-    command.args(["serve", "--db", db, "--addr", "127.0.0.1:0", "--outbound-timeout", "2"]).env_remove("BANGFU_ALLOW_OUTBOUND");
+fn serve_allowing(db: &str, port: u16, by_env: bool) -> Server {
+    let allowed = format!("127.0.0.1:{port}");
+    let mut extra = vec!["--outbound-timeout", "2", "--base-url", "https://bangfu.example.gov.cn"];
     if by_env {
-        command.env("BANGFU_ALLOW_OUTBOUND", format!("127.0.0.1:{port}"));
+        Server::start_with(db, &extra, &[("BANGFU_ALLOW_OUTBOUND", allowed.as_str())])
     } else {
-        command.args(["--allow-outbound", &format!("127.0.0.1:{port}")]);
+        extra.extend(["--allow-outbound", allowed.as_str()]);
+        Server::start(db, &extra)
     }
-    let mut child = command
-        .args(["--base-url", "https://bangfu.example.gov.cn"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("server starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the server prints its address");
-    let addr = line.trim().rsplit("http://").next().expect("address").to_string();
-    (child, addr)
 }
 
 fn wait_for(what: &str, seconds: u64, mut done: impl FnMut() -> bool) {
@@ -147,12 +91,12 @@ fn a_channel_s_secret_and_key_are_never_printed_back() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = format!("sqlite://{}", dir.path().join("bangfu.db").display());
     let url = "https://oapi.dingtalk.com/robot/send?access_token=TOKEN-1234567";
-    let added = bangfu(
+    let added = ok(
         &["channel", "add", "--db", &db, "--department", "141021", "--kind", "dingtalk", "--url", url, "--secret", "SECverysecret", "--events", "need.new,need.escalated", "--quiet-hours", "22:00-07:00", "--label", "曲沃县帮扶专班群"],
         None,
     );
-    let listed = bangfu(&["channel", "list", "--db", &db], None);
-    let json = bangfu(&["channel", "list", "--db", &db, "--json"], None);
+    let listed = ok(&["channel", "list", "--db", &db], None);
+    let json = ok(&["channel", "list", "--db", &db, "--json"], None);
     for output in [&added, &listed, &json] {
         let shown = text(output);
         assert!(!shown.contains("TOKEN-1234567") && !shown.contains("SECverysecret"), "{shown}");
@@ -169,7 +113,7 @@ fn a_channel_s_secret_and_key_are_never_printed_back() {
     );
     assert!(text(&listed).contains("dingtalk 钉钉群机器人"), "{}", text(&listed));
     // Nor is it in the audit log.
-    let shown = text(&bangfu(&["audit", "verify", "--db", &db], None));
+    let shown = text(&ok(&["audit", "verify", "--db", &db], None));
     assert!(!shown.contains("SECverysecret"));
 }
 
@@ -193,7 +137,7 @@ fn a_wrong_channel_exits_2_says_how_to_fix_it_and_writes_nothing() {
         assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
         assert!(text(&output).contains(hint), "{args:?}: {}", text(&output));
     }
-    let listed = bangfu(&["channel", "list", "--db", &db, "--json"], None);
+    let listed = ok(&["channel", "list", "--db", &db, "--json"], None);
     assert_eq!(String::from_utf8_lossy(&listed.stdout).trim(), "[]");
     let retry = run(&["outbox", "retry", "7", "--db", &db], None);
     assert_eq!(retry.status.code(), Some(1), "{}", text(&retry));
@@ -202,32 +146,29 @@ fn a_wrong_channel_exits_2_says_how_to_fix_it_and_writes_nothing() {
     assert!(text(&status).contains("pending, sent or dead"));
 }
 
-#[test]
-fn a_message_cut_off_by_kill_9_is_delivered_after_the_restart_under_the_same_key() {
+#[tokio::test]
+async fn a_message_cut_off_by_kill_9_is_delivered_after_the_restart_under_the_same_key() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = format!("sqlite://{}", dir.path().join("bangfu.db").display());
-    bangfu(&["demo", "--db", &db], None);
-    bangfu(&["user", "add", "--db", &db, "--username", "test-officer", "--role", "officer", "--department", "141021", "--password-stdin"], Some("correct horse battery\n"));
+    ok(&["demo", "--db", &db], None);
+    ok(&["user", "add", "--db", &db, "--username", "test-officer", "--role", "officer", "--department", "141021", "--password-stdin"], Some("correct horse battery\n"));
     let (ids, port) = receiver();
     // New needs only: a server keeps the daily briefing when it starts, and a channel of every
     // event would hear that too.
-    bangfu(&["channel", "add", "--db", &db, "--department", "141021", "--kind", "webhook", "--url", &format!("http://127.0.0.1:{port}/hook"), "--secret", SECRET, "--events", "need.new"], None);
+    ok(&["channel", "add", "--db", &db, "--department", "141021", "--kind", "webhook", "--url", &format!("http://127.0.0.1:{port}/hook"), "--secret", SECRET, "--events", "need.new"], None);
 
-    let (mut server, addr) = serve(&db, port);
-    let (status, token) = http(&addr, "POST", "/api/v1/auth/token", None, &json!({"username": "test-officer", "password": "correct horse battery"}));
-    assert_eq!(status, 200, "{token}");
-    let token = token["token"].as_str().expect("token").to_string();
+    let mut server = serve(&db, port);
+    let token = token(&server.addr, "test-officer").await;
     let need = json!({"kind": "labour", "title": "kill -9 之前报送的诉求", "quantity": 1, "requires": {"skill": "包装"}});
-    let (status, body) = http(&addr, "POST", "/api/v1/cases/1/needs", Some(&token), &need);
+    let (status, body) = http(&server.addr, "POST", "/api/v1/cases/1/needs", Some(&token), &need).await;
     assert_eq!(status, 201, "{body}");
     // The message leaves at once; the receiver takes it and its answer never comes back …
     wait_for("the first delivery", 20, || ids.lock().expect("ids").len() == 1);
     // … because the server is killed before it can record anything.
-    server.kill().expect("SIGKILL");
-    server.wait().expect("reaped");
+    server.kill();
 
     // Restarted with the allowed host in the environment (BANGFU_ALLOW_OUTBOUND) this time.
-    let (mut server, _addr) = serve_allowing(&db, port, true);
+    let mut server = serve_allowing(&db, port, true);
     // The claim's lease (3 × 2 s + 5 s) runs out and the restarted server delivers it again.
     wait_for("the delivery after the restart", 40, || ids.lock().expect("ids").len() == 2);
     std::thread::sleep(Duration::from_secs(3));
@@ -235,10 +176,9 @@ fn a_message_cut_off_by_kill_9_is_delivered_after_the_restart_under_the_same_key
     assert_eq!(seen.len(), 2, "delivered once more, no further: {seen:?}");
     assert_eq!(seen[0], seen[1], "the same idempotency key both times, so the receiver keeps it once");
     assert!(seen[0].starts_with("bangfu-msg-"), "{seen:?}");
-    server.kill().expect("SIGKILL");
-    server.wait().expect("reaped");
+    server.kill();
 
-    let listed = bangfu(&["outbox", "list", "--db", &db, "--json"], None);
+    let listed = ok(&["outbox", "list", "--db", &db, "--json"], None);
     let messages: Value = serde_json::from_slice(&listed.stdout).expect("JSON");
     let message = messages.as_array().expect("list").iter().find(|m| m["idempotency_key"] == seen[0].as_str()).expect("the message").clone();
     assert_eq!(message["status"], "sent", "{message}");
@@ -247,28 +187,25 @@ fn a_message_cut_off_by_kill_9_is_delivered_after_the_restart_under_the_same_key
     let retry = run(&["outbox", "retry", &message["id"].to_string(), "--db", &db], None);
     assert_eq!(retry.status.code(), Some(2), "a sent message is not sent again: {}", text(&retry));
     assert!(text(&retry).contains("nothing to retry"));
-    bangfu(&["audit", "verify", "--db", &db], None);
+    ok(&["audit", "verify", "--db", &db], None);
 }
 
 bangfu_store::backend_tests! {
     async fn two_servers_on_one_database_deliver_each_message_once(db) {
         let url = db.url().to_string();
-        bangfu(&["demo", "--db", &url], None);
-        bangfu(&["user", "add", "--db", &url, "--username", "test-officer", "--role", "officer", "--department", "141021", "--password-stdin"], Some("correct horse battery\n"));
+        ok(&["demo", "--db", &url], None);
+        ok(&["user", "add", "--db", &url, "--username", "test-officer", "--role", "officer", "--department", "141021", "--password-stdin"], Some("correct horse battery\n"));
         let (ids, port) = receiver_holding(false);
-        bangfu(&["channel", "add", "--db", &url, "--department", "141021", "--kind", "webhook", "--url", &format!("http://127.0.0.1:{port}/hook"), "--secret", SECRET, "--events", "need.new"], None);
-        let (first, first_addr) = serve(&url, port);
-        let (second, second_addr) = serve(&url, port);
-        let (_first, _second) = (Server(first), Server(second));
-        let (status, token) = http(&first_addr, "POST", "/api/v1/auth/token", None, &json!({"username": "test-officer", "password": "correct horse battery"}));
-        assert_eq!(status, 200, "{token}");
-        let token = token["token"].as_str().expect("token").to_string();
+        ok(&["channel", "add", "--db", &url, "--department", "141021", "--kind", "webhook", "--url", &format!("http://127.0.0.1:{port}/hook"), "--secret", SECRET, "--events", "need.new"], None);
+        let (first, second) = (serve(&url, port), serve(&url, port));
+        let (first_addr, second_addr) = (first.addr.clone(), second.addr.clone());
+        let token = token(&first_addr, "test-officer").await;
         // Ten needs, reported on both servers in turn; each server's worker wakes for every one
         // (PostgreSQL NOTIFY reaches both).
         for i in 0..10 {
             let addr = if i % 2 == 0 { &first_addr } else { &second_addr };
             let need = json!({"kind": "labour", "title": format!("两台服务器{i}"), "quantity": 1, "requires": {"skill": "包装"}});
-            let (status, body) = http(addr, "POST", "/api/v1/cases/1/needs", Some(&token), &need);
+            let (status, body) = http(addr, "POST", "/api/v1/cases/1/needs", Some(&token), &need).await;
             assert_eq!(status, 201, "{body}");
         }
         wait_for("ten deliveries", 40, || ids.lock().expect("ids").len() >= 10);

@@ -10,6 +10,7 @@
 
 #![allow(clippy::unwrap_used)] // a test: a failed step should stop it where it failed
 
+use crate::support::{PASSWORD, TestApp};
 use bangfu_app::accounts::NewUser;
 use bangfu_app::{Actor, App};
 use bangfu_store::testing::TestDb;
@@ -19,38 +20,25 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-const PASSWORD: &str = "correct horse battery";
 const ENTERPRISE: &str = "山西健康动力科技有限公司";
-
-struct TestServer {
-    base: String,
-    /// The server's application, for what a test drives besides the pages (a delivery worker).
-    app: App,
-    /// Where its SQLite file lies, or its PostgreSQL database (dropped with it).
-    _dir: Option<tempfile::TempDir>,
-    _db: Option<TestDb>,
-}
 
 /// A server on a fresh SQLite database with the reference case and an officer of 曲沃县 (quwo),
 /// of 侯马市 (houma) and an enterprise user of the reference enterprise (enterprise).
-async fn spawn_server() -> TestServer {
-    let dir = tempfile::tempdir().unwrap();
-    let (base, app) = serve_on(&format!("sqlite://{}", dir.path().join("bangfu.db").display())).await;
-    TestServer { base, app, _dir: Some(dir), _db: None }
+async fn spawn_server() -> TestApp {
+    spawn_server_in(TestDb::sqlite()).await
 }
 
 /// [`spawn_server`] on a test database of either backend (`backend_tests!`).
-async fn spawn_server_in(db: TestDb) -> TestServer {
-    let (base, app) = serve_on(db.url()).await;
-    TestServer { base, app, _dir: None, _db: Some(db) }
+async fn spawn_server_in(db: TestDb) -> TestApp {
+    let app = App::open(db.url()).await.unwrap();
+    seed(&app).await;
+    crate::support::serve(app, Some(db), bangfu_web::Settings::default()).await
 }
 
-/// Serves the reference case and the test accounts from the database at `url`: the base URL and
-/// the application.
-async fn serve_on(url: &str) -> (String, App) {
-    let app = App::open(url).await.unwrap();
+/// The reference case and the test accounts.
+async fn seed(app: &App) {
     let admin = Actor::system("test");
-    bangfu_app::demo::load(&app, &admin).await.unwrap();
+    bangfu_app::demo::load(app, &admin).await.unwrap();
     let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     let enterprise_id = app.list_enterprises(&admin, bangfu_store::PageRequest::first(500)).await.unwrap().items.iter().find(|e| e.name == ENTERPRISE).unwrap().id;
     for (username, display, role, department, enterprise) in [
@@ -75,9 +63,6 @@ async fn serve_on(url: &str) -> (String, App) {
     // 万荣's user (provider 1, the sterilisation plant of the reference case).
     let wanrong = NewUser { username: "wanrong".into(), display_name: "万荣华康".into(), role: "provider".into(), provider_id: Some(1), password: PASSWORD.into(), ..NewUser::default() };
     app.add_user(&admin, now, wanrong).await.unwrap();
-    let (listener, addr) = bangfu_web::bind("127.0.0.1:0").await.unwrap();
-    tokio::spawn(bangfu_web::serve(listener, app.clone(), std::future::pending()));
-    (format!("http://{addr}"), app)
 }
 
 // ---- over plain HTTP ----
@@ -142,7 +127,7 @@ fn csrf_in(html: &str) -> String {
     html[at..].split('"').next().unwrap().to_string()
 }
 
-async fn log_in(server: &TestServer, visitor: &Visitor, username: &str) -> reqwest::Response {
+async fn log_in(server: &TestApp, visitor: &Visitor, username: &str) -> reqwest::Response {
     let form = visitor.get(&format!("{}/login", server.base)).await.text().await.unwrap();
     let csrf = csrf_in(&form);
     visitor.post(&format!("{}/login", server.base), &[("username", username), ("password", PASSWORD), ("csrf", csrf.as_str()), ("next", "/")]).await

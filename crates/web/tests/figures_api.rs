@@ -8,18 +8,22 @@
 
 #![allow(clippy::unwrap_used)] // a test: a failed step should stop it where it failed
 
+use crate::support::{Setup, TestApp, spawn_app};
 use bangfu_app::demo_accounts::DEMO_PASSWORD;
-use bangfu_app::{Actor, App};
+use bangfu_app::Actor;
 use bangfu_store::testing::TestDb;
 use calamine::{Data, Reader};
 use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 
-struct Server {
-    base: String,
-    app: App,
-    _db: TestDb,
-    client: reqwest::Client,
+/// The served reference case with its demo accounts; its client follows no redirect.
+struct Server(TestApp);
+
+impl std::ops::Deref for Server {
+    type Target = TestApp;
+    fn deref(&self) -> &TestApp {
+        &self.0
+    }
 }
 
 /// Returns for case 1 of the reference case: 3 products × 210 days (630 rows, two export pages),
@@ -38,15 +42,7 @@ fn returns_csv() -> String {
 }
 
 async fn spawn(db: TestDb) -> Server {
-    let app = App::open(db.url()).await.unwrap();
-    let operator = Actor::system("test");
-    let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    bangfu_app::demo::load(&app, &operator).await.unwrap();
-    bangfu_app::demo_accounts::load_accounts(&app, &operator, now).await.unwrap();
-    let (listener, addr) = bangfu_web::bind("127.0.0.1:0").await.unwrap();
-    tokio::spawn(bangfu_web::serve(listener, app.clone(), std::future::pending()));
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    Server { base: format!("http://{addr}"), app, _db: db, client }
+    Server(spawn_app(db, Setup { demo: true, demo_accounts: true, no_redirects: true, ..Setup::default() }).await)
 }
 
 impl Server {

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // a test: a failed step should stop it where it failed
 
+use crate::support::{Setup, TestApp, spawn_app};
 use bangfu_app::accounts::NewUser;
 use bangfu_app::demo_accounts::DEMO_PASSWORD;
 use bangfu_app::{Actor, App};
@@ -14,13 +15,15 @@ use reqwest::Method;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-struct Server {
-    base: String,
-    /// A clone of the served application (it shares its counters).
-    app: App,
-    _db: TestDb,
-    /// Follows no redirect, so that each one can be seen.
-    client: reqwest::Client,
+/// The served reference case (its `app` shares the server's counters); its client follows no
+/// redirect, so that each one can be seen.
+struct Server(TestApp);
+
+impl std::ops::Deref for Server {
+    type Target = TestApp;
+    fn deref(&self) -> &TestApp {
+        &self.0
+    }
 }
 
 struct Answer {
@@ -43,14 +46,7 @@ impl Answer {
 /// The reference case with its demo accounts (quwo, linfen, shanxi, houma, leader, enterprise,
 /// wanrong, admin; password `bangfu-demo`), served on a free port.
 async fn spawn(db: TestDb) -> Server {
-    let app = App::open(db.url()).await.unwrap();
-    let operator = Actor::system("test");
-    bangfu_app::demo::load(&app, &operator).await.unwrap();
-    bangfu_app::demo_accounts::load_accounts(&app, &operator, Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()).await.unwrap();
-    let (listener, addr) = bangfu_web::bind("127.0.0.1:0").await.unwrap();
-    tokio::spawn(bangfu_web::serve(listener, app.clone(), std::future::pending()));
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    Server { base: format!("http://{addr}"), app, _db: db, client }
+    Server(spawn_app(db, Setup { demo: true, demo_accounts: true, no_redirects: true, ..Setup::default() }).await)
 }
 
 impl Server {
@@ -539,10 +535,8 @@ bangfu_store::backend_tests! {
         let first = spawn(db).await;
         // A second server on the same database, behind a proxy at 127.0.0.1 that it trusts to
         // tell the client's address.
-        let (listener, addr) = bangfu_web::bind("127.0.0.1:0").await.unwrap();
         let settings = bangfu_web::Settings { trusted_proxies: vec!["127.0.0.1".parse().unwrap()], ..Default::default() };
-        tokio::spawn(bangfu_web::serve_with(listener, App::open(&url).await.unwrap(), settings, std::future::pending()));
-        let second = format!("http://{addr}");
+        let second = crate::support::serve(App::open(&url).await.unwrap(), None, settings).await.base;
         let attempt = |base: &str, username: &str, password: &str, client: &str| {
             first.client.post(format!("{base}/api/v1/auth/token")).header("x-forwarded-for", client).json(&json!({"username": username, "password": password}))
         };

@@ -1,97 +1,18 @@
 //! End to end over real HTTP: the server on port 0 with a fresh database — every test runs as
 //! `NAME::sqlite` and, when BANGFU_TEST_PG names a server, `NAME::postgres`.
 
-use bangfu_app::accounts::NewUser;
-use bangfu_app::{Actor, App};
-use bangfu_store::testing::TestDb;
-use chrono::{TimeZone, Utc};
-use serde_json::{Value, json};
-
-struct TestServer {
-    base: String,
-    /// The database, dropped (removed) with the server that created it.
-    _db: Option<TestDb>,
-    client: reqwest::Client,
-}
-
-const PASSWORD: &str = "correct horse battery";
-
-/// A server on a fresh database; `demo` loads the reference case; users are created for each
-/// (username, role, department) given.
-async fn spawn_server(db: TestDb, demo: bool, users: &[(&str, &str, Option<&str>)]) -> TestServer {
-    let app = App::open(db.url()).await.unwrap();
-    let admin = Actor::system("test");
-    if demo {
-        bangfu_app::demo::load(&app, &admin).await.unwrap();
-    }
-    let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    for (username, role, department) in users {
-        let user = NewUser {
-            username: username.to_string(),
-            role: role.to_string(),
-            department: department.map(str::to_string),
-            password: PASSWORD.into(),
-            ..NewUser::default()
-        };
-        app.add_user(&admin, now, user).await.unwrap();
-    }
-    start(app, Some(db)).await
-}
-
-/// Serves `app` on a free port (another server on the same database passes `None`).
-async fn start(app: App, db: Option<TestDb>) -> TestServer {
-    let (listener, addr) = bangfu_web::bind("127.0.0.1:0").await.unwrap();
-    tokio::spawn(bangfu_web::serve(listener, app, std::future::pending()));
-    TestServer { base: format!("http://{addr}"), _db: db, client: reqwest::Client::new() }
-}
-
-struct Answer {
-    status: u16,
-    content_type: String,
-    body: Value,
-    text: String,
-}
-
-impl TestServer {
-    async fn send(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-        let text = response.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Answer { status, content_type, body, text }
-    }
-
-    async fn get(&self, path: &str, token: Option<&str>) -> Answer {
-        self.send(reqwest::Method::GET, path, token, None).await
-    }
-
-    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Answer {
-        self.send(reqwest::Method::POST, path, token, Some(body)).await
-    }
-
-    async fn login(&self, username: &str) -> String {
-        let answer = self.post("/api/v1/auth/token", None, json!({"username": username, "password": PASSWORD})).await;
-        assert_eq!(answer.status, 200, "{}", answer.text);
-        answer.body["token"].as_str().unwrap().to_string()
-    }
-}
+use crate::support::{PASSWORD, Setup, serve, spawn_app};
+use bangfu_app::App;
+use serde_json::json;
 
 bangfu_store::backend_tests! {
     async fn healthz_answers_ok(db) {
-        let server = spawn_server(db, false, &[]).await;
+        let server = spawn_app(db, Setup::default()).await;
         assert_eq!(server.get("/healthz", None).await.status, 200);
     }
 
     async fn a_region_is_read_by_code(db) {
-        let server = spawn_server(db, false, &[]).await;
+        let server = spawn_app(db, Setup::default()).await;
         let answer = server.get("/api/v1/regions/141021", None).await;
         assert_eq!(answer.status, 200);
         assert_eq!(answer.body["name"], "曲沃县");
@@ -101,14 +22,14 @@ bangfu_store::backend_tests! {
     }
 
     async fn regions_are_found_by_traditional_name(db) {
-        let server = spawn_server(db, false, &[]).await;
+        let server = spawn_app(db, Setup::default()).await;
         let answer = server.get("/api/v1/regions?q=%E8%87%A8%E6%B1%BE%E5%B8%82", None).await; // 臨汾市
         assert_eq!(answer.status, 200);
         assert_eq!(answer.body["items"][0]["code"], "141000");
     }
 
     async fn an_unknown_region_is_a_problem_with_suggestions(db) {
-        let server = spawn_server(db, false, &[]).await;
+        let server = spawn_app(db, Setup::default()).await;
         let answer = server.get("/api/v1/regions/141099", None).await;
         assert_eq!(answer.status, 404);
         assert_eq!(answer.content_type, "application/problem+json");
@@ -117,14 +38,14 @@ bangfu_store::backend_tests! {
     }
 
     async fn a_malformed_region_code_is_a_bad_request(db) {
-        let server = spawn_server(db, false, &[]).await;
+        let server = spawn_app(db, Setup::default()).await;
         let answer = server.get("/api/v1/regions/14x", None).await;
         assert_eq!(answer.status, 400);
         assert!(answer.body["detail"].as_str().unwrap().contains("six digits"), "{}", answer.text);
     }
 
     async fn every_protected_route_answers_401_without_credentials(db) {
-        let server = spawn_server(db, false, &[]).await;
+        let server = spawn_app(db, Setup::default()).await;
         for op in bangfu_web::openapi::OPERATIONS.iter().filter(|op| op.auth) {
             let path = op.path.replace("{id}", "1").replace("{kind}", "slitting");
             let method = reqwest::Method::from_bytes(op.method.to_uppercase().as_bytes()).unwrap();
@@ -135,8 +56,8 @@ bangfu_store::backend_tests! {
     }
 
     async fn every_route_in_the_openapi_table_is_served(db) {
-        let server = spawn_server(db, false, &[("admin", "admin", None)]).await;
-        let token = server.login("admin").await;
+        let server = spawn_app(db, Setup { users: &[("admin", "admin", None)], ..Setup::default() }).await;
+        let token = server.token("admin").await;
         for op in bangfu_web::openapi::OPERATIONS {
             let path = op.path.replace("{id}", "1").replace("{code}", "141021").replace("{kind}", "slitting");
             let method = reqwest::Method::from_bytes(op.method.to_uppercase().as_bytes()).unwrap();
@@ -149,12 +70,12 @@ bangfu_store::backend_tests! {
     }
 
     async fn a_token_is_issued_for_the_right_password_only(db) {
-        let server = spawn_server(db, false, &[("quwo", "officer", Some("141021"))]).await;
+        let server = spawn_app(db, Setup { users: &[("quwo", "officer", Some("141021"))], ..Setup::default() }).await;
         let wrong = server.post("/api/v1/auth/token", None, json!({"username": "quwo", "password": "wrong password"})).await;
         assert_eq!(wrong.status, 401);
         let unknown = server.post("/api/v1/auth/token", None, json!({"username": "nobody", "password": "wrong password"})).await;
         assert_eq!((unknown.status, unknown.body["detail"].clone()), (401, wrong.body["detail"].clone()), "unknown users look like wrong passwords");
-        let token = server.login("quwo").await;
+        let token = server.token("quwo").await;
         let me = server.get("/api/v1/me", Some(&token)).await;
         assert_eq!((me.body["role"].as_str(), me.body["department"].as_str()), (Some("officer"), Some("141021")));
         assert_eq!(server.get("/api/v1/me", Some("not-a-token")).await.status, 401);
@@ -163,7 +84,7 @@ bangfu_store::backend_tests! {
     }
 
     async fn repeated_wrong_passwords_are_rate_limited(db) {
-        let server = spawn_server(db, false, &[("quwo", "officer", Some("141021"))]).await;
+        let server = spawn_app(db, Setup { users: &[("quwo", "officer", Some("141021"))], ..Setup::default() }).await;
         for _ in 0..5 {
             assert_eq!(server.post("/api/v1/auth/token", None, json!({"username": "quwo", "password": "guess guess"})).await.status, 401);
         }
@@ -172,8 +93,8 @@ bangfu_store::backend_tests! {
     }
 
     async fn reporting_a_need_answers_201_with_the_routed_need_and_its_candidates(db) {
-        let server = spawn_server(db, true, &[("quwo", "officer", Some("141021"))]).await;
-        let token = server.login("quwo").await;
+        let server = spawn_app(db, Setup { demo: true, users: &[("quwo", "officer", Some("141021"))], ..Setup::default() }).await;
+        let token = server.token("quwo").await;
         let answer = server
             .post(
                 "/api/v1/cases/1/needs",
@@ -189,8 +110,8 @@ bangfu_store::backend_tests! {
     }
 
     async fn bad_need_input_is_a_problem_and_writes_nothing(db) {
-        let server = spawn_server(db, true, &[("quwo", "officer", Some("141021"))]).await;
-        let token = server.login("quwo").await;
+        let server = spawn_app(db, Setup { demo: true, users: &[("quwo", "officer", Some("141021"))], ..Setup::default() }).await;
+        let token = server.token("quwo").await;
         let before = server.get("/api/v1/cases/1/events", Some(&token)).await.body["total"].as_i64().unwrap();
         let answer = server.post("/api/v1/cases/1/needs", Some(&token), json!({"kind": "masks", "title": "x", "quantity": -1})).await;
         assert_eq!(answer.status, 422, "{}", answer.text);
@@ -202,8 +123,8 @@ bangfu_store::backend_tests! {
     }
 
     async fn an_officer_of_another_county_gets_404_for_the_case(db) {
-        let server = spawn_server(db, true, &[("houma", "officer", Some("141081"))]).await;
-        let token = server.login("houma").await;
+        let server = spawn_app(db, Setup { demo: true, users: &[("houma", "officer", Some("141081"))], ..Setup::default() }).await;
+        let token = server.token("houma").await;
         let answer = server.get("/api/v1/cases/1", Some(&token)).await;
         assert_eq!(answer.status, 404);
         assert_eq!(server.get("/api/v1/cases/999", Some(&token)).await.body["detail"].as_str().map(|d| d.replace("999", "1")), answer.body["detail"].as_str().map(str::to_string), "existence does not leak");
@@ -211,8 +132,8 @@ bangfu_store::backend_tests! {
     }
 
     async fn the_csv_export_holds_exactly_the_filtered_needs(db) {
-        let server = spawn_server(db, true, &[("linfen", "officer", Some("141000"))]).await;
-        let token = server.login("linfen").await;
+        let server = spawn_app(db, Setup { demo: true, users: &[("linfen", "officer", Some("141000"))], ..Setup::default() }).await;
+        let token = server.token("linfen").await;
         let json_page = server.get("/api/v1/needs?kind=equipment&limit=1", Some(&token)).await;
         assert_eq!(json_page.body["total"], 2);
         assert_eq!(json_page.body["items"].as_array().unwrap().len(), 1);
@@ -225,14 +146,14 @@ bangfu_store::backend_tests! {
     }
 
     async fn responses_carry_security_headers(db) {
-        let server = spawn_server(db, false, &[]).await;
+        let server = spawn_app(db, Setup::default()).await;
         let response = server.client.get(format!("{}/healthz", server.base)).send().await.unwrap();
         assert_eq!(response.headers()["x-content-type-options"], "nosniff");
         assert_eq!(response.headers()["x-frame-options"], "DENY");
     }
 
     async fn an_oversized_body_is_refused(db) {
-        let server = spawn_server(db, false, &[]).await;
+        let server = spawn_app(db, Setup::default()).await;
         let big = "x".repeat(bangfu_web::BODY_LIMIT_BYTES + 10);
         let answer = server.post("/api/v1/auth/token", None, json!({"username": big, "password": "p"})).await;
         assert_eq!(answer.status, 413);
@@ -245,9 +166,9 @@ bangfu_store::backend_tests! {
     /// once each, in one unbroken audit chain. (On SQLite both servers are in one process.)
     async fn two_servers_on_one_database_are_one_system(db) {
         let url = db.url().to_string();
-        let first = spawn_server(db, true, &[("quwo", "officer", Some("141021"))]).await;
-        let second = start(App::open(&url).await.unwrap(), None).await;
-        let token = first.login("quwo").await;
+        let first = spawn_app(db, Setup { demo: true, users: &[("quwo", "officer", Some("141021"))], ..Setup::default() }).await;
+        let second = serve(App::open(&url).await.unwrap(), None, bangfu_web::Settings::default()).await;
+        let token = first.token("quwo").await;
         let me = second.get("/api/v1/me", Some(&token)).await;
         assert_eq!((me.status, me.body["username"].as_str()), (200, Some("quwo")), "{}", me.text);
 
@@ -287,8 +208,8 @@ bangfu_store::backend_tests! {
     /// long as it is in the database; without it, no banner.
     async fn the_dashboard_shows_a_banner_while_the_synthetic_exercise_is_loaded(db) {
         let url = db.url().to_string();
-        let server = spawn_server(db, true, &[("shanxi", "officer", Some("140000"))]).await;
-        let token = server.login("shanxi").await;
+        let server = spawn_app(db, Setup { demo: true, users: &[("shanxi", "officer", Some("140000"))], ..Setup::default() }).await;
+        let token = server.token("shanxi").await;
         let dashboard = || {
             let request = server.client.get(format!("{}/", server.base)).header("cookie", format!("bangfu_session={token}"));
             async move { request.send().await.unwrap().text().await.unwrap() }
@@ -326,10 +247,10 @@ bangfu_store::backend_tests! {
     async fn the_unread_count_streams_to_an_open_page_from_any_server(db) {
         let url = db.url().to_string();
         let postgres = url.starts_with("postgres");
-        let first = spawn_server(db, true, &[("quwo", "officer", Some("141021"))]).await;
-        let second = if postgres { Some(start(App::open(&url).await.unwrap(), None).await) } else { None };
+        let first = spawn_app(db, Setup { demo: true, users: &[("quwo", "officer", Some("141021"))], ..Setup::default() }).await;
+        let second = if postgres { Some(serve(App::open(&url).await.unwrap(), None, bangfu_web::Settings::default()).await) } else { None };
         let watcher = second.as_ref().unwrap_or(&first);
-        let token = first.login("quwo").await;
+        let token = first.token("quwo").await;
         let mut stream = watcher.client.get(format!("{}/notifications/stream", watcher.base)).header("cookie", format!("bangfu_session={token}")).send().await.unwrap();
         assert_eq!(stream.status(), 200);
         assert!(stream.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));

@@ -7,10 +7,11 @@
 // A failed unwrap is a failed test; backend_tests! bodies are not #[test] functions.
 #![allow(clippy::unwrap_used)]
 
+use crate::support::{Setup, TestApp, spawn_app};
 use bangfu_app::demo_accounts::DEMO_PASSWORD;
 use bangfu_app::import::RegistryFormat;
 use bangfu_app::needs::NewNeed;
-use bangfu_app::{Actor, App};
+use bangfu_app::Actor;
 use bangfu_store::testing::TestDb;
 use chrono::{TimeZone, Utc};
 use reqwest::Method;
@@ -19,10 +20,14 @@ use serde_json::{Value, json};
 /// Providers imported beside the reference case's ten: more than one page of an export.
 const IMPORTED: usize = 520;
 
-struct Server {
-    base: String,
-    _db: TestDb,
-    client: reqwest::Client,
+/// The served reference case and what `spawn` adds; its client follows no redirect.
+struct Server(TestApp);
+
+impl std::ops::Deref for Server {
+    type Target = TestApp;
+    fn deref(&self) -> &TestApp {
+        &self.0
+    }
 }
 
 struct Answer {
@@ -35,11 +40,9 @@ struct Answer {
 /// The reference case with its demo accounts, 25 more needs on its case and 520 more providers
 /// (every one with a labour capability, every other one in 临汾市), served on a free port.
 async fn spawn(db: TestDb) -> Server {
-    let app = App::open(db.url()).await.unwrap();
-    let operator = Actor::system("test");
+    let server = Server(spawn_app(db, Setup { demo: true, demo_accounts: true, no_redirects: true, ..Setup::default() }).await);
+    let (app, operator) = (&server.app, Actor::system("test"));
     let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    bangfu_app::demo::load(&app, &operator).await.unwrap();
-    bangfu_app::demo_accounts::load_accounts(&app, &operator, now).await.unwrap();
     for n in 0..25 {
         let need = NewNeed { kind: "labour".into(), title: format!("列表诉求{n}"), quantity: 1.0, requires: json!({"skill": "包装"}), ..NewNeed::default() };
         app.report_need(&operator, now, 1, need).await.unwrap();
@@ -52,10 +55,7 @@ async fn spawn(db: TestDb) -> Server {
         .collect();
     let lines = app.parse_registry(&lines, RegistryFormat::Jsonl).unwrap();
     app.import_registry(&operator, now, &lines, |_, _| {}).await.unwrap();
-    let (listener, addr) = bangfu_web::bind("127.0.0.1:0").await.unwrap();
-    tokio::spawn(bangfu_web::serve(listener, app, std::future::pending()));
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    Server { base: format!("http://{addr}"), _db: db, client }
+    server
 }
 
 impl Server {

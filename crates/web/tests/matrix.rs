@@ -418,7 +418,9 @@ fn then() -> DateTime<Utc> {
 struct World {
     base: String,
     app: App,
-    _db: TestDb,
+    /// The server (its database dropped with it).
+    #[allow(dead_code)]
+    server: crate::support::TestApp,
     client: reqwest::Client,
     /// Per actor: a bearer token, and the pages' session cookie with its CSRF token.
     sessions: Vec<(String, String, String)>,
@@ -468,10 +470,9 @@ impl World {
         let labour = NewNeed { kind: "labour".into(), title: "矩阵推送诉求".into(), quantity: 1.0, requires: json!({"skill": "包装"}), ..NewNeed::default() };
         app.report_need(&admin, then(), 1, labour).await.unwrap();
         assert_eq!(app.outbox(&admin, None, 0, 1).await.unwrap()[0].message.department.as_deref(), Some("141021"));
-        let (listener, addr) = bangfu_web::bind("127.0.0.1:0").await.unwrap();
-        tokio::spawn(bangfu_web::serve(listener, app.clone(), std::future::pending()));
+        let server = crate::support::serve(app, Some(db), bangfu_web::Settings::default()).await;
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let mut world = World { base: format!("http://{addr}"), app, _db: db, client, sessions: Vec::new() };
+        let mut world = World { base: server.base.clone(), app: server.app.clone(), server, client, sessions: Vec::new() };
         for actor in ACTORS {
             let token = world.token(actor).await;
             let (cookie, csrf) = world.page_session(actor).await;

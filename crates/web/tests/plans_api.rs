@@ -7,22 +7,14 @@
 // clippy.toml's allow-unwrap-in-tests covers.
 #![allow(clippy::unwrap_used)]
 
-use bangfu_app::accounts::NewUser;
+use crate::support::{Setup, TestApp, spawn_app};
+use bangfu_app::Actor;
 use bangfu_app::cases::NewEnterprise;
 use bangfu_app::needs::NewNeed;
-use bangfu_app::{Actor, App};
 use bangfu_core::region::RegionCode;
 use bangfu_store::testing::TestDb;
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
-
-const PASSWORD: &str = "correct horse battery";
-
-struct Server {
-    base: String,
-    _db: TestDb,
-    client: reqwest::Client,
-}
 
 fn time(rfc3339: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(rfc3339).unwrap().with_timezone(&Utc)
@@ -31,13 +23,11 @@ fn time(rfc3339: &str) -> DateTime<Utc> {
 /// A server with accounts: an officer of 曲沃县 (who sees the case) and one of 翼城县 (who
 /// does not). With `demo`, the reference case is case 1; without, case 1 is a fresh case in
 /// 曲沃县 with need 1 (deadline 2100-01-01 08:00 UTC+8) and need 2 (no deadline).
-async fn serve(db: TestDb, demo: bool) -> Server {
-    let app = App::open(db.url()).await.unwrap();
-    let admin = Actor::system("test");
-    let then = Utc.with_ymd_and_hms(2020, 2, 1, 0, 0, 0).unwrap();
-    if demo {
-        bangfu_app::demo::load(&app, &admin).await.unwrap();
-    } else {
+async fn serve(db: TestDb, demo: bool) -> TestApp {
+    let server = spawn_app(db, Setup { demo, users: &[("quwo", "officer", Some("141021")), ("yicheng", "officer", Some("141022"))], ..Setup::default() }).await;
+    if !demo {
+        let (app, admin) = (&server.app, Actor::system("test"));
+        let then = Utc.with_ymd_and_hms(2020, 2, 1, 0, 0, 0).unwrap();
         let input = NewEnterprise { name: "某口罩企业".into(), credit_code: "91141021MA0KQ20203".into(), region: "141021".into(), ..Default::default() };
         let enterprise = app.add_enterprise(&admin, then, input).await.unwrap();
         let county = Actor::officer("曲沃县工信局", RegionCode::new_unchecked(141021));
@@ -47,32 +37,7 @@ async fn serve(db: TestDb, demo: bool) -> Server {
             app.report_need(&county, then, case.id, need).await.unwrap();
         }
     }
-    for (username, department) in [("quwo", "141021"), ("yicheng", "141022")] {
-        let user = NewUser { username: username.into(), role: "officer".into(), department: Some(department.into()), password: PASSWORD.into(), ..NewUser::default() };
-        app.add_user(&admin, then, user).await.unwrap();
-    }
-    let (listener, addr) = bangfu_web::bind("127.0.0.1:0").await.unwrap();
-    tokio::spawn(bangfu_web::serve(listener, app, std::future::pending()));
-    Server { base: format!("http://{addr}"), _db: db, client: reqwest::Client::new() }
-}
-
-impl Server {
-    async fn call(&self, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
-        let mut request = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-    }
-
-    async fn login(&self, username: &str) -> String {
-        let response = self.client.post(format!("{}/api/v1/auth/token", self.base)).json(&json!({"username": username, "password": PASSWORD})).send().await.unwrap();
-        let body: Value = response.json().await.unwrap();
-        body["token"].as_str().unwrap().to_string()
-    }
+    server
 }
 
 /// a (10 h) → b (10 h), with need 1 blocking b.
@@ -86,7 +51,7 @@ fn plan_body() -> Value {
 bangfu_store::backend_tests! {
     async fn a_plan_is_put_and_read_with_the_delay_its_open_need_causes(db) {
         let server = serve(db, false).await;
-        let (quwo, yicheng) = (server.login("quwo").await, server.login("yicheng").await);
+        let (quwo, yicheng) = (server.token("quwo").await, server.token("yicheng").await);
         let put = reqwest::Method::PUT;
 
         let (status, empty) = server.call(reqwest::Method::GET, "/api/v1/cases/1/plan", &quwo, None).await;
@@ -123,7 +88,7 @@ bangfu_store::backend_tests! {
 
     async fn the_what_if_of_a_need_says_where_first_output_moves(db) {
         let server = serve(db, false).await;
-        let (quwo, yicheng) = (server.login("quwo").await, server.login("yicheng").await);
+        let (quwo, yicheng) = (server.token("quwo").await, server.token("yicheng").await);
         let (status, _) = server.call(reqwest::Method::PUT, "/api/v1/cases/1/plan", &quwo, Some(plan_body())).await;
         assert_eq!(status, 200);
 
@@ -161,7 +126,7 @@ bangfu_store::backend_tests! {
 
     async fn the_reference_case_plan_is_served_with_first_output_on_13_february(db) {
         let server = serve(db, true).await;
-        let quwo = server.login("quwo").await;
+        let quwo = server.token("quwo").await;
         let (status, plan) = server.call(reqwest::Method::GET, "/api/v1/cases/1/plan", &quwo, None).await;
         assert_eq!(status, 200, "{plan}");
         assert_eq!(plan["finish"], "2020-02-13T08:30:00+08:00");

@@ -8,162 +8,109 @@
 // A failed unwrap is a failed test; backend_tests! bodies are not #[test] functions.
 #![allow(clippy::unwrap_used)]
 
+use crate::support::{Setup, TestApp, spawn_app};
+use bangfu_app::Actor;
+use bangfu_app::demo_accounts::DEMO_PASSWORD;
 use bangfu_app::needs::NewNeed;
-use bangfu_app::{Actor, App};
 use bangfu_store::testing::TestDb;
 use chrono::{TimeZone, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-struct Server {
-    base: String,
-    app: App,
-    _db: TestDb,
-    client: reqwest::Client,
-}
-
-/// A status, its content type and its JSON body.
-struct Answer {
-    status: u16,
-    content_type: String,
-    body: Value,
-}
-
-impl Answer {
-    /// Asserts a problem+json of `status` whose detail contains `says`.
-    fn problem(&self, status: u16, says: &str) {
-        assert_eq!(self.status, status, "{}", self.body);
-        assert_eq!(self.content_type, "application/problem+json", "{}", self.body);
-        let detail = self.body["detail"].as_str().unwrap_or_default();
-        assert!(detail.contains(says), "{says:?} not in {detail:?}");
-    }
-}
-
 /// The reference case (case 1, 曲沃县) with the demo accounts.
-async fn serve(db: TestDb) -> Server {
-    let app = App::open(db.url()).await.unwrap();
-    let admin = Actor::system("test");
-    bangfu_app::demo::load(&app, &admin).await.unwrap();
-    bangfu_app::demo_accounts::load_accounts(&app, &admin, Utc.with_ymd_and_hms(2025, 6, 1, 0, 0, 0).unwrap()).await.unwrap();
-    let (listener, addr) = bangfu_web::bind("127.0.0.1:0").await.unwrap();
-    tokio::spawn(bangfu_web::serve(listener, app.clone(), std::future::pending()));
-    Server { base: format!("http://{addr}"), app, _db: db, client: reqwest::Client::new() }
+async fn serve(db: TestDb) -> TestApp {
+    spawn_app(db, Setup { demo: true, demo_accounts: true, ..Setup::default() }).await
 }
 
-impl Server {
-    async fn call(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Answer {
-        let mut request = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-        let text = response.text().await.unwrap();
-        Answer { status, content_type, body: serde_json::from_str(&text).unwrap_or(Value::String(text)) }
-    }
-
-    async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
-        self.call(Method::POST, path, token, Some(body)).await
-    }
-
-    async fn login(&self, username: &str) -> String {
-        let credentials = json!({"username": username, "password": bangfu_app::demo_accounts::DEMO_PASSWORD});
-        let response = self.client.post(format!("{}/api/v1/auth/token", self.base)).json(&credentials).send().await.unwrap();
-        let body: Value = response.json().await.unwrap();
-        body["token"].as_str().unwrap().to_string()
-    }
-
-    /// A valid credit code of 曲沃县 ending in `n`.
-    fn credit_code(n: u32) -> String {
-        let first17 = format!("91141021MA2{n:06}");
-        format!("{first17}{}", bangfu_core::credit_code::check_character(&first17).unwrap())
-    }
+/// A valid credit code of 曲沃县 ending in `n`.
+fn credit_code(n: u32) -> String {
+    let first17 = format!("91141021MA2{n:06}");
+    format!("{first17}{}", bangfu_core::credit_code::check_character(&first17).unwrap())
 }
 
 bangfu_store::backend_tests! {
     async fn an_officer_registers_an_enterprise_opens_its_case_and_stations_and_releases_its_team(db) {
         let server = serve(db).await;
-        let (quwo, leader, houma) = (server.login("quwo").await, server.login("leader").await, server.login("houma").await);
+        let (quwo, leader, houma) = (server.login("quwo", DEMO_PASSWORD).await, server.login("leader", DEMO_PASSWORD).await, server.login("houma", DEMO_PASSWORD).await);
 
-        let good = Server::credit_code(1);
+        let good = credit_code(1);
         let mut wrong = good.clone();
         let last = wrong.pop().unwrap();
         wrong.push(if last == '0' { '1' } else { '0' });
         let enterprise = |code: &str| json!({"name": "曲沃县某防护用品公司", "credit_code": code, "region": "141021"});
-        server.post("/api/v1/enterprises", &quwo, enterprise(&wrong)).await.problem(422, "check character");
-        server.post("/api/v1/enterprises", &quwo, json!({"name": "缺信用代码"})).await.problem(400, "credit_code");
-        server.post("/api/v1/enterprises", &houma, enterprise(&good)).await.problem(403, "outside your jurisdiction");
-        let registered = server.post("/api/v1/enterprises", &quwo, enterprise(&good)).await;
+        server.post("/api/v1/enterprises", Some(&quwo), enterprise(&wrong)).await.problem(422, "check character");
+        server.post("/api/v1/enterprises", Some(&quwo), json!({"name": "缺信用代码"})).await.problem(400, "credit_code");
+        server.post("/api/v1/enterprises", Some(&houma), enterprise(&good)).await.problem(403, "outside your jurisdiction");
+        let registered = server.post("/api/v1/enterprises", Some(&quwo), enterprise(&good)).await;
         assert_eq!(registered.status, 201, "{}", registered.body);
         let enterprise_id = registered.body["id"].as_i64().unwrap();
         assert_eq!((registered.body["credit_code"].as_str(), registered.body["region"].as_str()), (Some(good.as_str()), Some("141021")));
-        server.post("/api/v1/enterprises", &quwo, enterprise(&good)).await.problem(409, "already");
+        server.post("/api/v1/enterprises", Some(&quwo), enterprise(&good)).await.problem(409, "already");
 
-        server.post("/api/v1/cases", &quwo, json!({"enterprise_id": "one"})).await.problem(400, "enterprise_id");
-        server.post("/api/v1/cases", &leader, json!({"enterprise_id": enterprise_id, "title": "帮扶"})).await.problem(403, "");
-        let opened = server.post("/api/v1/cases", &quwo, json!({"enterprise_id": enterprise_id, "title": "防护服转产帮扶"})).await;
+        server.post("/api/v1/cases", Some(&quwo), json!({"enterprise_id": "one"})).await.problem(400, "enterprise_id");
+        server.post("/api/v1/cases", Some(&leader), json!({"enterprise_id": enterprise_id, "title": "帮扶"})).await.problem(403, "");
+        let opened = server.post("/api/v1/cases", Some(&quwo), json!({"enterprise_id": enterprise_id, "title": "防护服转产帮扶"})).await;
         assert_eq!(opened.status, 201, "{}", opened.body);
         let case_id = opened.body["id"].as_i64().unwrap();
 
         let team = format!("/api/v1/cases/{case_id}/team");
-        server.post(&team, &quwo, json!({"title": "驻企干部", "department": "141021", "role": "chief"})).await.problem(422, "role");
-        let stationed = server.post(&team, &quwo, json!({"title": "曲沃县工信局驻企干部", "department": "141021", "role": "stationed_cadre"})).await;
+        server.post(&team, Some(&quwo), json!({"title": "驻企干部", "department": "141021", "role": "chief"})).await.problem(422, "role");
+        let stationed = server.post(&team, Some(&quwo), json!({"title": "曲沃县工信局驻企干部", "department": "141021", "role": "stationed_cadre"})).await;
         assert_eq!(stationed.status, 201, "{}", stationed.body);
         let member = stationed.body["id"].as_i64().unwrap();
 
         let release = format!("/api/v1/cases/{case_id}/team/{member}/release");
-        server.post(&release, &quwo, json!({"reason": " "})).await.problem(422, "reason");
-        server.post(&release, &quwo, json!({})).await.problem(400, "reason");
-        server.post(&release, &leader, json!({"reason": "x"})).await.problem(403, "keep its team");
-        server.post(&release, &houma, json!({"reason": "x"})).await.problem(404, "");
-        let released = server.post(&release, &quwo, json!({"reason": "任务完成"})).await;
+        server.post(&release, Some(&quwo), json!({"reason": " "})).await.problem(422, "reason");
+        server.post(&release, Some(&quwo), json!({})).await.problem(400, "reason");
+        server.post(&release, Some(&leader), json!({"reason": "x"})).await.problem(403, "keep its team");
+        server.post(&release, Some(&houma), json!({"reason": "x"})).await.problem(404, "");
+        let released = server.post(&release, Some(&quwo), json!({"reason": "任务完成"})).await;
         assert_eq!(released.status, 200, "{}", released.body);
         assert_eq!(released.body["released"], member);
         assert!(released.body["team"].as_array().unwrap().iter().all(|m| m["id"] != member), "{}", released.body);
-        server.post(&release, &quwo, json!({"reason": "again"})).await.problem(404, "team member");
-        let events = server.call(Method::GET, &format!("/api/v1/cases/{case_id}/events"), &quwo, None).await;
+        server.post(&release, Some(&quwo), json!({"reason": "again"})).await.problem(404, "team member");
+        let events = server.send(Method::GET, &format!("/api/v1/cases/{case_id}/events"), Some(&quwo), None).await;
         let actions: Vec<&str> = events.body["items"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
         assert_eq!(actions, ["case.opened", "team.member_added", "team.member_released"]);
     }
 
     async fn a_shipment_moves_along_its_states_through_the_api(db) {
         let server = serve(db).await;
-        let (quwo, leader) = (server.login("quwo").await, server.login("leader").await);
-        let recorded = server.post("/api/v1/cases/1/shipments", &quwo, json!({"goods": "第二批口罩", "origin": "141021", "destination": "140822"})).await;
+        let (quwo, leader) = (server.login("quwo", DEMO_PASSWORD).await, server.login("leader", DEMO_PASSWORD).await);
+        let recorded = server.post("/api/v1/cases/1/shipments", Some(&quwo), json!({"goods": "第二批口罩", "origin": "141021", "destination": "140822"})).await;
         assert_eq!((recorded.status, recorded.body["status"].as_str()), (201, Some("planned")), "{}", recorded.body);
         let moving = format!("/api/v1/cases/1/shipments/{}/move", recorded.body["id"]);
 
-        server.post(&moving, &quwo, json!({"status": "delivered"})).await.problem(409, "in_transit or held");
-        server.post(&moving, &quwo, json!({"status": "flying"})).await.problem(422, "status");
-        server.post(&moving, &quwo, json!({"state": "in_transit"})).await.problem(400, "unknown field");
-        server.post(&moving, &leader, json!({"status": "in_transit"})).await.problem(403, "");
-        server.post("/api/v1/cases/1/shipments/999999/move", &quwo, json!({"status": "in_transit"})).await.problem(404, "shipment 999999");
+        server.post(&moving, Some(&quwo), json!({"status": "delivered"})).await.problem(409, "in_transit or held");
+        server.post(&moving, Some(&quwo), json!({"status": "flying"})).await.problem(422, "status");
+        server.post(&moving, Some(&quwo), json!({"state": "in_transit"})).await.problem(400, "unknown field");
+        server.post(&moving, Some(&leader), json!({"status": "in_transit"})).await.problem(403, "");
+        server.post("/api/v1/cases/1/shipments/999999/move", Some(&quwo), json!({"status": "in_transit"})).await.problem(404, "shipment 999999");
 
-        let moved = server.post(&moving, &quwo, json!({"status": "in_transit", "traffic_pass": "曲防通〔2020〕21号"})).await;
+        let moved = server.post(&moving, Some(&quwo), json!({"status": "in_transit", "traffic_pass": "曲防通〔2020〕21号"})).await;
         assert_eq!(moved.status, 200, "{}", moved.body);
         assert_eq!((moved.body["status"].as_str(), moved.body["traffic_pass"].as_str()), (Some("in_transit"), Some("曲防通〔2020〕21号")));
         assert!(moved.body["departs_at"].is_string(), "leaving stamps the departure: {}", moved.body);
-        let arrived = server.post(&moving, &quwo, json!({"status": "delivered"})).await;
+        let arrived = server.post(&moving, Some(&quwo), json!({"status": "delivered"})).await;
         assert_eq!((arrived.status, arrived.body["status"].as_str()), (200, Some("delivered")));
         assert!(arrived.body["arrives_at"].is_string());
-        server.post(&moving, &quwo, json!({"status": "held"})).await.problem(409, "delivered is the end");
+        server.post(&moving, Some(&quwo), json!({"status": "held"})).await.problem(409, "delivered is the end");
     }
 
     async fn milestones_are_added_and_removed_and_needs_attached_and_detached_through_the_api(db) {
         let server = serve(db).await;
-        let (quwo, leader, houma) = (server.login("quwo").await, server.login("leader").await, server.login("houma").await);
+        let (quwo, leader, houma) = (server.login("quwo", DEMO_PASSWORD).await, server.login("leader", DEMO_PASSWORD).await, server.login("houma", DEMO_PASSWORD).await);
         let add = "/api/v1/cases/1/plan/milestones";
         let step = json!({"name_zh": "扩产第二条生产线", "name_en": "second line", "duration_h": 96, "after": ["first_output"]});
 
-        server.post(add, &quwo, json!({"name_zh": "扩产", "duration_h": -4})).await.problem(422, "duration_h");
-        server.post(add, &quwo, json!({"name_zh": "扩产", "duration_h": 4, "after": ["no_such_step"]})).await.problem(422, "no milestone \"no_such_step\"");
-        server.post(add, &quwo, json!({"duration_h": 4})).await.problem(400, "name_zh");
-        server.post(add, &quwo, json!({"name_zh": "扩产", "duration_h": "four"})).await.problem(400, "duration_h");
-        server.post(add, &leader, step.clone()).await.problem(403, "not change it");
-        server.post(add, &houma, step.clone()).await.problem(404, "case 1");
+        server.post(add, Some(&quwo), json!({"name_zh": "扩产", "duration_h": -4})).await.problem(422, "duration_h");
+        server.post(add, Some(&quwo), json!({"name_zh": "扩产", "duration_h": 4, "after": ["no_such_step"]})).await.problem(422, "no milestone \"no_such_step\"");
+        server.post(add, Some(&quwo), json!({"duration_h": 4})).await.problem(400, "name_zh");
+        server.post(add, Some(&quwo), json!({"name_zh": "扩产", "duration_h": "four"})).await.problem(400, "duration_h");
+        server.post(add, Some(&leader), step.clone()).await.problem(403, "not change it");
+        server.post(add, Some(&houma), step.clone()).await.problem(404, "case 1");
 
-        let added = server.post(add, &quwo, step).await;
+        let added = server.post(add, Some(&quwo), step).await;
         assert_eq!(added.status, 201, "{}", added.body);
         let milestones = added.body["milestones"].as_array().unwrap();
         let new = milestones.last().unwrap();
@@ -173,25 +120,25 @@ bangfu_store::backend_tests! {
         // A need of the case waits on it, then no longer.
         let need = server.app.report_need(&Actor::system("test"), Utc.with_ymd_and_hms(2025, 6, 1, 0, 0, 0).unwrap(), 1, NewNeed { kind: "other".into(), title: "二线厂房验收".into(), quantity: 1.0, unit: "项".into(), ..NewNeed::default() }).await.unwrap();
         let blockers = format!("/api/v1/cases/1/plan/milestones/{key}/blockers");
-        server.post(&blockers, &quwo, json!({"need_id": 999_999})).await.problem(422, "not a need of case 1");
-        server.post("/api/v1/cases/1/plan/milestones/no_such_step/blockers", &quwo, json!({"need_id": need.id})).await.problem(422, "its milestones are");
-        server.post(&blockers, &leader, json!({"need_id": need.id})).await.problem(403, "");
-        let attached = server.post(&blockers, &quwo, json!({"need_id": need.id})).await;
+        server.post(&blockers, Some(&quwo), json!({"need_id": 999_999})).await.problem(422, "not a need of case 1");
+        server.post("/api/v1/cases/1/plan/milestones/no_such_step/blockers", Some(&quwo), json!({"need_id": need.id})).await.problem(422, "its milestones are");
+        server.post(&blockers, Some(&leader), json!({"need_id": need.id})).await.problem(403, "");
+        let attached = server.post(&blockers, Some(&quwo), json!({"need_id": need.id})).await;
         assert_eq!(attached.status, 200, "{}", attached.body);
         let of = |plan: &Value| plan["milestones"].as_array().unwrap().iter().find(|m| m["id"] == key.as_str()).cloned();
         assert_eq!(of(&attached.body).unwrap()["blockers"], json!([need.id]));
-        let detached = server.call(Method::DELETE, &format!("{blockers}/{}", need.id), &quwo, None).await;
+        let detached = server.send(Method::DELETE, &format!("{blockers}/{}", need.id), Some(&quwo), None).await;
         assert_eq!(detached.status, 200, "{}", detached.body);
         assert_eq!(of(&detached.body).unwrap()["blockers"], json!([]));
 
         let remove = format!("/api/v1/cases/1/plan/milestones/{key}");
-        server.call(Method::DELETE, &remove, &leader, None).await.problem(403, "not change it");
-        let removed = server.call(Method::DELETE, &remove, &quwo, None).await;
+        server.send(Method::DELETE, &remove, Some(&leader), None).await.problem(403, "not change it");
+        let removed = server.send(Method::DELETE, &remove, Some(&quwo), None).await;
         assert_eq!(removed.status, 200, "{}", removed.body);
         assert!(of(&removed.body).is_none());
-        server.call(Method::DELETE, &remove, &quwo, None).await.problem(422, "has no milestone");
+        server.send(Method::DELETE, &remove, Some(&quwo), None).await.problem(422, "has no milestone");
 
-        let events = server.call(Method::GET, "/api/v1/cases/1/events?limit=500", &quwo, None).await;
+        let events = server.send(Method::GET, "/api/v1/cases/1/events?limit=500", Some(&quwo), None).await;
         let actions: Vec<&str> = events.body["items"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
         let tail = &actions[actions.len() - 5..];
         assert_eq!(tail, ["plan.milestone_added", "need.reported", "plan.blocker_attached", "plan.blocker_detached", "plan.milestone_removed"]);
@@ -205,20 +152,20 @@ bangfu_store::backend_tests! {
         let detail = server.app.need_detail(&admin, need.id).await.unwrap();
         let feasible: Vec<i64> = detail.candidates.iter().filter(|(c, _)| c.feasible != 0).map(|(c, _)| c.id).collect();
         assert!(feasible.len() >= 2, "two feasible candidates");
-        let (shanxi, quwo) = (server.login("shanxi").await, server.login("quwo").await);
+        let (shanxi, quwo) = (server.login("shanxi", DEMO_PASSWORD).await, server.login("quwo", DEMO_PASSWORD).await);
         let switch = format!("/api/v1/needs/{}/switch", need.id);
 
-        server.post(&switch, &shanxi, json!({"candidate_id": feasible[0], "reason": "设备故障"})).await.problem(409, "nothing to switch from");
-        let selected = server.post(&format!("/api/v1/needs/{}/select", need.id), &shanxi, json!({"candidate_id": feasible[1]})).await;
+        server.post(&switch, Some(&shanxi), json!({"candidate_id": feasible[0], "reason": "设备故障"})).await.problem(409, "nothing to switch from");
+        let selected = server.post(&format!("/api/v1/needs/{}/select", need.id), Some(&shanxi), json!({"candidate_id": feasible[1]})).await;
         assert_eq!(selected.status, 200, "{}", selected.body);
-        server.post(&switch, &shanxi, json!({"candidate_id": feasible[0]})).await.problem(400, "reason");
-        server.post(&switch, &shanxi, json!({"candidate_id": feasible[0], "reason": ""})).await.problem(422, "reason");
-        server.post(&switch, &quwo, json!({"candidate_id": feasible[0], "reason": "x"})).await.problem(403, "");
-        server.post(&switch, &shanxi, json!({"candidate_id": 999_999, "reason": "x"})).await.problem(404, "candidate 999999");
+        server.post(&switch, Some(&shanxi), json!({"candidate_id": feasible[0]})).await.problem(400, "reason");
+        server.post(&switch, Some(&shanxi), json!({"candidate_id": feasible[0], "reason": ""})).await.problem(422, "reason");
+        server.post(&switch, Some(&quwo), json!({"candidate_id": feasible[0], "reason": "x"})).await.problem(403, "");
+        server.post(&switch, Some(&shanxi), json!({"candidate_id": 999_999, "reason": "x"})).await.problem(404, "candidate 999999");
 
-        let switched = server.post(&switch, &shanxi, json!({"candidate_id": feasible[0], "reason": "原选企业设备故障"})).await;
+        let switched = server.post(&switch, Some(&shanxi), json!({"candidate_id": feasible[0], "reason": "原选企业设备故障"})).await;
         assert_eq!((switched.status, switched.body["status"].as_str()), (200, Some("selected")), "{}", switched.body);
-        let events = server.call(Method::GET, "/api/v1/cases/1/events?limit=500", &shanxi, None).await;
+        let events = server.send(Method::GET, "/api/v1/cases/1/events?limit=500", Some(&shanxi), None).await;
         let last = events.body["items"].as_array().unwrap().last().cloned().unwrap();
         assert_eq!((last["action"].as_str(), last["payload"]["reason"].as_str()), (Some("need.switched"), Some("原选企业设备故障")), "{last}");
         assert!(last["payload"]["saves_h"].is_number(), "{last}");
