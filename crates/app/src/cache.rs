@@ -25,11 +25,46 @@ const CAPACITY: usize = 4096;
 /// A map of values, each valid at one database version.
 pub(crate) struct Versioned<K, V> {
     entries: Mutex<HashMap<K, (i64, V)>>,
+    /// The keys being read now, each with the lock its readers queue on (see [`Versioned::reading`]).
+    flights: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl<K, V> Default for Versioned<K, V> {
     fn default() -> Self {
-        Versioned { entries: Mutex::new(HashMap::new()) }
+        Versioned { entries: Mutex::new(HashMap::new()), flights: Mutex::new(HashMap::new()) }
+    }
+}
+
+/// The right to read one key's value while others asking for it wait (see [`Versioned::reading`]).
+pub(crate) struct Reading<'c, K: Eq + Hash + Clone, V> {
+    cache: &'c Versioned<K, V>,
+    key: K,
+    flight: Arc<tokio::sync::Mutex<()>>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl<K: Eq + Hash + Clone, V> Drop for Reading<'_, K, V> {
+    fn drop(&mut self) {
+        let mut flights = self.cache.flights.lock().unwrap_or_else(|e| e.into_inner());
+        // The last one out (this one, and the map's) takes the key's lock away.
+        if Arc::strong_count(&self.flight) == 2 {
+            flights.remove(&self.key);
+        }
+    }
+}
+
+impl<K: Eq + Hash + Clone, V> Versioned<K, V> {
+    /// Waits for the turn to read `key`: one request at a time reads a key's value, and those
+    /// that waited find it kept (`get`) instead of reading it again — when a page's value goes
+    /// stale (a new version, a new minute) under many readers, it is read once, not by each of
+    /// them at once on two cores.
+    pub(crate) async fn reading(&self, key: &K) -> Reading<'_, K, V> {
+        let flight = {
+            let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::clone(flights.entry(key.clone()).or_default())
+        };
+        let turn = Arc::clone(&flight).lock_owned().await;
+        Reading { cache: self, key: key.clone(), flight, _turn: turn }
     }
 }
 
@@ -89,6 +124,19 @@ mod tests {
         assert_eq!(cache.get(&1, 10), Some("ten"), "an older read does not replace a newer one");
         cache.put(1, 11, "eleven");
         assert_eq!(cache.get(&1, 11), Some("eleven"));
+    }
+
+    #[tokio::test]
+    async fn one_reader_at_a_time_per_key_and_the_lock_goes_with_the_last() {
+        let cache: Versioned<i64, &str> = Versioned::default();
+        let first = cache.reading(&1).await;
+        // Another key is not held up.
+        drop(cache.reading(&2).await);
+        let waiting = tokio::time::timeout(std::time::Duration::from_millis(20), cache.reading(&1)).await;
+        assert!(waiting.is_err(), "the second reader of a key waits for the first");
+        drop(first);
+        drop(cache.reading(&1).await);
+        assert!(cache.flights.lock().unwrap().is_empty());
     }
 
     #[test]

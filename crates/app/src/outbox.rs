@@ -404,27 +404,17 @@ impl App {
     /// The outbox half of [`App::notify`]: one message per channel that chose the event (for
     /// what goes out without a notification on the pages, such as the daily briefing).
     pub(crate) async fn send_out(&self, tx: &mut WriteTx, now: DateTime<Utc>, notice: Notice<'_>) -> AppResult<()> {
-        let mut channels = tx.channels_of_department(&notice.department).await?;
-        if let Some(need) = notice.need
-            && matches!(notice.event, EventKind::NeedNew | EventKind::NeedSelected | EventKind::Escalated | EventKind::Supervised)
-            && let Some(case) = tx.case(need.case_id).await?
-        {
-            channels.extend(tx.channels_of_enterprise(case.enterprise_id).await?);
-        }
-        // The enterprise hears of its approvals' deadlines too.
-        if let Some(approval) = notice.approval
-            && let Some(case) = tx.case(approval.case_id).await?
-        {
-            channels.extend(tx.channels_of_enterprise(case.enterprise_id).await?);
-        }
-        // The provider chosen hears that it was.
-        if let Some(need) = notice.need
-            && notice.event == EventKind::NeedSelected
-            && let Some(candidate) = need.selected_candidate
-            && let Some(candidate) = tx.candidate(candidate).await?
-        {
-            channels.extend(tx.channels_of_provider(candidate.provider_id).await?);
-        }
+        // One statement for every channel the notice reaches (a need report is about 18
+        // statements; on PostgreSQL each is a round trip inside the write lock).
+        // The enterprise hears of its needs' news and of its approvals' deadlines;
+        let need_case = notice
+            .need
+            .filter(|_| matches!(notice.event, EventKind::NeedNew | EventKind::NeedSelected | EventKind::Escalated | EventKind::Supervised))
+            .map(|need| need.case_id);
+        let approval_case = notice.approval.map(|approval| approval.case_id);
+        // the provider chosen hears that it was.
+        let selected = notice.need.filter(|_| notice.event == EventKind::NeedSelected).and_then(|need| need.selected_candidate);
+        let channels = tx.channels_of_notice(&notice.department, need_case, approval_case, selected).await?;
         let channels: Vec<ChannelRow> =
             channels.into_iter().filter(|c| receives(&EventKind::parse_list(&c.events).unwrap_or_default(), notice.event)).collect();
         if channels.is_empty() {

@@ -8,7 +8,11 @@
 //! name: an enterprise, a provider, the providers an import added, or every need and letter of a
 //! case (an event about a need, its letters, its candidates or the case's team carries the case).
 //! Writes are serialised database-wide, so the events after the version held are all the
-//! changes since. Many changes at once (more than [`REFRESH_LIMIT`] events) reload everything.
+//! changes since. Many changes at once (more than [`REFRESH_LIMIT`] events, or more than
+//! [`MOST_CASES_PER_REFRESH`] cases) reload everything — in a task of its own, while searches
+//! go on answering from the index held (a reload after a burst of thousands of reports through
+//! another server took over ten seconds on PostgreSQL, and every search waited for it). Once an
+//! index is held, a search never waits for a reload; a refresh of a few cases it does wait for.
 //!
 //! Who sees what is decided by `access::search_reader` and applied inside the index's scan.
 
@@ -52,6 +56,8 @@ pub(crate) struct SearchCache {
     state: RwLock<SearchState>,
     /// One refresh at a time: the others wait for it rather than read the same rows.
     sync: tokio::sync::Mutex<()>,
+    /// A reload runs in a task of its own; searches answer from the index held meanwhile.
+    reloading: std::sync::atomic::AtomicBool,
 }
 
 impl App {
@@ -103,10 +109,13 @@ impl App {
     async fn refresh_search(&self) -> AppResult<()> {
         let version = self.store.last_event_seq().await?;
         let held = |app: &App| app.search.state.read().unwrap_or_else(|e| e.into_inner()).held;
-        if held(self).is_some_and(|h| h >= version) {
+        if held(self).is_some_and(|h| h >= version) || self.reload_running() {
             return Ok(());
         }
         let _one_at_a_time = self.search.sync.lock().await;
+        if self.reload_running() {
+            return Ok(());
+        }
         let Some(from) = held(self) else {
             return self.load_search(version).await;
         };
@@ -115,7 +124,8 @@ impl App {
         }
         let changes = self.store.search_changes_after(from, REFRESH_LIMIT + 1).await?;
         if changes.len() as i64 > REFRESH_LIMIT {
-            return self.load_search(version).await;
+            self.reload_search_behind(version);
+            return Ok(());
         }
         let mut enterprises = BTreeSet::new();
         let mut providers = BTreeSet::new();
@@ -148,7 +158,8 @@ impl App {
         // thousands of cases; a statement per case kept every search waiting for seconds).
         let cases: Vec<i64> = cases.into_iter().collect();
         if cases.len() > MOST_CASES_PER_REFRESH {
-            return self.load_search(version).await;
+            self.reload_search_behind(version);
+            return Ok(());
         }
         if !cases.is_empty() {
             enterprises.extend(self.store.cases_with_ids(&cases).await?.iter().map(|c| c.enterprise_id));
@@ -187,6 +198,30 @@ impl App {
         Ok(())
     }
 
+    fn reload_running(&self) -> bool {
+        self.search.reloading.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Reloads the index at `version` in a task of its own (see the module's note); the index
+    /// held answers until the new one replaces it. A reload that fails leaves the index held,
+    /// and the next search tries again.
+    fn reload_search_behind(&self, version: i64) {
+        if self.search.reloading.swap(true, std::sync::atomic::Ordering::AcqRel) {
+            return;
+        }
+        let app = self.clone();
+        tokio::spawn(async move {
+            let result = {
+                let _one_at_a_time = app.search.sync.lock().await;
+                app.load_search(version).await
+            };
+            app.search.reloading.store(false, std::sync::atomic::Ordering::Release);
+            if let Err(e) = result {
+                eprintln!("search: reloading the index at version {version} failed (the index held still answers): {e}");
+            }
+        });
+    }
+
     /// Reads everything into a new index at `version`.
     async fn load_search(&self, version: i64) -> AppResult<()> {
         let mut docs: Vec<SearchDoc> = Vec::new();
@@ -200,7 +235,11 @@ impl App {
         docs.extend(providers.iter().map(|p| provider_doc(self.tree, p)));
         docs.extend(self.store.departments().await?.iter().filter_map(|d| department_doc(self.tree, d)));
         docs.extend(need_docs(self.tree, &self.store.search_needs(None).await?));
-        let index = SearchIndex::build(self.tree, &docs);
+        // Building is seconds of CPU for a large registry: off the threads that answer requests.
+        let tree = self.tree;
+        let index = tokio::task::spawn_blocking(move || SearchIndex::build(tree, &docs))
+            .await
+            .map_err(|e| crate::error::AppError::Internal(format!("building the search index: {e}")))?;
         let mut state = self.search.state.write().unwrap_or_else(|e| e.into_inner());
         *state = SearchState { index, held: Some(version), last_provider };
         Ok(())

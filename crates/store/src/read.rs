@@ -232,6 +232,17 @@ reads! {
         "SELECT * FROM channels WHERE provider_id = $1 AND active = 1 ORDER BY id";
     fn channels_of_enterprise(enterprise_id: i64) -> Vec<ChannelRow> =
         "SELECT * FROM channels WHERE enterprise_id = $1 AND active = 1 ORDER BY id";
+    /// The channels a notice reaches, in one statement: the department's, then those of the
+    /// enterprises of cases `case_a` and `case_b` (either may be NULL), then that of the
+    /// provider of candidate `candidate` (NULL: none); each group by id.
+    fn channels_of_notice(department: &str, case_a: Option<i64>, case_b: Option<i64>, candidate: Option<i64>) -> Vec<ChannelRow> =
+        "SELECT * FROM (\
+           SELECT 0 AS reach, c.* FROM channels c WHERE c.department = $1 AND c.active = 1 \
+           UNION ALL SELECT 1 AS reach, c.* FROM channels c WHERE c.active = 1 \
+             AND c.enterprise_id IN (SELECT enterprise_id FROM cases WHERE id = $2 OR id = $3) \
+           UNION ALL SELECT 2 AS reach, c.* FROM channels c WHERE c.active = 1 \
+             AND c.provider_id IN (SELECT provider_id FROM candidates WHERE id = $4)\
+         ) reached ORDER BY reach, id";
     fn outbox_item(id: i64) -> Option<OutboxRow> = "SELECT * FROM outbox WHERE id = $1";
     /// The messages about a need, by id.
     fn outbox_of_need(need_id: i64) -> Vec<OutboxRow> = "SELECT * FROM outbox WHERE need_id = $1 ORDER BY id";
