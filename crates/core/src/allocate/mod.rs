@@ -169,7 +169,7 @@ pub(crate) fn check(instance: &Instance) -> Result<Checked, AllocationError> {
             return Err(AllocationError::NegativeUnmetCost { need: n.id, unmet_cost: n.unmet_cost });
         }
     }
-    let too_many = || AllocationError::TooLarge { bound: "more than 2^31 providers, needs or arcs" };
+    let too_many = || AllocationError::TooLarge { bound: "more than 2^31 providers, needs or arcs, or 2^32 in all" };
     if instance.providers.len() >= (u32::MAX / 2) as usize || instance.needs.len() >= (u32::MAX / 2) as usize {
         return Err(too_many());
     }
@@ -184,8 +184,14 @@ pub(crate) fn check(instance: &Instance) -> Result<Checked, AllocationError> {
         return Err(AllocationError::DuplicateNeed { need: w[0].id });
     }
     let mut arcs = Vec::with_capacity(instance.arcs.len());
+    // Arcs usually come need by need: the last need found is tried first.
+    let mut last_need: Option<(i64, usize)> = None;
     for (i, arc) in instance.arcs.iter().enumerate() {
-        let need = needs.binary_search_by_key(&arc.need, |n| n.id).map_err(|_| AllocationError::UnknownNeed { arc: i, need: arc.need })?;
+        let need = match last_need {
+            Some((id, index)) if id == arc.need => index,
+            _ => needs.binary_search_by_key(&arc.need, |n| n.id).map_err(|_| AllocationError::UnknownNeed { arc: i, need: arc.need })?,
+        };
+        last_need = Some((arc.need, need));
         let provider = providers
             .binary_search_by_key(&arc.provider, |p| p.id)
             .map_err(|_| AllocationError::UnknownProvider { arc: i, provider: arc.provider })?;
@@ -195,11 +201,20 @@ pub(crate) fn check(instance: &Instance) -> Result<Checked, AllocationError> {
         // Both fit in u32: checked above.
         arcs.push((need as u32, provider as u32, arc.cost));
     }
-    arcs.sort_unstable_by_key(|&(n, p, _)| (n, p));
+    if arcs.windows(2).all(|w| w[0].0 <= w[1].0) {
+        // Already need by need (the usual case): only each need's few arcs are put in order.
+        for group in arcs.chunk_by_mut(|a, b| a.0 == b.0) {
+            group.sort_unstable_by_key(|&(_, p, _)| p);
+        }
+    } else {
+        arcs.sort_unstable_by_key(|&(n, p, _)| (n, p));
+    }
     if let Some(w) = arcs.windows(2).find(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1)) {
         return Err(AllocationError::DuplicateArc { need: needs[w[0].0 as usize].id, provider: providers[w[0].1 as usize].id });
     }
-    if arcs.len() >= (u32::MAX / 2) as usize {
+    // The solver numbers nodes and arcs (the instance's, a leftover arc per provider and an
+    // unmet arc per need) in u32, u32::MAX meaning none.
+    if arcs.len() >= (u32::MAX / 2) as usize || arcs.len() + providers.len() + needs.len() >= u32::MAX as usize {
         return Err(too_many());
     }
     Ok(Checked { providers, needs, arcs })

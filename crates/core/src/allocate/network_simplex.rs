@@ -8,13 +8,27 @@
 //! costs (no artificial arcs, no big-M). Every arc is uncapacitated, so an arc outside the tree
 //! carries no flow.
 //!
-//! The method is the textbook one (Ahuja, Magnanti and Orlin, *Network Flows*, §11): a pass of
-//! initial pivots brings in each need's cheapest arc; then arcs enter by block search (the most
-//! negative reduced cost in a block of about √arcs, blocks taken in turn) and the leaving arc
-//! is the last blocking arc met going round the cycle from its apex, which keeps the tree
-//! strongly feasible and so rules out cycling. Potentials satisfy `cost + π(source) −
-//! π(target) = 0` on tree arcs with π(root) = 0; the method stops when no arc has a negative
-//! reduced cost, which is optimality.
+//! The method is the textbook one (Ahuja, Magnanti and Orlin, *Network Flows*, §11) in three
+//! phases, each a function below:
+//! 1. [`Simplex::star`]: the first basis, above.
+//! 2. [`Simplex::initial_pivots`]: each need's cheapest arc enters if it pays.
+//! 3. [`Simplex::run`], in rounds. A round starts with a full pass over every arc
+//!    ([`Simplex::choose_candidates`]): if no arc has a negative reduced cost the flow is
+//!    optimal and the method stops (this pass is the optimality check); otherwise each need's
+//!    [`CANDIDATES`] best offers at the current prices (cost + the provider's potential) become
+//!    its candidates. Then arcs enter from the candidates, the needs' unmet arcs and the
+//!    providers' leftover arcs only ([`Simplex::entering_candidate`]: the most negative reduced
+//!    cost of a block of about [`BLOCK`], blocks taken in turn) until none of them has a
+//!    negative reduced cost, and the next round starts. A need's most negative arc is always
+//!    among its candidates, so a round that does not stop pivots at least once.
+//!
+//! Pricing two offers per need instead of all twenty (on the bench instance) cut the pricing
+//! work, and, unexpectedly, the pivots' work too: arcs chosen among each need's best offers
+//! close short cycles and move small subtrees (BENCHMARKS.md, issue 19). The leaving arc is
+//! the last blocking arc met going round the cycle from its apex, which keeps the tree strongly
+//! feasible and so rules out cycling. Potentials satisfy `cost + π(source) − π(target) = 0` on
+//! tree arcs with π(root) = 0; the method stops when no arc has a negative reduced cost, which
+//! is optimality.
 //!
 //! What is particular is how the spanning tree is kept, for the shape of allocation: tens of
 //! thousands of needs against a few thousand providers make a tree in which almost every need
@@ -23,15 +37,22 @@
 //! only providers and the root store a potential; a need's is its parent's plus the cost of the
 //! arc between them (`anchor` and `offset`), so a leaf need follows its provider for free. The
 //! tree is kept as parent pointers with subtree sizes (for the cycle's apex) and, for the
-//! subtree walk, child lists that hold every provider but only the needs that have children:
-//! moving a subtree touches its providers and its few branching needs, not its leaves.
+//! subtree walk, lists of providers only: the providers hanging from each need (`hanging`), and
+//! for each provider the providers two levels below it, under one of its needs (`below`) —
+//! providers and needs alternate down the tree, so moving a subtree touches its providers only,
+//! neither its leaf needs nor the needs between providers. What a
+//! pivot's walks read of a node (parent, subtree size, the arc to the parent with its direction,
+//! flow and cost) is kept together in one [`TreeNode`], and only tree arcs carry flow, so the
+//! walks never read the arc array.
 //!
 //! Arithmetic stays within the bounds that [`super::bounds`] checked: a potential is a sum of
 //! costs along a tree path from the root.
 
 use super::{AllocationError, Checked, bounds};
 
-const NONE: usize = usize::MAX;
+/// No node, no arc: `u32::MAX`, which [`super::check`] keeps above every index.
+const NONE: usize = u32::MAX as usize;
+const NIL: u32 = u32::MAX;
 /// Not in the tree, at flow 0: may enter when its reduced cost is negative.
 const STATE_LOWER: i8 = 1;
 const STATE_TREE: i8 = 0;
@@ -57,42 +78,105 @@ pub(crate) fn solve(checked: &Checked) -> Result<Flows, AllocationError> {
     bounds(checked)?;
     let mut simplex = Simplex::star(checked);
     simplex.initial_pivots()?;
-    simplex.run()?;
+    simplex.run(CANDIDATES, BLOCK, &mut |_| {})?;
     Ok(simplex.flows(checked))
+}
+
+/// How many arcs of each need the pricing looks at between full passes: those of least cost plus
+/// provider potential (the need's best offers at the current prices). On the bench instance
+/// (BENCHMARKS.md, issue 19) one took 3.5 times as long (many more rounds), three 10 % longer.
+const CANDIDATES: usize = 2;
+
+/// How many reduced costs a block of the candidate search computes: the entering arc is the
+/// most negative of the first block that has one. On the bench instance 100 (about 30 needs) was
+/// fastest; 50 and 200 were slower, √candidates (about 390) a third slower.
+const BLOCK: usize = 100;
+
+/// A need's candidate arc, copied out of `arcs` so that pricing reads one array in order.
+#[derive(Clone, Copy, Debug)]
+struct Candidate {
+    arc: u32,
+    provider: u32,
+    cost: i64,
 }
 
 /// The spanning-tree basis and the flows. Nodes: providers `0..providers`, needs after them,
 /// the root last.
 struct Simplex {
     arcs: Vec<ArcData>,
-    flow: Vec<i64>,
     state: Vec<i8>,
     providers: usize,
     root: usize,
     /// Arcs from here on are the leftover arcs (one per provider), then the unmet arcs.
     first_root_arc: usize,
     // Per node, the root included.
-    parent: Vec<usize>,
-    pred: Vec<usize>,
-    pred_dir: Vec<i8>,
-    /// Nodes in the subtree (the node included).
-    succ_num: Vec<usize>,
+    tree: Vec<TreeNode>,
     /// π(u) = pi[anchor[u]] + offset[u]: a provider or the root is its own anchor (offset 0);
     /// a need's anchor is its parent, and its offset the arc's cost, signed.
     pi: Vec<i64>,
     anchor: Vec<u32>,
     offset: Vec<i64>,
-    /// Children, as doubly linked lists: every provider is listed under its parent, a need only
-    /// while it has children of its own.
-    child_count: Vec<usize>,
-    first_child: Vec<usize>,
-    next_sibling: Vec<usize>,
-    prev_sibling: Vec<usize>,
+    /// The providers hanging from each need (a list per need).
+    hanging: Vec<Links>,
+    /// The providers two levels below each provider and the root, under one of its needs (a list
+    /// per provider and the root): what a potential shift walks, needs skipped.
+    below: Vec<Links>,
     // Scratch for a pivot.
     stem: Vec<usize>,
     blocks: Vec<usize>,
     stack: Vec<usize>,
-    next_arc: usize,
+    /// Need `n`'s arcs are `first_arc[n]..first_arc[n + 1]`.
+    first_arc: Vec<usize>,
+    /// Need `n`'s candidates are `candidates[first_candidate[n]..first_candidate[n + 1]]`.
+    first_candidate: Vec<usize>,
+    candidates: Vec<Candidate>,
+    /// Where the next candidate search starts: a need, or `needs + p` for provider `p`'s
+    /// leftover arc.
+    next_item: usize,
+}
+
+/// What the walks of a pivot read of a node, kept together (one cache line per node visited).
+#[derive(Clone, Copy, Debug)]
+struct TreeNode {
+    parent: u32,
+    /// Nodes in the subtree (the node included).
+    size: u32,
+    /// The arc to the parent, its direction, its flow (only tree arcs carry flow) and its cost.
+    pred: u32,
+    pred_dir: i8,
+    flow: i64,
+    cost: i64,
+}
+
+/// Doubly linked lists of providers, one per owner node: `first` is the owner's head, `next` and
+/// `prev` a listed provider's neighbours (a provider is in at most one list of each kind).
+#[derive(Clone, Copy, Debug)]
+struct Links {
+    first: u32,
+    next: u32,
+    prev: u32,
+}
+
+fn list_insert(lists: &mut [Links], owner: usize, u: usize) {
+    let first = lists[owner].first;
+    lists[u].next = first;
+    lists[u].prev = NIL;
+    if first != NIL {
+        lists[first as usize].prev = u as u32;
+    }
+    lists[owner].first = u as u32;
+}
+
+fn list_remove(lists: &mut [Links], owner: usize, u: usize) {
+    let (prev, next) = (lists[u].prev, lists[u].next);
+    if prev == NIL {
+        lists[owner].first = next;
+    } else {
+        lists[prev as usize].next = next;
+    }
+    if next != NIL {
+        lists[next as usize].prev = prev;
+    }
 }
 
 /// One pivot: the entering arc, the cycle's apex, and the leaving arc's tree side.
@@ -120,70 +204,80 @@ impl Simplex {
             arcs.push(ArcData { source: p, target: (providers + n as usize) as u32, cost });
         }
         let first_root_arc = arcs.len();
-        let mut flow = vec![0i64; first_root_arc + nodes];
         let mut state = vec![STATE_LOWER; first_root_arc + nodes];
-        let mut pred_dir = vec![UP; nodes + 1];
         let mut anchor: Vec<u32> = (0..=nodes as u32).collect();
         let mut offset = vec![0i64; nodes + 1];
+        // Every node hangs from the root: a provider by its leftover arc (all its capacity left
+        // over), a need by its unmet arc (all of it unmet).
+        let mut tree = vec![TreeNode { parent: root as u32, size: 1, pred: NIL, pred_dir: UP, flow: 0, cost: 0 }; nodes + 1];
         for (p, provider) in checked.providers.iter().enumerate() {
             arcs.push(ArcData { source: p as u32, target: root as u32, cost: 0 });
-            flow[first_root_arc + p] = provider.capacity;
+            tree[p].pred = (first_root_arc + p) as u32;
+            tree[p].flow = provider.capacity;
         }
         for (n, need) in checked.needs.iter().enumerate() {
             let u = providers + n;
             arcs.push(ArcData { source: root as u32, target: u as u32, cost: need.unmet_cost });
-            flow[first_root_arc + u] = need.quantity;
-            pred_dir[u] = DOWN;
+            tree[u] = TreeNode {
+                parent: root as u32,
+                size: 1,
+                pred: (first_root_arc + u) as u32,
+                pred_dir: DOWN,
+                flow: need.quantity,
+                cost: need.unmet_cost,
+            };
             anchor[u] = root as u32;
             offset[u] = need.unmet_cost;
         }
         for s in &mut state[first_root_arc..] {
             *s = STATE_TREE;
         }
-        let mut parent = vec![root; nodes + 1];
-        parent[root] = NONE;
-        let mut pred: Vec<usize> = (first_root_arc..first_root_arc + nodes).collect();
-        pred.push(NONE);
-        let mut succ_num = vec![1usize; nodes + 1];
-        succ_num[root] = nodes + 1;
+        tree[root] = TreeNode { parent: NIL, size: (nodes + 1) as u32, pred: NIL, pred_dir: UP, flow: 0, cost: 0 };
         let mut simplex = Simplex {
             arcs,
-            flow,
             state,
             providers,
             root,
             first_root_arc,
-            parent,
-            pred,
-            pred_dir,
-            succ_num,
+            tree,
             pi: vec![0i64; nodes + 1],
             anchor,
             offset,
-            child_count: vec![0; nodes + 1],
-            first_child: vec![NONE; nodes + 1],
-            next_sibling: vec![NONE; nodes + 1],
-            prev_sibling: vec![NONE; nodes + 1],
+            hanging: vec![Links { first: NIL, next: NIL, prev: NIL }; nodes + 1],
+            below: vec![Links { first: NIL, next: NIL, prev: NIL }; nodes + 1],
             stem: Vec::new(),
             blocks: Vec::new(),
             stack: Vec::new(),
-            next_arc: 0,
+            first_arc: Vec::new(),
+            first_candidate: Vec::new(),
+            candidates: Vec::new(),
+            next_item: 0,
         };
-        // Providers are listed under the root; needs, leaves, are not.
-        simplex.child_count[root] = nodes;
-        for p in (0..providers).rev() {
-            simplex.list_insert(root, p);
+        let mut first_arc = vec![0usize; checked.needs.len() + 1];
+        for &(n, _, _) in &checked.arcs {
+            first_arc[n as usize + 1] += 1;
         }
+        for n in 0..checked.needs.len() {
+            first_arc[n + 1] += first_arc[n];
+        }
+        simplex.first_arc = first_arc;
         simplex
     }
 
     /// The flows: per arc of the instance, and unmet per need.
     fn flows(&self, checked: &Checked) -> Flows {
+        let flow = self.arc_flows();
         let unmet_first = self.first_root_arc + self.providers;
-        Flows {
-            arc_flow: self.flow[..checked.arcs.len()].to_vec(),
-            unmet: self.flow[unmet_first..unmet_first + checked.needs.len()].to_vec(),
+        Flows { arc_flow: flow[..checked.arcs.len()].to_vec(), unmet: flow[unmet_first..unmet_first + checked.needs.len()].to_vec() }
+    }
+
+    /// The flow on every arc: a tree arc's is kept by the node below it, the others carry none.
+    fn arc_flows(&self) -> Vec<i64> {
+        let mut flow = vec![0i64; self.arcs.len()];
+        for u in 0..self.root {
+            flow[self.tree[u].pred as usize] = self.tree[u].flow;
         }
+        flow
     }
 
     fn potential(&self, u: usize) -> i64 {
@@ -199,58 +293,39 @@ impl Simplex {
         u >= self.providers && u != self.root
     }
 
-    /// Whether `u` belongs in its parent's child list: a provider always, a need while it has
-    /// children.
-    fn listed(&self, u: usize) -> bool {
-        !self.is_need(u) || self.child_count[u] > 0
-    }
-
-    fn list_insert(&mut self, parent: usize, u: usize) {
-        let first = self.first_child[parent];
-        self.next_sibling[u] = first;
-        self.prev_sibling[u] = NONE;
-        if first != NONE {
-            self.prev_sibling[first] = u;
-        }
-        self.first_child[parent] = u;
-    }
-
-    fn list_remove(&mut self, parent: usize, u: usize) {
-        let (prev, next) = (self.prev_sibling[u], self.next_sibling[u]);
-        if prev == NONE {
-            self.first_child[parent] = next;
-        } else {
-            self.next_sibling[prev] = next;
-        }
-        if next != NONE {
-            self.prev_sibling[next] = prev;
-        }
-    }
-
-    /// Takes `u` from under its parent, keeping the lists' rule.
+    /// Takes `u` from under its parent, keeping the lists: a provider leaves its need's list
+    /// and the list of the node above that; a need's providers leave the list of its parent.
     fn unlink(&mut self, u: usize) {
-        let p = self.parent[u];
-        if self.listed(u) {
-            self.list_remove(p, u);
+        let p = self.tree[u].parent as usize;
+        if self.is_need(u) {
+            let mut c = self.hanging[u].first;
+            while c != NIL {
+                list_remove(&mut self.below, p, c as usize);
+                c = self.hanging[c as usize].next;
+            }
+        } else if self.is_need(p) {
+            list_remove(&mut self.hanging, p, u);
+            if self.tree[p].parent != NIL {
+                list_remove(&mut self.below, self.tree[p].parent as usize, u);
+            }
         }
-        self.parent[u] = NONE;
-        self.child_count[p] -= 1;
-        if self.is_need(p) && self.child_count[p] == 0 && self.parent[p] != NONE {
-            let grandparent = self.parent[p];
-            self.list_remove(grandparent, p);
-        }
+        self.tree[u].parent = NIL;
     }
 
-    /// Puts `u` under `p`, keeping the lists' rule.
+    /// Puts `u` under `p`, keeping the lists (the reverse of [`Simplex::unlink`]).
     fn link(&mut self, u: usize, p: usize) {
-        self.parent[u] = p;
-        self.child_count[p] += 1;
-        if self.is_need(p) && self.child_count[p] == 1 && self.parent[p] != NONE {
-            let grandparent = self.parent[p];
-            self.list_insert(grandparent, p);
-        }
-        if self.listed(u) {
-            self.list_insert(p, u);
+        self.tree[u].parent = p as u32;
+        if self.is_need(u) {
+            let mut c = self.hanging[u].first;
+            while c != NIL {
+                list_insert(&mut self.below, p, c as usize);
+                c = self.hanging[c as usize].next;
+            }
+        } else if self.is_need(p) {
+            list_insert(&mut self.hanging, p, u);
+            if self.tree[p].parent != NIL {
+                list_insert(&mut self.below, self.tree[p].parent as usize, u);
+            }
         }
     }
 
@@ -272,50 +347,128 @@ impl Simplex {
         Ok(())
     }
 
-    /// Pivots until no arc has a negative reduced cost.
-    fn run(&mut self) -> Result<(), AllocationError> {
-        let all = self.arcs.len();
-        let block = ((all as f64).sqrt() as usize).max(10);
-        while let Some(e) = self.entering_arc(block) {
-            self.pivot(e)?;
+    /// Pivots until no arc has a negative reduced cost, in rounds: a full pass over every arc
+    /// counts those with a negative reduced cost (none: optimal, stop) and takes each need's
+    /// `per_need` best offers at the current prices as its candidates; then arcs enter from the
+    /// candidates only (block search, blocks of about `block` reduced costs) until none of
+    /// them has a negative reduced cost. A need's most negative arc is always among its
+    /// candidates, so every round but the last pivots at least once. `after_pivot` sees the
+    /// basis after each pivot (the tests check it).
+    fn run(&mut self, per_need: usize, block: usize, after_pivot: &mut dyn FnMut(&Simplex)) -> Result<(), AllocationError> {
+        let needs = self.root - self.providers;
+        let mut total = 0;
+        self.first_candidate = vec![0];
+        for n in 0..needs {
+            total += (self.first_arc[n + 1] - self.first_arc[n]).min(per_need);
+            self.first_candidate.push(total);
+        }
+        self.candidates = vec![Candidate { arc: 0, provider: 0, cost: 0 }; total];
+        while self.choose_candidates() > 0 {
+            while let Some(e) = self.entering_candidate(block) {
+                self.pivot(e)?;
+                after_pivot(self);
+            }
         }
         Ok(())
     }
 
-    /// Block search: from where the last search stopped, the most negative reduced cost in each
-    /// block of `block` arcs; the first block that has one gives the entering arc.
-    fn entering_arc(&mut self, block: usize) -> Option<usize> {
-        let arcs = self.arcs.len();
+    /// The full pass: how many arcs have a negative reduced cost, and each need's candidates
+    /// (its arcs of least cost + provider potential, ties by provider id).
+    fn choose_candidates(&mut self) -> usize {
+        let mut violating = 0;
+        let needs = self.root - self.providers;
+        for n in 0..needs {
+            let t = self.providers + n;
+            let need_potential = self.potential(t);
+            let (first, last) = (self.first_candidate[n], self.first_candidate[n + 1]);
+            let mut chosen = 0;
+            for e in self.first_arc[n]..self.first_arc[n + 1] {
+                let a = self.arcs[e];
+                let offer = a.cost + self.pi[a.source as usize];
+                if offer < need_potential {
+                    violating += 1;
+                }
+                // Insertion into the need's few candidates, kept by offer; an equal offer
+                // stays behind the earlier arc (the smaller provider id).
+                let mut i = chosen;
+                if i < last - first {
+                    chosen += 1;
+                } else if offer < self.offer(self.candidates[last - 1]) {
+                    i -= 1;
+                } else {
+                    continue;
+                }
+                while i > 0 && offer < self.offer(self.candidates[first + i - 1]) {
+                    self.candidates[first + i] = self.candidates[first + i - 1];
+                    i -= 1;
+                }
+                self.candidates[first + i] = Candidate { arc: e as u32, provider: a.source, cost: a.cost };
+            }
+        }
+        for e in self.first_root_arc..self.arcs.len() {
+            if self.reduced_cost(e) < 0 {
+                violating += 1;
+            }
+        }
+        violating
+    }
+
+    fn offer(&self, c: Candidate) -> i64 {
+        c.cost + self.pi[c.provider as usize]
+    }
+
+    /// Block search over the candidates: needs in turn (their candidates and unmet arc), then
+    /// the providers' leftover arcs, from where the last search stopped; the most negative
+    /// reduced cost of the first block that has one gives the entering arc.
+    fn entering_candidate(&mut self, block: usize) -> Option<usize> {
+        let needs = self.root - self.providers;
+        let items = needs + self.providers;
+        let unmet_first = self.first_root_arc + self.providers;
         let mut best = 0i64;
         let mut chosen = NONE;
-        let mut count = block;
-        let mut e = self.next_arc;
-        for _ in 0..arcs {
-            let a = self.arcs[e];
-            let (s, t) = (a.source as usize, a.target as usize);
-            // An instance arc starts at a provider, its own anchor: one load fewer.
-            let from = if e < self.first_root_arc { self.pi[s] } else { self.pi[self.anchor[s] as usize] + self.offset[s] };
-            let reduced = a.cost + from - self.pi[self.anchor[t] as usize] - self.offset[t];
-            let c = i64::from(self.state[e]) * reduced;
-            if c < best {
-                best = c;
-                chosen = e;
+        let mut count = 0;
+        let mut item = self.next_item;
+        for _ in 0..items {
+            if item < needs {
+                let t = self.providers + item;
+                let need_potential = self.pi[self.anchor[t] as usize] + self.offset[t];
+                for c in &self.candidates[self.first_candidate[item]..self.first_candidate[item + 1]] {
+                    // Tree arcs have reduced cost 0: a negative one is outside the tree.
+                    let reduced = c.cost + self.pi[c.provider as usize] - need_potential;
+                    if reduced < best {
+                        best = reduced;
+                        chosen = c.arc as usize;
+                    }
+                }
+                let unmet = self.arcs[unmet_first + item].cost + self.pi[self.root] - need_potential;
+                if unmet < best {
+                    best = unmet;
+                    chosen = unmet_first + item;
+                }
+                count += self.first_candidate[item + 1] - self.first_candidate[item] + 1;
+            } else {
+                let p = item - needs;
+                let leftover = self.pi[p] - self.pi[self.root];
+                if leftover < best {
+                    best = leftover;
+                    chosen = self.first_root_arc + p;
+                }
+                count += 1;
             }
-            e += 1;
-            if e == arcs {
-                e = 0;
+            item += 1;
+            if item == items {
+                item = 0;
             }
-            count -= 1;
-            if count == 0 {
+            if count >= block {
                 if chosen != NONE {
-                    self.next_arc = e;
+                    self.next_item = item;
                     return Some(chosen);
                 }
-                count = block;
+                count = 0;
             }
         }
         if chosen != NONE {
-            self.next_arc = e;
+            self.next_item = item;
             return Some(chosen);
         }
         None
@@ -335,26 +488,26 @@ impl Simplex {
         let mut on_source_side = true;
         let mut u = source;
         while u != join {
-            if self.pred_dir[u] == UP {
-                let d = self.flow[self.pred[u]];
+            if self.tree[u].pred_dir == UP {
+                let d = self.tree[u].flow;
                 if d < delta {
                     delta = d;
                     u_out = u;
                 }
             }
-            u = self.parent[u];
+            u = self.tree[u].parent as usize;
         }
         let mut u = target;
         while u != join {
-            if self.pred_dir[u] == DOWN {
-                let d = self.flow[self.pred[u]];
+            if self.tree[u].pred_dir == DOWN {
+                let d = self.tree[u].flow;
                 if d <= delta {
                     delta = d;
                     u_out = u;
                     on_source_side = false;
                 }
             }
-            u = self.parent[u];
+            u = self.tree[u].parent as usize;
         }
         if u_out == NONE {
             return Err(AllocationError::Internal { message: format!("arc {in_arc} closes a cycle of negative cost without a bound") });
@@ -369,10 +522,10 @@ impl Simplex {
     /// The apex of the cycle: the nearest common ancestor of `u` and `v`.
     fn join(&self, mut u: usize, mut v: usize) -> usize {
         while u != v {
-            if self.succ_num[u] < self.succ_num[v] {
-                u = self.parent[u];
+            if self.tree[u].size < self.tree[v].size {
+                u = self.tree[u].parent as usize;
             } else {
-                v = self.parent[v];
+                v = self.tree[v].parent as usize;
             }
         }
         u
@@ -380,28 +533,27 @@ impl Simplex {
 
     fn change_flow(&mut self, p: &Pivot, source: usize, target: usize) {
         if p.delta > 0 {
-            self.flow[p.in_arc] += p.delta;
             let mut u = source;
             while u != p.join {
-                self.flow[self.pred[u]] -= i64::from(self.pred_dir[u]) * p.delta;
-                u = self.parent[u];
+                self.tree[u].flow -= i64::from(self.tree[u].pred_dir) * p.delta;
+                u = self.tree[u].parent as usize;
             }
             let mut u = target;
             while u != p.join {
-                self.flow[self.pred[u]] += i64::from(self.pred_dir[u]) * p.delta;
-                u = self.parent[u];
+                self.tree[u].flow += i64::from(self.tree[u].pred_dir) * p.delta;
+                u = self.tree[u].parent as usize;
             }
         }
         self.state[p.in_arc] = STATE_TREE;
-        self.state[self.pred[p.u_out]] = STATE_LOWER;
+        self.state[self.tree[p.u_out].pred as usize] = STATE_LOWER;
     }
 
     /// Moves the subtree of `u_out` to hang from `v_in` by the entering arc, re-rooted at `u_in`,
     /// and shifts its potentials: the stem s₀ = u_in, s₁ = parent(s₀), …, s_k = u_out reverses.
     fn update_tree(&mut self, p: &Pivot) {
         let (u_in, v_in, u_out) = (p.u_in, p.v_in, p.u_out);
-        let v_out = self.parent[u_out];
-        let old_size = self.succ_num[u_out];
+        let v_out = self.tree[u_out].parent as usize;
+        let old_size = self.tree[u_out].size as usize;
         let in_dir = if self.arcs[p.in_arc].source as usize == u_in { UP } else { DOWN };
         // The shift that brings the entering arc's reduced cost to 0, from the old potentials.
         let sigma = self.potential(v_in) - self.potential(u_in) - i64::from(in_dir) * self.arcs[p.in_arc].cost;
@@ -412,12 +564,12 @@ impl Simplex {
         let mut below = 0;
         loop {
             self.stem.push(s);
-            self.blocks.push(self.succ_num[s] - below);
+            self.blocks.push(self.tree[s].size as usize - below);
             if s == u_out {
                 break;
             }
-            below = self.succ_num[s];
-            s = self.parent[s];
+            below = self.tree[s].size as usize;
+            s = self.tree[s].parent as usize;
         }
 
         // Detach the stem from the tree and from itself, then hang it the other way round.
@@ -428,11 +580,16 @@ impl Simplex {
         }
         for i in (1..self.stem.len()).rev() {
             let (child, above) = (self.stem[i], self.stem[i - 1]);
-            self.pred[child] = self.pred[above];
-            self.pred_dir[child] = -self.pred_dir[above];
+            self.tree[child].pred = self.tree[above].pred;
+            self.tree[child].cost = self.tree[above].cost;
+            self.tree[child].pred_dir = -self.tree[above].pred_dir;
+            self.tree[child].flow = self.tree[above].flow;
         }
-        self.pred[u_in] = p.in_arc;
-        self.pred_dir[u_in] = in_dir;
+        self.tree[u_in].pred = p.in_arc as u32;
+        self.tree[u_in].cost = self.arcs[p.in_arc].cost;
+        self.tree[u_in].pred_dir = in_dir;
+        // The entering arc carries what the pivot pushed round the cycle.
+        self.tree[u_in].flow = p.delta;
         for i in 1..self.stem.len() {
             let (child, above) = (self.stem[i], self.stem[i - 1]);
             self.link(child, above);
@@ -442,36 +599,42 @@ impl Simplex {
         for i in (0..self.stem.len()).rev() {
             let s = self.stem[i];
             size += self.blocks[i];
-            self.succ_num[s] = size;
+            self.tree[s].size = size as u32;
             if self.is_need(s) {
-                self.anchor[s] = self.parent[s] as u32;
-                self.offset[s] = -i64::from(self.pred_dir[s]) * self.arcs[self.pred[s]].cost;
+                self.anchor[s] = self.tree[s].parent;
+                self.offset[s] = -i64::from(self.tree[s].pred_dir) * self.tree[s].cost;
             }
         }
         let mut a = v_out;
         while a != p.join {
-            self.succ_num[a] -= old_size;
-            a = self.parent[a];
+            self.tree[a].size -= old_size as u32;
+            a = self.tree[a].parent as usize;
         }
         let mut a = v_in;
         while a != p.join {
-            self.succ_num[a] += old_size;
-            a = self.parent[a];
+            self.tree[a].size += old_size as u32;
+            a = self.tree[a].parent as usize;
         }
 
-        // Shift the stored potentials of the moved subtree: its providers, found through the
-        // child lists (needs follow their anchors).
+        // Shift the stored potentials of the moved subtree: its providers, two levels at a
+        // time through the `below` lists (needs follow their anchors).
         if sigma != 0 {
             self.stack.clear();
-            self.stack.push(u_in);
-            while let Some(u) = self.stack.pop() {
-                if !self.is_need(u) {
-                    self.pi[u] += sigma;
+            if self.is_need(u_in) {
+                let mut c = self.hanging[u_in].first;
+                while c != NIL {
+                    self.stack.push(c as usize);
+                    c = self.hanging[c as usize].next;
                 }
-                let mut c = self.first_child[u];
-                while c != NONE {
-                    self.stack.push(c);
-                    c = self.next_sibling[c];
+            } else {
+                self.stack.push(u_in);
+            }
+            while let Some(u) = self.stack.pop() {
+                self.pi[u] += sigma;
+                let mut c = self.below[u].first;
+                while c != NIL {
+                    self.stack.push(c as usize);
+                    c = self.below[c as usize].next;
                 }
             }
         }
@@ -482,27 +645,26 @@ impl Simplex {
     #[cfg(test)]
     fn check_consistent(&self, supply: &[i64]) {
         let root = self.root;
-        let mut counted = vec![0usize; root + 1];
         let mut size = vec![1usize; root + 1];
         for u in 0..root {
-            let p = self.parent[u];
+            let p = self.tree[u].parent as usize;
             assert!(p != NONE, "{u} has no parent");
-            counted[p] += 1;
             // Sizes: add 1 to every ancestor.
             let mut a = p;
             let mut steps = 0;
             while a != NONE {
                 size[a] += 1;
-                a = self.parent[a];
+                a = self.tree[a].parent as usize;
                 steps += 1;
                 assert!(steps <= root + 1, "the parents of {u} go round");
             }
-            let e = self.pred[u];
+            let e = self.tree[u].pred as usize;
             assert_eq!(self.state[e], STATE_TREE);
             let arc = self.arcs[e];
             let (s, t) = (arc.source as usize, arc.target as usize);
-            assert!((s == u && t == p && self.pred_dir[u] == UP) || (t == u && s == p && self.pred_dir[u] == DOWN), "pred of {u}");
+            assert!((s == u && t == p && self.tree[u].pred_dir == UP) || (t == u && s == p && self.tree[u].pred_dir == DOWN), "pred of {u}");
             assert_eq!(self.reduced_cost(e), 0, "tree arc {e}");
+            assert_eq!(self.tree[u].cost, arc.cost, "cost kept with the tree arc of {u}");
             if self.is_need(u) {
                 assert_eq!(self.anchor[u] as usize, p);
             } else {
@@ -510,32 +672,51 @@ impl Simplex {
             }
         }
         assert_eq!(self.pi[root], 0);
-        for u in 0..=root {
-            assert_eq!(self.child_count[u], counted[u], "child count of {u}");
-            assert_eq!(self.succ_num[u], size[u], "subtree size of {u}");
+        let listed = |lists: &[Links], owner: usize| {
             let mut listed = Vec::new();
-            let mut c = self.first_child[u];
-            while c != NONE {
-                assert_eq!(self.parent[c], u);
-                listed.push(c);
-                c = self.next_sibling[c];
+            let mut c = lists[owner].first;
+            while c != NIL {
+                listed.push(c as usize);
+                c = lists[c as usize].next;
             }
             listed.sort_unstable();
-            let mut expected: Vec<usize> = (0..root).filter(|&c| self.parent[c] == u && self.listed(c)).collect();
-            expected.sort_unstable();
-            assert_eq!(listed, expected, "child list of {u}");
+            listed
+        };
+        let parent = |u: usize| self.tree[u].parent as usize;
+        for (u, &nodes_below) in size.iter().enumerate() {
+            assert_eq!(self.tree[u].size as usize, nodes_below, "subtree size of {u}");
+            if self.is_need(u) {
+                let hanging: Vec<usize> = (0..self.providers).filter(|&c| parent(c) == u).collect();
+                assert_eq!(listed(&self.hanging, u), hanging, "providers hanging from need {u}");
+            } else {
+                let below: Vec<usize> = (0..self.providers).filter(|&c| self.is_need(parent(c)) && parent(parent(c)) == u).collect();
+                assert_eq!(listed(&self.below, u), below, "providers two levels below {u}");
+            }
         }
         let mut balance = supply.to_vec();
+        let flow = self.arc_flows();
         for (e, a) in self.arcs.iter().enumerate() {
-            assert!(self.flow[e] >= 0);
+            assert!(flow[e] >= 0);
             if self.state[e] != STATE_TREE {
-                assert_eq!(self.flow[e], 0);
+                assert_eq!(flow[e], 0);
             }
-            balance[a.source as usize] -= self.flow[e];
-            balance[a.target as usize] += self.flow[e];
+            balance[a.source as usize] -= flow[e];
+            balance[a.target as usize] += flow[e];
         }
         assert!(balance.iter().all(|&b| b == 0), "flow not conserved: {balance:?}");
     }
+}
+
+/// The method with other pricing (tests only): `per_need` candidates per need (every arc when it
+/// is at least the need's number of arcs) and blocks of `block` reduced costs (`usize::MAX`: the
+/// most negative of all candidates).
+#[cfg(test)]
+pub(crate) fn solve_pricing(checked: &Checked, per_need: usize, block: usize) -> Result<Flows, AllocationError> {
+    bounds(checked)?;
+    let mut simplex = Simplex::star(checked);
+    simplex.initial_pivots()?;
+    simplex.run(per_need, block, &mut |_| {})?;
+    Ok(simplex.flows(checked))
 }
 
 /// The same as [`solve`] with small blocks, checking the basis after every pivot and the
@@ -549,10 +730,7 @@ pub(crate) fn solve_checking_every_pivot(checked: &Checked) -> Result<Flows, All
     simplex.check_consistent(&supply);
     simplex.initial_pivots()?;
     simplex.check_consistent(&supply);
-    while let Some(e) = simplex.entering_arc(3) {
-        simplex.pivot(e)?;
-        simplex.check_consistent(&supply);
-    }
+    simplex.run(1, 3, &mut |basis| basis.check_consistent(&supply))?;
     for e in 0..simplex.arcs.len() {
         assert!(simplex.state[e] == STATE_TREE || simplex.reduced_cost(e) >= 0, "not optimal at arc {e}");
     }

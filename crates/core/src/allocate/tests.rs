@@ -330,6 +330,64 @@ proptest! {
         let mut reversed = instance.clone();
         reversed.arcs.reverse();
         reversed.needs.reverse();
-        prop_assert_eq!(solve(&reversed).unwrap(), answer);
+        prop_assert_eq!(solve(&reversed).unwrap(), answer.clone());
+        // Arcs need by need (providers still shuffled): the check's short way to put them in order.
+        let mut grouped = instance.clone();
+        grouped.arcs.sort_by_key(|a| a.need);
+        prop_assert_eq!(solve(&grouped).unwrap(), answer);
     }
+
+    /// Pricing only each need's best offers between full passes reaches the optimum that pricing
+    /// every arc (the most negative reduced cost of all, each pivot) reaches.
+    #[test]
+    fn pricing_a_few_candidates_per_need_reaches_the_optimum_of_pricing_every_arc(
+        instance in any_instance(),
+        per_need in 1usize..4,
+        block in 1usize..40,
+    ) {
+        let checked = super::check(&instance).unwrap();
+        let cost = |flows: network_simplex::Flows| allocation_from_flows(&checked, &flows.arc_flow, &flows.unmet).unwrap().cost;
+        let every_arc = cost(network_simplex::solve_pricing(&checked, usize::MAX, usize::MAX).unwrap());
+        let candidates = cost(network_simplex::solve_pricing(&checked, per_need, block).unwrap());
+        prop_assert_eq!(candidates, every_arc);
+        prop_assert_eq!(solve(&instance).unwrap().cost, every_arc);
+    }
+}
+
+/// An instance the size of a district (40 providers, 400 needs, each joined to its 8 nearest
+/// providers), where candidate rounds matter: the same optimum with candidates (two per need,
+/// one per need with small blocks) as with every arc priced, and better than first come.
+#[test]
+fn a_district_sized_instance_reaches_the_same_optimum_however_it_is_priced() {
+    let mut state = 0x2020_0208_u64;
+    let mut next = move |below: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % below
+    };
+    let places: Vec<(i64, i64)> = (0..40).map(|_| (next(1000) as i64, next(1000) as i64)).collect();
+    let mut instance = Instance::default();
+    for (p, _) in places.iter().enumerate() {
+        instance.providers.push(provider(p as i64 + 1, 20 + next(60) as i64));
+    }
+    for n in 0..400 {
+        let (x, y) = (next(1000) as i64, next(1000) as i64);
+        let weight = 1 + next(10) as i64;
+        instance.needs.push(need(n + 1, 1 + next(10) as i64, weight * 2000));
+        let mut by_distance: Vec<(i64, usize)> =
+            places.iter().enumerate().map(|(p, &(px, py))| ((px - x).abs() + (py - y).abs(), p)).collect();
+        by_distance.sort_unstable();
+        for &(km, p) in &by_distance[..8] {
+            instance.arcs.push(arc(n + 1, p as i64 + 1, weight * km));
+        }
+    }
+    let checked = super::check(&instance).unwrap();
+    let cost = |flows: network_simplex::Flows| allocation_from_flows(&checked, &flows.arc_flow, &flows.unmet).unwrap().cost;
+    let every_arc = cost(network_simplex::solve_pricing(&checked, usize::MAX, usize::MAX).unwrap());
+    assert_eq!(cost(network_simplex::solve_pricing(&checked, 1, 7).unwrap()), every_arc);
+    assert_eq!(cost(network_simplex::solve_pricing(&checked, 3, 1000).unwrap()), every_arc);
+    let answer = check(&instance);
+    assert_eq!(answer.cost, every_arc);
+    assert!(answer.cost < greedy(&instance).unwrap().cost);
 }
