@@ -309,8 +309,7 @@ impl App {
 
 /// A moment as YYYY-MM-DD HH:MM UTC+8.
 fn china_time(at: DateTime<Utc>) -> String {
-    let offset = chrono::FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!());
-    at.with_timezone(&offset).format("%Y-%m-%d %H:%M UTC+8").to_string()
+    format!("{} UTC+8", bangfu_core::china_time::minute(at))
 }
 
 /// A need as a line of the briefing, with nothing held back yet.

@@ -14,7 +14,7 @@ use crate::registry::NewProvider;
 use crate::{Actor, App, AppError, AppResult};
 use bangfu_core::model::{ApprovalStatus, LetterStatus, NeedStatus};
 use bangfu_core::region::RegionCode;
-use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{Value, json};
 
 /// The enterprise's credit code. The report does not give it: this one is assumed, with a
@@ -28,8 +28,7 @@ const SHANXI: &str = "140000";
 /// A time given in UTC+8 as "YYYY-MM-DD HH:MM".
 fn at(local: &str) -> DateTime<Utc> {
     let naive = NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M").unwrap_or_else(|e| panic!("demo time {local:?}: {e}"));
-    let china = FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!("UTC+8 is valid"));
-    china.from_local_datetime(&naive).single().unwrap_or_else(|| unreachable!("UTC+8 has no gaps")).with_timezone(&Utc)
+    bangfu_core::china_time::from_local(naive).unwrap_or_else(|| unreachable!("the demo's times are on the calendar"))
 }
 
 struct DemoProvider {

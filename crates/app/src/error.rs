@@ -40,9 +40,34 @@ impl From<StoreError> for AppError {
             StoreError::BadUrl(message) => AppError::BadDatabaseUrl(message),
             StoreError::Conflict(message) => AppError::Conflict(message),
             StoreError::NotFound(what) => AppError::NotFound(what),
-            e @ (StoreError::Database(_) | StoreError::Sqlite(_) | StoreError::Decode(_)) => AppError::Internal(e.to_string()),
+            e @ (StoreError::Database(_) | StoreError::Sqlite(_) | StoreError::Decode(_)) => AppError::Internal(chain(&e)),
         }
     }
+}
+
+impl AppError {
+    /// An internal error caused by `error`, with `context` saying what was being done; the
+    /// message keeps the whole cause chain ([`chain`]) for the operator's log.
+    pub fn internal(context: &str, error: &dyn std::error::Error) -> AppError {
+        AppError::Internal(format!("{context}: {}", chain(error)))
+    }
+}
+
+/// An error with its causes, outermost first: `what failed: why: the root cause`. A cause whose
+/// text the message already shows (as thiserror's `#[error("…: {0}")]` on a `#[from]` field does)
+/// is not repeated.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !said.is_empty() && !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 pub(crate) fn bad(message: impl Into<String>) -> AppError {
@@ -74,4 +99,29 @@ pub(crate) fn json_text(field: &str, value: &serde_json::Value) -> AppResult<()>
         }
     }
     walk(field, value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error whose message does not show its cause, like many of the libraries' outer errors.
+    #[derive(Debug, thiserror::Error)]
+    #[error("{0}")]
+    struct Outer(&'static str, #[source] std::io::Error);
+
+    /// An error whose message shows its cause.
+    #[derive(Debug, thiserror::Error)]
+    #[error("database error: {0}")]
+    struct Shows(#[from] std::io::Error);
+
+    #[test]
+    fn the_cause_chain_is_kept_without_repeating_what_a_message_already_shows() {
+        let root = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file: /var/lib/bangfu/x.db");
+        assert_eq!(chain(&Outer("opening the database", root)), "opening the database: no such file: /var/lib/bangfu/x.db");
+        let shown = Shows(std::io::Error::other("connection reset"));
+        assert_eq!(chain(&shown), "database error: connection reset", "the cause is in the message already");
+        let internal = AppError::internal("writing the export", &Outer("CSV", std::io::Error::other("disk full")));
+        assert_eq!(internal.to_string(), "internal error: writing the export: CSV: disk full");
+    }
 }

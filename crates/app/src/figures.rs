@@ -292,7 +292,7 @@ pub fn median(values: &mut [i64]) -> f64 {
 
 /// The first millisecond of a day at UTC+8.
 pub fn day_start_ms(day: NaiveDate) -> i64 {
-    day_index(day) * 86_400_000 - 8 * 3_600_000
+    day_index(day) * 86_400_000 - bangfu_core::china_time::OFFSET_MS
 }
 
 /// Days since 1970-01-01.

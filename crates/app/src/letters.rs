@@ -17,7 +17,7 @@ use bangfu_core::outbox::EventKind;
 use crate::needs::region_code;
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::routing::department_name;
-use bangfu_core::letter::{Contact, DateStyle, LetterFacts, LetterNumber, check_transition, china_date, draft_letter, formal_department, number_prefix};
+use bangfu_core::letter::{Contact, DateStyle, LetterFacts, LetterNumber, check_transition, draft_letter, formal_department, number_prefix};
 use bangfu_core::model::{Bilingual, LetterStatus, NeedKind, Scope};
 use bangfu_core::region::RegionCode;
 use bangfu_store::{CaseRow, LetterRow, NeedRow, WriteTx};
@@ -136,7 +136,7 @@ impl App {
 
         let sender = region_code(&need.owner);
         let prefix = number_prefix(self.tree, sender).map_err(|e| AppError::Internal(e.to_string()))?;
-        let year = china_date(now).year();
+        let year = bangfu_core::china_time::day(now).year();
         let sequence = tx.count_letters_numbered_like(&format!("{prefix}〔{year}〕%")).await? + 1;
         let sequence = u32::try_from(sequence).map_err(|_| AppError::Internal(format!("{prefix}〔{year}〕: too many letters")))?;
 

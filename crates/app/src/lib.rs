@@ -44,7 +44,7 @@ pub mod views;
 
 pub use actor::Actor;
 pub use cache::Seen;
-pub use error::{AppError, AppResult};
+pub use error::{AppError, AppResult, chain as error_chain};
 pub use time::{from_millis, to_millis};
 
 use bangfu_core::bounded_screening::Bounds;

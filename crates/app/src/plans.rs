@@ -42,7 +42,7 @@ use bangfu_core::ids::NeedId;
 use bangfu_core::model::{NeedStatus, Tier};
 use bangfu_core::plan::{self, Blocker, Milestone, Plan, PlanError, Schedule, WhatIf};
 use bangfu_store::{MilestoneBlockerRow, MilestoneRow, NeedRow, WriteTx};
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -775,8 +775,5 @@ fn hours_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
 
 /// A time at UTC+8 to the minute, for messages: 2020-02-13 08:30.
 fn china_time(time: DateTime<Utc>) -> String {
-    match FixedOffset::east_opt(8 * 3600) {
-        Some(china) => time.with_timezone(&china).format("%Y-%m-%d %H:%M").to_string(),
-        None => time.to_rfc3339(),
-    }
+    bangfu_core::china_time::minute(time)
 }

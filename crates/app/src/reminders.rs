@@ -126,7 +126,7 @@ impl App {
                 approval.item,
                 approval.agency,
                 threshold.num_minutes() as f64 / 60.0,
-                deadline.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!("+08:00 is valid"))).format("%Y-%m-%d %H:%M")
+                bangfu_core::china_time::minute(deadline)
             ),
             why_zh: None,
             link: Some(format!("/cases/{}#approval-{}", approval.case_id, approval.id)),

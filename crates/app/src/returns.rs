@@ -17,7 +17,8 @@ use crate::returns_sheet::{SheetFormat, read_returns};
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::model::{Scope};
 use bangfu_core::region::Level;
-use bangfu_core::returns::{add_days, check_figure, china_day, is_late, parse_day};
+use bangfu_core::china_time;
+use bangfu_core::returns::{add_days, check_figure, is_late, parse_day};
 use bangfu_store::figures::{ReturnListRow, ReturnQuery};
 use bangfu_store::{BroadcastRow, CaseRow, DailyReturnRow, Page, PageRequest, WriteTx};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -73,7 +74,7 @@ struct CheckedReturn {
 /// least 0.
 fn check_return(now: DateTime<Utc>, input: &NewDailyReturn) -> Result<CheckedReturn, String> {
     let day = parse_day(&input.day).map_err(|e| format!("day: {e}"))?;
-    let today = china_day(now);
+    let today = china_time::day(now);
     if day > today {
         return Err(format!("day: {day} is after today ({today} at UTC+8) — a return reports a day that has begun"));
     }

@@ -240,10 +240,13 @@ bangfu_store::backend_tests! {
 
 #[test]
 fn migrate_db_refuses_a_missing_source_file() {
-    let output = bangfu(&["migrate-db", "--from", "sqlite:///tmp/no-such-bangfu.db", "--to", "sqlite:///tmp/x.db"]);
+    let dir = tempfile::tempdir().unwrap();
+    let from = dir.path().join("no-such-bangfu.db");
+    let to = dir.path().join("x.db");
+    let output = bangfu(&["migrate-db", "--from", &format!("sqlite://{}", from.display()), "--to", &format!("sqlite://{}", to.display())]);
     assert_exit(&output, 2);
-    assert!(stderr(&output).contains("--from: /tmp/no-such-bangfu.db does not exist"), "{}", stderr(&output));
-    assert!(!std::path::Path::new("/tmp/x.db").exists(), "nothing created");
+    assert!(stderr(&output).contains(&format!("--from: {} does not exist", from.display())), "{}", stderr(&output));
+    assert!(!to.exists(), "nothing created");
 }
 
 // ---- bangfu plan --case ----

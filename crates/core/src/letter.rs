@@ -14,7 +14,8 @@
 use crate::model::{Bilingual, LetterStatus, NeedKind, Scope};
 use crate::region::{RegionCode, RegionTree};
 use crate::routing::{RouteError, is_departmental_hall, scope_between};
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
+use crate::china_time;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use std::fmt;
 
 /// The one-character abbreviation of each of the 34 province-level units, used in document
@@ -59,16 +60,6 @@ pub const PROVINCE_ABBREVIATIONS: [(u32, &str); 34] = [
 /// The abbreviation of a province-level unit (晋 for 140000); none for any other code.
 pub fn province_abbreviation(province: RegionCode) -> Option<&'static str> {
     PROVINCE_ABBREVIATIONS.iter().find(|(code, _)| *code == province.as_u32()).map(|(_, a)| *a)
-}
-
-/// The offset of China Standard Time: letters are dated in the time of the desk.
-fn china_time() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!("+08:00 is a valid offset"))
-}
-
-/// The calendar date in China of an instant.
-pub fn china_date(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&china_time()).date_naive()
 }
 
 /// How the date of a letter is written.
@@ -403,12 +394,12 @@ pub fn draft_letter(
     if let Some(city) = tree.city_of(facts.solution_region).filter(|c| c.code != solution_province) {
         recipients.push(formal_department(tree, city.code)?);
     }
-    let date = china_date(drafted_at);
+    let date = china_time::day(drafted_at);
     let number = LetterNumber { prefix: number_prefix(tree, sender.region)?, year: date.year(), sequence };
 
     let enterprise_at = tree.full_name(facts.enterprise_region);
     let solution_at = tree.full_name(facts.solution_region);
-    let deadline = china_date(facts.deadline);
+    let deadline = china_time::day(facts.deadline);
     let (request_zh, done_zh, request_en, done_en) = request_for(facts.kind);
     let you_zh = match recipients.iter().map(|r| r.name.zh.ends_with('厅')).collect::<Vec<_>>().as_slice() {
         [true] => "贵厅",

@@ -9,6 +9,7 @@ pub mod allocate;
 pub mod audit;
 pub mod bounded_screening;
 pub mod capability;
+pub mod china_time;
 pub mod credit_code;
 pub mod escalation;
 pub mod hanzi;

@@ -6,7 +6,8 @@
 //!
 //! Times are parameters; nothing here reads the clock or sends anything.
 
-use chrono::{DateTime, FixedOffset, NaiveTime, TimeDelta, TimeZone, Timelike, Utc};
+use crate::china_time;
+use chrono::{DateTime, NaiveTime, TimeDelta, Timelike, Utc};
 
 /// Where a department's messages go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -226,9 +227,6 @@ pub fn after_failure(created_at: DateTime<Utc>, attempts: u32, failed_at: DateTi
     if next > created_at + GIVE_UP_AFTER { AfterFailure::Dead } else { AfterFailure::RetryAt(next) }
 }
 
-fn china_time() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!("+08:00 is a valid offset"))
-}
 
 /// Quiet hours of a department at UTC+8, from `from` to `to` (across midnight when `to` is
 /// earlier: 22:00–07:00). Messages made inside wait for the end; escalations do not wait.
@@ -269,17 +267,14 @@ impl QuietHours {
 
     /// When a message made at `now` may go: `now`, or the end of the quiet hours it falls in.
     pub fn release(self, now: DateTime<Utc>) -> DateTime<Utc> {
-        let local = now.with_timezone(&china_time());
+        let local = china_time::at(now);
         let time = local.time();
         let inside = if self.from < self.to { time >= self.from && time < self.to } else { time >= self.from || time < self.to };
         if !inside {
             return now;
         }
         let day = if time >= self.to { local.date_naive() + TimeDelta::days(1) } else { local.date_naive() };
-        match china_time().from_local_datetime(&day.and_time(self.to)).single() {
-            Some(end) => end.with_timezone(&Utc),
-            None => now,
-        }
+        china_time::from_local(day.and_time(self.to)).unwrap_or(now)
     }
 }
 
@@ -302,12 +297,13 @@ pub const ROBOT_WINDOW: TimeDelta = TimeDelta::minutes(1);
 
 /// A moment as officials read it: `2020年1月31日 18:00` at UTC+8.
 pub fn china_minute(at: DateTime<Utc>) -> String {
-    at.with_timezone(&china_time()).format("%Y年%-m月%-d日 %H:%M").to_string()
+    china_time::at(at).format("%Y年%-m月%-d日 %H:%M").to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2020, 1, 26, h, m, s).unwrap()

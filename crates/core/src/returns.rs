@@ -4,26 +4,18 @@
 //! briefing (每日专报) is generated from it. A return filed after that is late; a reporting
 //! enterprise without a return for a day is missing it. Pure: the moments come as parameters.
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use crate::china_time;
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 
 /// The hour (UTC+8) of the morning after a day at which its returns are due, and at which the
 /// daily briefings are generated.
 pub const DUE_HOUR: u32 = 8;
 
-fn china_time() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!("+08:00 is a valid offset"))
-}
-
-/// The calendar day at UTC+8 of a moment.
-pub fn china_day(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&china_time()).date_naive()
-}
-
 /// The moment at which the returns of `day` are due: [`DUE_HOUR`]:00 UTC+8 the next day.
 pub fn due_at(day: NaiveDate) -> DateTime<Utc> {
     let next = day.succ_opt().unwrap_or(day);
     let local = next.and_time(NaiveTime::from_hms_opt(DUE_HOUR, 0, 0).unwrap_or_default());
-    china_time().from_local_datetime(&local).single().map_or(DateTime::<Utc>::MIN_UTC, |t| t.with_timezone(&Utc))
+    china_time::from_local(local).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 /// Whether a return of `day` filed at `filed_at` is late.
@@ -34,7 +26,7 @@ pub fn is_late(day: NaiveDate, filed_at: DateTime<Utc>) -> bool {
 /// The last day whose returns were due at or before `now` (yesterday at UTC+8 from 08:00 on,
 /// the day before yesterday before it).
 pub fn last_due_day(now: DateTime<Utc>) -> NaiveDate {
-    let today = china_day(now);
+    let today = china_time::day(now);
     let yesterday = today.pred_opt().unwrap_or(today);
     if now >= due_at(yesterday) { yesterday } else { yesterday.pred_opt().unwrap_or(yesterday) }
 }
@@ -92,8 +84,8 @@ mod tests {
 
     #[test]
     fn the_day_of_a_moment_is_its_day_at_utc_plus_eight() {
-        assert_eq!(china_day(at("2020-02-13T16:30:00Z")), day("2020-02-14"));
-        assert_eq!(china_day(at("2020-02-13T15:59:59Z")), day("2020-02-13"));
+        assert_eq!(china_time::day(at("2020-02-13T16:30:00Z")), day("2020-02-14"));
+        assert_eq!(china_time::day(at("2020-02-13T15:59:59Z")), day("2020-02-13"));
     }
 
     #[test]

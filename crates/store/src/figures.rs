@@ -14,7 +14,7 @@ use crate::rows::{DailyReturnRow, LetterRow, NeedRow};
 use crate::{ReadConn, Store, StoreResult};
 
 /// Milliseconds of UTC+8's offset and of a day.
-const OFFSET_MS: i64 = 8 * 3_600_000;
+const OFFSET_MS: i64 = bangfu_core::china_time::OFFSET_MS;
 const DAY_MS: i64 = 86_400_000;
 
 /// The sums of one day, product and region (a county, the case's region) over the returns filed.

@@ -816,7 +816,7 @@ async fn edit_letter(State(state): State<AppState>, auth: Authenticated, PathPar
 /// The letter as a PDF laid out per GB/T 9704-2012 (信函格式), A4.
 async fn letter_pdf(State(state): State<AppState>, auth: Authenticated, PathParam(id): PathParam<i64>) -> ApiResult {
     let detail = state.app.letter(&auth.actor, id).await?;
-    let pdf = state.settings.printer.pdf(&crate::pages::letter_sheet::print_document(&detail)).await.map_err(|e| Problem::from(bangfu_app::AppError::Internal(e.to_string())))?;
+    let pdf = state.settings.printer.pdf(&crate::pages::letter_sheet::print_document(&detail)).await.map_err(|e| Problem::from(bangfu_app::AppError::internal("printing a letter", &e)))?;
     Ok(crate::pages::letter_sheet::pdf_response(&detail, pdf))
 }
 

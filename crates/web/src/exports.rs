@@ -100,7 +100,7 @@ async fn csv_export(mut export: Export) -> Result<Response, Problem> {
     // Two pages in flight at most: the store is read no faster than the client takes them.
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(2);
     let mut read = export.read;
-    tokio::spawn(async move {
+    tokio::spawn(crate::logs::carried(async move {
         if sender.send(Ok(head)).await.is_err() {
             return;
         }
@@ -119,13 +119,13 @@ async fn csv_export(mut export: Export) -> Result<Response, Problem> {
                     }
                 }
                 Err(e) => {
-                    eprintln!("a CSV export stopped early: {e}");
+                    tracing::error!("a CSV export stopped early: {e}");
                     let _ = sender.send(Err(std::io::Error::other(e.to_string()))).await;
                     return;
                 }
             }
         }
-    });
+    }));
     let stream = tokio_stream::wrappers::ReceiverStream::new(receiver);
     Ok((
         [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}.csv\"", export.name))],
@@ -136,7 +136,7 @@ async fn csv_export(mut export: Export) -> Result<Response, Problem> {
 
 /// One page of rows (after the header, if given) as CSV, each cell neutralised.
 fn csv_bytes(header: Option<&[&str]>, rows: &[Vec<Cell>]) -> AppResult<Bytes> {
-    let failed = |e: csv::Error| AppError::Internal(format!("CSV: {e}"));
+    let failed = |e: csv::Error| AppError::internal("CSV", &e);
     let mut writer = csv::Writer::from_writer(Vec::new());
     if let Some(header) = header {
         writer.write_record(header).map_err(failed)?;
@@ -144,7 +144,7 @@ fn csv_bytes(header: Option<&[&str]>, rows: &[Vec<Cell>]) -> AppResult<Bytes> {
     for row in rows {
         writer.write_record(row.iter().map(|cell| bangfu_core::text::csv_cell(&cell.csv()).into_owned())).map_err(failed)?;
     }
-    writer.into_inner().map(Bytes::from).map_err(|e| AppError::Internal(format!("CSV: {e}")))
+    writer.into_inner().map(Bytes::from).map_err(|e| AppError::internal("CSV", e.error()))
 }
 
 /// What the XLSX thread is sent: a page of rows, or the end.
@@ -162,14 +162,16 @@ async fn xlsx_export(mut export: Export) -> Result<Response, Problem> {
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let header = export.header;
     let body_sender = sender.clone();
+    let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
+        let _in_request = span.enter();
         if let Err(e) = write_xlsx(header, rows, &body_sender) {
-            eprintln!("an XLSX export stopped early: {e}");
+            tracing::error!("an XLSX export stopped early: {e}");
             let _ = body_sender.blocking_send(Err(std::io::Error::other(e.to_string())));
         }
     });
     let mut read = export.read;
-    tokio::spawn(async move {
+    tokio::spawn(crate::logs::carried(async move {
         let send = |message| {
             let to_sheet = to_sheet.clone();
             async move { tokio::task::spawn_blocking(move || to_sheet.send(message).is_ok()).await.unwrap_or(false) }
@@ -186,14 +188,14 @@ async fn xlsx_export(mut export: Export) -> Result<Response, Problem> {
                     }
                 }
                 Err(e) => {
-                    eprintln!("an XLSX export stopped early: {e}");
+                    tracing::error!("an XLSX export stopped early: {e}");
                     let _ = sender.send(Err(std::io::Error::other(e.to_string()))).await;
                     return; // dropping the channel ends the sheet without a zip
                 }
             }
         }
         send(ToSheet::Done).await;
-    });
+    }));
     let stream = tokio_stream::wrappers::ReceiverStream::new(receiver);
     Ok((
         [
@@ -273,7 +275,7 @@ fn write_xlsx(header: &[&str], rows: std::sync::mpsc::Receiver<ToSheet>, body: &
                     }
                     Cell::Time(ms) => {
                         // Excel keeps no time zone: the wall-clock time at UTC+8.
-                        let seconds = from_millis(ms).timestamp() + 8 * 3600;
+                        let seconds = from_millis(ms).timestamp() + i64::from(bangfu_core::china_time::OFFSET_S);
                         sheet.write_datetime_with_format(row_number, column, ExcelDateTime::from_timestamp(seconds)?, &moment)?;
                     }
                     Cell::Day(d) => match chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d") {

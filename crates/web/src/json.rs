@@ -8,14 +8,12 @@ use bangfu_app::views::{CaseDetail, CaseSummary, NeedDetail};
 use bangfu_core::escalation::EscalationStep;
 use bangfu_core::plan::{Plan, Schedule};
 use bangfu_store::*;
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 /// A stored time as RFC 3339 at UTC+8.
 pub fn time(ms: i64) -> String {
-    #[allow(clippy::expect_used)]
-    let china = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
-    from_millis(ms).with_timezone(&china).to_rfc3339()
+    bangfu_core::china_time::at(from_millis(ms)).to_rfc3339()
 }
 
 fn opt_time(ms: Option<i64>) -> Value {

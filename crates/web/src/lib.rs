@@ -8,6 +8,8 @@ mod edges;
 pub mod pdf;
 mod exports;
 mod lists;
+pub mod logs;
+mod markup;
 mod notices;
 pub mod outbound;
 pub mod auth;
@@ -62,7 +64,7 @@ pub const BODY_LIMIT_BYTES: usize = 4 * 1024 * 1024;
 /// Requests that take longer are answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The whole router: API and pages, with limits and security headers.
+/// The whole router: API and pages, with limits, security headers and each request's id and span.
 pub fn router(app: App) -> axum::Router {
     router_with(app, Settings::default())
 }
@@ -88,6 +90,8 @@ pub fn router_with(app: App, settings: Settings) -> axum::Router {
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(axum::middleware::from_fn(edges::problem_for_bare_errors))
+        // Outermost: every request's id and span (logs.rs).
+        .layer(axum::middleware::from_fn(logs::request_span))
 }
 
 /// Binds `addr` (port 0 picks a free port) and returns the listener and its real address.

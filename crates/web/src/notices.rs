@@ -40,7 +40,7 @@ impl NoticeHub {
                                     let _ = sender.send(notification.payload);
                                     continue;
                                 }
-                                Err(e) => eprintln!("notifications: the listener stopped ({e}); listening again"),
+                                Err(e) => tracing::warn!("notifications: the listener stopped ({}); listening again", bangfu_app::error_chain(&e)),
                             }
                         }
                         tokio::time::sleep(Duration::from_secs(1)).await;

@@ -524,7 +524,8 @@ fn what_if() -> Value {
 
 fn problem() -> Value {
     json!({"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
-        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}}})
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"},
+        "request_id": {"type": "string", "description": "the request's id in the server's log (also the x-request-id header)"}}})
 }
 
 /// The whole OpenAPI 3.1 document.

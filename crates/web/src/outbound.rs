@@ -17,7 +17,7 @@
 //! over every error before it is kept.
 
 use bangfu_app::outbox::{Deliver, DeliverySettings, Message, ParsedUrl, parse_url};
-use bangfu_app::{App, AppError};
+use bangfu_app::App;
 use bangfu_core::outbox::{ChannelKind, MessageFormat};
 use bangfu_store::ChannelRow;
 use base64::Engine;
@@ -26,6 +26,7 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::time::Duration;
+use tracing::Instrument;
 
 /// The hosts bangfu may send to: `HOST` (any port) or `HOST:PORT` (`[::1]:8080` for IPv6).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -333,17 +334,23 @@ pub fn server_name() -> String {
 pub async fn deliver_forever(app: App, outbound: Outbound, settings: DeliverySettings, poll: Duration) {
     let mut listener = app.listen_outbox().await.ok();
     loop {
-        // Until nothing more is due now: a call delivers a bounded number per channel.
+        // One job a round: until nothing more is due now (a call delivers a bounded number per
+        // channel).
+        let job = crate::logs::job_span("outbox");
         loop {
-            match app.deliver_due(&outbound, &settings, crate::clock::now()).await {
+            let delivered = app.deliver_due(&outbound, &settings, crate::clock::now()).instrument(job.clone()).await;
+            let _in_job = job.enter();
+            match delivered {
                 Ok(report) if report.sent + report.failed + report.dead > 0 => {
                     if report.failed + report.dead > 0 {
-                        eprintln!("outbox: {} sent, {} failed (retried later), {} given up", report.sent, report.failed, report.dead);
+                        tracing::warn!("outbox: {} sent, {} failed (retried later), {} given up", report.sent, report.failed, report.dead);
+                    } else {
+                        tracing::debug!("outbox: {} sent", report.sent);
                     }
                 }
                 Ok(_) => break,
                 Err(e) => {
-                    eprintln!("outbox: delivery failed ({}); trying again", log_error(&e));
+                    tracing::error!("outbox: delivery failed ({e}); trying again");
                     break;
                 }
             }
@@ -351,7 +358,7 @@ pub async fn deliver_forever(app: App, outbound: Outbound, settings: DeliverySet
         match listener.as_mut() {
             Some(heard) => {
                 if let Ok(Err(e)) = tokio::time::timeout(poll, heard.recv()).await {
-                    eprintln!("outbox: the listener stopped ({e}); listening again");
+                    tracing::warn!("outbox: the listener stopped ({e}); listening again");
                     listener = app.listen_outbox().await.ok();
                 }
             }
@@ -361,10 +368,6 @@ pub async fn deliver_forever(app: App, outbound: Outbound, settings: DeliverySet
             }
         }
     }
-}
-
-fn log_error(error: &AppError) -> String {
-    error.to_string()
 }
 
 #[cfg(test)]

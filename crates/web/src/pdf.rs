@@ -70,8 +70,8 @@ impl Printer {
             let conf = dir.path().join("fonts.conf");
             let text = format!(
                 "<?xml version=\"1.0\"?>\n<!DOCTYPE fontconfig SYSTEM \"fonts.dtd\">\n<fontconfig><include ignore_missing=\"yes\">/etc/fonts/fonts.conf</include><dir>{}</dir><cachedir>{}</cachedir></fontconfig>\n",
-                xml_text(&fonts.display().to_string()),
-                xml_text(&dir.path().join("fc-cache").display().to_string())
+                crate::markup::escape(&fonts.display().to_string()),
+                crate::markup::escape(&dir.path().join("fc-cache").display().to_string())
             );
             tokio::fs::write(&conf, text).await.map_err(|e| failed("writing the font configuration", &e))?;
             command.env("FONTCONFIG_FILE", &conf);
@@ -88,6 +88,3 @@ impl Printer {
     }
 }
 
-fn xml_text(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}

@@ -1,5 +1,6 @@
 //! Errors over HTTP as RFC 9457 problem details (`application/problem+json`): type, title,
-//! status, detail. Internal errors are logged in full and answered opaquely.
+//! status, detail, and `request_id`, the id of the request in the log (`logs.rs`). Internal errors
+//! are logged in full, with their causes, and answered opaquely.
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -40,7 +41,8 @@ impl From<AppError> for Problem {
             AppError::Conflict(_) => Problem { status: StatusCode::CONFLICT, kind: "conflict", title: "Conflict", detail },
             AppError::TooManyAttempts(_) => Problem { status: StatusCode::TOO_MANY_REQUESTS, kind: "rate-limited", title: "Too many login attempts", detail },
             AppError::Internal(_) => {
-                eprintln!("internal error: {detail}");
+                // In the request's span: the line carries the request's id, which the answer names.
+                tracing::error!("{detail}");
                 Problem {
                     status: StatusCode::INTERNAL_SERVER_ERROR,
                     kind: "internal",
@@ -54,12 +56,15 @@ impl From<AppError> for Problem {
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
+        let mut body = serde_json::json!({
             "type": format!("https://bangfu.example/problems/{}", self.kind),
             "title": self.title,
             "status": self.status.as_u16(),
             "detail": self.detail,
         });
+        if let Some(id) = crate::logs::request_id() {
+            body["request_id"] = id.into();
+        }
         (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response()
     }
 }

@@ -1357,7 +1357,8 @@ async fn everyone_finishes_their_work(db: TestDb) {
     set(&browser, "#comment-form [name=text]", "请尽快安排，周五前需出厂。").await;
     click(&browser, "#comment-form button").await;
     wait_for_text(&browser, "#comments li strong", ENTERPRISE).await;
-    let pdf = std::env::temp_dir().join(format!("检测报告-{}.pdf", std::process::id()));
+    let documents = tempfile::tempdir().unwrap();
+    let pdf = documents.path().join("检测报告.pdf");
     std::fs::write(&pdf, b"%PDF-1.4 a test report").unwrap();
     browser.find(Locator::Css("#attach-form input[type=file]")).await.unwrap().send_keys(&pdf.display().to_string()).await.unwrap();
     click(&browser, "#attach-form button").await;

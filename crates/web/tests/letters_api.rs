@@ -125,3 +125,79 @@ bangfu_store::backend_tests! {
         assert_eq!(report["moved"], json!([]), "the new owner's window started a moment ago");
     }
 }
+
+/// What a test's subscriber writes: the log lines, kept to be read.
+#[derive(Clone, Default)]
+struct Log(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Log {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Log {
+    fn lines(&self) -> Vec<String> {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).lines().map(str::to_string).collect()
+    }
+}
+
+bangfu_store::backend_tests! {
+    /// Issue 18: every answer names its request in `x-request-id`; an internal error (here the
+    /// letter's PDF, with no Chromium where the server was told to find it) answers an opaque
+    /// problem carrying that id, and the log line with the error's cause carries it too.
+    async fn an_internal_error_is_opaque_and_its_log_line_carries_the_request_id(db) {
+        let log = Log::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_max_level(tracing::Level::DEBUG).finish();
+        // This thread's subscriber: the test's runtime, and so the server, run on it.
+        let _logging = tracing::subscriber::set_default(subscriber);
+
+        let app = App::open(db.url()).await.unwrap();
+        let admin = Actor::system("test");
+        bangfu_app::demo::load(&app, &admin).await.unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let user = NewUser { username: "shanxi".into(), role: "officer".into(), department: Some("140000".into()), password: PASSWORD.into(), ..NewUser::default() };
+        app.add_user(&admin, now, user).await.unwrap();
+        let missing = "/nonexistent/bangfu-test/chromium";
+        let settings = bangfu_web::Settings { printer: bangfu_web::pdf::Printer::new(missing.into(), None), ..bangfu_web::Settings::default() };
+        let (listener, addr) = bangfu_web::bind("127.0.0.1:0").await.unwrap();
+        tokio::spawn(bangfu_web::serve_with(listener, app, settings, std::future::pending()));
+        let server = Server { base: format!("http://{addr}"), _db: db, client: reqwest::Client::new() };
+        let token = server.login("shanxi").await;
+
+        // Every answer names its request, an edge's too; no two the same.
+        let ok = server.client.get(format!("{}/healthz", server.base)).send().await.unwrap();
+        let nowhere = server.client.get(format!("{}/api/v1/no-such-thing", server.base)).send().await.unwrap();
+        let (ok_id, nowhere_id) = (ok.headers()["x-request-id"].to_str().unwrap().to_string(), nowhere.headers()["x-request-id"].to_str().unwrap().to_string());
+        assert_eq!(ok_id.len(), 16, "{ok_id}");
+        assert_ne!(ok_id, nowhere_id);
+        let problem: Value = nowhere.json().await.unwrap();
+        assert_eq!(problem["request_id"], nowhere_id.as_str(), "a problem names its request: {problem}");
+
+        let answer = server.client.get(format!("{}/api/v1/letters/1/pdf", server.base)).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(answer.status(), 500);
+        assert_eq!(answer.headers()["content-type"], "application/problem+json");
+        let id = answer.headers()["x-request-id"].to_str().unwrap().to_string();
+        let text = answer.text().await.unwrap();
+        let problem: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(problem["request_id"], id.as_str(), "{text}");
+        assert_eq!(problem["title"], "Internal error");
+        assert_eq!(problem["detail"], "the server failed; the operator's log has the details");
+        assert!(!text.contains("chromium") && !text.contains("nonexistent") && !text.contains("No such file"), "nothing of the cause reaches the client: {text}");
+
+        // The log: the error with its cause, in the request's span, which names the id.
+        let lines = log.lines();
+        let error = lines.iter().find(|l| l.contains(" ERROR ") && l.contains(&id)).unwrap_or_else(|| panic!("no ERROR line names request {id}:\n{}", lines.join("\n")));
+        assert!(error.contains("printing a letter") && error.contains(missing) && error.contains("No such file"), "the cause is logged: {error}");
+        assert!(error.contains("path=/api/v1/letters/1/pdf"), "{error}");
+        let answered = lines.iter().find(|l| l.contains(&id) && l.contains("answered")).unwrap_or_else(|| panic!("no line says request {id} was answered:\n{}", lines.join("\n")));
+        assert!(answered.contains("status=500"), "{answered}");
+        assert!(lines.iter().any(|l| l.contains(&ok_id) && l.contains("status=200")), "the health check's line names its id");
+    }
+}

@@ -752,7 +752,7 @@ fn china_day_index(at: i64) -> i64 {
 
 /// The date (UTC+8) of the exercise's day `day`.
 fn china_date(day: i64) -> String {
-    let start = crate::from_millis(START_MS + 8 * HOUR_MS).date_naive();
+    let start = crate::from_millis(START_MS + bangfu_core::china_time::OFFSET_MS).date_naive();
     (start + chrono::Days::new(u64::try_from(day).unwrap_or(0))).format("%Y-%m-%d").to_string()
 }
 

@@ -11,6 +11,7 @@ use bangfu_app::{Actor, App};
 use bangfu_core::escalation::{EscalationStep, ResponseWindows};
 use bangfu_core::routing::department_name;
 use chrono::{DateTime, Utc};
+use tracing::Instrument;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -102,10 +103,17 @@ pub async fn every_minute(app: App) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        match app.escalate_scheduled(&actor, super::db::now()).await {
-            Ok(Some(report)) if !report.moved.is_empty() => eprint!("{}", printable(&text(&app, &report))),
+        let job = bangfu_web::logs::job_span("escalation");
+        let done = app.escalate_scheduled(&actor, super::db::now()).instrument(job.clone()).await;
+        job.in_scope(|| match done {
+            // A line a need, each in the job's span.
+            Ok(Some(report)) if !report.moved.is_empty() => {
+                for line in printable(&text(&app, &report)).lines() {
+                    tracing::info!("{}", line.trim_start());
+                }
+            }
             Ok(_) => {}
-            Err(e) => eprintln!("escalation pass failed (tried again next minute): {e}"),
-        }
+            Err(e) => tracing::error!("escalation pass failed (tried again next minute): {e}"),
+        });
     }
 }

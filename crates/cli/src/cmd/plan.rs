@@ -19,7 +19,7 @@ use crate::outcome::{CliError, CliResult, Outcome, bad_input};
 use bangfu_app::plans::{Expected, PlanView};
 use bangfu_core::ids::NeedId;
 use bangfu_core::plan::{Blocker, Milestone, Plan, Schedule, schedule};
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -119,14 +119,8 @@ pub fn plan_json(plan: &Plan, computed: &Schedule) -> Value {
     bangfu_web::json::schedule(plan, computed)
 }
 
-/// China Standard Time.
-const UTC8: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
-    Some(offset) => offset,
-    None => panic!("UTC+8 is a valid offset"),
-};
-
 fn short(t: DateTime<Utc>) -> String {
-    t.with_timezone(&UTC8).format("%Y-%m-%d %H:%M").to_string()
+    bangfu_core::china_time::minute(t)
 }
 
 /// A case's plan for people: the plan as in file mode, then what holds it back.

@@ -2,6 +2,7 @@
 
 use super::db::{DbArgs, app_error, runtime};
 use crate::outcome::{CliError, CliResult, Outcome};
+use tracing::Instrument;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -59,6 +60,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CliResult {
+    init_logs(std::env::var("RUST_LOG").ok().as_deref())?;
     runtime()?.block_on(async {
         let bounds = bangfu_core::bounded_screening::Bounds { candidates: args.keep_candidates, per_reason: args.keep_per_reason };
         let reminders = bangfu_core::reminders::ReminderThresholds::parse(&args.approval_reminders)
@@ -71,10 +73,10 @@ pub fn run(args: Args) -> CliResult {
         }
         // The registry index, loaded before the first request needs it.
         let indexed = app.warm_registry().await.map_err(app_error)?;
-        eprintln!("registry index: {indexed} capabilities");
+        tracing::info!("registry index: {indexed} capabilities");
         // The search index likewise.
         let searchable = app.warm_search().await.map_err(app_error)?;
-        eprintln!("search index: {searchable} documents");
+        tracing::info!("search index: {searchable} documents");
         let allow = bangfu_web::outbound::AllowList::parse(&args.allow_outbound).map_err(CliError)?;
         if args.outbound_timeout == 0 || args.outbound_timeout > 300 {
             return Err(CliError(format!("--outbound-timeout {} — give 1 to 300 seconds", args.outbound_timeout)));
@@ -87,7 +89,7 @@ pub fn run(args: Args) -> CliResult {
         let outbound = bangfu_web::outbound::Outbound::with_ca(allow.clone(), timeout, extra_ca)
             .map_err(|e| crate::outcome::bad_input(format!("--outbound-ca: {e}")))?;
         if allow.is_empty() {
-            eprintln!("outbox: no --allow-outbound host: notifications to channels fail until one is allowed");
+            tracing::warn!("outbox: no --allow-outbound host: notifications to channels fail until one is allowed");
         }
         let (listener, local) = bangfu_web::bind(&args.addr)
             .await
@@ -131,11 +133,13 @@ async fn every_morning(app: bangfu_app::App) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        match app.morning_scheduled(&actor, super::db::now()).await {
-            Ok(Some(report)) => eprintln!("morning pass for {}: {} missing returns flagged, {} briefings kept", report.day, report.missing, report.briefings),
+        let job = bangfu_web::logs::job_span("morning");
+        let done = app.morning_scheduled(&actor, super::db::now()).instrument(job.clone()).await;
+        job.in_scope(|| match done {
+            Ok(Some(report)) => tracing::info!("morning pass for {}: {} missing returns flagged, {} briefings kept", report.day, report.missing, report.briefings),
             Ok(None) => {}
-            Err(e) => eprintln!("morning pass failed (tried again next minute): {e}"),
-        }
+            Err(e) => tracing::error!("morning pass failed (tried again next minute): {e}"),
+        });
     }
 }
 
@@ -147,10 +151,31 @@ async fn every_minute_reminders(app: bangfu_app::App) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        match app.remind_approvals_scheduled(&actor, super::db::now()).await {
-            Ok(Some(sent)) if !sent.is_empty() => eprintln!("approval reminders: {} sent", sent.len()),
+        let job = bangfu_web::logs::job_span("reminders");
+        let done = app.remind_approvals_scheduled(&actor, super::db::now()).instrument(job.clone()).await;
+        job.in_scope(|| match done {
+            Ok(Some(sent)) if !sent.is_empty() => tracing::info!("approval reminders: {} sent", sent.len()),
             Ok(_) => {}
-            Err(e) => eprintln!("approval reminders' pass failed (tried again next minute): {e}"),
-        }
+            Err(e) => tracing::error!("approval reminders' pass failed (tried again next minute): {e}"),
+        });
     }
+}
+
+/// The server's logs: `tracing` to stderr, filtered by `RUST_LOG` — a level (`info`, the default;
+/// `debug` adds a line per answered request) and `TARGET=LEVEL` pairs, comma-separated
+/// (`warn,bangfu_web=debug`). Each line of a request names its `request{id=…}` (the id of its
+/// answer's `x-request-id`), each line of a background job its `job{kind=… id=…}`.
+fn init_logs(rust_log: Option<&str>) -> Result<(), CliError> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let spec = rust_log.map(str::trim).filter(|s| !s.is_empty()).unwrap_or("info");
+    let filter: tracing_subscriber::filter::Targets = spec.parse().map_err(|e| {
+        crate::outcome::bad_input(format!("RUST_LOG={spec:?}: {e} — write a level or TARGET=LEVEL pairs, comma-separated, such as info,bangfu_web=debug"))
+    })?;
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .finish()
+        .with(filter)
+        .try_init()
+        .map_err(|e| CliError(format!("cannot start the logs: {e}")))
 }

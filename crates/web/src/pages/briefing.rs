@@ -54,7 +54,7 @@ pub struct LetterRowView {
     sent: String,
 }
 
-/// What both the page and the printed document show.
+/// What both the page and the printed document show (`templates/briefing_body.html`).
 struct Body {
     department_name: String,
     day: String,
@@ -75,19 +75,7 @@ struct Body {
 #[template(path = "briefing.html")]
 struct BriefingPage {
     ui: Ui,
-    department_name: String,
-    day: String,
-    generated: String,
-    headline: Vec<HeadlineRow>,
-    decisions: Vec<NeedRowView>,
-    decisions_total: usize,
-    blockers: Vec<NeedRowView>,
-    blockers_total: usize,
-    escalated: Vec<NeedRowView>,
-    escalated_total: usize,
-    letters: Vec<LetterRowView>,
-    letters_total: usize,
-    charts: Vec<ChartView>,
+    body: Body,
     pdf_href: String,
     xlsx_href: String,
     figures_href: String,
@@ -99,19 +87,7 @@ struct BriefingPage {
 struct BriefingPrint {
     ui: Ui,
     css: &'static str,
-    department_name: String,
-    day: String,
-    generated: String,
-    headline: Vec<HeadlineRow>,
-    decisions: Vec<NeedRowView>,
-    decisions_total: usize,
-    blockers: Vec<NeedRowView>,
-    blockers_total: usize,
-    escalated: Vec<NeedRowView>,
-    escalated_total: usize,
-    letters: Vec<LetterRowView>,
-    letters_total: usize,
-    charts: Vec<ChartView>,
+    body: Body,
 }
 
 fn body(tree: &RegionTree, b: &Briefing, lang: Lang) -> Body {
@@ -184,19 +160,7 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Q
         xlsx_href: format!("{}&format=xlsx", download_href("briefing", &params).replacen("/export/briefing", "/briefing/download", 1)),
         figures_href: format!("/figures?region={region}&to={day}&days=7"),
         earlier,
-        department_name: b.department_name,
-        day: b.day,
-        generated: b.generated,
-        headline: b.headline,
-        decisions: b.decisions,
-        decisions_total: b.decisions_total,
-        blockers: b.blockers,
-        blockers_total: b.blockers_total,
-        escalated: b.escalated,
-        escalated_total: b.escalated_total,
-        letters: b.letters,
-        letters_total: b.letters_total,
-        charts: b.charts,
+        body: b,
     })
 }
 
@@ -213,32 +177,20 @@ pub async fn download(State(state): State<AppState>, user: PageUser, Query(query
             let page = BriefingPrint {
                 ui: user.ui(&state, "briefing", b.department_name.clone()),
                 css: super::assets::STYLE,
-                department_name: b.department_name,
-                day: b.day,
-                generated: b.generated,
-                headline: b.headline,
-                decisions: b.decisions,
-                decisions_total: b.decisions_total,
-                blockers: b.blockers,
-                blockers_total: b.blockers_total,
-                escalated: b.escalated,
-                escalated_total: b.escalated_total,
-                letters: b.letters,
-                letters_total: b.letters_total,
-                charts: b.charts,
+                body: b,
             };
             let html = match page.render() {
                 Ok(html) => html,
-                Err(e) => return user.fail(&state, AppError::Internal(format!("briefing page: {e}"))),
+                Err(e) => return user.fail(&state, AppError::internal("drawing the briefing", &e)),
             };
             match state.settings.printer.pdf(&html).await {
                 Ok(pdf) => ([(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.pdf\""))], pdf).into_response(),
-                Err(e) => user.fail(&state, AppError::Internal(e.to_string())),
+                Err(e) => user.fail(&state, AppError::internal("printing the briefing", &e)),
             }
         }
         "xlsx" => match briefing_xlsx(state.app.tree(), &briefing, lang) {
             Ok(bytes) => ([(header::CONTENT_TYPE, bangfu_app::returns_sheet::XLSX_TYPE.to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.xlsx\""))], bytes).into_response(),
-            Err(e) => user.fail(&state, AppError::Internal(format!("briefing workbook: {e}"))),
+            Err(e) => user.fail(&state, AppError::internal("writing the briefing's workbook", &e)),
         },
         other => user.fail(&state, AppError::BadInput(format!("format: {other:?} — use pdf or xlsx"))),
     }

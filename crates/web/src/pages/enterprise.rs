@@ -17,7 +17,7 @@ use bangfu_app::returns::NewDailyReturn;
 use bangfu_app::returns_sheet::SheetFormat;
 use bangfu_core::capability::Requirement;
 use bangfu_core::model::NeedKind;
-use chrono::{FixedOffset, NaiveDateTime, TimeZone, Utc};
+use chrono::{NaiveDateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -112,8 +112,7 @@ const NEED_FIELDS: &[&str] = &[
 const RETURN_FIELDS: &[&str] = &["day", "product", "capacity_per_day", "output", "stock", "shipped", "note"];
 
 fn today() -> String {
-    let china = FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!("UTC+8 is a valid offset"));
-    clock::now().with_timezone(&china).format("%Y-%m-%d").to_string()
+    bangfu_core::china_time::day(clock::now()).format("%Y-%m-%d").to_string()
 }
 
 pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, Query(query): Query<DoneQuery>) -> Response {
@@ -181,12 +180,10 @@ async fn page(state: &AppState, user: &PageUser, id: i64, need: Typed, need_erro
 
 /// A time typed as 2020-02-10T18:00 (a datetime-local field) or "2020-02-10 18:00", at UTC+8.
 pub(super) fn china_time(text: &str) -> Option<chrono::DateTime<Utc>> {
-    let china = FixedOffset::east_opt(8 * 3600)?;
     ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(text.trim(), f).ok())
-        .and_then(|naive| china.from_local_datetime(&naive).single())
-        .map(|t| t.with_timezone(&Utc))
+        .and_then(bangfu_core::china_time::from_local)
 }
 
 pub async fn report_need(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, fields: Fields) -> Response {

@@ -12,7 +12,8 @@
 use super::ui::{Lang, time, trim};
 use askama::Template;
 use bangfu_app::plans::PlanView;
-use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use bangfu_core::china_time;
+use chrono::{DateTime, Duration, Utc};
 
 const WIDTH: f64 = 960.0;
 /// The column of milestone names.
@@ -103,14 +104,11 @@ fn n(value: f64) -> String {
     format!("{value:.1}")
 }
 
-fn china() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| FixedOffset::west_opt(0).unwrap_or_else(|| unreachable!("offset 0 is valid")))
-}
 
 /// Midnight at UTC+8 on or before `t`.
 fn day_floor(t: DateTime<Utc>) -> DateTime<Utc> {
-    let local = t.with_timezone(&china()).date_naive().and_hms_opt(0, 0, 0).unwrap_or_default();
-    china().from_local_datetime(&local).single().map_or(t, |d| d.with_timezone(&Utc))
+    let local = china_time::day(t).and_hms_opt(0, 0, 0).unwrap_or_default();
+    china_time::from_local(local).unwrap_or(t)
 }
 
 /// Midnight at UTC+8 on or after `t`.
@@ -167,7 +165,7 @@ pub fn render(view: &PlanView, lang: Lang) -> String {
     let ticks = (0..=days)
         .step_by(step as usize)
         .map(|d| {
-            let local = (t0 + Duration::days(d)).with_timezone(&china());
+            let local = china_time::at(t0 + Duration::days(d));
             let year = local.format("%Y").to_string();
             let format = if year_shown.as_ref() == Some(&year) { "%m-%d" } else { "%Y-%m-%d" };
             year_shown = Some(year);
@@ -276,7 +274,7 @@ pub fn render(view: &PlanView, lang: Lang) -> String {
         })
         .collect();
 
-    let year = t0.with_timezone(&china()).format("%Y").to_string();
+    let year = china_time::at(t0).format("%Y").to_string();
     GanttSvg {
         width: n(WIDTH),
         height: n(rows_bottom + BOTTOM),

@@ -276,15 +276,12 @@ pub fn render(tree: &RegionTree, markers: &[Marker], links: &[Link], title: &str
     format!(
         "<div class=\"maps\"><figure>{}<figcaption>{}</figcaption></figure><figure>{}<figcaption>{}</figcaption></figure></div>",
         draw(tree, &overview, links, title, lang, Some(frame)),
-        escape(&country),
+        crate::markup::escape(&country),
         draw(tree, &close, &close_links, title, lang, None),
-        escape(&around)
+        crate::markup::escape(&around)
     )
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
 
 /// The province outlines in `view` as path data, and the names of the provinces large enough
 /// to label — the same for every map of the same view, so kept for the last views drawn (the

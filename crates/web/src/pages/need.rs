@@ -856,7 +856,7 @@ pub async fn letter_pdf(State(state): State<AppState>, user: PageUser, Path((id,
     };
     match state.settings.printer.pdf(&super::letter_sheet::print_document(&detail)).await {
         Ok(pdf) => super::letter_sheet::pdf_response(&detail, pdf),
-        Err(e) => user.fail(&state, AppError::Internal(e.to_string())),
+        Err(e) => user.fail(&state, AppError::internal("printing a letter", &e)),
     }
 }
 

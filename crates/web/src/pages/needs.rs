@@ -410,7 +410,7 @@ async fn export(state: &AppState, user: &PageUser, view: &QueueView, ids: &[i64]
             Body::from(bytes),
         )
             .into_response(),
-        Err(e) => user.fail(state, AppError::Internal(format!("CSV: {e}"))),
+        Err(e) => user.fail(state, AppError::internal("CSV", e.error())),
     }
 }
 

@@ -436,8 +436,25 @@ fn format_of(file_name: &str, text: &str) -> Result<RegistryFormat, AppError> {
     Ok(if text.trim_start().starts_with('{') { RegistryFormat::Jsonl } else { RegistryFormat::Csv })
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+/// A line of the import's progress, streamed as it is written.
+#[derive(Template)]
+#[template(path = "import_line.html")]
+struct ImportLine<'a> {
+    percent: usize,
+    done: usize,
+    total: usize,
+    line_word: &'a str,
+    line: usize,
+    name: &'a str,
+    kind: &'a str,
+}
+
+/// The import's last words: what was written, or why nothing was.
+#[derive(Template)]
+#[template(path = "import_summary.html")]
+struct ImportSummary {
+    ok: bool,
+    text: String,
 }
 
 /// Imports a registry file through `App::parse_registry` (every line checked first; any error
@@ -498,41 +515,40 @@ pub async fn import(State(state): State<AppState>, user: PageUser, mut multipart
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel::<Result<String, std::convert::Infallible>>();
     let app = state.app.clone();
     let actor = user.actor.clone();
-    tokio::spawn(async move {
+    tokio::spawn(crate::logs::carried(async move {
         // The import goes on to the end even if the browser goes away.
         let _ = sender.send(Ok(head));
         let progress = |done: usize, total: usize| {
             let Some(line) = lines.get(done.saturating_sub(1)) else { return };
             let percent = done * 100 / total.max(1);
-            let _ = sender.send(Ok(format!(
-                "<li class=\"ok\"><i class=\"fill\" style=\"width:{percent}%\"></i><span class=\"count\">{done}/{total}</span> {} {} · {} · {}</li>\n",
-                lang.pick("第", "line"),
-                line.line,
-                escape(&line.name),
-                escape(&lang.kind(line.kind.as_str())),
-            )));
+            let kind = lang.kind(line.kind.as_str());
+            let row = ImportLine { percent, done, total, line_word: lang.pick("第", "line"), line: line.line, name: &line.name, kind: &kind };
+            let _ = sender.send(Ok(row.render().unwrap_or_default()));
         };
         let outcome = app.import_registry(&actor, clock::now(), &lines, progress).await;
         let summary = match (outcome, lang) {
-            (Ok(report), Lang::Zh) => format!(
-                "</ol><p class=\"flash ok\" id=\"import-summary\">完成：共 {} 行，新增提供方 {} 家，写入能力 {} 项。</p>",
-                report.lines, report.providers_added, report.capabilities_written
-            ),
-            (Ok(report), Lang::En) => format!(
-                "</ol><p class=\"flash ok\" id=\"import-summary\">Done: {} lines, {} new providers, {} capabilities written.</p>",
-                report.lines, report.providers_added, report.capabilities_written
-            ),
+            (Ok(report), Lang::Zh) => ImportSummary {
+                ok: true,
+                text: format!("完成：共 {} 行，新增提供方 {} 家，写入能力 {} 项。", report.lines, report.providers_added, report.capabilities_written),
+            },
+            (Ok(report), Lang::En) => ImportSummary {
+                ok: true,
+                text: format!("Done: {} lines, {} new providers, {} capabilities written.", report.lines, report.providers_added, report.capabilities_written),
+            },
             (Err(e), _) => {
                 let message = match e {
-                    AppError::Internal(_) => lang.pick("服务器出错，运维日志中有详情", "the server failed; the operator's log has the details").to_string(),
+                    AppError::Internal(detail) => {
+                        tracing::error!("registry import: {detail}");
+                        super::session::server_failed(lang)
+                    }
                     other => other.to_string(),
                 };
-                format!("</ol><p class=\"flash error\" id=\"import-summary\">{}{}</p>", lang.pick("导入失败，未写入任何内容：", "The import failed and wrote nothing: "), escape(&message))
+                ImportSummary { ok: false, text: format!("{}{message}", lang.pick("导入失败，未写入任何内容：", "The import failed and wrote nothing: ")) }
             }
         };
-        let _ = sender.send(Ok(summary));
+        let _ = sender.send(Ok(summary.render().unwrap_or_default()));
         let _ = sender.send(Ok(tail));
-    });
+    }));
     let stream = tokio_stream::wrappers::UnboundedReceiverStream::new(receiver);
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], Body::from_stream(stream)).into_response()
 }

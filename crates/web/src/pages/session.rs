@@ -29,7 +29,7 @@ pub fn render_with<T: Template>(status: StatusCode, template: &T) -> Response {
     match template.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
-            eprintln!("template failed: {e}");
+            tracing::error!("template {} failed: {e}", std::any::type_name::<T>());
             (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be drawn; the operator's log has the details").into_response()
         }
     }
@@ -163,10 +163,20 @@ pub fn error_page(app: &bangfu_app::App, user: Option<&PageUser>, lang: Lang, er
     let problem = crate::Problem::from(error);
     let message = match problem.status {
         StatusCode::NOT_FOUND => lang.pick("没有找到：它不存在，或不在您的职责范围内", "Not found: it does not exist, or it is outside your jurisdiction").to_string(),
-        StatusCode::INTERNAL_SERVER_ERROR => lang.pick("服务器出错，运维日志中有详情", "The server failed; the operator's log has the details").to_string(),
+        StatusCode::INTERNAL_SERVER_ERROR => server_failed(lang),
         _ => problem.detail,
     };
     error_response(app, user, lang, problem.status, message)
+}
+
+/// What a page says of an internal error: nothing of its cause, but the request's id, which its
+/// log lines carry.
+pub fn server_failed(lang: Lang) -> String {
+    let id = crate::logs::request_id().unwrap_or_default();
+    match lang {
+        Lang::Zh => format!("服务器出错，运维日志中有详情（请求号 {id}）"),
+        Lang::En => format!("The server failed; the operator's log has the details (request {id})"),
+    }
 }
 
 pub fn error_response(app: &bangfu_app::App, user: Option<&PageUser>, lang: Lang, status: StatusCode, message: String) -> Response {

@@ -6,7 +6,7 @@
 use super::ui::{Lang, time};
 use bangfu_app::plans::Expected;
 use bangfu_app::{Actor, App};
-use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 
 /// What the need page shows of the plan.
 pub struct WhatIfSection {
@@ -24,9 +24,6 @@ pub struct WhatIfSection {
     pub input_value: String,
 }
 
-fn china() -> Option<FixedOffset> {
-    FixedOffset::east_opt(8 * 3600)
-}
 
 /// A time picked on the page: `2020-02-10T08:00` (a datetime-local field, at UTC+8) or RFC 3339.
 pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
@@ -35,7 +32,7 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
         return Some(t.with_timezone(&Utc));
     }
     let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M").ok()?;
-    china()?.from_local_datetime(&naive).single().map(|t| t.with_timezone(&Utc))
+    bangfu_core::china_time::from_local(naive)
 }
 
 fn hours(lang: Lang, h: f64) -> String {
@@ -78,7 +75,7 @@ pub async fn section(app: &App, actor: &Actor, need_id: i64, at: Option<DateTime
         (_, Lang::Zh) => format!("与当前预计（{before_text}）相同"),
         (_, Lang::En) => format!("the same as now expected ({before_text})"),
     };
-    let input_value = china().map(|c| w.resolves_at.with_timezone(&c).format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default();
+    let input_value = bangfu_core::china_time::at(w.resolves_at).format("%Y-%m-%dT%H:%M").to_string();
     Some(WhatIfSection { milestones, expected, critical: in_plan.critical, sentence, moved, input_value })
 }
 
