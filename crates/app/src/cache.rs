@@ -40,13 +40,15 @@ pub(crate) struct Reading<'c, K: Eq + Hash + Clone, V> {
     cache: &'c Versioned<K, V>,
     key: K,
     flight: Arc<tokio::sync::Mutex<()>>,
-    _turn: tokio::sync::OwnedMutexGuard<()>,
+    turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl<K: Eq + Hash + Clone, V> Drop for Reading<'_, K, V> {
     fn drop(&mut self) {
         let mut flights = self.cache.flights.lock().unwrap_or_else(|e| e.into_inner());
-        // The last one out (this one, and the map's) takes the key's lock away.
+        // The turn passes on (its guard holds the lock's `Arc` too); then, if no one else holds
+        // or waits for the lock (only this reading and the map do), the key's lock goes.
+        drop(self.turn.take());
         if Arc::strong_count(&self.flight) == 2 {
             flights.remove(&self.key);
         }
@@ -64,7 +66,7 @@ impl<K: Eq + Hash + Clone, V> Versioned<K, V> {
             Arc::clone(flights.entry(key.clone()).or_default())
         };
         let turn = Arc::clone(&flight).lock_owned().await;
-        Reading { cache: self, key: key.clone(), flight, _turn: turn }
+        Reading { cache: self, key: key.clone(), flight, turn: Some(turn) }
     }
 }
 

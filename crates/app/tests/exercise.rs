@@ -166,10 +166,7 @@ bangfu_store::backend_tests! {
     async fn a_load_that_stopped_part_way_is_refused(db) {
         let (app, _) = load(&db).await;
         // As if the process had been stopped before its last write.
-        use sqlx::Connection;
-        sqlx::any::install_default_drivers();
-        let mut conn = sqlx::AnyConnection::connect(db.url()).await.unwrap();
-        sqlx::raw_sql("DELETE FROM events WHERE action = 'exercise.loaded'").execute(&mut conn).await.unwrap();
+        db.execute("DELETE FROM events WHERE action = 'exercise.loaded'").await;
         let err = exercise::load(&app, Size::fraction(FRACTION).unwrap(), &mut |_| {}).await.unwrap_err();
         assert!(matches!(err, AppError::Conflict(_)), "{err:?}");
         assert!(err.to_string().contains("did not finish") && err.to_string().contains("new database"), "{err}");

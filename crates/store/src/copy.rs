@@ -2,15 +2,13 @@
 //! SQLite default to PostgreSQL: table by table in key order, ids preserved, in one write
 //! transaction on the target; then the row counts of both sides are compared.
 //!
-//! Values are read and written by the target's column types, so the copy is generic over the
-//! columns (a column added by a later migration is copied without touching this file). A table
-//! the copy does not know is refused rather than left behind.
+//! Values are read as the source holds them and written as the target's column types say, so
+//! the copy is generic over the columns (a column added by a later migration is copied without
+//! touching this file). A table the copy does not know is refused rather than left behind.
 
+use crate::db::{Arg, Exec, Value, query, query_owned};
 use crate::migrate::placeholders;
-use crate::{Backend, Store, StoreError, StoreResult};
-use sqlx::any::{AnyArguments, AnyRow, AnyTypeInfoKind};
-use sqlx::query::Query;
-use sqlx::{Any, AnyConnection, Column, Executor, Row, Statement};
+use crate::{Backend, ReadConn, Store, StoreError, StoreResult};
 
 /// Every table, referenced ones before those referring to them, with the key that orders it.
 const TABLES: &[(&str, &[&str])] = &[
@@ -91,45 +89,56 @@ impl CopyReport {
     }
 }
 
-/// One value in flight, typed by the target column.
-#[derive(Clone, Debug)]
-enum Value {
-    Bool(Option<bool>),
-    Int(Option<i64>),
-    Float(Option<f64>),
-    Text(Option<String>),
-    Blob(Option<Vec<u8>>),
+/// What a target column holds, as far as the copy is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ColumnType {
+    Int,
+    Float,
+    Text,
+    Blob,
 }
 
-impl Value {
-    fn read(row: &AnyRow, index: usize, kind: AnyTypeInfoKind) -> Result<Value, sqlx::Error> {
-        use AnyTypeInfoKind::*;
-        Ok(match kind {
-            Bool => Value::Bool(row.try_get(index)?),
-            SmallInt | Integer | BigInt => Value::Int(row.try_get(index)?),
-            Real | Double => Value::Float(row.try_get(index)?),
-            Text => Value::Text(row.try_get(index)?),
-            Blob => Value::Blob(row.try_get(index)?),
-            Null => return Err(sqlx::Error::Protocol(format!("column {index} has no type"))),
+impl ColumnType {
+    /// From a column's declared type (SQLite's `PRAGMA table_info`, PostgreSQL's
+    /// `information_schema.columns.data_type`).
+    fn of_declared(table: &str, column: &str, declared: &str) -> StoreResult<ColumnType> {
+        let d = declared.to_ascii_lowercase();
+        Ok(if d.contains("int") {
+            ColumnType::Int
+        } else if d.contains("real") || d.contains("double") || d.contains("float") {
+            ColumnType::Float
+        } else if d.contains("text") || d.contains("char") {
+            ColumnType::Text
+        } else if d.contains("blob") || d.contains("bytea") {
+            ColumnType::Blob
+        } else {
+            return Err(StoreError::Conflict(format!("column {table}.{column} has type {declared}, which the copy cannot carry")));
         })
     }
 
-    fn bind(self, query: Query<'_, Any, AnyArguments>) -> Query<'_, Any, AnyArguments> {
-        match self {
-            Value::Bool(v) => query.bind(v),
-            Value::Int(v) => query.bind(v),
-            Value::Float(v) => query.bind(crate::dialect::float(v)),
-            Value::Text(v) => query.bind(v),
-            Value::Blob(v) => query.bind(v),
-        }
+    /// `value` (as the source held it) as a parameter for a column of this type.
+    fn arg(self, table: &str, column: &str, value: Value) -> StoreResult<Arg> {
+        Ok(match (self, value) {
+            (ColumnType::Int, Value::Null) => Arg::Int(None),
+            (ColumnType::Float, Value::Null) => Arg::Float(None),
+            (ColumnType::Text, Value::Null) => Arg::Text(None),
+            (ColumnType::Blob, Value::Null) => Arg::Blob(None),
+            (ColumnType::Int, Value::Int(v)) => Arg::Int(Some(v)),
+            (ColumnType::Float, Value::Float(v)) => Arg::Float(Some(v)),
+            (ColumnType::Float, Value::Int(v)) => Arg::Float(Some(v as f64)),
+            (ColumnType::Text, Value::Text(v)) => Arg::Text(Some(v)),
+            (ColumnType::Blob, Value::Blob(v)) => Arg::Blob(Some(v)),
+            (ColumnType::Blob, Value::Text(v)) => Arg::Blob(Some(v.into_bytes())),
+            (want, got) => return Err(StoreError::Conflict(format!("cannot copy {table}.{column}: {got:?} is not a {want:?}"))),
+        })
     }
 }
 
 impl Store {
     /// Rows per table, every table in copy order.
     pub async fn table_counts(&self) -> StoreResult<Vec<(String, i64)>> {
-        let mut conn = self.read.acquire().await?;
-        counts(&mut conn).await
+        let mut conn = self.reading().await?;
+        counts(conn.exec()).await
     }
 
     /// The tables other than the seeded regions and departments that hold rows, with their
@@ -156,26 +165,20 @@ impl Store {
         check_known_tables(target).await?;
 
         // One snapshot of the source for the whole copy, even if a server still writes to it.
-        let mut source = self.read.begin().await?;
-        if self.backend == Backend::Postgres {
+        let mut source = self.reading().await?;
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN",
             // DIALECT: PostgreSQL's default isolation sees each statement's own snapshot.
-            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *source).await?;
-        }
-        let mut tx = crate::write::begin_locked(&target.write, target.backend).await?;
-        let mut copied_rows = 0;
-        for (table, key) in TABLES {
-            if SEEDED.contains(table) {
-                continue;
-            }
-            copied_rows += copy_table(&mut source, &mut tx, table, key).await?;
-        }
-        if target.backend == Backend::Postgres {
-            reset_identities(&mut tx).await?;
-        }
-        tx.commit().await?;
-
-        let source_counts = counts(&mut source).await?;
-        source.rollback().await?;
+            Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ",
+        };
+        source.exec().batch(begin).await?;
+        let copied = copy_all(&mut source, target).await;
+        let source_counts = if copied.is_ok() { counts(source.exec()).await } else { Ok(Vec::new()) };
+        // The snapshot ends whatever happened (the connection goes back to its pool).
+        source.exec().batch("ROLLBACK").await?;
+        let copied_rows = copied?;
+        let source_counts = source_counts?;
+        drop(source);
         let target_counts = target.table_counts().await?;
         let tables = source_counts
             .into_iter()
@@ -186,11 +189,29 @@ impl Store {
     }
 }
 
-async fn counts(conn: &mut AnyConnection) -> StoreResult<Vec<(String, i64)>> {
+/// Every table of `source` into `target`, in one write transaction on the target.
+async fn copy_all(source: &mut ReadConn, target: &Store) -> StoreResult<i64> {
+    let mut tx = target.begin_write().await?;
+    let mut copied_rows = 0;
+    for (table, key) in TABLES {
+        if SEEDED.contains(table) {
+            continue;
+        }
+        let columns = column_types(tx.exec(), target.backend, table).await?;
+        copied_rows += copy_table(source, &mut tx, table, key, &columns).await?;
+    }
+    if target.backend == Backend::Postgres {
+        reset_identities(&mut tx).await?;
+    }
+    tx.commit().await?;
+    Ok(copied_rows)
+}
+
+async fn counts(mut exec: Exec<'_>) -> StoreResult<Vec<(String, i64)>> {
     let mut out = Vec::with_capacity(TABLES.len());
     for (table, _) in TABLES {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"))).fetch_one(&mut *conn).await?;
-        out.push((table.to_string(), row.try_get::<i64, _>(0)?));
+        let n = exec.reborrow().optional(query_owned(format!("SELECT COUNT(*) AS n FROM {table}")), |r| r.try_get::<i64>("n")).await?;
+        out.push((table.to_string(), n.unwrap_or(0)));
     }
     Ok(out)
 }
@@ -201,12 +222,12 @@ async fn check_known_tables(store: &Store) -> StoreResult<()> {
         // DIALECT: the catalogue of tables.
         Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
         Backend::Postgres => {
-            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
+            "SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
         }
     };
-    let rows = sqlx::query(sql).fetch_all(&store.read).await?;
-    for row in rows {
-        let name: String = row.try_get(0)?;
+    let mut conn = store.reading().await?;
+    let names = conn.exec().rows(query(sql), |r| r.try_get::<String>("name")).await?;
+    for name in names {
         if !TABLES.iter().any(|(t, _)| *t == name) && !NOT_COPIED.contains(&name.as_str()) {
             return Err(StoreError::Conflict(format!(
                 "table {name} is not known to the copy — add it to TABLES in crates/store/src/copy.rs"
@@ -216,15 +237,26 @@ async fn check_known_tables(store: &Store) -> StoreResult<()> {
     Ok(())
 }
 
-/// Copies one table page by page in key order; returns the rows written.
-async fn copy_table(source: &mut AnyConnection, target: &mut AnyConnection, table: &str, key: &[&str]) -> StoreResult<i64> {
-    // The target's columns and their types decide how each value is read and written.
-    let statement = target.prepare(sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}")))).await?;
-    let columns: Vec<(String, AnyTypeInfoKind)> =
-        statement.columns().iter().map(|c| (c.name().to_string(), c.type_info().kind())).collect();
-    if let Some((name, _)) = columns.iter().find(|(_, kind)| *kind == AnyTypeInfoKind::Null) {
-        return Err(StoreError::Conflict(format!("column {table}.{name} has a type the copy cannot carry")));
+/// The columns of `table` in the target, in order, with their types.
+async fn column_types(exec: Exec<'_>, backend: Backend, table: &str) -> StoreResult<Vec<(String, ColumnType)>> {
+    // DIALECT: the catalogue of columns.
+    let stmt = match backend {
+        Backend::Sqlite => query_owned(format!("SELECT name, type AS declared FROM pragma_table_info('{table}') ORDER BY cid")),
+        Backend::Postgres => query(
+            "SELECT column_name::text AS name, data_type::text AS declared FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+        )
+        .bind(table),
+    };
+    let columns = exec.rows(stmt, |r| Ok((r.try_get::<String>("name")?, r.try_get::<String>("declared")?))).await?;
+    if columns.is_empty() {
+        return Err(StoreError::Conflict(format!("table {table} has no columns in the target")));
     }
+    columns.into_iter().map(|(name, declared)| ColumnType::of_declared(table, &name, &declared).map(|t| (name, t))).collect()
+}
+
+/// Copies one table page by page in key order; returns the rows written.
+async fn copy_table(source: &mut ReadConn, target: &mut crate::WriteTx, table: &str, key: &[&str], columns: &[(String, ColumnType)]) -> StoreResult<i64> {
     let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
     let key_index = key
         .iter()
@@ -240,22 +272,25 @@ async fn copy_table(source: &mut AnyConnection, target: &mut AnyConnection, tabl
     let rows_per_insert = (30_000 / columns.len()).clamp(1, 1_000);
 
     let mut written = 0;
-    let mut last_key: Option<Vec<Value>> = None;
+    let mut last_key: Option<Vec<Arg>> = None;
     loop {
-        let query = match &last_key {
-            None => sqlx::query(sqlx::AssertSqlSafe(first_page.clone())),
-            Some(values) => values.iter().cloned().fold(sqlx::query(sqlx::AssertSqlSafe(next_page.clone())), |q, v| v.bind(q)),
+        let stmt = match &last_key {
+            None => query_owned(first_page.clone()),
+            Some(values) => values.iter().cloned().fold(query_owned(next_page.clone()), |q, v| q.bind(v)),
         };
-        let rows = query.fetch_all(&mut *source).await?;
+        let rows = source.exec().values(stmt).await?;
         let mut page = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let values = columns.iter().enumerate().map(|(i, (_, kind))| Value::read(row, i, *kind)).collect::<Result<Vec<_>, _>>();
-            page.push(values.map_err(|e| StoreError::Conflict(format!("cannot read a row of {table}: {e}")))?);
+        for row in rows {
+            if row.len() != columns.len() {
+                return Err(StoreError::Conflict(format!("table {table}: the source gave {} columns for {}", row.len(), columns.len())));
+            }
+            let args = row.into_iter().zip(columns).map(|(v, (name, ty))| ty.arg(table, name, v)).collect::<StoreResult<Vec<Arg>>>()?;
+            page.push(args);
         }
         for chunk in page.chunks(rows_per_insert) {
             let sql = format!("INSERT INTO {table} ({list}) VALUES {}", placeholders(chunk.len(), columns.len()));
-            let query = chunk.iter().flatten().cloned().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, v| v.bind(q));
-            query.execute(&mut *target).await?;
+            let stmt = chunk.iter().flatten().cloned().fold(query_owned(sql), |q, v| q.bind(v));
+            target.exec().execute(stmt).await?;
         }
         written += page.len() as i64;
         match page.last() {
@@ -268,13 +303,13 @@ async fn copy_table(source: &mut AnyConnection, target: &mut AnyConnection, tabl
 
 /// DIALECT: rows inserted with their ids leave PostgreSQL's identity sequences behind; each
 /// continues after the highest id copied. (SQLite's AUTOINCREMENT follows by itself.)
-async fn reset_identities(target: &mut AnyConnection) -> StoreResult<()> {
+async fn reset_identities(target: &mut crate::WriteTx) -> StoreResult<()> {
     for (table, key) in TABLES {
         if *key != ["id"] {
             continue;
         }
         let sql = format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *target).await?;
+        target.exec().batch(&sql).await?;
     }
     Ok(())
 }

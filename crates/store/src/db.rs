@@ -1,7 +1,7 @@
 //! Where a statement runs. Every read and write of the store is a [`Stmt`] (SQL with `$N`
 //! parameters, written once for both backends) run on an [`Exec`]:
 //!
-//! - **PostgreSQL** through sqlx's `Any` driver (pooled connections, async network I/O);
+//! - **PostgreSQL** through sqlx's PostgreSQL driver (pooled connections, async network I/O);
 //! - **SQLite** through rusqlite, **on the calling thread**. SQLite is a library in this
 //!   process: a statement is a few microseconds of work on pages in memory, and sqlx's SQLite
 //!   driver would hand every statement and every row to a thread of the connection's own and
@@ -19,8 +19,8 @@
 
 use crate::{StoreError, StoreResult};
 use rusqlite::types::ValueRef;
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, AnyPool};
+use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgRow};
+use sqlx::{Postgres, TypeInfo, ValueRef as _};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,6 +34,7 @@ pub(crate) enum Arg {
     Int(Option<i64>),
     Float(Option<f64>),
     Text(Option<String>),
+    Blob(Option<Vec<u8>>),
 }
 
 impl From<i64> for Arg {
@@ -111,13 +112,14 @@ impl Stmt {
         self
     }
 
-    fn into_sqlx(self) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+    fn into_sqlx(self) -> sqlx::query::Query<'static, Postgres, PgArguments> {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(self.sql));
         for arg in self.args {
             q = match arg {
                 Arg::Int(v) => q.bind(v),
-                Arg::Float(v) => q.bind(crate::dialect::float(v)),
+                Arg::Float(v) => q.bind(v),
                 Arg::Text(v) => q.bind(v),
+                Arg::Blob(v) => q.bind(v),
             };
         }
         q
@@ -164,16 +166,57 @@ impl dyn Row + '_ {
     }
 }
 
-impl Row for AnyRow {
+/// PostgreSQL types each expression (`COUNT(*)` is `int8`, a literal `1` is `int4`, a `float4`
+/// column…); a column is read as the Rust type asked for whatever width it came in.
+impl Row for PgRow {
     fn int(&self, name: &str) -> StoreResult<Option<i64>> {
-        Ok(sqlx::Row::try_get(self, name)?)
+        Ok(match pg_type(self, name)? {
+            None => None,
+            Some(PgType::Int4) => Some(i64::from(sqlx::Row::try_get::<i32, _>(self, name)?)),
+            Some(PgType::Int2) => Some(i64::from(sqlx::Row::try_get::<i16, _>(self, name)?)),
+            Some(PgType::Bool) => Some(i64::from(sqlx::Row::try_get::<bool, _>(self, name)?)),
+            Some(_) => Some(sqlx::Row::try_get::<i64, _>(self, name)?),
+        })
     }
     fn float(&self, name: &str) -> StoreResult<Option<f64>> {
-        Ok(sqlx::Row::try_get(self, name)?)
+        Ok(match pg_type(self, name)? {
+            None => None,
+            Some(PgType::Float4) => Some(f64::from(sqlx::Row::try_get::<f32, _>(self, name)?)),
+            Some(PgType::Int8) => Some(sqlx::Row::try_get::<i64, _>(self, name)? as f64),
+            Some(PgType::Int4) => Some(f64::from(sqlx::Row::try_get::<i32, _>(self, name)?)),
+            Some(_) => Some(sqlx::Row::try_get::<f64, _>(self, name)?),
+        })
     }
     fn text(&self, name: &str) -> StoreResult<Option<String>> {
         Ok(sqlx::Row::try_get(self, name)?)
     }
+}
+
+/// The widths of PostgreSQL values that [`Row`] reads differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PgType {
+    Int2,
+    Int4,
+    Int8,
+    Float4,
+    Bool,
+    Other,
+}
+
+/// The type of column `name` in `row`; `None` when its value is NULL.
+fn pg_type(row: &PgRow, name: &str) -> StoreResult<Option<PgType>> {
+    let value = sqlx::Row::try_get_raw(row, name)?;
+    if value.is_null() {
+        return Ok(None);
+    }
+    Ok(Some(match value.type_info().name() {
+        "INT2" => PgType::Int2,
+        "INT4" => PgType::Int4,
+        "INT8" => PgType::Int8,
+        "FLOAT4" => PgType::Float4,
+        "BOOL" => PgType::Bool,
+        _ => PgType::Other,
+    }))
 }
 
 /// A SQLite row with its statement's column names, looked up from where the last lookup
@@ -232,9 +275,9 @@ impl Row for LiteRow<'_, '_> {
 /// Where a statement runs.
 pub(crate) enum Exec<'c> {
     /// Any connection of a PostgreSQL pool.
-    Pool(&'c AnyPool),
+    Pool(&'c PgPool),
     /// One PostgreSQL connection (a transaction's, or one held for several reads).
-    Conn(&'c mut AnyConnection),
+    Conn(&'c mut PgConnection),
     /// A SQLite connection, used on this thread. (`&mut`: a `&Connection` is not `Send`, and the
     /// futures of the store must be.)
     Lite(&'c mut rusqlite::Connection),
@@ -280,6 +323,88 @@ impl Exec<'_> {
             }
         }
     }
+}
+
+impl Exec<'_> {
+    /// Runs a script of several statements without parameters (a migration).
+    pub(crate) async fn batch(self, script: &str) -> StoreResult<()> {
+        let script = script.to_string();
+        match self {
+            Exec::Pool(pool) => {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(script)).execute(pool).await?;
+            }
+            Exec::Conn(conn) => {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(script)).execute(conn).await?;
+            }
+            Exec::Lite(conn) => conn.execute_batch(&script)?,
+        }
+        Ok(())
+    }
+
+    /// Every row of `stmt` as values of whatever type each column holds (the copy between
+    /// databases, which is generic over the columns).
+    pub(crate) async fn values(self, stmt: Stmt) -> StoreResult<Vec<Vec<Value>>> {
+        match self {
+            Exec::Pool(pool) => stmt.into_sqlx().fetch_all(pool).await?.iter().map(pg_values).collect(),
+            Exec::Conn(conn) => stmt.into_sqlx().fetch_all(conn).await?.iter().map(pg_values).collect(),
+            Exec::Lite(conn) => {
+                let mut prepared = conn.prepare_cached(&lite_sql(&stmt.sql))?;
+                bind_lite(&mut prepared, &stmt)?;
+                let columns = prepared.column_count();
+                let mut rows = prepared.raw_query();
+                let mut out = Vec::new();
+                while let Some(row) = rows.next()? {
+                    let mut values = Vec::with_capacity(columns);
+                    for i in 0..columns {
+                        values.push(match row.get_ref(i)? {
+                            ValueRef::Null => Value::Null,
+                            ValueRef::Integer(v) => Value::Int(v),
+                            ValueRef::Real(v) => Value::Float(v),
+                            ValueRef::Text(v) => Value::Text(String::from_utf8_lossy(v).into_owned()),
+                            ValueRef::Blob(v) => Value::Blob(v.to_vec()),
+                        });
+                    }
+                    out.push(values);
+                }
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// A value of any column, as [`Exec::values`] reads it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Value {
+    Null,
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+fn pg_values(row: &PgRow) -> StoreResult<Vec<Value>> {
+    use sqlx::Row as _;
+    let mut values = Vec::with_capacity(row.len());
+    for i in 0..row.len() {
+        let value = row.try_get_raw(i)?;
+        if value.is_null() {
+            values.push(Value::Null);
+            continue;
+        }
+        let type_name = value.type_info().name().to_string();
+        values.push(match type_name.as_str() {
+            "INT2" => Value::Int(i64::from(row.try_get::<i16, _>(i)?)),
+            "INT4" => Value::Int(i64::from(row.try_get::<i32, _>(i)?)),
+            "INT8" => Value::Int(row.try_get::<i64, _>(i)?),
+            "BOOL" => Value::Int(i64::from(row.try_get::<bool, _>(i)?)),
+            "FLOAT4" => Value::Float(f64::from(row.try_get::<f32, _>(i)?)),
+            "FLOAT8" => Value::Float(row.try_get::<f64, _>(i)?),
+            "TEXT" | "VARCHAR" | "NAME" | "BPCHAR" => Value::Text(row.try_get::<String, _>(i)?),
+            "BYTEA" => Value::Blob(row.try_get::<Vec<u8>, _>(i)?),
+            other => return Err(StoreError::Decode(format!("column {i} has type {other}, which the store does not read"))),
+        });
+    }
+    Ok(values)
 }
 
 /// Statements each SQLite connection keeps prepared (every statement of the store fits).
@@ -337,6 +462,7 @@ fn bind_lite(prepared: &mut rusqlite::Statement<'_>, stmt: &Stmt) -> StoreResult
             Arg::Int(v) => prepared.raw_bind_parameter(index, v)?,
             Arg::Float(v) => prepared.raw_bind_parameter(index, v)?,
             Arg::Text(v) => prepared.raw_bind_parameter(index, v)?,
+            Arg::Blob(v) => prepared.raw_bind_parameter(index, v)?,
         }
     }
     Ok(())
@@ -417,10 +543,10 @@ impl Drop for Queued {
 }
 
 impl Lite {
-    /// Connections to the SQLite file at `path` (already created and migrated), with at most
+    /// Connections to the SQLite file at `path` (created if missing), with at most
     /// `readers` reads at once.
     pub(crate) fn open(path: &Path, readers: usize) -> StoreResult<Lite> {
-        let conn = connect(path)?;
+        let conn = connect_creating(path)?;
         Ok(Lite {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
@@ -495,13 +621,29 @@ async fn begin_immediate(conn: &mut rusqlite::Connection) -> StoreResult<()> {
     }
 }
 
+/// The writer's connection: creates the file on first use and puts it in WAL mode (kept in the
+/// file), in which readers never wait for the writer and a committed write survives `kill -9`
+/// of the process with `synchronous = NORMAL`.
+fn connect_creating(path: &Path) -> StoreResult<rusqlite::Connection> {
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_CREATE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = rusqlite::Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get::<_, String>(0))?;
+    settings(conn)
+}
+
+/// A reader's connection, to the file the writer created.
 fn connect(path: &Path) -> StoreResult<rusqlite::Connection> {
-    // Not created here: sqlx created and migrated the file, and a path that sqlx read
-    // differently (percent-escapes) must fail rather than open an empty database.
     let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    settings(conn)
+}
+
+fn settings(conn: rusqlite::Connection) -> StoreResult<rusqlite::Connection> {
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.busy_timeout(BUSY_TIMEOUT)?;
-    // DIALECT: the per-connection settings, as in `Store::open` for sqlx's connections.
+    // Foreign keys are off by default in SQLite; each connection keeps up to 16 MiB of pages,
+    // and temporary b-trees (sorts) stay in memory. No mmap: the file grows with every write,
+    // and each reader would unmap and map it again after each commit.
     conn.execute_batch(
         "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
          PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;",

@@ -9,12 +9,13 @@
 //!   at all. Writes are serialised per database (one writer connection on SQLite; an advisory
 //!   transaction lock on PostgreSQL), which keeps the audit chain ordered and gap-free.
 //!
-//! Dialect differences live in a few marked places (`DIALECT:` comments).
+//! One library per database: rusqlite for everything on SQLite (requests, migrations, copies),
+//! sqlx's PostgreSQL driver for PostgreSQL. Dialect differences live in a few marked places
+//! (`DIALECT:` comments).
 //! Row structs here are plain data; they carry no rules.
 
 mod copy;
 mod db;
-mod dialect;
 pub mod figures;
 mod joins;
 pub mod lists;
@@ -39,8 +40,7 @@ pub use rows::*;
 pub use url::{Backend, DatabaseUrl};
 pub use write::WriteTx;
 
-use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Executor};
+use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -73,15 +73,26 @@ const LITE_READERS: usize = 8;
 #[derive(Clone, Debug)]
 pub struct Store {
     backend: Backend,
-    read: AnyPool,
-    write: AnyPool,
-    /// Where a PostgreSQL listener connects; `None` on SQLite.
-    listen_url: Option<Secret>,
+    conns: Conns,
     /// In-process notifications (SQLite: one server process).
     hub: notify::LocalHub,
-    /// SQLite: the connections that reads and writes use (on the caller's thread, see `db.rs`);
-    /// the sqlx pools above serve migrations and copies there. `None` on PostgreSQL.
-    lite: Option<Arc<db::Lite>>,
+}
+
+/// Where the statements of a [`Store`] run.
+#[derive(Clone, Debug)]
+enum Conns {
+    /// SQLite: the connections that reads and writes use (on the caller's thread, see `db.rs`).
+    Lite(Arc<db::Lite>),
+    /// PostgreSQL: the pools of reads and writes, and where a listener connects.
+    Pg(Pg),
+}
+
+/// The pools of a PostgreSQL database.
+#[derive(Clone, Debug)]
+struct Pg {
+    read: PgPool,
+    write: PgPool,
+    listen_url: Secret,
 }
 
 /// A connection URL that may hold a password: never printed.
@@ -98,55 +109,38 @@ impl Store {
     /// Opens (on SQLite: creates on first run) the database at `url` and brings its schema up to date.
     pub async fn open(url: &str) -> StoreResult<Store> {
         let url = DatabaseUrl::parse(url)?;
-        sqlx::any::install_default_drivers();
-        let connect_url = url.connect_url();
         let backend = url.backend();
-        // DIALECT: on SQLite these sqlx pools serve only migrations and copies (requests use
-        // `db::Lite`), one step at a time: one connection each, each a thread of sqlx's own.
-        let (read_max, write_max) = match backend {
-            Backend::Sqlite => (1, 1),
-            Backend::Postgres => (16, 16),
-        };
-        let options = move |max: u32| {
-            AnyPoolOptions::new()
-                .max_connections(max)
-                .acquire_timeout(Duration::from_secs(30))
-                // DIALECT: a ping before every use costs PostgreSQL a round trip per query (most
-                // reads are one query per acquire); a broken connection fails its query instead,
-                // and the pool replaces it. On SQLite the ping is a round trip to the
-                // connection's worker thread, and an in-process connection does not break.
-                .test_before_acquire(false)
-                .after_connect(move |conn, _meta| {
-                    Box::pin(async move {
-                        if backend == Backend::Sqlite {
-                            // DIALECT: per-connection SQLite settings. WAL survives kill -9 of the
-                            // process with synchronous=NORMAL; foreign keys are off by default in SQLite.
-                            conn.execute("PRAGMA foreign_keys = ON").await?;
-                            conn.execute("PRAGMA busy_timeout = 10000").await?;
-                            conn.execute("PRAGMA synchronous = NORMAL").await?;
-                            // Each connection keeps up to 16 MiB of pages, temporary b-trees
-                            // (sorts) stay in memory. No mmap: the file grows with every write,
-                            // and each reader would unmap and map it again after each commit.
-                            conn.execute("PRAGMA cache_size = -16384").await?;
-                            conn.execute("PRAGMA temp_store = MEMORY").await?;
-                        }
-                        Ok(())
-                    })
-                })
-        };
-        let write = options(write_max).connect(&connect_url).await.map_err(|e| connect_error(&url, e))?;
-        if backend == Backend::Sqlite {
-            write.execute("PRAGMA journal_mode = WAL").await?;
-        }
-        let listen_url = (backend == Backend::Postgres).then(|| Secret(connect_url.clone()));
         let hub = notify::local_hub();
-        migrate::run(&write, backend).await?;
-        let read = options(read_max).connect(&connect_url).await.map_err(|e| connect_error(&url, e))?;
-        let lite = match &url {
-            DatabaseUrl::Sqlite { path } => Some(Arc::new(db::Lite::open(path, LITE_READERS)?)),
-            DatabaseUrl::Postgres { .. } => None,
+        let store = match &url {
+            DatabaseUrl::Sqlite { path } => {
+                let lite = db::Lite::open(path, LITE_READERS).map_err(|e| StoreError::BadUrl(format!("cannot open {}: {e}", url.display())))?;
+                Store { backend, conns: Conns::Lite(Arc::new(lite)), hub }
+            }
+            DatabaseUrl::Postgres { url: connect_url } => {
+                let options = || {
+                    PgPoolOptions::new()
+                        .max_connections(16)
+                        .acquire_timeout(Duration::from_secs(30))
+                        // A ping before every use costs PostgreSQL a round trip per query (most
+                        // reads are one query per acquire); a broken connection fails its query
+                        // instead, and the pool replaces it.
+                        .test_before_acquire(false)
+                };
+                let write = options().connect(connect_url).await.map_err(|e| connect_error(&url, e))?;
+                let read = options().connect(connect_url).await.map_err(|e| connect_error(&url, e))?;
+                Store { backend, conns: Conns::Pg(Pg { read, write, listen_url: Secret(connect_url.clone()) }), hub }
+            }
         };
-        Ok(Store { backend, read, write, listen_url, hub, lite })
+        migrate::run(&store).await?;
+        Ok(store)
+    }
+
+    /// The PostgreSQL pools (`None` on SQLite).
+    fn pg(&self) -> Option<&Pg> {
+        match &self.conns {
+            Conns::Pg(pg) => Some(pg),
+            Conns::Lite(_) => None,
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -155,9 +149,9 @@ impl Store {
 
     /// Begins a write transaction; writes from all callers are serialised.
     pub async fn begin_write(&self) -> StoreResult<WriteTx> {
-        match &self.lite {
-            Some(lite) => Ok(WriteTx::begin_lite(lite.begin().await?, self.hub.clone())),
-            None => WriteTx::begin_pg(&self.write, self.hub.clone()).await,
+        match &self.conns {
+            Conns::Lite(lite) => Ok(WriteTx::begin_lite(lite.begin().await?, self.hub.clone())),
+            Conns::Pg(pg) => WriteTx::begin_pg(&pg.write, self.hub.clone()).await,
         }
     }
 
@@ -177,13 +171,13 @@ impl Store {
     /// Inside a write, prefer [`WriteTx::notify`], which sends only if the write commits.
     pub async fn notify(&self, channel: &str, payload: &str) -> StoreResult<()> {
         notify::check(channel, payload)?;
-        match self.backend {
+        match self.pg() {
             // DIALECT: NOTIFY reaches the LISTEN connections of every server.
-            Backend::Postgres => {
-                sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(&self.write).await?;
+            Some(pg) => {
+                sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(&pg.write).await?;
             }
             // One process on SQLite: the in-process hub is every listener there is.
-            Backend::Sqlite => {
+            None => {
                 let _ = self.hub.send(Notification { channel: channel.to_string(), payload: payload.to_string() });
             }
         }
@@ -197,16 +191,18 @@ impl Store {
         for channel in channels {
             notify::check(channel, "")?;
         }
-        match &self.listen_url {
-            Some(Secret(url)) => Listener::postgres(url, channels).await,
+        match self.pg() {
+            Some(pg) => Listener::postgres(&pg.listen_url.0, channels).await,
             None => Ok(Listener::local(&self.hub, channels)),
         }
     }
 
     /// Closes the pools, waiting for connections to finish.
     pub async fn close(&self) {
-        self.read.close().await;
-        self.write.close().await;
+        if let Some(pg) = self.pg() {
+            pg.read.close().await;
+            pg.write.close().await;
+        }
     }
 }
 

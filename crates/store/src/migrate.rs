@@ -2,9 +2,8 @@
 //! Applied names are kept in `schema_migrations`; the region and department tables are seeded
 //! from the embedded region tree the first time.
 
-use crate::write::begin_locked;
-use crate::{Backend, StoreResult};
-use sqlx::{Any, AnyPool, Transaction};
+use crate::db::{query, query_owned};
+use crate::{Backend, Store, StoreResult, WriteTx};
 use bangfu_core::model::Tier;
 use bangfu_core::region::RegionTree;
 use bangfu_core::routing::department_name;
@@ -24,31 +23,25 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
     ("0012_outbox2", include_str!("../migrations/sqlite/0012_outbox2.sql"), include_str!("../migrations/postgres/0012_outbox2.sql")),
 ];
 
-pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> StoreResult<()> {
+pub(crate) async fn run(store: &Store) -> StoreResult<()> {
     for (name, sqlite, postgres) in MIGRATIONS {
         // Under the write lock, so that servers starting together on one PostgreSQL database
         // migrate one after the other (and do not race on creating schema_migrations).
-        let mut tx = begin_locked(pool, backend).await?;
-        sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-            .execute(&mut *tx)
-            .await?;
-        let applied: Option<(String,)> = sqlx::query_as("SELECT name FROM schema_migrations WHERE name = $1")
-            .bind(*name)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let mut tx = store.begin_write().await?;
+        tx.exec().batch("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)").await?;
+        let applied =
+            tx.exec().optional(query("SELECT name FROM schema_migrations WHERE name = $1").bind(*name), |r| r.try_get::<String>("name")).await?;
         if applied.is_some() {
             tx.rollback().await?;
             continue;
         }
-        let script = match backend {
+        let script = match store.backend() {
             Backend::Sqlite => sqlite,
             Backend::Postgres => postgres,
         };
-        sqlx::raw_sql(sqlx::AssertSqlSafe(*script)).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)")
-            .bind(*name)
-            .bind(env!("CARGO_PKG_VERSION"))
-            .execute(&mut *tx)
+        tx.exec().batch(script).await?;
+        tx.exec()
+            .execute(query("INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)").bind(*name).bind(env!("CARGO_PKG_VERSION")))
             .await?;
         if *name == "0001_init" {
             seed_regions(&mut tx).await?;
@@ -60,29 +53,28 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> StoreResult<()> {
 
 /// Regions and one department per region, from the embedded tree; many rows per statement
 /// (a parent comes before its children in the tree's order, which the references need).
-async fn seed_regions(tx: &mut Transaction<'static, Any>) -> StoreResult<()> {
+async fn seed_regions(tx: &mut WriteTx) -> StoreResult<()> {
     const ROWS_PER_STATEMENT: usize = 500;
     let tree = RegionTree::embedded();
     let regions: Vec<_> = tree.iter().collect();
     for chunk in regions.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!("INSERT INTO regions (code, name, level, parent_code, lon, lat) VALUES {}", placeholders(chunk.len(), 6));
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut stmt =
+            query_owned(format!("INSERT INTO regions (code, name, level, parent_code, lon, lat) VALUES {}", placeholders(chunk.len(), 6)));
         for region in chunk {
-            query = query
+            stmt = stmt
                 .bind(region.code.to_string())
                 .bind(region.name.clone())
                 .bind(region.level.as_str())
                 .bind(region.parent.map(|p| p.to_string()))
-                .bind(crate::dialect::float(region.lon))
-                .bind(crate::dialect::float(region.lat));
+                .bind(region.lon)
+                .bind(region.lat);
         }
-        query.execute(&mut **tx).await?;
-        let sql = format!("INSERT INTO departments (region_code, tier, name) VALUES {}", placeholders(chunk.len(), 3));
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        tx.exec().execute(stmt).await?;
+        let mut stmt = query_owned(format!("INSERT INTO departments (region_code, tier, name) VALUES {}", placeholders(chunk.len(), 3)));
         for region in chunk {
-            query = query.bind(region.code.to_string()).bind(Tier::of_level(region.level).as_str()).bind(department_name(tree, region.code));
+            stmt = stmt.bind(region.code.to_string()).bind(Tier::of_level(region.level).as_str()).bind(department_name(tree, region.code));
         }
-        query.execute(&mut **tx).await?;
+        tx.exec().execute(stmt).await?;
     }
     Ok(())
 }

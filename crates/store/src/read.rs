@@ -4,11 +4,11 @@
 use crate::db::{Exec, LiteReader, query};
 use crate::rows::*;
 use crate::{Store, StoreResult, WriteTx};
-use sqlx::Any;
+use sqlx::Postgres;
 
 /// Where a single read of [`Store`] runs: the PostgreSQL pool, or a SQLite reader taken for it.
 pub(crate) enum Reader<'s> {
-    Pool(&'s sqlx::AnyPool),
+    Pool(&'s sqlx::PgPool),
     Lite(LiteReader),
 }
 
@@ -23,9 +23,9 @@ impl Reader<'_> {
 
 impl Store {
     pub(crate) async fn reader(&self) -> StoreResult<Reader<'_>> {
-        Ok(match &self.lite {
-            Some(lite) => Reader::Lite(lite.reader().await?),
-            None => Reader::Pool(&self.read),
+        Ok(match &self.conns {
+            crate::Conns::Lite(lite) => Reader::Lite(lite.reader().await?),
+            crate::Conns::Pg(pg) => Reader::Pool(&pg.read),
         })
     }
 }
@@ -37,7 +37,7 @@ pub struct ReadConn {
 }
 
 enum ReadInner {
-    Pg(sqlx::pool::PoolConnection<Any>),
+    Pg(sqlx::pool::PoolConnection<Postgres>),
     Lite(LiteReader),
 }
 
@@ -59,9 +59,9 @@ impl std::fmt::Debug for ReadConn {
 impl Store {
     /// A connection of the read pool for several reads in a row.
     pub async fn reading(&self) -> StoreResult<ReadConn> {
-        let inner = match &self.lite {
-            Some(lite) => ReadInner::Lite(lite.reader().await?),
-            None => ReadInner::Pg(self.read.acquire().await?),
+        let inner = match &self.conns {
+            crate::Conns::Lite(lite) => ReadInner::Lite(lite.reader().await?),
+            crate::Conns::Pg(pg) => ReadInner::Pg(pg.read.acquire().await?),
         };
         Ok(ReadConn { inner })
     }

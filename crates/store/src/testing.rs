@@ -88,6 +88,22 @@ impl TestDb {
     pub fn backend(&self) -> Backend {
         self.backend
     }
+
+    /// Runs `script` (statements without parameters) on the database behind the store's back:
+    /// tests that tamper with rows, as someone with the database's password could.
+    pub async fn execute(&self, script: &str) {
+        match &self.place {
+            Place::Sqlite(dir) => {
+                let conn = rusqlite::Connection::open(dir.path().join("bangfu.db")).expect("the test database opens");
+                conn.execute_batch(script).unwrap_or_else(|e| panic!("{script}: {e}"));
+            }
+            Place::Postgres { .. } => {
+                let mut conn = PgConnection::connect(&self.url).await.expect("the test database is reachable");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(script.to_string())).execute(&mut conn).await.unwrap_or_else(|e| panic!("{script}: {e}"));
+                let _ = conn.close().await;
+            }
+        }
+    }
 }
 
 impl Drop for TestDb {

@@ -58,14 +58,6 @@ impl DatabaseUrl {
         }
     }
 
-    /// The URL handed to the driver.
-    pub(crate) fn connect_url(&self) -> String {
-        match self {
-            DatabaseUrl::Sqlite { path } => format!("sqlite://{}?mode=rwc", path.display()),
-            DatabaseUrl::Postgres { url } => url.clone(),
-        }
-    }
-
     /// The URL without a password, for messages.
     pub fn display(&self) -> String {
         match self {

@@ -4,9 +4,9 @@
 use crate::db::{Exec, LiteWriter, Stmt, conflict, query, query_owned};
 use crate::notify::{self, LocalHub, Notification};
 use crate::rows::*;
-use crate::{Backend, StoreError, StoreResult};
+use crate::{StoreError, StoreResult};
 use bangfu_core::audit::{EventContent, GENESIS_HASH, event_hash};
-use sqlx::{Any, AnyPool, Transaction};
+use sqlx::{PgPool, Postgres, Transaction};
 
 /// One write transaction. Dropping it without [`WriteTx::commit`] rolls everything back.
 pub struct WriteTx {
@@ -28,7 +28,7 @@ pub struct WriteTx {
 
 /// The transaction's connection: PostgreSQL's through sqlx, SQLite's on this thread.
 enum TxConn {
-    Pg(Transaction<'static, Any>),
+    Pg(Transaction<'static, Postgres>),
     Lite(LiteWriter),
 }
 
@@ -83,25 +83,20 @@ impl std::fmt::Debug for WriteTx {
     }
 }
 
-/// A transaction on a sqlx pool that holds the database's write lock, for the store's own
-/// bulk work (migrations, copies), which runs on sqlx's connections on both backends.
+/// A PostgreSQL transaction that holds the database's write lock.
 ///
-/// DIALECT: serialise writers across processes so the audit chain stays linear. SQLite takes the
-/// file's write lock at BEGIN (another process, say `bangfu user add` beside `bangfu serve`,
-/// waits for it under busy_timeout instead of failing on upgrade); PostgreSQL takes a
-/// transaction-scoped advisory lock shared by every server.
-pub(crate) async fn begin_locked(pool: &AnyPool, backend: Backend) -> StoreResult<Transaction<'static, Any>> {
-    Ok(match backend {
-        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
-        // BEGIN and the lock in one round trip (one simple query of two statements).
-        Backend::Postgres => pool.begin_with("BEGIN; SELECT pg_advisory_xact_lock(727300)").await?,
-    })
+/// DIALECT: writers are serialised across servers so that the audit chain stays linear: on
+/// PostgreSQL by a transaction-scoped advisory lock shared by every server, taken with BEGIN in
+/// one round trip (one simple query of two statements). (On SQLite the one writer connection
+/// and the file's write lock do it, see `db.rs`.)
+async fn begin_locked(pool: &PgPool) -> StoreResult<Transaction<'static, Postgres>> {
+    Ok(pool.begin_with("BEGIN; SELECT pg_advisory_xact_lock(727300)").await?)
 }
 
 impl WriteTx {
     /// A write on PostgreSQL (see [`begin_locked`]).
-    pub(crate) async fn begin_pg(pool: &AnyPool, hub: LocalHub) -> StoreResult<WriteTx> {
-        Ok(WriteTx::new(TxConn::Pg(begin_locked(pool, Backend::Postgres).await?), hub))
+    pub(crate) async fn begin_pg(pool: &PgPool, hub: LocalHub) -> StoreResult<WriteTx> {
+        Ok(WriteTx::new(TxConn::Pg(begin_locked(pool).await?), hub))
     }
 
     /// A write on SQLite's writer connection.
