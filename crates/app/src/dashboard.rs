@@ -123,23 +123,20 @@ impl App {
             provider_id: actor.provider_id,
             cases_after: pages.cases.after,
         };
-        let version = self.store.last_event_seq().await?;
-        let at = to_millis(now);
-        if let Some((kept_at, dashboard)) = self.caches.dashboards.get(&key, version)
-            && kept_at == at
-            && pages.cases.limit == CASES_PER_PAGE
-        {
-            return Ok(Dashboard::clone(&dashboard));
-        }
         if pages.cases.limit != CASES_PER_PAGE {
             return self.read_dashboard(actor, now, pages).await;
         }
-        // At the turn of a minute every reader of the page asks at once: one reads it.
+        let version = self.store.last_event_seq().await?;
+        let at = to_millis(now);
+        let kept = || self.caches.dashboards.get(&key, version).filter(|(kept_at, _)| *kept_at == at).map(|(_, d)| Dashboard::clone(&d));
+        if let Some(dashboard) = kept() {
+            return Ok(dashboard);
+        }
+        // At the turn of a minute every reader of the page asks at once: one reads it, the
+        // others find it kept.
         let _turn = self.caches.dashboards.reading(&key).await;
-        if let Some((kept_at, dashboard)) = self.caches.dashboards.get(&key, version)
-            && kept_at == at
-        {
-            return Ok(Dashboard::clone(&dashboard));
+        if let Some(dashboard) = kept() {
+            return Ok(dashboard);
         }
         let dashboard = self.read_dashboard(actor, now, pages).await?;
         self.caches.dashboards.put(key.clone(), version, (at, Arc::new(dashboard.clone())));

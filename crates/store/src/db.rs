@@ -360,7 +360,9 @@ impl Exec<'_> {
                             ValueRef::Null => Value::Null,
                             ValueRef::Integer(v) => Value::Int(v),
                             ValueRef::Real(v) => Value::Float(v),
-                            ValueRef::Text(v) => Value::Text(String::from_utf8_lossy(v).into_owned()),
+                            ValueRef::Text(v) => Value::Text(
+                                String::from_utf8(v.to_vec()).map_err(|e| StoreError::Decode(format!("column {i}: {e}")))?,
+                            ),
                             ValueRef::Blob(v) => Value::Blob(v.to_vec()),
                         });
                     }
