@@ -183,6 +183,12 @@ pub(crate) fn check(instance: &Instance) -> Result<Checked, AllocationError> {
     if let Some(w) = needs.windows(2).find(|w| w[0].id == w[1].id) {
         return Err(AllocationError::DuplicateNeed { need: w[0].id });
     }
+    // Provider ids first, first + 1, … (no gaps, as they usually come): an arc's provider is
+    // found by subtraction instead of a search.
+    let dense_providers = match (providers.first(), providers.last()) {
+        (Some(first), Some(last)) if last.id.checked_sub(first.id) == Some(providers.len() as i64 - 1) => Some(first.id),
+        _ => None,
+    };
     let mut arcs = Vec::with_capacity(instance.arcs.len());
     // Arcs usually come need by need: the last need found is tried first.
     let mut last_need: Option<(i64, usize)> = None;
@@ -192,9 +198,13 @@ pub(crate) fn check(instance: &Instance) -> Result<Checked, AllocationError> {
             _ => needs.binary_search_by_key(&arc.need, |n| n.id).map_err(|_| AllocationError::UnknownNeed { arc: i, need: arc.need })?,
         };
         last_need = Some((arc.need, need));
-        let provider = providers
-            .binary_search_by_key(&arc.provider, |p| p.id)
-            .map_err(|_| AllocationError::UnknownProvider { arc: i, provider: arc.provider })?;
+        let provider = match dense_providers {
+            Some(first) if arc.provider.checked_sub(first).is_some_and(|k| (0..providers.len() as i64).contains(&k)) => (arc.provider - first) as usize,
+            Some(_) => return Err(AllocationError::UnknownProvider { arc: i, provider: arc.provider }),
+            None => providers
+                .binary_search_by_key(&arc.provider, |p| p.id)
+                .map_err(|_| AllocationError::UnknownProvider { arc: i, provider: arc.provider })?,
+        };
         if arc.cost < 0 {
             return Err(AllocationError::NegativeCost { need: arc.need, provider: arc.provider, cost: arc.cost });
         }

@@ -337,19 +337,26 @@ proptest! {
         prop_assert_eq!(solve(&grouped).unwrap(), answer);
     }
 
-    /// Pricing only each need's best offers between full passes reaches the optimum that pricing
-    /// every arc (the most negative reduced cost of all, each pivot) reaches.
+    /// Pricing only each need's best offers between full passes, in rounds of any length, with
+    /// the full pass shared among any number of threads, reaches the optimum that pricing every
+    /// arc (the most negative reduced cost of all, each pivot) reaches; and the threads change
+    /// nothing: the same flows with one or several.
     #[test]
     fn pricing_a_few_candidates_per_need_reaches_the_optimum_of_pricing_every_arc(
         instance in any_instance(),
         per_need in 1usize..4,
         block in 1usize..40,
+        round_pivots in prop_oneof![Just(usize::MAX), 1usize..10],
+        threads in 2usize..5,
     ) {
         let checked = super::check(&instance).unwrap();
         let cost = |flows: network_simplex::Flows| allocation_from_flows(&checked, &flows.arc_flow, &flows.unmet).unwrap().cost;
-        let every_arc = cost(network_simplex::solve_pricing(&checked, usize::MAX, usize::MAX).unwrap());
-        let candidates = cost(network_simplex::solve_pricing(&checked, per_need, block).unwrap());
-        prop_assert_eq!(candidates, every_arc);
+        let every_arc = cost(network_simplex::solve_pricing(&checked, usize::MAX, usize::MAX, usize::MAX, 1).unwrap());
+        let one_thread = network_simplex::solve_pricing(&checked, per_need, block, round_pivots, 1).unwrap();
+        let threads = network_simplex::solve_pricing(&checked, per_need, block, round_pivots, threads).unwrap();
+        prop_assert_eq!(&threads.arc_flow, &one_thread.arc_flow);
+        prop_assert_eq!(&threads.unmet, &one_thread.unmet);
+        prop_assert_eq!(cost(threads), every_arc);
         prop_assert_eq!(solve(&instance).unwrap().cost, every_arc);
     }
 }
@@ -384,9 +391,10 @@ fn a_district_sized_instance_reaches_the_same_optimum_however_it_is_priced() {
     }
     let checked = super::check(&instance).unwrap();
     let cost = |flows: network_simplex::Flows| allocation_from_flows(&checked, &flows.arc_flow, &flows.unmet).unwrap().cost;
-    let every_arc = cost(network_simplex::solve_pricing(&checked, usize::MAX, usize::MAX).unwrap());
-    assert_eq!(cost(network_simplex::solve_pricing(&checked, 1, 7).unwrap()), every_arc);
-    assert_eq!(cost(network_simplex::solve_pricing(&checked, 3, 1000).unwrap()), every_arc);
+    let every_arc = cost(network_simplex::solve_pricing(&checked, usize::MAX, usize::MAX, usize::MAX, 1).unwrap());
+    assert_eq!(cost(network_simplex::solve_pricing(&checked, 1, 7, usize::MAX, 1).unwrap()), every_arc);
+    assert_eq!(cost(network_simplex::solve_pricing(&checked, 3, 1000, 30, 3).unwrap()), every_arc);
+    assert_eq!(cost(network_simplex::solve_pricing(&checked, 2, 100, 1, 2).unwrap()), every_arc);
     let answer = check(&instance);
     assert_eq!(answer.cost, every_arc);
     assert!(answer.cost < greedy(&instance).unwrap().cost);
