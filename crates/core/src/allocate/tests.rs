@@ -182,6 +182,16 @@ fn bad_instances_are_refused_saying_what_was_wrong() {
     let mut i = good();
     i.arcs.push(arc(10, 2, 4));
     assert_eq!(refused(i), AllocationError::UnknownProvider { arc: 1, provider: 2 });
+    // Provider ids without gaps are found by subtraction, with gaps by search: both refuse ids
+    // below, above and between them, and ids at the ends of the integers.
+    for (ids, unknown) in [(vec![1, 2, 3], vec![0, 4, i64::MIN, i64::MAX]), (vec![1, 3, 4], vec![0, 2, 5, i64::MIN, i64::MAX])] {
+        for id in unknown {
+            let mut i = good();
+            i.providers = ids.iter().map(|&p| provider(p, 5)).collect();
+            i.arcs.push(arc(10, id, 4));
+            assert_eq!(refused(i), AllocationError::UnknownProvider { arc: 1, provider: id });
+        }
+    }
     // The baseline refuses the same.
     let mut i = good();
     i.arcs.push(arc(10, 2, 4));
