@@ -49,6 +49,7 @@ pub struct NewSession {
 const FORGET_THROTTLES_MS: i64 = 24 * 3_600_000;
 
 /// The two keys a login attempt is counted under.
+#[derive(Clone)]
 struct ThrottleKeys {
     address: String,
     username: String,
@@ -121,7 +122,8 @@ impl App {
         if !crate::access::may_keep_accounts(actor) {
             return Err(AppError::Forbidden("only admins create accounts".into()));
         }
-        let username = input.username.trim();
+        let username = input.username.trim().to_string();
+        let username = username.as_str();
         if username.is_empty() || username.len() > 64 || username.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad("username: 1 to 64 characters without spaces"));
         }
@@ -150,40 +152,47 @@ impl App {
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?
             .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))?;
-        let mut tx = self.store.begin_write().await?;
-        if tx.user_by_username(username).await?.is_some() {
-            return Err(AppError::Conflict(format!("user {username} already exists")));
-        }
-        if let Some(id) = input.enterprise_id {
-            tx.enterprise(id).await?.ok_or_else(|| bad(format!("enterprise: no enterprise has id {id}")))?;
-        }
-        if let Some(id) = input.provider_id {
-            tx.provider(id).await?.ok_or_else(|| bad(format!("provider: no provider has id {id}")))?;
-        }
-        let mut user = UserRow {
-            id: 0,
-            username: username.into(),
-            display_name: if display_name.is_empty() { username.into() } else { display_name },
-            role: role.as_str().into(),
-            department,
-            enterprise_id: input.enterprise_id,
-            provider_id: input.provider_id,
-            password_hash: Some(hash),
-            created_at: to_millis(now),
-        };
-        user.id = tx.insert_user(&user).await?;
-        Audit {
-            actor,
-            now,
-            action: "user.added",
-            entity: format!("user:{}", user.id),
-            case_id: None,
-            payload: json!({"username": user.username, "role": user.role, "department": user.department, "enterprise_id": user.enterprise_id, "provider_id": user.provider_id}),
-        }
-        .append(&mut tx)
-        .await?;
-        tx.commit().await?;
-        Ok(user)
+        let actor = actor.to_owned();
+        let username = username.to_string();
+        self.write(move |_, tx| {
+            Box::pin(async move {
+                let username = username.as_str();
+                let actor = &actor;
+                if tx.user_by_username(username).await?.is_some() {
+                    return Err(AppError::Conflict(format!("user {username} already exists")));
+                }
+                if let Some(id) = input.enterprise_id {
+                    tx.enterprise(id).await?.ok_or_else(|| bad(format!("enterprise: no enterprise has id {id}")))?;
+                }
+                if let Some(id) = input.provider_id {
+                    tx.provider(id).await?.ok_or_else(|| bad(format!("provider: no provider has id {id}")))?;
+                }
+                let mut user = UserRow {
+                    id: 0,
+                    username: username.into(),
+                    display_name: if display_name.is_empty() { username.into() } else { display_name },
+                    role: role.as_str().into(),
+                    department,
+                    enterprise_id: input.enterprise_id,
+                    provider_id: input.provider_id,
+                    password_hash: Some(hash),
+                    created_at: to_millis(now),
+                };
+                user.id = tx.insert_user(&user).await?;
+                Audit {
+                    actor,
+                    now,
+                    action: "user.added",
+                    entity: format!("user:{}", user.id),
+                    case_id: None,
+                    payload: json!({"username": user.username, "role": user.role, "department": user.department, "enterprise_id": user.enterprise_id, "provider_id": user.provider_id}),
+                }
+                .append(tx)
+                .await?;
+                Ok(user)
+            })
+        })
+        .await
     }
 
     /// Checks a password and opens a session, for a client at address `client` ("" when there
@@ -221,13 +230,16 @@ impl App {
         let token = random_hex(32)?;
         let csrf = random_hex(16)?;
         let expires_at = now + TimeDelta::hours(SESSION_HOURS);
-        let mut tx = self.store.begin_write().await?;
-        self.take_back_login_attempt(&mut tx, &keys, to_millis(now)).await?;
-        tx.insert_session(&SessionRow { token_hash: token_hash(&token), user_id: user.id, csrf: csrf.clone(), created_at: to_millis(now), expires_at: to_millis(expires_at) })
-            .await?;
-        Audit { actor: &actor, now, action: "user.login", entity: format!("user:{}", user.id), case_id: None, payload: json!({}) }.append(&mut tx).await?;
-        tx.commit().await?;
-        Ok(NewSession { token, csrf, actor, expires_at })
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                app.take_back_login_attempt(tx, &keys, to_millis(now)).await?;
+                tx.insert_session(&SessionRow { token_hash: token_hash(&token), user_id: user.id, csrf: csrf.clone(), created_at: to_millis(now), expires_at: to_millis(expires_at) })
+                    .await?;
+                Audit { actor: &actor, now, action: "user.login", entity: format!("user:{}", user.id), case_id: None, payload: json!({}) }.append(tx).await?;
+                Ok(NewSession { token, csrf, actor, expires_at })
+            })
+        })
+        .await
     }
 
     /// The actor and CSRF token of a live session, or none for an unknown or expired token.
@@ -258,20 +270,25 @@ impl App {
         if let Some(ms) = wait(&self.store.login_throttles(&keys.address, &keys.username).await?) {
             return Err(too_many(ms));
         }
-        let mut tx = self.store.begin_write().await?;
-        let rows = tx.login_throttles(&keys.address, &keys.username).await?;
-        if let Some(ms) = wait(&rows) {
-            tx.rollback().await?;
-            return Err(too_many(ms));
-        }
-        for key in [&keys.address, &keys.username] {
-            let last = rows.iter().find(|r| &r.key == key).map(throttle_of);
-            let next = keys.backoff(key).after_attempt(last.as_ref(), now);
-            tx.put_login_throttle(&row_of(key, &next)).await?;
-        }
-        tx.forget_login_throttles(now - FORGET_THROTTLES_MS).await?;
-        tx.commit().await?;
-        Ok(())
+        let keys = keys.to_owned();
+        self.write(move |_, tx| {
+            Box::pin(async move {
+                let keys = &keys;
+                let wait = |rows: &[LoginThrottleRow]| rows.iter().filter_map(|row| keys.backoff(&row.key).wait_ms(&throttle_of(row), now)).max();
+                let rows = tx.login_throttles(&keys.address, &keys.username).await?;
+                if let Some(ms) = wait(&rows) {
+                    return Err(too_many(ms));
+                }
+                for key in [&keys.address, &keys.username] {
+                    let last = rows.iter().find(|r| &r.key == key).map(throttle_of);
+                    let next = keys.backoff(key).after_attempt(last.as_ref(), now);
+                    tx.put_login_throttle(&row_of(key, &next)).await?;
+                }
+                tx.forget_login_throttles(now - FORGET_THROTTLES_MS).await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// A right password: the username's count is cleared, the address's takes back this attempt.
@@ -286,13 +303,18 @@ impl App {
 
     pub async fn logout(&self, now: DateTime<Utc>, token: &str) -> AppResult<()> {
         let Some((actor, _)) = self.session(now, token).await? else { return Ok(()) };
-        let mut tx = self.store.begin_write().await?;
-        tx.delete_session(&token_hash(token)).await?;
-        Audit { actor: &actor, now, action: "user.logout", entity: format!("user:{}", actor.user_id.unwrap_or(0)), case_id: None, payload: json!({}) }
-            .append(&mut tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        let token = token.to_owned();
+        self.write(move |_, tx| {
+            Box::pin(async move {
+                let token = &token;
+                tx.delete_session(&token_hash(token)).await?;
+                Audit { actor: &actor, now, action: "user.logout", entity: format!("user:{}", actor.user_id.unwrap_or(0)), case_id: None, payload: json!({}) }
+                    .append(tx)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 }
 

@@ -416,20 +416,27 @@ impl App {
     /// need stays open as it was.
     pub async fn reject_allocation(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, provider_id: Option<i64>, reason: &str) -> AppResult<()> {
         let reason = crate::error::text("reason", reason, bangfu_core::text::LONG_CHARS)?;
-        let mut tx = self.store.begin_write().await?;
-        let (need, case) = self.need_to_decide(&mut tx, actor, need_id).await?;
-        Audit {
-            actor,
-            now,
-            action: "need.allocation_rejected",
-            entity: format!("need:{}", need.id),
-            case_id: Some(case.id),
-            payload: json!({"provider_id": provider_id, "reason": reason}),
-        }
-        .append(&mut tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let actor = actor.to_owned();
+        let reason = reason.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let reason = &reason;
+                let (need, case) = app.need_to_decide(tx, actor, need_id).await?;
+                Audit {
+                    actor,
+                    now,
+                    action: "need.allocation_rejected",
+                    entity: format!("need:{}", need.id),
+                    case_id: Some(case.id),
+                    payload: json!({"provider_id": provider_id, "reason": reason}),
+                }
+                .append(tx)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 }
 

@@ -26,7 +26,7 @@ use crate::figures::Figures;
 use crate::{Actor, App, AppError, AppResult, access, from_millis, to_millis};
 use bangfu_core::region::RegionCode;
 use bangfu_core::returns::{due_at, last_due_day};
-use bangfu_store::{BriefingRow, ReadConn, WriteTx};
+use bangfu_store::{BriefingRow, ReadConn};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -125,9 +125,14 @@ impl App {
         let mut read = self.store.reading().await?;
         let briefing = self.compose_briefing(&mut read, now, department, day).await?;
         drop(read);
-        let mut tx = self.store.begin_write().await?;
-        tx.insert_briefing(&briefing_row(&briefing)).await?;
-        tx.commit().await?;
+        let row = briefing_row(&briefing);
+        self.write(move |_, tx| {
+            Box::pin(async move {
+                tx.insert_briefing(&row).await?;
+                Ok(())
+            })
+        })
+        .await?;
         // Kept as the first generation (another server may have kept its own a moment earlier).
         match self.store.briefing_of(&department.to_string(), &day.to_string()).await? {
             Some(kept) => briefing_from_row(&kept),
@@ -178,25 +183,29 @@ impl App {
             let mut read = self.store.reading().await?;
             let briefing = self.compose_briefing(&mut read, now, department, day).await?;
             drop(read);
-            let mut tx: WriteTx = self.store.begin_write().await?;
-            let new = tx.insert_briefing(&briefing_row(&briefing)).await?;
+            let new = self.write(move |app, tx| {
+                Box::pin(async move {
+                    let new = tx.insert_briefing(&briefing_row(&briefing)).await?;
+                    if new {
+                        // The department's channels that chose the briefing get its headline (issue 15).
+                        let lines: Vec<String> = briefing.headline.iter().map(|h| format!("{}：{}（前一日 {}）", h.label_zh, h.day, h.before)).collect();
+                        let notice = crate::outbox::Notice {
+                            event: bangfu_core::outbox::EventKind::Briefing,
+                            department: department.to_string(),
+                            need: None,
+                            text_zh: format!("{}每日专报（{}）\n{}", bangfu_core::routing::department_name(app.tree, department), day.format("%Y年%-m月%-d日"), lines.join("\n")),
+                            text_en: format!("Daily briefing of {day}"),
+                            why_zh: None,
+                            link: Some(format!("/briefing?region={department}&day={day}")),
+                            approval: None,
+                        };
+                        app.send_out(tx, now, notice).await?;
+                    }
+                    Ok(new)
+                })
+            })
+            .await?;
             made.push((department, new));
-            if new {
-                // The department's channels that chose the briefing get its headline (issue 15).
-                let lines: Vec<String> = briefing.headline.iter().map(|h| format!("{}：{}（前一日 {}）", h.label_zh, h.day, h.before)).collect();
-                let notice = crate::outbox::Notice {
-                    event: bangfu_core::outbox::EventKind::Briefing,
-                    department: department.to_string(),
-                    need: None,
-                    text_zh: format!("{}每日专报（{}）\n{}", bangfu_core::routing::department_name(self.tree, department), day.format("%Y年%-m月%-d日"), lines.join("\n")),
-                    text_en: format!("Daily briefing of {day}"),
-                    why_zh: None,
-                    link: Some(format!("/briefing?region={department}&day={day}")),
-                    approval: None,
-                };
-                self.send_out(&mut tx, now, notice).await?;
-            }
-            tx.commit().await?;
         }
         Ok(made)
     }

@@ -42,25 +42,30 @@ impl App {
         if agency.is_empty() || item.is_empty() {
             return Err(bad("agency and item: name the approving agency (发改, 生态环境, 市场监管…) and what it approves"));
         }
-        let mut tx = self.store.begin_write().await?;
-        let case = self.case_for_write(&mut tx, actor, case_id).await?;
-        let mut row = ApprovalRow {
-            id: 0,
-            case_id: case.id,
-            department: department.to_string(),
-            agency,
-            item,
-            status: ApprovalStatus::Pending.as_str().into(),
-            opened_at: to_millis(now),
-            due_at: input.due_at.map(to_millis),
-            decided_at: None,
-        };
-        row.id = tx.insert_approval(&row).await?;
-        Audit { actor, now, action: "approval.opened", entity: format!("approval:{}", row.id), case_id: Some(case.id), payload: json!({"agency": row.agency, "item": row.item}) }
-            .append(&mut tx)
-            .await?;
-        tx.commit().await?;
-        Ok(row)
+        let actor = actor.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let case = app.case_for_write(tx, actor, case_id).await?;
+                let mut row = ApprovalRow {
+                    id: 0,
+                    case_id: case.id,
+                    department: department.to_string(),
+                    agency,
+                    item,
+                    status: ApprovalStatus::Pending.as_str().into(),
+                    opened_at: to_millis(now),
+                    due_at: input.due_at.map(to_millis),
+                    decided_at: None,
+                };
+                row.id = tx.insert_approval(&row).await?;
+                Audit { actor, now, action: "approval.opened", entity: format!("approval:{}", row.id), case_id: Some(case.id), payload: json!({"agency": row.agency, "item": row.item}) }
+                    .append(tx)
+                    .await?;
+                Ok(row)
+            })
+        })
+        .await
     }
 
     /// Moves an approval to in_progress, approved or rejected.
@@ -72,36 +77,43 @@ impl App {
     /// from the pages must give one.
     pub async fn decide_approval_with_reason(&self, actor: &Actor, now: DateTime<Utc>, approval_id: i64, status: ApprovalStatus, reason: &str) -> AppResult<ApprovalRow> {
         let reason = text("reason", reason, bangfu_core::text::LONG_CHARS)?;
-        let mut tx = self.store.begin_write().await?;
-        let not_found = || AppError::NotFound(format!("approval {approval_id}"));
-        let mut row = tx.approval(approval_id).await?.ok_or_else(not_found)?;
-        let (case, _, team) = tx.case_with_team(row.case_id).await?.ok_or_else(not_found)?;
-        if !access::can_see_case(self.tree, actor, &case, &team) {
-            return Err(not_found());
-        }
-        if !access::may_decide_approval(self.tree, actor, &row) {
-            return Err(AppError::Forbidden(format!(
-                "{} may not decide approval {approval_id}: it runs in the green channel of {}, whose officers and those of the tiers above decide it",
-                actor.name,
-                bangfu_core::routing::department_name(self.tree, crate::needs::region_code(&row.department))
-            )));
-        }
-        let current = ApprovalStatus::parse(&row.status).map_err(AppError::Internal)?;
-        if matches!(current, ApprovalStatus::Approved | ApprovalStatus::Rejected) || status == ApprovalStatus::Pending {
-            return Err(AppError::Conflict(format!("approval {approval_id} is {current}; it cannot become {status}")));
-        }
-        row.status = status.as_str().into();
-        row.decided_at = matches!(status, ApprovalStatus::Approved | ApprovalStatus::Rejected).then_some(to_millis(now));
-        tx.update_approval(row.id, &row.status, row.decided_at).await?;
-        let mut payload = json!({"agency": row.agency, "item": row.item, "status": row.status});
-        if !reason.is_empty() {
-            payload["reason"] = json!(reason);
-        }
-        Audit { actor, now, action: "approval.decided", entity: format!("approval:{}", row.id), case_id: Some(case.id), payload }
-            .append(&mut tx)
-            .await?;
-        tx.commit().await?;
-        Ok(row)
+        let actor = actor.to_owned();
+        let reason = reason.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let reason = &reason;
+                let not_found = || AppError::NotFound(format!("approval {approval_id}"));
+                let mut row = tx.approval(approval_id).await?.ok_or_else(not_found)?;
+                let (case, _, team) = tx.case_with_team(row.case_id).await?.ok_or_else(not_found)?;
+                if !access::can_see_case(app.tree, actor, &case, &team) {
+                    return Err(not_found());
+                }
+                if !access::may_decide_approval(app.tree, actor, &row) {
+                    return Err(AppError::Forbidden(format!(
+                        "{} may not decide approval {approval_id}: it runs in the green channel of {}, whose officers and those of the tiers above decide it",
+                        actor.name,
+                        bangfu_core::routing::department_name(app.tree, crate::needs::region_code(&row.department))
+                    )));
+                }
+                let current = ApprovalStatus::parse(&row.status).map_err(AppError::Internal)?;
+                if matches!(current, ApprovalStatus::Approved | ApprovalStatus::Rejected) || status == ApprovalStatus::Pending {
+                    return Err(AppError::Conflict(format!("approval {approval_id} is {current}; it cannot become {status}")));
+                }
+                row.status = status.as_str().into();
+                row.decided_at = matches!(status, ApprovalStatus::Approved | ApprovalStatus::Rejected).then_some(to_millis(now));
+                tx.update_approval(row.id, &row.status, row.decided_at).await?;
+                let mut payload = json!({"agency": row.agency, "item": row.item, "status": row.status});
+                if !reason.is_empty() {
+                    payload["reason"] = json!(reason);
+                }
+                Audit { actor, now, action: "approval.decided", entity: format!("approval:{}", row.id), case_id: Some(case.id), payload }
+                    .append(tx)
+                    .await?;
+                Ok(row)
+            })
+        })
+        .await
     }
 
     pub async fn add_shipment(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewShipment) -> AppResult<ShipmentRow> {
@@ -113,35 +125,40 @@ impl App {
         if goods.is_empty() {
             return Err(bad("goods: say what is carried, for example 口罩 90,000 只"));
         }
-        let mut tx = self.store.begin_write().await?;
-        let case = self.case_for_write(&mut tx, actor, case_id).await?;
-        if let Some(need_id) = input.need_id {
-            tx.need(need_id).await?.filter(|n| n.case_id == case_id).ok_or_else(|| bad(format!("need_id: need {need_id} is not a need of case {case_id}")))?;
-        }
-        let mut row = ShipmentRow {
-            id: 0,
-            case_id,
-            need_id: input.need_id,
-            goods,
-            origin: origin.to_string(),
-            destination: destination.to_string(),
-            status: status.as_str().into(),
-            traffic_pass: traffic_pass.filter(|p| !p.is_empty()),
-            departs_at: input.departs_at.map(to_millis),
-            arrives_at: input.arrives_at.map(to_millis),
-        };
-        row.id = tx.insert_shipment(&row).await?;
-        Audit {
-            actor,
-            now,
-            action: "shipment.recorded",
-            entity: format!("shipment:{}", row.id),
-            case_id: Some(case.id),
-            payload: json!({"goods": row.goods, "origin": row.origin, "destination": row.destination, "status": row.status, "traffic_pass": row.traffic_pass}),
-        }
-        .append(&mut tx)
-        .await?;
-        tx.commit().await?;
-        Ok(row)
+        let actor = actor.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let case = app.case_for_write(tx, actor, case_id).await?;
+                if let Some(need_id) = input.need_id {
+                    tx.need(need_id).await?.filter(|n| n.case_id == case_id).ok_or_else(|| bad(format!("need_id: need {need_id} is not a need of case {case_id}")))?;
+                }
+                let mut row = ShipmentRow {
+                    id: 0,
+                    case_id,
+                    need_id: input.need_id,
+                    goods,
+                    origin: origin.to_string(),
+                    destination: destination.to_string(),
+                    status: status.as_str().into(),
+                    traffic_pass: traffic_pass.filter(|p| !p.is_empty()),
+                    departs_at: input.departs_at.map(to_millis),
+                    arrives_at: input.arrives_at.map(to_millis),
+                };
+                row.id = tx.insert_shipment(&row).await?;
+                Audit {
+                    actor,
+                    now,
+                    action: "shipment.recorded",
+                    entity: format!("shipment:{}", row.id),
+                    case_id: Some(case.id),
+                    payload: json!({"goods": row.goods, "origin": row.origin, "destination": row.destination, "status": row.status, "traffic_pass": row.traffic_pass}),
+                }
+                .append(tx)
+                .await?;
+                Ok(row)
+            })
+        })
+        .await
     }
 }

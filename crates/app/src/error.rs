@@ -40,7 +40,12 @@ impl From<StoreError> for AppError {
             StoreError::BadUrl(message) => AppError::BadDatabaseUrl(message),
             StoreError::Conflict(message) => AppError::Conflict(message),
             StoreError::NotFound(what) => AppError::NotFound(what),
-            e @ (StoreError::Database(_) | StoreError::Sqlite(_) | StoreError::Decode(_)) => AppError::Internal(chain(&e)),
+            e @ (StoreError::Database(_)
+            | StoreError::Sqlite(_)
+            | StoreError::Decode(_)
+            | StoreError::Closed
+            | StoreError::CommitFailed(_)
+            | StoreError::JobPanicked) => AppError::Internal(chain(&e)),
         }
     }
 }

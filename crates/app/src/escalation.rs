@@ -94,8 +94,8 @@ impl App {
     /// Only an admin — the operator or the server's own pass — runs it.
     pub async fn escalate(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<EscalationReport> {
         only_admin(actor)?;
-        let tx = self.store.begin_write().await?;
-        self.escalation_passes(tx, actor, now).await
+        let report = self.escalation_passes(actor, now, false).await?;
+        report.ok_or_else(|| AppError::Internal("an escalation pass that claims nothing found its minute claimed".into()))
     }
 
     /// The pass as servers run it every minute: it claims the minute of `now` for the job
@@ -103,57 +103,70 @@ impl App {
     /// most once per minute. `None` when another server has claimed the minute.
     pub async fn escalate_scheduled(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<Option<EscalationReport>> {
         only_admin(actor)?;
-        let mut tx = self.store.begin_write().await?;
-        if !tx.claim_job_slot(ESCALATION_JOB, minute_slot(now)).await? {
-            tx.rollback().await?;
-            return Ok(None);
-        }
-        Ok(Some(self.escalation_passes(tx, actor, now).await?))
+        self.escalation_passes(actor, now, true).await
     }
 
-    /// The pass, moving at most [`ESCALATIONS_PER_WRITE`] needs per write, the first write in
-    /// `tx`: what is due is found once, and each later write reads its needs again and moves
-    /// those still due (another server may have moved or closed one since), so the writes
-    /// together move what one pass would.
-    async fn escalation_passes(&self, mut tx: WriteTx, actor: &Actor, now: DateTime<Utc>) -> AppResult<EscalationReport> {
+    /// The pass, moving at most [`ESCALATIONS_PER_WRITE`] needs per write: the first write
+    /// (which claims the minute when `claim`; `None` if another server had) finds what is due
+    /// once, and each later write reads its needs again and moves those still due (another
+    /// server may have moved or closed one since), so the writes together move what one pass
+    /// would.
+    async fn escalation_passes(&self, actor: &Actor, now: DateTime<Utc>, claim: bool) -> AppResult<Option<EscalationReport>> {
         // Only open, unflagged needs that reached their owner before the shortest window can be
         // due; the index on (status, reached_owner_at) finds them without reading every need.
         let shortest = [Tier::County, Tier::City, Tier::Province].iter().map(|t| self.windows.window(*t)).min().unwrap_or_default();
         let before = to_millis(now - shortest);
-        let rows = tx.needs_open_since_before(before).await?;
-        let checked = usize::try_from(tx.count_unclosed_needs().await?).unwrap_or(usize::MAX);
-        let mut due: Vec<i64> = self.due(&rows, now)?.iter().map(|e| e.need.0).collect();
-        let mut rows = Some(rows);
-        let mut moved = Vec::with_capacity(due.len());
-        loop {
-            let rest = due.split_off(due.len().min(ESCALATIONS_PER_WRITE));
-            let batch: Vec<NeedRow> = match rows.take() {
-                Some(all) => all.into_iter().filter(|n| due.binary_search(&n.id).is_ok()).collect(),
-                None => {
-                    let mut batch = Vec::with_capacity(due.len());
-                    for id in &due {
-                        if let Some(need) = tx.need(*id).await?.filter(|n| n.status == "open" && n.supervised == 0 && n.reached_owner_at < before) {
-                            batch.push(need);
-                        }
+        let first_actor = actor.clone();
+        let first = self
+            .write(move |app, tx| {
+                Box::pin(async move {
+                    if claim && !tx.claim_job_slot(ESCALATION_JOB, minute_slot(now)).await? {
+                        return Ok(None);
                     }
-                    batch
-                }
-            };
-            let by_id: std::collections::BTreeMap<i64, &NeedRow> = batch.iter().map(|n| (n.id, n)).collect();
-            for escalation in self.due(&batch, now)? {
-                let Some(need) = by_id.get(&escalation.need.0) else {
-                    return Err(AppError::Internal(format!("escalation of need {}, which the pass did not read", escalation.need)));
-                };
-                moved.push(self.perform(&mut tx, actor, now, (*need).clone(), &escalation, false).await?);
-            }
-            tx.commit().await?;
-            if rest.is_empty() {
-                break;
-            }
-            due = rest;
-            tx = self.store.begin_write().await?;
+                    let rows = tx.needs_open_since_before(before).await?;
+                    let checked = usize::try_from(tx.count_unclosed_needs().await?).unwrap_or(usize::MAX);
+                    let mut due: Vec<i64> = app.due(&rows, now)?.iter().map(|e| e.need.0).collect();
+                    let rest = due.split_off(due.len().min(ESCALATIONS_PER_WRITE));
+                    let batch: Vec<NeedRow> = rows.into_iter().filter(|n| due.binary_search(&n.id).is_ok()).collect();
+                    let moved = app.move_batch(tx, &first_actor, now, batch).await?;
+                    Ok(Some((checked, moved, rest)))
+                })
+            })
+            .await?;
+        let Some((checked, mut moved, mut rest)) = first else { return Ok(None) };
+        while !rest.is_empty() {
+            let mut due = rest;
+            rest = due.split_off(due.len().min(ESCALATIONS_PER_WRITE));
+            let actor = actor.clone();
+            let more = self
+                .write(move |app, tx| {
+                    Box::pin(async move {
+                        let mut batch = Vec::with_capacity(due.len());
+                        for id in &due {
+                            if let Some(need) = tx.need(*id).await?.filter(|n| n.status == "open" && n.supervised == 0 && n.reached_owner_at < before) {
+                                batch.push(need);
+                            }
+                        }
+                        app.move_batch(tx, &actor, now, batch).await
+                    })
+                })
+                .await?;
+            moved.extend(more);
         }
-        Ok(EscalationReport { now, windows: self.windows, checked, moved })
+        Ok(Some(EscalationReport { now, windows: self.windows, checked, moved }))
+    }
+
+    /// Moves the needs of `batch` that are due at `now`, inside the write `tx`.
+    async fn move_batch(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, batch: Vec<NeedRow>) -> AppResult<Vec<EscalatedNeed>> {
+        let by_id: std::collections::BTreeMap<i64, &NeedRow> = batch.iter().map(|n| (n.id, n)).collect();
+        let mut moved = Vec::new();
+        for escalation in self.due(&batch, now)? {
+            let Some(need) = by_id.get(&escalation.need.0) else {
+                return Err(AppError::Internal(format!("escalation of need {}, which the pass did not read", escalation.need)));
+            };
+            moved.push(self.perform(tx, actor, now, (*need).clone(), &escalation, false).await?);
+        }
+        Ok(moved)
     }
 
     /// The escalations due at `now` among `rows`, by need id.
@@ -172,43 +185,50 @@ impl App {
         if reason.is_empty() {
             return Err(bad("reason: say why the need goes up a tier, for example 跨省协调需省级出面"));
         }
-        let mut tx = self.store.begin_write().await?;
-        let (need, _case) = self.need_to_decide(&mut tx, actor, need_id).await?;
-        let status = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
-        if status.is_closed() {
-            return Err(AppError::Conflict(format!("need {need_id} is {status}: only a need still being worked on can be escalated")));
-        }
-        let from = region_code(&need.owner);
-        let from_tier = Tier::parse(&need.owner_tier).map_err(AppError::Internal)?;
-        let from_name = department_name(self.tree, from);
-        let from_en = self.region_name(from);
-        let by = &actor.name;
-        let (step, reason) = match department_above(self.tree, from) {
-            Some((to, to_tier)) => {
-                let step = EscalationStep::Escalate { to, to_tier, window_starts: now, deadline: now + self.windows.window(to_tier) };
-                let text = Bilingual::new(
-                    format!("{by}将诉求由{from_name}上报{}：{reason}", department_name(self.tree, to)),
-                    format!("{by} escalated the need from the {from_en} department to {}: {reason}", self.region_name(to)),
-                );
-                (step, text)
-            }
-            None if need.supervised != 0 => {
-                return Err(AppError::Conflict(format!(
-                    "need {need_id} is owned by {from_name}, which has no department above, and is already flagged for supervision (督办)"
-                )));
-            }
-            None => (
-                EscalationStep::Supervise,
-                Bilingual::new(
-                    format!("{by}提请省级领导督办（{from_name}）：{reason}"),
-                    format!("{by} flagged the need of the {from_en} department for supervision by the provincial leadership (督办): {reason}"),
-                ),
-            ),
-        };
-        let escalation = Escalation { need: NeedId(need_id), from, from_tier, expired_at: now, step, reason };
-        let done = self.perform(&mut tx, actor, now, need, &escalation, true).await?;
-        tx.commit().await?;
-        Ok(done)
+        let actor = actor.to_owned();
+        let reason = reason.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let reason = &reason;
+                let (need, _case) = app.need_to_decide(tx, actor, need_id).await?;
+                let status = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
+                if status.is_closed() {
+                    return Err(AppError::Conflict(format!("need {need_id} is {status}: only a need still being worked on can be escalated")));
+                }
+                let from = region_code(&need.owner);
+                let from_tier = Tier::parse(&need.owner_tier).map_err(AppError::Internal)?;
+                let from_name = department_name(app.tree, from);
+                let from_en = app.region_name(from);
+                let by = &actor.name;
+                let (step, reason) = match department_above(app.tree, from) {
+                    Some((to, to_tier)) => {
+                        let step = EscalationStep::Escalate { to, to_tier, window_starts: now, deadline: now + app.windows.window(to_tier) };
+                        let text = Bilingual::new(
+                            format!("{by}将诉求由{from_name}上报{}：{reason}", department_name(app.tree, to)),
+                            format!("{by} escalated the need from the {from_en} department to {}: {reason}", app.region_name(to)),
+                        );
+                        (step, text)
+                    }
+                    None if need.supervised != 0 => {
+                        return Err(AppError::Conflict(format!(
+                            "need {need_id} is owned by {from_name}, which has no department above, and is already flagged for supervision (督办)"
+                        )));
+                    }
+                    None => (
+                        EscalationStep::Supervise,
+                        Bilingual::new(
+                            format!("{by}提请省级领导督办（{from_name}）：{reason}"),
+                            format!("{by} flagged the need of the {from_en} department for supervision by the provincial leadership (督办): {reason}"),
+                        ),
+                    ),
+                };
+                let escalation = Escalation { need: NeedId(need_id), from, from_tier, expired_at: now, step, reason };
+                let done = app.perform(tx, actor, now, need, &escalation, true).await?;
+                Ok(done)
+            })
+        })
+        .await
     }
 
     /// Writes one escalation: the need, its event and the notification.

@@ -154,54 +154,61 @@ impl App {
     /// called as lines are written. An officer imports providers inside its jurisdiction only —
     /// new ones in a region it holds, known ones it may edit ([`access::may_edit_provider`]);
     /// any line outside refuses the whole file, naming each such line.
-    pub async fn import_registry(&self, actor: &Actor, now: DateTime<Utc>, lines: &[RegistryLine], mut progress: impl FnMut(usize, usize)) -> AppResult<ImportReport> {
+    pub async fn import_registry(&self, actor: &Actor, now: DateTime<Utc>, lines: &[RegistryLine], mut progress: impl FnMut(usize, usize) + Send + 'static) -> AppResult<ImportReport> {
         if !access::may_register(actor) {
             return Err(AppError::Forbidden("only officers and admins import the registry".into()));
         }
-        let mut tx = self.store.begin_write().await?;
-        let mut known: std::collections::BTreeMap<String, Option<ProviderRow>> = std::collections::BTreeMap::new();
-        for line in lines {
-            if !known.contains_key(&line.key) {
-                known.insert(line.key.clone(), tx.provider_by_key(&line.key).await?);
-            }
-        }
-        self.import_allowed(actor, lines, &known)?;
-        let mut providers_added = 0;
-        let mut keys = std::collections::BTreeMap::new();
-        for (done, line) in lines.iter().enumerate() {
-            let provider_id = match keys.get(&line.key) {
-                Some(id) => *id,
-                None => {
-                    let id = match known.get(&line.key).and_then(Option::as_ref) {
-                        Some(existing) => existing.id,
+        let actor = actor.to_owned();
+        let lines = lines.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let lines = &lines;
+                let mut known: std::collections::BTreeMap<String, Option<ProviderRow>> = std::collections::BTreeMap::new();
+                for line in lines {
+                    if !known.contains_key(&line.key) {
+                        known.insert(line.key.clone(), tx.provider_by_key(&line.key).await?);
+                    }
+                }
+                app.import_allowed(actor, lines, &known)?;
+                let mut providers_added = 0;
+                let mut keys = std::collections::BTreeMap::new();
+                for (done, line) in lines.iter().enumerate() {
+                    let provider_id = match keys.get(&line.key) {
+                        Some(id) => *id,
                         None => {
-                            providers_added += 1;
-                            let row = ProviderRow { id: 0, key: line.key.clone(), name: line.name.clone(), region: line.region.clone(), lon: Some(line.lon), lat: Some(line.lat), note: String::new(), created_at: to_millis(now) };
-                            tx.insert_provider(&row).await?
+                            let id = match known.get(&line.key).and_then(Option::as_ref) {
+                                Some(existing) => existing.id,
+                                None => {
+                                    providers_added += 1;
+                                    let row = ProviderRow { id: 0, key: line.key.clone(), name: line.name.clone(), region: line.region.clone(), lon: Some(line.lon), lat: Some(line.lat), note: String::new(), created_at: to_millis(now) };
+                                    tx.insert_provider(&row).await?
+                                }
+                            };
+                            keys.insert(line.key.clone(), id);
+                            id
                         }
                     };
-                    keys.insert(line.key.clone(), id);
-                    id
+                    let row = CapabilityRow { id: 0, provider_id, kind: line.kind.as_str().into(), available: i64::from(line.available), attrs: line.attrs.to_string(), updated_at: to_millis(now), version: 0 };
+                    tx.upsert_capability(&row).await?;
+                    progress(done + 1, lines.len());
                 }
-            };
-            let row = CapabilityRow { id: 0, provider_id, kind: line.kind.as_str().into(), available: i64::from(line.available), attrs: line.attrs.to_string(), updated_at: to_millis(now), version: 0 };
-            tx.upsert_capability(&row).await?;
-            progress(done + 1, lines.len());
-        }
-        self.propose_imported_switches(&mut tx, actor, now, lines, &keys).await?;
-        let report = ImportReport { lines: lines.len(), providers_added, capabilities_written: lines.len() };
-        Audit {
-            actor,
-            now,
-            action: "registry.imported",
-            entity: "registry".into(),
-            case_id: None,
-            payload: json!({"lines": report.lines, "providers_added": report.providers_added, "capabilities_written": report.capabilities_written}),
-        }
-        .append(&mut tx)
-        .await?;
-        tx.commit().await?;
-        Ok(report)
+                app.propose_imported_switches(tx, actor, now, lines, &keys).await?;
+                let report = ImportReport { lines: lines.len(), providers_added, capabilities_written: lines.len() };
+                Audit {
+                    actor,
+                    now,
+                    action: "registry.imported",
+                    entity: "registry".into(),
+                    case_id: None,
+                    payload: json!({"lines": report.lines, "providers_added": report.providers_added, "capabilities_written": report.capabilities_written}),
+                }
+                .append(tx)
+                .await?;
+                Ok(report)
+            })
+        })
+        .await
     }
 
     /// Whether `actor` may import `lines`, checked before the import (which checks again in

@@ -59,30 +59,41 @@ impl App {
         // read now; the transaction uses it if the need and enterprise it reads give the same
         // spec, and screens again (in memory) if not.
         let early = if registry_kind && access::sources_when_reporting(actor) { self.screen_reported(actor, case_id, &input).await? } else { None };
-        let Reported { mut tx, need, case, enterprise, team } = self.report_uncommitted(actor, now, case_id, input).await?;
-        if !(registry_kind && access::sources_when_reporting(actor)) {
-            tx.commit().await?;
-            return Ok(Intake::Reported(Box::new(need)));
+        let sources = registry_kind && access::sources_when_reporting(actor);
+        /// What the write did: a refusal of the sourcing is answered after the report commits.
+        enum Outcome {
+            Reported(Box<NeedRow>),
+            Refused(crate::AppError),
+            Sourced(Box<Sourced>),
         }
-        let spec = match self.spec_of(&need, &enterprise) {
-            Ok(Some(spec)) => spec,
-            Ok(None) => {
-                tx.commit().await?;
-                return Err(crate::registry::not_in_registry(&need));
-            }
-            Err(refused) => {
-                tx.commit().await?;
-                return Err(refused);
-            }
-        };
-        let screened = match early {
-            Some(early) if early.spec == spec => early,
-            _ => self.screen(&spec).await?,
-        };
-        let screening = screening_row(need.id, &screened, now);
-        let need = self.record_sourcing(&mut tx, actor, now, need, &case, screened, false).await?;
-        tx.commit().await?;
-        Ok(Intake::Sourced(Box::new(Sourced { need, case, enterprise, team, screening })))
+        let actor = actor.clone();
+        let outcome = self
+            .write(move |app, tx| {
+                Box::pin(async move {
+                    let Reported { need, case, enterprise, team } = app.report_uncommitted(tx, &actor, now, case_id, input).await?;
+                    if !sources {
+                        return Ok(Outcome::Reported(Box::new(need)));
+                    }
+                    let spec = match app.spec_of(&need, &enterprise) {
+                        Ok(Some(spec)) => spec,
+                        Ok(None) => return Ok(Outcome::Refused(crate::registry::not_in_registry(&need))),
+                        Err(refused) => return Ok(Outcome::Refused(refused)),
+                    };
+                    let screened = match early {
+                        Some(early) if early.spec == spec => early,
+                        _ => app.screen(&spec).await?,
+                    };
+                    let screening = screening_row(need.id, &screened, now);
+                    let need = app.record_sourcing(tx, &actor, now, need, &case, screened, false).await?;
+                    Ok(Outcome::Sourced(Box::new(Sourced { need, case, enterprise, team, screening })))
+                })
+            })
+            .await?;
+        match outcome {
+            Outcome::Reported(need) => Ok(Intake::Reported(need)),
+            Outcome::Refused(refused) => Err(refused),
+            Outcome::Sourced(sourced) => Ok(Intake::Sourced(sourced)),
+        }
     }
 
     /// Screens a need about to be reported, if its input and case allow (anything amiss is left

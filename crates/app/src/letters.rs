@@ -268,153 +268,165 @@ impl App {
         let contact_name = crate::error::text("contact_name", &edit.contact_name, bangfu_core::text::SHORT_CHARS)?;
         let contact_phone = crate::error::text("contact_phone", &edit.contact_phone, bangfu_core::text::SHORT_CHARS)?;
         let cc: Vec<String> = edit.cc.iter().enumerate().map(|(i, c)| crate::error::text(&format!("cc[{i}]"), c, bangfu_core::text::NAME_CHARS)).collect::<AppResult<Vec<_>>>()?.into_iter().filter(|c| !c.is_empty()).collect();
-        let mut tx = self.store.begin_write().await?;
-        let not_found = || AppError::NotFound(format!("letter {letter_id}"));
-        let mut letter = tx.letter(letter_id).await?.ok_or_else(not_found)?;
-        let (need, case, team) = self.need_in(&mut tx, letter.need_id).await.map_err(|_| not_found())?;
-        if !(self.sees_need_in(&mut tx, actor, &case, &team, &need).await? && access::sees_need_internals(self.tree, actor, &case, &team)) {
-            return Err(not_found());
-        }
-        if !access::may_send_letter(self.tree, actor, &letter) {
-            return Err(AppError::Forbidden(format!("{} may not edit letter {}: that is for its sender, {}", actor.name, letter.number, department_name(self.tree, region_code(&letter.sender)))));
-        }
-        if letter.status != LetterStatus::Draft.as_str() {
-            return Err(AppError::Conflict(format!("letter {} is {} — only a draft can be edited", letter.number, letter.status)));
-        }
-        let before = json!({"subject": letter.subject, "body_zh": letter.body_zh, "contact_name": letter.contact_name, "contact_phone": letter.contact_phone, "cc": letter.cc});
-        let old = LetterParts::parse(&letter.body_zh);
-        let mut body = paragraphs.clone();
-        if !contact_name.is_empty() || !contact_phone.is_empty() {
-            body.push(format!("（联系人：{contact_name}；联系电话：{contact_phone}）"));
-        }
-        let (salutation, signature, date) = match &old {
-            Some(p) => (p.salutation.clone(), p.signature.clone(), p.date.clone()),
-            None => (String::new(), String::new(), String::new()),
-        };
-        let mut text = format!("{subject}\n\n{}\n\n{salutation}\n", letter.number);
-        for p in body.iter().chain(std::iter::once(&"妥否，请函复。".to_string())) {
-            text.push_str("\u{3000}\u{3000}");
-            text.push_str(p);
-            text.push('\n');
-        }
-        text.push_str(&format!("\n{signature}\n{date}\n"));
-        letter.subject = subject;
-        letter.body_zh = text;
-        letter.contact_name = contact_name;
-        letter.contact_phone = contact_phone;
-        letter.cc = Value::from(cc).to_string();
-        tx.update_letter_draft(&letter).await?;
-        Audit {
-            actor,
-            now,
-            action: "letter.edited",
-            entity: format!("letter:{letter_id}"),
-            case_id: Some(case.id),
-            payload: json!({"need_id": letter.need_id, "number": letter.number, "before": before, "after": {"subject": letter.subject, "body_zh": letter.body_zh, "contact_name": letter.contact_name, "contact_phone": letter.contact_phone, "cc": letter.cc}}),
-        }
-        .append(&mut tx)
-        .await?;
-        tx.commit().await?;
-        Ok(letter)
+        let actor = actor.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let not_found = || AppError::NotFound(format!("letter {letter_id}"));
+                let mut letter = tx.letter(letter_id).await?.ok_or_else(not_found)?;
+                let (need, case, team) = app.need_in(tx, letter.need_id).await.map_err(|_| not_found())?;
+                if !(app.sees_need_in(tx, actor, &case, &team, &need).await? && access::sees_need_internals(app.tree, actor, &case, &team)) {
+                    return Err(not_found());
+                }
+                if !access::may_send_letter(app.tree, actor, &letter) {
+                    return Err(AppError::Forbidden(format!("{} may not edit letter {}: that is for its sender, {}", actor.name, letter.number, department_name(app.tree, region_code(&letter.sender)))));
+                }
+                if letter.status != LetterStatus::Draft.as_str() {
+                    return Err(AppError::Conflict(format!("letter {} is {} — only a draft can be edited", letter.number, letter.status)));
+                }
+                let before = json!({"subject": letter.subject, "body_zh": letter.body_zh, "contact_name": letter.contact_name, "contact_phone": letter.contact_phone, "cc": letter.cc});
+                let old = LetterParts::parse(&letter.body_zh);
+                let mut body = paragraphs.clone();
+                if !contact_name.is_empty() || !contact_phone.is_empty() {
+                    body.push(format!("（联系人：{contact_name}；联系电话：{contact_phone}）"));
+                }
+                let (salutation, signature, date) = match &old {
+                    Some(p) => (p.salutation.clone(), p.signature.clone(), p.date.clone()),
+                    None => (String::new(), String::new(), String::new()),
+                };
+                let mut text = format!("{subject}\n\n{}\n\n{salutation}\n", letter.number);
+                for p in body.iter().chain(std::iter::once(&"妥否，请函复。".to_string())) {
+                    text.push_str("\u{3000}\u{3000}");
+                    text.push_str(p);
+                    text.push('\n');
+                }
+                text.push_str(&format!("\n{signature}\n{date}\n"));
+                letter.subject = subject;
+                letter.body_zh = text;
+                letter.contact_name = contact_name;
+                letter.contact_phone = contact_phone;
+                letter.cc = Value::from(cc).to_string();
+                tx.update_letter_draft(&letter).await?;
+                Audit {
+                    actor,
+                    now,
+                    action: "letter.edited",
+                    entity: format!("letter:{letter_id}"),
+                    case_id: Some(case.id),
+                    payload: json!({"need_id": letter.need_id, "number": letter.number, "before": before, "after": {"subject": letter.subject, "body_zh": letter.body_zh, "contact_name": letter.contact_name, "contact_phone": letter.contact_phone, "cc": letter.cc}}),
+                }
+                .append(tx)
+                .await?;
+                Ok(letter)
+            })
+        })
+        .await
     }
 
     async fn move_letter(&self, actor: &Actor, now: DateTime<Utc>, letter_id: i64, status: LetterStatus, note: &str, reply: Option<LetterReply>) -> AppResult<LetterRow> {
         let note = crate::error::text("note", note, bangfu_core::text::LONG_CHARS)?;
-        let mut tx = self.store.begin_write().await?;
-        let not_found = || AppError::NotFound(format!("letter {letter_id}"));
-        let mut letter = tx.letter(letter_id).await?.ok_or_else(not_found)?;
-        let (need, case, team) = self.need_in(&mut tx, letter.need_id).await.map_err(|_| not_found())?;
-        if !(self.sees_need_in(&mut tx, actor, &case, &team, &need).await? && access::sees_need_internals(self.tree, actor, &case, &team)) {
-            return Err(not_found());
-        }
-        let allowed = match status {
-            LetterStatus::Sent => access::may_send_letter(self.tree, actor, &letter),
-            LetterStatus::Acknowledged => access::may_acknowledge_letter(self.tree, actor, &letter),
-            LetterStatus::Draft => true,
-        };
-        if !allowed {
-            let (verb, who) = match status {
-                LetterStatus::Sent => ("sent", format!("its sender, {}", department_name(self.tree, region_code(&letter.sender)))),
-                _ => ("acknowledged", format!("an addressee: {}", recipients_of(&letter).iter().map(|r| r.name.zh.as_str()).collect::<Vec<_>>().join("、"))),
-            };
-            return Err(AppError::Forbidden(format!("{} may not mark letter {} {verb}: that is for {who}", actor.name, letter.number)));
-        }
-        let current = LetterStatus::parse(&letter.status).map_err(AppError::Internal)?;
-        check_transition(&parse_number(&letter.number), current, status).map_err(|e| AppError::Conflict(e.to_string()))?;
-        let since = match status {
-            LetterStatus::Acknowledged => letter.sent_at.unwrap_or(letter.created_at),
-            _ => letter.created_at,
-        };
-        if to_millis(now) < since {
-            return Err(AppError::Conflict(format!(
-                "letter {} cannot become {status} at {} — that is before it was {}",
-                letter.number,
-                now.to_rfc3339(),
-                if status == LetterStatus::Acknowledged { "sent" } else { "drafted" }
-            )));
-        }
-        letter.status = status.as_str().into();
-        match status {
-            LetterStatus::Sent => letter.sent_at = Some(to_millis(now)),
-            LetterStatus::Acknowledged => letter.acknowledged_at = Some(to_millis(now)),
-            LetterStatus::Draft => {}
-        }
-        tx.update_letter_status(letter.id, &letter.status, letter.sent_at, letter.acknowledged_at).await?;
-        if let Some(reply) = &reply {
-            tx.set_letter_reply(letter.id, &reply.number, &reply.date, &reply.text).await?;
-            letter.reply_number = Some(reply.number.clone());
-            letter.reply_date = Some(reply.date.clone());
-            letter.reply_text = Some(reply.text.clone());
-        }
-        Audit {
-            actor,
-            now,
-            action: match status {
-                LetterStatus::Sent => "letter.sent",
-                _ => "letter.acknowledged",
-            },
-            entity: format!("letter:{letter_id}"),
-            case_id: Some(case.id),
-            payload: json!({
-                "need_id": letter.need_id, "number": letter.number, "from": current.as_str(), "to": status.as_str(), "note": note,
-                "reply": reply.as_ref().map(|r| json!({"number": r.number, "date": r.date, "text": r.text})),
-            }),
-        }
-        .append(&mut tx)
-        .await?;
-        // The addressees hear of a letter sent to them; the sender of its answer.
-        let link = Some(format!("/needs/{}/letters/{}", need.id, letter.id));
-        let notices: Vec<Notice> = match status {
-            LetterStatus::Sent => recipients_of(&letter)
-                .into_iter()
-                .map(|r| Notice {
-                    event: EventKind::LetterSent,
-                    department: r.region,
-                    need: Some(&need),
-                    text_zh: format!("来函：{}《{}》", letter.number, letter.subject),
-                    text_en: format!("Letter received: {} — {}", letter.number, letter.subject),
-                    why_zh: Some(format!("{}发来公函，商请协调解决。", department_name(self.tree, region_code(&letter.sender)))),
-                    link: link.clone(),
-                    approval: None,
-                })
-                .collect(),
-            LetterStatus::Acknowledged => vec![Notice {
-                event: EventKind::LetterAnswered,
-                department: letter.sender.clone(),
-                need: Some(&need),
-                text_zh: format!("复函：{}已答复{}", letter.reply_number.as_deref().unwrap_or("对方"), letter.number),
-                text_en: format!("Letter answered: {}", letter.number),
-                why_zh: letter.reply_text.clone(),
-                link: link.clone(),
-                approval: None,
-            }],
-            LetterStatus::Draft => Vec::new(),
-        };
-        for notice in notices {
-            self.notify(&mut tx, now, notice).await?;
-        }
-        tx.commit().await?;
-        Ok(letter)
+        let actor = actor.to_owned();
+        let note = note.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let note = &note;
+                let not_found = || AppError::NotFound(format!("letter {letter_id}"));
+                let mut letter = tx.letter(letter_id).await?.ok_or_else(not_found)?;
+                let (need, case, team) = app.need_in(tx, letter.need_id).await.map_err(|_| not_found())?;
+                if !(app.sees_need_in(tx, actor, &case, &team, &need).await? && access::sees_need_internals(app.tree, actor, &case, &team)) {
+                    return Err(not_found());
+                }
+                let allowed = match status {
+                    LetterStatus::Sent => access::may_send_letter(app.tree, actor, &letter),
+                    LetterStatus::Acknowledged => access::may_acknowledge_letter(app.tree, actor, &letter),
+                    LetterStatus::Draft => true,
+                };
+                if !allowed {
+                    let (verb, who) = match status {
+                        LetterStatus::Sent => ("sent", format!("its sender, {}", department_name(app.tree, region_code(&letter.sender)))),
+                        _ => ("acknowledged", format!("an addressee: {}", recipients_of(&letter).iter().map(|r| r.name.zh.as_str()).collect::<Vec<_>>().join("、"))),
+                    };
+                    return Err(AppError::Forbidden(format!("{} may not mark letter {} {verb}: that is for {who}", actor.name, letter.number)));
+                }
+                let current = LetterStatus::parse(&letter.status).map_err(AppError::Internal)?;
+                check_transition(&parse_number(&letter.number), current, status).map_err(|e| AppError::Conflict(e.to_string()))?;
+                let since = match status {
+                    LetterStatus::Acknowledged => letter.sent_at.unwrap_or(letter.created_at),
+                    _ => letter.created_at,
+                };
+                if to_millis(now) < since {
+                    return Err(AppError::Conflict(format!(
+                        "letter {} cannot become {status} at {} — that is before it was {}",
+                        letter.number,
+                        now.to_rfc3339(),
+                        if status == LetterStatus::Acknowledged { "sent" } else { "drafted" }
+                    )));
+                }
+                letter.status = status.as_str().into();
+                match status {
+                    LetterStatus::Sent => letter.sent_at = Some(to_millis(now)),
+                    LetterStatus::Acknowledged => letter.acknowledged_at = Some(to_millis(now)),
+                    LetterStatus::Draft => {}
+                }
+                tx.update_letter_status(letter.id, &letter.status, letter.sent_at, letter.acknowledged_at).await?;
+                if let Some(reply) = &reply {
+                    tx.set_letter_reply(letter.id, &reply.number, &reply.date, &reply.text).await?;
+                    letter.reply_number = Some(reply.number.clone());
+                    letter.reply_date = Some(reply.date.clone());
+                    letter.reply_text = Some(reply.text.clone());
+                }
+                Audit {
+                    actor,
+                    now,
+                    action: match status {
+                        LetterStatus::Sent => "letter.sent",
+                        _ => "letter.acknowledged",
+                    },
+                    entity: format!("letter:{letter_id}"),
+                    case_id: Some(case.id),
+                    payload: json!({
+                        "need_id": letter.need_id, "number": letter.number, "from": current.as_str(), "to": status.as_str(), "note": note,
+                        "reply": reply.as_ref().map(|r| json!({"number": r.number, "date": r.date, "text": r.text})),
+                    }),
+                }
+                .append(tx)
+                .await?;
+                // The addressees hear of a letter sent to them; the sender of its answer.
+                let link = Some(format!("/needs/{}/letters/{}", need.id, letter.id));
+                let notices: Vec<Notice> = match status {
+                    LetterStatus::Sent => recipients_of(&letter)
+                        .into_iter()
+                        .map(|r| Notice {
+                            event: EventKind::LetterSent,
+                            department: r.region,
+                            need: Some(&need),
+                            text_zh: format!("来函：{}《{}》", letter.number, letter.subject),
+                            text_en: format!("Letter received: {} — {}", letter.number, letter.subject),
+                            why_zh: Some(format!("{}发来公函，商请协调解决。", department_name(app.tree, region_code(&letter.sender)))),
+                            link: link.clone(),
+                            approval: None,
+                        })
+                        .collect(),
+                    LetterStatus::Acknowledged => vec![Notice {
+                        event: EventKind::LetterAnswered,
+                        department: letter.sender.clone(),
+                        need: Some(&need),
+                        text_zh: format!("复函：{}已答复{}", letter.reply_number.as_deref().unwrap_or("对方"), letter.number),
+                        text_en: format!("Letter answered: {}", letter.number),
+                        why_zh: letter.reply_text.clone(),
+                        link: link.clone(),
+                        approval: None,
+                    }],
+                    LetterStatus::Draft => Vec::new(),
+                };
+                for notice in notices {
+                    app.notify(tx, now, notice).await?;
+                }
+                Ok(letter)
+            })
+        })
+        .await
     }
 
     /// A letter with its need and case; not found unless `actor` may see the need.

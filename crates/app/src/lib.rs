@@ -78,6 +78,17 @@ pub struct App {
 }
 
 impl App {
+    /// Runs `job` as one write of the store (see [`Store::write`]) with a clone of this
+    /// application: `self.write(move |app, tx| Box::pin(async move { … })).await`. Returning an
+    /// error from the job rolls back everything it wrote; the answer comes after the COMMIT.
+    pub(crate) async fn write<T: Send + 'static>(
+        &self,
+        job: impl for<'t> FnOnce(App, &'t mut WriteTx) -> bangfu_store::WriteFuture<'t, T, AppError> + Send + 'static,
+    ) -> AppResult<T> {
+        let app = self.clone();
+        self.store.write(move |tx| job(app, tx)).await
+    }
+
     /// Opens the database at `url` (see `bangfu_store::DatabaseUrl`) with the default policies.
     pub async fn open(url: &str) -> AppResult<App> {
         let store = Store::open(url).await?;

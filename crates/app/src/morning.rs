@@ -32,10 +32,9 @@ impl App {
     /// run at once, by an admin or a test (`bangfu briefing generate --date D` runs its briefings alone).
     pub async fn morning_pass(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<MorningReport> {
         only_admin(actor)?;
-        let mut tx = self.store.begin_write().await?;
         let day = last_due_day(now);
-        let missing = self.flag_missing_returns(&mut tx, actor, now, day).await?;
-        tx.commit().await?;
+        let actor = actor.clone();
+        let missing = self.write(move |app, tx| Box::pin(async move { app.flag_missing_returns(tx, &actor, now, day).await })).await?;
         let briefings = self.generate_briefings(now, day).await?.iter().filter(|(_, new)| *new).count();
         Ok(MorningReport { day, missing, briefings })
     }
@@ -47,13 +46,19 @@ impl App {
         only_admin(actor)?;
         let day = last_due_day(now);
         let slot = day.signed_duration_since(NaiveDate::default()).num_days();
-        let mut tx = self.store.begin_write().await?;
-        if !tx.claim_job_slot(MORNING_JOB, slot).await? {
-            tx.rollback().await?;
-            return Ok(None);
-        }
-        let missing = self.flag_missing_returns(&mut tx, actor, now, day).await?;
-        tx.commit().await?;
+        let actor = actor.clone();
+        let missing = self
+            .write(move |app, tx| {
+                Box::pin(async move {
+                    // Claimed already (nothing was written): the job ends, with nothing to keep.
+                    if !tx.claim_job_slot(MORNING_JOB, slot).await? {
+                        return Ok(None);
+                    }
+                    Ok(Some(app.flag_missing_returns(tx, &actor, now, day).await?))
+                })
+            })
+            .await?;
+        let Some(missing) = missing else { return Ok(None) };
         let briefings = self.generate_briefings(now, day).await?.iter().filter(|(_, new)| *new).count();
         Ok(Some(MorningReport { day, missing, briefings }))
     }

@@ -30,10 +30,9 @@ pub struct NewNeed {
     pub solution_region: Option<String>,
 }
 
-/// A need reported and not yet committed: the open transaction, the need, its case, the case's
-/// enterprise and stationed team as the transaction read them.
+/// A need reported in a write not yet committed: the need, its case, the case's enterprise and
+/// stationed team as the write read them.
 pub(crate) struct Reported {
-    pub tx: WriteTx,
     pub need: NeedRow,
     pub case: CaseRow,
     pub enterprise: EnterpriseRow,
@@ -43,18 +42,16 @@ pub(crate) struct Reported {
 impl App {
     /// Reports a need on a case and routes it to its owner.
     pub async fn report_need(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<NeedRow> {
-        let Reported { tx, need, .. } = self.report_uncommitted(actor, now, case_id, input).await?;
-        tx.commit().await?;
-        Ok(need)
+        let actor = actor.clone();
+        self.write(move |app, tx| Box::pin(async move { Ok(app.report_uncommitted(tx, &actor, now, case_id, input).await?.need) })).await
     }
 
-    /// [`App::report_need`] without the commit.
-    pub(crate) async fn report_uncommitted(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<Reported> {
+    /// [`App::report_need`] inside the write `tx`.
+    pub(crate) async fn report_uncommitted(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<Reported> {
         let checked = checked_need(&input)?;
         let kind = checked.kind;
         let solution = input.solution_region.as_deref().filter(|s| !s.trim().is_empty()).map(|s| self.region(s, "solution_region")).transpose()?;
 
-        let mut tx = self.store.begin_write().await?;
         let (case, enterprise, team) = tx.case_with_team(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
         if !access::can_see_case(self.tree, actor, &case, &team) {
             return Err(AppError::NotFound(format!("case {case_id}")));
@@ -110,11 +107,11 @@ impl App {
                 "explanation": {"zh": need.route_zh, "en": need.route_en},
             }),
         }
-        .append(&mut tx)
+        .append(tx)
         .await?;
-        self.notify_owner(&mut tx, now, EventKind::NeedNew, &need, "新诉求", "New need").await?;
-        self.draft_letter_if_national(&mut tx, actor, now, &need).await?;
-        Ok(Reported { tx, need, case, enterprise, team })
+        self.notify_owner(tx, now, EventKind::NeedNew, &need, "新诉求", "New need").await?;
+        self.draft_letter_if_national(tx, actor, now, &need).await?;
+        Ok(Reported { need, case, enterprise, team })
     }
 
     /// The route of a need whose solution is not yet known: its own region answers first.
@@ -214,39 +211,46 @@ impl App {
     /// Moves a need along its lifecycle: started, resolved or cancelled.
     pub async fn set_need_status(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, status: NeedStatus, note: &str) -> AppResult<NeedRow> {
         let note = text("note", note, LONG_CHARS)?;
-        let mut tx = self.store.begin_write().await?;
-        let (mut need, case) = self.need_to_decide(&mut tx, actor, need_id).await?;
-        let current = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
-        let allowed = match status {
-            NeedStatus::Started => matches!(current, NeedStatus::Open | NeedStatus::Selected),
-            NeedStatus::Resolved | NeedStatus::Cancelled => !current.is_closed(),
-            NeedStatus::Open | NeedStatus::Selected => false,
-        };
-        if !allowed {
-            return Err(AppError::Conflict(format!("need {need_id} is {current}; it cannot become {status}")));
-        }
-        need.status = status.as_str().into();
-        need.updated_at = to_millis(now);
-        tx.update_need(&need).await?;
-        if status == NeedStatus::Resolved {
-            tx.set_need_resolved_at(need_id, Some(to_millis(now))).await?;
-        }
-        Audit {
-            actor,
-            now,
-            action: match status {
-                NeedStatus::Started => "need.started",
-                NeedStatus::Resolved => "need.resolved",
-                _ => "need.cancelled",
-            },
-            entity: format!("need:{need_id}"),
-            case_id: Some(case.id),
-            payload: json!({"title": need.title, "note": note}),
-        }
-        .append(&mut tx)
-        .await?;
-        tx.commit().await?;
-        Ok(need)
+        let actor = actor.to_owned();
+        let note = note.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let note = &note;
+                let (mut need, case) = app.need_to_decide(tx, actor, need_id).await?;
+                let current = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
+                let allowed = match status {
+                    NeedStatus::Started => matches!(current, NeedStatus::Open | NeedStatus::Selected),
+                    NeedStatus::Resolved | NeedStatus::Cancelled => !current.is_closed(),
+                    NeedStatus::Open | NeedStatus::Selected => false,
+                };
+                if !allowed {
+                    return Err(AppError::Conflict(format!("need {need_id} is {current}; it cannot become {status}")));
+                }
+                need.status = status.as_str().into();
+                need.updated_at = to_millis(now);
+                tx.update_need(&need).await?;
+                if status == NeedStatus::Resolved {
+                    tx.set_need_resolved_at(need_id, Some(to_millis(now))).await?;
+                }
+                Audit {
+                    actor,
+                    now,
+                    action: match status {
+                        NeedStatus::Started => "need.started",
+                        NeedStatus::Resolved => "need.resolved",
+                        _ => "need.cancelled",
+                    },
+                    entity: format!("need:{need_id}"),
+                    case_id: Some(case.id),
+                    payload: json!({"title": need.title, "note": note}),
+                }
+                .append(tx)
+                .await?;
+                Ok(need)
+            })
+        })
+        .await
     }
 }
 

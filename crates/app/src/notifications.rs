@@ -65,28 +65,35 @@ impl App {
     pub async fn mark_notification_read(&self, actor: &Actor, now: DateTime<Utc>, id: i64) -> AppResult<()> {
         let not_found = || AppError::NotFound(format!("notification {id}"));
         let (Some(department), Some(user)) = (self.notification_department(actor), actor.user_id) else { return Err(not_found()) };
-        let mut tx = self.store.begin_write().await?;
-        let row = tx.notification(id).await?.ok_or_else(not_found)?;
-        if row.department.as_deref() != Some(department.as_str()) {
-            return Err(not_found());
-        }
-        if tx.notifications_read_through(user).await? < id {
-            tx.set_notification_read(user, id, to_millis(now)).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        self.write(move |_, tx| {
+            Box::pin(async move {
+                let not_found = || AppError::NotFound(format!("notification {id}"));
+                let row = tx.notification(id).await?.ok_or_else(not_found)?;
+                if row.department.as_deref() != Some(department.as_str()) {
+                    return Err(not_found());
+                }
+                if tx.notifications_read_through(user).await? < id {
+                    tx.set_notification_read(user, id, to_millis(now)).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Marks every notification of `actor`'s department there is now read; returns how many were unread.
     pub async fn mark_all_notifications_read(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<i64> {
         let (Some(department), Some(user)) = (self.notification_department(actor), actor.user_id) else { return Ok(0) };
-        let mut tx = self.store.begin_write().await?;
-        let unread = tx.count_unread_notifications(&department, user).await?;
-        let last = tx.last_notification_of_department(&department).await?;
-        if last > tx.notifications_read_through(user).await? {
-            tx.mark_notifications_read_through(user, last, to_millis(now)).await?;
-        }
-        tx.commit().await?;
-        Ok(unread)
+        self.write(move |_, tx| {
+            Box::pin(async move {
+                let unread = tx.count_unread_notifications(&department, user).await?;
+                let last = tx.last_notification_of_department(&department).await?;
+                if last > tx.notifications_read_through(user).await? {
+                    tx.mark_notifications_read_through(user, last, to_millis(now)).await?;
+                }
+                Ok(unread)
+            })
+        })
+        .await
     }
 }

@@ -571,24 +571,29 @@ impl App {
             created_at: to_millis(now),
             format: format.as_str().into(),
         };
-        let mut tx = self.store.begin_write().await?;
-        let mut row = row;
-        row.id = tx.insert_channel(&row).await?;
-        let view = channel_view(self.tree, &row);
-        Audit {
-            actor,
-            now,
-            action: "channel.added",
-            entity: format!("channel:{}", row.id),
-            case_id: None,
-            // The masked target only: the log never holds a credential.
-            payload: json!({"kind": row.kind, "department": row.department, "provider_id": row.provider_id, "enterprise_id": row.enterprise_id,
-                "target": view.target, "events": row.events, "quiet_hours": quiet.map(|q| q.label()), "format": row.format}),
-        }
-        .append(&mut tx)
-        .await?;
-        tx.commit().await?;
-        Ok(view)
+        let actor = actor.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let mut row = row;
+                row.id = tx.insert_channel(&row).await?;
+                let view = channel_view(app.tree, &row);
+                Audit {
+                    actor,
+                    now,
+                    action: "channel.added",
+                    entity: format!("channel:{}", row.id),
+                    case_id: None,
+                    // The masked target only: the log never holds a credential.
+                    payload: json!({"kind": row.kind, "department": row.department, "provider_id": row.provider_id, "enterprise_id": row.enterprise_id,
+                        "target": view.target, "events": row.events, "quiet_hours": quiet.map(|q| q.label()), "format": row.format}),
+                }
+                .append(tx)
+                .await?;
+                Ok(view)
+            })
+        })
+        .await
     }
 
     /// The channels `actor` keeps, by id: all for an administrator, its department's for an
@@ -624,15 +629,20 @@ impl App {
 
     /// Turns a channel off (messages already written are still delivered).
     pub async fn remove_channel(&self, actor: &Actor, now: DateTime<Utc>, id: i64) -> AppResult<()> {
-        let mut tx = self.store.begin_write().await?;
-        let channel = tx.channel(id).await?.ok_or_else(|| AppError::NotFound(format!("channel {id}")))?;
-        if !self.may_keep_channel(actor, &channel) {
-            return Err(AppError::NotFound(format!("channel {id}")));
-        }
-        tx.set_channel_active(id, false).await?;
-        Audit { actor, now, action: "channel.removed", entity: format!("channel:{id}"), case_id: None, payload: json!({"kind": channel.kind}) }.append(&mut tx).await?;
-        tx.commit().await?;
-        Ok(())
+        let actor = actor.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let channel = tx.channel(id).await?.ok_or_else(|| AppError::NotFound(format!("channel {id}")))?;
+                if !app.may_keep_channel(actor, &channel) {
+                    return Err(AppError::NotFound(format!("channel {id}")));
+                }
+                tx.set_channel_active(id, false).await?;
+                Audit { actor, now, action: "channel.removed", entity: format!("channel:{id}"), case_id: None, payload: json!({"kind": channel.kind}) }.append(tx).await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     fn may_keep_channel(&self, actor: &Actor, channel: &ChannelRow) -> bool {
@@ -669,25 +679,39 @@ impl App {
     async fn deliver_one(&self, deliver: &impl Deliver, settings: &DeliverySettings, now: DateTime<Utc>, channel_id: i64, report: &mut DeliveryReport) -> AppResult<bool> {
         let now_ms = to_millis(now);
         let lease_until = to_millis(now + settings.lease);
-        let mut tx = self.store.begin_write().await?;
-        let Some(channel) = tx.channel(channel_id).await? else {
-            tx.rollback().await?;
-            return Ok(false);
-        };
-        let kind = ChannelKind::parse(&channel.kind).unwrap_or(ChannelKind::Webhook);
-        if kind.is_robot() {
-            let sent: Vec<DateTime<Utc>> =
-                tx.messages_sent_since(channel_id, to_millis(now - ROBOT_WINDOW)).await?.into_iter().map(|m| from_millis(m.at)).collect();
-            let slot = next_send_slot(&sent, now, ROBOT_LIMIT, ROBOT_WINDOW);
-            if slot > now {
-                report.deferred += tx.defer_outbox(channel_id, now_ms, to_millis(slot)).await? as usize;
-                tx.commit().await?;
+        /// What the claiming write found.
+        enum Claim {
+            Gone,
+            Deferred(usize),
+            Claimed(bangfu_store::ChannelRow, Vec<bangfu_store::OutboxRow>),
+        }
+        let server = settings.server.clone();
+        let claim = self
+            .write(move |_, tx| {
+                Box::pin(async move {
+                    let Some(channel) = tx.channel(channel_id).await? else { return Ok(Claim::Gone) };
+                    let kind = ChannelKind::parse(&channel.kind).unwrap_or(ChannelKind::Webhook);
+                    if kind.is_robot() {
+                        let sent: Vec<DateTime<Utc>> =
+                            tx.messages_sent_since(channel_id, to_millis(now - ROBOT_WINDOW)).await?.into_iter().map(|m| from_millis(m.at)).collect();
+                        let slot = next_send_slot(&sent, now, ROBOT_LIMIT, ROBOT_WINDOW);
+                        if slot > now {
+                            return Ok(Claim::Deferred(tx.defer_outbox(channel_id, now_ms, to_millis(slot)).await? as usize));
+                        }
+                    }
+                    let limit = if kind.is_robot() { ROBOT_LIMIT as i64 } else { 1 };
+                    Ok(Claim::Claimed(channel, tx.claim_outbox(channel_id, now_ms, lease_until, &server, limit).await?))
+                })
+            })
+            .await?;
+        let (channel, claimed) = match claim {
+            Claim::Gone => return Ok(false),
+            Claim::Deferred(deferred) => {
+                report.deferred += deferred;
                 return Ok(false);
             }
-        }
-        let limit = if kind.is_robot() { ROBOT_LIMIT as i64 } else { 1 };
-        let claimed = tx.claim_outbox(channel_id, now_ms, lease_until, &settings.server, limit).await?;
-        tx.commit().await?;
+            Claim::Claimed(channel, claimed) => (channel, claimed),
+        };
         if claimed.is_empty() {
             return Ok(false);
         }
@@ -704,31 +728,41 @@ impl App {
                 AfterFailure::Dead => ("dead", None, "dead"),
             },
         };
-        let mut tx = self.store.begin_write().await?;
-        for row in &claimed {
-            let next = next.unwrap_or(row.next_attempt_at);
-            let error = outcome.as_ref().err().map(String::as_str);
-            if tx.finish_outbox_attempt(row.id, &settings.server, lease_until, status, next, error, outcome.is_ok().then_some(now_ms)).await? {
-                tx.insert_outbox_attempt(&OutboxAttemptRow {
-                    id: 0,
-                    outbox_id: row.id,
-                    channel_id,
-                    at: now_ms,
-                    outcome: outcome_name.into(),
-                    error: error.map(str::to_string),
-                    message_key: message.key.clone(),
-                    grouped: claimed.len() as i64,
+        let server = settings.server.clone();
+        let message_key = message.key.clone();
+        let succeeded = outcome.is_ok();
+        let error = outcome.err();
+        let counted = self
+            .write(move |_, tx| {
+                Box::pin(async move {
+                    let mut counted = 0;
+                    for row in &claimed {
+                        let next = next.unwrap_or(row.next_attempt_at);
+                        if tx.finish_outbox_attempt(row.id, &server, lease_until, status, next, error.as_deref(), succeeded.then_some(now_ms)).await? {
+                            tx.insert_outbox_attempt(&OutboxAttemptRow {
+                                id: 0,
+                                outbox_id: row.id,
+                                channel_id,
+                                at: now_ms,
+                                outcome: outcome_name.into(),
+                                error: error.clone(),
+                                message_key: message_key.clone(),
+                                grouped: claimed.len() as i64,
+                            })
+                            .await?;
+                            counted += 1;
+                        }
+                    }
+                    Ok(counted)
                 })
-                .await?;
-                match outcome_name {
-                    "sent" => report.sent += 1,
-                    "failed" => report.failed += 1,
-                    _ => report.dead += 1,
-                }
-            }
+            })
+            .await?;
+        match outcome_name {
+            "sent" => report.sent += counted,
+            "failed" => report.failed += counted,
+            _ => report.dead += counted,
         }
-        tx.commit().await?;
-        if outcome.is_ok() {
+        if succeeded {
             report.messages += 1;
         }
         Ok(true)
@@ -813,23 +847,28 @@ impl App {
     /// Puts a dead (or waiting) message back in line for `now`: an administrator's, or the
     /// department's own officer's.
     pub async fn retry_message(&self, actor: &Actor, now: DateTime<Utc>, id: i64) -> AppResult<OutboxRow> {
-        let mut tx = self.store.begin_write().await?;
-        let row = tx.outbox_item(id).await?.ok_or_else(|| AppError::NotFound(format!("message {id}")))?;
-        let allowed = actor.role == Role::Admin
-            || (actor.role == Role::Officer && actor.department.map(|d| self.tree.department_region(d).to_string()) == row.department && row.department.is_some());
-        if !allowed {
-            return Err(AppError::NotFound(format!("message {id}")));
-        }
-        if row.status == "sent" {
-            return Err(AppError::Conflict(format!("message {id} was sent at {} — nothing to retry", china_minute(from_millis(row.sent_at.unwrap_or(0))))));
-        }
-        tx.retry_outbox(id, to_millis(now)).await?;
-        Audit { actor, now, action: "outbox.retried", entity: format!("outbox:{id}"), case_id: None, payload: json!({"was": row.status, "attempts": row.attempts}) }
-            .append(&mut tx)
-            .await?;
-        tx.notify(OUTBOX_CHANNEL, "due").await?;
-        tx.commit().await?;
-        Ok(tx_free_row(row, now))
+        let actor = actor.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let row = tx.outbox_item(id).await?.ok_or_else(|| AppError::NotFound(format!("message {id}")))?;
+                let allowed = actor.role == Role::Admin
+                    || (actor.role == Role::Officer && actor.department.map(|d| app.tree.department_region(d).to_string()) == row.department && row.department.is_some());
+                if !allowed {
+                    return Err(AppError::NotFound(format!("message {id}")));
+                }
+                if row.status == "sent" {
+                    return Err(AppError::Conflict(format!("message {id} was sent at {} — nothing to retry", china_minute(from_millis(row.sent_at.unwrap_or(0))))));
+                }
+                tx.retry_outbox(id, to_millis(now)).await?;
+                Audit { actor, now, action: "outbox.retried", entity: format!("outbox:{id}"), case_id: None, payload: json!({"was": row.status, "attempts": row.attempts}) }
+                    .append(tx)
+                    .await?;
+                tx.notify(OUTBOX_CHANNEL, "due").await?;
+                Ok(tx_free_row(row, now))
+            })
+        })
+        .await
     }
 
     /// A listener woken, on any server, when a message is written or put back in line.

@@ -146,14 +146,19 @@ impl App {
         let Some(user) = actor.user_id.filter(|_| matches!(actor.role, Role::Provider | Role::Enterprise)) else {
             return Ok(());
         };
-        let mut tx = self.store.begin_write().await?;
-        let (need, case, team) = self.need_in(&mut tx, need_id).await?;
-        if !self.sees_need_in(&mut tx, actor, &case, &team, &need).await? {
-            return Err(AppError::NotFound(format!("need {need_id}")));
-        }
-        tx.put_inbox_read(user, need_id, to_millis(now)).await?;
-        tx.commit().await?;
-        Ok(())
+        let actor = actor.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let (need, case, team) = app.need_in(tx, need_id).await?;
+                if !app.sees_need_in(tx, actor, &case, &team, &need).await? {
+                    return Err(AppError::NotFound(format!("need {need_id}")));
+                }
+                tx.put_inbox_read(user, need_id, to_millis(now)).await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// What participants added to a need — answers, comments, attachments, the enterprise's
@@ -221,13 +226,13 @@ impl App {
     /// a quantity, a price and the earliest delivery. The owner department is notified.
     pub async fn respond_to_need(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, input: NewResponse) -> AppResult<ResponseRow> {
         let note = text("note", &input.note, LONG_CHARS)?;
-        let answer = input.answer.trim();
+        let answer = input.answer.trim().to_string();
         for (name, value) in [("quantity", input.quantity), ("price", input.price)] {
             if value.is_some_and(|v| !v.is_finite() || v < 0.0) {
                 return Err(bad(format!("{name}: 须为不小于 0 的数 — must be a number of 0 or more when given")));
             }
         }
-        match answer {
+        match answer.as_str() {
             "accept" => {}
             "decline" if note.is_empty() => return Err(bad("note: 请说明不能承接的原因 — say why you decline (the officers look for another provider with it)")),
             "decline" => {}
@@ -237,58 +242,64 @@ impl App {
             "quote" => {}
             other => return Err(bad(format!("answer: {other:?} — 应为 accept（承接）、decline（不能承接）或 quote（报价） — expected accept, decline or quote"))),
         }
-        let mut tx = self.store.begin_write().await?;
-        let (need, case, team) = self.need_in(&mut tx, need_id).await?;
-        if !self.sees_need_in(&mut tx, actor, &case, &team, &need).await? {
-            return Err(AppError::NotFound(format!("need {need_id}")));
-        }
-        let candidacies = tx.candidates_of_need(need_id).await?;
-        let own = actor.provider_id.and_then(|p| candidacies.into_iter().find(|c| c.provider_id == p));
-        let Some(candidate) = own.filter(|c| access::may_answer_candidacy(actor, c)) else {
-            return Err(AppError::Forbidden(format!(
-                "{} may not answer need {need_id}: only the users of a provider it is a candidate of answer it",
-                actor.name
-            )));
-        };
-        if NeedStatus::parse(&need.status).map_err(AppError::Internal)?.is_closed() {
-            return Err(AppError::Conflict(format!("need {need_id} is {}: it takes no more answers", need.status)));
-        }
-        let row = ResponseRow {
-            id: 0,
-            need_id,
-            provider_id: candidate.provider_id,
-            answer: answer.to_string(),
-            note,
-            quantity: input.quantity,
-            price: input.price,
-            deliver_by: input.deliver_by.map(to_millis),
-            user_id: actor.user_id,
-            created_at: to_millis(now),
-        };
-        let id = tx.insert_response(&row).await?;
-        tx.touch_need(need_id, to_millis(now)).await?;
-        let provider = tx.provider(candidate.provider_id).await?.map(|p| p.name).unwrap_or_default();
-        Audit {
-            actor,
-            now,
-            action: "need.answered",
-            entity: format!("need:{need_id}"),
-            case_id: Some(case.id),
-            payload: json!({
-                "title": need.title, "provider_id": candidate.provider_id, "provider": provider, "answer": row.answer,
-                "note": row.note, "quantity": row.quantity, "price": row.price, "deliver_by": row.deliver_by,
-            }),
-        }
-        .append(&mut tx)
-        .await?;
-        let (zh, en) = match answer {
-            "accept" => ("提供方承接", "Provider accepts"),
-            "decline" => ("提供方不能承接", "Provider declines"),
-            _ => ("提供方报价", "Provider quotes"),
-        };
-        self.notify_department(&mut tx, now, EventKind::ProviderAnswered, &need, &need.owner, &format!("{zh}（{provider}）"), &format!("{en} ({provider})")).await?;
-        tx.commit().await?;
-        Ok(ResponseRow { id, ..row })
+        let actor = actor.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let answer = answer.as_str();
+                let actor = &actor;
+                let (need, case, team) = app.need_in(tx, need_id).await?;
+                if !app.sees_need_in(tx, actor, &case, &team, &need).await? {
+                    return Err(AppError::NotFound(format!("need {need_id}")));
+                }
+                let candidacies = tx.candidates_of_need(need_id).await?;
+                let own = actor.provider_id.and_then(|p| candidacies.into_iter().find(|c| c.provider_id == p));
+                let Some(candidate) = own.filter(|c| access::may_answer_candidacy(actor, c)) else {
+                    return Err(AppError::Forbidden(format!(
+                        "{} may not answer need {need_id}: only the users of a provider it is a candidate of answer it",
+                        actor.name
+                    )));
+                };
+                if NeedStatus::parse(&need.status).map_err(AppError::Internal)?.is_closed() {
+                    return Err(AppError::Conflict(format!("need {need_id} is {}: it takes no more answers", need.status)));
+                }
+                let row = ResponseRow {
+                    id: 0,
+                    need_id,
+                    provider_id: candidate.provider_id,
+                    answer: answer.to_string(),
+                    note,
+                    quantity: input.quantity,
+                    price: input.price,
+                    deliver_by: input.deliver_by.map(to_millis),
+                    user_id: actor.user_id,
+                    created_at: to_millis(now),
+                };
+                let id = tx.insert_response(&row).await?;
+                tx.touch_need(need_id, to_millis(now)).await?;
+                let provider = tx.provider(candidate.provider_id).await?.map(|p| p.name).unwrap_or_default();
+                Audit {
+                    actor,
+                    now,
+                    action: "need.answered",
+                    entity: format!("need:{need_id}"),
+                    case_id: Some(case.id),
+                    payload: json!({
+                        "title": need.title, "provider_id": candidate.provider_id, "provider": provider, "answer": row.answer,
+                        "note": row.note, "quantity": row.quantity, "price": row.price, "deliver_by": row.deliver_by,
+                    }),
+                }
+                .append(tx)
+                .await?;
+                let (zh, en) = match answer {
+                    "accept" => ("提供方承接", "Provider accepts"),
+                    "decline" => ("提供方不能承接", "Provider declines"),
+                    _ => ("提供方报价", "Provider quotes"),
+                };
+                app.notify_department(tx, now, EventKind::ProviderAnswered, &need, &need.owner, &format!("{zh}（{provider}）"), &format!("{en} ({provider})")).await?;
+                Ok(ResponseRow { id, ..row })
+            })
+        })
+        .await
     }
 
     /// A comment on a need by an officer who sees it or by its enterprise, signed with the
@@ -298,27 +309,32 @@ impl App {
         if body.is_empty() {
             return Err(bad("text: 请写下意见 — write the comment"));
         }
-        let mut tx = self.store.begin_write().await?;
-        let (need, case) = self.need_to_discuss(&mut tx, actor, need_id).await?;
-        let author = self.author_name(&mut tx, actor).await?;
-        let row = CommentRow { id: 0, need_id, user_id: actor.user_id, author, text: body, created_at: to_millis(now) };
-        let id = tx.insert_comment(&row).await?;
-        tx.touch_need(need_id, to_millis(now)).await?;
-        Audit {
-            actor,
-            now,
-            action: "need.commented",
-            entity: format!("need:{need_id}"),
-            case_id: Some(case.id),
-            payload: json!({"title": need.title, "author": row.author, "text": row.text}),
-        }
-        .append(&mut tx)
-        .await?;
-        if actor.role == Role::Enterprise {
-            self.notify_department(&mut tx, now, EventKind::NeedChanged, &need, &need.owner, &format!("企业留言：{}", need.title), &format!("The enterprise commented: {}", need.title)).await?;
-        }
-        tx.commit().await?;
-        Ok(CommentRow { id, ..row })
+        let actor = actor.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let (need, case) = app.need_to_discuss(tx, actor, need_id).await?;
+                let author = app.author_name(tx, actor).await?;
+                let row = CommentRow { id: 0, need_id, user_id: actor.user_id, author, text: body, created_at: to_millis(now) };
+                let id = tx.insert_comment(&row).await?;
+                tx.touch_need(need_id, to_millis(now)).await?;
+                Audit {
+                    actor,
+                    now,
+                    action: "need.commented",
+                    entity: format!("need:{need_id}"),
+                    case_id: Some(case.id),
+                    payload: json!({"title": need.title, "author": row.author, "text": row.text}),
+                }
+                .append(tx)
+                .await?;
+                if actor.role == Role::Enterprise {
+                    app.notify_department(tx, now, EventKind::NeedChanged, &need, &need.owner, &format!("企业留言：{}", need.title), &format!("The enterprise commented: {}", need.title)).await?;
+                }
+                Ok(CommentRow { id, ..row })
+            })
+        })
+        .await
     }
 
     /// Attaches a document to a need (a contract, a test report, a photo): at most
@@ -346,35 +362,44 @@ impl App {
                 "file: 只接受 PDF、PNG、JPEG、Word（docx）或 Excel（xlsx）文件，{filename} 不是其中之一 — only PDF, PNG, JPEG, Word (docx) or Excel (xlsx) files are taken, and {filename} is none of them"
             )));
         };
-        let mut tx = self.store.begin_write().await?;
-        let (need, case) = self.need_to_discuss(&mut tx, actor, need_id).await?;
-        let author = self.author_name(&mut tx, actor).await?;
-        use sha2::Digest;
-        let row = AttachmentRow {
-            id: 0,
-            need_id,
-            user_id: actor.user_id,
-            author,
-            filename,
-            content_type: content_type.to_string(),
-            size_bytes: content.len() as i64,
-            sha256: hex::encode(sha2::Sha256::digest(content)),
-            created_at: to_millis(now),
-        };
-        let id = tx.insert_attachment(&row, &base64_encode(content)).await?;
-        tx.touch_need(need_id, to_millis(now)).await?;
-        Audit {
-            actor,
-            now,
-            action: "need.attached",
-            entity: format!("need:{need_id}"),
-            case_id: Some(case.id),
-            payload: json!({"title": need.title, "attachment_id": id, "filename": row.filename, "size_bytes": row.size_bytes, "sha256": row.sha256, "author": row.author}),
-        }
-        .append(&mut tx)
-        .await?;
-        tx.commit().await?;
-        Ok(AttachmentRow { id, ..row })
+        let actor = actor.to_owned();
+        let filename = filename.to_owned();
+        let content = content.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let filename = &filename;
+                let content = &content;
+                let (need, case) = app.need_to_discuss(tx, actor, need_id).await?;
+                let author = app.author_name(tx, actor).await?;
+                use sha2::Digest;
+                let row = AttachmentRow {
+                    id: 0,
+                    need_id,
+                    user_id: actor.user_id,
+                    author,
+                    filename: filename.clone(),
+                    content_type: content_type.to_string(),
+                    size_bytes: content.len() as i64,
+                    sha256: hex::encode(sha2::Sha256::digest(content)),
+                    created_at: to_millis(now),
+                };
+                let id = tx.insert_attachment(&row, &base64_encode(content)).await?;
+                tx.touch_need(need_id, to_millis(now)).await?;
+                Audit {
+                    actor,
+                    now,
+                    action: "need.attached",
+                    entity: format!("need:{need_id}"),
+                    case_id: Some(case.id),
+                    payload: json!({"title": need.title, "attachment_id": id, "filename": row.filename, "size_bytes": row.size_bytes, "sha256": row.sha256, "author": row.author}),
+                }
+                .append(tx)
+                .await?;
+                Ok(AttachmentRow { id, ..row })
+            })
+        })
+        .await
     }
 
     /// An attachment and its content, for whoever reads the need's discussion; not found
@@ -394,18 +419,23 @@ impl App {
 
     /// The enterprise confirms that a resolved need is solved.
     pub async fn confirm_need(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64) -> AppResult<NeedRow> {
-        let mut tx = self.store.begin_write().await?;
-        let (need, case) = self.need_of_own_enterprise(&mut tx, actor, need_id, "confirm").await?;
-        if need.status != NeedStatus::Resolved.as_str() {
-            return Err(AppError::Conflict(format!("need {need_id} is {}: only a resolved need is confirmed solved", need.status)));
-        }
-        tx.put_confirmation(&ConfirmationRow { need_id, confirmed_at: to_millis(now), user_id: actor.user_id }).await?;
-        tx.touch_need(need_id, to_millis(now)).await?;
-        Audit { actor, now, action: "need.confirmed", entity: format!("need:{need_id}"), case_id: Some(case.id), payload: json!({"title": need.title}) }
-            .append(&mut tx)
-            .await?;
-        tx.commit().await?;
-        Ok(need)
+        let actor = actor.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let (need, case) = app.need_of_own_enterprise(tx, actor, need_id, "confirm").await?;
+                if need.status != NeedStatus::Resolved.as_str() {
+                    return Err(AppError::Conflict(format!("need {need_id} is {}: only a resolved need is confirmed solved", need.status)));
+                }
+                tx.put_confirmation(&ConfirmationRow { need_id, confirmed_at: to_millis(now), user_id: actor.user_id }).await?;
+                tx.touch_need(need_id, to_millis(now)).await?;
+                Audit { actor, now, action: "need.confirmed", entity: format!("need:{need_id}"), case_id: Some(case.id), payload: json!({"title": need.title}) }
+                    .append(tx)
+                    .await?;
+                Ok(need)
+            })
+        })
+        .await
     }
 
     /// Reopens a closed need with a reason: the enterprise a resolved one (it is not solved),
@@ -416,40 +446,47 @@ impl App {
         if reason.is_empty() {
             return Err(bad("reason: 请说明重新打开的原因 — say why the need is reopened"));
         }
-        let mut tx = self.store.begin_write().await?;
-        let (mut need, case, team) = self.need_in(&mut tx, need_id).await?;
-        let status = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
-        if !self.sees_need_in(&mut tx, actor, &case, &team, &need).await? && !access::may_decide_need(self.tree, actor, &need) {
-            return Err(AppError::NotFound(format!("need {need_id}")));
-        }
-        if !access::may_reopen_need(self.tree, actor, &case, &need) {
-            return Err(AppError::Forbidden(format!(
-                "{} may not reopen need {need_id}: its owner department and the tiers above reopen it, and its enterprise a resolved one",
-                actor.name
-            )));
-        }
-        if !status.is_closed() {
-            return Err(AppError::Conflict(format!("need {need_id} is {status}: only a resolved or cancelled need is reopened")));
-        }
-        need.status = NeedStatus::Open.as_str().into();
-        need.reached_owner_at = to_millis(now);
-        need.updated_at = to_millis(now);
-        tx.update_need(&need).await?;
-        tx.set_need_resolved_at(need_id, None).await?;
-        tx.delete_confirmation(need_id).await?;
-        Audit {
-            actor,
-            now,
-            action: "need.reopened",
-            entity: format!("need:{need_id}"),
-            case_id: Some(case.id),
-            payload: json!({"title": need.title, "was": status.as_str(), "reason": reason}),
-        }
-        .append(&mut tx)
-        .await?;
-        self.notify_owner(&mut tx, now, EventKind::NeedChanged, &need, "诉求重新打开", "Need reopened").await?;
-        tx.commit().await?;
-        Ok(need)
+        let actor = actor.to_owned();
+        let reason = reason.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let reason = &reason;
+                let (mut need, case, team) = app.need_in(tx, need_id).await?;
+                let status = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
+                if !app.sees_need_in(tx, actor, &case, &team, &need).await? && !access::may_decide_need(app.tree, actor, &need) {
+                    return Err(AppError::NotFound(format!("need {need_id}")));
+                }
+                if !access::may_reopen_need(app.tree, actor, &case, &need) {
+                    return Err(AppError::Forbidden(format!(
+                        "{} may not reopen need {need_id}: its owner department and the tiers above reopen it, and its enterprise a resolved one",
+                        actor.name
+                    )));
+                }
+                if !status.is_closed() {
+                    return Err(AppError::Conflict(format!("need {need_id} is {status}: only a resolved or cancelled need is reopened")));
+                }
+                need.status = NeedStatus::Open.as_str().into();
+                need.reached_owner_at = to_millis(now);
+                need.updated_at = to_millis(now);
+                tx.update_need(&need).await?;
+                tx.set_need_resolved_at(need_id, None).await?;
+                tx.delete_confirmation(need_id).await?;
+                Audit {
+                    actor,
+                    now,
+                    action: "need.reopened",
+                    entity: format!("need:{need_id}"),
+                    case_id: Some(case.id),
+                    payload: json!({"title": need.title, "was": status.as_str(), "reason": reason}),
+                }
+                .append(tx)
+                .await?;
+                app.notify_owner(tx, now, EventKind::NeedChanged, &need, "诉求重新打开", "Need reopened").await?;
+                Ok(need)
+            })
+        })
+        .await
     }
 
     /// The enterprise withdraws a need it reported itself, before work on it started.
@@ -458,31 +495,38 @@ impl App {
         if reason.is_empty() {
             return Err(bad("reason: 请说明撤回的原因 — say why the need is withdrawn"));
         }
-        let mut tx = self.store.begin_write().await?;
-        let (mut need, case) = self.need_of_own_enterprise(&mut tx, actor, need_id, "withdraw").await?;
-        if actor.role == Role::Enterprise && tx.reporter_of_need(need_id).await? != case.enterprise_id {
-            return Err(AppError::Forbidden(format!("{} may not withdraw need {need_id}: an enterprise withdraws only the needs it reported itself", actor.name)));
-        }
-        let status = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
-        if !matches!(status, NeedStatus::Open | NeedStatus::Selected) {
-            return Err(AppError::Conflict(format!("need {need_id} is {status}: only a need on which work has not started is withdrawn")));
-        }
-        need.status = NeedStatus::Cancelled.as_str().into();
-        need.updated_at = to_millis(now);
-        tx.update_need(&need).await?;
-        Audit {
-            actor,
-            now,
-            action: "need.withdrawn",
-            entity: format!("need:{need_id}"),
-            case_id: Some(case.id),
-            payload: json!({"title": need.title, "reason": reason}),
-        }
-        .append(&mut tx)
-        .await?;
-        self.notify_owner(&mut tx, now, EventKind::NeedChanged, &need, "企业撤回诉求", "The enterprise withdrew a need").await?;
-        tx.commit().await?;
-        Ok(need)
+        let actor = actor.to_owned();
+        let reason = reason.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let reason = &reason;
+                let (mut need, case) = app.need_of_own_enterprise(tx, actor, need_id, "withdraw").await?;
+                if actor.role == Role::Enterprise && tx.reporter_of_need(need_id).await? != case.enterprise_id {
+                    return Err(AppError::Forbidden(format!("{} may not withdraw need {need_id}: an enterprise withdraws only the needs it reported itself", actor.name)));
+                }
+                let status = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
+                if !matches!(status, NeedStatus::Open | NeedStatus::Selected) {
+                    return Err(AppError::Conflict(format!("need {need_id} is {status}: only a need on which work has not started is withdrawn")));
+                }
+                need.status = NeedStatus::Cancelled.as_str().into();
+                need.updated_at = to_millis(now);
+                tx.update_need(&need).await?;
+                Audit {
+                    actor,
+                    now,
+                    action: "need.withdrawn",
+                    entity: format!("need:{need_id}"),
+                    case_id: Some(case.id),
+                    payload: json!({"title": need.title, "reason": reason}),
+                }
+                .append(tx)
+                .await?;
+                app.notify_owner(tx, now, EventKind::NeedChanged, &need, "企业撤回诉求", "The enterprise withdrew a need").await?;
+                Ok(need)
+            })
+        })
+        .await
     }
 
     /// Edits an open need (not started, not closed): its description, quantity, requirements
@@ -497,50 +541,55 @@ impl App {
     /// ([`access::sources_when_reporting`]).
     pub async fn edit_need(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, input: NewNeed) -> AppResult<NeedRow> {
         let early = self.screen_edited(need_id, &input).await?;
-        let mut tx = self.store.begin_write().await?;
-        let (mut need, case, team) = self.need_in(&mut tx, need_id).await?;
-        let checked = checked_need(&NewNeed { kind: need.kind.clone(), ..input.clone() })?;
-        if !access::may_decide_need(self.tree, actor, &need) && !self.sees_need_in(&mut tx, actor, &case, &team, &need).await? {
-            return Err(AppError::NotFound(format!("need {need_id}")));
-        }
-        if !access::may_edit_need(self.tree, actor, &case, &team, &need) {
-            return Err(AppError::Forbidden(format!("{} may read need {need_id} but not edit it", actor.name)));
-        }
-        let status = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
-        if !matches!(status, NeedStatus::Open | NeedStatus::Selected) {
-            return Err(AppError::Conflict(format!("need {need_id} is {status}: a need is edited only while it is open")));
-        }
-        let before = json!({
-            "title": need.title, "specification": need.specification, "quantity": need.quantity, "unit": need.unit,
-            "requires": serde_json::from_str::<serde_json::Value>(&need.requires).unwrap_or_default(), "deadline": need.deadline,
-            "max_distance_km": need.max_distance_km, "max_lead_time_h": need.max_lead_time_h,
-        });
-        let was = need.clone();
-        need.title = checked.title;
-        need.specification = checked.specification;
-        need.quantity = input.quantity;
-        need.unit = checked.unit;
-        need.requires = checked.requires.to_string();
-        need.deadline = input.deadline.map(to_millis);
-        need.max_distance_km = input.max_distance_km;
-        need.max_lead_time_h = input.max_lead_time_h;
-        need.updated_at = to_millis(now);
-        tx.update_need_fields(&need).await?;
-        let after = json!({
-            "title": need.title, "specification": need.specification, "quantity": need.quantity, "unit": need.unit,
-            "requires": checked.requires, "deadline": need.deadline, "max_distance_km": need.max_distance_km, "max_lead_time_h": need.max_lead_time_h,
-        });
-        Audit { actor, now, action: "need.edited", entity: format!("need:{need_id}"), case_id: Some(case.id), payload: json!({"title": need.title, "before": before, "after": after}) }
-            .append(&mut tx)
-            .await?;
-        let screened_before = tx.screening_of_need(need_id).await?.is_some();
-        let need = if screening_inputs_changed(&was, &need) && (screened_before || access::sources_when_reporting(actor)) {
-            self.screen_again(&mut tx, actor, now, need, &case, early).await?
-        } else {
-            need
-        };
-        tx.commit().await?;
-        Ok(need)
+        let actor = actor.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let (mut need, case, team) = app.need_in(tx, need_id).await?;
+                let checked = checked_need(&NewNeed { kind: need.kind.clone(), ..input.clone() })?;
+                if !access::may_decide_need(app.tree, actor, &need) && !app.sees_need_in(tx, actor, &case, &team, &need).await? {
+                    return Err(AppError::NotFound(format!("need {need_id}")));
+                }
+                if !access::may_edit_need(app.tree, actor, &case, &team, &need) {
+                    return Err(AppError::Forbidden(format!("{} may read need {need_id} but not edit it", actor.name)));
+                }
+                let status = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
+                if !matches!(status, NeedStatus::Open | NeedStatus::Selected) {
+                    return Err(AppError::Conflict(format!("need {need_id} is {status}: a need is edited only while it is open")));
+                }
+                let before = json!({
+                    "title": need.title, "specification": need.specification, "quantity": need.quantity, "unit": need.unit,
+                    "requires": serde_json::from_str::<serde_json::Value>(&need.requires).unwrap_or_default(), "deadline": need.deadline,
+                    "max_distance_km": need.max_distance_km, "max_lead_time_h": need.max_lead_time_h,
+                });
+                let was = need.clone();
+                need.title = checked.title;
+                need.specification = checked.specification;
+                need.quantity = input.quantity;
+                need.unit = checked.unit;
+                need.requires = checked.requires.to_string();
+                need.deadline = input.deadline.map(to_millis);
+                need.max_distance_km = input.max_distance_km;
+                need.max_lead_time_h = input.max_lead_time_h;
+                need.updated_at = to_millis(now);
+                tx.update_need_fields(&need).await?;
+                let after = json!({
+                    "title": need.title, "specification": need.specification, "quantity": need.quantity, "unit": need.unit,
+                    "requires": checked.requires, "deadline": need.deadline, "max_distance_km": need.max_distance_km, "max_lead_time_h": need.max_lead_time_h,
+                });
+                Audit { actor, now, action: "need.edited", entity: format!("need:{need_id}"), case_id: Some(case.id), payload: json!({"title": need.title, "before": before, "after": after}) }
+                    .append(tx)
+                    .await?;
+                let screened_before = tx.screening_of_need(need_id).await?.is_some();
+                let need = if screening_inputs_changed(&was, &need) && (screened_before || access::sources_when_reporting(actor)) {
+                    app.screen_again(tx, actor, now, need, &case, early).await?
+                } else {
+                    need
+                };
+                Ok(need)
+            })
+        })
+        .await
     }
 
     /// Screens a need as `input` would make it, before the write transaction of its edit;

@@ -87,26 +87,31 @@ impl App {
             return Err(bad(format!("region {region} has no known coordinates — give lon and lat")));
         }
         self.may_create_in(actor, region, "providers")?;
-        let mut tx = self.store.begin_write().await?;
-        if tx.provider_by_key(&key).await?.is_some() {
-            return Err(AppError::Conflict(format!("provider {key} is already registered")));
-        }
-        let mut row = ProviderRow {
-            id: 0,
-            key,
-            name,
-            region: region.to_string(),
-            lon,
-            lat,
-            note,
-            created_at: to_millis(now),
-        };
-        row.id = tx.insert_provider(&row).await?;
-        Audit { actor, now, action: "provider.added", entity: format!("provider:{}", row.id), case_id: None, payload: json!({"key": row.key, "name": row.name, "region": row.region}) }
-            .append(&mut tx)
-            .await?;
-        tx.commit().await?;
-        Ok(row)
+        let actor = actor.to_owned();
+        self.write(move |_, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                if tx.provider_by_key(&key).await?.is_some() {
+                    return Err(AppError::Conflict(format!("provider {key} is already registered")));
+                }
+                let mut row = ProviderRow {
+                    id: 0,
+                    key,
+                    name,
+                    region: region.to_string(),
+                    lon,
+                    lat,
+                    note,
+                    created_at: to_millis(now),
+                };
+                row.id = tx.insert_provider(&row).await?;
+                Audit { actor, now, action: "provider.added", entity: format!("provider:{}", row.id), case_id: None, payload: json!({"key": row.key, "name": row.name, "region": row.region}) }
+                    .append(tx)
+                    .await?;
+                Ok(row)
+            })
+        })
+        .await
     }
 
     /// Adds or replaces the provider's capability of `kind`, checking its attributes: its own
@@ -118,31 +123,40 @@ impl App {
         if !access::can_see_provider(actor, provider_id) {
             return Err(AppError::NotFound(format!("provider {provider_id}")));
         }
-        let mut tx = self.store.begin_write().await?;
-        let provider = tx.provider(provider_id).await?.ok_or_else(|| AppError::NotFound(format!("provider {provider_id}")))?;
-        if !access::may_edit_provider(self.tree, actor, &provider) {
-            return Err(AppError::Forbidden(format!(
-                "provider {provider_id} lies in {} ({}), outside your jurisdiction: its own users and the officers there keep its capabilities",
-                self.tree.full_name(region_code(&provider.region)),
-                provider.region
-            )));
-        }
-        let mut row = CapabilityRow { id: 0, provider_id, kind: kind.as_str().into(), available: i64::from(available), attrs: attrs.to_string(), updated_at: to_millis(now), version: 0 };
-        row.id = tx.upsert_capability(&row).await?;
-        Audit {
-            actor,
-            now,
-            action: "capability.set",
-            entity: format!("capability:{}", row.id),
-            case_id: None,
-            payload: json!({"provider": provider.name, "kind": row.kind, "available": available, "attrs": attrs}),
-        }
-        .append(&mut tx)
-        .await?;
-        let capability = capability_of(&provider, available, typed)?;
-        self.propose_switches(&mut tx, actor, now, &capability).await?;
-        tx.commit().await?;
-        Ok(row)
+        let actor = actor.to_owned();
+        let kind = kind.to_owned();
+        let attrs = attrs.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let kind = &kind;
+                let attrs = &attrs;
+                let provider = tx.provider(provider_id).await?.ok_or_else(|| AppError::NotFound(format!("provider {provider_id}")))?;
+                if !access::may_edit_provider(app.tree, actor, &provider) {
+                    return Err(AppError::Forbidden(format!(
+                        "provider {provider_id} lies in {} ({}), outside your jurisdiction: its own users and the officers there keep its capabilities",
+                        app.tree.full_name(region_code(&provider.region)),
+                        provider.region
+                    )));
+                }
+                let mut row = CapabilityRow { id: 0, provider_id, kind: kind.as_str().into(), available: i64::from(available), attrs: attrs.to_string(), updated_at: to_millis(now), version: 0 };
+                row.id = tx.upsert_capability(&row).await?;
+                Audit {
+                    actor,
+                    now,
+                    action: "capability.set",
+                    entity: format!("capability:{}", row.id),
+                    case_id: None,
+                    payload: json!({"provider": provider.name, "kind": row.kind, "available": available, "attrs": attrs}),
+                }
+                .append(tx)
+                .await?;
+                let capability = capability_of(&provider, available, typed)?;
+                app.propose_switches(tx, actor, now, &capability).await?;
+                Ok(row)
+            })
+        })
+        .await
     }
 
     /// What screening reads of a need, from its stored row and its enterprise.
@@ -210,19 +224,24 @@ impl App {
             Ok(Some(spec)) => Some(self.screen(&spec).await?),
             _ => None,
         };
-        let mut tx = self.store.begin_write().await?;
-        let (need, case) = self.need_to_propose_for(&mut tx, actor, need_id).await?;
-        let enterprise = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
-        let Some(spec) = self.spec_of(&need, &enterprise)? else {
-            return Err(not_in_registry(&need));
-        };
-        let screened = match early {
-            Some(early) if early.spec == spec => early,
-            _ => self.screen(&spec).await?,
-        };
-        let need = self.record_sourcing(&mut tx, actor, now, need, &case, screened, true).await?;
-        tx.commit().await?;
-        Ok(need)
+        let actor = actor.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let (need, case) = app.need_to_propose_for(tx, actor, need_id).await?;
+                let enterprise = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
+                let Some(spec) = app.spec_of(&need, &enterprise)? else {
+                    return Err(not_in_registry(&need));
+                };
+                let screened = match early {
+                    Some(early) if early.spec == spec => early,
+                    _ => app.screen(&spec).await?,
+                };
+                let need = app.record_sourcing(tx, actor, now, need, &case, screened, true).await?;
+                Ok(need)
+            })
+        })
+        .await
     }
 
     /// What sourcing writes once the registry is screened: the bounded record, the widening and
@@ -336,46 +355,51 @@ impl App {
     /// An officer puts forward one provider for a need: it is screened like the registry's, and
     /// recorded as a candidate or a rejection with its reasons.
     pub async fn propose_candidate(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, provider_id: i64) -> AppResult<CandidateRow> {
-        let mut tx = self.store.begin_write().await?;
-        let (need, case) = self.need_to_propose_for(&mut tx, actor, need_id).await?;
-        let enterprise = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
-        let Some(spec) = self.spec_of(&need, &enterprise)? else {
-            return Err(bad(format!("need {need_id} is of kind {}, which the registry does not hold", need.kind)));
-        };
-        let row = {
-            let registry = self.registry().await?;
-            let Some(capability) = registry.index.get(&ProviderId(provider_id), spec.kind()) else {
-                return Err(bad(format!("provider {provider_id} has no {} capability in the registry — add it first", spec.kind())));
-            };
-            let travel = GeodesicTravel::new(TravelSettings::default()).map_err(AppError::Internal)?;
-            let screener = Screener::new(self.tree, &self.policy, &travel);
-            let assessment = screener.assess(&spec, capability).ok_or_else(|| AppError::Internal("a capability of another kind".into()))?;
-            if assessment.is_feasible() {
-                let candidate = screener.candidate(&spec, capability, &assessment).map_err(|e| AppError::Internal(e.to_string()))?;
-                candidate_row(need_id, &candidate, "proposed", now)
-            } else {
-                self.rejection_row(need_id, spec.region, &screener.rejection(capability, assessment), now)?
-            }
-        };
-        tx.upsert_candidate(&row).await?;
-        let candidate = tx
-            .candidates_of_need(need_id)
-            .await?
-            .into_iter()
-            .find(|c| c.provider_id == provider_id)
-            .ok_or_else(|| AppError::Internal("the proposed candidate was not recorded".into()))?;
-        Audit {
-            actor,
-            now,
-            action: "need.candidate_proposed",
-            entity: format!("need:{need_id}"),
-            case_id: Some(case.id),
-            payload: json!({"provider_id": provider_id, "feasible": candidate.feasible != 0, "explanation": {"zh": candidate.explanation_zh, "en": candidate.explanation_en}}),
-        }
-        .append(&mut tx)
-        .await?;
-        tx.commit().await?;
-        Ok(candidate)
+        let actor = actor.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let (need, case) = app.need_to_propose_for(tx, actor, need_id).await?;
+                let enterprise = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
+                let Some(spec) = app.spec_of(&need, &enterprise)? else {
+                    return Err(bad(format!("need {need_id} is of kind {}, which the registry does not hold", need.kind)));
+                };
+                let row = {
+                    let registry = app.registry().await?;
+                    let Some(capability) = registry.index.get(&ProviderId(provider_id), spec.kind()) else {
+                        return Err(bad(format!("provider {provider_id} has no {} capability in the registry — add it first", spec.kind())));
+                    };
+                    let travel = GeodesicTravel::new(TravelSettings::default()).map_err(AppError::Internal)?;
+                    let screener = Screener::new(app.tree, &app.policy, &travel);
+                    let assessment = screener.assess(&spec, capability).ok_or_else(|| AppError::Internal("a capability of another kind".into()))?;
+                    if assessment.is_feasible() {
+                        let candidate = screener.candidate(&spec, capability, &assessment).map_err(|e| AppError::Internal(e.to_string()))?;
+                        candidate_row(need_id, &candidate, "proposed", now)
+                    } else {
+                        app.rejection_row(need_id, spec.region, &screener.rejection(capability, assessment), now)?
+                    }
+                };
+                tx.upsert_candidate(&row).await?;
+                let candidate = tx
+                    .candidates_of_need(need_id)
+                    .await?
+                    .into_iter()
+                    .find(|c| c.provider_id == provider_id)
+                    .ok_or_else(|| AppError::Internal("the proposed candidate was not recorded".into()))?;
+                Audit {
+                    actor,
+                    now,
+                    action: "need.candidate_proposed",
+                    entity: format!("need:{need_id}"),
+                    case_id: Some(case.id),
+                    payload: json!({"provider_id": provider_id, "feasible": candidate.feasible != 0, "explanation": {"zh": candidate.explanation_zh, "en": candidate.explanation_en}}),
+                }
+                .append(tx)
+                .await?;
+                Ok(candidate)
+            })
+        })
+        .await
     }
 
     /// Selects a candidate for a need — or switches to it from the one selected before — and
@@ -387,62 +411,69 @@ impl App {
     /// [`App::select_candidate`], with the reason of a switch (`only_switch`: refused when no
     /// provider is selected yet).
     pub(crate) async fn choose_candidate(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, candidate_id: i64, reason: Option<&str>, only_switch: bool) -> AppResult<NeedRow> {
-        let mut tx = self.store.begin_write().await?;
-        let (mut need, case) = self.need_to_decide(&mut tx, actor, need_id).await?;
-        let status = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
-        if !matches!(status, NeedStatus::Open | NeedStatus::Selected) {
-            return Err(AppError::Conflict(format!("need {need_id} is {status}: a provider can only be chosen before work starts")));
-        }
-        let candidate = tx.candidate(candidate_id).await?.filter(|c| c.need_id == need_id).ok_or_else(|| AppError::NotFound(format!("candidate {candidate_id} of need {need_id}")))?;
-        if candidate.feasible == 0 {
-            return Err(AppError::Conflict(format!("candidate {candidate_id} was rejected in screening: {}", candidate.explanation_zh)));
-        }
-        let provider = tx.provider(candidate.provider_id).await?.ok_or_else(|| AppError::Internal("candidate without provider".into()))?;
-        if only_switch && need.selected_candidate.is_none() {
-            return Err(AppError::Conflict(format!("need {need_id} has no provider selected yet: select one, there is nothing to switch from")));
-        }
-        let previous = match need.selected_candidate {
-            Some(id) if id == candidate_id => return Ok(need),
-            Some(id) => tx.candidate(id).await?,
-            None => None,
-        };
-        let kind = NeedKind::parse(&need.kind).map_err(AppError::Internal)?;
-        let decision = route(self.tree, &self.policy, region_code(&case.region), region_code(&provider.region), Some(kind)).map_err(|e| AppError::Internal(e.to_string()))?;
-        let old_scope = need.scope.clone();
-        if decision.owner.to_string() != need.owner {
-            need.reached_owner_at = to_millis(now);
-        }
-        self.apply_route(&mut need, &decision);
-        need.solution_region = Some(provider.region.clone());
-        need.selected_candidate = Some(candidate_id);
-        need.status = NeedStatus::Selected.as_str().into();
-        need.updated_at = to_millis(now);
-        tx.update_need(&need).await?;
-        if let Some(previous) = &previous {
-            tx.set_candidate_status(previous.id, "replaced").await?;
-        }
-        tx.set_candidate_status(candidate_id, "selected").await?;
-        let mut payload = json!({
-            "provider": provider.name, "region": provider.region, "lead_time_h": candidate.lead_time_h, "road_km": candidate.road_km,
-            "scope": need.scope, "owner": need.owner, "explanation": {"zh": need.route_zh, "en": need.route_en},
-        });
-        let action = match &previous {
-            Some(previous) => {
-                payload["from_scope"] = json!(old_scope);
-                payload["saves_h"] = json!(previous.lead_time_h - candidate.lead_time_h);
-                payload["saves_km"] = json!(previous.road_km - candidate.road_km);
-                if let Some(reason) = reason {
-                    payload["reason"] = json!(reason);
+        let actor = actor.to_owned();
+        let reason = reason.map(str::to_string);
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let reason = reason.as_deref();
+                let actor = &actor;
+                let (mut need, case) = app.need_to_decide(tx, actor, need_id).await?;
+                let status = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
+                if !matches!(status, NeedStatus::Open | NeedStatus::Selected) {
+                    return Err(AppError::Conflict(format!("need {need_id} is {status}: a provider can only be chosen before work starts")));
                 }
-                "need.switched"
-            }
-            None => "need.selected",
-        };
-        Audit { actor, now, action, entity: format!("need:{need_id}"), case_id: Some(case.id), payload }.append(&mut tx).await?;
-        self.notify_owner(&mut tx, now, EventKind::NeedSelected, &need, "已选定提供方", "Provider selected").await?;
-        self.draft_letter_if_national(&mut tx, actor, now, &need).await?;
-        tx.commit().await?;
-        Ok(need)
+                let candidate = tx.candidate(candidate_id).await?.filter(|c| c.need_id == need_id).ok_or_else(|| AppError::NotFound(format!("candidate {candidate_id} of need {need_id}")))?;
+                if candidate.feasible == 0 {
+                    return Err(AppError::Conflict(format!("candidate {candidate_id} was rejected in screening: {}", candidate.explanation_zh)));
+                }
+                let provider = tx.provider(candidate.provider_id).await?.ok_or_else(|| AppError::Internal("candidate without provider".into()))?;
+                if only_switch && need.selected_candidate.is_none() {
+                    return Err(AppError::Conflict(format!("need {need_id} has no provider selected yet: select one, there is nothing to switch from")));
+                }
+                let previous = match need.selected_candidate {
+                    Some(id) if id == candidate_id => return Ok(need),
+                    Some(id) => tx.candidate(id).await?,
+                    None => None,
+                };
+                let kind = NeedKind::parse(&need.kind).map_err(AppError::Internal)?;
+                let decision = route(app.tree, &app.policy, region_code(&case.region), region_code(&provider.region), Some(kind)).map_err(|e| AppError::Internal(e.to_string()))?;
+                let old_scope = need.scope.clone();
+                if decision.owner.to_string() != need.owner {
+                    need.reached_owner_at = to_millis(now);
+                }
+                app.apply_route(&mut need, &decision);
+                need.solution_region = Some(provider.region.clone());
+                need.selected_candidate = Some(candidate_id);
+                need.status = NeedStatus::Selected.as_str().into();
+                need.updated_at = to_millis(now);
+                tx.update_need(&need).await?;
+                if let Some(previous) = &previous {
+                    tx.set_candidate_status(previous.id, "replaced").await?;
+                }
+                tx.set_candidate_status(candidate_id, "selected").await?;
+                let mut payload = json!({
+                    "provider": provider.name, "region": provider.region, "lead_time_h": candidate.lead_time_h, "road_km": candidate.road_km,
+                    "scope": need.scope, "owner": need.owner, "explanation": {"zh": need.route_zh, "en": need.route_en},
+                });
+                let action = match &previous {
+                    Some(previous) => {
+                        payload["from_scope"] = json!(old_scope);
+                        payload["saves_h"] = json!(previous.lead_time_h - candidate.lead_time_h);
+                        payload["saves_km"] = json!(previous.road_km - candidate.road_km);
+                        if let Some(reason) = reason {
+                            payload["reason"] = json!(reason);
+                        }
+                        "need.switched"
+                    }
+                    None => "need.selected",
+                };
+                Audit { actor, now, action, entity: format!("need:{need_id}"), case_id: Some(case.id), payload }.append(tx).await?;
+                app.notify_owner(tx, now, EventKind::NeedSelected, &need, "已选定提供方", "Provider selected").await?;
+                app.draft_letter_if_national(tx, actor, now, &need).await?;
+                Ok(need)
+            })
+        })
+        .await
     }
 
     /// After a capability changes: on every selected, unstarted need of its kind that it now

@@ -48,31 +48,33 @@ impl App {
     /// server's own pass, an operator) runs it.
     pub async fn remind_approvals(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<Vec<ApprovalReminder>> {
         only_admin(actor)?;
-        self.reminders_at(actor, now, None).await
+        let actor = actor.clone();
+        self.write(move |app, tx| Box::pin(async move { app.reminders_at(tx, &actor, now).await })).await
     }
 
     /// The pass as servers try it every minute: the minute of `now` is claimed in `job_runs`
     /// in the pass's transaction, so one server does it; `None` when another server had.
     pub async fn remind_approvals_scheduled(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<Option<Vec<ApprovalReminder>>> {
         only_admin(actor)?;
-        let mut tx = self.store.begin_write().await?;
-        if !tx.claim_job_slot(REMINDERS_JOB, crate::escalation::minute_slot(now)).await? {
-            tx.rollback().await?;
-            return Ok(None);
-        }
-        Ok(Some(self.reminders_at(actor, now, Some(tx)).await?))
+        let actor = actor.clone();
+        let actor = actor.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                // Claimed already (nothing was written): the job ends with nothing to keep.
+                if !tx.claim_job_slot(REMINDERS_JOB, crate::escalation::minute_slot(now)).await? {
+                    return Ok(None);
+                }
+                Ok(Some(app.reminders_at(tx, &actor, now).await?))
+            })
+        })
+        .await
     }
 
-    async fn reminders_at(&self, actor: &Actor, now: DateTime<Utc>, tx: Option<bangfu_store::WriteTx>) -> AppResult<Vec<ApprovalReminder>> {
+    /// The reminders due at `now`, inside the write `tx`.
+    async fn reminders_at(&self, tx: &mut bangfu_store::WriteTx, actor: &Actor, now: DateTime<Utc>) -> AppResult<Vec<ApprovalReminder>> {
         let Some(longest) = self.reminders.longest() else {
-            if let Some(tx) = tx {
-                tx.commit().await?;
-            }
             return Ok(Vec::new());
-        };
-        let mut tx = match tx {
-            Some(tx) => tx,
-            None => self.store.begin_write().await?,
         };
         let (after, until) = (to_millis(now), to_millis(now + longest));
         let approvals = tx.undecided_approvals_due(after, until).await?;
@@ -89,10 +91,9 @@ impl App {
             if !tx.insert_approval_reminder(&row).await? {
                 continue;
             }
-            self.remind(&mut tx, actor, now, &approval, threshold).await?;
+            self.remind(tx, actor, now, &approval, threshold).await?;
             reminded.push(ApprovalReminder { approval, threshold });
         }
-        tx.commit().await?;
         Ok(reminded)
     }
 

@@ -104,11 +104,16 @@ impl App {
     pub async fn submit_daily_return(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewDailyReturn) -> AppResult<DailyReturnRow> {
         text("day", &input.day, SHORT_CHARS)?;
         let checked = check_return(now, &input).map_err(bad)?;
-        let mut tx = self.store.begin_write().await?;
-        let case = self.case_to_report_on(&mut tx, actor, case_id).await?;
-        let (row, _) = self.write_return(&mut tx, actor, now, &case, checked).await?;
-        tx.commit().await?;
-        Ok(row)
+        let actor = actor.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let case = app.case_to_report_on(tx, actor, case_id).await?;
+                let (row, _) = app.write_return(tx, actor, now, &case, checked).await?;
+                Ok(row)
+            })
+        })
+        .await
     }
 
     /// Takes a spreadsheet of returns for a case (CSV or XLSX, see [`crate::returns_sheet`]):
@@ -116,7 +121,8 @@ impl App {
     /// its number; then all rows are written in one transaction, each with its event.
     pub async fn upload_daily_returns(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, bytes: &[u8], format: SheetFormat) -> AppResult<UploadReport> {
         // Who may upload is checked before the file is read, so that a stranger learns nothing.
-        self.case_to_report_on(&mut self.store.begin_write().await?, actor, case_id).await?;
+        let check_actor = actor.clone();
+        self.write(move |app, tx| Box::pin(async move { app.case_to_report_on(tx, &check_actor, case_id).await.map(|_| ()) })).await?;
         let rows = read_returns(bytes, format).map_err(|errors| bad(errors_text(&errors)))?;
         if rows.is_empty() {
             return Err(bad("the file has a header but no rows of returns"));
@@ -138,15 +144,20 @@ impl App {
         if !errors.is_empty() {
             return Err(bad(errors_text(&errors)));
         }
-        let mut tx = self.store.begin_write().await?;
-        let case = self.case_to_report_on(&mut tx, actor, case_id).await?;
-        let mut report = UploadReport { added: 0, corrected: 0 };
-        for c in checked {
-            let (_, corrected) = self.write_return(&mut tx, actor, now, &case, c).await?;
-            if corrected { report.corrected += 1 } else { report.added += 1 }
-        }
-        tx.commit().await?;
-        Ok(report)
+        let actor = actor.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let case = app.case_to_report_on(tx, actor, case_id).await?;
+                let mut report = UploadReport { added: 0, corrected: 0 };
+                for c in checked {
+                    let (_, corrected) = app.write_return(tx, actor, now, &case, c).await?;
+                    if corrected { report.corrected += 1 } else { report.added += 1 }
+                }
+                Ok(report)
+            })
+        })
+        .await
     }
 
     /// The case, if `actor` may file returns for it (not found if it may not see it).
@@ -262,43 +273,48 @@ impl App {
     /// counties of its city, the cities of its province, the provinces of the nation), so that
     /// their officers see it and can put forward candidates. Returns the departments reached.
     pub async fn broadcast_need(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, ring: Scope) -> AppResult<Vec<String>> {
-        let mut tx = self.store.begin_write().await?;
-        let (need, case) = self.need_to_decide(&mut tx, actor, need_id).await?;
-        let enterprise = region_code(&case.region);
-        let targets: Vec<String> = match ring {
-            Scope::Local => vec![self.tree.department_region(enterprise).to_string()],
-            Scope::City => match self.tree.city_of(enterprise) {
-                Some(city) => std::iter::once(city.code).chain(self.tree.iter().filter(|r| r.level == Level::County && self.tree.city_of(r.code).map(|c| c.code) == Some(city.code)).map(|r| r.code)).map(|c| c.to_string()).collect(),
-                None => return Err(bad("ring: the enterprise has no city (a county administered by its province) — broadcast to the province")),
-            },
-            Scope::Province => {
-                let province = self.tree.province_of(enterprise).ok_or_else(|| AppError::Internal("no province".into()))?.code;
-                std::iter::once(province).chain(self.tree.children(province).filter(|r| r.level == Level::City).map(|r| r.code)).map(|c| c.to_string()).collect()
-            }
-            Scope::National => self.tree.iter().filter(|r| r.level == Level::Province && r.parent.is_none()).map(|r| r.code.to_string()).collect(),
-        };
-        let mut reached = Vec::new();
-        for department in targets {
-            if tx.insert_broadcast(&BroadcastRow { need_id, department: department.clone(), at: to_millis(now) }).await? {
-                let notice = Notice {
-                    event: EventKind::Broadcast,
-                    department: department.clone(),
-                    need: Some(&need),
-                    text_zh: format!("协查请求：{}，请推荐可用提供方", need.title),
-                    text_en: format!("Request for help: {} — please put forward providers", need.title),
-                    why_zh: None,
-                    link: None,
-                    approval: None,
+        let actor = actor.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let (need, case) = app.need_to_decide(tx, actor, need_id).await?;
+                let enterprise = region_code(&case.region);
+                let targets: Vec<String> = match ring {
+                    Scope::Local => vec![app.tree.department_region(enterprise).to_string()],
+                    Scope::City => match app.tree.city_of(enterprise) {
+                        Some(city) => std::iter::once(city.code).chain(app.tree.iter().filter(|r| r.level == Level::County && app.tree.city_of(r.code).map(|c| c.code) == Some(city.code)).map(|r| r.code)).map(|c| c.to_string()).collect(),
+                        None => return Err(bad("ring: the enterprise has no city (a county administered by its province) — broadcast to the province")),
+                    },
+                    Scope::Province => {
+                        let province = app.tree.province_of(enterprise).ok_or_else(|| AppError::Internal("no province".into()))?.code;
+                        std::iter::once(province).chain(app.tree.children(province).filter(|r| r.level == Level::City).map(|r| r.code)).map(|c| c.to_string()).collect()
+                    }
+                    Scope::National => app.tree.iter().filter(|r| r.level == Level::Province && r.parent.is_none()).map(|r| r.code.to_string()).collect(),
                 };
-                self.notify(&mut tx, now, notice).await?;
-                reached.push(department);
-            }
-        }
-        Audit { actor, now, action: "need.broadcast", entity: format!("need:{need_id}"), case_id: Some(case.id), payload: json!({"ring": ring.as_str(), "departments": reached}) }
-            .append(&mut tx)
-            .await?;
-        tx.commit().await?;
-        Ok(reached)
+                let mut reached = Vec::new();
+                for department in targets {
+                    if tx.insert_broadcast(&BroadcastRow { need_id, department: department.clone(), at: to_millis(now) }).await? {
+                        let notice = Notice {
+                            event: EventKind::Broadcast,
+                            department: department.clone(),
+                            need: Some(&need),
+                            text_zh: format!("协查请求：{}，请推荐可用提供方", need.title),
+                            text_en: format!("Request for help: {} — please put forward providers", need.title),
+                            why_zh: None,
+                            link: None,
+                            approval: None,
+                        };
+                        app.notify(tx, now, notice).await?;
+                        reached.push(department);
+                    }
+                }
+                Audit { actor, now, action: "need.broadcast", entity: format!("need:{need_id}"), case_id: Some(case.id), payload: json!({"ring": ring.as_str(), "departments": reached}) }
+                    .append(tx)
+                    .await?;
+                Ok(reached)
+            })
+        })
+        .await
     }
 }
 

@@ -30,67 +30,79 @@ impl App {
         if reason.is_empty() {
             return Err(bad("reason: 请说明撤回人员的原因 — say why the member leaves, for example 任务完成"));
         }
-        let mut tx = self.store.begin_write().await?;
-        let (case, _, team) = tx.case_with_team(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
-        if !access::can_see_case(self.tree, actor, &case, &team) {
-            return Err(AppError::NotFound(format!("case {case_id}")));
-        }
-        let member = team.iter().find(|m| m.id == member_id).cloned().ok_or_else(|| AppError::NotFound(format!("team member {member_id} of case {case_id}")))?;
-        if !access::may_keep_team(self.tree, actor, &case) {
-            return Err(AppError::Forbidden(format!("{} may not release members of case {case_id}: the officers whose jurisdiction holds the case keep its team", actor.name)));
-        }
-        tx.delete_team_member(member_id, to_millis(now)).await?;
-        Audit {
-            actor,
-            now,
-            action: "team.member_released",
-            entity: format!("team_member:{member_id}"),
-            case_id: Some(case.id),
-            payload: json!({"title": member.title, "role": member.role, "department": member.department, "tier": member.tier, "reason": reason}),
-        }
-        .append(&mut tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let actor = actor.to_owned();
+        let reason = reason.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let reason = &reason;
+                let (case, _, team) = tx.case_with_team(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
+                if !access::can_see_case(app.tree, actor, &case, &team) {
+                    return Err(AppError::NotFound(format!("case {case_id}")));
+                }
+                let member = team.iter().find(|m| m.id == member_id).cloned().ok_or_else(|| AppError::NotFound(format!("team member {member_id} of case {case_id}")))?;
+                if !access::may_keep_team(app.tree, actor, &case) {
+                    return Err(AppError::Forbidden(format!("{} may not release members of case {case_id}: the officers whose jurisdiction holds the case keep its team", actor.name)));
+                }
+                tx.delete_team_member(member_id, to_millis(now)).await?;
+                Audit {
+                    actor,
+                    now,
+                    action: "team.member_released",
+                    entity: format!("team_member:{member_id}"),
+                    case_id: Some(case.id),
+                    payload: json!({"title": member.title, "role": member.role, "department": member.department, "tier": member.tier, "reason": reason}),
+                }
+                .append(tx)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Moves a shipment along its states ([`shipment_moves`]); leaving stamps its departure,
     /// arriving its arrival; a traffic pass may be given on the way.
     pub async fn move_shipment(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, shipment_id: i64, to: ShipmentStatus, traffic_pass: Option<&str>) -> AppResult<ShipmentRow> {
         let traffic_pass = traffic_pass.map(|p| text("traffic_pass", p, NAME_CHARS)).transpose()?.filter(|p| !p.is_empty());
-        let mut tx = self.store.begin_write().await?;
-        let case = self.case_for_write(&mut tx, actor, case_id).await?;
-        let mut row = tx.shipment(shipment_id).await?.filter(|s| s.case_id == case.id).ok_or_else(|| AppError::NotFound(format!("shipment {shipment_id} of case {case_id}")))?;
-        let from = ShipmentStatus::parse(&row.status).map_err(AppError::Internal)?;
-        if !shipment_moves(from).contains(&to) {
-            let allowed: Vec<&str> = shipment_moves(from).iter().map(|s| s.as_str()).collect();
-            return Err(AppError::Conflict(format!(
-                "shipment {shipment_id} is {from}; it may become {} — not {to}",
-                if allowed.is_empty() { "nothing else (delivered is the end)".to_string() } else { allowed.join(" or ") }
-            )));
-        }
-        row.status = to.as_str().into();
-        if traffic_pass.is_some() {
-            row.traffic_pass = traffic_pass;
-        }
-        match to {
-            ShipmentStatus::InTransit if row.departs_at.is_none_or(|d| d > to_millis(now)) => row.departs_at = Some(to_millis(now)),
-            ShipmentStatus::Delivered => row.arrives_at = Some(to_millis(now)),
-            _ => {}
-        }
-        tx.update_shipment(&row).await?;
-        Audit {
-            actor,
-            now,
-            action: "shipment.moved",
-            entity: format!("shipment:{shipment_id}"),
-            case_id: Some(case.id),
-            payload: json!({"goods": row.goods, "from": from.as_str(), "to": row.status, "traffic_pass": row.traffic_pass}),
-        }
-        .append(&mut tx)
-        .await?;
-        tx.commit().await?;
-        Ok(row)
+        let actor = actor.to_owned();
+        self.write(move |app, tx| {
+            Box::pin(async move {
+                let actor = &actor;
+                let case = app.case_for_write(tx, actor, case_id).await?;
+                let mut row = tx.shipment(shipment_id).await?.filter(|s| s.case_id == case.id).ok_or_else(|| AppError::NotFound(format!("shipment {shipment_id} of case {case_id}")))?;
+                let from = ShipmentStatus::parse(&row.status).map_err(AppError::Internal)?;
+                if !shipment_moves(from).contains(&to) {
+                    let allowed: Vec<&str> = shipment_moves(from).iter().map(|s| s.as_str()).collect();
+                    return Err(AppError::Conflict(format!(
+                        "shipment {shipment_id} is {from}; it may become {} — not {to}",
+                        if allowed.is_empty() { "nothing else (delivered is the end)".to_string() } else { allowed.join(" or ") }
+                    )));
+                }
+                row.status = to.as_str().into();
+                if traffic_pass.is_some() {
+                    row.traffic_pass = traffic_pass;
+                }
+                match to {
+                    ShipmentStatus::InTransit if row.departs_at.is_none_or(|d| d > to_millis(now)) => row.departs_at = Some(to_millis(now)),
+                    ShipmentStatus::Delivered => row.arrives_at = Some(to_millis(now)),
+                    _ => {}
+                }
+                tx.update_shipment(&row).await?;
+                Audit {
+                    actor,
+                    now,
+                    action: "shipment.moved",
+                    entity: format!("shipment:{shipment_id}"),
+                    case_id: Some(case.id),
+                    payload: json!({"goods": row.goods, "from": from.as_str(), "to": row.status, "traffic_pass": row.traffic_pass}),
+                }
+                .append(tx)
+                .await?;
+                Ok(row)
+            })
+        })
+        .await
     }
 
     /// Switches a need from its selected provider to another candidate, with the reason written

@@ -209,12 +209,19 @@ bangfu_store::backend_tests! {
         let before = app.figures(&shanxi, None, last, 30).await.unwrap();
         assert_eq!(medians(&before), expected);
         // A later write of every resolved need's row (its `updated_at` a month on) moves nothing.
-        let mut tx = store.begin_write().await.unwrap();
-        for mut need in store.needs().await.unwrap().into_iter().filter(|n| n.status == "resolved") {
-            need.updated_at += 30 * 86_400_000;
-            tx.update_need(&need).await.unwrap();
-        }
-        tx.commit().await.unwrap();
+        let resolved: Vec<_> = store.needs().await.unwrap().into_iter().filter(|n| n.status == "resolved").collect();
+        store
+            .write(move |tx| {
+                Box::pin(async move {
+                    for mut need in resolved {
+                        need.updated_at += 30 * 86_400_000;
+                        tx.update_need(&need).await?;
+                    }
+                    Ok::<_, bangfu_store::StoreError>(())
+                })
+            })
+            .await
+            .unwrap();
         let after = app.figures(&shanxi, None, last, 30).await.unwrap();
         assert_eq!(medians(&after), expected, "the edit after resolution changed the median");
         assert_eq!(after.resolved, before.resolved, "nor the needs resolved per day");

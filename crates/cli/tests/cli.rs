@@ -480,11 +480,16 @@ bangfu_store::backend_tests! {
         // A title stored before titles were checked, written past the app (PostgreSQL stores no
         // NUL in text at all).
         let store = bangfu_store::Store::open(db.url()).await.unwrap();
-        let mut tx = store.begin_write().await.unwrap();
-        let mut need = tx.need(1).await.unwrap().unwrap();
-        need.title = "标题\u{1b}[2J\u{1b}]0;pwned\u{7}".into();
-        tx.insert_need(&need).await.unwrap();
-        tx.commit().await.unwrap();
+        store
+            .write(|tx| {
+                Box::pin(async move {
+                    let mut need = tx.need(1).await?.expect("need 1");
+                    need.title = "标题\u{1b}[2J\u{1b}]0;pwned\u{7}".into();
+                    tx.insert_need(&need).await
+                })
+            })
+            .await
+            .unwrap();
         store.close().await;
         let output = bangfu(&["case", "show", "1", "--db", db.url()]);
         assert_exit(&output, 0);

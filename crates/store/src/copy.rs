@@ -172,13 +172,19 @@ impl Store {
             Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ",
         };
         source.exec().batch(begin).await?;
-        let copied = copy_all(&mut source, target).await;
-        let source_counts = if copied.is_ok() { counts(source.exec()).await } else { Ok(Vec::new()) };
-        // The snapshot ends whatever happened (the connection goes back to its pool).
-        source.exec().batch("ROLLBACK").await?;
-        let copied_rows = copied?;
-        let source_counts = source_counts?;
-        drop(source);
+        // One write on the target: the source's snapshot goes with it (and ends in it).
+        let target_backend = target.backend;
+        let (copied_rows, source_counts) = target
+            .write(move |tx| {
+                Box::pin(async move {
+                    let copied = copy_all(&mut source, tx, target_backend).await;
+                    let source_counts = if copied.is_ok() { counts(source.exec()).await } else { Ok(Vec::new()) };
+                    // The snapshot ends whatever happened (the connection goes back to its pool).
+                    source.exec().batch("ROLLBACK").await?;
+                    Ok::<_, StoreError>((copied?, source_counts?))
+                })
+            })
+            .await?;
         let target_counts = target.table_counts().await?;
         let tables = source_counts
             .into_iter()
@@ -189,21 +195,19 @@ impl Store {
     }
 }
 
-/// Every table of `source` into `target`, in one write transaction on the target.
-async fn copy_all(source: &mut ReadConn, target: &Store) -> StoreResult<i64> {
-    let mut tx = target.begin_write().await?;
+/// Every table of `source` into the target's write `tx`.
+async fn copy_all(source: &mut ReadConn, tx: &mut crate::WriteTx, backend: Backend) -> StoreResult<i64> {
     let mut copied_rows = 0;
     for (table, key) in TABLES {
         if SEEDED.contains(table) {
             continue;
         }
-        let columns = column_types(tx.exec(), target.backend, table).await?;
-        copied_rows += copy_table(source, &mut tx, table, key, &columns).await?;
+        let columns = column_types(tx.exec(), backend, table).await?;
+        copied_rows += copy_table(source, tx, table, key, &columns).await?;
     }
-    if target.backend == Backend::Postgres {
-        reset_identities(&mut tx).await?;
+    if backend == Backend::Postgres {
+        reset_identities(tx).await?;
     }
-    tx.commit().await?;
     Ok(copied_rows)
 }
 

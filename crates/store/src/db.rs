@@ -13,7 +13,7 @@
 //! (`rows.rs`) and a join (`joins.rs`) are written once.
 //!
 //! A SQLite statement blocks the runtime thread that runs it. Reads never wait in WAL mode, and
-//! writers in this process queue on an async mutex before they touch SQLite, so the only wait
+//! the writes of this process all run on the store's writer task (`writer.rs`), so the only wait
 //! on a thread is for another *process* holding the file's write lock (a `bangfu` command
 //! beside the server), bounded by `busy_timeout`.
 
@@ -23,10 +23,9 @@ use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgRow};
 use sqlx::{Postgres, TypeInfo, ValueRef as _};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{OwnedMutexGuard, OwnedSemaphorePermit, Semaphore, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// One parameter, typed even when NULL (PostgreSQL types a parameter by what is bound).
 #[derive(Clone, Debug, PartialEq)]
@@ -470,33 +469,13 @@ fn bind_lite(prepared: &mut rusqlite::Statement<'_>, stmt: &Stmt) -> StoreResult
     Ok(())
 }
 
-/// The SQLite connections of a [`Store`](crate::Store): readers taken one per use, and the one
-/// writer.
+/// The SQLite readers of a [`Store`](crate::Store), taken one per use (the writer connection
+/// belongs to the store's writer task, see `writer.rs`).
 pub(crate) struct Lite {
     path: PathBuf,
     idle: Mutex<Vec<rusqlite::Connection>>,
     readers: Arc<Semaphore>,
-    writer: Arc<tokio::sync::Mutex<Writer>>,
-    /// Writes waiting for the writer: while there are any, a finished write leaves the SQLite
-    /// transaction open for them (group commit, see [`LiteWriter::commit`]).
-    queued: Arc<AtomicUsize>,
 }
-
-/// The writer connection and the transaction it has open for a group of writes.
-struct Writer {
-    conn: rusqlite::Connection,
-    /// BEGIN has run and COMMIT has not.
-    open: bool,
-    /// The writes done in the open transaction, each waiting for its COMMIT.
-    done: Vec<oneshot::Sender<Result<(), String>>>,
-}
-
-/// Writes committed together at most (the first of them waits for the last).
-const MAX_GROUP: usize = 16;
-
-/// How long a write waits for its group's COMMIT before it looks whether the write it was
-/// handed to went away (its task ended while waiting), and commits the group itself.
-const GROUP_PATIENCE: Duration = Duration::from_millis(50);
 
 impl std::fmt::Debug for Lite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -504,94 +483,23 @@ impl std::fmt::Debug for Lite {
     }
 }
 
-/// Counts a write as waiting for the writer until it has the writer, or its task ends first.
-struct Queued {
-    lite: Arc<Lite>,
-    waiting: bool,
-}
-
-impl Queued {
-    fn new(lite: &Arc<Lite>) -> Queued {
-        lite.queued.fetch_add(1, Ordering::SeqCst);
-        Queued { lite: Arc::clone(lite), waiting: true }
-    }
-
-    fn got_the_writer(mut self) {
-        self.waiting = false;
-        self.lite.queued.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-impl Drop for Queued {
-    /// The task ended while waiting (a timeout, a client gone). A group may have been left open
-    /// for it: if no one else waits, a task of its own commits the group.
-    fn drop(&mut self) {
-        if !self.waiting {
-            return;
-        }
-        let others = self.lite.queued.fetch_sub(1, Ordering::SeqCst) - 1;
-        if others == 0
-            && let Ok(runtime) = tokio::runtime::Handle::try_current()
-        {
-            let writer = Arc::clone(&self.lite.writer);
-            runtime.spawn(async move {
-                let mut writer = writer.lock().await;
-                if writer.open && !writer.done.is_empty() {
-                    finish(&mut writer);
-                }
-            });
-        }
-    }
-}
-
 impl Lite {
-    /// Connections to the SQLite file at `path` (created if missing), with at most
-    /// `readers` reads at once.
-    pub(crate) fn open(path: &Path, readers: usize) -> StoreResult<Lite> {
-        let conn = connect_creating(path)?;
-        Ok(Lite {
-            path: path.to_path_buf(),
-            idle: Mutex::new(Vec::new()),
-            readers: Arc::new(Semaphore::new(readers)),
-            writer: Arc::new(tokio::sync::Mutex::new(Writer { conn, open: false, done: Vec::new() })),
-            queued: Arc::new(AtomicUsize::new(0)),
-        })
+    /// The readers of the SQLite file at `path` (created if missing), with at most `readers`
+    /// reads at once, and the writer's connection.
+    pub(crate) fn open(path: &Path, readers: usize) -> StoreResult<(Lite, rusqlite::Connection)> {
+        let writer = connect_creating(path)?;
+        Ok((Lite { path: path.to_path_buf(), idle: Mutex::new(Vec::new()), readers: Arc::new(Semaphore::new(readers)) }, writer))
     }
 
     /// A reader, waiting while `readers` are in use.
     pub(crate) async fn reader(self: &Arc<Lite>) -> StoreResult<LiteReader> {
-        let permit = Arc::clone(&self.readers).acquire_owned().await.map_err(|_| StoreError::Decode("the store is closed".into()))?;
+        let permit = Arc::clone(&self.readers).acquire_owned().await.map_err(|_| StoreError::Closed)?;
         let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let conn = match idle {
             Some(conn) => conn,
             None => connect(&self.path)?,
         };
         Ok(LiteReader { conn: Some(conn), lite: Arc::clone(self), _permit: permit })
-    }
-
-    /// The writer, once every earlier write of this process is done. The write runs in a
-    /// savepoint of a transaction that holds the file's write lock (`BEGIN IMMEDIATE`: another
-    /// process waits for it under `busy_timeout` instead of failing when it upgrades).
-    pub(crate) async fn begin(self: &Arc<Lite>) -> StoreResult<LiteWriter> {
-        let queued = Queued::new(self);
-        let guard = Arc::clone(&self.writer).lock_owned().await;
-        queued.got_the_writer();
-        let mut writer = LiteWriter { guard, lite: Arc::clone(self), in_savepoint: false };
-        if writer.guard.open && writer.guard.conn.is_autocommit() {
-            // SQLite ended the group's transaction by itself (an I/O error, a full disk).
-            abandon(&mut writer.guard, "the group's transaction was rolled back by SQLite");
-        }
-        if !writer.guard.open {
-            if !writer.guard.conn.is_autocommit() {
-                // A ROLLBACK that failed earlier left a transaction behind.
-                writer.guard.conn.execute_batch("ROLLBACK")?;
-            }
-            begin_immediate(&mut writer.guard.conn).await?;
-            writer.guard.open = true;
-        }
-        writer.guard.conn.execute_batch("SAVEPOINT bangfu_write")?;
-        writer.in_savepoint = true;
-        Ok(writer)
     }
 }
 
@@ -605,7 +513,7 @@ const BUSY_RETRY: Duration = Duration::from_millis(1);
 /// or another `Store` on the same file) without blocking this thread: SQLite's own busy wait
 /// would sleep the runtime's thread, and on a one-thread runtime the holder could then never
 /// finish. Gives up after [`BUSY_TIMEOUT`] with SQLite's "database is locked".
-async fn begin_immediate(conn: &mut rusqlite::Connection) -> StoreResult<()> {
+pub(crate) async fn begin_immediate(conn: &mut rusqlite::Connection) -> StoreResult<()> {
     let mut waited = Duration::ZERO;
     loop {
         // No busy wait inside SQLite for this one statement (restored at once, so that a task
@@ -671,105 +579,6 @@ impl Drop for LiteReader {
         if let Some(conn) = self.conn.take() {
             self.lite.idle.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
         }
-    }
-}
-
-/// One write on the writer: a savepoint in the group's transaction, rolled back when dropped
-/// before [`LiteWriter::commit`].
-pub(crate) struct LiteWriter {
-    guard: OwnedMutexGuard<Writer>,
-    lite: Arc<Lite>,
-    in_savepoint: bool,
-}
-
-impl LiteWriter {
-    pub(crate) fn conn(&mut self) -> &mut rusqlite::Connection {
-        &mut self.guard.conn
-    }
-
-    /// Commits this write, and returns once it is on disk (in the WAL, which survives the
-    /// process being killed).
-    ///
-    /// Group commit: when other writes are waiting for the writer, this one releases its
-    /// savepoint, hands the still open transaction to the next write and waits; the write that
-    /// finds no one waiting (or the 16th) commits the whole group and tells every write in it.
-    /// Each write's own failure rolls back its savepoint only; a failed COMMIT fails them all,
-    /// and none of them is kept. One COMMIT per group instead of per write is what lets the
-    /// one writer keep up with 64 connections reporting needs (BENCHMARKS.md, issue 5).
-    pub(crate) async fn commit(mut self) -> StoreResult<()> {
-        if self.guard.conn.is_autocommit() {
-            self.in_savepoint = false;
-            abandon(&mut self.guard, "the group's transaction was rolled back by SQLite");
-            return Err(StoreError::Decode("SQLite rolled this write back (an I/O error or a full disk); nothing of it was kept".into()));
-        }
-        self.guard.conn.execute_batch("RELEASE bangfu_write")?;
-        self.in_savepoint = false;
-        let (tell, mut told) = oneshot::channel();
-        self.guard.done.push(tell);
-        let writer = Arc::clone(&self.lite.writer);
-        drop(self);
-        let told = match tokio::time::timeout(GROUP_PATIENCE, &mut told).await {
-            Ok(told) => told,
-            // Taking the writer waits for whoever holds it now; if the group is still open then,
-            // no one is left to commit it. The group's COMMIT may come first.
-            Err(_) => tokio::select! {
-                told = &mut told => told,
-                mut guard = writer.lock() => {
-                    if guard.open && !guard.done.is_empty() {
-                        finish(&mut guard);
-                    }
-                    drop(guard);
-                    told.await
-                }
-            },
-        };
-        told.map_err(|_| StoreError::Decode("the group commit was abandoned".into()))?.map_err(StoreError::Decode)
-    }
-
-    pub(crate) fn rollback(self) -> StoreResult<()> {
-        drop(self);
-        Ok(())
-    }
-}
-
-impl Drop for LiteWriter {
-    fn drop(&mut self) {
-        let writer = &mut *self.guard;
-        if self.in_savepoint {
-            // Undo this write alone; the writes before it in the group stay.
-            if writer.conn.execute_batch("ROLLBACK TO bangfu_write; RELEASE bangfu_write").is_err() {
-                let _ = writer.conn.execute_batch("ROLLBACK");
-                abandon(writer, "the group's transaction was rolled back");
-                return;
-            }
-        }
-        let others_waiting = self.lite.queued.load(Ordering::SeqCst) > 0;
-        if writer.open && !(others_waiting && writer.done.len() < MAX_GROUP) {
-            finish(writer);
-        }
-    }
-}
-
-/// Tells each write of a group whose transaction is gone that nothing of it was kept.
-fn abandon(writer: &mut Writer, why: &str) {
-    writer.open = false;
-    for tell in writer.done.drain(..) {
-        let _ = tell.send(Err(why.to_string()));
-    }
-}
-
-/// Commits the group's transaction and tells each of its writes how it went.
-fn finish(writer: &mut Writer) {
-    let result = match writer.conn.execute_batch("COMMIT") {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = writer.conn.execute_batch("ROLLBACK");
-            Err(format!("commit failed, nothing of this write was kept: {e}"))
-        }
-    };
-    writer.open = false;
-    for tell in writer.done.drain(..) {
-        let _ = tell.send(result.clone());
     }
 }
 

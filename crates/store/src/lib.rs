@@ -4,10 +4,12 @@
 //! - [`Store::open`] takes a database URL, refuses unknown schemes, runs the embedded
 //!   migrations of its backend (`migrations/sqlite`, `migrations/postgres`, same names), and
 //!   seeds the region and department tables from the embedded region tree.
-//! - Reads go through [`Store`]; every write goes through a [`WriteTx`], which the caller
-//!   commits after appending its audit event, so a change and its event land together or not
-//!   at all. Writes are serialised per database (one writer connection on SQLite; an advisory
-//!   transaction lock on PostgreSQL), which keeps the audit chain ordered and gap-free.
+//! - Reads go through [`Store`]; every write is a job given to [`Store::write`], which runs it
+//!   on the store's writer task with a [`WriteTx`] (its change and its audit event land together
+//!   or not at all) and commits it with the jobs queued beside it (group commit, `writer.rs`).
+//!   Writes are serialised per database (one writer task per process; SQLite's file lock or an
+//!   advisory transaction lock on PostgreSQL between processes), which keeps the audit chain
+//!   ordered and gap-free.
 //!
 //! One library per database: rusqlite for everything on SQLite (requests, migrations, copies),
 //! sqlx's PostgreSQL driver for PostgreSQL. Dialect differences live in a few marked places
@@ -30,6 +32,7 @@ pub mod search;
 pub mod testing;
 mod url;
 mod write;
+mod writer;
 
 pub use copy::{CopyReport, TableCount};
 pub use joins::SelectedChoice;
@@ -39,6 +42,7 @@ pub use read::ReadConn;
 pub use rows::*;
 pub use url::{Backend, DatabaseUrl};
 pub use write::WriteTx;
+pub use writer::WriteFuture;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::sync::Arc;
@@ -62,6 +66,15 @@ pub enum StoreError {
     /// A row did not hold what the store expected of it.
     #[error("database error: {0}")]
     Decode(String),
+    /// The store was closed (its writer or its readers are gone).
+    #[error("the database is closed")]
+    Closed,
+    /// The group commit that held this write failed; nothing of the write was kept.
+    #[error("database error: {0}")]
+    CommitFailed(String),
+    /// The write panicked; its changes were rolled back (a bug: the log has the panic).
+    #[error("the write failed unexpectedly and was rolled back")]
+    JobPanicked,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -74,6 +87,8 @@ const LITE_READERS: usize = 8;
 pub struct Store {
     backend: Backend,
     conns: Conns,
+    /// The queue of this store's writer task (see `writer.rs`).
+    writer: writer::Writer,
     /// In-process notifications (SQLite: one server process).
     hub: notify::LocalHub,
 }
@@ -113,8 +128,9 @@ impl Store {
         let hub = notify::local_hub();
         let store = match &url {
             DatabaseUrl::Sqlite { path } => {
-                let lite = db::Lite::open(path, LITE_READERS).map_err(|e| StoreError::BadUrl(format!("cannot open {}: {e}", url.display())))?;
-                Store { backend, conns: Conns::Lite(Arc::new(lite)), hub }
+                let (lite, writer) = db::Lite::open(path, LITE_READERS).map_err(|e| StoreError::BadUrl(format!("cannot open {}: {e}", url.display())))?;
+                let writer = writer::Writer::start(writer::Conn::Lite(Some(writer)), hub.clone());
+                Store { backend, conns: Conns::Lite(Arc::new(lite)), writer, hub }
             }
             DatabaseUrl::Postgres { url: connect_url } => {
                 let options = || {
@@ -128,7 +144,8 @@ impl Store {
                 };
                 let write = options().connect(connect_url).await.map_err(|e| connect_error(&url, e))?;
                 let read = options().connect(connect_url).await.map_err(|e| connect_error(&url, e))?;
-                Store { backend, conns: Conns::Pg(Pg { read, write, listen_url: Secret(connect_url.clone()) }), hub }
+                let writer = writer::Writer::start(writer::Conn::Pg(write.clone()), hub.clone());
+                Store { backend, conns: Conns::Pg(Pg { read, write, listen_url: Secret(connect_url.clone()) }), writer, hub }
             }
         };
         migrate::run(&store).await?;
@@ -147,24 +164,28 @@ impl Store {
         self.backend
     }
 
-    /// Begins a write transaction; writes from all callers are serialised.
-    pub async fn begin_write(&self) -> StoreResult<WriteTx> {
-        match &self.conns {
-            Conns::Lite(lite) => Ok(WriteTx::begin_lite(lite.begin().await?, self.hub.clone())),
-            Conns::Pg(pg) => WriteTx::begin_pg(&pg.write, self.hub.clone()).await,
-        }
+    /// Runs `job` as one write and answers once it is committed (see `writer.rs`): writes from
+    /// every caller of this process run one at a time, in order, on the store's writer, and a
+    /// group of them commits together. `job` is given the write's [`WriteTx`] and returns a
+    /// future (`Box::pin(async move { … })`); returning an error rolls back everything it did.
+    /// It must not wait for another write (`Store::write` inside a job waits forever).
+    pub async fn write<T, E, F>(&self, job: F) -> Result<T, E>
+    where
+        F: for<'t> FnOnce(&'t mut WriteTx) -> WriteFuture<'t, T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        self.writer.write(job).await
     }
 
     /// Claims the run of the periodic `job` for time `slot` (for example the minute,
     /// `now_ms / 60_000`) for this server, cluster-wide: the first caller for a (job, slot) gets
     /// `true`, every later one — on any server — `false`. The claim commits at once; to make
     /// the claim and the job's writes one transaction, use [`WriteTx::claim_job_slot`].
-    /// It takes the write lock like any write: never call it while holding a [`WriteTx`].
+    /// It is a write like any other: never call it inside a job of [`Store::write`].
     pub async fn claim_job_slot(&self, job: &str, slot: i64) -> StoreResult<bool> {
-        let mut tx = self.begin_write().await?;
-        let claimed = tx.claim_job_slot(job, slot).await?;
-        tx.commit().await?;
-        Ok(claimed)
+        let job = job.to_string();
+        self.write(move |tx| Box::pin(async move { tx.claim_job_slot(&job, slot).await })).await
     }
 
     /// Sends `payload` on `channel` to every listener, on every server of this database, now.

@@ -3,7 +3,7 @@
 //! from the embedded region tree the first time.
 
 use crate::db::{query, query_owned};
-use crate::{Backend, Store, StoreResult, WriteTx};
+use crate::{Backend, Store, StoreError, StoreResult, WriteTx};
 use bangfu_core::model::Tier;
 use bangfu_core::region::RegionTree;
 use bangfu_core::routing::department_name;
@@ -25,28 +25,34 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
 
 pub(crate) async fn run(store: &Store) -> StoreResult<()> {
     for (name, sqlite, postgres) in MIGRATIONS {
-        // Under the write lock, so that servers starting together on one PostgreSQL database
-        // migrate one after the other (and do not race on creating schema_migrations).
-        let mut tx = store.begin_write().await?;
-        tx.exec().batch("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)").await?;
-        let applied =
-            tx.exec().optional(query("SELECT name FROM schema_migrations WHERE name = $1").bind(*name), |r| r.try_get::<String>("name")).await?;
-        if applied.is_some() {
-            tx.rollback().await?;
-            continue;
-        }
         let script = match store.backend() {
             Backend::Sqlite => sqlite,
             Backend::Postgres => postgres,
         };
-        tx.exec().batch(script).await?;
-        tx.exec()
-            .execute(query("INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)").bind(*name).bind(env!("CARGO_PKG_VERSION")))
+        // A write, so that servers starting together on one PostgreSQL database migrate one
+        // after the other (and do not race on creating schema_migrations).
+        store
+            .write(move |tx| {
+                Box::pin(async move {
+                    tx.exec().batch("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)").await?;
+                    let applied = tx
+                        .exec()
+                        .optional(query("SELECT name FROM schema_migrations WHERE name = $1").bind(*name), |r| r.try_get::<String>("name"))
+                        .await?;
+                    if applied.is_some() {
+                        return Ok(());
+                    }
+                    tx.exec().batch(script).await?;
+                    tx.exec()
+                        .execute(query("INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)").bind(*name).bind(env!("CARGO_PKG_VERSION")))
+                        .await?;
+                    if *name == "0001_init" {
+                        seed_regions(tx).await?;
+                    }
+                    Ok::<_, StoreError>(())
+                })
+            })
             .await?;
-        if *name == "0001_init" {
-            seed_regions(&mut tx).await?;
-        }
-        tx.commit().await?;
     }
     Ok(())
 }

@@ -68,9 +68,11 @@ impl Store {
 }
 
 /// `fn name(args) -> Kind<Row> = "SQL";` declares the query on Store, ReadConn and WriteTx.
-/// A `Count` query names its one column `n`.
+/// A `Count` query names its one column `n`. A query of the events table is declared
+/// `@events fn …`: inside a write it first inserts the events the write has appended so far
+/// ([`WriteTx::write_events`]), so that it sees them.
 macro_rules! reads {
-    ($( $(#[$doc:meta])* fn $name:ident($($arg:ident : $ty:ty),*) -> $kind:ident<$row:ty> = $sql:literal; )*) => {
+    ($( $(#[$doc:meta])* $(@$events:ident)? fn $name:ident($($arg:ident : $ty:ty),*) -> $kind:ident<$row:ty> = $sql:literal; )*) => {
         impl Store {
             $( $(#[$doc])* pub async fn $name(&self, $($arg: $ty),*) -> StoreResult<reads!(@ret $kind $row)> {
                 let mut reader = self.reader().await?;
@@ -84,10 +86,12 @@ macro_rules! reads {
         }
         impl WriteTx {
             $( $(#[$doc])* pub async fn $name(&mut self, $($arg: $ty),*) -> StoreResult<reads!(@ret $kind $row)> {
-                reads!(@call $kind, $row, self.exec_for($sql).await?, query($sql)$(.bind($arg))*)
+                $( reads!(@flush $events, self); )?
+                reads!(@call $kind, $row, self.exec(), query($sql)$(.bind($arg))*)
             } )*
         }
     };
+    (@flush events, $tx:expr) => { $tx.write_events().await? };
     (@ret Option $row:ty) => { Option<$row> };
     (@ret Vec $row:ty) => { Vec<$row> };
     (@ret Count $row:ty) => { i64 };
@@ -182,16 +186,16 @@ reads! {
     fn notifications_of_department(department: &str) -> Vec<NotificationRow> =
         "SELECT * FROM notifications WHERE department = $1 ORDER BY id DESC";
     /// The timeline of a case: by the time each event records, then by sequence.
-    fn events_of_case(case_id: i64) -> Vec<EventRow> = "SELECT * FROM events WHERE case_id = $1 ORDER BY at, seq";
-    fn events() -> Vec<EventRow> = "SELECT * FROM events ORDER BY seq";
-    fn events_after(after_seq: i64, limit: i64) -> Vec<EventRow> = "SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
-    fn count_events() -> Count<i64> = "SELECT COUNT(*) AS n FROM events";
+    @events fn events_of_case(case_id: i64) -> Vec<EventRow> = "SELECT * FROM events WHERE case_id = $1 ORDER BY at, seq";
+    @events fn events() -> Vec<EventRow> = "SELECT * FROM events ORDER BY seq";
+    @events fn events_after(after_seq: i64, limit: i64) -> Vec<EventRow> = "SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
+    @events fn count_events() -> Count<i64> = "SELECT COUNT(*) AS n FROM events";
     /// The first and the last event with this action (a scan: for rare actions such as the
     /// exercise's marks, read once by a loader, never per request).
-    fn first_event_with_action(action: &str) -> Option<EventRow> = "SELECT * FROM events WHERE action = $1 ORDER BY seq LIMIT 1";
-    fn last_event_with_action(action: &str) -> Option<EventRow> = "SELECT * FROM events WHERE action = $1 ORDER BY seq DESC LIMIT 1";
+    @events fn first_event_with_action(action: &str) -> Option<EventRow> = "SELECT * FROM events WHERE action = $1 ORDER BY seq LIMIT 1";
+    @events fn last_event_with_action(action: &str) -> Option<EventRow> = "SELECT * FROM events WHERE action = $1 ORDER BY seq DESC LIMIT 1";
     /// The first event of a case with this action (the earliest by the time it records).
-    fn first_event_of_case(case_id: i64, action: &str) -> Option<EventRow> =
+    @events fn first_event_of_case(case_id: i64, action: &str) -> Option<EventRow> =
         "SELECT * FROM events WHERE case_id = $1 AND action = $2 ORDER BY at, seq LIMIT 1";
     fn broadcasts_of_need(need_id: i64) -> Vec<BroadcastRow> = "SELECT * FROM broadcasts WHERE need_id = $1 ORDER BY department";
     fn broadcasts_to(department: &str) -> Vec<BroadcastRow> = "SELECT * FROM broadcasts WHERE department = $1 ORDER BY need_id";

@@ -1,35 +1,37 @@
-//! The write side: a [`WriteTx`] holds the single write transaction of its database, so the
-//! change and its audit event commit together and the audit chain has no gaps or forks.
+//! The write side: a [`WriteTx`] is one job of the writer (`writer.rs`), inside the single write
+//! transaction of its database, so the change and its audit event commit together and the audit
+//! chain has no gaps or forks.
 
-use crate::db::{Exec, LiteWriter, Stmt, conflict, query, query_owned};
-use crate::notify::{self, LocalHub, Notification};
+use crate::db::{Exec, Stmt, conflict, query, query_owned};
+use crate::notify::{self, Notification};
 use crate::rows::*;
 use crate::{StoreError, StoreResult};
 use bangfu_core::audit::{EventContent, GENESIS_HASH, event_hash};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{Postgres, Transaction};
 
-/// One write transaction. Dropping it without [`WriteTx::commit`] rolls everything back.
+/// One job's part of a write transaction (see `writer.rs`): it runs in a savepoint of the
+/// group's transaction, and the writer commits it. Its audit events are chained after every
+/// event before them, so the change and its event commit together and the chain has no gaps.
 pub struct WriteTx {
     conn: TxConn,
-    hub: LocalHub,
     /// Notifications to send on the in-process hub when the write commits (SQLite).
     pending: Vec<Notification>,
     /// The (seq, hash) of the last event once this transaction has read or appended it: the
     /// write lock keeps everyone else from appending until commit, so it needs reading once.
     last_event: Option<(i64, String)>,
-    /// Events appended but not yet inserted: they are written in one statement just before the
-    /// transaction's next statement that reads the events table (or its commit), so that every
-    /// read still sees every event appended before it, and the events of a change cost one
-    /// statement. No other table refers to events.
+    /// Events appended but not yet inserted: they are written in one statement when the job
+    /// ends, or earlier by [`WriteTx::write_events`] — which every read of the events table
+    /// inside a write calls first, so that it sees every event appended before it. No other
+    /// table refers to events.
     unwritten: Vec<UnwrittenEvent>,
     /// The sequence number of the first event this transaction appended.
     first_seq: Option<i64>,
 }
 
-/// The transaction's connection: PostgreSQL's through sqlx, SQLite's on this thread.
-enum TxConn {
+/// The group's transaction: PostgreSQL's through sqlx, SQLite's writer connection.
+pub(crate) enum TxConn {
     Pg(Transaction<'static, Postgres>),
-    Lite(LiteWriter),
+    Lite(rusqlite::Connection),
 }
 
 /// An event numbered and chained, waiting to be inserted.
@@ -83,36 +85,49 @@ impl std::fmt::Debug for WriteTx {
     }
 }
 
-/// A PostgreSQL transaction that holds the database's write lock.
-///
-/// DIALECT: writers are serialised across servers so that the audit chain stays linear: on
-/// PostgreSQL by a transaction-scoped advisory lock shared by every server, taken with BEGIN in
-/// one round trip (one simple query of two statements). (On SQLite the one writer connection
-/// and the file's write lock do it, see `db.rs`.)
-async fn begin_locked(pool: &PgPool) -> StoreResult<Transaction<'static, Postgres>> {
-    Ok(pool.begin_with("BEGIN; SELECT pg_advisory_xact_lock(727300)").await?)
-}
-
 impl WriteTx {
-    /// A write on PostgreSQL (see [`begin_locked`]).
-    pub(crate) async fn begin_pg(pool: &PgPool, hub: LocalHub) -> StoreResult<WriteTx> {
-        Ok(WriteTx::new(TxConn::Pg(begin_locked(pool).await?), hub))
+    /// A job's part of the group's transaction on `conn`; `last_event` is what the group knows
+    /// of the last audit event (`None`: not read yet).
+    pub(crate) fn new(conn: TxConn, last_event: Option<(i64, String)>) -> WriteTx {
+        WriteTx { conn, pending: Vec::new(), last_event, unwritten: Vec::new(), first_seq: None }
     }
 
-    /// A write on SQLite's writer connection.
-    pub(crate) fn begin_lite(writer: LiteWriter, hub: LocalHub) -> WriteTx {
-        WriteTx::new(TxConn::Lite(writer), hub)
+    /// The connection back, for the next job or the COMMIT.
+    pub(crate) fn into_conn(self) -> TxConn {
+        self.conn
     }
 
-    fn new(conn: TxConn, hub: LocalHub) -> WriteTx {
-        WriteTx { conn, hub, pending: Vec::new(), last_event: None, unwritten: Vec::new(), first_seq: None }
+    /// What this job leaves the group knowing of the last audit event.
+    pub(crate) fn known_last_event(&self) -> Option<(i64, String)> {
+        self.last_event.clone()
+    }
+
+    /// The hub notifications this job asked for, to send after the COMMIT.
+    pub(crate) fn take_pending(&mut self) -> Vec<Notification> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Opens this job's savepoint.
+    pub(crate) async fn savepoint(&mut self) -> StoreResult<()> {
+        self.exec().batch("SAVEPOINT bangfu_write").await
+    }
+
+    /// Keeps this job's changes in the group's transaction.
+    pub(crate) async fn release(&mut self) -> StoreResult<()> {
+        self.exec().batch("RELEASE SAVEPOINT bangfu_write").await
+    }
+
+    /// Undoes this job's changes alone; the jobs before it in the group stay.
+    pub(crate) async fn rollback_savepoint(&mut self) -> StoreResult<()> {
+        self.unwritten.clear();
+        self.exec().batch("ROLLBACK TO SAVEPOINT bangfu_write; RELEASE SAVEPOINT bangfu_write").await
     }
 
     /// Where the transaction's statements run.
     pub(crate) fn exec(&mut self) -> Exec<'_> {
         match &mut self.conn {
             TxConn::Pg(tx) => Exec::Conn(tx),
-            TxConn::Lite(writer) => Exec::Lite(writer.conn()),
+            TxConn::Lite(conn) => Exec::Lite(conn),
         }
     }
 
@@ -124,17 +139,9 @@ impl WriteTx {
         }
     }
 
-    /// Where to run `sql`: if it reads the events table, once every event appended so far is
-    /// inserted.
-    pub(crate) async fn exec_for(&mut self, sql: &str) -> StoreResult<Exec<'_>> {
-        if sql.contains("events") {
-            self.write_events().await?;
-        }
-        Ok(self.exec())
-    }
-
-    /// Inserts the events appended since the last statement, in as few statements as it takes.
-    async fn write_events(&mut self) -> StoreResult<()> {
+    /// Inserts the events appended so far, in as few statements as it takes. Called before
+    /// every read of the events table inside a write, and when the job ends.
+    pub(crate) async fn write_events(&mut self) -> StoreResult<()> {
         if self.unwritten.is_empty() {
             return Ok(());
         }
@@ -156,20 +163,6 @@ impl WriteTx {
                     .bind(&e.hash);
             }
             self.exec().execute(stmt).await?;
-        }
-        Ok(())
-    }
-
-    pub async fn commit(mut self) -> StoreResult<()> {
-        self.write_events().await?;
-        match self.conn {
-            TxConn::Pg(tx) => tx.commit().await?,
-            TxConn::Lite(writer) => {
-                writer.commit().await?;
-                for notification in self.pending {
-                    let _ = self.hub.send(notification);
-                }
-            }
         }
         Ok(())
     }
@@ -201,13 +194,6 @@ impl WriteTx {
     pub async fn claim_job_slot(&mut self, job: &str, slot: i64) -> StoreResult<bool> {
         let done = self.exec().execute(query(CLAIM_JOB_SLOT).bind(job).bind(slot)).await?;
         Ok(done == 1)
-    }
-
-    pub async fn rollback(self) -> StoreResult<()> {
-        match self.conn {
-            TxConn::Pg(tx) => Ok(tx.rollback().await?),
-            TxConn::Lite(writer) => writer.rollback(),
-        }
     }
 
     pub(crate) async fn insert_returning_id(&mut self, q: Stmt, what: &str) -> StoreResult<i64> {

@@ -4,7 +4,7 @@
 use bangfu_core::audit::{EventContent, GENESIS_HASH, verify_chain};
 use bangfu_store::testing::TestDb;
 use bangfu_store::lists::{NeedQuery, ProviderQuery, VisibleCases, VisibleNeeds, VisibleProviders};
-use bangfu_store::{Backend, CapabilityRow, CaseRow, EnterpriseRow, EventRow, NeedRow, NewEvent, NotificationRow, PageRequest, ProviderRow, Store, WriteTx};
+use bangfu_store::{Backend, CapabilityRow, CaseRow, EnterpriseRow, EventRow, NeedRow, NewEvent, NotificationRow, PageRequest, ProviderRow, Store, StoreError, WriteTx};
 
 fn enterprise(credit_code: &str) -> EnterpriseRow {
     EnterpriseRow {
@@ -29,31 +29,33 @@ bangfu_store::backend_tests! {
 
     async fn an_enterprise_round_trips_and_a_duplicate_credit_code_conflicts(db) {
         let store = Store::open(db.url()).await.unwrap();
-        let mut tx = store.begin_write().await.unwrap();
-        let id = tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await.unwrap();
-        tx.commit().await.unwrap();
+        let id = store.write(|tx| Box::pin(async move { tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await })).await.unwrap();
         let read = store.enterprise(id).await.unwrap().unwrap();
         assert_eq!(read, EnterpriseRow { id, ..enterprise("91141021MA0KQ20203") });
 
-        let mut tx = store.begin_write().await.unwrap();
-        let err = tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await.unwrap_err();
+        let err = store.write(|tx| Box::pin(async move { tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await })).await.unwrap_err();
         assert!(matches!(err, bangfu_store::StoreError::Conflict(_)), "{err}");
     }
 
     async fn a_rolled_back_write_leaves_nothing(db) {
         let store = Store::open(db.url()).await.unwrap();
-        let mut tx = store.begin_write().await.unwrap();
-        tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await.unwrap();
-        drop(tx);
+        let err = store
+            .write(|tx| {
+                Box::pin(async move {
+                    tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await?;
+                    Err::<(), _>(StoreError::Conflict("the job changed its mind".into()))
+                })
+            })
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("changed its mind"), "{err}");
         assert!(store.enterprises().await.unwrap().is_empty());
     }
 
     async fn reopening_keeps_the_data_and_does_not_migrate_again(db) {
         let url = db.url();
         let store = Store::open(url).await.unwrap();
-        let mut tx = store.begin_write().await.unwrap();
-        tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await.unwrap();
-        tx.commit().await.unwrap();
+        store.write(|tx| Box::pin(async move { tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await })).await.unwrap();
         store.close().await;
         let store = Store::open(url).await.unwrap();
         assert_eq!(store.enterprises().await.unwrap().len(), 1);
@@ -62,13 +64,9 @@ bangfu_store::backend_tests! {
     async fn appended_events_form_a_verifiable_chain(db) {
         let store = Store::open(db.url()).await.unwrap();
         for i in 0..3 {
-            let mut tx = store.begin_write().await.unwrap();
-            let seq = tx
-                .append_event(&NewEvent { at: 1_580_000_000_000 + i, actor: "t".into(), action: "test".into(), entity: "x:1".into(), case_id: Some(1), payload: format!("{{\"i\":{i}}}") })
-                .await
-                .unwrap();
+            let event = NewEvent { at: 1_580_000_000_000 + i, actor: "t".into(), action: "test".into(), entity: "x:1".into(), case_id: Some(1), payload: format!("{{\"i\":{i}}}") };
+            let seq = store.write(move |tx| Box::pin(async move { tx.append_event(&event).await })).await.unwrap();
             assert_eq!(seq, i + 1);
-            tx.commit().await.unwrap();
         }
         let events = store.events().await.unwrap();
         let chain = events.iter().map(|e| {
@@ -127,14 +125,21 @@ bangfu_store::backend_tests! {
                 let actor = format!("{name}{w}");
                 writers.push(tokio::spawn(async move {
                     for i in 0..WRITES_PER_WRITER {
-                        let mut tx = store.begin_write().await.unwrap();
-                        let mut row = enterprise(&format!("{actor}-{i}"));
-                        row.name = actor.clone();
-                        tx.insert_enterprise(&row).await.unwrap();
-                        // Two events in one write: the second chains on the first.
-                        let first = tx.append_event(&event(&actor, i)).await.unwrap();
-                        assert_eq!(tx.append_event(&event(&actor, 1_000 + i)).await.unwrap(), first + 1);
-                        tx.commit().await.unwrap();
+                        let actor = actor.clone();
+                        store
+                            .write(move |tx| {
+                                Box::pin(async move {
+                                    let mut row = enterprise(&format!("{actor}-{i}"));
+                                    row.name = actor.clone();
+                                    tx.insert_enterprise(&row).await?;
+                                    // Two events in one write: the second chains on the first.
+                                    let first = tx.append_event(&event(&actor, i)).await?;
+                                    assert_eq!(tx.append_event(&event(&actor, 1_000 + i)).await?, first + 1);
+                                    Ok::<_, StoreError>(())
+                                })
+                            })
+                            .await
+                            .unwrap();
                     }
                 }));
             }
@@ -154,31 +159,31 @@ bangfu_store::backend_tests! {
         assert_chain_verifies(&events);
     }
 
-    /// Many writes at once, some of which fail: on SQLite they are committed in groups (one
-    /// transaction, a savepoint each), so a failing write must undo itself and nothing else,
-    /// and every write that returned Ok must be there, its events chained without a gap.
+    /// Many writes at once, some of which fail: they are committed in groups (one transaction,
+    /// a savepoint each), so a failing write must undo itself and nothing else, and every write
+    /// that returned Ok must be there, its events chained without a gap.
     async fn a_failing_write_among_concurrent_ones_undoes_only_itself(db) {
         const WRITES: usize = 60;
         let store = Store::open(db.url()).await.unwrap();
-        let mut taken = store.begin_write().await.unwrap();
-        taken.insert_enterprise(&enterprise("taken")).await.unwrap();
-        taken.commit().await.unwrap();
+        store.write(|tx| Box::pin(async move { tx.insert_enterprise(&enterprise("taken")).await })).await.unwrap();
         let mut writes = Vec::new();
         for i in 0..WRITES {
             let store = store.clone();
             writes.push(tokio::spawn(async move {
-                let mut tx = store.begin_write().await.unwrap();
-                tx.append_event(&event("w", i)).await.unwrap();
-                // Let the other writes start and queue for the writer, so that groups form.
-                tokio::task::yield_now().await;
-                // Every third write refers to a credit code that exists already, and fails.
-                let code = if i % 3 == 0 { "taken".to_string() } else { format!("w{i}") };
-                match tx.insert_enterprise(&enterprise(&code)).await {
-                    Ok(_) => {
-                        tx.append_event(&event("w", 1_000 + i)).await.unwrap();
-                        tx.commit().await.unwrap();
-                        true
-                    }
+                let written = store
+                    .write(move |tx| {
+                        Box::pin(async move {
+                            tx.append_event(&event("w", i)).await?;
+                            // Every third write refers to a credit code that exists already, and fails.
+                            let code = if i % 3 == 0 { "taken".to_string() } else { format!("w{i}") };
+                            tx.insert_enterprise(&enterprise(&code)).await?;
+                            tx.append_event(&event("w", 1_000 + i)).await?;
+                            Ok::<_, StoreError>(())
+                        })
+                    })
+                    .await;
+                match written {
+                    Ok(()) => true,
                     Err(e) => {
                         assert!(matches!(e, bangfu_store::StoreError::Conflict(_)), "{e}");
                         false
@@ -204,18 +209,28 @@ bangfu_store::backend_tests! {
     async fn a_write_waits_for_another_stores_write_without_blocking_the_thread(db) {
         let a = Store::open(db.url()).await.unwrap();
         let b = Store::open(db.url()).await.unwrap();
-        let mut first = a.begin_write().await.unwrap();
-        first.insert_enterprise(&enterprise("first")).await.unwrap();
-        let other = b.clone();
-        let second = tokio::spawn(async move {
-            let mut tx = other.begin_write().await.unwrap();
-            tx.insert_enterprise(&enterprise("second")).await.unwrap();
-            tx.commit().await.unwrap();
+        // The first write holds the write lock until the test lets it go.
+        let (inserted, was_inserted) = tokio::sync::oneshot::channel::<()>();
+        let (go_on, may_go_on) = tokio::sync::oneshot::channel::<()>();
+        let first = tokio::spawn(async move {
+            a.write(move |tx| {
+                Box::pin(async move {
+                    tx.insert_enterprise(&enterprise("first")).await?;
+                    let _ = inserted.send(());
+                    let _ = may_go_on.await;
+                    Ok::<_, StoreError>(())
+                })
+            })
+            .await
         });
+        was_inserted.await.unwrap();
+        let other = b.clone();
+        let second = tokio::spawn(async move { other.write(|tx| Box::pin(async move { tx.insert_enterprise(&enterprise("second")).await })).await });
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         assert!(!second.is_finished(), "the second write waits while the first holds the write lock");
-        first.commit().await.unwrap();
-        second.await.unwrap();
+        go_on.send(()).unwrap();
+        first.await.unwrap().unwrap();
+        second.await.unwrap().unwrap();
         assert_eq!(b.enterprises().await.unwrap().len(), 2);
     }
 
@@ -252,12 +267,16 @@ bangfu_store::backend_tests! {
     /// A claim inside a write commits with it: a rolled-back pass leaves its slot free.
     async fn a_job_slot_claimed_in_a_rolled_back_write_stays_free(db) {
         let store = Store::open(db.url()).await.unwrap();
-        let mut tx = store.begin_write().await.unwrap();
-        assert!(tx.claim_job_slot("escalation", 7).await.unwrap());
-        tx.rollback().await.unwrap();
-        let mut tx = store.begin_write().await.unwrap();
-        assert!(tx.claim_job_slot("escalation", 7).await.unwrap());
-        tx.commit().await.unwrap();
+        let failed = store
+            .write(|tx| {
+                Box::pin(async move {
+                    assert!(tx.claim_job_slot("escalation", 7).await?);
+                    Err::<(), _>(StoreError::Conflict("the pass failed".into()))
+                })
+            })
+            .await;
+        assert!(failed.is_err());
+        assert!(store.write(|tx| Box::pin(async move { tx.claim_job_slot("escalation", 7).await })).await.unwrap());
         assert!(!store.claim_job_slot("escalation", 7).await.unwrap());
     }
 
@@ -276,14 +295,37 @@ bangfu_store::backend_tests! {
         let got = tokio::time::timeout(std::time::Duration::from_secs(10), listener.recv()).await.expect("delivered").unwrap();
         assert_eq!((got.channel.as_str(), got.payload.as_str()), ("notifications", "user:7"));
 
-        let mut tx = sender.begin_write().await.unwrap();
-        tx.notify("needs", "rolled back").await.unwrap();
-        tx.rollback().await.unwrap();
-        let mut tx = sender.begin_write().await.unwrap();
-        tx.notify("needs", "need:3").await.unwrap();
+        let rolled_back = sender
+            .write(|tx| {
+                Box::pin(async move {
+                    tx.notify("needs", "rolled back").await?;
+                    Err::<(), _>(StoreError::Conflict("rolled back".into()))
+                })
+            })
+            .await;
+        assert!(rolled_back.is_err());
+        let (notified, was_notified) = tokio::sync::oneshot::channel::<()>();
+        let (go_on, may_go_on) = tokio::sync::oneshot::channel::<()>();
+        let write = tokio::spawn({
+            let sender = sender.clone();
+            async move {
+                sender
+                    .write(move |tx| {
+                        Box::pin(async move {
+                            tx.notify("needs", "need:3").await?;
+                            let _ = notified.send(());
+                            let _ = may_go_on.await;
+                            Ok::<_, StoreError>(())
+                        })
+                    })
+                    .await
+            }
+        });
+        was_notified.await.unwrap();
         let early = tokio::time::timeout(std::time::Duration::from_millis(300), listener.recv()).await;
         assert!(early.is_err(), "nothing arrives before the commit: {early:?}");
-        tx.commit().await.unwrap();
+        go_on.send(()).unwrap();
+        write.await.unwrap().unwrap();
         let got = tokio::time::timeout(std::time::Duration::from_secs(10), listener.recv()).await.expect("delivered").unwrap();
         assert_eq!((got.channel.as_str(), got.payload.as_str()), ("needs", "need:3"), "the rolled-back one never came");
 
@@ -299,9 +341,8 @@ bangfu_store::backend_tests! {
         let store = Store::open(db.url()).await.unwrap();
         let rows = [(None, None), (Some(111.47), Some(35.64)), (None, Some(1.0)), (Some(2.0), None)];
         for (i, (lon, lat)) in rows.into_iter().enumerate() {
-            let mut tx = store.begin_write().await.unwrap();
-            let id = tx.insert_enterprise(&EnterpriseRow { lon, lat, ..enterprise(&format!("code-{i}")) }).await.unwrap();
-            tx.commit().await.unwrap();
+            let row = EnterpriseRow { lon, lat, ..enterprise(&format!("code-{i}")) };
+            let id = store.write(move |tx| Box::pin(async move { tx.insert_enterprise(&row).await })).await.unwrap();
             let read = store.enterprise(id).await.unwrap().unwrap();
             assert_eq!((read.lon, read.lat), (lon, lat));
         }
@@ -316,15 +357,18 @@ bangfu_store::backend_tests! {
         let source_db = TestDb::sqlite();
         let source = Store::open(source_db.url()).await.unwrap();
         for i in 0..7 {
-            let mut tx = source.begin_write().await.unwrap();
             let lon = if i % 2 == 0 { None } else { Some(111.0 + i as f64) };
-            let id = tx.insert_enterprise(&EnterpriseRow { lon, ..enterprise(&format!("code-{i}")) }).await.unwrap();
-            tx.append_event(&event("copy", id as usize)).await.unwrap();
-            tx.commit().await.unwrap();
+            source
+                .write(move |tx| {
+                    Box::pin(async move {
+                        let id = tx.insert_enterprise(&EnterpriseRow { lon, ..enterprise(&format!("code-{i}")) }).await?;
+                        tx.append_event(&event("copy", id as usize)).await
+                    })
+                })
+                .await
+                .unwrap();
         }
-        let mut tx = source.begin_write().await.unwrap();
-        let last = tx.insert_enterprise(&enterprise("code-last")).await.unwrap();
-        tx.commit().await.unwrap();
+        let last = source.write(|tx| Box::pin(async move { tx.insert_enterprise(&enterprise("code-last")).await })).await.unwrap();
         source.claim_job_slot("escalation", 42).await.unwrap();
 
         let target = Store::open(db.url()).await.unwrap();
@@ -340,10 +384,16 @@ bangfu_store::backend_tests! {
         assert_chain_verifies(&events);
 
         // New writes on the target continue after the copied ids and the copied chain.
-        let mut tx = target.begin_write().await.unwrap();
-        let next = tx.insert_enterprise(&enterprise("after-copy")).await.unwrap();
-        assert_eq!(tx.append_event(&event("after", 0)).await.unwrap(), 8);
-        tx.commit().await.unwrap();
+        let (next, seq) = target
+            .write(|tx| {
+                Box::pin(async move {
+                    let next = tx.insert_enterprise(&enterprise("after-copy")).await?;
+                    Ok::<_, StoreError>((next, tx.append_event(&event("after", 0)).await?))
+                })
+            })
+            .await
+            .unwrap();
+        assert_eq!(seq, 8);
         assert!(next > last, "{next} after {last}");
         assert_chain_verifies(&target.events().await.unwrap());
         assert!(!target.claim_job_slot("escalation", 42).await.unwrap(), "leases travel too");
@@ -394,15 +444,21 @@ bangfu_store::backend_tests! {
     /// rows added meanwhile, exactly what a full read filtered by the same rule returns.
     async fn paging_returns_every_row_once_while_rows_are_inserted_between_pages(db) {
         let store = Store::open(db.url()).await.unwrap();
-        let mut tx = store.begin_write().await.unwrap();
-        let quwo_enterprise = tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await.unwrap();
-        let houma_enterprise = tx.insert_enterprise(&EnterpriseRow { region: "141081".into(), ..enterprise("91141081MA0KQ20203") }).await.unwrap();
-        let case = |enterprise_id, region: &str| CaseRow { id: 0, enterprise_id, title: "t".into(), region: region.into(), opened_at: 0, status: "active".into() };
-        let cases = (tx.insert_case(&case(quwo_enterprise, "141021")).await.unwrap(), tx.insert_case(&case(houma_enterprise, "141081")).await.unwrap());
-        for n in 0..16 {
-            add_rows(&mut tx, cases, n).await;
-        }
-        tx.commit().await.unwrap();
+        let cases = store
+            .write(|tx| {
+                Box::pin(async move {
+                    let quwo_enterprise = tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await?;
+                    let houma_enterprise = tx.insert_enterprise(&EnterpriseRow { region: "141081".into(), ..enterprise("91141081MA0KQ20203") }).await?;
+                    let case = |enterprise_id, region: &str| CaseRow { id: 0, enterprise_id, title: "t".into(), region: region.into(), opened_at: 0, status: "active".into() };
+                    let cases = (tx.insert_case(&case(quwo_enterprise, "141021")).await?, tx.insert_case(&case(houma_enterprise, "141081")).await?);
+                    for n in 0..16 {
+                        add_rows(tx, cases, n).await;
+                    }
+                    Ok::<_, StoreError>(cases)
+                })
+            })
+            .await
+            .unwrap();
 
         let county = VisibleNeeds {
             cases: VisibleCases { regions: vec![("141021".into(), "141021".into())], stationed_department: Some("141021".into()), ..VisibleCases::default() },
@@ -447,9 +503,7 @@ bangfu_store::backend_tests! {
             }
             // Rows arrive between two pages, for the first few pages, while every walk goes on.
             if n < 104 && cursors.iter().all(Option::is_some) {
-                let mut tx = store.begin_write().await.unwrap();
-                add_rows(&mut tx, cases, n).await;
-                tx.commit().await.unwrap();
+                store.write(move |tx| Box::pin(async move { Ok::<_, StoreError>(add_rows(tx, cases, n).await) })).await.unwrap();
                 n += 1;
             }
         }

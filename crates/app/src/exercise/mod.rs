@@ -152,8 +152,12 @@ pub async fn load(app: &App, size: Size, progress: &mut (dyn FnMut(&str) + Send)
 
 /// The event that opens or closes the load: it changes no row, it records the load itself.
 async fn mark(app: &App, actor: &Actor, at_ms: i64, action: &str, payload: serde_json::Value) -> AppResult<()> {
-    let mut tx = app.store.begin_write().await?;
-    Audit { actor, now: from_millis(at_ms), action, entity: "exercise:province".into(), case_id: None, payload }.append(&mut tx).await?;
-    tx.commit().await?;
-    Ok(())
+    let (actor, action) = (actor.clone(), action.to_string());
+    app.write(move |_, tx| {
+        Box::pin(async move {
+            Audit { actor: &actor, now: from_millis(at_ms), action: &action, entity: "exercise:province".into(), case_id: None, payload }.append(tx).await?;
+            Ok(())
+        })
+    })
+    .await
 }

@@ -59,10 +59,11 @@ pub fn run_import(args: ImportArgs) -> CliResult {
         if lines.len() < 1000 {
             bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
         }
+        let progress_bar = bar.clone();
         let report = app
-            .import_registry(&operator(), now(), &lines, |done, _| {
+            .import_registry(&operator(), now(), &lines, move |done, _| {
                 if done % 256 == 0 {
-                    bar.set_position(done as u64);
+                    progress_bar.set_position(done as u64);
                 }
             })
             .await

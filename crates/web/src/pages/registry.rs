@@ -518,7 +518,11 @@ pub async fn import(State(state): State<AppState>, user: PageUser, mut multipart
     tokio::spawn(crate::logs::carried(async move {
         // The import goes on to the end even if the browser goes away.
         let _ = sender.send(Ok(head));
-        let progress = |done: usize, total: usize| {
+        // The progress is told from the store's writer, which runs the import.
+        let lines = std::sync::Arc::new(lines);
+        let (progress_lines, progress_sender) = (std::sync::Arc::clone(&lines), sender.clone());
+        let progress = move |done: usize, total: usize| {
+            let (lines, sender) = (&progress_lines, &progress_sender);
             let Some(line) = lines.get(done.saturating_sub(1)) else { return };
             let percent = done * 100 / total.max(1);
             let kind = lang.kind(line.kind.as_str());
