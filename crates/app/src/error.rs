@@ -45,7 +45,8 @@ impl From<StoreError> for AppError {
             | StoreError::Decode(_)
             | StoreError::Closed
             | StoreError::CommitFailed(_)
-            | StoreError::JobPanicked) => AppError::Internal(chain(&e)),
+            | StoreError::JobPanicked
+            | StoreError::WriteInsideWrite) => AppError::Internal(chain(&e)),
         }
     }
 }

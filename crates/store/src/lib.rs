@@ -72,6 +72,10 @@ pub enum StoreError {
     /// The group commit that held this write failed; nothing of the write was kept.
     #[error("database error: {0}")]
     CommitFailed(String),
+    /// A write was asked for inside another write's job, which holds the writer it would wait
+    /// for (a bug: do the second write after the first returns, or inside the same job).
+    #[error("a write was started inside another write; nothing of it was done")]
+    WriteInsideWrite,
     /// The write panicked; its changes were rolled back (a bug: the log has the panic).
     #[error("the write failed unexpectedly and was rolled back")]
     JobPanicked,
@@ -168,7 +172,8 @@ impl Store {
     /// every caller of this process run one at a time, in order, on the store's writer, and a
     /// group of them commits together. `job` is given the write's [`WriteTx`] and returns a
     /// future (`Box::pin(async move { … })`); returning an error rolls back everything it did.
-    /// It must not wait for another write (`Store::write` inside a job waits forever).
+    /// It must not wait for another write: `Store::write` inside a job is refused at once with
+    /// [`StoreError::WriteInsideWrite`] (it would wait for the writer the job holds).
     pub async fn write<T, E, F>(&self, job: F) -> Result<T, E>
     where
         F: for<'t> FnOnce(&'t mut WriteTx) -> WriteFuture<'t, T, E> + Send + 'static,

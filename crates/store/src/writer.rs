@@ -22,6 +22,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::sync::{mpsc, oneshot};
 
+tokio::task_local! {
+    /// Set while the writer runs a job: a write asked for from inside one is refused at once
+    /// ([`StoreError::WriteInsideWrite`]) instead of waiting for ever for the writer it holds.
+    static IN_JOB: ();
+}
+
 /// Jobs committed together at most.
 pub(crate) const MAX_GROUP: usize = 16;
 
@@ -118,6 +124,9 @@ impl Writer {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
+        if IN_JOB.try_with(|_| ()).is_ok() {
+            return Err(E::from(StoreError::WriteInsideWrite));
+        }
         let (tell, told) = oneshot::channel();
         self.jobs.send(Box::new(TypedJob { job, tell })).map_err(|_| E::from(StoreError::Closed))?;
         match told.await {
@@ -153,7 +162,7 @@ async fn run(mut conn: Conn, hub: LocalHub, mut queue: mpsc::UnboundedReceiver<B
             if !job.abandoned() {
                 let mut tx = WriteTx::new(tx_conn, last_event.clone());
                 let outcome = match tx.savepoint().await {
-                    Ok(()) => CatchUnwind(job.run(&mut tx)).await.ok().flatten(),
+                    Ok(()) => IN_JOB.scope((), CatchUnwind(job.run(&mut tx))).await.ok().flatten(),
                     Err(e) => {
                         job.fail(e);
                         None

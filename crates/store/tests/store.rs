@@ -234,6 +234,27 @@ bangfu_store::backend_tests! {
         assert_eq!(b.enterprises().await.unwrap().len(), 2);
     }
 
+    /// A write asked for inside another write's job would wait for the writer that job holds:
+    /// it is refused at once, the outer job decides what to do, and the writer goes on.
+    async fn a_write_inside_a_write_is_refused_instead_of_waiting_for_ever(db) {
+        let store = Store::open(db.url()).await.unwrap();
+        let inner_store = store.clone();
+        let inner = store
+            .write(move |tx| {
+                Box::pin(async move {
+                    tx.insert_enterprise(&enterprise("outer")).await?;
+                    let inner = inner_store.write(|tx| Box::pin(async move { tx.insert_enterprise(&enterprise("inner")).await })).await;
+                    Ok::<_, StoreError>(inner.map(|_| ()).map_err(|e| e.to_string()))
+                })
+            })
+            .await
+            .unwrap();
+        assert_eq!(inner, Err("a write was started inside another write; nothing of it was done".to_string()));
+        let names: Vec<String> = store.enterprises().await.unwrap().into_iter().map(|e| e.credit_code).collect();
+        assert_eq!(names, vec!["outer".to_string()], "the outer write kept, the inner one never done");
+        store.write(|tx| Box::pin(async move { tx.insert_enterprise(&enterprise("after")).await })).await.unwrap();
+    }
+
     /// The lease of a periodic job: for each slot exactly one claimer wins, across instances.
     async fn a_job_slot_is_claimed_once_across_instances(db) {
         let a = Store::open(db.url()).await.unwrap();
