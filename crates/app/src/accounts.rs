@@ -152,12 +152,10 @@ impl App {
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?
             .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))?;
-        let actor = actor.to_owned();
         let username = username.to_string();
-        self.write(move |_, tx| {
+        self.write_as(actor, move |_, actor, tx| {
             Box::pin(async move {
                 let username = username.as_str();
-                let actor = &actor;
                 if tx.user_by_username(username).await?.is_some() {
                     return Err(AppError::Conflict(format!("user {username} already exists")));
                 }

@@ -416,11 +416,9 @@ impl App {
     /// need stays open as it was.
     pub async fn reject_allocation(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, provider_id: Option<i64>, reason: &str) -> AppResult<()> {
         let reason = crate::error::text("reason", reason, bangfu_core::text::LONG_CHARS)?;
-        let actor = actor.to_owned();
         let reason = reason.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let reason = &reason;
                 let (need, case) = app.need_to_decide(tx, actor, need_id).await?;
                 Audit {

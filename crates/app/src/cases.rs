@@ -58,10 +58,8 @@ impl App {
         let region = self.region(&input.region, "region")?;
         let (lon, lat) = coordinates(self, region, input.lon, input.lat)?;
         self.may_create_in(actor, region, "enterprises")?;
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 if let Some(existing) = tx.enterprise_by_credit_code(credit_code.as_str()).await? {
                     if !access::can_see_enterprise(app.tree, actor, &existing) {
                         return Err(AppError::NotFound(format!("enterprise with credit code {credit_code}")));
@@ -102,11 +100,9 @@ impl App {
         if !access::may_register(actor) {
             return Err(AppError::Forbidden("only officers and admins open cases".into()));
         }
-        let actor = actor.to_owned();
         let title = title.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let title = &title;
                 let not_found = || AppError::NotFound(format!("enterprise {enterprise_id}"));
                 let enterprise = tx.enterprise(enterprise_id).await?.filter(|e| access::can_see_enterprise(app.tree, actor, e)).ok_or_else(not_found)?;
@@ -141,10 +137,8 @@ impl App {
         if title.is_empty() {
             return Err(bad("title: say who the member is by role, for example 临汾市工信局驻企干部"));
         }
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let (case, _, team) = tx.case_with_team(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
                 if !access::can_see_case(app.tree, actor, &case, &team) {
                     return Err(AppError::NotFound(format!("case {case_id}")));

@@ -42,10 +42,8 @@ impl App {
         if agency.is_empty() || item.is_empty() {
             return Err(bad("agency and item: name the approving agency (发改, 生态环境, 市场监管…) and what it approves"));
         }
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let case = app.case_for_write(tx, actor, case_id).await?;
                 let mut row = ApprovalRow {
                     id: 0,
@@ -77,11 +75,9 @@ impl App {
     /// from the pages must give one.
     pub async fn decide_approval_with_reason(&self, actor: &Actor, now: DateTime<Utc>, approval_id: i64, status: ApprovalStatus, reason: &str) -> AppResult<ApprovalRow> {
         let reason = text("reason", reason, bangfu_core::text::LONG_CHARS)?;
-        let actor = actor.to_owned();
         let reason = reason.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let reason = &reason;
                 let not_found = || AppError::NotFound(format!("approval {approval_id}"));
                 let mut row = tx.approval(approval_id).await?.ok_or_else(not_found)?;
@@ -125,10 +121,8 @@ impl App {
         if goods.is_empty() {
             return Err(bad("goods: say what is carried, for example 口罩 90,000 只"));
         }
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let case = app.case_for_write(tx, actor, case_id).await?;
                 if let Some(need_id) = input.need_id {
                     tx.need(need_id).await?.filter(|n| n.case_id == case_id).ok_or_else(|| bad(format!("need_id: need {need_id} is not a need of case {case_id}")))?;

@@ -116,9 +116,8 @@ impl App {
         // due; the index on (status, reached_owner_at) finds them without reading every need.
         let shortest = [Tier::County, Tier::City, Tier::Province].iter().map(|t| self.windows.window(*t)).min().unwrap_or_default();
         let before = to_millis(now - shortest);
-        let first_actor = actor.clone();
         let first = self
-            .write(move |app, tx| {
+            .write_as(actor, move |app, actor, tx| {
                 Box::pin(async move {
                     if claim && !tx.claim_job_slot(ESCALATION_JOB, minute_slot(now)).await? {
                         return Ok(None);
@@ -128,7 +127,7 @@ impl App {
                     let mut due: Vec<i64> = app.due(&rows, now)?.iter().map(|e| e.need.0).collect();
                     let rest = due.split_off(due.len().min(ESCALATIONS_PER_WRITE));
                     let batch: Vec<NeedRow> = rows.into_iter().filter(|n| due.binary_search(&n.id).is_ok()).collect();
-                    let moved = app.move_batch(tx, &first_actor, now, batch).await?;
+                    let moved = app.move_batch(tx, actor, now, batch).await?;
                     Ok(Some((checked, moved, rest)))
                 })
             })
@@ -137,9 +136,8 @@ impl App {
         while !rest.is_empty() {
             let mut due = rest;
             rest = due.split_off(due.len().min(ESCALATIONS_PER_WRITE));
-            let actor = actor.clone();
             let more = self
-                .write(move |app, tx| {
+                .write_as(actor, move |app, actor, tx| {
                     Box::pin(async move {
                         let mut batch = Vec::with_capacity(due.len());
                         for id in &due {
@@ -147,7 +145,7 @@ impl App {
                                 batch.push(need);
                             }
                         }
-                        app.move_batch(tx, &actor, now, batch).await
+                        app.move_batch(tx, actor, now, batch).await
                     })
                 })
                 .await?;
@@ -185,11 +183,9 @@ impl App {
         if reason.is_empty() {
             return Err(bad("reason: say why the need goes up a tier, for example 跨省协调需省级出面"));
         }
-        let actor = actor.to_owned();
         let reason = reason.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let reason = &reason;
                 let (need, _case) = app.need_to_decide(tx, actor, need_id).await?;
                 let status = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;

@@ -153,17 +153,23 @@ impl App {
     /// Writes checked lines in one transaction with one audit event; `progress(done, total)` is
     /// called as lines are written. An officer imports providers inside its jurisdiction only —
     /// new ones in a region it holds, known ones it may edit ([`access::may_edit_provider`]);
-    /// any line outside refuses the whole file, naming each such line.
-    pub async fn import_registry(&self, actor: &Actor, now: DateTime<Utc>, lines: &[RegistryLine], mut progress: impl FnMut(usize, usize) + Send + 'static) -> AppResult<ImportReport> {
+    /// any line outside refuses the whole file, naming each such line. The lines go to the
+    /// store's writer, which runs the import: a caller that keeps them too (for its progress)
+    /// shares them as an `Arc<[RegistryLine]>` instead of copying them.
+    pub async fn import_registry(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        lines: impl Into<std::sync::Arc<[RegistryLine]>>,
+        mut progress: impl FnMut(usize, usize) + Send + 'static,
+    ) -> AppResult<ImportReport> {
         if !access::may_register(actor) {
             return Err(AppError::Forbidden("only officers and admins import the registry".into()));
         }
-        let actor = actor.to_owned();
-        let lines = lines.to_owned();
-        self.write(move |app, tx| {
+        let lines: std::sync::Arc<[RegistryLine]> = lines.into();
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
-                let lines = &lines;
+                let lines = &lines[..];
                 let mut known: std::collections::BTreeMap<String, Option<ProviderRow>> = std::collections::BTreeMap::new();
                 for line in lines {
                     if !known.contains_key(&line.key) {

@@ -66,11 +66,10 @@ impl App {
             Refused(crate::AppError),
             Sourced(Box<Sourced>),
         }
-        let actor = actor.clone();
         let outcome = self
-            .write(move |app, tx| {
+            .write_as(actor, move |app, actor, tx| {
                 Box::pin(async move {
-                    let Reported { need, case, enterprise, team } = app.report_uncommitted(tx, &actor, now, case_id, input).await?;
+                    let Reported { need, case, enterprise, team } = app.report_uncommitted(tx, actor, now, case_id, input).await?;
                     if !sources {
                         return Ok(Outcome::Reported(Box::new(need)));
                     }
@@ -84,7 +83,7 @@ impl App {
                         _ => app.screen(&spec).await?,
                     };
                     let screening = screening_row(need.id, &screened, now);
-                    let need = app.record_sourcing(tx, &actor, now, need, &case, screened, false).await?;
+                    let need = app.record_sourcing(tx, actor, now, need, &case, screened, false).await?;
                     Ok(Outcome::Sourced(Box::new(Sourced { need, case, enterprise, team, screening })))
                 })
             })

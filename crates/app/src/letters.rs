@@ -268,10 +268,8 @@ impl App {
         let contact_name = crate::error::text("contact_name", &edit.contact_name, bangfu_core::text::SHORT_CHARS)?;
         let contact_phone = crate::error::text("contact_phone", &edit.contact_phone, bangfu_core::text::SHORT_CHARS)?;
         let cc: Vec<String> = edit.cc.iter().enumerate().map(|(i, c)| crate::error::text(&format!("cc[{i}]"), c, bangfu_core::text::NAME_CHARS)).collect::<AppResult<Vec<_>>>()?.into_iter().filter(|c| !c.is_empty()).collect();
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let not_found = || AppError::NotFound(format!("letter {letter_id}"));
                 let mut letter = tx.letter(letter_id).await?.ok_or_else(not_found)?;
                 let (need, case, team) = app.need_in(tx, letter.need_id).await.map_err(|_| not_found())?;
@@ -325,11 +323,9 @@ impl App {
 
     async fn move_letter(&self, actor: &Actor, now: DateTime<Utc>, letter_id: i64, status: LetterStatus, note: &str, reply: Option<LetterReply>) -> AppResult<LetterRow> {
         let note = crate::error::text("note", note, bangfu_core::text::LONG_CHARS)?;
-        let actor = actor.to_owned();
         let note = note.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let note = &note;
                 let not_found = || AppError::NotFound(format!("letter {letter_id}"));
                 let mut letter = tx.letter(letter_id).await?.ok_or_else(not_found)?;

@@ -89,6 +89,17 @@ impl App {
         self.store.write(move |tx| job(app, tx)).await
     }
 
+    /// [`App::write`] on behalf of `actor`: the job is given the actor as well (a clone kept
+    /// for the job's run), `self.write_as(actor, move |app, actor, tx| Box::pin(async move { … }))`.
+    pub(crate) async fn write_as<T: Send + 'static>(
+        &self,
+        actor: &Actor,
+        job: impl for<'a> FnOnce(App, &'a Actor, &'a mut WriteTx) -> bangfu_store::WriteFuture<'a, T, AppError> + Send + 'static,
+    ) -> AppResult<T> {
+        let actor = actor.clone();
+        self.write(move |app, tx| Box::pin(async move { job(app, &actor, tx).await })).await
+    }
+
     /// Opens the database at `url` (see `bangfu_store::DatabaseUrl`) with the default policies.
     pub async fn open(url: &str) -> AppResult<App> {
         let store = Store::open(url).await?;

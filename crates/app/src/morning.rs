@@ -33,8 +33,7 @@ impl App {
     pub async fn morning_pass(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<MorningReport> {
         only_admin(actor)?;
         let day = last_due_day(now);
-        let actor = actor.clone();
-        let missing = self.write(move |app, tx| Box::pin(async move { app.flag_missing_returns(tx, &actor, now, day).await })).await?;
+        let missing = self.write_as(actor, move |app, actor, tx| Box::pin(async move { app.flag_missing_returns(tx, actor, now, day).await })).await?;
         let briefings = self.generate_briefings(now, day).await?.iter().filter(|(_, new)| *new).count();
         Ok(MorningReport { day, missing, briefings })
     }
@@ -46,15 +45,14 @@ impl App {
         only_admin(actor)?;
         let day = last_due_day(now);
         let slot = day.signed_duration_since(NaiveDate::default()).num_days();
-        let actor = actor.clone();
         let missing = self
-            .write(move |app, tx| {
+            .write_as(actor, move |app, actor, tx| {
                 Box::pin(async move {
                     // Claimed already (nothing was written): the job ends, with nothing to keep.
                     if !tx.claim_job_slot(MORNING_JOB, slot).await? {
                         return Ok(None);
                     }
-                    Ok(Some(app.flag_missing_returns(tx, &actor, now, day).await?))
+                    Ok(Some(app.flag_missing_returns(tx, actor, now, day).await?))
                 })
             })
             .await?;

@@ -42,8 +42,7 @@ pub(crate) struct Reported {
 impl App {
     /// Reports a need on a case and routes it to its owner.
     pub async fn report_need(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<NeedRow> {
-        let actor = actor.clone();
-        self.write(move |app, tx| Box::pin(async move { Ok(app.report_uncommitted(tx, &actor, now, case_id, input).await?.need) })).await
+        self.write_as(actor, move |app, actor, tx| Box::pin(async move { Ok(app.report_uncommitted(tx, actor, now, case_id, input).await?.need) })).await
     }
 
     /// [`App::report_need`] inside the write `tx`.
@@ -211,11 +210,9 @@ impl App {
     /// Moves a need along its lifecycle: started, resolved or cancelled.
     pub async fn set_need_status(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, status: NeedStatus, note: &str) -> AppResult<NeedRow> {
         let note = text("note", note, LONG_CHARS)?;
-        let actor = actor.to_owned();
         let note = note.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let note = &note;
                 let (mut need, case) = app.need_to_decide(tx, actor, need_id).await?;
                 let current = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;

@@ -571,10 +571,8 @@ impl App {
             created_at: to_millis(now),
             format: format.as_str().into(),
         };
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let mut row = row;
                 row.id = tx.insert_channel(&row).await?;
                 let view = channel_view(app.tree, &row);
@@ -629,10 +627,8 @@ impl App {
 
     /// Turns a channel off (messages already written are still delivered).
     pub async fn remove_channel(&self, actor: &Actor, now: DateTime<Utc>, id: i64) -> AppResult<()> {
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let channel = tx.channel(id).await?.ok_or_else(|| AppError::NotFound(format!("channel {id}")))?;
                 if !app.may_keep_channel(actor, &channel) {
                     return Err(AppError::NotFound(format!("channel {id}")));
@@ -847,10 +843,8 @@ impl App {
     /// Puts a dead (or waiting) message back in line for `now`: an administrator's, or the
     /// department's own officer's.
     pub async fn retry_message(&self, actor: &Actor, now: DateTime<Utc>, id: i64) -> AppResult<OutboxRow> {
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let row = tx.outbox_item(id).await?.ok_or_else(|| AppError::NotFound(format!("message {id}")))?;
                 let allowed = actor.role == Role::Admin
                     || (actor.role == Role::Officer && actor.department.map(|d| app.tree.department_region(d).to_string()) == row.department && row.department.is_some());

@@ -146,10 +146,8 @@ impl App {
         let Some(user) = actor.user_id.filter(|_| matches!(actor.role, Role::Provider | Role::Enterprise)) else {
             return Ok(());
         };
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let (need, case, team) = app.need_in(tx, need_id).await?;
                 if !app.sees_need_in(tx, actor, &case, &team, &need).await? {
                     return Err(AppError::NotFound(format!("need {need_id}")));
@@ -242,11 +240,9 @@ impl App {
             "quote" => {}
             other => return Err(bad(format!("answer: {other:?} — 应为 accept（承接）、decline（不能承接）或 quote（报价） — expected accept, decline or quote"))),
         }
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
                 let answer = answer.as_str();
-                let actor = &actor;
                 let (need, case, team) = app.need_in(tx, need_id).await?;
                 if !app.sees_need_in(tx, actor, &case, &team, &need).await? {
                     return Err(AppError::NotFound(format!("need {need_id}")));
@@ -309,10 +305,8 @@ impl App {
         if body.is_empty() {
             return Err(bad("text: 请写下意见 — write the comment"));
         }
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let (need, case) = app.need_to_discuss(tx, actor, need_id).await?;
                 let author = app.author_name(tx, actor).await?;
                 let row = CommentRow { id: 0, need_id, user_id: actor.user_id, author, text: body, created_at: to_millis(now) };
@@ -362,12 +356,10 @@ impl App {
                 "file: 只接受 PDF、PNG、JPEG、Word（docx）或 Excel（xlsx）文件，{filename} 不是其中之一 — only PDF, PNG, JPEG, Word (docx) or Excel (xlsx) files are taken, and {filename} is none of them"
             )));
         };
-        let actor = actor.to_owned();
         let filename = filename.to_owned();
         let content = content.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let filename = &filename;
                 let content = &content;
                 let (need, case) = app.need_to_discuss(tx, actor, need_id).await?;
@@ -419,10 +411,8 @@ impl App {
 
     /// The enterprise confirms that a resolved need is solved.
     pub async fn confirm_need(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64) -> AppResult<NeedRow> {
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let (need, case) = app.need_of_own_enterprise(tx, actor, need_id, "confirm").await?;
                 if need.status != NeedStatus::Resolved.as_str() {
                     return Err(AppError::Conflict(format!("need {need_id} is {}: only a resolved need is confirmed solved", need.status)));
@@ -446,11 +436,9 @@ impl App {
         if reason.is_empty() {
             return Err(bad("reason: 请说明重新打开的原因 — say why the need is reopened"));
         }
-        let actor = actor.to_owned();
         let reason = reason.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let reason = &reason;
                 let (mut need, case, team) = app.need_in(tx, need_id).await?;
                 let status = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
@@ -495,11 +483,9 @@ impl App {
         if reason.is_empty() {
             return Err(bad("reason: 请说明撤回的原因 — say why the need is withdrawn"));
         }
-        let actor = actor.to_owned();
         let reason = reason.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let reason = &reason;
                 let (mut need, case) = app.need_of_own_enterprise(tx, actor, need_id, "withdraw").await?;
                 if actor.role == Role::Enterprise && tx.reporter_of_need(need_id).await? != case.enterprise_id {
@@ -541,10 +527,8 @@ impl App {
     /// ([`access::sources_when_reporting`]).
     pub async fn edit_need(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, input: NewNeed) -> AppResult<NeedRow> {
         let early = self.screen_edited(need_id, &input).await?;
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let (mut need, case, team) = app.need_in(tx, need_id).await?;
                 let checked = checked_need(&NewNeed { kind: need.kind.clone(), ..input.clone() })?;
                 if !access::may_decide_need(app.tree, actor, &need) && !app.sees_need_in(tx, actor, &case, &team, &need).await? {

@@ -232,10 +232,8 @@ impl App {
         let plan = Plan { start: now, milestones: milestones.iter().map(|(m, _)| m.clone()).collect() };
         plan::schedule(&plan, &[]).map_err(plan_error)?;
 
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let case = app.case_for_write(tx, actor, case_id).await?;
                 let needs: BTreeSet<i64> = tx.needs_of_case(case.id).await?.iter().map(|n| n.id).collect();
                 for (m, blockers) in &milestones {
@@ -310,10 +308,8 @@ impl App {
         let mut after: Vec<String> = step.after.iter().map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).collect();
         after.dedup();
 
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let case = app.case_to_shape_plan(tx, actor, case_id).await?;
                 let rows = tx.milestones_of_case(case.id).await?;
                 let key = match step.key.trim() {
@@ -371,11 +367,9 @@ impl App {
     /// Takes a step out of the case's plan, with the needs attached to it: the steps that
     /// waited for it wait for what it waited for instead. The event names both.
     pub async fn remove_milestone(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, milestone_key: &str) -> AppResult<MilestoneRow> {
-        let actor = actor.to_owned();
         let milestone_key = milestone_key.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let milestone_key = &milestone_key;
                 let case = app.case_to_shape_plan(tx, actor, case_id).await?;
                 let removed = milestone_for_write(tx, case.id, milestone_key).await?;
@@ -435,11 +429,9 @@ impl App {
     /// Attaches a need of the case to one of its milestones: the milestone cannot finish before
     /// the need is resolved. `false` (and nothing recorded) when it was attached already.
     pub async fn attach_blocker(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, milestone_key: &str, need_id: i64) -> AppResult<bool> {
-        let actor = actor.to_owned();
         let milestone_key = milestone_key.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let milestone_key = &milestone_key;
                 let case = app.case_for_write(tx, actor, case_id).await?;
                 let milestone = milestone_for_write(tx, case.id, milestone_key).await?;
@@ -469,11 +461,9 @@ impl App {
 
     /// Detaches a need from a milestone. `false` (and nothing recorded) when it was not attached.
     pub async fn detach_blocker(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, milestone_key: &str, need_id: i64) -> AppResult<bool> {
-        let actor = actor.to_owned();
         let milestone_key = milestone_key.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let milestone_key = &milestone_key;
                 let case = app.case_for_write(tx, actor, case_id).await?;
                 let milestone = milestone_for_write(tx, case.id, milestone_key).await?;
@@ -518,11 +508,9 @@ impl App {
         {
             return Err(plan_error(PlanError::FinishBeforeStart { milestone: milestone_key.to_string() }));
         }
-        let actor = actor.to_owned();
         let milestone_key = milestone_key.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let milestone_key = &milestone_key;
                 let case = app.case_for_write(tx, actor, case_id).await?;
                 let mut row = milestone_for_write(tx, case.id, milestone_key).await?;

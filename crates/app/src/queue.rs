@@ -378,10 +378,8 @@ impl App {
         self.queue_query(actor, now, view)?;
         QueueSort::parse(&view.sort)?;
         let mut row = SavedViewRow { id: 0, user_id, name, query: view.query_string(), created_at: to_millis(now) };
-        let actor = actor.to_owned();
-        self.write(move |_, tx| {
+        self.write_as(actor, move |_, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 row.id = tx.put_saved_view(&row).await?;
                 Audit { actor, now, action: "view.saved", entity: format!("saved_view:{}", row.id), case_id: None, payload: json!({"name": row.name, "query": row.query}) }
                     .append(tx)
@@ -394,11 +392,9 @@ impl App {
 
     /// Deletes one of `actor`'s saved views (another's is not found).
     pub async fn delete_view(&self, actor: &Actor, now: DateTime<Utc>, id: i64) -> AppResult<()> {
-        let actor = actor.to_owned();
-        self.write(move |_, tx| {
+        self.write_as(actor, move |_, actor, tx| {
             Box::pin(async move {
                 let not_found = || AppError::NotFound(format!("saved view {id}"));
-                let actor = &actor;
                 let row = tx.saved_view(id).await?.ok_or_else(not_found)?;
                 if actor.user_id != Some(row.user_id) {
                     return Err(not_found());
@@ -417,10 +413,8 @@ impl App {
     /// or — none given — the case's stationed cadre (驻企干部; the first stationed, else the first
     /// commissioner). A decision on the need: its owner department's and the tiers' above.
     pub async fn assign_need(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, member: Option<i64>) -> AppResult<String> {
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let (need, case) = app.need_to_decide(tx, actor, need_id).await?;
                 if NeedStatus::parse(&need.status).map_err(AppError::Internal)?.is_closed() {
                     return Err(AppError::Conflict(format!("need {need_id} is {}: only a need still being worked on is assigned", need.status)));

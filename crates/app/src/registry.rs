@@ -87,10 +87,8 @@ impl App {
             return Err(bad(format!("region {region} has no known coordinates — give lon and lat")));
         }
         self.may_create_in(actor, region, "providers")?;
-        let actor = actor.to_owned();
-        self.write(move |_, tx| {
+        self.write_as(actor, move |_, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 if tx.provider_by_key(&key).await?.is_some() {
                     return Err(AppError::Conflict(format!("provider {key} is already registered")));
                 }
@@ -123,12 +121,10 @@ impl App {
         if !access::can_see_provider(actor, provider_id) {
             return Err(AppError::NotFound(format!("provider {provider_id}")));
         }
-        let actor = actor.to_owned();
         let kind = kind.to_owned();
         let attrs = attrs.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let kind = &kind;
                 let attrs = &attrs;
                 let provider = tx.provider(provider_id).await?.ok_or_else(|| AppError::NotFound(format!("provider {provider_id}")))?;
@@ -224,10 +220,8 @@ impl App {
             Ok(Some(spec)) => Some(self.screen(&spec).await?),
             _ => None,
         };
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let (need, case) = app.need_to_propose_for(tx, actor, need_id).await?;
                 let enterprise = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
                 let Some(spec) = app.spec_of(&need, &enterprise)? else {
@@ -355,10 +349,8 @@ impl App {
     /// An officer puts forward one provider for a need: it is screened like the registry's, and
     /// recorded as a candidate or a rejection with its reasons.
     pub async fn propose_candidate(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, provider_id: i64) -> AppResult<CandidateRow> {
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let (need, case) = app.need_to_propose_for(tx, actor, need_id).await?;
                 let enterprise = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
                 let Some(spec) = app.spec_of(&need, &enterprise)? else {
@@ -411,12 +403,10 @@ impl App {
     /// [`App::select_candidate`], with the reason of a switch (`only_switch`: refused when no
     /// provider is selected yet).
     pub(crate) async fn choose_candidate(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, candidate_id: i64, reason: Option<&str>, only_switch: bool) -> AppResult<NeedRow> {
-        let actor = actor.to_owned();
         let reason = reason.map(str::to_string);
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
                 let reason = reason.as_deref();
-                let actor = &actor;
                 let (mut need, case) = app.need_to_decide(tx, actor, need_id).await?;
                 let status = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
                 if !matches!(status, NeedStatus::Open | NeedStatus::Selected) {

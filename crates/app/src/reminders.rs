@@ -48,24 +48,20 @@ impl App {
     /// server's own pass, an operator) runs it.
     pub async fn remind_approvals(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<Vec<ApprovalReminder>> {
         only_admin(actor)?;
-        let actor = actor.clone();
-        self.write(move |app, tx| Box::pin(async move { app.reminders_at(tx, &actor, now).await })).await
+        self.write_as(actor, move |app, actor, tx| Box::pin(async move { app.reminders_at(tx, actor, now).await })).await
     }
 
     /// The pass as servers try it every minute: the minute of `now` is claimed in `job_runs`
     /// in the pass's transaction, so one server does it; `None` when another server had.
     pub async fn remind_approvals_scheduled(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<Option<Vec<ApprovalReminder>>> {
         only_admin(actor)?;
-        let actor = actor.clone();
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 // Claimed already (nothing was written): the job ends with nothing to keep.
                 if !tx.claim_job_slot(REMINDERS_JOB, crate::escalation::minute_slot(now)).await? {
                     return Ok(None);
                 }
-                Ok(Some(app.reminders_at(tx, &actor, now).await?))
+                Ok(Some(app.reminders_at(tx, actor, now).await?))
             })
         })
         .await

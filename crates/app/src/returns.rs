@@ -104,10 +104,8 @@ impl App {
     pub async fn submit_daily_return(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewDailyReturn) -> AppResult<DailyReturnRow> {
         text("day", &input.day, SHORT_CHARS)?;
         let checked = check_return(now, &input).map_err(bad)?;
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let case = app.case_to_report_on(tx, actor, case_id).await?;
                 let (row, _) = app.write_return(tx, actor, now, &case, checked).await?;
                 Ok(row)
@@ -121,8 +119,7 @@ impl App {
     /// its number; then all rows are written in one transaction, each with its event.
     pub async fn upload_daily_returns(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, bytes: &[u8], format: SheetFormat) -> AppResult<UploadReport> {
         // Who may upload is checked before the file is read, so that a stranger learns nothing.
-        let check_actor = actor.clone();
-        self.write(move |app, tx| Box::pin(async move { app.case_to_report_on(tx, &check_actor, case_id).await.map(|_| ()) })).await?;
+        self.write_as(actor, move |app, actor, tx| Box::pin(async move { app.case_to_report_on(tx, actor, case_id).await.map(|_| ()) })).await?;
         let rows = read_returns(bytes, format).map_err(|errors| bad(errors_text(&errors)))?;
         if rows.is_empty() {
             return Err(bad("the file has a header but no rows of returns"));
@@ -144,10 +141,8 @@ impl App {
         if !errors.is_empty() {
             return Err(bad(errors_text(&errors)));
         }
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let case = app.case_to_report_on(tx, actor, case_id).await?;
                 let mut report = UploadReport { added: 0, corrected: 0 };
                 for c in checked {
@@ -273,10 +268,8 @@ impl App {
     /// counties of its city, the cities of its province, the provinces of the nation), so that
     /// their officers see it and can put forward candidates. Returns the departments reached.
     pub async fn broadcast_need(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, ring: Scope) -> AppResult<Vec<String>> {
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let (need, case) = app.need_to_decide(tx, actor, need_id).await?;
                 let enterprise = region_code(&case.region);
                 let targets: Vec<String> = match ring {

@@ -30,11 +30,9 @@ impl App {
         if reason.is_empty() {
             return Err(bad("reason: 请说明撤回人员的原因 — say why the member leaves, for example 任务完成"));
         }
-        let actor = actor.to_owned();
         let reason = reason.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let reason = &reason;
                 let (case, _, team) = tx.case_with_team(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
                 if !access::can_see_case(app.tree, actor, &case, &team) {
@@ -65,10 +63,8 @@ impl App {
     /// arriving its arrival; a traffic pass may be given on the way.
     pub async fn move_shipment(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, shipment_id: i64, to: ShipmentStatus, traffic_pass: Option<&str>) -> AppResult<ShipmentRow> {
         let traffic_pass = traffic_pass.map(|p| text("traffic_pass", p, NAME_CHARS)).transpose()?.filter(|p| !p.is_empty());
-        let actor = actor.to_owned();
-        self.write(move |app, tx| {
+        self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
-                let actor = &actor;
                 let case = app.case_for_write(tx, actor, case_id).await?;
                 let mut row = tx.shipment(shipment_id).await?.filter(|s| s.case_id == case.id).ok_or_else(|| AppError::NotFound(format!("shipment {shipment_id} of case {case_id}")))?;
                 let from = ShipmentStatus::parse(&row.status).map_err(AppError::Internal)?;

@@ -138,7 +138,7 @@ bangfu_store::backend_tests! {
             let copy = fresh_app(&copy_db).await;
             let lines = copy.parse_registry(&exported, format).unwrap();
             let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-            let report = copy.import_registry(&admin, now, &lines, |_, _| {}).await.unwrap();
+            let report = copy.import_registry(&admin, now, &lines[..], |_, _| {}).await.unwrap();
             assert_eq!(report.capabilities_written, 10);
             let mut again = Vec::new();
             copy.export_registry(&admin, format, &mut again).await.unwrap();
@@ -153,7 +153,7 @@ bangfu_store::backend_tests! {
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         let far = "{\"id\":\"houma\",\"name\":\"侯马分切\",\"region\":\"141081\",\"kind\":\"slitting\",\"attrs\":{\"max_input_width_m\":1.8,\"min_output_width_m\":0.2,\"turnaround_h\":12}}";
         let lines = app.parse_registry(far, RegistryFormat::Jsonl).unwrap();
-        app.import_registry(&admin, now, &lines, |_, _| {}).await.unwrap();
+        app.import_registry(&admin, now, &lines[..], |_, _| {}).await.unwrap();
         let enterprise = app
             .add_enterprise(&admin, now, NewEnterprise { name: "口罩厂".into(), credit_code: "91141021MA0KQ20203".into(), region: "141021".into(), ..Default::default() })
             .await
@@ -165,7 +165,7 @@ bangfu_store::backend_tests! {
         app.select_candidate(&admin, now, need.id, candidate).await.unwrap();
         let near = "{\"id\":\"quwo\",\"name\":\"曲沃分切\",\"region\":\"141021\",\"kind\":\"slitting\",\"attrs\":{\"max_input_width_m\":1.8,\"min_output_width_m\":0.2,\"turnaround_h\":8}}";
         let lines = app.parse_registry(near, RegistryFormat::Jsonl).unwrap();
-        app.import_registry(&admin, now, &lines, |_, _| {}).await.unwrap();
+        app.import_registry(&admin, now, &lines[..], |_, _| {}).await.unwrap();
         let events = app.case_detail(&admin, case.id).await.unwrap().events;
         let proposal = events.iter().find(|e| e.action == "need.switch_proposed").expect("a switch proposal");
         assert!(proposal.payload.contains("曲沃分切"), "{}", proposal.payload);

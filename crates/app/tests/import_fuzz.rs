@@ -176,7 +176,7 @@ fn fuzz(db: TestDb) {
         let actor = if file.by_officer { &officer } else { &admin };
         runtime.block_on(async {
             let before = state(&app).await;
-            match app.import_registry(actor, now, &parsed, |_, _| {}).await {
+            match app.import_registry(actor, now, &parsed[..], |_, _| {}).await {
                 Ok(report) => {
                     imported.set(imported.get() + 1);
                     let after = state(&app).await;

@@ -152,7 +152,7 @@ bangfu_store::backend_tests! {
                 attrs: json!({"skill": "机修", "headcount": 2}),
             })
             .collect();
-        app.import_registry(&admin, now, &lines, |_, _| {}).await.unwrap();
+        app.import_registry(&admin, now, &lines[..], |_, _| {}).await.unwrap();
         let wanted = search("检索样本", None, Some("141021"));
         let total = app.count_providers(&quwo, &wanted).await.unwrap();
         assert_eq!(total, 1200);

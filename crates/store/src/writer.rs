@@ -160,35 +160,19 @@ async fn run(mut conn: Conn, hub: LocalHub, mut queue: mpsc::UnboundedReceiver<B
         while let Some(job) = next.take() {
             taken += 1;
             if !job.abandoned() {
-                let mut tx = WriteTx::new(tx_conn, last_event.clone());
-                let outcome = match tx.savepoint().await {
-                    Ok(()) => IN_JOB.scope((), CatchUnwind(job.run(&mut tx))).await.ok().flatten(),
-                    Err(e) => {
-                        job.fail(e);
-                        None
+                let (conn_back, end) = run_job(job, WriteTx::new(tx_conn, last_event.clone())).await;
+                tx_conn = conn_back;
+                match end {
+                    JobEnd::Kept { answer, last, notified } => {
+                        answers.push(answer);
+                        last_event = last;
+                        notifications.extend(notified);
                     }
-                };
-                let kept = match outcome {
-                    Some(answer) => match tx.release().await {
-                        Ok(()) => Some(answer),
-                        Err(e) => {
-                            answer(Err(format!("could not keep this write: {e}")));
-                            None
-                        }
-                    },
-                    None => None,
-                };
-                if let Some(answer) = kept {
-                    answers.push(answer);
-                    last_event = tx.known_last_event();
-                    notifications.extend(tx.take_pending());
-                } else if let Err(e) = tx.rollback_savepoint().await {
-                    // The group's transaction is in no state to go on: nothing of it is kept.
-                    broken = Some(format!("the transaction was rolled back ({e}); nothing of this write was kept"));
-                }
-                tx_conn = tx.into_conn();
-                if broken.is_some() {
-                    break;
+                    JobEnd::Undone => {}
+                    JobEnd::Broken(why) => {
+                        broken = Some(why);
+                        break;
+                    }
                 }
             }
             if taken < MAX_GROUP {
@@ -217,6 +201,47 @@ async fn run(mut conn: Conn, hub: LocalHub, mut queue: mpsc::UnboundedReceiver<B
             }
         }
     }
+}
+
+/// How one job of a group ended.
+enum JobEnd {
+    /// Its savepoint was released: answer it with the COMMIT; what it leaves the group knowing
+    /// of the last audit event, and the hub notifications to send after the COMMIT.
+    Kept { answer: Answer, last: Option<(i64, String)>, notified: Vec<Notification> },
+    /// It failed (its caller has the error) and its savepoint was rolled back.
+    Undone,
+    /// Its savepoint could not be rolled back: the group's transaction cannot go on.
+    Broken(String),
+}
+
+/// Runs `job` in a savepoint of the group's transaction held by `tx`, and gives the connection
+/// back with how the job ended.
+async fn run_job(job: Box<dyn Job>, mut tx: WriteTx) -> (TxConn, JobEnd) {
+    let answer = match tx.savepoint().await {
+        Ok(()) => IN_JOB.scope((), CatchUnwind(job.run(&mut tx))).await.ok().flatten(),
+        Err(e) => {
+            job.fail(e);
+            None
+        }
+    };
+    let kept = match answer {
+        Some(answer) => match tx.release().await {
+            Ok(()) => Some(answer),
+            Err(e) => {
+                answer(Err(format!("could not keep this write: {e}")));
+                None
+            }
+        },
+        None => None,
+    };
+    let end = match kept {
+        Some(answer) => JobEnd::Kept { answer, last: tx.known_last_event(), notified: tx.take_pending() },
+        None => match tx.rollback_savepoint().await {
+            Ok(()) => JobEnd::Undone,
+            Err(e) => JobEnd::Broken(format!("the transaction was rolled back ({e}); nothing of this write was kept")),
+        },
+    };
+    (tx.into_conn(), end)
 }
 
 /// Opens the group's transaction and hands its connection over.

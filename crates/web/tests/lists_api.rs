@@ -54,7 +54,7 @@ async fn spawn(db: TestDb) -> Server {
         })
         .collect();
     let lines = app.parse_registry(&lines, RegistryFormat::Jsonl).unwrap();
-    app.import_registry(&operator, now, &lines, |_, _| {}).await.unwrap();
+    app.import_registry(&operator, now, &lines[..], |_, _| {}).await.unwrap();
     server
 }
 

@@ -152,10 +152,10 @@ pub async fn load(app: &App, size: Size, progress: &mut (dyn FnMut(&str) + Send)
 
 /// The event that opens or closes the load: it changes no row, it records the load itself.
 async fn mark(app: &App, actor: &Actor, at_ms: i64, action: &str, payload: serde_json::Value) -> AppResult<()> {
-    let (actor, action) = (actor.clone(), action.to_string());
-    app.write(move |_, tx| {
+    let action = action.to_string();
+    app.write_as(actor, move |_, actor, tx| {
         Box::pin(async move {
-            Audit { actor: &actor, now: from_millis(at_ms), action: &action, entity: "exercise:province".into(), case_id: None, payload }.append(tx).await?;
+            Audit { actor, now: from_millis(at_ms), action: &action, entity: "exercise:province".into(), case_id: None, payload }.append(tx).await?;
             Ok(())
         })
     })

@@ -132,7 +132,7 @@ impl<'a> Replay<'a> {
         for (i, file) in self.world.registry.iter().enumerate() {
             let lines = self.app.parse_registry(&file.jsonl, crate::import::RegistryFormat::Jsonl)?;
             let now = from_millis(START_MS + 8 * HOUR_MS + i64::try_from(i).unwrap_or(0) * 120_000);
-            self.app.import_registry(&operator, now, &lines, |_, _| {}).await?;
+            self.app.import_registry(&operator, now, lines, |_, _| {}).await?;
             self.counts.steps += 1;
             total += file.capabilities;
         }

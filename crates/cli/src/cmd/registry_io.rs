@@ -61,7 +61,7 @@ pub fn run_import(args: ImportArgs) -> CliResult {
         }
         let progress_bar = bar.clone();
         let report = app
-            .import_registry(&operator(), now(), &lines, move |done, _| {
+            .import_registry(&operator(), now(), lines, move |done, _| {
                 if done % 256 == 0 {
                     progress_bar.set_position(done as u64);
                 }

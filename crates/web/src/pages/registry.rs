@@ -519,7 +519,7 @@ pub async fn import(State(state): State<AppState>, user: PageUser, mut multipart
         // The import goes on to the end even if the browser goes away.
         let _ = sender.send(Ok(head));
         // The progress is told from the store's writer, which runs the import.
-        let lines = std::sync::Arc::new(lines);
+        let lines: std::sync::Arc<[bangfu_app::import::RegistryLine]> = lines.into();
         let (progress_lines, progress_sender) = (std::sync::Arc::clone(&lines), sender.clone());
         let progress = move |done: usize, total: usize| {
             let (lines, sender) = (&progress_lines, &progress_sender);
@@ -529,7 +529,7 @@ pub async fn import(State(state): State<AppState>, user: PageUser, mut multipart
             let row = ImportLine { percent, done, total, line_word: lang.pick("第", "line"), line: line.line, name: &line.name, kind: &kind };
             let _ = sender.send(Ok(row.render().unwrap_or_default()));
         };
-        let outcome = app.import_registry(&actor, clock::now(), &lines, progress).await;
+        let outcome = app.import_registry(&actor, clock::now(), std::sync::Arc::clone(&lines), progress).await;
         let summary = match (outcome, lang) {
             (Ok(report), Lang::Zh) => ImportSummary {
                 ok: true,
