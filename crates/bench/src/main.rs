@@ -5,6 +5,7 @@ mod allocate;
 mod matching;
 mod plan;
 mod registry_file;
+mod screen;
 mod search;
 
 fn main() -> std::process::ExitCode {
@@ -15,9 +16,10 @@ fn main() -> std::process::ExitCode {
         Some("match") => matching::run(&args),
         Some("plan") => plan::run(&args),
         Some("registry-file") => registry_file::run(&args),
+        Some("screen") => screen::run(&args),
         Some("search") => search::run(&args),
         _ => {
-            eprintln!("usage: bangfu-bench <allocate|match|plan|registry-file|search> [options]");
+            eprintln!("usage: bangfu-bench <allocate|match|plan|registry-file|screen|search> [options]");
             std::process::ExitCode::from(2)
         }
     }
