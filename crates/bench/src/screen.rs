@@ -42,6 +42,9 @@ struct Args {
     /// Compare every record with the full scan (bounded_by_scan) once
     #[arg(long)]
     check: bool,
+    /// Only the needs whose name contains this (for profiling one)
+    #[arg(long)]
+    only: Option<String>,
 }
 
 /// The load test's needs: (name, requirement, quantity, max km, max h).
@@ -114,6 +117,9 @@ pub fn run(args: &[String]) -> ExitCode {
     let mut out = serde_json::Map::new();
     let mut digest_all = Fnv::default();
     for (name, requires, quantity, max_km, max_h) in needs() {
+        if args.only.as_deref().is_some_and(|only| !name.contains(only)) {
+            continue;
+        }
         let specs: Vec<NeedSpec> = places
             .iter()
             .map(|&(region, at)| {

@@ -22,6 +22,7 @@ pub mod region;
 pub mod reminders;
 pub mod registry_index;
 pub mod returns;
+mod scan_columns;
 pub mod routing;
 pub mod search_index;
 pub mod screening;

@@ -22,11 +22,12 @@ use crate::capability::{Capability, CapabilityAttrs, Requirement, SterilisationM
 use crate::model::{NeedKind, Scope};
 use crate::region::RegionTree;
 use crate::routing::{Place, RouteError};
+use crate::scan_columns::{Columns, Limits, Places, Row, UNAVAILABLE, processing_h as row_processing_h};
 use crate::screening::{
     Assessment, Candidate, NeedSpec, Screener, Screening, passes_without_travel, processing_h, rank_key_order, spec_check,
 };
 use crate::travel::{
-    Leg, LonLat, TravelModel, chord_for_sphere_km, geodesic_lower_bound_km, geodesic_upper_bound_km, sphere_km_for_chord, sphere_upper_bound_km,
+    LonLat, TravelModel, chord_for_sphere_km, geodesic_lower_bound_km, sphere_km_for_chord, sphere_upper_bound_km,
 };
 use rstar::primitives::GeomWithData;
 use rstar::{AABB, ParentNode, RTree, RTreeNode};
@@ -60,8 +61,10 @@ pub struct RegistryIndex<P> {
     /// The point on the unit sphere of each slot.
     points: Vec<[f64; 3]>,
     /// The rows of each kind, for screening a whole kind: what the pass reads of each of its
-    /// capabilities, packed in one array.
-    members: BTreeMap<NeedKind, Vec<ScanRow>>,
+    /// capabilities, column by column.
+    members: BTreeMap<NeedKind, Columns>,
+    /// The regions of the capabilities, interned for the rows.
+    places: Places,
     /// The position of each slot in its kind's rows.
     member_at: Vec<u32>,
     /// The slot of each (provider, kind).
@@ -116,6 +119,7 @@ impl<P> Default for RegistryIndex<P> {
             capabilities: Vec::new(),
             points: Vec::new(),
             members: BTreeMap::new(),
+            places: Places::default(),
             member_at: Vec::new(),
             slots: BTreeMap::new(),
             slot_keys: Vec::new(),
@@ -137,13 +141,14 @@ impl<P: Ord + Clone> RegistryIndex<P> {
         let points: Vec<[f64; 3]> = capabilities.iter().map(|c| c.at.unit_vector()).collect();
         let mut interned = BTreeMap::new();
         let slot_keys: Vec<SlotKeys> = capabilities.iter().map(|c| intern_keys(&mut interned, &c.attrs)).collect();
-        let mut members: BTreeMap<NeedKind, Vec<ScanRow>> = BTreeMap::new();
+        let mut members: BTreeMap<NeedKind, Columns> = BTreeMap::new();
+        let mut places = Places::default();
         let mut member_at = Vec::with_capacity(capabilities.len());
         let mut slots = BTreeMap::new();
         for (i, capability) in capabilities.iter().enumerate() {
             let rows = members.entry(capability.kind()).or_default();
             member_at.push(rows.len() as u32);
-            rows.push(ScanRow::of(i, capability, points[i], &slot_keys[i]));
+            rows.push(Row::of(i, capability, points[i], slot_keys[i].one(), places.intern(capability.region)));
             slots.insert((capability.provider.clone(), capability.kind()), i);
         }
         let generations = vec![0; capabilities.len()];
@@ -151,6 +156,7 @@ impl<P: Ord + Clone> RegistryIndex<P> {
             capabilities,
             points,
             members,
+            places,
             member_at,
             slots,
             slot_keys,
@@ -200,9 +206,9 @@ impl<P: Ord + Clone> RegistryIndex<P> {
                 self.stale_entries += old;
                 self.generations[slot] = self.generations[slot].wrapping_add(1);
                 self.slot_keys[slot] = intern_keys(&mut self.interned, &capability.attrs);
-                let row = ScanRow::of(slot, &capability, point, &self.slot_keys[slot]);
+                let row = Row::of(slot, &capability, point, self.slot_keys[slot].one(), self.places.intern(capability.region));
                 if let Some(rows) = self.members.get_mut(&kind) {
-                    rows[self.member_at[slot] as usize] = row;
+                    rows.set(self.member_at[slot] as usize, row);
                 }
                 self.capabilities[slot] = capability;
                 self.points[slot] = point;
@@ -212,9 +218,10 @@ impl<P: Ord + Clone> RegistryIndex<P> {
                 let slot = self.capabilities.len();
                 self.slots.insert((capability.provider.clone(), kind), slot);
                 let keys = intern_keys(&mut self.interned, &capability.attrs);
+                let place = self.places.intern(capability.region);
                 let rows = self.members.entry(kind).or_default();
                 self.member_at.push(rows.len() as u32);
-                rows.push(ScanRow::of(slot, &capability, point, &keys));
+                rows.push(Row::of(slot, &capability, point, keys.one(), place));
                 self.slot_keys.push(keys);
                 self.capabilities.push(capability);
                 self.points.push(point);
@@ -279,7 +286,7 @@ impl<P: Ord + Clone> RegistryIndex<P> {
 
     /// The capabilities of one kind, in the index's order.
     pub fn of_kind(&self, kind: NeedKind) -> impl Iterator<Item = &Capability<P>> {
-        self.members.get(&kind).into_iter().flatten().map(|row| &self.capabilities[row.slot as usize])
+        self.members.get(&kind).into_iter().flat_map(|rows| &rows.slot).map(|&slot| &self.capabilities[slot as usize])
     }
 
     /// Every capability, in the index's own order.
@@ -386,68 +393,134 @@ impl<P: Ord + Clone> RegistryIndex<P> {
         screener.render_ranked(need, best, limit)
     }
 
+    /// One pass over the rows of the need's kind: the counts, the feasible ones (counted, with the
+    /// narrowest scope, and those inside the province with theirs), and the nearest rejections
+    /// per reason. `LIMITS`: whether the need has a limit on distance or time.
+    fn pass<const LIMITS: bool, T: TravelModel + ?Sized>(
+        &self,
+        screener: &Screener<'_, T>,
+        need: &NeedSpec,
+        bounds: Bounds,
+        rows: &Columns,
+        limits: &Limits,
+        scopes: &ScopeFrom<'_>,
+    ) -> Result<Pass, RouteError> {
+        let kind = need.kind();
+        let quantity = need.quantity;
+        let center = need.at.unit_vector();
+        // Stock and headcount fall short of a quantity; capacity per day only slows.
+        let short_kind = matches!(kind, NeedKind::RawMaterial | NeedKind::Equipment | NeedKind::Labour);
+        // A capability meets the requirement iff one of its offer keys is a key the requirement
+        // accepts — except slitting, whose widths are compared as numbers. The table answers by
+        // interned key; a row of several keys asks its slot.
+        let wanted: Vec<u32> = requirement_keys(&need.requires).iter().filter_map(|k| self.interned.get(k).copied()).collect();
+        let table: Option<Vec<bool>> = match need.requires {
+            Requirement::Slitting { .. } => None,
+            _ => {
+                let mut table = vec![false; self.interned.len()];
+                for &key in &wanted {
+                    table[key as usize] = true;
+                }
+                Some(table)
+            }
+        };
+        // The scope to each region, worked out at its first feasible capability.
+        let mut scope_of: Vec<u8> = vec![NO_SCOPE; self.places.regions.len()];
+        let mut pass = Pass { counts: ReasonCounts::default(), feasible: 0, narrowest: None, inside: Vec::new(), nearest: Default::default() };
+        let mut narrowest = NO_SCOPE;
+        // A rejection for reason r farther than gate[r] cannot be kept (its list is full).
+        let mut gate = [if bounds.per_reason > 0 { f64::INFINITY } else { f64::NEG_INFINITY }; 5];
+        let mut counts = [0usize; 5];
+        let n = rows.len();
+        let (point, amount, hours, key, place, slot) =
+            (&rows.point[..n], &rows.amount[..n], &rows.hours[..n], &rows.key[..n], &rows.place[..n], &rows.slot[..n]);
+        for i in 0..n {
+            let k = key[i];
+            let meets = match &table {
+                Some(table) => match table.get((k & !UNAVAILABLE) as usize) {
+                    Some(&meets) => meets,
+                    None => self.slot_keys[slot[i] as usize].any_in(&wanted),
+                },
+                None => spec_check(&need.requires, &self.capabilities[slot[i] as usize].attrs, None),
+            };
+            let mut reasons = (k >> 31) | (u32::from(!meets) << 1) | (u32::from(short_kind && amount[i] < quantity) << 2);
+            let mut d2 = f64::NAN;
+            if LIMITS {
+                d2 = squared_chord(center, point[i]);
+                let processing = row_processing_h(kind, hours[i], amount[i], quantity);
+                let (far, slow) = match limits.from_bands(d2, processing) {
+                    Some(settled) => settled,
+                    None => limits.far_and_slow_at(screener.travel, need, &self.capabilities[slot[i] as usize], d2, processing),
+                };
+                reasons |= (u32::from(far) << 3) | (u32::from(slow) << 4);
+            }
+            if reasons == 0 {
+                let at = place[i] as usize;
+                let mut scope = scope_of[at];
+                if scope == NO_SCOPE {
+                    let (region, known) = &self.places.regions[at];
+                    scope = scopes.scope(*region, known.as_ref())? as u8;
+                    scope_of[at] = scope;
+                }
+                pass.feasible += 1;
+                narrowest = narrowest.min(scope);
+                if scope < Scope::National as u8 {
+                    pass.inside.push((slot[i] as usize, scope_from(scope)));
+                }
+                continue;
+            }
+            for (r, count) in counts.iter_mut().enumerate() {
+                *count += ((reasons >> r) & 1) as usize;
+            }
+            if !LIMITS {
+                d2 = squared_chord(center, point[i]);
+            }
+            // Most rejections are farther than the few kept: a comparison per reason settles them.
+            let near = u32::from(d2 <= gate[0])
+                | (u32::from(d2 <= gate[1]) << 1)
+                | (u32::from(d2 <= gate[2]) << 2)
+                | (u32::from(d2 <= gate[3]) << 3)
+                | (u32::from(d2 <= gate[4]) << 4);
+            let kept = reasons & near;
+            if kept == 0 {
+                continue;
+            }
+            let s = slot[i] as usize;
+            for r in (0..5).filter(|r| (kept >> r) & 1 == 1) {
+                let list = &mut pass.nearest[r];
+                let key = (d2, &self.capabilities[s].provider);
+                let at = list.partition_point(|&(d, s)| nearness_order((d, &self.capabilities[s].provider), key) == Ordering::Less);
+                if at < bounds.per_reason {
+                    list.insert(at, (d2, s));
+                    list.truncate(bounds.per_reason);
+                    if list.len() == bounds.per_reason {
+                        gate[r] = list.last().map_or(f64::INFINITY, |&(d, _)| d);
+                    }
+                }
+            }
+        }
+        pass.counts = ReasonCounts(counts);
+        pass.narrowest = (narrowest != NO_SCOPE).then(|| scope_from(narrowest));
+        Ok(pass)
+    }
+
     /// The bounded record of screening `need` against every capability of its kind, exactly as
     /// [`crate::bounded_screening::bounded_by_scan`] makes it. One pass over the kind settles
     /// availability, specification and capacity for each capability, and distance and time from
     /// bounds on the sphere wherever the travel model gives them ([`TravelModel::max_leg`]); a
     /// leg is computed only near a limit, for the nearest rejections and for the candidates.
     pub fn screen_bounded<T: TravelModel + ?Sized>(&self, screener: &Screener<'_, T>, need: &NeedSpec, bounds: Bounds) -> Result<BoundedScreening<P>, RouteError> {
-        let kind = need.kind();
-        let Some(rows) = self.members.get(&kind) else { return Ok(BoundedScreening::empty()) };
-        let center = need.at.unit_vector();
-        let limits = Limits::of(screener.travel, need);
-        let mut counts = ReasonCounts::default();
-        // Feasible capabilities are counted; those inside the province are kept with their scope
-        // (the narrowest ring's best comes from them), the rest only lower the narrowest scope.
-        let mut feasible_count = 0;
-        let mut narrowest: Option<Scope> = None;
-        let mut inside: Vec<(usize, Scope)> = Vec::new();
-        let mut nearest: [Vec<(f64, usize)>; 5] = Default::default();
+        let Some(rows) = self.members.get(&need.kind()) else { return Ok(BoundedScreening::empty()) };
         let scopes = ScopeFrom::new(screener.tree, need.region)?;
-        // A capability meets the requirement iff one of its offer keys is a key the requirement
-        // accepts — except slitting, whose widths are compared as numbers.
-        let wanted: Option<Vec<u32>> = match need.requires {
-            Requirement::Slitting { .. } => None,
-            _ => Some(requirement_keys(&need.requires).iter().filter_map(|k| self.interned.get(k).copied()).collect()),
+        let limits = Limits::of(screener.travel, need);
+        let pass = if limits.any() {
+            self.pass::<true, T>(screener, need, bounds, rows, &limits, &scopes)?
+        } else {
+            self.pass::<false, T>(screener, need, bounds, rows, &limits, &scopes)?
         };
-        for row in rows {
-            let slot = row.slot as usize;
-            let capability = &self.capabilities[slot];
-            let d2 = squared_chord(center, row.point);
-            let meets_spec = match &wanted {
-                Some(keys) if row.key != SEVERAL_KEYS => keys.contains(&row.key),
-                Some(keys) => self.slot_keys[slot].any_in(keys),
-                None => spec_check(&need.requires, &capability.attrs, None),
-            };
-            let mut reasons = [!row.available, !meets_spec, row.short_of(kind, need.quantity), false, false];
-            if limits.any() {
-                (reasons[3], reasons[4]) = limits.far_and_slow(screener.travel, need, capability, d2, row.processing_h(kind, need.quantity));
-            }
-            if !reasons.contains(&true) {
-                let scope = scopes.scope(row.region, row.place.as_ref())?;
-                feasible_count += 1;
-                narrowest = Some(narrowest.map_or(scope, |n| n.min(scope)));
-                if scope < Scope::National {
-                    inside.push((slot, scope));
-                }
-                continue;
-            }
-            for (i, _) in reasons.iter().enumerate().filter(|(_, r)| **r) {
-                counts.0[i] += 1;
-                let list = &mut nearest[i];
-                // Most rejections are farther than the few kept: one comparison settles them.
-                if list.len() == bounds.per_reason && list.last().is_none_or(|&(d, _)| d2 > d) {
-                    continue;
-                }
-                let key = (d2, &capability.provider);
-                let at = list.partition_point(|&(d, s)| nearness_order((d, &self.capabilities[s].provider), key) == Ordering::Less);
-                if at < bounds.per_reason {
-                    list.insert(at, (d2, slot));
-                    list.truncate(bounds.per_reason);
-                }
-            }
-        }
+        let Pass { counts, feasible: feasible_count, narrowest, inside, nearest } = pass;
         let candidates = self.best_candidates(screener, need, Some(bounds.candidates))?;
+
         let ring_best = match narrowest {
             None => None,
             Some(narrowest) => {
@@ -486,115 +559,26 @@ impl<P: Ord + Clone> RegistryIndex<P> {
     }
 }
 
-/// A need's limits on distance and time, and how one pass settles them from bounds.
-struct Limits {
-    /// (max road km, the farthest geodesic a road within it can span).
-    distance: Option<(f64, f64)>,
-    lead_time_h: Option<f64>,
-    legs: f64,
-    /// The bounds at evenly spaced chords, worked out once per screening (none without limits).
-    bands: Vec<Band>,
+/// What one pass over a kind found ([`RegistryIndex::screen_bounded`]).
+struct Pass {
+    counts: ReasonCounts,
+    feasible: usize,
+    narrowest: Option<Scope>,
+    /// The feasible capabilities inside the province, with their scope.
+    inside: Vec<(usize, Scope)>,
+    /// The nearest rejections per reason: (squared chord, slot), nearest first.
+    nearest: [Vec<(f64, usize)>; 5],
 }
 
-/// The bounds at one chord `c` of the unit sphere: every place at chord `c` or beyond is at
-/// least `low_km` away (ellipsoidal geodesic) and `min_hours` one way; every place at chord `c`
-/// or nearer is reached by a road of at most `upper.road_km` in at most `upper.hours`. All four
-/// grow with the chord, so the values at the two chords around a capability bound it, without
-/// the arcsine and the travel model per capability.
-#[derive(Clone, Copy)]
-struct Band {
-    low_km: f64,
-    min_hours: f64,
-    upper: Option<Leg>,
-}
+/// No scope worked out yet (a [`Scope`] as u8 is 0–3).
+const NO_SCOPE: u8 = u8::MAX;
 
-/// Chords from 0 to 2 in this many steps (each about 50 km of the earth's surface).
-const BANDS: usize = 256;
-const BAND_WIDTH: f64 = 2.0 / BANDS as f64;
-
-/// Relative room for rounding when a bound settles a limit: a bound within it computes the leg.
-const ROUNDING: f64 = 1e-9;
-
-impl Limits {
-    fn of<T: TravelModel + ?Sized>(travel: &T, need: &NeedSpec) -> Limits {
-        let mut limits = Limits {
-            distance: need.max_distance_km.map(|max| (max, travel.max_geodesic_km(max))),
-            lead_time_h: need.max_lead_time_h,
-            legs: need.trip.legs(),
-            bands: Vec::new(),
-        };
-        if limits.any() {
-            limits.bands = (0..=BANDS)
-                .map(|i| {
-                    let sphere = sphere_km_for_chord(i as f64 * BAND_WIDTH);
-                    let low_km = geodesic_lower_bound_km(sphere);
-                    Band { low_km, min_hours: travel.min_hours(low_km), upper: travel.max_leg(geodesic_upper_bound_km(sphere)) }
-                })
-                .collect();
-        }
-        limits
-    }
-
-    fn any(&self) -> bool {
-        self.distance.is_some() || self.lead_time_h.is_some()
-    }
-
-    /// Whether the capability is too far and too slow, exactly as [`Screener::assess`] finds:
-    /// from the bands around its chord when they settle both, else from its own bounds, else
-    /// from its leg.
-    fn far_and_slow<P, T: TravelModel + ?Sized>(&self, travel: &T, need: &NeedSpec, capability: &Capability<P>, d2: f64, processing: f64) -> (bool, bool) {
-        let chord = d2.sqrt();
-        // The bands at the chords on either side: inner ≤ chord ≤ outer.
-        let mut i = ((chord / BAND_WIDTH) as usize).min(BANDS - 1);
-        while i > 0 && chord < i as f64 * BAND_WIDTH {
-            i -= 1;
-        }
-        while i + 1 < BANDS && chord > (i + 1) as f64 * BAND_WIDTH {
-            i += 1;
-        }
-        if let (Some(inner), Some(outer)) = (self.bands.get(i), self.bands.get(i + 1))
-            && let (Some(far), Some(slow)) = self.settle(inner.low_km, inner.min_hours, outer.upper, processing)
-        {
-            return (far, slow);
-        }
-        self.far_and_slow_at(travel, need, capability, d2, processing)
-    }
-
-    /// Too far and too slow, where bounds settle them: `low_km` and `min_hours` bound the
-    /// geodesic and the one-way hours from below, `upper` the leg from above.
-    fn settle(&self, low_km: f64, min_hours: f64, upper: Option<Leg>, processing: f64) -> (Option<bool>, Option<bool>) {
-        let far = match self.distance {
-            None => Some(false),
-            Some((_, max_geodesic)) if low_km > max_geodesic * (1.0 + ROUNDING) => Some(true),
-            Some((max, _)) if upper.is_some_and(|u| u.road_km * (1.0 + ROUNDING) < max) => Some(false),
-            Some(_) => None,
-        };
-        let slow = match self.lead_time_h {
-            None => Some(false),
-            Some(max) if min_hours * self.legs + processing > max * (1.0 + ROUNDING) + ROUNDING => Some(true),
-            Some(max) if upper.is_some_and(|u| u.hours * self.legs + processing < max * (1.0 - ROUNDING) - ROUNDING) => Some(false),
-            Some(_) => None,
-        };
-        (far, slow)
-    }
-
-    /// [`Limits::far_and_slow`] from the capability's own bounds, or its leg.
-    fn far_and_slow_at<P, T: TravelModel + ?Sized>(&self, travel: &T, need: &NeedSpec, capability: &Capability<P>, d2: f64, processing: f64) -> (bool, bool) {
-        let sphere = sphere_km_for_chord(d2.sqrt());
-        let (low, high) = (geodesic_lower_bound_km(sphere), geodesic_upper_bound_km(sphere));
-        let (far, slow) = self.settle(low, travel.min_hours(low), travel.max_leg(high), processing);
-        match (far, slow) {
-            (Some(far), Some(slow)) => (far, slow),
-            _ => {
-                // The same arithmetic as `Screener::assess`.
-                let leg = travel.leg(need.at, capability.at);
-                let lead_time_h = leg.hours * need.trip.legs() + processing;
-                (
-                    self.distance.is_some_and(|(max, _)| leg.road_km > max),
-                    self.lead_time_h.is_some_and(|max| lead_time_h > max),
-                )
-            }
-        }
+fn scope_from(scope: u8) -> Scope {
+    match scope {
+        0 => Scope::Local,
+        1 => Scope::City,
+        2 => Scope::Province,
+        _ => Scope::National,
     }
 }
 
@@ -737,59 +721,6 @@ fn place_of(region: crate::region::RegionCode) -> Option<Place> {
     Place::of(RegionTree::embedded(), region).ok()
 }
 
-/// What screening a whole kind reads of one capability ([`RegistryIndex::screen_bounded`]).
-#[derive(Clone, Copy, Debug)]
-struct ScanRow {
-    point: [f64; 3],
-    /// Capacity per day (sterilisation), stock (raw material, equipment) or headcount (labour);
-    /// 0 for the other kinds.
-    amount: f64,
-    /// Turnaround (sterilisation, slitting, testing) or lead time (the others), hours.
-    hours: f64,
-    slot: u32,
-    /// The slot's interned offer key, or [`SEVERAL_KEYS`] (then see `slot_keys`).
-    key: u32,
-    available: bool,
-    /// The capability's region and its routing place (none for a region the tree does not know), for the scope of a
-    /// feasible one.
-    region: crate::region::RegionCode,
-    place: Option<Place>,
-}
-
-/// [`ScanRow::key`] of a capability with several offer keys (testing to several standards) or none.
-const SEVERAL_KEYS: u32 = u32::MAX;
-
-impl ScanRow {
-    fn of<P>(slot: usize, capability: &Capability<P>, point: [f64; 3], keys: &SlotKeys) -> ScanRow {
-        let (amount, hours) = match &capability.attrs {
-            CapabilityAttrs::Sterilisation { turnaround_h, capacity_per_day, .. } => (*capacity_per_day, *turnaround_h),
-            CapabilityAttrs::Slitting { turnaround_h, .. } | CapabilityAttrs::Testing { turnaround_h, .. } => (0.0, *turnaround_h),
-            CapabilityAttrs::RawMaterial { stock: amount, lead_time_h, .. }
-            | CapabilityAttrs::Equipment { stock: amount, lead_time_h, .. }
-            | CapabilityAttrs::Labour { headcount: amount, lead_time_h, .. } => (*amount, *lead_time_h),
-        };
-        let key = match keys {
-            SlotKeys::One(key) => *key,
-            SlotKeys::Many(_) => SEVERAL_KEYS,
-        };
-        ScanRow { point, amount, hours, slot: slot as u32, key, available: capability.available, region: capability.region, place: place_of(capability.region) }
-    }
-
-    /// [`processing_h`] for a capability of `kind`, from the row.
-    fn processing_h(&self, kind: NeedKind, quantity: f64) -> f64 {
-        match kind {
-            // The same expression as `processing_h`.
-            NeedKind::Sterilisation => self.hours.max(24.0 * quantity / self.amount),
-            _ => self.hours,
-        }
-    }
-
-    /// Whether `capacity_shortfall` finds one, from the row.
-    fn short_of(&self, kind: NeedKind, quantity: f64) -> bool {
-        matches!(kind, NeedKind::RawMaterial | NeedKind::Equipment | NeedKind::Labour) && self.amount < quantity
-    }
-}
-
 /// A slot's offer keys, interned: one, held inline (every kind but testing, whose capabilities
 /// can test to several standards), or several.
 #[derive(Debug)]
@@ -799,6 +730,14 @@ enum SlotKeys {
 }
 
 impl SlotKeys {
+    /// The one key, if there is one.
+    fn one(&self) -> Option<u32> {
+        match self {
+            SlotKeys::One(key) => Some(*key),
+            SlotKeys::Many(_) => None,
+        }
+    }
+
     /// Whether one of the keys is in `wanted`.
     fn any_in(&self, wanted: &[u32]) -> bool {
         match self {
