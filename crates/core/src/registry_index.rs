@@ -820,7 +820,7 @@ mod tests {
             proptest::sample::select(seats),
             (-0.5f64..0.5, -0.5f64..0.5),
             proptest::bool::weighted(0.9),
-            0u8..3,
+            0u8..5,
             0.0f64..120.0,
             1.0f64..100.0,
         )
@@ -836,7 +836,13 @@ mod tests {
                         stock: amount,
                         lead_time_h: hours,
                     },
-                    _ => CapabilityAttrs::Labour { skill: "机修".into(), headcount: amount, lead_time_h: hours },
+                    2 => CapabilityAttrs::Labour { skill: "机修".into(), headcount: amount, lead_time_h: hours },
+                    // Testing to none, one or several standards (a row of several keys).
+                    3 => CapabilityAttrs::Testing {
+                        standards: ["GB 19083-2010", "YY 0469-2011", "GB2626-2019"].iter().take((id % 4) as usize).map(|s| s.to_string()).collect(),
+                        turnaround_h: hours,
+                    },
+                    _ => CapabilityAttrs::Slitting { max_input_width_m: 1.0 + amount / 100.0, min_output_width_m: amount / 200.0, turnaround_h: hours },
                 };
                 Capability {
                     provider: id,
@@ -856,6 +862,8 @@ mod tests {
                 Requirement::Sterilisation { methods: Some(vec![SterilisationMethod::Co60]) },
                 Requirement::RawMaterial { material: "熔喷布".into() },
                 Requirement::Labour { skill: "机修".into() },
+                Requirement::Testing { standard: "GB19083-2010".into() },
+                Requirement::Slitting { input_width_m: 1.5, output_width_m: 0.2 },
             ]),
             (100.0f64..125.0, 20.0f64..45.0),
             1.0f64..60_000.0,
@@ -926,6 +934,24 @@ mod tests {
             let travel = SlowRoads(GeodesicTravel::new(TravelSettings::default()).unwrap());
             let policy = RoutingPolicy::default();
             let screener = Screener::new(RegionTree::embedded(), &policy, &travel);
+            let scan = bounded_by_scan(&screener, &need, &capabilities, bounds).unwrap();
+            let index = RegistryIndex::build(capabilities);
+            prop_assert_eq!(index.screen_bounded(&screener, &need, bounds).unwrap(), scan);
+        }
+
+        #[test]
+        fn the_bounded_record_agrees_for_needs_with_both_limits(
+            capabilities in proptest::collection::vec(capability_strategy(), 0..400),
+            need in need_strategy(),
+            max_km in 50.0f64..2500.0,
+            max_h in 1.0f64..150.0,
+            bounds in bounds_strategy(),
+        ) {
+            let capabilities = unique(capabilities);
+            let travel = GeodesicTravel::default();
+            let policy = RoutingPolicy::default();
+            let screener = Screener::new(RegionTree::embedded(), &policy, &travel);
+            let need = need.with_max_distance_km(max_km).unwrap().with_max_lead_time_h(max_h).unwrap();
             let scan = bounded_by_scan(&screener, &need, &capabilities, bounds).unwrap();
             let index = RegistryIndex::build(capabilities);
             prop_assert_eq!(index.screen_bounded(&screener, &need, bounds).unwrap(), scan);

@@ -333,8 +333,44 @@ impl Limits {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::travel::{GeodesicTravel, LonLat};
+    use crate::capability::Requirement;
+    use crate::region::RegionCode;
+    use crate::travel::{GeodesicTravel, LonLat, TravelSettings, Trip};
     use proptest::prelude::*;
+
+    /// A road router stand-in with the trait's default bounds (no upper bound, no least hours).
+    struct SlowRoads(GeodesicTravel);
+
+    impl TravelModel for SlowRoads {
+        fn leg(&self, from: LonLat, to: LonLat) -> Leg {
+            let road_km = self.0.geodesic_km(from, to) * 1.5;
+            Leg { road_km, hours: road_km / 45.0 }
+        }
+    }
+
+    /// Whether the bands' verdict, where they give one, is the leg's, for a capability at `to`.
+    fn agrees<T: TravelModel + ?Sized>(travel: &T, need: &NeedSpec, to: LonLat, processing: f64) -> Result<(), TestCaseError> {
+        let limits = Limits::of(travel, need);
+        let d2 = squared_chord(need.at.unit_vector(), to.unit_vector());
+        let leg = travel.leg(need.at, to);
+        let exact = (
+            need.max_distance_km.is_some_and(|max| leg.road_km > max),
+            need.max_lead_time_h.is_some_and(|max| leg.hours * need.trip.legs() + processing > max),
+        );
+        if let Some(settled) = limits.from_bands(d2, processing) {
+            prop_assert_eq!(settled, exact, "bands, d2 {} leg {:?}", d2, leg);
+        }
+        let capability = Capability {
+            provider: 1u32,
+            name: String::new(),
+            region: need.region,
+            at: to,
+            available: true,
+            attrs: CapabilityAttrs::Labour { skill: "机修".into(), headcount: 1.0, lead_time_h: processing },
+        };
+        prop_assert_eq!(limits.far_and_slow_at(travel, need, &capability, d2, processing), exact, "own bounds, d2 {}", d2);
+        Ok(())
+    }
 
     fn place() -> impl Strategy<Value = LonLat> {
         (-180.0f64..180.0, -90.0f64..=90.0).prop_map(|(lon, lat)| LonLat { lon, lat })
@@ -344,8 +380,66 @@ mod tests {
         (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)
     }
 
+    #[test]
+    fn the_bands_settle_places_well_inside_and_well_beyond_a_limit() {
+        let travel = GeodesicTravel::default();
+        let quwo = LonLat { lon: 111.47586, lat: 35.641086 };
+        let need = NeedSpec::new(RegionCode::new_unchecked(141021), quwo, 1.0, Requirement::Labour { skill: "机修".into() })
+            .unwrap()
+            .with_max_distance_km(400.0)
+            .unwrap()
+            .with_max_lead_time_h(72.0)
+            .unwrap();
+        let limits = Limits::of(&travel, &need);
+        let d2 = |lon: f64, lat: f64| squared_chord(quwo.unit_vector(), LonLat { lon, lat }.unit_vector());
+        // 万荣, 82 km by road: neither; 大同, 673 km: too far; 广州, 2,000 km: too far, and too slow after 48 h of work.
+        assert_eq!(limits.from_bands(d2(110.838024, 35.415253), 10.0), Some((false, false)));
+        assert_eq!(limits.from_bands(d2(113.298026, 40.075666), 10.0), Some((true, false)));
+        assert_eq!(limits.from_bands(d2(113.264385, 23.129112), 48.0), Some((true, true)));
+        assert_eq!(limits.from_bands(d2(113.264385, 23.129112), 1.0), Some((true, false)));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Limits set within a few per cent of the capability's own road and lead time (and
+        /// sometimes exactly at them), so that most cases fall near a band's edge.
+        #[test]
+        fn the_bands_settle_a_limit_as_the_leg_does(
+            from in (105.0f64..120.0, 30.0f64..42.0),
+            to in (75.0f64..135.0, 18.0f64..53.0),
+            near in (0.0f64..1.0, 0.0f64..1.0),
+            distance_factor in prop_oneof![Just(1.0), 0.97f64..1.03, 0.0f64..3.0],
+            time_factor in prop_oneof![Just(1.0), 0.97f64..1.03, 0.0f64..3.0],
+            which in 0u8..3,
+            processing in prop_oneof![Just(0.0), 0.0f64..200.0],
+            round in any::<bool>(),
+            model in 0u8..3,
+        ) {
+            let at = LonLat { lon: from.0, lat: from.1 };
+            // Half the capabilities within a few hundred kilometres of the need.
+            let to = if near.0 < 0.5 { LonLat { lon: at.lon + (near.1 - 0.5) * 8.0, lat: at.lat + (near.0 - 0.25) * 8.0 } } else { LonLat { lon: to.0, lat: to.1 } };
+            let geodesic = GeodesicTravel::default();
+            let other = GeodesicTravel::new(TravelSettings { circuity: 1.0, speed_kmh: 80.0 }).unwrap();
+            let slow_roads = SlowRoads(GeodesicTravel::default());
+            let travel: &dyn TravelModel = match model {
+                0 => &geodesic,
+                1 => &other,
+                _ => &slow_roads,
+            };
+            let mut need = NeedSpec::new(RegionCode::new_unchecked(141021), at, 1.0, Requirement::Labour { skill: "机修".into() }).unwrap();
+            if round {
+                need = need.with_trip(Trip::Round);
+            }
+            let leg = travel.leg(at, to);
+            if which != 1 {
+                need.max_distance_km = Some(leg.road_km * distance_factor);
+            }
+            if which != 0 {
+                need.max_lead_time_h = Some((leg.hours * need.trip.legs() + processing) * time_factor);
+            }
+            agrees(travel, &need, to, processing)?;
+        }
 
         #[test]
         fn the_tighter_spherical_bounds_hold_for_the_ellipsoid(a in place(), b in place()) {
