@@ -13,7 +13,8 @@
 //!
 //! The index answers exactly what a full scan answers. Its bounds are conservative: a road is
 //! never shorter than [`TravelModel::max_geodesic_km`] allows; the ellipsoidal geodesic is
-//! bounded by the spherical distance within [`SPHERE_BOUND_SLACK`](crate::travel::SPHERE_BOUND_SLACK);
+//! bounded by the spherical distance within the radii of curvature of WGS-84 (`scan_columns`:
+//! −0.57 %, +0.46 %);
 //! processing is never less than its quantity-free part. Every capability that survives the
 //! bounds is screened by the same rules as [`Screener::screen`].
 
@@ -22,12 +23,14 @@ use crate::capability::{Capability, CapabilityAttrs, Requirement, SterilisationM
 use crate::model::{NeedKind, Scope};
 use crate::region::RegionTree;
 use crate::routing::{Place, RouteError};
-use crate::scan_columns::{Columns, Limits, Places, Row, UNAVAILABLE, processing_h as row_processing_h};
+use crate::scan_columns::{
+    Columns, Limits, Places, Row, UNAVAILABLE, geodesic_lower_bound_km, processing_h as row_processing_h, sphere_upper_bound_km,
+};
 use crate::screening::{
     Assessment, Candidate, NeedSpec, Screener, Screening, passes_without_travel, processing_h, rank_key_order, spec_check,
 };
 use crate::travel::{
-    LonLat, TravelModel, chord_for_sphere_km, geodesic_lower_bound_km, sphere_km_for_chord, sphere_upper_bound_km,
+    LonLat, TravelModel, chord_for_sphere_km, sphere_km_for_chord,
 };
 use rstar::primitives::GeomWithData;
 use rstar::{AABB, ParentNode, RTree, RTreeNode};

@@ -133,12 +133,19 @@ pub(crate) fn processing_h(kind: NeedKind, hours: f64, amount: f64, quantity: f6
 const SPHERE_LOW: f64 = 0.9943;
 const SPHERE_HIGH: f64 = 1.0046;
 
-fn geodesic_lower_bound_km(sphere_km: f64) -> f64 {
+/// A lower bound on the ellipsoidal geodesic for a great-circle distance on the mean sphere.
+pub(crate) fn geodesic_lower_bound_km(sphere_km: f64) -> f64 {
     sphere_km * SPHERE_LOW
 }
 
-fn geodesic_upper_bound_km(sphere_km: f64) -> f64 {
+/// An upper bound on the ellipsoidal geodesic for a great-circle distance on the mean sphere.
+pub(crate) fn geodesic_upper_bound_km(sphere_km: f64) -> f64 {
     sphere_km * SPHERE_HIGH
+}
+
+/// An upper bound on the great-circle distance on the mean sphere for an ellipsoidal geodesic.
+pub(crate) fn sphere_upper_bound_km(geodesic_km: f64) -> f64 {
+    geodesic_km / SPHERE_LOW
 }
 
 /// Relative room for rounding when a bound settles a limit: a bound within it computes the leg.
@@ -447,6 +454,7 @@ mod tests {
             let sphere = sphere_km_for_chord(squared_chord(a.unit_vector(), b.unit_vector()).sqrt());
             prop_assert!(geodesic_lower_bound_km(sphere) <= geodesic * (1.0 + 1e-12) + 1e-9, "sphere {sphere} geodesic {geodesic}");
             prop_assert!(geodesic <= geodesic_upper_bound_km(sphere) * (1.0 + 1e-12) + 1e-9, "sphere {sphere} geodesic {geodesic}");
+            prop_assert!(sphere <= sphere_upper_bound_km(geodesic) * (1.0 + 1e-12) + 1e-9, "sphere {sphere} geodesic {geodesic}");
         }
 
         #[test]
