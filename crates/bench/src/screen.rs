@@ -47,8 +47,11 @@ struct Args {
     only: Option<String>,
 }
 
-/// The load test's needs: (name, requirement, quantity, max km, max h).
-fn needs() -> Vec<(&'static str, Requirement, f64, Option<f64>, Option<f64>)> {
+/// One of the load test's needs: (name, requirement, quantity, max km, max h).
+type LoadNeed = (&'static str, Requirement, f64, Option<f64>, Option<f64>);
+
+/// The load test's needs.
+fn needs() -> Vec<LoadNeed> {
     let steril = || Requirement::Sterilisation { methods: None };
     let meltblown = || Requirement::RawMaterial { material: "熔喷布".into() };
     let mechanics = || Requirement::Labour { skill: "机修".into() };

@@ -451,7 +451,7 @@ impl<P: Ord + Clone> RegistryIndex<P> {
             if LIMITS {
                 d2 = squared_chord(center, point[i]);
                 let processing = row_processing_h(kind, hours[i], amount[i], quantity);
-                let (far, slow) = match limits.from_bands(d2, processing) {
+                let (far, slow) = match limits.settled_by_bands(d2, processing) {
                     Some(settled) => settled,
                     None => limits.far_and_slow_at(screener.travel, need, &self.capabilities[slot[i] as usize], d2, processing),
                 };

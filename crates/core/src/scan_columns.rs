@@ -283,7 +283,7 @@ impl Limits {
     /// where the bands settle them. Without a branch on the answer: a pass has many rows on
     /// either side of a limit, in no order.
     #[inline]
-    pub(crate) fn from_bands(&self, d2: f64, processing: f64) -> Option<(bool, bool)> {
+    pub(crate) fn settled_by_bands(&self, d2: f64, processing: f64) -> Option<(bool, bool)> {
         if d2 > self.settled_beyond {
             let band = &self.beyond;
             let slow = processing > band.slow_above;
@@ -364,7 +364,7 @@ mod tests {
             need.max_distance_km.is_some_and(|max| leg.road_km > max),
             need.max_lead_time_h.is_some_and(|max| leg.hours * need.trip.legs() + processing > max),
         );
-        if let Some(settled) = limits.from_bands(d2, processing) {
+        if let Some(settled) = limits.settled_by_bands(d2, processing) {
             prop_assert_eq!(settled, exact, "bands, d2 {} leg {:?}", d2, leg);
         }
         let capability = Capability {
@@ -400,10 +400,10 @@ mod tests {
         let limits = Limits::of(&travel, &need);
         let d2 = |lon: f64, lat: f64| squared_chord(quwo.unit_vector(), LonLat { lon, lat }.unit_vector());
         // 万荣, 82 km by road: neither; 大同, 673 km: too far; 广州, 2,000 km: too far, and too slow after 48 h of work.
-        assert_eq!(limits.from_bands(d2(110.838024, 35.415253), 10.0), Some((false, false)));
-        assert_eq!(limits.from_bands(d2(113.298026, 40.075666), 10.0), Some((true, false)));
-        assert_eq!(limits.from_bands(d2(113.264385, 23.129112), 48.0), Some((true, true)));
-        assert_eq!(limits.from_bands(d2(113.264385, 23.129112), 1.0), Some((true, false)));
+        assert_eq!(limits.settled_by_bands(d2(110.838024, 35.415253), 10.0), Some((false, false)));
+        assert_eq!(limits.settled_by_bands(d2(113.298026, 40.075666), 10.0), Some((true, false)));
+        assert_eq!(limits.settled_by_bands(d2(113.264385, 23.129112), 48.0), Some((true, true)));
+        assert_eq!(limits.settled_by_bands(d2(113.264385, 23.129112), 1.0), Some((true, false)));
     }
 
     proptest! {
