@@ -539,8 +539,15 @@ fn connect_creating(path: &Path) -> StoreResult<rusqlite::Connection> {
     let conn = rusqlite::Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get::<_, String>(0))?;
+    // The writer copies the WAL back into the file when it holds this many pages (40 MiB; SQLite's
+    // default is 1,000): a page written by many commits in between is copied once, and the
+    // checkpoint's two flushes come ten times less often.
+    conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES};"))?;
     settings(conn)
 }
+
+/// See [`connect_creating`].
+const WAL_CHECKPOINT_PAGES: u32 = 10_000;
 
 /// A reader's connection, to the file the writer created.
 fn connect(path: &Path) -> StoreResult<rusqlite::Connection> {
