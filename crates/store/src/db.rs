@@ -436,17 +436,21 @@ fn lite_sql(sql: &str) -> Cow<'_, str> {
     }
     let mut out = String::with_capacity(sql.len());
     let mut quoted = false;
-    for (i, c) in sql.char_indices() {
-        match c {
-            '\'' => quoted = !quoted,
-            '$' if !quoted && numbered(i) => {
+    // The text between the `$`s is copied as it is (both marks are ASCII: a byte of either is
+    // never inside another character).
+    let mut copied = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        match b {
+            b'\'' => quoted = !quoted,
+            b'$' if !quoted && numbered(i) => {
+                out.push_str(&sql[copied..i]);
                 out.push('?');
-                continue;
+                copied = i + 1;
             }
             _ => {}
         }
-        out.push(c);
     }
+    out.push_str(&sql[copied..]);
     Cow::Owned(out)
 }
 
@@ -604,5 +608,19 @@ pub(crate) fn conflict(error: StoreError, what: &str) -> StoreError {
             _ => error,
         },
         _ => error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lite_sql;
+
+    #[test]
+    fn numbered_parameters_become_question_marks_outside_quotes_only() {
+        assert_eq!(lite_sql("SELECT 1"), "SELECT 1");
+        assert_eq!(lite_sql("SELECT * FROM t WHERE a = $1 AND b = $12"), "SELECT * FROM t WHERE a = ?1 AND b = ?12");
+        assert_eq!(lite_sql("SELECT '$1', $2 || '曲沃$3' FROM t WHERE c = $1"), "SELECT '$1', ?2 || '曲沃$3' FROM t WHERE c = ?1");
+        assert_eq!(lite_sql("SELECT $ AS x, $a, '万荣' || $3"), "SELECT $ AS x, $a, '万荣' || ?3");
+        assert_eq!(lite_sql("VALUES ($1, $2), ($3, $4)"), "VALUES (?1, ?2), (?3, ?4)");
     }
 }
