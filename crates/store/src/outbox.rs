@@ -30,7 +30,7 @@ impl WriteTx {
         .bind(c.quiet_to)
         .bind(c.active)
         .bind(c.created_at)
-        .bind(if c.format.is_empty() { "text" } else { c.format.as_str() });
+        .bind(c.format);
         self.insert_returning_id(q, "channel").await
     }
 

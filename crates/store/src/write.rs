@@ -571,7 +571,7 @@ impl WriteTx {
         // Wakes the department's listeners on every server when the write commits (the
         // notifications page and the unread count in the header, by server-sent events).
         if let Some(department) = &n.department {
-            self.notify(notify::NOTIFICATIONS_CHANNEL, department).await?;
+            self.notify(notify::NOTIFICATIONS_CHANNEL, &department.to_string()).await?;
         }
         Ok(id)
     }
