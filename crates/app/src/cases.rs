@@ -70,7 +70,7 @@ impl App {
                     id: 0,
                     name: name.to_string(),
                     credit_code: credit_code.to_string(),
-                    region: region.to_string(),
+                    region: region,
                     lon,
                     lat,
                     note,
@@ -106,7 +106,7 @@ impl App {
                 let title = &title;
                 let not_found = || AppError::NotFound(format!("enterprise {enterprise_id}"));
                 let enterprise = tx.enterprise(enterprise_id).await?.filter(|e| access::can_see_enterprise(app.tree, actor, e)).ok_or_else(not_found)?;
-                app.may_create_in(actor, region_code(&enterprise.region), "cases")?;
+                app.may_create_in(actor, enterprise.region, "cases")?;
                 if let Some(existing) = tx.case_of_enterprise(enterprise_id).await? {
                     return Err(AppError::Conflict(format!("{} already has case {}", enterprise.name, existing.id)));
                 }
@@ -153,9 +153,9 @@ impl App {
                     id: 0,
                     case_id: case.id,
                     title,
-                    tier: tier.as_str().into(),
-                    department: department.to_string(),
-                    role: role.as_str().into(),
+                    tier: tier,
+                    department: department,
+                    role: role,
                     user_id: input.user_id,
                     joined_at: to_millis(now),
                 };

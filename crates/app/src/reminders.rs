@@ -106,7 +106,7 @@ impl App {
         }
         .append(tx)
         .await?;
-        let department = department_name(self.tree, crate::needs::region_code(&approval.department));
+        let department = department_name(self.tree, approval.department);
         let notice = Notice {
             event: EventKind::ApprovalDue,
             department: approval.department.clone(),

@@ -262,14 +262,18 @@ fn place(tree: &RegionTree, region: &str) -> String {
     tree.full_name(RegionCode::new_unchecked(code(region)))
 }
 
+fn place_of(tree: &RegionTree, region: RegionCode) -> String {
+    tree.full_name(region)
+}
+
 fn enterprise_doc(tree: &RegionTree, e: &EnterpriseRow, case_id: Option<i64>) -> SearchDoc {
     SearchDoc {
         kind: SearchKind::Enterprise,
         id: e.id,
         title: e.name.clone(),
         codes: vec![e.credit_code.clone()],
-        region: code(&e.region),
-        snippet: format!("{} · {}", e.credit_code, place(tree, &e.region)),
+        region: e.region.as_u32(),
+        snippet: format!("{} · {}", e.credit_code, place_of(tree, e.region)),
         parent: case_id.unwrap_or(0),
         audience: Audience::Enterprise,
     }
@@ -282,22 +286,22 @@ fn provider_doc(tree: &RegionTree, p: &ProviderRow) -> SearchDoc {
         title: p.name.clone(),
         // The note is found by its characters, as a code is (the registry's keyword search).
         codes: if p.note.trim().is_empty() { vec![p.key.clone()] } else { vec![p.key.clone(), p.note.clone()] },
-        region: code(&p.region),
-        snippet: place(tree, &p.region),
+        region: p.region.as_u32(),
+        snippet: place_of(tree, p.region),
         parent: 0,
         audience: Audience::Provider,
     }
 }
 
 fn department_doc(tree: &RegionTree, d: &DepartmentRow) -> Option<SearchDoc> {
-    let tier = Tier::parse(&d.tier).map(|t| t.label().zh).unwrap_or_default();
+    let tier = d.tier.label().zh;
     Some(SearchDoc {
         kind: SearchKind::Department,
-        id: i64::from(code(&d.region_code)),
+        id: i64::from(d.region_code.as_u32()),
         title: d.name.clone(),
-        codes: vec![d.region_code.clone()],
-        region: code(&d.region_code),
-        snippet: format!("{tier} · {}", place(tree, &d.region_code)),
+        codes: vec![d.region_code.to_string()],
+        region: d.region_code.as_u32(),
+        snippet: format!("{tier} · {}", place_of(tree, d.region_code)),
         parent: 0,
         audience: Audience::Department,
     })
@@ -313,7 +317,7 @@ fn need_docs(tree: &RegionTree, rows: &SearchNeeds) -> Vec<SearchDoc> {
     for b in &rows.broadcasts {
         named.entry(b.owner_id).or_default().push(code(&b.value));
     }
-    for l in rows.letters.iter().filter(|l| l.status != "draft") {
+    for l in rows.letters.iter().filter(|l| l.status != bangfu_core::model::LetterStatus::Draft) {
         named.entry(l.need_id).or_default().extend(crate::letters::recipients_of(l).iter().map(|r| code(&r.region)));
     }
     let mut candidates: HashMap<i64, Vec<i64>> = HashMap::new();

@@ -337,7 +337,20 @@ impl From<&Vec<String>> for Arg {
     }
 }
 
-stored_column!(RegionCode, bool, JsonObject, Vec<String>);
+/// The events a channel receives, stored as their names joined by commas ('' for every event).
+impl Stored for Vec<outbox::EventKind> {
+    type Raw = String;
+    fn decode(raw: &String) -> Result<Vec<outbox::EventKind>, String> {
+        outbox::EventKind::parse_list(raw)
+    }
+}
+impl From<&Vec<outbox::EventKind>> for Arg {
+    fn from(v: &Vec<outbox::EventKind>) -> Arg {
+        Arg::Text(Some(v.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(",")))
+    }
+}
+
+stored_column!(RegionCode, bool, JsonObject, Vec<String>, Vec<outbox::EventKind>);
 
 impl StoreError {
     /// A [`StoreError::BadValue`] of a column of `row` given its table and the row's key (read

@@ -223,7 +223,7 @@ row_struct!(
     /// `secret` are credentials: shown back to nobody.
     ChannelRow in "channels" by id {
         id: i64, department: Option<RegionCode>, provider_id: Option<i64>, enterprise_id: Option<i64>, kind: ChannelKind,
-        label: String, url: String, secret: String, events: String, mentions: String, quiet_from: Option<i64>,
+        label: String, url: String, secret: String, events: Vec<EventKind>, mentions: String, quiet_from: Option<i64>,
         quiet_to: Option<i64>, active: bool, created_at: i64, format: MessageFormat,
     }
 );
@@ -244,10 +244,11 @@ row_struct!(
 );
 
 row_struct!(
-    /// One attempt to deliver a message: sent, failed or dead, with the error.
+    /// One attempt to deliver a message: sent, failed or dead, with the error; `grouped` is how
+    /// many messages went out together in it.
     OutboxAttemptRow in "outbox_attempts" by id {
         id: i64, outbox_id: i64, channel_id: i64, at: i64, outcome: String, error: Option<String>, message_key: String,
-        grouped: bool,
+        grouped: i64,
     }
 );
 

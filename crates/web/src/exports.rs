@@ -369,7 +369,7 @@ pub(crate) fn providers(app: std::sync::Arc<App>, actor: Actor, search: Provider
         let rows = page
             .items
             .iter()
-            .flat_map(|(p, caps)| caps.iter().map(move |c| vec![Cell::int(p.id), Cell::text(&p.key), Cell::text(&p.name), Cell::text(&p.region), Cell::text(&c.kind), Cell::text((c.available != 0).to_string()), Cell::text(&c.attrs)]))
+            .flat_map(|(p, caps)| caps.iter().map(move |c| vec![Cell::int(p.id), Cell::text(&p.key), Cell::text(&p.name), Cell::text(&p.region), Cell::text(&c.kind), Cell::text((c.available).to_string()), Cell::text(&c.attrs)]))
             .collect();
         Ok((rows, page.next))
     });

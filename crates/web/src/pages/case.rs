@@ -357,7 +357,7 @@ async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
             let Ok(need_detail) = app.need_detail(&user.actor, need.id).await else { continue };
             for (candidate, provider) in &need_detail.candidates {
                 let selected = need.selected_candidate == Some(candidate.id);
-                let open = need.status == "open" && candidate.feasible != 0;
+                let open = need.status == "open" && candidate.feasible;
                 let (Some(lon), Some(lat)) = (provider.lon, provider.lat) else { continue };
                 if !(selected || open) || seen.contains(&provider.id) {
                     continue;

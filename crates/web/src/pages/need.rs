@@ -322,7 +322,7 @@ async fn need_page(
         .candidates
         .iter()
         .map(|(c, p)| {
-            let feasible = c.feasible != 0;
+            let feasible = c.feasible;
             if feasible {
                 rank += 1;
             }
@@ -412,12 +412,12 @@ async fn need_page(
             let (Some(lon), Some(lat)) = (p.lon, p.lat) else { continue };
             let kind = if need.selected_candidate == Some(c.id) {
                 MarkerKind::Selected
-            } else if c.feasible != 0 {
+            } else if c.feasible {
                 MarkerKind::Candidate
             } else {
                 MarkerKind::Rejected
             };
-            let label = if c.feasible != 0 { format!("{}（{}）", short_name(&p.name), lang.hours(c.lead_time_h)) } else { short_name(&p.name) };
+            let label = if c.feasible { format!("{}（{}）", short_name(&p.name), lang.hours(c.lead_time_h)) } else { short_name(&p.name) };
             links.push(Link { from: 0, to: markers.len() });
             markers.push(Marker { lon, lat, label, kind });
         }
@@ -492,7 +492,7 @@ async fn need_page(
         why: lang.pick(&need.route_zh, &need.route_en).to_string(),
         reached_owner: time(need.reached_owner_at),
         letter_to: need.letter_to.as_deref().map(|l| lang.department(tree, l)).unwrap_or_default(),
-        supervised: need.supervised != 0,
+        supervised: need.supervised,
         candidates,
         rejected_count,
         screened: detail.screening.as_ref().map(|s| screening_summary(s, lang)).unwrap_or_default(),
@@ -783,8 +783,8 @@ async fn letter_page(state: &AppState, user: &PageUser, id: i64, letter_id: i64,
     let recipients = detail.recipients.iter().map(|r| lang.pick(&r.name.zh, &r.name.en).to_string()).collect();
     let tree = state.app.tree();
     let l = &detail.letter;
-    let can_edit = l.status == LetterStatus::Draft.as_str() && access::may_send_letter(tree, &user.actor, l);
-    let can_acknowledge = l.status == LetterStatus::Sent.as_str() && access::may_acknowledge_letter(tree, &user.actor, l);
+    let can_edit = l.status == LetterStatus::Draft && access::may_send_letter(tree, &user.actor, l);
+    let can_acknowledge = l.status == LetterStatus::Sent && access::may_acknowledge_letter(tree, &user.actor, l);
     let body: Vec<String> = detail.zh.as_ref().map(|p| p.paragraphs.iter().filter(|x| x.as_str() != "妥否，请函复。" && !x.starts_with("（联系人：")).cloned().collect()).unwrap_or_default();
     let reply = l.reply_number.as_ref().map(|n| (n.clone(), l.reply_date.clone().unwrap_or_default(), l.reply_text.clone().unwrap_or_default()));
     let ui = user.ui(state, "case", format!("{} {}", view.number, view.subject));

@@ -228,7 +228,7 @@ async fn registry_page(state: &AppState, user: &PageUser, query: SearchQuery, ad
             place: place_name(state, &p.region),
             capabilities: caps
                 .iter()
-                .map(|c| CapabilityLine { kind: lang.kind(&c.kind), available: c.available != 0, attrs: attrs_in_words(&c.attrs, lang), updated: time(c.updated_at) })
+                .map(|c| CapabilityLine { kind: lang.kind(&c.kind), available: c.available, attrs: attrs_in_words(&c.attrs, lang), updated: time(c.updated_at) })
                 .collect(),
         })
         .collect();
@@ -336,7 +336,7 @@ async fn provider_page(state: &AppState, user: &PageUser, id: i64, failed: Optio
                 kind: kind.as_str(),
                 label: lang.label(kind.label()).into(),
                 exists: stored.is_some(),
-                available: failed_here.map_or_else(|| stored.is_none_or(|c| c.available != 0), |f| f.typed.checked("available")),
+                available: failed_here.map_or_else(|| stored.is_none_or(|c| c.available), |f| f.typed.checked("available")),
                 fields,
                 error: failed_here.map(|f| f.errors.general().to_string()).unwrap_or_default(),
                 updated: stored.map(|c| time(c.updated_at)).unwrap_or_default(),
