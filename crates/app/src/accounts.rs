@@ -8,7 +8,6 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use bangfu_core::model::Role;
-use bangfu_core::region::RegionCode;
 use bangfu_core::throttle::{Backoff, PER_ADDRESS, PER_USERNAME, Throttle};
 use bangfu_store::{LoginThrottleRow, SessionRow, UserRow};
 use chrono::{DateTime, TimeDelta, Utc};

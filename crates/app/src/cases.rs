@@ -4,7 +4,6 @@ use crate::error::{bad, text};
 use bangfu_core::text::{LONG_CHARS, NAME_CHARS, SHORT_CHARS};
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::credit_code::CreditCode;
-use crate::needs::region_code;
 use bangfu_core::model::{StationRole, Tier};
 use bangfu_core::region::RegionCode;
 use bangfu_store::{CaseRow, EnterpriseRow, TeamMemberRow};

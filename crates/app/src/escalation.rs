@@ -17,7 +17,6 @@
 use crate::outbox::Notice;
 use bangfu_core::outbox::EventKind;
 use crate::error::bad;
-use crate::needs::region_code;
 use crate::{Actor, App, AppError, AppResult, Audit, from_millis, to_millis};
 use bangfu_core::escalation::{Escalation, EscalationStep, OpenNeed, ResponseWindows, department_above, escalations_due};
 use bangfu_core::ids::NeedId;

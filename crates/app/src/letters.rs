@@ -18,7 +18,7 @@ use crate::needs::region_code;
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::routing::department_name;
 use bangfu_core::letter::{Contact, DateStyle, LetterFacts, LetterNumber, check_transition, draft_letter, formal_department, number_prefix};
-use bangfu_core::model::{Bilingual, LetterStatus, NeedKind, Scope};
+use bangfu_core::model::{Bilingual, LetterStatus, Scope};
 use bangfu_core::region::RegionCode;
 use bangfu_store::{CaseRow, LetterRow, NeedRow, WriteTx};
 use chrono::{DateTime, Datelike, Utc};

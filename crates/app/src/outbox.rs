@@ -21,7 +21,6 @@
 //! from its row, the same on every attempt.
 
 use crate::error::bad;
-use crate::needs::region_code;
 use crate::{Actor, App, AppError, AppResult, Audit, from_millis, to_millis};
 use bangfu_core::model::Role;
 use bangfu_core::region::RegionCode;

@@ -6,7 +6,7 @@
 
 use bangfu_core::outbox::EventKind;
 use crate::error::{bad, text};
-use crate::needs::{NewNeed, checked_need, region_code};
+use crate::needs::{NewNeed, checked_need};
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::model::{NeedStatus, Role};
 use bangfu_core::routing::department_name;

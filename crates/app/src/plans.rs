@@ -39,7 +39,7 @@
 use crate::error::bad;
 use crate::{Actor, App, AppError, AppResult, Audit, access, from_millis, to_millis};
 use bangfu_core::ids::NeedId;
-use bangfu_core::model::{NeedStatus, Tier};
+use bangfu_core::model::Tier;
 use bangfu_core::plan::{self, Blocker, Milestone, Plan, PlanError, Schedule, WhatIf};
 use bangfu_store::{MilestoneBlockerRow, MilestoneRow, NeedRow, WriteTx};
 use chrono::{DateTime, Utc};

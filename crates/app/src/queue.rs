@@ -11,7 +11,6 @@
 //! escalate with one reason, broadcast to a ring, assign the case's stationed officer.
 
 use crate::error::{bad, text};
-use crate::needs::region_code;
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::model::{NeedKind, NeedStatus, Role, Scope, Tier};
 use bangfu_core::text::{NAME_CHARS, SHORT_CHARS};

@@ -4,7 +4,6 @@
 use bangfu_core::outbox::EventKind;
 use crate::error::{bad, json_text, text};
 use bangfu_core::text::{LONG_CHARS, NAME_CHARS, SHORT_CHARS};
-use crate::needs::region_code;
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::capability::{AttrValue, Capability, CapabilityAttrs, Requirement};
 use bangfu_core::ids::ProviderId;

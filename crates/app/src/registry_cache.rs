@@ -14,7 +14,7 @@
 //! twice (it committed between reading the version and reading the rows) is applied once, by its
 //! version.
 
-use crate::registry::{attr_values, capability_of};
+use crate::registry::capability_of;
 use crate::{App, AppResult};
 use bangfu_core::capability::{Capability, CapabilityAttrs};
 use bangfu_core::ids::ProviderId;

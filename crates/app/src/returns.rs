@@ -12,7 +12,6 @@ use crate::outbox::Notice;
 use bangfu_core::outbox::EventKind;
 use crate::error::{bad, text};
 use bangfu_core::text::{LONG_CHARS, SHORT_CHARS};
-use crate::needs::region_code;
 use crate::returns_sheet::{SheetFormat, read_returns};
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::model::{Scope};

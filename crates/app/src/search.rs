@@ -17,7 +17,7 @@
 //! Who sees what is decided by `access::search_reader` and applied inside the index's scan.
 
 use crate::{Actor, App, AppResult, access, error::bad};
-use bangfu_core::model::{NeedKind, NeedStatus, Tier};
+use bangfu_core::model::{NeedKind, NeedStatus};
 use bangfu_core::region::{RegionCode, RegionTree};
 use bangfu_core::search_index::{Audience, NeedAudience, SearchDoc, SearchHit, SearchIndex, SearchKind, SearchQuery};
 use bangfu_store::search::SearchNeeds;

@@ -10,7 +10,7 @@ use super::world::{Reporter, World};
 use super::{END_MS, HOUR_MS, MARK, NOTE, START_MS};
 use crate::cases::{NewEnterprise, NewTeamMember};
 use crate::channel::{NewApproval, NewShipment};
-use crate::needs::{NewNeed, region_code};
+use crate::needs::NewNeed;
 use crate::returns::NewDailyReturn;
 use crate::{Actor, App, AppError, AppResult, from_millis};
 use bangfu_core::escalation::department_above;
