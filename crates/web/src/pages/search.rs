@@ -95,7 +95,7 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Query(params): 
                 })
                 .collect();
             let (zh, en) = kind_label(k);
-            (!hits.is_empty()).then(|| Group { kind: k, label: lang.pick(zh, en).into(), hits })
+            (!hits.is_empty()).then(|| Group { kind: k.as_str().into(), label: lang.pick(zh, en).into(), hits })
         })
         .collect();
     let kinds = SearchKind::ALL
