@@ -915,7 +915,23 @@ mod tests {
 
     #[test]
     fn errors_lose_the_channel_s_credentials() {
-        let channel = ChannelRow { url: "https://oapi.dingtalk.com/robot/send?access_token=tok123".into(), secret: "SECabc".into(), ..ChannelRow::default() };
+        let channel = ChannelRow {
+            id: 1,
+            department: None,
+            provider_id: Some(1),
+            enterprise_id: None,
+            kind: ChannelKind::Dingtalk,
+            label: String::new(),
+            url: "https://oapi.dingtalk.com/robot/send?access_token=tok123".into(),
+            secret: "SECabc".into(),
+            events: Vec::new(),
+            mentions: String::new(),
+            quiet_from: None,
+            quiet_to: None,
+            active: true,
+            created_at: 0,
+            format: MessageFormat::Text,
+        };
         assert_eq!(scrub("POST ...access_token=tok123 signed SECabc failed", &channel), "POST ...access_token=*** signed *** failed");
     }
 
