@@ -17,7 +17,6 @@
 //! Who sees what is decided by `access::search_reader` and applied inside the index's scan.
 
 use crate::{Actor, App, AppResult, access, error::bad};
-use bangfu_core::model::{NeedKind, NeedStatus};
 use bangfu_core::region::{RegionCode, RegionTree};
 use bangfu_core::search_index::{Audience, NeedAudience, SearchDoc, SearchHit, SearchIndex, SearchKind, SearchQuery};
 use bangfu_store::search::SearchNeeds;
@@ -258,10 +257,6 @@ fn code(text: &str) -> u32 {
     text.parse().unwrap_or(0)
 }
 
-fn place(tree: &RegionTree, region: &str) -> String {
-    tree.full_name(RegionCode::new_unchecked(code(region)))
-}
-
 fn place_of(tree: &RegionTree, region: RegionCode) -> String {
     tree.full_name(region)
 }
@@ -333,23 +328,23 @@ fn need_docs(tree: &RegionTree, rows: &SearchNeeds) -> Vec<SearchDoc> {
         departments.dedup();
         let audience = NeedAudience {
             enterprise_id: n.enterprise_id,
-            owner: code(&n.owner),
+            owner: n.owner.as_u32(),
             departments,
             providers: candidates.get(&n.id).cloned().unwrap_or_default(),
         };
-        let kind = NeedKind::parse(&n.kind).map(|k| k.label().zh).unwrap_or(n.kind.as_str());
-        let status = NeedStatus::parse(&n.status).map(|s| s.label().zh).unwrap_or(n.status.as_str());
+        let kind = n.kind.label().zh;
+        let status = n.status.label().zh;
         docs.push(SearchDoc {
             kind: SearchKind::Need,
             id: n.id,
             title: n.title.clone(),
             codes: Vec::new(),
-            region: code(&n.case_region),
-            snippet: format!("{kind} · {status} · {}", place(tree, &n.case_region)),
+            region: n.case_region.as_u32(),
+            snippet: format!("{kind} · {status} · {}", place_of(tree, n.case_region)),
             parent: n.case_id,
             audience: Audience::Need(audience.clone()),
         });
-        audiences.insert(n.id, (code(&n.case_region), audience));
+        audiences.insert(n.id, (n.case_region.as_u32(), audience));
     }
     for l in &rows.letters {
         let Some((region, audience)) = audiences.get(&l.need_id) else { continue };
