@@ -81,11 +81,20 @@ pub struct CaseDetail {
     pub enterprise: EnterpriseRow,
     pub team: Vec<TeamMemberRow>,
     pub needs: Vec<NeedRow>,
+    /// The newest [`CASE_EVENTS_SHOWN`] events of its timeline, in timeline order (by time, then
+    /// sequence); the whole timeline pages through [`App::case_events`], or is
+    /// [`App::case_timeline`].
     pub events: Vec<EventRow>,
+    /// How many events the case has in all.
+    pub events_total: i64,
     pub approvals: Vec<ApprovalRow>,
     pub shipments: Vec<ShipmentRow>,
     pub letters: Vec<LetterRow>,
 }
+
+/// How many of a case's newest events [`CaseDetail`] holds: a case has hundreds, and its answer
+/// stays small.
+pub const CASE_EVENTS_SHOWN: i64 = 50;
 
 /// A need with its candidates (and their providers) and letters.
 #[derive(Clone, Debug)]
@@ -154,10 +163,11 @@ impl App {
                 }
                 let enterprise =
                     read.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal(format!("case {} has no enterprise", case.id)))?;
-                let (needs, events) = (read.needs_of_case(case_id).await?, read.events_of_case(case_id).await?);
+                let needs = read.needs_of_case(case_id).await?;
+                let (events, events_total) = (read.latest_events_of_case(case_id, CASE_EVENTS_SHOWN).await?, read.count_case_events(case_id).await?);
                 let (approvals, shipments, letters) =
                     (read.approvals_of_case(case_id).await?, read.shipments_of_case(case_id).await?, read.letters_of_case(case_id).await?);
-                let detail = Arc::new(CaseDetail { case, enterprise, team, needs, events, approvals, shipments, letters });
+                let detail = Arc::new(CaseDetail { case, enterprise, team, needs, events, events_total, approvals, shipments, letters });
                 self.caches.cases.put(case_id, version, Arc::clone(&detail));
                 detail
             }
@@ -166,6 +176,13 @@ impl App {
             return Err(AppError::NotFound(format!("case {case_id}")));
         }
         Ok(detail)
+    }
+
+    /// The whole timeline of a case (every event, in timeline order), for the command line and
+    /// tests; not found when `actor` may not see the case.
+    pub async fn case_timeline(&self, actor: &Actor, case_id: i64) -> AppResult<Vec<EventRow>> {
+        self.case_detail_shared(actor, case_id).await?;
+        Ok(self.store.events_of_case(case_id).await?)
     }
 
     pub async fn need_detail(&self, actor: &Actor, need_id: i64) -> AppResult<NeedDetail> {

@@ -20,12 +20,12 @@ bangfu_store::backend_tests! {
     async fn loading_the_demo_twice_duplicates_nothing(db) {
         let app = demo_app(&db).await;
         let admin = Actor::system("test");
-        let events = app.case_detail(&admin, 1).await.unwrap().events.len();
+        let events = app.case_timeline(&admin, 1).await.unwrap().len();
         let report = bangfu_app::demo::load(&app, &admin).await.unwrap();
         assert!(report.contains("already loaded"), "{report}");
         let cases = app.list_cases(&admin, &Default::default(), bangfu_store::PageRequest::first(500)).await.unwrap().items;
         assert_eq!(cases.len(), 1);
-        assert_eq!(app.case_detail(&admin, 1).await.unwrap().events.len(), events);
+        assert_eq!(app.case_timeline(&admin, 1).await.unwrap().len(), events);
     }
 
     async fn the_reference_case_replays_the_division_of_labour(db) {
@@ -47,10 +47,11 @@ bangfu_store::backend_tests! {
         let app = demo_app(&db).await;
         let detail = app.case_detail(&Actor::system("test"), 1).await.unwrap();
         let slitting = need_by_title(&detail, "分切").id;
-        let switched = detail.events.iter().find(|e| e.action == "need.switched" && e.entity == format!("need:{slitting}")).expect("a switch event");
+        let timeline = app.case_timeline(&Actor::system("test"), 1).await.unwrap();
+        let switched = timeline.iter().find(|e| e.action == "need.switched" && e.entity == format!("need:{slitting}")).expect("a switch event");
         let payload: serde_json::Value = serde_json::from_str(&switched.payload).unwrap();
         assert_eq!((payload["from_scope"].as_str(), payload["scope"].as_str()), (Some("city"), Some("local")));
-        assert!(detail.events.iter().any(|e| e.action == "need.switch_proposed"), "the nearer firm was proposed as a switch");
+        assert!(timeline.iter().any(|e| e.action == "need.switch_proposed"), "the nearer firm was proposed as a switch");
     }
 
     async fn screening_the_sterilisation_need_ranks_wanrong_first_with_reasons_for_the_others(db) {
@@ -63,7 +64,7 @@ bangfu_store::backend_tests! {
         let reasons = |fragment: &str| need.candidates.iter().find(|(_, p)| p.name.contains(fragment)).map(|(c, _)| c.reasons.clone()).unwrap();
         assert!(reasons("晋北").contains("too_far"), "{}", reasons("晋北"));
         assert!(reasons("太原").contains("too_slow"), "{}", reasons("太原"));
-        let widened: Vec<String> = detail.events.iter().filter(|e| e.action == "need.widened").map(|e| e.payload.clone()).collect();
+        let widened: Vec<String> = app.case_timeline(&admin, 1).await.unwrap().iter().filter(|e| e.action == "need.widened").map(|e| e.payload.clone()).collect();
         assert!(widened.iter().any(|p| p.contains("曲沃县内无可用提供方，扩大至临汾市")), "{widened:?}");
     }
 
@@ -166,7 +167,7 @@ bangfu_store::backend_tests! {
         let near = "{\"id\":\"quwo\",\"name\":\"曲沃分切\",\"region\":\"141021\",\"kind\":\"slitting\",\"attrs\":{\"max_input_width_m\":1.8,\"min_output_width_m\":0.2,\"turnaround_h\":8}}";
         let lines = app.parse_registry(near, RegistryFormat::Jsonl).unwrap();
         app.import_registry(&admin, now, &lines[..], |_, _| {}).await.unwrap();
-        let events = app.case_detail(&admin, case.id).await.unwrap().events;
+        let events = app.case_timeline(&admin, case.id).await.unwrap();
         let proposal = events.iter().find(|e| e.action == "need.switch_proposed").expect("a switch proposal");
         assert!(proposal.payload.contains("曲沃分切"), "{}", proposal.payload);
     }

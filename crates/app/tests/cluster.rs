@@ -70,8 +70,10 @@ bangfu_store::backend_tests! {
         titles.sort();
         titles.dedup();
         assert_eq!(titles.len(), 2 * MINUTES as usize, "every report landed once");
-        let escalation_events = detail
-            .events
+        let escalation_events = b
+            .case_timeline(&admin, 1)
+            .await
+            .unwrap()
             .iter()
             .filter(|e| (e.action == "need.escalated" || e.action == "need.supervised") && e.at >= start.timestamp_millis())
             .count();

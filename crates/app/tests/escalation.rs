@@ -127,7 +127,7 @@ bangfu_store::backend_tests! {
         assert_eq!(moved(&app.escalate(&admin(), third + hours(1000)).await.unwrap()), []);
 
         // The log tells the path, and the chain still verifies.
-        let timeline = app.case_detail(&admin(), case_id).await.unwrap().events;
+        let timeline = app.case_timeline(&admin(), case_id).await.unwrap();
         let actions: Vec<&str> = timeline.iter().map(|e| e.action.as_str()).filter(|a| a.starts_with("need.")).collect();
         assert_eq!(actions, ["need.reported", "need.escalated", "need.escalated", "need.supervised"]);
         let supervised: serde_json::Value = serde_json::from_str(&timeline.last().unwrap().payload).unwrap();

@@ -94,7 +94,7 @@ bangfu_store::backend_tests! {
         expected[1].blockers = vec![need];
         assert_eq!(read, expected);
         assert_eq!(view.planned_at, Some(t("2020-02-01 18:00")));
-        let event = app.case_detail(&admin(), case_id).await.unwrap().events.into_iter().rfind(|e| e.action == "plan.set").unwrap();
+        let event = app.case_timeline(&admin(), case_id).await.unwrap().into_iter().rfind(|e| e.action == "plan.set").unwrap();
         let payload: serde_json::Value = serde_json::from_str(&event.payload).unwrap();
         assert_eq!(payload["keys"], json!(["a", "b", "c", "d"]));
         assert_eq!(payload["blockers"], 1);

@@ -187,6 +187,9 @@ reads! {
         "SELECT * FROM notifications WHERE department = $1 ORDER BY id DESC";
     /// The timeline of a case: by the time each event records, then by sequence.
     @events fn events_of_case(case_id: i64) -> Vec<EventRow> = "SELECT * FROM events WHERE case_id = $1 ORDER BY at, seq";
+    /// The newest `limit` events of a case's timeline, in timeline order.
+    @events fn latest_events_of_case(case_id: i64, limit: i64) -> Vec<EventRow> =
+        "SELECT * FROM (SELECT * FROM events WHERE case_id = $1 ORDER BY at DESC, seq DESC LIMIT $2) AS latest ORDER BY at, seq";
     @events fn events() -> Vec<EventRow> = "SELECT * FROM events ORDER BY seq";
     @events fn events_after(after_seq: i64, limit: i64) -> Vec<EventRow> = "SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
     @events fn count_events() -> Count<i64> = "SELECT COUNT(*) AS n FROM events";

@@ -107,6 +107,8 @@ pub fn case_detail(d: &CaseDetail) -> Value {
     v["shipments"] = d.shipments.iter().map(shipment).collect();
     v["letters"] = d.letters.iter().map(letter).collect();
     v["events"] = d.events.iter().map(event).collect();
+    v["events_total"] = json!(d.events_total);
+    v["events_url"] = json!(format!("/api/v1/cases/{}/events", d.case.id));
     v
 }
 

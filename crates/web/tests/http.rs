@@ -122,6 +122,33 @@ bangfu_store::backend_tests! {
         assert_eq!(before, after);
     }
 
+    async fn the_case_answer_holds_its_newest_events_and_how_many_it_has(db) {
+        let server = spawn_app(db, Setup { demo: true, users: &[("quwo", "officer", Some("141021"))], ..Setup::default() }).await;
+        let token = server.token("quwo").await;
+        let case = server.get("/api/v1/cases/1", Some(&token)).await;
+        assert_eq!(case.status, 200, "{}", case.text);
+        // The whole timeline, page by page.
+        let mut all: Vec<serde_json::Value> = Vec::new();
+        let mut path = "/api/v1/cases/1/events?limit=500".to_string();
+        loop {
+            let page = server.get(&path, Some(&token)).await;
+            all.extend(page.body["items"].as_array().unwrap().iter().cloned());
+            match page.body["next"].as_i64() {
+                Some(next) => path = format!("/api/v1/cases/1/events?limit=500&after={next}"),
+                None => break,
+            }
+        }
+        let total = case.body["events_total"].as_u64().unwrap() as usize;
+        assert_eq!(total, all.len());
+        assert!(total > 50, "the reference case has more events than the answer holds: {total}");
+        assert_eq!(case.body["events_url"], "/api/v1/cases/1/events");
+        // The newest 50 in timeline order (by time, then sequence).
+        all.sort_by_key(|e| (e["at"].as_str().unwrap().to_string(), e["seq"].as_i64().unwrap()));
+        let shown = case.body["events"].as_array().unwrap();
+        assert_eq!(shown.len(), 50);
+        assert_eq!(shown[..], all[total - 50..]);
+    }
+
     async fn an_officer_of_another_county_gets_404_for_the_case(db) {
         let server = spawn_app(db, Setup { demo: true, users: &[("houma", "officer", Some("141081"))], ..Setup::default() }).await;
         let token = server.token("houma").await;

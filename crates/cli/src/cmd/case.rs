@@ -74,8 +74,12 @@ pub fn run(args: Args) -> CliResult {
                     }
                     Err(e) => return Err(app_error(e)),
                 };
+                // The command line shows the whole timeline (the API answers its newest events).
+                let events = app.case_timeline(&operator(), id).await.map_err(app_error)?;
                 if json {
-                    println!("{}", bangfu_web::json::case_detail(&detail));
+                    let mut shown = bangfu_web::json::case_detail(&detail);
+                    shown["events"] = events.iter().map(bangfu_web::json::event).collect();
+                    println!("{shown}");
                 } else {
                     println!("case {}: {} — {}", detail.case.id, printable(&detail.case.title), printable(&detail.enterprise.name));
                     for m in &detail.team {
@@ -84,7 +88,7 @@ pub fn run(args: Args) -> CliResult {
                     for n in &detail.needs {
                         println!("  need {} [{}] {} — {} → {}", n.id, n.status, printable(&n.title), n.scope, n.owner);
                     }
-                    for e in &detail.events {
+                    for e in &events {
                         println!("  {}  {}  {}", bangfu_web::json::time(e.at), e.action, printable(&e.entity));
                     }
                 }
