@@ -69,7 +69,7 @@ impl App {
                     id: 0,
                     name: name.to_string(),
                     credit_code: credit_code.to_string(),
-                    region: region,
+                    region,
                     lon,
                     lat,
                     note,
@@ -110,7 +110,7 @@ impl App {
                     return Err(AppError::Conflict(format!("{} already has case {}", enterprise.name, existing.id)));
                 }
                 let title = if title.trim().is_empty() { format!("{}帮扶档案", enterprise.name) } else { text("title", title, NAME_CHARS)? };
-                let mut row = CaseRow { id: 0, enterprise_id, title, region: enterprise.region.clone(), opened_at: to_millis(now), status: "active".into() };
+                let mut row = CaseRow { id: 0, enterprise_id, title, region: enterprise.region, opened_at: to_millis(now), status: "active".into() };
                 row.id = tx.insert_case(&row).await?;
                 Audit {
                     actor,
@@ -152,9 +152,9 @@ impl App {
                     id: 0,
                     case_id: case.id,
                     title,
-                    tier: tier,
-                    department: department,
-                    role: role,
+                    tier,
+                    department,
+                    role,
                     user_id: input.user_id,
                     joined_at: to_millis(now),
                 };

@@ -48,7 +48,7 @@ impl App {
                 let mut row = ApprovalRow {
                     id: 0,
                     case_id: case.id,
-                    department: department,
+                    department,
                     agency,
                     item,
                     status: ApprovalStatus::Pending,
@@ -134,7 +134,7 @@ impl App {
                     goods,
                     origin: origin.to_string(),
                     destination: destination.to_string(),
-                    status: status,
+                    status,
                     traffic_pass: traffic_pass.filter(|p| !p.is_empty()),
                     departs_at: input.departs_at.map(to_millis),
                     arrives_at: input.arrives_at.map(to_millis),

@@ -278,7 +278,7 @@ impl App {
                 EscalationStep::Escalate { .. } => EventKind::Escalated,
                 EscalationStep::Supervise => EventKind::Supervised,
             },
-            department: need.owner.clone(),
+            department: need.owner,
             need: Some(need),
             text_zh: format!("{zh}：{}（{department}）——{}", need.title, reason.zh),
             text_en: format!("{en}: {} — {}", need.title, reason.en),

@@ -194,7 +194,7 @@ impl App {
         .await?;
         let notice = Notice {
             event: EventKind::LetterDrafted,
-            department: row.sender.clone(),
+            department: row.sender,
             need: Some(need),
             text_zh: format!("公函草稿待发出：{}《{}》", row.number, row.subject),
             text_en: format!("Letter drafted, to be sent: {} — {}", row.number, letter.en.subject),
@@ -410,7 +410,7 @@ impl App {
                         .collect(),
                     LetterStatus::Acknowledged => vec![Notice {
                         event: EventKind::LetterAnswered,
-                        department: letter.sender.clone(),
+                        department: letter.sender,
                         need: Some(&need),
                         text_zh: format!("复函：{}已答复{}", letter.reply_number.as_deref().unwrap_or("对方"), letter.number),
                         text_en: format!("Letter answered: {}", letter.number),

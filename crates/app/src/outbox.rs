@@ -687,7 +687,7 @@ impl App {
         enum Claim {
             Gone,
             Deferred(usize),
-            Claimed(bangfu_store::ChannelRow, Vec<bangfu_store::OutboxRow>),
+            Claimed(Box<bangfu_store::ChannelRow>, Vec<bangfu_store::OutboxRow>),
         }
         let server = settings.server.clone();
         let claim = self
@@ -704,7 +704,7 @@ impl App {
                         }
                     }
                     let limit = if kind.is_robot() { ROBOT_LIMIT as i64 } else { 1 };
-                    Ok(Claim::Claimed(channel, tx.claim_outbox(channel_id, now_ms, lease_until, &server, limit).await?))
+                    Ok(Claim::Claimed(Box::new(channel), tx.claim_outbox(channel_id, now_ms, lease_until, &server, limit).await?))
                 })
             })
             .await?;
@@ -714,7 +714,7 @@ impl App {
                 report.deferred += deferred;
                 return Ok(false);
             }
-            Claim::Claimed(channel, claimed) => (channel, claimed),
+            Claim::Claimed(channel, claimed) => (*channel, claimed),
         };
         if claimed.is_empty() {
             return Ok(false);

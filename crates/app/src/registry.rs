@@ -103,7 +103,7 @@ impl App {
                     id: 0,
                     key,
                     name,
-                    region: region,
+                    region,
                     lon,
                     lat,
                     note,
@@ -438,12 +438,12 @@ impl App {
                 };
                 let kind = need.kind;
                 let decision = route(app.tree, &app.policy, case.region, provider.region, Some(kind)).map_err(|e| AppError::Internal(e.to_string()))?;
-                let old_scope = need.scope.clone();
+                let old_scope = need.scope;
                 if decision.owner != need.owner {
                     need.reached_owner_at = to_millis(now);
                 }
                 app.apply_route(&mut need, &decision);
-                need.solution_region = Some(provider.region.clone());
+                need.solution_region = Some(provider.region);
                 need.selected_candidate = Some(candidate_id);
                 need.status = NeedStatus::Selected;
                 need.updated_at = to_millis(now);

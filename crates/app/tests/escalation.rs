@@ -122,7 +122,7 @@ bangfu_store::backend_tests! {
         assert_eq!(moved(&report), [(n.id, "need.supervised", "140000".to_string())]);
         assert_eq!(report.moved[0].reason.zh, "山西省工信厅超过 72 小时未响应，提请省级领导督办");
         let after = need(&app, n.id).await;
-        assert_eq!(after.supervised, true);
+        assert!(after.supervised);
         assert!(after.route_zh.contains("上报临汾市工信局。临汾市工信局超过 48 小时未响应，上报山西省工信厅。山西省工信厅超过 72 小时未响应，提请省级领导督办。"), "{}", after.route_zh);
         assert_eq!(moved(&app.escalate(&admin(), third + hours(1000)).await.unwrap()), []);
 

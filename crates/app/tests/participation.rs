@@ -313,7 +313,7 @@ bangfu_store::backend_tests! {
         assert_eq!(screening.too_slow, screening.screened - screening.unavailable - screening.spec_mismatch - screening.insufficient_capacity - screening.too_far);
         assert_eq!(screening.screened_at, (t0() + TimeDelta::minutes(5)).timestamp_millis());
         let wanrong = detail.candidates.iter().find(|(c, _)| c.provider_id == 1).map(|(c, _)| c.clone()).unwrap();
-        assert_eq!(wanrong.feasible, false, "万荣 is rejected now: {}", wanrong.explanation_zh);
+        assert!(!wanrong.feasible, "万荣 is rejected now: {}", wanrong.explanation_zh);
         assert!(wanrong.reasons.contains("too_slow"), "{}", wanrong.reasons);
         let after = actions(&app, need.id).await;
         assert_eq!(sourced(&after), before + 1, "{after:?}");

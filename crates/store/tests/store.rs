@@ -10,7 +10,7 @@ use bangfu_store::{JsonObject, Backend, CapabilityRow, CaseRow, EnterpriseRow, E
 
 /// The region of `code` (a code of the embedded tree).
 fn rc(code: &str) -> RegionCode {
-    RegionTree::embedded().parse_code(code).unwrap()
+    RegionTree::embedded().parse_code(code).expect("a region of the tree")
 }
 
 fn enterprise(credit_code: &str) -> EnterpriseRow {
@@ -531,7 +531,8 @@ bangfu_store::backend_tests! {
             }
             // Rows arrive between two pages, for the first few pages, while every walk goes on.
             if n < 104 && cursors.iter().all(Option::is_some) {
-                store.write(move |tx| Box::pin(async move { Ok::<_, StoreError>(add_rows(tx, cases, n).await) })).await.unwrap();
+                store.write(move |tx| Box::pin(async move { let _: () = add_rows(tx, cases, n).await;
+                Ok::<_, StoreError>(()) })).await.unwrap();
                 n += 1;
             }
         }
@@ -568,13 +569,13 @@ async fn a_need(store: &Store) -> i64 {
                 let case = CaseRow { id: 0, enterprise_id: enterprise, title: "t".into(), region: rc("141021"), opened_at: 0, status: "active".into() };
                 let case = tx.insert_case(&case).await?;
                 let mut need = need(case, "141021", "熔喷布".into());
-                need.requires = serde_json::from_str(r#"{"input_width_m":1.6,"output_width_m":1.4}"#).unwrap();
+                need.requires = serde_json::from_str(r#"{"input_width_m":1.6,"output_width_m":1.4}"#).expect("a JSON object");
                 need.letter_to = Some(rc("440000"));
                 tx.insert_need(&need).await
             })
         })
         .await
-        .unwrap()
+        .expect("a case and its need")
 }
 
 /// The `BadValue` of `result`, as (table, id, column, value).

@@ -164,9 +164,7 @@ fn input_of(name: &str) -> &'static str {
 fn attrs_in_words(attrs: &bangfu_store::JsonObject, lang: Lang) -> String {
     attrs.iter()
         .map(|(k, v)| {
-            let value = match (k.as_str(), v) {
-                (name, value) => value_in_words(name, value, lang),
-            };
+            let value = value_in_words(k, v, lang);
             let (label, unit) = attr_words(k, lang);
             format!("{label} {value}{unit}")
         })
