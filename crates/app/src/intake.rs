@@ -8,7 +8,7 @@ use crate::registry::screening_row;
 use crate::views::NeedDetail;
 use crate::{Actor, App, AppResult, access};
 use bangfu_core::model::NeedKind;
-use bangfu_store::{CaseRow, EnterpriseRow, NeedRow, ScreeningRow, TeamMemberRow};
+use bangfu_store::{CandidateRow, CaseRow, EnterpriseRow, LetterRow, NeedRow, ProviderRow, ScreeningRow, TeamMemberRow};
 use chrono::{DateTime, Utc};
 
 /// What a report came to.
@@ -26,6 +26,10 @@ pub(crate) struct Sourced {
     pub enterprise: EnterpriseRow,
     pub team: Vec<TeamMemberRow>,
     pub screening: ScreeningRow,
+    /// What the sourcing wrote (the candidates with their providers) and the letter it may have
+    /// drafted, read inside the write, on the writer's warm connection.
+    pub candidates: Vec<(CandidateRow, ProviderRow)>,
+    pub letters: Vec<LetterRow>,
 }
 
 impl App {
@@ -43,9 +47,9 @@ impl App {
     }
 
     /// [`App::report_and_source`], answered with the need as its reporter then reads it
-    /// ([`App::need_detail`]). A need sourced at once is not read back whole: its detail is put
-    /// together from what the write held, with one read of what the screening wrote (the
-    /// candidates with their providers) and of the letter it may have drafted.
+    /// ([`App::need_detail`]). A need sourced at once is not read back: its detail is put
+    /// together from what the write held and read (the candidates with their providers, the
+    /// letter it may have drafted).
     pub async fn report_and_source_detail(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<NeedDetail> {
         match self.report_and_maybe_source(actor, now, case_id, input).await? {
             Intake::Reported(need) => self.need_detail(actor, need.id).await,
@@ -84,7 +88,9 @@ impl App {
                     };
                     let screening = screening_row(need.id, &screened, now);
                     let need = app.record_sourcing(tx, actor, now, need, &case, screened, false).await?;
-                    Ok(Outcome::Sourced(Box::new(Sourced { need, case, enterprise, team, screening })))
+                    let candidates = tx.candidates_with_providers_of_need(need.id).await?;
+                    let letters = tx.letters_of_need(need.id).await?;
+                    Ok(Outcome::Sourced(Box::new(Sourced { need, case, enterprise, team, screening, candidates, letters })))
                 })
             })
             .await?;

@@ -213,13 +213,9 @@ impl App {
     /// ([`App::report_and_source_detail`]): what [`App::need_detail`] reads, from what the write
     /// held. A need just reported has no broadcasts, answers, comments, attachments or
     /// confirmation yet; its candidates (with their ids and providers) and a letter its sourcing
-    /// drafted are read, in one connection.
+    /// drafted were read by the write.
     pub(crate) async fn sourced_need_detail(&self, actor: &Actor, sourced: crate::intake::Sourced) -> AppResult<NeedDetail> {
-        let crate::intake::Sourced { need, case, enterprise, team, screening } = sourced;
-        let mut read = self.store.reading().await?;
-        let mut candidates = read.candidates_with_providers_of_need(need.id).await?;
-        let mut letters = read.letters_of_need(need.id).await?;
-        drop(read);
+        let crate::intake::Sourced { need, case, enterprise, team, screening, mut candidates, mut letters } = sourced;
         let providers: Vec<i64> = candidates.iter().map(|(c, _)| c.provider_id).collect();
         let context = access::NeedContext { team: &team, broadcast_to: &[], candidate_providers: &providers, letters: &letters };
         if !access::can_see_need(self.tree, actor, &case, &need, &context) {

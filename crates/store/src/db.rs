@@ -650,17 +650,21 @@ fn lite_sql(sql: &str) -> Cow<'_, str> {
     }
     let mut out = String::with_capacity(sql.len());
     let mut quoted = false;
-    for (i, c) in sql.char_indices() {
-        match c {
-            '\'' => quoted = !quoted,
-            '$' if !quoted && numbered(i) => {
+    // The text between the `$`s is copied as it is (both marks are ASCII: a byte of either is
+    // never inside another character).
+    let mut copied = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        match b {
+            b'\'' => quoted = !quoted,
+            b'$' if !quoted && numbered(i) => {
+                out.push_str(&sql[copied..i]);
                 out.push('?');
-                continue;
+                copied = i + 1;
             }
             _ => {}
         }
-        out.push(c);
     }
+    out.push_str(&sql[copied..]);
     Cow::Owned(out)
 }
 
@@ -753,8 +757,15 @@ fn connect_creating(path: &Path) -> StoreResult<rusqlite::Connection> {
     let conn = rusqlite::Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get::<_, String>(0))?;
+    // The writer copies the WAL back into the file when it holds this many pages (40 MiB; SQLite's
+    // default is 1,000): a page written by many commits in between is copied once, and the
+    // checkpoint's two flushes come ten times less often.
+    conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES};"))?;
     settings(conn)
 }
+
+/// See [`connect_creating`].
+const WAL_CHECKPOINT_PAGES: u32 = 10_000;
 
 /// A reader's connection, to the file the writer created.
 fn connect(path: &Path) -> StoreResult<rusqlite::Connection> {
@@ -811,5 +822,19 @@ pub(crate) fn conflict(error: StoreError, what: &str) -> StoreError {
             _ => error,
         },
         _ => error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lite_sql;
+
+    #[test]
+    fn numbered_parameters_become_question_marks_outside_quotes_only() {
+        assert_eq!(lite_sql("SELECT 1"), "SELECT 1");
+        assert_eq!(lite_sql("SELECT * FROM t WHERE a = $1 AND b = $12"), "SELECT * FROM t WHERE a = ?1 AND b = ?12");
+        assert_eq!(lite_sql("SELECT '$1', $2 || '曲沃$3' FROM t WHERE c = $1"), "SELECT '$1', ?2 || '曲沃$3' FROM t WHERE c = ?1");
+        assert_eq!(lite_sql("SELECT $ AS x, $a, '万荣' || $3"), "SELECT $ AS x, $a, '万荣' || ?3");
+        assert_eq!(lite_sql("VALUES ($1, $2), ($3, $4)"), "VALUES (?1, ?2), (?3, ?4)");
     }
 }
