@@ -36,15 +36,10 @@
 //! WHERE clauses, so that a list never loads what it may not show.
 
 use crate::Actor;
-use bangfu_core::model::Role;
+use bangfu_core::model::{LetterStatus, NeedStatus, Role};
 use bangfu_core::region::{RegionCode, RegionTree};
 use bangfu_store::lists::{VisibleCases, VisibleEnterprises, VisibleNeeds, VisibleProviders};
 use bangfu_store::{ApprovalRow, CaseRow, EnterpriseRow, LetterRow, NeedRow, ProviderRow, TeamMemberRow};
-
-/// A region code stored by this application.
-fn code(text: &str) -> RegionCode {
-    RegionCode::new_unchecked(text.parse().unwrap_or(0))
-}
 
 /// The department of an officer or viewer, as the region its bureau answers for.
 fn reader_department(tree: &RegionTree, actor: &Actor) -> Option<RegionCode> {
@@ -63,12 +58,12 @@ fn officer_department(tree: &RegionTree, actor: &Actor) -> Option<RegionCode> {
 }
 
 /// Whether `department`'s jurisdiction holds the region or department `place` (itself or below).
-fn holds(tree: &RegionTree, department: RegionCode, place: &str) -> bool {
-    tree.jurisdiction_contains(department, code(place))
+fn holds(tree: &RegionTree, department: RegionCode, place: RegionCode) -> bool {
+    tree.jurisdiction_contains(department, place)
 }
 
 fn stationed(department: RegionCode, team: &[TeamMemberRow]) -> bool {
-    team.iter().any(|m| m.department == department.to_string())
+    team.iter().any(|m| m.department == department)
 }
 
 // ---- reading ----
@@ -77,7 +72,7 @@ fn stationed(department: RegionCode, team: &[TeamMemberRow]) -> bool {
 pub fn can_see_case(tree: &RegionTree, actor: &Actor, case: &CaseRow, team: &[TeamMemberRow]) -> bool {
     match actor.role {
         Role::Admin => true,
-        Role::Officer | Role::Viewer => reader_department(tree, actor).is_some_and(|d| holds(tree, d, &case.region) || stationed(d, team)),
+        Role::Officer | Role::Viewer => reader_department(tree, actor).is_some_and(|d| holds(tree, d, case.region) || stationed(d, team)),
         Role::Enterprise => actor.enterprise_id == Some(case.enterprise_id),
         Role::Provider => false,
     }
@@ -87,7 +82,7 @@ pub fn can_see_case(tree: &RegionTree, actor: &Actor, case: &CaseRow, team: &[Te
 pub fn can_see_enterprise(tree: &RegionTree, actor: &Actor, enterprise: &EnterpriseRow) -> bool {
     match actor.role {
         Role::Admin => true,
-        Role::Officer | Role::Viewer => reader_department(tree, actor).is_some_and(|d| holds(tree, d, &enterprise.region)),
+        Role::Officer | Role::Viewer => reader_department(tree, actor).is_some_and(|d| holds(tree, d, enterprise.region)),
         Role::Enterprise => actor.enterprise_id == Some(enterprise.id),
         Role::Provider => false,
     }
@@ -99,7 +94,7 @@ pub struct NeedContext<'a> {
     /// The stationed team of the need's case.
     pub team: &'a [TeamMemberRow],
     /// The departments the need was broadcast to.
-    pub broadcast_to: &'a [String],
+    pub broadcast_to: &'a [RegionCode],
     /// The providers of its recorded candidates.
     pub candidate_providers: &'a [i64],
     /// Its letters.
@@ -116,10 +111,9 @@ pub fn can_see_need(tree: &RegionTree, actor: &Actor, case: &CaseRow, need: &Nee
     }
     match actor.role {
         Role::Officer | Role::Viewer => reader_department(tree, actor).is_some_and(|d| {
-            let department = d.to_string();
-            holds(tree, d, &need.owner)
-                || context.broadcast_to.contains(&department)
-                || context.letters.iter().any(|l| l.status != "draft" && addressed_to(l, d))
+            holds(tree, d, need.owner)
+                || context.broadcast_to.contains(&d)
+                || context.letters.iter().any(|l| l.status != LetterStatus::Draft && addressed_to(l, d))
         }),
         Role::Provider => actor.provider_id.is_some_and(|p| context.candidate_providers.contains(&p)),
         Role::Admin | Role::Enterprise => false,
@@ -203,7 +197,7 @@ pub fn may_report_on_case(tree: &RegionTree, actor: &Actor, case: &CaseRow, team
 /// Whether `actor` may station members on `case`: an admin, or an officer whose jurisdiction
 /// holds the case (a stationed department does not station others).
 pub fn may_keep_team(tree: &RegionTree, actor: &Actor, case: &CaseRow) -> bool {
-    may_create_in(tree, actor, code(&case.region))
+    may_create_in(tree, actor, case.region)
 }
 
 /// Whether `actor` may add milestones to `case`'s plan or remove them: as for its team
@@ -227,7 +221,7 @@ pub fn sources_when_reporting(actor: &Actor) -> bool {
 pub fn may_decide_need(tree: &RegionTree, actor: &Actor, need: &NeedRow) -> bool {
     match actor.role {
         Role::Admin => true,
-        Role::Officer => officer_department(tree, actor).is_some_and(|d| holds(tree, d, &need.owner)),
+        Role::Officer => officer_department(tree, actor).is_some_and(|d| holds(tree, d, need.owner)),
         Role::Viewer | Role::Enterprise | Role::Provider => false,
     }
 }
@@ -286,7 +280,7 @@ pub fn may_move_letter(tree: &RegionTree, actor: &Actor, letter: &LetterRow) -> 
 pub fn may_decide_approval(tree: &RegionTree, actor: &Actor, approval: &ApprovalRow) -> bool {
     match actor.role {
         Role::Admin => true,
-        Role::Officer => officer_department(tree, actor).is_some_and(|d| holds(tree, d, &approval.department)),
+        Role::Officer => officer_department(tree, actor).is_some_and(|d| holds(tree, d, approval.department)),
         Role::Viewer | Role::Enterprise | Role::Provider => false,
     }
 }
@@ -302,7 +296,7 @@ fn addressed_to(letter: &LetterRow, department: RegionCode) -> bool {
 pub fn may_send_letter(tree: &RegionTree, actor: &Actor, letter: &LetterRow) -> bool {
     match actor.role {
         Role::Admin => true,
-        Role::Officer => officer_department(tree, actor).is_some_and(|d| d.to_string() == letter.sender),
+        Role::Officer => officer_department(tree, actor).is_some_and(|d| d == letter.sender),
         Role::Viewer | Role::Enterprise | Role::Provider => false,
     }
 }
@@ -324,7 +318,7 @@ pub fn may_acknowledge_letter(tree: &RegionTree, actor: &Actor, letter: &LetterR
 pub fn may_edit_provider(tree: &RegionTree, actor: &Actor, provider: &ProviderRow) -> bool {
     match actor.role {
         Role::Admin => true,
-        Role::Officer => officer_department(tree, actor).is_some_and(|d| holds(tree, d, &provider.region)),
+        Role::Officer => officer_department(tree, actor).is_some_and(|d| holds(tree, d, provider.region)),
         Role::Provider => actor.provider_id == Some(provider.id),
         Role::Viewer | Role::Enterprise => false,
     }
@@ -510,13 +504,13 @@ pub fn may_discuss_need(tree: &RegionTree, actor: &Actor, case: &CaseRow, team: 
 /// Whether `actor` may answer a need through `candidacy` (accept, decline, quote): a user of
 /// the candidate provider, when the candidate is feasible or selected.
 pub fn may_answer_candidacy(actor: &Actor, candidacy: &bangfu_store::CandidateRow) -> bool {
-    actor.role == Role::Provider && actor.provider_id == Some(candidacy.provider_id) && (candidacy.feasible != 0 || candidacy.status == "selected")
+    actor.role == Role::Provider && actor.provider_id == Some(candidacy.provider_id) && (candidacy.feasible || candidacy.status == "selected")
 }
 
 /// Whether `actor` may reopen `need` of `case` once closed: its deciders ([`may_decide_need`])
 /// a resolved or cancelled one; its enterprise a resolved one (it is not solved after all).
 pub fn may_reopen_need(tree: &RegionTree, actor: &Actor, case: &CaseRow, need: &NeedRow) -> bool {
-    may_decide_need(tree, actor, need) || (actor.role == Role::Enterprise && is_enterprise_of_case(actor, case) && need.status == "resolved")
+    may_decide_need(tree, actor, need) || (actor.role == Role::Enterprise && is_enterprise_of_case(actor, case) && need.status == NeedStatus::Resolved)
 }
 
 /// Whether `actor` may confirm or reopen `need` as its enterprise, or withdraw it (the

@@ -8,7 +8,6 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use bangfu_core::model::Role;
-use bangfu_core::region::RegionCode;
 use bangfu_core::throttle::{Backoff, PER_ADDRESS, PER_USERNAME, Throttle};
 use bangfu_store::{LoginThrottleRow, SessionRow, UserRow};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -109,8 +108,8 @@ fn actor_of(user: &UserRow) -> AppResult<Actor> {
     Ok(Actor {
         name: user.username.clone(),
         user_id: Some(user.id),
-        role: Role::parse(&user.role).map_err(AppError::Internal)?,
-        department: user.department.as_deref().and_then(|d| d.parse().ok()).map(RegionCode::new_unchecked),
+        role: user.role,
+        department: user.department,
         enterprise_id: user.enterprise_id,
         provider_id: user.provider_id,
     })
@@ -136,7 +135,7 @@ impl App {
             return Err(bad(format!("password: use at most {MAX_PASSWORD_CHARS} characters")));
         }
         let department = match (role, input.department.as_deref().filter(|d| !d.trim().is_empty())) {
-            (Role::Officer | Role::Viewer, Some(d)) => Some(self.tree.department_region(self.region(d, "department")?).to_string()),
+            (Role::Officer | Role::Viewer, Some(d)) => Some(self.tree.department_region(self.region(d, "department")?)),
             (Role::Officer | Role::Viewer, None) => return Err(bad(format!("department: a {role} needs --department REGION_CODE, for example 141021"))),
             (_, Some(_)) => return Err(bad(format!("department: only officers and viewers belong to a department, not a {role}"))),
             (_, None) => None,
@@ -169,7 +168,7 @@ impl App {
                     id: 0,
                     username: username.into(),
                     display_name: if display_name.is_empty() { username.into() } else { display_name },
-                    role: role.as_str().into(),
+                    role,
                     department,
                     enterprise_id: input.enterprise_id,
                     provider_id: input.provider_id,

@@ -242,7 +242,7 @@ impl App {
         }
         let needs = self.needs_in(actor, department, kind).await?;
         let (to_allocate, committed_needs): (Vec<NeedRow>, Vec<NeedRow>) =
-            needs.into_iter().partition(|n| n.status == NeedStatus::Open.as_str() && n.selected_candidate.is_none());
+            needs.into_iter().partition(|n| n.status == NeedStatus::Open && n.selected_candidate.is_none());
         let to_allocate: Vec<NeedRow> = to_allocate.into_iter().filter(|n| access::may_decide_need(self.tree, actor, n)).collect();
 
         // Providers of the kind inside the jurisdiction, from this server's registry index.
@@ -398,12 +398,12 @@ impl App {
     /// not recorded it.
     pub async fn accept_allocation(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, provider_id: i64) -> AppResult<NeedRow> {
         let detail = self.need_detail(actor, need_id).await?;
-        let recorded = detail.candidates.iter().find(|(c, _)| c.provider_id == provider_id && c.feasible != 0).map(|(c, _)| c.id);
+        let recorded = detail.candidates.iter().find(|(c, _)| c.provider_id == provider_id && c.feasible).map(|(c, _)| c.id);
         let candidate_id = match recorded {
             Some(id) => id,
             None => {
                 let candidate = self.propose_candidate(actor, now, need_id, provider_id).await?;
-                if candidate.feasible == 0 {
+                if !candidate.feasible {
                     return Err(AppError::Conflict(format!("provider {provider_id} is no longer a feasible candidate of need {need_id}: {}", candidate.explanation_zh)));
                 }
                 candidate.id

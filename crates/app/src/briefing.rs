@@ -168,7 +168,7 @@ impl App {
     pub(crate) async fn generate_briefings(&self, now: DateTime<Utc>, day: NaiveDate) -> AppResult<Vec<(RegionCode, bool)>> {
         let mut departments = BTreeSet::new();
         for row in self.store.case_regions().await? {
-            let code = crate::needs::region_code(&row.region);
+            let code = row.region;
             departments.insert(self.tree.department_region(code));
             for above in self.tree.ancestors(code) {
                 departments.insert(self.tree.department_region(above.code));
@@ -191,7 +191,7 @@ impl App {
                         let lines: Vec<String> = briefing.headline.iter().map(|h| format!("{}：{}（前一日 {}）", h.label_zh, h.day, h.before)).collect();
                         let notice = crate::outbox::Notice {
                             event: bangfu_core::outbox::EventKind::Briefing,
-                            department: department.to_string(),
+                            department,
                             need: None,
                             text_zh: format!("{}每日专报（{}）\n{}", bangfu_core::routing::department_name(app.tree, department), day.format("%Y年%-m月%-d日"), lines.join("\n")),
                             text_en: format!("Daily briefing of {day}"),
@@ -327,14 +327,14 @@ fn need_line(n: &bangfu_store::NeedRow) -> NeedLine {
         need_id: n.id,
         case_id: n.case_id,
         title: n.title.clone(),
-        owner: n.owner.clone(),
-        owner_tier: n.owner_tier.clone(),
+        owner: n.owner.to_string(),
+        owner_tier: n.owner_tier.as_str().to_string(),
         hours: 0.0,
         from_plan: false,
         daily_output: None,
         output_estimated: false,
         held_back: 0.0,
-        supervised: n.supervised != 0,
+        supervised: n.supervised,
     }
 }
 
@@ -416,7 +416,7 @@ impl Briefing {
 }
 
 fn briefing_row(b: &Briefing) -> BriefingRow {
-    BriefingRow { id: 0, department: b.department.to_string(), day: b.day.to_string(), generated_at: to_millis(b.generated_at), body: b.to_json().to_string() }
+    BriefingRow { id: 0, department: b.department, day: b.day.to_string(), generated_at: to_millis(b.generated_at), body: b.to_json().to_string() }
 }
 
 fn briefing_from_row(row: &BriefingRow) -> AppResult<Briefing> {

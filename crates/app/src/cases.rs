@@ -4,7 +4,6 @@ use crate::error::{bad, text};
 use bangfu_core::text::{LONG_CHARS, NAME_CHARS, SHORT_CHARS};
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::credit_code::CreditCode;
-use crate::needs::region_code;
 use bangfu_core::model::{StationRole, Tier};
 use bangfu_core::region::RegionCode;
 use bangfu_store::{CaseRow, EnterpriseRow, TeamMemberRow};
@@ -70,7 +69,7 @@ impl App {
                     id: 0,
                     name: name.to_string(),
                     credit_code: credit_code.to_string(),
-                    region: region.to_string(),
+                    region,
                     lon,
                     lat,
                     note,
@@ -106,12 +105,12 @@ impl App {
                 let title = &title;
                 let not_found = || AppError::NotFound(format!("enterprise {enterprise_id}"));
                 let enterprise = tx.enterprise(enterprise_id).await?.filter(|e| access::can_see_enterprise(app.tree, actor, e)).ok_or_else(not_found)?;
-                app.may_create_in(actor, region_code(&enterprise.region), "cases")?;
+                app.may_create_in(actor, enterprise.region, "cases")?;
                 if let Some(existing) = tx.case_of_enterprise(enterprise_id).await? {
                     return Err(AppError::Conflict(format!("{} already has case {}", enterprise.name, existing.id)));
                 }
                 let title = if title.trim().is_empty() { format!("{}帮扶档案", enterprise.name) } else { text("title", title, NAME_CHARS)? };
-                let mut row = CaseRow { id: 0, enterprise_id, title, region: enterprise.region.clone(), opened_at: to_millis(now), status: "active".into() };
+                let mut row = CaseRow { id: 0, enterprise_id, title, region: enterprise.region, opened_at: to_millis(now), status: "active".into() };
                 row.id = tx.insert_case(&row).await?;
                 Audit {
                     actor,
@@ -153,9 +152,9 @@ impl App {
                     id: 0,
                     case_id: case.id,
                     title,
-                    tier: tier.as_str().into(),
-                    department: department.to_string(),
-                    role: role.as_str().into(),
+                    tier,
+                    department,
+                    role,
                     user_id: input.user_id,
                     joined_at: to_millis(now),
                 };

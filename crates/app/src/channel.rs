@@ -48,10 +48,10 @@ impl App {
                 let mut row = ApprovalRow {
                     id: 0,
                     case_id: case.id,
-                    department: department.to_string(),
+                    department,
                     agency,
                     item,
-                    status: ApprovalStatus::Pending.as_str().into(),
+                    status: ApprovalStatus::Pending,
                     opened_at: to_millis(now),
                     due_at: input.due_at.map(to_millis),
                     decided_at: None,
@@ -89,16 +89,16 @@ impl App {
                     return Err(AppError::Forbidden(format!(
                         "{} may not decide approval {approval_id}: it runs in the green channel of {}, whose officers and those of the tiers above decide it",
                         actor.name,
-                        bangfu_core::routing::department_name(app.tree, crate::needs::region_code(&row.department))
+                        bangfu_core::routing::department_name(app.tree, row.department)
                     )));
                 }
-                let current = ApprovalStatus::parse(&row.status).map_err(AppError::Internal)?;
+                let current = row.status;
                 if matches!(current, ApprovalStatus::Approved | ApprovalStatus::Rejected) || status == ApprovalStatus::Pending {
                     return Err(AppError::Conflict(format!("approval {approval_id} is {current}; it cannot become {status}")));
                 }
-                row.status = status.as_str().into();
+                row.status = status;
                 row.decided_at = matches!(status, ApprovalStatus::Approved | ApprovalStatus::Rejected).then_some(to_millis(now));
-                tx.update_approval(row.id, &row.status, row.decided_at).await?;
+                tx.update_approval(row.id, row.status.as_str(), row.decided_at).await?;
                 let mut payload = json!({"agency": row.agency, "item": row.item, "status": row.status});
                 if !reason.is_empty() {
                     payload["reason"] = json!(reason);
@@ -134,7 +134,7 @@ impl App {
                     goods,
                     origin: origin.to_string(),
                     destination: destination.to_string(),
-                    status: status.as_str().into(),
+                    status,
                     traffic_pass: traffic_pass.filter(|p| !p.is_empty()),
                     departs_at: input.departs_at.map(to_millis),
                     arrives_at: input.arrives_at.map(to_millis),

@@ -478,7 +478,7 @@ async fn select_provider(app: &App, actor: &Actor, now: DateTime<Utc>, need_id: 
         .candidates_of_need(need_id)
         .await?
         .into_iter()
-        .find(|c| c.provider_id == provider_id && c.feasible != 0)
+        .find(|c| c.provider_id == provider_id && c.feasible)
         .ok_or_else(|| AppError::Internal(format!("demo: provider {provider_id} is not a feasible candidate of need {need_id}")))?;
     app.select_candidate(actor, now, need_id, candidate.id).await?;
     Ok(())
@@ -497,9 +497,9 @@ async fn hide_capability(app: &App, actor: &Actor, now: DateTime<Utc>, provider_
         .capabilities_of_provider(provider_id)
         .await?
         .into_iter()
-        .find(|c| c.kind == kind)
+        .find(|c| c.kind.as_str() == kind)
         .ok_or_else(|| AppError::Internal(format!("demo: provider {provider_id} has no {kind} capability")))?;
-    let attrs: Value = serde_json::from_str(&row.attrs).unwrap_or_default();
+    let attrs = Value::Object(row.attrs.clone());
     app.set_capability(actor, now, provider_id, kind, false, &attrs).await?;
     Ok(())
 }

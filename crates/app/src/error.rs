@@ -43,6 +43,7 @@ impl From<StoreError> for AppError {
             e @ (StoreError::Database(_)
             | StoreError::Sqlite(_)
             | StoreError::Decode(_)
+            | StoreError::BadValue { .. }
             | StoreError::Closed
             | StoreError::CommitFailed(_)
             | StoreError::JobPanicked

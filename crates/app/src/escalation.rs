@@ -17,7 +17,6 @@
 use crate::outbox::Notice;
 use bangfu_core::outbox::EventKind;
 use crate::error::bad;
-use crate::needs::region_code;
 use crate::{Actor, App, AppError, AppResult, Audit, from_millis, to_millis};
 use bangfu_core::escalation::{Escalation, EscalationStep, OpenNeed, ResponseWindows, department_above, escalations_due};
 use bangfu_core::ids::NeedId;
@@ -141,7 +140,7 @@ impl App {
                     Box::pin(async move {
                         let mut batch = Vec::with_capacity(due.len());
                         for id in &due {
-                            if let Some(need) = tx.need(*id).await?.filter(|n| n.status == "open" && n.supervised == 0 && n.reached_owner_at < before) {
+                            if let Some(need) = tx.need(*id).await?.filter(|n| n.status == NeedStatus::Open && !n.supervised && n.reached_owner_at < before) {
                                 batch.push(need);
                             }
                         }
@@ -188,12 +187,12 @@ impl App {
             Box::pin(async move {
                 let reason = &reason;
                 let (need, _case) = app.need_to_decide(tx, actor, need_id).await?;
-                let status = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
+                let status = need.status;
                 if status.is_closed() {
                     return Err(AppError::Conflict(format!("need {need_id} is {status}: only a need still being worked on can be escalated")));
                 }
-                let from = region_code(&need.owner);
-                let from_tier = Tier::parse(&need.owner_tier).map_err(AppError::Internal)?;
+                let from = need.owner;
+                let from_tier = need.owner_tier;
                 let from_name = department_name(app.tree, from);
                 let from_en = app.region_name(from);
                 let by = &actor.name;
@@ -206,7 +205,7 @@ impl App {
                         );
                         (step, text)
                     }
-                    None if need.supervised != 0 => {
+                    None if need.supervised => {
                         return Err(AppError::Conflict(format!(
                             "need {need_id} is owned by {from_name}, which has no department above, and is already flagged for supervision (督办)"
                         )));
@@ -232,11 +231,11 @@ impl App {
         let reason = &escalation.reason;
         match escalation.step {
             EscalationStep::Escalate { to, to_tier, .. } => {
-                need.owner = to.to_string();
-                need.owner_tier = to_tier.as_str().into();
+                need.owner = to;
+                need.owner_tier = to_tier;
                 need.reached_owner_at = to_millis(now);
             }
-            EscalationStep::Supervise => need.supervised = 1,
+            EscalationStep::Supervise => need.supervised = true,
         }
         // The explanation keeps the routing decision and tells each step up after it.
         need.route_zh = format!("{}{}。", need.route_zh, reason.zh);
@@ -269,7 +268,7 @@ impl App {
         }
         Audit { actor, now, action: done.action(), entity: format!("need:{}", need.id), case_id: Some(need.case_id), payload }.append(tx).await?;
 
-        let department = department_name(self.tree, region_code(&need.owner));
+        let department = department_name(self.tree, need.owner);
         let (zh, en) = match escalation.step {
             EscalationStep::Escalate { .. } => ("上报诉求", "Need escalated to you"),
             EscalationStep::Supervise => ("提请督办", "Flagged for supervision (督办)"),
@@ -279,7 +278,7 @@ impl App {
                 EscalationStep::Escalate { .. } => EventKind::Escalated,
                 EscalationStep::Supervise => EventKind::Supervised,
             },
-            department: need.owner.clone(),
+            department: need.owner,
             need: Some(need),
             text_zh: format!("{zh}：{}（{department}）——{}", need.title, reason.zh),
             text_en: format!("{en}: {} — {}", need.title, reason.en),
@@ -315,10 +314,10 @@ fn only_admin(actor: &Actor) -> AppResult<()> {
 fn open_need(need: &NeedRow) -> AppResult<OpenNeed> {
     Ok(OpenNeed {
         id: NeedId(need.id),
-        owner: region_code(&need.owner),
-        owner_tier: Tier::parse(&need.owner_tier).map_err(|e| AppError::Internal(format!("need {}: {e}", need.id)))?,
+        owner: need.owner,
+        owner_tier: need.owner_tier,
         reached_owner_at: from_millis(need.reached_owner_at),
-        status: NeedStatus::parse(&need.status).map_err(|e| AppError::Internal(format!("need {}: {e}", need.id)))?,
-        supervised: need.supervised != 0,
+        status: need.status,
+        supervised: need.supervised,
     })
 }

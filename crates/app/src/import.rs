@@ -53,12 +53,12 @@ pub struct RegistryLine {
     pub line: usize,
     pub key: String,
     pub name: String,
-    pub region: String,
+    pub region: bangfu_core::region::RegionCode,
     pub lon: f64,
     pub lat: f64,
     pub kind: NeedKind,
     pub available: bool,
-    pub attrs: Value,
+    pub attrs: bangfu_store::JsonObject,
 }
 
 /// What an import did.
@@ -128,6 +128,7 @@ impl App {
         let attrs = v.get("attrs").cloned().unwrap_or(Value::Null);
         crate::error::json_text("attrs", &attrs).map_err(|e| e.to_string())?;
         CapabilityAttrs::from_attrs(kind, &attr_values(&attrs).map_err(|e| e.to_string())?).map_err(|e| format!("attrs: {e}"))?;
+        let Value::Object(attrs) = attrs else { return Err("attrs: expected an object".into()) };
         let seat = self.tree.get(region);
         let coordinate = |name: &str, fallback: Option<f64>| match v.get(name) {
             Some(Value::Number(n)) => n.as_f64().ok_or_else(|| format!("{name} is not a number")),
@@ -147,7 +148,7 @@ impl App {
             Some(Value::Bool(b)) => *b,
             Some(other) => return Err(format!("available is {other}, expected true or false")),
         };
-        Ok(RegistryLine { line, key, name, region: region.to_string(), lon, lat, kind, available, attrs })
+        Ok(RegistryLine { line, key, name, region, lon, lat, kind, available, attrs })
     }
 
     /// Writes checked lines in one transaction with one audit event; `progress(done, total)` is
@@ -187,7 +188,7 @@ impl App {
                                 Some(existing) => existing.id,
                                 None => {
                                     providers_added += 1;
-                                    let row = ProviderRow { id: 0, key: line.key.clone(), name: line.name.clone(), region: line.region.clone(), lon: Some(line.lon), lat: Some(line.lat), note: String::new(), created_at: to_millis(now) };
+                                    let row = ProviderRow { id: 0, key: line.key.clone(), name: line.name.clone(), region: line.region, lon: Some(line.lon), lat: Some(line.lat), note: String::new(), created_at: to_millis(now) };
                                     tx.insert_provider(&row).await?
                                 }
                             };
@@ -195,7 +196,7 @@ impl App {
                             id
                         }
                     };
-                    let row = CapabilityRow { id: 0, provider_id, kind: line.kind.as_str().into(), available: i64::from(line.available), attrs: line.attrs.to_string(), updated_at: to_millis(now), version: 0 };
+                    let row = CapabilityRow { id: 0, provider_id, kind: line.kind, available: line.available, attrs: line.attrs.clone(), updated_at: to_millis(now), version: 0 };
                     tx.upsert_capability(&row).await?;
                     progress(done + 1, lines.len());
                 }
@@ -238,11 +239,11 @@ impl App {
         let mut refused = Vec::new();
         for line in lines {
             let (allowed, region) = match known.get(&line.key).and_then(Option::as_ref) {
-                Some(existing) => (access::may_edit_provider(self.tree, actor, existing), existing.region.clone()),
-                None => (access::may_create_in(self.tree, actor, crate::needs::region_code(&line.region)), line.region.clone()),
+                Some(existing) => (access::may_edit_provider(self.tree, actor, existing), existing.region),
+                None => (access::may_create_in(self.tree, actor, line.region), line.region),
             };
             if !allowed {
-                refused.push(format!("line {}: provider {} lies in {} ({region}), outside your jurisdiction", line.line, line.key, self.tree.full_name(crate::needs::region_code(&region))));
+                refused.push(format!("line {}: provider {} lies in {} ({region}), outside your jurisdiction", line.line, line.key, self.tree.full_name(region)));
             }
         }
         if refused.is_empty() {
@@ -278,8 +279,8 @@ impl App {
             }
             let mut imported = Vec::new();
             for line in lines.iter().filter(|l| l.kind == kind) {
-                let typed = CapabilityAttrs::from_attrs(kind, &attr_values(&line.attrs)?).map_err(|e| bad(format!("line {}: {e}", line.line)))?;
-                let provider = ProviderRow { id: keys.get(&line.key).copied().unwrap_or(0), key: line.key.clone(), name: line.name.clone(), region: line.region.clone(), lon: Some(line.lon), lat: Some(line.lat), note: String::new(), created_at: 0 };
+                let typed = CapabilityAttrs::from_attrs(kind, &crate::registry::object_attr_values(&line.attrs)).map_err(|e| bad(format!("line {}: {e}", line.line)))?;
+                let provider = ProviderRow { id: keys.get(&line.key).copied().unwrap_or(0), key: line.key.clone(), name: line.name.clone(), region: line.region, lon: Some(line.lon), lat: Some(line.lat), note: String::new(), created_at: 0 };
                 imported.push(crate::registry::capability_of(&provider, line.available, typed)?);
             }
             let index = RegistryIndex::build(imported);
@@ -311,16 +312,16 @@ impl App {
             let mut jsonl = Vec::new();
             for (provider, capabilities) in &page.items {
                 for c in capabilities {
-                    let attrs: Value = serde_json::from_str(&c.attrs).unwrap_or(Value::Null);
+                    let attrs = Value::Object(c.attrs.clone());
                     match format {
                         RegistryFormat::Jsonl => {
-                            let line = json!({"id": provider.key, "name": provider.name, "region": provider.region, "lon": provider.lon, "lat": provider.lat, "kind": c.kind, "available": c.available != 0, "attrs": attrs});
+                            let line = json!({"id": provider.key, "name": provider.name, "region": provider.region, "lon": provider.lon, "lat": provider.lat, "kind": c.kind, "available": c.available, "attrs": attrs});
                             jsonl.extend_from_slice(line.to_string().as_bytes());
                             jsonl.push(b'\n');
                         }
                         RegistryFormat::Csv => {
                             let number = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-                            let cells = [provider.key.clone(), provider.name.clone(), provider.region.clone(), number(provider.lon), number(provider.lat), c.kind.clone(), (c.available != 0).to_string(), attrs.to_string()];
+                            let cells = [provider.key.clone(), provider.name.clone(), provider.region.to_string(), number(provider.lon), number(provider.lat), c.kind.to_string(), c.available.to_string(), attrs.to_string()];
                             lines.write_record(cells.iter().map(|cell| csv_cell(cell).into_owned())).map_err(|e| failed(&e))?;
                         }
                     }

@@ -110,15 +110,16 @@ impl App {
         if !(access::can_see_case(self.tree, actor, &case, &team) && access::may_act_on_case(self.tree, actor, &case, &team)) {
             return Ok(None);
         }
-        let draft = NeedRow {
-            kind: input.kind.clone(),
-            quantity: input.quantity,
-            requires: if input.requires.is_null() { "{}".into() } else { input.requires.to_string() },
-            max_distance_km: input.max_distance_km,
-            max_lead_time_h: input.max_lead_time_h,
-            ..NeedRow::default()
+        // A kind or requirement the report will refuse is not screened either.
+        let Ok(kind) = NeedKind::parse(&input.kind) else { return Ok(None) };
+        let requires = match &input.requires {
+            serde_json::Value::Null => bangfu_store::JsonObject::new(),
+            serde_json::Value::Object(map) => map.clone(),
+            _ => return Ok(None),
         };
-        match self.spec_of(&draft, &enterprise) {
+        let spec = crate::registry::requirement(kind, &requires)
+            .and_then(|r| r.map(|r| self.spec_of_parts(&enterprise, r, input.quantity, input.max_distance_km, input.max_lead_time_h)).transpose());
+        match spec {
             Ok(Some(spec)) => Ok(Some(self.screen(&spec).await?)),
             _ => Ok(None),
         }

@@ -18,7 +18,7 @@ use crate::needs::region_code;
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::routing::department_name;
 use bangfu_core::letter::{Contact, DateStyle, LetterFacts, LetterNumber, check_transition, draft_letter, formal_department, number_prefix};
-use bangfu_core::model::{Bilingual, LetterStatus, NeedKind, Scope};
+use bangfu_core::model::{Bilingual, LetterStatus, Scope};
 use bangfu_core::region::RegionCode;
 use bangfu_store::{CaseRow, LetterRow, NeedRow, WriteTx};
 use chrono::{DateTime, Datelike, Utc};
@@ -124,17 +124,17 @@ impl App {
     /// Drafts the letter of a national need inside `tx`, unless it already has one to the
     /// province its solution lies in. Called wherever a need's route is (re)decided.
     pub(crate) async fn draft_letter_if_national(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, need: &NeedRow) -> AppResult<Option<LetterRow>> {
-        let Some(letter_to) = need.letter_to.as_deref().filter(|_| need.scope == Scope::National.as_str()) else { return Ok(None) };
+        let Some(letter_to) = need.letter_to.filter(|_| need.scope == Scope::National) else { return Ok(None) };
         for existing in tx.letters_of_need(need.id).await? {
-            if recipients_of(&existing).iter().any(|r| r.region == letter_to) {
+            if recipients_of(&existing).iter().any(|r| r.region == letter_to.to_string()) {
                 return Ok(None);
             }
         }
         let case = tx.case(need.case_id).await?.ok_or_else(|| AppError::Internal(format!("need {} without case", need.id)))?;
         let enterprise = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal(format!("case {} without enterprise", case.id)))?;
-        let (solution_region, provider_name) = self.letter_solution(tx, need, region_code(letter_to)).await?;
+        let (solution_region, provider_name) = self.letter_solution(tx, need, letter_to).await?;
 
-        let sender = region_code(&need.owner);
+        let sender = need.owner;
         let prefix = number_prefix(self.tree, sender).map_err(|e| AppError::Internal(e.to_string()))?;
         let year = bangfu_core::china_time::day(now).year();
         let sequence = tx.count_letters_numbered_like(&format!("{prefix}〔{year}〕%")).await? + 1;
@@ -142,8 +142,8 @@ impl App {
 
         let facts = LetterFacts {
             enterprise_name: enterprise.name.clone(),
-            enterprise_region: region_code(&enterprise.region),
-            kind: NeedKind::parse(&need.kind).map_err(AppError::Internal)?,
+            enterprise_region: enterprise.region,
+            kind: need.kind,
             item: Bilingual::new(item_of(need), ""),
             quantity: Some(Bilingual::new(quantity_of(need), "")),
             solution_region,
@@ -162,17 +162,21 @@ impl App {
             id: 0,
             need_id: need.id,
             number: letter.number.to_string(),
-            sender: letter.sender.region.to_string(),
+            sender: letter.sender.region,
             recipients: Value::Array(recipients.clone()).to_string(),
             subject: letter.zh.subject.clone(),
             body_zh: body.zh,
             body_en: body.en,
-            status: LetterStatus::Draft.as_str().into(),
+            status: LetterStatus::Draft,
             created_at: to_millis(now),
             sent_at: None,
             acknowledged_at: None,
             cc: "[]".into(),
-            ..LetterRow::default()
+            contact_name: String::new(),
+            contact_phone: String::new(),
+            reply_number: None,
+            reply_date: None,
+            reply_text: None,
         };
         row.id = tx.insert_letter(&row).await?;
         Audit {
@@ -190,7 +194,7 @@ impl App {
         .await?;
         let notice = Notice {
             event: EventKind::LetterDrafted,
-            department: row.sender.clone(),
+            department: row.sender,
             need: Some(need),
             text_zh: format!("公函草稿待发出：{}《{}》", row.number, row.subject),
             text_en: format!("Letter drafted, to be sent: {} — {}", row.number, letter.en.subject),
@@ -210,17 +214,17 @@ impl App {
             && let Some(candidate) = tx.candidate(candidate).await?
             && let Some(provider) = tx.provider(candidate.provider_id).await?
         {
-            return Ok((region_code(&provider.region), Some(provider.name)));
+            return Ok((provider.region, Some(provider.name)));
         }
         if let Some(region) = &need.solution_region {
-            return Ok((region_code(region), None));
+            return Ok((*region, None));
         }
         for candidate in tx.candidates_of_need(need.id).await? {
-            if candidate.feasible == 0 {
+            if !candidate.feasible {
                 continue;
             }
             if let Some(provider) = tx.provider(candidate.provider_id).await? {
-                let region = region_code(&provider.region);
+                let region = provider.region;
                 if self.tree.province_of(region).is_some_and(|p| p.code == province) {
                     return Ok((region, None));
                 }
@@ -277,9 +281,9 @@ impl App {
                     return Err(not_found());
                 }
                 if !access::may_send_letter(app.tree, actor, &letter) {
-                    return Err(AppError::Forbidden(format!("{} may not edit letter {}: that is for its sender, {}", actor.name, letter.number, department_name(app.tree, region_code(&letter.sender)))));
+                    return Err(AppError::Forbidden(format!("{} may not edit letter {}: that is for its sender, {}", actor.name, letter.number, department_name(app.tree, letter.sender))));
                 }
-                if letter.status != LetterStatus::Draft.as_str() {
+                if letter.status != LetterStatus::Draft {
                     return Err(AppError::Conflict(format!("letter {} is {} — only a draft can be edited", letter.number, letter.status)));
                 }
                 let before = json!({"subject": letter.subject, "body_zh": letter.body_zh, "contact_name": letter.contact_name, "contact_phone": letter.contact_phone, "cc": letter.cc});
@@ -340,12 +344,12 @@ impl App {
                 };
                 if !allowed {
                     let (verb, who) = match status {
-                        LetterStatus::Sent => ("sent", format!("its sender, {}", department_name(app.tree, region_code(&letter.sender)))),
+                        LetterStatus::Sent => ("sent", format!("its sender, {}", department_name(app.tree, letter.sender))),
                         _ => ("acknowledged", format!("an addressee: {}", recipients_of(&letter).iter().map(|r| r.name.zh.as_str()).collect::<Vec<_>>().join("、"))),
                     };
                     return Err(AppError::Forbidden(format!("{} may not mark letter {} {verb}: that is for {who}", actor.name, letter.number)));
                 }
-                let current = LetterStatus::parse(&letter.status).map_err(AppError::Internal)?;
+                let current = letter.status;
                 check_transition(&parse_number(&letter.number), current, status).map_err(|e| AppError::Conflict(e.to_string()))?;
                 let since = match status {
                     LetterStatus::Acknowledged => letter.sent_at.unwrap_or(letter.created_at),
@@ -359,13 +363,13 @@ impl App {
                         if status == LetterStatus::Acknowledged { "sent" } else { "drafted" }
                     )));
                 }
-                letter.status = status.as_str().into();
+                letter.status = status;
                 match status {
                     LetterStatus::Sent => letter.sent_at = Some(to_millis(now)),
                     LetterStatus::Acknowledged => letter.acknowledged_at = Some(to_millis(now)),
                     LetterStatus::Draft => {}
                 }
-                tx.update_letter_status(letter.id, &letter.status, letter.sent_at, letter.acknowledged_at).await?;
+                tx.update_letter_status(letter.id, letter.status.as_str(), letter.sent_at, letter.acknowledged_at).await?;
                 if let Some(reply) = &reply {
                     tx.set_letter_reply(letter.id, &reply.number, &reply.date, &reply.text).await?;
                     letter.reply_number = Some(reply.number.clone());
@@ -395,18 +399,18 @@ impl App {
                         .into_iter()
                         .map(|r| Notice {
                             event: EventKind::LetterSent,
-                            department: r.region,
+                            department: region_code(&r.region),
                             need: Some(&need),
                             text_zh: format!("来函：{}《{}》", letter.number, letter.subject),
                             text_en: format!("Letter received: {} — {}", letter.number, letter.subject),
-                            why_zh: Some(format!("{}发来公函，商请协调解决。", department_name(app.tree, region_code(&letter.sender)))),
+                            why_zh: Some(format!("{}发来公函，商请协调解决。", department_name(app.tree, letter.sender))),
                             link: link.clone(),
                             approval: None,
                         })
                         .collect(),
                     LetterStatus::Acknowledged => vec![Notice {
                         event: EventKind::LetterAnswered,
-                        department: letter.sender.clone(),
+                        department: letter.sender,
                         need: Some(&need),
                         text_zh: format!("复函：{}已答复{}", letter.reply_number.as_deref().unwrap_or("对方"), letter.number),
                         text_en: format!("Letter answered: {}", letter.number),
@@ -434,10 +438,10 @@ impl App {
         if !self.sees_letters_of_need(actor, &case, &need).await? {
             return Err(not_found());
         }
-        let sender_region = region_code(&letter.sender);
+        let sender_region = letter.sender;
         let sender = match formal_department(self.tree, sender_region) {
             Ok(d) => LetterParty { region: d.region.to_string(), name: d.name },
-            Err(_) => LetterParty { region: letter.sender.clone(), name: Bilingual::new(letter.sender.clone(), letter.sender.clone()) },
+            Err(_) => LetterParty { region: letter.sender.to_string(), name: Bilingual::new(letter.sender.to_string(), letter.sender.to_string()) },
         };
         Ok(LetterDetail {
             recipients: recipients_of(&letter),
@@ -464,7 +468,7 @@ fn parse_number(number: &str) -> LetterNumber {
 
 /// What is needed, as a noun: the item or material the need asks for, else its title.
 fn item_of(need: &NeedRow) -> String {
-    let requires: Value = serde_json::from_str(&need.requires).unwrap_or(Value::Null);
+    let requires = &need.requires;
     ["item", "material"]
         .iter()
         .find_map(|key| requires.get(*key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string))

@@ -58,7 +58,7 @@ impl App {
         if !access::may_report_on_case(self.tree, actor, &case, &team) {
             return Err(AppError::Forbidden(format!("{} may read case {case_id} but not report needs on it", actor.name)));
         }
-        let enterprise_region = region_code(&case.region);
+        let enterprise_region = case.region;
         let decision = match solution {
             Some(solution) => route(self.tree, &self.policy, enterprise_region, solution, Some(kind)).map_err(|e| bad(e.to_string()))?,
             None => self.unsourced_route(enterprise_region, kind),
@@ -66,30 +66,29 @@ impl App {
         let mut need = NeedRow {
             id: 0,
             case_id,
-            kind: kind.as_str().into(),
+            kind,
             title: checked.title,
             specification: checked.specification,
             quantity: input.quantity,
             unit: checked.unit,
-            requires: checked.requires.to_string(),
+            requires: checked.requires,
             deadline: input.deadline.map(to_millis),
             max_distance_km: input.max_distance_km,
             max_lead_time_h: input.max_lead_time_h,
-            scope: String::new(),
-            owner: String::new(),
-            owner_tier: String::new(),
-            letter_to: None,
-            solution_region: solution.map(|s| s.to_string()),
-            route_zh: String::new(),
-            route_en: String::new(),
-            status: NeedStatus::Open.as_str().into(),
+            scope: decision.scope,
+            owner: decision.owner,
+            owner_tier: self.tier_of(decision.owner),
+            letter_to: decision.letter_to,
+            solution_region: solution,
+            route_zh: decision.explanation.zh.clone(),
+            route_en: decision.explanation.en.clone(),
+            status: NeedStatus::Open,
             reached_owner_at: to_millis(now),
-            supervised: 0,
+            supervised: false,
             selected_candidate: None,
             created_at: to_millis(now),
             updated_at: to_millis(now),
         };
-        self.apply_route(&mut need, &decision);
         need.id = tx.insert_need(&need).await?;
         if actor.role == bangfu_core::model::Role::Enterprise {
             tx.insert_need_reporter(need.id, case.enterprise_id).await?;
@@ -126,10 +125,10 @@ impl App {
 
     /// Writes a routing decision into the need's fields.
     pub(crate) fn apply_route(&self, need: &mut NeedRow, decision: &Route) {
-        need.scope = decision.scope.as_str().into();
-        need.owner = decision.owner.to_string();
-        need.owner_tier = self.tier_of(decision.owner).as_str().into();
-        need.letter_to = decision.letter_to.map(|c| c.to_string());
+        need.scope = decision.scope;
+        need.owner = decision.owner;
+        need.owner_tier = self.tier_of(decision.owner);
+        need.letter_to = decision.letter_to;
         need.route_zh = decision.explanation.zh.clone();
         need.route_en = decision.explanation.en.clone();
     }
@@ -141,9 +140,9 @@ impl App {
     pub(crate) async fn notify_owner(&self, tx: &mut WriteTx, now: DateTime<Utc>, event: EventKind, need: &NeedRow, zh: &str, en: &str) -> AppResult<()> {
         let notice = Notice {
             event,
-            department: need.owner.clone(),
+            department: need.owner,
             need: Some(need),
-            text_zh: format!("{zh}：{}（{}）", need.title, department_name(self.tree, region_code(&need.owner))),
+            text_zh: format!("{zh}：{}（{}）", need.title, department_name(self.tree, need.owner)),
             text_en: format!("{en}: {}", need.title),
             why_zh: Some(need.route_zh.clone()),
             link: None,
@@ -164,7 +163,7 @@ impl App {
         if !self.sees_need_in(tx, actor, &case, &team, &need).await? {
             return Err(AppError::NotFound(format!("need {need_id}")));
         }
-        let owner = department_name(self.tree, region_code(&need.owner));
+        let owner = department_name(self.tree, need.owner);
         let proposer = if access::may_propose_for_need(actor, true) { " — you may put candidates forward" } else { "" };
         Err(AppError::Forbidden(format!(
             "{} may not decide on need {need_id}: it is owned by {owner}, whose officers and those of the tiers above decide{proposer}",
@@ -200,7 +199,7 @@ impl App {
         if access::can_see_case(self.tree, actor, case, team) {
             return Ok(true);
         }
-        let broadcast_to: Vec<String> = tx.broadcasts_of_need(need.id).await?.into_iter().map(|b| b.department).collect();
+        let broadcast_to: Vec<RegionCode> = tx.broadcasts_of_need(need.id).await?.into_iter().map(|b| b.department).collect();
         let candidate_providers: Vec<i64> = tx.candidates_of_need(need.id).await?.into_iter().map(|c| c.provider_id).collect();
         let letters = tx.letters_of_need(need.id).await?;
         let context = access::NeedContext { team, broadcast_to: &broadcast_to, candidate_providers: &candidate_providers, letters: &letters };
@@ -215,7 +214,7 @@ impl App {
             Box::pin(async move {
                 let note = &note;
                 let (mut need, case) = app.need_to_decide(tx, actor, need_id).await?;
-                let current = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
+                let current = need.status;
                 let allowed = match status {
                     NeedStatus::Started => matches!(current, NeedStatus::Open | NeedStatus::Selected),
                     NeedStatus::Resolved | NeedStatus::Cancelled => !current.is_closed(),
@@ -224,7 +223,7 @@ impl App {
                 if !allowed {
                     return Err(AppError::Conflict(format!("need {need_id} is {current}; it cannot become {status}")));
                 }
-                need.status = status.as_str().into();
+                need.status = status;
                 need.updated_at = to_millis(now);
                 tx.update_need(&need).await?;
                 if status == NeedStatus::Resolved {
@@ -257,7 +256,7 @@ pub(crate) struct CheckedNeed {
     pub title: String,
     pub specification: String,
     pub unit: String,
-    pub requires: serde_json::Value,
+    pub requires: bangfu_store::JsonObject,
 }
 
 /// Checks a need as a user wrote it: texts, quantity, limits, and — for a kind the registry
@@ -279,13 +278,13 @@ pub(crate) fn checked_need(input: &NewNeed) -> AppResult<CheckedNeed> {
         }
     }
     let requires = match &input.requires {
-        serde_json::Value::Null => json!({}),
-        serde_json::Value::Object(_) => input.requires.clone(),
+        serde_json::Value::Null => bangfu_store::JsonObject::new(),
+        serde_json::Value::Object(map) => map.clone(),
         other => return Err(bad(format!("requires: expected an object such as {{\"input_width_m\": 1.6}}, found {other}"))),
     };
-    json_text("requires", &requires)?;
+    json_text("requires", &serde_json::Value::Object(requires.clone()))?;
     if kind.has_capabilities() {
-        let attrs = crate::registry::attr_values(&requires)?;
+        let attrs = crate::registry::object_attr_values(&requires);
         bangfu_core::capability::Requirement::from_attrs(kind, &attrs).map_err(|e| requirement_refused(&e))?;
     }
     Ok(CheckedNeed { kind, title, specification, unit, requires })

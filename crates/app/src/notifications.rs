@@ -69,7 +69,7 @@ impl App {
             Box::pin(async move {
                 let not_found = || AppError::NotFound(format!("notification {id}"));
                 let row = tx.notification(id).await?.ok_or_else(not_found)?;
-                if row.department.as_deref() != Some(department.as_str()) {
+                if row.department.map(|d| d.to_string()).as_deref() != Some(department.as_str()) {
                     return Err(not_found());
                 }
                 if tx.notifications_read_through(user).await? < id {

@@ -21,9 +21,9 @@
 //! from its row, the same on every attempt.
 
 use crate::error::bad;
-use crate::needs::region_code;
 use crate::{Actor, App, AppError, AppResult, Audit, from_millis, to_millis};
 use bangfu_core::model::Role;
+use bangfu_core::region::RegionCode;
 use bangfu_core::outbox::{AfterFailure, ChannelKind, EventKind, MessageFormat, QuietHours, ROBOT_LIMIT, ROBOT_WINDOW, after_failure, china_minute, next_send_slot, receives};
 use bangfu_core::routing::department_name;
 use bangfu_store::{ApprovalRow, ChannelRow, NeedRow, NotificationRow, OutboxAttemptRow, OutboxRow, WriteTx};
@@ -309,19 +309,19 @@ fn check_url(kind: ChannelKind, url: &str) -> Result<ParsedUrl, String> {
 pub fn channel_view(tree: &bangfu_core::RegionTree, c: &ChannelRow) -> ChannelView {
     ChannelView {
         id: c.id,
-        department: c.department.clone(),
-        department_name: c.department.as_deref().map(|d| department_name(tree, region_code(d))),
+        department: c.department.map(|d| d.to_string()),
+        department_name: c.department.map(|d| department_name(tree, d)),
         provider_id: c.provider_id,
         enterprise_id: c.enterprise_id,
-        kind: ChannelKind::parse(&c.kind).unwrap_or(ChannelKind::Webhook),
+        kind: c.kind,
         label: c.label.clone(),
         target: parse_url(&c.url).map(|u| u.masked()).unwrap_or_else(|_| "***".into()),
         has_secret: !c.secret.is_empty(),
-        events: EventKind::parse_list(&c.events).unwrap_or_default(),
+        events: c.events.clone(),
         mentions: c.mentions.clone(),
         quiet_hours: c.quiet_from.zip(c.quiet_to).and_then(|(f, t)| QuietHours::from_minutes(f, t)),
-        format: MessageFormat::parse(&c.format).unwrap_or_default(),
-        active: c.active != 0,
+        format: c.format,
+        active: c.active,
         created_at: c.created_at,
     }
 }
@@ -369,7 +369,7 @@ fn ask(event: EventKind) -> &'static str {
 /// A notification as a use case makes it: the in-app row, and what the outbox needs beside it.
 pub(crate) struct Notice<'a> {
     pub event: EventKind,
-    pub department: String,
+    pub department: RegionCode,
     pub need: Option<&'a NeedRow>,
     pub text_zh: String,
     pub text_en: String,
@@ -389,7 +389,7 @@ impl App {
     pub(crate) async fn notify(&self, tx: &mut WriteTx, now: DateTime<Utc>, notice: Notice<'_>) -> AppResult<()> {
         tx.insert_notification(&NotificationRow {
             id: 0,
-            department: Some(notice.department.clone()),
+            department: Some(notice.department),
             user_id: None,
             need_id: notice.need.map(|n| n.id),
             text_zh: notice.text_zh.clone(),
@@ -414,9 +414,9 @@ impl App {
         let approval_case = notice.approval.map(|approval| approval.case_id);
         // the provider chosen hears that it was.
         let selected = notice.need.filter(|_| notice.event == EventKind::NeedSelected).and_then(|need| need.selected_candidate);
-        let channels = tx.channels_of_notice(&notice.department, need_case, approval_case, selected).await?;
+        let channels = tx.channels_of_notice(&notice.department.to_string(), need_case, approval_case, selected).await?;
         let channels: Vec<ChannelRow> =
-            channels.into_iter().filter(|c| receives(&EventKind::parse_list(&c.events).unwrap_or_default(), notice.event)).collect();
+            channels.into_iter().filter(|c| receives(&c.events, notice.event)).collect();
         if channels.is_empty() {
             return Ok(());
         }
@@ -430,15 +430,23 @@ impl App {
             };
             tx.insert_outbox(&OutboxRow {
                 channel_id: channel.id,
-                department: Some(notice.department.clone()),
-                event: notice.event.as_str().into(),
+                department: Some(notice.department),
+                event: notice.event,
                 need_id: notice.need.map(|n| n.id),
                 title: title.clone(),
                 body: body.clone(),
                 link: link.clone(),
                 created_at: to_millis(now),
                 next_attempt_at: to_millis(due),
-                ..OutboxRow::default()
+                // Written by the store as a new message: pending, not yet tried nor claimed.
+                id: 0,
+                status: "pending".into(),
+                attempts: 0,
+                lease_until: 0,
+                claimed_by: String::new(),
+                last_error: None,
+                sent_at: None,
+                group_id: None,
             })
             .await?;
         }
@@ -459,17 +467,17 @@ impl App {
         let mut lines = vec![notice.text_zh.clone()];
         if let Some(need) = notice.need {
             if let Some(enterprise) = tx.enterprise_of_case(need.case_id).await? {
-                lines.push(format!("企业：{}（{}）", enterprise.name, self.tree.get(region_code(&enterprise.region)).map_or("", |r| r.name.as_str())));
+                lines.push(format!("企业：{}（{}）", enterprise.name, self.tree.get(enterprise.region).map_or("", |r| r.name.as_str())));
             }
             lines.push(format!("诉求：{}，{}{}", need.title, need.quantity, need.unit));
-            lines.push(format!("责任部门：{}", department_name(self.tree, region_code(&need.owner))));
+            lines.push(format!("责任部门：{}", department_name(self.tree, need.owner)));
         }
         if let Some(approval) = notice.approval {
             if let Some(enterprise) = tx.enterprise_of_case(approval.case_id).await? {
-                lines.push(format!("企业：{}（{}）", enterprise.name, self.tree.get(region_code(&enterprise.region)).map_or("", |r| r.name.as_str())));
+                lines.push(format!("企业：{}（{}）", enterprise.name, self.tree.get(enterprise.region).map_or("", |r| r.name.as_str())));
             }
             lines.push(format!("审批事项：{}（{}）", approval.item, approval.agency));
-            lines.push(format!("绿色通道：{}", department_name(self.tree, region_code(&approval.department))));
+            lines.push(format!("绿色通道：{}", department_name(self.tree, approval.department)));
         }
         if let Some(why) = notice.why_zh.as_deref().filter(|w| !w.is_empty() && !notice.text_zh.contains(*w)) {
             lines.push(format!("缘由：{why}"));
@@ -495,13 +503,13 @@ impl App {
                 let code = code.trim();
                 let region = code.parse::<u32>().ok().map(bangfu_core::RegionCode::new_unchecked).filter(|r| self.tree.get(*r).is_some());
                 let Some(region) = region else { return Err(bad(format!("department {code:?} is not a region code — give the six digits, for example 141021"))) };
-                Some(self.tree.department_region(region).to_string())
+                Some(self.tree.department_region(region))
             }
             None => None,
         };
         let allowed = match actor.role {
             Role::Admin => true,
-            Role::Officer => department.is_some() && actor.department.map(|d| self.tree.department_region(d).to_string()) == department,
+            Role::Officer => department.is_some() && actor.department.map(|d| self.tree.department_region(d)) == department,
             Role::Provider => input.provider_id.is_some() && actor.provider_id == input.provider_id,
             Role::Enterprise => input.enterprise_id.is_some() && actor.enterprise_id == input.enterprise_id,
             Role::Viewer => false,
@@ -559,17 +567,17 @@ impl App {
             department,
             provider_id: input.provider_id,
             enterprise_id: input.enterprise_id,
-            kind: kind.as_str().into(),
+            kind,
             label,
             url,
             secret,
-            events: events.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(","),
+            events,
             mentions: mentions.join(","),
             quiet_from: quiet.map(|q| q.minutes().0),
             quiet_to: quiet.map(|q| q.minutes().1),
-            active: 1,
+            active: true,
             created_at: to_millis(now),
-            format: format.as_str().into(),
+            format,
         };
         self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
@@ -584,7 +592,7 @@ impl App {
                     case_id: None,
                     // The masked target only: the log never holds a credential.
                     payload: json!({"kind": row.kind, "department": row.department, "provider_id": row.provider_id, "enterprise_id": row.enterprise_id,
-                        "target": view.target, "events": row.events, "quiet_hours": quiet.map(|q| q.label()), "format": row.format}),
+                        "target": view.target, "events": row.events.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(","), "quiet_hours": quiet.map(|q| q.label()), "format": row.format}),
                 }
                 .append(tx)
                 .await?;
@@ -644,7 +652,7 @@ impl App {
     fn may_keep_channel(&self, actor: &Actor, channel: &ChannelRow) -> bool {
         match actor.role {
             Role::Admin => true,
-            Role::Officer => actor.department.map(|d| self.tree.department_region(d).to_string()) == channel.department && channel.department.is_some(),
+            Role::Officer => actor.department.map(|d| self.tree.department_region(d)) == channel.department && channel.department.is_some(),
             Role::Provider => channel.provider_id.is_some() && actor.provider_id == channel.provider_id,
             Role::Enterprise => channel.enterprise_id.is_some() && actor.enterprise_id == channel.enterprise_id,
             Role::Viewer => false,
@@ -679,14 +687,14 @@ impl App {
         enum Claim {
             Gone,
             Deferred(usize),
-            Claimed(bangfu_store::ChannelRow, Vec<bangfu_store::OutboxRow>),
+            Claimed(Box<bangfu_store::ChannelRow>, Vec<bangfu_store::OutboxRow>),
         }
         let server = settings.server.clone();
         let claim = self
             .write(move |_, tx| {
                 Box::pin(async move {
                     let Some(channel) = tx.channel(channel_id).await? else { return Ok(Claim::Gone) };
-                    let kind = ChannelKind::parse(&channel.kind).unwrap_or(ChannelKind::Webhook);
+                    let kind = channel.kind;
                     if kind.is_robot() {
                         let sent: Vec<DateTime<Utc>> =
                             tx.messages_sent_since(channel_id, to_millis(now - ROBOT_WINDOW)).await?.into_iter().map(|m| from_millis(m.at)).collect();
@@ -696,7 +704,7 @@ impl App {
                         }
                     }
                     let limit = if kind.is_robot() { ROBOT_LIMIT as i64 } else { 1 };
-                    Ok(Claim::Claimed(channel, tx.claim_outbox(channel_id, now_ms, lease_until, &server, limit).await?))
+                    Ok(Claim::Claimed(Box::new(channel), tx.claim_outbox(channel_id, now_ms, lease_until, &server, limit).await?))
                 })
             })
             .await?;
@@ -706,7 +714,7 @@ impl App {
                 report.deferred += deferred;
                 return Ok(false);
             }
-            Claim::Claimed(channel, claimed) => (channel, claimed),
+            Claim::Claimed(channel, claimed) => (*channel, claimed),
         };
         if claimed.is_empty() {
             return Ok(false);
@@ -769,7 +777,7 @@ impl App {
         let base = base_url.trim_end_matches('/');
         let link_of = |row: &OutboxRow| format!("{base}{}", row.link);
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let items = rows.iter().map(|r| (r.id, r.event.clone())).collect();
+        let items = rows.iter().map(|r| (r.id, r.event.as_str().to_string())).collect();
         match rows {
             [one] => Message {
                 key: idempotency_key(one.id),
@@ -847,7 +855,7 @@ impl App {
             Box::pin(async move {
                 let row = tx.outbox_item(id).await?.ok_or_else(|| AppError::NotFound(format!("message {id}")))?;
                 let allowed = actor.role == Role::Admin
-                    || (actor.role == Role::Officer && actor.department.map(|d| app.tree.department_region(d).to_string()) == row.department && row.department.is_some());
+                    || (actor.role == Role::Officer && actor.department.map(|d| app.tree.department_region(d)) == row.department && row.department.is_some());
                 if !allowed {
                     return Err(AppError::NotFound(format!("message {id}")));
                 }
@@ -907,7 +915,23 @@ mod tests {
 
     #[test]
     fn errors_lose_the_channel_s_credentials() {
-        let channel = ChannelRow { url: "https://oapi.dingtalk.com/robot/send?access_token=tok123".into(), secret: "SECabc".into(), ..ChannelRow::default() };
+        let channel = ChannelRow {
+            id: 1,
+            department: None,
+            provider_id: Some(1),
+            enterprise_id: None,
+            kind: ChannelKind::Dingtalk,
+            label: String::new(),
+            url: "https://oapi.dingtalk.com/robot/send?access_token=tok123".into(),
+            secret: "SECabc".into(),
+            events: Vec::new(),
+            mentions: String::new(),
+            quiet_from: None,
+            quiet_to: None,
+            active: true,
+            created_at: 0,
+            format: MessageFormat::Text,
+        };
         assert_eq!(scrub("POST ...access_token=tok123 signed SECabc failed", &channel), "POST ...access_token=*** signed *** failed");
     }
 

@@ -6,7 +6,7 @@
 
 use bangfu_core::outbox::EventKind;
 use crate::error::{bad, text};
-use crate::needs::{NewNeed, checked_need, region_code};
+use crate::needs::{NewNeed, checked_need};
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::model::{NeedStatus, Role};
 use bangfu_core::routing::department_name;
@@ -255,7 +255,7 @@ impl App {
                         actor.name
                     )));
                 };
-                if NeedStatus::parse(&need.status).map_err(AppError::Internal)?.is_closed() {
+                if need.status.is_closed() {
                     return Err(AppError::Conflict(format!("need {need_id} is {}: it takes no more answers", need.status)));
                 }
                 let row = ResponseRow {
@@ -291,7 +291,7 @@ impl App {
                     "decline" => ("提供方不能承接", "Provider declines"),
                     _ => ("提供方报价", "Provider quotes"),
                 };
-                app.notify_department(tx, now, EventKind::ProviderAnswered, &need, &need.owner, &format!("{zh}（{provider}）"), &format!("{en} ({provider})")).await?;
+                app.notify_department(tx, now, EventKind::ProviderAnswered, &need, need.owner, &format!("{zh}（{provider}）"), &format!("{en} ({provider})")).await?;
                 Ok(ResponseRow { id, ..row })
             })
         })
@@ -323,7 +323,7 @@ impl App {
                 .append(tx)
                 .await?;
                 if actor.role == Role::Enterprise {
-                    app.notify_department(tx, now, EventKind::NeedChanged, &need, &need.owner, &format!("企业留言：{}", need.title), &format!("The enterprise commented: {}", need.title)).await?;
+                    app.notify_department(tx, now, EventKind::NeedChanged, &need, need.owner, &format!("企业留言：{}", need.title), &format!("The enterprise commented: {}", need.title)).await?;
                 }
                 Ok(CommentRow { id, ..row })
             })
@@ -414,7 +414,7 @@ impl App {
         self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
                 let (need, case) = app.need_of_own_enterprise(tx, actor, need_id, "confirm").await?;
-                if need.status != NeedStatus::Resolved.as_str() {
+                if need.status != NeedStatus::Resolved {
                     return Err(AppError::Conflict(format!("need {need_id} is {}: only a resolved need is confirmed solved", need.status)));
                 }
                 tx.put_confirmation(&ConfirmationRow { need_id, confirmed_at: to_millis(now), user_id: actor.user_id }).await?;
@@ -441,7 +441,7 @@ impl App {
             Box::pin(async move {
                 let reason = &reason;
                 let (mut need, case, team) = app.need_in(tx, need_id).await?;
-                let status = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
+                let status = need.status;
                 if !app.sees_need_in(tx, actor, &case, &team, &need).await? && !access::may_decide_need(app.tree, actor, &need) {
                     return Err(AppError::NotFound(format!("need {need_id}")));
                 }
@@ -454,7 +454,7 @@ impl App {
                 if !status.is_closed() {
                     return Err(AppError::Conflict(format!("need {need_id} is {status}: only a resolved or cancelled need is reopened")));
                 }
-                need.status = NeedStatus::Open.as_str().into();
+                need.status = NeedStatus::Open;
                 need.reached_owner_at = to_millis(now);
                 need.updated_at = to_millis(now);
                 tx.update_need(&need).await?;
@@ -491,11 +491,11 @@ impl App {
                 if actor.role == Role::Enterprise && tx.reporter_of_need(need_id).await? != case.enterprise_id {
                     return Err(AppError::Forbidden(format!("{} may not withdraw need {need_id}: an enterprise withdraws only the needs it reported itself", actor.name)));
                 }
-                let status = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
+                let status = need.status;
                 if !matches!(status, NeedStatus::Open | NeedStatus::Selected) {
                     return Err(AppError::Conflict(format!("need {need_id} is {status}: only a need on which work has not started is withdrawn")));
                 }
-                need.status = NeedStatus::Cancelled.as_str().into();
+                need.status = NeedStatus::Cancelled;
                 need.updated_at = to_millis(now);
                 tx.update_need(&need).await?;
                 Audit {
@@ -530,20 +530,20 @@ impl App {
         self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
                 let (mut need, case, team) = app.need_in(tx, need_id).await?;
-                let checked = checked_need(&NewNeed { kind: need.kind.clone(), ..input.clone() })?;
+                let checked = checked_need(&NewNeed { kind: need.kind.as_str().into(), ..input.clone() })?;
                 if !access::may_decide_need(app.tree, actor, &need) && !app.sees_need_in(tx, actor, &case, &team, &need).await? {
                     return Err(AppError::NotFound(format!("need {need_id}")));
                 }
                 if !access::may_edit_need(app.tree, actor, &case, &team, &need) {
                     return Err(AppError::Forbidden(format!("{} may read need {need_id} but not edit it", actor.name)));
                 }
-                let status = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
+                let status = need.status;
                 if !matches!(status, NeedStatus::Open | NeedStatus::Selected) {
                     return Err(AppError::Conflict(format!("need {need_id} is {status}: a need is edited only while it is open")));
                 }
                 let before = json!({
                     "title": need.title, "specification": need.specification, "quantity": need.quantity, "unit": need.unit,
-                    "requires": serde_json::from_str::<serde_json::Value>(&need.requires).unwrap_or_default(), "deadline": need.deadline,
+                    "requires": need.requires, "deadline": need.deadline,
                     "max_distance_km": need.max_distance_km, "max_lead_time_h": need.max_lead_time_h,
                 });
                 let was = need.clone();
@@ -551,7 +551,7 @@ impl App {
                 need.specification = checked.specification;
                 need.quantity = input.quantity;
                 need.unit = checked.unit;
-                need.requires = checked.requires.to_string();
+                need.requires = checked.requires;
                 need.deadline = input.deadline.map(to_millis);
                 need.max_distance_km = input.max_distance_km;
                 need.max_lead_time_h = input.max_lead_time_h;
@@ -559,7 +559,7 @@ impl App {
                 tx.update_need_fields(&need).await?;
                 let after = json!({
                     "title": need.title, "specification": need.specification, "quantity": need.quantity, "unit": need.unit,
-                    "requires": checked.requires, "deadline": need.deadline, "max_distance_km": need.max_distance_km, "max_lead_time_h": need.max_lead_time_h,
+                    "requires": need.requires, "deadline": need.deadline, "max_distance_km": need.max_distance_km, "max_lead_time_h": need.max_lead_time_h,
                 });
                 Audit { actor, now, action: "need.edited", entity: format!("need:{need_id}"), case_id: Some(case.id), payload: json!({"title": need.title, "before": before, "after": after}) }
                     .append(tx)
@@ -581,10 +581,10 @@ impl App {
     /// refuses it with its own message, or screens inside).
     async fn screen_edited(&self, need_id: i64, input: &NewNeed) -> AppResult<Option<crate::registry::Screened>> {
         let Some((need, _, enterprise)) = self.store.need_with_case(need_id).await? else { return Ok(None) };
-        let Ok(checked) = checked_need(&NewNeed { kind: need.kind.clone(), ..input.clone() }) else { return Ok(None) };
+        let Ok(checked) = checked_need(&NewNeed { kind: need.kind.as_str().into(), ..input.clone() }) else { return Ok(None) };
         let draft = NeedRow {
             quantity: input.quantity,
-            requires: checked.requires.to_string(),
+            requires: checked.requires,
             max_distance_km: input.max_distance_km,
             max_lead_time_h: input.max_lead_time_h,
             ..need
@@ -660,12 +660,12 @@ impl App {
 
     /// A notification to one department about a need (and its channels' messages, issue 15).
     #[allow(clippy::too_many_arguments)]
-    async fn notify_department(&self, tx: &mut WriteTx, now: DateTime<Utc>, event: EventKind, need: &NeedRow, department: &str, zh: &str, en: &str) -> AppResult<()> {
+    async fn notify_department(&self, tx: &mut WriteTx, now: DateTime<Utc>, event: EventKind, need: &NeedRow, department: bangfu_core::region::RegionCode, zh: &str, en: &str) -> AppResult<()> {
         let notice = crate::outbox::Notice {
             event,
-            department: department.to_string(),
+            department,
             need: Some(need),
-            text_zh: format!("{zh}：{}（{}）", need.title, department_name(self.tree, region_code(&need.owner))),
+            text_zh: format!("{zh}：{}（{}）", need.title, department_name(self.tree, need.owner)),
             text_en: format!("{en}: {}", need.title),
             why_zh: None,
             link: None,
@@ -678,7 +678,7 @@ impl App {
 /// Whether an edit changed what screening reads of a need (quantity, requirements, the limits
 /// of distance and lead time) or its deadline.
 fn screening_inputs_changed(before: &NeedRow, after: &NeedRow) -> bool {
-    let requires = |n: &NeedRow| serde_json::from_str::<serde_json::Value>(&n.requires).unwrap_or_default();
+    let requires = |n: &NeedRow| n.requires.clone();
     before.quantity != after.quantity
         || requires(before) != requires(after)
         || before.max_distance_km != after.max_distance_km

@@ -39,7 +39,7 @@
 use crate::error::bad;
 use crate::{Actor, App, AppError, AppResult, Audit, access, from_millis, to_millis};
 use bangfu_core::ids::NeedId;
-use bangfu_core::model::{NeedStatus, Tier};
+use bangfu_core::model::Tier;
 use bangfu_core::plan::{self, Blocker, Milestone, Plan, PlanError, Schedule, WhatIf};
 use bangfu_store::{MilestoneBlockerRow, MilestoneRow, NeedRow, WriteTx};
 use chrono::{DateTime, Utc};
@@ -251,7 +251,7 @@ impl App {
                         key: m.key.clone(),
                         name: m.name.clone(),
                         duration_h: m.duration_h,
-                        after: serde_json::to_string(&m.after).map_err(|e| AppError::Internal(e.to_string()))?,
+                        after: m.after.clone(),
                         not_before: m.not_before.map(to_millis),
                         actual_start: m.actual_start.map(to_millis),
                         actual_finish: m.actual_finish.map(to_millis),
@@ -336,7 +336,7 @@ impl App {
                     key: milestone.key.clone(),
                     name: milestone.name.clone(),
                     duration_h: milestone.duration_h,
-                    after: serde_json::to_string(&milestone.after).map_err(|e| AppError::Internal(e.to_string()))?,
+                    after: milestone.after.clone(),
                     not_before: None,
                     actual_start: None,
                     actual_finish: None,
@@ -636,12 +636,12 @@ impl App {
 
     /// When an open need is expected to resolve, and why (see the module documentation).
     async fn expected_resolution(&self, need: &NeedRow, now: DateTime<Utc>) -> AppResult<(Option<DateTime<Utc>>, Expected)> {
-        let status = NeedStatus::parse(&need.status).map_err(|e| AppError::Internal(format!("need {}: {e}", need.id)))?;
+        let status = need.status;
         if status.is_closed() {
             return Ok((None, Expected::Closed));
         }
         // Ordered feasible first, then by lead time: the first feasible one is the best.
-        let best = self.store.candidates_of_need(need.id).await?.into_iter().find(|c| c.feasible == 1 && c.status != "rejected");
+        let best = self.store.candidates_of_need(need.id).await?.into_iter().find(|c| c.feasible && c.status != "rejected");
         if let Some(c) = best {
             let at = plan::expected_resolution(now, Some(c.lead_time_h), now);
             return Ok((Some(at), Expected::Candidate { candidate_id: c.id, provider_id: c.provider_id, lead_time_h: c.lead_time_h }));
@@ -649,7 +649,7 @@ impl App {
         if let Some(deadline) = need.deadline {
             return Ok((Some(from_millis(deadline).max(now)), Expected::Deadline));
         }
-        let tier = Tier::parse(&need.owner_tier).map_err(|e| AppError::Internal(format!("need {}: {e}", need.id)))?;
+        let tier = need.owner_tier;
         let window = self.windows.window(tier);
         let hours = window.num_milliseconds() as f64 / 3_600_000.0;
         Ok((Some(now.checked_add_signed(window).unwrap_or(now)), Expected::ResponseWindow { tier, hours }))
@@ -761,8 +761,7 @@ fn plan_error(error: PlanError) -> AppError {
 
 /// The stored milestone as the engine's.
 fn milestone_of(row: &MilestoneRow) -> AppResult<Milestone> {
-    let after: Vec<String> =
-        serde_json::from_str(&row.after).map_err(|e| AppError::Internal(format!("milestone {} has a malformed after list: {e}", row.id)))?;
+    let after = row.after.clone();
     Ok(Milestone {
         key: row.key.clone(),
         name: row.name.clone(),

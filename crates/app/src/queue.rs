@@ -11,7 +11,6 @@
 //! escalate with one reason, broadcast to a ring, assign the case's stationed officer.
 
 use crate::error::{bad, text};
-use crate::needs::region_code;
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::model::{NeedKind, NeedStatus, Role, Scope, Tier};
 use bangfu_core::text::{NAME_CHARS, SHORT_CHARS};
@@ -326,14 +325,14 @@ impl App {
 
     fn queue_line(&self, row: QueueRow, now: DateTime<Utc>) -> QueueLine {
         let need = &row.need;
-        let status = NeedStatus::parse(&need.status).unwrap_or(NeedStatus::Open);
+        let status = need.status;
         let respond_by = (status == NeedStatus::Open).then(|| {
-            let tier = Tier::parse(&need.owner_tier).unwrap_or(Tier::County);
+            let tier = need.owner_tier;
             crate::from_millis(need.reached_owner_at) + self.windows.window(tier)
         });
         let past_deadline = need.deadline.is_some_and(|d| d < to_millis(now));
         let overdue = !status.is_closed() && (past_deadline || respond_by.is_some_and(|r| r < now));
-        let supervised = need.supervised != 0;
+        let supervised = need.supervised;
         QueueLine { row, respond_by, overdue, supervised }
     }
 
@@ -416,13 +415,13 @@ impl App {
         self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
                 let (need, case) = app.need_to_decide(tx, actor, need_id).await?;
-                if NeedStatus::parse(&need.status).map_err(AppError::Internal)?.is_closed() {
+                if need.status.is_closed() {
                     return Err(AppError::Conflict(format!("need {need_id} is {}: only a need still being worked on is assigned", need.status)));
                 }
                 let (_, _, team) = tx.case_with_team(case.id).await?.ok_or_else(|| AppError::NotFound(format!("case {}", case.id)))?;
                 let chosen = match member {
                     Some(id) => team.iter().find(|m| m.id == id).ok_or_else(|| bad(format!("member: {id} is not on the team of case {} — choose one of its stationed officers", case.id)))?,
-                    None => ["stationed_cadre", "commissioner"]
+                    None => [bangfu_core::model::StationRole::StationedCadre, bangfu_core::model::StationRole::Commissioner]
                         .iter()
                         .find_map(|role| team.iter().find(|m| m.role == *role))
                         .ok_or_else(|| AppError::Conflict(format!("case {} has no stationed officer (驻企干部) to assign need {need_id} to — station one on its team first", case.id)))?,
@@ -465,7 +464,7 @@ impl App {
         for need_id in ids {
             let result = match action {
                 BulkAction::Escalate { reason } => self.escalate_need(actor, now, need_id, reason).await.map(|done| {
-                    let to = owner_name(self, &done.need.owner);
+                    let to = owner_name(self, done.need.owner);
                     match done.step {
                         bangfu_core::escalation::EscalationStep::Escalate { .. } => (format!("已上报{to}"), format!("escalated to {}", done.need.owner)),
                         bangfu_core::escalation::EscalationStep::Supervise => ("已提请督办".to_string(), "flagged for supervision (督办)".to_string()),
@@ -506,6 +505,6 @@ pub fn span_words(span: TimeDelta) -> (String, String) {
 }
 
 /// The department that owns `code`, for messages.
-pub(crate) fn owner_name(app: &App, code: &str) -> String {
-    bangfu_core::routing::department_name(app.tree, region_code(code))
+pub(crate) fn owner_name(app: &App, code: bangfu_core::region::RegionCode) -> String {
+    bangfu_core::routing::department_name(app.tree, code)
 }

@@ -4,7 +4,6 @@
 use bangfu_core::outbox::EventKind;
 use crate::error::{bad, json_text, text};
 use bangfu_core::text::{LONG_CHARS, NAME_CHARS, SHORT_CHARS};
-use crate::needs::region_code;
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::capability::{AttrValue, Capability, CapabilityAttrs, Requirement};
 use bangfu_core::ids::ProviderId;
@@ -36,7 +35,12 @@ pub fn attr_values(attrs: &Value) -> AppResult<Vec<(String, AttrValue)>> {
     let Value::Object(map) = attrs else {
         return Err(bad(format!("attributes must be an object such as {{\"turnaround_h\": 36}}, found {attrs}")));
     };
-    Ok(map
+    Ok(object_attr_values(map))
+}
+
+/// The attributes of a JSON object, each as the value it holds.
+pub fn object_attr_values(map: &bangfu_store::JsonObject) -> Vec<(String, AttrValue)> {
+    map
         .iter()
         .map(|(name, value)| {
             let value = match value {
@@ -52,7 +56,7 @@ pub fn attr_values(attrs: &Value) -> AppResult<Vec<(String, AttrValue)>> {
             };
             (name.clone(), value)
         })
-        .collect())
+        .collect()
 }
 
 /// The refusal to source a need of a kind the registry does not hold.
@@ -62,12 +66,15 @@ pub(crate) fn not_in_registry(need: &NeedRow) -> AppError {
 
 /// The typed requirement of a stored need.
 pub(crate) fn requirement_of(need: &NeedRow) -> AppResult<Option<Requirement>> {
-    let kind = NeedKind::parse(&need.kind).map_err(AppError::Internal)?;
+    requirement(need.kind, &need.requires)
+}
+
+/// The typed requirement of a need of `kind` that requires `requires`.
+pub(crate) fn requirement(kind: NeedKind, requires: &bangfu_store::JsonObject) -> AppResult<Option<Requirement>> {
     if !kind.has_capabilities() {
         return Ok(None);
     }
-    let requires: Value = serde_json::from_str(&need.requires).unwrap_or(json!({}));
-    Requirement::from_attrs(kind, &attr_values(&requires)?).map(Some).map_err(|e| bad(format!("requires: {e}")))
+    Requirement::from_attrs(kind, &object_attr_values(requires)).map(Some).map_err(|e| bad(format!("requires: {e}")))
 }
 
 impl App {
@@ -96,7 +103,7 @@ impl App {
                     id: 0,
                     key,
                     name,
-                    region: region.to_string(),
+                    region,
                     lon,
                     lat,
                     note,
@@ -121,8 +128,7 @@ impl App {
         if !access::can_see_provider(actor, provider_id) {
             return Err(AppError::NotFound(format!("provider {provider_id}")));
         }
-        let kind = kind.to_owned();
-        let attrs = attrs.to_owned();
+        let attrs = attrs.as_object().cloned().ok_or_else(|| bad("attrs: expected an object"))?;
         self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
                 let kind = &kind;
@@ -131,11 +137,11 @@ impl App {
                 if !access::may_edit_provider(app.tree, actor, &provider) {
                     return Err(AppError::Forbidden(format!(
                         "provider {provider_id} lies in {} ({}), outside your jurisdiction: its own users and the officers there keep its capabilities",
-                        app.tree.full_name(region_code(&provider.region)),
+                        app.tree.full_name(provider.region),
                         provider.region
                     )));
                 }
-                let mut row = CapabilityRow { id: 0, provider_id, kind: kind.as_str().into(), available: i64::from(available), attrs: attrs.to_string(), updated_at: to_millis(now), version: 0 };
+                let mut row = CapabilityRow { id: 0, provider_id, kind: *kind, available, attrs: attrs.clone(), updated_at: to_millis(now), version: 0 };
                 row.id = tx.upsert_capability(&row).await?;
                 Audit {
                     actor,
@@ -157,12 +163,17 @@ impl App {
 
     /// What screening reads of a need, from its stored row and its enterprise.
     pub(crate) fn need_spec(&self, need: &NeedRow, enterprise: &EnterpriseRow, requires: Requirement) -> AppResult<NeedSpec> {
+        self.spec_of_parts(enterprise, requires, need.quantity, need.max_distance_km, need.max_lead_time_h)
+    }
+
+    /// What screening reads of a need given by its parts (a need not yet stored).
+    pub(crate) fn spec_of_parts(&self, enterprise: &EnterpriseRow, requires: Requirement, quantity: f64, max_distance_km: Option<f64>, max_lead_time_h: Option<f64>) -> AppResult<NeedSpec> {
         let at = LonLat::new(enterprise.lon.unwrap_or(0.0), enterprise.lat.unwrap_or(0.0)).map_err(|e| bad(format!("the enterprise's location: {e}")))?;
-        let mut spec = NeedSpec::new(region_code(&enterprise.region), at, need.quantity, requires).map_err(|e| bad(e.to_string()))?;
-        if let Some(km) = need.max_distance_km {
+        let mut spec = NeedSpec::new(enterprise.region, at, quantity, requires).map_err(|e| bad(e.to_string()))?;
+        if let Some(km) = max_distance_km {
             spec = spec.with_max_distance_km(km).map_err(|e| bad(e.to_string()))?;
         }
-        if let Some(h) = need.max_lead_time_h {
+        if let Some(h) = max_lead_time_h {
             spec = spec.with_max_lead_time_h(h).map_err(|e| bad(e.to_string()))?;
         }
         Ok(spec)
@@ -256,7 +267,7 @@ impl App {
         let enterprise_region = screened.spec.region;
         let outcome = &screened.outcome;
         self.record_screening(tx, now, need_id, &screened, again).await?;
-        let unselected = need.selected_candidate.is_none() && need.status == NeedStatus::Open.as_str();
+        let unselected = need.selected_candidate.is_none() && need.status == NeedStatus::Open;
         let mut widened = Vec::new();
         if unselected && need.solution_region.is_none() {
             let candidates: Vec<&Candidate<ProviderId>> = outcome.widening_candidates().collect();
@@ -265,9 +276,9 @@ impl App {
             widened = widening.messages;
             // Candidates are ranked, so the first inside the ring is the ring's best.
             if let Some(best) = widening.found.and_then(|(_, inside)| inside.first().map(|&i| candidates[i])) {
-                let kind = NeedKind::parse(&need.kind).map_err(AppError::Internal)?;
+                let kind = need.kind;
                 let decision = route(self.tree, &self.policy, enterprise_region, best.region, Some(kind)).map_err(|e| AppError::Internal(e.to_string()))?;
-                if decision.owner.to_string() != need.owner {
+                if decision.owner != need.owner {
                     need.reached_owner_at = to_millis(now);
                 }
                 self.apply_route(&mut need, &decision);
@@ -331,13 +342,13 @@ impl App {
             id: 0,
             need_id,
             provider_id: rejection.provider.0,
-            feasible: 0,
+            feasible: false,
             road_km: rejection.road_km,
             travel_h: 0.0,
             processing_h: 0.0,
             lead_time_h: rejection.lead_time_h,
-            scope: decision.scope.as_str().into(),
-            owner: decision.owner.to_string(),
+            scope: decision.scope,
+            owner: decision.owner,
             reasons: Value::Array(reasons).to_string(),
             explanation_zh: rejection.explanation.zh.clone(),
             explanation_en: rejection.explanation.en.clone(),
@@ -384,7 +395,7 @@ impl App {
                     action: "need.candidate_proposed",
                     entity: format!("need:{need_id}"),
                     case_id: Some(case.id),
-                    payload: json!({"provider_id": provider_id, "feasible": candidate.feasible != 0, "explanation": {"zh": candidate.explanation_zh, "en": candidate.explanation_en}}),
+                    payload: json!({"provider_id": provider_id, "feasible": candidate.feasible, "explanation": {"zh": candidate.explanation_zh, "en": candidate.explanation_en}}),
                 }
                 .append(tx)
                 .await?;
@@ -408,12 +419,12 @@ impl App {
             Box::pin(async move {
                 let reason = reason.as_deref();
                 let (mut need, case) = app.need_to_decide(tx, actor, need_id).await?;
-                let status = NeedStatus::parse(&need.status).map_err(AppError::Internal)?;
+                let status = need.status;
                 if !matches!(status, NeedStatus::Open | NeedStatus::Selected) {
                     return Err(AppError::Conflict(format!("need {need_id} is {status}: a provider can only be chosen before work starts")));
                 }
                 let candidate = tx.candidate(candidate_id).await?.filter(|c| c.need_id == need_id).ok_or_else(|| AppError::NotFound(format!("candidate {candidate_id} of need {need_id}")))?;
-                if candidate.feasible == 0 {
+                if !candidate.feasible {
                     return Err(AppError::Conflict(format!("candidate {candidate_id} was rejected in screening: {}", candidate.explanation_zh)));
                 }
                 let provider = tx.provider(candidate.provider_id).await?.ok_or_else(|| AppError::Internal("candidate without provider".into()))?;
@@ -425,16 +436,16 @@ impl App {
                     Some(id) => tx.candidate(id).await?,
                     None => None,
                 };
-                let kind = NeedKind::parse(&need.kind).map_err(AppError::Internal)?;
-                let decision = route(app.tree, &app.policy, region_code(&case.region), region_code(&provider.region), Some(kind)).map_err(|e| AppError::Internal(e.to_string()))?;
-                let old_scope = need.scope.clone();
-                if decision.owner.to_string() != need.owner {
+                let kind = need.kind;
+                let decision = route(app.tree, &app.policy, case.region, provider.region, Some(kind)).map_err(|e| AppError::Internal(e.to_string()))?;
+                let old_scope = need.scope;
+                if decision.owner != need.owner {
                     need.reached_owner_at = to_millis(now);
                 }
                 app.apply_route(&mut need, &decision);
-                need.solution_region = Some(provider.region.clone());
+                need.solution_region = Some(provider.region);
                 need.selected_candidate = Some(candidate_id);
-                need.status = NeedStatus::Selected.as_str().into();
+                need.status = NeedStatus::Selected;
                 need.updated_at = to_millis(now);
                 tx.update_need(&need).await?;
                 if let Some(previous) = &previous {
@@ -523,13 +534,13 @@ fn candidate_row(need_id: i64, candidate: &Candidate<ProviderId>, status: &str, 
         id: 0,
         need_id,
         provider_id: candidate.provider.0,
-        feasible: 1,
+        feasible: true,
         road_km: candidate.road_km,
         travel_h: candidate.travel_h,
         processing_h: candidate.processing_h,
         lead_time_h: candidate.lead_time_h,
-        scope: candidate.scope.as_str().into(),
-        owner: candidate.owner.to_string(),
+        scope: candidate.scope,
+        owner: candidate.owner,
         reasons: "[]".into(),
         explanation_zh: candidate.explanation.zh.clone(),
         explanation_en: candidate.explanation.en.clone(),
@@ -541,7 +552,7 @@ fn candidate_row(need_id: i64, candidate: &Candidate<ProviderId>, status: &str, 
 /// A capability of a stored provider, typed.
 pub(crate) fn capability_of(provider: &ProviderRow, available: bool, attrs: CapabilityAttrs) -> AppResult<Capability<ProviderId>> {
     let at = LonLat::new(provider.lon.unwrap_or(0.0), provider.lat.unwrap_or(0.0)).map_err(AppError::Internal)?;
-    Ok(Capability { provider: ProviderId(provider.id), name: provider.name.clone(), region: region_code(&provider.region), at, available, attrs })
+    Ok(Capability { provider: ProviderId(provider.id), name: provider.name.clone(), region: provider.region, at, available, attrs })
 }
 
 /// A need screened: the spec it was screened with, the bounded record, and the registry version

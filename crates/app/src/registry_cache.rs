@@ -14,7 +14,7 @@
 //! twice (it committed between reading the version and reading the rows) is applied once, by its
 //! version.
 
-use crate::registry::{attr_values, capability_of};
+use crate::registry::capability_of;
 use crate::{App, AppResult};
 use bangfu_core::capability::{Capability, CapabilityAttrs};
 use bangfu_core::ids::ProviderId;
@@ -107,10 +107,8 @@ const LOAD_PAGE: i64 = 20_000;
 fn typed(rows: Vec<(bangfu_store::CapabilityRow, bangfu_store::ProviderRow)>) -> AppResult<Vec<(Capability<ProviderId>, i64)>> {
     let mut out = Vec::with_capacity(rows.len());
     for (row, provider) in rows {
-        let Ok(kind) = NeedKind::parse(&row.kind) else { continue };
-        let attrs: serde_json::Value = serde_json::from_str(&row.attrs).unwrap_or_default();
-        let Ok(typed) = CapabilityAttrs::from_attrs(kind, &attr_values(&attrs)?) else { continue };
-        out.push((capability_of(&provider, row.available != 0, typed)?, row.version));
+        let Ok(typed) = CapabilityAttrs::from_attrs(row.kind, &crate::registry::object_attr_values(&row.attrs)) else { continue };
+        out.push((capability_of(&provider, row.available, typed)?, row.version));
     }
     Ok(out)
 }

@@ -106,10 +106,10 @@ impl App {
         }
         .append(tx)
         .await?;
-        let department = department_name(self.tree, crate::needs::region_code(&approval.department));
+        let department = department_name(self.tree, approval.department);
         let notice = Notice {
             event: EventKind::ApprovalDue,
-            department: approval.department.clone(),
+            department: approval.department,
             need: None,
             text_zh: format!(
                 "审批临期：{department}绿色通道审批事项“{}”（{}）距办理时限不足{}，时限为{}（北京时间）。",

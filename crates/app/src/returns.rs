@@ -12,11 +12,10 @@ use crate::outbox::Notice;
 use bangfu_core::outbox::EventKind;
 use crate::error::{bad, text};
 use bangfu_core::text::{LONG_CHARS, SHORT_CHARS};
-use crate::needs::region_code;
 use crate::returns_sheet::{SheetFormat, read_returns};
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::model::{Scope};
-use bangfu_core::region::Level;
+use bangfu_core::region::{Level, RegionCode};
 use bangfu_core::china_time;
 use bangfu_core::returns::{add_days, check_figure, is_late, parse_day};
 use bangfu_store::figures::{ReturnListRow, ReturnQuery};
@@ -196,7 +195,7 @@ impl App {
             let enterprise = tx.enterprise(case.enterprise_id).await?.map(|e| e.name).unwrap_or_default();
             let notice = Notice {
                 event: EventKind::ReturnLate,
-                department: self.tree.department_region(region_code(&case.region)).to_string(),
+                department: self.tree.department_region(case.region),
                 need: None,
                 text_zh: format!("迟报：{enterprise} {} {} 日报在截止时间后报送", row.day, row.product),
                 text_en: format!("Late return: {enterprise}, {} {}, filed after it was due", row.day, row.product),
@@ -245,10 +244,10 @@ impl App {
         let missing = tx.cases_missing_return(&day.to_string(), &add_days(day, -7).to_string()).await?;
         for case in &missing {
             let enterprise = tx.enterprise(case.enterprise_id).await?.map(|e| e.name).unwrap_or_default();
-            let county = self.tree.department_region(region_code(&case.region)).to_string();
+            let county = self.tree.department_region(case.region);
             let notice = Notice {
                 event: EventKind::ReturnLate,
-                department: county.clone(),
+                department: county,
                 need: None,
                 text_zh: format!("缺报：{enterprise} 未报送 {day} 的日报"),
                 text_en: format!("Missing return: {enterprise} filed no return for {day}"),
@@ -271,25 +270,25 @@ impl App {
         self.write_as(actor, move |app, actor, tx| {
             Box::pin(async move {
                 let (need, case) = app.need_to_decide(tx, actor, need_id).await?;
-                let enterprise = region_code(&case.region);
-                let targets: Vec<String> = match ring {
-                    Scope::Local => vec![app.tree.department_region(enterprise).to_string()],
+                let enterprise = case.region;
+                let targets: Vec<RegionCode> = match ring {
+                    Scope::Local => vec![app.tree.department_region(enterprise)],
                     Scope::City => match app.tree.city_of(enterprise) {
-                        Some(city) => std::iter::once(city.code).chain(app.tree.iter().filter(|r| r.level == Level::County && app.tree.city_of(r.code).map(|c| c.code) == Some(city.code)).map(|r| r.code)).map(|c| c.to_string()).collect(),
+                        Some(city) => std::iter::once(city.code).chain(app.tree.iter().filter(|r| r.level == Level::County && app.tree.city_of(r.code).map(|c| c.code) == Some(city.code)).map(|r| r.code)).collect(),
                         None => return Err(bad("ring: the enterprise has no city (a county administered by its province) — broadcast to the province")),
                     },
                     Scope::Province => {
                         let province = app.tree.province_of(enterprise).ok_or_else(|| AppError::Internal("no province".into()))?.code;
-                        std::iter::once(province).chain(app.tree.children(province).filter(|r| r.level == Level::City).map(|r| r.code)).map(|c| c.to_string()).collect()
+                        std::iter::once(province).chain(app.tree.children(province).filter(|r| r.level == Level::City).map(|r| r.code)).collect()
                     }
-                    Scope::National => app.tree.iter().filter(|r| r.level == Level::Province && r.parent.is_none()).map(|r| r.code.to_string()).collect(),
+                    Scope::National => app.tree.iter().filter(|r| r.level == Level::Province && r.parent.is_none()).map(|r| r.code).collect(),
                 };
                 let mut reached = Vec::new();
                 for department in targets {
-                    if tx.insert_broadcast(&BroadcastRow { need_id, department: department.clone(), at: to_millis(now) }).await? {
+                    if tx.insert_broadcast(&BroadcastRow { need_id, department, at: to_millis(now) }).await? {
                         let notice = Notice {
                             event: EventKind::Broadcast,
-                            department: department.clone(),
+                            department,
                             need: Some(&need),
                             text_zh: format!("协查请求：{}，请推荐可用提供方", need.title),
                             text_en: format!("Request for help: {} — please put forward providers", need.title),
@@ -298,7 +297,7 @@ impl App {
                             approval: None,
                         };
                         app.notify(tx, now, notice).await?;
-                        reached.push(department);
+                        reached.push(department.to_string());
                     }
                 }
                 Audit { actor, now, action: "need.broadcast", entity: format!("need:{need_id}"), case_id: Some(case.id), payload: json!({"ring": ring.as_str(), "departments": reached}) }

@@ -17,7 +17,6 @@
 //! Who sees what is decided by `access::search_reader` and applied inside the index's scan.
 
 use crate::{Actor, App, AppResult, access, error::bad};
-use bangfu_core::model::{NeedKind, NeedStatus, Tier};
 use bangfu_core::region::{RegionCode, RegionTree};
 use bangfu_core::search_index::{Audience, NeedAudience, SearchDoc, SearchHit, SearchIndex, SearchKind, SearchQuery};
 use bangfu_store::search::SearchNeeds;
@@ -258,8 +257,8 @@ fn code(text: &str) -> u32 {
     text.parse().unwrap_or(0)
 }
 
-fn place(tree: &RegionTree, region: &str) -> String {
-    tree.full_name(RegionCode::new_unchecked(code(region)))
+fn place_of(tree: &RegionTree, region: RegionCode) -> String {
+    tree.full_name(region)
 }
 
 fn enterprise_doc(tree: &RegionTree, e: &EnterpriseRow, case_id: Option<i64>) -> SearchDoc {
@@ -268,8 +267,8 @@ fn enterprise_doc(tree: &RegionTree, e: &EnterpriseRow, case_id: Option<i64>) ->
         id: e.id,
         title: e.name.clone(),
         codes: vec![e.credit_code.clone()],
-        region: code(&e.region),
-        snippet: format!("{} · {}", e.credit_code, place(tree, &e.region)),
+        region: e.region.as_u32(),
+        snippet: format!("{} · {}", e.credit_code, place_of(tree, e.region)),
         parent: case_id.unwrap_or(0),
         audience: Audience::Enterprise,
     }
@@ -282,22 +281,22 @@ fn provider_doc(tree: &RegionTree, p: &ProviderRow) -> SearchDoc {
         title: p.name.clone(),
         // The note is found by its characters, as a code is (the registry's keyword search).
         codes: if p.note.trim().is_empty() { vec![p.key.clone()] } else { vec![p.key.clone(), p.note.clone()] },
-        region: code(&p.region),
-        snippet: place(tree, &p.region),
+        region: p.region.as_u32(),
+        snippet: place_of(tree, p.region),
         parent: 0,
         audience: Audience::Provider,
     }
 }
 
 fn department_doc(tree: &RegionTree, d: &DepartmentRow) -> Option<SearchDoc> {
-    let tier = Tier::parse(&d.tier).map(|t| t.label().zh).unwrap_or_default();
+    let tier = d.tier.label().zh;
     Some(SearchDoc {
         kind: SearchKind::Department,
-        id: i64::from(code(&d.region_code)),
+        id: i64::from(d.region_code.as_u32()),
         title: d.name.clone(),
-        codes: vec![d.region_code.clone()],
-        region: code(&d.region_code),
-        snippet: format!("{tier} · {}", place(tree, &d.region_code)),
+        codes: vec![d.region_code.to_string()],
+        region: d.region_code.as_u32(),
+        snippet: format!("{tier} · {}", place_of(tree, d.region_code)),
         parent: 0,
         audience: Audience::Department,
     })
@@ -313,7 +312,7 @@ fn need_docs(tree: &RegionTree, rows: &SearchNeeds) -> Vec<SearchDoc> {
     for b in &rows.broadcasts {
         named.entry(b.owner_id).or_default().push(code(&b.value));
     }
-    for l in rows.letters.iter().filter(|l| l.status != "draft") {
+    for l in rows.letters.iter().filter(|l| l.status != bangfu_core::model::LetterStatus::Draft) {
         named.entry(l.need_id).or_default().extend(crate::letters::recipients_of(l).iter().map(|r| code(&r.region)));
     }
     let mut candidates: HashMap<i64, Vec<i64>> = HashMap::new();
@@ -329,23 +328,23 @@ fn need_docs(tree: &RegionTree, rows: &SearchNeeds) -> Vec<SearchDoc> {
         departments.dedup();
         let audience = NeedAudience {
             enterprise_id: n.enterprise_id,
-            owner: code(&n.owner),
+            owner: n.owner.as_u32(),
             departments,
             providers: candidates.get(&n.id).cloned().unwrap_or_default(),
         };
-        let kind = NeedKind::parse(&n.kind).map(|k| k.label().zh).unwrap_or(n.kind.as_str());
-        let status = NeedStatus::parse(&n.status).map(|s| s.label().zh).unwrap_or(n.status.as_str());
+        let kind = n.kind.label().zh;
+        let status = n.status.label().zh;
         docs.push(SearchDoc {
             kind: SearchKind::Need,
             id: n.id,
             title: n.title.clone(),
             codes: Vec::new(),
-            region: code(&n.case_region),
-            snippet: format!("{kind} · {status} · {}", place(tree, &n.case_region)),
+            region: n.case_region.as_u32(),
+            snippet: format!("{kind} · {status} · {}", place_of(tree, n.case_region)),
             parent: n.case_id,
             audience: Audience::Need(audience.clone()),
         });
-        audiences.insert(n.id, (code(&n.case_region), audience));
+        audiences.insert(n.id, (n.case_region.as_u32(), audience));
     }
     for l in &rows.letters {
         let Some((region, audience)) = audiences.get(&l.need_id) else { continue };

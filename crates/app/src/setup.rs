@@ -67,7 +67,7 @@ impl App {
             Box::pin(async move {
                 let case = app.case_for_write(tx, actor, case_id).await?;
                 let mut row = tx.shipment(shipment_id).await?.filter(|s| s.case_id == case.id).ok_or_else(|| AppError::NotFound(format!("shipment {shipment_id} of case {case_id}")))?;
-                let from = ShipmentStatus::parse(&row.status).map_err(AppError::Internal)?;
+                let from = row.status;
                 if !shipment_moves(from).contains(&to) {
                     let allowed: Vec<&str> = shipment_moves(from).iter().map(|s| s.as_str()).collect();
                     return Err(AppError::Conflict(format!(
@@ -75,7 +75,7 @@ impl App {
                         if allowed.is_empty() { "nothing else (delivered is the end)".to_string() } else { allowed.join(" or ") }
                     )));
                 }
-                row.status = to.as_str().into();
+                row.status = to;
                 if traffic_pass.is_some() {
                     row.traffic_pass = traffic_pass;
                 }

@@ -189,7 +189,7 @@ impl App {
         let mut read = self.store.reading().await?;
         let (need, case, enterprise) = read.need_with_case(need_id).await?.ok_or_else(|| AppError::NotFound(format!("need {need_id}")))?;
         let team = read.team(case.id).await?;
-        let broadcasts: Vec<String> = read.broadcasts_of_need(need.id).await?.into_iter().map(|b| b.department).collect();
+        let broadcasts: Vec<RegionCode> = read.broadcasts_of_need(need.id).await?.into_iter().map(|b| b.department).collect();
         let mut candidates = read.candidates_with_providers_of_need(need_id).await?;
         let providers: Vec<i64> = candidates.iter().map(|(c, _)| c.provider_id).collect();
         let mut letters = read.letters_of_need(need_id).await?;
@@ -238,7 +238,7 @@ impl App {
     /// Whether `actor` may see `need` of `case` ([`access::can_see_need`]).
     pub(crate) async fn can_see_need(&self, actor: &Actor, case: &CaseRow, need: &NeedRow) -> AppResult<bool> {
         let team = self.store.team(case.id).await?;
-        let broadcasts: Vec<String> = self.store.broadcasts_of_need(need.id).await?.into_iter().map(|b| b.department).collect();
+        let broadcasts: Vec<RegionCode> = self.store.broadcasts_of_need(need.id).await?.into_iter().map(|b| b.department).collect();
         let providers: Vec<i64> = self.store.candidates_of_need(need.id).await?.into_iter().map(|c| c.provider_id).collect();
         let letters = self.store.letters_of_need(need.id).await?;
         let context = access::NeedContext { team: &team, broadcast_to: &broadcasts, candidate_providers: &providers, letters: &letters };
@@ -422,7 +422,7 @@ impl App {
             }
             let Some(user) = read.user_by_username(name).await? else { continue };
             let shown = match (user.role.as_str(), &user.department, user.enterprise_id, user.provider_id) {
-                ("officer" | "viewer", Some(department), ..) => ActorOf::Department(department.clone()),
+                ("officer" | "viewer", Some(department), ..) => ActorOf::Department(department.to_string()),
                 ("enterprise", _, Some(id), _) => ActorOf::Named(read.enterprise(id).await?.map(|e| e.name).unwrap_or_default()),
                 ("provider", _, _, Some(id)) => ActorOf::Named(read.provider(id).await?.map(|p| p.name).unwrap_or_default()),
                 ("admin", ..) => ActorOf::Named("管理员".into()),

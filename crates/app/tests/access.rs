@@ -92,7 +92,7 @@ async fn perform(app: &App, actor: &Actor, action: Action, n: usize, need_id: i6
             app.report_need(actor, now, 1, need).await.map(drop)
         }
         Action::SelectCandidate => {
-            let candidate = app.need_detail(&Actor::system("t"), need_id).await?.candidates.iter().find(|(c, _)| c.feasible == 1).map(|(c, _)| c.id).unwrap();
+            let candidate = app.need_detail(&Actor::system("t"), need_id).await?.candidates.iter().find(|(c, _)| c.feasible).map(|(c, _)| c.id).unwrap();
             app.select_candidate(actor, now, need_id, candidate).await.map(drop)
         }
         Action::ResolveNeed => app.set_need_status(actor, now, need_id, NeedStatus::Resolved, "").await.map(drop),
@@ -211,11 +211,11 @@ bangfu_store::backend_tests! {
         let mut all_needs = Vec::new();
         let mut sent_letters = 0;
         for need in store.needs().await.unwrap() {
-            let broadcast: Vec<String> = store.broadcasts_of_need(need.id).await.unwrap().into_iter().map(|b| b.department).collect();
+            let broadcast: Vec<bangfu_core::region::RegionCode> = store.broadcasts_of_need(need.id).await.unwrap().into_iter().map(|b| b.department).collect();
             let providers: Vec<i64> = store.candidates_of_need(need.id).await.unwrap().into_iter().map(|c| c.provider_id).collect();
             // A sent letter shows its need to its addressees: drafts are sent.
             for letter in store.letters_of_need(need.id).await.unwrap() {
-                if letter.status == "draft" {
+                if letter.status.as_str() == "draft" {
                     app.set_letter_status(&admin, now, letter.id, bangfu_core::model::LetterStatus::Sent, "").await.unwrap();
                 }
                 sent_letters += 1;

@@ -160,7 +160,7 @@ bangfu_store::backend_tests! {
         let houma = Actor::officer("曲沃县工信局", RegionCode::new_unchecked(141021));
         assert!(matches!(app.allocation(&houma, now, &request(Method::Optimum)).await, Err(AppError::Forbidden(_))));
         let need = app.accept_allocation(&province(), now, a, main).await.unwrap();
-        assert_eq!(need.status, NeedStatus::Selected.as_str());
+        assert_eq!(need.status, NeedStatus::Selected);
         let detail = app.need_detail(&admin(), a).await.unwrap();
         let selected = detail.candidates.iter().find(|(c, _)| Some(c.id) == need.selected_candidate).unwrap();
         assert_eq!(selected.1.name, WANRONG);
@@ -224,7 +224,7 @@ bangfu_store::backend_tests! {
             for proposal in &view.proposals {
                 let Some(main) = proposal.main() else { continue };
                 let need = app.accept_allocation(&province(), now, proposal.need.need.id, main.provider_id).await.unwrap();
-                assert_eq!(need.status, NeedStatus::Selected.as_str());
+                assert_eq!(need.status, NeedStatus::Selected);
                 taken.push(need.id);
             }
             accepted += taken.len();

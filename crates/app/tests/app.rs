@@ -32,15 +32,15 @@ bangfu_store::backend_tests! {
         let app = demo_app(&db).await;
         let detail = app.case_detail(&Actor::system("test"), 1).await.unwrap();
         let sterilisation = need_by_title(&detail, "灭菌");
-        assert_eq!((sterilisation.scope.as_str(), sterilisation.owner.as_str()), ("province", "140000"));
+        assert_eq!((sterilisation.scope.as_str(), sterilisation.owner.to_string().as_str()), ("province", "140000"));
         let slitting = need_by_title(&detail, "分切");
-        assert_eq!((slitting.scope.as_str(), slitting.owner.as_str()), ("local", "141021"));
+        assert_eq!((slitting.scope.as_str(), slitting.owner.to_string().as_str()), ("local", "141021"));
         let lines = need_by_title(&detail, "东莞");
-        assert_eq!((lines.scope.as_str(), lines.owner.as_str(), lines.letter_to.as_deref()), ("national", "140000", Some("440000")));
+        assert_eq!((lines.scope.as_str(), lines.owner.to_string().as_str(), lines.letter_to.map(|c| c.to_string()).as_deref()), ("national", "140000", Some("440000")));
         let cabinet = need_by_title(&detail, "丰台");
-        assert_eq!((cabinet.scope.as_str(), cabinet.letter_to.as_deref()), ("national", Some("110000")));
+        assert_eq!((cabinet.scope.as_str(), cabinet.letter_to.map(|c| c.to_string()).as_deref()), ("national", Some("110000")));
         let pass = need_by_title(&detail, "高速口");
-        assert_eq!(pass.scope, "local");
+        assert_eq!(pass.scope.as_str(), "local");
     }
 
     async fn the_slitting_need_moved_from_the_city_to_the_county_with_the_switch(db) {
@@ -59,7 +59,7 @@ bangfu_store::backend_tests! {
         let admin = Actor::system("test");
         let detail = app.case_detail(&admin, 1).await.unwrap();
         let need = app.need_detail(&admin, need_by_title(&detail, "灭菌").id).await.unwrap();
-        let feasible: Vec<&str> = need.candidates.iter().filter(|(c, _)| c.feasible == 1).map(|(_, p)| p.name.as_str()).collect();
+        let feasible: Vec<&str> = need.candidates.iter().filter(|(c, _)| c.feasible).map(|(_, p)| p.name.as_str()).collect();
         assert_eq!(feasible, ["万荣华康药业公司"]);
         let reasons = |fragment: &str| need.candidates.iter().find(|(_, p)| p.name.contains(fragment)).map(|(c, _)| c.reasons.clone()).unwrap();
         assert!(reasons("晋北").contains("too_far"), "{}", reasons("晋北"));

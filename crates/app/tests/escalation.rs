@@ -44,13 +44,13 @@ async fn with_case(app: &App) -> i64 {
 async fn county_need(app: &App, case_id: i64, at: DateTime<Utc>) -> NeedRow {
     let input = NewNeed { kind: "other".into(), title: "厂房消防验收".into(), quantity: 1.0, unit: "项".into(), ..NewNeed::default() };
     let need = app.report_need(&county(), at, case_id, input).await.unwrap();
-    assert_eq!((need.owner.as_str(), need.owner_tier.as_str()), ("141021", "county"));
+    assert_eq!((need.owner.to_string().as_str(), need.owner_tier.as_str()), ("141021", "county"));
     need
 }
 
 /// (need id, action, new owner) of each need a pass moved.
 fn moved(report: &EscalationReport) -> Vec<(i64, &'static str, String)> {
-    report.moved.iter().map(|m| (m.need.id, m.action(), m.need.owner.clone())).collect()
+    report.moved.iter().map(|m| (m.need.id, m.action(), m.need.owner.to_string())).collect()
 }
 
 async fn need(app: &App, id: i64) -> NeedRow {
@@ -76,7 +76,7 @@ bangfu_store::backend_tests! {
         assert!(moved_ids.windows(2).all(|w| w[0] < w[1]), "moved in need order, each once");
         moved_ids.dedup();
         assert_eq!(moved_ids, ids);
-        assert!(report.moved.iter().all(|m| m.action() == "need.escalated" && m.need.owner == "141000"));
+        assert!(report.moved.iter().all(|m| m.action() == "need.escalated" && m.need.owner.to_string() == "141000"));
         assert_eq!(events(&app).await, before + count, "one audit event per need moved");
         // Everything moved has a new window: a second pass at the same moment moves nothing.
         assert_eq!(moved(&app.escalate(&admin(), t0() + hours(25)).await.unwrap()), []);
@@ -100,7 +100,7 @@ bangfu_store::backend_tests! {
         assert_eq!(m.reason.zh, "曲沃县工信局超过 24 小时未响应，上报临汾市工信局");
         assert!(matches!(m.step, EscalationStep::Escalate { deadline, .. } if deadline == first + hours(48)));
         let after = need(&app, n.id).await;
-        assert_eq!((after.owner.as_str(), after.owner_tier.as_str(), after.reached_owner_at), ("141000", "city", first.timestamp_millis()));
+        assert_eq!((after.owner.to_string().as_str(), after.owner_tier.as_str(), after.reached_owner_at), ("141000", "city", first.timestamp_millis()));
         assert!(after.route_zh.ends_with("由曲沃县工信局负责。曲沃县工信局超过 24 小时未响应，上报临汾市工信局。"), "{}", after.route_zh);
         assert!(after.route_en.ends_with("曲沃县 department did not act within 24 h — escalated to 临汾市."), "{}", after.route_en);
 
@@ -114,7 +114,7 @@ bangfu_store::backend_tests! {
         assert_eq!(moved(&app.escalate(&admin(), first + hours(48)).await.unwrap()), []);
         let second = first + hours(48) + minutes(1);
         assert_eq!(moved(&app.escalate(&admin(), second).await.unwrap()), [(n.id, "need.escalated", "140000".to_string())]);
-        assert_eq!(need(&app, n.id).await.owner_tier, "province");
+        assert_eq!(need(&app, n.id).await.owner_tier.as_str(), "province");
 
         // Past the province's 72 h: flagged for supervision (督办), once.
         let third = second + hours(72) + minutes(1);
@@ -122,7 +122,7 @@ bangfu_store::backend_tests! {
         assert_eq!(moved(&report), [(n.id, "need.supervised", "140000".to_string())]);
         assert_eq!(report.moved[0].reason.zh, "山西省工信厅超过 72 小时未响应，提请省级领导督办");
         let after = need(&app, n.id).await;
-        assert_eq!(after.supervised, 1);
+        assert!(after.supervised);
         assert!(after.route_zh.contains("上报临汾市工信局。临汾市工信局超过 48 小时未响应，上报山西省工信厅。山西省工信厅超过 72 小时未响应，提请省级领导督办。"), "{}", after.route_zh);
         assert_eq!(moved(&app.escalate(&admin(), third + hours(1000)).await.unwrap()), []);
 
@@ -186,7 +186,7 @@ bangfu_store::backend_tests! {
         let c = county_need(&app, case_id, t0() + hours(30)).await;
         let report = app.escalate(&admin(), t0() + hours(40)).await.unwrap();
         assert_eq!(moved(&report), [(a.id, "need.escalated", "141000".to_string()), (b.id, "need.escalated", "141000".to_string())]);
-        assert_eq!(need(&app, c.id).await.owner, "141021");
+        assert_eq!(need(&app, c.id).await.owner.to_string(), "141021");
     }
 
     async fn an_officer_escalates_a_need_at_once_with_a_reason(db) {
@@ -201,16 +201,16 @@ bangfu_store::backend_tests! {
         let done = app.escalate_need(&county(), now, n.id, "需市级协调邻县资源").await.unwrap();
         assert_eq!((done.action(), done.manual, done.expired_at), ("need.escalated", true, None));
         assert_eq!(done.reason.zh, "曲沃县工信局将诉求由曲沃县工信局上报临汾市工信局：需市级协调邻县资源");
-        assert_eq!((done.need.owner.as_str(), done.need.reached_owner_at), ("141000", now.timestamp_millis()));
+        assert_eq!((done.need.owner.to_string().as_str(), done.need.reached_owner_at), ("141000", now.timestamp_millis()));
         // The new owner's window starts now: the pass leaves it alone for 48 h.
         assert_eq!(moved(&app.escalate(&admin(), now + hours(48)).await.unwrap()), []);
 
         let city = Actor::officer("临汾市工信局", code(141000));
         let done = app.escalate_need(&city, now + hours(1), n.id, "跨市协调").await.unwrap();
-        assert_eq!(done.need.owner, "140000");
+        assert_eq!(done.need.owner.to_string(), "140000");
         let province = Actor::officer("山西省工信厅", code(140000));
         let done = app.escalate_need(&province, now + hours(2), n.id, "请省领导督办").await.unwrap();
-        assert_eq!((done.action(), done.need.supervised), ("need.supervised", 1));
+        assert_eq!((done.action(), done.need.supervised), ("need.supervised", true));
         let err = app.escalate_need(&province, now + hours(3), n.id, "再次督办").await.unwrap_err();
         assert!(matches!(err, AppError::Conflict(_)), "{err}");
     }

@@ -123,7 +123,7 @@ bangfu_store::backend_tests! {
         let mut capacity: BTreeMap<(String, String), f64> = BTreeMap::new();
         let mut count = 0;
         for case in store.cases().await.unwrap() {
-            let county = code(case.region.parse().unwrap());
+            let county = case.region;
             let city = tree.city_of(county).map_or(county, |c| c.code);
             for r in store.daily_returns_of_case(case.id).await.unwrap() {
                 if day(&r.day) < figures.days[0] || day(&r.day) > last {
@@ -199,9 +199,9 @@ bangfu_store::backend_tests! {
         // By hand: every resolved need took from its creation to its last `need.resolved` event.
         let events = store.events().await.unwrap();
         let mut took: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
-        for need in store.needs().await.unwrap().into_iter().filter(|n| n.status == "resolved") {
+        for need in store.needs().await.unwrap().into_iter().filter(|n| n.status.as_str() == "resolved") {
             let resolved = events.iter().filter(|e| e.action == "need.resolved" && e.entity == format!("need:{}", need.id)).map(|e| e.at).max().unwrap();
-            took.entry((need.owner_tier.clone(), need.kind.clone())).or_default().push(resolved - need.created_at);
+            took.entry((need.owner_tier.as_str().to_string(), need.kind.as_str().to_string())).or_default().push(resolved - need.created_at);
         }
         assert!(took.len() >= 3, "the reference case resolves needs of several tiers and kinds: {took:?}");
         let expected: BTreeMap<(String, String), f64> = took.into_iter().map(|(k, mut ms)| (k, bangfu_app::figures::median(&mut ms) / 3_600_000.0)).collect();
@@ -209,7 +209,7 @@ bangfu_store::backend_tests! {
         let before = app.figures(&shanxi, None, last, 30).await.unwrap();
         assert_eq!(medians(&before), expected);
         // A later write of every resolved need's row (its `updated_at` a month on) moves nothing.
-        let resolved: Vec<_> = store.needs().await.unwrap().into_iter().filter(|n| n.status == "resolved").collect();
+        let resolved: Vec<_> = store.needs().await.unwrap().into_iter().filter(|n| n.status.as_str() == "resolved").collect();
         store
             .write(move |tx| {
                 Box::pin(async move {
@@ -226,17 +226,17 @@ bangfu_store::backend_tests! {
         assert_eq!(medians(&after), expected, "the edit after resolution changed the median");
         assert_eq!(after.resolved, before.resolved, "nor the needs resolved per day");
         // Reopened, a need is not resolved; resolved again, it counts from the second resolution.
-        let need = store.needs().await.unwrap().into_iter().find(|n| n.status == "resolved" && n.owner == "141021").unwrap();
+        let need = store.needs().await.unwrap().into_iter().find(|n| n.status.as_str() == "resolved" && n.owner.to_string() == "141021").unwrap();
         app.reopen_need(&admin(), at("2020-02-16T10:00:00+08:00"), need.id, "重新打开 / reopened").await.unwrap();
         let reopened = app.figures(&shanxi, None, last, 30).await.unwrap();
-        let group = |f: &bangfu_app::figures::Figures| f.median_hours.iter().find(|m| m.tier.as_str() == need.owner_tier && m.kind.as_str() == need.kind).map(|m| m.needs).unwrap_or(0);
+        let group = |f: &bangfu_app::figures::Figures| f.median_hours.iter().find(|m| m.tier.as_str() == need.owner_tier.as_str() && m.kind.as_str() == need.kind.as_str()).map(|m| m.needs).unwrap_or(0);
         assert_eq!(group(&reopened), group(&before) - 1);
         app.set_need_status(&admin(), at("2020-02-18T10:00:00+08:00"), need.id, bangfu_core::model::NeedStatus::Resolved, "再次解决").await.unwrap();
         let again = app.figures(&shanxi, None, last, 30).await.unwrap();
         assert_eq!(group(&again), group(&before));
-        let county = again.resolved.iter().find(|(t, _)| t.as_str() == need.owner_tier).unwrap();
+        let county = again.resolved.iter().find(|(t, _)| t.as_str() == need.owner_tier.as_str()).unwrap();
         let at_18th = again.days.iter().position(|d| *d == day("2020-02-18")).unwrap();
-        assert_eq!(county.1[at_18th], before.resolved.iter().find(|(t, _)| t.as_str() == need.owner_tier).unwrap().1[at_18th] + 1, "counted on the day of its second resolution");
+        assert_eq!(county.1[at_18th], before.resolved.iter().find(|(t, _)| t.as_str() == need.owner_tier.as_str()).unwrap().1[at_18th] + 1, "counted on the day of its second resolution");
     }
 
     async fn the_briefing_ranks_blockers_by_the_output_their_plans_say_they_hold_back(db) {

@@ -76,7 +76,7 @@ async fn letters(app: &App, need_id: i64) -> Vec<LetterRow> {
 fn summary(letters: &[LetterRow]) -> Vec<(String, Vec<String>, String)> {
     letters
         .iter()
-        .map(|l| (l.number.clone(), bangfu_app::letters::recipients_of(l).into_iter().map(|r| r.region).collect(), l.status.clone()))
+        .map(|l| (l.number.clone(), bangfu_app::letters::recipients_of(l).into_iter().map(|r| r.region).collect(), l.status.as_str().to_string()))
         .collect()
 }
 
@@ -97,7 +97,7 @@ bangfu_store::backend_tests! {
         let all = letters(&app, need.id).await;
         assert_eq!(summary(&all), [(s("晋工信函〔2020〕1号"), vec![s("440000"), s("441900")], s("draft"))]);
         let letter = &all[0];
-        assert_eq!(letter.sender, "140000");
+        assert_eq!(letter.sender.to_string(), "140000");
         assert_eq!(letter.subject, "关于商请协调解决山西健康动力科技有限公司口罩生产线供应问题的函", "no category label in the title");
         assert!(letter.body_zh.starts_with("关于商请协调解决山西健康动力科技有限公司口罩生产线供应问题的函\n\n晋工信函〔2020〕1号\n\n广东省工业和信息化厅、东莞市工业和信息化局：\n"), "{}", letter.body_zh);
         assert!(
@@ -126,7 +126,7 @@ bangfu_store::backend_tests! {
         let app = App::open(db.url()).await.unwrap();
         let case_id = quwo_case(&app).await;
         let need = app.report_need(&admin(), t0(), case_id, lines(Some("140822"))).await.unwrap();
-        assert_eq!(need.scope, "province");
+        assert_eq!(need.scope.as_str(), "province");
         assert_eq!(letters(&app, need.id).await, []);
         let permit = NewNeed { kind: "permit".into(), title: "异地办理的许可".into(), quantity: 1.0, solution_region: Some("441900".into()), ..NewNeed::default() };
         let permit = app.report_need(&admin(), t0(), case_id, permit).await.unwrap();
@@ -162,7 +162,7 @@ bangfu_store::backend_tests! {
         app.source_need(&admin(), t0(), need.id).await.unwrap();
         select(&app, &need, dongguan, t0() + hours(1)).await;
         let switched = select(&app, &need, guangzhou, t0() + hours(2)).await;
-        assert_eq!(switched.letter_to.as_deref(), Some("440000"));
+        assert_eq!(switched.letter_to.map(|c| c.to_string()).as_deref(), Some("440000"));
         assert_eq!(summary(&letters(&app, need.id).await), [(s("晋工信函〔2020〕1号"), vec![s("440000"), s("441900")], s("draft"))]);
     }
 
@@ -191,7 +191,7 @@ bangfu_store::backend_tests! {
         let need = app.report_need(&admin(), t0(), case_id, lines(None)).await.unwrap();
         assert_eq!((need.scope.as_str(), letters(&app, need.id).await.len()), ("local", 0));
         let sourced = app.source_need(&admin(), t0() + hours(1), need.id).await.unwrap();
-        assert_eq!((sourced.scope.as_str(), sourced.letter_to.as_deref()), ("national", Some("440000")));
+        assert_eq!((sourced.scope.as_str(), sourced.letter_to.map(|c| c.to_string()).as_deref()), ("national", Some("440000")));
         let all = letters(&app, need.id).await;
         assert_eq!(summary(&all), [(s("晋工信函〔2020〕1号"), vec![s("440000"), s("441900")], s("draft"))]);
         assert!(all[0].body_zh.contains("货源在广东省东莞市"), "a candidate not yet chosen is not named: {}", all[0].body_zh);

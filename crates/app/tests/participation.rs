@@ -46,7 +46,7 @@ async fn sterilisation_need(app: &App, title: &str) -> NeedRow {
     let input = NewNeed { kind: "sterilisation".into(), title: title.into(), quantity: 150_000.0, unit: "个".into(), ..NewNeed::default() };
     let need = app.report_and_source(&admin(), t0(), 1, input).await.unwrap();
     let detail = app.need_detail(&admin(), need.id).await.unwrap();
-    assert!(detail.candidates.iter().any(|(c, _)| c.provider_id == 1 && c.feasible != 0), "万荣 is a feasible candidate");
+    assert!(detail.candidates.iter().any(|(c, _)| c.provider_id == 1 && c.feasible), "万荣 is a feasible candidate");
     need
 }
 
@@ -106,7 +106,7 @@ bangfu_store::backend_tests! {
         let app = world(&db).await;
         let need = sterilisation_need(&app, "口罩灭菌（两家答复）").await;
         let detail = app.need_detail(&admin(), need.id).await.unwrap();
-        let second = detail.candidates.iter().find(|(c, _)| c.provider_id != 1 && c.feasible != 0).map(|(c, _)| c.provider_id).expect("a second feasible candidate");
+        let second = detail.candidates.iter().find(|(c, _)| c.provider_id != 1 && c.feasible).map(|(c, _)| c.provider_id).expect("a second feasible candidate");
         let wanrong = log_in(&app, "wanrong").await;
         let rival = provider_user(&app, "rival", second).await;
         app.respond_to_need(&wanrong, t0(), need.id, accept()).await.unwrap();
@@ -239,13 +239,13 @@ bangfu_store::backend_tests! {
         let quwo = log_in(&app, "quwo").await;
         assert!(matches!(app.withdraw_need(&quwo, t0(), own.id, "x").await, Err(AppError::Forbidden(_))), "officers cancel, they do not withdraw");
         let withdrawn = app.withdraw_need(&enterprise, t0() + TimeDelta::minutes(5), own.id, "已自行招到").await.unwrap();
-        assert_eq!(withdrawn.status, "cancelled");
+        assert_eq!(withdrawn.status.as_str(), "cancelled");
         assert!(matches!(app.withdraw_need(&enterprise, t0(), own.id, "again").await, Err(AppError::Conflict(_))));
 
         // The enterprise does not reopen a cancelled need; its owner does, with a reason.
         assert!(matches!(app.reopen_need(&enterprise, t0(), own.id, "又缺人了").await, Err(AppError::Forbidden(_))));
         let reopened = app.reopen_need(&quwo, t0() + TimeDelta::hours(1), own.id, "企业再次缺工").await.unwrap();
-        assert_eq!(reopened.status, "open");
+        assert_eq!(reopened.status.as_str(), "open");
         let history = actions(&app, own.id).await;
         assert!(history.ends_with(&["need.withdrawn".into(), "need.reopened".into()]), "{history:?}");
         let houma = log_in(&app, "houma").await;
@@ -280,7 +280,7 @@ bangfu_store::backend_tests! {
         let edited = app.edit_need(&quwo, t0() + TimeDelta::minutes(3), need.id, NewNeed { quantity: 12.0, requires: json!({"input_width_m": 1.8, "output_width_m": 1.2}), ..input.clone() }).await.unwrap();
         assert_eq!((edited.quantity, edited.kind.as_str()), (12.0, "slitting"));
         let stored = app.need_detail(&quwo, need.id).await.unwrap().need;
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&stored.requires).unwrap(), json!({"input_width_m": 1.8, "output_width_m": 1.2}));
+        assert_eq!(serde_json::Value::Object(stored.requires.clone()), json!({"input_width_m": 1.8, "output_width_m": 1.2}));
         let request = bangfu_store::PageRequest { after: None, limit: 500 };
         let events = app.need_history(&admin(), need.id, request).await.unwrap().0.items;
         let event = events.iter().find(|e| e.action == "need.edited").unwrap();
@@ -313,7 +313,7 @@ bangfu_store::backend_tests! {
         assert_eq!(screening.too_slow, screening.screened - screening.unavailable - screening.spec_mismatch - screening.insufficient_capacity - screening.too_far);
         assert_eq!(screening.screened_at, (t0() + TimeDelta::minutes(5)).timestamp_millis());
         let wanrong = detail.candidates.iter().find(|(c, _)| c.provider_id == 1).map(|(c, _)| c.clone()).unwrap();
-        assert_eq!(wanrong.feasible, 0, "万荣 is rejected now: {}", wanrong.explanation_zh);
+        assert!(!wanrong.feasible, "万荣 is rejected now: {}", wanrong.explanation_zh);
         assert!(wanrong.reasons.contains("too_slow"), "{}", wanrong.reasons);
         let after = actions(&app, need.id).await;
         assert_eq!(sourced(&after), before + 1, "{after:?}");
@@ -325,7 +325,7 @@ bangfu_store::backend_tests! {
         app.edit_need(&shanxi, t0() + TimeDelta::minutes(9), need.id, NewNeed { max_lead_time_h: Some(240.0), ..input.clone() }).await.unwrap();
         let detail = app.need_detail(&shanxi, need.id).await.unwrap();
         assert_eq!(detail.screening.unwrap().feasible, first.feasible);
-        assert!(detail.candidates.iter().any(|(c, _)| c.provider_id == 1 && c.feasible != 0));
+        assert!(detail.candidates.iter().any(|(c, _)| c.provider_id == 1 && c.feasible));
         assert_eq!(sourced(&actions(&app, need.id).await), before + 2);
 
         // A new title alone leaves the screening as it was.

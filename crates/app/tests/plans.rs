@@ -198,7 +198,7 @@ bangfu_store::backend_tests! {
             .unwrap();
         let input = NewNeed { kind: "sterilisation".into(), title: "口罩灭菌".into(), quantity: 90000.0, unit: "只".into(), requires: json!({}), ..NewNeed::default() };
         let need = app.report_and_source(&county(), now, case_id, input).await.unwrap();
-        let candidate = app.need_detail(&admin(), need.id).await.unwrap().candidates.into_iter().find(|(c, _)| c.feasible == 1).unwrap().0;
+        let candidate = app.need_detail(&admin(), need.id).await.unwrap().candidates.into_iter().find(|(c, _)| c.feasible).unwrap().0;
         let mut plan = vec![step("sterilisation", 0.0, &[]), step("first_output", 0.0, &["sterilisation"])];
         plan[0].blockers = vec![need.id];
         app.set_plan(&county(), now, case_id, plan).await.unwrap();

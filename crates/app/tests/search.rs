@@ -144,12 +144,12 @@ bangfu_store::backend_tests! {
                 line: i + 1,
                 key: format!("paging:{i:04}"),
                 name: format!("检索样本{i:04}号"),
-                region: "141021".into(),
+                region: bangfu_core::region::RegionCode::new_unchecked(141021),
                 lon: 111.47,
                 lat: 35.63,
                 kind: bangfu_core::model::NeedKind::Labour,
                 available: true,
-                attrs: json!({"skill": "机修", "headcount": 2}),
+                attrs: json!({"skill": "机修", "headcount": 2}).as_object().unwrap().clone(),
             })
             .collect();
         app.import_registry(&admin, now, &lines[..], |_, _| {}).await.unwrap();

@@ -83,7 +83,7 @@ bangfu_store::backend_tests! {
         let input = NewNeed { kind: "sterilisation".into(), title: "口罩灭菌（改选）".into(), quantity: 1000.0, unit: "个".into(), ..NewNeed::default() };
         let need = app.report_and_source(&admin(), t0(), 1, input).await.unwrap();
         let detail = app.need_detail(&admin(), need.id).await.unwrap();
-        let feasible: Vec<i64> = detail.candidates.iter().filter(|(c, _)| c.feasible != 0).map(|(c, _)| c.id).collect();
+        let feasible: Vec<i64> = detail.candidates.iter().filter(|(c, _)| c.feasible).map(|(c, _)| c.id).collect();
         assert!(feasible.len() >= 2, "two feasible candidates");
         let shanxi = log_in(&app, "shanxi").await;
         assert!(matches!(app.switch_candidate(&shanxi, t0(), need.id, feasible[0], "原因").await, Err(AppError::Conflict(_))), "nothing selected to switch from");

@@ -10,7 +10,6 @@ use bangfu_app::registry::NewProvider;
 use bangfu_app::{Actor, App};
 use bangfu_core::bounded_screening::{Bounds, bounded_by_scan};
 use bangfu_core::capability::{AttrValue, Capability, CapabilityAttrs, Requirement, SterilisationMethod};
-use bangfu_core::model::NeedKind;
 use bangfu_core::region::{Level, RegionCode, RegionTree};
 use bangfu_core::routing::RoutingPolicy;
 use bangfu_core::screening::{NeedSpec, Screener};
@@ -50,24 +49,24 @@ fn sterilisation(dice: &mut Dice) -> Value {
 /// stored need `need_id`.
 async fn scanned(store: &Store, need_id: i64, bounds: Bounds) -> bangfu_core::bounded_screening::BoundedScreening<i64> {
     let (need, _, enterprise) = store.need_with_case(need_id).await.unwrap().unwrap();
-    let kind = NeedKind::parse(&need.kind).unwrap();
+    let kind = need.kind;
     let mut capabilities = Vec::new();
-    for (row, provider) in store.capabilities_with_providers_of_kind(&need.kind).await.unwrap() {
-        let attrs: Value = serde_json::from_str(&row.attrs).unwrap();
+    for (row, provider) in store.capabilities_with_providers_of_kind(need.kind.as_str()).await.unwrap() {
+        let attrs = Value::Object(row.attrs.clone());
         let attrs = CapabilityAttrs::from_attrs(kind, &bangfu_app::registry::attr_values(&attrs).unwrap()).unwrap();
         capabilities.push(Capability {
             provider: provider.id,
             name: provider.name.clone(),
-            region: RegionCode::new_unchecked(provider.region.parse().unwrap()),
+            region: provider.region,
             at: LonLat::new(provider.lon.unwrap(), provider.lat.unwrap()).unwrap(),
-            available: row.available != 0,
+            available: row.available,
             attrs,
         });
     }
-    let requires: Value = serde_json::from_str(&need.requires).unwrap();
+    let requires = Value::Object(need.requires.clone());
     let requires: Vec<(String, AttrValue)> = bangfu_app::registry::attr_values(&requires).unwrap();
     let mut spec = NeedSpec::new(
-        RegionCode::new_unchecked(enterprise.region.parse().unwrap()),
+        enterprise.region,
         LonLat::new(enterprise.lon.unwrap(), enterprise.lat.unwrap()).unwrap(),
         need.quantity,
         Requirement::from_attrs(kind, &requires).unwrap(),
@@ -84,8 +83,8 @@ async fn recorded(store: &Store, need_id: i64) -> ((i64, i64, [i64; 5]), Vec<i64
     let s = store.screening_of_need(need_id).await.unwrap().expect("a screening row");
     let counts = (s.screened, s.feasible, [s.unavailable, s.spec_mismatch, s.insufficient_capacity, s.too_far, s.too_slow]);
     let candidates = store.candidates_of_need(need_id).await.unwrap();
-    let feasible = candidates.iter().filter(|c| c.feasible != 0).map(|c| c.provider_id).collect();
-    let mut rejected: Vec<i64> = candidates.iter().filter(|c| c.feasible == 0).map(|c| c.provider_id).collect();
+    let feasible = candidates.iter().filter(|c| c.feasible).map(|c| c.provider_id).collect();
+    let mut rejected: Vec<i64> = candidates.iter().filter(|c| !c.feasible).map(|c| c.provider_id).collect();
     rejected.sort();
     (counts, feasible, rejected)
 }

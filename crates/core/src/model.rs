@@ -52,8 +52,22 @@ macro_rules! named_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        $crate::model::wire_name_serialize!($name);
     };
 }
+
+/// `Serialize` as the wire name (`as_str`): a domain type in JSON is the text the API always showed.
+macro_rules! wire_name_serialize {
+    ($name:ty) => {
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use wire_name_serialize;
 
 /// The level of a department.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

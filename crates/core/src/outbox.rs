@@ -300,6 +300,10 @@ pub fn china_minute(at: DateTime<Utc>) -> String {
     china_time::at(at).format("%Y年%-m月%-d日 %H:%M").to_string()
 }
 
+crate::model::wire_name_serialize!(ChannelKind);
+crate::model::wire_name_serialize!(MessageFormat);
+crate::model::wire_name_serialize!(EventKind);
+
 #[cfg(test)]
 mod tests {
     use super::*;

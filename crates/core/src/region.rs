@@ -36,6 +36,13 @@ impl fmt::Display for RegionCode {
     }
 }
 
+/// In JSON, the six digits as text (`"141021"`), as stored.
+impl serde::Serialize for RegionCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// The level of a region in the tree, as the data gives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {

@@ -18,6 +18,9 @@
 //! beside the server), bounded by `busy_timeout`.
 
 use crate::{StoreError, StoreResult};
+use bangfu_core::region::{RegionCode, RegionTree};
+use bangfu_core::{model, outbox};
+use crate::rows::JsonObject;
 use rusqlite::types::ValueRef;
 use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgRow};
 use sqlx::{Postgres, TypeInfo, ValueRef as _};
@@ -157,6 +160,217 @@ macro_rules! column {
     )*};
 }
 column!(i64 => int, f64 => float, String => text);
+
+/// A value that did not decode: [`StoreError::BadValue`] without its table and row yet, which
+/// the row struct's decoding adds ([`StoreError::at_row`]).
+fn bad_value(column: &str, value: impl std::fmt::Display, why: impl std::fmt::Display) -> StoreError {
+    StoreError::BadValue { table: "", id: String::new(), column: column.to_string(), value: value.to_string(), why: why.to_string() }
+}
+
+/// A domain type stored as a column of a plain type: decoded from it (or refused, never a
+/// default) and encoded back to exactly the text or number it was read from.
+pub(crate) trait Stored: Sized {
+    type Raw: Column;
+    fn decode(raw: &Self::Raw) -> Result<Self, String>;
+}
+
+/// `Column` for [`Stored`] types and their `Option`s.
+macro_rules! stored_column {
+    ($($ty:ty),* $(,)?) => {$(
+        impl Column for $ty {
+            fn get(row: &(dyn Row + '_), name: &str) -> StoreResult<$ty> {
+                let raw = <<$ty as Stored>::Raw as Column>::get(row, name)?;
+                <$ty as Stored>::decode(&raw).map_err(|why| bad_value(name, Shown(&raw), why))
+            }
+        }
+        impl Column for Option<$ty> {
+            fn get(row: &(dyn Row + '_), name: &str) -> StoreResult<Option<$ty>> {
+                match <Option<<$ty as Stored>::Raw> as Column>::get(row, name)? {
+                    None => Ok(None),
+                    Some(raw) => <$ty as Stored>::decode(&raw).map(Some).map_err(|why| bad_value(name, Shown(&raw), why)),
+                }
+            }
+        }
+    )*};
+}
+
+/// A raw value as an error message shows it.
+struct Shown<'a, T>(&'a T);
+
+impl<T: std::fmt::Debug> std::fmt::Display for Shown<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Text without its quotes (the error quotes the value), numbers as they are.
+        let shown = format!("{:?}", self.0);
+        let inner = shown.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(&shown);
+        f.write_str(inner)
+    }
+}
+
+/// The wire-named enums of `bangfu-core`, stored as their names.
+macro_rules! named_column {
+    ($($ty:ty),* $(,)?) => {$(
+        impl Stored for $ty {
+            type Raw = String;
+            fn decode(raw: &String) -> Result<$ty, String> {
+                // `parse` trims: a stored name with spaces around it is not a name this store wrote.
+                let value = <$ty>::parse(raw).map_err(|e| e.to_string())?;
+                if value.as_str() != raw {
+                    return Err(format!("expected exactly {:?}", value.as_str()));
+                }
+                Ok(value)
+            }
+        }
+        impl From<$ty> for Arg {
+            fn from(v: $ty) -> Arg {
+                Arg::Text(Some(v.as_str().to_string()))
+            }
+        }
+        impl From<&$ty> for Arg {
+            fn from(v: &$ty) -> Arg {
+                Arg::Text(Some(v.as_str().to_string()))
+            }
+        }
+        impl From<Option<$ty>> for Arg {
+            fn from(v: Option<$ty>) -> Arg {
+                Arg::Text(v.map(|v| v.as_str().to_string()))
+            }
+        }
+    )*
+    stored_column!($($ty),*);
+    };
+}
+named_column!(
+    model::Tier,
+    model::Scope,
+    model::NeedKind,
+    model::NeedStatus,
+    model::Role,
+    model::StationRole,
+    model::ApprovalStatus,
+    model::LetterStatus,
+    model::ShipmentStatus,
+    outbox::ChannelKind,
+    outbox::MessageFormat,
+    outbox::EventKind,
+);
+
+/// A region code, stored as its six digits; it must be a region of the embedded tree (the
+/// tree the store seeds its regions from, and the only one the application uses).
+impl Stored for RegionCode {
+    type Raw = String;
+    fn decode(raw: &String) -> Result<RegionCode, String> {
+        if raw.len() != 6 {
+            return Err("a region code has six digits".into());
+        }
+        RegionTree::embedded().parse_code(raw).map_err(|e| e.to_string())
+    }
+}
+impl From<RegionCode> for Arg {
+    fn from(v: RegionCode) -> Arg {
+        Arg::Text(Some(v.to_string()))
+    }
+}
+impl From<&RegionCode> for Arg {
+    fn from(v: &RegionCode) -> Arg {
+        Arg::Text(Some(v.to_string()))
+    }
+}
+impl From<Option<RegionCode>> for Arg {
+    fn from(v: Option<RegionCode>) -> Arg {
+        Arg::Text(v.map(|v| v.to_string()))
+    }
+}
+impl From<&Option<RegionCode>> for Arg {
+    fn from(v: &Option<RegionCode>) -> Arg {
+        Arg::Text(v.map(|v| v.to_string()))
+    }
+}
+
+/// A flag, stored as 0 or 1 (an integer on both backends, a boolean read as one on PostgreSQL).
+impl Stored for bool {
+    type Raw = i64;
+    fn decode(raw: &i64) -> Result<bool, String> {
+        match raw {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err("a flag is 0 or 1".into()),
+        }
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Arg {
+        Arg::Int(Some(i64::from(v)))
+    }
+}
+impl From<Option<bool>> for Arg {
+    fn from(v: Option<bool>) -> Arg {
+        Arg::Int(v.map(i64::from))
+    }
+}
+
+impl Stored for JsonObject {
+    type Raw = String;
+    fn decode(raw: &String) -> Result<JsonObject, String> {
+        match serde_json::from_str(raw) {
+            Ok(serde_json::Value::Object(map)) => Ok(map),
+            Ok(_) => Err("expected a JSON object".into()),
+            Err(e) => Err(format!("not JSON: {e}")),
+        }
+    }
+}
+impl From<&JsonObject> for Arg {
+    fn from(v: &JsonObject) -> Arg {
+        Arg::Text(Some(serde_json::Value::Object(v.clone()).to_string()))
+    }
+}
+
+/// A list of texts (a milestone's predecessors), stored as a JSON array of strings.
+impl Stored for Vec<String> {
+    type Raw = String;
+    fn decode(raw: &String) -> Result<Vec<String>, String> {
+        serde_json::from_str(raw).map_err(|e| format!("expected a JSON list of texts: {e}"))
+    }
+}
+impl From<&Vec<String>> for Arg {
+    fn from(v: &Vec<String>) -> Arg {
+        Arg::Text(Some(serde_json::to_string(v).expect("a list of texts is JSON")))
+    }
+}
+
+/// The events a channel receives, stored as their names joined by commas ('' for every event).
+impl Stored for Vec<outbox::EventKind> {
+    type Raw = String;
+    fn decode(raw: &String) -> Result<Vec<outbox::EventKind>, String> {
+        outbox::EventKind::parse_list(raw)
+    }
+}
+impl From<&Vec<outbox::EventKind>> for Arg {
+    fn from(v: &Vec<outbox::EventKind>) -> Arg {
+        Arg::Text(Some(v.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(",")))
+    }
+}
+
+stored_column!(RegionCode, bool, JsonObject, Vec<String>, Vec<outbox::EventKind>);
+
+impl StoreError {
+    /// A [`StoreError::BadValue`] of a column of `row` given its table and the row's key (read
+    /// from column `key` of the same row); other errors as they are.
+    pub(crate) fn at_row(self, table: &'static str, row: &(dyn Row + '_), key: &str) -> StoreError {
+        match self {
+            StoreError::BadValue { table: "", column, value, why, .. } => {
+                let id = match row.int(key) {
+                    Ok(Some(id)) => id.to_string(),
+                    _ => match row.text(key) {
+                        Ok(Some(text)) => text,
+                        _ => "?".to_string(),
+                    },
+                };
+                StoreError::BadValue { table, id, column, value, why }
+            }
+            other => other,
+        }
+    }
+}
 
 impl dyn Row + '_ {
     /// The column `name` as a `T`.

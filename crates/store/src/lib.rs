@@ -66,6 +66,10 @@ pub enum StoreError {
     /// A row did not hold what the store expected of it.
     #[error("database error: {0}")]
     Decode(String),
+    /// A stored value that does not decode into its domain type (a status no status is, a region
+    /// code of no region, a JSON text that is not JSON): never read as a default.
+    #[error("database error: {table} row {id}, column {column}: stored value {value:?} does not decode: {why}")]
+    BadValue { table: &'static str, id: String, column: String, value: String, why: String },
     /// The store was closed (its writer or its readers are gone).
     #[error("the database is closed")]
     Closed,

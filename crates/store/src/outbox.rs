@@ -17,10 +17,10 @@ impl WriteTx {
             "INSERT INTO channels (department, provider_id, enterprise_id, kind, label, url, secret, events, mentions, quiet_from, quiet_to, active, created_at, format) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
         )
-        .bind(c.department.clone())
+        .bind(c.department)
         .bind(c.provider_id)
         .bind(c.enterprise_id)
-        .bind(&c.kind)
+        .bind(c.kind)
         .bind(&c.label)
         .bind(&c.url)
         .bind(&c.secret)
@@ -30,7 +30,7 @@ impl WriteTx {
         .bind(c.quiet_to)
         .bind(c.active)
         .bind(c.created_at)
-        .bind(if c.format.is_empty() { "text" } else { c.format.as_str() });
+        .bind(c.format);
         self.insert_returning_id(q, "channel").await
     }
 
@@ -45,8 +45,8 @@ impl WriteTx {
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9, 0, '') RETURNING id",
         )
         .bind(o.channel_id)
-        .bind(o.department.clone())
-        .bind(&o.event)
+        .bind(o.department)
+        .bind(o.event)
         .bind(o.need_id)
         .bind(&o.title)
         .bind(&o.body)

@@ -145,7 +145,7 @@ impl WriteTx {
         .bind(n.specification.as_str())
         .bind(n.quantity)
         .bind(n.unit.as_str())
-        .bind(n.requires.as_str())
+        .bind(&n.requires)
         .bind(n.deadline)
         .bind(n.max_distance_km)
         .bind(n.max_lead_time_h)

@@ -20,11 +20,11 @@ pub struct SearchChange {
 pub struct SearchNeedRow {
     pub id: i64,
     pub case_id: i64,
-    pub kind: String,
+    pub kind: bangfu_core::model::NeedKind,
     pub title: String,
-    pub status: String,
-    pub owner: String,
-    pub case_region: String,
+    pub status: bangfu_core::model::NeedStatus,
+    pub owner: bangfu_core::region::RegionCode,
+    pub case_region: bangfu_core::region::RegionCode,
     pub enterprise_id: i64,
 }
 
@@ -72,11 +72,11 @@ fn need(r: &dyn Row) -> StoreResult<SearchNeedRow> {
     Ok(SearchNeedRow {
         id: r.try_get("id")?,
         case_id: r.try_get("case_id")?,
-        kind: r.try_get("kind")?,
+        kind: r.try_get("kind").map_err(|e| e.at_row("needs", r, "id"))?,
         title: r.try_get("title")?,
-        status: r.try_get("status")?,
-        owner: r.try_get("owner")?,
-        case_region: r.try_get("case_region")?,
+        status: r.try_get("status").map_err(|e| e.at_row("needs", r, "id"))?,
+        owner: r.try_get("owner").map_err(|e| e.at_row("needs", r, "id"))?,
+        case_region: r.try_get("case_region").map_err(|e| e.at_row("needs", r, "id"))?,
         enterprise_id: r.try_get("enterprise_id")?,
     })
 }

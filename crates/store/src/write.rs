@@ -67,8 +67,8 @@ fn bind_candidate(q: Stmt, c: &CandidateRow) -> Stmt {
         .bind(c.travel_h)
         .bind(c.processing_h)
         .bind(c.lead_time_h)
-        .bind(c.scope.clone())
-        .bind(c.owner.clone())
+        .bind(c.scope)
+        .bind(c.owner)
         .bind(c.reasons.clone())
         .bind(c.explanation_zh.clone())
         .bind(c.explanation_en.clone())
@@ -243,8 +243,8 @@ impl WriteTx {
         )
         .bind(&u.username)
         .bind(&u.display_name)
-        .bind(&u.role)
-        .bind(&u.department)
+        .bind(u.role)
+        .bind(u.department)
         .bind(u.enterprise_id)
         .bind(u.provider_id)
         .bind(&u.password_hash)
@@ -258,7 +258,7 @@ impl WriteTx {
         )
         .bind(&e.name)
         .bind(&e.credit_code)
-        .bind(&e.region)
+        .bind(e.region)
         .bind(e.lon)
         .bind(e.lat)
         .bind(&e.note)
@@ -272,7 +272,7 @@ impl WriteTx {
         )
         .bind(&p.key)
         .bind(&p.name)
-        .bind(&p.region)
+        .bind(p.region)
         .bind(p.lon)
         .bind(p.lat)
         .bind(&p.note)
@@ -291,7 +291,7 @@ impl WriteTx {
              RETURNING id",
         )
         .bind(c.provider_id)
-        .bind(&c.kind)
+        .bind(c.kind)
         .bind(c.available)
         .bind(&c.attrs)
         .bind(c.updated_at)
@@ -351,7 +351,7 @@ impl WriteTx {
         let q = query("INSERT INTO cases (enterprise_id, title, region, opened_at, status) VALUES ($1, $2, $3, $4, $5) RETURNING id")
             .bind(c.enterprise_id)
             .bind(&c.title)
-            .bind(&c.region)
+            .bind(c.region)
             .bind(c.opened_at)
             .bind(&c.status);
         self.insert_returning_id(q, "case").await
@@ -363,9 +363,9 @@ impl WriteTx {
         )
         .bind(m.case_id)
         .bind(&m.title)
-        .bind(&m.tier)
-        .bind(&m.department)
-        .bind(&m.role)
+        .bind(m.tier)
+        .bind(m.department)
+        .bind(m.role)
         .bind(m.user_id)
         .bind(m.joined_at);
         self.insert_returning_id(q, "team member").await
@@ -378,7 +378,7 @@ impl WriteTx {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id",
         )
         .bind(n.case_id)
-        .bind(&n.kind)
+        .bind(n.kind)
         .bind(&n.title)
         .bind(&n.specification)
         .bind(n.quantity)
@@ -387,14 +387,14 @@ impl WriteTx {
         .bind(n.deadline)
         .bind(n.max_distance_km)
         .bind(n.max_lead_time_h)
-        .bind(&n.scope)
-        .bind(&n.owner)
-        .bind(&n.owner_tier)
-        .bind(&n.letter_to)
-        .bind(&n.solution_region)
+        .bind(n.scope)
+        .bind(n.owner)
+        .bind(n.owner_tier)
+        .bind(n.letter_to)
+        .bind(n.solution_region)
         .bind(&n.route_zh)
         .bind(&n.route_en)
-        .bind(&n.status)
+        .bind(n.status)
         .bind(n.reached_owner_at)
         .bind(n.supervised)
         .bind(n.selected_candidate)
@@ -410,14 +410,14 @@ impl WriteTx {
              status = $9, reached_owner_at = $10, supervised = $11, selected_candidate = $12, updated_at = $13 WHERE id = $1",
         )
         .bind(n.id)
-        .bind(&n.scope)
-        .bind(&n.owner)
-        .bind(&n.owner_tier)
-        .bind(&n.letter_to)
-        .bind(&n.solution_region)
+        .bind(n.scope)
+        .bind(n.owner)
+        .bind(n.owner_tier)
+        .bind(n.letter_to)
+        .bind(n.solution_region)
         .bind(&n.route_zh)
         .bind(&n.route_en)
-        .bind(&n.status)
+        .bind(n.status)
         .bind(n.reached_owner_at)
         .bind(n.supervised)
         .bind(n.selected_candidate)
@@ -482,7 +482,7 @@ impl WriteTx {
         .bind(&s.goods)
         .bind(&s.origin)
         .bind(&s.destination)
-        .bind(&s.status)
+        .bind(s.status)
         .bind(&s.traffic_pass)
         .bind(s.departs_at)
         .bind(s.arrives_at);
@@ -494,10 +494,10 @@ impl WriteTx {
             "INSERT INTO approvals (case_id, department, agency, item, status, opened_at, due_at, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(a.case_id)
-        .bind(&a.department)
+        .bind(a.department)
         .bind(&a.agency)
         .bind(&a.item)
-        .bind(&a.status)
+        .bind(a.status)
         .bind(a.opened_at)
         .bind(a.due_at)
         .bind(a.decided_at);
@@ -516,12 +516,12 @@ impl WriteTx {
         )
         .bind(l.need_id)
         .bind(&l.number)
-        .bind(&l.sender)
+        .bind(l.sender)
         .bind(&l.recipients)
         .bind(&l.subject)
         .bind(&l.body_zh)
         .bind(&l.body_en)
-        .bind(&l.status)
+        .bind(l.status)
         .bind(l.created_at)
         .bind(l.sent_at)
         .bind(l.acknowledged_at);
@@ -560,7 +560,7 @@ impl WriteTx {
         let q = query(
             "INSERT INTO notifications (department, user_id, need_id, text_zh, text_en, created_at, read_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
-        .bind(&n.department)
+        .bind(n.department)
         .bind(n.user_id)
         .bind(n.need_id)
         .bind(&n.text_zh)
@@ -571,7 +571,7 @@ impl WriteTx {
         // Wakes the department's listeners on every server when the write commits (the
         // notifications page and the unread count in the header, by server-sent events).
         if let Some(department) = &n.department {
-            self.notify(notify::NOTIFICATIONS_CHANNEL, department).await?;
+            self.notify(notify::NOTIFICATIONS_CHANNEL, &department.to_string()).await?;
         }
         Ok(id)
     }
@@ -661,7 +661,7 @@ impl WriteTx {
     pub async fn insert_broadcast(&mut self, b: &BroadcastRow) -> StoreResult<bool> {
         let q = query("INSERT INTO broadcasts (need_id, department, at) VALUES ($1, $2, $3) ON CONFLICT (need_id, department) DO NOTHING")
             .bind(b.need_id)
-            .bind(&b.department)
+            .bind(b.department)
             .bind(b.at);
         Ok(self.exec_stmt(q, "broadcast").await? > 0)
     }
@@ -690,7 +690,7 @@ impl WriteTx {
     /// for the same day and department writes nothing). Returns whether it was inserted.
     pub async fn insert_briefing(&mut self, b: &BriefingRow) -> StoreResult<bool> {
         let q = query("INSERT INTO briefings (department, day, generated_at, body) VALUES ($1, $2, $3, $4) ON CONFLICT (department, day) DO NOTHING")
-            .bind(&b.department)
+            .bind(b.department)
             .bind(&b.day)
             .bind(b.generated_at)
             .bind(&b.body);

@@ -4,14 +4,21 @@
 use bangfu_core::audit::{EventContent, GENESIS_HASH, verify_chain};
 use bangfu_store::testing::TestDb;
 use bangfu_store::lists::{NeedQuery, ProviderQuery, VisibleCases, VisibleNeeds, VisibleProviders};
-use bangfu_store::{Backend, CapabilityRow, CaseRow, EnterpriseRow, EventRow, NeedRow, NewEvent, NotificationRow, PageRequest, ProviderRow, Store, StoreError, WriteTx};
+use bangfu_core::model::{NeedKind, NeedStatus, Scope, Tier};
+use bangfu_core::region::{RegionCode, RegionTree};
+use bangfu_store::{JsonObject, Backend, CapabilityRow, CaseRow, EnterpriseRow, EventRow, NeedRow, NewEvent, NotificationRow, PageRequest, ProviderRow, Store, StoreError, WriteTx};
+
+/// The region of `code` (a code of the embedded tree).
+fn rc(code: &str) -> RegionCode {
+    RegionTree::embedded().parse_code(code).expect("a region of the tree")
+}
 
 fn enterprise(credit_code: &str) -> EnterpriseRow {
     EnterpriseRow {
         id: 0,
         name: "山西健康动力科技有限公司".into(),
         credit_code: credit_code.into(),
-        region: "141021".into(),
+        region: rc("141021"),
         lon: Some(111.47),
         lat: Some(35.64),
         note: String::new(),
@@ -428,10 +435,10 @@ bangfu_store::backend_tests! {
 /// A need of `case_id` owned by `owner`.
 fn need(case_id: i64, owner: &str, title: String) -> NeedRow {
     NeedRow {
-        id: 0, case_id, kind: "labour".into(), title, specification: String::new(), quantity: 1.0, unit: String::new(),
-        requires: "{}".into(), deadline: None, max_distance_km: None, max_lead_time_h: None, scope: "local".into(),
-        owner: owner.into(), owner_tier: "county".into(), letter_to: None, solution_region: None, route_zh: String::new(),
-        route_en: String::new(), status: "open".into(), reached_owner_at: 0, supervised: 0, selected_candidate: None,
+        id: 0, case_id, kind: NeedKind::Labour, title, specification: String::new(), quantity: 1.0, unit: String::new(),
+        requires: JsonObject::new(), deadline: None, max_distance_km: None, max_lead_time_h: None, scope: Scope::Local,
+        owner: rc(owner), owner_tier: Tier::County, letter_to: None, solution_region: None, route_zh: String::new(),
+        route_en: String::new(), status: NeedStatus::Open, reached_owner_at: 0, supervised: false, selected_candidate: None,
         created_at: 0, updated_at: 0,
     }
 }
@@ -444,12 +451,12 @@ async fn add_rows(tx: &mut WriteTx, cases: (i64, i64), n: usize) {
     tx.insert_need(&need(quwo, "141000", format!("quwo {n}"))).await.expect("a row of the list");
     tx.insert_need(&need(houma, "141021", format!("houma owned by quwo {n}"))).await.expect("a row of the list");
     tx.insert_need(&need(houma, "141081", format!("houma {n}"))).await.expect("a row of the list");
-    let provider = ProviderRow { id: 0, key: format!("p:{n}"), name: format!("提供方{n}"), region: "141021".into(), lon: None, lat: None, note: String::new(), created_at: 0 };
+    let provider = ProviderRow { id: 0, key: format!("p:{n}"), name: format!("提供方{n}"), region: rc("141021"), lon: None, lat: None, note: String::new(), created_at: 0 };
     let provider = tx.insert_provider(&provider).await.expect("a row of the list");
-    let kind = if n.is_multiple_of(2) { "slitting" } else { "testing" };
-    tx.upsert_capability(&CapabilityRow { id: 0, provider_id: provider, kind: kind.into(), available: 1, attrs: "{}".into(), updated_at: 0, version: 0 }).await.expect("a row of the list");
+    let kind = if n.is_multiple_of(2) { NeedKind::Slitting } else { NeedKind::Testing };
+    tx.upsert_capability(&CapabilityRow { id: 0, provider_id: provider, kind, available: true, attrs: JsonObject::new(), updated_at: 0, version: 0 }).await.expect("a row of the list");
     tx.append_event(&NewEvent { at: n as i64, actor: "t".into(), action: "test".into(), entity: "x:1".into(), case_id: Some(quwo), payload: "{}".into() }).await.expect("a row of the list");
-    let note = NotificationRow { id: 0, department: Some("141021".into()), user_id: None, need_id: None, text_zh: format!("{n}"), text_en: format!("{n}"), created_at: 0, read_at: None };
+    let note = NotificationRow { id: 0, department: Some(rc("141021")), user_id: None, need_id: None, text_zh: format!("{n}"), text_en: format!("{n}"), created_at: 0, read_at: None };
     tx.insert_notification(&note).await.expect("a row of the list");
 }
 
@@ -469,8 +476,8 @@ bangfu_store::backend_tests! {
             .write(|tx| {
                 Box::pin(async move {
                     let quwo_enterprise = tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await?;
-                    let houma_enterprise = tx.insert_enterprise(&EnterpriseRow { region: "141081".into(), ..enterprise("91141081MA0KQ20203") }).await?;
-                    let case = |enterprise_id, region: &str| CaseRow { id: 0, enterprise_id, title: "t".into(), region: region.into(), opened_at: 0, status: "active".into() };
+                    let houma_enterprise = tx.insert_enterprise(&EnterpriseRow { region: rc("141081"), ..enterprise("91141081MA0KQ20203") }).await?;
+                    let case = |enterprise_id, region: &str| CaseRow { id: 0, enterprise_id, title: "t".into(), region: rc(region), opened_at: 0, status: "active".into() };
                     let cases = (tx.insert_case(&case(quwo_enterprise, "141021")).await?, tx.insert_case(&case(houma_enterprise, "141081")).await?);
                     for n in 0..16 {
                         add_rows(tx, cases, n).await;
@@ -507,7 +514,7 @@ bangfu_store::backend_tests! {
             if let Some(after) = cursors[1] {
                 let got = store.providers_page(&providers, page(after)).await.unwrap();
                 for (p, caps) in &got.items {
-                    assert!(!caps.is_empty() && caps.iter().all(|c| c.kind == "slitting" && c.provider_id == p.id), "{caps:?}");
+                    assert!(!caps.is_empty() && caps.iter().all(|c| c.kind == NeedKind::Slitting && c.provider_id == p.id), "{caps:?}");
                     provider_ids.push(p.id);
                 }
                 cursors[1] = got.next.map(Some);
@@ -524,13 +531,14 @@ bangfu_store::backend_tests! {
             }
             // Rows arrive between two pages, for the first few pages, while every walk goes on.
             if n < 104 && cursors.iter().all(Option::is_some) {
-                store.write(move |tx| Box::pin(async move { Ok::<_, StoreError>(add_rows(tx, cases, n).await) })).await.unwrap();
+                store.write(move |tx| Box::pin(async move { let _: () = add_rows(tx, cases, n).await;
+                Ok::<_, StoreError>(()) })).await.unwrap();
                 n += 1;
             }
         }
         let need_ids = once_each(&need_ids, "needs");
         assert!(at_start.iter().all(|id| need_ids.contains(id)), "every need there at the start");
-        let full: Vec<i64> = store.needs().await.unwrap().into_iter().filter(|n| n.case_id == cases.0 || n.owner == "141021").map(|n| n.id).collect();
+        let full: Vec<i64> = store.needs().await.unwrap().into_iter().filter(|n| n.case_id == cases.0 || n.owner == rc("141021")).map(|n| n.id).collect();
         assert_eq!(need_ids, full, "the walk ends with what a full read filtered by the same rule gives");
         assert_eq!(store.count_needs(&needs).await.unwrap(), full.len() as i64);
         assert!(n >= 102, "rows were inserted during the walk ({} times)", n - 100);
@@ -538,7 +546,7 @@ bangfu_store::backend_tests! {
 
         let mut slitting: Vec<i64> = Vec::new();
         for p in store.providers().await.unwrap() {
-            if store.capabilities_of_provider(p.id).await.unwrap().iter().any(|c| c.kind == "slitting") {
+            if store.capabilities_of_provider(p.id).await.unwrap().iter().any(|c| c.kind == NeedKind::Slitting) {
                 slitting.push(p.id);
             }
         }
@@ -549,5 +557,91 @@ bangfu_store::backend_tests! {
         assert_eq!(store.count_case_events(cases.0).await.unwrap(), 16 + (n - 100) as i64);
         assert_eq!(once_each(&note_ids, "notifications"), store.notifications_of_department("141021").await.unwrap().iter().rev().map(|n| n.id).collect::<Vec<_>>());
         assert_eq!(store.count_notifications("141021").await.unwrap(), 16 + (n - 100) as i64);
+    }
+}
+
+/// A case of its own enterprise in 曲沃县 and a need of it owned by the county; returns the need's id.
+async fn a_need(store: &Store) -> i64 {
+    store
+        .write(|tx| {
+            Box::pin(async move {
+                let enterprise = tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await?;
+                let case = CaseRow { id: 0, enterprise_id: enterprise, title: "t".into(), region: rc("141021"), opened_at: 0, status: "active".into() };
+                let case = tx.insert_case(&case).await?;
+                let mut need = need(case, "141021", "熔喷布".into());
+                need.requires = serde_json::from_str(r#"{"input_width_m":1.6,"output_width_m":1.4}"#).expect("a JSON object");
+                need.letter_to = Some(rc("440000"));
+                tx.insert_need(&need).await
+            })
+        })
+        .await
+        .expect("a case and its need")
+}
+
+/// The `BadValue` of `result`, as (table, id, column, value).
+fn bad_value<T: std::fmt::Debug>(result: Result<T, StoreError>) -> (String, String, String, String) {
+    match result {
+        Err(StoreError::BadValue { table, id, column, value, why }) => {
+            assert!(!why.is_empty(), "the error says why");
+            (table.to_string(), id, column, value)
+        }
+        other => panic!("expected a value that does not decode, got {other:?}"),
+    }
+}
+
+bangfu_store::backend_tests! {
+    /// Typed rows (issue 18): the domain types are written as the text and numbers they always
+    /// were (the database format is unchanged), and read back the same.
+    async fn typed_fields_are_stored_as_the_same_text_and_read_back(db) {
+        let store = Store::open(db.url()).await.unwrap();
+        let id = a_need(&store).await;
+        let need = store.need(id).await.unwrap().unwrap();
+        assert_eq!((need.kind, need.status, need.scope, need.owner_tier, need.supervised), (NeedKind::Labour, NeedStatus::Open, Scope::Local, Tier::County, false));
+        assert_eq!((need.owner, need.letter_to, need.solution_region), (rc("141021"), Some(rc("440000")), None));
+        assert_eq!(serde_json::Value::Object(need.requires.clone()).to_string(), r#"{"input_width_m":1.6,"output_width_m":1.4}"#);
+        // The stored texts, compared in SQL: the title changes only if every column holds them.
+        db.execute(&format!(
+            "UPDATE needs SET title = 'same text' WHERE id = {id} AND kind = 'labour' AND status = 'open' AND scope = 'local' \
+             AND owner = '141021' AND owner_tier = 'county' AND letter_to = '440000' AND solution_region IS NULL \
+             AND supervised = 0 AND requires = '{{\"input_width_m\":1.6,\"output_width_m\":1.4}}'"
+        ))
+        .await;
+        assert_eq!(store.need(id).await.unwrap().unwrap().title, "same text");
+    }
+
+    /// A stored value that does not decode is an error naming the table, the row and the
+    /// column, on every read of the row (one row, a list) — never a default.
+    async fn a_stored_value_that_does_not_decode_is_an_error_naming_table_row_and_column(db) {
+        let store = Store::open(db.url()).await.unwrap();
+        let id = a_need(&store).await;
+        // Region columns refer to departments: the bad values are written past the schema's
+        // foreign keys, as a hand edit or another program might.
+        let unchecked = match db.backend() {
+            Backend::Sqlite => "PRAGMA foreign_keys = OFF;",
+            Backend::Postgres => "SET session_replication_role = replica;",
+        };
+        for (column, value) in [("status", "'bogus'"), ("owner", "'x'"), ("owner", "'999999'"), ("letter_to", "''"), ("kind", "'Labour'"), ("supervised", "2"), ("requires", "'not json'"), ("requires", "'[1]'")] {
+            db.execute(&format!("{unchecked} UPDATE needs SET {column} = {value} WHERE id = {id}")).await;
+            let stored = value.trim_matches('\'').to_string();
+            let expected = ("needs".to_string(), id.to_string(), column.to_string(), stored);
+            assert_eq!(bad_value(store.need(id).await), expected, "one row");
+            assert_eq!(bad_value(store.needs().await), expected, "a list");
+            let message = store.need(id).await.unwrap_err().to_string();
+            assert!(message.contains(&format!("needs row {id}, column {column}")), "{message}");
+            // Back to a good value for the next column.
+            let good = match column {
+                "status" => "'open'",
+                "owner" => "'141021'",
+                "letter_to" => "NULL",
+                "kind" => "'labour'",
+                "supervised" => "0",
+                _ => "'{}'",
+            };
+            db.execute(&format!("UPDATE needs SET {column} = {good} WHERE id = {id}")).await;
+            assert!(store.need(id).await.is_ok(), "{column} is good again");
+        }
+        db.execute(&format!("{unchecked} UPDATE cases SET region = '14102' WHERE id = (SELECT case_id FROM needs WHERE id = {id})")).await;
+        let case_id = store.need(id).await.unwrap().unwrap().case_id;
+        assert_eq!(bad_value(store.case(case_id).await), ("cases".to_string(), case_id.to_string(), "region".to_string(), "14102".to_string()));
     }
 }

@@ -334,13 +334,13 @@ pub(crate) fn needs(app: std::sync::Arc<App>, actor: Actor, filter: NeedFilter) 
                 vec![
                     Cell::int(n.id),
                     Cell::int(n.case_id),
-                    Cell::text(&n.kind),
+                    Cell::text(n.kind.as_str()),
                     Cell::text(&n.title),
                     Cell::Number(n.quantity),
                     Cell::text(&n.unit),
-                    Cell::text(&n.status),
-                    Cell::text(&n.scope),
-                    Cell::text(&n.owner),
+                    Cell::text(n.status.as_str()),
+                    Cell::text(n.scope.as_str()),
+                    Cell::text(n.owner.to_string()),
                     Cell::Time(n.created_at),
                 ]
             })
@@ -356,7 +356,7 @@ pub(crate) fn cases(app: std::sync::Arc<App>, actor: Actor, filter: CaseFilter) 
         let rows = page
             .items
             .iter()
-            .map(|c| vec![Cell::int(c.case.id), Cell::text(&c.enterprise.name), Cell::text(&c.case.region), Cell::text(&c.case.status), Cell::Time(c.case.opened_at), Cell::int(c.needs as i64), Cell::int(c.open_needs as i64)])
+            .map(|c| vec![Cell::int(c.case.id), Cell::text(&c.enterprise.name), Cell::text(c.case.region.to_string()), Cell::text(&c.case.status), Cell::Time(c.case.opened_at), Cell::int(c.needs as i64), Cell::int(c.open_needs as i64)])
             .collect();
         Ok((rows, page.next))
     });
@@ -369,7 +369,7 @@ pub(crate) fn providers(app: std::sync::Arc<App>, actor: Actor, search: Provider
         let rows = page
             .items
             .iter()
-            .flat_map(|(p, caps)| caps.iter().map(move |c| vec![Cell::int(p.id), Cell::text(&p.key), Cell::text(&p.name), Cell::text(&p.region), Cell::text(&c.kind), Cell::text((c.available != 0).to_string()), Cell::text(&c.attrs)]))
+            .flat_map(|(p, caps)| caps.iter().map(move |c| vec![Cell::int(p.id), Cell::text(&p.key), Cell::text(&p.name), Cell::text(p.region.to_string()), Cell::text(c.kind.as_str()), Cell::text(c.available.to_string()), Cell::text(serde_json::Value::Object(c.attrs.clone()).to_string())]))
             .collect();
         Ok((rows, page.next))
     });
@@ -413,7 +413,7 @@ pub(crate) fn letters(app: std::sync::Arc<App>, actor: Actor, filter: LetterFilt
             .iter()
             .map(|l| {
                 let recipients = bangfu_app::letters::recipients_of(l).iter().map(|r| r.name.zh.clone()).collect::<Vec<_>>().join("、");
-                vec![Cell::int(l.id), Cell::int(l.need_id), Cell::text(&l.number), Cell::text(&l.sender), Cell::text(recipients), Cell::text(&l.subject), Cell::text(&l.status), Cell::Time(l.created_at), Cell::time(l.sent_at), Cell::time(l.acknowledged_at)]
+                vec![Cell::int(l.id), Cell::int(l.need_id), Cell::text(&l.number), Cell::text(l.sender.to_string()), Cell::text(recipients), Cell::text(&l.subject), Cell::text(l.status.as_str()), Cell::Time(l.created_at), Cell::time(l.sent_at), Cell::time(l.acknowledged_at)]
             })
             .collect();
         Ok((rows, page.next))

@@ -47,11 +47,11 @@ pub fn team_member(m: &TeamMemberRow) -> Value {
 pub fn need(n: &NeedRow) -> Value {
     json!({
         "id": n.id, "case_id": n.case_id, "kind": n.kind, "title": n.title, "specification": n.specification,
-        "quantity": n.quantity, "unit": n.unit, "requires": parse_json(&n.requires), "deadline": opt_time(n.deadline),
+        "quantity": n.quantity, "unit": n.unit, "requires": n.requires, "deadline": opt_time(n.deadline),
         "max_distance_km": n.max_distance_km, "max_lead_time_h": n.max_lead_time_h,
         "scope": n.scope, "owner": n.owner, "owner_tier": n.owner_tier, "letter_to": n.letter_to,
         "solution_region": n.solution_region, "explanation": {"zh": n.route_zh, "en": n.route_en},
-        "status": n.status, "reached_owner_at": time(n.reached_owner_at), "supervised": n.supervised != 0,
+        "status": n.status, "reached_owner_at": time(n.reached_owner_at), "supervised": n.supervised,
         "selected_candidate": n.selected_candidate, "created_at": time(n.created_at), "updated_at": time(n.updated_at),
     })
 }
@@ -61,12 +61,12 @@ pub fn provider(p: &ProviderRow) -> Value {
 }
 
 pub fn capability(c: &CapabilityRow) -> Value {
-    json!({"id": c.id, "provider_id": c.provider_id, "kind": c.kind, "available": c.available != 0, "attrs": parse_json(&c.attrs), "updated_at": time(c.updated_at)})
+    json!({"id": c.id, "provider_id": c.provider_id, "kind": c.kind, "available": c.available, "attrs": c.attrs, "updated_at": time(c.updated_at)})
 }
 
 pub fn candidate(c: &CandidateRow, p: &ProviderRow) -> Value {
     json!({
-        "id": c.id, "need_id": c.need_id, "provider": provider(p), "feasible": c.feasible != 0,
+        "id": c.id, "need_id": c.need_id, "provider": provider(p), "feasible": c.feasible,
         "road_km": c.road_km, "travel_h": c.travel_h, "processing_h": c.processing_h, "lead_time_h": c.lead_time_h,
         "scope": c.scope, "owner": c.owner, "reasons": parse_json(&c.reasons),
         "explanation": {"zh": c.explanation_zh, "en": c.explanation_en}, "status": c.status,
@@ -149,7 +149,7 @@ pub fn inbox_item(i: &bangfu_app::participation::InboxItem) -> Value {
     json!({"id": r.id, "need_id": r.id, "case_id": r.case_id, "kind": r.kind, "title": r.title, "quantity": r.quantity, "unit": r.unit,
         "status": r.status, "owner": r.owner, "enterprise": r.enterprise, "deadline": r.deadline.map(time),
         "reported_at": time(r.created_at), "changed_at": time(r.updated_at), "unread": i.unread,
-        "candidate": r.candidate_id.map(|id| json!({"id": id, "status": r.candidate_status, "feasible": r.feasible == Some(1), "lead_time_h": r.lead_time_h})),
+        "candidate": r.candidate_id.map(|id| json!({"id": id, "status": r.candidate_status, "feasible": r.feasible == Some(true), "lead_time_h": r.lead_time_h})),
         "answer": i.answer.as_ref().map(response)})
 }
 

@@ -161,7 +161,7 @@ impl Outbound {
     /// 企业微信: text with `mentioned_mobile_list`, or markdown (which mentions no one by mobile).
     async fn wecom(&self, channel: &ChannelRow, message: &Message) -> Result<(), String> {
         let mentions: Vec<&str> = channel.mentions.split(',').filter(|m| !m.is_empty()).collect();
-        let body = match MessageFormat::parse(&channel.format).unwrap_or_default() {
+        let body = match channel.format {
             MessageFormat::Text => serde_json::json!({"msgtype": "text", "text": {"content": message.text, "mentioned_mobile_list": mentions}}),
             MessageFormat::Markdown => serde_json::json!({"msgtype": "markdown", "markdown": {"content": message.markdown}}),
         };
@@ -183,7 +183,7 @@ impl Outbound {
         let at_line = mentions.iter().map(|m| format!("@{m}")).collect::<Vec<_>>().join(" ");
         let with_mentions = |text: &str| if at_line.is_empty() { text.to_string() } else { format!("{text}\n{at_line}") };
         let at = serde_json::json!({"atMobiles": mentions, "isAtAll": false});
-        let body = match MessageFormat::parse(&channel.format).unwrap_or_default() {
+        let body = match channel.format {
             MessageFormat::Text => serde_json::json!({"msgtype": "text", "text": {"content": with_mentions(&message.text)}, "at": at}),
             MessageFormat::Markdown => serde_json::json!({"msgtype": "markdown", "markdown": {"title": message.title, "text": with_mentions(&message.markdown)}, "at": at}),
         };
@@ -270,7 +270,7 @@ impl Deliver for Outbound {
                 url.host_port()
             ));
         }
-        match ChannelKind::parse(&channel.kind)? {
+        match channel.kind {
             ChannelKind::Wecom => self.wecom(channel, message).await,
             ChannelKind::Dingtalk => self.dingtalk(channel, message, now).await,
             ChannelKind::Webhook => self.webhook(channel, message, now).await,

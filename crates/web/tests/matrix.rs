@@ -469,7 +469,7 @@ impl World {
         app.add_channel(&admin, then(), channel).await.unwrap();
         let labour = NewNeed { kind: "labour".into(), title: "矩阵推送诉求".into(), quantity: 1.0, requires: json!({"skill": "包装"}), ..NewNeed::default() };
         app.report_need(&admin, then(), 1, labour).await.unwrap();
-        assert_eq!(app.outbox(&admin, None, 0, 1).await.unwrap()[0].message.department.as_deref(), Some("141021"));
+        assert_eq!(app.outbox(&admin, None, 0, 1).await.unwrap()[0].message.department.map(|d| d.to_string()).as_deref(), Some("141021"));
         let server = crate::support::serve(app, Some(db), bangfu_web::Settings::default()).await;
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let mut world = World { base: server.base.clone(), app: server.app.clone(), server, client, sessions: Vec::new() };
@@ -526,10 +526,10 @@ impl World {
         let admin = Actor::system("matrix");
         let input = NewNeed { kind: "sterilisation".into(), title: format!("矩阵灭菌{}", serial()), quantity: 1000.0, requires: json!({}), ..NewNeed::default() };
         let need = self.app.report_and_source(&admin, then(), 1, input).await.unwrap();
-        assert_eq!(need.owner, "140000", "the province owns it");
+        assert_eq!(need.owner.to_string(), "140000", "the province owns it");
         let detail = self.app.need_detail(&admin, need.id).await.unwrap();
         assert!(detail.candidates.iter().any(|(c, _)| c.provider_id == 1), "万荣 is a candidate");
-        let candidate = detail.candidates.iter().find(|(c, _)| c.feasible != 0).unwrap().0.id;
+        let candidate = detail.candidates.iter().find(|(c, _)| c.feasible).unwrap().0.id;
         if selected {
             self.app.select_candidate(&admin, then(), need.id, candidate).await.unwrap();
         }

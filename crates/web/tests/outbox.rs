@@ -408,7 +408,7 @@ bangfu_store::backend_tests! {
         assert_eq!(again, Default::default());
         let log = app.need_deliveries(&admin(), reported.id).await.unwrap();
         assert_eq!(log.len(), 4);
-        assert!(log.iter().all(|l| l.message.status == "sent" && l.attempts.len() == 1 && l.attempts[0].outcome == "sent"), "{log:?}");
+        assert!(log.iter().all(|l| l.message.status.as_str() == "sent" && l.attempts.len() == 1 && l.attempts[0].outcome == "sent"), "{log:?}");
     }
 
     async fn a_receiver_that_fails_then_recovers_gets_the_message_after_the_back_off(db) {
@@ -435,7 +435,7 @@ bangfu_store::backend_tests! {
         let attempts: Vec<(&str, i64)> = log[0].attempts.iter().map(|a| (a.outcome.as_str(), (a.at - t0().timestamp_millis()) / 1000)).collect();
         assert_eq!(attempts, [("failed", 0), ("failed", 5), ("sent", 305)]);
         assert_eq!(log[0].attempts[0].error.as_deref(), Some("HTTP 503 — busy, try later"));
-        assert_eq!(log[0].message.status, "sent");
+        assert_eq!(log[0].message.status.as_str(), "sent");
         let received = receiver.received("webhook");
         assert_eq!(received.len(), 1, "the failed tries were refused, the third taken");
         assert!(received[0].signed);
@@ -465,7 +465,7 @@ bangfu_store::backend_tests! {
         }
         assert!(at - t0() <= TimeDelta::hours(24), "the last attempt is within the day");
         let line = app.need_deliveries(&admin(), reported.id).await.unwrap().remove(0);
-        assert_eq!(line.message.status, "dead");
+        assert_eq!(line.message.status.as_str(), "dead");
         assert_eq!(line.message.attempts, passes);
         let error = line.message.last_error.unwrap();
         assert!(error.contains("no answer within 1 s (timed out)"), "{error}");

@@ -150,7 +150,7 @@ bangfu_store::backend_tests! {
         let input = NewNeed { kind: "sterilisation".into(), title: "口罩灭菌（改选）".into(), quantity: 1000.0, unit: "个".into(), ..NewNeed::default() };
         let need = server.app.report_and_source(&admin, Utc.with_ymd_and_hms(2025, 6, 1, 0, 0, 0).unwrap(), 1, input).await.unwrap();
         let detail = server.app.need_detail(&admin, need.id).await.unwrap();
-        let feasible: Vec<i64> = detail.candidates.iter().filter(|(c, _)| c.feasible != 0).map(|(c, _)| c.id).collect();
+        let feasible: Vec<i64> = detail.candidates.iter().filter(|(c, _)| c.feasible).map(|(c, _)| c.id).collect();
         assert!(feasible.len() >= 2, "two feasible candidates");
         let (shanxi, quwo) = (server.login("shanxi", DEMO_PASSWORD).await, server.login("quwo", DEMO_PASSWORD).await);
         let switch = format!("/api/v1/needs/{}/switch", need.id);

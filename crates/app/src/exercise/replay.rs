@@ -10,7 +10,7 @@ use super::world::{Reporter, World};
 use super::{END_MS, HOUR_MS, MARK, NOTE, START_MS};
 use crate::cases::{NewEnterprise, NewTeamMember};
 use crate::channel::{NewApproval, NewShipment};
-use crate::needs::{NewNeed, region_code};
+use crate::needs::NewNeed;
 use crate::returns::NewDailyReturn;
 use crate::{Actor, App, AppError, AppResult, from_millis};
 use bangfu_core::escalation::department_above;
@@ -157,7 +157,7 @@ impl<'a> Replay<'a> {
     /// The need as it is now, with the officer of its owner.
     fn need(&self, n: usize) -> AppResult<(NeedRow, Actor)> {
         let need = self.needs[n].clone().ok_or_else(|| AppError::Internal(format!("need {n} acted on before it is reported")))?;
-        let owner = self.officer(region_code(&need.owner));
+        let owner = self.officer(need.owner);
         Ok((need, owner))
     }
 
@@ -244,7 +244,7 @@ impl<'a> Replay<'a> {
             Step::Report(n) => self.report(at, n).await?,
             Step::Source(n) => {
                 let (need, owner) = self.need(n)?;
-                if need.status != NeedStatus::Open.as_str() {
+                if need.status != NeedStatus::Open {
                     return Ok(());
                 }
                 let need = app.source_need(&owner, now, need.id).await?;
@@ -292,8 +292,8 @@ impl<'a> Replay<'a> {
             }
             Step::Escalate(n) => {
                 let (need, owner) = self.need(n)?;
-                let at_top = department_above(app.tree, region_code(&need.owner)).is_none();
-                if is_closed(&need) || (at_top && need.supervised != 0) {
+                let at_top = department_above(app.tree, need.owner).is_none();
+                if is_closed(&need) || (at_top && need.supervised) {
                     return Ok(());
                 }
                 let escalated = app.escalate_need(&owner, now, need.id, &format!("{MARK}本级协调无果，提请上级协调 / no solution at this tier")).await?;
@@ -309,10 +309,10 @@ impl<'a> Replay<'a> {
                 // The sender (the province's department) sends the letters of national needs; the
                 // first addressee (the counterpart province's department) records the answer.
                 for letter in app.store.letters_of_need(need.id).await? {
-                    if letter.status == from.as_str() {
+                    if letter.status == from {
                         let by = match to {
-                            LetterStatus::Sent => region_code(&letter.sender),
-                            _ => crate::letters::recipients_of(&letter).first().map_or_else(|| region_code(&letter.sender), |r| region_code(&r.region)),
+                            LetterStatus::Sent => letter.sender,
+                            _ => crate::letters::recipients_of(&letter).first().map_or(letter.sender, |r| crate::needs::region_code(&r.region)),
                         };
                         let by = self.officer(by);
                         let note = match to {
@@ -385,17 +385,17 @@ impl<'a> Replay<'a> {
     /// solves it by hand later.
     async fn select(&mut self, at: i64, n: usize) -> AppResult<()> {
         let (need, owner) = self.need(n)?;
-        if need.status != NeedStatus::Open.as_str() {
+        if need.status != NeedStatus::Open {
             return Ok(());
         }
         let now = from_millis(at);
         let fate = &self.world.needs[n].fate;
-        let feasible: Vec<i64> = self.app.store.candidates_of_need(need.id).await?.into_iter().filter(|c| c.feasible != 0).map(|c| c.id).collect();
+        let feasible: Vec<i64> = self.app.store.candidates_of_need(need.id).await?.into_iter().filter(|c| c.feasible).map(|c| c.id).collect();
         if feasible.is_empty() {
             if fate.broadcast {
-                let ring = match need.owner_tier.as_str() {
-                    t if t == Tier::County.as_str() => Scope::City,
-                    t if t == Tier::City.as_str() => Scope::Province,
+                let ring = match need.owner_tier {
+                    Tier::County => Scope::City,
+                    Tier::City => Scope::Province,
                     _ => Scope::National,
                 };
                 self.app.broadcast_need(&owner, now, need.id, ring).await?;
@@ -420,7 +420,7 @@ impl<'a> Replay<'a> {
         let plan = &self.world.needs[n];
         let enterprise = &self.world.enterprises[plan.enterprise];
         let destination = enterprise.county.to_string();
-        let origin = need.solution_region.clone().unwrap_or_else(|| destination.clone());
+        let origin = need.solution_region.map_or_else(|| destination.clone(), |r| r.to_string());
         let departs = at - ((plan.fate.resolve_h * 0.6 * HOUR_MS as f64) as i64 / 60_000) * 60_000;
         let input = NewShipment {
             need_id: Some(need.id),
@@ -439,12 +439,12 @@ impl<'a> Replay<'a> {
 
     /// A need that became national has a letter drafted; the province sends it after a while.
     fn letters_if_national(&mut self, at: i64, n: usize, need: &NeedRow) {
-        if need.scope == Scope::National.as_str() && self.lettered.insert(n) {
+        if need.scope == Scope::National && self.lettered.insert(n) {
             self.after_hours(at, self.world.needs[n].fate.letter_sent_h, Step::LetterSent(n));
         }
     }
 }
 
 fn is_closed(need: &NeedRow) -> bool {
-    NeedStatus::parse(&need.status).is_ok_and(|s| s.is_closed())
+    need.status.is_closed()
 }

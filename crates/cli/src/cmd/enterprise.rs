@@ -49,7 +49,7 @@ pub fn run(args: Args) -> CliResult {
             if add.json {
                 println!("{}", bangfu_web::json::enterprise(&row));
             } else {
-                println!("enterprise {} added: {} ({}, {})", row.id, row.name, row.credit_code, app.tree().full_name(app.region(&row.region, "region").map_err(app_error)?));
+                println!("enterprise {} added: {} ({}, {})", row.id, row.name, row.credit_code, app.tree().full_name(row.region));
             }
             app.close().await;
             Ok(Outcome::Ok)

@@ -59,7 +59,7 @@ pub fn run(args: Args) -> CliResult {
                         "{}\t{}\t{}\tattempts {}\tchannel {} {channel}\t{}{error}",
                         m.id,
                         m.status,
-                        m.event,
+                        m.event.as_str(),
                         m.attempts,
                         m.channel_id,
                         m.title

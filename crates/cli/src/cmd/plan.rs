@@ -134,7 +134,7 @@ fn print_case_plan(view: &PlanView) {
     }
     for b in &view.blockers {
         let expected = match (b.resolves_at, b.expected) {
-            (None, _) => b.need.status.clone(),
+            (None, _) => b.need.status.to_string(),
             (Some(at), Expected::Candidate { lead_time_h, .. }) => format!("expected {} (best candidate, {lead_time_h:.1} h)", short(at)),
             (Some(at), Expected::Deadline) => format!("expected {} (deadline)", short(at)),
             (Some(at), Expected::ResponseWindow { tier, hours }) => format!("expected {} (assumed: the {tier} response window, {hours:.0} h)", short(at)),

@@ -191,7 +191,7 @@ fn approval_card(a: &bangfu_store::ApprovalRow, lang: Lang, tree: &bangfu_core::
         item: a.item.clone(),
         owner: lang.department(tree, &a.department),
         status: lang.approval_status(&a.status),
-        status_class: a.status.clone(),
+        status_class: a.status.as_str().to_string(),
         opened: time(a.opened_at),
         due: a.due_at.map(time).unwrap_or_default(),
         decided: a.decided_at.map(time).unwrap_or_default(),
@@ -252,7 +252,7 @@ async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
             members: detail
                 .team
                 .iter()
-                .filter(|m| m.tier == tier.as_str())
+                .filter(|m| m.tier == *tier)
                 .map(|m| TeamLine { id: m.id, title: m.title.clone(), role: lang.station_role(&m.role), department: lang.department(tree, &m.department), joined: day(m.joined_at) })
                 .collect(),
         })
@@ -265,7 +265,7 @@ async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
             kind: lang.kind(&n.kind),
             title: n.title.clone(),
             status: lang.need_status(&n.status),
-            status_class: n.status.clone(),
+            status_class: n.status.as_str().to_string(),
             owner: lang.department(tree, &n.owner),
             scope: lang.scope(&n.scope),
             updated: time(n.updated_at),
@@ -297,9 +297,7 @@ async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
         .iter()
         .map(|s| ShipmentLine {
             id: s.id,
-            moves: bangfu_core::model::ShipmentStatus::parse(&s.status)
-                .map(|from| bangfu_app::setup::shipment_moves(from).iter().map(|to| (to.as_str().to_string(), lang.shipment_status(to.as_str()))).collect())
-                .unwrap_or_default(),
+            moves: bangfu_app::setup::shipment_moves(s.status).iter().map(|to| (to.as_str().to_string(), lang.shipment_status(to))).collect(),
             goods: s.goods.clone(),
             route: format!("{} → {}", place_name(tree, &s.origin), place_name(tree, &s.destination)),
             status: lang.shipment_status(&s.status),
@@ -357,7 +355,7 @@ async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
             let Ok(need_detail) = app.need_detail(&user.actor, need.id).await else { continue };
             for (candidate, provider) in &need_detail.candidates {
                 let selected = need.selected_candidate == Some(candidate.id);
-                let open = need.status == "open" && candidate.feasible != 0;
+                let open = need.status == bangfu_core::model::NeedStatus::Open && candidate.feasible;
                 let (Some(lon), Some(lat)) = (provider.lon, provider.lat) else { continue };
                 if !(selected || open) || seen.contains(&provider.id) {
                     continue;
@@ -375,12 +373,12 @@ async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
     let intro_case = (detail.enterprise.credit_code == bangfu_app::demo::CREDIT_CODE).then_some(id);
     let ui = user.ui(state, "case", detail.enterprise.name.clone());
     let can_act = access::may_act_on_case(tree, &user.actor, &detail.case, &detail.team);
-    let county = detail.enterprise.region.parse::<u32>().ok().map(|c| tree.department_region(RegionCode::new_unchecked(c)).to_string()).unwrap_or_default();
+    let county = tree.department_region(detail.enterprise.region).to_string();
     let need_options = detail.needs.iter().map(|n| (n.id, n.title.clone())).collect();
     let open_needs = detail.needs.iter().filter(|n| !matches!(n.status.as_str(), "resolved" | "cancelled")).map(|n| (n.id, n.title.clone())).collect();
     let can_keep_team = access::may_keep_team(tree, &user.actor, &detail.case);
     let can_shape_plan = access::may_shape_plan(tree, &user.actor, &detail.case);
-    let station_roles = ["stationed_cadre", "task_force", "commissioner"].iter().map(|r| (r.to_string(), lang.station_role(r))).collect();
+    let station_roles = ["stationed_cadre", "task_force", "commissioner"].iter().map(|r| (r.to_string(), lang.station_role(*r))).collect();
     render_with(status, &CasePage {
         ui,
         intro_case,
@@ -388,7 +386,7 @@ async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
         title: detail.case.title.clone(),
         enterprise: detail.enterprise.name.clone(),
         credit_code: detail.enterprise.credit_code.clone(),
-        place: place_name(tree, &detail.enterprise.region),
+        place: tree.full_name(detail.enterprise.region),
         note: super::events::one_language(&detail.enterprise.note, lang),
         opened: time(detail.case.opened_at),
         can_report,

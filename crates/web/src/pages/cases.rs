@@ -156,7 +156,7 @@ async fn page(state: &AppState, user: &PageUser, query: CasesQuery, register: su
         .map(|(c, last)| CaseRow {
             id: c.case.id,
             enterprise: c.enterprise.name.clone(),
-            place: tree.full_name(bangfu_core::region::RegionCode::new_unchecked(c.case.region.parse().unwrap_or(0))),
+            place: tree.full_name(c.case.region),
             opened: day(c.case.opened_at),
             status: match c.case.status.as_str() {
                 "active" => lang.pick("帮扶中", "active").to_string(),

@@ -122,7 +122,7 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Q
         .map(|c| CaseLine {
             id: c.summary.case.id,
             enterprise: c.summary.enterprise.name.clone(),
-            place: tree.full_name(bangfu_core::region::RegionCode::new_unchecked(c.summary.case.region.parse().unwrap_or(0))),
+            place: tree.full_name(c.summary.case.region),
             opened: super::ui::day(c.summary.case.opened_at),
             days_open: c.days_open,
             open_needs: c.summary.open_needs,

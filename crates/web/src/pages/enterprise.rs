@@ -151,7 +151,7 @@ async fn page(state: &AppState, user: &PageUser, id: i64, need: Typed, need_erro
         .needs
         .iter()
         .rev()
-        .map(|n| NeedLine { id: n.id, kind: lang.kind(&n.kind), title: n.title.clone(), status: lang.need_status(&n.status), status_class: n.status.clone(), owner: lang.department(tree, &n.owner) })
+        .map(|n| NeedLine { id: n.id, kind: lang.kind(&n.kind), title: n.title.clone(), status: lang.need_status(&n.status), status_class: n.status.as_str().to_string(), owner: lang.department(tree, &n.owner) })
         .collect();
     let mut products: Vec<String> = Vec::new();
     for p in returns.iter().map(|r| r.product.as_str()).chain(USUAL_PRODUCTS) {

@@ -93,7 +93,7 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Q
                 kind: lang.kind(&r.kind),
                 quantity: lang.amount(r.quantity, &r.unit),
                 status: lang.need_status(&r.status),
-                status_class: r.status.clone(),
+                status_class: r.status.as_str().to_string(),
                 owner: lang.department(tree, &r.owner),
                 deadline: r.deadline.map(time).unwrap_or_default(),
                 changed: day(r.updated_at),

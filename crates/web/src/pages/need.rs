@@ -276,7 +276,7 @@ fn letter_view(l: &bangfu_store::LetterRow, lang: Lang, can_move: bool) -> Lette
         number: l.number.clone(),
         subject: l.subject.clone(),
         status: lang.letter_status(&l.status),
-        state: l.status.clone(),
+        state: l.status.as_str().to_string(),
         recipients,
         body: lang.pick(&l.body_zh, &l.body_en).to_string(),
         created: day(l.created_at),
@@ -302,13 +302,13 @@ async fn need_page(
         Err(e) => return user.fail(state, e),
     };
     let need = &detail.need;
-    let need_status = NeedStatus::parse(&need.status).unwrap_or(NeedStatus::Open);
+    let need_status = need.status;
     let rights = access::need_rights(tree, &user.actor, need);
     let choosable = matches!(need_status, NeedStatus::Open | NeedStatus::Selected);
-    let kind = NeedKind::parse(&need.kind).ok();
+    let kind = Some(need.kind);
     let registry_kind = kind.is_some_and(NeedKind::has_capabilities);
 
-    let requires: Value = serde_json::from_str(&need.requires).unwrap_or(Value::Null);
+    let requires = Value::Object(need.requires.clone());
     let mut requirements: Vec<Requirement> = requires.as_object().map(|m| m.iter().map(|(k, v)| requirement(k, v, lang)).collect()).unwrap_or_default();
     if let Some(km) = need.max_distance_km {
         requirements.push(Requirement { name: lang.pick("最远距离", "maximum distance").into(), value: lang.km(km) });
@@ -322,7 +322,7 @@ async fn need_page(
         .candidates
         .iter()
         .map(|(c, p)| {
-            let feasible = c.feasible != 0;
+            let feasible = c.feasible;
             if feasible {
                 rank += 1;
             }
@@ -331,7 +331,7 @@ async fn need_page(
                 _ => Vec::new(),
             };
             let selected = need.selected_candidate == Some(c.id);
-            let work = bangfu_core::model::NeedKind::parse(&need.kind).map_or(("备货", "getting ready"), bangfu_core::screening::work_words);
+            let work = bangfu_core::screening::work_words(need.kind);
             let answer = detail.participation.responses.iter().rfind(|r| r.provider_id == p.id);
             let current = need.selected_candidate.and_then(|s| detail.candidates.iter().find(|(x, _)| x.id == s)).map(|(x, _)| x);
             let saves = match current {
@@ -358,7 +358,7 @@ async fn need_page(
                 rank: if feasible { rank.to_string() } else { "—".into() },
                 provider: p.name.clone(),
                 provider_id: p.id,
-                place: p.region.parse::<u32>().ok().map_or_else(|| p.region.clone(), |code| tree.full_name(bangfu_core::region::RegionCode::new_unchecked(code))),
+                place: tree.full_name(p.region),
                 feasible,
                 lead_time: if feasible || c.lead_time_h > 0.0 { lang.hours(c.lead_time_h) } else { "—".into() },
                 breakdown: if feasible {
@@ -391,7 +391,7 @@ async fn need_page(
     if rights.propose
         && choosable
         && registry_kind
-        && let (Ok(kind), Some(lon), Some(lat)) = (bangfu_core::model::NeedKind::parse(&need.kind), detail.enterprise.lon, detail.enterprise.lat)
+        && let (kind, Some(lon), Some(lat)) = (need.kind, detail.enterprise.lon, detail.enterprise.lat)
         && let Ok(at) = bangfu_core::travel::LonLat::new(lon, lat)
         && let Ok(list) = app.nearest_providers(kind, at, PROPOSABLE + detail.candidates.len()).await
     {
@@ -412,12 +412,12 @@ async fn need_page(
             let (Some(lon), Some(lat)) = (p.lon, p.lat) else { continue };
             let kind = if need.selected_candidate == Some(c.id) {
                 MarkerKind::Selected
-            } else if c.feasible != 0 {
+            } else if c.feasible {
                 MarkerKind::Candidate
             } else {
                 MarkerKind::Rejected
             };
-            let label = if c.feasible != 0 { format!("{}（{}）", short_name(&p.name), lang.hours(c.lead_time_h)) } else { short_name(&p.name) };
+            let label = if c.feasible { format!("{}（{}）", short_name(&p.name), lang.hours(c.lead_time_h)) } else { short_name(&p.name) };
             links.push(Link { from: 0, to: markers.len() });
             markers.push(Marker { lon, lat, label, kind });
         }
@@ -443,8 +443,8 @@ async fn need_page(
     let deliveries = match app.need_deliveries(&user.actor, id).await {
         Ok(lines) => {
             let may_retry = user.actor.role == bangfu_core::model::Role::Admin;
-            let may_retry_own = |department: &Option<String>| {
-                user.actor.role == bangfu_core::model::Role::Officer && user.actor.department.map(|d| tree.department_region(d).to_string()) == *department
+            let may_retry_own = |department: &Option<bangfu_core::region::RegionCode>| {
+                user.actor.role == bangfu_core::model::Role::Officer && user.actor.department.map(|d| tree.department_region(d)) == *department
             };
             let mut views = super::outbox::delivery_views(&lines, lang, may_retry);
             for (view, line) in views.iter_mut().zip(&lines) {
@@ -467,7 +467,7 @@ async fn need_page(
     let mut history: Vec<super::events::EventView> = history.items.iter().map(|e| super::events::describe(e, lang, tree, &titles)).collect();
     let rows: Vec<&bangfu_store::EventRow> = history_rows.items.iter().collect();
     super::events::name_actors(app, &mut history, &rows, lang).await;
-    let work = bangfu_core::model::NeedKind::parse(&need.kind).map_or(("备货", "getting ready"), bangfu_core::screening::work_words);
+    let work = bangfu_core::screening::work_words(need.kind);
     let page = NeedPage {
         work: lang.pick(work.0, work.1).to_string(),
         history,
@@ -480,7 +480,7 @@ async fn need_page(
         title: need.title.clone(),
         kind: lang.kind(&need.kind),
         status: lang.need_status(&need.status),
-        status_class: need.status.clone(),
+        status_class: need.status.as_str().to_string(),
         quantity: lang.amount(need.quantity, &need.unit),
         specification: need.specification.clone(),
         requirements,
@@ -491,8 +491,8 @@ async fn need_page(
         scope: lang.scope(&need.scope),
         why: lang.pick(&need.route_zh, &need.route_en).to_string(),
         reached_owner: time(need.reached_owner_at),
-        letter_to: need.letter_to.as_deref().map(|l| lang.department(tree, l)).unwrap_or_default(),
-        supervised: need.supervised != 0,
+        letter_to: need.letter_to.map(|l| lang.department(tree, &l)).unwrap_or_default(),
+        supervised: need.supervised,
         candidates,
         rejected_count,
         screened: detail.screening.as_ref().map(|s| screening_summary(s, lang)).unwrap_or_default(),
@@ -783,8 +783,8 @@ async fn letter_page(state: &AppState, user: &PageUser, id: i64, letter_id: i64,
     let recipients = detail.recipients.iter().map(|r| lang.pick(&r.name.zh, &r.name.en).to_string()).collect();
     let tree = state.app.tree();
     let l = &detail.letter;
-    let can_edit = l.status == LetterStatus::Draft.as_str() && access::may_send_letter(tree, &user.actor, l);
-    let can_acknowledge = l.status == LetterStatus::Sent.as_str() && access::may_acknowledge_letter(tree, &user.actor, l);
+    let can_edit = l.status == LetterStatus::Draft && access::may_send_letter(tree, &user.actor, l);
+    let can_acknowledge = l.status == LetterStatus::Sent && access::may_acknowledge_letter(tree, &user.actor, l);
     let body: Vec<String> = detail.zh.as_ref().map(|p| p.paragraphs.iter().filter(|x| x.as_str() != "妥否，请函复。" && !x.starts_with("（联系人：")).cloned().collect()).unwrap_or_default();
     let reply = l.reply_number.as_ref().map(|n| (n.clone(), l.reply_date.clone().unwrap_or_default(), l.reply_text.clone().unwrap_or_default()));
     let ui = user.ui(state, "case", format!("{} {}", view.number, view.subject));

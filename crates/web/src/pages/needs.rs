@@ -164,7 +164,7 @@ fn posted_view(fields: &Fields) -> QueueView {
 /// The countdown of a line: time left to (or past) the response window, else the deadline.
 fn countdown(line: &QueueLine, lang: Lang, now: chrono::DateTime<chrono::Utc>) -> (String, String) {
     let need = &line.row.need;
-    let closed = NeedStatus::parse(&need.status).is_ok_and(|s| s.is_closed());
+    let closed = need.status.is_closed();
     if closed {
         return (String::new(), String::new());
     }
@@ -244,7 +244,7 @@ async fn queue_page(state: &AppState, user: &PageUser, view: QueueView, shown: S
                 kind: lang.kind(&n.kind),
                 title: n.title.clone(),
                 status: lang.need_status(&n.status),
-                status_class: n.status.clone(),
+                status_class: n.status.as_str().to_string(),
                 owner: lang.department(tree, &n.owner),
                 tier: lang.tier(&n.owner_tier),
                 countdown,
@@ -386,13 +386,13 @@ async fn export(state: &AppState, user: &PageUser, view: &QueueView, ids: &[i64]
             n.id.to_string(),
             n.case_id.to_string(),
             line.row.enterprise.clone(),
-            n.kind.clone(),
+            n.kind.as_str().to_string(),
             n.title.clone(),
             n.quantity.to_string(),
             n.unit.clone(),
-            n.status.clone(),
-            n.owner.clone(),
-            n.owner_tier.clone(),
+            n.status.as_str().to_string(),
+            n.owner.to_string(),
+            n.owner_tier.as_str().to_string(),
             line.respond_by.map(|r| crate::json::time(r.timestamp_millis())).unwrap_or_default(),
             n.deadline.map(crate::json::time).unwrap_or_default(),
             line.row.escalated.to_string(),

@@ -75,7 +75,7 @@ pub fn delivery_views(lines: &[DeliveryLine], lang: Lang, may_retry: bool) -> Ve
             DeliveryView {
                 id: m.id,
                 channel: l.channel.as_ref().map(|c| channel_label(c, lang)).unwrap_or_default(),
-                event: event_label(&m.event, lang),
+                event: event_label(m.event.as_str(), lang),
                 title: m.title.clone(),
                 status: status.to_string(),
                 status_class: if m.status == "pending" && m.attempts > 0 { "failed".into() } else { m.status.clone() },

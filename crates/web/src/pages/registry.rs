@@ -161,13 +161,10 @@ fn input_of(name: &str) -> &'static str {
 }
 
 /// The attributes of a stored capability in words: "钴60辐照 · 加工周期 36 小时 · …".
-fn attrs_in_words(attrs: &str, lang: Lang) -> String {
-    let Ok(Value::Object(map)) = serde_json::from_str::<Value>(attrs) else { return attrs.to_string() };
-    map.iter()
+fn attrs_in_words(attrs: &bangfu_store::JsonObject, lang: Lang) -> String {
+    attrs.iter()
         .map(|(k, v)| {
-            let value = match (k.as_str(), v) {
-                (name, value) => value_in_words(name, value, lang),
-            };
+            let value = value_in_words(k, v, lang);
             let (label, unit) = attr_words(k, lang);
             format!("{label} {value}{unit}")
         })
@@ -188,10 +185,6 @@ fn value_in_words(name: &str, value: &Value, lang: Lang) -> String {
         },
         (_, other) => other.to_string(),
     }
-}
-
-fn place_name(state: &AppState, code: &str) -> String {
-    code.parse::<u32>().ok().map_or_else(|| code.to_string(), |c| state.app.tree().full_name(bangfu_core::region::RegionCode::new_unchecked(c)))
 }
 
 const ADD_FIELDS: &[&str] = &["key", "name", "region", "lon", "lat", "note"];
@@ -225,10 +218,10 @@ async fn registry_page(state: &AppState, user: &PageUser, query: SearchQuery, ad
         .map(|(p, caps)| ProviderLine {
             id: p.id,
             name: p.name.clone(),
-            place: place_name(state, &p.region),
+            place: state.app.tree().full_name(p.region),
             capabilities: caps
                 .iter()
-                .map(|c| CapabilityLine { kind: lang.kind(&c.kind), available: c.available != 0, attrs: attrs_in_words(&c.attrs, lang), updated: time(c.updated_at) })
+                .map(|c| CapabilityLine { kind: lang.kind(&c.kind), available: c.available, attrs: attrs_in_words(&c.attrs, lang), updated: time(c.updated_at) })
                 .collect(),
         })
         .collect();
@@ -312,8 +305,8 @@ async fn provider_page(state: &AppState, user: &PageUser, id: i64, failed: Optio
         .iter()
         .filter(|k| k.has_capabilities())
         .map(|kind| {
-            let stored: Option<&CapabilityRow> = capabilities.iter().find(|c| c.kind == kind.as_str());
-            let attrs: Value = stored.and_then(|c| serde_json::from_str(&c.attrs).ok()).unwrap_or(Value::Null);
+            let stored: Option<&CapabilityRow> = capabilities.iter().find(|c| c.kind == *kind);
+            let attrs: Value = stored.map_or(Value::Null, |c| Value::Object(c.attrs.clone()));
             let failed_here = failed.as_ref().filter(|f| f.kind == kind.as_str());
             let fields = CapabilityAttrs::attribute_names(*kind)
                 .unwrap_or_default()
@@ -336,7 +329,7 @@ async fn provider_page(state: &AppState, user: &PageUser, id: i64, failed: Optio
                 kind: kind.as_str(),
                 label: lang.label(kind.label()).into(),
                 exists: stored.is_some(),
-                available: failed_here.map_or_else(|| stored.is_none_or(|c| c.available != 0), |f| f.typed.checked("available")),
+                available: failed_here.map_or_else(|| stored.is_none_or(|c| c.available), |f| f.typed.checked("available")),
                 fields,
                 error: failed_here.map(|f| f.errors.general().to_string()).unwrap_or_default(),
                 updated: stored.map(|c| time(c.updated_at)).unwrap_or_default(),
@@ -350,7 +343,7 @@ async fn provider_page(state: &AppState, user: &PageUser, id: i64, failed: Optio
         id,
         name: provider.name.clone(),
         key: provider.key.clone(),
-        place: place_name(state, &provider.region),
+        place: state.app.tree().full_name(provider.region),
         coordinates: match (provider.lon, provider.lat) {
             (Some(lon), Some(lat)) => format!("{lon:.3}, {lat:.3}"),
             _ => String::new(),

@@ -4,9 +4,52 @@
 
 use crate::json;
 use bangfu_app::Actor;
-use bangfu_core::model::{ApprovalStatus, Label, NeedKind, NeedStatus, Role, Scope, ShipmentStatus, StationRole, Tier};
+use bangfu_core::model::{ApprovalStatus, Label, LetterStatus, NeedKind, NeedStatus, Role, Scope, ShipmentStatus, StationRole, Tier};
 use bangfu_core::region::{RegionCode, RegionTree};
 use bangfu_core::routing::department_name;
+
+/// A value of the vocabulary as a page has it: typed (from a row of the store), or a wire name
+/// (from a query string or a search hit), which is the text itself when it names nothing.
+pub trait Wire<T> {
+    fn wire(&self) -> Result<T, String>;
+}
+
+macro_rules! wire {
+    ($($ty:ty),*) => {$(
+        impl Wire<$ty> for $ty {
+            fn wire(&self) -> Result<$ty, String> {
+                Ok(*self)
+            }
+        }
+        impl Wire<$ty> for str {
+            fn wire(&self) -> Result<$ty, String> {
+                <$ty>::parse(self).map_err(|_| self.to_string())
+            }
+        }
+        impl Wire<$ty> for String {
+            fn wire(&self) -> Result<$ty, String> {
+                self.as_str().wire()
+            }
+        }
+    )*};
+}
+wire!(NeedKind, NeedStatus, Tier, Scope, StationRole, ApprovalStatus, ShipmentStatus, LetterStatus);
+
+impl Wire<RegionCode> for RegionCode {
+    fn wire(&self) -> Result<RegionCode, String> {
+        Ok(*self)
+    }
+}
+impl Wire<RegionCode> for str {
+    fn wire(&self) -> Result<RegionCode, String> {
+        self.parse::<u32>().map(RegionCode::new_unchecked).map_err(|_| self.to_string())
+    }
+}
+impl Wire<RegionCode> for String {
+    fn wire(&self) -> Result<RegionCode, String> {
+        self.as_str().wire()
+    }
+}
 
 /// The cookie that remembers the chosen language.
 pub const LANG_COOKIE: &str = "bangfu_lang";
@@ -45,55 +88,56 @@ impl Lang {
         self.pick(label.zh, label.en)
     }
 
-    /// The label of a wire name (`kind`, `status`, …), or the name itself when unknown.
-    pub fn kind(self, kind: &str) -> String {
-        NeedKind::parse(kind).map_or_else(|_| kind.to_string(), |k| self.label(k.label()).to_string())
+    /// The label of a value of the vocabulary (typed, as rows hold it; or a wire name from a
+    /// query or a search hit, shown as it is when it is no name).
+    pub fn kind(self, kind: &(impl Wire<NeedKind> + ?Sized)) -> String {
+        kind.wire().map_or_else(|text| text, |k| self.label(k.label()).to_string())
     }
 
-    pub fn need_status(self, status: &str) -> String {
-        NeedStatus::parse(status).map_or_else(|_| status.to_string(), |s| self.label(s.label()).to_string())
+    pub fn need_status(self, status: &(impl Wire<NeedStatus> + ?Sized)) -> String {
+        status.wire().map_or_else(|text| text, |s| self.label(s.label()).to_string())
     }
 
-    pub fn tier(self, tier: &str) -> String {
-        Tier::parse(tier).map_or_else(|_| tier.to_string(), |t| self.label(t.label()).to_string())
+    pub fn tier(self, tier: &(impl Wire<Tier> + ?Sized)) -> String {
+        tier.wire().map_or_else(|text| text, |t| self.label(t.label()).to_string())
     }
 
-    pub fn scope(self, scope: &str) -> String {
-        Scope::parse(scope).map_or_else(|_| scope.to_string(), |s| self.label(s.label()).to_string())
+    pub fn scope(self, scope: &(impl Wire<Scope> + ?Sized)) -> String {
+        scope.wire().map_or_else(|text| text, |s| self.label(s.label()).to_string())
     }
 
-    pub fn station_role(self, role: &str) -> String {
-        StationRole::parse(role).map_or_else(|_| role.to_string(), |r| self.label(r.label()).to_string())
+    pub fn station_role(self, role: &(impl Wire<StationRole> + ?Sized)) -> String {
+        role.wire().map_or_else(|text| text, |r| self.label(r.label()).to_string())
     }
 
-    pub fn approval_status(self, status: &str) -> String {
-        let label = match ApprovalStatus::parse(status) {
+    pub fn approval_status(self, status: &(impl Wire<ApprovalStatus> + ?Sized)) -> String {
+        let label = match status.wire() {
             Ok(ApprovalStatus::Pending) => Label { zh: "待受理", en: "pending" },
             Ok(ApprovalStatus::InProgress) => Label { zh: "办理中", en: "in progress" },
             Ok(ApprovalStatus::Approved) => Label { zh: "已批准", en: "approved" },
             Ok(ApprovalStatus::Rejected) => Label { zh: "未批准", en: "rejected" },
-            Err(_) => return status.to_string(),
+            Err(text) => return text,
         };
         self.label(label).to_string()
     }
 
-    pub fn shipment_status(self, status: &str) -> String {
-        let label = match ShipmentStatus::parse(status) {
+    pub fn shipment_status(self, status: &(impl Wire<ShipmentStatus> + ?Sized)) -> String {
+        let label = match status.wire() {
             Ok(ShipmentStatus::Planned) => Label { zh: "计划中", en: "planned" },
             Ok(ShipmentStatus::InTransit) => Label { zh: "运输中", en: "in transit" },
             Ok(ShipmentStatus::Delivered) => Label { zh: "已送达", en: "delivered" },
             Ok(ShipmentStatus::Held) => Label { zh: "受阻", en: "held" },
-            Err(_) => return status.to_string(),
+            Err(text) => return text,
         };
         self.label(label).to_string()
     }
 
-    pub fn letter_status(self, status: &str) -> String {
-        match status {
-            "draft" => self.pick("草稿", "draft").into(),
-            "sent" => self.pick("已发出", "sent").into(),
-            "acknowledged" => self.pick("已回复", "acknowledged").into(),
-            other => other.into(),
+    pub fn letter_status(self, status: &(impl Wire<LetterStatus> + ?Sized)) -> String {
+        match status.wire() {
+            Ok(LetterStatus::Draft) => self.pick("草稿", "draft").into(),
+            Ok(LetterStatus::Sent) => self.pick("已发出", "sent").into(),
+            Ok(LetterStatus::Acknowledged) => self.pick("已回复", "acknowledged").into(),
+            Err(text) => text,
         }
     }
 
@@ -118,15 +162,18 @@ impl Lang {
         }
     }
 
-    /// A department by its region code: 曲沃县工信局 / "曲沃县 industry bureau".
-    pub fn department(self, tree: &RegionTree, code: &str) -> String {
-        let Ok(number) = code.parse::<u32>() else { return code.to_string() };
-        let region = RegionCode::new_unchecked(number);
+    /// A department by its region code: 曲沃县工信局 / "曲沃县 industry bureau" (a text that is
+    /// no code is shown as it is).
+    pub fn department(self, tree: &RegionTree, code: &(impl Wire<RegionCode> + ?Sized)) -> String {
+        let region = match code.wire() {
+            Ok(region) => region,
+            Err(text) => return text,
+        };
         match self {
             Lang::Zh => department_name(tree, region),
             Lang::En => {
                 let own = tree.department_region(region);
-                tree.get(own).map_or_else(|| code.to_string(), |r| format!("{} industry dept.", r.name))
+                tree.get(own).map_or_else(|| region.to_string(), |r| format!("{} industry dept.", r.name))
             }
         }
     }
