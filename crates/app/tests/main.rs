@@ -1,5 +1,6 @@
 //! The use cases' integration tests, one binary (one link for CI), a module per subject, each
 //! test on SQLite and, when BANGFU_TEST_PG names a server, on PostgreSQL.
+#![allow(clippy::unwrap_used)] // tests may unwrap (clippy.toml), helpers outside #[test] too
 
 mod access;
 mod allocation;

@@ -42,12 +42,9 @@ struct Args {
 }
 
 pub fn run(args: &[String]) -> ExitCode {
-    let args = match Args::try_parse_from(args) {
+    let args: Args = match crate::parse(args) {
         Ok(args) => args,
-        Err(error) => {
-            let _ = error.print();
-            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
-        }
+        Err(code) => return code,
     };
     if args.providers == 0 || args.k == 0 || args.k > args.providers || args.runs == 0 {
         eprintln!("error: need --providers ≥ 1, 1 ≤ --k ≤ --providers and --runs ≥ 1");

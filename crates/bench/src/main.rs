@@ -8,6 +8,15 @@ mod registry_file;
 mod screen;
 mod search;
 
+/// A subcommand's arguments, or how it ends: its help printed (exit 0), or what was wrong with
+/// them (exit 2).
+fn parse<A: clap::Parser>(args: &[String]) -> Result<A, std::process::ExitCode> {
+    A::try_parse_from(args).map_err(|error| {
+        let _ = error.print();
+        std::process::ExitCode::from(if error.use_stderr() { 2 } else { 0 })
+    })
+}
+
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {

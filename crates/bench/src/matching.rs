@@ -60,12 +60,9 @@ const SKILLS: [&str; 4] = ["机修", "电工", "挡车工", "质检"];
 const STANDARDS: [&str; 5] = ["GB 19083-2010", "YY 0469-2011", "GB 2626-2019", "YY/T 0969-2013", "GB/T 32610-2016"];
 
 pub fn run(args: &[String]) -> ExitCode {
-    let args = match Args::try_parse_from(args) {
+    let args: Args = match crate::parse(args) {
         Ok(args) => args,
-        Err(error) => {
-            let _ = error.print();
-            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
-        }
+        Err(code) => return code,
     };
     if args.providers == 0 || args.queries == 0 || args.limit == 0 || args.repeat == 0 {
         eprintln!("error: --providers, --queries, --limit and --repeat must be at least 1");

@@ -31,12 +31,9 @@ struct Args {
 }
 
 pub fn run(args: &[String]) -> ExitCode {
-    let args = match Args::try_parse_from(args) {
+    let args: Args = match crate::parse(args) {
         Ok(args) => args,
-        Err(error) => {
-            let _ = error.print();
-            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
-        }
+        Err(code) => return code,
     };
     let n = args.milestones;
     let possible = n.saturating_mul(n.saturating_sub(1)) / 2;

@@ -66,12 +66,9 @@ fn needs() -> Vec<LoadNeed> {
 }
 
 pub fn run(args: &[String]) -> ExitCode {
-    let args = match Args::try_parse_from(args) {
+    let args: Args = match crate::parse(args) {
         Ok(args) => args,
-        Err(error) => {
-            let _ = error.print();
-            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
-        }
+        Err(code) => return code,
     };
     if args.places == 0 || args.repeat == 0 {
         eprintln!("error: --places and --repeat must be at least 1");

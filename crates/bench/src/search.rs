@@ -47,12 +47,9 @@ struct Args {
 }
 
 pub fn run(args: &[String]) -> ExitCode {
-    let args = match Args::try_parse_from(args) {
+    let args: Args = match crate::parse(args) {
         Ok(args) => args,
-        Err(error) => {
-            let _ = error.print();
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let tree = RegionTree::embedded();
     let started = Instant::now();

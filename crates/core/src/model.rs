@@ -286,6 +286,19 @@ pub enum ShipmentStatus {
 }
 named_enum!(ShipmentStatus { Planned = "planned", InTransit = "in_transit", Delivered = "delivered", Held = "held" });
 
+/// "NeedKind" → "need kind", for error messages.
+#[doc(hidden)]
+pub fn wire_noun(type_name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in type_name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push(' ');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,17 +321,4 @@ mod tests {
         assert_eq!(Tier::County.up(), Some(Tier::City));
         assert_eq!(Tier::Province.up(), None);
     }
-}
-
-/// "NeedKind" → "need kind", for error messages.
-#[doc(hidden)]
-pub fn wire_noun(type_name: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in type_name.chars().enumerate() {
-        if c.is_uppercase() && i > 0 {
-            out.push(' ');
-        }
-        out.extend(c.to_lowercase());
-    }
-    out
 }

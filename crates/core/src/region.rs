@@ -470,10 +470,10 @@ impl RegionTree {
 /// The name without its administrative suffix: 临汾市 → 临汾, 曲沃县 → 曲沃.
 pub fn name_stem(name: &str) -> &str {
     for suffix in NAME_SUFFIXES {
-        if let Some(stem) = name.strip_suffix(suffix) {
-            if stem.chars().count() >= 2 {
-                return stem;
-            }
+        if let Some(stem) = name.strip_suffix(suffix)
+            && stem.chars().count() >= 2
+        {
+            return stem;
         }
     }
     name

@@ -135,8 +135,11 @@ fn need_case_and_enterprise(row: &dyn Row) -> StoreResult<(NeedRow, CaseRow, Ent
 /// case without a team) and the last audit event.
 type CaseTeamRow = (CaseRow, EnterpriseRow, Option<TeamMemberRow>, Option<(i64, String)>);
 
+/// A case with its enterprise, its team and the last audit event (sequence and hash).
+type CaseWithTeam = (CaseRow, EnterpriseRow, Vec<TeamMemberRow>, Option<(i64, String)>);
+
 /// The case, enterprise, team and last event of the rows of [`CASE_WITH_TEAM`] (none: no case).
-fn case_with_team_of(rows: Vec<CaseTeamRow>) -> Option<(CaseRow, EnterpriseRow, Vec<TeamMemberRow>, Option<(i64, String)>)> {
+fn case_with_team_of(rows: Vec<CaseTeamRow>) -> Option<CaseWithTeam> {
     let mut rows = rows.into_iter();
     let (case, enterprise, first_member, last) = rows.next()?;
     let team = first_member.into_iter().chain(rows.filter_map(|(_, _, member, _)| member)).collect();

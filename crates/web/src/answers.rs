@@ -17,9 +17,12 @@ pub enum CaseAnswer {
 /// Cases kept at most; beyond, the cache starts over.
 const CAPACITY: usize = 1024;
 
+/// The detail an answer was made from, and the answer.
+type Made = (Arc<CaseDetail>, Bytes);
+
 #[derive(Debug, Default)]
 pub struct CaseAnswers {
-    entries: Mutex<HashMap<(i64, CaseAnswer), (Arc<CaseDetail>, Bytes)>>,
+    entries: Mutex<HashMap<(i64, CaseAnswer), Made>>,
 }
 
 impl CaseAnswers {
