@@ -9,6 +9,7 @@
 # (user + system, from /proc/PID/stat) per request. With PERF=1 it also records a perf profile
 # with DWARF call graphs to perf-MODE.data in the current directory.
 set -euo pipefail
+. "$(dirname "$0")/province-requests.sh"
 BIN=$1; BASE=$2; SECS=${3:-10}; MODE=${4:-post}
 W=$(mktemp -d); cp "$BASE" $W/b.db; DB=sqlite://$W/b.db
 echo 'load-test-password' | $BIN user add --db $DB --username profu --role officer --department 140000 --password-stdin >/dev/null
@@ -17,33 +18,10 @@ trap 'kill $PID 2>/dev/null || true; rm -rf $W' EXIT
 for _ in $(seq 1 600); do grep -q listening $W/out 2>/dev/null && break; sleep 0.1; done
 A=$(sed -n 's#.*http://##p' $W/out)
 for _ in $(seq 1 1200); do grep -q "search index" $W/err 2>/dev/null && break; sleep 0.1; done
-idle() { for _ in $(seq 1 120); do a=$(awk '{print $14+$15}' /proc/$1/stat); sleep 1; b=$(awk '{print $14+$15}' /proc/$1/stat); [ $((b-a)) -lt 5 ] && return; done; }
-idle $PID
+wait_idle $PID
 TOKEN=$(curl -s -X POST "http://$A/api/v1/auth/token" -H 'Content-Type: application/json' -d '{"username":"profu","password":"load-test-password"}' | sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p')
-CASES=$(curl -s -H "Authorization: Bearer $TOKEN" "http://$A/api/v1/cases?limit=500" | grep -o '"id":[0-9]*' | sed 's/"id"://' | sort -n | uniq | tr '\n' ',' | sed 's/,$//')
-cat >$W/post.lua <<LUA
-local cases = { $CASES }
-local bodies = {
-  '{"kind":"sterilisation","title":"成品口罩灭菌","quantity":90000,"unit":"只"}',
-  '{"kind":"sterilisation","title":"成品口罩灭菌（限时）","quantity":90000,"unit":"只","max_distance_km":400,"max_lead_time_h":96}',
-  '{"kind":"raw_material","title":"熔喷布","quantity":5,"unit":"吨","requires":{"material":"熔喷布"}}',
-  '{"kind":"raw_material","title":"熔喷布（限时）","quantity":5,"unit":"吨","requires":{"material":"熔喷布"},"max_distance_km":600,"max_lead_time_h":72}',
-  '{"kind":"labour","title":"设备调试技工","quantity":3,"unit":"人","requires":{"skill":"机修"}}',
-  '{"kind":"labour","title":"设备调试技工（限时）","quantity":3,"unit":"人","requires":{"skill":"机修"},"max_distance_km":300}'
-}
-math.randomseed(12)
-request = function()
-  local path = "/api/v1/cases/" .. cases[math.random(#cases)] .. "/needs"
-  return wrk.format("POST", path, {["Content-Type"] = "application/json", ["Authorization"] = "Bearer $TOKEN"}, bodies[math.random(#bodies)])
-end
-LUA
-cat >$W/get.lua <<LUA
-local cases = { $CASES }
-math.randomseed(12)
-request = function()
-  return wrk.format("GET", "/api/v1/cases/" .. cases[math.random(#cases)], {["Authorization"] = "Bearer $TOKEN"})
-end
-LUA
+CASES=$(province_cases "$A" "$TOKEN")
+write_province_lua "$W" "$CASES" "$TOKEN"
 T0=$(awk '{print $14+$15}' /proc/$PID/stat)
 if [ -n "${PERF:-}" ]; then perf record -F 199 --call-graph dwarf,32000 -o perf-$MODE.data -p $PID -- sleep $((SECS+1)) 2>/dev/null & PP=$!; fi
 wrk -t2 -c64 -d${SECS}s --latency -s $W/$MODE.lua http://$A/ > $W/wrk.txt

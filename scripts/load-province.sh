@@ -18,6 +18,7 @@
 # The machine and the binary's commit are printed first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/province-requests.sh
 BASE=${1:?usage: scripts/load-province.sh BASE_DB [SERVERS] [SECONDS] [CONNECTIONS]}
 SERVERS=${2:-1}
 SECONDS_EACH=${3:-20}
@@ -50,42 +51,19 @@ done
 # the needs that went overdue since the exercise was loaded; the morning pass composes the day's
 # briefings): wait until every server is idle (under 5 % of a core for a second, at most 2 min),
 # so that what follows measures the serving path, not those passes.
-idle() { for _ in $(seq 1 120); do a=$(awk '{print $14+$15}' "/proc/$1/stat"); sleep 1; b=$(awk '{print $14+$15}' "/proc/$1/stat"); [ $((b - a)) -lt 5 ] && return; done; }
-for p in $PIDS; do idle "$p"; done
+for p in $PIDS; do wait_idle "$p"; done
 A=${ADDRS[0]}
 TOKEN=$(curl -s -X POST "http://$A/api/v1/auth/token" -H 'Content-Type: application/json' \
   -d "{\"username\":\"prov$$\",\"password\":\"load-test-password\"}" | sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p')
 [ -n "$TOKEN" ] || { echo "login failed" >&2; exit 1; }
 
 # The exercise's cases and needs, from the API (ids only).
-CASES=$(curl -s -H "Authorization: Bearer $TOKEN" "http://$A/api/v1/cases?limit=500" | grep -o '"id":[0-9]*' | sed 's/"id"://' | sort -n | uniq | tr '\n' ',' | sed 's/,$//')
+CASES=$(province_cases "$A" "$TOKEN")
 [ -n "$CASES" ] || { echo "no cases visible to the province officer" >&2; exit 1; }
 NEED=$(curl -s -H "Authorization: Bearer $TOKEN" "http://$A/api/v1/needs?limit=1&kind=sterilisation" | grep -o '"id":[0-9]*' | head -1 | sed 's/"id"://')
 CASE=$(echo "$CASES" | cut -d, -f2)
 
-cat >"$WORK/post.lua" <<LUA
-local cases = { $CASES }
-local bodies = {
-  '{"kind":"sterilisation","title":"成品口罩灭菌","quantity":90000,"unit":"只"}',
-  '{"kind":"sterilisation","title":"成品口罩灭菌（限时）","quantity":90000,"unit":"只","max_distance_km":400,"max_lead_time_h":96}',
-  '{"kind":"raw_material","title":"熔喷布","quantity":5,"unit":"吨","requires":{"material":"熔喷布"}}',
-  '{"kind":"raw_material","title":"熔喷布（限时）","quantity":5,"unit":"吨","requires":{"material":"熔喷布"},"max_distance_km":600,"max_lead_time_h":72}',
-  '{"kind":"labour","title":"设备调试技工","quantity":3,"unit":"人","requires":{"skill":"机修"}}',
-  '{"kind":"labour","title":"设备调试技工（限时）","quantity":3,"unit":"人","requires":{"skill":"机修"},"max_distance_km":300}'
-}
-math.randomseed(12)
-request = function()
-  local path = "/api/v1/cases/" .. cases[math.random(#cases)] .. "/needs"
-  return wrk.format("POST", path, {["Content-Type"] = "application/json", ["Authorization"] = "Bearer $TOKEN"}, bodies[math.random(#bodies)])
-end
-LUA
-cat >"$WORK/get.lua" <<LUA
-local cases = { $CASES }
-math.randomseed(12)
-request = function()
-  return wrk.format("GET", "/api/v1/cases/" .. cases[math.random(#cases)], {["Authorization"] = "Bearer $TOKEN"})
-end
-LUA
+write_province_lua "$WORK" "$CASES" "$TOKEN"
 
 per=$((CONNECTIONS / SERVERS))
 run() { # name script path [connections]

@@ -320,7 +320,7 @@ impl Stored for JsonObject {
 }
 impl From<&JsonObject> for Arg {
     fn from(v: &JsonObject) -> Arg {
-        Arg::Text(Some(serde_json::Value::Object(v.clone()).to_string()))
+        Arg::Text(Some(serde_json::to_string(v).expect("a JSON object serialises")))
     }
 }
 

@@ -369,7 +369,7 @@ pub(crate) fn providers(app: std::sync::Arc<App>, actor: Actor, search: Provider
         let rows = page
             .items
             .iter()
-            .flat_map(|(p, caps)| caps.iter().map(move |c| vec![Cell::int(p.id), Cell::text(&p.key), Cell::text(&p.name), Cell::text(p.region.to_string()), Cell::text(c.kind.as_str()), Cell::text(c.available.to_string()), Cell::text(serde_json::Value::Object(c.attrs.clone()).to_string())]))
+            .flat_map(|(p, caps)| caps.iter().map(move |c| vec![Cell::int(p.id), Cell::text(&p.key), Cell::text(&p.name), Cell::text(p.region.to_string()), Cell::text(c.kind.as_str()), Cell::text(c.available.to_string()), Cell::text(serde_json::to_string(&c.attrs).unwrap_or_default())]))
             .collect();
         Ok((rows, page.next))
     });
