@@ -703,10 +703,11 @@ impl std::fmt::Debug for Lite {
 
 impl Lite {
     /// The readers of the SQLite file at `path` (created if missing), with at most `readers`
-    /// reads at once, and the writer's connection.
-    pub(crate) fn open(path: &Path, readers: usize) -> StoreResult<(Lite, rusqlite::Connection)> {
+    /// reads at once, the writer's connection and its checkpointer.
+    pub(crate) fn open(path: &Path, readers: usize) -> StoreResult<(Lite, rusqlite::Connection, Checkpointer)> {
         let writer = connect_creating(path)?;
-        Ok((Lite { path: path.to_path_buf(), idle: Mutex::new(Vec::new()), readers: Arc::new(Semaphore::new(readers)) }, writer))
+        let checkpointer = Checkpointer::start(path)?;
+        Ok((Lite { path: path.to_path_buf(), idle: Mutex::new(Vec::new()), readers: Arc::new(Semaphore::new(readers)) }, writer, checkpointer))
     }
 
     /// A reader, waiting while `readers` are in use.
@@ -732,15 +733,49 @@ fn connect_creating(path: &Path) -> StoreResult<rusqlite::Connection> {
     let conn = rusqlite::Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get::<_, String>(0))?;
-    // The writer copies the WAL back into the file when it holds this many pages (40 MiB; SQLite's
-    // default is 1,000): a page written by many commits in between is copied once, and the
-    // checkpoint's two flushes come ten times less often.
-    conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES};"))?;
+    // The writer never copies the WAL back into the file itself: its [`Checkpointer`] does, on
+    // a thread of its own.
+    conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
     settings(conn)
 }
 
-/// See [`connect_creating`].
-const WAL_CHECKPOINT_PAGES: u32 = 10_000;
+/// The WAL's checkpoints, off the writer's path. SQLite's own checkpoint runs inside the COMMIT
+/// that takes the WAL over its limit, so that one write (and every write queued behind it) waits
+/// for thousands of pages to be copied and the file to be flushed. Here a thread with a
+/// connection of its own copies what was committed, at most every [`CHECKPOINT_EVERY`] after a
+/// commit, while the writer goes on appending to the WAL (a PASSIVE checkpoint waits for no
+/// one); the writer then starts the WAL again from its beginning once everything is copied.
+/// The thread ends with the store's writer.
+pub(crate) struct Checkpointer {
+    wake: std::sync::mpsc::SyncSender<()>,
+}
+
+/// How often, at most, the checkpointer copies the WAL into the file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+impl Checkpointer {
+    fn start(path: &Path) -> StoreResult<Checkpointer> {
+        let conn = connect(path)?;
+        let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+        std::thread::Builder::new()
+            .name("bangfu-checkpoint".into())
+            .spawn(move || {
+                while woken.recv().is_ok() {
+                    // A failed checkpoint leaves the WAL as it is; the next one copies it.
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                    std::thread::sleep(CHECKPOINT_EVERY);
+                }
+                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            })
+            .map_err(|e| StoreError::WriterNotStarted(format!("no checkpoint thread: {e}")))?;
+        Ok(Checkpointer { wake })
+    }
+
+    /// Tells the checkpointer that a write committed (it wakes once for many).
+    pub(crate) fn committed(&self) {
+        let _ = self.wake.try_send(());
+    }
+}
 
 /// A reader's connection, to the file the writer created.
 fn connect(path: &Path) -> StoreResult<rusqlite::Connection> {

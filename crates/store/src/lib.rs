@@ -138,8 +138,9 @@ impl Store {
         let hub = notify::local_hub();
         let store = match &url {
             DatabaseUrl::Sqlite { path } => {
-                let (lite, writer) = db::Lite::open(path, LITE_READERS).map_err(|e| StoreError::BadUrl(format!("cannot open {}: {e}", url.display())))?;
-                let writer = writer::Writer::start(writer::Target::Lite(writer), hub.clone()).await?;
+                let (lite, writer, checkpointer) =
+                    db::Lite::open(path, LITE_READERS).map_err(|e| StoreError::BadUrl(format!("cannot open {}: {e}", url.display())))?;
+                let writer = writer::Writer::start(writer::Target::Lite(writer, checkpointer), hub.clone()).await?;
                 Store { backend, conns: Conns::Lite(Arc::new(lite)), writer, hub }
             }
             DatabaseUrl::Postgres { url: connect_url } => {

@@ -16,6 +16,7 @@
 //! commits, so a caller that goes away (a client gone, a timeout) leaves nothing half-done — a
 //! job still queued is skipped, a job already run is committed with its group.
 
+use crate::db::Checkpointer;
 use crate::notify::{LocalHub, Notification};
 use crate::write::{TxConn, WriteTx};
 use crate::{StoreError, StoreResult};
@@ -37,16 +38,16 @@ pub(crate) const MAX_GROUP: usize = 16;
 
 /// Where the writer writes, as the store opens it.
 pub(crate) enum Target {
-    /// SQLite's writer connection.
-    Lite(rusqlite::Connection),
+    /// SQLite's writer connection, and what copies its WAL into the file.
+    Lite(rusqlite::Connection, Checkpointer),
     /// A PostgreSQL database: the writer connects to it from its own thread.
     Pg(Box<PgConnectOptions>),
 }
 
 /// The writer's connection between groups.
 enum Conn {
-    /// SQLite's writer connection (`None` while a group holds it).
-    Lite(Option<rusqlite::Connection>),
+    /// SQLite's writer connection (`None` while a group holds it), and its checkpointer.
+    Lite(Option<rusqlite::Connection>, Checkpointer),
     /// One PostgreSQL connection (a pool of one, which replaces it when it breaks), driven by
     /// the writer thread's own runtime.
     Pg { runtime: Arc<Runtime>, pool: PgPool },
@@ -167,7 +168,7 @@ impl Writer {
 /// The writer's connection to `target`.
 fn connect(target: Target) -> StoreResult<Conn> {
     match target {
-        Target::Lite(conn) => Ok(Conn::Lite(Some(conn))),
+        Target::Lite(conn, checkpointer) => Ok(Conn::Lite(Some(conn), checkpointer)),
         Target::Pg(options) => {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -236,7 +237,8 @@ fn run(mut conn: Conn, hub: LocalHub, queue: mpsc::Receiver<Box<dyn Job>>) {
         if committed {
             // DIALECT: PostgreSQL delivers a NOTIFY made in a transaction at its commit; SQLite's
             // in-process hub is sent to here, after the commit.
-            if matches!(conn, Conn::Lite(_)) {
+            if let Conn::Lite(_, checkpointer) = &conn {
+                checkpointer.committed();
                 for notification in notifications {
                     let _ = hub.send(notification);
                 }
@@ -290,7 +292,7 @@ fn run_job(job: Box<dyn Job>, mut tx: WriteTx) -> (TxConn, JobEnd) {
 /// Opens the group's transaction and hands its connection over.
 fn begin(conn: &mut Conn) -> StoreResult<TxConn> {
     match conn {
-        Conn::Lite(held) => {
+        Conn::Lite(held, _) => {
             let lite = held.take().ok_or(StoreError::Closed)?;
             if !lite.is_autocommit() {
                 // A ROLLBACK that failed earlier left a transaction behind.
@@ -327,7 +329,9 @@ fn end(conn: &mut Conn, tx_conn: TxConn, commit: bool) -> StoreResult<()> {
             if result.is_err() && !lite.is_autocommit() {
                 let _ = lite.execute_batch("ROLLBACK");
             }
-            *conn = Conn::Lite(Some(lite));
+            if let Conn::Lite(held, _) = conn {
+                *held = Some(lite);
+            }
             Ok(result?)
         }
         TxConn::Pg(tx, runtime) => {
