@@ -19,7 +19,9 @@
 
 use crate::db::{Arg, Exec, Row, Stmt, query_owned};
 use crate::rows::*;
-use crate::{ReadConn, Store, StoreResult};
+use crate::{ReadConn, Store, StoreError, StoreResult};
+use bangfu_core::model::CaseStatus;
+use bangfu_core::region::RegionCode;
 
 /// The largest page a list reads at once.
 pub const MAX_PAGE: usize = 500;
@@ -197,7 +199,7 @@ pub struct QueuePage {
 /// region), and how many of them are open, overdue.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegionNeedCount {
-    pub region: String,
+    pub region: RegionCode,
     pub unclosed: i64,
     pub overdue: i64,
 }
@@ -205,8 +207,8 @@ pub struct RegionNeedCount {
 /// How many cases of the visible ones lie in one region (by the case's region) in one status.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegionCaseCount {
-    pub region: String,
-    pub status: String,
+    pub region: RegionCode,
+    pub status: CaseStatus,
     pub count: i64,
 }
 
@@ -1091,7 +1093,7 @@ async fn need_counts_by_region(e: Exec<'_>, visible: &VisibleCases, overdue: &At
     let mut sql = Sql::new("");
     let why = overdue_reasons(&mut sql, overdue);
     sql.text = format!(
-        "SELECT c.region AS region, COUNT(*) AS unclosed, SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS overdue FROM needs n JOIN cases c ON c.id = n.case_id",
+        "SELECT c.region AS region, COUNT(*) AS unclosed, SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS overdue, MIN(c.id) AS case_id FROM needs n JOIN cases c ON c.id = n.case_id",
         why.join(" OR ")
     );
     let unclosed = one_of(&mut sql, "n.status", &overdue.unclosed);
@@ -1100,17 +1102,25 @@ async fn need_counts_by_region(e: Exec<'_>, visible: &VisibleCases, overdue: &At
         sql.and(cases);
     }
     let stmt = sql.finish("GROUP BY c.region ORDER BY c.region");
-    e.rows(stmt, |r| Ok(RegionNeedCount { region: r.try_get("region")?, unclosed: r.try_get("unclosed")?, overdue: r.try_get::<Option<i64>>("overdue")?.unwrap_or(0) })).await
+    e.rows(stmt, |r| {
+        let region = r.try_get("region").map_err(|e| e.at_row("cases", r, "case_id"))?;
+        Ok(RegionNeedCount { region, unclosed: r.try_get("unclosed")?, overdue: r.try_get::<Option<i64>>("overdue")?.unwrap_or(0) })
+    })
+    .await
 }
 
 async fn case_counts_by_region(e: Exec<'_>, visible: &VisibleCases) -> StoreResult<Vec<RegionCaseCount>> {
     let shape = Shape::of(&e, false);
-    let mut sql = Sql::new("SELECT c.region AS region, c.status AS status, COUNT(*) AS total FROM cases c");
+    let mut sql = Sql::new("SELECT c.region AS region, c.status AS status, COUNT(*) AS total, MIN(c.id) AS case_id FROM cases c");
     if let Some(cases) = visible_case_ids(&mut sql, visible, shape).contains("c.id") {
         sql.and(cases);
     }
     let stmt = sql.finish("GROUP BY c.region, c.status ORDER BY c.region, c.status");
-    e.rows(stmt, |r| Ok(RegionCaseCount { region: r.try_get("region")?, status: r.try_get("status")?, count: r.try_get("total")? })).await
+    e.rows(stmt, |r| {
+        let at = |e: StoreError| e.at_row("cases", r, "case_id");
+        Ok(RegionCaseCount { region: r.try_get("region").map_err(at)?, status: r.try_get("status").map_err(at)?, count: r.try_get("total")? })
+    })
+    .await
 }
 
 /// The time of a case's last event (answered from events_case, which holds (case_id, at)).

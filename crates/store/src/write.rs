@@ -7,6 +7,7 @@ use crate::notify::{self, Notification};
 use crate::rows::*;
 use crate::{StoreError, StoreResult};
 use bangfu_core::audit::{EventContent, GENESIS_HASH, event_hash};
+use bangfu_core::model::CandidateStatus;
 use sqlx::{Postgres, Transaction};
 
 /// One job's part of a write transaction (see `writer.rs`): it runs in a savepoint of the
@@ -69,10 +70,10 @@ fn bind_candidate(q: Stmt, c: &CandidateRow) -> Stmt {
         .bind(c.lead_time_h)
         .bind(c.scope)
         .bind(c.owner)
-        .bind(c.reasons.clone())
+        .bind(&c.reasons)
         .bind(c.explanation_zh.clone())
         .bind(c.explanation_en.clone())
-        .bind(c.status.clone())
+        .bind(c.status)
         .bind(c.created_at)
 }
 
@@ -468,7 +469,7 @@ impl WriteTx {
         Ok(())
     }
 
-    pub async fn set_candidate_status(&mut self, candidate_id: i64, status: &str) -> StoreResult<()> {
+    pub async fn set_candidate_status(&mut self, candidate_id: i64, status: CandidateStatus) -> StoreResult<()> {
         let q = query("UPDATE candidates SET status = $2 WHERE id = $1").bind(candidate_id).bind(status);
         self.exec_stmt(q, "candidate").await.map(drop)
     }
