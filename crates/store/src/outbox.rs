@@ -157,7 +157,7 @@ impl WriteTx {
         .bind(a.outbox_id)
         .bind(a.channel_id)
         .bind(a.at)
-        .bind(&a.outcome)
+        .bind(a.outcome)
         .bind(a.error.clone())
         .bind(&a.message_key)
         .bind(a.grouped);

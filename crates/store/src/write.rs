@@ -354,7 +354,7 @@ impl WriteTx {
             .bind(&c.title)
             .bind(c.region)
             .bind(c.opened_at)
-            .bind(&c.status);
+            .bind(c.status);
         self.insert_returning_id(q, "case").await
     }
 
