@@ -12,7 +12,7 @@
 
 use crate::views::CaseSummary;
 use crate::{Actor, App, AppResult, access, from_millis, to_millis};
-use bangfu_core::model::{CaseStatus, NeedStatus};
+use bangfu_core::model::{CaseStatus, NeedKind, NeedStatus, Tier};
 use bangfu_store::{EventRow, Page, PageRequest, ProviderRow};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -62,8 +62,8 @@ pub enum FirstOutput {
 /// How many visible, unclosed needs one tier owns in one status.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NeedCount {
-    pub tier: String,
-    pub status: String,
+    pub tier: Tier,
+    pub status: NeedStatus,
     pub count: usize,
 }
 
@@ -72,7 +72,7 @@ pub struct NeedCount {
 #[derive(Clone, Debug)]
 pub struct MapProvider {
     pub case_id: i64,
-    pub need_kind: String,
+    pub need_kind: NeedKind,
     pub provider: ProviderRow,
     pub selected: bool,
 }

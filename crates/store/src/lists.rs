@@ -20,7 +20,7 @@
 use crate::db::{Arg, Exec, Row, Stmt, query_owned};
 use crate::rows::*;
 use crate::{ReadConn, Store, StoreError, StoreResult};
-use bangfu_core::model::CaseStatus;
+use bangfu_core::model::{CaseStatus, NeedKind, NeedStatus, Tier};
 use bangfu_core::region::RegionCode;
 
 /// The largest page a list reads at once.
@@ -275,8 +275,8 @@ pub struct AttentionAt {
 /// How many needs one tier owns in one status.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NeedCountRow {
-    pub tier: String,
-    pub status: String,
+    pub tier: Tier,
+    pub status: NeedStatus,
     pub count: i64,
 }
 
@@ -285,7 +285,7 @@ pub struct NeedCountRow {
 #[derive(Clone, Debug, PartialEq)]
 pub struct CaseProviderRow {
     pub case_id: i64,
-    pub need_kind: String,
+    pub need_kind: NeedKind,
     pub selected: bool,
     pub provider: ProviderRow,
 }
@@ -1002,7 +1002,7 @@ async fn count_enterprises(e: Exec<'_>, q: &EnterpriseQuery) -> StoreResult<i64>
 }
 
 fn need_counts_sql(visible: &VisibleCases, statuses: &[&str], shape: Shape) -> Sql {
-    let mut sql = Sql::new("SELECT n.owner_tier AS tier, n.status AS status, COUNT(*) AS total FROM needs n");
+    let mut sql = Sql::new("SELECT n.owner_tier AS tier, n.status AS status, COUNT(*) AS total, MIN(n.id) AS id FROM needs n");
     let statuses = one_of(&mut sql, "n.status", statuses);
     sql.and(statuses);
     // Counted from the index needs_waiting (status, tier, …, case_id) alone.
@@ -1014,7 +1014,11 @@ fn need_counts_sql(visible: &VisibleCases, statuses: &[&str], shape: Shape) -> S
 
 async fn need_counts(e: Exec<'_>, visible: &VisibleCases, statuses: &[&str]) -> StoreResult<Vec<NeedCountRow>> {
     let stmt = need_counts_sql(visible, statuses, Shape::of(&e, false)).finish("GROUP BY n.owner_tier, n.status ORDER BY n.owner_tier, n.status");
-    e.rows(stmt, |r| Ok(NeedCountRow { tier: r.try_get("tier")?, status: r.try_get("status")?, count: r.try_get("total")? })).await
+    e.rows(stmt, |r| {
+        let at = |e: StoreError| e.at_row("needs", r, "id");
+        Ok(NeedCountRow { tier: r.try_get("tier").map_err(at)?, status: r.try_get("status").map_err(at)?, count: r.try_get("total")? })
+    })
+    .await
 }
 
 // ---- the needs queue (issue 13) ----
@@ -1294,7 +1298,7 @@ async fn providers_of_cases(e: Exec<'_>, case_ids: &[i64]) -> StoreResult<Vec<Ca
         return Ok(Vec::new());
     }
     let mut sql = Sql::new(concat!(
-        "SELECT n.case_id AS map_case_id, n.kind AS map_need_kind, CAST(CASE WHEN n.selected_candidate = k.id THEN 1 ELSE 0 END AS BIGINT) AS map_selected, ",
+        "SELECT n.case_id AS map_case_id, n.id AS map_need_id, n.kind AS map_need_kind, CAST(CASE WHEN n.selected_candidate = k.id THEN 1 ELSE 0 END AS BIGINT) AS map_selected, ",
         "p.* FROM needs n JOIN candidates k ON k.need_id = n.id JOIN providers p ON p.id = k.provider_id"
     ));
     let cases = in_ids(&mut sql, "n.case_id", case_ids);
@@ -1304,7 +1308,7 @@ async fn providers_of_cases(e: Exec<'_>, case_ids: &[i64]) -> StoreResult<Vec<Ca
     e.rows(stmt, |r| {
         Ok(CaseProviderRow {
             case_id: r.try_get("map_case_id")?,
-            need_kind: r.try_get("map_need_kind")?,
+            need_kind: r.try_get("map_need_kind").map_err(|e| e.at_row("needs", r, "map_need_id"))?,
             selected: r.try_get::<i64>("map_selected")? != 0,
             provider: ProviderRow::from_row(r)?,
         })
