@@ -6,9 +6,10 @@ use bangfu_store::testing::TestDb;
 use bangfu_store::lists::{NeedQuery, ProviderQuery, VisibleCases, VisibleNeeds, VisibleProviders};
 use bangfu_core::letter::Department;
 use bangfu_core::model::{Bilingual, CandidateStatus, CaseStatus, LetterStatus, NeedKind, NeedStatus, Scope, Tier};
+use bangfu_core::outbox::{AttemptOutcome, ChannelKind, EventKind, MessageFormat, MessageStatus};
 use bangfu_core::screening::KeptReason;
 use bangfu_core::region::{RegionCode, RegionTree};
-use bangfu_store::{JsonObject, Backend, CandidateRow, CapabilityRow, CaseRow, LetterRow, EnterpriseRow, EventRow, NeedRow, NewEvent, NotificationRow, PageRequest, ProviderRow, Store, StoreError, WriteTx};
+use bangfu_store::{JsonObject, Backend, CandidateRow, CapabilityRow, CaseRow, ChannelRow, LetterRow, OutboxAttemptRow, OutboxRow, EnterpriseRow, EventRow, NeedRow, NewEvent, NotificationRow, PageRequest, ProviderRow, Store, StoreError, WriteTx};
 
 /// The region of `code` (a code of the embedded tree).
 fn rc(code: &str) -> RegionCode {
@@ -732,5 +733,41 @@ bangfu_store::backend_tests! {
         db.execute(&format!("UPDATE cases SET status = 'bogus' WHERE id = {case_id}")).await;
         let counted = store.case_counts_by_region(&VisibleCases { all: true, ..VisibleCases::default() }).await;
         assert_eq!(bad_value(counted), ("cases".to_string(), case_id.to_string(), "status".to_string(), "bogus".to_string()));
+    }
+
+    /// An outbox message's status and an attempt's outcome decode in the store, or are an error
+    /// naming the table, the row and the column.
+    async fn an_outbox_status_and_an_attempt_outcome_decode_or_are_an_error(db) {
+        let store = Store::open(db.url()).await.unwrap();
+        let (message_id, attempt_id) = store
+            .write(|tx| {
+                Box::pin(async move {
+                    let channel = ChannelRow {
+                        id: 0, department: Some(rc("141021")), provider_id: None, enterprise_id: None, kind: ChannelKind::Webhook, label: "l".into(),
+                        url: "https://example.gov.cn/hook".into(), secret: String::new(), events: Vec::new(), mentions: String::new(), quiet_from: None,
+                        quiet_to: None, active: true, created_at: 0, format: MessageFormat::Text,
+                    };
+                    let channel_id = tx.insert_channel(&channel).await?;
+                    let message = OutboxRow {
+                        id: 0, channel_id, department: Some(rc("141021")), event: EventKind::NeedNew, need_id: None, title: "t".into(), body: "b".into(),
+                        link: String::new(), status: MessageStatus::Pending, attempts: 0, created_at: 0, next_attempt_at: 0, lease_until: 0,
+                        claimed_by: String::new(), last_error: None, sent_at: None, group_id: None,
+                    };
+                    let message_id = tx.insert_outbox(&message).await?;
+                    let attempt = OutboxAttemptRow {
+                        id: 0, outbox_id: message_id, channel_id, at: 0, outcome: AttemptOutcome::Failed, error: Some("e".into()), message_key: "k".into(), grouped: 1,
+                    };
+                    let attempt_id = tx.insert_outbox_attempt(&attempt).await?;
+                    Ok::<_, StoreError>((message_id, attempt_id))
+                })
+            })
+            .await
+            .expect("a message and its attempt");
+        assert_eq!(store.outbox_item(message_id).await.unwrap().unwrap().status, MessageStatus::Pending);
+        assert_eq!(store.outbox_attempts_of(message_id).await.unwrap()[0].outcome, AttemptOutcome::Failed);
+        db.execute(&format!("UPDATE outbox SET status = 'failed' WHERE id = {message_id}")).await;
+        assert_eq!(bad_value(store.outbox_item(message_id).await), ("outbox".to_string(), message_id.to_string(), "status".to_string(), "failed".to_string()));
+        db.execute(&format!("UPDATE outbox_attempts SET outcome = 'pending' WHERE id = {attempt_id}")).await;
+        assert_eq!(bad_value(store.outbox_attempts_of(message_id).await), ("outbox_attempts".to_string(), attempt_id.to_string(), "outcome".to_string(), "pending".to_string()));
     }
 }
