@@ -153,41 +153,38 @@ impl App {
             .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))?;
         let username = username.to_string();
         self.write_as(actor, move |_, actor, tx| {
-            Box::pin(async move {
-                let username = username.as_str();
-                if tx.user_by_username(username).await?.is_some() {
-                    return Err(AppError::Conflict(format!("user {username} already exists")));
-                }
-                if let Some(id) = input.enterprise_id {
-                    tx.enterprise(id).await?.ok_or_else(|| bad(format!("enterprise: no enterprise has id {id}")))?;
-                }
-                if let Some(id) = input.provider_id {
-                    tx.provider(id).await?.ok_or_else(|| bad(format!("provider: no provider has id {id}")))?;
-                }
-                let mut user = UserRow {
-                    id: 0,
-                    username: username.into(),
-                    display_name: if display_name.is_empty() { username.into() } else { display_name },
-                    role,
-                    department,
-                    enterprise_id: input.enterprise_id,
-                    provider_id: input.provider_id,
-                    password_hash: Some(hash),
-                    created_at: to_millis(now),
-                };
-                user.id = tx.insert_user(&user).await?;
-                Audit {
-                    actor,
-                    now,
-                    action: "user.added",
-                    entity: format!("user:{}", user.id),
-                    case_id: None,
-                    payload: json!({"username": user.username, "role": user.role, "department": user.department, "enterprise_id": user.enterprise_id, "provider_id": user.provider_id}),
-                }
-                .append(tx)
-                .await?;
-                Ok(user)
-            })
+            let username = username.as_str();
+            if tx.user_by_username(username)?.is_some() {
+                return Err(AppError::Conflict(format!("user {username} already exists")));
+            }
+            if let Some(id) = input.enterprise_id {
+                tx.enterprise(id)?.ok_or_else(|| bad(format!("enterprise: no enterprise has id {id}")))?;
+            }
+            if let Some(id) = input.provider_id {
+                tx.provider(id)?.ok_or_else(|| bad(format!("provider: no provider has id {id}")))?;
+            }
+            let mut user = UserRow {
+                id: 0,
+                username: username.into(),
+                display_name: if display_name.is_empty() { username.into() } else { display_name },
+                role,
+                department,
+                enterprise_id: input.enterprise_id,
+                provider_id: input.provider_id,
+                password_hash: Some(hash),
+                created_at: to_millis(now),
+            };
+            user.id = tx.insert_user(&user)?;
+            Audit {
+                actor,
+                now,
+                action: "user.added",
+                entity: format!("user:{}", user.id),
+                case_id: None,
+                payload: json!({"username": user.username, "role": user.role, "department": user.department, "enterprise_id": user.enterprise_id, "provider_id": user.provider_id}),
+            }
+            .append(tx)?;
+            Ok(user)
         })
         .await
     }
@@ -228,13 +225,10 @@ impl App {
         let csrf = random_hex(16)?;
         let expires_at = now + TimeDelta::hours(SESSION_HOURS);
         self.write(move |app, tx| {
-            Box::pin(async move {
-                app.take_back_login_attempt(tx, &keys, to_millis(now)).await?;
-                tx.insert_session(&SessionRow { token_hash: token_hash(&token), user_id: user.id, csrf: csrf.clone(), created_at: to_millis(now), expires_at: to_millis(expires_at) })
-                    .await?;
-                Audit { actor: &actor, now, action: "user.login", entity: format!("user:{}", user.id), case_id: None, payload: json!({}) }.append(tx).await?;
-                Ok(NewSession { token, csrf, actor, expires_at })
-            })
+            app.take_back_login_attempt(tx, &keys, to_millis(now))?;
+            tx.insert_session(&SessionRow { token_hash: token_hash(&token), user_id: user.id, csrf: csrf.clone(), created_at: to_millis(now), expires_at: to_millis(expires_at) })?;
+            Audit { actor: &actor, now, action: "user.login", entity: format!("user:{}", user.id), case_id: None, payload: json!({}) }.append(tx)?;
+            Ok(NewSession { token, csrf, actor, expires_at })
         })
         .await
     }
@@ -269,31 +263,29 @@ impl App {
         }
         let keys = keys.to_owned();
         self.write(move |_, tx| {
-            Box::pin(async move {
-                let keys = &keys;
-                let wait = |rows: &[LoginThrottleRow]| rows.iter().filter_map(|row| keys.backoff(&row.key).wait_ms(&throttle_of(row), now)).max();
-                let rows = tx.login_throttles(&keys.address, &keys.username).await?;
-                if let Some(ms) = wait(&rows) {
-                    return Err(too_many(ms));
-                }
-                for key in [&keys.address, &keys.username] {
-                    let last = rows.iter().find(|r| &r.key == key).map(throttle_of);
-                    let next = keys.backoff(key).after_attempt(last.as_ref(), now);
-                    tx.put_login_throttle(&row_of(key, &next)).await?;
-                }
-                tx.forget_login_throttles(now - FORGET_THROTTLES_MS).await?;
-                Ok(())
-            })
+            let keys = &keys;
+            let wait = |rows: &[LoginThrottleRow]| rows.iter().filter_map(|row| keys.backoff(&row.key).wait_ms(&throttle_of(row), now)).max();
+            let rows = tx.login_throttles(&keys.address, &keys.username)?;
+            if let Some(ms) = wait(&rows) {
+                return Err(too_many(ms));
+            }
+            for key in [&keys.address, &keys.username] {
+                let last = rows.iter().find(|r| &r.key == key).map(throttle_of);
+                let next = keys.backoff(key).after_attempt(last.as_ref(), now);
+                tx.put_login_throttle(&row_of(key, &next))?;
+            }
+            tx.forget_login_throttles(now - FORGET_THROTTLES_MS)?;
+            Ok(())
         })
         .await
     }
 
     /// A right password: the username's count is cleared, the address's takes back this attempt.
-    async fn take_back_login_attempt(&self, tx: &mut bangfu_store::WriteTx, keys: &ThrottleKeys, now: i64) -> AppResult<()> {
-        tx.delete_login_throttle(&keys.username).await?;
-        if let Some(row) = tx.login_throttles(&keys.address, &keys.address).await?.into_iter().next() {
+    fn take_back_login_attempt(&self, tx: &mut bangfu_store::WriteTx, keys: &ThrottleKeys, now: i64) -> AppResult<()> {
+        tx.delete_login_throttle(&keys.username)?;
+        if let Some(row) = tx.login_throttles(&keys.address, &keys.address)?.into_iter().next() {
             let back = PER_ADDRESS.after_success(&throttle_of(&row), now);
-            tx.put_login_throttle(&row_of(&keys.address, &back)).await?;
+            tx.put_login_throttle(&row_of(&keys.address, &back))?;
         }
         Ok(())
     }
@@ -302,14 +294,11 @@ impl App {
         let Some((actor, _)) = self.session(now, token).await? else { return Ok(()) };
         let token = token.to_owned();
         self.write(move |_, tx| {
-            Box::pin(async move {
-                let token = &token;
-                tx.delete_session(&token_hash(token)).await?;
-                Audit { actor: &actor, now, action: "user.logout", entity: format!("user:{}", actor.user_id.unwrap_or(0)), case_id: None, payload: json!({}) }
-                    .append(tx)
-                    .await?;
-                Ok(())
-            })
+            let token = &token;
+            tx.delete_session(&token_hash(token))?;
+            Audit { actor: &actor, now, action: "user.logout", entity: format!("user:{}", actor.user_id.unwrap_or(0)), case_id: None, payload: json!({}) }
+                .append(tx)?;
+            Ok(())
         })
         .await
     }

@@ -418,21 +418,18 @@ impl App {
         let reason = crate::error::text("reason", reason, bangfu_core::text::LONG_CHARS)?;
         let reason = reason.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let reason = &reason;
-                let (need, case) = app.need_to_decide(tx, actor, need_id).await?;
-                Audit {
-                    actor,
-                    now,
-                    action: "need.allocation_rejected",
-                    entity: format!("need:{}", need.id),
-                    case_id: Some(case.id),
-                    payload: json!({"provider_id": provider_id, "reason": reason}),
-                }
-                .append(tx)
-                .await?;
-                Ok(())
-            })
+            let reason = &reason;
+            let (need, case) = app.need_to_decide(tx, actor, need_id)?;
+            Audit {
+                actor,
+                now,
+                action: "need.allocation_rejected",
+                entity: format!("need:{}", need.id),
+                case_id: Some(case.id),
+                payload: json!({"provider_id": provider_id, "reason": reason}),
+            }
+            .append(tx)?;
+            Ok(())
         })
         .await
     }

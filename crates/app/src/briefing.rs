@@ -127,10 +127,8 @@ impl App {
         drop(read);
         let row = briefing_row(&briefing);
         self.write(move |_, tx| {
-            Box::pin(async move {
-                tx.insert_briefing(&row).await?;
-                Ok(())
-            })
+            tx.insert_briefing(&row)?;
+            Ok(())
         })
         .await?;
         // Kept as the first generation (another server may have kept its own a moment earlier).
@@ -184,25 +182,23 @@ impl App {
             let briefing = self.compose_briefing(&mut read, now, department, day).await?;
             drop(read);
             let new = self.write(move |app, tx| {
-                Box::pin(async move {
-                    let new = tx.insert_briefing(&briefing_row(&briefing)).await?;
-                    if new {
-                        // The department's channels that chose the briefing get its headline (issue 15).
-                        let lines: Vec<String> = briefing.headline.iter().map(|h| format!("{}：{}（前一日 {}）", h.label_zh, h.day, h.before)).collect();
-                        let notice = crate::outbox::Notice {
-                            event: bangfu_core::outbox::EventKind::Briefing,
-                            department,
-                            need: None,
-                            text_zh: format!("{}每日专报（{}）\n{}", bangfu_core::routing::department_name(app.tree, department), day.format("%Y年%-m月%-d日"), lines.join("\n")),
-                            text_en: format!("Daily briefing of {day}"),
-                            why_zh: None,
-                            link: Some(format!("/briefing?region={department}&day={day}")),
-                            approval: None,
-                        };
-                        app.send_out(tx, now, notice).await?;
-                    }
-                    Ok(new)
-                })
+                let new = tx.insert_briefing(&briefing_row(&briefing))?;
+                if new {
+                    // The department's channels that chose the briefing get its headline (issue 15).
+                    let lines: Vec<String> = briefing.headline.iter().map(|h| format!("{}：{}（前一日 {}）", h.label_zh, h.day, h.before)).collect();
+                    let notice = crate::outbox::Notice {
+                        event: bangfu_core::outbox::EventKind::Briefing,
+                        department,
+                        need: None,
+                        text_zh: format!("{}每日专报（{}）\n{}", bangfu_core::routing::department_name(app.tree, department), day.format("%Y年%-m月%-d日"), lines.join("\n")),
+                        text_en: format!("Daily briefing of {day}"),
+                        why_zh: None,
+                        link: Some(format!("/briefing?region={department}&day={day}")),
+                        approval: None,
+                    };
+                    app.send_out(tx, now, notice)?;
+                }
+                Ok(new)
             })
             .await?;
             made.push((department, new));

@@ -58,36 +58,33 @@ impl App {
         let (lon, lat) = coordinates(self, region, input.lon, input.lat)?;
         self.may_create_in(actor, region, "enterprises")?;
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                if let Some(existing) = tx.enterprise_by_credit_code(credit_code.as_str()).await? {
-                    if !access::can_see_enterprise(app.tree, actor, &existing) {
-                        return Err(AppError::NotFound(format!("enterprise with credit code {credit_code}")));
-                    }
-                    return Err(AppError::Conflict(format!("an enterprise with credit code {credit_code} is already registered: {} (enterprise {})", existing.name, existing.id)));
+            if let Some(existing) = tx.enterprise_by_credit_code(credit_code.as_str())? {
+                if !access::can_see_enterprise(app.tree, actor, &existing) {
+                    return Err(AppError::NotFound(format!("enterprise with credit code {credit_code}")));
                 }
-                let mut row = EnterpriseRow {
-                    id: 0,
-                    name: name.to_string(),
-                    credit_code: credit_code.to_string(),
-                    region,
-                    lon,
-                    lat,
-                    note,
-                    created_at: to_millis(now),
-                };
-                row.id = tx.insert_enterprise(&row).await?;
-                Audit {
-                    actor,
-                    now,
-                    action: "enterprise.added",
-                    entity: format!("enterprise:{}", row.id),
-                    case_id: None,
-                    payload: json!({"name": row.name, "credit_code": row.credit_code, "region": row.region}),
-                }
-                .append(tx)
-                .await?;
-                Ok(row)
-            })
+                return Err(AppError::Conflict(format!("an enterprise with credit code {credit_code} is already registered: {} (enterprise {})", existing.name, existing.id)));
+            }
+            let mut row = EnterpriseRow {
+                id: 0,
+                name: name.to_string(),
+                credit_code: credit_code.to_string(),
+                region,
+                lon,
+                lat,
+                note,
+                created_at: to_millis(now),
+            };
+            row.id = tx.insert_enterprise(&row)?;
+            Audit {
+                actor,
+                now,
+                action: "enterprise.added",
+                entity: format!("enterprise:{}", row.id),
+                case_id: None,
+                payload: json!({"name": row.name, "credit_code": row.credit_code, "region": row.region}),
+            }
+            .append(tx)?;
+            Ok(row)
         })
         .await
     }
@@ -101,29 +98,26 @@ impl App {
         }
         let title = title.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let title = &title;
-                let not_found = || AppError::NotFound(format!("enterprise {enterprise_id}"));
-                let enterprise = tx.enterprise(enterprise_id).await?.filter(|e| access::can_see_enterprise(app.tree, actor, e)).ok_or_else(not_found)?;
-                app.may_create_in(actor, enterprise.region, "cases")?;
-                if let Some(existing) = tx.case_of_enterprise(enterprise_id).await? {
-                    return Err(AppError::Conflict(format!("{} already has case {}", enterprise.name, existing.id)));
-                }
-                let title = if title.trim().is_empty() { format!("{}帮扶档案", enterprise.name) } else { text("title", title, NAME_CHARS)? };
-                let mut row = CaseRow { id: 0, enterprise_id, title, region: enterprise.region, opened_at: to_millis(now), status: CaseStatus::Active };
-                row.id = tx.insert_case(&row).await?;
-                Audit {
-                    actor,
-                    now,
-                    action: "case.opened",
-                    entity: format!("case:{}", row.id),
-                    case_id: Some(row.id),
-                    payload: json!({"enterprise": enterprise.name, "title": row.title}),
-                }
-                .append(tx)
-                .await?;
-                Ok(row)
-            })
+            let title = &title;
+            let not_found = || AppError::NotFound(format!("enterprise {enterprise_id}"));
+            let enterprise = tx.enterprise(enterprise_id)?.filter(|e| access::can_see_enterprise(app.tree, actor, e)).ok_or_else(not_found)?;
+            app.may_create_in(actor, enterprise.region, "cases")?;
+            if let Some(existing) = tx.case_of_enterprise(enterprise_id)? {
+                return Err(AppError::Conflict(format!("{} already has case {}", enterprise.name, existing.id)));
+            }
+            let title = if title.trim().is_empty() { format!("{}帮扶档案", enterprise.name) } else { text("title", title, NAME_CHARS)? };
+            let mut row = CaseRow { id: 0, enterprise_id, title, region: enterprise.region, opened_at: to_millis(now), status: CaseStatus::Active };
+            row.id = tx.insert_case(&row)?;
+            Audit {
+                actor,
+                now,
+                action: "case.opened",
+                entity: format!("case:{}", row.id),
+                case_id: Some(row.id),
+                payload: json!({"enterprise": enterprise.name, "title": row.title}),
+            }
+            .append(tx)?;
+            Ok(row)
         })
         .await
     }
@@ -137,48 +131,45 @@ impl App {
             return Err(bad("title: say who the member is by role, for example 临汾市工信局驻企干部"));
         }
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let (case, _, team) = tx.case_with_team(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
-                if !access::can_see_case(app.tree, actor, &case, &team) {
-                    return Err(AppError::NotFound(format!("case {case_id}")));
-                }
-                if !access::may_keep_team(app.tree, actor, &case) {
-                    return Err(AppError::Forbidden(format!(
-                        "{} may not station members on case {case_id}: the officers whose jurisdiction holds the case keep its team",
-                        actor.name
-                    )));
-                }
-                let mut row = TeamMemberRow {
-                    id: 0,
-                    case_id: case.id,
-                    title,
-                    tier,
-                    department,
-                    role,
-                    user_id: input.user_id,
-                    joined_at: to_millis(now),
-                };
-                row.id = tx.insert_team_member(&row).await?;
-                Audit {
-                    actor,
-                    now,
-                    action: "team.member_added",
-                    entity: format!("team_member:{}", row.id),
-                    case_id: Some(case.id),
-                    payload: json!({"title": row.title, "role": row.role, "department": row.department, "tier": row.tier}),
-                }
-                .append(tx)
-                .await?;
-                Ok(row)
-            })
+            let (case, _, team) = tx.case_with_team(case_id)?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
+            if !access::can_see_case(app.tree, actor, &case, &team) {
+                return Err(AppError::NotFound(format!("case {case_id}")));
+            }
+            if !access::may_keep_team(app.tree, actor, &case) {
+                return Err(AppError::Forbidden(format!(
+                    "{} may not station members on case {case_id}: the officers whose jurisdiction holds the case keep its team",
+                    actor.name
+                )));
+            }
+            let mut row = TeamMemberRow {
+                id: 0,
+                case_id: case.id,
+                title,
+                tier,
+                department,
+                role,
+                user_id: input.user_id,
+                joined_at: to_millis(now),
+            };
+            row.id = tx.insert_team_member(&row)?;
+            Audit {
+                actor,
+                now,
+                action: "team.member_added",
+                entity: format!("team_member:{}", row.id),
+                case_id: Some(case.id),
+                payload: json!({"title": row.title, "role": row.role, "department": row.department, "tier": row.tier}),
+            }
+            .append(tx)?;
+            Ok(row)
         })
         .await
     }
 
     /// The case, if `actor` may act on it ([`access::may_act_on_case`]); not found when it may
     /// not see it, forbidden when it sees it but may not change it.
-    pub(crate) async fn case_for_write(&self, tx: &mut bangfu_store::WriteTx, actor: &Actor, case_id: i64) -> AppResult<CaseRow> {
-        let (case, _, team) = tx.case_with_team(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
+    pub(crate) fn case_for_write(&self, tx: &mut bangfu_store::WriteTx, actor: &Actor, case_id: i64) -> AppResult<CaseRow> {
+        let (case, _, team) = tx.case_with_team(case_id)?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
         if !access::can_see_case(self.tree, actor, &case, &team) {
             return Err(AppError::NotFound(format!("case {case_id}")));
         }

@@ -43,25 +43,22 @@ impl App {
             return Err(bad("agency and item: name the approving agency (发改, 生态环境, 市场监管…) and what it approves"));
         }
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let case = app.case_for_write(tx, actor, case_id).await?;
-                let mut row = ApprovalRow {
-                    id: 0,
-                    case_id: case.id,
-                    department,
-                    agency,
-                    item,
-                    status: ApprovalStatus::Pending,
-                    opened_at: to_millis(now),
-                    due_at: input.due_at.map(to_millis),
-                    decided_at: None,
-                };
-                row.id = tx.insert_approval(&row).await?;
-                Audit { actor, now, action: "approval.opened", entity: format!("approval:{}", row.id), case_id: Some(case.id), payload: json!({"agency": row.agency, "item": row.item}) }
-                    .append(tx)
-                    .await?;
-                Ok(row)
-            })
+            let case = app.case_for_write(tx, actor, case_id)?;
+            let mut row = ApprovalRow {
+                id: 0,
+                case_id: case.id,
+                department,
+                agency,
+                item,
+                status: ApprovalStatus::Pending,
+                opened_at: to_millis(now),
+                due_at: input.due_at.map(to_millis),
+                decided_at: None,
+            };
+            row.id = tx.insert_approval(&row)?;
+            Audit { actor, now, action: "approval.opened", entity: format!("approval:{}", row.id), case_id: Some(case.id), payload: json!({"agency": row.agency, "item": row.item}) }
+                .append(tx)?;
+            Ok(row)
         })
         .await
     }
@@ -77,37 +74,34 @@ impl App {
         let reason = text("reason", reason, bangfu_core::text::LONG_CHARS)?;
         let reason = reason.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let reason = &reason;
-                let not_found = || AppError::NotFound(format!("approval {approval_id}"));
-                let mut row = tx.approval(approval_id).await?.ok_or_else(not_found)?;
-                let (case, _, team) = tx.case_with_team(row.case_id).await?.ok_or_else(not_found)?;
-                if !access::can_see_case(app.tree, actor, &case, &team) {
-                    return Err(not_found());
-                }
-                if !access::may_decide_approval(app.tree, actor, &row) {
-                    return Err(AppError::Forbidden(format!(
-                        "{} may not decide approval {approval_id}: it runs in the green channel of {}, whose officers and those of the tiers above decide it",
-                        actor.name,
-                        bangfu_core::routing::department_name(app.tree, row.department)
-                    )));
-                }
-                let current = row.status;
-                if matches!(current, ApprovalStatus::Approved | ApprovalStatus::Rejected) || status == ApprovalStatus::Pending {
-                    return Err(AppError::Conflict(format!("approval {approval_id} is {current}; it cannot become {status}")));
-                }
-                row.status = status;
-                row.decided_at = matches!(status, ApprovalStatus::Approved | ApprovalStatus::Rejected).then_some(to_millis(now));
-                tx.update_approval(row.id, row.status.as_str(), row.decided_at).await?;
-                let mut payload = json!({"agency": row.agency, "item": row.item, "status": row.status});
-                if !reason.is_empty() {
-                    payload["reason"] = json!(reason);
-                }
-                Audit { actor, now, action: "approval.decided", entity: format!("approval:{}", row.id), case_id: Some(case.id), payload }
-                    .append(tx)
-                    .await?;
-                Ok(row)
-            })
+            let reason = &reason;
+            let not_found = || AppError::NotFound(format!("approval {approval_id}"));
+            let mut row = tx.approval(approval_id)?.ok_or_else(not_found)?;
+            let (case, _, team) = tx.case_with_team(row.case_id)?.ok_or_else(not_found)?;
+            if !access::can_see_case(app.tree, actor, &case, &team) {
+                return Err(not_found());
+            }
+            if !access::may_decide_approval(app.tree, actor, &row) {
+                return Err(AppError::Forbidden(format!(
+                    "{} may not decide approval {approval_id}: it runs in the green channel of {}, whose officers and those of the tiers above decide it",
+                    actor.name,
+                    bangfu_core::routing::department_name(app.tree, row.department)
+                )));
+            }
+            let current = row.status;
+            if matches!(current, ApprovalStatus::Approved | ApprovalStatus::Rejected) || status == ApprovalStatus::Pending {
+                return Err(AppError::Conflict(format!("approval {approval_id} is {current}; it cannot become {status}")));
+            }
+            row.status = status;
+            row.decided_at = matches!(status, ApprovalStatus::Approved | ApprovalStatus::Rejected).then_some(to_millis(now));
+            tx.update_approval(row.id, row.status.as_str(), row.decided_at)?;
+            let mut payload = json!({"agency": row.agency, "item": row.item, "status": row.status});
+            if !reason.is_empty() {
+                payload["reason"] = json!(reason);
+            }
+            Audit { actor, now, action: "approval.decided", entity: format!("approval:{}", row.id), case_id: Some(case.id), payload }
+                .append(tx)?;
+            Ok(row)
         })
         .await
     }
@@ -122,36 +116,33 @@ impl App {
             return Err(bad("goods: say what is carried, for example 口罩 90,000 只"));
         }
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let case = app.case_for_write(tx, actor, case_id).await?;
-                if let Some(need_id) = input.need_id {
-                    tx.need(need_id).await?.filter(|n| n.case_id == case_id).ok_or_else(|| bad(format!("need_id: need {need_id} is not a need of case {case_id}")))?;
-                }
-                let mut row = ShipmentRow {
-                    id: 0,
-                    case_id,
-                    need_id: input.need_id,
-                    goods,
-                    origin: origin.to_string(),
-                    destination: destination.to_string(),
-                    status,
-                    traffic_pass: traffic_pass.filter(|p| !p.is_empty()),
-                    departs_at: input.departs_at.map(to_millis),
-                    arrives_at: input.arrives_at.map(to_millis),
-                };
-                row.id = tx.insert_shipment(&row).await?;
-                Audit {
-                    actor,
-                    now,
-                    action: "shipment.recorded",
-                    entity: format!("shipment:{}", row.id),
-                    case_id: Some(case.id),
-                    payload: json!({"goods": row.goods, "origin": row.origin, "destination": row.destination, "status": row.status, "traffic_pass": row.traffic_pass}),
-                }
-                .append(tx)
-                .await?;
-                Ok(row)
-            })
+            let case = app.case_for_write(tx, actor, case_id)?;
+            if let Some(need_id) = input.need_id {
+                tx.need(need_id)?.filter(|n| n.case_id == case_id).ok_or_else(|| bad(format!("need_id: need {need_id} is not a need of case {case_id}")))?;
+            }
+            let mut row = ShipmentRow {
+                id: 0,
+                case_id,
+                need_id: input.need_id,
+                goods,
+                origin: origin.to_string(),
+                destination: destination.to_string(),
+                status,
+                traffic_pass: traffic_pass.filter(|p| !p.is_empty()),
+                departs_at: input.departs_at.map(to_millis),
+                arrives_at: input.arrives_at.map(to_millis),
+            };
+            row.id = tx.insert_shipment(&row)?;
+            Audit {
+                actor,
+                now,
+                action: "shipment.recorded",
+                entity: format!("shipment:{}", row.id),
+                case_id: Some(case.id),
+                payload: json!({"goods": row.goods, "origin": row.origin, "destination": row.destination, "status": row.status, "traffic_pass": row.traffic_pass}),
+            }
+            .append(tx)?;
+            Ok(row)
         })
         .await
     }

@@ -45,6 +45,7 @@ impl From<StoreError> for AppError {
             | StoreError::Decode(_)
             | StoreError::BadValue { .. }
             | StoreError::Closed
+            | StoreError::WriterNotStarted(_)
             | StoreError::CommitFailed(_)
             | StoreError::JobPanicked
             | StoreError::WriteInsideWrite) => AppError::Internal(chain(&e)),

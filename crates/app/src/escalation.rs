@@ -117,18 +117,16 @@ impl App {
         let before = to_millis(now - shortest);
         let first = self
             .write_as(actor, move |app, actor, tx| {
-                Box::pin(async move {
-                    if claim && !tx.claim_job_slot(ESCALATION_JOB, minute_slot(now)).await? {
-                        return Ok(None);
-                    }
-                    let rows = tx.needs_open_since_before(before).await?;
-                    let checked = usize::try_from(tx.count_unclosed_needs().await?).unwrap_or(usize::MAX);
-                    let mut due: Vec<i64> = app.due(&rows, now)?.iter().map(|e| e.need.0).collect();
-                    let rest = due.split_off(due.len().min(ESCALATIONS_PER_WRITE));
-                    let batch: Vec<NeedRow> = rows.into_iter().filter(|n| due.binary_search(&n.id).is_ok()).collect();
-                    let moved = app.move_batch(tx, actor, now, batch).await?;
-                    Ok(Some((checked, moved, rest)))
-                })
+                if claim && !tx.claim_job_slot(ESCALATION_JOB, minute_slot(now))? {
+                    return Ok(None);
+                }
+                let rows = tx.needs_open_since_before(before)?;
+                let checked = usize::try_from(tx.count_unclosed_needs()?).unwrap_or(usize::MAX);
+                let mut due: Vec<i64> = app.due(&rows, now)?.iter().map(|e| e.need.0).collect();
+                let rest = due.split_off(due.len().min(ESCALATIONS_PER_WRITE));
+                let batch: Vec<NeedRow> = rows.into_iter().filter(|n| due.binary_search(&n.id).is_ok()).collect();
+                let moved = app.move_batch(tx, actor, now, batch)?;
+                Ok(Some((checked, moved, rest)))
             })
             .await?;
         let Some((checked, mut moved, mut rest)) = first else { return Ok(None) };
@@ -137,15 +135,13 @@ impl App {
             rest = due.split_off(due.len().min(ESCALATIONS_PER_WRITE));
             let more = self
                 .write_as(actor, move |app, actor, tx| {
-                    Box::pin(async move {
-                        let mut batch = Vec::with_capacity(due.len());
-                        for id in &due {
-                            if let Some(need) = tx.need(*id).await?.filter(|n| n.status == NeedStatus::Open && !n.supervised && n.reached_owner_at < before) {
-                                batch.push(need);
-                            }
+                    let mut batch = Vec::with_capacity(due.len());
+                    for id in &due {
+                        if let Some(need) = tx.need(*id)?.filter(|n| n.status == NeedStatus::Open && !n.supervised && n.reached_owner_at < before) {
+                            batch.push(need);
                         }
-                        app.move_batch(tx, actor, now, batch).await
-                    })
+                    }
+                    app.move_batch(tx, actor, now, batch)
                 })
                 .await?;
             moved.extend(more);
@@ -154,14 +150,14 @@ impl App {
     }
 
     /// Moves the needs of `batch` that are due at `now`, inside the write `tx`.
-    async fn move_batch(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, batch: Vec<NeedRow>) -> AppResult<Vec<EscalatedNeed>> {
+    fn move_batch(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, batch: Vec<NeedRow>) -> AppResult<Vec<EscalatedNeed>> {
         let by_id: std::collections::BTreeMap<i64, &NeedRow> = batch.iter().map(|n| (n.id, n)).collect();
         let mut moved = Vec::new();
         for escalation in self.due(&batch, now)? {
             let Some(need) = by_id.get(&escalation.need.0) else {
                 return Err(AppError::Internal(format!("escalation of need {}, which the pass did not read", escalation.need)));
             };
-            moved.push(self.perform(tx, actor, now, (*need).clone(), &escalation, false).await?);
+            moved.push(self.perform(tx, actor, now, (*need).clone(), &escalation, false)?);
         }
         Ok(moved)
     }
@@ -184,50 +180,48 @@ impl App {
         }
         let reason = reason.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let reason = &reason;
-                let (need, _case) = app.need_to_decide(tx, actor, need_id).await?;
-                let status = need.status;
-                if status.is_closed() {
-                    return Err(AppError::Conflict(format!("need {need_id} is {status}: only a need still being worked on can be escalated")));
+            let reason = &reason;
+            let (need, _case) = app.need_to_decide(tx, actor, need_id)?;
+            let status = need.status;
+            if status.is_closed() {
+                return Err(AppError::Conflict(format!("need {need_id} is {status}: only a need still being worked on can be escalated")));
+            }
+            let from = need.owner;
+            let from_tier = need.owner_tier;
+            let from_name = department_name(app.tree, from);
+            let from_en = app.region_name(from);
+            let by = &actor.name;
+            let (step, reason) = match department_above(app.tree, from) {
+                Some((to, to_tier)) => {
+                    let step = EscalationStep::Escalate { to, to_tier, window_starts: now, deadline: now + app.windows.window(to_tier) };
+                    let text = Bilingual::new(
+                        format!("{by}将诉求由{from_name}上报{}：{reason}", department_name(app.tree, to)),
+                        format!("{by} escalated the need from the {from_en} department to {}: {reason}", app.region_name(to)),
+                    );
+                    (step, text)
                 }
-                let from = need.owner;
-                let from_tier = need.owner_tier;
-                let from_name = department_name(app.tree, from);
-                let from_en = app.region_name(from);
-                let by = &actor.name;
-                let (step, reason) = match department_above(app.tree, from) {
-                    Some((to, to_tier)) => {
-                        let step = EscalationStep::Escalate { to, to_tier, window_starts: now, deadline: now + app.windows.window(to_tier) };
-                        let text = Bilingual::new(
-                            format!("{by}将诉求由{from_name}上报{}：{reason}", department_name(app.tree, to)),
-                            format!("{by} escalated the need from the {from_en} department to {}: {reason}", app.region_name(to)),
-                        );
-                        (step, text)
-                    }
-                    None if need.supervised => {
-                        return Err(AppError::Conflict(format!(
-                            "need {need_id} is owned by {from_name}, which has no department above, and is already flagged for supervision (督办)"
-                        )));
-                    }
-                    None => (
-                        EscalationStep::Supervise,
-                        Bilingual::new(
-                            format!("{by}提请省级领导督办（{from_name}）：{reason}"),
-                            format!("{by} flagged the need of the {from_en} department for supervision by the provincial leadership (督办): {reason}"),
-                        ),
+                None if need.supervised => {
+                    return Err(AppError::Conflict(format!(
+                        "need {need_id} is owned by {from_name}, which has no department above, and is already flagged for supervision (督办)"
+                    )));
+                }
+                None => (
+                    EscalationStep::Supervise,
+                    Bilingual::new(
+                        format!("{by}提请省级领导督办（{from_name}）：{reason}"),
+                        format!("{by} flagged the need of the {from_en} department for supervision by the provincial leadership (督办): {reason}"),
                     ),
-                };
-                let escalation = Escalation { need: NeedId(need_id), from, from_tier, expired_at: now, step, reason };
-                let done = app.perform(tx, actor, now, need, &escalation, true).await?;
-                Ok(done)
-            })
+                ),
+            };
+            let escalation = Escalation { need: NeedId(need_id), from, from_tier, expired_at: now, step, reason };
+            let done = app.perform(tx, actor, now, need, &escalation, true)?;
+            Ok(done)
         })
         .await
     }
 
     /// Writes one escalation: the need, its event and the notification.
-    async fn perform(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, mut need: NeedRow, escalation: &Escalation, manual: bool) -> AppResult<EscalatedNeed> {
+    fn perform(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, mut need: NeedRow, escalation: &Escalation, manual: bool) -> AppResult<EscalatedNeed> {
         let reason = &escalation.reason;
         match escalation.step {
             EscalationStep::Escalate { to, to_tier, .. } => {
@@ -241,7 +235,7 @@ impl App {
         need.route_zh = format!("{}{}。", need.route_zh, reason.zh);
         need.route_en = format!("{} {}.", need.route_en, reason.en);
         need.updated_at = to_millis(now);
-        tx.update_need(&need).await?;
+        tx.update_need(&need)?;
 
         let done = EscalatedNeed {
             from: escalation.from,
@@ -266,7 +260,7 @@ impl App {
         if !manual {
             payload["window_expired_at"] = json!(to_millis(escalation.expired_at));
         }
-        Audit { actor, now, action: done.action(), entity: format!("need:{}", need.id), case_id: Some(need.case_id), payload }.append(tx).await?;
+        Audit { actor, now, action: done.action(), entity: format!("need:{}", need.id), case_id: Some(need.case_id), payload }.append(tx)?;
 
         let department = department_name(self.tree, need.owner);
         let (zh, en) = match escalation.step {
@@ -286,7 +280,7 @@ impl App {
             link: None,
             approval: None,
         };
-        self.notify(tx, now, notice).await?;
+        self.notify(tx, now, notice)?;
         Ok(done)
     }
 

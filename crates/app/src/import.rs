@@ -169,51 +169,48 @@ impl App {
         }
         let lines: std::sync::Arc<[RegistryLine]> = lines.into();
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let lines = &lines[..];
-                let mut known: std::collections::BTreeMap<String, Option<ProviderRow>> = std::collections::BTreeMap::new();
-                for line in lines {
-                    if !known.contains_key(&line.key) {
-                        known.insert(line.key.clone(), tx.provider_by_key(&line.key).await?);
+            let lines = &lines[..];
+            let mut known: std::collections::BTreeMap<String, Option<ProviderRow>> = std::collections::BTreeMap::new();
+            for line in lines {
+                if !known.contains_key(&line.key) {
+                    known.insert(line.key.clone(), tx.provider_by_key(&line.key)?);
+                }
+            }
+            app.import_allowed(actor, lines, &known)?;
+            let mut providers_added = 0;
+            let mut keys = std::collections::BTreeMap::new();
+            for (done, line) in lines.iter().enumerate() {
+                let provider_id = match keys.get(&line.key) {
+                    Some(id) => *id,
+                    None => {
+                        let id = match known.get(&line.key).and_then(Option::as_ref) {
+                            Some(existing) => existing.id,
+                            None => {
+                                providers_added += 1;
+                                let row = ProviderRow { id: 0, key: line.key.clone(), name: line.name.clone(), region: line.region, lon: Some(line.lon), lat: Some(line.lat), note: String::new(), created_at: to_millis(now) };
+                                tx.insert_provider(&row)?
+                            }
+                        };
+                        keys.insert(line.key.clone(), id);
+                        id
                     }
-                }
-                app.import_allowed(actor, lines, &known)?;
-                let mut providers_added = 0;
-                let mut keys = std::collections::BTreeMap::new();
-                for (done, line) in lines.iter().enumerate() {
-                    let provider_id = match keys.get(&line.key) {
-                        Some(id) => *id,
-                        None => {
-                            let id = match known.get(&line.key).and_then(Option::as_ref) {
-                                Some(existing) => existing.id,
-                                None => {
-                                    providers_added += 1;
-                                    let row = ProviderRow { id: 0, key: line.key.clone(), name: line.name.clone(), region: line.region, lon: Some(line.lon), lat: Some(line.lat), note: String::new(), created_at: to_millis(now) };
-                                    tx.insert_provider(&row).await?
-                                }
-                            };
-                            keys.insert(line.key.clone(), id);
-                            id
-                        }
-                    };
-                    let row = CapabilityRow { id: 0, provider_id, kind: line.kind, available: line.available, attrs: line.attrs.clone(), updated_at: to_millis(now), version: 0 };
-                    tx.upsert_capability(&row).await?;
-                    progress(done + 1, lines.len());
-                }
-                app.propose_imported_switches(tx, actor, now, lines, &keys).await?;
-                let report = ImportReport { lines: lines.len(), providers_added, capabilities_written: lines.len() };
-                Audit {
-                    actor,
-                    now,
-                    action: "registry.imported",
-                    entity: "registry".into(),
-                    case_id: None,
-                    payload: json!({"lines": report.lines, "providers_added": report.providers_added, "capabilities_written": report.capabilities_written}),
-                }
-                .append(tx)
-                .await?;
-                Ok(report)
-            })
+                };
+                let row = CapabilityRow { id: 0, provider_id, kind: line.kind, available: line.available, attrs: line.attrs.clone(), updated_at: to_millis(now), version: 0 };
+                tx.upsert_capability(&row)?;
+                progress(done + 1, lines.len());
+            }
+            app.propose_imported_switches(tx, actor, now, lines, &keys)?;
+            let report = ImportReport { lines: lines.len(), providers_added, capabilities_written: lines.len() };
+            Audit {
+                actor,
+                now,
+                action: "registry.imported",
+                entity: "registry".into(),
+                case_id: None,
+                payload: json!({"lines": report.lines, "providers_added": report.providers_added, "capabilities_written": report.capabilities_written}),
+            }
+            .append(tx)?;
+            Ok(report)
         })
         .await
     }
@@ -261,7 +258,7 @@ impl App {
     /// imported capabilities is proposed as a switch if it beats the provider selected (one
     /// proposal per need, whatever the file's size: the imported lines are indexed, and each
     /// need asks the index for its best).
-    async fn propose_imported_switches(
+    fn propose_imported_switches(
         &self,
         tx: &mut bangfu_store::WriteTx,
         actor: &Actor,
@@ -273,7 +270,7 @@ impl App {
         let travel = GeodesicTravel::new(TravelSettings::default()).map_err(AppError::Internal)?;
         let screener = Screener::new(self.tree, &self.policy, &travel);
         for kind in kinds {
-            let selected = tx.selected_needs_with_choice(kind.as_str()).await?;
+            let selected = tx.selected_needs_with_choice(kind.as_str())?;
             if selected.is_empty() {
                 continue;
             }
@@ -288,7 +285,7 @@ impl App {
                 let Some(spec) = self.spec_of(&need, &choice.enterprise)? else { continue };
                 let best = index.best_candidates(&screener, &spec, Some(2)).map_err(|e| AppError::Internal(e.to_string()))?;
                 if let Some(challenger) = best.iter().find(|c| c.provider.0 != choice.provider_id) {
-                    self.propose_switch(tx, actor, now, &need, &choice, challenger).await?;
+                    self.propose_switch(tx, actor, now, &need, &choice, challenger)?;
                 }
             }
         }

@@ -64,6 +64,10 @@ impl App {
         // spec, and screens again (in memory) if not.
         let early = if registry_kind && access::sources_when_reporting(actor) { self.screen_reported(actor, case_id, &input).await? } else { None };
         let sources = registry_kind && access::sources_when_reporting(actor);
+        if sources && early.is_none() {
+            // The write may screen on the index as held: it is brought up to date first.
+            drop(self.registry().await?);
+        }
         /// What the write did: a refusal of the sourcing is answered after the report commits.
         enum Outcome {
             Reported(Box<NeedRow>),
@@ -72,26 +76,24 @@ impl App {
         }
         let outcome = self
             .write_as(actor, move |app, actor, tx| {
-                Box::pin(async move {
-                    let Reported { need, case, enterprise, team } = app.report_uncommitted(tx, actor, now, case_id, input).await?;
-                    if !sources {
-                        return Ok(Outcome::Reported(Box::new(need)));
-                    }
-                    let spec = match app.spec_of(&need, &enterprise) {
-                        Ok(Some(spec)) => spec,
-                        Ok(None) => return Ok(Outcome::Refused(crate::registry::not_in_registry(&need))),
-                        Err(refused) => return Ok(Outcome::Refused(refused)),
-                    };
-                    let screened = match early {
-                        Some(early) if early.spec == spec => early,
-                        _ => app.screen(&spec).await?,
-                    };
-                    let screening = screening_row(need.id, &screened, now);
-                    let need = app.record_sourcing(tx, actor, now, need, &case, screened, false).await?;
-                    let candidates = tx.candidates_with_providers_of_need(need.id).await?;
-                    let letters = tx.letters_of_need(need.id).await?;
-                    Ok(Outcome::Sourced(Box::new(Sourced { need, case, enterprise, team, screening, candidates, letters })))
-                })
+                let Reported { need, case, enterprise, team } = app.report_uncommitted(tx, actor, now, case_id, input)?;
+                if !sources {
+                    return Ok(Outcome::Reported(Box::new(need)));
+                }
+                let spec = match app.spec_of(&need, &enterprise) {
+                    Ok(Some(spec)) => spec,
+                    Ok(None) => return Ok(Outcome::Refused(crate::registry::not_in_registry(&need))),
+                    Err(refused) => return Ok(Outcome::Refused(refused)),
+                };
+                let screened = match early {
+                    Some(early) if early.spec == spec => early,
+                    _ => app.screen_held(&spec)?,
+                };
+                let screening = screening_row(need.id, &screened, now);
+                let need = app.record_sourcing(tx, actor, now, need, &case, screened, false)?;
+                let candidates = tx.candidates_with_providers_of_need(need.id)?;
+                let letters = tx.letters_of_need(need.id)?;
+                Ok(Outcome::Sourced(Box::new(Sourced { need, case, enterprise, team, screening, candidates, letters })))
             })
             .await?;
         match outcome {

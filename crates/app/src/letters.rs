@@ -101,21 +101,21 @@ pub struct LetterDetail {
 impl App {
     /// Drafts the letter of a national need inside `tx`, unless it already has one to the
     /// province its solution lies in. Called wherever a need's route is (re)decided.
-    pub(crate) async fn draft_letter_if_national(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, need: &NeedRow) -> AppResult<Option<LetterRow>> {
+    pub(crate) fn draft_letter_if_national(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, need: &NeedRow) -> AppResult<Option<LetterRow>> {
         let Some(letter_to) = need.letter_to.filter(|_| need.scope == Scope::National) else { return Ok(None) };
-        for existing in tx.letters_of_need(need.id).await? {
+        for existing in tx.letters_of_need(need.id)? {
             if existing.recipients.iter().any(|r| r.region == letter_to) {
                 return Ok(None);
             }
         }
-        let case = tx.case(need.case_id).await?.ok_or_else(|| AppError::Internal(format!("need {} without case", need.id)))?;
-        let enterprise = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal(format!("case {} without enterprise", case.id)))?;
-        let (solution_region, provider_name) = self.letter_solution(tx, need, letter_to).await?;
+        let case = tx.case(need.case_id)?.ok_or_else(|| AppError::Internal(format!("need {} without case", need.id)))?;
+        let enterprise = tx.enterprise(case.enterprise_id)?.ok_or_else(|| AppError::Internal(format!("case {} without enterprise", case.id)))?;
+        let (solution_region, provider_name) = self.letter_solution(tx, need, letter_to)?;
 
         let sender = need.owner;
         let prefix = number_prefix(self.tree, sender).map_err(|e| AppError::Internal(e.to_string()))?;
         let year = bangfu_core::china_time::day(now).year();
-        let sequence = tx.count_letters_numbered_like(&format!("{prefix}〔{year}〕%")).await? + 1;
+        let sequence = tx.count_letters_numbered_like(&format!("{prefix}〔{year}〕%"))? + 1;
         let sequence = u32::try_from(sequence).map_err(|_| AppError::Internal(format!("{prefix}〔{year}〕: too many letters")))?;
 
         let facts = LetterFacts {
@@ -126,7 +126,7 @@ impl App {
             quantity: Some(Bilingual::new(quantity_of(need), "")),
             solution_region,
             provider_name,
-            urgency: urgency_of(tx.daily_returns_of_case(case.id).await?.iter().rev().map(|r| r.product.as_str()).find(|p| !p.is_empty())),
+            urgency: urgency_of(tx.daily_returns_of_case(case.id)?.iter().rev().map(|r| r.product.as_str()).find(|p| !p.is_empty())),
             // A need without a deadline asks for an answer inside the province tier's window.
             deadline: need.deadline.map_or_else(|| now + self.windows.province, crate::from_millis),
             owner: sender,
@@ -157,7 +157,7 @@ impl App {
             reply_date: None,
             reply_text: None,
         };
-        row.id = tx.insert_letter(&row).await?;
+        row.id = tx.insert_letter(&row)?;
         Audit {
             actor,
             now,
@@ -169,8 +169,7 @@ impl App {
                 "subject": {"zh": letter.zh.subject, "en": letter.en.subject},
             }),
         }
-        .append(tx)
-        .await?;
+        .append(tx)?;
         let notice = Notice {
             event: EventKind::LetterDrafted,
             department: row.sender,
@@ -181,28 +180,28 @@ impl App {
             link: Some(format!("/needs/{}/letters/{}", need.id, row.id)),
             approval: None,
         };
-        self.notify(tx, now, notice).await?;
+        self.notify(tx, now, notice)?;
         Ok(Some(row))
     }
 
     /// Where the solution of a national need lies, and who supplies it: the chosen provider; else
     /// the region the need was reported with; else the best feasible candidate in the province
     /// written to (without naming it: it is not chosen yet); else that province.
-    async fn letter_solution(&self, tx: &mut WriteTx, need: &NeedRow, province: RegionCode) -> AppResult<(RegionCode, Option<String>)> {
+    fn letter_solution(&self, tx: &mut WriteTx, need: &NeedRow, province: RegionCode) -> AppResult<(RegionCode, Option<String>)> {
         if let Some(candidate) = need.selected_candidate
-            && let Some(candidate) = tx.candidate(candidate).await?
-            && let Some(provider) = tx.provider(candidate.provider_id).await?
+            && let Some(candidate) = tx.candidate(candidate)?
+            && let Some(provider) = tx.provider(candidate.provider_id)?
         {
             return Ok((provider.region, Some(provider.name)));
         }
         if let Some(region) = &need.solution_region {
             return Ok((*region, None));
         }
-        for candidate in tx.candidates_of_need(need.id).await? {
+        for candidate in tx.candidates_of_need(need.id)? {
             if !candidate.feasible {
                 continue;
             }
-            if let Some(provider) = tx.provider(candidate.provider_id).await? {
+            if let Some(provider) = tx.provider(candidate.provider_id)? {
                 let region = provider.region;
                 if self.tree.province_of(region).is_some_and(|p| p.code == province) {
                     return Ok((region, None));
@@ -252,54 +251,51 @@ impl App {
         let contact_phone = crate::error::text("contact_phone", &edit.contact_phone, bangfu_core::text::SHORT_CHARS)?;
         let cc: Vec<String> = edit.cc.iter().enumerate().map(|(i, c)| crate::error::text(&format!("cc[{i}]"), c, bangfu_core::text::NAME_CHARS)).collect::<AppResult<Vec<_>>>()?.into_iter().filter(|c| !c.is_empty()).collect();
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let not_found = || AppError::NotFound(format!("letter {letter_id}"));
-                let mut letter = tx.letter(letter_id).await?.ok_or_else(not_found)?;
-                let (need, case, team) = app.need_in(tx, letter.need_id).await.map_err(|_| not_found())?;
-                if !(app.sees_need_in(tx, actor, &case, &team, &need).await? && access::sees_need_internals(app.tree, actor, &case, &team)) {
-                    return Err(not_found());
-                }
-                if !access::may_send_letter(app.tree, actor, &letter) {
-                    return Err(AppError::Forbidden(format!("{} may not edit letter {}: that is for its sender, {}", actor.name, letter.number, department_name(app.tree, letter.sender))));
-                }
-                if letter.status != LetterStatus::Draft {
-                    return Err(AppError::Conflict(format!("letter {} is {} — only a draft can be edited", letter.number, letter.status)));
-                }
-                let before = json!({"subject": letter.subject, "body_zh": letter.body_zh, "contact_name": letter.contact_name, "contact_phone": letter.contact_phone, "cc": Value::from(letter.cc.clone()).to_string()});
-                let old = LetterParts::parse(&letter.body_zh);
-                let mut body = paragraphs.clone();
-                if !contact_name.is_empty() || !contact_phone.is_empty() {
-                    body.push(format!("（联系人：{contact_name}；联系电话：{contact_phone}）"));
-                }
-                let (salutation, signature, date) = match &old {
-                    Some(p) => (p.salutation.clone(), p.signature.clone(), p.date.clone()),
-                    None => (String::new(), String::new(), String::new()),
-                };
-                let mut text = format!("{subject}\n\n{}\n\n{salutation}\n", letter.number);
-                for p in body.iter().chain(std::iter::once(&"妥否，请函复。".to_string())) {
-                    text.push_str("\u{3000}\u{3000}");
-                    text.push_str(p);
-                    text.push('\n');
-                }
-                text.push_str(&format!("\n{signature}\n{date}\n"));
-                letter.subject = subject;
-                letter.body_zh = text;
-                letter.contact_name = contact_name;
-                letter.contact_phone = contact_phone;
-                letter.cc = cc;
-                tx.update_letter_draft(&letter).await?;
-                Audit {
-                    actor,
-                    now,
-                    action: "letter.edited",
-                    entity: format!("letter:{letter_id}"),
-                    case_id: Some(case.id),
-                    payload: json!({"need_id": letter.need_id, "number": letter.number, "before": before, "after": {"subject": letter.subject, "body_zh": letter.body_zh, "contact_name": letter.contact_name, "contact_phone": letter.contact_phone, "cc": Value::from(letter.cc.clone()).to_string()}}),
-                }
-                .append(tx)
-                .await?;
-                Ok(letter)
-            })
+            let not_found = || AppError::NotFound(format!("letter {letter_id}"));
+            let mut letter = tx.letter(letter_id)?.ok_or_else(not_found)?;
+            let (need, case, team) = app.need_in(tx, letter.need_id).map_err(|_| not_found())?;
+            if !(app.sees_need_in(tx, actor, &case, &team, &need)? && access::sees_need_internals(app.tree, actor, &case, &team)) {
+                return Err(not_found());
+            }
+            if !access::may_send_letter(app.tree, actor, &letter) {
+                return Err(AppError::Forbidden(format!("{} may not edit letter {}: that is for its sender, {}", actor.name, letter.number, department_name(app.tree, letter.sender))));
+            }
+            if letter.status != LetterStatus::Draft {
+                return Err(AppError::Conflict(format!("letter {} is {} — only a draft can be edited", letter.number, letter.status)));
+            }
+            let before = json!({"subject": letter.subject, "body_zh": letter.body_zh, "contact_name": letter.contact_name, "contact_phone": letter.contact_phone, "cc": Value::from(letter.cc.clone()).to_string()});
+            let old = LetterParts::parse(&letter.body_zh);
+            let mut body = paragraphs.clone();
+            if !contact_name.is_empty() || !contact_phone.is_empty() {
+                body.push(format!("（联系人：{contact_name}；联系电话：{contact_phone}）"));
+            }
+            let (salutation, signature, date) = match &old {
+                Some(p) => (p.salutation.clone(), p.signature.clone(), p.date.clone()),
+                None => (String::new(), String::new(), String::new()),
+            };
+            let mut text = format!("{subject}\n\n{}\n\n{salutation}\n", letter.number);
+            for p in body.iter().chain(std::iter::once(&"妥否，请函复。".to_string())) {
+                text.push_str("\u{3000}\u{3000}");
+                text.push_str(p);
+                text.push('\n');
+            }
+            text.push_str(&format!("\n{signature}\n{date}\n"));
+            letter.subject = subject;
+            letter.body_zh = text;
+            letter.contact_name = contact_name;
+            letter.contact_phone = contact_phone;
+            letter.cc = cc;
+            tx.update_letter_draft(&letter)?;
+            Audit {
+                actor,
+                now,
+                action: "letter.edited",
+                entity: format!("letter:{letter_id}"),
+                case_id: Some(case.id),
+                payload: json!({"need_id": letter.need_id, "number": letter.number, "before": before, "after": {"subject": letter.subject, "body_zh": letter.body_zh, "contact_name": letter.contact_name, "contact_phone": letter.contact_phone, "cc": Value::from(letter.cc.clone()).to_string()}}),
+            }
+            .append(tx)?;
+            Ok(letter)
         })
         .await
     }
@@ -308,103 +304,100 @@ impl App {
         let note = crate::error::text("note", note, bangfu_core::text::LONG_CHARS)?;
         let note = note.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let note = &note;
-                let not_found = || AppError::NotFound(format!("letter {letter_id}"));
-                let mut letter = tx.letter(letter_id).await?.ok_or_else(not_found)?;
-                let (need, case, team) = app.need_in(tx, letter.need_id).await.map_err(|_| not_found())?;
-                if !(app.sees_need_in(tx, actor, &case, &team, &need).await? && access::sees_need_internals(app.tree, actor, &case, &team)) {
-                    return Err(not_found());
-                }
-                let allowed = match status {
-                    LetterStatus::Sent => access::may_send_letter(app.tree, actor, &letter),
-                    LetterStatus::Acknowledged => access::may_acknowledge_letter(app.tree, actor, &letter),
-                    LetterStatus::Draft => true,
+            let note = &note;
+            let not_found = || AppError::NotFound(format!("letter {letter_id}"));
+            let mut letter = tx.letter(letter_id)?.ok_or_else(not_found)?;
+            let (need, case, team) = app.need_in(tx, letter.need_id).map_err(|_| not_found())?;
+            if !(app.sees_need_in(tx, actor, &case, &team, &need)? && access::sees_need_internals(app.tree, actor, &case, &team)) {
+                return Err(not_found());
+            }
+            let allowed = match status {
+                LetterStatus::Sent => access::may_send_letter(app.tree, actor, &letter),
+                LetterStatus::Acknowledged => access::may_acknowledge_letter(app.tree, actor, &letter),
+                LetterStatus::Draft => true,
+            };
+            if !allowed {
+                let (verb, who) = match status {
+                    LetterStatus::Sent => ("sent", format!("its sender, {}", department_name(app.tree, letter.sender))),
+                    _ => ("acknowledged", format!("an addressee: {}", letter.recipients.iter().map(|r| r.name.zh.as_str()).collect::<Vec<_>>().join("、"))),
                 };
-                if !allowed {
-                    let (verb, who) = match status {
-                        LetterStatus::Sent => ("sent", format!("its sender, {}", department_name(app.tree, letter.sender))),
-                        _ => ("acknowledged", format!("an addressee: {}", letter.recipients.iter().map(|r| r.name.zh.as_str()).collect::<Vec<_>>().join("、"))),
-                    };
-                    return Err(AppError::Forbidden(format!("{} may not mark letter {} {verb}: that is for {who}", actor.name, letter.number)));
-                }
-                let current = letter.status;
-                check_transition(&parse_number(&letter.number), current, status).map_err(|e| AppError::Conflict(e.to_string()))?;
-                let since = match status {
-                    LetterStatus::Acknowledged => letter.sent_at.unwrap_or(letter.created_at),
-                    _ => letter.created_at,
-                };
-                if to_millis(now) < since {
-                    return Err(AppError::Conflict(format!(
-                        "letter {} cannot become {status} at {} — that is before it was {}",
-                        letter.number,
-                        now.to_rfc3339(),
-                        if status == LetterStatus::Acknowledged { "sent" } else { "drafted" }
-                    )));
-                }
-                letter.status = status;
-                match status {
-                    LetterStatus::Sent => letter.sent_at = Some(to_millis(now)),
-                    LetterStatus::Acknowledged => letter.acknowledged_at = Some(to_millis(now)),
-                    LetterStatus::Draft => {}
-                }
-                tx.update_letter_status(letter.id, letter.status.as_str(), letter.sent_at, letter.acknowledged_at).await?;
-                if let Some(reply) = &reply {
-                    tx.set_letter_reply(letter.id, &reply.number, &reply.date, &reply.text).await?;
-                    letter.reply_number = Some(reply.number.clone());
-                    letter.reply_date = Some(reply.date.clone());
-                    letter.reply_text = Some(reply.text.clone());
-                }
-                Audit {
-                    actor,
-                    now,
-                    action: match status {
-                        LetterStatus::Sent => "letter.sent",
-                        _ => "letter.acknowledged",
-                    },
-                    entity: format!("letter:{letter_id}"),
-                    case_id: Some(case.id),
-                    payload: json!({
-                        "need_id": letter.need_id, "number": letter.number, "from": current.as_str(), "to": status.as_str(), "note": note,
-                        "reply": reply.as_ref().map(|r| json!({"number": r.number, "date": r.date, "text": r.text})),
-                    }),
-                }
-                .append(tx)
-                .await?;
-                // The addressees hear of a letter sent to them; the sender of its answer.
-                let link = Some(format!("/needs/{}/letters/{}", need.id, letter.id));
-                let notices: Vec<Notice> = match status {
-                    LetterStatus::Sent => letter
-                        .recipients
-                        .iter()
-                        .map(|r| Notice {
-                            event: EventKind::LetterSent,
-                            department: r.region,
-                            need: Some(&need),
-                            text_zh: format!("来函：{}《{}》", letter.number, letter.subject),
-                            text_en: format!("Letter received: {} — {}", letter.number, letter.subject),
-                            why_zh: Some(format!("{}发来公函，商请协调解决。", department_name(app.tree, letter.sender))),
-                            link: link.clone(),
-                            approval: None,
-                        })
-                        .collect(),
-                    LetterStatus::Acknowledged => vec![Notice {
-                        event: EventKind::LetterAnswered,
-                        department: letter.sender,
+                return Err(AppError::Forbidden(format!("{} may not mark letter {} {verb}: that is for {who}", actor.name, letter.number)));
+            }
+            let current = letter.status;
+            check_transition(&parse_number(&letter.number), current, status).map_err(|e| AppError::Conflict(e.to_string()))?;
+            let since = match status {
+                LetterStatus::Acknowledged => letter.sent_at.unwrap_or(letter.created_at),
+                _ => letter.created_at,
+            };
+            if to_millis(now) < since {
+                return Err(AppError::Conflict(format!(
+                    "letter {} cannot become {status} at {} — that is before it was {}",
+                    letter.number,
+                    now.to_rfc3339(),
+                    if status == LetterStatus::Acknowledged { "sent" } else { "drafted" }
+                )));
+            }
+            letter.status = status;
+            match status {
+                LetterStatus::Sent => letter.sent_at = Some(to_millis(now)),
+                LetterStatus::Acknowledged => letter.acknowledged_at = Some(to_millis(now)),
+                LetterStatus::Draft => {}
+            }
+            tx.update_letter_status(letter.id, letter.status.as_str(), letter.sent_at, letter.acknowledged_at)?;
+            if let Some(reply) = &reply {
+                tx.set_letter_reply(letter.id, &reply.number, &reply.date, &reply.text)?;
+                letter.reply_number = Some(reply.number.clone());
+                letter.reply_date = Some(reply.date.clone());
+                letter.reply_text = Some(reply.text.clone());
+            }
+            Audit {
+                actor,
+                now,
+                action: match status {
+                    LetterStatus::Sent => "letter.sent",
+                    _ => "letter.acknowledged",
+                },
+                entity: format!("letter:{letter_id}"),
+                case_id: Some(case.id),
+                payload: json!({
+                    "need_id": letter.need_id, "number": letter.number, "from": current.as_str(), "to": status.as_str(), "note": note,
+                    "reply": reply.as_ref().map(|r| json!({"number": r.number, "date": r.date, "text": r.text})),
+                }),
+            }
+            .append(tx)?;
+            // The addressees hear of a letter sent to them; the sender of its answer.
+            let link = Some(format!("/needs/{}/letters/{}", need.id, letter.id));
+            let notices: Vec<Notice> = match status {
+                LetterStatus::Sent => letter
+                    .recipients
+                    .iter()
+                    .map(|r| Notice {
+                        event: EventKind::LetterSent,
+                        department: r.region,
                         need: Some(&need),
-                        text_zh: format!("复函：{}已答复{}", letter.reply_number.as_deref().unwrap_or("对方"), letter.number),
-                        text_en: format!("Letter answered: {}", letter.number),
-                        why_zh: letter.reply_text.clone(),
+                        text_zh: format!("来函：{}《{}》", letter.number, letter.subject),
+                        text_en: format!("Letter received: {} — {}", letter.number, letter.subject),
+                        why_zh: Some(format!("{}发来公函，商请协调解决。", department_name(app.tree, letter.sender))),
                         link: link.clone(),
                         approval: None,
-                    }],
-                    LetterStatus::Draft => Vec::new(),
-                };
-                for notice in notices {
-                    app.notify(tx, now, notice).await?;
-                }
-                Ok(letter)
-            })
+                    })
+                    .collect(),
+                LetterStatus::Acknowledged => vec![Notice {
+                    event: EventKind::LetterAnswered,
+                    department: letter.sender,
+                    need: Some(&need),
+                    text_zh: format!("复函：{}已答复{}", letter.reply_number.as_deref().unwrap_or("对方"), letter.number),
+                    text_en: format!("Letter answered: {}", letter.number),
+                    why_zh: letter.reply_text.clone(),
+                    link: link.clone(),
+                    approval: None,
+                }],
+                LetterStatus::Draft => Vec::new(),
+            };
+            for notice in notices {
+                app.notify(tx, now, notice)?;
+            }
+            Ok(letter)
         })
         .await
     }

@@ -79,25 +79,23 @@ pub struct App {
 
 impl App {
     /// Runs `job` as one write of the store (see [`Store::write`]) with a clone of this
-    /// application: `self.write(move |app, tx| Box::pin(async move { … })).await`. Returning an
-    /// error from the job rolls back everything it wrote; the answer comes after the COMMIT.
-    pub(crate) async fn write<T: Send + 'static>(
-        &self,
-        job: impl for<'t> FnOnce(App, &'t mut WriteTx) -> bangfu_store::WriteFuture<'t, T, AppError> + Send + 'static,
-    ) -> AppResult<T> {
+    /// application: `self.write(move |app, tx| …)`. The job is synchronous — it cannot wait
+    /// for another request while it holds the writer. Returning an error from the job rolls back
+    /// everything it wrote; the answer comes after the COMMIT.
+    pub(crate) async fn write<T: Send + 'static>(&self, job: impl FnOnce(App, &mut WriteTx) -> AppResult<T> + Send + 'static) -> AppResult<T> {
         let app = self.clone();
         self.store.write(move |tx| job(app, tx)).await
     }
 
     /// [`App::write`] on behalf of `actor`: the job is given the actor as well (a clone kept
-    /// for the job's run), `self.write_as(actor, move |app, actor, tx| Box::pin(async move { … }))`.
+    /// for the job's run), `self.write_as(actor, move |app, actor, tx| …)`.
     pub(crate) async fn write_as<T: Send + 'static>(
         &self,
         actor: &Actor,
-        job: impl for<'a> FnOnce(App, &'a Actor, &'a mut WriteTx) -> bangfu_store::WriteFuture<'a, T, AppError> + Send + 'static,
+        job: impl FnOnce(App, &Actor, &mut WriteTx) -> AppResult<T> + Send + 'static,
     ) -> AppResult<T> {
         let actor = actor.clone();
-        self.write(move |app, tx| Box::pin(async move { job(app, &actor, tx).await })).await
+        self.write(move |app, tx| job(app, &actor, tx)).await
     }
 
     /// Opens the database at `url` (see `bangfu_store::DatabaseUrl`) with the default policies.
@@ -154,7 +152,7 @@ pub(crate) struct Audit<'a> {
 }
 
 impl Audit<'_> {
-    pub(crate) async fn append(self, tx: &mut WriteTx) -> AppResult<i64> {
+    pub(crate) fn append(self, tx: &mut WriteTx) -> AppResult<i64> {
         Ok(tx
             .append_event(&NewEvent {
                 at: to_millis(self.now),
@@ -163,7 +161,6 @@ impl Audit<'_> {
                 entity: self.entity,
                 case_id: self.case_id,
                 payload: self.payload.to_string(),
-            })
-            .await?)
+            })?)
     }
 }

@@ -33,7 +33,7 @@ impl App {
     pub async fn morning_pass(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<MorningReport> {
         only_admin(actor)?;
         let day = last_due_day(now);
-        let missing = self.write_as(actor, move |app, actor, tx| Box::pin(async move { app.flag_missing_returns(tx, actor, now, day).await })).await?;
+        let missing = self.write_as(actor, move |app, actor, tx| app.flag_missing_returns(tx, actor, now, day)).await?;
         let briefings = self.generate_briefings(now, day).await?.iter().filter(|(_, new)| *new).count();
         Ok(MorningReport { day, missing, briefings })
     }
@@ -47,13 +47,11 @@ impl App {
         let slot = day.signed_duration_since(NaiveDate::default()).num_days();
         let missing = self
             .write_as(actor, move |app, actor, tx| {
-                Box::pin(async move {
-                    // Claimed already (nothing was written): the job ends, with nothing to keep.
-                    if !tx.claim_job_slot(MORNING_JOB, slot).await? {
-                        return Ok(None);
-                    }
-                    Ok(Some(app.flag_missing_returns(tx, actor, now, day).await?))
-                })
+                // Claimed already (nothing was written): the job ends, with nothing to keep.
+                if !tx.claim_job_slot(MORNING_JOB, slot)? {
+                    return Ok(None);
+                }
+                Ok(Some(app.flag_missing_returns(tx, actor, now, day)?))
             })
             .await?;
         let Some(missing) = missing else { return Ok(None) };

@@ -42,16 +42,16 @@ pub(crate) struct Reported {
 impl App {
     /// Reports a need on a case and routes it to its owner.
     pub async fn report_need(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<NeedRow> {
-        self.write_as(actor, move |app, actor, tx| Box::pin(async move { Ok(app.report_uncommitted(tx, actor, now, case_id, input).await?.need) })).await
+        self.write_as(actor, move |app, actor, tx| Ok(app.report_uncommitted(tx, actor, now, case_id, input)?.need)).await
     }
 
     /// [`App::report_need`] inside the write `tx`.
-    pub(crate) async fn report_uncommitted(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<Reported> {
+    pub(crate) fn report_uncommitted(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, case_id: i64, input: NewNeed) -> AppResult<Reported> {
         let checked = checked_need(&input)?;
         let kind = checked.kind;
         let solution = input.solution_region.as_deref().filter(|s| !s.trim().is_empty()).map(|s| self.region(s, "solution_region")).transpose()?;
 
-        let (case, enterprise, team) = tx.case_with_team(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
+        let (case, enterprise, team) = tx.case_with_team(case_id)?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
         if !access::can_see_case(self.tree, actor, &case, &team) {
             return Err(AppError::NotFound(format!("case {case_id}")));
         }
@@ -89,9 +89,9 @@ impl App {
             created_at: to_millis(now),
             updated_at: to_millis(now),
         };
-        need.id = tx.insert_need(&need).await?;
+        need.id = tx.insert_need(&need)?;
         if actor.role == bangfu_core::model::Role::Enterprise {
-            tx.insert_need_reporter(need.id, case.enterprise_id).await?;
+            tx.insert_need_reporter(need.id, case.enterprise_id)?;
         }
         Audit {
             actor,
@@ -105,10 +105,9 @@ impl App {
                 "explanation": {"zh": need.route_zh, "en": need.route_en},
             }),
         }
-        .append(tx)
-        .await?;
-        self.notify_owner(tx, now, EventKind::NeedNew, &need, "新诉求", "New need").await?;
-        self.draft_letter_if_national(tx, actor, now, &need).await?;
+        .append(tx)?;
+        self.notify_owner(tx, now, EventKind::NeedNew, &need, "新诉求", "New need")?;
+        self.draft_letter_if_national(tx, actor, now, &need)?;
         Ok(Reported { need, case, enterprise, team })
     }
 
@@ -137,7 +136,7 @@ impl App {
         self.tree.get(department).map_or(Tier::County, |r| Tier::of_level(r.level))
     }
 
-    pub(crate) async fn notify_owner(&self, tx: &mut WriteTx, now: DateTime<Utc>, event: EventKind, need: &NeedRow, zh: &str, en: &str) -> AppResult<()> {
+    pub(crate) fn notify_owner(&self, tx: &mut WriteTx, now: DateTime<Utc>, event: EventKind, need: &NeedRow, zh: &str, en: &str) -> AppResult<()> {
         let notice = Notice {
             event,
             department: need.owner,
@@ -148,19 +147,19 @@ impl App {
             link: None,
             approval: None,
         };
-        self.notify(tx, now, notice).await
+        self.notify(tx, now, notice)
     }
 
     /// The need, with its case, if `actor` may see and change it.
     /// The need, with its case, if `actor` may decide on it ([`access::may_decide_need`]: its
     /// owner department and the tiers above); not found when the actor may not see it,
     /// forbidden when it sees it but may not decide.
-    pub(crate) async fn need_to_decide(&self, tx: &mut WriteTx, actor: &Actor, need_id: i64) -> AppResult<(NeedRow, CaseRow)> {
-        let (need, case, team) = self.need_in(tx, need_id).await?;
+    pub(crate) fn need_to_decide(&self, tx: &mut WriteTx, actor: &Actor, need_id: i64) -> AppResult<(NeedRow, CaseRow)> {
+        let (need, case, team) = self.need_in(tx, need_id)?;
         if access::may_decide_need(self.tree, actor, &need) {
             return Ok((need, case));
         }
-        if !self.sees_need_in(tx, actor, &case, &team, &need).await? {
+        if !self.sees_need_in(tx, actor, &case, &team, &need)? {
             return Err(AppError::NotFound(format!("need {need_id}")));
         }
         let owner = department_name(self.tree, need.owner);
@@ -174,9 +173,9 @@ impl App {
     /// The need, with its case, if `actor` may put candidates forward for it
     /// ([`access::may_propose_for_need`]: any officer who sees it); not found when it may not see
     /// it, forbidden when it only reads.
-    pub(crate) async fn need_to_propose_for(&self, tx: &mut WriteTx, actor: &Actor, need_id: i64) -> AppResult<(NeedRow, CaseRow)> {
-        let (need, case, team) = self.need_in(tx, need_id).await?;
-        let sees = access::may_decide_need(self.tree, actor, &need) || self.sees_need_in(tx, actor, &case, &team, &need).await?;
+    pub(crate) fn need_to_propose_for(&self, tx: &mut WriteTx, actor: &Actor, need_id: i64) -> AppResult<(NeedRow, CaseRow)> {
+        let (need, case, team) = self.need_in(tx, need_id)?;
+        let sees = access::may_decide_need(self.tree, actor, &need) || self.sees_need_in(tx, actor, &case, &team, &need)?;
         if !sees {
             return Err(AppError::NotFound(format!("need {need_id}")));
         }
@@ -186,22 +185,22 @@ impl App {
         Ok((need, case))
     }
 
-    pub(crate) async fn need_in(&self, tx: &mut WriteTx, need_id: i64) -> AppResult<(NeedRow, CaseRow, Vec<bangfu_store::TeamMemberRow>)> {
+    pub(crate) fn need_in(&self, tx: &mut WriteTx, need_id: i64) -> AppResult<(NeedRow, CaseRow, Vec<bangfu_store::TeamMemberRow>)> {
         let not_found = || AppError::NotFound(format!("need {need_id}"));
-        let need = tx.need(need_id).await?.ok_or_else(not_found)?;
-        let (case, _, team) = tx.case_with_team(need.case_id).await?.ok_or_else(not_found)?;
+        let need = tx.need(need_id)?.ok_or_else(not_found)?;
+        let (case, _, team) = tx.case_with_team(need.case_id)?.ok_or_else(not_found)?;
         Ok((need, case, team))
     }
 
     /// [`access::can_see_need`] inside a write: what else it needs is read only when the case
     /// alone does not decide.
-    pub(crate) async fn sees_need_in(&self, tx: &mut WriteTx, actor: &Actor, case: &CaseRow, team: &[bangfu_store::TeamMemberRow], need: &NeedRow) -> AppResult<bool> {
+    pub(crate) fn sees_need_in(&self, tx: &mut WriteTx, actor: &Actor, case: &CaseRow, team: &[bangfu_store::TeamMemberRow], need: &NeedRow) -> AppResult<bool> {
         if access::can_see_case(self.tree, actor, case, team) {
             return Ok(true);
         }
-        let broadcast_to: Vec<RegionCode> = tx.broadcasts_of_need(need.id).await?.into_iter().map(|b| b.department).collect();
-        let candidate_providers: Vec<i64> = tx.candidates_of_need(need.id).await?.into_iter().map(|c| c.provider_id).collect();
-        let letters = tx.letters_of_need(need.id).await?;
+        let broadcast_to: Vec<RegionCode> = tx.broadcasts_of_need(need.id)?.into_iter().map(|b| b.department).collect();
+        let candidate_providers: Vec<i64> = tx.candidates_of_need(need.id)?.into_iter().map(|c| c.provider_id).collect();
+        let letters = tx.letters_of_need(need.id)?;
         let context = access::NeedContext { team, broadcast_to: &broadcast_to, candidate_providers: &candidate_providers, letters: &letters };
         Ok(access::can_see_need(self.tree, actor, case, need, &context))
     }
@@ -211,40 +210,37 @@ impl App {
         let note = text("note", note, LONG_CHARS)?;
         let note = note.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let note = &note;
-                let (mut need, case) = app.need_to_decide(tx, actor, need_id).await?;
-                let current = need.status;
-                let allowed = match status {
-                    NeedStatus::Started => matches!(current, NeedStatus::Open | NeedStatus::Selected),
-                    NeedStatus::Resolved | NeedStatus::Cancelled => !current.is_closed(),
-                    NeedStatus::Open | NeedStatus::Selected => false,
-                };
-                if !allowed {
-                    return Err(AppError::Conflict(format!("need {need_id} is {current}; it cannot become {status}")));
-                }
-                need.status = status;
-                need.updated_at = to_millis(now);
-                tx.update_need(&need).await?;
-                if status == NeedStatus::Resolved {
-                    tx.set_need_resolved_at(need_id, Some(to_millis(now))).await?;
-                }
-                Audit {
-                    actor,
-                    now,
-                    action: match status {
-                        NeedStatus::Started => "need.started",
-                        NeedStatus::Resolved => "need.resolved",
-                        _ => "need.cancelled",
-                    },
-                    entity: format!("need:{need_id}"),
-                    case_id: Some(case.id),
-                    payload: json!({"title": need.title, "note": note}),
-                }
-                .append(tx)
-                .await?;
-                Ok(need)
-            })
+            let note = &note;
+            let (mut need, case) = app.need_to_decide(tx, actor, need_id)?;
+            let current = need.status;
+            let allowed = match status {
+                NeedStatus::Started => matches!(current, NeedStatus::Open | NeedStatus::Selected),
+                NeedStatus::Resolved | NeedStatus::Cancelled => !current.is_closed(),
+                NeedStatus::Open | NeedStatus::Selected => false,
+            };
+            if !allowed {
+                return Err(AppError::Conflict(format!("need {need_id} is {current}; it cannot become {status}")));
+            }
+            need.status = status;
+            need.updated_at = to_millis(now);
+            tx.update_need(&need)?;
+            if status == NeedStatus::Resolved {
+                tx.set_need_resolved_at(need_id, Some(to_millis(now)))?;
+            }
+            Audit {
+                actor,
+                now,
+                action: match status {
+                    NeedStatus::Started => "need.started",
+                    NeedStatus::Resolved => "need.resolved",
+                    _ => "need.cancelled",
+                },
+                entity: format!("need:{need_id}"),
+                case_id: Some(case.id),
+                payload: json!({"title": need.title, "note": note}),
+            }
+            .append(tx)?;
+            Ok(need)
         })
         .await
     }

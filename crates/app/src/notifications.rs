@@ -66,17 +66,15 @@ impl App {
         let not_found = || AppError::NotFound(format!("notification {id}"));
         let (Some(department), Some(user)) = (self.notification_department(actor), actor.user_id) else { return Err(not_found()) };
         self.write(move |_, tx| {
-            Box::pin(async move {
-                let not_found = || AppError::NotFound(format!("notification {id}"));
-                let row = tx.notification(id).await?.ok_or_else(not_found)?;
-                if row.department.map(|d| d.to_string()).as_deref() != Some(department.as_str()) {
-                    return Err(not_found());
-                }
-                if tx.notifications_read_through(user).await? < id {
-                    tx.set_notification_read(user, id, to_millis(now)).await?;
-                }
-                Ok(())
-            })
+            let not_found = || AppError::NotFound(format!("notification {id}"));
+            let row = tx.notification(id)?.ok_or_else(not_found)?;
+            if row.department.map(|d| d.to_string()).as_deref() != Some(department.as_str()) {
+                return Err(not_found());
+            }
+            if tx.notifications_read_through(user)? < id {
+                tx.set_notification_read(user, id, to_millis(now))?;
+            }
+            Ok(())
         })
         .await
     }
@@ -85,14 +83,12 @@ impl App {
     pub async fn mark_all_notifications_read(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<i64> {
         let (Some(department), Some(user)) = (self.notification_department(actor), actor.user_id) else { return Ok(0) };
         self.write(move |_, tx| {
-            Box::pin(async move {
-                let unread = tx.count_unread_notifications(&department, user).await?;
-                let last = tx.last_notification_of_department(&department).await?;
-                if last > tx.notifications_read_through(user).await? {
-                    tx.mark_notifications_read_through(user, last, to_millis(now)).await?;
-                }
-                Ok(unread)
-            })
+            let unread = tx.count_unread_notifications(&department, user)?;
+            let last = tx.last_notification_of_department(&department)?;
+            if last > tx.notifications_read_through(user)? {
+                tx.mark_notifications_read_through(user, last, to_millis(now))?;
+            }
+            Ok(unread)
         })
         .await
     }

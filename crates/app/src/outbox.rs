@@ -386,7 +386,7 @@ impl App {
     /// one outbox message per channel of the department — of the need's enterprise for its
     /// need's arrival, choice and escalations, of the provider chosen for its choice — that chose
     /// this kind of event.
-    pub(crate) async fn notify(&self, tx: &mut WriteTx, now: DateTime<Utc>, notice: Notice<'_>) -> AppResult<()> {
+    pub(crate) fn notify(&self, tx: &mut WriteTx, now: DateTime<Utc>, notice: Notice<'_>) -> AppResult<()> {
         tx.insert_notification(&NotificationRow {
             id: 0,
             department: Some(notice.department),
@@ -396,14 +396,13 @@ impl App {
             text_en: notice.text_en.clone(),
             created_at: to_millis(now),
             read_at: None,
-        })
-        .await?;
-        self.send_out(tx, now, notice).await
+        })?;
+        self.send_out(tx, now, notice)
     }
 
     /// The outbox half of [`App::notify`]: one message per channel that chose the event (for
     /// what goes out without a notification on the pages, such as the daily briefing).
-    pub(crate) async fn send_out(&self, tx: &mut WriteTx, now: DateTime<Utc>, notice: Notice<'_>) -> AppResult<()> {
+    pub(crate) fn send_out(&self, tx: &mut WriteTx, now: DateTime<Utc>, notice: Notice<'_>) -> AppResult<()> {
         // One statement for every channel the notice reaches (a need report is about 18
         // statements; on PostgreSQL each is a round trip inside the write lock).
         // The enterprise hears of its needs' news and of its approvals' deadlines;
@@ -414,13 +413,13 @@ impl App {
         let approval_case = notice.approval.map(|approval| approval.case_id);
         // the provider chosen hears that it was.
         let selected = notice.need.filter(|_| notice.event == EventKind::NeedSelected).and_then(|need| need.selected_candidate);
-        let channels = tx.channels_of_notice(&notice.department.to_string(), need_case, approval_case, selected).await?;
+        let channels = tx.channels_of_notice(&notice.department.to_string(), need_case, approval_case, selected)?;
         let channels: Vec<ChannelRow> =
             channels.into_iter().filter(|c| receives(&c.events, notice.event)).collect();
         if channels.is_empty() {
             return Ok(());
         }
-        let (title, body) = self.compose(tx, &notice).await?;
+        let (title, body) = self.compose(tx, &notice)?;
         let link = notice.link.clone().or_else(|| notice.need.map(|n| format!("/needs/{}", n.id))).unwrap_or_else(|| "/notifications".into());
         for channel in channels {
             let quiet = channel.quiet_from.zip(channel.quiet_to).and_then(|(f, t)| QuietHours::from_minutes(f, t));
@@ -447,17 +446,16 @@ impl App {
                 last_error: None,
                 sent_at: None,
                 group_id: None,
-            })
-            .await?;
+            })?;
         }
         // Wakes the delivery workers of every server when the write commits.
-        tx.notify(OUTBOX_CHANNEL, "due").await?;
+        tx.notify(OUTBOX_CHANNEL, "due")?;
         Ok(())
     }
 
     /// The message of a notice, in the official register: a title, then who, what, why, what is
     /// asked and by when (UTC+8). The link is added when it is sent.
-    async fn compose(&self, tx: &mut WriteTx, notice: &Notice<'_>) -> AppResult<(String, String)> {
+    fn compose(&self, tx: &mut WriteTx, notice: &Notice<'_>) -> AppResult<(String, String)> {
         let subject = match (notice.need, notice.approval) {
             (Some(need), _) => need.title.clone(),
             (None, Some(approval)) => format!("{}（{}）", approval.item, approval.agency),
@@ -466,14 +464,14 @@ impl App {
         let title = format!("【帮扶·{}】{subject}", notice.event.label_zh());
         let mut lines = vec![notice.text_zh.clone()];
         if let Some(need) = notice.need {
-            if let Some(enterprise) = tx.enterprise_of_case(need.case_id).await? {
+            if let Some(enterprise) = tx.enterprise_of_case(need.case_id)? {
                 lines.push(format!("企业：{}（{}）", enterprise.name, self.tree.get(enterprise.region).map_or("", |r| r.name.as_str())));
             }
             lines.push(format!("诉求：{}，{}{}", need.title, need.quantity, need.unit));
             lines.push(format!("责任部门：{}", department_name(self.tree, need.owner)));
         }
         if let Some(approval) = notice.approval {
-            if let Some(enterprise) = tx.enterprise_of_case(approval.case_id).await? {
+            if let Some(enterprise) = tx.enterprise_of_case(approval.case_id)? {
                 lines.push(format!("企业：{}（{}）", enterprise.name, self.tree.get(enterprise.region).map_or("", |r| r.name.as_str())));
             }
             lines.push(format!("审批事项：{}（{}）", approval.item, approval.agency));
@@ -580,24 +578,21 @@ impl App {
             format,
         };
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let mut row = row;
-                row.id = tx.insert_channel(&row).await?;
-                let view = channel_view(app.tree, &row);
-                Audit {
-                    actor,
-                    now,
-                    action: "channel.added",
-                    entity: format!("channel:{}", row.id),
-                    case_id: None,
-                    // The masked target only: the log never holds a credential.
-                    payload: json!({"kind": row.kind, "department": row.department, "provider_id": row.provider_id, "enterprise_id": row.enterprise_id,
-                        "target": view.target, "events": row.events.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(","), "quiet_hours": quiet.map(|q| q.label()), "format": row.format}),
-                }
-                .append(tx)
-                .await?;
-                Ok(view)
-            })
+            let mut row = row;
+            row.id = tx.insert_channel(&row)?;
+            let view = channel_view(app.tree, &row);
+            Audit {
+                actor,
+                now,
+                action: "channel.added",
+                entity: format!("channel:{}", row.id),
+                case_id: None,
+                // The masked target only: the log never holds a credential.
+                payload: json!({"kind": row.kind, "department": row.department, "provider_id": row.provider_id, "enterprise_id": row.enterprise_id,
+                    "target": view.target, "events": row.events.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(","), "quiet_hours": quiet.map(|q| q.label()), "format": row.format}),
+            }
+            .append(tx)?;
+            Ok(view)
         })
         .await
     }
@@ -636,15 +631,13 @@ impl App {
     /// Turns a channel off (messages already written are still delivered).
     pub async fn remove_channel(&self, actor: &Actor, now: DateTime<Utc>, id: i64) -> AppResult<()> {
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let channel = tx.channel(id).await?.ok_or_else(|| AppError::NotFound(format!("channel {id}")))?;
-                if !app.may_keep_channel(actor, &channel) {
-                    return Err(AppError::NotFound(format!("channel {id}")));
-                }
-                tx.set_channel_active(id, false).await?;
-                Audit { actor, now, action: "channel.removed", entity: format!("channel:{id}"), case_id: None, payload: json!({"kind": channel.kind}) }.append(tx).await?;
-                Ok(())
-            })
+            let channel = tx.channel(id)?.ok_or_else(|| AppError::NotFound(format!("channel {id}")))?;
+            if !app.may_keep_channel(actor, &channel) {
+                return Err(AppError::NotFound(format!("channel {id}")));
+            }
+            tx.set_channel_active(id, false)?;
+            Audit { actor, now, action: "channel.removed", entity: format!("channel:{id}"), case_id: None, payload: json!({"kind": channel.kind}) }.append(tx)?;
+            Ok(())
         })
         .await
     }
@@ -692,20 +685,18 @@ impl App {
         let server = settings.server.clone();
         let claim = self
             .write(move |_, tx| {
-                Box::pin(async move {
-                    let Some(channel) = tx.channel(channel_id).await? else { return Ok(Claim::Gone) };
-                    let kind = channel.kind;
-                    if kind.is_robot() {
-                        let sent: Vec<DateTime<Utc>> =
-                            tx.messages_sent_since(channel_id, to_millis(now - ROBOT_WINDOW)).await?.into_iter().map(|m| from_millis(m.at)).collect();
-                        let slot = next_send_slot(&sent, now, ROBOT_LIMIT, ROBOT_WINDOW);
-                        if slot > now {
-                            return Ok(Claim::Deferred(tx.defer_outbox(channel_id, now_ms, to_millis(slot)).await? as usize));
-                        }
+                let Some(channel) = tx.channel(channel_id)? else { return Ok(Claim::Gone) };
+                let kind = channel.kind;
+                if kind.is_robot() {
+                    let sent: Vec<DateTime<Utc>> =
+                        tx.messages_sent_since(channel_id, to_millis(now - ROBOT_WINDOW))?.into_iter().map(|m| from_millis(m.at)).collect();
+                    let slot = next_send_slot(&sent, now, ROBOT_LIMIT, ROBOT_WINDOW);
+                    if slot > now {
+                        return Ok(Claim::Deferred(tx.defer_outbox(channel_id, now_ms, to_millis(slot))? as usize));
                     }
-                    let limit = if kind.is_robot() { ROBOT_LIMIT as i64 } else { 1 };
-                    Ok(Claim::Claimed(Box::new(channel), tx.claim_outbox(channel_id, now_ms, lease_until, &server, limit).await?))
-                })
+                }
+                let limit = if kind.is_robot() { ROBOT_LIMIT as i64 } else { 1 };
+                Ok(Claim::Claimed(Box::new(channel), tx.claim_outbox(channel_id, now_ms, lease_until, &server, limit)?))
             })
             .await?;
         let (channel, claimed) = match claim {
@@ -738,27 +729,24 @@ impl App {
         let error = outcome.err();
         let counted = self
             .write(move |_, tx| {
-                Box::pin(async move {
-                    let mut counted = 0;
-                    for row in &claimed {
-                        let next = next.unwrap_or(row.next_attempt_at);
-                        if tx.finish_outbox_attempt(row.id, &server, lease_until, status, next, error.as_deref(), succeeded.then_some(now_ms)).await? {
-                            tx.insert_outbox_attempt(&OutboxAttemptRow {
-                                id: 0,
-                                outbox_id: row.id,
-                                channel_id,
-                                at: now_ms,
-                                outcome: outcome_name,
-                                error: error.clone(),
-                                message_key: message_key.clone(),
-                                grouped: claimed.len() as i64,
-                            })
-                            .await?;
-                            counted += 1;
-                        }
+                let mut counted = 0;
+                for row in &claimed {
+                    let next = next.unwrap_or(row.next_attempt_at);
+                    if tx.finish_outbox_attempt(row.id, &server, lease_until, status, next, error.as_deref(), succeeded.then_some(now_ms))? {
+                        tx.insert_outbox_attempt(&OutboxAttemptRow {
+                            id: 0,
+                            outbox_id: row.id,
+                            channel_id,
+                            at: now_ms,
+                            outcome: outcome_name,
+                            error: error.clone(),
+                            message_key: message_key.clone(),
+                            grouped: claimed.len() as i64,
+                        })?;
+                        counted += 1;
                     }
-                    Ok(counted)
-                })
+                }
+                Ok(counted)
             })
             .await?;
         match outcome_name {
@@ -854,23 +842,20 @@ impl App {
     /// department's own officer's.
     pub async fn retry_message(&self, actor: &Actor, now: DateTime<Utc>, id: i64) -> AppResult<OutboxRow> {
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let row = tx.outbox_item(id).await?.ok_or_else(|| AppError::NotFound(format!("message {id}")))?;
-                let allowed = actor.role == Role::Admin
-                    || (actor.role == Role::Officer && actor.department.map(|d| app.tree.department_region(d)) == row.department && row.department.is_some());
-                if !allowed {
-                    return Err(AppError::NotFound(format!("message {id}")));
-                }
-                if row.status == MessageStatus::Sent {
-                    return Err(AppError::Conflict(format!("message {id} was sent at {} — nothing to retry", china_minute(from_millis(row.sent_at.unwrap_or(0))))));
-                }
-                tx.retry_outbox(id, to_millis(now)).await?;
-                Audit { actor, now, action: "outbox.retried", entity: format!("outbox:{id}"), case_id: None, payload: json!({"was": row.status, "attempts": row.attempts}) }
-                    .append(tx)
-                    .await?;
-                tx.notify(OUTBOX_CHANNEL, "due").await?;
-                Ok(tx_free_row(row, now))
-            })
+            let row = tx.outbox_item(id)?.ok_or_else(|| AppError::NotFound(format!("message {id}")))?;
+            let allowed = actor.role == Role::Admin
+                || (actor.role == Role::Officer && actor.department.map(|d| app.tree.department_region(d)) == row.department && row.department.is_some());
+            if !allowed {
+                return Err(AppError::NotFound(format!("message {id}")));
+            }
+            if row.status == MessageStatus::Sent {
+                return Err(AppError::Conflict(format!("message {id} was sent at {} — nothing to retry", china_minute(from_millis(row.sent_at.unwrap_or(0))))));
+            }
+            tx.retry_outbox(id, to_millis(now))?;
+            Audit { actor, now, action: "outbox.retried", entity: format!("outbox:{id}"), case_id: None, payload: json!({"was": row.status, "attempts": row.attempts}) }
+                .append(tx)?;
+            tx.notify(OUTBOX_CHANNEL, "due")?;
+            Ok(tx_free_row(row, now))
         })
         .await
     }

@@ -147,14 +147,12 @@ impl App {
             return Ok(());
         };
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let (need, case, team) = app.need_in(tx, need_id).await?;
-                if !app.sees_need_in(tx, actor, &case, &team, &need).await? {
-                    return Err(AppError::NotFound(format!("need {need_id}")));
-                }
-                tx.put_inbox_read(user, need_id, to_millis(now)).await?;
-                Ok(())
-            })
+            let (need, case, team) = app.need_in(tx, need_id)?;
+            if !app.sees_need_in(tx, actor, &case, &team, &need)? {
+                return Err(AppError::NotFound(format!("need {need_id}")));
+            }
+            tx.put_inbox_read(user, need_id, to_millis(now))?;
+            Ok(())
         })
         .await
     }
@@ -243,58 +241,55 @@ impl App {
             ResponseAnswer::Quote => {}
         }
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let (need, case, team) = app.need_in(tx, need_id).await?;
-                if !app.sees_need_in(tx, actor, &case, &team, &need).await? {
-                    return Err(AppError::NotFound(format!("need {need_id}")));
-                }
-                let candidacies = tx.candidates_of_need(need_id).await?;
-                let own = actor.provider_id.and_then(|p| candidacies.into_iter().find(|c| c.provider_id == p));
-                let Some(candidate) = own.filter(|c| access::may_answer_candidacy(actor, c)) else {
-                    return Err(AppError::Forbidden(format!(
-                        "{} may not answer need {need_id}: only the users of a provider it is a candidate of answer it",
-                        actor.name
-                    )));
-                };
-                if need.status.is_closed() {
-                    return Err(AppError::Conflict(format!("need {need_id} is {}: it takes no more answers", need.status)));
-                }
-                let row = ResponseRow {
-                    id: 0,
-                    need_id,
-                    provider_id: candidate.provider_id,
-                    answer,
-                    note,
-                    quantity: input.quantity,
-                    price: input.price,
-                    deliver_by: input.deliver_by.map(to_millis),
-                    user_id: actor.user_id,
-                    created_at: to_millis(now),
-                };
-                let id = tx.insert_response(&row).await?;
-                tx.touch_need(need_id, to_millis(now)).await?;
-                let provider = tx.provider(candidate.provider_id).await?.map(|p| p.name).unwrap_or_default();
-                Audit {
-                    actor,
-                    now,
-                    action: "need.answered",
-                    entity: format!("need:{need_id}"),
-                    case_id: Some(case.id),
-                    payload: json!({
-                        "title": need.title, "provider_id": candidate.provider_id, "provider": provider, "answer": row.answer,
-                        "note": row.note, "quantity": row.quantity, "price": row.price, "deliver_by": row.deliver_by,
-                    }),
-                }
-                .append(tx)
-                .await?;
-                let (zh, en) = match answer {
-                    ResponseAnswer::Accept => ("提供方承接", "Provider accepts"),
-                    ResponseAnswer::Decline => ("提供方不能承接", "Provider declines"),
-                    ResponseAnswer::Quote => ("提供方报价", "Provider quotes"),
-                };
-                app.notify_department(tx, now, EventKind::ProviderAnswered, &need, need.owner, &format!("{zh}（{provider}）"), &format!("{en} ({provider})")).await?;
-                Ok(ResponseRow { id, ..row })
-            })
+            let (need, case, team) = app.need_in(tx, need_id)?;
+            if !app.sees_need_in(tx, actor, &case, &team, &need)? {
+                return Err(AppError::NotFound(format!("need {need_id}")));
+            }
+            let candidacies = tx.candidates_of_need(need_id)?;
+            let own = actor.provider_id.and_then(|p| candidacies.into_iter().find(|c| c.provider_id == p));
+            let Some(candidate) = own.filter(|c| access::may_answer_candidacy(actor, c)) else {
+                return Err(AppError::Forbidden(format!(
+                    "{} may not answer need {need_id}: only the users of a provider it is a candidate of answer it",
+                    actor.name
+                )));
+            };
+            if need.status.is_closed() {
+                return Err(AppError::Conflict(format!("need {need_id} is {}: it takes no more answers", need.status)));
+            }
+            let row = ResponseRow {
+                id: 0,
+                need_id,
+                provider_id: candidate.provider_id,
+                answer,
+                note,
+                quantity: input.quantity,
+                price: input.price,
+                deliver_by: input.deliver_by.map(to_millis),
+                user_id: actor.user_id,
+                created_at: to_millis(now),
+            };
+            let id = tx.insert_response(&row)?;
+            tx.touch_need(need_id, to_millis(now))?;
+            let provider = tx.provider(candidate.provider_id)?.map(|p| p.name).unwrap_or_default();
+            Audit {
+                actor,
+                now,
+                action: "need.answered",
+                entity: format!("need:{need_id}"),
+                case_id: Some(case.id),
+                payload: json!({
+                    "title": need.title, "provider_id": candidate.provider_id, "provider": provider, "answer": row.answer,
+                    "note": row.note, "quantity": row.quantity, "price": row.price, "deliver_by": row.deliver_by,
+                }),
+            }
+            .append(tx)?;
+            let (zh, en) = match answer {
+                ResponseAnswer::Accept => ("提供方承接", "Provider accepts"),
+                ResponseAnswer::Decline => ("提供方不能承接", "Provider declines"),
+                ResponseAnswer::Quote => ("提供方报价", "Provider quotes"),
+            };
+            app.notify_department(tx, now, EventKind::ProviderAnswered, &need, need.owner, &format!("{zh}（{provider}）"), &format!("{en} ({provider})"))?;
+            Ok(ResponseRow { id, ..row })
         })
         .await
     }
@@ -307,27 +302,24 @@ impl App {
             return Err(bad("text: 请写下意见 — write the comment"));
         }
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let (need, case) = app.need_to_discuss(tx, actor, need_id).await?;
-                let author = app.author_name(tx, actor).await?;
-                let row = CommentRow { id: 0, need_id, user_id: actor.user_id, author, text: body, created_at: to_millis(now) };
-                let id = tx.insert_comment(&row).await?;
-                tx.touch_need(need_id, to_millis(now)).await?;
-                Audit {
-                    actor,
-                    now,
-                    action: "need.commented",
-                    entity: format!("need:{need_id}"),
-                    case_id: Some(case.id),
-                    payload: json!({"title": need.title, "author": row.author, "text": row.text}),
-                }
-                .append(tx)
-                .await?;
-                if actor.role == Role::Enterprise {
-                    app.notify_department(tx, now, EventKind::NeedChanged, &need, need.owner, &format!("企业留言：{}", need.title), &format!("The enterprise commented: {}", need.title)).await?;
-                }
-                Ok(CommentRow { id, ..row })
-            })
+            let (need, case) = app.need_to_discuss(tx, actor, need_id)?;
+            let author = app.author_name(tx, actor)?;
+            let row = CommentRow { id: 0, need_id, user_id: actor.user_id, author, text: body, created_at: to_millis(now) };
+            let id = tx.insert_comment(&row)?;
+            tx.touch_need(need_id, to_millis(now))?;
+            Audit {
+                actor,
+                now,
+                action: "need.commented",
+                entity: format!("need:{need_id}"),
+                case_id: Some(case.id),
+                payload: json!({"title": need.title, "author": row.author, "text": row.text}),
+            }
+            .append(tx)?;
+            if actor.role == Role::Enterprise {
+                app.notify_department(tx, now, EventKind::NeedChanged, &need, need.owner, &format!("企业留言：{}", need.title), &format!("The enterprise commented: {}", need.title))?;
+            }
+            Ok(CommentRow { id, ..row })
         })
         .await
     }
@@ -360,37 +352,34 @@ impl App {
         let filename = filename.to_owned();
         let content = content.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let filename = &filename;
-                let content = &content;
-                let (need, case) = app.need_to_discuss(tx, actor, need_id).await?;
-                let author = app.author_name(tx, actor).await?;
-                use sha2::Digest;
-                let row = AttachmentRow {
-                    id: 0,
-                    need_id,
-                    user_id: actor.user_id,
-                    author,
-                    filename: filename.clone(),
-                    content_type: content_type.to_string(),
-                    size_bytes: content.len() as i64,
-                    sha256: hex::encode(sha2::Sha256::digest(content)),
-                    created_at: to_millis(now),
-                };
-                let id = tx.insert_attachment(&row, &base64_encode(content)).await?;
-                tx.touch_need(need_id, to_millis(now)).await?;
-                Audit {
-                    actor,
-                    now,
-                    action: "need.attached",
-                    entity: format!("need:{need_id}"),
-                    case_id: Some(case.id),
-                    payload: json!({"title": need.title, "attachment_id": id, "filename": row.filename, "size_bytes": row.size_bytes, "sha256": row.sha256, "author": row.author}),
-                }
-                .append(tx)
-                .await?;
-                Ok(AttachmentRow { id, ..row })
-            })
+            let filename = &filename;
+            let content = &content;
+            let (need, case) = app.need_to_discuss(tx, actor, need_id)?;
+            let author = app.author_name(tx, actor)?;
+            use sha2::Digest;
+            let row = AttachmentRow {
+                id: 0,
+                need_id,
+                user_id: actor.user_id,
+                author,
+                filename: filename.clone(),
+                content_type: content_type.to_string(),
+                size_bytes: content.len() as i64,
+                sha256: hex::encode(sha2::Sha256::digest(content)),
+                created_at: to_millis(now),
+            };
+            let id = tx.insert_attachment(&row, &base64_encode(content))?;
+            tx.touch_need(need_id, to_millis(now))?;
+            Audit {
+                actor,
+                now,
+                action: "need.attached",
+                entity: format!("need:{need_id}"),
+                case_id: Some(case.id),
+                payload: json!({"title": need.title, "attachment_id": id, "filename": row.filename, "size_bytes": row.size_bytes, "sha256": row.sha256, "author": row.author}),
+            }
+            .append(tx)?;
+            Ok(AttachmentRow { id, ..row })
         })
         .await
     }
@@ -413,18 +402,15 @@ impl App {
     /// The enterprise confirms that a resolved need is solved.
     pub async fn confirm_need(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64) -> AppResult<NeedRow> {
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let (need, case) = app.need_of_own_enterprise(tx, actor, need_id, "confirm").await?;
-                if need.status != NeedStatus::Resolved {
-                    return Err(AppError::Conflict(format!("need {need_id} is {}: only a resolved need is confirmed solved", need.status)));
-                }
-                tx.put_confirmation(&ConfirmationRow { need_id, confirmed_at: to_millis(now), user_id: actor.user_id }).await?;
-                tx.touch_need(need_id, to_millis(now)).await?;
-                Audit { actor, now, action: "need.confirmed", entity: format!("need:{need_id}"), case_id: Some(case.id), payload: json!({"title": need.title}) }
-                    .append(tx)
-                    .await?;
-                Ok(need)
-            })
+            let (need, case) = app.need_of_own_enterprise(tx, actor, need_id, "confirm")?;
+            if need.status != NeedStatus::Resolved {
+                return Err(AppError::Conflict(format!("need {need_id} is {}: only a resolved need is confirmed solved", need.status)));
+            }
+            tx.put_confirmation(&ConfirmationRow { need_id, confirmed_at: to_millis(now), user_id: actor.user_id })?;
+            tx.touch_need(need_id, to_millis(now))?;
+            Audit { actor, now, action: "need.confirmed", entity: format!("need:{need_id}"), case_id: Some(case.id), payload: json!({"title": need.title}) }
+                .append(tx)?;
+            Ok(need)
         })
         .await
     }
@@ -439,41 +425,38 @@ impl App {
         }
         let reason = reason.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let reason = &reason;
-                let (mut need, case, team) = app.need_in(tx, need_id).await?;
-                let status = need.status;
-                if !app.sees_need_in(tx, actor, &case, &team, &need).await? && !access::may_decide_need(app.tree, actor, &need) {
-                    return Err(AppError::NotFound(format!("need {need_id}")));
-                }
-                if !access::may_reopen_need(app.tree, actor, &case, &need) {
-                    return Err(AppError::Forbidden(format!(
-                        "{} may not reopen need {need_id}: its owner department and the tiers above reopen it, and its enterprise a resolved one",
-                        actor.name
-                    )));
-                }
-                if !status.is_closed() {
-                    return Err(AppError::Conflict(format!("need {need_id} is {status}: only a resolved or cancelled need is reopened")));
-                }
-                need.status = NeedStatus::Open;
-                need.reached_owner_at = to_millis(now);
-                need.updated_at = to_millis(now);
-                tx.update_need(&need).await?;
-                tx.set_need_resolved_at(need_id, None).await?;
-                tx.delete_confirmation(need_id).await?;
-                Audit {
-                    actor,
-                    now,
-                    action: "need.reopened",
-                    entity: format!("need:{need_id}"),
-                    case_id: Some(case.id),
-                    payload: json!({"title": need.title, "was": status.as_str(), "reason": reason}),
-                }
-                .append(tx)
-                .await?;
-                app.notify_owner(tx, now, EventKind::NeedChanged, &need, "诉求重新打开", "Need reopened").await?;
-                Ok(need)
-            })
+            let reason = &reason;
+            let (mut need, case, team) = app.need_in(tx, need_id)?;
+            let status = need.status;
+            if !app.sees_need_in(tx, actor, &case, &team, &need)? && !access::may_decide_need(app.tree, actor, &need) {
+                return Err(AppError::NotFound(format!("need {need_id}")));
+            }
+            if !access::may_reopen_need(app.tree, actor, &case, &need) {
+                return Err(AppError::Forbidden(format!(
+                    "{} may not reopen need {need_id}: its owner department and the tiers above reopen it, and its enterprise a resolved one",
+                    actor.name
+                )));
+            }
+            if !status.is_closed() {
+                return Err(AppError::Conflict(format!("need {need_id} is {status}: only a resolved or cancelled need is reopened")));
+            }
+            need.status = NeedStatus::Open;
+            need.reached_owner_at = to_millis(now);
+            need.updated_at = to_millis(now);
+            tx.update_need(&need)?;
+            tx.set_need_resolved_at(need_id, None)?;
+            tx.delete_confirmation(need_id)?;
+            Audit {
+                actor,
+                now,
+                action: "need.reopened",
+                entity: format!("need:{need_id}"),
+                case_id: Some(case.id),
+                payload: json!({"title": need.title, "was": status.as_str(), "reason": reason}),
+            }
+            .append(tx)?;
+            app.notify_owner(tx, now, EventKind::NeedChanged, &need, "诉求重新打开", "Need reopened")?;
+            Ok(need)
         })
         .await
     }
@@ -486,32 +469,29 @@ impl App {
         }
         let reason = reason.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let reason = &reason;
-                let (mut need, case) = app.need_of_own_enterprise(tx, actor, need_id, "withdraw").await?;
-                if actor.role == Role::Enterprise && tx.reporter_of_need(need_id).await? != case.enterprise_id {
-                    return Err(AppError::Forbidden(format!("{} may not withdraw need {need_id}: an enterprise withdraws only the needs it reported itself", actor.name)));
-                }
-                let status = need.status;
-                if !matches!(status, NeedStatus::Open | NeedStatus::Selected) {
-                    return Err(AppError::Conflict(format!("need {need_id} is {status}: only a need on which work has not started is withdrawn")));
-                }
-                need.status = NeedStatus::Cancelled;
-                need.updated_at = to_millis(now);
-                tx.update_need(&need).await?;
-                Audit {
-                    actor,
-                    now,
-                    action: "need.withdrawn",
-                    entity: format!("need:{need_id}"),
-                    case_id: Some(case.id),
-                    payload: json!({"title": need.title, "reason": reason}),
-                }
-                .append(tx)
-                .await?;
-                app.notify_owner(tx, now, EventKind::NeedChanged, &need, "企业撤回诉求", "The enterprise withdrew a need").await?;
-                Ok(need)
-            })
+            let reason = &reason;
+            let (mut need, case) = app.need_of_own_enterprise(tx, actor, need_id, "withdraw")?;
+            if actor.role == Role::Enterprise && tx.reporter_of_need(need_id)? != case.enterprise_id {
+                return Err(AppError::Forbidden(format!("{} may not withdraw need {need_id}: an enterprise withdraws only the needs it reported itself", actor.name)));
+            }
+            let status = need.status;
+            if !matches!(status, NeedStatus::Open | NeedStatus::Selected) {
+                return Err(AppError::Conflict(format!("need {need_id} is {status}: only a need on which work has not started is withdrawn")));
+            }
+            need.status = NeedStatus::Cancelled;
+            need.updated_at = to_millis(now);
+            tx.update_need(&need)?;
+            Audit {
+                actor,
+                now,
+                action: "need.withdrawn",
+                entity: format!("need:{need_id}"),
+                case_id: Some(case.id),
+                payload: json!({"title": need.title, "reason": reason}),
+            }
+            .append(tx)?;
+            app.notify_owner(tx, now, EventKind::NeedChanged, &need, "企业撤回诉求", "The enterprise withdrew a need")?;
+            Ok(need)
         })
         .await
     }
@@ -528,51 +508,52 @@ impl App {
     /// ([`access::sources_when_reporting`]).
     pub async fn edit_need(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, input: NewNeed) -> AppResult<NeedRow> {
         let early = self.screen_edited(need_id, &input).await?;
+        if early.is_none() {
+            // The write may screen on the index as held: it is brought up to date first.
+            drop(self.registry().await?);
+        }
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let (mut need, case, team) = app.need_in(tx, need_id).await?;
-                let checked = checked_need(&NewNeed { kind: need.kind.as_str().into(), ..input.clone() })?;
-                if !access::may_decide_need(app.tree, actor, &need) && !app.sees_need_in(tx, actor, &case, &team, &need).await? {
-                    return Err(AppError::NotFound(format!("need {need_id}")));
-                }
-                if !access::may_edit_need(app.tree, actor, &case, &team, &need) {
-                    return Err(AppError::Forbidden(format!("{} may read need {need_id} but not edit it", actor.name)));
-                }
-                let status = need.status;
-                if !matches!(status, NeedStatus::Open | NeedStatus::Selected) {
-                    return Err(AppError::Conflict(format!("need {need_id} is {status}: a need is edited only while it is open")));
-                }
-                let before = json!({
-                    "title": need.title, "specification": need.specification, "quantity": need.quantity, "unit": need.unit,
-                    "requires": need.requires, "deadline": need.deadline,
-                    "max_distance_km": need.max_distance_km, "max_lead_time_h": need.max_lead_time_h,
-                });
-                let was = need.clone();
-                need.title = checked.title;
-                need.specification = checked.specification;
-                need.quantity = input.quantity;
-                need.unit = checked.unit;
-                need.requires = checked.requires;
-                need.deadline = input.deadline.map(to_millis);
-                need.max_distance_km = input.max_distance_km;
-                need.max_lead_time_h = input.max_lead_time_h;
-                need.updated_at = to_millis(now);
-                tx.update_need_fields(&need).await?;
-                let after = json!({
-                    "title": need.title, "specification": need.specification, "quantity": need.quantity, "unit": need.unit,
-                    "requires": need.requires, "deadline": need.deadline, "max_distance_km": need.max_distance_km, "max_lead_time_h": need.max_lead_time_h,
-                });
-                Audit { actor, now, action: "need.edited", entity: format!("need:{need_id}"), case_id: Some(case.id), payload: json!({"title": need.title, "before": before, "after": after}) }
-                    .append(tx)
-                    .await?;
-                let screened_before = tx.screening_of_need(need_id).await?.is_some();
-                let need = if screening_inputs_changed(&was, &need) && (screened_before || access::sources_when_reporting(actor)) {
-                    app.screen_again(tx, actor, now, need, &case, early).await?
-                } else {
-                    need
-                };
-                Ok(need)
-            })
+            let (mut need, case, team) = app.need_in(tx, need_id)?;
+            let checked = checked_need(&NewNeed { kind: need.kind.as_str().into(), ..input.clone() })?;
+            if !access::may_decide_need(app.tree, actor, &need) && !app.sees_need_in(tx, actor, &case, &team, &need)? {
+                return Err(AppError::NotFound(format!("need {need_id}")));
+            }
+            if !access::may_edit_need(app.tree, actor, &case, &team, &need) {
+                return Err(AppError::Forbidden(format!("{} may read need {need_id} but not edit it", actor.name)));
+            }
+            let status = need.status;
+            if !matches!(status, NeedStatus::Open | NeedStatus::Selected) {
+                return Err(AppError::Conflict(format!("need {need_id} is {status}: a need is edited only while it is open")));
+            }
+            let before = json!({
+                "title": need.title, "specification": need.specification, "quantity": need.quantity, "unit": need.unit,
+                "requires": need.requires, "deadline": need.deadline,
+                "max_distance_km": need.max_distance_km, "max_lead_time_h": need.max_lead_time_h,
+            });
+            let was = need.clone();
+            need.title = checked.title;
+            need.specification = checked.specification;
+            need.quantity = input.quantity;
+            need.unit = checked.unit;
+            need.requires = checked.requires;
+            need.deadline = input.deadline.map(to_millis);
+            need.max_distance_km = input.max_distance_km;
+            need.max_lead_time_h = input.max_lead_time_h;
+            need.updated_at = to_millis(now);
+            tx.update_need_fields(&need)?;
+            let after = json!({
+                "title": need.title, "specification": need.specification, "quantity": need.quantity, "unit": need.unit,
+                "requires": need.requires, "deadline": need.deadline, "max_distance_km": need.max_distance_km, "max_lead_time_h": need.max_lead_time_h,
+            });
+            Audit { actor, now, action: "need.edited", entity: format!("need:{need_id}"), case_id: Some(case.id), payload: json!({"title": need.title, "before": before, "after": after}) }
+                .append(tx)?;
+            let screened_before = tx.screening_of_need(need_id)?.is_some();
+            let need = if screening_inputs_changed(&was, &need) && (screened_before || access::sources_when_reporting(actor)) {
+                app.screen_again(tx, actor, now, need, &case, early)?
+            } else {
+                need
+            };
+            Ok(need)
         })
         .await
     }
@@ -599,7 +580,7 @@ impl App {
     /// The sourcing of an edited need, inside its edit's transaction: the early screening if it
     /// saw the need as stored now, else a new one. A need whose kind the registry does not hold
     /// is left as it is.
-    async fn screen_again(
+    fn screen_again(
         &self,
         tx: &mut WriteTx,
         actor: &Actor,
@@ -608,20 +589,20 @@ impl App {
         case: &bangfu_store::CaseRow,
         early: Option<crate::registry::Screened>,
     ) -> AppResult<NeedRow> {
-        let enterprise = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
+        let enterprise = tx.enterprise(case.enterprise_id)?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
         let Some(spec) = self.spec_of(&need, &enterprise)? else { return Ok(need) };
         let screened = match early {
             Some(early) if early.spec == spec => early,
-            _ => self.screen(&spec).await?,
+            _ => self.screen_held(&spec)?,
         };
-        self.record_sourcing(tx, actor, now, need, case, screened, true).await
+        self.record_sourcing(tx, actor, now, need, case, screened, true)
     }
 
     /// The need, with its case, if `actor` may comment on it and attach to it
     /// ([`access::may_discuss_need`]); not found when it may not see it.
-    async fn need_to_discuss(&self, tx: &mut WriteTx, actor: &Actor, need_id: i64) -> AppResult<(NeedRow, bangfu_store::CaseRow)> {
-        let (need, case, team) = self.need_in(tx, need_id).await?;
-        if !self.sees_need_in(tx, actor, &case, &team, &need).await? {
+    fn need_to_discuss(&self, tx: &mut WriteTx, actor: &Actor, need_id: i64) -> AppResult<(NeedRow, bangfu_store::CaseRow)> {
+        let (need, case, team) = self.need_in(tx, need_id)?;
+        if !self.sees_need_in(tx, actor, &case, &team, &need)? {
             return Err(AppError::NotFound(format!("need {need_id}")));
         }
         if !access::may_discuss_need(self.tree, actor, &case, &team) {
@@ -631,9 +612,9 @@ impl App {
     }
 
     /// The need, with its case, if it is of `actor`'s own enterprise (or `actor` is an admin).
-    async fn need_of_own_enterprise(&self, tx: &mut WriteTx, actor: &Actor, need_id: i64, verb: &str) -> AppResult<(NeedRow, bangfu_store::CaseRow)> {
-        let (need, case, team) = self.need_in(tx, need_id).await?;
-        if !self.sees_need_in(tx, actor, &case, &team, &need).await? {
+    fn need_of_own_enterprise(&self, tx: &mut WriteTx, actor: &Actor, need_id: i64, verb: &str) -> AppResult<(NeedRow, bangfu_store::CaseRow)> {
+        let (need, case, team) = self.need_in(tx, need_id)?;
+        if !self.sees_need_in(tx, actor, &case, &team, &need)? {
             return Err(AppError::NotFound(format!("need {need_id}")));
         }
         if !access::is_enterprise_of_case(actor, &case) {
@@ -644,15 +625,15 @@ impl App {
 
     /// How a comment or an attachment is signed: the department's, enterprise's or provider's
     /// name; an admin as 管理员.
-    async fn author_name(&self, tx: &mut WriteTx, actor: &Actor) -> AppResult<String> {
+    fn author_name(&self, tx: &mut WriteTx, actor: &Actor) -> AppResult<String> {
         Ok(match actor.role {
             Role::Officer | Role::Viewer => actor.department.map(|d| department_name(self.tree, self.tree.department_region(d))).unwrap_or_default(),
             Role::Enterprise => match actor.enterprise_id {
-                Some(id) => tx.enterprise(id).await?.map(|e| e.name).unwrap_or_default(),
+                Some(id) => tx.enterprise(id)?.map(|e| e.name).unwrap_or_default(),
                 None => String::new(),
             },
             Role::Provider => match actor.provider_id {
-                Some(id) => tx.provider(id).await?.map(|p| p.name).unwrap_or_default(),
+                Some(id) => tx.provider(id)?.map(|p| p.name).unwrap_or_default(),
                 None => String::new(),
             },
             Role::Admin => "管理员".into(),
@@ -661,7 +642,7 @@ impl App {
 
     /// A notification to one department about a need (and its channels' messages, issue 15).
     #[allow(clippy::too_many_arguments)]
-    async fn notify_department(&self, tx: &mut WriteTx, now: DateTime<Utc>, event: EventKind, need: &NeedRow, department: bangfu_core::region::RegionCode, zh: &str, en: &str) -> AppResult<()> {
+    fn notify_department(&self, tx: &mut WriteTx, now: DateTime<Utc>, event: EventKind, need: &NeedRow, department: bangfu_core::region::RegionCode, zh: &str, en: &str) -> AppResult<()> {
         let notice = crate::outbox::Notice {
             event,
             department,
@@ -672,7 +653,7 @@ impl App {
             link: None,
             approval: None,
         };
-        self.notify(tx, now, notice).await
+        self.notify(tx, now, notice)
     }
 }
 

@@ -233,57 +233,54 @@ impl App {
         plan::schedule(&plan, &[]).map_err(plan_error)?;
 
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let case = app.case_for_write(tx, actor, case_id).await?;
-                let needs: BTreeSet<i64> = tx.needs_of_case(case.id).await?.iter().map(|n| n.id).collect();
-                for (m, blockers) in &milestones {
-                    if let Some(need) = blockers.iter().find(|n| !needs.contains(n)) {
-                        return Err(bad(format!("milestone {:?}: need {need} is not a need of case {case_id} — attach the case's own needs", m.key)));
-                    }
+            let case = app.case_for_write(tx, actor, case_id)?;
+            let needs: BTreeSet<i64> = tx.needs_of_case(case.id)?.iter().map(|n| n.id).collect();
+            for (m, blockers) in &milestones {
+                if let Some(need) = blockers.iter().find(|n| !needs.contains(n)) {
+                    return Err(bad(format!("milestone {:?}: need {need} is not a need of case {case_id} — attach the case's own needs", m.key)));
                 }
-                let replaced = tx.delete_plan(case.id).await?;
-                let mut rows = Vec::with_capacity(milestones.len());
-                let mut attached = 0;
-                for (position, (m, blockers)) in milestones.iter().enumerate() {
-                    let mut row = MilestoneRow {
-                        id: 0,
-                        case_id: case.id,
-                        key: m.key.clone(),
-                        name: m.name.clone(),
-                        duration_h: m.duration_h,
-                        after: m.after.clone(),
-                        not_before: m.not_before.map(to_millis),
-                        actual_start: m.actual_start.map(to_millis),
-                        actual_finish: m.actual_finish.map(to_millis),
-                        position: position as i64,
-                    };
-                    row.id = tx.insert_milestone(&row).await?;
-                    for &need_id in blockers {
-                        tx.insert_milestone_blocker(&MilestoneBlockerRow { milestone_id: row.id, need_id }).await?;
-                        attached += 1;
-                    }
-                    rows.push(row);
+            }
+            let replaced = tx.delete_plan(case.id)?;
+            let mut rows = Vec::with_capacity(milestones.len());
+            let mut attached = 0;
+            for (position, (m, blockers)) in milestones.iter().enumerate() {
+                let mut row = MilestoneRow {
+                    id: 0,
+                    case_id: case.id,
+                    key: m.key.clone(),
+                    name: m.name.clone(),
+                    duration_h: m.duration_h,
+                    after: m.after.clone(),
+                    not_before: m.not_before.map(to_millis),
+                    actual_start: m.actual_start.map(to_millis),
+                    actual_finish: m.actual_finish.map(to_millis),
+                    position: position as i64,
+                };
+                row.id = tx.insert_milestone(&row)?;
+                for &need_id in blockers {
+                    tx.insert_milestone_blocker(&MilestoneBlockerRow { milestone_id: row.id, need_id })?;
+                    attached += 1;
                 }
-                let n = rows.len();
-                Audit {
-                    actor,
-                    now,
-                    action: "plan.set",
-                    entity: format!("plan:{}", case.id),
-                    case_id: Some(case.id),
-                    payload: json!({
-                        "milestones": n,
-                        "keys": rows.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
-                        "blockers": attached,
-                        "replaced": replaced,
-                        "zh": format!("制定生产计划：{n} 个节点，{attached} 项诉求挂为阻塞"),
-                        "en": format!("Plan to production set: {n} milestones, {attached} needs attached as blockers"),
-                    }),
-                }
-                .append(tx)
-                .await?;
-                Ok(rows)
-            })
+                rows.push(row);
+            }
+            let n = rows.len();
+            Audit {
+                actor,
+                now,
+                action: "plan.set",
+                entity: format!("plan:{}", case.id),
+                case_id: Some(case.id),
+                payload: json!({
+                    "milestones": n,
+                    "keys": rows.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
+                    "blockers": attached,
+                    "replaced": replaced,
+                    "zh": format!("制定生产计划：{n} 个节点，{attached} 项诉求挂为阻塞"),
+                    "en": format!("Plan to production set: {n} milestones, {attached} needs attached as blockers"),
+                }),
+            }
+            .append(tx)?;
+            Ok(rows)
         })
         .await
     }
@@ -309,57 +306,54 @@ impl App {
         after.dedup();
 
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let case = app.case_to_shape_plan(tx, actor, case_id).await?;
-                let rows = tx.milestones_of_case(case.id).await?;
-                let key = match step.key.trim() {
-                    "" => (rows.len() + 1..).map(|n| format!("m{n}")).find(|k| rows.iter().all(|r| &r.key != k)).unwrap_or_default(),
-                    given => given.to_string(),
-                };
-                let (milestone, _) = clean(NewMilestone { key, name, duration_h: step.duration_h, after, ..NewMilestone::default() }, now)?;
-                if rows.iter().any(|r| r.key == milestone.key) {
-                    return Err(bad(format!("key: case {case_id}'s plan has a milestone {:?} already — give another key, or none", milestone.key)));
-                }
-                if let Some(unknown) = milestone.after.iter().find(|a| rows.iter().all(|r| &r.key != *a)) {
-                    let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
-                    return Err(bad(format!(
-                        "after: case {case_id}'s plan has no milestone {unknown:?} — {}",
-                        if keys.is_empty() { "it has no milestones yet, so the first waits for none".to_string() } else { format!("its milestones are {}", keys.join(", ")) }
-                    )));
-                }
-                let mut milestones = rows.iter().map(milestone_of).collect::<AppResult<Vec<_>>>()?;
-                milestones.push(milestone.clone());
-                plan::schedule(&Plan { start: now, milestones }, &[]).map_err(plan_error)?;
-                let mut row = MilestoneRow {
-                    id: 0,
-                    case_id: case.id,
-                    key: milestone.key.clone(),
-                    name: milestone.name.clone(),
-                    duration_h: milestone.duration_h,
-                    after: milestone.after.clone(),
-                    not_before: None,
-                    actual_start: None,
-                    actual_finish: None,
-                    position: rows.iter().map(|r| r.position + 1).max().unwrap_or(0),
-                };
-                row.id = tx.insert_milestone(&row).await?;
-                let name_en = if name_en.is_empty() { name_zh.clone() } else { name_en };
-                Audit {
-                    actor,
-                    now,
-                    action: "plan.milestone_added",
-                    entity: format!("plan:{}", case.id),
-                    case_id: Some(case.id),
-                    payload: json!({
-                        "milestone": row.key, "name": row.name, "duration_h": row.duration_h, "after": milestone.after,
-                        "zh": format!("计划新增节点「{name_zh}」（工期 {} 小时）", trim_hours(row.duration_h)),
-                        "en": format!("Milestone “{name_en}” added to the plan ({} h)", trim_hours(row.duration_h)),
-                    }),
-                }
-                .append(tx)
-                .await?;
-                Ok(row)
-            })
+            let case = app.case_to_shape_plan(tx, actor, case_id)?;
+            let rows = tx.milestones_of_case(case.id)?;
+            let key = match step.key.trim() {
+                "" => (rows.len() + 1..).map(|n| format!("m{n}")).find(|k| rows.iter().all(|r| &r.key != k)).unwrap_or_default(),
+                given => given.to_string(),
+            };
+            let (milestone, _) = clean(NewMilestone { key, name, duration_h: step.duration_h, after, ..NewMilestone::default() }, now)?;
+            if rows.iter().any(|r| r.key == milestone.key) {
+                return Err(bad(format!("key: case {case_id}'s plan has a milestone {:?} already — give another key, or none", milestone.key)));
+            }
+            if let Some(unknown) = milestone.after.iter().find(|a| rows.iter().all(|r| &r.key != *a)) {
+                let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+                return Err(bad(format!(
+                    "after: case {case_id}'s plan has no milestone {unknown:?} — {}",
+                    if keys.is_empty() { "it has no milestones yet, so the first waits for none".to_string() } else { format!("its milestones are {}", keys.join(", ")) }
+                )));
+            }
+            let mut milestones = rows.iter().map(milestone_of).collect::<AppResult<Vec<_>>>()?;
+            milestones.push(milestone.clone());
+            plan::schedule(&Plan { start: now, milestones }, &[]).map_err(plan_error)?;
+            let mut row = MilestoneRow {
+                id: 0,
+                case_id: case.id,
+                key: milestone.key.clone(),
+                name: milestone.name.clone(),
+                duration_h: milestone.duration_h,
+                after: milestone.after.clone(),
+                not_before: None,
+                actual_start: None,
+                actual_finish: None,
+                position: rows.iter().map(|r| r.position + 1).max().unwrap_or(0),
+            };
+            row.id = tx.insert_milestone(&row)?;
+            let name_en = if name_en.is_empty() { name_zh.clone() } else { name_en };
+            Audit {
+                actor,
+                now,
+                action: "plan.milestone_added",
+                entity: format!("plan:{}", case.id),
+                case_id: Some(case.id),
+                payload: json!({
+                    "milestone": row.key, "name": row.name, "duration_h": row.duration_h, "after": milestone.after,
+                    "zh": format!("计划新增节点「{name_zh}」（工期 {} 小时）", trim_hours(row.duration_h)),
+                    "en": format!("Milestone “{name_en}” added to the plan ({} h)", trim_hours(row.duration_h)),
+                }),
+            }
+            .append(tx)?;
+            Ok(row)
         })
         .await
     }
@@ -369,54 +363,51 @@ impl App {
     pub async fn remove_milestone(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, milestone_key: &str) -> AppResult<MilestoneRow> {
         let milestone_key = milestone_key.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let milestone_key = &milestone_key;
-                let case = app.case_to_shape_plan(tx, actor, case_id).await?;
-                let removed = milestone_for_write(tx, case.id, milestone_key).await?;
-                let removed_after = milestone_of(&removed)?.after;
-                let detached: Vec<i64> = tx.milestone_blockers_of_case(case.id).await?.into_iter().filter(|b| b.milestone_id == removed.id).map(|b| b.need_id).collect();
-                let mut relinked = Vec::new();
-                for row in tx.milestones_of_case(case.id).await? {
-                    let after = milestone_of(&row)?.after;
-                    if !after.contains(&removed.key) {
-                        continue;
-                    }
-                    let mut now_after: Vec<String> = after.into_iter().filter(|a| a != &removed.key).collect();
-                    for a in &removed_after {
-                        if !now_after.contains(a) {
-                            now_after.push(a.clone());
-                        }
-                    }
-                    tx.update_milestone_after(row.id, &serde_json::to_string(&now_after).map_err(|e| AppError::Internal(e.to_string()))?).await?;
-                    relinked.push(row.key);
+            let milestone_key = &milestone_key;
+            let case = app.case_to_shape_plan(tx, actor, case_id)?;
+            let removed = milestone_for_write(tx, case.id, milestone_key)?;
+            let removed_after = milestone_of(&removed)?.after;
+            let detached: Vec<i64> = tx.milestone_blockers_of_case(case.id)?.into_iter().filter(|b| b.milestone_id == removed.id).map(|b| b.need_id).collect();
+            let mut relinked = Vec::new();
+            for row in tx.milestones_of_case(case.id)? {
+                let after = milestone_of(&row)?.after;
+                if !after.contains(&removed.key) {
+                    continue;
                 }
-                tx.delete_milestone(removed.id).await?;
-                let name_zh = removed.name.split_once(" / ").map_or(removed.name.as_str(), |(zh, _)| zh.trim());
-                let name_en = removed.name.split_once(" / ").map_or(removed.name.as_str(), |(_, en)| en.trim());
-                Audit {
-                    actor,
-                    now,
-                    action: "plan.milestone_removed",
-                    entity: format!("plan:{}", case.id),
-                    case_id: Some(case.id),
-                    payload: json!({
-                        "milestone": removed.key, "name": removed.name, "after": removed_after, "relinked": relinked, "detached": detached,
-                        "zh": format!("计划删除节点「{name_zh}」{}", if detached.is_empty() { String::new() } else { format!("（取下 {} 项卡点诉求）", detached.len()) }),
-                        "en": format!("Milestone “{name_en}” removed from the plan{}", if detached.is_empty() { String::new() } else { format!(" ({} blocking needs detached)", detached.len()) }),
-                    }),
+                let mut now_after: Vec<String> = after.into_iter().filter(|a| a != &removed.key).collect();
+                for a in &removed_after {
+                    if !now_after.contains(a) {
+                        now_after.push(a.clone());
+                    }
                 }
-                .append(tx)
-                .await?;
-                Ok(removed)
-            })
+                tx.update_milestone_after(row.id, &serde_json::to_string(&now_after).map_err(|e| AppError::Internal(e.to_string()))?)?;
+                relinked.push(row.key);
+            }
+            tx.delete_milestone(removed.id)?;
+            let name_zh = removed.name.split_once(" / ").map_or(removed.name.as_str(), |(zh, _)| zh.trim());
+            let name_en = removed.name.split_once(" / ").map_or(removed.name.as_str(), |(_, en)| en.trim());
+            Audit {
+                actor,
+                now,
+                action: "plan.milestone_removed",
+                entity: format!("plan:{}", case.id),
+                case_id: Some(case.id),
+                payload: json!({
+                    "milestone": removed.key, "name": removed.name, "after": removed_after, "relinked": relinked, "detached": detached,
+                    "zh": format!("计划删除节点「{name_zh}」{}", if detached.is_empty() { String::new() } else { format!("（取下 {} 项卡点诉求）", detached.len()) }),
+                    "en": format!("Milestone “{name_en}” removed from the plan{}", if detached.is_empty() { String::new() } else { format!(" ({} blocking needs detached)", detached.len()) }),
+                }),
+            }
+            .append(tx)?;
+            Ok(removed)
         })
         .await
     }
 
     /// The case, for adding or removing milestones: not found when `actor` may not see it,
     /// forbidden unless its jurisdiction holds it ([`access::may_shape_plan`]).
-    async fn case_to_shape_plan(&self, tx: &mut WriteTx, actor: &Actor, case_id: i64) -> AppResult<bangfu_store::CaseRow> {
-        let case = self.case_for_write(tx, actor, case_id).await?;
+    fn case_to_shape_plan(&self, tx: &mut WriteTx, actor: &Actor, case_id: i64) -> AppResult<bangfu_store::CaseRow> {
+        let case = self.case_for_write(tx, actor, case_id)?;
         if !access::may_shape_plan(self.tree, actor, &case) {
             return Err(AppError::Forbidden(format!(
                 "{} may not add or remove milestones of case {case_id}: the officers whose jurisdiction holds the case keep its plan",
@@ -431,30 +422,27 @@ impl App {
     pub async fn attach_blocker(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, milestone_key: &str, need_id: i64) -> AppResult<bool> {
         let milestone_key = milestone_key.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let milestone_key = &milestone_key;
-                let case = app.case_for_write(tx, actor, case_id).await?;
-                let milestone = milestone_for_write(tx, case.id, milestone_key).await?;
-                let need = tx.need(need_id).await?.filter(|n| n.case_id == case.id).ok_or_else(|| bad(format!("need {need_id} is not a need of case {case_id}")))?;
-                if !tx.insert_milestone_blocker(&MilestoneBlockerRow { milestone_id: milestone.id, need_id: need.id }).await? {
-                    return Ok(false);
-                }
-                Audit {
-                    actor,
-                    now,
-                    action: "plan.blocker_attached",
-                    entity: format!("need:{}", need.id),
-                    case_id: Some(case.id),
-                    payload: json!({
-                        "milestone": milestone.key, "need_id": need.id,
-                        "zh": format!("挂为计划节点「{}」的阻塞", milestone.name),
-                        "en": format!("Attached to the milestone “{}” as a blocker", milestone.name),
-                    }),
-                }
-                .append(tx)
-                .await?;
-                Ok(true)
-            })
+            let milestone_key = &milestone_key;
+            let case = app.case_for_write(tx, actor, case_id)?;
+            let milestone = milestone_for_write(tx, case.id, milestone_key)?;
+            let need = tx.need(need_id)?.filter(|n| n.case_id == case.id).ok_or_else(|| bad(format!("need {need_id} is not a need of case {case_id}")))?;
+            if !tx.insert_milestone_blocker(&MilestoneBlockerRow { milestone_id: milestone.id, need_id: need.id })? {
+                return Ok(false);
+            }
+            Audit {
+                actor,
+                now,
+                action: "plan.blocker_attached",
+                entity: format!("need:{}", need.id),
+                case_id: Some(case.id),
+                payload: json!({
+                    "milestone": milestone.key, "need_id": need.id,
+                    "zh": format!("挂为计划节点「{}」的阻塞", milestone.name),
+                    "en": format!("Attached to the milestone “{}” as a blocker", milestone.name),
+                }),
+            }
+            .append(tx)?;
+            Ok(true)
         })
         .await
     }
@@ -463,29 +451,26 @@ impl App {
     pub async fn detach_blocker(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, milestone_key: &str, need_id: i64) -> AppResult<bool> {
         let milestone_key = milestone_key.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let milestone_key = &milestone_key;
-                let case = app.case_for_write(tx, actor, case_id).await?;
-                let milestone = milestone_for_write(tx, case.id, milestone_key).await?;
-                if !tx.delete_milestone_blocker(milestone.id, need_id).await? {
-                    return Ok(false);
-                }
-                Audit {
-                    actor,
-                    now,
-                    action: "plan.blocker_detached",
-                    entity: format!("need:{need_id}"),
-                    case_id: Some(case.id),
-                    payload: json!({
-                        "milestone": milestone.key, "need_id": need_id,
-                        "zh": format!("不再阻塞计划节点「{}」", milestone.name),
-                        "en": format!("No longer blocks the milestone “{}”", milestone.name),
-                    }),
-                }
-                .append(tx)
-                .await?;
-                Ok(true)
-            })
+            let milestone_key = &milestone_key;
+            let case = app.case_for_write(tx, actor, case_id)?;
+            let milestone = milestone_for_write(tx, case.id, milestone_key)?;
+            if !tx.delete_milestone_blocker(milestone.id, need_id)? {
+                return Ok(false);
+            }
+            Audit {
+                actor,
+                now,
+                action: "plan.blocker_detached",
+                entity: format!("need:{need_id}"),
+                case_id: Some(case.id),
+                payload: json!({
+                    "milestone": milestone.key, "need_id": need_id,
+                    "zh": format!("不再阻塞计划节点「{}」", milestone.name),
+                    "en": format!("No longer blocks the milestone “{}”", milestone.name),
+                }),
+            }
+            .append(tx)?;
+            Ok(true)
         })
         .await
     }
@@ -510,32 +495,29 @@ impl App {
         }
         let milestone_key = milestone_key.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let milestone_key = &milestone_key;
-                let case = app.case_for_write(tx, actor, case_id).await?;
-                let mut row = milestone_for_write(tx, case.id, milestone_key).await?;
-                row.actual_start = actual_start.map(to_millis);
-                row.actual_finish = actual_finish.map(to_millis);
-                tx.update_milestone_actuals(row.id, row.actual_start, row.actual_finish).await?;
-                let when = |t: Option<DateTime<Utc>>, zh: bool| t.map_or_else(|| if zh { "未记录".to_string() } else { "not recorded".to_string() }, china_time);
-                Audit {
-                    actor,
-                    now,
-                    action: "plan.actual_recorded",
-                    entity: format!("plan:{}", case.id),
-                    case_id: Some(case.id),
-                    payload: json!({
-                        "milestone": row.key,
-                        "actual_start": actual_start.map(|t| t.to_rfc3339()),
-                        "actual_finish": actual_finish.map(|t| t.to_rfc3339()),
-                        "zh": format!("计划节点「{}」：实际开始 {}，实际完成 {}", row.name, when(actual_start, true), when(actual_finish, true)),
-                        "en": format!("Milestone “{}”: actual start {}, actual finish {}", row.name, when(actual_start, false), when(actual_finish, false)),
-                    }),
-                }
-                .append(tx)
-                .await?;
-                Ok(row)
-            })
+            let milestone_key = &milestone_key;
+            let case = app.case_for_write(tx, actor, case_id)?;
+            let mut row = milestone_for_write(tx, case.id, milestone_key)?;
+            row.actual_start = actual_start.map(to_millis);
+            row.actual_finish = actual_finish.map(to_millis);
+            tx.update_milestone_actuals(row.id, row.actual_start, row.actual_finish)?;
+            let when = |t: Option<DateTime<Utc>>, zh: bool| t.map_or_else(|| if zh { "未记录".to_string() } else { "not recorded".to_string() }, china_time);
+            Audit {
+                actor,
+                now,
+                action: "plan.actual_recorded",
+                entity: format!("plan:{}", case.id),
+                case_id: Some(case.id),
+                payload: json!({
+                    "milestone": row.key,
+                    "actual_start": actual_start.map(|t| t.to_rfc3339()),
+                    "actual_finish": actual_finish.map(|t| t.to_rfc3339()),
+                    "zh": format!("计划节点「{}」：实际开始 {}，实际完成 {}", row.name, when(actual_start, true), when(actual_finish, true)),
+                    "en": format!("Milestone “{}”: actual start {}, actual finish {}", row.name, when(actual_start, false), when(actual_finish, false)),
+                }),
+            }
+            .append(tx)?;
+            Ok(row)
         })
         .await
     }
@@ -774,11 +756,11 @@ fn milestone_of(row: &MilestoneRow) -> AppResult<Milestone> {
 }
 
 /// The case's milestone `key`, for a change; bad input naming the plan's keys otherwise.
-async fn milestone_for_write(tx: &mut WriteTx, case_id: i64, key: &str) -> AppResult<MilestoneRow> {
-    if let Some(row) = tx.milestone_by_key(case_id, key.trim()).await? {
+fn milestone_for_write(tx: &mut WriteTx, case_id: i64, key: &str) -> AppResult<MilestoneRow> {
+    if let Some(row) = tx.milestone_by_key(case_id, key.trim())? {
         return Ok(row);
     }
-    let keys: Vec<String> = tx.milestones_of_case(case_id).await?.into_iter().map(|m| m.key).collect();
+    let keys: Vec<String> = tx.milestones_of_case(case_id)?.into_iter().map(|m| m.key).collect();
     Err(bad(if keys.is_empty() {
         format!("case {case_id} has no plan yet — set one first")
     } else {

@@ -378,13 +378,10 @@ impl App {
         QueueSort::parse(&view.sort)?;
         let mut row = SavedViewRow { id: 0, user_id, name, query: view.query_string(), created_at: to_millis(now) };
         self.write_as(actor, move |_, actor, tx| {
-            Box::pin(async move {
-                row.id = tx.put_saved_view(&row).await?;
-                Audit { actor, now, action: "view.saved", entity: format!("saved_view:{}", row.id), case_id: None, payload: json!({"name": row.name, "query": row.query}) }
-                    .append(tx)
-                    .await?;
-                Ok(row)
-            })
+            row.id = tx.put_saved_view(&row)?;
+            Audit { actor, now, action: "view.saved", entity: format!("saved_view:{}", row.id), case_id: None, payload: json!({"name": row.name, "query": row.query}) }
+                .append(tx)?;
+            Ok(row)
         })
         .await
     }
@@ -392,16 +389,14 @@ impl App {
     /// Deletes one of `actor`'s saved views (another's is not found).
     pub async fn delete_view(&self, actor: &Actor, now: DateTime<Utc>, id: i64) -> AppResult<()> {
         self.write_as(actor, move |_, actor, tx| {
-            Box::pin(async move {
-                let not_found = || AppError::NotFound(format!("saved view {id}"));
-                let row = tx.saved_view(id).await?.ok_or_else(not_found)?;
-                if actor.user_id != Some(row.user_id) {
-                    return Err(not_found());
-                }
-                tx.delete_saved_view(id).await?;
-                Audit { actor, now, action: "view.deleted", entity: format!("saved_view:{id}"), case_id: None, payload: json!({"name": row.name}) }.append(tx).await?;
-                Ok(())
-            })
+            let not_found = || AppError::NotFound(format!("saved view {id}"));
+            let row = tx.saved_view(id)?.ok_or_else(not_found)?;
+            if actor.user_id != Some(row.user_id) {
+                return Err(not_found());
+            }
+            tx.delete_saved_view(id)?;
+            Audit { actor, now, action: "view.deleted", entity: format!("saved_view:{id}"), case_id: None, payload: json!({"name": row.name}) }.append(tx)?;
+            Ok(())
         })
         .await
     }
@@ -413,35 +408,32 @@ impl App {
     /// commissioner). A decision on the need: its owner department's and the tiers' above.
     pub async fn assign_need(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, member: Option<i64>) -> AppResult<String> {
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let (need, case) = app.need_to_decide(tx, actor, need_id).await?;
-                if need.status.is_closed() {
-                    return Err(AppError::Conflict(format!("need {need_id} is {}: only a need still being worked on is assigned", need.status)));
-                }
-                let (_, _, team) = tx.case_with_team(case.id).await?.ok_or_else(|| AppError::NotFound(format!("case {}", case.id)))?;
-                let chosen = match member {
-                    Some(id) => team.iter().find(|m| m.id == id).ok_or_else(|| bad(format!("member: {id} is not on the team of case {} — choose one of its stationed officers", case.id)))?,
-                    None => [bangfu_core::model::StationRole::StationedCadre, bangfu_core::model::StationRole::Commissioner]
-                        .iter()
-                        .find_map(|role| team.iter().find(|m| m.role == *role))
-                        .ok_or_else(|| AppError::Conflict(format!("case {} has no stationed officer (驻企干部) to assign need {need_id} to — station one on its team first", case.id)))?,
-                };
-                if tx.need_assignee(need_id).await? == Some(chosen.id) {
-                    return Ok(chosen.title.clone());
-                }
-                tx.set_need_assignee(need_id, Some(chosen.id), to_millis(now)).await?;
-                Audit {
-                    actor,
-                    now,
-                    action: "need.assigned",
-                    entity: format!("need:{need_id}"),
-                    case_id: Some(case.id),
-                    payload: json!({"title": need.title, "member": chosen.id, "member_title": chosen.title, "department": chosen.department}),
-                }
-                .append(tx)
-                .await?;
-                Ok(chosen.title.clone())
-            })
+            let (need, case) = app.need_to_decide(tx, actor, need_id)?;
+            if need.status.is_closed() {
+                return Err(AppError::Conflict(format!("need {need_id} is {}: only a need still being worked on is assigned", need.status)));
+            }
+            let (_, _, team) = tx.case_with_team(case.id)?.ok_or_else(|| AppError::NotFound(format!("case {}", case.id)))?;
+            let chosen = match member {
+                Some(id) => team.iter().find(|m| m.id == id).ok_or_else(|| bad(format!("member: {id} is not on the team of case {} — choose one of its stationed officers", case.id)))?,
+                None => [bangfu_core::model::StationRole::StationedCadre, bangfu_core::model::StationRole::Commissioner]
+                    .iter()
+                    .find_map(|role| team.iter().find(|m| m.role == *role))
+                    .ok_or_else(|| AppError::Conflict(format!("case {} has no stationed officer (驻企干部) to assign need {need_id} to — station one on its team first", case.id)))?,
+            };
+            if tx.need_assignee(need_id)? == Some(chosen.id) {
+                return Ok(chosen.title.clone());
+            }
+            tx.set_need_assignee(need_id, Some(chosen.id), to_millis(now))?;
+            Audit {
+                actor,
+                now,
+                action: "need.assigned",
+                entity: format!("need:{need_id}"),
+                case_id: Some(case.id),
+                payload: json!({"title": need.title, "member": chosen.id, "member_title": chosen.title, "department": chosen.department}),
+            }
+            .append(tx)?;
+            Ok(chosen.title.clone())
         })
         .await
     }

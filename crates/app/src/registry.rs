@@ -95,26 +95,23 @@ impl App {
         }
         self.may_create_in(actor, region, "providers")?;
         self.write_as(actor, move |_, actor, tx| {
-            Box::pin(async move {
-                if tx.provider_by_key(&key).await?.is_some() {
-                    return Err(AppError::Conflict(format!("provider {key} is already registered")));
-                }
-                let mut row = ProviderRow {
-                    id: 0,
-                    key,
-                    name,
-                    region,
-                    lon,
-                    lat,
-                    note,
-                    created_at: to_millis(now),
-                };
-                row.id = tx.insert_provider(&row).await?;
-                Audit { actor, now, action: "provider.added", entity: format!("provider:{}", row.id), case_id: None, payload: json!({"key": row.key, "name": row.name, "region": row.region}) }
-                    .append(tx)
-                    .await?;
-                Ok(row)
-            })
+            if tx.provider_by_key(&key)?.is_some() {
+                return Err(AppError::Conflict(format!("provider {key} is already registered")));
+            }
+            let mut row = ProviderRow {
+                id: 0,
+                key,
+                name,
+                region,
+                lon,
+                lat,
+                note,
+                created_at: to_millis(now),
+            };
+            row.id = tx.insert_provider(&row)?;
+            Audit { actor, now, action: "provider.added", entity: format!("provider:{}", row.id), case_id: None, payload: json!({"key": row.key, "name": row.name, "region": row.region}) }
+                .append(tx)?;
+            Ok(row)
         })
         .await
     }
@@ -130,33 +127,30 @@ impl App {
         }
         let attrs = attrs.as_object().cloned().ok_or_else(|| bad("attrs: expected an object"))?;
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let kind = &kind;
-                let attrs = &attrs;
-                let provider = tx.provider(provider_id).await?.ok_or_else(|| AppError::NotFound(format!("provider {provider_id}")))?;
-                if !access::may_edit_provider(app.tree, actor, &provider) {
-                    return Err(AppError::Forbidden(format!(
-                        "provider {provider_id} lies in {} ({}), outside your jurisdiction: its own users and the officers there keep its capabilities",
-                        app.tree.full_name(provider.region),
-                        provider.region
-                    )));
-                }
-                let mut row = CapabilityRow { id: 0, provider_id, kind: *kind, available, attrs: attrs.clone(), updated_at: to_millis(now), version: 0 };
-                row.id = tx.upsert_capability(&row).await?;
-                Audit {
-                    actor,
-                    now,
-                    action: "capability.set",
-                    entity: format!("capability:{}", row.id),
-                    case_id: None,
-                    payload: json!({"provider": provider.name, "kind": row.kind, "available": available, "attrs": attrs}),
-                }
-                .append(tx)
-                .await?;
-                let capability = capability_of(&provider, available, typed)?;
-                app.propose_switches(tx, actor, now, &capability).await?;
-                Ok(row)
-            })
+            let kind = &kind;
+            let attrs = &attrs;
+            let provider = tx.provider(provider_id)?.ok_or_else(|| AppError::NotFound(format!("provider {provider_id}")))?;
+            if !access::may_edit_provider(app.tree, actor, &provider) {
+                return Err(AppError::Forbidden(format!(
+                    "provider {provider_id} lies in {} ({}), outside your jurisdiction: its own users and the officers there keep its capabilities",
+                    app.tree.full_name(provider.region),
+                    provider.region
+                )));
+            }
+            let mut row = CapabilityRow { id: 0, provider_id, kind: *kind, available, attrs: attrs.clone(), updated_at: to_millis(now), version: 0 };
+            row.id = tx.upsert_capability(&row)?;
+            Audit {
+                actor,
+                now,
+                action: "capability.set",
+                entity: format!("capability:{}", row.id),
+                case_id: None,
+                payload: json!({"provider": provider.name, "kind": row.kind, "available": available, "attrs": attrs}),
+            }
+            .append(tx)?;
+            let capability = capability_of(&provider, available, typed)?;
+            app.propose_switches(tx, actor, now, &capability)?;
+            Ok(row)
         })
         .await
     }
@@ -187,7 +181,15 @@ impl App {
     /// Screens a need on this server's registry index (brought up to date first), outside any
     /// write transaction: the bounded record and the registry version it reflects.
     pub(crate) async fn screen(&self, spec: &NeedSpec) -> AppResult<Screened> {
-        let registry = self.registry().await?;
+        drop(self.registry().await?);
+        self.screen_held(spec)
+    }
+
+    /// [`App::screen`] on the index as this server holds it, without reading the database: what
+    /// a write job screens on, since it cannot wait for a read. The screening records the
+    /// version it used; callers bring the index up to date before their write.
+    pub(crate) fn screen_held(&self, spec: &NeedSpec) -> AppResult<Screened> {
+        let registry = self.registry_held()?;
         let travel = GeodesicTravel::new(TravelSettings::default()).map_err(AppError::Internal)?;
         let screener = Screener::new(self.tree, &self.policy, &travel);
         let outcome = registry.index.screen_bounded(&screener, spec, self.bounds).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -231,20 +233,20 @@ impl App {
             Ok(Some(spec)) => Some(self.screen(&spec).await?),
             _ => None,
         };
+        // The write screens again on the index as held if the need changed meanwhile.
+        drop(self.registry().await?);
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let (need, case) = app.need_to_propose_for(tx, actor, need_id).await?;
-                let enterprise = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
-                let Some(spec) = app.spec_of(&need, &enterprise)? else {
-                    return Err(not_in_registry(&need));
-                };
-                let screened = match early {
-                    Some(early) if early.spec == spec => early,
-                    _ => app.screen(&spec).await?,
-                };
-                let need = app.record_sourcing(tx, actor, now, need, &case, screened, true).await?;
-                Ok(need)
-            })
+            let (need, case) = app.need_to_propose_for(tx, actor, need_id)?;
+            let enterprise = tx.enterprise(case.enterprise_id)?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
+            let Some(spec) = app.spec_of(&need, &enterprise)? else {
+                return Err(not_in_registry(&need));
+            };
+            let screened = match early {
+                Some(early) if early.spec == spec => early,
+                _ => app.screen_held(&spec)?,
+            };
+            let need = app.record_sourcing(tx, actor, now, need, &case, screened, true)?;
+            Ok(need)
         })
         .await
     }
@@ -253,7 +255,7 @@ impl App {
     /// its route, the events, a letter if the need became national. `again`: the need was
     /// sourced before, and its last record is replaced.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn record_sourcing(
+    pub(crate) fn record_sourcing(
         &self,
         tx: &mut WriteTx,
         actor: &Actor,
@@ -266,7 +268,7 @@ impl App {
         let need_id = need.id;
         let enterprise_region = screened.spec.region;
         let outcome = &screened.outcome;
-        self.record_screening(tx, now, need_id, &screened, again).await?;
+        self.record_screening(tx, now, need_id, &screened, again)?;
         let unselected = need.selected_candidate.is_none() && need.status == NeedStatus::Open;
         let mut widened = Vec::new();
         if unselected && need.solution_region.is_none() {
@@ -283,13 +285,12 @@ impl App {
                 }
                 self.apply_route(&mut need, &decision);
                 need.updated_at = to_millis(now);
-                tx.update_need(&need).await?;
+                tx.update_need(&need)?;
             }
         }
         for message in &widened {
             Audit { actor, now, action: "need.widened", entity: format!("need:{need_id}"), case_id: Some(case.id), payload: json!({"zh": message.zh, "en": message.en}) }
-                .append(tx)
-                .await?;
+                .append(tx)?;
         }
         let counts: serde_json::Map<String, Value> = outcome.counts.iter().map(|(code, n)| (code.to_string(), json!(n))).collect();
         Audit {
@@ -305,25 +306,24 @@ impl App {
                 "scope": need.scope, "owner": need.owner,
             }),
         }
-        .append(tx)
-        .await?;
-        self.draft_letter_if_national(tx, actor, now, &need).await?;
+        .append(tx)?;
+        self.draft_letter_if_national(tx, actor, now, &need)?;
         Ok(need)
     }
 
     /// Writes the bounded record of a screening: its candidates and rejections as candidate rows
     /// (replacing the last screening's when `again`), and its counts.
-    async fn record_screening(&self, tx: &mut WriteTx, now: DateTime<Utc>, need_id: i64, screened: &Screened, again: bool) -> AppResult<()> {
+    fn record_screening(&self, tx: &mut WriteTx, now: DateTime<Utc>, need_id: i64, screened: &Screened, again: bool) -> AppResult<()> {
         if again {
-            tx.delete_screened_candidates(need_id).await?;
+            tx.delete_screened_candidates(need_id)?;
         }
         let outcome = &screened.outcome;
         let mut rows: Vec<CandidateRow> = outcome.widening_candidates().map(|c| candidate_row(need_id, c, CandidateStatus::Proposed, now)).collect();
         for rejection in &outcome.rejected {
             rows.push(self.rejection_row(need_id, screened.spec.region, rejection, now)?);
         }
-        tx.upsert_candidates(&rows).await?;
-        tx.upsert_screening(&screening_row(need_id, screened, now)).await?;
+        tx.upsert_candidates(&rows)?;
+        tx.upsert_screening(&screening_row(need_id, screened, now))?;
         Ok(())
     }
 
@@ -353,47 +353,45 @@ impl App {
     /// An officer puts forward one provider for a need: it is screened like the registry's, and
     /// recorded as a candidate or a rejection with its reasons.
     pub async fn propose_candidate(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, provider_id: i64) -> AppResult<CandidateRow> {
+        // The write reads the index as held: it is brought up to date first.
+        drop(self.registry().await?);
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let (need, case) = app.need_to_propose_for(tx, actor, need_id).await?;
-                let enterprise = tx.enterprise(case.enterprise_id).await?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
-                let Some(spec) = app.spec_of(&need, &enterprise)? else {
-                    return Err(bad(format!("need {need_id} is of kind {}, which the registry does not hold", need.kind)));
+            let (need, case) = app.need_to_propose_for(tx, actor, need_id)?;
+            let enterprise = tx.enterprise(case.enterprise_id)?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
+            let Some(spec) = app.spec_of(&need, &enterprise)? else {
+                return Err(bad(format!("need {need_id} is of kind {}, which the registry does not hold", need.kind)));
+            };
+            let row = {
+                let registry = app.registry_held()?;
+                let Some(capability) = registry.index.get(&ProviderId(provider_id), spec.kind()) else {
+                    return Err(bad(format!("provider {provider_id} has no {} capability in the registry — add it first", spec.kind())));
                 };
-                let row = {
-                    let registry = app.registry().await?;
-                    let Some(capability) = registry.index.get(&ProviderId(provider_id), spec.kind()) else {
-                        return Err(bad(format!("provider {provider_id} has no {} capability in the registry — add it first", spec.kind())));
-                    };
-                    let travel = GeodesicTravel::new(TravelSettings::default()).map_err(AppError::Internal)?;
-                    let screener = Screener::new(app.tree, &app.policy, &travel);
-                    let assessment = screener.assess(&spec, capability).ok_or_else(|| AppError::Internal("a capability of another kind".into()))?;
-                    if assessment.is_feasible() {
-                        let candidate = screener.candidate(&spec, capability, &assessment).map_err(|e| AppError::Internal(e.to_string()))?;
-                        candidate_row(need_id, &candidate, CandidateStatus::Proposed, now)
-                    } else {
-                        app.rejection_row(need_id, spec.region, &screener.rejection(capability, assessment), now)?
-                    }
-                };
-                tx.upsert_candidate(&row).await?;
-                let candidate = tx
-                    .candidates_of_need(need_id)
-                    .await?
-                    .into_iter()
-                    .find(|c| c.provider_id == provider_id)
-                    .ok_or_else(|| AppError::Internal("the proposed candidate was not recorded".into()))?;
-                Audit {
-                    actor,
-                    now,
-                    action: "need.candidate_proposed",
-                    entity: format!("need:{need_id}"),
-                    case_id: Some(case.id),
-                    payload: json!({"provider_id": provider_id, "feasible": candidate.feasible, "explanation": {"zh": candidate.explanation_zh, "en": candidate.explanation_en}}),
+                let travel = GeodesicTravel::new(TravelSettings::default()).map_err(AppError::Internal)?;
+                let screener = Screener::new(app.tree, &app.policy, &travel);
+                let assessment = screener.assess(&spec, capability).ok_or_else(|| AppError::Internal("a capability of another kind".into()))?;
+                if assessment.is_feasible() {
+                    let candidate = screener.candidate(&spec, capability, &assessment).map_err(|e| AppError::Internal(e.to_string()))?;
+                    candidate_row(need_id, &candidate, CandidateStatus::Proposed, now)
+                } else {
+                    app.rejection_row(need_id, spec.region, &screener.rejection(capability, assessment), now)?
                 }
-                .append(tx)
-                .await?;
-                Ok(candidate)
-            })
+            };
+            tx.upsert_candidate(&row)?;
+            let candidate = tx
+                .candidates_of_need(need_id)?
+                .into_iter()
+                .find(|c| c.provider_id == provider_id)
+                .ok_or_else(|| AppError::Internal("the proposed candidate was not recorded".into()))?;
+            Audit {
+                actor,
+                now,
+                action: "need.candidate_proposed",
+                entity: format!("need:{need_id}"),
+                case_id: Some(case.id),
+                payload: json!({"provider_id": provider_id, "feasible": candidate.feasible, "explanation": {"zh": candidate.explanation_zh, "en": candidate.explanation_en}}),
+            }
+            .append(tx)?;
+            Ok(candidate)
         })
         .await
     }
@@ -409,87 +407,85 @@ impl App {
     pub(crate) async fn choose_candidate(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, candidate_id: i64, reason: Option<&str>, only_switch: bool) -> AppResult<NeedRow> {
         let reason = reason.map(str::to_string);
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let reason = reason.as_deref();
-                let (mut need, case) = app.need_to_decide(tx, actor, need_id).await?;
-                let status = need.status;
-                if !matches!(status, NeedStatus::Open | NeedStatus::Selected) {
-                    return Err(AppError::Conflict(format!("need {need_id} is {status}: a provider can only be chosen before work starts")));
-                }
-                let candidate = tx.candidate(candidate_id).await?.filter(|c| c.need_id == need_id).ok_or_else(|| AppError::NotFound(format!("candidate {candidate_id} of need {need_id}")))?;
-                if !candidate.feasible {
-                    return Err(AppError::Conflict(format!("candidate {candidate_id} was rejected in screening: {}", candidate.explanation_zh)));
-                }
-                let provider = tx.provider(candidate.provider_id).await?.ok_or_else(|| AppError::Internal("candidate without provider".into()))?;
-                if only_switch && need.selected_candidate.is_none() {
-                    return Err(AppError::Conflict(format!("need {need_id} has no provider selected yet: select one, there is nothing to switch from")));
-                }
-                let previous = match need.selected_candidate {
-                    Some(id) if id == candidate_id => return Ok(need),
-                    Some(id) => tx.candidate(id).await?,
-                    None => None,
-                };
-                let kind = need.kind;
-                let decision = route(app.tree, &app.policy, case.region, provider.region, Some(kind)).map_err(|e| AppError::Internal(e.to_string()))?;
-                let old_scope = need.scope;
-                if decision.owner != need.owner {
-                    need.reached_owner_at = to_millis(now);
-                }
-                app.apply_route(&mut need, &decision);
-                need.solution_region = Some(provider.region);
-                need.selected_candidate = Some(candidate_id);
-                need.status = NeedStatus::Selected;
-                need.updated_at = to_millis(now);
-                tx.update_need(&need).await?;
-                if let Some(previous) = &previous {
-                    tx.set_candidate_status(previous.id, CandidateStatus::Replaced).await?;
-                }
-                tx.set_candidate_status(candidate_id, CandidateStatus::Selected).await?;
-                let mut payload = json!({
-                    "provider": provider.name, "region": provider.region, "lead_time_h": candidate.lead_time_h, "road_km": candidate.road_km,
-                    "scope": need.scope, "owner": need.owner, "explanation": {"zh": need.route_zh, "en": need.route_en},
-                });
-                let action = match &previous {
-                    Some(previous) => {
-                        payload["from_scope"] = json!(old_scope);
-                        payload["saves_h"] = json!(previous.lead_time_h - candidate.lead_time_h);
-                        payload["saves_km"] = json!(previous.road_km - candidate.road_km);
-                        if let Some(reason) = reason {
-                            payload["reason"] = json!(reason);
-                        }
-                        "need.switched"
+            let reason = reason.as_deref();
+            let (mut need, case) = app.need_to_decide(tx, actor, need_id)?;
+            let status = need.status;
+            if !matches!(status, NeedStatus::Open | NeedStatus::Selected) {
+                return Err(AppError::Conflict(format!("need {need_id} is {status}: a provider can only be chosen before work starts")));
+            }
+            let candidate = tx.candidate(candidate_id)?.filter(|c| c.need_id == need_id).ok_or_else(|| AppError::NotFound(format!("candidate {candidate_id} of need {need_id}")))?;
+            if !candidate.feasible {
+                return Err(AppError::Conflict(format!("candidate {candidate_id} was rejected in screening: {}", candidate.explanation_zh)));
+            }
+            let provider = tx.provider(candidate.provider_id)?.ok_or_else(|| AppError::Internal("candidate without provider".into()))?;
+            if only_switch && need.selected_candidate.is_none() {
+                return Err(AppError::Conflict(format!("need {need_id} has no provider selected yet: select one, there is nothing to switch from")));
+            }
+            let previous = match need.selected_candidate {
+                Some(id) if id == candidate_id => return Ok(need),
+                Some(id) => tx.candidate(id)?,
+                None => None,
+            };
+            let kind = need.kind;
+            let decision = route(app.tree, &app.policy, case.region, provider.region, Some(kind)).map_err(|e| AppError::Internal(e.to_string()))?;
+            let old_scope = need.scope;
+            if decision.owner != need.owner {
+                need.reached_owner_at = to_millis(now);
+            }
+            app.apply_route(&mut need, &decision);
+            need.solution_region = Some(provider.region);
+            need.selected_candidate = Some(candidate_id);
+            need.status = NeedStatus::Selected;
+            need.updated_at = to_millis(now);
+            tx.update_need(&need)?;
+            if let Some(previous) = &previous {
+                tx.set_candidate_status(previous.id, CandidateStatus::Replaced)?;
+            }
+            tx.set_candidate_status(candidate_id, CandidateStatus::Selected)?;
+            let mut payload = json!({
+                "provider": provider.name, "region": provider.region, "lead_time_h": candidate.lead_time_h, "road_km": candidate.road_km,
+                "scope": need.scope, "owner": need.owner, "explanation": {"zh": need.route_zh, "en": need.route_en},
+            });
+            let action = match &previous {
+                Some(previous) => {
+                    payload["from_scope"] = json!(old_scope);
+                    payload["saves_h"] = json!(previous.lead_time_h - candidate.lead_time_h);
+                    payload["saves_km"] = json!(previous.road_km - candidate.road_km);
+                    if let Some(reason) = reason {
+                        payload["reason"] = json!(reason);
                     }
-                    None => "need.selected",
-                };
-                Audit { actor, now, action, entity: format!("need:{need_id}"), case_id: Some(case.id), payload }.append(tx).await?;
-                app.notify_owner(tx, now, EventKind::NeedSelected, &need, "已选定提供方", "Provider selected").await?;
-                app.draft_letter_if_national(tx, actor, now, &need).await?;
-                Ok(need)
-            })
+                    "need.switched"
+                }
+                None => "need.selected",
+            };
+            Audit { actor, now, action, entity: format!("need:{need_id}"), case_id: Some(case.id), payload }.append(tx)?;
+            app.notify_owner(tx, now, EventKind::NeedSelected, &need, "已选定提供方", "Provider selected")?;
+            app.draft_letter_if_national(tx, actor, now, &need)?;
+            Ok(need)
         })
         .await
     }
 
     /// After a capability changes: on every selected, unstarted need of its kind that it now
     /// beats, records a switch proposal (event and notification) with what it saves.
-    pub(crate) async fn propose_switches(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, capability: &Capability<ProviderId>) -> AppResult<()> {
+    pub(crate) fn propose_switches(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, capability: &Capability<ProviderId>) -> AppResult<()> {
         let travel = GeodesicTravel::new(TravelSettings::default()).map_err(AppError::Internal)?;
         let screener = Screener::new(self.tree, &self.policy, &travel);
-        for (need, selected) in tx.selected_needs_with_choice(capability.kind().as_str()).await? {
+        for (need, selected) in tx.selected_needs_with_choice(capability.kind().as_str())? {
             if selected.provider_id == capability.provider.0 {
                 continue;
             }
             let Some(spec) = self.spec_of(&need, &selected.enterprise)? else { continue };
             let Some(assessment) = screener.assess(&spec, capability).filter(|a| a.is_feasible()) else { continue };
             let challenger = screener.candidate(&spec, capability, &assessment).map_err(|e| AppError::Internal(e.to_string()))?;
-            self.propose_switch(tx, actor, now, &need, &selected, &challenger).await?;
+            self.propose_switch(tx, actor, now, &need, &selected, &challenger)?;
         }
         Ok(())
     }
 
     /// Records a switch proposal for `need` to `challenger` if it beats the provider selected:
     /// a candidate row, an event and a notification to the owner. Whether it did.
-    pub(crate) async fn propose_switch(
+    pub(crate) fn propose_switch(
         &self,
         tx: &mut WriteTx,
         actor: &Actor,
@@ -503,7 +499,7 @@ impl App {
         current.lead_time_h = selected.lead_time_h;
         current.road_km = selected.road_km;
         let Some(savings) = better_than(&current, challenger) else { return Ok(false) };
-        let candidate_id = tx.upsert_candidate(&candidate_row(need.id, challenger, CandidateStatus::ProposedSwitch, now)).await?;
+        let candidate_id = tx.upsert_candidate(&candidate_row(need.id, challenger, CandidateStatus::ProposedSwitch, now))?;
         let zh = format!("建议改选{}：可节省约 {:.1} 小时、{:.0} 公里", challenger.name, savings.hours, savings.km);
         let en = format!("Switch proposed to {}: saves about {:.1} h and {:.0} km", challenger.name, savings.hours, savings.km);
         Audit {
@@ -514,9 +510,8 @@ impl App {
             case_id: Some(need.case_id),
             payload: json!({"candidate": candidate_id, "provider": challenger.name, "saves_h": savings.hours, "saves_km": savings.km, "zh": zh, "en": en}),
         }
-        .append(tx)
-        .await?;
-        self.notify_owner(tx, now, EventKind::SwitchProposed, need, &zh, &en).await?;
+        .append(tx)?;
+        self.notify_owner(tx, now, EventKind::SwitchProposed, need, &zh, &en)?;
         Ok(true)
     }
 }

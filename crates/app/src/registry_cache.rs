@@ -85,6 +85,17 @@ impl App {
         Ok(self.registry.read())
     }
 
+    /// The registry index as this server holds it now, without reading the database (a write
+    /// job's view: it cannot wait for a read). Refused if it was never loaded: the caller brings
+    /// it up to date with [`App::registry`] before its write.
+    pub(crate) fn registry_held(&self) -> AppResult<RwLockReadGuard<'_, RegistryState>> {
+        let state = self.registry.read();
+        if state.held.is_none() {
+            return Err(crate::AppError::Internal("the registry index was not loaded before the write that screens on it".into()));
+        }
+        Ok(state)
+    }
+
     /// The providers of `kind` nearest to `at` (id and name), nearest first: what an officer is
     /// offered to put forward by hand.
     pub async fn nearest_providers(&self, kind: NeedKind, at: bangfu_core::travel::LonLat, n: usize) -> AppResult<Vec<(i64, String)>> {

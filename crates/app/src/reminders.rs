@@ -48,7 +48,7 @@ impl App {
     /// server's own pass, an operator) runs it.
     pub async fn remind_approvals(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<Vec<ApprovalReminder>> {
         only_admin(actor)?;
-        self.write_as(actor, move |app, actor, tx| Box::pin(async move { app.reminders_at(tx, actor, now).await })).await
+        self.write_as(actor, move |app, actor, tx| app.reminders_at(tx, actor, now)).await
     }
 
     /// The pass as servers try it every minute: the minute of `now` is claimed in `job_runs`
@@ -56,26 +56,24 @@ impl App {
     pub async fn remind_approvals_scheduled(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<Option<Vec<ApprovalReminder>>> {
         only_admin(actor)?;
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                // Claimed already (nothing was written): the job ends with nothing to keep.
-                if !tx.claim_job_slot(REMINDERS_JOB, crate::escalation::minute_slot(now)).await? {
-                    return Ok(None);
-                }
-                Ok(Some(app.reminders_at(tx, actor, now).await?))
-            })
+            // Claimed already (nothing was written): the job ends with nothing to keep.
+            if !tx.claim_job_slot(REMINDERS_JOB, crate::escalation::minute_slot(now))? {
+                return Ok(None);
+            }
+            Ok(Some(app.reminders_at(tx, actor, now)?))
         })
         .await
     }
 
     /// The reminders due at `now`, inside the write `tx`.
-    async fn reminders_at(&self, tx: &mut bangfu_store::WriteTx, actor: &Actor, now: DateTime<Utc>) -> AppResult<Vec<ApprovalReminder>> {
+    fn reminders_at(&self, tx: &mut bangfu_store::WriteTx, actor: &Actor, now: DateTime<Utc>) -> AppResult<Vec<ApprovalReminder>> {
         let Some(longest) = self.reminders.longest() else {
             return Ok(Vec::new());
         };
         let (after, until) = (to_millis(now), to_millis(now + longest));
-        let approvals = tx.undecided_approvals_due(after, until).await?;
+        let approvals = tx.undecided_approvals_due(after, until)?;
         let mut sent: BTreeMap<i64, Vec<TimeDelta>> = BTreeMap::new();
-        for r in tx.reminders_of_approvals_due(after, until).await? {
+        for r in tx.reminders_of_approvals_due(after, until)? {
             sent.entry(r.approval_id).or_default().push(TimeDelta::minutes(r.threshold_minutes));
         }
         let mut reminded = Vec::new();
@@ -84,17 +82,17 @@ impl App {
             let already = sent.get(&approval.id).map(Vec::as_slice).unwrap_or_default();
             let Some(threshold) = reminder_due(&self.reminders, from_millis(approval.opened_at), deadline, now, already) else { continue };
             let row = ApprovalReminderRow { approval_id: approval.id, threshold_minutes: threshold.num_minutes(), sent_at: to_millis(now) };
-            if !tx.insert_approval_reminder(&row).await? {
+            if !tx.insert_approval_reminder(&row)? {
                 continue;
             }
-            self.remind(tx, actor, now, &approval, threshold).await?;
+            self.remind(tx, actor, now, &approval, threshold)?;
             reminded.push(ApprovalReminder { approval, threshold });
         }
         Ok(reminded)
     }
 
     /// The audit event and the notification of one reminder.
-    async fn remind(&self, tx: &mut bangfu_store::WriteTx, actor: &Actor, now: DateTime<Utc>, approval: &ApprovalRow, threshold: TimeDelta) -> AppResult<()> {
+    fn remind(&self, tx: &mut bangfu_store::WriteTx, actor: &Actor, now: DateTime<Utc>, approval: &ApprovalRow, threshold: TimeDelta) -> AppResult<()> {
         let deadline = approval.due_at.map(from_millis).unwrap_or(now);
         Audit {
             actor,
@@ -104,8 +102,7 @@ impl App {
             case_id: Some(approval.case_id),
             payload: json!({"agency": approval.agency, "item": approval.item, "due_at": approval.due_at, "threshold_minutes": threshold.num_minutes()}),
         }
-        .append(tx)
-        .await?;
+        .append(tx)?;
         let department = department_name(self.tree, approval.department);
         let notice = Notice {
             event: EventKind::ApprovalDue,
@@ -129,7 +126,7 @@ impl App {
             link: Some(format!("/cases/{}#approval-{}", approval.case_id, approval.id)),
             approval: Some(approval),
         };
-        self.notify(tx, now, notice).await
+        self.notify(tx, now, notice)
     }
 }
 

@@ -104,11 +104,9 @@ impl App {
         text("day", &input.day, SHORT_CHARS)?;
         let checked = check_return(now, &input).map_err(bad)?;
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let case = app.case_to_report_on(tx, actor, case_id).await?;
-                let (row, _) = app.write_return(tx, actor, now, &case, checked).await?;
-                Ok(row)
-            })
+            let case = app.case_to_report_on(tx, actor, case_id)?;
+            let (row, _) = app.write_return(tx, actor, now, &case, checked)?;
+            Ok(row)
         })
         .await
     }
@@ -118,7 +116,7 @@ impl App {
     /// its number; then all rows are written in one transaction, each with its event.
     pub async fn upload_daily_returns(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, bytes: &[u8], format: SheetFormat) -> AppResult<UploadReport> {
         // Who may upload is checked before the file is read, so that a stranger learns nothing.
-        self.write_as(actor, move |app, actor, tx| Box::pin(async move { app.case_to_report_on(tx, actor, case_id).await.map(|_| ()) })).await?;
+        self.write_as(actor, move |app, actor, tx| app.case_to_report_on(tx, actor, case_id).map(|_| ())).await?;
         let rows = read_returns(bytes, format).map_err(|errors| bad(errors_text(&errors)))?;
         if rows.is_empty() {
             return Err(bad("the file has a header but no rows of returns"));
@@ -141,23 +139,21 @@ impl App {
             return Err(bad(errors_text(&errors)));
         }
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let case = app.case_to_report_on(tx, actor, case_id).await?;
-                let mut report = UploadReport { added: 0, corrected: 0 };
-                for c in checked {
-                    let (_, corrected) = app.write_return(tx, actor, now, &case, c).await?;
-                    if corrected { report.corrected += 1 } else { report.added += 1 }
-                }
-                Ok(report)
-            })
+            let case = app.case_to_report_on(tx, actor, case_id)?;
+            let mut report = UploadReport { added: 0, corrected: 0 };
+            for c in checked {
+                let (_, corrected) = app.write_return(tx, actor, now, &case, c)?;
+                if corrected { report.corrected += 1 } else { report.added += 1 }
+            }
+            Ok(report)
         })
         .await
     }
 
     /// The case, if `actor` may file returns for it (not found if it may not see it).
-    async fn case_to_report_on(&self, tx: &mut WriteTx, actor: &Actor, case_id: i64) -> AppResult<CaseRow> {
-        let case = tx.case(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
-        let team = tx.team(case_id).await?;
+    fn case_to_report_on(&self, tx: &mut WriteTx, actor: &Actor, case_id: i64) -> AppResult<CaseRow> {
+        let case = tx.case(case_id)?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
+        let team = tx.team(case_id)?;
         if !access::can_see_case(self.tree, actor, &case, &team) {
             return Err(AppError::NotFound(format!("case {case_id}")));
         }
@@ -169,9 +165,9 @@ impl App {
 
     /// Writes one checked return with its event, and notifies the county when it is late.
     /// Returns the row and whether it corrected an earlier one.
-    async fn write_return(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, case: &CaseRow, c: CheckedReturn) -> AppResult<(DailyReturnRow, bool)> {
+    fn write_return(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, case: &CaseRow, c: CheckedReturn) -> AppResult<(DailyReturnRow, bool)> {
         let day = c.day.to_string();
-        let before = tx.daily_return_of(case.id, &day, &c.product).await?;
+        let before = tx.daily_return_of(case.id, &day, &c.product)?;
         let mut row = DailyReturnRow {
             id: 0,
             case_id: case.id,
@@ -184,15 +180,15 @@ impl App {
             note: c.note,
             reported_at: to_millis(now),
         };
-        row.id = tx.upsert_daily_return(&row).await?;
+        row.id = tx.upsert_daily_return(&row)?;
         let late = is_late(c.day, now);
         let (action, payload) = match &before {
             Some(earlier) => ("return.corrected", json!({"day": row.day, "product": row.product, "before": figures(earlier), "after": figures(&row), "late": late})),
             None => ("return.submitted", json!({"day": row.day, "product": row.product, "capacity_per_day": row.capacity_per_day, "output": row.output, "stock": row.stock, "shipped": row.shipped, "late": late})),
         };
-        Audit { actor, now, action, entity: format!("daily_return:{}", row.id), case_id: Some(case.id), payload }.append(tx).await?;
+        Audit { actor, now, action, entity: format!("daily_return:{}", row.id), case_id: Some(case.id), payload }.append(tx)?;
         if late && before.is_none() {
-            let enterprise = tx.enterprise(case.enterprise_id).await?.map(|e| e.name).unwrap_or_default();
+            let enterprise = tx.enterprise(case.enterprise_id)?.map(|e| e.name).unwrap_or_default();
             let notice = Notice {
                 event: EventKind::ReturnLate,
                 department: self.tree.department_region(case.region),
@@ -203,7 +199,7 @@ impl App {
                 link: Some(format!("/cases/{}", case.id)),
                 approval: None,
             };
-            self.notify(tx, now, notice).await?;
+            self.notify(tx, now, notice)?;
         }
         Ok((row, before.is_some()))
     }
@@ -240,10 +236,10 @@ impl App {
     /// The morning's flags (run by [`App::morning_pass`]): each active case that filed a return in
     /// the week before `day` but none for `day` is flagged to its county department, once per
     /// case and day. Returns how many were flagged.
-    pub(crate) async fn flag_missing_returns(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, day: NaiveDate) -> AppResult<usize> {
-        let missing = tx.cases_missing_return(&day.to_string(), &add_days(day, -7).to_string()).await?;
+    pub(crate) fn flag_missing_returns(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, day: NaiveDate) -> AppResult<usize> {
+        let missing = tx.cases_missing_return(&day.to_string(), &add_days(day, -7).to_string())?;
         for case in &missing {
-            let enterprise = tx.enterprise(case.enterprise_id).await?.map(|e| e.name).unwrap_or_default();
+            let enterprise = tx.enterprise(case.enterprise_id)?.map(|e| e.name).unwrap_or_default();
             let county = self.tree.department_region(case.region);
             let notice = Notice {
                 event: EventKind::ReturnLate,
@@ -255,10 +251,9 @@ impl App {
                 link: Some(format!("/cases/{}", case.id)),
                 approval: None,
             };
-            self.notify(tx, now, notice).await?;
+            self.notify(tx, now, notice)?;
             Audit { actor, now, action: "return.missing", entity: format!("case:{}", case.id), case_id: Some(case.id), payload: json!({"day": day.to_string(), "county": county}) }
-                .append(tx)
-                .await?;
+                .append(tx)?;
         }
         Ok(missing.len())
     }
@@ -268,43 +263,40 @@ impl App {
     /// their officers see it and can put forward candidates. Returns the departments reached.
     pub async fn broadcast_need(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, ring: Scope) -> AppResult<Vec<String>> {
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let (need, case) = app.need_to_decide(tx, actor, need_id).await?;
-                let enterprise = case.region;
-                let targets: Vec<RegionCode> = match ring {
-                    Scope::Local => vec![app.tree.department_region(enterprise)],
-                    Scope::City => match app.tree.city_of(enterprise) {
-                        Some(city) => std::iter::once(city.code).chain(app.tree.iter().filter(|r| r.level == Level::County && app.tree.city_of(r.code).map(|c| c.code) == Some(city.code)).map(|r| r.code)).collect(),
-                        None => return Err(bad("ring: the enterprise has no city (a county administered by its province) — broadcast to the province")),
-                    },
-                    Scope::Province => {
-                        let province = app.tree.province_of(enterprise).ok_or_else(|| AppError::Internal("no province".into()))?.code;
-                        std::iter::once(province).chain(app.tree.children(province).filter(|r| r.level == Level::City).map(|r| r.code)).collect()
-                    }
-                    Scope::National => app.tree.iter().filter(|r| r.level == Level::Province && r.parent.is_none()).map(|r| r.code).collect(),
-                };
-                let mut reached = Vec::new();
-                for department in targets {
-                    if tx.insert_broadcast(&BroadcastRow { need_id, department, at: to_millis(now) }).await? {
-                        let notice = Notice {
-                            event: EventKind::Broadcast,
-                            department,
-                            need: Some(&need),
-                            text_zh: format!("协查请求：{}，请推荐可用提供方", need.title),
-                            text_en: format!("Request for help: {} — please put forward providers", need.title),
-                            why_zh: None,
-                            link: None,
-                            approval: None,
-                        };
-                        app.notify(tx, now, notice).await?;
-                        reached.push(department.to_string());
-                    }
+            let (need, case) = app.need_to_decide(tx, actor, need_id)?;
+            let enterprise = case.region;
+            let targets: Vec<RegionCode> = match ring {
+                Scope::Local => vec![app.tree.department_region(enterprise)],
+                Scope::City => match app.tree.city_of(enterprise) {
+                    Some(city) => std::iter::once(city.code).chain(app.tree.iter().filter(|r| r.level == Level::County && app.tree.city_of(r.code).map(|c| c.code) == Some(city.code)).map(|r| r.code)).collect(),
+                    None => return Err(bad("ring: the enterprise has no city (a county administered by its province) — broadcast to the province")),
+                },
+                Scope::Province => {
+                    let province = app.tree.province_of(enterprise).ok_or_else(|| AppError::Internal("no province".into()))?.code;
+                    std::iter::once(province).chain(app.tree.children(province).filter(|r| r.level == Level::City).map(|r| r.code)).collect()
                 }
-                Audit { actor, now, action: "need.broadcast", entity: format!("need:{need_id}"), case_id: Some(case.id), payload: json!({"ring": ring.as_str(), "departments": reached}) }
-                    .append(tx)
-                    .await?;
-                Ok(reached)
-            })
+                Scope::National => app.tree.iter().filter(|r| r.level == Level::Province && r.parent.is_none()).map(|r| r.code).collect(),
+            };
+            let mut reached = Vec::new();
+            for department in targets {
+                if tx.insert_broadcast(&BroadcastRow { need_id, department, at: to_millis(now) })? {
+                    let notice = Notice {
+                        event: EventKind::Broadcast,
+                        department,
+                        need: Some(&need),
+                        text_zh: format!("协查请求：{}，请推荐可用提供方", need.title),
+                        text_en: format!("Request for help: {} — please put forward providers", need.title),
+                        why_zh: None,
+                        link: None,
+                        approval: None,
+                    };
+                    app.notify(tx, now, notice)?;
+                    reached.push(department.to_string());
+                }
+            }
+            Audit { actor, now, action: "need.broadcast", entity: format!("need:{need_id}"), case_id: Some(case.id), payload: json!({"ring": ring.as_str(), "departments": reached}) }
+                .append(tx)?;
+            Ok(reached)
         })
         .await
     }

@@ -32,29 +32,26 @@ impl App {
         }
         let reason = reason.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let reason = &reason;
-                let (case, _, team) = tx.case_with_team(case_id).await?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
-                if !access::can_see_case(app.tree, actor, &case, &team) {
-                    return Err(AppError::NotFound(format!("case {case_id}")));
-                }
-                let member = team.iter().find(|m| m.id == member_id).cloned().ok_or_else(|| AppError::NotFound(format!("team member {member_id} of case {case_id}")))?;
-                if !access::may_keep_team(app.tree, actor, &case) {
-                    return Err(AppError::Forbidden(format!("{} may not release members of case {case_id}: the officers whose jurisdiction holds the case keep its team", actor.name)));
-                }
-                tx.delete_team_member(member_id, to_millis(now)).await?;
-                Audit {
-                    actor,
-                    now,
-                    action: "team.member_released",
-                    entity: format!("team_member:{member_id}"),
-                    case_id: Some(case.id),
-                    payload: json!({"title": member.title, "role": member.role, "department": member.department, "tier": member.tier, "reason": reason}),
-                }
-                .append(tx)
-                .await?;
-                Ok(())
-            })
+            let reason = &reason;
+            let (case, _, team) = tx.case_with_team(case_id)?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
+            if !access::can_see_case(app.tree, actor, &case, &team) {
+                return Err(AppError::NotFound(format!("case {case_id}")));
+            }
+            let member = team.iter().find(|m| m.id == member_id).cloned().ok_or_else(|| AppError::NotFound(format!("team member {member_id} of case {case_id}")))?;
+            if !access::may_keep_team(app.tree, actor, &case) {
+                return Err(AppError::Forbidden(format!("{} may not release members of case {case_id}: the officers whose jurisdiction holds the case keep its team", actor.name)));
+            }
+            tx.delete_team_member(member_id, to_millis(now))?;
+            Audit {
+                actor,
+                now,
+                action: "team.member_released",
+                entity: format!("team_member:{member_id}"),
+                case_id: Some(case.id),
+                payload: json!({"title": member.title, "role": member.role, "department": member.department, "tier": member.tier, "reason": reason}),
+            }
+            .append(tx)?;
+            Ok(())
         })
         .await
     }
@@ -64,39 +61,36 @@ impl App {
     pub async fn move_shipment(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, shipment_id: i64, to: ShipmentStatus, traffic_pass: Option<&str>) -> AppResult<ShipmentRow> {
         let traffic_pass = traffic_pass.map(|p| text("traffic_pass", p, NAME_CHARS)).transpose()?.filter(|p| !p.is_empty());
         self.write_as(actor, move |app, actor, tx| {
-            Box::pin(async move {
-                let case = app.case_for_write(tx, actor, case_id).await?;
-                let mut row = tx.shipment(shipment_id).await?.filter(|s| s.case_id == case.id).ok_or_else(|| AppError::NotFound(format!("shipment {shipment_id} of case {case_id}")))?;
-                let from = row.status;
-                if !shipment_moves(from).contains(&to) {
-                    let allowed: Vec<&str> = shipment_moves(from).iter().map(|s| s.as_str()).collect();
-                    return Err(AppError::Conflict(format!(
-                        "shipment {shipment_id} is {from}; it may become {} — not {to}",
-                        if allowed.is_empty() { "nothing else (delivered is the end)".to_string() } else { allowed.join(" or ") }
-                    )));
-                }
-                row.status = to;
-                if traffic_pass.is_some() {
-                    row.traffic_pass = traffic_pass;
-                }
-                match to {
-                    ShipmentStatus::InTransit if row.departs_at.is_none_or(|d| d > to_millis(now)) => row.departs_at = Some(to_millis(now)),
-                    ShipmentStatus::Delivered => row.arrives_at = Some(to_millis(now)),
-                    _ => {}
-                }
-                tx.update_shipment(&row).await?;
-                Audit {
-                    actor,
-                    now,
-                    action: "shipment.moved",
-                    entity: format!("shipment:{shipment_id}"),
-                    case_id: Some(case.id),
-                    payload: json!({"goods": row.goods, "from": from.as_str(), "to": row.status, "traffic_pass": row.traffic_pass}),
-                }
-                .append(tx)
-                .await?;
-                Ok(row)
-            })
+            let case = app.case_for_write(tx, actor, case_id)?;
+            let mut row = tx.shipment(shipment_id)?.filter(|s| s.case_id == case.id).ok_or_else(|| AppError::NotFound(format!("shipment {shipment_id} of case {case_id}")))?;
+            let from = row.status;
+            if !shipment_moves(from).contains(&to) {
+                let allowed: Vec<&str> = shipment_moves(from).iter().map(|s| s.as_str()).collect();
+                return Err(AppError::Conflict(format!(
+                    "shipment {shipment_id} is {from}; it may become {} — not {to}",
+                    if allowed.is_empty() { "nothing else (delivered is the end)".to_string() } else { allowed.join(" or ") }
+                )));
+            }
+            row.status = to;
+            if traffic_pass.is_some() {
+                row.traffic_pass = traffic_pass;
+            }
+            match to {
+                ShipmentStatus::InTransit if row.departs_at.is_none_or(|d| d > to_millis(now)) => row.departs_at = Some(to_millis(now)),
+                ShipmentStatus::Delivered => row.arrives_at = Some(to_millis(now)),
+                _ => {}
+            }
+            tx.update_shipment(&row)?;
+            Audit {
+                actor,
+                now,
+                action: "shipment.moved",
+                entity: format!("shipment:{shipment_id}"),
+                case_id: Some(case.id),
+                payload: json!({"goods": row.goods, "from": from.as_str(), "to": row.status, "traffic_pass": row.traffic_pass}),
+            }
+            .append(tx)?;
+            Ok(row)
         })
         .await
     }

@@ -212,13 +212,11 @@ bangfu_store::backend_tests! {
         let resolved: Vec<_> = store.needs().await.unwrap().into_iter().filter(|n| n.status.as_str() == "resolved").collect();
         store
             .write(move |tx| {
-                Box::pin(async move {
-                    for mut need in resolved {
-                        need.updated_at += 30 * 86_400_000;
-                        tx.update_need(&need).await?;
-                    }
-                    Ok::<_, bangfu_store::StoreError>(())
-                })
+                for mut need in resolved {
+                    need.updated_at += 30 * 86_400_000;
+                    tx.update_need(&need)?;
+                }
+                Ok::<_, bangfu_store::StoreError>(())
             })
             .await
             .unwrap();

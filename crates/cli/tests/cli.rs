@@ -482,11 +482,9 @@ bangfu_store::backend_tests! {
         let store = bangfu_store::Store::open(db.url()).await.unwrap();
         store
             .write(|tx| {
-                Box::pin(async move {
-                    let mut need = tx.need(1).await?.expect("need 1");
-                    need.title = "标题\u{1b}[2J\u{1b}]0;pwned\u{7}".into();
-                    tx.insert_need(&need).await
-                })
+                let mut need = tx.need(1)?.expect("need 1");
+                need.title = "标题\u{1b}[2J\u{1b}]0;pwned\u{7}".into();
+                tx.insert_need(&need)
             })
             .await
             .unwrap();

@@ -164,6 +164,18 @@ impl Store {
         check_known_tables(self).await?;
         check_known_tables(target).await?;
 
+        // The target's columns, read before its write (the target is new: nothing changes them).
+        let mut plans = Vec::with_capacity(TABLES.len());
+        {
+            let mut conn = target.reading().await?;
+            for (table, key) in TABLES {
+                if !SEEDED.contains(table) {
+                    plans.push(TablePlan::of(conn.exec(), target.backend, table, key).await?);
+                }
+            }
+        }
+        let plans = std::sync::Arc::new(plans);
+
         // One snapshot of the source for the whole copy, even if a server still writes to it.
         let mut source = self.reading().await?;
         let begin = match self.backend {
@@ -172,19 +184,19 @@ impl Store {
             Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ",
         };
         source.exec().batch(begin).await?;
-        // One write on the target: the source's snapshot goes with it (and ends in it).
+        // One write on the target, fed the source's pages as they are read: the job takes them
+        // from a channel (its own input, not another request), a few pages ahead at most.
+        let (pages, received) = tokio::sync::mpsc::channel(2);
         let target_backend = target.backend;
-        let (copied_rows, source_counts) = target
-            .write(move |tx| {
-                Box::pin(async move {
-                    let copied = copy_all(&mut source, tx, target_backend).await;
-                    let source_counts = if copied.is_ok() { counts(source.exec()).await } else { Ok(Vec::new()) };
-                    // The snapshot ends whatever happened (the connection goes back to its pool).
-                    source.exec().batch("ROLLBACK").await?;
-                    Ok::<_, StoreError>((copied?, source_counts?))
-                })
-            })
-            .await?;
+        let job_plans = std::sync::Arc::clone(&plans);
+        let write = target.write(move |tx| write_pages(tx, &job_plans, received, target_backend));
+        let (written, fed) = tokio::join!(write, feed(&mut source, &plans, pages));
+        let source_counts = if written.is_ok() && fed.is_ok() { counts(source.exec()).await } else { Ok(Vec::new()) };
+        // The snapshot ends whatever happened (the connection goes back to its pool).
+        source.exec().batch("ROLLBACK").await?;
+        let copied_rows = written?;
+        fed?;
+        let source_counts = source_counts?;
         let target_counts = target.table_counts().await?;
         let tables = source_counts
             .into_iter()
@@ -195,20 +207,91 @@ impl Store {
     }
 }
 
-/// Every table of `source` into the target's write `tx`.
-async fn copy_all(source: &mut ReadConn, tx: &mut crate::WriteTx, backend: Backend) -> StoreResult<i64> {
-    let mut copied_rows = 0;
-    for (table, key) in TABLES {
-        if SEEDED.contains(table) {
-            continue;
+/// A table to copy: its key and the target's columns, in order, with their types.
+struct TablePlan {
+    table: &'static str,
+    key: &'static [&'static str],
+    columns: Vec<(String, ColumnType)>,
+}
+
+/// What the reading side sends the target's write job.
+enum Page {
+    /// Rows of `plans[table]`, each as the target's column types take it.
+    Rows { table: usize, rows: Vec<Vec<Arg>> },
+    /// Every table was read.
+    Done,
+}
+
+/// Reads every table of `source` page by page in key order and sends the pages to the write.
+async fn feed(source: &mut ReadConn, plans: &[TablePlan], pages: tokio::sync::mpsc::Sender<Page>) -> StoreResult<()> {
+    let write_gone = || StoreError::Conflict("the copy's write on the target ended before the source was read".into());
+    for (index, plan) in plans.iter().enumerate() {
+        let TablePlan { table, key, columns } = plan;
+        let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
+        let key_index = key
+            .iter()
+            .map(|k| names.iter().position(|n| n == k).ok_or_else(|| StoreError::Conflict(format!("table {table} has no column {k}"))))
+            .collect::<StoreResult<Vec<usize>>>()?;
+        let list = names.join(", ");
+        let key_list = key.join(", ");
+        let key_params = (1..=key.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let page_size = page_of(table);
+        let first_page = format!("SELECT {list} FROM {table} ORDER BY {key_list} LIMIT {page_size}");
+        let next_page = format!("SELECT {list} FROM {table} WHERE ({key_list}) > ({key_params}) ORDER BY {key_list} LIMIT {page_size}");
+        let mut last_key: Option<Vec<Arg>> = None;
+        loop {
+            let stmt = match &last_key {
+                None => query_owned(first_page.clone()),
+                Some(values) => values.iter().cloned().fold(query_owned(next_page.clone()), |q, v| q.bind(v)),
+            };
+            let rows = source.exec().values(stmt).await?;
+            let mut page = Vec::with_capacity(rows.len());
+            for row in rows {
+                if row.len() != columns.len() {
+                    return Err(StoreError::Conflict(format!("table {table}: the source gave {} columns for {}", row.len(), columns.len())));
+                }
+                let args = row.into_iter().zip(columns).map(|(v, (name, ty))| ty.arg(table, name, v)).collect::<StoreResult<Vec<Arg>>>()?;
+                page.push(args);
+            }
+            let full = page.len() as i64 == page_size;
+            last_key = page.last().map(|last| key_index.iter().map(|&i| last[i].clone()).collect());
+            if !page.is_empty() {
+                pages.send(Page::Rows { table: index, rows: page }).await.map_err(|_| write_gone())?;
+            }
+            if !full {
+                break;
+            }
         }
-        let columns = column_types(tx.exec(), backend, table).await?;
-        copied_rows += copy_table(source, tx, table, key, &columns).await?;
+    }
+    pages.send(Page::Done).await.map_err(|_| write_gone())
+}
+
+/// The target's write: inserts the pages `feed` sends until it says it is done; returns the
+/// rows written. A feed that stops without saying so (the source failed) undoes the copy.
+fn write_pages(tx: &mut crate::WriteTx, plans: &[TablePlan], mut pages: tokio::sync::mpsc::Receiver<Page>, backend: Backend) -> StoreResult<i64> {
+    let mut written = 0;
+    loop {
+        match pages.blocking_recv() {
+            Some(Page::Rows { table, rows }) => {
+                let TablePlan { table, columns, .. } = &plans[table];
+                let list = columns.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ");
+                // Both backends take at least 32766 parameters in one statement.
+                let rows_per_insert = (30_000 / columns.len()).clamp(1, 1_000);
+                for chunk in rows.chunks(rows_per_insert) {
+                    let sql = format!("INSERT INTO {table} ({list}) VALUES {}", placeholders(chunk.len(), columns.len()));
+                    let stmt = chunk.iter().flatten().cloned().fold(query_owned(sql), |q, v| q.bind(v));
+                    tx.exec().execute(stmt)?;
+                }
+                written += rows.len() as i64;
+            }
+            Some(Page::Done) => break,
+            None => return Err(StoreError::Conflict("the copy stopped reading the source; nothing was copied".into())),
+        }
     }
     if backend == Backend::Postgres {
-        reset_identities(tx).await?;
+        reset_identities(tx)?;
     }
-    Ok(copied_rows)
+    Ok(written)
 }
 
 async fn counts(mut exec: Exec<'_>) -> StoreResult<Vec<(String, i64)>> {
@@ -241,79 +324,36 @@ async fn check_known_tables(store: &Store) -> StoreResult<()> {
     Ok(())
 }
 
-/// The columns of `table` in the target, in order, with their types.
-async fn column_types(exec: Exec<'_>, backend: Backend, table: &str) -> StoreResult<Vec<(String, ColumnType)>> {
-    // DIALECT: the catalogue of columns.
-    let stmt = match backend {
-        Backend::Sqlite => query_owned(format!("SELECT name, type AS declared FROM pragma_table_info('{table}') ORDER BY cid")),
-        Backend::Postgres => query(
-            "SELECT column_name::text AS name, data_type::text AS declared FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
-        )
-        .bind(table),
-    };
-    let columns = exec.rows(stmt, |r| Ok((r.try_get::<String>("name")?, r.try_get::<String>("declared")?))).await?;
-    if columns.is_empty() {
-        return Err(StoreError::Conflict(format!("table {table} has no columns in the target")));
-    }
-    columns.into_iter().map(|(name, declared)| ColumnType::of_declared(table, &name, &declared).map(|t| (name, t))).collect()
-}
-
-/// Copies one table page by page in key order; returns the rows written.
-async fn copy_table(source: &mut ReadConn, target: &mut crate::WriteTx, table: &str, key: &[&str], columns: &[(String, ColumnType)]) -> StoreResult<i64> {
-    let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
-    let key_index = key
-        .iter()
-        .map(|k| names.iter().position(|n| n == k).ok_or_else(|| StoreError::Conflict(format!("table {table} has no column {k}"))))
-        .collect::<StoreResult<Vec<usize>>>()?;
-    let list = names.join(", ");
-    let key_list = key.join(", ");
-    let key_params = (1..=key.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-    let page_size = page_of(table);
-    let first_page = format!("SELECT {list} FROM {table} ORDER BY {key_list} LIMIT {page_size}");
-    let next_page = format!("SELECT {list} FROM {table} WHERE ({key_list}) > ({key_params}) ORDER BY {key_list} LIMIT {page_size}");
-    // Both backends take at least 32766 parameters in one statement.
-    let rows_per_insert = (30_000 / columns.len()).clamp(1, 1_000);
-
-    let mut written = 0;
-    let mut last_key: Option<Vec<Arg>> = None;
-    loop {
-        let stmt = match &last_key {
-            None => query_owned(first_page.clone()),
-            Some(values) => values.iter().cloned().fold(query_owned(next_page.clone()), |q, v| q.bind(v)),
+impl TablePlan {
+    /// `table` as the target holds it: its columns, in order, with their types.
+    async fn of(exec: Exec<'_>, backend: Backend, table: &'static str, key: &'static [&'static str]) -> StoreResult<TablePlan> {
+        // DIALECT: the catalogue of columns.
+        let stmt = match backend {
+            Backend::Sqlite => query_owned(format!("SELECT name, type AS declared FROM pragma_table_info('{table}') ORDER BY cid")),
+            Backend::Postgres => query(
+                "SELECT column_name::text AS name, data_type::text AS declared FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+            )
+            .bind(table),
         };
-        let rows = source.exec().values(stmt).await?;
-        let mut page = Vec::with_capacity(rows.len());
-        for row in rows {
-            if row.len() != columns.len() {
-                return Err(StoreError::Conflict(format!("table {table}: the source gave {} columns for {}", row.len(), columns.len())));
-            }
-            let args = row.into_iter().zip(columns).map(|(v, (name, ty))| ty.arg(table, name, v)).collect::<StoreResult<Vec<Arg>>>()?;
-            page.push(args);
+        let columns = exec.rows(stmt, |r| Ok((r.try_get::<String>("name")?, r.try_get::<String>("declared")?))).await?;
+        if columns.is_empty() {
+            return Err(StoreError::Conflict(format!("table {table} has no columns in the target")));
         }
-        for chunk in page.chunks(rows_per_insert) {
-            let sql = format!("INSERT INTO {table} ({list}) VALUES {}", placeholders(chunk.len(), columns.len()));
-            let stmt = chunk.iter().flatten().cloned().fold(query_owned(sql), |q, v| q.bind(v));
-            target.exec().execute(stmt).await?;
-        }
-        written += page.len() as i64;
-        match page.last() {
-            Some(last) if page.len() as i64 == page_size => last_key = Some(key_index.iter().map(|&i| last[i].clone()).collect()),
-            _ => break,
-        }
+        let columns = columns.into_iter().map(|(name, declared)| ColumnType::of_declared(table, &name, &declared).map(|t| (name, t))).collect::<StoreResult<_>>()?;
+        Ok(TablePlan { table, key, columns })
     }
-    Ok(written)
 }
 
 /// DIALECT: rows inserted with their ids leave PostgreSQL's identity sequences behind; each
 /// continues after the highest id copied. (SQLite's AUTOINCREMENT follows by itself.)
-async fn reset_identities(target: &mut crate::WriteTx) -> StoreResult<()> {
+fn reset_identities(target: &mut crate::WriteTx) -> StoreResult<()> {
     for (table, key) in TABLES {
         if *key != ["id"] {
             continue;
         }
         let sql = format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)");
-        target.exec().batch(&sql).await?;
+        target.exec().batch(&sql)?;
     }
     Ok(())
 }

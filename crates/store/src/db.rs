@@ -12,10 +12,10 @@
 //! Rows are decoded by column name through [`Row`], the same for both, so that a row struct
 //! (`rows.rs`) and a join (`joins.rs`) are written once.
 //!
-//! A SQLite statement blocks the runtime thread that runs it. Reads never wait in WAL mode, and
-//! the writes of this process all run on the store's writer task (`writer.rs`), so the only wait
-//! on a thread is for another *process* holding the file's write lock (a `bangfu` command
-//! beside the server), bounded by `busy_timeout`.
+//! A SQLite read blocks the runtime thread that runs it, for microseconds: reads never wait in
+//! WAL mode. The writes of a store all run on its writer thread (`writer.rs`), which alone waits
+//! when another *process* holds the file's write lock (a `bangfu` command beside the server),
+//! bounded by `busy_timeout`.
 
 use crate::{StoreError, StoreResult};
 use bangfu_core::letter::Department;
@@ -740,7 +740,7 @@ fn bind_lite(prepared: &mut rusqlite::Statement<'_>, stmt: &Stmt) -> StoreResult
 }
 
 /// The SQLite readers of a [`Store`](crate::Store), taken one per use (the writer connection
-/// belongs to the store's writer task, see `writer.rs`).
+/// belongs to the store's writer thread, see `writer.rs`).
 pub(crate) struct Lite {
     path: PathBuf,
     idle: Mutex<Vec<rusqlite::Connection>>,
@@ -775,31 +775,6 @@ impl Lite {
 
 /// How long a statement waits for a lock another connection holds (`busy_timeout`).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How often a write waiting for another connection's write lock tries again.
-const BUSY_RETRY: Duration = Duration::from_millis(1);
-
-/// Takes the file's write lock, waiting for another connection that holds it (another process,
-/// or another `Store` on the same file) without blocking this thread: SQLite's own busy wait
-/// would sleep the runtime's thread, and on a one-thread runtime the holder could then never
-/// finish. Gives up after [`BUSY_TIMEOUT`] with SQLite's "database is locked".
-pub(crate) async fn begin_immediate(conn: &mut rusqlite::Connection) -> StoreResult<()> {
-    let mut waited = Duration::ZERO;
-    loop {
-        // No busy wait inside SQLite for this one statement (restored at once, so that a task
-        // that ends while it sleeps below leaves the connection as it found it).
-        conn.busy_timeout(Duration::ZERO)?;
-        let result = conn.execute_batch("BEGIN IMMEDIATE");
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        match result {
-            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy && waited < BUSY_TIMEOUT => {
-                tokio::time::sleep(BUSY_RETRY).await;
-                waited += BUSY_RETRY;
-            }
-            other => return Ok(other?),
-        }
-    }
-}
 
 /// The writer's connection: creates the file on first use and puts it in WAL mode (kept in the
 /// file), in which readers never wait for the writer and a committed write survives `kill -9`

@@ -267,28 +267,28 @@ impl ReadConn {
 impl WriteTx {
     /// The selected, unstarted needs of `kind`, by id, each with the provider chosen and its
     /// enterprise (switch proposals).
-    pub async fn selected_needs_with_choice(&mut self, kind: &str) -> StoreResult<Vec<(NeedRow, SelectedChoice)>> {
-        self.exec().rows(query(SELECTED_NEEDS_WITH_CHOICE).bind(kind), need_and_choice).await
+    pub fn selected_needs_with_choice(&mut self, kind: &str) -> StoreResult<Vec<(NeedRow, SelectedChoice)>> {
+        self.exec().rows(query(SELECTED_NEEDS_WITH_CHOICE).bind(kind), need_and_choice)
     }
 
     /// A case with its enterprise and its stationed team (`case`, `enterprise` and `team` in one
     /// statement), inside the transaction.
-    pub async fn case_with_team(&mut self, case_id: i64) -> StoreResult<Option<(CaseRow, EnterpriseRow, Vec<TeamMemberRow>)>> {
+    pub fn case_with_team(&mut self, case_id: i64) -> StoreResult<Option<(CaseRow, EnterpriseRow, Vec<TeamMemberRow>)>> {
         // It reads the last audit event: the events appended so far go in first.
-        self.write_events().await?;
-        let rows = self.exec().rows(query(CASE_WITH_TEAM).bind(case_id), case_team_row).await?;
+        self.write_events()?;
+        let rows = self.exec().rows(query(CASE_WITH_TEAM).bind(case_id), case_team_row)?;
         let Some((case, enterprise, team, last)) = case_with_team_of(rows) else { return Ok(None) };
         self.know_last_event(last);
         Ok(Some((case, enterprise, team)))
     }
 
     /// The capabilities of `kind`, by id, each with its provider, inside the transaction.
-    pub async fn capabilities_with_providers_of_kind(&mut self, kind: &str) -> StoreResult<Vec<(CapabilityRow, ProviderRow)>> {
-        capabilities_with_providers(self.exec(), kind).await
+    pub fn capabilities_with_providers_of_kind(&mut self, kind: &str) -> StoreResult<Vec<(CapabilityRow, ProviderRow)>> {
+        self.exec().run(|e| capabilities_with_providers(e, kind))
     }
 
     /// The candidates of a need with their providers, inside the transaction.
-    pub async fn candidates_with_providers_of_need(&mut self, need_id: i64) -> StoreResult<Vec<(CandidateRow, ProviderRow)>> {
-        candidates_with_providers(self.exec(), need_id).await
+    pub fn candidates_with_providers_of_need(&mut self, need_id: i64) -> StoreResult<Vec<(CandidateRow, ProviderRow)>> {
+        self.exec().run(|e| candidates_with_providers(e, need_id))
     }
 }

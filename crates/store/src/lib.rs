@@ -5,9 +5,9 @@
 //!   migrations of its backend (`migrations/sqlite`, `migrations/postgres`, same names), and
 //!   seeds the region and department tables from the embedded region tree.
 //! - Reads go through [`Store`]; every write is a job given to [`Store::write`], which runs it
-//!   on the store's writer task with a [`WriteTx`] (its change and its audit event land together
+//!   on the store's writer thread with a [`WriteTx`] (its change and its audit event land together
 //!   or not at all) and commits it with the jobs queued beside it (group commit, `writer.rs`).
-//!   Writes are serialised per database (one writer task per process; SQLite's file lock or an
+//!   Writes are serialised per database (one writer thread per store; SQLite's file lock or an
 //!   advisory transaction lock on PostgreSQL between processes), which keeps the audit chain
 //!   ordered and gap-free.
 //!
@@ -42,7 +42,6 @@ pub use read::ReadConn;
 pub use rows::*;
 pub use url::{Backend, DatabaseUrl};
 pub use write::WriteTx;
-pub use writer::WriteFuture;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::sync::Arc;
@@ -70,6 +69,9 @@ pub enum StoreError {
     /// code of no region, a JSON text that is not JSON): never read as a default.
     #[error("database error: {table} row {id}, column {column}: stored value {value:?} does not decode: {why}")]
     BadValue { table: &'static str, id: String, column: String, value: String, why: String },
+    /// The store's writer thread (or, on PostgreSQL, its runtime) could not be started.
+    #[error("cannot start the database writer: {0}")]
+    WriterNotStarted(String),
     /// The store was closed (its writer or its readers are gone).
     #[error("the database is closed")]
     Closed,
@@ -95,7 +97,7 @@ const LITE_READERS: usize = 8;
 pub struct Store {
     backend: Backend,
     conns: Conns,
-    /// The queue of this store's writer task (see `writer.rs`).
+    /// The queue of this store's writer thread (see `writer.rs`).
     writer: writer::Writer,
     /// In-process notifications (SQLite: one server process).
     hub: notify::LocalHub,
@@ -106,15 +108,15 @@ pub struct Store {
 enum Conns {
     /// SQLite: the connections that reads and writes use (on the caller's thread, see `db.rs`).
     Lite(Arc<db::Lite>),
-    /// PostgreSQL: the pools of reads and writes, and where a listener connects.
+    /// PostgreSQL: the pool of reads, and where a listener connects.
     Pg(Pg),
 }
 
-/// The pools of a PostgreSQL database.
+/// The pool of a PostgreSQL database's reads (the writer thread holds a connection of its
+/// own), and where a listener connects.
 #[derive(Clone, Debug)]
 struct Pg {
     read: PgPool,
-    write: PgPool,
     listen_url: Secret,
 }
 
@@ -137,30 +139,31 @@ impl Store {
         let store = match &url {
             DatabaseUrl::Sqlite { path } => {
                 let (lite, writer) = db::Lite::open(path, LITE_READERS).map_err(|e| StoreError::BadUrl(format!("cannot open {}: {e}", url.display())))?;
-                let writer = writer::Writer::start(writer::Conn::Lite(Some(writer)), hub.clone());
+                let writer = writer::Writer::start(writer::Target::Lite(writer), hub.clone()).await?;
                 Store { backend, conns: Conns::Lite(Arc::new(lite)), writer, hub }
             }
             DatabaseUrl::Postgres { url: connect_url } => {
-                let options = || {
-                    PgPoolOptions::new()
-                        .max_connections(16)
-                        .acquire_timeout(Duration::from_secs(30))
-                        // A ping before every use costs PostgreSQL a round trip per query (most
-                        // reads are one query per acquire); a broken connection fails its query
-                        // instead, and the pool replaces it.
-                        .test_before_acquire(false)
-                };
-                let write = options().connect(connect_url).await.map_err(|e| connect_error(&url, e))?;
-                let read = options().connect(connect_url).await.map_err(|e| connect_error(&url, e))?;
-                let writer = writer::Writer::start(writer::Conn::Pg(write.clone()), hub.clone());
-                Store { backend, conns: Conns::Pg(Pg { read, write, listen_url: Secret(connect_url.clone()) }), writer, hub }
+                let read = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(30))
+                    // A ping before every use costs PostgreSQL a round trip per query (most
+                    // reads are one query per acquire); a broken connection fails its query
+                    // instead, and the pool replaces it.
+                    .test_before_acquire(false)
+                    .connect(connect_url).await.map_err(|e| connect_error(&url, e))?;
+                let connect_options = connect_url.parse().map_err(|e| connect_error(&url, e))?;
+                let writer = writer::Writer::start(writer::Target::Pg(Box::new(connect_options)), hub.clone()).await.map_err(|e| match e {
+                    StoreError::Database(e) => connect_error(&url, e),
+                    other => other,
+                })?;
+                Store { backend, conns: Conns::Pg(Pg { read, listen_url: Secret(connect_url.clone()) }), writer, hub }
             }
         };
         migrate::run(&store).await?;
         Ok(store)
     }
 
-    /// The PostgreSQL pools (`None` on SQLite).
+    /// The PostgreSQL pool and listen URL (`None` on SQLite).
     fn pg(&self) -> Option<&Pg> {
         match &self.conns {
             Conns::Pg(pg) => Some(pg),
@@ -174,13 +177,13 @@ impl Store {
 
     /// Runs `job` as one write and answers once it is committed (see `writer.rs`): writes from
     /// every caller of this process run one at a time, in order, on the store's writer, and a
-    /// group of them commits together. `job` is given the write's [`WriteTx`] and returns a
-    /// future (`Box::pin(async move { … })`); returning an error rolls back everything it did.
-    /// It must not wait for another write: `Store::write` inside a job is refused at once with
-    /// [`StoreError::WriteInsideWrite`] (it would wait for the writer the job holds).
+    /// group of them commits together. `job` is a synchronous closure given the write's
+    /// [`WriteTx`]; returning an error rolls back everything it did. Not being a future, it
+    /// cannot wait for another request while it holds the writer; a `Store::write` blocked on
+    /// inside a job is refused at once with [`StoreError::WriteInsideWrite`].
     pub async fn write<T, E, F>(&self, job: F) -> Result<T, E>
     where
-        F: for<'t> FnOnce(&'t mut WriteTx) -> WriteFuture<'t, T, E> + Send + 'static,
+        F: FnOnce(&mut WriteTx) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
@@ -194,7 +197,7 @@ impl Store {
     /// It is a write like any other: never call it inside a job of [`Store::write`].
     pub async fn claim_job_slot(&self, job: &str, slot: i64) -> StoreResult<bool> {
         let job = job.to_string();
-        self.write(move |tx| Box::pin(async move { tx.claim_job_slot(&job, slot).await })).await
+        self.write(move |tx| tx.claim_job_slot(&job, slot)).await
     }
 
     /// Sends `payload` on `channel` to every listener, on every server of this database, now.
@@ -204,7 +207,7 @@ impl Store {
         match self.pg() {
             // DIALECT: NOTIFY reaches the LISTEN connections of every server.
             Some(pg) => {
-                sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(&pg.write).await?;
+                sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(&pg.read).await?;
             }
             // One process on SQLite: the in-process hub is every listener there is.
             None => {
@@ -231,7 +234,6 @@ impl Store {
     pub async fn close(&self) {
         if let Some(pg) = self.pg() {
             pg.read.close().await;
-            pg.write.close().await;
         }
     }
 }

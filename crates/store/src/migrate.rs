@@ -33,24 +33,20 @@ pub(crate) async fn run(store: &Store) -> StoreResult<()> {
         // after the other (and do not race on creating schema_migrations).
         store
             .write(move |tx| {
-                Box::pin(async move {
-                    tx.exec().batch("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)").await?;
-                    let applied = tx
-                        .exec()
-                        .optional(query("SELECT name FROM schema_migrations WHERE name = $1").bind(*name), |r| r.try_get::<String>("name"))
-                        .await?;
-                    if applied.is_some() {
-                        return Ok(());
-                    }
-                    tx.exec().batch(script).await?;
-                    tx.exec()
-                        .execute(query("INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)").bind(*name).bind(env!("CARGO_PKG_VERSION")))
-                        .await?;
-                    if *name == "0001_init" {
-                        seed_regions(tx).await?;
-                    }
-                    Ok::<_, StoreError>(())
-                })
+                tx.exec().batch("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")?;
+                let applied = tx
+                    .exec()
+                    .optional(query("SELECT name FROM schema_migrations WHERE name = $1").bind(*name), |r| r.try_get::<String>("name"))?;
+                if applied.is_some() {
+                    return Ok(());
+                }
+                tx.exec().batch(script)?;
+                tx.exec()
+                    .execute(query("INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)").bind(*name).bind(env!("CARGO_PKG_VERSION")))?;
+                if *name == "0001_init" {
+                    seed_regions(tx)?;
+                }
+                Ok::<_, StoreError>(())
             })
             .await?;
     }
@@ -59,7 +55,7 @@ pub(crate) async fn run(store: &Store) -> StoreResult<()> {
 
 /// Regions and one department per region, from the embedded tree; many rows per statement
 /// (a parent comes before its children in the tree's order, which the references need).
-async fn seed_regions(tx: &mut WriteTx) -> StoreResult<()> {
+fn seed_regions(tx: &mut WriteTx) -> StoreResult<()> {
     const ROWS_PER_STATEMENT: usize = 500;
     let tree = RegionTree::embedded();
     let regions: Vec<_> = tree.iter().collect();
@@ -75,12 +71,12 @@ async fn seed_regions(tx: &mut WriteTx) -> StoreResult<()> {
                 .bind(region.lon)
                 .bind(region.lat);
         }
-        tx.exec().execute(stmt).await?;
+        tx.exec().execute(stmt)?;
         let mut stmt = query_owned(format!("INSERT INTO departments (region_code, tier, name) VALUES {}", placeholders(chunk.len(), 3)));
         for region in chunk {
             stmt = stmt.bind(region.code.to_string()).bind(Tier::of_level(region.level).as_str()).bind(department_name(tree, region.code));
         }
-        tx.exec().execute(stmt).await?;
+        tx.exec().execute(stmt)?;
     }
     Ok(())
 }

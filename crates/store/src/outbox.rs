@@ -13,7 +13,7 @@ use crate::{StoreResult, WriteTx};
 use bangfu_core::outbox::MessageStatus;
 
 impl WriteTx {
-    pub async fn insert_channel(&mut self, c: &ChannelRow) -> StoreResult<i64> {
+    pub fn insert_channel(&mut self, c: &ChannelRow) -> StoreResult<i64> {
         let q = query(
             "INSERT INTO channels (department, provider_id, enterprise_id, kind, label, url, secret, events, mentions, quiet_from, quiet_to, active, created_at, format) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
@@ -32,15 +32,15 @@ impl WriteTx {
         .bind(c.active)
         .bind(c.created_at)
         .bind(c.format);
-        self.insert_returning_id(q, "channel").await
+        self.insert_returning_id(q, "channel")
     }
 
     /// Turns a channel off (its pending messages are still delivered) or on again.
-    pub async fn set_channel_active(&mut self, id: i64, active: bool) -> StoreResult<u64> {
-        self.exec_stmt(query("UPDATE channels SET active = $2 WHERE id = $1").bind(id).bind(i64::from(active)), "channel").await
+    pub fn set_channel_active(&mut self, id: i64, active: bool) -> StoreResult<u64> {
+        self.exec_stmt(query("UPDATE channels SET active = $2 WHERE id = $1").bind(id).bind(i64::from(active)), "channel")
     }
 
-    pub async fn insert_outbox(&mut self, o: &OutboxRow) -> StoreResult<i64> {
+    pub fn insert_outbox(&mut self, o: &OutboxRow) -> StoreResult<i64> {
         let q = query(
             "INSERT INTO outbox (channel_id, department, event, need_id, title, body, link, status, attempts, created_at, next_attempt_at, lease_until, claimed_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9, 0, '') RETURNING id",
@@ -54,7 +54,7 @@ impl WriteTx {
         .bind(&o.link)
         .bind(o.created_at)
         .bind(o.next_attempt_at);
-        self.insert_returning_id(q, "outbox message").await
+        self.insert_returning_id(q, "outbox message")
     }
 
     /// Claims the next message of a channel due at `now` and not under another lease, for
@@ -63,13 +63,13 @@ impl WriteTx {
     /// whose lease ran out) is claimed whole and alone, so it goes again as the same message;
     /// otherwise up to `limit` rows of no group are claimed, and when there are several they are
     /// made a group named by the first's id.
-    pub async fn claim_outbox(&mut self, channel_id: i64, now: i64, lease_until: i64, server: &str, limit: i64) -> StoreResult<Vec<OutboxRow>> {
+    pub fn claim_outbox(&mut self, channel_id: i64, now: i64, lease_until: i64, server: &str, limit: i64) -> StoreResult<Vec<OutboxRow>> {
         let first = query(
             "SELECT * FROM outbox WHERE channel_id = $1 AND status = 'pending' AND next_attempt_at <= $2 AND lease_until <= $2 ORDER BY id LIMIT 1",
         )
         .bind(channel_id)
         .bind(now);
-        let Some(first) = self.exec().optional(first, OutboxRow::from_row).await? else { return Ok(Vec::new()) };
+        let Some(first) = self.exec().optional(first, OutboxRow::from_row)? else { return Ok(Vec::new()) };
         let q = match first.group_id {
             Some(group) => query(
                 "UPDATE outbox SET lease_until = $3, claimed_by = $4 WHERE channel_id = $1 AND group_id = $5 AND status = 'pending' AND lease_until <= $2 \
@@ -92,7 +92,7 @@ impl WriteTx {
             .bind(server)
             .bind(limit),
         };
-        let mut rows = self.exec().rows(q, OutboxRow::from_row).await?;
+        let mut rows = self.exec().rows(q, OutboxRow::from_row)?;
         rows.sort_by_key(|r| r.id);
         if first.group_id.is_none()
             && let [head, .., last] = rows.as_slice()
@@ -104,7 +104,7 @@ impl WriteTx {
                 .bind(channel_id)
                 .bind(server)
                 .bind(lease_until);
-            self.exec_stmt(q, "outbox message").await?;
+            self.exec_stmt(q, "outbox message")?;
             for row in &mut rows {
                 row.group_id = Some(group);
             }
@@ -114,19 +114,19 @@ impl WriteTx {
 
     /// Moves a channel's messages due at `now` to `until` (a robot's rate limit): no attempt is
     /// counted.
-    pub async fn defer_outbox(&mut self, channel_id: i64, now: i64, until: i64) -> StoreResult<u64> {
+    pub fn defer_outbox(&mut self, channel_id: i64, now: i64, until: i64) -> StoreResult<u64> {
         let q = query("UPDATE outbox SET next_attempt_at = $3 WHERE channel_id = $1 AND status = 'pending' AND next_attempt_at <= $2 AND lease_until <= $2")
             .bind(channel_id)
             .bind(now)
             .bind(until);
-        self.exec_stmt(q, "outbox message").await
+        self.exec_stmt(q, "outbox message")
     }
 
     /// Records the outcome of an attempt on a message claimed by `server` until `lease_until`:
     /// its new status, attempt count, next attempt, error and the moment it was sent. Returns
     /// false (and changes nothing) when the claim is no longer this server's.
     #[allow(clippy::too_many_arguments)]
-    pub async fn finish_outbox_attempt(
+    pub fn finish_outbox_attempt(
         &mut self,
         id: i64,
         server: &str,
@@ -147,10 +147,10 @@ impl WriteTx {
         .bind(next_attempt_at)
         .bind(last_error.map(str::to_string))
         .bind(sent_at);
-        Ok(self.exec_stmt(q, "outbox message").await? == 1)
+        Ok(self.exec_stmt(q, "outbox message")? == 1)
     }
 
-    pub async fn insert_outbox_attempt(&mut self, a: &OutboxAttemptRow) -> StoreResult<i64> {
+    pub fn insert_outbox_attempt(&mut self, a: &OutboxAttemptRow) -> StoreResult<i64> {
         let q = query(
             "INSERT INTO outbox_attempts (outbox_id, channel_id, at, outcome, error, message_key, grouped) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
@@ -161,31 +161,31 @@ impl WriteTx {
         .bind(a.error.clone())
         .bind(&a.message_key)
         .bind(a.grouped);
-        self.insert_returning_id(q, "outbox attempt").await
+        self.insert_returning_id(q, "outbox attempt")
     }
 
     /// Puts a message (dead, or waiting for its next attempt) back in line for `now` — with the
     /// rest of its group, so that it goes again as the same message; a sent one is left alone.
     /// Returns how many rows changed.
-    pub async fn retry_outbox(&mut self, id: i64, now: i64) -> StoreResult<u64> {
+    pub fn retry_outbox(&mut self, id: i64, now: i64) -> StoreResult<u64> {
         let q = query(
             "UPDATE outbox SET status = 'pending', next_attempt_at = $2, lease_until = 0, claimed_by = '' \
              WHERE (id = $1 OR group_id = (SELECT group_id FROM outbox WHERE id = $1)) AND status <> 'sent'",
         )
         .bind(id)
         .bind(now);
-        self.exec_stmt(q, "outbox message").await
+        self.exec_stmt(q, "outbox message")
     }
 
     /// Records that the reminder of an approval at a threshold (minutes before its deadline) was
     /// sent; false when it had been (by another server's pass), and then nothing is written.
-    pub async fn insert_approval_reminder(&mut self, r: &ApprovalReminderRow) -> StoreResult<bool> {
+    pub fn insert_approval_reminder(&mut self, r: &ApprovalReminderRow) -> StoreResult<bool> {
         let q = query(
             "INSERT INTO approval_reminders (approval_id, threshold_minutes, sent_at) VALUES ($1, $2, $3) ON CONFLICT (approval_id, threshold_minutes) DO NOTHING",
         )
         .bind(r.approval_id)
         .bind(r.threshold_minutes)
         .bind(r.sent_at);
-        Ok(self.exec_stmt(q, "approval reminder").await? == 1)
+        Ok(self.exec_stmt(q, "approval reminder")? == 1)
     }
 }

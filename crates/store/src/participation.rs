@@ -48,7 +48,7 @@ impl Store {
 }
 
 impl WriteTx {
-    pub async fn insert_response(&mut self, r: &ResponseRow) -> StoreResult<i64> {
+    pub fn insert_response(&mut self, r: &ResponseRow) -> StoreResult<i64> {
         let q = query(
             "INSERT INTO responses (need_id, provider_id, answer, note, quantity, price, deliver_by, user_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -62,21 +62,21 @@ impl WriteTx {
         .bind(r.deliver_by)
         .bind(r.user_id)
         .bind(r.created_at);
-        self.insert_returning_id(q, "response").await
+        self.insert_returning_id(q, "response")
     }
 
-    pub async fn insert_comment(&mut self, c: &CommentRow) -> StoreResult<i64> {
+    pub fn insert_comment(&mut self, c: &CommentRow) -> StoreResult<i64> {
         let q = query("INSERT INTO comments (need_id, user_id, author, text, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
             .bind(c.need_id)
             .bind(c.user_id)
             .bind(c.author.as_str())
             .bind(c.text.as_str())
             .bind(c.created_at);
-        self.insert_returning_id(q, "comment").await
+        self.insert_returning_id(q, "comment")
     }
 
     /// Stores an attachment with its content (base64).
-    pub async fn insert_attachment(&mut self, a: &AttachmentRow, content_base64: &str) -> StoreResult<i64> {
+    pub fn insert_attachment(&mut self, a: &AttachmentRow, content_base64: &str) -> StoreResult<i64> {
         let q = query(
             "INSERT INTO attachments (need_id, user_id, author, filename, content_type, size_bytes, sha256, content, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -90,15 +90,15 @@ impl WriteTx {
         .bind(a.sha256.as_str())
         .bind(content_base64)
         .bind(a.created_at);
-        self.insert_returning_id(q, "attachment").await
+        self.insert_returning_id(q, "attachment")
     }
 
-    pub async fn insert_need_reporter(&mut self, need_id: i64, enterprise_id: i64) -> StoreResult<()> {
+    pub fn insert_need_reporter(&mut self, need_id: i64, enterprise_id: i64) -> StoreResult<()> {
         let q = query("INSERT INTO need_reporters (need_id, enterprise_id) VALUES ($1, $2)").bind(need_id).bind(enterprise_id);
-        self.exec_stmt(q, "need reporter").await.map(drop)
+        self.exec_stmt(q, "need reporter").map(drop)
     }
 
-    pub async fn put_confirmation(&mut self, c: &ConfirmationRow) -> StoreResult<()> {
+    pub fn put_confirmation(&mut self, c: &ConfirmationRow) -> StoreResult<()> {
         let q = query(
             "INSERT INTO need_confirmations (need_id, confirmed_at, user_id) VALUES ($1, $2, $3) \
              ON CONFLICT (need_id) DO UPDATE SET confirmed_at = excluded.confirmed_at, user_id = excluded.user_id",
@@ -106,15 +106,15 @@ impl WriteTx {
         .bind(c.need_id)
         .bind(c.confirmed_at)
         .bind(c.user_id);
-        self.exec_stmt(q, "confirmation").await.map(drop)
+        self.exec_stmt(q, "confirmation").map(drop)
     }
 
-    pub async fn delete_confirmation(&mut self, need_id: i64) -> StoreResult<()> {
-        self.exec_stmt(query("DELETE FROM need_confirmations WHERE need_id = $1").bind(need_id), "confirmation").await.map(drop)
+    pub fn delete_confirmation(&mut self, need_id: i64) -> StoreResult<()> {
+        self.exec_stmt(query("DELETE FROM need_confirmations WHERE need_id = $1").bind(need_id), "confirmation").map(drop)
     }
 
     /// Records that a user opened a need of its inbox at `at`.
-    pub async fn put_inbox_read(&mut self, user_id: i64, need_id: i64, at: i64) -> StoreResult<()> {
+    pub fn put_inbox_read(&mut self, user_id: i64, need_id: i64, at: i64) -> StoreResult<()> {
         let q = query(
             "INSERT INTO inbox_reads (user_id, need_id, read_at) VALUES ($1, $2, $3) \
              ON CONFLICT (user_id, need_id) DO UPDATE SET read_at = excluded.read_at",
@@ -122,20 +122,20 @@ impl WriteTx {
         .bind(user_id)
         .bind(need_id)
         .bind(at);
-        self.exec_stmt(q, "inbox read").await.map(drop)
+        self.exec_stmt(q, "inbox read").map(drop)
     }
 
     /// Stamps a need changed at `at` (a comment, an answer, an attachment: the inbox marks it
     /// unread for the others).
-    pub async fn touch_need(&mut self, need_id: i64, at: i64) -> StoreResult<()> {
-        match self.exec_stmt(query("UPDATE needs SET updated_at = $2 WHERE id = $1").bind(need_id).bind(at), "need").await? {
+    pub fn touch_need(&mut self, need_id: i64, at: i64) -> StoreResult<()> {
+        match self.exec_stmt(query("UPDATE needs SET updated_at = $2 WHERE id = $1").bind(need_id).bind(at), "need")? {
             0 => Err(StoreError::NotFound(format!("need {need_id}"))),
             _ => Ok(()),
         }
     }
 
     /// Writes back what a user may edit of an open need: its description and requirements.
-    pub async fn update_need_fields(&mut self, n: &NeedRow) -> StoreResult<()> {
+    pub fn update_need_fields(&mut self, n: &NeedRow) -> StoreResult<()> {
         let q = query(
             "UPDATE needs SET title = $2, specification = $3, quantity = $4, unit = $5, requires = $6, deadline = $7, \
              max_distance_km = $8, max_lead_time_h = $9, updated_at = $10 WHERE id = $1",
@@ -150,7 +150,7 @@ impl WriteTx {
         .bind(n.max_distance_km)
         .bind(n.max_lead_time_h)
         .bind(n.updated_at);
-        match self.exec_stmt(q, "need").await? {
+        match self.exec_stmt(q, "need")? {
             0 => Err(StoreError::NotFound(format!("need {}", n.id))),
             _ => Ok(()),
         }
@@ -163,23 +163,23 @@ reads! {
 
 impl WriteTx {
     /// Moves a shipment on: its status, traffic pass and times.
-    pub async fn update_shipment(&mut self, s: &ShipmentRow) -> StoreResult<()> {
+    pub fn update_shipment(&mut self, s: &ShipmentRow) -> StoreResult<()> {
         let q = query("UPDATE shipments SET status = $2, traffic_pass = $3, departs_at = $4, arrives_at = $5 WHERE id = $1")
             .bind(s.id)
             .bind(s.status.as_str())
             .bind(&s.traffic_pass)
             .bind(s.departs_at)
             .bind(s.arrives_at);
-        match self.exec_stmt(q, "shipment").await? {
+        match self.exec_stmt(q, "shipment")? {
             0 => Err(StoreError::NotFound(format!("shipment {}", s.id))),
             _ => Ok(()),
         }
     }
 
     /// Takes a member off a case's team; the needs assigned to it are assigned to nobody.
-    pub async fn delete_team_member(&mut self, id: i64, at: i64) -> StoreResult<()> {
-        self.exec_stmt(query("UPDATE needs SET assignee = NULL, updated_at = $2 WHERE assignee = $1").bind(id).bind(at), "needs").await?;
-        match self.exec_stmt(query("DELETE FROM team_members WHERE id = $1").bind(id), "team member").await? {
+    pub fn delete_team_member(&mut self, id: i64, at: i64) -> StoreResult<()> {
+        self.exec_stmt(query("UPDATE needs SET assignee = NULL, updated_at = $2 WHERE assignee = $1").bind(id).bind(at), "needs")?;
+        match self.exec_stmt(query("DELETE FROM team_members WHERE id = $1").bind(id), "team member")? {
             0 => Err(StoreError::NotFound(format!("team member {id}"))),
             _ => Ok(()),
         }

@@ -86,13 +86,13 @@ macro_rules! reads {
             } )*
         }
         impl WriteTx {
-            $( $(#[$doc])* pub async fn $name(&mut self, $($arg: $ty),*) -> StoreResult<reads!(@ret $kind $row)> {
+            $( $(#[$doc])* pub fn $name(&mut self, $($arg: $ty),*) -> StoreResult<reads!(@ret $kind $row)> {
                 $( reads!(@flush $events, self); )?
-                reads!(@call $kind, $row, self.exec(), query($sql)$(.bind($arg))*)
+                self.exec().run(|e| async move { reads!(@call $kind, $row, e, query($sql)$(.bind($arg))*) })
             } )*
         }
     };
-    (@flush events, $tx:expr) => { $tx.write_events().await? };
+    (@flush events, $tx:expr) => { $tx.write_events()? };
     (@ret Option $row:ty) => { Option<$row> };
     (@ret Vec $row:ty) => { Vec<$row> };
     (@ret Count $row:ty) => { i64 };

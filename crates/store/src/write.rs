@@ -2,13 +2,17 @@
 //! transaction of its database, so the change and its audit event commit together and the audit
 //! chain has no gaps or forks.
 
-use crate::db::{Exec, Stmt, conflict, query, query_owned};
+use crate::db::{Exec, Row, Stmt, conflict, query, query_owned};
 use crate::notify::{self, Notification};
 use crate::rows::*;
 use crate::{StoreError, StoreResult};
 use bangfu_core::audit::{EventContent, GENESIS_HASH, event_hash};
 use bangfu_core::model::CandidateStatus;
 use sqlx::{Postgres, Transaction};
+use std::future::Future;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use tokio::runtime::Runtime;
 
 /// One job's part of a write transaction (see `writer.rs`): it runs in a savepoint of the
 /// group's transaction, and the writer commits it. Its audit events are chained after every
@@ -29,10 +33,60 @@ pub struct WriteTx {
     first_seq: Option<i64>,
 }
 
-/// The group's transaction: PostgreSQL's through sqlx, SQLite's writer connection.
+/// The group's transaction: PostgreSQL's through sqlx, with the writer thread's runtime that
+/// drives its I/O; SQLite's writer connection.
 pub(crate) enum TxConn {
-    Pg(Transaction<'static, Postgres>),
+    Pg(Transaction<'static, Postgres>, Arc<Runtime>),
     Lite(rusqlite::Connection),
+}
+
+/// Where a write's statements run: [`Exec`] run to its end on the writer thread, so that
+/// every statement of a job is a plain call. On PostgreSQL the writer thread's runtime drives
+/// the statement's network I/O; on SQLite a statement never waits and is done when called.
+pub(crate) struct TxExec<'t> {
+    exec: Exec<'t>,
+    runtime: Option<&'t Runtime>,
+}
+
+impl<'t> TxExec<'t> {
+    /// Runs `reads` (a read shared with [`Store`](crate::Store), over an [`Exec`]) to its end.
+    pub(crate) fn run<F: Future>(self, reads: impl FnOnce(Exec<'t>) -> F) -> F::Output {
+        let future = reads(self.exec);
+        match self.runtime {
+            Some(runtime) => runtime.block_on(future),
+            None => done_at_once(future),
+        }
+    }
+
+    /// Every row of `stmt`, each decoded by `decode`.
+    pub(crate) fn rows<T>(self, stmt: Stmt, decode: impl FnMut(&dyn Row) -> StoreResult<T>) -> StoreResult<Vec<T>> {
+        self.run(|e| e.rows(stmt, decode))
+    }
+
+    /// The first row of `stmt`, if any, decoded by `decode`.
+    pub(crate) fn optional<T>(self, stmt: Stmt, decode: impl FnMut(&dyn Row) -> StoreResult<T>) -> StoreResult<Option<T>> {
+        self.run(|e| e.optional(stmt, decode))
+    }
+
+    /// Runs `stmt`; returns the rows it changed.
+    pub(crate) fn execute(self, stmt: Stmt) -> StoreResult<u64> {
+        self.run(|e| e.execute(stmt))
+    }
+
+    /// Runs a script of several statements without parameters.
+    pub(crate) fn batch(self, script: &str) -> StoreResult<()> {
+        self.run(|e| e.batch(script))
+    }
+}
+
+/// The output of a future that is ready when first polled: a statement on SQLite, which runs on
+/// the calling thread (see `db.rs`) and never waits.
+fn done_at_once<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(output) => output,
+        Poll::Pending => unreachable!("a SQLite statement runs on its thread and never waits"),
+    }
 }
 
 /// An event numbered and chained, waiting to be inserted.
@@ -109,26 +163,26 @@ impl WriteTx {
     }
 
     /// Opens this job's savepoint.
-    pub(crate) async fn savepoint(&mut self) -> StoreResult<()> {
-        self.exec().batch("SAVEPOINT bangfu_write").await
+    pub(crate) fn savepoint(&mut self) -> StoreResult<()> {
+        self.exec().batch("SAVEPOINT bangfu_write")
     }
 
     /// Keeps this job's changes in the group's transaction.
-    pub(crate) async fn release(&mut self) -> StoreResult<()> {
-        self.exec().batch("RELEASE SAVEPOINT bangfu_write").await
+    pub(crate) fn release(&mut self) -> StoreResult<()> {
+        self.exec().batch("RELEASE SAVEPOINT bangfu_write")
     }
 
     /// Undoes this job's changes alone; the jobs before it in the group stay.
-    pub(crate) async fn rollback_savepoint(&mut self) -> StoreResult<()> {
+    pub(crate) fn rollback_savepoint(&mut self) -> StoreResult<()> {
         self.unwritten.clear();
-        self.exec().batch("ROLLBACK TO SAVEPOINT bangfu_write; RELEASE SAVEPOINT bangfu_write").await
+        self.exec().batch("ROLLBACK TO SAVEPOINT bangfu_write; RELEASE SAVEPOINT bangfu_write")
     }
 
     /// Where the transaction's statements run.
-    pub(crate) fn exec(&mut self) -> Exec<'_> {
+    pub(crate) fn exec(&mut self) -> TxExec<'_> {
         match &mut self.conn {
-            TxConn::Pg(tx) => Exec::Conn(tx),
-            TxConn::Lite(conn) => Exec::Lite(conn),
+            TxConn::Pg(tx, runtime) => TxExec { exec: Exec::Conn(tx), runtime: Some(runtime) },
+            TxConn::Lite(conn) => TxExec { exec: Exec::Lite(conn), runtime: None },
         }
     }
 
@@ -142,7 +196,7 @@ impl WriteTx {
 
     /// Inserts the events appended so far, in as few statements as it takes. Called before
     /// every read of the events table inside a write, and when the job ends.
-    pub(crate) async fn write_events(&mut self) -> StoreResult<()> {
+    pub(crate) fn write_events(&mut self) -> StoreResult<()> {
         if self.unwritten.is_empty() {
             return Ok(());
         }
@@ -163,14 +217,14 @@ impl WriteTx {
                     .bind(&e.prev_hash)
                     .bind(&e.hash);
             }
-            self.exec().execute(stmt).await?;
+            self.exec().execute(stmt)?;
         }
         Ok(())
     }
 
     /// Sends `payload` on `channel` to every listener on every server of this database when —
     /// and only if — this write commits. See [`Store::listen`](crate::Store::listen).
-    pub async fn notify(&mut self, channel: &str, payload: &str) -> StoreResult<()> {
+    pub fn notify(&mut self, channel: &str, payload: &str) -> StoreResult<()> {
         notify::check(channel, payload)?;
         // A wake-up call said once per write is enough (PostgreSQL, too, folds the same
         // notification sent twice in one transaction into one): an escalation pass that
@@ -181,8 +235,8 @@ impl WriteTx {
         }
         // DIALECT: PostgreSQL delivers a NOTIFY made in a transaction at its commit; SQLite's
         // hub is sent to after the commit.
-        if let TxConn::Pg(tx) = &mut self.conn {
-            sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(&mut **tx).await?;
+        if let TxConn::Pg(..) = self.conn {
+            self.exec().execute(query("SELECT pg_notify($1, $2)").bind(channel).bind(payload))?;
         }
         self.pending.push(notification);
         Ok(())
@@ -192,30 +246,29 @@ impl WriteTx {
     /// first claimer on any server. The claim commits with the job's writes, so a pass that
     /// fails leaves its slot free; a concurrent claimer on another server waits for this
     /// transaction and then gets `false`. See [`Store::claim_job_slot`](crate::Store::claim_job_slot).
-    pub async fn claim_job_slot(&mut self, job: &str, slot: i64) -> StoreResult<bool> {
-        let done = self.exec().execute(query(CLAIM_JOB_SLOT).bind(job).bind(slot)).await?;
+    pub fn claim_job_slot(&mut self, job: &str, slot: i64) -> StoreResult<bool> {
+        let done = self.exec().execute(query(CLAIM_JOB_SLOT).bind(job).bind(slot))?;
         Ok(done == 1)
     }
 
-    pub(crate) async fn insert_returning_id(&mut self, q: Stmt, what: &str) -> StoreResult<i64> {
-        let id = self.exec().optional(q, |r| r.try_get::<i64>("id")).await.map_err(|e| conflict(e, what))?;
+    pub(crate) fn insert_returning_id(&mut self, q: Stmt, what: &str) -> StoreResult<i64> {
+        let id = self.exec().optional(q, |r| r.try_get::<i64>("id")).map_err(|e| conflict(e, what))?;
         id.ok_or_else(|| StoreError::Decode(format!("inserting {what} returned no id")))
     }
 
-    pub(crate) async fn exec_stmt(&mut self, q: Stmt, what: &str) -> StoreResult<u64> {
-        self.exec().execute(q).await.map_err(|e| conflict(e, what))
+    pub(crate) fn exec_stmt(&mut self, q: Stmt, what: &str) -> StoreResult<u64> {
+        self.exec().execute(q).map_err(|e| conflict(e, what))
     }
 
     /// Appends an audit event after the last one, chaining its hash. Returns its sequence number.
     /// The event is inserted before the transaction's next read of the events table or at its
     /// commit.
-    pub async fn append_event(&mut self, event: &NewEvent) -> StoreResult<i64> {
+    pub fn append_event(&mut self, event: &NewEvent) -> StoreResult<i64> {
         let last = match self.last_event.take() {
             Some(last) => Some(last),
             None => {
                 self.exec()
-                    .optional(query("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"), |r| Ok((r.try_get("seq")?, r.try_get("hash")?)))
-                    .await?
+                    .optional(query("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"), |r| Ok((r.try_get("seq")?, r.try_get("hash")?)))?
             }
         };
         let (seq, prev_hash) = match last {
@@ -238,7 +291,7 @@ impl WriteTx {
         Ok(seq)
     }
 
-    pub async fn insert_user(&mut self, u: &UserRow) -> StoreResult<i64> {
+    pub fn insert_user(&mut self, u: &UserRow) -> StoreResult<i64> {
         let q = query(
             "INSERT INTO users (username, display_name, role, department, enterprise_id, provider_id, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
@@ -250,10 +303,10 @@ impl WriteTx {
         .bind(u.provider_id)
         .bind(&u.password_hash)
         .bind(u.created_at);
-        self.insert_returning_id(q, &format!("user {}", u.username)).await
+        self.insert_returning_id(q, &format!("user {}", u.username))
     }
 
-    pub async fn insert_enterprise(&mut self, e: &EnterpriseRow) -> StoreResult<i64> {
+    pub fn insert_enterprise(&mut self, e: &EnterpriseRow) -> StoreResult<i64> {
         let q = query(
             "INSERT INTO enterprises (name, credit_code, region, lon, lat, note, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
@@ -264,10 +317,10 @@ impl WriteTx {
         .bind(e.lat)
         .bind(&e.note)
         .bind(e.created_at);
-        self.insert_returning_id(q, &format!("an enterprise with credit code {}", e.credit_code)).await
+        self.insert_returning_id(q, &format!("an enterprise with credit code {}", e.credit_code))
     }
 
-    pub async fn insert_provider(&mut self, p: &ProviderRow) -> StoreResult<i64> {
+    pub fn insert_provider(&mut self, p: &ProviderRow) -> StoreResult<i64> {
         let q = query(
             "INSERT INTO providers (key, name, region, lon, lat, note, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
@@ -278,13 +331,13 @@ impl WriteTx {
         .bind(p.lat)
         .bind(&p.note)
         .bind(p.created_at);
-        self.insert_returning_id(q, &format!("provider {}", p.key)).await
+        self.insert_returning_id(q, &format!("provider {}", p.key))
     }
 
     /// Inserts a capability or replaces the one of the same provider and kind; returns its id.
     /// Its `version` is stamped here with [`WriteTx::change_seq`] (the row's own is ignored).
-    pub async fn upsert_capability(&mut self, c: &CapabilityRow) -> StoreResult<i64> {
-        let version = self.change_seq().await?;
+    pub fn upsert_capability(&mut self, c: &CapabilityRow) -> StoreResult<i64> {
+        let version = self.change_seq()?;
         let q = query(
             "INSERT INTO capabilities (provider_id, kind, available, attrs, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (provider_id, kind) DO UPDATE SET available = excluded.available, attrs = excluded.attrs, \
@@ -297,29 +350,28 @@ impl WriteTx {
         .bind(&c.attrs)
         .bind(c.updated_at)
         .bind(version);
-        self.insert_returning_id(q, "capability").await
+        self.insert_returning_id(q, "capability")
     }
 
     /// A sequence number of this transaction's audit events: the first it appended, or the one
     /// the next event will take. Every change appends at least one event, so a row stamped with
     /// it lies after the database version before this transaction and at or before the one
     /// after it — which is what servers following changes by version need.
-    pub async fn change_seq(&mut self) -> StoreResult<i64> {
+    pub fn change_seq(&mut self) -> StoreResult<i64> {
         if let Some(first) = self.first_seq {
             return Ok(first);
         }
         if self.last_event.is_none() {
             let last = self
                 .exec()
-                .optional(query("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"), |r| Ok((r.try_get("seq")?, r.try_get("hash")?)))
-                .await?;
+                .optional(query("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"), |r| Ok((r.try_get("seq")?, r.try_get("hash")?)))?;
             self.know_last_event(last);
         }
         Ok(self.last_event.as_ref().map_or(1, |(seq, _)| seq + 1))
     }
 
     /// Keeps the counts of a need's last screening (replacing the one before).
-    pub async fn upsert_screening(&mut self, s: &ScreeningRow) -> StoreResult<()> {
+    pub fn upsert_screening(&mut self, s: &ScreeningRow) -> StoreResult<()> {
         let q = query(
             "INSERT INTO screenings (need_id, registry_version, screened, feasible, unavailable, spec_mismatch, insufficient_capacity, too_far, too_slow, screened_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
@@ -338,27 +390,27 @@ impl WriteTx {
         .bind(s.too_far)
         .bind(s.too_slow)
         .bind(s.screened_at);
-        self.exec_stmt(q, "screening").await.map(|_| ())
+        self.exec_stmt(q, "screening").map(|_| ())
     }
 
     /// Removes what the registry's last screening of a need recorded (candidates still
     /// `proposed`, and rejections), before a new screening records its own; selected, replaced
     /// and proposed-switch candidates stay.
-    pub async fn delete_screened_candidates(&mut self, need_id: i64) -> StoreResult<u64> {
-        self.exec_stmt(query("DELETE FROM candidates WHERE need_id = $1 AND status IN ('proposed', 'rejected')").bind(need_id), "candidates").await
+    pub fn delete_screened_candidates(&mut self, need_id: i64) -> StoreResult<u64> {
+        self.exec_stmt(query("DELETE FROM candidates WHERE need_id = $1 AND status IN ('proposed', 'rejected')").bind(need_id), "candidates")
     }
 
-    pub async fn insert_case(&mut self, c: &CaseRow) -> StoreResult<i64> {
+    pub fn insert_case(&mut self, c: &CaseRow) -> StoreResult<i64> {
         let q = query("INSERT INTO cases (enterprise_id, title, region, opened_at, status) VALUES ($1, $2, $3, $4, $5) RETURNING id")
             .bind(c.enterprise_id)
             .bind(&c.title)
             .bind(c.region)
             .bind(c.opened_at)
             .bind(c.status);
-        self.insert_returning_id(q, "case").await
+        self.insert_returning_id(q, "case")
     }
 
-    pub async fn insert_team_member(&mut self, m: &TeamMemberRow) -> StoreResult<i64> {
+    pub fn insert_team_member(&mut self, m: &TeamMemberRow) -> StoreResult<i64> {
         let q = query(
             "INSERT INTO team_members (case_id, title, tier, department, role, user_id, joined_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
@@ -369,10 +421,10 @@ impl WriteTx {
         .bind(m.role)
         .bind(m.user_id)
         .bind(m.joined_at);
-        self.insert_returning_id(q, "team member").await
+        self.insert_returning_id(q, "team member")
     }
 
-    pub async fn insert_need(&mut self, n: &NeedRow) -> StoreResult<i64> {
+    pub fn insert_need(&mut self, n: &NeedRow) -> StoreResult<i64> {
         let q = query(
             "INSERT INTO needs (case_id, kind, title, specification, quantity, unit, requires, deadline, max_distance_km, max_lead_time_h, \
              scope, owner, owner_tier, letter_to, solution_region, route_zh, route_en, status, reached_owner_at, supervised, selected_candidate, created_at, updated_at) \
@@ -401,11 +453,11 @@ impl WriteTx {
         .bind(n.selected_candidate)
         .bind(n.created_at)
         .bind(n.updated_at);
-        self.insert_returning_id(q, "need").await
+        self.insert_returning_id(q, "need")
     }
 
     /// Writes back every mutable field of a need (route, status, supervision, selection).
-    pub async fn update_need(&mut self, n: &NeedRow) -> StoreResult<()> {
+    pub fn update_need(&mut self, n: &NeedRow) -> StoreResult<()> {
         let q = query(
             "UPDATE needs SET scope = $2, owner = $3, owner_tier = $4, letter_to = $5, solution_region = $6, route_zh = $7, route_en = $8, \
              status = $9, reached_owner_at = $10, supervised = $11, selected_candidate = $12, updated_at = $13 WHERE id = $1",
@@ -423,14 +475,14 @@ impl WriteTx {
         .bind(n.supervised)
         .bind(n.selected_candidate)
         .bind(n.updated_at);
-        match self.exec_stmt(q, "need").await? {
+        match self.exec_stmt(q, "need")? {
             0 => Err(StoreError::NotFound(format!("need {}", n.id))),
             _ => Ok(()),
         }
     }
 
     /// Records the login limit of a key (the row replaces the key's last one).
-    pub async fn put_login_throttle(&mut self, t: &LoginThrottleRow) -> StoreResult<()> {
+    pub fn put_login_throttle(&mut self, t: &LoginThrottleRow) -> StoreResult<()> {
         let q = query(
             "INSERT INTO login_throttles (key, failures, last_failure_at, blocked_until) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at, blocked_until = excluded.blocked_until",
@@ -439,42 +491,42 @@ impl WriteTx {
         .bind(t.failures)
         .bind(t.last_failure_at)
         .bind(t.blocked_until);
-        self.exec_stmt(q, "login limit").await.map(drop)
+        self.exec_stmt(q, "login limit").map(drop)
     }
 
     /// Forgets the login limit of a key.
-    pub async fn delete_login_throttle(&mut self, key: &str) -> StoreResult<()> {
-        self.exec_stmt(query("DELETE FROM login_throttles WHERE key = $1").bind(key), "login limit").await.map(drop)
+    pub fn delete_login_throttle(&mut self, key: &str) -> StoreResult<()> {
+        self.exec_stmt(query("DELETE FROM login_throttles WHERE key = $1").bind(key), "login limit").map(drop)
     }
 
     /// Forgets the login limits of keys that failed last before `before` and wait no more.
-    pub async fn forget_login_throttles(&mut self, before: i64) -> StoreResult<u64> {
-        self.exec_stmt(query("DELETE FROM login_throttles WHERE last_failure_at < $1 AND blocked_until < $2").bind(before).bind(before), "login limits").await
+    pub fn forget_login_throttles(&mut self, before: i64) -> StoreResult<u64> {
+        self.exec_stmt(query("DELETE FROM login_throttles WHERE last_failure_at < $1 AND blocked_until < $2").bind(before).bind(before), "login limits")
     }
 
     /// Inserts a candidate or refreshes the screening of the same provider for the same need.
-    pub async fn upsert_candidate(&mut self, c: &CandidateRow) -> StoreResult<i64> {
+    pub fn upsert_candidate(&mut self, c: &CandidateRow) -> StoreResult<i64> {
         let q = bind_candidate(query_owned(candidate_upsert(1) + " RETURNING id"), c);
-        self.insert_returning_id(q, "candidate").await
+        self.insert_returning_id(q, "candidate")
     }
 
     /// [`WriteTx::upsert_candidate`] for many rows (of distinct providers) in as few statements
     /// as it takes: a screening's whole record in one.
-    pub async fn upsert_candidates(&mut self, rows: &[CandidateRow]) -> StoreResult<()> {
+    pub fn upsert_candidates(&mut self, rows: &[CandidateRow]) -> StoreResult<()> {
         const ROWS_PER_STATEMENT: usize = 32;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let q = chunk.iter().fold(query_owned(candidate_upsert(chunk.len())), bind_candidate);
-            self.exec_stmt(q, "candidates").await?;
+            self.exec_stmt(q, "candidates")?;
         }
         Ok(())
     }
 
-    pub async fn set_candidate_status(&mut self, candidate_id: i64, status: CandidateStatus) -> StoreResult<()> {
+    pub fn set_candidate_status(&mut self, candidate_id: i64, status: CandidateStatus) -> StoreResult<()> {
         let q = query("UPDATE candidates SET status = $2 WHERE id = $1").bind(candidate_id).bind(status);
-        self.exec_stmt(q, "candidate").await.map(drop)
+        self.exec_stmt(q, "candidate").map(drop)
     }
 
-    pub async fn insert_shipment(&mut self, s: &ShipmentRow) -> StoreResult<i64> {
+    pub fn insert_shipment(&mut self, s: &ShipmentRow) -> StoreResult<i64> {
         let q = query(
             "INSERT INTO shipments (case_id, need_id, goods, origin, destination, status, traffic_pass, departs_at, arrives_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
@@ -487,10 +539,10 @@ impl WriteTx {
         .bind(&s.traffic_pass)
         .bind(s.departs_at)
         .bind(s.arrives_at);
-        self.insert_returning_id(q, "shipment").await
+        self.insert_returning_id(q, "shipment")
     }
 
-    pub async fn insert_approval(&mut self, a: &ApprovalRow) -> StoreResult<i64> {
+    pub fn insert_approval(&mut self, a: &ApprovalRow) -> StoreResult<i64> {
         let q = query(
             "INSERT INTO approvals (case_id, department, agency, item, status, opened_at, due_at, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
@@ -502,15 +554,15 @@ impl WriteTx {
         .bind(a.opened_at)
         .bind(a.due_at)
         .bind(a.decided_at);
-        self.insert_returning_id(q, "approval").await
+        self.insert_returning_id(q, "approval")
     }
 
-    pub async fn update_approval(&mut self, id: i64, status: &str, decided_at: Option<i64>) -> StoreResult<()> {
+    pub fn update_approval(&mut self, id: i64, status: &str, decided_at: Option<i64>) -> StoreResult<()> {
         let q = query("UPDATE approvals SET status = $2, decided_at = $3 WHERE id = $1").bind(id).bind(status).bind(decided_at);
-        self.exec_stmt(q, "approval").await.map(drop)
+        self.exec_stmt(q, "approval").map(drop)
     }
 
-    pub async fn insert_letter(&mut self, l: &LetterRow) -> StoreResult<i64> {
+    pub fn insert_letter(&mut self, l: &LetterRow) -> StoreResult<i64> {
         let q = query(
             "INSERT INTO letters (need_id, number, sender, recipients, subject, body_zh, body_en, status, created_at, sent_at, acknowledged_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
@@ -526,17 +578,17 @@ impl WriteTx {
         .bind(l.created_at)
         .bind(l.sent_at)
         .bind(l.acknowledged_at);
-        self.insert_returning_id(q, &format!("letter {}", l.number)).await
+        self.insert_returning_id(q, &format!("letter {}", l.number))
     }
 
     /// Records the reply that acknowledged a letter: its number, date and text.
-    pub async fn set_letter_reply(&mut self, id: i64, number: &str, date: &str, text: &str) -> StoreResult<()> {
+    pub fn set_letter_reply(&mut self, id: i64, number: &str, date: &str, text: &str) -> StoreResult<()> {
         let q = query("UPDATE letters SET reply_number = $2, reply_date = $3, reply_text = $4 WHERE id = $1").bind(id).bind(number).bind(date).bind(text);
-        self.exec_stmt(q, "letter").await.map(drop)
+        self.exec_stmt(q, "letter").map(drop)
     }
 
     /// Replaces a draft's text, contact and copies.
-    pub async fn update_letter_draft(&mut self, l: &LetterRow) -> StoreResult<()> {
+    pub fn update_letter_draft(&mut self, l: &LetterRow) -> StoreResult<()> {
         let q = query("UPDATE letters SET subject = $2, body_zh = $3, body_en = $4, contact_name = $5, contact_phone = $6, cc = $7 WHERE id = $1")
             .bind(l.id)
             .bind(&l.subject)
@@ -545,19 +597,19 @@ impl WriteTx {
             .bind(&l.contact_name)
             .bind(&l.contact_phone)
             .bind(&l.cc);
-        self.exec_stmt(q, "letter").await.map(drop)
+        self.exec_stmt(q, "letter").map(drop)
     }
 
-    pub async fn update_letter_status(&mut self, id: i64, status: &str, sent_at: Option<i64>, acknowledged_at: Option<i64>) -> StoreResult<()> {
+    pub fn update_letter_status(&mut self, id: i64, status: &str, sent_at: Option<i64>, acknowledged_at: Option<i64>) -> StoreResult<()> {
         let q = query("UPDATE letters SET status = $2, sent_at = $3, acknowledged_at = $4 WHERE id = $1")
             .bind(id)
             .bind(status)
             .bind(sent_at)
             .bind(acknowledged_at);
-        self.exec_stmt(q, "letter").await.map(drop)
+        self.exec_stmt(q, "letter").map(drop)
     }
 
-    pub async fn insert_notification(&mut self, n: &NotificationRow) -> StoreResult<i64> {
+    pub fn insert_notification(&mut self, n: &NotificationRow) -> StoreResult<i64> {
         let q = query(
             "INSERT INTO notifications (department, user_id, need_id, text_zh, text_en, created_at, read_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
@@ -568,42 +620,42 @@ impl WriteTx {
         .bind(&n.text_en)
         .bind(n.created_at)
         .bind(n.read_at);
-        let id = self.insert_returning_id(q, "notification").await?;
+        let id = self.insert_returning_id(q, "notification")?;
         // Wakes the department's listeners on every server when the write commits (the
         // notifications page and the unread count in the header, by server-sent events).
         if let Some(department) = &n.department {
-            self.notify(notify::NOTIFICATIONS_CHANNEL, &department.to_string()).await?;
+            self.notify(notify::NOTIFICATIONS_CHANNEL, &department.to_string())?;
         }
         Ok(id)
     }
 
     /// Records when a need was resolved (none: it is not resolved, as when reopened): the time the
     /// figures count its resolution at, which later writes of the row do not move.
-    pub async fn set_need_resolved_at(&mut self, need_id: i64, resolved_at: Option<i64>) -> StoreResult<()> {
+    pub fn set_need_resolved_at(&mut self, need_id: i64, resolved_at: Option<i64>) -> StoreResult<()> {
         let q = query("UPDATE needs SET resolved_at = $2 WHERE id = $1").bind(need_id).bind(resolved_at);
-        match self.exec_stmt(q, "need").await? {
+        match self.exec_stmt(q, "need")? {
             0 => Err(StoreError::NotFound(format!("need {need_id}"))),
             _ => Ok(()),
         }
     }
 
     /// Assigns a need to a team member of its case (none: to nobody) and stamps its change.
-    pub async fn set_need_assignee(&mut self, need_id: i64, assignee: Option<i64>, updated_at: i64) -> StoreResult<()> {
+    pub fn set_need_assignee(&mut self, need_id: i64, assignee: Option<i64>, updated_at: i64) -> StoreResult<()> {
         let q = query("UPDATE needs SET assignee = $2, updated_at = $3 WHERE id = $1").bind(need_id).bind(assignee).bind(updated_at);
-        match self.exec_stmt(q, "need").await? {
+        match self.exec_stmt(q, "need")? {
             0 => Err(StoreError::NotFound(format!("need {need_id}"))),
             _ => Ok(()),
         }
     }
 
     /// The team member a need is assigned to.
-    pub async fn need_assignee(&mut self, need_id: i64) -> StoreResult<Option<i64>> {
+    pub fn need_assignee(&mut self, need_id: i64) -> StoreResult<Option<i64>> {
         let q = query("SELECT assignee FROM needs WHERE id = $1").bind(need_id);
-        Ok(self.exec().optional(q, |r| r.try_get::<Option<i64>>("assignee")).await?.flatten())
+        Ok(self.exec().optional(q, |r| r.try_get::<Option<i64>>("assignee"))?.flatten())
     }
 
     /// Saves a view of the queue under its name for its user, replacing one of the same name.
-    pub async fn put_saved_view(&mut self, v: &SavedViewRow) -> StoreResult<i64> {
+    pub fn put_saved_view(&mut self, v: &SavedViewRow) -> StoreResult<i64> {
         let q = query(
             "INSERT INTO saved_views (user_id, name, query, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (user_id, name) DO UPDATE SET query = excluded.query, created_at = excluded.created_at RETURNING id",
@@ -612,16 +664,16 @@ impl WriteTx {
         .bind(&v.name)
         .bind(&v.query)
         .bind(v.created_at);
-        self.insert_returning_id(q, "saved view").await
+        self.insert_returning_id(q, "saved view")
     }
 
-    pub async fn delete_saved_view(&mut self, id: i64) -> StoreResult<()> {
-        self.exec_stmt(query("DELETE FROM saved_views WHERE id = $1").bind(id), "saved view").await.map(drop)
+    pub fn delete_saved_view(&mut self, id: i64) -> StoreResult<()> {
+        self.exec_stmt(query("DELETE FROM saved_views WHERE id = $1").bind(id), "saved view").map(drop)
     }
 
     /// Marks every notification up to `read_through` read for a user (those it read one by one
     /// up to there are then covered by the mark).
-    pub async fn mark_notifications_read_through(&mut self, user_id: i64, read_through: i64, at: i64) -> StoreResult<()> {
+    pub fn mark_notifications_read_through(&mut self, user_id: i64, read_through: i64, at: i64) -> StoreResult<()> {
         let q = query(
             "INSERT INTO notification_marks (user_id, read_through, at) VALUES ($1, $2, $3) \
              ON CONFLICT (user_id) DO UPDATE SET read_through = excluded.read_through, at = excluded.at",
@@ -629,46 +681,46 @@ impl WriteTx {
         .bind(user_id)
         .bind(read_through)
         .bind(at);
-        self.exec_stmt(q, "notification mark").await?;
+        self.exec_stmt(q, "notification mark")?;
         let q = query("DELETE FROM notification_reads WHERE user_id = $1 AND notification_id <= $2").bind(user_id).bind(read_through);
-        self.exec_stmt(q, "notification reads").await.map(drop)
+        self.exec_stmt(q, "notification reads").map(drop)
     }
 
     /// Marks one notification read for a user.
-    pub async fn set_notification_read(&mut self, user_id: i64, notification_id: i64, at: i64) -> StoreResult<()> {
+    pub fn set_notification_read(&mut self, user_id: i64, notification_id: i64, at: i64) -> StoreResult<()> {
         let q = query("INSERT INTO notification_reads (user_id, notification_id, at) VALUES ($1, $2, $3) ON CONFLICT (user_id, notification_id) DO NOTHING")
             .bind(user_id)
             .bind(notification_id)
             .bind(at);
-        self.exec_stmt(q, "notification read").await.map(drop)
+        self.exec_stmt(q, "notification read").map(drop)
     }
 
-    pub async fn insert_session(&mut self, s: &SessionRow) -> StoreResult<()> {
+    pub fn insert_session(&mut self, s: &SessionRow) -> StoreResult<()> {
         let q = query("INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&s.token_hash)
             .bind(s.user_id)
             .bind(&s.csrf)
             .bind(s.created_at)
             .bind(s.expires_at);
-        self.exec_stmt(q, "session").await.map(drop)
+        self.exec_stmt(q, "session").map(drop)
     }
 
-    pub async fn delete_session(&mut self, token_hash: &str) -> StoreResult<()> {
+    pub fn delete_session(&mut self, token_hash: &str) -> StoreResult<()> {
         let q = query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash);
-        self.exec_stmt(q, "session").await.map(drop)
+        self.exec_stmt(q, "session").map(drop)
     }
 
     /// Records a broadcast; a second broadcast of the same need to the same department is ignored.
-    pub async fn insert_broadcast(&mut self, b: &BroadcastRow) -> StoreResult<bool> {
+    pub fn insert_broadcast(&mut self, b: &BroadcastRow) -> StoreResult<bool> {
         let q = query("INSERT INTO broadcasts (need_id, department, at) VALUES ($1, $2, $3) ON CONFLICT (need_id, department) DO NOTHING")
             .bind(b.need_id)
             .bind(b.department)
             .bind(b.at);
-        Ok(self.exec_stmt(q, "broadcast").await? > 0)
+        Ok(self.exec_stmt(q, "broadcast")? > 0)
     }
 
     /// Inserts the return of a day and product or replaces it (a correction); returns its id.
-    pub async fn upsert_daily_return(&mut self, r: &DailyReturnRow) -> StoreResult<i64> {
+    pub fn upsert_daily_return(&mut self, r: &DailyReturnRow) -> StoreResult<i64> {
         let q = query(
             "INSERT INTO daily_returns (case_id, day, product, capacity_per_day, output, stock, shipped, note, reported_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -684,29 +736,29 @@ impl WriteTx {
         .bind(r.shipped)
         .bind(&r.note)
         .bind(r.reported_at);
-        self.insert_returning_id(q, "daily return").await
+        self.insert_returning_id(q, "daily return")
     }
 
     /// Keeps the briefing of a department for a day: the first generation stays (a second one
     /// for the same day and department writes nothing). Returns whether it was inserted.
-    pub async fn insert_briefing(&mut self, b: &BriefingRow) -> StoreResult<bool> {
+    pub fn insert_briefing(&mut self, b: &BriefingRow) -> StoreResult<bool> {
         let q = query("INSERT INTO briefings (department, day, generated_at, body) VALUES ($1, $2, $3, $4) ON CONFLICT (department, day) DO NOTHING")
             .bind(b.department)
             .bind(&b.day)
             .bind(b.generated_at)
             .bind(&b.body);
-        Ok(self.exec_stmt(q, "briefing").await? > 0)
+        Ok(self.exec_stmt(q, "briefing")? > 0)
     }
 
     /// Deletes a case's plan: its milestones and their blockers. Returns the milestones deleted.
-    pub async fn delete_plan(&mut self, case_id: i64) -> StoreResult<u64> {
+    pub fn delete_plan(&mut self, case_id: i64) -> StoreResult<u64> {
         let q = query("DELETE FROM milestone_blockers WHERE milestone_id IN (SELECT id FROM milestones WHERE case_id = $1)").bind(case_id);
-        self.exec_stmt(q, "milestone blocker").await?;
+        self.exec_stmt(q, "milestone blocker")?;
         let q = query("DELETE FROM milestones WHERE case_id = $1").bind(case_id);
-        self.exec_stmt(q, "milestone").await
+        self.exec_stmt(q, "milestone")
     }
 
-    pub async fn insert_milestone(&mut self, m: &MilestoneRow) -> StoreResult<i64> {
+    pub fn insert_milestone(&mut self, m: &MilestoneRow) -> StoreResult<i64> {
         let q = query(
             "INSERT INTO milestones (case_id, key, name, duration_h, after, not_before, actual_start, actual_finish, position) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -720,45 +772,45 @@ impl WriteTx {
         .bind(m.actual_start)
         .bind(m.actual_finish)
         .bind(m.position);
-        self.insert_returning_id(q, &format!("milestone {}", m.key)).await
+        self.insert_returning_id(q, &format!("milestone {}", m.key))
     }
 
     /// Deletes one milestone and its blockers; `false` when there was none.
-    pub async fn delete_milestone(&mut self, id: i64) -> StoreResult<bool> {
+    pub fn delete_milestone(&mut self, id: i64) -> StoreResult<bool> {
         let q = query("DELETE FROM milestone_blockers WHERE milestone_id = $1").bind(id);
-        self.exec_stmt(q, "milestone blocker").await?;
+        self.exec_stmt(q, "milestone blocker")?;
         let q = query("DELETE FROM milestones WHERE id = $1").bind(id);
-        Ok(self.exec_stmt(q, "milestone").await? > 0)
+        Ok(self.exec_stmt(q, "milestone")? > 0)
     }
 
     /// Replaces the keys a milestone waits for (a JSON list).
-    pub async fn update_milestone_after(&mut self, id: i64, after: &str) -> StoreResult<()> {
+    pub fn update_milestone_after(&mut self, id: i64, after: &str) -> StoreResult<()> {
         let q = query("UPDATE milestones SET after = $2 WHERE id = $1").bind(id).bind(after);
-        match self.exec_stmt(q, "milestone").await? {
+        match self.exec_stmt(q, "milestone")? {
             0 => Err(StoreError::NotFound(format!("milestone {id}"))),
             _ => Ok(()),
         }
     }
 
-    pub async fn update_milestone_actuals(&mut self, id: i64, actual_start: Option<i64>, actual_finish: Option<i64>) -> StoreResult<()> {
+    pub fn update_milestone_actuals(&mut self, id: i64, actual_start: Option<i64>, actual_finish: Option<i64>) -> StoreResult<()> {
         let q = query("UPDATE milestones SET actual_start = $2, actual_finish = $3 WHERE id = $1").bind(id).bind(actual_start).bind(actual_finish);
-        match self.exec_stmt(q, "milestone").await? {
+        match self.exec_stmt(q, "milestone")? {
             0 => Err(StoreError::NotFound(format!("milestone {id}"))),
             _ => Ok(()),
         }
     }
 
     /// Attaches a need to a milestone as a blocker; attaching it twice changes nothing (`false`).
-    pub async fn insert_milestone_blocker(&mut self, b: &MilestoneBlockerRow) -> StoreResult<bool> {
+    pub fn insert_milestone_blocker(&mut self, b: &MilestoneBlockerRow) -> StoreResult<bool> {
         let q = query("INSERT INTO milestone_blockers (milestone_id, need_id) VALUES ($1, $2) ON CONFLICT (milestone_id, need_id) DO NOTHING")
             .bind(b.milestone_id)
             .bind(b.need_id);
-        Ok(self.exec_stmt(q, "milestone blocker").await? > 0)
+        Ok(self.exec_stmt(q, "milestone blocker")? > 0)
     }
 
     /// Detaches a need from a milestone; `false` when it was not attached.
-    pub async fn delete_milestone_blocker(&mut self, milestone_id: i64, need_id: i64) -> StoreResult<bool> {
+    pub fn delete_milestone_blocker(&mut self, milestone_id: i64, need_id: i64) -> StoreResult<bool> {
         let q = query("DELETE FROM milestone_blockers WHERE milestone_id = $1 AND need_id = $2").bind(milestone_id).bind(need_id);
-        Ok(self.exec_stmt(q, "milestone blocker").await? > 0)
+        Ok(self.exec_stmt(q, "milestone blocker")? > 0)
     }
 }

@@ -1,44 +1,55 @@
-//! The writer: one task per [`Store`](crate::Store) that runs every write of this process, in
+//! The writer: one thread per [`Store`](crate::Store) that runs every write of this process, in
 //! the order they were asked for, with group commit.
 //!
-//! A write is a job, [`Store::write`](crate::Store::write)`(|tx| …)`: a closure given the
-//! [`WriteTx`] that returns its result. The writer takes jobs from its queue: it opens a
-//! transaction (SQLite `BEGIN IMMEDIATE`; PostgreSQL `BEGIN` and the advisory lock shared by all
-//! servers), runs each job in a savepoint of its own, and commits when the queue is empty or the
-//! group holds [`MAX_GROUP`] jobs — one COMMIT, in [`Writer::commit`], for the whole group, so
-//! one disk flush serves many writes. Each job is answered after that COMMIT (or at once with its
-//! own error: its savepoint is rolled back and the jobs before it in the group stay).
+//! A write is a job, [`Store::write`](crate::Store::write)`(|tx| …)`: a synchronous closure
+//! given the [`WriteTx`] that returns its result. The writer takes jobs from its queue: it opens
+//! a transaction (SQLite `BEGIN IMMEDIATE`; PostgreSQL `BEGIN` and the advisory lock shared by
+//! all servers), runs each job in a savepoint of its own, and commits when the queue is empty or
+//! the group holds [`MAX_GROUP`] jobs — one COMMIT, in [`end`], for the whole group, so one disk
+//! flush serves many writes. Each job is answered after that COMMIT (or at once with its own
+//! error: its savepoint is rolled back and the jobs before it in the group stay).
 //!
-//! Nothing waits on a timer, and a job never waits for another request: the writer, not a job,
-//! commits, so a caller that goes away (a client gone, a timeout) leaves nothing half-done —
-//! a job still queued is skipped, a job already run is committed with its group.
+//! A job is not a future, so it cannot wait for anything while it holds the writer — another
+//! request's answer, a lock, a timer — by its type: it runs its statements and returns. (On
+//! PostgreSQL the writer thread drives each statement's network I/O itself, on a one-thread
+//! runtime of its own, inside [`WriteTx`].) Nothing waits on a timer, and the writer, not a job,
+//! commits, so a caller that goes away (a client gone, a timeout) leaves nothing half-done — a
+//! job still queued is skipped, a job already run is committed with its group.
 
 use crate::notify::{LocalHub, Notification};
 use crate::write::{TxConn, WriteTx};
 use crate::{StoreError, StoreResult};
-use std::future::Future;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::cell::Cell;
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::{Arc, mpsc};
+use tokio::runtime::Runtime;
+use tokio::sync::oneshot;
 
-tokio::task_local! {
-    /// Set while the writer runs a job: a write asked for from inside one is refused at once
-    /// ([`StoreError::WriteInsideWrite`]) instead of waiting for ever for the writer it holds.
-    static IN_JOB: ();
+thread_local! {
+    /// Set on a writer thread: a write asked for from a job (by blocking on it) is refused at
+    /// once ([`StoreError::WriteInsideWrite`]) instead of waiting for ever for the writer it holds.
+    static ON_WRITER: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Jobs committed together at most.
 pub(crate) const MAX_GROUP: usize = 16;
 
-/// What a job's closure returns: a future that borrows the transaction for its run.
-pub type WriteFuture<'t, T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send + 't>>;
+/// Where the writer writes, as the store opens it.
+pub(crate) enum Target {
+    /// SQLite's writer connection.
+    Lite(rusqlite::Connection),
+    /// A PostgreSQL database: the writer connects to it from its own thread.
+    Pg(Box<PgConnectOptions>),
+}
 
-/// What the writer does with the connection between jobs: the backend's transaction control.
-pub(crate) enum Conn {
+/// The writer's connection between groups.
+enum Conn {
     /// SQLite's writer connection (`None` while a group holds it).
     Lite(Option<rusqlite::Connection>),
-    Pg(sqlx::PgPool),
+    /// One PostgreSQL connection (a pool of one, which replaces it when it breaks), driven by
+    /// the writer thread's own runtime.
+    Pg { runtime: Arc<Runtime>, pool: PgPool },
 }
 
 /// A queued write, typed away: the writer runs it and learns whether to keep it.
@@ -47,7 +58,7 @@ trait Job: Send {
     fn abandoned(&self) -> bool;
     /// Runs the job on `tx`. `Some(answer)`: keep it and call `answer` with the group's COMMIT;
     /// `None`: it failed and its caller has its error — roll its savepoint back.
-    fn run<'t>(self: Box<Self>, tx: &'t mut WriteTx) -> Pin<Box<dyn Future<Output = Option<Answer>> + Send + 't>>;
+    fn run(self: Box<Self>, tx: &mut WriteTx) -> Option<Answer>;
     /// Tells its caller that it was not run (the transaction could not begin).
     fn fail(self: Box<Self>, error: StoreError);
 }
@@ -62,7 +73,7 @@ struct TypedJob<F, T, E> {
 
 impl<F, T, E> Job for TypedJob<F, T, E>
 where
-    F: for<'t> FnOnce(&'t mut WriteTx) -> WriteFuture<'t, T, E> + Send + 'static,
+    F: FnOnce(&mut WriteTx) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
     E: From<StoreError> + Send + 'static,
 {
@@ -70,26 +81,24 @@ where
         self.tell.is_closed()
     }
 
-    fn run<'t>(self: Box<Self>, tx: &'t mut WriteTx) -> Pin<Box<dyn Future<Output = Option<Answer>> + Send + 't>> {
+    fn run(self: Box<Self>, tx: &mut WriteTx) -> Option<Answer> {
         let TypedJob { job, tell } = *self;
-        Box::pin(async move {
-            match job(tx).await {
-                Ok(value) => {
-                    // The job's audit events are inserted before its savepoint is released.
-                    if let Err(e) = tx.write_events().await {
-                        let _ = tell.send(Err(E::from(e)));
-                        return None;
-                    }
-                    Some(Box::new(move |committed: Result<(), String>| {
-                        let _ = tell.send(committed.map(|()| value).map_err(|why| E::from(StoreError::CommitFailed(why))));
-                    }) as Answer)
+        match job(tx) {
+            Ok(value) => {
+                // The job's audit events are inserted before its savepoint is released.
+                if let Err(e) = tx.write_events() {
+                    let _ = tell.send(Err(E::from(e)));
+                    return None;
                 }
-                Err(error) => {
-                    let _ = tell.send(Err(error));
-                    None
-                }
+                Some(Box::new(move |committed: Result<(), String>| {
+                    let _ = tell.send(committed.map(|()| value).map_err(|why| E::from(StoreError::CommitFailed(why))));
+                }))
             }
-        })
+            Err(error) => {
+                let _ = tell.send(Err(error));
+                None
+            }
+        }
     }
 
     fn fail(self: Box<Self>, error: StoreError) {
@@ -97,34 +106,52 @@ where
     }
 }
 
-/// The queue of one store's writer task.
-#[derive(Clone, Debug)]
+/// The queue of one store's writer thread.
+#[derive(Clone)]
 pub(crate) struct Writer {
-    jobs: mpsc::UnboundedSender<Box<dyn Job>>,
+    jobs: mpsc::Sender<Box<dyn Job>>,
 }
 
-impl std::fmt::Debug for dyn Job {
+impl std::fmt::Debug for Writer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Job")
+        f.write_str("Writer")
     }
 }
 
 impl Writer {
-    /// Starts the writer task of a store on the current runtime.
-    pub(crate) fn start(conn: Conn, hub: LocalHub) -> Writer {
-        let (jobs, queue) = mpsc::unbounded_channel();
-        tokio::spawn(run(conn, hub, queue));
-        Writer { jobs }
+    /// Starts the writer thread of a store on `target` (on PostgreSQL, once it has connected).
+    /// The thread ends when the last handle of the store is dropped.
+    pub(crate) async fn start(target: Target, hub: LocalHub) -> StoreResult<Writer> {
+        let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
+        let (ready, started) = oneshot::channel();
+        std::thread::Builder::new()
+            .name("bangfu-writer".into())
+            .spawn(move || {
+                let conn = match connect(target) {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        let _ = ready.send(Err(e));
+                        return;
+                    }
+                };
+                if ready.send(Ok(())).is_ok() {
+                    ON_WRITER.with(|on| on.set(true));
+                    run(conn, hub, queue);
+                }
+            })
+            .map_err(|e| StoreError::WriterNotStarted(format!("no thread: {e}")))?;
+        started.await.map_err(|_| StoreError::Closed)??;
+        Ok(Writer { jobs })
     }
 
     /// Queues `job` and waits for its answer, given after its group's COMMIT.
     pub(crate) async fn write<T, E, F>(&self, job: F) -> Result<T, E>
     where
-        F: for<'t> FnOnce(&'t mut WriteTx) -> WriteFuture<'t, T, E> + Send + 'static,
+        F: FnOnce(&mut WriteTx) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        if IN_JOB.try_with(|_| ()).is_ok() {
+        if ON_WRITER.with(Cell::get) {
             return Err(E::from(StoreError::WriteInsideWrite));
         }
         let (tell, told) = oneshot::channel();
@@ -137,13 +164,28 @@ impl Writer {
     }
 }
 
-/// The writer task: groups of jobs, each group one transaction, until every handle is gone.
-async fn run(mut conn: Conn, hub: LocalHub, mut queue: mpsc::UnboundedReceiver<Box<dyn Job>>) {
-    while let Some(first) = queue.recv().await {
+/// The writer's connection to `target`.
+fn connect(target: Target) -> StoreResult<Conn> {
+    match target {
+        Target::Lite(conn) => Ok(Conn::Lite(Some(conn))),
+        Target::Pg(options) => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| StoreError::WriterNotStarted(format!("no runtime: {e}")))?;
+            let pool = runtime.block_on(PgPoolOptions::new().max_connections(1).test_before_acquire(false).connect_with(*options))?;
+            Ok(Conn::Pg { runtime: Arc::new(runtime), pool })
+        }
+    }
+}
+
+/// The writer thread: groups of jobs, each group one transaction, until every handle is gone.
+fn run(mut conn: Conn, hub: LocalHub, queue: mpsc::Receiver<Box<dyn Job>>) {
+    while let Ok(first) = queue.recv() {
         if first.abandoned() {
             continue;
         }
-        let mut tx_conn = match begin(&mut conn).await {
+        let mut tx_conn = match begin(&mut conn) {
             Ok(tx_conn) => tx_conn,
             Err(e) => {
                 first.fail(e);
@@ -160,7 +202,7 @@ async fn run(mut conn: Conn, hub: LocalHub, mut queue: mpsc::UnboundedReceiver<B
         while let Some(job) = next.take() {
             taken += 1;
             if !job.abandoned() {
-                let (conn_back, end) = run_job(job, WriteTx::new(tx_conn, last_event.clone())).await;
+                let (conn_back, end) = run_job(job, WriteTx::new(tx_conn, last_event.clone()));
                 tx_conn = conn_back;
                 match end {
                     JobEnd::Kept { answer, last, notified } => {
@@ -182,10 +224,10 @@ async fn run(mut conn: Conn, hub: LocalHub, mut queue: mpsc::UnboundedReceiver<B
         // The one COMMIT (or, when a savepoint could not be undone, the one ROLLBACK).
         let result = match broken {
             Some(why) => {
-                let _ = end(&mut conn, tx_conn, false).await;
+                let _ = end(&mut conn, tx_conn, false);
                 Err(why)
             }
-            None => end(&mut conn, tx_conn, true).await.map_err(|e| format!("commit failed, nothing of this write was kept: {e}")),
+            None => end(&mut conn, tx_conn, true).map_err(|e| format!("commit failed, nothing of this write was kept: {e}")),
         };
         let committed = result.is_ok();
         for answer in answers {
@@ -215,17 +257,18 @@ enum JobEnd {
 }
 
 /// Runs `job` in a savepoint of the group's transaction held by `tx`, and gives the connection
-/// back with how the job ended.
-async fn run_job(job: Box<dyn Job>, mut tx: WriteTx) -> (TxConn, JobEnd) {
-    let answer = match tx.savepoint().await {
-        Ok(()) => IN_JOB.scope((), CatchUnwind(job.run(&mut tx))).await.ok().flatten(),
+/// back with how the job ended. A job that panics is undone like one that failed (its caller's
+/// answer is dropped with it, which tells the caller [`StoreError::JobPanicked`]).
+fn run_job(job: Box<dyn Job>, mut tx: WriteTx) -> (TxConn, JobEnd) {
+    let answer = match tx.savepoint() {
+        Ok(()) => std::panic::catch_unwind(AssertUnwindSafe(|| job.run(&mut tx))).ok().flatten(),
         Err(e) => {
             job.fail(e);
             None
         }
     };
     let kept = match answer {
-        Some(answer) => match tx.release().await {
+        Some(answer) => match tx.release() {
             Ok(()) => Some(answer),
             Err(e) => {
                 answer(Err(format!("could not keep this write: {e}")));
@@ -236,7 +279,7 @@ async fn run_job(job: Box<dyn Job>, mut tx: WriteTx) -> (TxConn, JobEnd) {
     };
     let end = match kept {
         Some(answer) => JobEnd::Kept { answer, last: tx.known_last_event(), notified: tx.take_pending() },
-        None => match tx.rollback_savepoint().await {
+        None => match tx.rollback_savepoint() {
             Ok(()) => JobEnd::Undone,
             Err(e) => JobEnd::Broken(format!("the transaction was rolled back ({e}); nothing of this write was kept")),
         },
@@ -245,31 +288,39 @@ async fn run_job(job: Box<dyn Job>, mut tx: WriteTx) -> (TxConn, JobEnd) {
 }
 
 /// Opens the group's transaction and hands its connection over.
-async fn begin(conn: &mut Conn) -> StoreResult<TxConn> {
+fn begin(conn: &mut Conn) -> StoreResult<TxConn> {
     match conn {
         Conn::Lite(held) => {
-            let mut lite = held.take().ok_or(StoreError::Closed)?;
+            let lite = held.take().ok_or(StoreError::Closed)?;
             if !lite.is_autocommit() {
                 // A ROLLBACK that failed earlier left a transaction behind.
-                lite.execute_batch("ROLLBACK")?;
+                if let Err(e) = lite.execute_batch("ROLLBACK") {
+                    *held = Some(lite);
+                    return Err(e.into());
+                }
             }
-            match crate::db::begin_immediate(&mut lite).await {
+            // Another process holding the file's write lock (a `bangfu` command beside the
+            // server) is waited for on this thread, up to the connection's busy timeout.
+            match lite.execute_batch("BEGIN IMMEDIATE") {
                 Ok(()) => Ok(TxConn::Lite(lite)),
                 Err(e) => {
                     *held = Some(lite);
-                    Err(e)
+                    Err(e.into())
                 }
             }
         }
         // DIALECT: writers are serialised across servers so that the audit chain stays linear:
         // on PostgreSQL by a transaction-scoped advisory lock shared by every server, taken with
         // BEGIN in one round trip.
-        Conn::Pg(pool) => Ok(TxConn::Pg(pool.begin_with("BEGIN; SELECT pg_advisory_xact_lock(727300)").await?)),
+        Conn::Pg { runtime, pool } => {
+            let tx = runtime.block_on(pool.begin_with("BEGIN; SELECT pg_advisory_xact_lock(727300)"))?;
+            Ok(TxConn::Pg(tx, Arc::clone(runtime)))
+        }
     }
 }
 
 /// Commits (or rolls back) the group's transaction and takes its connection back.
-async fn end(conn: &mut Conn, tx_conn: TxConn, commit: bool) -> StoreResult<()> {
+fn end(conn: &mut Conn, tx_conn: TxConn, commit: bool) -> StoreResult<()> {
     match tx_conn {
         TxConn::Lite(lite) => {
             let result = if commit { lite.execute_batch("COMMIT") } else { lite.execute_batch("ROLLBACK") };
@@ -279,30 +330,13 @@ async fn end(conn: &mut Conn, tx_conn: TxConn, commit: bool) -> StoreResult<()> 
             *conn = Conn::Lite(Some(lite));
             Ok(result?)
         }
-        TxConn::Pg(tx) => {
+        TxConn::Pg(tx, runtime) => {
             if commit {
-                tx.commit().await?;
+                runtime.block_on(tx.commit())?;
             } else {
-                tx.rollback().await?;
+                runtime.block_on(tx.rollback())?;
             }
             Ok(())
-        }
-    }
-}
-
-/// A job's future, polled so that a panic in it ends the job (its savepoint rolled back, its
-/// caller told) instead of the writer task.
-struct CatchUnwind<F>(F);
-
-impl<F: Future + Unpin> Future for CatchUnwind<F> {
-    type Output = Result<F::Output, ()>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = &mut self.0;
-        match std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(inner).poll(cx))) {
-            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(_) => Poll::Ready(Err(())),
         }
     }
 }

@@ -39,11 +39,11 @@ bangfu_store::backend_tests! {
 
     async fn an_enterprise_round_trips_and_a_duplicate_credit_code_conflicts(db) {
         let store = Store::open(db.url()).await.unwrap();
-        let id = store.write(|tx| Box::pin(async move { tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await })).await.unwrap();
+        let id = store.write(|tx| tx.insert_enterprise(&enterprise("91141021MA0KQ20203"))).await.unwrap();
         let read = store.enterprise(id).await.unwrap().unwrap();
         assert_eq!(read, EnterpriseRow { id, ..enterprise("91141021MA0KQ20203") });
 
-        let err = store.write(|tx| Box::pin(async move { tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await })).await.unwrap_err();
+        let err = store.write(|tx| tx.insert_enterprise(&enterprise("91141021MA0KQ20203"))).await.unwrap_err();
         assert!(matches!(err, bangfu_store::StoreError::Conflict(_)), "{err}");
     }
 
@@ -51,10 +51,8 @@ bangfu_store::backend_tests! {
         let store = Store::open(db.url()).await.unwrap();
         let err = store
             .write(|tx| {
-                Box::pin(async move {
-                    tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await?;
-                    Err::<(), _>(StoreError::Conflict("the job changed its mind".into()))
-                })
+                tx.insert_enterprise(&enterprise("91141021MA0KQ20203"))?;
+                Err::<(), _>(StoreError::Conflict("the job changed its mind".into()))
             })
             .await
             .unwrap_err();
@@ -65,7 +63,7 @@ bangfu_store::backend_tests! {
     async fn reopening_keeps_the_data_and_does_not_migrate_again(db) {
         let url = db.url();
         let store = Store::open(url).await.unwrap();
-        store.write(|tx| Box::pin(async move { tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await })).await.unwrap();
+        store.write(|tx| tx.insert_enterprise(&enterprise("91141021MA0KQ20203"))).await.unwrap();
         store.close().await;
         let store = Store::open(url).await.unwrap();
         assert_eq!(store.enterprises().await.unwrap().len(), 1);
@@ -75,7 +73,7 @@ bangfu_store::backend_tests! {
         let store = Store::open(db.url()).await.unwrap();
         for i in 0..3 {
             let event = NewEvent { at: 1_580_000_000_000 + i, actor: "t".into(), action: "test".into(), entity: "x:1".into(), case_id: Some(1), payload: format!("{{\"i\":{i}}}") };
-            let seq = store.write(move |tx| Box::pin(async move { tx.append_event(&event).await })).await.unwrap();
+            let seq = store.write(move |tx| tx.append_event(&event)).await.unwrap();
             assert_eq!(seq, i + 1);
         }
         let events = store.events().await.unwrap();
@@ -138,15 +136,13 @@ bangfu_store::backend_tests! {
                         let actor = actor.clone();
                         store
                             .write(move |tx| {
-                                Box::pin(async move {
-                                    let mut row = enterprise(&format!("{actor}-{i}"));
-                                    row.name = actor.clone();
-                                    tx.insert_enterprise(&row).await?;
-                                    // Two events in one write: the second chains on the first.
-                                    let first = tx.append_event(&event(&actor, i)).await?;
-                                    assert_eq!(tx.append_event(&event(&actor, 1_000 + i)).await?, first + 1);
-                                    Ok::<_, StoreError>(())
-                                })
+                                let mut row = enterprise(&format!("{actor}-{i}"));
+                                row.name = actor.clone();
+                                tx.insert_enterprise(&row)?;
+                                // Two events in one write: the second chains on the first.
+                                let first = tx.append_event(&event(&actor, i))?;
+                                assert_eq!(tx.append_event(&event(&actor, 1_000 + i))?, first + 1);
+                                Ok::<_, StoreError>(())
                             })
                             .await
                             .unwrap();
@@ -175,21 +171,19 @@ bangfu_store::backend_tests! {
     async fn a_failing_write_among_concurrent_ones_undoes_only_itself(db) {
         const WRITES: usize = 60;
         let store = Store::open(db.url()).await.unwrap();
-        store.write(|tx| Box::pin(async move { tx.insert_enterprise(&enterprise("taken")).await })).await.unwrap();
+        store.write(|tx| tx.insert_enterprise(&enterprise("taken"))).await.unwrap();
         let mut writes = Vec::new();
         for i in 0..WRITES {
             let store = store.clone();
             writes.push(tokio::spawn(async move {
                 let written = store
                     .write(move |tx| {
-                        Box::pin(async move {
-                            tx.append_event(&event("w", i)).await?;
-                            // Every third write refers to a credit code that exists already, and fails.
-                            let code = if i % 3 == 0 { "taken".to_string() } else { format!("w{i}") };
-                            tx.insert_enterprise(&enterprise(&code)).await?;
-                            tx.append_event(&event("w", 1_000 + i)).await?;
-                            Ok::<_, StoreError>(())
-                        })
+                        tx.append_event(&event("w", i))?;
+                        // Every third write refers to a credit code that exists already, and fails.
+                        let code = if i % 3 == 0 { "taken".to_string() } else { format!("w{i}") };
+                        tx.insert_enterprise(&enterprise(&code))?;
+                        tx.append_event(&event("w", 1_000 + i))?;
+                        Ok::<_, StoreError>(())
                     })
                     .await;
                 match written {
@@ -214,7 +208,7 @@ bangfu_store::backend_tests! {
     }
 
     /// A write of one store waits for another store's write on the same database (two servers;
-    /// on SQLite, a `bangfu` command beside the server) without holding up the thread: on a
+    /// on SQLite, a `bangfu` command beside the server) on its own writer thread: on a
     /// one-thread runtime the first write must still be able to finish while the second waits.
     async fn a_write_waits_for_another_stores_write_without_blocking_the_thread(db) {
         let a = Store::open(db.url()).await.unwrap();
@@ -224,18 +218,17 @@ bangfu_store::backend_tests! {
         let (go_on, may_go_on) = tokio::sync::oneshot::channel::<()>();
         let first = tokio::spawn(async move {
             a.write(move |tx| {
-                Box::pin(async move {
-                    tx.insert_enterprise(&enterprise("first")).await?;
-                    let _ = inserted.send(());
-                    let _ = may_go_on.await;
-                    Ok::<_, StoreError>(())
-                })
+                tx.insert_enterprise(&enterprise("first"))?;
+                let _ = inserted.send(());
+                // A test's job may block its writer thread (a real job has nothing to wait for).
+                let _ = may_go_on.blocking_recv();
+                Ok::<_, StoreError>(())
             })
             .await
         });
         was_inserted.await.unwrap();
         let other = b.clone();
-        let second = tokio::spawn(async move { other.write(|tx| Box::pin(async move { tx.insert_enterprise(&enterprise("second")).await })).await });
+        let second = tokio::spawn(async move { other.write(|tx| tx.insert_enterprise(&enterprise("second"))).await });
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         assert!(!second.is_finished(), "the second write waits while the first holds the write lock");
         go_on.send(()).unwrap();
@@ -251,18 +244,21 @@ bangfu_store::backend_tests! {
         let inner_store = store.clone();
         let inner = store
             .write(move |tx| {
-                Box::pin(async move {
-                    tx.insert_enterprise(&enterprise("outer")).await?;
-                    let inner = inner_store.write(|tx| Box::pin(async move { tx.insert_enterprise(&enterprise("inner")).await })).await;
-                    Ok::<_, StoreError>(inner.map(|_| ()).map_err(|e| e.to_string()))
-                })
+                tx.insert_enterprise(&enterprise("outer"))?;
+                // A job cannot await; blocking on a write from it is refused when first polled.
+                let mut inner = std::pin::pin!(inner_store.write(|tx| tx.insert_enterprise(&enterprise("inner"))));
+                let inner = match inner.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+                    std::task::Poll::Ready(inner) => inner,
+                    std::task::Poll::Pending => panic!("the inner write waits for the writer its job holds"),
+                };
+                Ok::<_, StoreError>(inner.map(|_| ()).map_err(|e| e.to_string()))
             })
             .await
             .unwrap();
         assert_eq!(inner, Err("a write was started inside another write; nothing of it was done".to_string()));
         let names: Vec<String> = store.enterprises().await.unwrap().into_iter().map(|e| e.credit_code).collect();
         assert_eq!(names, vec!["outer".to_string()], "the outer write kept, the inner one never done");
-        store.write(|tx| Box::pin(async move { tx.insert_enterprise(&enterprise("after")).await })).await.unwrap();
+        store.write(|tx| tx.insert_enterprise(&enterprise("after"))).await.unwrap();
     }
 
     /// The lease of a periodic job: for each slot exactly one claimer wins, across instances.
@@ -300,14 +296,12 @@ bangfu_store::backend_tests! {
         let store = Store::open(db.url()).await.unwrap();
         let failed = store
             .write(|tx| {
-                Box::pin(async move {
-                    assert!(tx.claim_job_slot("escalation", 7).await?);
-                    Err::<(), _>(StoreError::Conflict("the pass failed".into()))
-                })
+                assert!(tx.claim_job_slot("escalation", 7)?);
+                Err::<(), _>(StoreError::Conflict("the pass failed".into()))
             })
             .await;
         assert!(failed.is_err());
-        assert!(store.write(|tx| Box::pin(async move { tx.claim_job_slot("escalation", 7).await })).await.unwrap());
+        assert!(store.write(|tx| tx.claim_job_slot("escalation", 7)).await.unwrap());
         assert!(!store.claim_job_slot("escalation", 7).await.unwrap());
     }
 
@@ -328,10 +322,8 @@ bangfu_store::backend_tests! {
 
         let rolled_back = sender
             .write(|tx| {
-                Box::pin(async move {
-                    tx.notify("needs", "rolled back").await?;
-                    Err::<(), _>(StoreError::Conflict("rolled back".into()))
-                })
+                tx.notify("needs", "rolled back")?;
+                Err::<(), _>(StoreError::Conflict("rolled back".into()))
             })
             .await;
         assert!(rolled_back.is_err());
@@ -342,12 +334,10 @@ bangfu_store::backend_tests! {
             async move {
                 sender
                     .write(move |tx| {
-                        Box::pin(async move {
-                            tx.notify("needs", "need:3").await?;
-                            let _ = notified.send(());
-                            let _ = may_go_on.await;
-                            Ok::<_, StoreError>(())
-                        })
+                        tx.notify("needs", "need:3")?;
+                        let _ = notified.send(());
+                        let _ = may_go_on.blocking_recv();
+                        Ok::<_, StoreError>(())
                     })
                     .await
             }
@@ -373,7 +363,7 @@ bangfu_store::backend_tests! {
         let rows = [(None, None), (Some(111.47), Some(35.64)), (None, Some(1.0)), (Some(2.0), None)];
         for (i, (lon, lat)) in rows.into_iter().enumerate() {
             let row = EnterpriseRow { lon, lat, ..enterprise(&format!("code-{i}")) };
-            let id = store.write(move |tx| Box::pin(async move { tx.insert_enterprise(&row).await })).await.unwrap();
+            let id = store.write(move |tx| tx.insert_enterprise(&row)).await.unwrap();
             let read = store.enterprise(id).await.unwrap().unwrap();
             assert_eq!((read.lon, read.lat), (lon, lat));
         }
@@ -391,15 +381,13 @@ bangfu_store::backend_tests! {
             let lon = if i % 2 == 0 { None } else { Some(111.0 + i as f64) };
             source
                 .write(move |tx| {
-                    Box::pin(async move {
-                        let id = tx.insert_enterprise(&EnterpriseRow { lon, ..enterprise(&format!("code-{i}")) }).await?;
-                        tx.append_event(&event("copy", id as usize)).await
-                    })
+                    let id = tx.insert_enterprise(&EnterpriseRow { lon, ..enterprise(&format!("code-{i}")) })?;
+                    tx.append_event(&event("copy", id as usize))
                 })
                 .await
                 .unwrap();
         }
-        let last = source.write(|tx| Box::pin(async move { tx.insert_enterprise(&enterprise("code-last")).await })).await.unwrap();
+        let last = source.write(|tx| tx.insert_enterprise(&enterprise("code-last"))).await.unwrap();
         source.claim_job_slot("escalation", 42).await.unwrap();
 
         let target = Store::open(db.url()).await.unwrap();
@@ -417,10 +405,8 @@ bangfu_store::backend_tests! {
         // New writes on the target continue after the copied ids and the copied chain.
         let (next, seq) = target
             .write(|tx| {
-                Box::pin(async move {
-                    let next = tx.insert_enterprise(&enterprise("after-copy")).await?;
-                    Ok::<_, StoreError>((next, tx.append_event(&event("after", 0)).await?))
-                })
+                let next = tx.insert_enterprise(&enterprise("after-copy"))?;
+                Ok::<_, StoreError>((next, tx.append_event(&event("after", 0))?))
             })
             .await
             .unwrap();
@@ -449,18 +435,18 @@ fn need(case_id: i64, owner: &str, title: String) -> NeedRow {
 /// The writes that add one row to each list: a need of the county's case and one of the other
 /// county's case owned by the county (both visible to it), one it does not see, a provider
 /// (with a capability of the listed kind every other time), an event of the case, a notification.
-async fn add_rows(tx: &mut WriteTx, cases: (i64, i64), n: usize) {
+fn add_rows(tx: &mut WriteTx, cases: (i64, i64), n: usize) {
     let (quwo, houma) = cases;
-    tx.insert_need(&need(quwo, "141000", format!("quwo {n}"))).await.expect("a row of the list");
-    tx.insert_need(&need(houma, "141021", format!("houma owned by quwo {n}"))).await.expect("a row of the list");
-    tx.insert_need(&need(houma, "141081", format!("houma {n}"))).await.expect("a row of the list");
+    tx.insert_need(&need(quwo, "141000", format!("quwo {n}"))).expect("a row of the list");
+    tx.insert_need(&need(houma, "141021", format!("houma owned by quwo {n}"))).expect("a row of the list");
+    tx.insert_need(&need(houma, "141081", format!("houma {n}"))).expect("a row of the list");
     let provider = ProviderRow { id: 0, key: format!("p:{n}"), name: format!("提供方{n}"), region: rc("141021"), lon: None, lat: None, note: String::new(), created_at: 0 };
-    let provider = tx.insert_provider(&provider).await.expect("a row of the list");
+    let provider = tx.insert_provider(&provider).expect("a row of the list");
     let kind = if n.is_multiple_of(2) { NeedKind::Slitting } else { NeedKind::Testing };
-    tx.upsert_capability(&CapabilityRow { id: 0, provider_id: provider, kind, available: true, attrs: JsonObject::new(), updated_at: 0, version: 0 }).await.expect("a row of the list");
-    tx.append_event(&NewEvent { at: n as i64, actor: "t".into(), action: "test".into(), entity: "x:1".into(), case_id: Some(quwo), payload: "{}".into() }).await.expect("a row of the list");
+    tx.upsert_capability(&CapabilityRow { id: 0, provider_id: provider, kind, available: true, attrs: JsonObject::new(), updated_at: 0, version: 0 }).expect("a row of the list");
+    tx.append_event(&NewEvent { at: n as i64, actor: "t".into(), action: "test".into(), entity: "x:1".into(), case_id: Some(quwo), payload: "{}".into() }).expect("a row of the list");
     let note = NotificationRow { id: 0, department: Some(rc("141021")), user_id: None, need_id: None, text_zh: format!("{n}"), text_en: format!("{n}"), created_at: 0, read_at: None };
-    tx.insert_notification(&note).await.expect("a row of the list");
+    tx.insert_notification(&note).expect("a row of the list");
 }
 
 /// Each id once, in increasing order; returns them.
@@ -477,16 +463,14 @@ bangfu_store::backend_tests! {
         let store = Store::open(db.url()).await.unwrap();
         let cases = store
             .write(|tx| {
-                Box::pin(async move {
-                    let quwo_enterprise = tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await?;
-                    let houma_enterprise = tx.insert_enterprise(&EnterpriseRow { region: rc("141081"), ..enterprise("91141081MA0KQ20203") }).await?;
-                    let case = |enterprise_id, region: &str| CaseRow { id: 0, enterprise_id, title: "t".into(), region: rc(region), opened_at: 0, status: bangfu_core::model::CaseStatus::Active };
-                    let cases = (tx.insert_case(&case(quwo_enterprise, "141021")).await?, tx.insert_case(&case(houma_enterprise, "141081")).await?);
-                    for n in 0..16 {
-                        add_rows(tx, cases, n).await;
-                    }
-                    Ok::<_, StoreError>(cases)
-                })
+                let quwo_enterprise = tx.insert_enterprise(&enterprise("91141021MA0KQ20203"))?;
+                let houma_enterprise = tx.insert_enterprise(&EnterpriseRow { region: rc("141081"), ..enterprise("91141081MA0KQ20203") })?;
+                let case = |enterprise_id, region: &str| CaseRow { id: 0, enterprise_id, title: "t".into(), region: rc(region), opened_at: 0, status: bangfu_core::model::CaseStatus::Active };
+                let cases = (tx.insert_case(&case(quwo_enterprise, "141021"))?, tx.insert_case(&case(houma_enterprise, "141081"))?);
+                for n in 0..16 {
+                    add_rows(tx, cases, n);
+                }
+                Ok::<_, StoreError>(cases)
             })
             .await
             .unwrap();
@@ -534,8 +518,8 @@ bangfu_store::backend_tests! {
             }
             // Rows arrive between two pages, for the first few pages, while every walk goes on.
             if n < 104 && cursors.iter().all(Option::is_some) {
-                store.write(move |tx| Box::pin(async move { let _: () = add_rows(tx, cases, n).await;
-                Ok::<_, StoreError>(()) })).await.unwrap();
+                store.write(move |tx| { let _: () = add_rows(tx, cases, n);
+                Ok::<_, StoreError>(()) }).await.unwrap();
                 n += 1;
             }
         }
@@ -567,15 +551,13 @@ bangfu_store::backend_tests! {
 async fn a_need(store: &Store) -> i64 {
     store
         .write(|tx| {
-            Box::pin(async move {
-                let enterprise = tx.insert_enterprise(&enterprise("91141021MA0KQ20203")).await?;
-                let case = CaseRow { id: 0, enterprise_id: enterprise, title: "t".into(), region: rc("141021"), opened_at: 0, status: bangfu_core::model::CaseStatus::Active };
-                let case = tx.insert_case(&case).await?;
-                let mut need = need(case, "141021", "熔喷布".into());
-                need.requires = serde_json::from_str(r#"{"input_width_m":1.6,"output_width_m":1.4}"#).expect("a JSON object");
-                need.letter_to = Some(rc("440000"));
-                tx.insert_need(&need).await
-            })
+            let enterprise = tx.insert_enterprise(&enterprise("91141021MA0KQ20203"))?;
+            let case = CaseRow { id: 0, enterprise_id: enterprise, title: "t".into(), region: rc("141021"), opened_at: 0, status: bangfu_core::model::CaseStatus::Active };
+            let case = tx.insert_case(&case)?;
+            let mut need = need(case, "141021", "熔喷布".into());
+            need.requires = serde_json::from_str(r#"{"input_width_m":1.6,"output_width_m":1.4}"#).expect("a JSON object");
+            need.letter_to = Some(rc("440000"));
+            tx.insert_need(&need)
         })
         .await
         .expect("a case and its need")
@@ -660,25 +642,23 @@ bangfu_store::backend_tests! {
         let too_far = KeptReason { code: "too_far".into(), text: Bilingual::new("路程 300 公里，超过 200 公里", "300 km by road, beyond 200 km") };
         let (candidate_id, letter_id) = store
             .write(move |tx| {
-                Box::pin(async move {
-                    let provider = ProviderRow { id: 0, key: "p:1".into(), name: "提供方".into(), region: rc("141021"), lon: None, lat: None, note: String::new(), created_at: 0 };
-                    let provider = tx.insert_provider(&provider).await?;
-                    let candidate = CandidateRow {
-                        id: 0, need_id, provider_id: provider, feasible: false, road_km: 300.0, travel_h: 0.0, processing_h: 0.0, lead_time_h: 5.0,
-                        scope: Scope::Local, owner: rc("141021"), reasons: vec![too_far], explanation_zh: String::new(), explanation_en: String::new(),
-                        status: CandidateStatus::Rejected, created_at: 0,
-                    };
-                    let candidate = tx.upsert_candidate(&candidate).await?;
-                    let mut letter = LetterRow {
-                        id: 0, need_id, number: "晋工信函〔2020〕1号".into(), sender: rc("140000"), recipients: vec![guangdong, dongguan], subject: "s".into(),
-                        body_zh: String::new(), body_en: String::new(), status: LetterStatus::Draft, created_at: 0, sent_at: None, acknowledged_at: None,
-                        contact_name: String::new(), contact_phone: String::new(), cc: Vec::new(), reply_number: None, reply_date: None, reply_text: None,
-                    };
-                    letter.id = tx.insert_letter(&letter).await?;
-                    letter.cc = vec!["临汾市工业和信息化局".into()];
-                    tx.update_letter_draft(&letter).await?;
-                    Ok::<_, StoreError>((candidate, letter.id))
-                })
+                let provider = ProviderRow { id: 0, key: "p:1".into(), name: "提供方".into(), region: rc("141021"), lon: None, lat: None, note: String::new(), created_at: 0 };
+                let provider = tx.insert_provider(&provider)?;
+                let candidate = CandidateRow {
+                    id: 0, need_id, provider_id: provider, feasible: false, road_km: 300.0, travel_h: 0.0, processing_h: 0.0, lead_time_h: 5.0,
+                    scope: Scope::Local, owner: rc("141021"), reasons: vec![too_far], explanation_zh: String::new(), explanation_en: String::new(),
+                    status: CandidateStatus::Rejected, created_at: 0,
+                };
+                let candidate = tx.upsert_candidate(&candidate)?;
+                let mut letter = LetterRow {
+                    id: 0, need_id, number: "晋工信函〔2020〕1号".into(), sender: rc("140000"), recipients: vec![guangdong, dongguan], subject: "s".into(),
+                    body_zh: String::new(), body_en: String::new(), status: LetterStatus::Draft, created_at: 0, sent_at: None, acknowledged_at: None,
+                    contact_name: String::new(), contact_phone: String::new(), cc: Vec::new(), reply_number: None, reply_date: None, reply_text: None,
+                };
+                letter.id = tx.insert_letter(&letter)?;
+                letter.cc = vec!["临汾市工业和信息化局".into()];
+                tx.update_letter_draft(&letter)?;
+                Ok::<_, StoreError>((candidate, letter.id))
             })
             .await
             .expect("a candidacy and a letter");
@@ -741,25 +721,23 @@ bangfu_store::backend_tests! {
         let store = Store::open(db.url()).await.unwrap();
         let (message_id, attempt_id) = store
             .write(|tx| {
-                Box::pin(async move {
-                    let channel = ChannelRow {
-                        id: 0, department: Some(rc("141021")), provider_id: None, enterprise_id: None, kind: ChannelKind::Webhook, label: "l".into(),
-                        url: "https://example.gov.cn/hook".into(), secret: String::new(), events: Vec::new(), mentions: String::new(), quiet_from: None,
-                        quiet_to: None, active: true, created_at: 0, format: MessageFormat::Text,
-                    };
-                    let channel_id = tx.insert_channel(&channel).await?;
-                    let message = OutboxRow {
-                        id: 0, channel_id, department: Some(rc("141021")), event: EventKind::NeedNew, need_id: None, title: "t".into(), body: "b".into(),
-                        link: String::new(), status: MessageStatus::Pending, attempts: 0, created_at: 0, next_attempt_at: 0, lease_until: 0,
-                        claimed_by: String::new(), last_error: None, sent_at: None, group_id: None,
-                    };
-                    let message_id = tx.insert_outbox(&message).await?;
-                    let attempt = OutboxAttemptRow {
-                        id: 0, outbox_id: message_id, channel_id, at: 0, outcome: AttemptOutcome::Failed, error: Some("e".into()), message_key: "k".into(), grouped: 1,
-                    };
-                    let attempt_id = tx.insert_outbox_attempt(&attempt).await?;
-                    Ok::<_, StoreError>((message_id, attempt_id))
-                })
+                let channel = ChannelRow {
+                    id: 0, department: Some(rc("141021")), provider_id: None, enterprise_id: None, kind: ChannelKind::Webhook, label: "l".into(),
+                    url: "https://example.gov.cn/hook".into(), secret: String::new(), events: Vec::new(), mentions: String::new(), quiet_from: None,
+                    quiet_to: None, active: true, created_at: 0, format: MessageFormat::Text,
+                };
+                let channel_id = tx.insert_channel(&channel)?;
+                let message = OutboxRow {
+                    id: 0, channel_id, department: Some(rc("141021")), event: EventKind::NeedNew, need_id: None, title: "t".into(), body: "b".into(),
+                    link: String::new(), status: MessageStatus::Pending, attempts: 0, created_at: 0, next_attempt_at: 0, lease_until: 0,
+                    claimed_by: String::new(), last_error: None, sent_at: None, group_id: None,
+                };
+                let message_id = tx.insert_outbox(&message)?;
+                let attempt = OutboxAttemptRow {
+                    id: 0, outbox_id: message_id, channel_id, at: 0, outcome: AttemptOutcome::Failed, error: Some("e".into()), message_key: "k".into(), grouped: 1,
+                };
+                let attempt_id = tx.insert_outbox_attempt(&attempt)?;
+                Ok::<_, StoreError>((message_id, attempt_id))
             })
             .await
             .expect("a message and its attempt");

@@ -154,10 +154,8 @@ pub async fn load(app: &App, size: Size, progress: &mut (dyn FnMut(&str) + Send)
 async fn mark(app: &App, actor: &Actor, at_ms: i64, action: &str, payload: serde_json::Value) -> AppResult<()> {
     let action = action.to_string();
     app.write_as(actor, move |_, actor, tx| {
-        Box::pin(async move {
-            Audit { actor, now: from_millis(at_ms), action: &action, entity: "exercise:province".into(), case_id: None, payload }.append(tx).await?;
-            Ok(())
-        })
+        Audit { actor, now: from_millis(at_ms), action: &action, entity: "exercise:province".into(), case_id: None, payload }.append(tx)?;
+        Ok(())
     })
     .await
 }
