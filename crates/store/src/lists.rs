@@ -1002,7 +1002,7 @@ async fn count_enterprises(e: Exec<'_>, q: &EnterpriseQuery) -> StoreResult<i64>
 }
 
 fn need_counts_sql(visible: &VisibleCases, statuses: &[&str], shape: Shape) -> Sql {
-    let mut sql = Sql::new("SELECT n.owner_tier AS tier, n.status AS status, COUNT(*) AS total, MIN(n.id) AS id FROM needs n");
+    let mut sql = Sql::new("SELECT n.owner_tier AS tier, n.status AS status, COUNT(*) AS total FROM needs n");
     let statuses = one_of(&mut sql, "n.status", statuses);
     sql.and(statuses);
     // Counted from the index needs_waiting (status, tier, …, case_id) alone.
@@ -1012,13 +1012,20 @@ fn need_counts_sql(visible: &VisibleCases, statuses: &[&str], shape: Shape) -> S
     sql
 }
 
-async fn need_counts(e: Exec<'_>, visible: &VisibleCases, statuses: &[&str]) -> StoreResult<Vec<NeedCountRow>> {
+async fn need_counts(mut e: Exec<'_>, visible: &VisibleCases, statuses: &[&str]) -> StoreResult<Vec<NeedCountRow>> {
     let stmt = need_counts_sql(visible, statuses, Shape::of(&e, false)).finish("GROUP BY n.owner_tier, n.status ORDER BY n.owner_tier, n.status");
-    e.rows(stmt, |r| {
-        let at = |e: StoreError| e.at_row("needs", r, "id");
-        Ok(NeedCountRow { tier: r.try_get("tier").map_err(at)?, status: r.try_get("status").map_err(at)?, count: r.try_get("total")? })
-    })
-    .await
+    let counted = e.reborrow().rows(stmt, |r| Ok(NeedCountRow { tier: r.try_get("tier")?, status: r.try_get("status")?, count: r.try_get("total")? })).await;
+    match counted {
+        // The count reads the index alone; the first need holding the bad value is looked up
+        // only to name it.
+        Err(StoreError::BadValue { column, value, why, .. }) => {
+            let stored = if column == "tier" { "owner_tier" } else { "status" };
+            let first = query_owned(format!("SELECT MIN(id) AS id FROM needs WHERE {stored} = $1")).bind(value.as_str());
+            let id = e.optional(first, |r| r.try_get::<Option<i64>>("id")).await?.flatten();
+            Err(StoreError::BadValue { table: "needs", id: id.map_or_else(|| "?".to_string(), |id| id.to_string()), column: stored.to_string(), value, why })
+        }
+        other => other,
+    }
 }
 
 // ---- the needs queue (issue 13) ----

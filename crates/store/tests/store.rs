@@ -713,6 +713,11 @@ bangfu_store::backend_tests! {
         db.execute(&format!("UPDATE cases SET status = 'bogus' WHERE id = {case_id}")).await;
         let counted = store.case_counts_by_region(&VisibleCases { all: true, ..VisibleCases::default() }).await;
         assert_eq!(bad_value(counted), ("cases".to_string(), case_id.to_string(), "status".to_string(), "bogus".to_string()));
+        // A need's bad tier in the dashboard's count of needs per tier and status (read from an
+        // index alone) names the first need holding it.
+        db.execute(&format!("UPDATE needs SET owner_tier = 'County' WHERE id = {need_id}")).await;
+        let counted = store.need_counts(&VisibleCases { all: true, ..VisibleCases::default() }, &["open"]).await;
+        assert_eq!(bad_value(counted), ("needs".to_string(), need_id.to_string(), "owner_tier".to_string(), "County".to_string()));
     }
 
     /// An outbox message's status and an attempt's outcome decode in the store, or are an error
