@@ -36,7 +36,7 @@
 //! WHERE clauses, so that a list never loads what it may not show.
 
 use crate::Actor;
-use bangfu_core::model::{LetterStatus, NeedStatus, Role};
+use bangfu_core::model::{CandidateStatus, LetterStatus, NeedStatus, Role};
 use bangfu_core::region::{RegionCode, RegionTree};
 use bangfu_store::lists::{VisibleCases, VisibleEnterprises, VisibleNeeds, VisibleProviders};
 use bangfu_store::{ApprovalRow, CaseRow, EnterpriseRow, LetterRow, NeedRow, ProviderRow, TeamMemberRow};
@@ -289,7 +289,7 @@ pub fn may_decide_approval(tree: &RegionTree, actor: &Actor, approval: &Approval
 
 /// Whether `letter` is addressed to `department`.
 fn addressed_to(letter: &LetterRow, department: RegionCode) -> bool {
-    crate::letters::recipients_of(letter).iter().any(|r| r.region == department.to_string())
+    letter.recipients.iter().any(|r| r.region == department)
 }
 
 /// Whether `actor` may mark `letter` sent: an admin, or an officer of its sender's department.
@@ -504,7 +504,7 @@ pub fn may_discuss_need(tree: &RegionTree, actor: &Actor, case: &CaseRow, team: 
 /// Whether `actor` may answer a need through `candidacy` (accept, decline, quote): a user of
 /// the candidate provider, when the candidate is feasible or selected.
 pub fn may_answer_candidacy(actor: &Actor, candidacy: &bangfu_store::CandidateRow) -> bool {
-    actor.role == Role::Provider && actor.provider_id == Some(candidacy.provider_id) && (candidacy.feasible || candidacy.status == "selected")
+    actor.role == Role::Provider && actor.provider_id == Some(candidacy.provider_id) && (candidacy.feasible || candidacy.status == CandidateStatus::Selected)
 }
 
 /// Whether `actor` may reopen `need` of `case` once closed: its deciders ([`may_decide_need`])

@@ -275,7 +275,7 @@ impl App {
         let first = day - chrono::Days::new(BRIEFING_DAYS.unsigned_abs() - 1);
         let mut last_return: BTreeMap<i64, (String, f64)> = BTreeMap::new();
         for row in read.return_sums_by_case(visible, &first.to_string(), &day.to_string()).await? {
-            let case_id: i64 = row.region.parse().unwrap_or(0);
+            let case_id = row.part;
             let entry = last_return.entry(case_id).or_insert_with(|| (row.day.clone(), 0.0));
             if row.day > entry.0 {
                 *entry = (row.day.clone(), 0.0);
@@ -391,7 +391,7 @@ impl Briefing {
         };
         let total = |k: &str| v.get(k).and_then(Value::as_u64).and_then(|n| usize::try_from(n).ok());
         Some(Briefing {
-            department: crate::needs::region_code(&text(v, "department")?),
+            department: crate::needs::region_code(&text(v, "department")?)?,
             day: NaiveDate::parse_from_str(&text(v, "day")?, "%Y-%m-%d").ok()?,
             generated_at: from_millis(int(v, "generated_at")?),
             headline: list("headline").iter().map(|h| Some(Headline { label_zh: text(h, "label_zh")?, label_en: text(h, "label_en")?, day: num(h, "day")?, before: num(h, "before")? })).collect::<Option<_>>()?,
@@ -412,12 +412,11 @@ impl Briefing {
 }
 
 fn briefing_row(b: &Briefing) -> BriefingRow {
-    BriefingRow { id: 0, department: b.department, day: b.day.to_string(), generated_at: to_millis(b.generated_at), body: b.to_json().to_string() }
+    let Value::Object(body) = b.to_json() else { unreachable!("a briefing's JSON is an object (json! of one)") };
+    BriefingRow { id: 0, department: b.department, day: b.day.to_string(), generated_at: to_millis(b.generated_at), body }
 }
 
 fn briefing_from_row(row: &BriefingRow) -> AppResult<Briefing> {
-    serde_json::from_str::<Value>(&row.body)
-        .ok()
-        .and_then(|v| Briefing::from_json(&v))
+    Briefing::from_json(&Value::Object(row.body.clone()))
         .ok_or_else(|| AppError::Internal(format!("briefing {} of {} {}: its kept body is not a briefing", row.id, row.department, row.day)))
 }

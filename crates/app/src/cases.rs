@@ -4,7 +4,7 @@ use crate::error::{bad, text};
 use bangfu_core::text::{LONG_CHARS, NAME_CHARS, SHORT_CHARS};
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::credit_code::CreditCode;
-use bangfu_core::model::{StationRole, Tier};
+use bangfu_core::model::{CaseStatus, StationRole, Tier};
 use bangfu_core::region::RegionCode;
 use bangfu_store::{CaseRow, EnterpriseRow, TeamMemberRow};
 use chrono::{DateTime, Utc};
@@ -106,7 +106,7 @@ impl App {
                 return Err(AppError::Conflict(format!("{} already has case {}", enterprise.name, existing.id)));
             }
             let title = if title.trim().is_empty() { format!("{}帮扶档案", enterprise.name) } else { text("title", title, NAME_CHARS)? };
-            let mut row = CaseRow { id: 0, enterprise_id, title, region: enterprise.region, opened_at: to_millis(now), status: "active".into() };
+            let mut row = CaseRow { id: 0, enterprise_id, title, region: enterprise.region, opened_at: to_millis(now), status: CaseStatus::Active };
             row.id = tx.insert_case(&row)?;
             Audit {
                 actor,

@@ -12,7 +12,7 @@
 
 use crate::views::CaseSummary;
 use crate::{Actor, App, AppResult, access, from_millis, to_millis};
-use bangfu_core::model::NeedStatus;
+use bangfu_core::model::{CaseStatus, NeedKind, NeedStatus, Tier};
 use bangfu_store::{EventRow, Page, PageRequest, ProviderRow};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -62,8 +62,8 @@ pub enum FirstOutput {
 /// How many visible, unclosed needs one tier owns in one status.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NeedCount {
-    pub tier: String,
-    pub status: String,
+    pub tier: Tier,
+    pub status: NeedStatus,
     pub count: usize,
 }
 
@@ -72,7 +72,7 @@ pub struct NeedCount {
 #[derive(Clone, Debug)]
 pub struct MapProvider {
     pub case_id: i64,
-    pub need_kind: String,
+    pub need_kind: NeedKind,
     pub provider: ProviderRow,
     pub selected: bool,
 }
@@ -253,19 +253,18 @@ impl App {
         let cases = read.case_counts_by_region(&visible).await?;
         let needs = read.need_counts_by_region(&visible, &self.overdue_at(now)).await?;
         drop(read);
-        let code = |text: &str| bangfu_core::region::RegionCode::new_unchecked(text.parse().unwrap_or(0));
         // The chain of a case's region, from the top: province, city, county.
-        let chain = |region: &str| -> Vec<bangfu_core::region::RegionCode> {
-            let mut chain: Vec<_> = self.tree.ancestors(code(region)).iter().map(|r| r.code).collect();
+        let chain = |region: bangfu_core::region::RegionCode| -> Vec<bangfu_core::region::RegionCode> {
+            let mut chain: Vec<_> = self.tree.ancestors(region).iter().map(|r| r.code).collect();
             chain.reverse();
-            chain.push(code(region));
+            chain.push(region);
             chain
         };
         let place = match place {
             Some(place) => Some(place),
             None => {
                 // The deepest region every counted case lies under.
-                let chains: Vec<Vec<_>> = cases.iter().map(|c| chain(&c.region)).collect();
+                let chains: Vec<Vec<_>> = cases.iter().map(|c| chain(c.region)).collect();
                 let mut common: Option<Vec<_>> = None;
                 for c in chains {
                     common = Some(match common {
@@ -276,10 +275,10 @@ impl App {
                 common.and_then(|c| c.last().copied())
             }
         };
-        let mut lines: std::collections::BTreeMap<String, RegionLine> = std::collections::BTreeMap::new();
+        let mut lines: std::collections::BTreeMap<bangfu_core::region::RegionCode, RegionLine> = std::collections::BTreeMap::new();
         let mut total = RegionLine::default();
         // The region below `place` on the chain of `region`, if `region` lies under `place`.
-        let below = |region: &str| -> Option<(bangfu_core::region::RegionCode, bool)> {
+        let below = |region: bangfu_core::region::RegionCode| -> Option<(bangfu_core::region::RegionCode, bool)> {
             let chain = chain(region);
             let at = match place {
                 None => 0,
@@ -287,47 +286,47 @@ impl App {
             };
             chain.get(at).map(|c| (*c, at + 1 < chain.len()))
         };
-        let inside = |region: &str| place.is_none_or(|p| chain(region).contains(&p));
+        let inside = |region: bangfu_core::region::RegionCode| place.is_none_or(|p| chain(region).contains(&p));
         for row in &cases {
-            if !inside(&row.region) {
+            if !inside(row.region) {
                 continue;
             }
-            let active = if row.status == "active" { row.count } else { 0 };
+            let active = if row.status == CaseStatus::Active { row.count } else { 0 };
             total.cases += row.count;
             total.active_cases += active;
-            if let Some((child, deeper)) = below(&row.region) {
-                let line = lines.entry(child.to_string()).or_default();
+            if let Some((child, deeper)) = below(row.region) {
+                let line = lines.entry(child).or_default();
                 line.has_children |= deeper;
                 line.cases += row.count;
                 line.active_cases += active;
             }
         }
         for row in &needs {
-            if !inside(&row.region) {
+            if !inside(row.region) {
                 continue;
             }
             total.unclosed_needs += row.unclosed;
             total.overdue_needs += row.overdue;
-            if let Some((child, deeper)) = below(&row.region) {
-                let line = lines.entry(child.to_string()).or_default();
+            if let Some((child, deeper)) = below(row.region) {
+                let line = lines.entry(child).or_default();
                 line.has_children |= deeper;
                 line.unclosed_needs += row.unclosed;
                 line.overdue_needs += row.overdue;
             }
         }
-        let name = |c: &str| self.tree.get(code(c)).map_or_else(|| c.to_string(), |r| r.name.clone());
-        let lines = lines.into_iter().map(|(c, line)| RegionLine { name: name(&c), code: c, ..line }).collect();
+        let name = |c: bangfu_core::region::RegionCode| self.tree.get(c).map_or_else(|| c.to_string(), |r| r.name.clone());
+        let lines = lines.into_iter().map(|(c, line)| RegionLine { name: name(c), code: c.to_string(), ..line }).collect();
         let path = match place {
             Some(place) => {
                 let mut path: Vec<(String, String)> = self.tree.ancestors(place).iter().rev().map(|r| (r.code.to_string(), r.name.clone())).collect();
-                path.push((place.to_string(), name(&place.to_string())));
+                path.push((place.to_string(), name(place)));
                 path
             }
             None => Vec::new(),
         };
         if let Some(place) = place {
             total.code = place.to_string();
-            total.name = name(&total.code);
+            total.name = name(place);
         }
         Ok(RegionOverview { place: place.map(|p| p.to_string()), path, total, lines })
     }

@@ -92,10 +92,10 @@ impl App {
         let day_list: Vec<NaiveDate> = days(first, last).collect();
         let visible = access::cases_of_region(self.tree, region);
         let by_case = region.and_then(|r| self.tree.get(r)).is_some_and(|r| r.level == Level::County || self.tree.children(r.code).next().is_none());
-        let sums = if by_case {
-            read.return_sums_by_case(&visible, &first.to_string(), &last.to_string()).await?
+        let sums: Vec<ReturnSumRow<Part>> = if by_case {
+            read.return_sums_by_case(&visible, &first.to_string(), &last.to_string()).await?.into_iter().map(|r| r.map_part(Part::Case)).collect()
         } else {
-            read.return_sums(&visible, &first.to_string(), &last.to_string()).await?
+            read.return_sums(&visible, &first.to_string(), &last.to_string()).await?.into_iter().map(|r| r.map_part(Part::Region)).collect()
         };
         let mut names: BTreeMap<Part, String> = BTreeMap::new();
         let mut products: BTreeMap<String, BTreeMap<Part, Vec<f64>>> = BTreeMap::new();
@@ -104,7 +104,7 @@ impl App {
         let n = day_list.len();
         for row in &sums {
             let Some(at) = day_list.iter().position(|d| d.to_string() == row.day) else { continue };
-            let part = self.part_of(region, by_case, row);
+            let part = self.part_of(region, &row.part);
             if !names.contains_key(&part) {
                 let name = self.part_name(read, &part).await?;
                 names.insert(part.clone(), name);
@@ -143,7 +143,7 @@ impl App {
                 .iter()
                 .map(|tier| {
                     let mut values = vec![0; n];
-                    for row in rows.iter().filter(|r| r.tier == tier.as_str()) {
+                    for row in rows.iter().filter(|r| r.tier == *tier) {
                         if let Some(at) = usize::try_from(row.day_index - day_index(first)).ok().filter(|at| *at < n) {
                             values[at] += row.count;
                         }
@@ -157,16 +157,14 @@ impl App {
 
         let mut took: BTreeMap<(Tier, NeedKind), Vec<i64>> = BTreeMap::new();
         for row in read.resolve_times(&visible).await? {
-            if let (Ok(tier), Ok(kind)) = (Tier::parse(&row.tier), NeedKind::parse(&row.kind)) {
-                took.entry((tier, kind)).or_default().push(row.millis);
-            }
+            took.entry((row.tier, row.kind)).or_default().push(row.millis);
         }
         let median_hours = took.into_iter().map(|((tier, kind), mut ms)| MedianHours { tier, kind, hours: median(&mut ms) / 3_600_000.0, needs: ms.len() }).collect();
 
         let mut open: BTreeMap<NeedKind, [i64; 3]> = BTreeMap::new();
         for row in read.open_need_counts(&visible).await? {
-            if let (Ok(kind), Some(at)) = (NeedKind::parse(&row.kind), TIERS.iter().position(|t| t.as_str() == row.tier)) {
-                open.entry(kind).or_default()[at] += row.count;
+            if let Some(at) = TIERS.iter().position(|t| *t == row.tier) {
+                open.entry(row.kind).or_default()[at] += row.count;
             }
         }
         Ok(Figures {
@@ -182,11 +180,11 @@ impl App {
     }
 
     /// The part a county's (or a case's) sums belong to, one level below `region`.
-    fn part_of(&self, region: Option<RegionCode>, by_case: bool, row: &ReturnSumRow) -> Part {
-        if by_case {
-            return Part::Case(row.region.parse().unwrap_or(0));
-        }
-        let county = crate::needs::region_code(&row.region);
+    fn part_of(&self, region: Option<RegionCode>, summed: &Part) -> Part {
+        let county = match summed {
+            Part::Case(id) => return Part::Case(*id),
+            Part::Region(county) => *county,
+        };
         let part = match region.and_then(|r| self.tree.get(r)).map(|r| r.level) {
             None => self.tree.province_of(county).map(|p| p.code),
             Some(Level::Province) => self.tree.city_of(county).filter(|c| Some(c.code) != region).map(|c| c.code).or(Some(county)),
@@ -214,7 +212,7 @@ impl Part {
 
     fn parse(key: &str) -> Option<Part> {
         match key.split_once(':')? {
-            ("region", code) => Some(Part::Region(crate::needs::region_code(code))),
+            ("region", code) => crate::needs::region_code(code).map(Part::Region),
             ("case", id) => id.parse().ok().map(Part::Case),
             _ => None,
         }
@@ -248,7 +246,10 @@ impl Figures {
         let list = |v: &Value, k: &str| v.get(k).and_then(Value::as_array).cloned().unwrap_or_default();
         let tier_days = |k: &str| -> Option<Vec<(Tier, Vec<i64>)>> { list(v, k).iter().map(|x| Some((Tier::parse(&text(x, "tier")?).ok()?, ints(x, "counts")?))).collect() };
         Some(Figures {
-            region: text(v, "region").map(|r| crate::needs::region_code(&r)),
+            region: match text(v, "region") {
+                None => None,
+                Some(r) => Some(crate::needs::region_code(&r)?),
+            },
             region_name: text(v, "region_name")?,
             days: list(v, "days").iter().map(|d| d.as_str().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())).collect::<Option<_>>()?,
             products: list(v, "products")

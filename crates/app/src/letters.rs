@@ -14,7 +14,6 @@
 
 use crate::outbox::Notice;
 use bangfu_core::outbox::EventKind;
-use crate::needs::region_code;
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::routing::department_name;
 use bangfu_core::letter::{Contact, DateStyle, LetterFacts, LetterNumber, check_transition, draft_letter, formal_department, number_prefix};
@@ -25,11 +24,7 @@ use chrono::{DateTime, Datelike, Utc};
 use serde_json::{Value, json};
 
 /// A department on a letter: its region and its formal name.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LetterParty {
-    pub region: String,
-    pub name: Bilingual,
-}
+pub type LetterParty = bangfu_core::letter::Department;
 
 /// One language's letter split into its parts, for a printable page.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,11 +84,6 @@ pub struct LetterEdit {
     pub cc: Vec<String>,
 }
 
-/// The copies (抄送) of a stored letter.
-pub fn cc_of(letter: &LetterRow) -> Vec<String> {
-    serde_json::from_str::<Vec<String>>(&letter.cc).unwrap_or_default()
-}
-
 /// A letter with what it belongs to, for its page and `bangfu letter show`.
 #[derive(Clone, Debug)]
 pub struct LetterDetail {
@@ -108,25 +98,13 @@ pub struct LetterDetail {
     pub en: Option<LetterParts>,
 }
 
-/// The recipients of a stored letter.
-pub fn recipients_of(letter: &LetterRow) -> Vec<LetterParty> {
-    let Ok(Value::Array(items)) = serde_json::from_str::<Value>(&letter.recipients) else { return Vec::new() };
-    items
-        .iter()
-        .map(|item| {
-            let text = |key: &str| item.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
-            LetterParty { region: text("region"), name: Bilingual::new(text("name"), text("name_en")) }
-        })
-        .collect()
-}
-
 impl App {
     /// Drafts the letter of a national need inside `tx`, unless it already has one to the
     /// province its solution lies in. Called wherever a need's route is (re)decided.
     pub(crate) fn draft_letter_if_national(&self, tx: &mut WriteTx, actor: &Actor, now: DateTime<Utc>, need: &NeedRow) -> AppResult<Option<LetterRow>> {
         let Some(letter_to) = need.letter_to.filter(|_| need.scope == Scope::National) else { return Ok(None) };
         for existing in tx.letters_of_need(need.id)? {
-            if recipients_of(&existing).iter().any(|r| r.region == letter_to.to_string()) {
+            if existing.recipients.iter().any(|r| r.region == letter_to) {
                 return Ok(None);
             }
         }
@@ -157,13 +135,14 @@ impl App {
         let letter = draft_letter(self.tree, &facts, sequence, now, DateStyle::Arabic).map_err(|e| AppError::Internal(e.to_string()))?;
         let recipients: Vec<Value> =
             letter.recipients.iter().map(|r| json!({"region": r.region.to_string(), "name": r.name.zh, "name_en": r.name.en})).collect();
+        let parties = letter.recipients.clone();
         let body = letter.body();
         let mut row = LetterRow {
             id: 0,
             need_id: need.id,
             number: letter.number.to_string(),
             sender: letter.sender.region,
-            recipients: Value::Array(recipients.clone()).to_string(),
+            recipients: parties,
             subject: letter.zh.subject.clone(),
             body_zh: body.zh,
             body_en: body.en,
@@ -171,7 +150,7 @@ impl App {
             created_at: to_millis(now),
             sent_at: None,
             acknowledged_at: None,
-            cc: "[]".into(),
+            cc: Vec::new(),
             contact_name: String::new(),
             contact_phone: String::new(),
             reply_number: None,
@@ -284,7 +263,7 @@ impl App {
             if letter.status != LetterStatus::Draft {
                 return Err(AppError::Conflict(format!("letter {} is {} — only a draft can be edited", letter.number, letter.status)));
             }
-            let before = json!({"subject": letter.subject, "body_zh": letter.body_zh, "contact_name": letter.contact_name, "contact_phone": letter.contact_phone, "cc": letter.cc});
+            let before = json!({"subject": letter.subject, "body_zh": letter.body_zh, "contact_name": letter.contact_name, "contact_phone": letter.contact_phone, "cc": Value::from(letter.cc.clone()).to_string()});
             let old = LetterParts::parse(&letter.body_zh);
             let mut body = paragraphs.clone();
             if !contact_name.is_empty() || !contact_phone.is_empty() {
@@ -305,7 +284,7 @@ impl App {
             letter.body_zh = text;
             letter.contact_name = contact_name;
             letter.contact_phone = contact_phone;
-            letter.cc = Value::from(cc).to_string();
+            letter.cc = cc;
             tx.update_letter_draft(&letter)?;
             Audit {
                 actor,
@@ -313,7 +292,7 @@ impl App {
                 action: "letter.edited",
                 entity: format!("letter:{letter_id}"),
                 case_id: Some(case.id),
-                payload: json!({"need_id": letter.need_id, "number": letter.number, "before": before, "after": {"subject": letter.subject, "body_zh": letter.body_zh, "contact_name": letter.contact_name, "contact_phone": letter.contact_phone, "cc": letter.cc}}),
+                payload: json!({"need_id": letter.need_id, "number": letter.number, "before": before, "after": {"subject": letter.subject, "body_zh": letter.body_zh, "contact_name": letter.contact_name, "contact_phone": letter.contact_phone, "cc": Value::from(letter.cc.clone()).to_string()}}),
             }
             .append(tx)?;
             Ok(letter)
@@ -340,7 +319,7 @@ impl App {
             if !allowed {
                 let (verb, who) = match status {
                     LetterStatus::Sent => ("sent", format!("its sender, {}", department_name(app.tree, letter.sender))),
-                    _ => ("acknowledged", format!("an addressee: {}", recipients_of(&letter).iter().map(|r| r.name.zh.as_str()).collect::<Vec<_>>().join("、"))),
+                    _ => ("acknowledged", format!("an addressee: {}", letter.recipients.iter().map(|r| r.name.zh.as_str()).collect::<Vec<_>>().join("、"))),
                 };
                 return Err(AppError::Forbidden(format!("{} may not mark letter {} {verb}: that is for {who}", actor.name, letter.number)));
             }
@@ -389,11 +368,12 @@ impl App {
             // The addressees hear of a letter sent to them; the sender of its answer.
             let link = Some(format!("/needs/{}/letters/{}", need.id, letter.id));
             let notices: Vec<Notice> = match status {
-                LetterStatus::Sent => recipients_of(&letter)
-                    .into_iter()
+                LetterStatus::Sent => letter
+                    .recipients
+                    .iter()
                     .map(|r| Notice {
                         event: EventKind::LetterSent,
-                        department: region_code(&r.region),
+                        department: r.region,
                         need: Some(&need),
                         text_zh: format!("来函：{}《{}》", letter.number, letter.subject),
                         text_en: format!("Letter received: {} — {}", letter.number, letter.subject),
@@ -433,11 +413,11 @@ impl App {
         }
         let sender_region = letter.sender;
         let sender = match formal_department(self.tree, sender_region) {
-            Ok(d) => LetterParty { region: d.region.to_string(), name: d.name },
-            Err(_) => LetterParty { region: letter.sender.to_string(), name: Bilingual::new(letter.sender.to_string(), letter.sender.to_string()) },
+            Ok(d) => d,
+            Err(_) => LetterParty { region: letter.sender, name: Bilingual::new(letter.sender.to_string(), letter.sender.to_string()) },
         };
         Ok(LetterDetail {
-            recipients: recipients_of(&letter),
+            recipients: letter.recipients.clone(),
             zh: LetterParts::parse(&letter.body_zh),
             en: LetterParts::parse(&letter.body_en),
             sender,

@@ -292,7 +292,8 @@ pub(crate) fn requirement_refused(e: &bangfu_core::capability::AttrError) -> App
     bad(format!("{field}: {} — {e}", e.zh()))
 }
 
-/// A region code stored by this application (always valid).
-pub(crate) fn region_code(text: &str) -> RegionCode {
-    RegionCode::new_unchecked(text.parse().unwrap_or(0))
+/// A region code kept inside a JSON text of this application (a kept briefing, a figures part
+/// key); none when it is not a region of the embedded tree (the store's, see `bangfu_store::db`).
+pub(crate) fn region_code(text: &str) -> Option<RegionCode> {
+    bangfu_core::region::RegionTree::embedded().parse_code(text).ok().filter(|_| text.len() == 6)
 }

@@ -24,7 +24,7 @@ use crate::error::bad;
 use crate::{Actor, App, AppError, AppResult, Audit, from_millis, to_millis};
 use bangfu_core::model::Role;
 use bangfu_core::region::RegionCode;
-use bangfu_core::outbox::{AfterFailure, ChannelKind, EventKind, MessageFormat, QuietHours, ROBOT_LIMIT, ROBOT_WINDOW, after_failure, china_minute, next_send_slot, receives};
+use bangfu_core::outbox::{AfterFailure, AttemptOutcome, MessageStatus, ChannelKind, EventKind, MessageFormat, QuietHours, ROBOT_LIMIT, ROBOT_WINDOW, after_failure, china_minute, next_send_slot, receives};
 use bangfu_core::routing::department_name;
 use bangfu_store::{ApprovalRow, ChannelRow, NeedRow, NotificationRow, OutboxAttemptRow, OutboxRow, WriteTx};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -439,7 +439,7 @@ impl App {
                 next_attempt_at: to_millis(due),
                 // Written by the store as a new message: pending, not yet tried nor claimed.
                 id: 0,
-                status: "pending".into(),
+                status: MessageStatus::Pending,
                 attempts: 0,
                 lease_until: 0,
                 claimed_by: String::new(),
@@ -717,10 +717,10 @@ impl App {
         let created_at = claimed.iter().map(|r| r.created_at).min().unwrap_or(now_ms);
         let attempts = u32::try_from(claimed.iter().map(|r| r.attempts).max().unwrap_or(0) + 1).unwrap_or(u32::MAX);
         let (status, next, outcome_name) = match &outcome {
-            Ok(()) => ("sent", None, "sent"),
+            Ok(()) => (MessageStatus::Sent, None, AttemptOutcome::Sent),
             Err(_) => match after_failure(from_millis(created_at), attempts, now) {
-                AfterFailure::RetryAt(at) => ("pending", Some(to_millis(at)), "failed"),
-                AfterFailure::Dead => ("dead", None, "dead"),
+                AfterFailure::RetryAt(at) => (MessageStatus::Pending, Some(to_millis(at)), AttemptOutcome::Failed),
+                AfterFailure::Dead => (MessageStatus::Dead, None, AttemptOutcome::Dead),
             },
         };
         let server = settings.server.clone();
@@ -738,7 +738,7 @@ impl App {
                             outbox_id: row.id,
                             channel_id,
                             at: now_ms,
-                            outcome: outcome_name.into(),
+                            outcome: outcome_name,
                             error: error.clone(),
                             message_key: message_key.clone(),
                             grouped: claimed.len() as i64,
@@ -750,9 +750,9 @@ impl App {
             })
             .await?;
         match outcome_name {
-            "sent" => report.sent += counted,
-            "failed" => report.failed += counted,
-            _ => report.dead += counted,
+            AttemptOutcome::Sent => report.sent += counted,
+            AttemptOutcome::Failed => report.failed += counted,
+            AttemptOutcome::Dead => report.dead += counted,
         }
         if succeeded {
             report.messages += 1;
@@ -824,8 +824,10 @@ impl App {
         }
         let limit = limit.clamp(1, 500);
         let messages = match status.map(str::trim).filter(|s| !s.is_empty()) {
-            Some(s @ ("pending" | "sent" | "dead")) => self.store.outbox_in_status_after(s, after, limit).await?,
-            Some(other) => return Err(bad(format!("status {other:?} — use pending, sent or dead"))),
+            Some(s) => match MessageStatus::parse(s) {
+                Ok(status) => self.store.outbox_in_status_after(status, after, limit).await?,
+                Err(_) => return Err(bad(format!("status {s:?} — use pending, sent or dead"))),
+            },
             None => self.store.outbox_after(after, limit).await?,
         };
         let mut lines = Vec::with_capacity(messages.len());
@@ -846,7 +848,7 @@ impl App {
             if !allowed {
                 return Err(AppError::NotFound(format!("message {id}")));
             }
-            if row.status == "sent" {
+            if row.status == MessageStatus::Sent {
                 return Err(AppError::Conflict(format!("message {id} was sent at {} — nothing to retry", china_minute(from_millis(row.sent_at.unwrap_or(0))))));
             }
             tx.retry_outbox(id, to_millis(now))?;
@@ -866,7 +868,7 @@ impl App {
 
 /// The row as it is after a retry.
 fn tx_free_row(mut row: OutboxRow, now: DateTime<Utc>) -> OutboxRow {
-    row.status = "pending".into();
+    row.status = MessageStatus::Pending;
     row.next_attempt_at = to_millis(now);
     row.lease_until = 0;
     row.claimed_by = String::new();

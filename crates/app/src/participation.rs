@@ -8,7 +8,7 @@ use bangfu_core::outbox::EventKind;
 use crate::error::{bad, text};
 use crate::needs::{NewNeed, checked_need};
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
-use bangfu_core::model::{NeedStatus, Role};
+use bangfu_core::model::{NeedStatus, ResponseAnswer, Role};
 use bangfu_core::routing::department_name;
 use bangfu_core::text::LONG_CHARS;
 use bangfu_store::{AttachmentRow, CommentRow, ConfirmationRow, InboxRow, NeedRow, ResponseRow, WriteTx};
@@ -222,24 +222,25 @@ impl App {
     /// a quantity, a price and the earliest delivery. The owner department is notified.
     pub async fn respond_to_need(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, input: NewResponse) -> AppResult<ResponseRow> {
         let note = text("note", &input.note, LONG_CHARS)?;
-        let answer = input.answer.trim().to_string();
         for (name, value) in [("quantity", input.quantity), ("price", input.price)] {
             if value.is_some_and(|v| !v.is_finite() || v < 0.0) {
                 return Err(bad(format!("{name}: 须为不小于 0 的数 — must be a number of 0 or more when given")));
             }
         }
-        match answer.as_str() {
-            "accept" => {}
-            "decline" if note.is_empty() => return Err(bad("note: 请说明不能承接的原因 — say why you decline (the officers look for another provider with it)")),
-            "decline" => {}
-            "quote" if input.quantity.is_none() && input.price.is_none() && input.deliver_by.is_none() => {
+        let Ok(answer) = ResponseAnswer::parse(&input.answer) else {
+            let other = input.answer.trim();
+            return Err(bad(format!("answer: {other:?} — 应为 accept（承接）、decline（不能承接）或 quote（报价） — expected accept, decline or quote")));
+        };
+        match answer {
+            ResponseAnswer::Accept => {}
+            ResponseAnswer::Decline if note.is_empty() => return Err(bad("note: 请说明不能承接的原因 — say why you decline (the officers look for another provider with it)")),
+            ResponseAnswer::Decline => {}
+            ResponseAnswer::Quote if input.quantity.is_none() && input.price.is_none() && input.deliver_by.is_none() => {
                 return Err(bad("quantity, price, deliver_by: 报价请至少填写数量、价格或最早交付时间之一 — a quote gives at least a quantity, a price or the earliest delivery"));
             }
-            "quote" => {}
-            other => return Err(bad(format!("answer: {other:?} — 应为 accept（承接）、decline（不能承接）或 quote（报价） — expected accept, decline or quote"))),
+            ResponseAnswer::Quote => {}
         }
         self.write_as(actor, move |app, actor, tx| {
-            let answer = answer.as_str();
             let (need, case, team) = app.need_in(tx, need_id)?;
             if !app.sees_need_in(tx, actor, &case, &team, &need)? {
                 return Err(AppError::NotFound(format!("need {need_id}")));
@@ -259,7 +260,7 @@ impl App {
                 id: 0,
                 need_id,
                 provider_id: candidate.provider_id,
-                answer: answer.to_string(),
+                answer,
                 note,
                 quantity: input.quantity,
                 price: input.price,
@@ -283,9 +284,9 @@ impl App {
             }
             .append(tx)?;
             let (zh, en) = match answer {
-                "accept" => ("提供方承接", "Provider accepts"),
-                "decline" => ("提供方不能承接", "Provider declines"),
-                _ => ("提供方报价", "Provider quotes"),
+                ResponseAnswer::Accept => ("提供方承接", "Provider accepts"),
+                ResponseAnswer::Decline => ("提供方不能承接", "Provider declines"),
+                ResponseAnswer::Quote => ("提供方报价", "Provider quotes"),
             };
             app.notify_department(tx, now, EventKind::ProviderAnswered, &need, need.owner, &format!("{zh}（{provider}）"), &format!("{en} ({provider})"))?;
             Ok(ResponseRow { id, ..row })

@@ -39,7 +39,7 @@
 use crate::error::bad;
 use crate::{Actor, App, AppError, AppResult, Audit, access, from_millis, to_millis};
 use bangfu_core::ids::NeedId;
-use bangfu_core::model::Tier;
+use bangfu_core::model::{CandidateStatus, Tier};
 use bangfu_core::plan::{self, Blocker, Milestone, Plan, PlanError, Schedule, WhatIf};
 use bangfu_store::{MilestoneBlockerRow, MilestoneRow, NeedRow, WriteTx};
 use chrono::{DateTime, Utc};
@@ -623,7 +623,7 @@ impl App {
             return Ok((None, Expected::Closed));
         }
         // Ordered feasible first, then by lead time: the first feasible one is the best.
-        let best = self.store.candidates_of_need(need.id).await?.into_iter().find(|c| c.feasible && c.status != "rejected");
+        let best = self.store.candidates_of_need(need.id).await?.into_iter().find(|c| c.feasible && c.status != CandidateStatus::Rejected);
         if let Some(c) = best {
             let at = plan::expected_resolution(now, Some(c.lead_time_h), now);
             return Ok((Some(at), Expected::Candidate { candidate_id: c.id, provider_id: c.provider_id, lead_time_h: c.lead_time_h }));

@@ -7,7 +7,7 @@ use bangfu_core::text::{LONG_CHARS, NAME_CHARS, SHORT_CHARS};
 use crate::{Actor, App, AppError, AppResult, Audit, access, to_millis};
 use bangfu_core::capability::{AttrValue, Capability, CapabilityAttrs, Requirement};
 use bangfu_core::ids::ProviderId;
-use bangfu_core::model::{NeedKind, NeedStatus};
+use bangfu_core::model::{CandidateStatus, NeedKind, NeedStatus};
 use bangfu_core::widening::widen;
 use bangfu_core::region::RegionCode;
 use bangfu_core::routing::route;
@@ -318,7 +318,7 @@ impl App {
             tx.delete_screened_candidates(need_id)?;
         }
         let outcome = &screened.outcome;
-        let mut rows: Vec<CandidateRow> = outcome.widening_candidates().map(|c| candidate_row(need_id, c, "proposed", now)).collect();
+        let mut rows: Vec<CandidateRow> = outcome.widening_candidates().map(|c| candidate_row(need_id, c, CandidateStatus::Proposed, now)).collect();
         for rejection in &outcome.rejected {
             rows.push(self.rejection_row(need_id, screened.spec.region, rejection, now)?);
         }
@@ -329,14 +329,7 @@ impl App {
 
     /// A rejection as a candidate row, with its reasons and the route its provider would take.
     fn rejection_row(&self, need_id: i64, enterprise_region: RegionCode, rejection: &Rejection<ProviderId>, now: DateTime<Utc>) -> AppResult<CandidateRow> {
-        let reasons: Vec<Value> = rejection
-            .reasons
-            .iter()
-            .map(|r| {
-                let text = r.explain();
-                json!({"code": r.code(), "zh": text.zh, "en": text.en})
-            })
-            .collect();
+        let reasons = rejection.reasons.iter().map(|r| r.kept()).collect();
         let decision = route(self.tree, &self.policy, enterprise_region, rejection.region, None).map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(CandidateRow {
             id: 0,
@@ -349,10 +342,10 @@ impl App {
             lead_time_h: rejection.lead_time_h,
             scope: decision.scope,
             owner: decision.owner,
-            reasons: Value::Array(reasons).to_string(),
+            reasons,
             explanation_zh: rejection.explanation.zh.clone(),
             explanation_en: rejection.explanation.en.clone(),
-            status: "rejected".into(),
+            status: CandidateStatus::Rejected,
             created_at: to_millis(now),
         })
     }
@@ -378,7 +371,7 @@ impl App {
                 let assessment = screener.assess(&spec, capability).ok_or_else(|| AppError::Internal("a capability of another kind".into()))?;
                 if assessment.is_feasible() {
                     let candidate = screener.candidate(&spec, capability, &assessment).map_err(|e| AppError::Internal(e.to_string()))?;
-                    candidate_row(need_id, &candidate, "proposed", now)
+                    candidate_row(need_id, &candidate, CandidateStatus::Proposed, now)
                 } else {
                     app.rejection_row(need_id, spec.region, &screener.rejection(capability, assessment), now)?
                 }
@@ -446,9 +439,9 @@ impl App {
             need.updated_at = to_millis(now);
             tx.update_need(&need)?;
             if let Some(previous) = &previous {
-                tx.set_candidate_status(previous.id, "replaced")?;
+                tx.set_candidate_status(previous.id, CandidateStatus::Replaced)?;
             }
-            tx.set_candidate_status(candidate_id, "selected")?;
+            tx.set_candidate_status(candidate_id, CandidateStatus::Selected)?;
             let mut payload = json!({
                 "provider": provider.name, "region": provider.region, "lead_time_h": candidate.lead_time_h, "road_km": candidate.road_km,
                 "scope": need.scope, "owner": need.owner, "explanation": {"zh": need.route_zh, "en": need.route_en},
@@ -506,7 +499,7 @@ impl App {
         current.lead_time_h = selected.lead_time_h;
         current.road_km = selected.road_km;
         let Some(savings) = better_than(&current, challenger) else { return Ok(false) };
-        let candidate_id = tx.upsert_candidate(&candidate_row(need.id, challenger, "proposed_switch", now))?;
+        let candidate_id = tx.upsert_candidate(&candidate_row(need.id, challenger, CandidateStatus::ProposedSwitch, now))?;
         let zh = format!("建议改选{}：可节省约 {:.1} 小时、{:.0} 公里", challenger.name, savings.hours, savings.km);
         let en = format!("Switch proposed to {}: saves about {:.1} h and {:.0} km", challenger.name, savings.hours, savings.km);
         Audit {
@@ -524,7 +517,7 @@ impl App {
 }
 
 /// A feasible candidate as a candidate row.
-fn candidate_row(need_id: i64, candidate: &Candidate<ProviderId>, status: &str, now: DateTime<Utc>) -> CandidateRow {
+fn candidate_row(need_id: i64, candidate: &Candidate<ProviderId>, status: CandidateStatus, now: DateTime<Utc>) -> CandidateRow {
     CandidateRow {
         id: 0,
         need_id,
@@ -536,10 +529,10 @@ fn candidate_row(need_id: i64, candidate: &Candidate<ProviderId>, status: &str, 
         lead_time_h: candidate.lead_time_h,
         scope: candidate.scope,
         owner: candidate.owner,
-        reasons: "[]".into(),
+        reasons: Vec::new(),
         explanation_zh: candidate.explanation.zh.clone(),
         explanation_en: candidate.explanation.en.clone(),
-        status: status.into(),
+        status,
         created_at: to_millis(now),
     }
 }

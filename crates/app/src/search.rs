@@ -253,10 +253,6 @@ fn check_query(text: &str) -> AppResult<()> {
     Ok(())
 }
 
-fn code(text: &str) -> u32 {
-    text.parse().unwrap_or(0)
-}
-
 fn place_of(tree: &RegionTree, region: RegionCode) -> String {
     tree.full_name(region)
 }
@@ -306,18 +302,18 @@ fn department_doc(tree: &RegionTree, d: &DepartmentRow) -> Option<SearchDoc> {
 fn need_docs(tree: &RegionTree, rows: &SearchNeeds) -> Vec<SearchDoc> {
     let mut teams: HashMap<i64, Vec<u32>> = HashMap::new();
     for t in &rows.teams {
-        teams.entry(t.owner_id).or_default().push(code(&t.value));
+        teams.entry(t.owner_id).or_default().push(t.value.as_u32());
     }
     let mut named: HashMap<i64, Vec<u32>> = HashMap::new();
     for b in &rows.broadcasts {
-        named.entry(b.owner_id).or_default().push(code(&b.value));
+        named.entry(b.owner_id).or_default().push(b.value.as_u32());
     }
     for l in rows.letters.iter().filter(|l| l.status != bangfu_core::model::LetterStatus::Draft) {
-        named.entry(l.need_id).or_default().extend(crate::letters::recipients_of(l).iter().map(|r| code(&r.region)));
+        named.entry(l.need_id).or_default().extend(l.recipients.iter().map(|r| r.region.as_u32()));
     }
     let mut candidates: HashMap<i64, Vec<i64>> = HashMap::new();
     for c in &rows.candidates {
-        candidates.entry(c.owner_id).or_default().push(c.value.parse().unwrap_or(0));
+        candidates.entry(c.owner_id).or_default().push(c.value);
     }
     let mut docs = Vec::new();
     let mut audiences: HashMap<i64, (u32, NeedAudience)> = HashMap::new();

@@ -76,7 +76,7 @@ async fn letters(app: &App, need_id: i64) -> Vec<LetterRow> {
 fn summary(letters: &[LetterRow]) -> Vec<(String, Vec<String>, String)> {
     letters
         .iter()
-        .map(|l| (l.number.clone(), bangfu_app::letters::recipients_of(l).into_iter().map(|r| r.region).collect(), l.status.as_str().to_string()))
+        .map(|l| (l.number.clone(), l.recipients.iter().map(|r| r.region.to_string()).collect(), l.status.as_str().to_string()))
         .collect()
 }
 
@@ -261,7 +261,7 @@ bangfu_store::backend_tests! {
         let edited = app.edit_letter(&province(), t0() + hours(1), id, edit.clone()).await.unwrap();
         assert_eq!(edited.subject, "关于商请协调解决口罩生产线发运问题的函");
         assert!(edited.body_zh.contains("\u{3000}\u{3000}（联系人：张三；联系电话：0351-0000000）\n\u{3000}\u{3000}妥否，请函复。"), "{}", edited.body_zh);
-        assert_eq!(bangfu_app::letters::cc_of(&edited), ["临汾市工业和信息化局"]);
+        assert_eq!(edited.cc, ["临汾市工业和信息化局"]);
         let parts = app.letter(&province(), id).await.unwrap().zh.unwrap();
         assert_eq!(parts.paragraphs.len(), 4);
         app.set_letter_status(&province(), t0() + hours(2), id, LetterStatus::Sent, "").await.unwrap();

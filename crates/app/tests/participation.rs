@@ -314,7 +314,7 @@ bangfu_store::backend_tests! {
         assert_eq!(screening.screened_at, (t0() + TimeDelta::minutes(5)).timestamp_millis());
         let wanrong = detail.candidates.iter().find(|(c, _)| c.provider_id == 1).map(|(c, _)| c.clone()).unwrap();
         assert!(!wanrong.feasible, "万荣 is rejected now: {}", wanrong.explanation_zh);
-        assert!(wanrong.reasons.contains("too_slow"), "{}", wanrong.reasons);
+        assert!(wanrong.reasons.iter().any(|r| r.code == "too_slow"), "{:?}", wanrong.reasons);
         let after = actions(&app, need.id).await;
         assert_eq!(sourced(&after), before + 1, "{after:?}");
         let edited = after.iter().rposition(|a| a == "need.edited").unwrap();

@@ -1,8 +1,6 @@
 //! The words of design.md as types: tiers and scopes, kinds of need, statuses, roles, and the
 //! bilingual text every decision carries. Names here are the names in the UI and the API.
 
-use std::fmt;
-
 /// A text in Chinese and English; Chinese first.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Bilingual {
@@ -47,8 +45,8 @@ macro_rules! named_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
@@ -56,6 +54,8 @@ macro_rules! named_enum {
         $crate::model::wire_name_serialize!($name);
     };
 }
+
+pub(crate) use named_enum;
 
 /// `Serialize` as the wire name (`as_str`): a domain type in JSON is the text the API always showed.
 macro_rules! wire_name_serialize {
@@ -285,6 +285,45 @@ pub enum ShipmentStatus {
     Held,
 }
 named_enum!(ShipmentStatus { Planned = "planned", InTransit = "in_transit", Delivered = "delivered", Held = "held" });
+
+/// The status of a case: active while the enterprise is helped (every case the application
+/// opens), closed once it is over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CaseStatus {
+    Active,
+    Closed,
+}
+named_enum!(CaseStatus { Active = "active", Closed = "closed" });
+
+/// The status of a provider's candidacy on a need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CandidateStatus {
+    /// Screened feasible (or put forward by an officer), not chosen.
+    Proposed,
+    /// A better provider than the one selected, proposed in its place.
+    ProposedSwitch,
+    Selected,
+    /// Was selected; another provider was selected in its place.
+    Replaced,
+    /// Screened out, with its reasons.
+    Rejected,
+}
+named_enum!(CandidateStatus {
+    Proposed = "proposed",
+    ProposedSwitch = "proposed_switch",
+    Selected = "selected",
+    Replaced = "replaced",
+    Rejected = "rejected",
+});
+
+/// A provider's answer on a need (issue 16).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ResponseAnswer {
+    Accept,
+    Decline,
+    Quote,
+}
+named_enum!(ResponseAnswer { Accept = "accept", Decline = "decline", Quote = "quote" });
 
 /// "NeedKind" → "need kind", for error messages.
 #[doc(hidden)]

@@ -209,6 +209,28 @@ pub const RETRY_WAITS_S: [i64; 6] = [5, 5 * 60, 30 * 60, 2 * 3600, 4 * 3600, 8 *
 /// A message still failing this long after its change is given up (a dead letter).
 pub const GIVE_UP_AFTER: TimeDelta = TimeDelta::hours(24);
 
+/// Where a message of the outbox stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MessageStatus {
+    /// To be sent (again, after a failed attempt).
+    Pending,
+    Sent,
+    /// Given up: a dead letter.
+    Dead,
+}
+crate::model::named_enum!(MessageStatus { Pending = "pending", Sent = "sent", Dead = "dead" });
+
+/// How one attempt to deliver a message ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AttemptOutcome {
+    Sent,
+    /// Failed; the message is tried again.
+    Failed,
+    /// Failed, and the message was given up.
+    Dead,
+}
+crate::model::named_enum!(AttemptOutcome { Sent = "sent", Failed = "failed", Dead = "dead" });
+
 /// What follows a failed attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AfterFailure {

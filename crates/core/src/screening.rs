@@ -96,6 +96,16 @@ pub enum Reason {
     TooSlow { lead_time_h: f64, travel_h: f64, processing_h: f64, max_lead_time_h: f64, kind: NeedKind },
 }
 
+/// A reason as it is kept with a rejected candidacy: its code and its words (the facts of the
+/// [`Reason`] are not kept beside them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeptReason {
+    /// [`Reason::code`].
+    pub code: String,
+    /// [`Reason::explain`].
+    pub text: Bilingual,
+}
+
 /// What a provider's own part of the lead time is called for a kind: 灭菌 / sterilisation,
 /// 分切 / slitting, 检验 / testing; for stock, people and equipment 备货 / getting ready.
 pub fn work_words(kind: NeedKind) -> (&'static str, &'static str) {
@@ -108,6 +118,11 @@ pub fn work_words(kind: NeedKind) -> (&'static str, &'static str) {
 }
 
 impl Reason {
+    /// The reason as a candidacy keeps it.
+    pub fn kept(&self) -> KeptReason {
+        KeptReason { code: self.code().to_string(), text: self.explain() }
+    }
+
     /// The wire code: unavailable, spec_mismatch, insufficient_capacity, too_far, too_slow.
     pub fn code(&self) -> &'static str {
         match self {

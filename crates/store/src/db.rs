@@ -18,7 +18,10 @@
 //! bounded by `busy_timeout`.
 
 use crate::{StoreError, StoreResult};
+use bangfu_core::letter::Department;
+use bangfu_core::model::Bilingual;
 use bangfu_core::region::{RegionCode, RegionTree};
+use bangfu_core::screening::KeptReason;
 use bangfu_core::{model, outbox};
 use crate::rows::JsonObject;
 use rusqlite::types::ValueRef;
@@ -170,7 +173,8 @@ fn bad_value(column: &str, value: impl std::fmt::Display, why: impl std::fmt::Di
 /// A domain type stored as a column of a plain type: decoded from it (or refused, never a
 /// default) and encoded back to exactly the text or number it was read from.
 pub(crate) trait Stored: Sized {
-    type Raw: Column;
+    /// The stored value; an error shows it as it is (text without quotes, numbers as written).
+    type Raw: Column + std::fmt::Display;
     fn decode(raw: &Self::Raw) -> Result<Self, String>;
 }
 
@@ -180,30 +184,18 @@ macro_rules! stored_column {
         impl Column for $ty {
             fn get(row: &(dyn Row + '_), name: &str) -> StoreResult<$ty> {
                 let raw = <<$ty as Stored>::Raw as Column>::get(row, name)?;
-                <$ty as Stored>::decode(&raw).map_err(|why| bad_value(name, Shown(&raw), why))
+                <$ty as Stored>::decode(&raw).map_err(|why| bad_value(name, &raw, why))
             }
         }
         impl Column for Option<$ty> {
             fn get(row: &(dyn Row + '_), name: &str) -> StoreResult<Option<$ty>> {
                 match <Option<<$ty as Stored>::Raw> as Column>::get(row, name)? {
                     None => Ok(None),
-                    Some(raw) => <$ty as Stored>::decode(&raw).map(Some).map_err(|why| bad_value(name, Shown(&raw), why)),
+                    Some(raw) => <$ty as Stored>::decode(&raw).map(Some).map_err(|why| bad_value(name, &raw, why)),
                 }
             }
         }
     )*};
-}
-
-/// A raw value as an error message shows it.
-struct Shown<'a, T>(&'a T);
-
-impl<T: std::fmt::Debug> std::fmt::Display for Shown<'_, T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Text without its quotes (the error quotes the value), numbers as they are.
-        let shown = format!("{:?}", self.0);
-        let inner = shown.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(&shown);
-        f.write_str(inner)
-    }
 }
 
 /// The wire-named enums of `bangfu-core`, stored as their names.
@@ -249,9 +241,14 @@ named_column!(
     model::ApprovalStatus,
     model::LetterStatus,
     model::ShipmentStatus,
+    model::CaseStatus,
+    model::CandidateStatus,
+    model::ResponseAnswer,
     outbox::ChannelKind,
     outbox::MessageFormat,
     outbox::EventKind,
+    outbox::MessageStatus,
+    outbox::AttemptOutcome,
 );
 
 /// A region code, stored as its six digits; it must be a region of the embedded tree (the
@@ -350,7 +347,62 @@ impl From<&Vec<outbox::EventKind>> for Arg {
     }
 }
 
-stored_column!(RegionCode, bool, JsonObject, Vec<String>, Vec<outbox::EventKind>);
+/// The texts of the keys of a JSON object, exactly these keys and each a text.
+fn json_texts<const N: usize>(value: &serde_json::Value, keys: [&str; N]) -> Result<[String; N], String> {
+    let wrong = || format!("expected an object of the texts {}", keys.join(", "));
+    let object = value.as_object().filter(|o| o.len() == N).ok_or_else(wrong)?;
+    let mut texts = keys.map(|_| String::new());
+    for (text, key) in texts.iter_mut().zip(keys) {
+        *text = object.get(key).and_then(serde_json::Value::as_str).ok_or_else(wrong)?.to_string();
+    }
+    Ok(texts)
+}
+
+/// A JSON array, each item decoded by `item`.
+fn json_list<T>(raw: &str, item: impl Fn(&serde_json::Value) -> Result<T, String>) -> Result<Vec<T>, String> {
+    match serde_json::from_str(raw) {
+        Ok(serde_json::Value::Array(items)) => items.iter().enumerate().map(|(i, v)| item(v).map_err(|why| format!("item {i}: {why}"))).collect(),
+        Ok(_) => Err("expected a JSON array".into()),
+        Err(e) => Err(format!("not JSON: {e}")),
+    }
+}
+
+/// A letter's recipients, stored as a JSON array of `{"region", "name", "name_en"}`.
+impl Stored for Vec<Department> {
+    type Raw = String;
+    fn decode(raw: &String) -> Result<Vec<Department>, String> {
+        json_list(raw, |item| {
+            let [region, zh, en] = json_texts(item, ["region", "name", "name_en"])?;
+            Ok(Department { region: RegionCode::decode(&region)?, name: Bilingual { zh, en } })
+        })
+    }
+}
+impl From<&Vec<Department>> for Arg {
+    fn from(v: &Vec<Department>) -> Arg {
+        let items: Vec<serde_json::Value> =
+            v.iter().map(|d| serde_json::json!({"region": d.region.to_string(), "name": d.name.zh, "name_en": d.name.en})).collect();
+        Arg::Text(Some(serde_json::Value::Array(items).to_string()))
+    }
+}
+
+/// A rejected candidacy's reasons, stored as a JSON array of `{"code", "zh", "en"}`.
+impl Stored for Vec<KeptReason> {
+    type Raw = String;
+    fn decode(raw: &String) -> Result<Vec<KeptReason>, String> {
+        json_list(raw, |item| {
+            let [code, zh, en] = json_texts(item, ["code", "zh", "en"])?;
+            Ok(KeptReason { code, text: Bilingual { zh, en } })
+        })
+    }
+}
+impl From<&Vec<KeptReason>> for Arg {
+    fn from(v: &Vec<KeptReason>) -> Arg {
+        let items: Vec<serde_json::Value> = v.iter().map(|r| serde_json::json!({"code": r.code, "zh": r.text.zh, "en": r.text.en})).collect();
+        Arg::Text(Some(serde_json::Value::Array(items).to_string()))
+    }
+}
+
+stored_column!(RegionCode, bool, JsonObject, Vec<String>, Vec<outbox::EventKind>, Vec<Department>, Vec<KeptReason>);
 
 impl StoreError {
     /// A [`StoreError::BadValue`] of a column of `row` given its table and the row's key (read

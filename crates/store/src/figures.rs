@@ -8,27 +8,38 @@
 //! use case and cleared by reopening — not its `updated_at`, which any later write moves.
 //! Days are calendar days at UTC+8; a moment's day index is `(ms + 8 h) / 24 h`.
 
-use crate::db::{Exec, Row};
+use crate::db::{Column, Exec, Row};
 use crate::lists::{Page, PageRequest, Shape, Sql, VisibleCases, count_of, in_runs, page_of, visible_case_ids};
 use crate::rows::{DailyReturnRow, LetterRow, NeedRow};
-use crate::{ReadConn, Store, StoreResult};
+use crate::{ReadConn, Store, StoreError, StoreResult};
+use bangfu_core::model::{NeedKind, Tier};
+use bangfu_core::region::RegionCode;
 
 /// Milliseconds of UTC+8's offset and of a day.
 const OFFSET_MS: i64 = bangfu_core::china_time::OFFSET_MS;
 const DAY_MS: i64 = 86_400_000;
 
-/// The sums of one day, product and region (a county, the case's region) over the returns filed.
+/// The sums of one day, product and part over the returns filed: `P` is the part, a region (the
+/// case's region, a county) or a case's id.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ReturnSumRow {
+pub struct ReturnSumRow<P> {
     pub day: String,
     pub product: String,
-    pub region: String,
+    pub part: P,
     pub capacity: f64,
     pub output: f64,
     pub stock: f64,
     pub shipped: f64,
     /// How many returns (enterprise × product) were summed.
     pub returns: i64,
+}
+
+impl<P> ReturnSumRow<P> {
+    /// The same sums with their part made a `Q`.
+    pub fn map_part<Q>(self, f: impl FnOnce(P) -> Q) -> ReturnSumRow<Q> {
+        let ReturnSumRow { day, product, part, capacity, output, stock, shipped, returns } = self;
+        ReturnSumRow { day, product, part: f(part), capacity, output, stock, shipped, returns }
+    }
 }
 
 /// Returns to list: the visible cases' returns, narrowed by every filter given.
@@ -49,13 +60,13 @@ pub struct ReturnQuery {
 pub struct ReturnListRow {
     pub ret: DailyReturnRow,
     pub enterprise: String,
-    pub region: String,
+    pub region: RegionCode,
 }
 
 /// How many needs of a tier were opened (or resolved) on a day.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NeedDayCountRow {
-    pub tier: String,
+    pub tier: Tier,
     /// Days since 1970-01-01 at UTC+8.
     pub day_index: i64,
     pub count: i64,
@@ -64,25 +75,25 @@ pub struct NeedDayCountRow {
 /// One resolved need: its owner tier, kind and how long it took, in milliseconds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResolveTimeRow {
-    pub tier: String,
-    pub kind: String,
+    pub tier: Tier,
+    pub kind: NeedKind,
     pub millis: i64,
 }
 
 /// How many unclosed needs of a kind a tier owns.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenNeedCountRow {
-    pub kind: String,
-    pub tier: String,
+    pub kind: NeedKind,
+    pub tier: Tier,
     pub count: i64,
 }
 
 crate::lists::lists! {
     /// The returns of the visible cases from `first_day` to `last_day` (YYYY-MM-DD, inclusive)
     /// summed per day, product and case region, in that order.
-    fn return_sums(visible: &VisibleCases, first_day: &str, last_day: &str) -> Vec<ReturnSumRow> = return_sums;
-    /// The same sums per day, product and case (`region` holds the case's id).
-    fn return_sums_by_case(visible: &VisibleCases, first_day: &str, last_day: &str) -> Vec<ReturnSumRow> = return_sums_by_case;
+    fn return_sums(visible: &VisibleCases, first_day: &str, last_day: &str) -> Vec<ReturnSumRow<RegionCode>> = return_sums;
+    /// The same sums per day, product and case (the part is the case's id).
+    fn return_sums_by_case(visible: &VisibleCases, first_day: &str, last_day: &str) -> Vec<ReturnSumRow<i64>> = return_sums_by_case;
     /// The unclosed needs of the visible cases that hold back a milestone of a plan, by id.
     fn open_blockers(visible: &VisibleCases) -> Vec<NeedRow> = open_blockers;
     /// Every unclosed need of the visible cases, by id.
@@ -111,18 +122,19 @@ fn only_visible(sql: &mut Sql, visible: &VisibleCases, shape: Shape, column: &st
     }
 }
 
-async fn return_sums(e: Exec<'_>, visible: &VisibleCases, first_day: &str, last_day: &str) -> StoreResult<Vec<ReturnSumRow>> {
+async fn return_sums(e: Exec<'_>, visible: &VisibleCases, first_day: &str, last_day: &str) -> StoreResult<Vec<ReturnSumRow<RegionCode>>> {
     sums(e, visible, first_day, last_day, "c.region").await
 }
 
-async fn return_sums_by_case(e: Exec<'_>, visible: &VisibleCases, first_day: &str, last_day: &str) -> StoreResult<Vec<ReturnSumRow>> {
-    sums(e, visible, first_day, last_day, "CAST(c.id AS TEXT)").await
+async fn return_sums_by_case(e: Exec<'_>, visible: &VisibleCases, first_day: &str, last_day: &str) -> StoreResult<Vec<ReturnSumRow<i64>>> {
+    sums(e, visible, first_day, last_day, "c.id").await
 }
 
-/// Returns summed per day, product and `part` (a fixed expression of the case).
-async fn sums(e: Exec<'_>, visible: &VisibleCases, first_day: &str, last_day: &str, part: &str) -> StoreResult<Vec<ReturnSumRow>> {
+/// Returns summed per day, product and `part` (a fixed expression of the case, a `P`); a part
+/// that does not decode is named by the first of its cases.
+async fn sums<P: Column>(e: Exec<'_>, visible: &VisibleCases, first_day: &str, last_day: &str, part: &str) -> StoreResult<Vec<ReturnSumRow<P>>> {
     let mut sql = Sql::new(&format!(
-        "SELECT r.day AS day, r.product AS product, {part} AS region, SUM(r.capacity_per_day) AS capacity, SUM(r.output) AS output, \
+        "SELECT r.day AS day, r.product AS product, {part} AS part, MIN(c.id) AS case_id, SUM(r.capacity_per_day) AS capacity, SUM(r.output) AS output, \
          SUM(r.stock) AS stock, SUM(r.shipped) AS shipped, COUNT(*) AS returns FROM daily_returns r JOIN cases c ON c.id = r.case_id",
     ));
     let (first, last) = (sql.arg(first_day), sql.arg(last_day));
@@ -133,7 +145,7 @@ async fn sums(e: Exec<'_>, visible: &VisibleCases, first_day: &str, last_day: &s
         Ok(ReturnSumRow {
             day: r.try_get("day")?,
             product: r.try_get("product")?,
-            region: r.try_get("region")?,
+            part: r.try_get("part").map_err(|e| e.at_row("cases", r, "case_id"))?,
             capacity: r.try_get("capacity")?,
             output: r.try_get("output")?,
             stock: r.try_get("stock")?,
@@ -176,7 +188,10 @@ async fn returns_page(e: Exec<'_>, q: &ReturnQuery, page: PageRequest) -> StoreR
         sql,
         "r.id",
         page,
-        |r| Ok(ReturnListRow { ret: DailyReturnRow::from_row(r)?, enterprise: r.try_get("enterprise_name")?, region: r.try_get("case_region")? }),
+        |r| {
+            let region = r.try_get("case_region").map_err(|e| e.at_row("cases", r, "case_id"))?;
+            Ok(ReturnListRow { ret: DailyReturnRow::from_row(r)?, enterprise: r.try_get("enterprise_name")?, region })
+        },
         |row| row.ret.id,
     )
     .await
@@ -189,14 +204,14 @@ async fn count_returns(e: Exec<'_>, q: &ReturnQuery) -> StoreResult<i64> {
 }
 
 fn day_count_row(r: &dyn Row) -> StoreResult<NeedDayCountRow> {
-    Ok(NeedDayCountRow { tier: r.try_get("tier")?, day_index: r.try_get("day_index")?, count: r.try_get("total")? })
+    Ok(NeedDayCountRow { tier: r.try_get("tier").map_err(|e| e.at_row("needs", r, "id"))?, day_index: r.try_get("day_index")?, count: r.try_get("total")? })
 }
 
 /// Needs counted per tier and the day of `column`, between two moments of it.
 async fn needs_per_day(e: Exec<'_>, visible: &VisibleCases, column: &str, resolved: bool, from_ms: i64, to_ms: i64) -> StoreResult<Vec<NeedDayCountRow>> {
     // The day index is computed from two constants, written into the statement.
     let day_of = format!("(n.{column} + {OFFSET_MS}) / {DAY_MS}");
-    let mut sql = Sql::new(&format!("SELECT n.owner_tier AS tier, {day_of} AS day_index, COUNT(*) AS total FROM needs n"));
+    let mut sql = Sql::new(&format!("SELECT n.owner_tier AS tier, {day_of} AS day_index, COUNT(*) AS total, MIN(n.id) AS id FROM needs n"));
     let (from, to) = (sql.arg(from_ms), sql.arg(to_ms));
     sql.and(format!("n.{column} >= {from} AND n.{column} < {to}"));
     if resolved {
@@ -216,19 +231,27 @@ async fn needs_resolved_per_day(e: Exec<'_>, visible: &VisibleCases, from_ms: i6
 }
 
 async fn resolve_times(e: Exec<'_>, visible: &VisibleCases) -> StoreResult<Vec<ResolveTimeRow>> {
-    let mut sql = Sql::new("SELECT n.owner_tier AS tier, n.kind AS kind, n.resolved_at - n.created_at AS took FROM needs n");
+    let mut sql = Sql::new("SELECT n.id AS id, n.owner_tier AS tier, n.kind AS kind, n.resolved_at - n.created_at AS took FROM needs n");
     sql.and("n.status = 'resolved'".into());
     only_visible(&mut sql, visible, Shape::of(&e, false), "n.case_id");
     let stmt = sql.finish("ORDER BY n.owner_tier, n.kind, n.id");
-    e.rows(stmt, |r| Ok(ResolveTimeRow { tier: r.try_get("tier")?, kind: r.try_get("kind")?, millis: r.try_get("took")? })).await
+    e.rows(stmt, |r| {
+        let at = |e: StoreError| e.at_row("needs", r, "id");
+        Ok(ResolveTimeRow { tier: r.try_get("tier").map_err(at)?, kind: r.try_get("kind").map_err(at)?, millis: r.try_get("took")? })
+    })
+    .await
 }
 
 async fn open_need_counts(e: Exec<'_>, visible: &VisibleCases) -> StoreResult<Vec<OpenNeedCountRow>> {
-    let mut sql = Sql::new("SELECT n.kind AS kind, n.owner_tier AS tier, COUNT(*) AS total FROM needs n");
+    let mut sql = Sql::new("SELECT n.kind AS kind, n.owner_tier AS tier, COUNT(*) AS total, MIN(n.id) AS id FROM needs n");
     sql.and("n.status NOT IN ('resolved', 'cancelled')".into());
     only_visible(&mut sql, visible, Shape::of(&e, false), "n.case_id");
     let stmt = sql.finish("GROUP BY n.kind, n.owner_tier ORDER BY n.kind, n.owner_tier");
-    e.rows(stmt, |r| Ok(OpenNeedCountRow { kind: r.try_get("kind")?, tier: r.try_get("tier")?, count: r.try_get("total")? })).await
+    e.rows(stmt, |r| {
+        let at = |e: StoreError| e.at_row("needs", r, "id");
+        Ok(OpenNeedCountRow { kind: r.try_get("kind").map_err(at)?, tier: r.try_get("tier").map_err(at)?, count: r.try_get("total")? })
+    })
+    .await
 }
 
 /// Unclosed needs, as a condition on alias `n`.

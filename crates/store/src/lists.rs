@@ -19,7 +19,9 @@
 
 use crate::db::{Arg, Exec, Row, Stmt, query_owned};
 use crate::rows::*;
-use crate::{ReadConn, Store, StoreResult};
+use crate::{ReadConn, Store, StoreError, StoreResult};
+use bangfu_core::model::{CaseStatus, NeedKind, NeedStatus, Tier};
+use bangfu_core::region::RegionCode;
 
 /// The largest page a list reads at once.
 pub const MAX_PAGE: usize = 500;
@@ -197,7 +199,7 @@ pub struct QueuePage {
 /// region), and how many of them are open, overdue.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegionNeedCount {
-    pub region: String,
+    pub region: RegionCode,
     pub unclosed: i64,
     pub overdue: i64,
 }
@@ -205,8 +207,8 @@ pub struct RegionNeedCount {
 /// How many cases of the visible ones lie in one region (by the case's region) in one status.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegionCaseCount {
-    pub region: String,
-    pub status: String,
+    pub region: RegionCode,
+    pub status: CaseStatus,
     pub count: i64,
 }
 
@@ -273,8 +275,8 @@ pub struct AttentionAt {
 /// How many needs one tier owns in one status.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NeedCountRow {
-    pub tier: String,
-    pub status: String,
+    pub tier: Tier,
+    pub status: NeedStatus,
     pub count: i64,
 }
 
@@ -283,7 +285,7 @@ pub struct NeedCountRow {
 #[derive(Clone, Debug, PartialEq)]
 pub struct CaseProviderRow {
     pub case_id: i64,
-    pub need_kind: String,
+    pub need_kind: NeedKind,
     pub selected: bool,
     pub provider: ProviderRow,
 }
@@ -1010,9 +1012,20 @@ fn need_counts_sql(visible: &VisibleCases, statuses: &[&str], shape: Shape) -> S
     sql
 }
 
-async fn need_counts(e: Exec<'_>, visible: &VisibleCases, statuses: &[&str]) -> StoreResult<Vec<NeedCountRow>> {
+async fn need_counts(mut e: Exec<'_>, visible: &VisibleCases, statuses: &[&str]) -> StoreResult<Vec<NeedCountRow>> {
     let stmt = need_counts_sql(visible, statuses, Shape::of(&e, false)).finish("GROUP BY n.owner_tier, n.status ORDER BY n.owner_tier, n.status");
-    e.rows(stmt, |r| Ok(NeedCountRow { tier: r.try_get("tier")?, status: r.try_get("status")?, count: r.try_get("total")? })).await
+    let counted = e.reborrow().rows(stmt, |r| Ok(NeedCountRow { tier: r.try_get("tier")?, status: r.try_get("status")?, count: r.try_get("total")? })).await;
+    match counted {
+        // The count reads the index alone; the first need holding the bad value is looked up
+        // only to name it.
+        Err(StoreError::BadValue { column, value, why, .. }) => {
+            let stored = if column == "tier" { "owner_tier" } else { "status" };
+            let first = query_owned(format!("SELECT MIN(id) AS id FROM needs WHERE {stored} = $1")).bind(value.as_str());
+            let id = e.optional(first, |r| r.try_get::<Option<i64>>("id")).await?.flatten();
+            Err(StoreError::BadValue { table: "needs", id: id.map_or_else(|| "?".to_string(), |id| id.to_string()), column: stored.to_string(), value, why })
+        }
+        other => other,
+    }
 }
 
 // ---- the needs queue (issue 13) ----
@@ -1091,7 +1104,7 @@ async fn need_counts_by_region(e: Exec<'_>, visible: &VisibleCases, overdue: &At
     let mut sql = Sql::new("");
     let why = overdue_reasons(&mut sql, overdue);
     sql.text = format!(
-        "SELECT c.region AS region, COUNT(*) AS unclosed, SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS overdue FROM needs n JOIN cases c ON c.id = n.case_id",
+        "SELECT c.region AS region, COUNT(*) AS unclosed, SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS overdue, MIN(c.id) AS case_id FROM needs n JOIN cases c ON c.id = n.case_id",
         why.join(" OR ")
     );
     let unclosed = one_of(&mut sql, "n.status", &overdue.unclosed);
@@ -1100,17 +1113,25 @@ async fn need_counts_by_region(e: Exec<'_>, visible: &VisibleCases, overdue: &At
         sql.and(cases);
     }
     let stmt = sql.finish("GROUP BY c.region ORDER BY c.region");
-    e.rows(stmt, |r| Ok(RegionNeedCount { region: r.try_get("region")?, unclosed: r.try_get("unclosed")?, overdue: r.try_get::<Option<i64>>("overdue")?.unwrap_or(0) })).await
+    e.rows(stmt, |r| {
+        let region = r.try_get("region").map_err(|e| e.at_row("cases", r, "case_id"))?;
+        Ok(RegionNeedCount { region, unclosed: r.try_get("unclosed")?, overdue: r.try_get::<Option<i64>>("overdue")?.unwrap_or(0) })
+    })
+    .await
 }
 
 async fn case_counts_by_region(e: Exec<'_>, visible: &VisibleCases) -> StoreResult<Vec<RegionCaseCount>> {
     let shape = Shape::of(&e, false);
-    let mut sql = Sql::new("SELECT c.region AS region, c.status AS status, COUNT(*) AS total FROM cases c");
+    let mut sql = Sql::new("SELECT c.region AS region, c.status AS status, COUNT(*) AS total, MIN(c.id) AS case_id FROM cases c");
     if let Some(cases) = visible_case_ids(&mut sql, visible, shape).contains("c.id") {
         sql.and(cases);
     }
     let stmt = sql.finish("GROUP BY c.region, c.status ORDER BY c.region, c.status");
-    e.rows(stmt, |r| Ok(RegionCaseCount { region: r.try_get("region")?, status: r.try_get("status")?, count: r.try_get("total")? })).await
+    e.rows(stmt, |r| {
+        let at = |e: StoreError| e.at_row("cases", r, "case_id");
+        Ok(RegionCaseCount { region: r.try_get("region").map_err(at)?, status: r.try_get("status").map_err(at)?, count: r.try_get("total")? })
+    })
+    .await
 }
 
 /// The time of a case's last event (answered from events_case, which holds (case_id, at)).
@@ -1284,7 +1305,7 @@ async fn providers_of_cases(e: Exec<'_>, case_ids: &[i64]) -> StoreResult<Vec<Ca
         return Ok(Vec::new());
     }
     let mut sql = Sql::new(concat!(
-        "SELECT n.case_id AS map_case_id, n.kind AS map_need_kind, CAST(CASE WHEN n.selected_candidate = k.id THEN 1 ELSE 0 END AS BIGINT) AS map_selected, ",
+        "SELECT n.case_id AS map_case_id, n.id AS map_need_id, n.kind AS map_need_kind, CAST(CASE WHEN n.selected_candidate = k.id THEN 1 ELSE 0 END AS BIGINT) AS map_selected, ",
         "p.* FROM needs n JOIN candidates k ON k.need_id = n.id JOIN providers p ON p.id = k.provider_id"
     ));
     let cases = in_ids(&mut sql, "n.case_id", case_ids);
@@ -1294,7 +1315,7 @@ async fn providers_of_cases(e: Exec<'_>, case_ids: &[i64]) -> StoreResult<Vec<Ca
     e.rows(stmt, |r| {
         Ok(CaseProviderRow {
             case_id: r.try_get("map_case_id")?,
-            need_kind: r.try_get("map_need_kind")?,
+            need_kind: r.try_get("map_need_kind").map_err(|e| e.at_row("needs", r, "map_need_id"))?,
             selected: r.try_get::<i64>("map_selected")? != 0,
             provider: ProviderRow::from_row(r)?,
         })

@@ -10,6 +10,7 @@
 use crate::db::query;
 use crate::rows::*;
 use crate::{StoreResult, WriteTx};
+use bangfu_core::outbox::MessageStatus;
 
 impl WriteTx {
     pub fn insert_channel(&mut self, c: &ChannelRow) -> StoreResult<i64> {
@@ -130,7 +131,7 @@ impl WriteTx {
         id: i64,
         server: &str,
         lease_until: i64,
-        status: &str,
+        status: MessageStatus,
         next_attempt_at: i64,
         last_error: Option<&str>,
         sent_at: Option<i64>,
@@ -156,7 +157,7 @@ impl WriteTx {
         .bind(a.outbox_id)
         .bind(a.channel_id)
         .bind(a.at)
-        .bind(&a.outcome)
+        .bind(a.outcome)
         .bind(a.error.clone())
         .bind(&a.message_key)
         .bind(a.grouped);

@@ -4,6 +4,7 @@
 use crate::db::{Exec, LiteReader, query};
 use crate::rows::*;
 use crate::{Store, StoreResult, WriteTx};
+use bangfu_core::outbox::MessageStatus;
 use sqlx::Postgres;
 
 /// Where a single read of [`Store`] runs: the PostgreSQL pool, or a SQLite reader taken for it.
@@ -256,7 +257,7 @@ reads! {
     /// A page of messages after `after`, by id.
     fn outbox_after(after: i64, limit: i64) -> Vec<OutboxRow> = "SELECT * FROM outbox WHERE id > $1 ORDER BY id LIMIT $2";
     /// A page of the messages in `status` after `after`, by id.
-    fn outbox_in_status_after(status: &str, after: i64, limit: i64) -> Vec<OutboxRow> =
+    fn outbox_in_status_after(status: MessageStatus, after: i64, limit: i64) -> Vec<OutboxRow> =
         "SELECT * FROM outbox WHERE status = $1 AND id > $2 ORDER BY id LIMIT $3";
     fn outbox_attempts_of(outbox_id: i64) -> Vec<OutboxAttemptRow> = "SELECT * FROM outbox_attempts WHERE outbox_id = $1 ORDER BY id";
     /// The attempts of every message about a need, by id.

@@ -4,14 +4,20 @@
 //! that does not decode is [`StoreError::BadValue`](crate::StoreError::BadValue) naming the
 //! table, the row and the column, never a default. Times are [`Millis`](crate::Millis).
 //!
-//! Statuses without a type in `bangfu-core` (a case's, a candidate's, an outbox message's, a
-//! response's answer) and JSON without one (a letter's recipients, a candidate's reasons, an
-//! event's payload) stay text.
+//! A letter's recipients are core's [`Department`]s and its copies a list of names, a
+//! candidate's reasons [`KeptReason`]s, a briefing's body a [`JsonObject`]. An event's payload
+//! stays the text it was written as: its hash is computed over that text, and `audit verify`
+//! must report a payload changed into anything (JSON or not) as a break of the chain at its
+//! event, not fail to read it.
 
 use crate::StoreResult;
 use crate::db::Row;
-use bangfu_core::model::{ApprovalStatus, LetterStatus, NeedKind, NeedStatus, Role, Scope, ShipmentStatus, StationRole, Tier};
-use bangfu_core::outbox::{ChannelKind, EventKind, MessageFormat};
+use bangfu_core::letter::Department;
+use bangfu_core::model::{
+    ApprovalStatus, CandidateStatus, CaseStatus, LetterStatus, NeedKind, NeedStatus, ResponseAnswer, Role, Scope, ShipmentStatus, StationRole, Tier,
+};
+use bangfu_core::outbox::{AttemptOutcome, ChannelKind, EventKind, MessageFormat, MessageStatus};
+use bangfu_core::screening::KeptReason;
 use bangfu_core::region::RegionCode;
 
 /// A JSON object (a capability's attributes, a need's requirement), stored as its compact text.
@@ -72,7 +78,7 @@ row_struct!(
     LoginThrottleRow in "login_throttles" by key { key: String, failures: i64, last_failure_at: i64, blocked_until: i64 }
 );
 
-row_struct!(CaseRow in "cases" by id { id: i64, enterprise_id: i64, title: String, region: RegionCode, opened_at: i64, status: String });
+row_struct!(CaseRow in "cases" by id { id: i64, enterprise_id: i64, title: String, region: RegionCode, opened_at: i64, status: CaseStatus });
 
 row_struct!(TeamMemberRow in "team_members" by id {
     id: i64, case_id: i64, title: String, tier: Tier, department: RegionCode, role: StationRole,
@@ -89,8 +95,8 @@ row_struct!(NeedRow in "needs" by id {
 
 row_struct!(CandidateRow in "candidates" by id {
     id: i64, need_id: i64, provider_id: i64, feasible: bool, road_km: f64, travel_h: f64, processing_h: f64,
-    lead_time_h: f64, scope: Scope, owner: RegionCode, reasons: String, explanation_zh: String,
-    explanation_en: String, status: String, created_at: i64,
+    lead_time_h: f64, scope: Scope, owner: RegionCode, reasons: Vec<KeptReason>, explanation_zh: String,
+    explanation_en: String, status: CandidateStatus, created_at: i64,
 });
 
 row_struct!(ShipmentRow in "shipments" by id {
@@ -104,9 +110,9 @@ row_struct!(ApprovalRow in "approvals" by id {
 });
 
 row_struct!(LetterRow in "letters" by id {
-    id: i64, need_id: i64, number: String, sender: RegionCode, recipients: String, subject: String,
+    id: i64, need_id: i64, number: String, sender: RegionCode, recipients: Vec<Department>, subject: String,
     body_zh: String, body_en: String, status: LetterStatus, created_at: i64, sent_at: Option<i64>,
-    acknowledged_at: Option<i64>, contact_name: String, contact_phone: String, cc: String,
+    acknowledged_at: Option<i64>, contact_name: String, contact_phone: String, cc: Vec<String>,
     reply_number: Option<String>, reply_date: Option<String>, reply_text: Option<String>,
 });
 
@@ -155,7 +161,7 @@ row_struct!(
 row_struct!(
     /// The daily briefing (每日专报) of a department for a day: its figures as JSON, kept as
     /// generated.
-    BriefingRow in "briefings" by id { id: i64, department: RegionCode, day: String, generated_at: i64, body: String }
+    BriefingRow in "briefings" by id { id: i64, department: RegionCode, day: String, generated_at: i64, body: JsonObject }
 );
 
 row_struct!(
@@ -184,7 +190,7 @@ row_struct!(
 row_struct!(
     /// A provider's answer on a need (issue 16): accept, decline or quote.
     ResponseRow in "responses" by id {
-        id: i64, need_id: i64, provider_id: i64, answer: String, note: String, quantity: Option<f64>,
+        id: i64, need_id: i64, provider_id: i64, answer: ResponseAnswer, note: String, quantity: Option<f64>,
         price: Option<f64>, deliver_by: Option<i64>, user_id: Option<i64>, created_at: i64,
     }
 );
@@ -213,7 +219,7 @@ row_struct!(
     InboxRow in "needs" by id {
         id: i64, case_id: i64, kind: NeedKind, title: String, quantity: f64, unit: String, status: NeedStatus,
         owner: RegionCode, deadline: Option<i64>, created_at: i64, updated_at: i64,
-        candidate_id: Option<i64>, candidate_status: Option<String>, feasible: Option<bool>, lead_time_h: Option<f64>,
+        candidate_id: Option<i64>, candidate_status: Option<CandidateStatus>, feasible: Option<bool>, lead_time_h: Option<f64>,
         candidate_at: Option<i64>, read_at: Option<i64>, enterprise: String,
     }
 );
@@ -232,7 +238,7 @@ row_struct!(
     /// One message to one channel, written with the change that caused it; pending, sent or dead.
     OutboxRow in "outbox" by id {
         id: i64, channel_id: i64, department: Option<RegionCode>, event: EventKind, need_id: Option<i64>, title: String,
-        body: String, link: String, status: String, attempts: i64, created_at: i64, next_attempt_at: i64,
+        body: String, link: String, status: MessageStatus, attempts: i64, created_at: i64, next_attempt_at: i64,
         lease_until: i64, claimed_by: String, last_error: Option<String>, sent_at: Option<i64>,
         group_id: Option<i64>,
     }
@@ -247,7 +253,7 @@ row_struct!(
     /// One attempt to deliver a message: sent, failed or dead, with the error; `grouped` is how
     /// many messages went out together in it.
     OutboxAttemptRow in "outbox_attempts" by id {
-        id: i64, outbox_id: i64, channel_id: i64, at: i64, outcome: String, error: Option<String>, message_key: String,
+        id: i64, outbox_id: i64, channel_id: i64, at: i64, outcome: AttemptOutcome, error: Option<String>, message_key: String,
         grouped: i64,
     }
 );

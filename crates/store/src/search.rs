@@ -6,6 +6,7 @@
 use crate::db::{Row, query};
 use crate::rows::*;
 use crate::{Store, StoreResult};
+use bangfu_core::region::RegionCode;
 
 /// An audit event as the index follows it: what it names.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,9 +31,9 @@ pub struct SearchNeedRow {
 
 /// One (need or case, department or provider) pair: who sees a need by name.
 #[derive(Clone, Debug, PartialEq)]
-pub struct SearchPair {
+pub struct SearchPair<T> {
     pub owner_id: i64,
-    pub value: String,
+    pub value: T,
 }
 
 const CHANGES_AFTER: &str = "SELECT seq, entity, case_id FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
@@ -43,13 +44,13 @@ const NEEDS: &str = "SELECT n.id, n.case_id, n.kind, n.title, n.status, n.owner,
      FROM needs n JOIN cases c ON c.id = n.case_id ORDER BY n.id";
 const NEEDS_OF_CASE: &str = "SELECT n.id, n.case_id, n.kind, n.title, n.status, n.owner, c.region AS case_region, c.enterprise_id \
      FROM needs n JOIN cases c ON c.id = n.case_id WHERE n.case_id IN ({ids}) ORDER BY n.id";
-const TEAMS: &str = "SELECT case_id AS owner_id, department AS value FROM team_members ORDER BY case_id, id";
-const TEAM_OF_CASE: &str = "SELECT case_id AS owner_id, department AS value FROM team_members WHERE case_id IN ({ids}) ORDER BY case_id, id";
+const TEAMS: &str = "SELECT id, case_id AS owner_id, department AS value FROM team_members ORDER BY case_id, id";
+const TEAM_OF_CASE: &str = "SELECT id, case_id AS owner_id, department AS value FROM team_members WHERE case_id IN ({ids}) ORDER BY case_id, id";
 const BROADCASTS: &str = "SELECT need_id AS owner_id, department AS value FROM broadcasts ORDER BY need_id, department";
 const BROADCASTS_OF_CASE: &str = "SELECT b.need_id AS owner_id, b.department AS value FROM broadcasts b JOIN needs n ON n.id = b.need_id \
      WHERE n.case_id IN ({ids}) ORDER BY b.need_id, b.department";
-const CANDIDATES: &str = "SELECT need_id AS owner_id, CAST(provider_id AS TEXT) AS value FROM candidates ORDER BY need_id, provider_id";
-const CANDIDATES_OF_CASE: &str = "SELECT c.need_id AS owner_id, CAST(c.provider_id AS TEXT) AS value FROM candidates c JOIN needs n ON n.id = c.need_id \
+const CANDIDATES: &str = "SELECT need_id AS owner_id, provider_id AS value FROM candidates ORDER BY need_id, provider_id";
+const CANDIDATES_OF_CASE: &str = "SELECT c.need_id AS owner_id, c.provider_id AS value FROM candidates c JOIN needs n ON n.id = c.need_id \
      WHERE n.case_id IN ({ids}) ORDER BY c.need_id, c.provider_id";
 const LETTERS: &str = "SELECT * FROM letters ORDER BY id";
 const LETTERS_OF_CASE: &str = "SELECT l.* FROM letters l JOIN needs n ON n.id = l.need_id WHERE n.case_id IN ({ids}) ORDER BY l.id";
@@ -81,7 +82,18 @@ fn need(r: &dyn Row) -> StoreResult<SearchNeedRow> {
     })
 }
 
-fn pair(r: &dyn Row) -> StoreResult<SearchPair> {
+/// A stationed team's department: (case, department), a bad department named by the member's id.
+fn team_pair(r: &dyn Row) -> StoreResult<SearchPair<RegionCode>> {
+    Ok(SearchPair { owner_id: r.try_get("owner_id")?, value: r.try_get("value").map_err(|e| e.at_row("team_members", r, "id"))? })
+}
+
+/// A broadcast: (need, department), a bad department named by the need's id.
+fn broadcast_pair(r: &dyn Row) -> StoreResult<SearchPair<RegionCode>> {
+    Ok(SearchPair { owner_id: r.try_get("owner_id")?, value: r.try_get("value").map_err(|e| e.at_row("broadcasts", r, "owner_id"))? })
+}
+
+/// A candidacy: (need, provider id).
+fn candidate_pair(r: &dyn Row) -> StoreResult<SearchPair<i64>> {
     Ok(SearchPair { owner_id: r.try_get("owner_id")?, value: r.try_get("value")? })
 }
 
@@ -90,11 +102,11 @@ fn pair(r: &dyn Row) -> StoreResult<SearchPair> {
 pub struct SearchNeeds {
     pub needs: Vec<SearchNeedRow>,
     /// (case, department) of the stationed teams.
-    pub teams: Vec<SearchPair>,
+    pub teams: Vec<SearchPair<RegionCode>>,
     /// (need, department).
-    pub broadcasts: Vec<SearchPair>,
-    /// (need, provider id as text).
-    pub candidates: Vec<SearchPair>,
+    pub broadcasts: Vec<SearchPair<RegionCode>>,
+    /// (need, provider id).
+    pub candidates: Vec<SearchPair<i64>>,
     pub letters: Vec<LetterRow>,
 }
 
@@ -134,9 +146,9 @@ impl Store {
         let letters = stmt(&exec, LETTERS, LETTERS_OF_CASE);
         Ok(SearchNeeds {
             needs: exec.reborrow().rows(needs, need).await?,
-            teams: exec.reborrow().rows(teams, pair).await?,
-            broadcasts: exec.reborrow().rows(broadcasts, pair).await?,
-            candidates: exec.reborrow().rows(candidates, pair).await?,
+            teams: exec.reborrow().rows(teams, team_pair).await?,
+            broadcasts: exec.reborrow().rows(broadcasts, broadcast_pair).await?,
+            candidates: exec.reborrow().rows(candidates, candidate_pair).await?,
             letters: exec.rows(letters, LetterRow::from_row).await?,
         })
     }

@@ -7,6 +7,7 @@ use crate::notify::{self, Notification};
 use crate::rows::*;
 use crate::{StoreError, StoreResult};
 use bangfu_core::audit::{EventContent, GENESIS_HASH, event_hash};
+use bangfu_core::model::CandidateStatus;
 use sqlx::{Postgres, Transaction};
 use std::future::Future;
 use std::sync::Arc;
@@ -123,10 +124,10 @@ fn bind_candidate(q: Stmt, c: &CandidateRow) -> Stmt {
         .bind(c.lead_time_h)
         .bind(c.scope)
         .bind(c.owner)
-        .bind(c.reasons.clone())
+        .bind(&c.reasons)
         .bind(c.explanation_zh.clone())
         .bind(c.explanation_en.clone())
-        .bind(c.status.clone())
+        .bind(c.status)
         .bind(c.created_at)
 }
 
@@ -405,7 +406,7 @@ impl WriteTx {
             .bind(&c.title)
             .bind(c.region)
             .bind(c.opened_at)
-            .bind(&c.status);
+            .bind(c.status);
         self.insert_returning_id(q, "case")
     }
 
@@ -520,7 +521,7 @@ impl WriteTx {
         Ok(())
     }
 
-    pub fn set_candidate_status(&mut self, candidate_id: i64, status: &str) -> StoreResult<()> {
+    pub fn set_candidate_status(&mut self, candidate_id: i64, status: CandidateStatus) -> StoreResult<()> {
         let q = query("UPDATE candidates SET status = $2 WHERE id = $1").bind(candidate_id).bind(status);
         self.exec_stmt(q, "candidate").map(drop)
     }

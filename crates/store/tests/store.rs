@@ -4,9 +4,12 @@
 use bangfu_core::audit::{EventContent, GENESIS_HASH, verify_chain};
 use bangfu_store::testing::TestDb;
 use bangfu_store::lists::{NeedQuery, ProviderQuery, VisibleCases, VisibleNeeds, VisibleProviders};
-use bangfu_core::model::{NeedKind, NeedStatus, Scope, Tier};
+use bangfu_core::letter::Department;
+use bangfu_core::model::{Bilingual, CandidateStatus, CaseStatus, LetterStatus, NeedKind, NeedStatus, Scope, Tier};
+use bangfu_core::outbox::{AttemptOutcome, ChannelKind, EventKind, MessageFormat, MessageStatus};
+use bangfu_core::screening::KeptReason;
 use bangfu_core::region::{RegionCode, RegionTree};
-use bangfu_store::{JsonObject, Backend, CapabilityRow, CaseRow, EnterpriseRow, EventRow, NeedRow, NewEvent, NotificationRow, PageRequest, ProviderRow, Store, StoreError, WriteTx};
+use bangfu_store::{JsonObject, Backend, CandidateRow, CapabilityRow, CaseRow, ChannelRow, LetterRow, OutboxAttemptRow, OutboxRow, EnterpriseRow, EventRow, NeedRow, NewEvent, NotificationRow, PageRequest, ProviderRow, Store, StoreError, WriteTx};
 
 /// The region of `code` (a code of the embedded tree).
 fn rc(code: &str) -> RegionCode {
@@ -462,7 +465,7 @@ bangfu_store::backend_tests! {
             .write(|tx| {
                 let quwo_enterprise = tx.insert_enterprise(&enterprise("91141021MA0KQ20203"))?;
                 let houma_enterprise = tx.insert_enterprise(&EnterpriseRow { region: rc("141081"), ..enterprise("91141081MA0KQ20203") })?;
-                let case = |enterprise_id, region: &str| CaseRow { id: 0, enterprise_id, title: "t".into(), region: rc(region), opened_at: 0, status: "active".into() };
+                let case = |enterprise_id, region: &str| CaseRow { id: 0, enterprise_id, title: "t".into(), region: rc(region), opened_at: 0, status: bangfu_core::model::CaseStatus::Active };
                 let cases = (tx.insert_case(&case(quwo_enterprise, "141021"))?, tx.insert_case(&case(houma_enterprise, "141081"))?);
                 for n in 0..16 {
                     add_rows(tx, cases, n);
@@ -549,7 +552,7 @@ async fn a_need(store: &Store) -> i64 {
     store
         .write(|tx| {
             let enterprise = tx.insert_enterprise(&enterprise("91141021MA0KQ20203"))?;
-            let case = CaseRow { id: 0, enterprise_id: enterprise, title: "t".into(), region: rc("141021"), opened_at: 0, status: "active".into() };
+            let case = CaseRow { id: 0, enterprise_id: enterprise, title: "t".into(), region: rc("141021"), opened_at: 0, status: bangfu_core::model::CaseStatus::Active };
             let case = tx.insert_case(&case)?;
             let mut need = need(case, "141021", "熔喷布".into());
             need.requires = serde_json::from_str(r#"{"input_width_m":1.6,"output_width_m":1.4}"#).expect("a JSON object");
@@ -625,5 +628,129 @@ bangfu_store::backend_tests! {
         db.execute(&format!("{unchecked} UPDATE cases SET region = '14102' WHERE id = (SELECT case_id FROM needs WHERE id = {id})")).await;
         let case_id = store.need(id).await.unwrap().unwrap().case_id;
         assert_eq!(bad_value(store.case(case_id).await), ("cases".to_string(), case_id.to_string(), "region".to_string(), "14102".to_string()));
+    }
+
+    /// A case's and a candidacy's status, a letter's recipients and copies and a candidacy's
+    /// reasons (issue 18): stored as the same text as before, read back typed, and a stored value
+    /// that does not decode is an error naming the table, the row and the column.
+    async fn statuses_recipients_and_reasons_decode_in_the_store_or_are_an_error(db) {
+        let store = Store::open(db.url()).await.unwrap();
+        let need_id = a_need(&store).await;
+        let case_id = store.need(need_id).await.unwrap().unwrap().case_id;
+        let guangdong = Department { region: rc("440000"), name: Bilingual::new("广东省工业和信息化厅", "Department of Industry and Information Technology of Guangdong") };
+        let dongguan = Department { region: rc("441900"), name: Bilingual::new("东莞市工业和信息化局", "Bureau of Industry and Information Technology of Dongguan") };
+        let too_far = KeptReason { code: "too_far".into(), text: Bilingual::new("路程 300 公里，超过 200 公里", "300 km by road, beyond 200 km") };
+        let (candidate_id, letter_id) = store
+            .write(move |tx| {
+                let provider = ProviderRow { id: 0, key: "p:1".into(), name: "提供方".into(), region: rc("141021"), lon: None, lat: None, note: String::new(), created_at: 0 };
+                let provider = tx.insert_provider(&provider)?;
+                let candidate = CandidateRow {
+                    id: 0, need_id, provider_id: provider, feasible: false, road_km: 300.0, travel_h: 0.0, processing_h: 0.0, lead_time_h: 5.0,
+                    scope: Scope::Local, owner: rc("141021"), reasons: vec![too_far], explanation_zh: String::new(), explanation_en: String::new(),
+                    status: CandidateStatus::Rejected, created_at: 0,
+                };
+                let candidate = tx.upsert_candidate(&candidate)?;
+                let mut letter = LetterRow {
+                    id: 0, need_id, number: "晋工信函〔2020〕1号".into(), sender: rc("140000"), recipients: vec![guangdong, dongguan], subject: "s".into(),
+                    body_zh: String::new(), body_en: String::new(), status: LetterStatus::Draft, created_at: 0, sent_at: None, acknowledged_at: None,
+                    contact_name: String::new(), contact_phone: String::new(), cc: Vec::new(), reply_number: None, reply_date: None, reply_text: None,
+                };
+                letter.id = tx.insert_letter(&letter)?;
+                letter.cc = vec!["临汾市工业和信息化局".into()];
+                tx.update_letter_draft(&letter)?;
+                Ok::<_, StoreError>((candidate, letter.id))
+            })
+            .await
+            .expect("a candidacy and a letter");
+        let case = store.case(case_id).await.unwrap().unwrap();
+        assert_eq!(case.status, CaseStatus::Active);
+        let candidate = store.candidates_of_need(need_id).await.unwrap().into_iter().find(|c| c.id == candidate_id).unwrap();
+        assert_eq!((candidate.status, candidate.reasons.len(), candidate.reasons[0].code.as_str()), (CandidateStatus::Rejected, 1, "too_far"));
+        let letter = store.letters_of_need(need_id).await.unwrap().into_iter().find(|l| l.id == letter_id).unwrap();
+        assert_eq!(letter.recipients.iter().map(|r| r.region.to_string()).collect::<Vec<_>>(), ["440000", "441900"]);
+        assert_eq!((letter.recipients[1].name.zh.as_str(), letter.cc.clone()), ("东莞市工业和信息化局", vec!["临汾市工业和信息化局".to_string()]));
+        // The stored texts, compared in SQL: the subject (the title) changes only if every column holds them.
+        db.execute(&format!(
+            "UPDATE letters SET subject = 'same text' WHERE id = {letter_id} \
+             AND recipients = '[{{\"region\":\"440000\",\"name\":\"广东省工业和信息化厅\",\"name_en\":\"Department of Industry and Information Technology of Guangdong\"}},\
+{{\"region\":\"441900\",\"name\":\"东莞市工业和信息化局\",\"name_en\":\"Bureau of Industry and Information Technology of Dongguan\"}}]' \
+             AND cc = '[\"临汾市工业和信息化局\"]'"
+        ))
+        .await;
+        assert_eq!(store.letters_of_need(need_id).await.unwrap()[0].subject, "same text");
+        db.execute(&format!(
+            "UPDATE candidates SET explanation_zh = 'same text' WHERE id = {candidate_id} AND status = 'rejected' \
+             AND reasons = '[{{\"code\":\"too_far\",\"zh\":\"路程 300 公里，超过 200 公里\",\"en\":\"300 km by road, beyond 200 km\"}}]'"
+        ))
+        .await;
+        assert_eq!(store.candidates_of_need(need_id).await.unwrap()[0].explanation_zh, "same text");
+
+        let bad = [
+            ("cases", case_id, "status", "'bogus'", "'active'"),
+            ("cases", case_id, "status", "'Active'", "'active'"),
+            ("candidates", candidate_id, "status", "'chosen'", "'rejected'"),
+            ("candidates", candidate_id, "reasons", "''", "'[]'"),
+            ("candidates", candidate_id, "reasons", "'[{\"code\":\"too_far\"}]'", "'[]'"),
+            ("letters", letter_id, "recipients", "'not json'", "'[]'"),
+            ("letters", letter_id, "recipients", "'[{\"region\":\"999999\",\"name\":\"n\",\"name_en\":\"e\"}]'", "'[]'"),
+            ("letters", letter_id, "recipients", "'{}'", "'[]'"),
+            ("letters", letter_id, "cc", "'[1]'", "'[]'"),
+        ];
+        for (table, id, column, value, good) in bad {
+            db.execute(&format!("UPDATE {table} SET {column} = {value} WHERE id = {id}")).await;
+            let stored = value.trim_matches('\'').to_string();
+            let expected = (table.to_string(), id.to_string(), column.to_string(), stored);
+            let got = match table {
+                "cases" => bad_value(store.case(id).await),
+                "candidates" => bad_value(store.candidates_of_need(need_id).await),
+                _ => bad_value(store.letters_of_need(need_id).await),
+            };
+            assert_eq!(got, expected, "{table}.{column} = {value}");
+            db.execute(&format!("UPDATE {table} SET {column} = {good} WHERE id = {id}")).await;
+        }
+        assert!(store.case(case_id).await.is_ok() && store.candidates_of_need(need_id).await.is_ok() && store.letters_of_need(need_id).await.is_ok(), "good again");
+        // A case's bad status in a count of cases per region and status names the case too.
+        db.execute(&format!("UPDATE cases SET status = 'bogus' WHERE id = {case_id}")).await;
+        let counted = store.case_counts_by_region(&VisibleCases { all: true, ..VisibleCases::default() }).await;
+        assert_eq!(bad_value(counted), ("cases".to_string(), case_id.to_string(), "status".to_string(), "bogus".to_string()));
+        // A need's bad tier in the dashboard's count of needs per tier and status (read from an
+        // index alone) names the first need holding it.
+        db.execute(&format!("UPDATE needs SET owner_tier = 'County' WHERE id = {need_id}")).await;
+        let counted = store.need_counts(&VisibleCases { all: true, ..VisibleCases::default() }, &["open"]).await;
+        assert_eq!(bad_value(counted), ("needs".to_string(), need_id.to_string(), "owner_tier".to_string(), "County".to_string()));
+    }
+
+    /// An outbox message's status and an attempt's outcome decode in the store, or are an error
+    /// naming the table, the row and the column.
+    async fn an_outbox_status_and_an_attempt_outcome_decode_or_are_an_error(db) {
+        let store = Store::open(db.url()).await.unwrap();
+        let (message_id, attempt_id) = store
+            .write(|tx| {
+                let channel = ChannelRow {
+                    id: 0, department: Some(rc("141021")), provider_id: None, enterprise_id: None, kind: ChannelKind::Webhook, label: "l".into(),
+                    url: "https://example.gov.cn/hook".into(), secret: String::new(), events: Vec::new(), mentions: String::new(), quiet_from: None,
+                    quiet_to: None, active: true, created_at: 0, format: MessageFormat::Text,
+                };
+                let channel_id = tx.insert_channel(&channel)?;
+                let message = OutboxRow {
+                    id: 0, channel_id, department: Some(rc("141021")), event: EventKind::NeedNew, need_id: None, title: "t".into(), body: "b".into(),
+                    link: String::new(), status: MessageStatus::Pending, attempts: 0, created_at: 0, next_attempt_at: 0, lease_until: 0,
+                    claimed_by: String::new(), last_error: None, sent_at: None, group_id: None,
+                };
+                let message_id = tx.insert_outbox(&message)?;
+                let attempt = OutboxAttemptRow {
+                    id: 0, outbox_id: message_id, channel_id, at: 0, outcome: AttemptOutcome::Failed, error: Some("e".into()), message_key: "k".into(), grouped: 1,
+                };
+                let attempt_id = tx.insert_outbox_attempt(&attempt)?;
+                Ok::<_, StoreError>((message_id, attempt_id))
+            })
+            .await
+            .expect("a message and its attempt");
+        assert_eq!(store.outbox_item(message_id).await.unwrap().unwrap().status, MessageStatus::Pending);
+        assert_eq!(store.outbox_attempts_of(message_id).await.unwrap()[0].outcome, AttemptOutcome::Failed);
+        db.execute(&format!("UPDATE outbox SET status = 'failed' WHERE id = {message_id}")).await;
+        assert_eq!(bad_value(store.outbox_item(message_id).await), ("outbox".to_string(), message_id.to_string(), "status".to_string(), "failed".to_string()));
+        db.execute(&format!("UPDATE outbox_attempts SET outcome = 'pending' WHERE id = {attempt_id}")).await;
+        assert_eq!(bad_value(store.outbox_attempts_of(message_id).await), ("outbox_attempts".to_string(), attempt_id.to_string(), "outcome".to_string(), "pending".to_string()));
     }
 }

@@ -356,7 +356,7 @@ pub(crate) fn cases(app: std::sync::Arc<App>, actor: Actor, filter: CaseFilter) 
         let rows = page
             .items
             .iter()
-            .map(|c| vec![Cell::int(c.case.id), Cell::text(&c.enterprise.name), Cell::text(c.case.region.to_string()), Cell::text(&c.case.status), Cell::Time(c.case.opened_at), Cell::int(c.needs as i64), Cell::int(c.open_needs as i64)])
+            .map(|c| vec![Cell::int(c.case.id), Cell::text(&c.enterprise.name), Cell::text(c.case.region.to_string()), Cell::text(c.case.status.as_str()), Cell::Time(c.case.opened_at), Cell::int(c.needs as i64), Cell::int(c.open_needs as i64)])
             .collect();
         Ok((rows, page.next))
     });
@@ -388,7 +388,7 @@ pub(crate) fn returns(app: std::sync::Arc<App>, actor: Actor, filter: ReturnFilt
                     Cell::int(x.id),
                     Cell::int(x.case_id),
                     Cell::text(&r.enterprise),
-                    Cell::text(&r.region),
+                    Cell::text(r.region.to_string()),
                     Cell::Day(x.day.clone()),
                     Cell::text(&x.product),
                     Cell::Number(x.capacity_per_day),
@@ -412,7 +412,7 @@ pub(crate) fn letters(app: std::sync::Arc<App>, actor: Actor, filter: LetterFilt
             .items
             .iter()
             .map(|l| {
-                let recipients = bangfu_app::letters::recipients_of(l).iter().map(|r| r.name.zh.clone()).collect::<Vec<_>>().join("、");
+                let recipients = l.recipients.iter().map(|r| r.name.zh.clone()).collect::<Vec<_>>().join("、");
                 vec![Cell::int(l.id), Cell::int(l.need_id), Cell::text(&l.number), Cell::text(l.sender.to_string()), Cell::text(recipients), Cell::text(&l.subject), Cell::text(l.status.as_str()), Cell::Time(l.created_at), Cell::time(l.sent_at), Cell::time(l.acknowledged_at)]
             })
             .collect();

@@ -68,7 +68,7 @@ pub fn candidate(c: &CandidateRow, p: &ProviderRow) -> Value {
     json!({
         "id": c.id, "need_id": c.need_id, "provider": provider(p), "feasible": c.feasible,
         "road_km": c.road_km, "travel_h": c.travel_h, "processing_h": c.processing_h, "lead_time_h": c.lead_time_h,
-        "scope": c.scope, "owner": c.owner, "reasons": parse_json(&c.reasons),
+        "scope": c.scope, "owner": c.owner, "reasons": c.reasons.iter().map(|r| json!({"code": r.code, "zh": r.text.zh, "en": r.text.en})).collect::<Vec<_>>(),
         "explanation": {"zh": c.explanation_zh, "en": c.explanation_en}, "status": c.status,
     })
 }
@@ -91,10 +91,10 @@ pub fn shipment(s: &ShipmentRow) -> Value {
 }
 
 pub fn letter(l: &LetterRow) -> Value {
-    json!({"id": l.id, "need_id": l.need_id, "number": l.number, "sender": l.sender, "recipients": parse_json(&l.recipients),
+    json!({"id": l.id, "need_id": l.need_id, "number": l.number, "sender": l.sender, "recipients": l.recipients.iter().map(|r| json!({"region": r.region, "name": r.name.zh, "name_en": r.name.en})).collect::<Vec<_>>(),
         "subject": l.subject, "body": {"zh": l.body_zh, "en": l.body_en}, "status": l.status,
         "created_at": time(l.created_at), "sent_at": opt_time(l.sent_at), "acknowledged_at": opt_time(l.acknowledged_at),
-        "contact": {"name": l.contact_name, "phone": l.contact_phone}, "cc": parse_json(&l.cc),
+        "contact": {"name": l.contact_name, "phone": l.contact_phone}, "cc": l.cc,
         "reply": l.reply_number.as_ref().map(|n| json!({"number": n, "date": l.reply_date, "text": l.reply_text}))})
 }
 

@@ -408,7 +408,7 @@ bangfu_store::backend_tests! {
         assert_eq!(again, Default::default());
         let log = app.need_deliveries(&admin(), reported.id).await.unwrap();
         assert_eq!(log.len(), 4);
-        assert!(log.iter().all(|l| l.message.status.as_str() == "sent" && l.attempts.len() == 1 && l.attempts[0].outcome == "sent"), "{log:?}");
+        assert!(log.iter().all(|l| l.message.status.as_str() == "sent" && l.attempts.len() == 1 && l.attempts[0].outcome.as_str() == "sent"), "{log:?}");
     }
 
     async fn a_receiver_that_fails_then_recovers_gets_the_message_after_the_back_off(db) {
@@ -469,7 +469,7 @@ bangfu_store::backend_tests! {
         assert_eq!(line.message.attempts, passes);
         let error = line.message.last_error.unwrap();
         assert!(error.contains("no answer within 1 s (timed out)"), "{error}");
-        assert_eq!(line.attempts.last().unwrap().outcome, "dead");
+        assert_eq!(line.attempts.last().unwrap().outcome.as_str(), "dead");
         assert_eq!(app.outbox(&admin(), Some("dead"), 0, 10).await.unwrap().len(), 1);
         // An administrator puts it back in line; it goes out once the receiver answers.
         receiver.on("webhook", Behaviour::Answer);

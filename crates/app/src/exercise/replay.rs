@@ -256,7 +256,7 @@ impl<'a> Replay<'a> {
             Step::Select(n) => self.select(at, n).await?,
             Step::Start(n) => {
                 let (need, owner) = self.need(n)?;
-                if !matches!(need.status.as_str(), "open" | "selected") {
+                if !matches!(need.status, NeedStatus::Open | NeedStatus::Selected) {
                     return Ok(());
                 }
                 let need = app.set_need_status(&owner, now, need.id, NeedStatus::Started, &format!("{MARK}已着手办理 / work started")).await?;
@@ -312,7 +312,7 @@ impl<'a> Replay<'a> {
                     if letter.status == from {
                         let by = match to {
                             LetterStatus::Sent => letter.sender,
-                            _ => crate::letters::recipients_of(&letter).first().map_or(letter.sender, |r| crate::needs::region_code(&r.region)),
+                            _ => letter.recipients.first().map_or(letter.sender, |r| r.region),
                         };
                         let by = self.officer(by);
                         let note = match to {

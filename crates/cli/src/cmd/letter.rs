@@ -1,6 +1,7 @@
 //! `bangfu letter show`: an official letter (公函) in its Chinese form, its English rendering after
 //! it, and where it stands (draft → sent → acknowledged).
 
+use bangfu_core::model::LetterStatus;
 use bangfu_core::text::printable;
 use super::db::{DbArgs, app_error, operator, runtime};
 use crate::outcome::{CliResult, Outcome};
@@ -54,11 +55,10 @@ pub fn run(args: Args) -> CliResult {
 /// The letter as printed: Chinese, a rule, English, a rule, its status and dates.
 fn text(detail: &LetterDetail) -> String {
     let l = &detail.letter;
-    let status_zh = match l.status.as_str() {
-        "draft" => "草稿",
-        "sent" => "已发出",
-        "acknowledged" => "已回复",
-        other => other,
+    let status_zh = match l.status {
+        LetterStatus::Draft => "草稿",
+        LetterStatus::Sent => "已发出",
+        LetterStatus::Acknowledged => "已回复",
     };
     let time = |label: &str, ms: Option<i64>| ms.map(|ms| format!("; {label} {}", bangfu_web::json::time(ms))).unwrap_or_default();
     let rule = "—".repeat(20);

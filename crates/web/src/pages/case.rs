@@ -375,7 +375,7 @@ async fn case_page(state: &AppState, user: &PageUser, id: i64, flash: String, er
     let can_act = access::may_act_on_case(tree, &user.actor, &detail.case, &detail.team);
     let county = tree.department_region(detail.enterprise.region).to_string();
     let need_options = detail.needs.iter().map(|n| (n.id, n.title.clone())).collect();
-    let open_needs = detail.needs.iter().filter(|n| !matches!(n.status.as_str(), "resolved" | "cancelled")).map(|n| (n.id, n.title.clone())).collect();
+    let open_needs = detail.needs.iter().filter(|n| !n.status.is_closed()).map(|n| (n.id, n.title.clone())).collect();
     let can_keep_team = access::may_keep_team(tree, &user.actor, &detail.case);
     let can_shape_plan = access::may_shape_plan(tree, &user.actor, &detail.case);
     let station_roles = ["stationed_cadre", "task_force", "commissioner"].iter().map(|r| (r.to_string(), lang.station_role(*r))).collect();

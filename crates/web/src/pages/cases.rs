@@ -15,6 +15,7 @@ use axum::response::Response;
 use bangfu_app::AppError;
 use bangfu_app::dashboard::RegionOverview;
 use bangfu_app::views::{CaseFilter, DEFAULT_PAGE};
+use bangfu_core::model::CaseStatus;
 use bangfu_store::{Page, PageRequest};
 use serde::Deserialize;
 
@@ -158,10 +159,9 @@ async fn page(state: &AppState, user: &PageUser, query: CasesQuery, register: su
             enterprise: c.enterprise.name.clone(),
             place: tree.full_name(c.case.region),
             opened: day(c.case.opened_at),
-            status: match c.case.status.as_str() {
-                "active" => lang.pick("帮扶中", "active").to_string(),
-                "closed" => lang.pick("已结案", "closed").to_string(),
-                other => other.to_string(),
+            status: match c.case.status {
+                CaseStatus::Active => lang.pick("帮扶中", "active").to_string(),
+                CaseStatus::Closed => lang.pick("已结案", "closed").to_string(),
             },
             open_needs: c.open_needs,
             needs: c.needs,

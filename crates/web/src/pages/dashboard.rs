@@ -155,7 +155,7 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Q
         .map(|tier| {
             let counts: Vec<usize> = open_statuses
                 .iter()
-                .map(|s| dashboard.open_needs.iter().filter(|c| c.tier == tier.as_str() && c.status == s.as_str()).map(|c| c.count).sum())
+                .map(|s| dashboard.open_needs.iter().filter(|c| c.tier == *tier && c.status == *s).map(|c| c.count).sum())
                 .collect();
             TierRow { tier: lang.label(tier.label()).to_string(), total: counts.iter().sum(), counts }
         })

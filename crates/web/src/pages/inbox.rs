@@ -8,6 +8,7 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use bangfu_core::model::{CandidateStatus, ResponseAnswer};
 use serde::Deserialize;
 
 pub struct Line {
@@ -46,10 +47,10 @@ pub struct InboxQuery {
 
 /// A provider's answer in words: 承接 / 不能承接：理由 / 报价 150,000 个 · ¥0.12 · 最早 2月3日 08:00.
 pub fn answer_words(r: &bangfu_store::ResponseRow, unit: &str, lang: Lang) -> String {
-    let mut parts = vec![match r.answer.as_str() {
-        "accept" => lang.pick("承接", "accepts").to_string(),
-        "decline" => lang.pick("不能承接", "declines").to_string(),
-        _ => lang.pick("报价", "quotes").to_string(),
+    let mut parts = vec![match r.answer {
+        ResponseAnswer::Accept => lang.pick("承接", "accepts").to_string(),
+        ResponseAnswer::Decline => lang.pick("不能承接", "declines").to_string(),
+        ResponseAnswer::Quote => lang.pick("报价", "quotes").to_string(),
     }];
     if let Some(q) = r.quantity {
         parts.push(lang.amount(q, unit));
@@ -80,8 +81,8 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Q
         .iter()
         .map(|item| {
             let r = &item.row;
-            let candidacy = match (r.candidate_status.as_deref(), r.lead_time_h) {
-                (Some("selected"), _) => lang.pick("已选定贵单位", "you are selected").to_string(),
+            let candidacy = match (r.candidate_status, r.lead_time_h) {
+                (Some(CandidateStatus::Selected), _) => lang.pick("已选定贵单位", "you are selected").to_string(),
                 (Some(_), Some(h)) => format!("{}（{} {}）", lang.pick("候选", "candidate"), lang.pick("预计", "about"), lang.hours(h)),
                 (Some(_), None) => lang.pick("候选", "candidate").to_string(),
                 (None, _) => String::new(),

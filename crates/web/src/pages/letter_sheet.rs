@@ -4,7 +4,7 @@
 //! download). The letter is in Chinese, as sent.
 
 use askama::Template;
-use bangfu_app::letters::{LetterDetail, cc_of};
+use bangfu_app::letters::LetterDetail;
 
 /// The stylesheet of a letter, inlined into its printed document.
 pub const LETTER_CSS: &str = include_str!("../../assets/letter.css");
@@ -30,7 +30,7 @@ pub struct Sheet {
 impl Sheet {
     pub fn of(detail: &LetterDetail) -> Sheet {
         let letter = &detail.letter;
-        let cc = cc_of(letter).join("，");
+        let cc = letter.cc.join("，");
         match &detail.zh {
             Some(p) => Sheet {
                 sender: detail.sender.name.zh.clone(),

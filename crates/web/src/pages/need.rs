@@ -270,7 +270,7 @@ struct Shown {
 }
 
 fn letter_view(l: &bangfu_store::LetterRow, lang: Lang, can_move: bool) -> LetterView {
-    let recipients = bangfu_app::letters::recipients_of(l).iter().map(|r| lang.pick(&r.name.zh, &r.name.en).to_string()).collect();
+    let recipients = l.recipients.iter().map(|r| lang.pick(&r.name.zh, &r.name.en).to_string()).collect();
     LetterView {
         id: l.id,
         number: l.number.clone(),
@@ -326,10 +326,7 @@ async fn need_page(
             if feasible {
                 rank += 1;
             }
-            let reasons: Vec<String> = match serde_json::from_str::<Value>(&c.reasons) {
-                Ok(Value::Array(items)) => items.iter().filter_map(|r| r.get(lang.code()).and_then(Value::as_str).map(str::to_string)).collect(),
-                _ => Vec::new(),
-            };
+            let reasons: Vec<String> = c.reasons.iter().map(|r| lang.pick(&r.text.zh, &r.text.en).to_string()).collect();
             let selected = need.selected_candidate == Some(c.id);
             let work = bangfu_core::screening::work_words(need.kind);
             let answer = detail.participation.responses.iter().rfind(|r| r.provider_id == p.id);
@@ -372,14 +369,14 @@ async fn need_page(
                 distance: lang.km(c.road_km),
                 scope: lang.scope(&c.scope),
                 owner: lang.department(tree, &c.owner),
-                status: lang.candidate_status(&c.status),
-                status_class: c.status.clone(),
+                status: lang.candidate_status(c.status),
+                status_class: c.status.as_str().to_string(),
                 explanation: lang.pick(&c.explanation_zh, &c.explanation_en).to_string(),
                 reasons,
                 action,
                 saves,
                 answer: answer.map(|a| super::inbox::answer_words(a, &need.unit, lang)).unwrap_or_default(),
-                answer_class: answer.map(|a| a.answer.clone()).unwrap_or_default(),
+                answer_class: answer.map(|a| a.answer.as_str().to_string()).unwrap_or_default(),
             }
         })
         .collect();
@@ -448,7 +445,7 @@ async fn need_page(
             };
             let mut views = super::outbox::delivery_views(&lines, lang, may_retry);
             for (view, line) in views.iter_mut().zip(&lines) {
-                view.can_retry = view.can_retry || (line.message.status != "sent" && may_retry_own(&line.message.department));
+                view.can_retry = view.can_retry || (line.message.status != bangfu_core::outbox::MessageStatus::Sent && may_retry_own(&line.message.department));
             }
             views
         }
@@ -803,7 +800,7 @@ async fn letter_page(state: &AppState, user: &PageUser, id: i64, letter_id: i64,
             edit_paragraphs: body.join("\n"),
             edit_contact_name: l.contact_name.clone(),
             edit_contact_phone: l.contact_phone.clone(),
-            edit_cc: bangfu_app::letters::cc_of(l).join("、"),
+            edit_cc: l.cc.join("、"),
             sheet,
             reply,
             can_edit,

@@ -14,7 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use bangfu_app::outbox::{ChannelView, DeliveryLine, NewChannel};
 use bangfu_core::model::Role;
-use bangfu_core::outbox::{ChannelKind, EventKind};
+use bangfu_core::outbox::{AttemptOutcome, ChannelKind, EventKind, MessageStatus};
 use serde::Deserialize;
 
 /// One message in a delivery log.
@@ -53,9 +53,9 @@ pub fn delivery_views(lines: &[DeliveryLine], lang: Lang, may_retry: bool) -> Ve
         .iter()
         .map(|l| {
             let m = &l.message;
-            let (status, when) = match m.status.as_str() {
-                "sent" => (lang.pick("已送达", "sent"), m.sent_at.map(time).unwrap_or_default()),
-                "dead" => (lang.pick("已放弃（死信）", "given up (dead letter)"), String::new()),
+            let (status, when) = match m.status {
+                MessageStatus::Sent => (lang.pick("已送达", "sent"), m.sent_at.map(time).unwrap_or_default()),
+                MessageStatus::Dead => (lang.pick("已放弃（死信）", "given up (dead letter)"), String::new()),
                 _ if m.attempts > 0 => (lang.pick("失败，待重试", "failed, to be retried"), format!("{} {}", lang.pick("下次", "next"), time(m.next_attempt_at))),
                 _ => (lang.pick("待发送", "pending"), format!("{} {}", lang.pick("发送于", "due"), time(m.next_attempt_at))),
             };
@@ -63,10 +63,10 @@ pub fn delivery_views(lines: &[DeliveryLine], lang: Lang, may_retry: bool) -> Ve
                 .attempts
                 .iter()
                 .map(|a| {
-                    let outcome = match a.outcome.as_str() {
-                        "sent" => lang.pick("送达", "sent"),
-                        "dead" => lang.pick("失败，放弃", "failed, given up"),
-                        _ => lang.pick("失败", "failed"),
+                    let outcome = match a.outcome {
+                        AttemptOutcome::Sent => lang.pick("送达", "sent"),
+                        AttemptOutcome::Dead => lang.pick("失败，放弃", "failed, given up"),
+                        AttemptOutcome::Failed => lang.pick("失败", "failed"),
                     };
                     let grouped = if a.grouped > 1 { format!(" ({} {})", lang.pick("合并发送，共", "grouped, of"), a.grouped) } else { String::new() };
                     format!("{} {outcome}{grouped}{}", time(a.at), a.error.as_deref().map(|e| format!(" — {e}")).unwrap_or_default())
@@ -78,13 +78,13 @@ pub fn delivery_views(lines: &[DeliveryLine], lang: Lang, may_retry: bool) -> Ve
                 event: event_label(m.event.as_str(), lang),
                 title: m.title.clone(),
                 status: status.to_string(),
-                status_class: if m.status == "pending" && m.attempts > 0 { "failed".into() } else { m.status.clone() },
+                status_class: if m.status == MessageStatus::Pending && m.attempts > 0 { "failed".into() } else { m.status.as_str().to_string() },
                 attempts: m.attempts,
                 created: time(m.created_at),
                 when,
                 error: m.last_error.clone().unwrap_or_default(),
                 log,
-                can_retry: may_retry && m.status != "sent",
+                can_retry: may_retry && m.status != MessageStatus::Sent,
             }
         })
         .collect()

@@ -4,7 +4,7 @@
 
 use crate::json;
 use bangfu_app::Actor;
-use bangfu_core::model::{ApprovalStatus, Label, LetterStatus, NeedKind, NeedStatus, Role, Scope, ShipmentStatus, StationRole, Tier};
+use bangfu_core::model::{ApprovalStatus, CandidateStatus, Label, LetterStatus, NeedKind, NeedStatus, Role, Scope, ShipmentStatus, StationRole, Tier};
 use bangfu_core::region::{RegionCode, RegionTree};
 use bangfu_core::routing::department_name;
 
@@ -141,14 +141,13 @@ impl Lang {
         }
     }
 
-    pub fn candidate_status(self, status: &str) -> String {
+    pub fn candidate_status(self, status: CandidateStatus) -> String {
         match status {
-            "proposed" => self.pick("候选", "candidate").into(),
-            "proposed_switch" => self.pick("建议改选", "switch proposed").into(),
-            "selected" => self.pick("已选定", "selected").into(),
-            "replaced" => self.pick("已被替换", "replaced").into(),
-            "rejected" => self.pick("已排除", "rejected").into(),
-            other => other.into(),
+            CandidateStatus::Proposed => self.pick("候选", "candidate").into(),
+            CandidateStatus::ProposedSwitch => self.pick("建议改选", "switch proposed").into(),
+            CandidateStatus::Selected => self.pick("已选定", "selected").into(),
+            CandidateStatus::Replaced => self.pick("已被替换", "replaced").into(),
+            CandidateStatus::Rejected => self.pick("已排除", "rejected").into(),
         }
     }
 
