@@ -194,8 +194,14 @@ impl Store {
         let source_counts = if written.is_ok() && fed.is_ok() { counts(source.exec()).await } else { Ok(Vec::new()) };
         // The snapshot ends whatever happened (the connection goes back to its pool).
         source.exec().batch("ROLLBACK").await?;
-        let copied_rows = written?;
-        fed?;
+        // Each side stops when the other does: the error to report is the one that came first.
+        let copied_rows = match (written, fed) {
+            (Ok(rows), Ok(())) => rows,
+            (_, Err(Fed::Failed(e))) | (Err(e), _) => return Err(e),
+            (Ok(_), Err(Fed::WriteGone)) => {
+                return Err(StoreError::Conflict("the copy's write on the target ended before the source was read".into()));
+            }
+        };
         let source_counts = source_counts?;
         let target_counts = target.table_counts().await?;
         let tables = source_counts
@@ -222,9 +228,23 @@ enum Page {
     Done,
 }
 
+/// Why the reading side of a copy stopped.
+enum Fed {
+    /// The source could not be read (the write then undoes the copy).
+    Failed(StoreError),
+    /// The target's write ended first (it says why).
+    WriteGone,
+}
+
+impl From<StoreError> for Fed {
+    fn from(e: StoreError) -> Fed {
+        Fed::Failed(e)
+    }
+}
+
 /// Reads every table of `source` page by page in key order and sends the pages to the write.
-async fn feed(source: &mut ReadConn, plans: &[TablePlan], pages: tokio::sync::mpsc::Sender<Page>) -> StoreResult<()> {
-    let write_gone = || StoreError::Conflict("the copy's write on the target ended before the source was read".into());
+async fn feed(source: &mut ReadConn, plans: &[TablePlan], pages: tokio::sync::mpsc::Sender<Page>) -> Result<(), Fed> {
+    let write_gone = |_| Fed::WriteGone;
     for (index, plan) in plans.iter().enumerate() {
         let TablePlan { table, key, columns } = plan;
         let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
@@ -248,7 +268,7 @@ async fn feed(source: &mut ReadConn, plans: &[TablePlan], pages: tokio::sync::mp
             let mut page = Vec::with_capacity(rows.len());
             for row in rows {
                 if row.len() != columns.len() {
-                    return Err(StoreError::Conflict(format!("table {table}: the source gave {} columns for {}", row.len(), columns.len())));
+                    return Err(StoreError::Conflict(format!("table {table}: the source gave {} columns for {}", row.len(), columns.len())).into());
                 }
                 let args = row.into_iter().zip(columns).map(|(v, (name, ty))| ty.arg(table, name, v)).collect::<StoreResult<Vec<Arg>>>()?;
                 page.push(args);
@@ -256,14 +276,14 @@ async fn feed(source: &mut ReadConn, plans: &[TablePlan], pages: tokio::sync::mp
             let full = page.len() as i64 == page_size;
             last_key = page.last().map(|last| key_index.iter().map(|&i| last[i].clone()).collect());
             if !page.is_empty() {
-                pages.send(Page::Rows { table: index, rows: page }).await.map_err(|_| write_gone())?;
+                pages.send(Page::Rows { table: index, rows: page }).await.map_err(write_gone)?;
             }
             if !full {
                 break;
             }
         }
     }
-    pages.send(Page::Done).await.map_err(|_| write_gone())
+    pages.send(Page::Done).await.map_err(write_gone)
 }
 
 /// The target's write: inserts the pages `feed` sends until it says it is done; returns the
