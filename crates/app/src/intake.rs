@@ -66,7 +66,7 @@ impl App {
         let sources = registry_kind && access::sources_when_reporting(actor);
         if sources && early.is_none() {
             // The write may screen on the index as held: it is brought up to date first.
-            drop(self.registry().await?);
+            self.warm_registry().await?;
         }
         /// What the write did: a refusal of the sourcing is answered after the report commits.
         enum Outcome {

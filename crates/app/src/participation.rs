@@ -510,7 +510,7 @@ impl App {
         let early = self.screen_edited(need_id, &input).await?;
         if early.is_none() {
             // The write may screen on the index as held: it is brought up to date first.
-            drop(self.registry().await?);
+            self.warm_registry().await?;
         }
         self.write_as(actor, move |app, actor, tx| {
             let (mut need, case, team) = app.need_in(tx, need_id)?;

@@ -181,7 +181,7 @@ impl App {
     /// Screens a need on this server's registry index (brought up to date first), outside any
     /// write transaction: the bounded record and the registry version it reflects.
     pub(crate) async fn screen(&self, spec: &NeedSpec) -> AppResult<Screened> {
-        drop(self.registry().await?);
+        self.warm_registry().await?;
         self.screen_held(spec)
     }
 
@@ -234,7 +234,7 @@ impl App {
             _ => None,
         };
         // The write screens again on the index as held if the need changed meanwhile.
-        drop(self.registry().await?);
+        self.warm_registry().await?;
         self.write_as(actor, move |app, actor, tx| {
             let (need, case) = app.need_to_propose_for(tx, actor, need_id)?;
             let enterprise = tx.enterprise(case.enterprise_id)?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;
@@ -354,7 +354,7 @@ impl App {
     /// recorded as a candidate or a rejection with its reasons.
     pub async fn propose_candidate(&self, actor: &Actor, now: DateTime<Utc>, need_id: i64, provider_id: i64) -> AppResult<CandidateRow> {
         // The write reads the index as held: it is brought up to date first.
-        drop(self.registry().await?);
+        self.warm_registry().await?;
         self.write_as(actor, move |app, actor, tx| {
             let (need, case) = app.need_to_propose_for(tx, actor, need_id)?;
             let enterprise = tx.enterprise(case.enterprise_id)?.ok_or_else(|| AppError::Internal("case without enterprise".into()))?;

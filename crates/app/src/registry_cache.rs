@@ -103,7 +103,9 @@ impl App {
         Ok(registry.index.nearest(kind, at, n).into_iter().map(|c| (c.provider.0, c.name.clone())).collect())
     }
 
-    /// Loads the registry index now (a server does at start, so that its first request does not).
+    /// Loads the registry index now, or brings it up to the database's version (a server does
+    /// at start, so that its first request does not; a write that screens on the index as held
+    /// does just before it).
     pub async fn warm_registry(&self) -> AppResult<usize> {
         Ok(self.registry().await?.index.len())
     }

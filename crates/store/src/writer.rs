@@ -34,7 +34,7 @@ thread_local! {
 }
 
 /// Jobs committed together at most.
-pub(crate) const MAX_GROUP: usize = 16;
+const MAX_GROUP: usize = 16;
 
 /// Where the writer writes, as the store opens it.
 pub(crate) enum Target {
