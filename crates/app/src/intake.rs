@@ -7,7 +7,7 @@ use crate::needs::{NewNeed, Reported};
 use crate::registry::screening_row;
 use crate::views::NeedDetail;
 use crate::{Actor, App, AppResult, access};
-use bangfu_core::model::NeedKind;
+use bangfu_core::model::{NeedKind, Scope};
 use bangfu_store::{CandidateRow, CaseRow, EnterpriseRow, LetterRow, NeedRow, ProviderRow, ScreeningRow, TeamMemberRow};
 use chrono::{DateTime, Utc};
 
@@ -90,9 +90,12 @@ impl App {
                     _ => app.screen_held(&spec)?,
                 };
                 let screening = screening_row(need.id, &screened, now);
-                let need = app.record_sourcing(tx, actor, now, need, &case, screened, false)?;
-                let candidates = tx.candidates_with_providers_of_need(need.id)?;
-                let letters = tx.letters_of_need(need.id)?;
+                let reported_national = need.scope == Scope::National;
+                // A new need's candidates are those its first screening wrote.
+                let (need, candidates) = app.record_sourcing(tx, actor, now, need, &case, screened, false)?;
+                // A letter is drafted only for a national need (when reported or as sourced):
+                // other needs skip the read, a round trip inside the write lock on PostgreSQL.
+                let letters = if reported_national || need.scope == Scope::National { tx.letters_of_need(need.id)? } else { Vec::new() };
                 Ok(Outcome::Sourced(Box::new(Sourced { need, case, enterprise, team, screening, candidates, letters })))
             })
             .await?;

@@ -595,7 +595,7 @@ impl App {
             Some(early) if early.spec == spec => early,
             _ => self.screen_held(&spec)?,
         };
-        self.record_sourcing(tx, actor, now, need, case, screened, true)
+        Ok(self.record_sourcing(tx, actor, now, need, case, screened, true)?.0)
     }
 
     /// The need, with its case, if `actor` may comment on it and attach to it

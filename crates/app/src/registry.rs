@@ -245,7 +245,7 @@ impl App {
                 Some(early) if early.spec == spec => early,
                 _ => app.screen_held(&spec)?,
             };
-            let need = app.record_sourcing(tx, actor, now, need, &case, screened, true)?;
+            let (need, _) = app.record_sourcing(tx, actor, now, need, &case, screened, true)?;
             Ok(need)
         })
         .await
@@ -253,7 +253,8 @@ impl App {
 
     /// What sourcing writes once the registry is screened: the bounded record, the widening and
     /// its route, the events, a letter if the need became national. `again`: the need was
-    /// sourced before, and its last record is replaced.
+    /// sourced before, and its last record is replaced. Returns the need and the candidate rows
+    /// this screening wrote, with their providers ([`WriteTx::record_screening`]).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn record_sourcing(
         &self,
@@ -264,11 +265,11 @@ impl App {
         case: &CaseRow,
         screened: Screened,
         again: bool,
-    ) -> AppResult<NeedRow> {
+    ) -> AppResult<(NeedRow, Vec<(CandidateRow, ProviderRow)>)> {
         let need_id = need.id;
         let enterprise_region = screened.spec.region;
         let outcome = &screened.outcome;
-        self.record_screening(tx, now, need_id, &screened, again)?;
+        let written = self.record_screening(tx, now, need_id, &screened, again)?;
         let unselected = need.selected_candidate.is_none() && need.status == NeedStatus::Open;
         let mut widened = Vec::new();
         if unselected && need.solution_region.is_none() {
@@ -308,12 +309,13 @@ impl App {
         }
         .append(tx)?;
         self.draft_letter_if_national(tx, actor, now, &need)?;
-        Ok(need)
+        Ok((need, written))
     }
 
     /// Writes the bounded record of a screening: its candidates and rejections as candidate rows
-    /// (replacing the last screening's when `again`), and its counts.
-    fn record_screening(&self, tx: &mut WriteTx, now: DateTime<Utc>, need_id: i64, screened: &Screened, again: bool) -> AppResult<()> {
+    /// (replacing the last screening's when `again`), and its counts. Returns the rows written,
+    /// with their providers.
+    fn record_screening(&self, tx: &mut WriteTx, now: DateTime<Utc>, need_id: i64, screened: &Screened, again: bool) -> AppResult<Vec<(CandidateRow, ProviderRow)>> {
         if again {
             tx.delete_screened_candidates(need_id)?;
         }
@@ -322,9 +324,7 @@ impl App {
         for rejection in &outcome.rejected {
             rows.push(self.rejection_row(need_id, screened.spec.region, rejection, now)?);
         }
-        tx.upsert_candidates(&rows)?;
-        tx.upsert_screening(&screening_row(need_id, screened, now))?;
-        Ok(())
+        Ok(tx.record_screening(&rows, &screening_row(need_id, screened, now))?)
     }
 
     /// A rejection as a candidate row, with its reasons and the route its provider would take.

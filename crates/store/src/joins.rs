@@ -5,7 +5,8 @@
 //! The joined table's columns are aliased (`p_id`, `p_name`, …) so that both rows decode by
 //! column name without clashes.
 
-use crate::db::{Exec, Row, query};
+use crate::db::{Exec, Row, conflict, query, query_owned};
+use crate::write::{CANDIDATES_PER_STATEMENT, bind_candidate, bind_screening, candidate_upsert, screening_upsert};
 use crate::rows::*;
 use crate::{ReadConn, Store, StoreResult, WriteTx};
 
@@ -34,10 +35,20 @@ const CAPABILITIES_WITH_PROVIDERS_AFTER_ID: &str = concat!(
     " FROM capabilities c JOIN providers p ON p.id = c.provider_id WHERE c.id > $1 ORDER BY c.id LIMIT $2"
 );
 
+/// The order of a need's candidates: the feasible first, by lead time, road distance and
+/// provider.
+macro_rules! candidate_order {
+    () => {
+        "ORDER BY c.feasible DESC, c.lead_time_h, c.road_km, c.provider_id"
+    };
+}
+const CANDIDATE_ORDER: &str = candidate_order!();
+
 const CANDIDATES_WITH_PROVIDERS_OF_NEED: &str = concat!(
     "SELECT c.*, ",
     provider_columns!(),
-    " FROM candidates c JOIN providers p ON p.id = c.provider_id WHERE c.need_id = $1 ORDER BY c.feasible DESC, c.lead_time_h, c.road_km, c.provider_id"
+    " FROM candidates c JOIN providers p ON p.id = c.provider_id WHERE c.need_id = $1 ",
+    candidate_order!()
 );
 
 const SESSION_WITH_USER: &str = "SELECT s.token_hash, s.user_id, s.csrf, s.created_at AS s_created_at, s.expires_at, \
@@ -274,8 +285,8 @@ impl WriteTx {
     /// A case with its enterprise and its stationed team (`case`, `enterprise` and `team` in one
     /// statement), inside the transaction.
     pub fn case_with_team(&mut self, case_id: i64) -> StoreResult<Option<(CaseRow, EnterpriseRow, Vec<TeamMemberRow>)>> {
-        // It reads the last audit event: the events appended so far go in first.
-        self.write_events()?;
+        // It reads the last audit event too, which the transaction uses only while it knows
+        // none — and then it has appended none: the events not yet inserted need not go in first.
         let rows = self.exec().rows(query(CASE_WITH_TEAM).bind(case_id), case_team_row)?;
         let Some((case, enterprise, team, last)) = case_with_team_of(rows) else { return Ok(None) };
         self.know_last_event(last);
@@ -285,6 +296,33 @@ impl WriteTx {
     /// The capabilities of `kind`, by id, each with its provider, inside the transaction.
     pub fn capabilities_with_providers_of_kind(&mut self, kind: &str) -> StoreResult<Vec<(CapabilityRow, ProviderRow)>> {
         self.exec().run(|e| capabilities_with_providers(e, kind))
+    }
+
+    /// Records a need's screening: upserts its candidate rows (all of need `counts.need_id`) and
+    /// replaces its counts. Returns those rows as written, each with its provider, in the order
+    /// of [`WriteTx::candidates_with_providers_of_need`] — on PostgreSQL from the same
+    /// statement, one round trip inside the write lock where three were.
+    pub fn record_screening(&mut self, rows: &[CandidateRow], counts: &ScreeningRow) -> StoreResult<Vec<(CandidateRow, ProviderRow)>> {
+        debug_assert!(rows.iter().all(|r| r.need_id == counts.need_id));
+        // DIALECT: data-modifying WITH is PostgreSQL's; SQLite, in process, runs the three
+        // statements.
+        if self.is_pg() && !rows.is_empty() && rows.len() <= CANDIDATES_PER_STATEMENT {
+            let sql = format!(
+                "WITH s AS ({}), c AS ({} RETURNING *) SELECT c.*, {} FROM c JOIN providers p ON p.id = c.provider_id {}",
+                screening_upsert(rows.len() * 14 + 1),
+                candidate_upsert(rows.len()),
+                provider_columns!(),
+                CANDIDATE_ORDER
+            );
+            let q = bind_screening(rows.iter().fold(query_owned(sql), bind_candidate), counts);
+            return self.exec().rows(q, candidate_and_provider).map_err(|e| conflict(e, "candidates"));
+        }
+        self.upsert_candidates(rows)?;
+        self.upsert_screening(counts)?;
+        let written: std::collections::HashSet<i64> = rows.iter().map(|r| r.provider_id).collect();
+        let mut all = self.candidates_with_providers_of_need(counts.need_id)?;
+        all.retain(|(c, _)| written.contains(&c.provider_id));
+        Ok(all)
     }
 
     /// The candidates of a need with their providers, inside the transaction.

@@ -19,18 +19,34 @@ use tokio::runtime::Runtime;
 /// event before them, so the change and its event commit together and the chain has no gaps.
 pub struct WriteTx {
     conn: TxConn,
-    /// Notifications to send on the in-process hub when the write commits (SQLite).
+    /// Notifications to send when the write commits: on the in-process hub (SQLite), or by
+    /// `pg_notify` in the group's last statement before its COMMIT (PostgreSQL).
     pending: Vec<Notification>,
     /// The (seq, hash) of the last event once this transaction has read or appended it: the
     /// write lock keeps everyone else from appending until commit, so it needs reading once.
     last_event: Option<(i64, String)>,
-    /// Events appended but not yet inserted: they are written in one statement when the job
-    /// ends, or earlier by [`WriteTx::write_events`] — which every read of the events table
-    /// inside a write calls first, so that it sees every event appended before it. No other
-    /// table refers to events.
+    /// What the group knew of the last event when this job began (restored if it is undone).
+    last_at_start: Option<(i64, String)>,
+    /// Events appended but not yet inserted, the group's earlier jobs' first: they are written
+    /// in as few statements as it takes when the group ends (see `writer.rs`), or earlier by
+    /// [`WriteTx::write_events`] — which every read of the events table inside a write calls
+    /// first, so that it sees every event appended before it. No other table refers to events.
     unwritten: Vec<UnwrittenEvent>,
+    /// How many of `unwritten` are the earlier jobs' (until this job inserts them).
+    earlier: usize,
+    /// The earlier jobs' events that this job inserted inside its savepoint: queued again if
+    /// the job is undone, since its savepoint's rollback takes them out of the table.
+    rescued: Vec<UnwrittenEvent>,
     /// The sequence number of the first event this transaction appended.
     first_seq: Option<i64>,
+}
+
+/// What one job of a group hands on to the next: the last audit event as the group knows it,
+/// and the events appended but not yet inserted.
+#[derive(Default)]
+pub(crate) struct Carried {
+    pub last_event: Option<(i64, String)>,
+    unwritten: Vec<UnwrittenEvent>,
 }
 
 /// The group's transaction: PostgreSQL's through sqlx, with the writer thread's runtime that
@@ -90,19 +106,21 @@ fn done_at_once<F: Future>(future: F) -> F::Output {
 }
 
 /// An event numbered and chained, waiting to be inserted.
-struct UnwrittenEvent {
+#[derive(Clone)]
+pub(crate) struct UnwrittenEvent {
     seq: i64,
     event: NewEvent,
     prev_hash: String,
     hash: String,
 }
 
-/// Events per INSERT statement (9 parameters each, well under either backend's limit).
-const EVENTS_PER_INSERT: usize = 32;
+/// Events per INSERT statement (9 parameters each, well under either backend's limit): a group
+/// of need reports appends about three events each.
+const EVENTS_PER_INSERT: usize = 128;
 
 /// The upsert of `rows` candidates: a new one is inserted, one already screened for the same need
 /// and provider gets the new screening (its status stays).
-fn candidate_upsert(rows: usize) -> String {
+pub(crate) fn candidate_upsert(rows: usize) -> String {
     format!(
         "INSERT INTO candidates (need_id, provider_id, feasible, road_km, travel_h, processing_h, lead_time_h, scope, owner, reasons, \
          explanation_zh, explanation_en, status, created_at) VALUES {} \
@@ -113,8 +131,37 @@ fn candidate_upsert(rows: usize) -> String {
     )
 }
 
+/// The upsert of a need's screening counts (replacing the last), its 10 parameters numbered
+/// from `$first`.
+pub(crate) fn screening_upsert(first: usize) -> String {
+    let p: Vec<String> = (first..first + 10).map(|i| format!("${i}")).collect();
+    format!(
+        "INSERT INTO screenings (need_id, registry_version, screened, feasible, unavailable, spec_mismatch, insufficient_capacity, too_far, too_slow, screened_at) \
+         VALUES ({}) \
+         ON CONFLICT (need_id) DO UPDATE SET registry_version = excluded.registry_version, screened = excluded.screened, \
+         feasible = excluded.feasible, unavailable = excluded.unavailable, spec_mismatch = excluded.spec_mismatch, \
+         insufficient_capacity = excluded.insufficient_capacity, too_far = excluded.too_far, too_slow = excluded.too_slow, \
+         screened_at = excluded.screened_at",
+        p.join(", ")
+    )
+}
+
+/// A screening's 10 values, in the order of [`screening_upsert`].
+pub(crate) fn bind_screening(q: Stmt, s: &ScreeningRow) -> Stmt {
+    q.bind(s.need_id)
+        .bind(s.registry_version)
+        .bind(s.screened)
+        .bind(s.feasible)
+        .bind(s.unavailable)
+        .bind(s.spec_mismatch)
+        .bind(s.insufficient_capacity)
+        .bind(s.too_far)
+        .bind(s.too_slow)
+        .bind(s.screened_at)
+}
+
 /// A candidate's 14 values, in the order of [`candidate_upsert`].
-fn bind_candidate(q: Stmt, c: &CandidateRow) -> Stmt {
+pub(crate) fn bind_candidate(q: Stmt, c: &CandidateRow) -> Stmt {
     q.bind(c.need_id)
         .bind(c.provider_id)
         .bind(c.feasible)
@@ -131,6 +178,9 @@ fn bind_candidate(q: Stmt, c: &CandidateRow) -> Stmt {
         .bind(c.created_at)
 }
 
+/// Candidate rows per upsert statement (14 parameters each).
+pub(crate) const CANDIDATES_PER_STATEMENT: usize = 64;
+
 /// The first claim of a (job, slot) inserts the row; later ones find it and insert nothing.
 pub(crate) const CLAIM_JOB_SLOT: &str = "INSERT INTO job_runs (job, slot) VALUES ($1, $2) ON CONFLICT (job, slot) DO NOTHING";
 
@@ -141,23 +191,29 @@ impl std::fmt::Debug for WriteTx {
 }
 
 impl WriteTx {
-    /// A job's part of the group's transaction on `conn`; `last_event` is what the group knows
-    /// of the last audit event (`None`: not read yet).
-    pub(crate) fn new(conn: TxConn, last_event: Option<(i64, String)>) -> WriteTx {
-        WriteTx { conn, pending: Vec::new(), last_event, unwritten: Vec::new(), first_seq: None }
+    /// A job's part of the group's transaction on `conn`, after what the group's earlier jobs
+    /// hand on.
+    pub(crate) fn new(conn: TxConn, carried: Carried) -> WriteTx {
+        let Carried { last_event, unwritten } = carried;
+        WriteTx {
+            conn,
+            pending: Vec::new(),
+            last_at_start: last_event.clone(),
+            last_event,
+            earlier: unwritten.len(),
+            unwritten,
+            rescued: Vec::new(),
+            first_seq: None,
+        }
     }
 
-    /// The connection back, for the next job or the COMMIT.
-    pub(crate) fn into_conn(self) -> TxConn {
-        self.conn
+    /// The connection back, for the next job or the COMMIT, with what this job hands on (after
+    /// [`WriteTx::rollback_savepoint`], what the job before it handed on).
+    pub(crate) fn into_parts(self) -> (TxConn, Carried) {
+        (self.conn, Carried { last_event: self.last_event, unwritten: self.unwritten })
     }
 
-    /// What this job leaves the group knowing of the last audit event.
-    pub(crate) fn known_last_event(&self) -> Option<(i64, String)> {
-        self.last_event.clone()
-    }
-
-    /// The hub notifications this job asked for, to send after the COMMIT.
+    /// The notifications this job asked for, to send when the group commits.
     pub(crate) fn take_pending(&mut self) -> Vec<Notification> {
         std::mem::take(&mut self.pending)
     }
@@ -167,15 +223,31 @@ impl WriteTx {
         self.exec().batch("SAVEPOINT bangfu_write")
     }
 
-    /// Keeps this job's changes in the group's transaction.
+    /// Keeps this job's changes in the group's transaction. On PostgreSQL the savepoint is
+    /// left open, saving a round trip inside the write lock: the next job's savepoint of the
+    /// same name hides it, and the COMMIT keeps it.
     pub(crate) fn release(&mut self) -> StoreResult<()> {
-        self.exec().batch("RELEASE SAVEPOINT bangfu_write")
+        match self.conn {
+            TxConn::Pg(..) => Ok(()),
+            TxConn::Lite(_) => self.exec().batch("RELEASE SAVEPOINT bangfu_write"),
+        }
     }
 
-    /// Undoes this job's changes alone; the jobs before it in the group stay.
+    /// Undoes this job's changes alone; the jobs before it in the group stay, and so do their
+    /// events not yet inserted.
     pub(crate) fn rollback_savepoint(&mut self) -> StoreResult<()> {
-        self.unwritten.clear();
+        let mut unwritten = std::mem::take(&mut self.rescued);
+        unwritten.extend(self.unwritten.drain(..self.earlier));
+        self.unwritten = unwritten;
+        self.earlier = self.unwritten.len();
+        self.last_event = self.last_at_start.clone();
+        self.pending.clear();
         self.exec().batch("ROLLBACK TO SAVEPOINT bangfu_write; RELEASE SAVEPOINT bangfu_write")
+    }
+
+    /// Whether the transaction is PostgreSQL's.
+    pub(crate) fn is_pg(&self) -> bool {
+        matches!(self.conn, TxConn::Pg(..))
     }
 
     /// Where the transaction's statements run.
@@ -195,12 +267,14 @@ impl WriteTx {
     }
 
     /// Inserts the events appended so far, in as few statements as it takes. Called before
-    /// every read of the events table inside a write, and when the job ends.
+    /// every read of the events table inside a write, and when the group ends ([`WriteTx::finish_group`]).
     pub(crate) fn write_events(&mut self) -> StoreResult<()> {
         if self.unwritten.is_empty() {
             return Ok(());
         }
         let events = std::mem::take(&mut self.unwritten);
+        self.rescued.extend(events[..self.earlier].iter().cloned());
+        self.earlier = 0;
         for chunk in events.chunks(EVENTS_PER_INSERT) {
             let mut sql = String::from("INSERT INTO events (seq, at, actor, action, entity, case_id, payload, prev_hash, hash) VALUES ");
             sql.push_str(&crate::migrate::placeholders(chunk.len(), 9));
@@ -222,6 +296,39 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Ends a group's work before its COMMIT: inserts the events its jobs appended and not yet
+    /// inserted and, on PostgreSQL, sends its jobs' notifications (`notifications`, in the
+    /// order asked, each once), which PostgreSQL delivers at the COMMIT.
+    pub(crate) fn finish_group(conn: TxConn, carried: Carried, notifications: &[Notification]) -> (TxConn, StoreResult<()>) {
+        let mut tx = WriteTx::new(conn, carried);
+        let result = tx.write_events().and_then(|()| tx.send_notifications(notifications));
+        (tx.into_parts().0, result)
+    }
+
+    /// On PostgreSQL, `pg_notify` for each of `notifications` in one statement.
+    fn send_notifications(&mut self, notifications: &[Notification]) -> StoreResult<()> {
+        // DIALECT: PostgreSQL delivers a NOTIFY made in a transaction at its commit; SQLite's
+        // hub is sent to by the writer after the commit.
+        if !self.is_pg() {
+            return Ok(());
+        }
+        let mut once: Vec<&Notification> = Vec::with_capacity(notifications.len());
+        for n in notifications {
+            if !once.contains(&n) {
+                once.push(n);
+            }
+        }
+        for chunk in once.chunks(EVENTS_PER_INSERT) {
+            let sql = format!("SELECT pg_notify(c, p) FROM (VALUES {}) AS n(c, p)", crate::migrate::placeholders(chunk.len(), 2));
+            let mut stmt = query_owned(sql);
+            for n in chunk {
+                stmt = stmt.bind(n.channel.as_str()).bind(n.payload.as_str());
+            }
+            self.exec().execute(stmt)?;
+        }
+        Ok(())
+    }
+
     /// Sends `payload` on `channel` to every listener on every server of this database when —
     /// and only if — this write commits. See [`Store::listen`](crate::Store::listen).
     pub fn notify(&mut self, channel: &str, payload: &str) -> StoreResult<()> {
@@ -233,11 +340,7 @@ impl WriteTx {
         if self.pending.contains(&notification) {
             return Ok(());
         }
-        // DIALECT: PostgreSQL delivers a NOTIFY made in a transaction at its commit; SQLite's
-        // hub is sent to after the commit.
-        if let TxConn::Pg(..) = self.conn {
-            self.exec().execute(query("SELECT pg_notify($1, $2)").bind(channel).bind(payload))?;
-        }
+        // Sent by the writer when the group commits (see `writer.rs`).
         self.pending.push(notification);
         Ok(())
     }
@@ -372,24 +475,7 @@ impl WriteTx {
 
     /// Keeps the counts of a need's last screening (replacing the one before).
     pub fn upsert_screening(&mut self, s: &ScreeningRow) -> StoreResult<()> {
-        let q = query(
-            "INSERT INTO screenings (need_id, registry_version, screened, feasible, unavailable, spec_mismatch, insufficient_capacity, too_far, too_slow, screened_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT (need_id) DO UPDATE SET registry_version = excluded.registry_version, screened = excluded.screened, \
-             feasible = excluded.feasible, unavailable = excluded.unavailable, spec_mismatch = excluded.spec_mismatch, \
-             insufficient_capacity = excluded.insufficient_capacity, too_far = excluded.too_far, too_slow = excluded.too_slow, \
-             screened_at = excluded.screened_at",
-        )
-        .bind(s.need_id)
-        .bind(s.registry_version)
-        .bind(s.screened)
-        .bind(s.feasible)
-        .bind(s.unavailable)
-        .bind(s.spec_mismatch)
-        .bind(s.insufficient_capacity)
-        .bind(s.too_far)
-        .bind(s.too_slow)
-        .bind(s.screened_at);
+        let q = bind_screening(query_owned(screening_upsert(1)), s);
         self.exec_stmt(q, "screening").map(|_| ())
     }
 
@@ -513,8 +599,7 @@ impl WriteTx {
     /// [`WriteTx::upsert_candidate`] for many rows (of distinct providers) in as few statements
     /// as it takes: a screening's whole record in one.
     pub fn upsert_candidates(&mut self, rows: &[CandidateRow]) -> StoreResult<()> {
-        const ROWS_PER_STATEMENT: usize = 32;
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        for chunk in rows.chunks(CANDIDATES_PER_STATEMENT) {
             let q = chunk.iter().fold(query_owned(candidate_upsert(chunk.len())), bind_candidate);
             self.exec_stmt(q, "candidates")?;
         }

@@ -6,7 +6,10 @@
 //! a transaction (SQLite `BEGIN IMMEDIATE`; PostgreSQL `BEGIN` and the advisory lock shared by
 //! all servers), runs each job in a savepoint of its own, and commits when the queue is empty or
 //! the group holds [`MAX_GROUP`] jobs — one COMMIT, in [`end`], for the whole group, so one disk
-//! flush serves many writes. Each job is answered after that COMMIT (or at once with its own
+//! flush serves many writes. The jobs' audit events and (on PostgreSQL) their notifications go
+//! in just before that COMMIT, in as few statements as it takes
+//! ([`WriteTx::finish_group`]): on PostgreSQL every statement is a round trip made while the
+//! write lock shared by all servers is held. Each job is answered after that COMMIT (or at once with its own
 //! error: its savepoint is rolled back and the jobs before it in the group stay).
 //!
 //! A job is not a future, so it cannot wait for anything while it holds the writer — another
@@ -18,7 +21,7 @@
 
 use crate::db::Checkpointer;
 use crate::notify::{LocalHub, Notification};
-use crate::write::{TxConn, WriteTx};
+use crate::write::{Carried, TxConn, WriteTx};
 use crate::{StoreError, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::cell::Cell;
@@ -86,11 +89,7 @@ where
         let TypedJob { job, tell } = *self;
         match job(tx) {
             Ok(value) => {
-                // The job's audit events are inserted before its savepoint is released.
-                if let Err(e) = tx.write_events() {
-                    let _ = tell.send(Err(E::from(e)));
-                    return None;
-                }
+                // The job's audit events are inserted with the group's, before its COMMIT.
                 Some(Box::new(move |committed: Result<(), String>| {
                     let _ = tell.send(committed.map(|()| value).map_err(|why| E::from(StoreError::CommitFailed(why))));
                 }))
@@ -195,20 +194,20 @@ fn run(mut conn: Conn, hub: LocalHub, queue: mpsc::Receiver<Box<dyn Job>>) {
         };
         let mut answers: Vec<Answer> = Vec::new();
         let mut notifications: Vec<Notification> = Vec::new();
-        // The last audit event as the group knows it (kept across its jobs).
-        let mut last_event = None;
+        // The last audit event as the group knows it, and its events not yet inserted.
+        let mut carried = Carried::default();
         let mut next = Some(first);
         let mut taken = 0;
         let mut broken = None;
         while let Some(job) = next.take() {
             taken += 1;
             if !job.abandoned() {
-                let (conn_back, end) = run_job(job, WriteTx::new(tx_conn, last_event.clone()));
+                let (conn_back, after, end) = run_job(job, WriteTx::new(tx_conn, carried));
                 tx_conn = conn_back;
+                carried = after;
                 match end {
-                    JobEnd::Kept { answer, last, notified } => {
+                    JobEnd::Kept { answer, notified } => {
                         answers.push(answer);
-                        last_event = last;
                         notifications.extend(notified);
                     }
                     JobEnd::Undone => {}
@@ -222,7 +221,15 @@ fn run(mut conn: Conn, hub: LocalHub, queue: mpsc::Receiver<Box<dyn Job>>) {
                 next = queue.try_recv().ok();
             }
         }
-        // The one COMMIT (or, when a savepoint could not be undone, the one ROLLBACK).
+        // The group's events and notifications, then the one COMMIT (or, when a savepoint could
+        // not be undone or they could not be written, the one ROLLBACK).
+        if broken.is_none() && !answers.is_empty() {
+            let (conn_back, finished) = WriteTx::finish_group(tx_conn, carried, &notifications);
+            tx_conn = conn_back;
+            if let Err(e) = finished {
+                broken = Some(format!("the audit events could not be written ({e}); nothing of this write was kept"));
+            }
+        }
         let result = match broken {
             Some(why) => {
                 let _ = end(&mut conn, tx_conn, false);
@@ -249,9 +256,8 @@ fn run(mut conn: Conn, hub: LocalHub, queue: mpsc::Receiver<Box<dyn Job>>) {
 
 /// How one job of a group ended.
 enum JobEnd {
-    /// Its savepoint was released: answer it with the COMMIT; what it leaves the group knowing
-    /// of the last audit event, and the hub notifications to send after the COMMIT.
-    Kept { answer: Answer, last: Option<(i64, String)>, notified: Vec<Notification> },
+    /// Its savepoint was kept: answer it with the COMMIT; the notifications to send with it.
+    Kept { answer: Answer, notified: Vec<Notification> },
     /// It failed (its caller has the error) and its savepoint was rolled back.
     Undone,
     /// Its savepoint could not be rolled back: the group's transaction cannot go on.
@@ -259,9 +265,10 @@ enum JobEnd {
 }
 
 /// Runs `job` in a savepoint of the group's transaction held by `tx`, and gives the connection
-/// back with how the job ended. A job that panics is undone like one that failed (its caller's
-/// answer is dropped with it, which tells the caller [`StoreError::JobPanicked`]).
-fn run_job(job: Box<dyn Job>, mut tx: WriteTx) -> (TxConn, JobEnd) {
+/// back with what the job hands on to the next and how it ended. A job that panics is undone
+/// like one that failed (its caller's answer is dropped with it, which tells the caller
+/// [`StoreError::JobPanicked`]).
+fn run_job(job: Box<dyn Job>, mut tx: WriteTx) -> (TxConn, Carried, JobEnd) {
     let answer = match tx.savepoint() {
         Ok(()) => std::panic::catch_unwind(AssertUnwindSafe(|| job.run(&mut tx))).ok().flatten(),
         Err(e) => {
@@ -280,13 +287,14 @@ fn run_job(job: Box<dyn Job>, mut tx: WriteTx) -> (TxConn, JobEnd) {
         None => None,
     };
     let end = match kept {
-        Some(answer) => JobEnd::Kept { answer, last: tx.known_last_event(), notified: tx.take_pending() },
+        Some(answer) => JobEnd::Kept { answer, notified: tx.take_pending() },
         None => match tx.rollback_savepoint() {
             Ok(()) => JobEnd::Undone,
             Err(e) => JobEnd::Broken(format!("the transaction was rolled back ({e}); nothing of this write was kept")),
         },
     };
-    (tx.into_conn(), end)
+    let (conn, carried) = tx.into_parts();
+    (conn, carried, end)
 }
 
 /// Opens the group's transaction and hands its connection over.

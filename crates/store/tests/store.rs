@@ -207,6 +207,57 @@ bangfu_store::backend_tests! {
         assert_chain_verifies(&events);
     }
 
+    /// A group's events are inserted when it ends, not when each write does. A write that
+    /// reads the events table first inserts those of the writes before it in its group — in its
+    /// own savepoint: when it then fails, they must not go with it.
+    async fn a_write_undone_after_reading_the_events_keeps_those_of_the_writes_before_it(db) {
+        let store = Store::open(db.url()).await.unwrap();
+        fn queued<F: std::future::Future>(write: std::pin::Pin<&mut F>) {
+            let polled = write.poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+            assert!(polled.is_pending(), "queued behind the first write");
+        }
+        let (started, has_started) = tokio::sync::oneshot::channel::<()>();
+        let (go_on, may_go_on) = tokio::sync::oneshot::channel::<()>();
+        // The first write holds the writer until the two others are queued: the three make one group.
+        let first = tokio::spawn({
+            let store = store.clone();
+            async move {
+                store
+                    .write(move |tx| {
+                        tx.append_event(&event("first", 0))?;
+                        let _ = started.send(());
+                        let _ = may_go_on.blocking_recv();
+                        Ok::<_, StoreError>(())
+                    })
+                    .await
+            }
+        });
+        has_started.await.unwrap();
+        let mut kept = Box::pin(store.write(|tx| {
+            tx.insert_enterprise(&enterprise("kept"))?;
+            tx.append_event(&event("kept", 1))
+        }));
+        queued(kept.as_mut());
+        let mut undone = Box::pin(store.write(|tx| {
+            tx.append_event(&event("undone", 2))?;
+            let seen: Vec<String> = tx.events()?.into_iter().map(|e| e.actor).collect();
+            assert_eq!(seen, ["first", "kept", "undone"], "the events before it, and its own");
+            Err::<(), _>(StoreError::Conflict("undone".into()))
+        }));
+        queued(undone.as_mut());
+        go_on.send(()).unwrap();
+        first.await.unwrap().unwrap();
+        assert_eq!(kept.await.unwrap(), 2);
+        assert!(undone.await.is_err());
+        let events = store.events().await.unwrap();
+        let actors: Vec<&str> = events.iter().map(|e| e.actor.as_str()).collect();
+        assert_eq!(actors, ["first", "kept"], "the undone write's event is gone, the others' stay");
+        assert_chain_verifies(&events);
+        // The chain goes on from the last kept event.
+        store.write(|tx| tx.append_event(&event("after", 3))).await.unwrap();
+        assert_chain_verifies(&store.events().await.unwrap());
+    }
+
     /// A write of one store waits for another store's write on the same database (two servers;
     /// on SQLite, a `bangfu` command beside the server) on its own writer thread: on a
     /// one-thread runtime the first write must still be able to finish while the second waits.
