@@ -381,13 +381,26 @@ pub(crate) struct Notice<'a> {
     pub approval: Option<&'a ApprovalRow>,
 }
 
+/// Whom a notice reaches, as [`WriteTx::channels_of_notice`] takes it: its department; the
+/// enterprise of the need's case for the need's arrival, choice and escalations, and of the
+/// approval's case for its deadlines; the provider chosen, for its choice.
+fn reach_of(notice: &Notice<'_>) -> (String, Option<i64>, Option<i64>, Option<i64>) {
+    let need_case = notice
+        .need
+        .filter(|_| matches!(notice.event, EventKind::NeedNew | EventKind::NeedSelected | EventKind::Escalated | EventKind::Supervised))
+        .map(|need| need.case_id);
+    let approval_case = notice.approval.map(|approval| approval.case_id);
+    let selected = notice.need.filter(|_| notice.event == EventKind::NeedSelected).and_then(|need| need.selected_candidate);
+    (notice.department.to_string(), need_case, approval_case, selected)
+}
+
 impl App {
     /// Records a notification to a department (the pages' bell) and, in the same transaction,
     /// one outbox message per channel of the department — of the need's enterprise for its
     /// need's arrival, choice and escalations, of the provider chosen for its choice — that chose
     /// this kind of event.
     pub(crate) fn notify(&self, tx: &mut WriteTx, now: DateTime<Utc>, notice: Notice<'_>) -> AppResult<()> {
-        tx.insert_notification(&NotificationRow {
+        let row = NotificationRow {
             id: 0,
             department: Some(notice.department),
             user_id: None,
@@ -396,26 +409,26 @@ impl App {
             text_en: notice.text_en.clone(),
             created_at: to_millis(now),
             read_at: None,
-        })?;
-        self.send_out(tx, now, notice)
+        };
+        // The notification and the channels it reaches: one statement (a round trip inside the
+        // write lock on PostgreSQL).
+        let (department, need_case, approval_case, selected) = reach_of(&notice);
+        let channels = tx.insert_notification_reaching(&row, &department, need_case, approval_case, selected)?;
+        self.send_to(tx, now, notice, channels)
     }
 
     /// The outbox half of [`App::notify`]: one message per channel that chose the event (for
     /// what goes out without a notification on the pages, such as the daily briefing).
     pub(crate) fn send_out(&self, tx: &mut WriteTx, now: DateTime<Utc>, notice: Notice<'_>) -> AppResult<()> {
-        // One statement for every channel the notice reaches (a need report is about 18
-        // statements; on PostgreSQL each is a round trip inside the write lock).
-        // The enterprise hears of its needs' news and of its approvals' deadlines;
-        let need_case = notice
-            .need
-            .filter(|_| matches!(notice.event, EventKind::NeedNew | EventKind::NeedSelected | EventKind::Escalated | EventKind::Supervised))
-            .map(|need| need.case_id);
-        let approval_case = notice.approval.map(|approval| approval.case_id);
-        // the provider chosen hears that it was.
-        let selected = notice.need.filter(|_| notice.event == EventKind::NeedSelected).and_then(|need| need.selected_candidate);
-        let channels = tx.channels_of_notice(&notice.department.to_string(), need_case, approval_case, selected)?;
-        let channels: Vec<ChannelRow> =
-            channels.into_iter().filter(|c| receives(&c.events, notice.event)).collect();
+        let (department, need_case, approval_case, selected) = reach_of(&notice);
+        let channels = tx.channels_of_notice(&department, need_case, approval_case, selected)?;
+        self.send_to(tx, now, notice, channels)
+    }
+
+    /// One outbox message per channel of `channels` (those the notice reaches) that chose the
+    /// notice's event.
+    fn send_to(&self, tx: &mut WriteTx, now: DateTime<Utc>, notice: Notice<'_>, channels: Vec<ChannelRow>) -> AppResult<()> {
+        let channels: Vec<ChannelRow> = channels.into_iter().filter(|c| receives(&c.events, notice.event)).collect();
         if channels.is_empty() {
             return Ok(());
         }

@@ -269,9 +269,9 @@ impl App {
         let need_id = need.id;
         let enterprise_region = screened.spec.region;
         let outcome = &screened.outcome;
-        let written = self.record_screening(tx, now, need_id, &screened, again)?;
         let unselected = need.selected_candidate.is_none() && need.status == NeedStatus::Open;
         let mut widened = Vec::new();
+        let mut rerouted = false;
         if unselected && need.solution_region.is_none() {
             let candidates: Vec<&Candidate<ProviderId>> = outcome.widening_candidates().collect();
             let regions: Vec<RegionCode> = candidates.iter().map(|c| c.region).collect();
@@ -286,9 +286,10 @@ impl App {
                 }
                 self.apply_route(&mut need, &decision);
                 need.updated_at = to_millis(now);
-                tx.update_need(&need)?;
+                rerouted = true;
             }
         }
+        let written = self.record_screening(tx, now, &screened, again, &need, rerouted)?;
         for message in &widened {
             Audit { actor, now, action: "need.widened", entity: format!("need:{need_id}"), case_id: Some(case.id), payload: json!({"zh": message.zh, "en": message.en}) }
                 .append(tx)?;
@@ -313,9 +314,10 @@ impl App {
     }
 
     /// Writes the bounded record of a screening: its candidates and rejections as candidate rows
-    /// (replacing the last screening's when `again`), and its counts. Returns the rows written,
-    /// with their providers.
-    fn record_screening(&self, tx: &mut WriteTx, now: DateTime<Utc>, need_id: i64, screened: &Screened, again: bool) -> AppResult<Vec<(CandidateRow, ProviderRow)>> {
+    /// (replacing the last screening's when `again`), and its counts — and `need` if the
+    /// screening `rerouted` it. Returns the rows written, with their providers.
+    fn record_screening(&self, tx: &mut WriteTx, now: DateTime<Utc>, screened: &Screened, again: bool, need: &NeedRow, rerouted: bool) -> AppResult<Vec<(CandidateRow, ProviderRow)>> {
+        let need_id = need.id;
         if again {
             tx.delete_screened_candidates(need_id)?;
         }
@@ -324,7 +326,7 @@ impl App {
         for rejection in &outcome.rejected {
             rows.push(self.rejection_row(need_id, screened.spec.region, rejection, now)?);
         }
-        Ok(tx.record_screening(&rows, &screening_row(need_id, screened, now))?)
+        Ok(tx.record_screening(&rows, &screening_row(need_id, screened, now), rerouted.then_some(need))?)
     }
 
     /// A rejection as a candidate row, with its reasons and the route its provider would take.

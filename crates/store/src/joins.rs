@@ -6,7 +6,10 @@
 //! column name without clashes.
 
 use crate::db::{Exec, Row, conflict, query, query_owned};
-use crate::write::{CANDIDATES_PER_STATEMENT, bind_candidate, bind_screening, candidate_upsert, screening_upsert};
+use crate::write::{
+    CANDIDATES_PER_STATEMENT, bind_candidate, bind_need_update, bind_notification, bind_screening, candidate_upsert, need_update, notification_insert,
+    screening_upsert,
+};
 use crate::rows::*;
 use crate::{ReadConn, Store, StoreResult, WriteTx};
 
@@ -298,31 +301,74 @@ impl WriteTx {
         self.exec().run(|e| capabilities_with_providers(e, kind))
     }
 
-    /// Records a need's screening: upserts its candidate rows (all of need `counts.need_id`) and
-    /// replaces its counts. Returns those rows as written, each with its provider, in the order
-    /// of [`WriteTx::candidates_with_providers_of_need`] — on PostgreSQL from the same
-    /// statement, one round trip inside the write lock where three were.
-    pub fn record_screening(&mut self, rows: &[CandidateRow], counts: &ScreeningRow) -> StoreResult<Vec<(CandidateRow, ProviderRow)>> {
-        debug_assert!(rows.iter().all(|r| r.need_id == counts.need_id));
-        // DIALECT: data-modifying WITH is PostgreSQL's; SQLite, in process, runs the three
-        // statements.
+    /// Records a need's screening: upserts its candidate rows (all of need `counts.need_id`),
+    /// replaces its counts and, if given, writes the need as the screening left it (its route
+    /// widened; [`WriteTx::update_need`]). Returns the rows as written, each with its provider,
+    /// in the order of [`WriteTx::candidates_with_providers_of_need`] — on PostgreSQL from the
+    /// same statement, one round trip inside the write lock where four were.
+    pub fn record_screening(&mut self, rows: &[CandidateRow], counts: &ScreeningRow, need: Option<&NeedRow>) -> StoreResult<Vec<(CandidateRow, ProviderRow)>> {
+        debug_assert!(rows.iter().all(|r| r.need_id == counts.need_id) && need.is_none_or(|n| n.id == counts.need_id));
+        // DIALECT: data-modifying WITH is PostgreSQL's; SQLite, in process, runs the statements
+        // one after the other.
         if self.is_pg() && !rows.is_empty() && rows.len() <= CANDIDATES_PER_STATEMENT {
+            let after_rows = rows.len() * 14 + 1;
+            // The need was written in this transaction under the write lock: it is there to
+            // update (the statement cannot say how many rows the update changed).
+            let update = need.map(|_| format!("u AS ({}), ", need_update(after_rows + 10))).unwrap_or_default();
             let sql = format!(
-                "WITH s AS ({}), c AS ({} RETURNING *) SELECT c.*, {} FROM c JOIN providers p ON p.id = c.provider_id {}",
-                screening_upsert(rows.len() * 14 + 1),
+                "WITH s AS ({}), {update}c AS ({} RETURNING *) SELECT c.*, {} FROM c JOIN providers p ON p.id = c.provider_id {}",
+                screening_upsert(after_rows),
                 candidate_upsert(rows.len()),
                 provider_columns!(),
                 CANDIDATE_ORDER
             );
-            let q = bind_screening(rows.iter().fold(query_owned(sql), bind_candidate), counts);
+            let mut q = bind_screening(rows.iter().fold(query_owned(sql), bind_candidate), counts);
+            if let Some(need) = need {
+                q = bind_need_update(q, need);
+            }
             return self.exec().rows(q, candidate_and_provider).map_err(|e| conflict(e, "candidates"));
         }
         self.upsert_candidates(rows)?;
         self.upsert_screening(counts)?;
+        if let Some(need) = need {
+            self.update_need(need)?;
+        }
         let written: std::collections::HashSet<i64> = rows.iter().map(|r| r.provider_id).collect();
         let mut all = self.candidates_with_providers_of_need(counts.need_id)?;
         all.retain(|(c, _)| written.contains(&c.provider_id));
         Ok(all)
+    }
+
+    /// Inserts a notification ([`WriteTx::insert_notification`]) and reads the channels its
+    /// notice reaches ([`WriteTx::channels_of_notice`], with the same arguments) — on
+    /// PostgreSQL in one statement, one round trip inside the write lock where two were.
+    pub fn insert_notification_reaching(
+        &mut self,
+        n: &NotificationRow,
+        department: &str,
+        case_a: Option<i64>,
+        case_b: Option<i64>,
+        candidate: Option<i64>,
+    ) -> StoreResult<Vec<ChannelRow>> {
+        if !self.is_pg() {
+            self.insert_notification(n)?;
+            return self.channels_of_notice(department, case_a, case_b, candidate);
+        }
+        // DIALECT: data-modifying WITH is PostgreSQL's. The notification's row always comes
+        // back; the channels' columns are NULL in it when none is reached.
+        let sql = format!(
+            "WITH n AS ({}) SELECT ch.* FROM n LEFT JOIN ({}) ch ON true ORDER BY ch.reach, ch.id",
+            notification_insert(5),
+            crate::read::CHANNELS_OF_NOTICE
+        );
+        let q = bind_notification(query_owned(sql).bind(department).bind(case_a).bind(case_b).bind(candidate), n);
+        let rows = self.exec().rows(q, |r| match r.try_get::<Option<i64>>("id")? {
+            Some(_) => ChannelRow::from_row(r).map(Some),
+            None => Ok(None),
+        });
+        let channels = rows.map_err(|e| conflict(e, "notification"))?.into_iter().flatten().collect();
+        self.wake_notification_listeners(n)?;
+        Ok(channels)
     }
 
     /// The candidates of a need with their providers, inside the transaction.

@@ -68,12 +68,21 @@ impl Store {
     }
 }
 
+/// The channels a notice reaches (see `channels_of_notice`), each with its `reach`.
+pub(crate) const CHANNELS_OF_NOTICE: &str = "SELECT * FROM (\
+       SELECT 0 AS reach, c.* FROM channels c WHERE c.department = $1 AND c.active = 1 \
+       UNION ALL SELECT 1 AS reach, c.* FROM channels c WHERE c.active = 1 \
+         AND c.enterprise_id IN (SELECT enterprise_id FROM cases WHERE id = $2 OR id = $3) \
+       UNION ALL SELECT 2 AS reach, c.* FROM channels c WHERE c.active = 1 \
+         AND c.provider_id IN (SELECT provider_id FROM candidates WHERE id = $4)\
+     ) reached ORDER BY reach, id";
+
 /// `fn name(args) -> Kind<Row> = "SQL";` declares the query on Store, ReadConn and WriteTx.
 /// A `Count` query names its one column `n`. A query of the events table is declared
 /// `@events fn …`: inside a write it first inserts the events the write has appended so far
 /// ([`WriteTx::write_events`]), so that it sees them.
 macro_rules! reads {
-    ($( $(#[$doc:meta])* $(@$events:ident)? fn $name:ident($($arg:ident : $ty:ty),*) -> $kind:ident<$row:ty> = $sql:literal; )*) => {
+    ($( $(#[$doc:meta])* $(@$events:ident)? fn $name:ident($($arg:ident : $ty:ty),*) -> $kind:ident<$row:ty> = $sql:expr; )*) => {
         impl Store {
             $( $(#[$doc])* pub async fn $name(&self, $($arg: $ty),*) -> StoreResult<reads!(@ret $kind $row)> {
                 let mut reader = self.reader().await?;
@@ -243,14 +252,7 @@ reads! {
     /// The channels a notice reaches, in one statement: the department's, then those of the
     /// enterprises of cases `case_a` and `case_b` (either may be NULL), then that of the
     /// provider of candidate `candidate` (NULL: none); each group by id.
-    fn channels_of_notice(department: &str, case_a: Option<i64>, case_b: Option<i64>, candidate: Option<i64>) -> Vec<ChannelRow> =
-        "SELECT * FROM (\
-           SELECT 0 AS reach, c.* FROM channels c WHERE c.department = $1 AND c.active = 1 \
-           UNION ALL SELECT 1 AS reach, c.* FROM channels c WHERE c.active = 1 \
-             AND c.enterprise_id IN (SELECT enterprise_id FROM cases WHERE id = $2 OR id = $3) \
-           UNION ALL SELECT 2 AS reach, c.* FROM channels c WHERE c.active = 1 \
-             AND c.provider_id IN (SELECT provider_id FROM candidates WHERE id = $4)\
-         ) reached ORDER BY reach, id";
+    fn channels_of_notice(department: &str, case_a: Option<i64>, case_b: Option<i64>, candidate: Option<i64>) -> Vec<ChannelRow> = CHANNELS_OF_NOTICE;
     fn outbox_item(id: i64) -> Option<OutboxRow> = "SELECT * FROM outbox WHERE id = $1";
     /// The messages about a need, by id.
     fn outbox_of_need(need_id: i64) -> Vec<OutboxRow> = "SELECT * FROM outbox WHERE need_id = $1 ORDER BY id";

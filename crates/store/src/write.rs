@@ -160,6 +160,45 @@ pub(crate) fn bind_screening(q: Stmt, s: &ScreeningRow) -> Stmt {
         .bind(s.screened_at)
 }
 
+/// The update of a need's route, status and choice ([`WriteTx::update_need`]), its 13
+/// parameters numbered from `$first`.
+pub(crate) fn need_update(first: usize) -> String {
+    let p = |i: usize| format!("${}", first + i - 1);
+    format!(
+        "UPDATE needs SET scope = {}, owner = {}, owner_tier = {}, letter_to = {}, solution_region = {}, route_zh = {}, route_en = {}, \
+         status = {}, reached_owner_at = {}, supervised = {}, selected_candidate = {}, updated_at = {} WHERE id = {}",
+        p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9), p(10), p(11), p(12), p(13), p(1)
+    )
+}
+
+/// A need's 13 values, in the order of [`need_update`].
+pub(crate) fn bind_need_update(q: Stmt, n: &NeedRow) -> Stmt {
+    q.bind(n.id)
+        .bind(n.scope)
+        .bind(n.owner)
+        .bind(n.owner_tier)
+        .bind(n.letter_to)
+        .bind(n.solution_region)
+        .bind(&n.route_zh)
+        .bind(&n.route_en)
+        .bind(n.status)
+        .bind(n.reached_owner_at)
+        .bind(n.supervised)
+        .bind(n.selected_candidate)
+        .bind(n.updated_at)
+}
+
+/// The insert of a notification, its 7 parameters numbered from `$first`.
+pub(crate) fn notification_insert(first: usize) -> String {
+    let p: Vec<String> = (first..first + 7).map(|i| format!("${i}")).collect();
+    format!("INSERT INTO notifications (department, user_id, need_id, text_zh, text_en, created_at, read_at) VALUES ({}) RETURNING id", p.join(", "))
+}
+
+/// A notification's 7 values, in the order of [`notification_insert`].
+pub(crate) fn bind_notification(q: Stmt, n: &NotificationRow) -> Stmt {
+    q.bind(n.department).bind(n.user_id).bind(n.need_id).bind(&n.text_zh).bind(&n.text_en).bind(n.created_at).bind(n.read_at)
+}
+
 /// A candidate's 14 values, in the order of [`candidate_upsert`].
 pub(crate) fn bind_candidate(q: Stmt, c: &CandidateRow) -> Stmt {
     q.bind(c.need_id)
@@ -544,23 +583,7 @@ impl WriteTx {
 
     /// Writes back every mutable field of a need (route, status, supervision, selection).
     pub fn update_need(&mut self, n: &NeedRow) -> StoreResult<()> {
-        let q = query(
-            "UPDATE needs SET scope = $2, owner = $3, owner_tier = $4, letter_to = $5, solution_region = $6, route_zh = $7, route_en = $8, \
-             status = $9, reached_owner_at = $10, supervised = $11, selected_candidate = $12, updated_at = $13 WHERE id = $1",
-        )
-        .bind(n.id)
-        .bind(n.scope)
-        .bind(n.owner)
-        .bind(n.owner_tier)
-        .bind(n.letter_to)
-        .bind(n.solution_region)
-        .bind(&n.route_zh)
-        .bind(&n.route_en)
-        .bind(n.status)
-        .bind(n.reached_owner_at)
-        .bind(n.supervised)
-        .bind(n.selected_candidate)
-        .bind(n.updated_at);
+        let q = bind_need_update(query_owned(need_update(1)), n);
         match self.exec_stmt(q, "need")? {
             0 => Err(StoreError::NotFound(format!("need {}", n.id))),
             _ => Ok(()),
@@ -695,23 +718,18 @@ impl WriteTx {
     }
 
     pub fn insert_notification(&mut self, n: &NotificationRow) -> StoreResult<i64> {
-        let q = query(
-            "INSERT INTO notifications (department, user_id, need_id, text_zh, text_en, created_at, read_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(n.department)
-        .bind(n.user_id)
-        .bind(n.need_id)
-        .bind(&n.text_zh)
-        .bind(&n.text_en)
-        .bind(n.created_at)
-        .bind(n.read_at);
-        let id = self.insert_returning_id(q, "notification")?;
-        // Wakes the department's listeners on every server when the write commits (the
-        // notifications page and the unread count in the header, by server-sent events).
-        if let Some(department) = &n.department {
-            self.notify(notify::NOTIFICATIONS_CHANNEL, &department.to_string())?;
-        }
+        let id = self.insert_returning_id(bind_notification(query_owned(notification_insert(1)), n), "notification")?;
+        self.wake_notification_listeners(n)?;
         Ok(id)
+    }
+
+    /// Wakes the department's listeners on every server when the write commits (the
+    /// notifications page and the unread count in the header, by server-sent events).
+    pub(crate) fn wake_notification_listeners(&mut self, n: &NotificationRow) -> StoreResult<()> {
+        match &n.department {
+            Some(department) => self.notify(notify::NOTIFICATIONS_CHANNEL, &department.to_string()),
+            None => Ok(()),
+        }
     }
 
     /// Records when a need was resolved (none: it is not resolved, as when reopened): the time the
