@@ -232,11 +232,13 @@ impl App {
         let providers = self.store.providers().await?;
         let last_provider = providers.iter().map(|p| p.id).max().unwrap_or(0);
         docs.extend(providers.iter().map(|p| provider_doc(self.tree, p)));
+        // A million providers' rows are hundreds of megabytes: not held while the index builds.
+        drop(providers);
         docs.extend(self.store.departments().await?.iter().filter_map(|d| department_doc(self.tree, d)));
         docs.extend(need_docs(self.tree, &self.store.search_needs(None).await?));
         // Building is seconds of CPU for a large registry: off the threads that answer requests.
         let tree = self.tree;
-        let index = tokio::task::spawn_blocking(move || SearchIndex::build(tree, &docs))
+        let index = tokio::task::spawn_blocking(move || SearchIndex::build(tree, docs))
             .await
             .map_err(|e| crate::error::AppError::Internal(format!("building the search index: {e}")))?;
         let mut state = self.search.state.write().unwrap_or_else(|e| e.into_inner());
