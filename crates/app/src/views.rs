@@ -178,6 +178,19 @@ impl App {
         Ok(detail)
     }
 
+    /// The candidates of every need of a case, each with its provider, by need and then as
+    /// [`App::need_detail`] orders them, as `actor` reads them there (one who sees the case sees
+    /// its needs; a provider user without a provider sees no candidate); not found when `actor`
+    /// may not see the case.
+    pub async fn case_candidates(&self, actor: &Actor, case_id: i64) -> AppResult<Vec<(CandidateRow, ProviderRow)>> {
+        let detail = self.case_detail_shared(actor, case_id).await?;
+        let mut candidates = self.store.candidates_with_providers_of_case(case_id).await?;
+        if let access::CandidatesSeen::OnlyProvider(own) = access::candidates_seen(self.tree, actor, &detail.case, &detail.team) {
+            candidates.retain(|(c, _)| c.provider_id == own);
+        }
+        Ok(candidates)
+    }
+
     /// The whole timeline of a case (every event, in timeline order), for the command line and
     /// tests; not found when `actor` may not see the case.
     pub async fn case_timeline(&self, actor: &Actor, case_id: i64) -> AppResult<Vec<EventRow>> {

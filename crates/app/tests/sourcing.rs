@@ -231,5 +231,19 @@ bangfu_store::backend_tests! {
             }
         }
         assert!(letters > 0, "a need routed across provinces answers with its drafted letter");
+
+        // The case page's map reads every need's candidates in one statement: the same
+        // candidates, in the same order, as reading each need.
+        for reporter in &reporters {
+            let mut each = Vec::new();
+            for need in app.case_detail(reporter, 1).await.unwrap().needs {
+                each.extend(app.need_detail(reporter, need.id).await.unwrap().candidates);
+            }
+            assert!(each.len() > 20, "candidates of many needs");
+            let at_once = app.case_candidates(reporter, 1).await.unwrap();
+            assert_eq!(format!("{at_once:?}"), format!("{each:?}"), "{}", reporter.name);
+        }
+        let elsewhere = Actor::officer("翼城县工信局", RegionCode::new_unchecked(141022));
+        assert!(matches!(app.case_candidates(&elsewhere, 1).await, Err(bangfu_app::AppError::NotFound(_))), "not the case of another county");
     }
 }

@@ -54,6 +54,13 @@ const CANDIDATES_WITH_PROVIDERS_OF_NEED: &str = concat!(
     candidate_order!()
 );
 
+const CANDIDATES_WITH_PROVIDERS_OF_CASE: &str = concat!(
+    "SELECT c.*, ",
+    provider_columns!(),
+    " FROM candidates c JOIN providers p ON p.id = c.provider_id WHERE c.need_id IN (SELECT id FROM needs WHERE case_id = $1) \
+     ORDER BY c.need_id, c.feasible DESC, c.lead_time_h, c.road_km, c.provider_id"
+);
+
 const SESSION_WITH_USER: &str = "SELECT s.token_hash, s.user_id, s.csrf, s.created_at AS s_created_at, s.expires_at, \
      u.id, u.username, u.display_name, u.role, u.department, u.enterprise_id, u.provider_id, u.password_hash, u.created_at, \
      COALESCE((SELECT seq FROM events ORDER BY seq DESC LIMIT 1), 0) AS version \
@@ -222,6 +229,13 @@ impl Store {
     /// with its provider, by version then id.
     pub async fn capabilities_with_providers_changed_since(&self, version: i64) -> StoreResult<Vec<(CapabilityRow, ProviderRow)>> {
         self.reader().await?.exec().rows(query(CAPABILITIES_WITH_PROVIDERS_CHANGED_SINCE).bind(version), capability_and_provider).await
+    }
+
+    /// The candidates of every need of a case with their providers, by need and then in the
+    /// order of [`Store::candidates_with_providers_of_need`]: one statement where a read per
+    /// need was a round trip each on PostgreSQL (the case page's map).
+    pub async fn candidates_with_providers_of_case(&self, case_id: i64) -> StoreResult<Vec<(CandidateRow, ProviderRow)>> {
+        self.reader().await?.exec().rows(query(CANDIDATES_WITH_PROVIDERS_OF_CASE).bind(case_id), candidate_and_provider).await
     }
 
     /// A page of the whole registry: up to `limit` capabilities after id `after_id`, by id, each
