@@ -340,6 +340,8 @@ impl WriteTx {
     /// order asked, each once), which PostgreSQL delivers at the COMMIT.
     pub(crate) fn finish_group(conn: TxConn, carried: Carried, notifications: &[Notification]) -> (TxConn, StoreResult<()>) {
         let mut tx = WriteTx::new(conn, carried);
+        // No job follows that could be undone: nothing to keep for queueing again.
+        tx.earlier = 0;
         let result = tx.write_events().and_then(|()| tx.send_notifications(notifications));
         (tx.into_parts().0, result)
     }
