@@ -263,7 +263,6 @@ impl App {
         }
         let keys = keys.to_owned();
         self.write(move |_, tx| {
-            let keys = &keys;
             let wait = |rows: &[LoginThrottleRow]| rows.iter().filter_map(|row| keys.backoff(&row.key).wait_ms(&throttle_of(row), now)).max();
             let rows = tx.login_throttles(&keys.address, &keys.username)?;
             if let Some(ms) = wait(&rows) {
@@ -294,8 +293,7 @@ impl App {
         let Some((actor, _)) = self.session(now, token).await? else { return Ok(()) };
         let token = token.to_owned();
         self.write(move |_, tx| {
-            let token = &token;
-            tx.delete_session(&token_hash(token))?;
+            tx.delete_session(&token_hash(&token))?;
             Audit { actor: &actor, now, action: "user.logout", entity: format!("user:{}", actor.user_id.unwrap_or(0)), case_id: None, payload: json!({}) }
                 .append(tx)?;
             Ok(())

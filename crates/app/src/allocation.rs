@@ -418,7 +418,6 @@ impl App {
         let reason = crate::error::text("reason", reason, bangfu_core::text::LONG_CHARS)?;
         let reason = reason.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            let reason = &reason;
             let (need, case) = app.need_to_decide(tx, actor, need_id)?;
             Audit {
                 actor,

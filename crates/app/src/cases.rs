@@ -98,14 +98,13 @@ impl App {
         }
         let title = title.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            let title = &title;
             let not_found = || AppError::NotFound(format!("enterprise {enterprise_id}"));
             let enterprise = tx.enterprise(enterprise_id)?.filter(|e| access::can_see_enterprise(app.tree, actor, e)).ok_or_else(not_found)?;
             app.may_create_in(actor, enterprise.region, "cases")?;
             if let Some(existing) = tx.case_of_enterprise(enterprise_id)? {
                 return Err(AppError::Conflict(format!("{} already has case {}", enterprise.name, existing.id)));
             }
-            let title = if title.trim().is_empty() { format!("{}帮扶档案", enterprise.name) } else { text("title", title, NAME_CHARS)? };
+            let title = if title.trim().is_empty() { format!("{}帮扶档案", enterprise.name) } else { text("title", &title, NAME_CHARS)? };
             let mut row = CaseRow { id: 0, enterprise_id, title, region: enterprise.region, opened_at: to_millis(now), status: CaseStatus::Active };
             row.id = tx.insert_case(&row)?;
             Audit {

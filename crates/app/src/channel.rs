@@ -74,7 +74,6 @@ impl App {
         let reason = text("reason", reason, bangfu_core::text::LONG_CHARS)?;
         let reason = reason.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            let reason = &reason;
             let not_found = || AppError::NotFound(format!("approval {approval_id}"));
             let mut row = tx.approval(approval_id)?.ok_or_else(not_found)?;
             let (case, _, team) = tx.case_with_team(row.case_id)?.ok_or_else(not_found)?;

@@ -180,7 +180,6 @@ impl App {
         }
         let reason = reason.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            let reason = &reason;
             let (need, _case) = app.need_to_decide(tx, actor, need_id)?;
             let status = need.status;
             if status.is_closed() {

@@ -7,7 +7,7 @@ use crate::needs::{NewNeed, Reported};
 use crate::registry::screening_row;
 use crate::views::NeedDetail;
 use crate::{Actor, App, AppResult, access};
-use bangfu_core::model::{NeedKind, Scope};
+use bangfu_core::model::NeedKind;
 use bangfu_store::{CandidateRow, CaseRow, EnterpriseRow, LetterRow, NeedRow, ProviderRow, ScreeningRow, TeamMemberRow};
 use chrono::{DateTime, Utc};
 
@@ -76,7 +76,7 @@ impl App {
         }
         let outcome = self
             .write_as(actor, move |app, actor, tx| {
-                let Reported { need, case, enterprise, team } = app.report_uncommitted(tx, actor, now, case_id, input)?;
+                let Reported { need, case, enterprise, team, letter } = app.report_uncommitted(tx, actor, now, case_id, input)?;
                 if !sources {
                     return Ok(Outcome::Reported(Box::new(need)));
                 }
@@ -90,12 +90,11 @@ impl App {
                     _ => app.screen_held(&spec)?,
                 };
                 let screening = screening_row(need.id, &screened, now);
-                let reported_national = need.scope == Scope::National;
-                // A new need's candidates are those its first screening wrote.
-                let (need, candidates) = app.record_sourcing(tx, actor, now, need, &case, screened, false)?;
-                // A letter is drafted only for a national need (when reported or as sourced):
-                // other needs skip the read, a round trip inside the write lock on PostgreSQL.
-                let letters = if reported_national || need.scope == Scope::National { tx.letters_of_need(need.id)? } else { Vec::new() };
+                // A new need's candidates are those its first screening wrote, and its letters
+                // those the report and the sourcing drafted.
+                let sourcing = app.record_sourcing(tx, actor, now, need, &case, screened, false)?;
+                let (need, candidates) = (sourcing.need, sourcing.candidates);
+                let letters = letter.into_iter().chain(sourcing.letter).collect();
                 Ok(Outcome::Sourced(Box::new(Sourced { need, case, enterprise, team, screening, candidates, letters })))
             })
             .await?;

@@ -304,7 +304,6 @@ impl App {
         let note = crate::error::text("note", note, bangfu_core::text::LONG_CHARS)?;
         let note = note.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            let note = &note;
             let not_found = || AppError::NotFound(format!("letter {letter_id}"));
             let mut letter = tx.letter(letter_id)?.ok_or_else(not_found)?;
             let (need, case, team) = app.need_in(tx, letter.need_id).map_err(|_| not_found())?;

@@ -31,12 +31,13 @@ pub struct NewNeed {
 }
 
 /// A need reported in a write not yet committed: the need, its case, the case's enterprise and
-/// stationed team as the write read them.
+/// stationed team as the write read them, and the letter drafted if the need is national.
 pub(crate) struct Reported {
     pub need: NeedRow,
     pub case: CaseRow,
     pub enterprise: EnterpriseRow,
     pub team: Vec<bangfu_store::TeamMemberRow>,
+    pub letter: Option<bangfu_store::LetterRow>,
 }
 
 impl App {
@@ -107,8 +108,8 @@ impl App {
         }
         .append(tx)?;
         self.notify_owner(tx, now, EventKind::NeedNew, &need, "新诉求", "New need")?;
-        self.draft_letter_if_national(tx, actor, now, &need)?;
-        Ok(Reported { need, case, enterprise, team })
+        let letter = self.draft_letter_if_national(tx, actor, now, &need)?;
+        Ok(Reported { need, case, enterprise, team, letter })
     }
 
     /// The route of a need whose solution is not yet known: its own region answers first.
@@ -210,7 +211,6 @@ impl App {
         let note = text("note", note, LONG_CHARS)?;
         let note = note.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            let note = &note;
             let (mut need, case) = app.need_to_decide(tx, actor, need_id)?;
             let current = need.status;
             let allowed = match status {

@@ -352,8 +352,6 @@ impl App {
         let filename = filename.to_owned();
         let content = content.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            let filename = &filename;
-            let content = &content;
             let (need, case) = app.need_to_discuss(tx, actor, need_id)?;
             let author = app.author_name(tx, actor)?;
             use sha2::Digest;
@@ -365,10 +363,10 @@ impl App {
                 filename: filename.clone(),
                 content_type: content_type.to_string(),
                 size_bytes: content.len() as i64,
-                sha256: hex::encode(sha2::Sha256::digest(content)),
+                sha256: hex::encode(sha2::Sha256::digest(&content)),
                 created_at: to_millis(now),
             };
-            let id = tx.insert_attachment(&row, &base64_encode(content))?;
+            let id = tx.insert_attachment(&row, &base64_encode(&content))?;
             tx.touch_need(need_id, to_millis(now))?;
             Audit {
                 actor,
@@ -425,7 +423,6 @@ impl App {
         }
         let reason = reason.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            let reason = &reason;
             let (mut need, case, team) = app.need_in(tx, need_id)?;
             let status = need.status;
             if !app.sees_need_in(tx, actor, &case, &team, &need)? && !access::may_decide_need(app.tree, actor, &need) {
@@ -469,7 +466,6 @@ impl App {
         }
         let reason = reason.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            let reason = &reason;
             let (mut need, case) = app.need_of_own_enterprise(tx, actor, need_id, "withdraw")?;
             if actor.role == Role::Enterprise && tx.reporter_of_need(need_id)? != case.enterprise_id {
                 return Err(AppError::Forbidden(format!("{} may not withdraw need {need_id}: an enterprise withdraws only the needs it reported itself", actor.name)));
@@ -595,7 +591,7 @@ impl App {
             Some(early) if early.spec == spec => early,
             _ => self.screen_held(&spec)?,
         };
-        Ok(self.record_sourcing(tx, actor, now, need, case, screened, true)?.0)
+        Ok(self.record_sourcing(tx, actor, now, need, case, screened, true)?.need)
     }
 
     /// The need, with its case, if `actor` may comment on it and attach to it

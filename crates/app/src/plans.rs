@@ -363,9 +363,8 @@ impl App {
     pub async fn remove_milestone(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, milestone_key: &str) -> AppResult<MilestoneRow> {
         let milestone_key = milestone_key.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            let milestone_key = &milestone_key;
             let case = app.case_to_shape_plan(tx, actor, case_id)?;
-            let removed = milestone_for_write(tx, case.id, milestone_key)?;
+            let removed = milestone_for_write(tx, case.id, &milestone_key)?;
             let removed_after = milestone_of(&removed)?.after;
             let detached: Vec<i64> = tx.milestone_blockers_of_case(case.id)?.into_iter().filter(|b| b.milestone_id == removed.id).map(|b| b.need_id).collect();
             let mut relinked = Vec::new();
@@ -422,9 +421,8 @@ impl App {
     pub async fn attach_blocker(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, milestone_key: &str, need_id: i64) -> AppResult<bool> {
         let milestone_key = milestone_key.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            let milestone_key = &milestone_key;
             let case = app.case_for_write(tx, actor, case_id)?;
-            let milestone = milestone_for_write(tx, case.id, milestone_key)?;
+            let milestone = milestone_for_write(tx, case.id, &milestone_key)?;
             let need = tx.need(need_id)?.filter(|n| n.case_id == case.id).ok_or_else(|| bad(format!("need {need_id} is not a need of case {case_id}")))?;
             if !tx.insert_milestone_blocker(&MilestoneBlockerRow { milestone_id: milestone.id, need_id: need.id })? {
                 return Ok(false);
@@ -451,9 +449,8 @@ impl App {
     pub async fn detach_blocker(&self, actor: &Actor, now: DateTime<Utc>, case_id: i64, milestone_key: &str, need_id: i64) -> AppResult<bool> {
         let milestone_key = milestone_key.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            let milestone_key = &milestone_key;
             let case = app.case_for_write(tx, actor, case_id)?;
-            let milestone = milestone_for_write(tx, case.id, milestone_key)?;
+            let milestone = milestone_for_write(tx, case.id, &milestone_key)?;
             if !tx.delete_milestone_blocker(milestone.id, need_id)? {
                 return Ok(false);
             }
@@ -495,9 +492,8 @@ impl App {
         }
         let milestone_key = milestone_key.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            let milestone_key = &milestone_key;
             let case = app.case_for_write(tx, actor, case_id)?;
-            let mut row = milestone_for_write(tx, case.id, milestone_key)?;
+            let mut row = milestone_for_write(tx, case.id, &milestone_key)?;
             row.actual_start = actual_start.map(to_millis);
             row.actual_finish = actual_finish.map(to_millis);
             tx.update_milestone_actuals(row.id, row.actual_start, row.actual_finish)?;

@@ -127,8 +127,6 @@ impl App {
         }
         let attrs = attrs.as_object().cloned().ok_or_else(|| bad("attrs: expected an object"))?;
         self.write_as(actor, move |app, actor, tx| {
-            let kind = &kind;
-            let attrs = &attrs;
             let provider = tx.provider(provider_id)?.ok_or_else(|| AppError::NotFound(format!("provider {provider_id}")))?;
             if !access::may_edit_provider(app.tree, actor, &provider) {
                 return Err(AppError::Forbidden(format!(
@@ -137,7 +135,7 @@ impl App {
                     provider.region
                 )));
             }
-            let mut row = CapabilityRow { id: 0, provider_id, kind: *kind, available, attrs: attrs.clone(), updated_at: to_millis(now), version: 0 };
+            let mut row = CapabilityRow { id: 0, provider_id, kind, available, attrs: attrs.clone(), updated_at: to_millis(now), version: 0 };
             row.id = tx.upsert_capability(&row)?;
             Audit {
                 actor,
@@ -245,16 +243,14 @@ impl App {
                 Some(early) if early.spec == spec => early,
                 _ => app.screen_held(&spec)?,
             };
-            let (need, _) = app.record_sourcing(tx, actor, now, need, &case, screened, true)?;
-            Ok(need)
+            Ok(app.record_sourcing(tx, actor, now, need, &case, screened, true)?.need)
         })
         .await
     }
 
     /// What sourcing writes once the registry is screened: the bounded record, the widening and
     /// its route, the events, a letter if the need became national. `again`: the need was
-    /// sourced before, and its last record is replaced. Returns the need and the candidate rows
-    /// this screening wrote, with their providers ([`WriteTx::record_screening`]).
+    /// sourced before, and its last record is replaced.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn record_sourcing(
         &self,
@@ -265,7 +261,7 @@ impl App {
         case: &CaseRow,
         screened: Screened,
         again: bool,
-    ) -> AppResult<(NeedRow, Vec<(CandidateRow, ProviderRow)>)> {
+    ) -> AppResult<Sourcing> {
         let need_id = need.id;
         let enterprise_region = screened.spec.region;
         let outcome = &screened.outcome;
@@ -289,7 +285,7 @@ impl App {
                 rerouted = true;
             }
         }
-        let written = self.record_screening(tx, now, &screened, again, &need, rerouted)?;
+        let candidates = self.record_screening(tx, now, &screened, again, &need, rerouted)?;
         for message in &widened {
             Audit { actor, now, action: "need.widened", entity: format!("need:{need_id}"), case_id: Some(case.id), payload: json!({"zh": message.zh, "en": message.en}) }
                 .append(tx)?;
@@ -309,8 +305,8 @@ impl App {
             }),
         }
         .append(tx)?;
-        self.draft_letter_if_national(tx, actor, now, &need)?;
-        Ok((need, written))
+        let letter = self.draft_letter_if_national(tx, actor, now, &need)?;
+        Ok(Sourcing { need, candidates, letter })
     }
 
     /// Writes the bounded record of a screening: its candidates and rejections as candidate rows
@@ -552,6 +548,15 @@ pub(crate) struct Screened {
     pub spec: NeedSpec,
     pub outcome: BoundedScreening<ProviderId>,
     pub registry_version: i64,
+}
+
+/// What sourcing wrote ([`App::record_sourcing`]): the need as it left it, the candidate rows of
+/// this screening with their providers ([`WriteTx::record_screening`]), and the letter drafted
+/// if the need became national.
+pub(crate) struct Sourcing {
+    pub need: NeedRow,
+    pub candidates: Vec<(CandidateRow, ProviderRow)>,
+    pub letter: Option<bangfu_store::LetterRow>,
 }
 
 /// The counts of a screening as its row stores them.

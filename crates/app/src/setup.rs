@@ -32,7 +32,6 @@ impl App {
         }
         let reason = reason.to_owned();
         self.write_as(actor, move |app, actor, tx| {
-            let reason = &reason;
             let (case, _, team) = tx.case_with_team(case_id)?.ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
             if !access::can_see_case(app.tree, actor, &case, &team) {
                 return Err(AppError::NotFound(format!("case {case_id}")));

@@ -38,19 +38,18 @@ const CAPABILITIES_WITH_PROVIDERS_AFTER_ID: &str = concat!(
     " FROM capabilities c JOIN providers p ON p.id = c.provider_id WHERE c.id > $1 ORDER BY c.id LIMIT $2"
 );
 
-/// The order of a need's candidates: the feasible first, by lead time, road distance and
-/// provider.
+/// The order of a need's candidates (aliased `c`): the feasible first, by lead time, road
+/// distance and provider.
 macro_rules! candidate_order {
     () => {
-        "ORDER BY c.feasible DESC, c.lead_time_h, c.road_km, c.provider_id"
+        "c.feasible DESC, c.lead_time_h, c.road_km, c.provider_id"
     };
 }
-const CANDIDATE_ORDER: &str = candidate_order!();
 
 const CANDIDATES_WITH_PROVIDERS_OF_NEED: &str = concat!(
     "SELECT c.*, ",
     provider_columns!(),
-    " FROM candidates c JOIN providers p ON p.id = c.provider_id WHERE c.need_id = $1 ",
+    " FROM candidates c JOIN providers p ON p.id = c.provider_id WHERE c.need_id = $1 ORDER BY ",
     candidate_order!()
 );
 
@@ -58,7 +57,8 @@ const CANDIDATES_WITH_PROVIDERS_OF_CASE: &str = concat!(
     "SELECT c.*, ",
     provider_columns!(),
     " FROM candidates c JOIN providers p ON p.id = c.provider_id WHERE c.need_id IN (SELECT id FROM needs WHERE case_id = $1) \
-     ORDER BY c.need_id, c.feasible DESC, c.lead_time_h, c.road_km, c.provider_id"
+     ORDER BY c.need_id, ",
+    candidate_order!()
 );
 
 const SESSION_WITH_USER: &str = "SELECT s.token_hash, s.user_id, s.csrf, s.created_at AS s_created_at, s.expires_at, \
@@ -330,11 +330,11 @@ impl WriteTx {
             // update (the statement cannot say how many rows the update changed).
             let update = need.map(|_| format!("u AS ({}), ", need_update(after_rows + 10))).unwrap_or_default();
             let sql = format!(
-                "WITH s AS ({}), {update}c AS ({} RETURNING *) SELECT c.*, {} FROM c JOIN providers p ON p.id = c.provider_id {}",
+                "WITH s AS ({}), {update}c AS ({} RETURNING *) SELECT c.*, {} FROM c JOIN providers p ON p.id = c.provider_id ORDER BY {}",
                 screening_upsert(after_rows),
                 candidate_upsert(rows.len()),
                 provider_columns!(),
-                CANDIDATE_ORDER
+                candidate_order!()
             );
             let mut q = bind_screening(rows.iter().fold(query_owned(sql), bind_candidate), counts);
             if let Some(need) = need {

@@ -45,7 +45,7 @@ pub struct WriteTx {
 /// and the events appended but not yet inserted.
 #[derive(Default)]
 pub(crate) struct Carried {
-    pub last_event: Option<(i64, String)>,
+    last_event: Option<(i64, String)>,
     unwritten: Vec<UnwrittenEvent>,
 }
 
@@ -408,17 +408,8 @@ impl WriteTx {
     /// The event is inserted before the transaction's next read of the events table or at its
     /// commit.
     pub fn append_event(&mut self, event: &NewEvent) -> StoreResult<i64> {
-        let last = match self.last_event.take() {
-            Some(last) => Some(last),
-            None => {
-                self.exec()
-                    .optional(query("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"), |r| Ok((r.try_get("seq")?, r.try_get("hash")?)))?
-            }
-        };
-        let (seq, prev_hash) = match last {
-            Some((seq, hash)) => (seq + 1, hash),
-            None => (1, GENESIS_HASH.to_string()),
-        };
+        let (last_seq, prev_hash) = self.last_known_event()?;
+        let seq = last_seq + 1;
         let content = EventContent {
             seq,
             at_ms: event.at,
@@ -505,13 +496,21 @@ impl WriteTx {
         if let Some(first) = self.first_seq {
             return Ok(first);
         }
-        if self.last_event.is_none() {
-            let last = self
-                .exec()
-                .optional(query("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"), |r| Ok((r.try_get("seq")?, r.try_get("hash")?)))?;
-            self.know_last_event(last);
+        Ok(self.last_known_event()?.0 + 1)
+    }
+
+    /// The (seq, hash) of the last event as this transaction knows it — `(0, GENESIS_HASH)`
+    /// before the first — read once.
+    fn last_known_event(&mut self) -> StoreResult<(i64, String)> {
+        if let Some(last) = &self.last_event {
+            return Ok(last.clone());
         }
-        Ok(self.last_event.as_ref().map_or(1, |(seq, _)| seq + 1))
+        let last = self
+            .exec()
+            .optional(query("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"), |r| Ok((r.try_get("seq")?, r.try_get("hash")?)))?
+            .unwrap_or_else(|| (0, GENESIS_HASH.to_string()));
+        self.last_event = Some(last.clone());
+        Ok(last)
     }
 
     /// Keeps the counts of a need's last screening (replacing the one before).
